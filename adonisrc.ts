@@ -1,0 +1,77 @@
+import { defineConfig } from '@adonisjs/core/app'
+
+export default defineConfig({
+  /*
+  | Providers shut down last-started first: workers stop before Lucid closes
+  | its pool, and the pool closes before the embedded database stops.
+  */
+  experimental: {
+    shutdownInReverseOrder: true,
+  },
+
+  /*
+  | Ace commands: the framework's, Lucid's, and each module's own loader.
+  */
+  commands: [
+    () => import('@adonisjs/core/commands'),
+    () => import('@adonisjs/lucid/commands'),
+    () => import('#app/queue/commands'),
+    () => import('#modules/tenancy/commands/main'),
+  ],
+
+  /*
+  | Providers. DatabaseModeProvider must stay ahead of Lucid's: it starts the
+  | embedded database (or checks the server) before Lucid connects.
+  */
+  providers: [
+    () => import('@adonisjs/core/providers/app_provider'),
+    () => import('@adonisjs/core/providers/hash_provider'),
+    {
+      file: () => import('@adonisjs/core/providers/repl_provider'),
+      environment: ['repl', 'test'],
+    },
+    () => import('@adonisjs/core/providers/vinejs_provider'),
+    () => import('@adonisjs/core/providers/edge_provider'),
+    () => import('@adonisjs/static/static_provider'),
+    () => import('#providers/database_mode_provider'),
+    () => import('@adonisjs/lucid/database_provider'),
+    () => import('@rlanz/bull-queue/queue_provider'),
+    () => import('#providers/app_role_provider'),
+  ],
+
+  /*
+  | Preloads: routes (each module's routes.ts is imported by start/routes.ts),
+  | the middleware stack, the Edge view disks and event listeners.
+  */
+  preloads: [
+    () => import('#start/routes'),
+    () => import('#start/kernel'),
+    () => import('#start/views'),
+  ],
+
+  directories: {
+    public: 'resources/public',
+  },
+
+  tests: {
+    suites: [
+      {
+        files: ['tests/unit/**/*.spec(.ts|.js)'],
+        name: 'unit',
+        timeout: 10_000,
+      },
+      {
+        files: ['tests/functional/**/*.spec(.ts|.js)'],
+        name: 'functional',
+        timeout: 120_000,
+      },
+    ],
+    forceExit: false,
+  },
+
+  metaFiles: [
+    { pattern: 'modules/*/views/**/*.edge', reloadServer: false },
+    { pattern: 'resources/views/**/*.edge', reloadServer: false },
+    { pattern: 'resources/public/**', reloadServer: false },
+  ],
+})

@@ -1,0 +1,63 @@
+import app from '@adonisjs/core/services/app'
+import { HttpContext, ExceptionHandler } from '@adonisjs/core/http'
+
+/**
+ * Errors leave in one of two shapes: JSON clients (the API, webhooks, htmx
+ * fetches that accept JSON) get `{"error":{"code","message","fields"?}}`;
+ * browsers get a rendered page.
+ */
+export default class HttpExceptionHandler extends ExceptionHandler {
+  protected debug = !app.inProduction
+
+  async handle(error: unknown, ctx: HttpContext) {
+    if (wantsJson(ctx)) {
+      const { status, body } = toJsonError(error, this.debug)
+      return ctx.response.status(status).json(body)
+    }
+    return super.handle(error, ctx)
+  }
+
+  async report(error: unknown, ctx: HttpContext) {
+    return super.report(error, ctx)
+  }
+}
+
+export function wantsJson(ctx: HttpContext) {
+  const url = ctx.request.url()
+  if (url.startsWith('/api/') || url.startsWith('/webhooks/') || url.startsWith('/health')) {
+    return true
+  }
+  return ctx.request.accepts(['html', 'json']) === 'json'
+}
+
+interface ErrorLike {
+  status?: number
+  code?: string
+  message?: string
+  messages?: Array<{ field: string; message: string }>
+}
+
+function toJsonError(error: unknown, debug: boolean) {
+  const e = (error ?? {}) as ErrorLike
+  const status = typeof e.status === 'number' && e.status >= 400 ? e.status : 500
+
+  if (status === 422 && Array.isArray(e.messages)) {
+    const fields: Record<string, string[]> = {}
+    for (const m of e.messages) (fields[m.field] ??= []).push(m.message)
+    return {
+      status,
+      body: { error: { code: 'validation_failed', message: 'The request is invalid', fields } },
+    }
+  }
+
+  const code = status === 500 ? 'internal_error' : normaliseCode(e.code, status)
+  const message =
+    status === 500 && !debug ? 'Something went wrong on our side' : (e.message ?? 'Error')
+  return { status, body: { error: { code, message } } }
+}
+
+function normaliseCode(code: string | undefined, status: number) {
+  if (code && !code.startsWith('E_')) return code
+  if (code) return code.slice(2).toLowerCase()
+  return status === 404 ? 'not_found' : `http_${status}`
+}

@@ -1,0 +1,79 @@
+import { Worker, type Job as BullJob } from 'bullmq'
+import type { ApplicationService } from '@adonisjs/core/types'
+import type { Logger } from '@adonisjs/core/logger'
+import type { Job } from '@rlanz/bull-queue'
+import type queueConfig from '#config/queue'
+
+/**
+ * Runs queue workers. Jobs are dispatched through @rlanz/bull-queue, whose
+ * job name is the job file's URL; this pool imports that file and runs it.
+ *
+ * Why not the package's own `process()`: when a job class cannot be loaded it
+ * logs and returns, which BullMQ records as success and the work is gone. Here
+ * every failure is thrown, so BullMQ retries it and keeps it in the failed set.
+ */
+export class WorkerPool {
+  #workers: Worker[] = []
+
+  constructor(
+    private app: ApplicationService,
+    private logger: Logger
+  ) {}
+
+  get running() {
+    return this.#workers.length > 0
+  }
+
+  start(queueNames?: string[]) {
+    const config = this.app.config.get<typeof queueConfig>('queue')
+    const names = queueNames ?? config.queueNames ?? ['default']
+    for (const name of names) {
+      const worker = new Worker(name, (job) => this.#run(job), {
+        ...config.worker,
+        connection: config.defaultConnection,
+      })
+      worker.on('failed', (job, error) => this.#onFailed(job, error))
+      worker.on('error', (error) =>
+        this.logger.error({ err: error, queue: name }, 'queue worker error')
+      )
+      this.#workers.push(worker)
+    }
+    this.logger.info(`queue workers started on ${names.join(', ')}`)
+  }
+
+  async stop() {
+    const workers = this.#workers
+    this.#workers = []
+    await Promise.all(workers.map((worker) => worker.close()))
+  }
+
+  async #instantiate(job: BullJob): Promise<Job> {
+    const { default: JobClass } = await import(job.name)
+    const instance = await this.app.container.make(JobClass)
+    ;(instance as Job).$injectInternal({ job, logger: this.logger } as never)
+    return instance as Job
+  }
+
+  async #run(job: BullJob) {
+    const instance = await this.#instantiate(job)
+    return this.app.container.call(instance as any, 'handle', [job.data])
+  }
+
+  async #onFailed(job: BullJob | undefined, error: Error) {
+    if (!job) return
+    const exhausted = job.attemptsMade >= (job.opts.attempts ?? 1)
+    this.logger.error(
+      { err: error, job: job.name, jobId: job.id, attempt: job.attemptsMade },
+      exhausted ? 'job failed for good' : 'job failed, will retry'
+    )
+    if (!exhausted) return
+    try {
+      const instance = await this.#instantiate(job)
+      if (typeof (instance as any).rescue === 'function') {
+        await this.app.container.call(instance as any, 'rescue', [job.data, error])
+      }
+    } catch (rescueError) {
+      this.logger.error({ err: rescueError, job: job.name }, 'job rescue failed')
+    }
+  }
+}

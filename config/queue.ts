@@ -1,0 +1,35 @@
+import env from '#start/env'
+import { defineConfig } from '@rlanz/bull-queue'
+import { redisConnectionFromUrl } from '#app/queue/redis_connection'
+
+export const redisUrl = env.get('REDIS_URL', 'redis://127.0.0.1:6379')
+
+/**
+ * Tests use their own key prefix so a suite never consumes a developer's jobs.
+ * Read from NODE_ENV rather than `app.inTest`: ace imports command modules
+ * (and through them this file) before the application knows its environment.
+ */
+const inTest = env.get('NODE_ENV') === 'test'
+const prefix = env.get('QUEUE_PREFIX', inTest ? 'flomastr-test' : 'flomastr')
+
+const queueConfig = defineConfig({
+  defaultConnection: redisConnectionFromUrl(redisUrl),
+  queueNames: ['default'],
+  queue: { prefix },
+  worker: {
+    prefix,
+    concurrency: env.get('QUEUE_CONCURRENCY', 8),
+    // A job whose worker died is picked up again after this long.
+    stalledInterval: inTest ? 2_000 : 30_000,
+    maxStalledCount: 3,
+  },
+  jobs: {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 2_000 },
+    removeOnComplete: { count: 1_000, age: 24 * 3600 },
+    // Failed jobs are kept for a week so nothing disappears unseen.
+    removeOnFail: { age: 7 * 24 * 3600 },
+  },
+})
+
+export default queueConfig

@@ -1,0 +1,21 @@
+import env from '#start/env'
+
+const tenancyConfig = {
+  /**
+   * Tenants answer on `<slug>.<domain>` as well as on `/t/<slug>`.
+   */
+  domain: env.get('APP_DOMAIN', 'localhost'),
+
+  /**
+   * Migrations run inside every tenant schema, folders in this order, files
+   * sorted by name within a folder.
+   */
+  tenantMigrationPaths: ['modules/channels/migrations/tenant'],
+
+  /**
+   * How long a soft-deleted tenant can still be restored.
+   */
+  restoreWindowDays: 30,
+}
+
+export default tenancyConfig

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto'
+import { DateTime } from 'luxon'
+import { BaseModel, beforeCreate, column } from '@adonisjs/lucid/orm'
+
+export default class Plan extends BaseModel {
+  static selfAssignPrimaryKey = true
+
+  @column({ isPrimary: true })
+  declare id: string
+
+  @column()
+  declare slug: string
+
+  @column()
+  declare name: string
+
+  @column()
+  declare priceLabel: string | null
+
+  @column()
+  declare maxSeats: number | null
+
+  @column()
+  declare maxChannels: number | null
+
+  @column()
+  declare maxConversationsPerMonth: number | null
+
+  @column()
+  declare maxAiAnswersPerMonth: number | null
+
+  @column()
+  declare maxKnowledgeMb: number | null
+
+  @column()
+  declare isDefault: boolean
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+
+  @beforeCreate()
+  static assignId(plan: Plan) {
+    plan.id ??= randomUUID()
+  }
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto'
+import { DateTime } from 'luxon'
+import { beforeCreate, column } from '@adonisjs/lucid/orm'
+import { TenantModel } from '#modules/tenancy/index'
+
+export default class Contact extends TenantModel {
+  static selfAssignPrimaryKey = true
+
+  @column({ isPrimary: true })
+  declare id: string
+
+  @column()
+  declare phone: string | null
+
+  @column()
+  declare name: string | null
+
+  @column()
+  declare profileName: string | null
+
+  @column()
+  declare email: string | null
+
+  @column()
+  declare attributes: Record<string, unknown>
+
+  @column()
+  declare tags: string[]
+
+  @column()
+  declare notes: string | null
+
+  @column()
+  declare optIn: 'unknown' | 'opted_in' | 'opted_out'
+
+  @column.dateTime()
+  declare optedOutAt: DateTime | null
+
+  @column()
+  declare source: string
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+
+  @beforeCreate()
+  static assignId(contact: Contact) {
+    contact.id ??= randomUUID()
+  }
+}

@@ -1,0 +1,71 @@
+import db from '@adonisjs/lucid/services/db'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+
+/**
+ * The one way to touch a tenant's tables.
+ *
+ *   await tenant.transaction(async (trx) => {
+ *     const contact = await Contact.create({ phone }, { client: trx })
+ *     return trx.from('contacts').where('phone', phone)
+ *   })
+ *
+ * Each call runs in its own transaction that starts with
+ * `SET LOCAL search_path`, so unqualified table names resolve in the tenant's
+ * schema and nothing survives the transaction: the setting never leaks to the
+ * next user of a pooled connection, nor (in the embedded database, where
+ * every connection shares one session) to anyone else, because the embedded
+ * server runs one transaction at a time.
+ *
+ * Keep the callback to database work: in embedded mode an open transaction
+ * holds the whole database, so never await the network (an LLM, the Graph
+ * API) inside it. Central tables are not on the path; read them before.
+ */
+export class TenantContext {
+  constructor(
+    readonly id: string,
+    readonly slug: string,
+    readonly schema: string
+  ) {}
+
+  async transaction<T>(work: (trx: TransactionClientContract) => Promise<T>): Promise<T> {
+    const searchPath = await searchPathFor(this.schema)
+    return db.transaction(async (trx) => {
+      await trx.rawQuery(`set local search_path to ${searchPath}`)
+      scopedClients.add(trx)
+      return work(trx)
+    })
+  }
+}
+
+/**
+ * Transactions opened by TenantContext; tenant models refuse to run outside one.
+ */
+const scopedClients = new WeakSet<object>()
+
+export function isTenantScoped(client: unknown) {
+  return typeof client === 'object' && client !== null && scopedClients.has(client)
+}
+
+let extensionSchema: string | null = null
+
+/**
+ * pgvector's types and operators must resolve inside tenant schemas. Our
+ * platform migration installs it in `extensions`; a server where it was
+ * installed earlier elsewhere keeps it there, so ask rather than assume.
+ */
+async function searchPathFor(schema: string) {
+  if (!extensionSchema) {
+    const result = await db.rawQuery(
+      `select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace
+        where e.extname = 'vector'`
+    )
+    extensionSchema = result.rows[0]?.schema ?? null
+  }
+  const path = [quoteIdent(schema)]
+  if (extensionSchema && extensionSchema !== schema) path.push(quoteIdent(extensionSchema))
+  return path.join(', ')
+}
+
+export function quoteIdent(name: string) {
+  return `"${name.replaceAll('"', '""')}"`
+}

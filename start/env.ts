@@ -1,0 +1,32 @@
+/*
+| Environment variables are validated once at boot. Every variable has a
+| development default so a fresh clone runs with no .env at all; the file is
+| written from .env.example with a fresh APP_KEY the first time it is missing
+| (never in production, where a missing APP_KEY must stop the process).
+*/
+import { Env } from '@adonisjs/core/env'
+import { ensureDotEnv } from '#app/bootstrap/dot_env'
+
+const appRoot = new URL('../', import.meta.url)
+ensureDotEnv(appRoot)
+
+export default await Env.create(appRoot, {
+  NODE_ENV: Env.schema.enum.optional(['development', 'production', 'test'] as const),
+  PORT: Env.schema.number.optional(),
+  HOST: Env.schema.string.optional({ format: 'host' }),
+  LOG_LEVEL: Env.schema.string.optional(),
+  APP_KEY: Env.schema.string(),
+  APP_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  APP_DOMAIN: Env.schema.string.optional(),
+  APP_ROLE: Env.schema.enum.optional(['web', 'worker', 'all'] as const),
+
+  DATABASE_URL: Env.schema.string.optional(),
+  EMBEDDED_DB_DIR: Env.schema.string.optional(),
+  DB_POOL_MAX: Env.schema.number.optional(),
+
+  REDIS_URL: Env.schema.string.optional(),
+  QUEUE_CONCURRENCY: Env.schema.number.optional(),
+  QUEUE_PREFIX: Env.schema.string.optional(),
+
+  SUPER_ADMIN_EMAILS: Env.schema.string.optional(),
+})

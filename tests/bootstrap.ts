@@ -1,0 +1,35 @@
+import { assert } from '@japa/assert'
+import { apiClient } from '@japa/api-client'
+import app from '@adonisjs/core/services/app'
+import type { Config } from '@japa/runner/types'
+import { pluginAdonisJS } from '@japa/plugin-adonisjs'
+import testUtils from '@adonisjs/core/services/test_utils'
+import { redisUrl } from '#config/queue'
+import { assertRedisReachable } from '#app/queue/redis_connection'
+
+export const plugins: Config['plugins'] = [assert(), apiClient(), pluginAdonisJS(app)]
+
+/**
+ * Before the suite: Redis must answer (one clear line if not), and the
+ * central schema is migrated on whichever database this run uses. Tests make
+ * their own tenants and remove them; none relies on the demo seed.
+ */
+export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
+  setup: [
+    () => assertRedisReachable(redisUrl),
+    async () => {
+      const { MigrationRunner } = await import('@adonisjs/lucid/migration')
+      const { default: db } = await import('@adonisjs/lucid/services/db')
+      const runner = new MigrationRunner(db, app, { direction: 'up' })
+      await runner.run()
+      if (runner.error) throw runner.error
+    },
+  ],
+  teardown: [],
+}
+
+export const configureSuite: Config['configureSuite'] = (suite) => {
+  if (['browser', 'functional', 'e2e'].includes(suite.name)) {
+    return suite.setup(() => testUtils.httpServer().start())
+  }
+}

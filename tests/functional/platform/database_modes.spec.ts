@@ -1,0 +1,70 @@
+import { test } from '@japa/runner'
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import db from '@adonisjs/lucid/services/db'
+import { embeddedDatabase } from '#config/database'
+import { EmbeddedPostgres } from '#app/database/embedded_postgres'
+import { assertServerReady } from '#app/database/server_checks'
+import { runAce } from '#tests/helpers/ace'
+import { makeTenant } from '#tests/helpers/tenants'
+
+test.group('Database modes', () => {
+  test('pgvector works: cosine distance between stored vectors', async ({ assert }) => {
+    const result = await db.rawQuery(
+      `select (extensions.vector '[1,0,0]' OPERATOR(extensions.<=>) extensions.vector '[0,1,0]')::float as d`
+    )
+    assert.closeTo(result.rows[0].d, 1, 1e-9)
+  })
+
+  test('a second process reaches the same database (shares the embedded one)', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { tenant, cleanup: remove } = await makeTenant('shared')
+    cleanup(remove)
+    const listed = await runAce(['tenants:list', '--json'])
+    assert.equal(listed.code, 0, listed.stderr)
+    const slugs = JSON.parse(listed.stdout.trim()).map((t: { slug: string }) => t.slug)
+    assert.include(slugs, tenant.slug)
+  }).timeout(60_000)
+
+  test('an embedded data directory whose owner crashed is taken over, not refused', async ({
+    assert,
+  }) => {
+    if (!embeddedDatabase.enabled) return assert.isTrue(true)
+    const dir = mkdtempSync(join(tmpdir(), 'flomastr-db-'))
+    const dataDir = join(dir, 'db')
+    // A lock left by a process that no longer exists.
+    writeFileSync(`${dataDir}.lock`, JSON.stringify({ pid: 2 ** 22 + 17, port: 1, startedAt: '' }))
+    const embedded = new EmbeddedPostgres(dataDir)
+    try {
+      const endpoint = await embedded.start()
+      assert.isTrue(endpoint.owned)
+      const client = new pg.Client({
+        host: endpoint.host,
+        port: endpoint.port,
+        user: 'postgres',
+        database: 'postgres',
+      })
+      await client.connect()
+      const { rows } = await client.query('select 41 + 1 as answer')
+      await client.end()
+      assert.equal(rows[0].answer, 42)
+    } finally {
+      await embedded.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }).timeout(60_000)
+
+  test('an unreachable server is one line naming the address', async ({ assert }) => {
+    try {
+      await assertServerReady('postgres://postgres@127.0.0.1:1/flomastr')
+      assert.fail('expected an error')
+    } catch (error) {
+      assert.match(error.message, /^PostgreSQL at 127\.0\.0\.1:1\/flomastr is not reachable/)
+      assert.notInclude(error.message, '\n')
+    }
+  })
+})

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto'
+import {
+  Tenant,
+  contextFor,
+  hardDeleteTenant,
+  provisionTenant,
+  softDeleteTenant,
+  systemActor,
+} from '#modules/tenancy/index'
+
+/**
+ * A slug no other test (or earlier run) uses.
+ */
+export function uniqueSlug(prefix = 't') {
+  return `${prefix}-${randomBytes(4).toString('hex')}`
+}
+
+/**
+ * Provisions a fresh tenant and returns it with its context and a cleanup
+ * function that hard-deletes it (schema dropped).
+ */
+export async function makeTenant(prefix = 't', owner?: { email: string; password: string }) {
+  const slug = uniqueSlug(prefix)
+  const tenant = await provisionTenant({ slug, name: `Tenant ${slug}`, owner }, systemActor)
+  return {
+    tenant,
+    context: contextFor(tenant),
+    cleanup: () => destroyTenant(slug),
+  }
+}
+
+export async function destroyTenant(slug: string) {
+  const tenant = await Tenant.findBy('slug', slug)
+  if (!tenant) return
+  if (tenant.status !== 'deleted') await softDeleteTenant(tenant, systemActor)
+  await hardDeleteTenant(tenant, systemActor)
+}

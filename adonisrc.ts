@@ -15,6 +15,7 @@ export default defineConfig({
   commands: [
     () => import('@adonisjs/core/commands'),
     () => import('@adonisjs/lucid/commands'),
+    () => import('@adonisjs/mail/commands'),
     () => import('#app/queue/commands'),
     () => import('#modules/tenancy/commands/main'),
   ],
@@ -35,6 +36,13 @@ export default defineConfig({
     () => import('@adonisjs/static/static_provider'),
     () => import('#providers/database_mode_provider'),
     () => import('@adonisjs/lucid/database_provider'),
+    () => import('@adonisjs/session/session_provider'),
+    () => import('@adonisjs/shield/shield_provider'),
+    () => import('@adonisjs/auth/auth_provider'),
+    () => import('@adonisjs/bouncer/bouncer_provider'),
+    () => import('@adonisjs/i18n/i18n_provider'),
+    () => import('@adonisjs/limiter/limiter_provider'),
+    () => import('@adonisjs/mail/mail_provider'),
     () => import('@rlanz/bull-queue/queue_provider'),
     () => import('#providers/app_role_provider'),
   ],
@@ -47,6 +55,7 @@ export default defineConfig({
     () => import('#start/routes'),
     () => import('#start/kernel'),
     () => import('#start/views'),
+    () => import('#start/mail'),
   ],
 
   directories: {
@@ -73,5 +82,6 @@ export default defineConfig({
     { pattern: 'modules/*/views/**/*.edge', reloadServer: false },
     { pattern: 'resources/views/**/*.edge', reloadServer: false },
     { pattern: 'resources/public/**', reloadServer: false },
+    { pattern: 'resources/lang/**/*.{json,yaml,yml}', reloadServer: false },
   ],
 })

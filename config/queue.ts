@@ -14,7 +14,7 @@ const prefix = env.get('QUEUE_PREFIX', inTest ? 'flomastr-test' : 'flomastr')
 
 const queueConfig = defineConfig({
   defaultConnection: redisConnectionFromUrl(redisUrl),
-  queueNames: ['default'],
+  queueNames: ['default', 'mail'],
   queue: { prefix },
   worker: {
     prefix,

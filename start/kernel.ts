@@ -12,8 +12,19 @@ server.use([
   () => import('@adonisjs/static/static_middleware'),
 ])
 
-router.use([() => import('@adonisjs/core/bodyparser_middleware')])
+router.use([
+  () => import('@adonisjs/core/bodyparser_middleware'),
+  () => import('@adonisjs/session/session_middleware'),
+  () => import('@adonisjs/shield/shield_middleware'),
+  () => import('@adonisjs/auth/initialize_auth_middleware'),
+  () => import('#app/middleware/initialize_bouncer_middleware'),
+  () => import('#app/middleware/detect_locale_middleware'),
+])
 
 export const middleware = router.named({
   tenant: () => import('#modules/tenancy/middleware/resolve_tenant_middleware'),
+  auth: () => import('#modules/identity/middleware/auth_middleware'),
+  guest: () => import('#modules/identity/middleware/guest_middleware'),
+  superAdmin: () => import('#modules/identity/middleware/super_admin_middleware'),
+  workspace: () => import('#modules/identity/middleware/workspace_middleware'),
 })

@@ -2,4 +2,6 @@
 | Routes live with their modules; this file only gathers them.
 */
 import '#app/health/routes'
+import '#app/assets/routes'
+import '#modules/identity/routes'
 import '#modules/tenancy/routes'

@@ -6,8 +6,18 @@ import { pluginAdonisJS } from '@japa/plugin-adonisjs'
 import testUtils from '@adonisjs/core/services/test_utils'
 import { redisUrl } from '#config/queue'
 import { assertRedisReachable } from '#app/queue/redis_connection'
+import { sessionApiClient } from '@adonisjs/session/plugins/api_client'
+import { shieldApiClient } from '@adonisjs/shield/plugins/api_client'
+import { authApiClient } from '@adonisjs/auth/plugins/api_client'
 
-export const plugins: Config['plugins'] = [assert(), apiClient(), pluginAdonisJS(app)]
+export const plugins: Config['plugins'] = [
+  assert(),
+  apiClient(),
+  pluginAdonisJS(app),
+  sessionApiClient(app),
+  shieldApiClient(),
+  authApiClient(app),
+]
 
 /**
  * Before the suite: Redis must answer (one clear line if not), and the
@@ -24,8 +34,19 @@ export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
       await runner.run()
       if (runner.error) throw runner.error
     },
+    // Mail is queued; the suite works the `mail` queue itself, as a worker
+    // process would, so tests read sent mail from the development mailbox.
+    async () => {
+      const workers = await app.container.make('queue.workers')
+      workers.start(['mail'])
+    },
   ],
-  teardown: [],
+  teardown: [
+    async () => {
+      const workers = await app.container.make('queue.workers')
+      await workers.stop()
+    },
+  ],
 }
 
 export const configureSuite: Config['configureSuite'] = (suite) => {

@@ -9,3 +9,16 @@ import Membership from './models/membership.js'
 export { User, Membership }
 export type { Role } from './models/membership.js'
 export { addMember, type NewMemberAccount } from './services/membership_service.js'
+export { can, ROLE_MATRIX, type Permission, type WorkspaceAccess } from './policies/role_matrix.js'
+export {
+  actorFromRequest,
+  startImpersonation,
+  stopImpersonation,
+} from './services/impersonation_service.js'
+export { translatorFor } from './services/translator.js'
+export { newLinkToken, hashLinkToken } from './services/tokens.js'
+
+export const identityPolicies = {
+  WorkspacePolicy: () => import('./policies/workspace_policy.js'),
+  PlatformPolicy: () => import('./policies/platform_policy.js'),
+}

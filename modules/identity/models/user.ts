@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
 import { BaseModel, beforeCreate, column } from '@adonisjs/lucid/orm'
+import { DbRememberMeTokensProvider } from '@adonisjs/auth/session'
 
 export default class User extends BaseModel {
   static selfAssignPrimaryKey = true
+  static rememberMeTokens = DbRememberMeTokensProvider.forModel(User)
 
   @column({ isPrimary: true })
   declare id: string
@@ -25,6 +27,13 @@ export default class User extends BaseModel {
 
   @column()
   declare isSuperAdmin: boolean
+
+  /** The workspace to open after sign-in: the one used last. */
+  @column()
+  declare lastTenantId: string | null
+
+  @column.dateTime()
+  declare lastSignInAt: DateTime | null
 
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime

@@ -1,0 +1,40 @@
+import { defineConfig } from '@adonisjs/shield'
+
+/**
+ * Only our own origin may run scripts or load styles: htmx and Alpine (its
+ * CSP build, which needs no eval) are served from /assets/vendor, tenant
+ * colours come from a stylesheet route, and no page carries inline script.
+ */
+const shieldConfig = defineConfig({
+  csp: {
+    enabled: true,
+    directives: {
+      defaultSrc: [`'self'`],
+      scriptSrc: [`'self'`],
+      styleSrc: [`'self'`],
+      imgSrc: [`'self'`, 'data:'],
+      connectSrc: [`'self'`],
+      fontSrc: [`'self'`],
+      objectSrc: [`'none'`],
+      baseUri: [`'self'`],
+      formAction: [`'self'`],
+      frameAncestors: [`'none'`],
+    },
+    reportOnly: false,
+  },
+  csrf: {
+    enabled: true,
+    // Machine callers authenticate by signature or bearer token, not cookies.
+    exceptRoutes: (ctx) => {
+      const url = ctx.request.url()
+      return url.startsWith('/api/') || url.startsWith('/webhooks/') || url.startsWith('/webchat/')
+    },
+    enableXsrfCookie: false,
+    methods: ['POST', 'PUT', 'PATCH', 'DELETE'],
+  },
+  xFrame: { enabled: true, action: 'DENY' },
+  hsts: { enabled: true, maxAge: '180 days' },
+  contentTypeSniffing: { enabled: true },
+})
+
+export default shieldConfig

@@ -1,0 +1,41 @@
+import type { Role } from '../models/membership.js'
+
+/**
+ * What each tenant role may do, readable at a glance. Policies ask this
+ * table; nothing else decides who may do what inside a workspace. Later
+ * modules add their rows here.
+ */
+export const ROLE_MATRIX = {
+  'workspace.view': ['owner', 'admin', 'agent', 'viewer'],
+  'team.view': ['owner', 'admin', 'agent', 'viewer'],
+  'team.invite': ['owner', 'admin'],
+  'team.manage': ['owner', 'admin'],
+  'branding.manage': ['owner', 'admin'],
+} as const satisfies Record<string, readonly Role[]>
+
+export type Permission = keyof typeof ROLE_MATRIX
+
+/**
+ * The signed-in person's standing in the workspace a request addresses.
+ * `impersonatorId` is set while a super admin acts as this member.
+ */
+export interface WorkspaceAccess {
+  tenantId: string
+  tenantSlug: string
+  userId: string
+  role: Role
+  impersonatorId: string | null
+}
+
+export function can(access: WorkspaceAccess | null | undefined, permission: Permission) {
+  if (!access) return false
+  return (ROLE_MATRIX[permission] as readonly Role[]).includes(access.role)
+}
+
+/**
+ * Only an owner may grant or take away ownership; admins manage everyone else.
+ */
+export function canAssignRole(access: WorkspaceAccess, role: Role) {
+  if (!can(access, 'team.manage')) return false
+  return role !== 'owner' || access.role === 'owner'
+}

@@ -1,0 +1,44 @@
+import hash from '@adonisjs/core/services/hash'
+import limiter from '@adonisjs/limiter/services/main'
+import User from '../models/user.js'
+
+/**
+ * Five failed attempts per e-mail and address within 15 minutes, then a
+ * 15-minute wait. Counted on failures only, so a person who signs in
+ * successfully is never locked out by their own earlier typos.
+ */
+const signInLimiter = () =>
+  limiter.use({ requests: 5, duration: '15 mins', blockDuration: '15 mins' })
+
+export type SignInResult =
+  | { ok: true; user: User }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'throttled'; retryAfterSeconds: number }
+
+/**
+ * A hash of nothing in particular, verified when the e-mail is unknown so an
+ * unknown address takes as long to refuse as a wrong password.
+ */
+let decoyHash: string | null = null
+
+class InvalidCredentials extends Error {}
+
+export async function signIn(email: string, password: string, ip: string): Promise<SignInResult> {
+  const key = `sign_in:${email.trim().toLowerCase()}:${ip}`
+  try {
+    const [error, user] = await signInLimiter().penalize(key, async () => {
+      const found = await User.findByEmail(email)
+      decoyHash ??= await hash.make('decoy-password-for-timing')
+      const valid = await hash.verify(found?.password ?? decoyHash, password)
+      if (!found || !valid) throw new InvalidCredentials()
+      return found
+    })
+    if (error) {
+      return { ok: false, reason: 'throttled', retryAfterSeconds: error.response.availableIn }
+    }
+    return { ok: true, user }
+  } catch (error) {
+    if (error instanceof InvalidCredentials) return { ok: false, reason: 'invalid' }
+    throw error
+  }
+}

@@ -1,0 +1,9 @@
+/*
+| Bouncer policies by name, for `ctx.bouncer.with('WorkspacePolicy')`.
+| Each module exports its own; this file only gathers them.
+*/
+import { identityPolicies } from '#modules/identity/index'
+
+export const policies = {
+  ...identityPolicies,
+}

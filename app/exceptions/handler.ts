@@ -1,5 +1,6 @@
 import app from '@adonisjs/core/services/app'
 import { HttpContext, ExceptionHandler } from '@adonisjs/core/http'
+import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
 
 /**
  * Errors leave in one of two shapes: JSON clients (the API, webhooks, htmx
@@ -8,6 +9,30 @@ import { HttpContext, ExceptionHandler } from '@adonisjs/core/http'
  */
 export default class HttpExceptionHandler extends ExceptionHandler {
   protected debug = !app.inProduction
+
+  /**
+   * People get a page that says what happened and where to go: always for
+   * 403 and 404 (they are answers, not bugs), and for server errors in
+   * production (development shows the error itself).
+   */
+  protected renderStatusPages = true
+
+  protected statusPages: Record<StatusPageRange, StatusPageRenderer> = {
+    '403': (error, { view }) =>
+      view.render('pages/errors/status', { status: 403, kind: 'forbidden', error }),
+    '404': (error, { view }) =>
+      view.render('pages/errors/status', { status: 404, kind: 'not_found', error }),
+    ...(app.inProduction
+      ? {
+          '500..599': ((error, { view }) =>
+            view.render('pages/errors/status', {
+              status: 500,
+              kind: 'server_error',
+              error,
+            })) as StatusPageRenderer,
+        }
+      : {}),
+  }
 
   async handle(error: unknown, ctx: HttpContext) {
     if (wantsJson(ctx)) {

@@ -7,3 +7,4 @@ tenantRoutes(() => {
   router.get('/', [TenantHomeController, 'show']).as('home')
   router.get('/health', [TenantHomeController, 'health']).as('health')
 })
+import './console_routes.js'

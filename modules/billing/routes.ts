@@ -1,0 +1,3 @@
+/*
+| Billing's routes: plans in the super-admin console.
+*/

@@ -41,6 +41,7 @@ export default defineConfig({
     () => import('@adonisjs/auth/auth_provider'),
     () => import('@adonisjs/bouncer/bouncer_provider'),
     () => import('@adonisjs/i18n/i18n_provider'),
+    () => import('@adonisjs/redis/redis_provider'),
     () => import('@adonisjs/limiter/limiter_provider'),
     () => import('@adonisjs/mail/mail_provider'),
     () => import('@rlanz/bull-queue/queue_provider'),
@@ -56,6 +57,7 @@ export default defineConfig({
     () => import('#start/kernel'),
     () => import('#start/views'),
     () => import('#start/mail'),
+    () => import('#start/events'),
   ],
 
   directories: {

@@ -2,13 +2,15 @@ import { defineConfig, stores } from '@adonisjs/limiter'
 import type { InferLimiters } from '@adonisjs/limiter/types'
 
 /**
- * Rate limits are counted in the central `rate_limits` table, so they hold
- * across processes and restarts without another service.
+ * Rate limits are counted in Redis (the same one the queues need), so they
+ * hold across processes and restarts. Not in Postgres: its limiter store
+ * uses named prepared statements, which collide in the embedded database
+ * where every connection shares one session.
  */
 const limiterConfig = defineConfig({
-  default: 'database',
+  default: 'redis',
   stores: {
-    database: stores.database({ tableName: 'rate_limits', clearExpiredByTimeout: false }),
+    redis: stores.redis({ connectionName: 'main' }),
     memory: stores.memory({}),
   },
 })

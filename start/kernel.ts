@@ -22,7 +22,6 @@ router.use([
 ])
 
 export const middleware = router.named({
-  tenant: () => import('#modules/tenancy/middleware/resolve_tenant_middleware'),
   auth: () => import('#modules/identity/middleware/auth_middleware'),
   guest: () => import('#modules/identity/middleware/guest_middleware'),
   superAdmin: () => import('#modules/identity/middleware/super_admin_middleware'),

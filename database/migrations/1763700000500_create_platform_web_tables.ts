@@ -2,7 +2,7 @@ import { BaseSchema } from '@adonisjs/lucid/schema'
 
 /**
  * Cross-cutting web state: sessions (tagged by user so they can be ended
- * together), rate-limit counters, and the development mailbox that stands in
+ * together) and the development mailbox that stands in
  * for SMTP when none is configured.
  */
 export default class extends BaseSchema {
@@ -12,13 +12,6 @@ export default class extends BaseSchema {
       table.text('data').notNullable()
       table.string('user_id').nullable().index()
       table.timestamp('expires_at', { useTz: true }).notNullable().index()
-    })
-
-    // The shape rate-limiter-flexible expects of its Postgres table.
-    this.schema.createTable('rate_limits', (table) => {
-      table.string('key', 255).primary()
-      table.integer('points').notNullable().defaultTo(0)
-      table.bigInteger('expire').nullable()
     })
 
     this.schema.createTable('dev_mails', (table) => {
@@ -36,7 +29,6 @@ export default class extends BaseSchema {
 
   async down() {
     this.schema.dropTable('dev_mails')
-    this.schema.dropTable('rate_limits')
     this.schema.dropTable('sessions')
   }
 }

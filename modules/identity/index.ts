@@ -22,3 +22,4 @@ export const identityPolicies = {
   WorkspacePolicy: () => import('./policies/workspace_policy.js'),
   PlatformPolicy: () => import('./policies/platform_policy.js'),
 }
+export { registerIdentityListeners } from './events.js'

@@ -24,7 +24,7 @@ export default class SessionController {
           : i18n.t('auth.login.invalid')
       session.flash('error', message)
       session.flashOnly(['email', 'remember', 'next'])
-      return response.redirect().back()
+      return response.redirect('/login')
     }
 
     // login() renews the session id, so a planted session cookie is worthless.

@@ -1,0 +1,6 @@
+/*
+| Event listeners, registered by each module that has some.
+*/
+import { registerIdentityListeners } from '#modules/identity/index'
+
+registerIdentityListeners()

@@ -1,0 +1,69 @@
+/**
+ * A browser-like client for multi-request flows (sign in, then use the
+ * session): real HTTP to the suite's server, a cookie jar, CSRF tokens read
+ * from the pages, redirects not followed so tests can assert them.
+ *
+ * Japa's session plugin swaps in a session of its own on every request and
+ * destroys it afterwards, which is right for single requests but cannot show
+ * that a session survives from one request to the next.
+ */
+export class WebSession {
+  readonly cookies = new Map<string, string>()
+  #csrf: string | null = null
+
+  constructor(private headers: Record<string, string> = {}) {}
+
+  static baseUrl() {
+    return `http://${process.env.HOST ?? '127.0.0.1'}:${process.env.PORT ?? 3333}`
+  }
+
+  cookie(name: string) {
+    return this.cookies.get(name)
+  }
+
+  async get(path: string) {
+    const response = await this.#fetch(path, { method: 'GET' })
+    const body = await response.text()
+    const token = body.match(/name='_csrf' value='([^']+)'/)?.[1]
+    if (token) this.#csrf = token
+    return { status: response.status, location: response.headers.get('location'), body, response }
+  }
+
+  /**
+   * Posts a form as the page at `from` would (its CSRF token included).
+   */
+  async submit(from: string, action: string, fields: Record<string, string>) {
+    await this.get(from)
+    return this.post(action, fields)
+  }
+
+  async post(action: string, fields: Record<string, string>) {
+    const form = new URLSearchParams({ ...fields, _csrf: this.#csrf ?? '' })
+    const response = await this.#fetch(action, {
+      method: 'POST',
+      body: form,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
+    const body = await response.text()
+    return { status: response.status, location: response.headers.get('location'), body, response }
+  }
+
+  async #fetch(path: string, init: RequestInit) {
+    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+    const response = await fetch(`${WebSession.baseUrl()}${path}`, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...this.headers, ...(init.headers as object), ...(cookie ? { cookie } : {}) },
+    })
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(';')
+      const eq = pair.indexOf('=')
+      const name = pair.slice(0, eq).trim()
+      const value = pair.slice(eq + 1).trim()
+      const expired = attributes.some((a) => /max-age=0\b|expires=thu, 01 jan 1970/i.test(a.trim()))
+      if (expired || value === '') this.cookies.delete(name)
+      else this.cookies.set(name, value)
+    }
+    return response
+  }
+}

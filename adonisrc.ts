@@ -76,6 +76,11 @@ export default defineConfig({
         name: 'functional',
         timeout: 120_000,
       },
+      {
+        files: ['tests/browser/**/*.spec(.ts|.js)'],
+        name: 'browser',
+        timeout: 120_000,
+      },
     ],
     forceExit: false,
   },

@@ -1,0 +1,53 @@
+import { test } from '@japa/runner'
+import type { Browser } from 'playwright-core'
+import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
+import {
+  launchBrowser,
+  screenshot,
+  serverUrl,
+  signInThroughForm,
+  watchProblems,
+} from '#tests/helpers/browser'
+
+test.group('Journey: language', (group) => {
+  let browser: Browser
+  group.setup(async () => {
+    browser = await launchBrowser()
+    return () => browser.close()
+  })
+
+  test('a person switches their profile to Arabic and the workspace reads right-to-left', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { user, cleanup: remove } = await makeUser({ name: 'Omar Test' })
+    cleanup(remove)
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    cleanup(() => page.close())
+    const problems = watchProblems(page)
+
+    await signInThroughForm(page, user.email, TEST_PASSWORD)
+    assert.equal(new URL(page.url()).pathname, '/account/profile')
+    await screenshot(page, 'profile-en')
+
+    await page.getByLabel('Language').selectOption('ar')
+    await page.getByRole('button', { name: 'Save' }).first().click()
+    await page.waitForLoadState('networkidle')
+
+    assert.equal(await page.evaluate(() => document.documentElement.dir), 'rtl')
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'ar')
+    await page.getByText('تم حفظ ملفك الشخصي.').waitFor()
+
+    // Right-to-left for real: the sidebar sits on the right and headings align right.
+    const sidebar = await page.locator('aside.sidebar').boundingBox()
+    const main = await page.locator('main.main').boundingBox()
+    assert.isAbove(sidebar!.x, main!.x, 'the sidebar is on the right in Arabic')
+    await screenshot(page, 'profile-ar')
+
+    const back = await browser.newPage()
+    cleanup(() => back.close())
+    await back.goto(serverUrl('/login'))
+    assert.equal(await back.evaluate(() => document.documentElement.dir), 'ltr')
+    assert.deepEqual(problems, [])
+  })
+})

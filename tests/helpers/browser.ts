@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs'
+import app from '@adonisjs/core/services/app'
+import { chromium, type Browser, type Page } from 'playwright-core'
+
+/**
+ * Debian's Chromium, headless, driven by playwright-core (which downloads
+ * no browser of its own). CHROMIUM_PATH overrides the location.
+ */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+}
+
+export function serverUrl(path = '') {
+  return `http://${process.env.HOST ?? '127.0.0.1'}:${process.env.PORT ?? 3333}${path}`
+}
+
+/** Saves a full-page screenshot as tmp/screenshots/<name>.png. */
+export async function screenshot(page: Page, name: string) {
+  const dir = app.makePath('tmp/screenshots')
+  mkdirSync(dir, { recursive: true })
+  await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true })
+}
+
+/**
+ * Every console error and failed request of a page, so a journey can assert
+ * that nothing broke (a CSP violation shows up here too).
+ */
+export function watchProblems(page: Page) {
+  const problems: string[] = []
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`)
+  })
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+  page.on('requestfailed', (request) => {
+    problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`)
+  })
+  return problems
+}
+
+export async function signInThroughForm(page: Page, email: string, password: string) {
+  await page.goto(serverUrl('/login'))
+  await page.getByLabel(/e-mail|البريد/i).fill(email)
+  await page.getByLabel(/^password$|^كلمة المرور$/i).fill(password)
+  await page.getByRole('button', { name: /sign in|دخول/i }).click()
+  await page.waitForLoadState('networkidle')
+}

@@ -3,8 +3,8 @@ import { mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeFileSync
 import { dirname, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { PGlite } from '@electric-sql/pglite'
-import type { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import { StartupError } from '#app/bootstrap/startup_error'
+import { PgliteWireServer } from './pglite_wire_server.js'
 
 /**
  * The embedded database: PGlite (Postgres compiled to WebAssembly) with
@@ -37,7 +37,7 @@ export class EmbeddedPostgres {
   readonly dataDir: string
   readonly lockPath: string
   #db: PGlite | null = null
-  #server: PGLiteSocketServer | null = null
+  #server: PgliteWireServer | null = null
   #endpoint: EmbeddedEndpoint | null = null
 
   constructor(dataDir: string) {
@@ -93,7 +93,7 @@ export class EmbeddedPostgres {
       return
     }
     try {
-      await this.#server?.stop()
+      await this.#server?.close()
       await this.#db?.close()
     } finally {
       this.#server = null
@@ -105,21 +105,14 @@ export class EmbeddedPostgres {
 
   async #serve(): Promise<EmbeddedEndpoint> {
     try {
-      const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
+      const [{ PGlite }, { vector }] = await Promise.all([
         import('@electric-sql/pglite'),
         import('@electric-sql/pglite-pgvector'),
-        import('@electric-sql/pglite-socket'),
       ])
       mkdirSync(this.dataDir, { recursive: true })
       this.#db = await PGlite.create({ dataDir: this.dataDir, extensions: { vector } })
-      this.#server = new PGLiteSocketServer({
-        db: this.#db,
-        host: HOST,
-        port: 0,
-        maxConnections: 100,
-      })
-      await this.#server.start()
-      const port = Number(this.#server.getServerConn().split(':').pop())
+      this.#server = new PgliteWireServer(this.#db)
+      const port = await this.#server.listen(HOST)
       this.#writeLock({ pid: process.pid, port, startedAt: new Date().toISOString() })
       this.#installExitCleanup()
       return { host: HOST, port, owned: true }

@@ -8,7 +8,7 @@
 | 200 fresh tenant schemas to the latest migration.
 */
 import 'reflect-metadata'
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Ignitor } from '@adonisjs/core'
@@ -121,12 +121,10 @@ async function runChild() {
   }))
   await Tenant.createMany(rows)
 
+  // Asynchronously: in embedded mode this process serves the database the
+  // command connects to, so blocking here (spawnSync) would deadlock both.
   const started = performance.now()
-  const migrate = spawnSync(process.execPath, ['ace', 'tenants:migrate', '--concurrency', '4'], {
-    cwd: fileURLToPath(APP_ROOT),
-    env: process.env,
-    encoding: 'utf8',
-  })
+  const migrate = await runAsync(process.execPath, ['ace', 'tenants:migrate', '--concurrency', '4'])
   const migrateMs = performance.now() - started
   if (migrate.status !== 0) process.stderr.write(migrate.stderr)
 
@@ -141,4 +139,17 @@ async function runChild() {
     })
   )
   await app.terminate()
+}
+
+function runAsync(command: string, args: string[]) {
+  return new Promise<{ status: number | null; stderr: string }>((resolve) => {
+    const child = spawn(command, args, {
+      cwd: fileURLToPath(APP_ROOT),
+      env: process.env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.on('exit', (status) => resolve({ status, stderr }))
+  })
 }

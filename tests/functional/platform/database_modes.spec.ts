@@ -18,6 +18,44 @@ test.group('Database modes', () => {
     assert.closeTo(result.rows[0].d, 1, 1e-9)
   })
 
+  test('concurrent parameterised queries on many connections each get their own answer', async ({
+    assert,
+  }) => {
+    // Separate pg clients, no transactions: on the embedded database every
+    // connection shares one PGlite session, so a server that let their
+    // Parse/Bind/Execute messages interleave would hand rows to the wrong query.
+    const { host, port, user, password, database, connectionString } = db.manager.get('main')!
+      .config.connection as Record<string, any>
+    const clients = Array.from(
+      { length: 8 },
+      () =>
+        new pg.Client(
+          connectionString ? { connectionString } : { host, port, user, password, database }
+        )
+    )
+    await Promise.all(clients.map((client) => client.connect()))
+    try {
+      const wrong: string[] = []
+      await Promise.all(
+        clients.map(async (client, c) => {
+          for (let i = 0; i < 60; i++) {
+            const tag = `c${c}-q${i}`
+            const result = await client.query('select $1::text as tag, $2::int * 2 as twice', [
+              tag,
+              i,
+            ])
+            if (result.rows[0]?.tag !== tag || result.rows[0]?.twice !== i * 2) {
+              wrong.push(`${tag} got ${JSON.stringify(result.rows)}`)
+            }
+          }
+        })
+      )
+      assert.deepEqual(wrong, [])
+    } finally {
+      await Promise.all(clients.map((client) => client.end()))
+    }
+  })
+
   test('a second process reaches the same database (shares the embedded one)', async ({
     assert,
     cleanup,

@@ -1,6 +1,7 @@
 import router from '@adonisjs/core/services/router'
 import app from '@adonisjs/core/services/app'
 import { middleware } from '#start/kernel'
+import { tenantRoutes } from '#modules/tenancy/index'
 import { homePathFor } from './services/home_path.js'
 
 const SessionController = () => import('./controllers/session_controller.js')
@@ -8,6 +9,8 @@ const PasswordResetController = () => import('./controllers/password_reset_contr
 const ProfileController = () => import('./controllers/profile_controller.js')
 const LocaleController = () => import('./controllers/locale_controller.js')
 const DevMailboxController = () => import('./controllers/dev_mailbox_controller.js')
+const TeamController = () => import('./controllers/team_controller.js')
+const InvitationsController = () => import('./controllers/invitations_controller.js')
 
 router.get('/', async ({ auth, response }) => {
   if (await auth.check()) return response.redirect(await homePathFor(auth.user!))
@@ -27,6 +30,29 @@ router
 router.get('/reset-password/:token', [PasswordResetController, 'edit']).as('password.reset')
 router.post('/reset-password/:token', [PasswordResetController, 'update']).as('password.update')
 router.get('/locale/:locale', [LocaleController]).as('locale')
+router.get('/invitations/:token', [InvitationsController, 'show']).as('invitations.show')
+router.post('/invitations/:token', [InvitationsController, 'accept']).as('invitations.accept')
+router
+  .post('/invitations/:token/switch-account', [InvitationsController, 'switchAccount'])
+  .as('invitations.switch_account')
+
+// A workspace's team: members, invitations, roles.
+tenantRoutes(() => {
+  router
+    .group(() => {
+      router.get('/team', [TeamController, 'index']).as('team')
+      router.post('/team/invitations', [TeamController, 'invite']).as('team.invite')
+      router
+        .post('/team/invitations/:id/resend', [TeamController, 'resend'])
+        .as('team.invitations.resend')
+      router
+        .post('/team/invitations/:id/revoke', [TeamController, 'revoke'])
+        .as('team.invitations.revoke')
+      router.post('/team/members/:id/role', [TeamController, 'changeRole']).as('team.members.role')
+      router.post('/team/members/:id/remove', [TeamController, 'remove']).as('team.members.remove')
+    })
+    .use([middleware.auth(), middleware.workspace()])
+})
 
 router
   .group(() => {

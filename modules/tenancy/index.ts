@@ -32,3 +32,13 @@ export {
   systemActor,
   type AuditActor,
 } from './services/audit_log_service.js'
+export {
+  addWorkspaceNavItem,
+  workspaceBase,
+  workspaceLayout,
+  workspaceNav,
+  brandingAssets,
+  type WorkspaceNavItem,
+  type NavLink,
+} from './services/workspace_nav.js'
+export { consoleNav, type ConsoleSection, type ConsoleNavItem } from './services/console_nav.js'

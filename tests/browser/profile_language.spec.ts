@@ -34,8 +34,8 @@ test.group('Journey: language', (group) => {
     await page.getByRole('button', { name: 'Save' }).first().click()
     await page.waitForLoadState('networkidle')
 
-    assert.equal(await page.evaluate(() => document.documentElement.dir), 'rtl')
-    assert.equal(await page.evaluate(() => document.documentElement.lang), 'ar')
+    assert.equal(await page.evaluate('document.documentElement.dir'), 'rtl')
+    assert.equal(await page.evaluate('document.documentElement.lang'), 'ar')
     await page.getByText('تم حفظ ملفك الشخصي.').waitFor()
 
     // Right-to-left for real: the sidebar sits on the right and headings align right.
@@ -47,7 +47,7 @@ test.group('Journey: language', (group) => {
     const back = await browser.newPage()
     cleanup(() => back.close())
     await back.goto(serverUrl('/login'))
-    assert.equal(await back.evaluate(() => document.documentElement.dir), 'ltr')
+    assert.equal(await back.evaluate('document.documentElement.dir'), 'ltr')
     assert.deepEqual(problems, [])
   })
 })

@@ -39,3 +39,11 @@ export function canAssignRole(access: WorkspaceAccess, role: Role) {
   if (!can(access, 'team.manage')) return false
   return role !== 'owner' || access.role === 'owner'
 }
+
+/**
+ * Whether `access` may change or remove this member: managers may, except
+ * that only owners touch owners.
+ */
+export function canManageMember(access: WorkspaceAccess, member: { role: Role }) {
+  return can(access, 'team.manage') && (member.role !== 'owner' || access.role === 'owner')
+}

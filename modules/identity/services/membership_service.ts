@@ -3,11 +3,14 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import User from '../models/user.js'
 import Membership, { type Role } from '../models/membership.js'
 
-export interface NewMemberAccount {
-  email: string
-  password: string
-  name?: string
-}
+/**
+ * A new account's password, in plain text or already hashed (the console
+ * hashes it before queueing provisioning, so no job payload or row holds it
+ * in the clear).
+ */
+export type NewMemberAccount = { email: string; name?: string } & (
+  { password: string } | { passwordHash: string }
+)
 
 /**
  * Gives a person a role in a tenant, creating their account when the e-mail
@@ -27,7 +30,8 @@ export async function addMember(
     user.fill({
       email,
       name: account.name ?? email.split('@')[0],
-      password: await hash.make(account.password),
+      password:
+        'passwordHash' in account ? account.passwordHash : await hash.make(account.password),
       locale: 'en',
       timezone: 'UTC',
       isSuperAdmin: false,

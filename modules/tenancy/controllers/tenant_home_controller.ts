@@ -3,13 +3,6 @@ import { tenantMigrator } from '../services/tenant_migrator.js'
 
 export default class TenantHomeController {
   /**
-   * The workspace's front door: its name and the way in.
-   */
-  async show({ view, tenantRecord }: HttpContext) {
-    return view.render('tenancy::pages/tenant_home', { tenant: tenantRecord })
-  }
-
-  /**
    * Whether this tenant's schema is on the latest tenant migration.
    */
   async health({ response, tenantRecord }: HttpContext) {

@@ -1,7 +1,7 @@
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import { findDefaultPlan } from '#modules/billing/index'
-import { addMember } from '#modules/identity/index'
+import { addMember, type NewMemberAccount } from '#modules/identity/index'
 import Tenant from '../models/tenant.js'
 import { checkSlug, schemaNameFor } from './tenant_slug.js'
 import { tenantMigrator } from './tenant_migrator.js'
@@ -12,7 +12,7 @@ export interface ProvisionTenantInput {
   slug: string
   name: string
   planId?: string | null
-  owner?: { email: string; password: string; name?: string }
+  owner?: NewMemberAccount
 }
 
 export type ProvisioningStep = 'record' | 'schema' | 'owner' | 'activate'

@@ -105,7 +105,9 @@ test.group('Profile', () => {
     cleanup(mine.cleanup)
     cleanup(theirs.cleanup)
     const member = await makeMember(mine.tenant.id, 'viewer')
-    cleanup(() => User.query().where('id', member.id).delete())
+    cleanup(async () => {
+      await User.query().where('id', member.id).delete()
+    })
     const web = await signedIn(member.email)
 
     const ok = await web.get(`/account/switch?to=${mine.tenant.slug}`)

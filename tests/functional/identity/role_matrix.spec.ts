@@ -1,0 +1,243 @@
+import { test } from '@japa/runner'
+import { randomBytes } from 'node:crypto'
+import { DateTime } from 'luxon'
+import router from '@adonisjs/core/services/router'
+import hash from '@adonisjs/core/services/hash'
+import db from '@adonisjs/lucid/services/db'
+import { Plan } from '#modules/billing/index'
+import { addMember, hashLinkToken, User, type Role } from '#modules/identity/index'
+import { makeTenant } from '#tests/helpers/tenants'
+import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
+import { WebSession } from '#tests/helpers/web_session'
+
+/**
+ * Walks every back-office route (the console, the account pages and the
+ * workspace) as each kind of visitor and asserts who gets in. The route list
+ * is read from the router, so a new route fails this test until it is given
+ * a row below.
+ */
+type Actor = 'anonymous' | 'super_admin' | 'owner' | 'admin' | 'agent' | 'viewer' | 'outsider'
+const ACTORS: Actor[] = [
+  'anonymous',
+  'super_admin',
+  'owner',
+  'admin',
+  'agent',
+  'viewer',
+  'outsider',
+]
+const MEMBERS: Role[] = ['owner', 'admin', 'agent', 'viewer']
+const MANAGERS: Role[] = ['owner', 'admin']
+
+/** Who may use each workspace route: member roles, or 'public' (no sign-in at all). */
+const WORKSPACE: Record<string, Role[] | 'public'> = {
+  'GET /t/:tenant/health': 'public',
+  'GET /t/:tenant/branding.css': 'public',
+  'GET /t/:tenant/branding/logo': 'public',
+  'GET /t/:tenant': MEMBERS,
+  'GET /t/:tenant/dashboard/stats': MEMBERS,
+  'GET /t/:tenant/team': MEMBERS,
+  'POST /t/:tenant/team/invitations': MANAGERS,
+  'POST /t/:tenant/team/invitations/:id/resend': MANAGERS,
+  'POST /t/:tenant/team/invitations/:id/revoke': MANAGERS,
+  'POST /t/:tenant/team/members/:id/role': MANAGERS,
+  'POST /t/:tenant/team/members/:id/remove': MANAGERS,
+  'GET /t/:tenant/settings/branding': MANAGERS,
+  'POST /t/:tenant/settings/branding': MANAGERS,
+  'POST /t/:tenant/settings/branding/logo/remove': MANAGERS,
+}
+
+type Outcome = 'allowed' | 'login' | 'forbidden' | 'not_found'
+
+/** What each visitor should meet on a route. */
+function expected(route: string, actor: Actor): Outcome | 'public' {
+  const [, path] = route.split(' ')
+  if (path.startsWith('/t/')) {
+    const rule = WORKSPACE[route]
+    if (!rule) throw new Error(`route ${route} has no row in the role matrix`)
+    if (rule === 'public') return 'public'
+    if (actor === 'anonymous') return 'login'
+    // Platform staff and members of other tenants are not told the workspace exists.
+    if (actor === 'super_admin' || actor === 'outsider') return 'not_found'
+    return rule.includes(actor) ? 'allowed' : 'forbidden'
+  }
+  if (actor === 'anonymous') return 'login'
+  if (path === '/admin/impersonation/stop' || path.startsWith('/account/')) return 'allowed'
+  if (path === '/admin' || path.startsWith('/admin/')) {
+    return actor === 'super_admin' ? 'allowed' : 'forbidden'
+  }
+  throw new Error(`route ${route} is not a back-office route`)
+}
+
+function outcomeOf(status: number, location: string | null): Outcome | `status ${number}` {
+  if (status === 401 || (status === 302 && location?.startsWith('/login'))) return 'login'
+  if (status === 403) return 'forbidden'
+  if (status === 404) return 'not_found'
+  if (status >= 200 && status < 400) return 'allowed'
+  return `status ${status}`
+}
+
+function backOfficeRoutes() {
+  const all = Object.values(router.toJSON()).flat() as Array<{
+    pattern: string
+    methods: string[]
+    domain: string
+  }>
+  const routes = new Set<string>()
+  for (const route of all) {
+    if (route.domain !== 'root') continue
+    const isBackOffice =
+      route.pattern === '/admin' ||
+      route.pattern.startsWith('/admin/') ||
+      route.pattern.startsWith('/account/') ||
+      route.pattern.startsWith('/t/:tenant')
+    if (!isBackOffice) continue
+    for (const method of route.methods)
+      if (method !== 'HEAD') routes.add(`${method} ${route.pattern}`)
+  }
+  return [...routes].sort()
+}
+
+test.group('Role matrix', () => {
+  test('every back-office route admits exactly the roles it should', async ({
+    assert,
+    cleanup,
+  }) => {
+    const home = await makeTenant('matrix')
+    const other = await makeTenant('matrix-other')
+    cleanup(home.cleanup)
+    cleanup(other.cleanup)
+    const tenant = home.tenant
+    const passwordHash = await hash.make(TEST_PASSWORD)
+    const createdUsers: string[] = []
+    cleanup(async () => {
+      await User.query().whereIn('id', createdUsers).delete()
+    })
+
+    const newPerson = async (tenantId: string, role: Role) => {
+      const email = `${role}-${randomBytes(5).toString('hex')}@matrix.test`
+      const { user, membership } = await addMember(tenantId, { email, passwordHash }, role)
+      createdUsers.push(user.id)
+      return { user, membership }
+    }
+
+    const { user: staff, cleanup: removeStaff } = await makeUser({ superAdmin: true })
+    cleanup(removeStaff)
+    const people: Partial<Record<Actor, { email: string }>> = { super_admin: staff }
+    for (const role of MEMBERS) people[role] = (await newPerson(tenant.id, role)).user
+    people.outsider = (await newPerson(other.tenant.id, 'owner')).user
+    const plan = await Plan.create({
+      slug: `matrix-${randomBytes(3).toString('hex')}`,
+      name: 'Matrix',
+      isDefault: false,
+    })
+    cleanup(() => plan.delete())
+
+    /** Fresh targets for routes that act on one, so each request meets the same state. */
+    const paramsFor = async (path: string): Promise<Record<string, string>> => {
+      if (path.startsWith('/t/:tenant/team/invitations/:id')) {
+        const [row] = await db
+          .table('invitations')
+          .insert({
+            tenant_id: tenant.id,
+            email: `invitee-${randomBytes(4).toString('hex')}@matrix.test`,
+            role: 'agent',
+            token_hash: hashLinkToken(randomBytes(16).toString('hex')),
+            expires_at: DateTime.now().plus({ days: 7 }).toJSDate(),
+          })
+          .returning('id')
+        return { id: row.id }
+      }
+      if (path.startsWith('/t/:tenant/team/members/:id')) {
+        const { membership } = await newPerson(tenant.id, 'agent')
+        return { id: membership.id }
+      }
+      if (path.includes('/members/:userId/')) {
+        return { tenantId: tenant.id, userId: (await newPerson(tenant.id, 'agent')).user.id }
+      }
+      if (path.startsWith('/admin/plans/:id')) return { id: plan.id }
+      if (path.startsWith('/admin/tenants/:id')) return { id: tenant.id }
+      return {}
+    }
+
+    /** A body that passes validation where one is needed, so authorization alone decides. */
+    const bodyFor = (path: string, params: Record<string, string>): Record<string, string> => {
+      if (path === '/t/:tenant/team/invitations') {
+        return { email: `new-${randomBytes(4).toString('hex')}@matrix.test`, role: 'agent' }
+      }
+      if (path.endsWith('/members/:id/role')) return { role: 'viewer' }
+      if (path.endsWith('/members/:id/remove')) return { [`confirm_${params.id}`]: 'x' }
+      if (path === '/t/:tenant/settings/branding') return { display_name: 'Matrix Co' }
+      if (path === '/account/profile')
+        return { name: 'Matrix Person', locale: 'en', timezone: 'UTC' }
+      return {}
+    }
+
+    const sessions = new Map<Actor, WebSession>()
+    const sessionOf = async (actor: Actor, fresh = false) => {
+      if (!fresh && sessions.has(actor)) return sessions.get(actor)!
+      const web = new WebSession({
+        'X-Forwarded-For': `10.9.${ACTORS.indexOf(actor)}.${randomBytes(1)[0]}`,
+      })
+      const person = people[actor]
+      if (person) {
+        const signedIn = await web.submit('/login', '/login', {
+          email: person.email,
+          password: TEST_PASSWORD,
+        })
+        assert.notEqual(signedIn.location, '/login', `${actor} could not sign in`)
+      } else {
+        await web.get('/login')
+      }
+      if (!fresh) sessions.set(actor, web)
+      return web
+    }
+
+    const routes = backOfficeRoutes()
+    assert.isAbove(routes.length, 30, 'the router lists the back office')
+    const mismatches: string[] = []
+    let checks = 0
+
+    for (const route of routes) {
+      const [method, pattern] = route.split(' ')
+      for (const actor of ACTORS) {
+        const want = expected(route, actor)
+        const params: Record<string, string> = {
+          tenant: tenant.slug,
+          ...(await paramsFor(pattern)),
+        }
+        const path = pattern.replace(/:(\w+)/g, (_, name) => params[name])
+        // Acting as someone else changes the session: those requests get one of their own.
+        const web = await sessionOf(actor, pattern.includes('impersonat'))
+        if (method === 'GET') await web.get('/login')
+        const response =
+          method === 'GET'
+            ? await web.get(path)
+            : await (async () => {
+                await web.get(actor === 'anonymous' ? '/login' : '/account/profile')
+                const body = bodyFor(pattern, params)
+                return method === 'POST'
+                  ? web.post(path, body)
+                  : web.post(`${path}?_method=${method}`, body)
+              })()
+        const got = outcomeOf(response.status, response.location)
+        checks++
+        if (want === 'public') {
+          if (got === 'login' || got === 'forbidden')
+            mismatches.push(`${route} as ${actor}: ${got}`)
+          continue
+        }
+        if (got !== want) {
+          mismatches.push(
+            `${route} as ${actor}: expected ${want}, got ${got} (${response.status} ${response.location ?? ''})`
+          )
+        }
+      }
+    }
+
+    assert.deepEqual(mismatches, [])
+    console.log(
+      `role matrix: ${routes.length} routes x ${ACTORS.length} visitors = ${checks} checks`
+    )
+  }).timeout(240_000)
+})

@@ -42,6 +42,25 @@ export default class AppRoleProvider {
       const { prepareDevelopmentDatabase } = await import('#database/first_run')
       await prepareDevelopmentDatabase(this.app)
     }
+    await this.#bootstrapStaff()
+  }
+
+  /**
+   * SUPER_ADMIN_EMAILS become platform staff on every start of a web
+   * process. Before the central migrations have run there is no users table
+   * yet; that is said, not fatal, so `migration:run` can still be reached.
+   */
+  async #bootstrapStaff() {
+    const { syncSuperAdmins, staffEmailsFrom } = await import('#modules/identity/index')
+    const logger = await this.app.container.make('logger')
+    try {
+      const changed = await syncSuperAdmins(staffEmailsFrom(env.get('SUPER_ADMIN_EMAILS')))
+      if (changed.length) logger.info(`super admins from SUPER_ADMIN_EMAILS: ${changed.join(', ')}`)
+    } catch (error) {
+      logger.warn(
+        `SUPER_ADMIN_EMAILS not applied (${(error as Error).message}); run migrations first`
+      )
+    }
   }
 
   async ready() {

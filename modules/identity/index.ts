@@ -24,3 +24,4 @@ export const identityPolicies = {
   PlatformPolicy: () => import('./policies/platform_policy.js'),
 }
 export { registerIdentityListeners } from './events.js'
+export { syncSuperAdmins, staffEmailsFrom } from './services/staff_service.js'

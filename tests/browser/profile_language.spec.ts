@@ -50,4 +50,31 @@ test.group('Journey: language', (group) => {
     assert.equal(await back.evaluate('document.documentElement.dir'), 'ltr')
     assert.deepEqual(problems, [])
   })
+
+  test('signing in from the Arabic sign-in page as an English speaker gives an English, full-width workspace', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { user, cleanup: remove } = await makeUser({ name: 'Emma Test', locale: 'en' })
+    cleanup(remove)
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    cleanup(() => page.close())
+    const problems = watchProblems(page)
+
+    await page.goto(serverUrl('/login'))
+    await page.getByRole('link', { name: 'العربية' }).click()
+    await page.waitForLoadState('networkidle')
+    assert.equal(await page.evaluate('document.documentElement.dir'), 'rtl')
+
+    await signInThroughForm(page, user.email, TEST_PASSWORD, { reload: false })
+    assert.equal(new URL(page.url()).pathname, '/account/profile')
+    assert.equal(await page.evaluate('document.documentElement.dir'), 'ltr')
+    assert.equal(await page.evaluate('document.documentElement.lang'), 'en')
+    // The shell fills the window: nothing of the sign-in card's centred layout is left.
+    const sidebar = await page.locator('aside.sidebar').boundingBox()
+    assert.equal(Math.round(sidebar!.x), 0)
+    assert.equal(Math.round(sidebar!.y), 0)
+    await screenshot(page, 'signin-from-arabic')
+    assert.deepEqual(problems, [])
+  })
 })

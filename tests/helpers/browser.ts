@@ -49,10 +49,22 @@ export function watchProblems(page: Page) {
   return problems
 }
 
-export async function signInThroughForm(page: Page, email: string, password: string) {
-  await page.goto(serverUrl('/login'))
+/**
+ * Signs in with the form. `reload: false` uses the sign-in page already open
+ * (to keep a language chosen on it), as a person would.
+ */
+export async function signInThroughForm(
+  page: Page,
+  email: string,
+  password: string,
+  options: { reload?: boolean } = {}
+) {
+  if (options.reload !== false) await page.goto(serverUrl('/login'))
   await page.getByLabel(/e-mail|البريد/i).fill(email)
   await page.getByLabel(/^password$|^كلمة المرور$/i).fill(password)
   await page.getByRole('button', { name: /sign in|دخول/i }).click()
+  // The form is boosted (htmx): the click returns before the request ends, and
+  // the page reached "networkidle" long ago, so wait for the address to change.
+  await page.waitForURL((url) => url.pathname !== '/login')
   await page.waitForLoadState('networkidle')
 }

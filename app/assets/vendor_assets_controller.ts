@@ -6,12 +6,13 @@ import type { HttpContext } from '@adonisjs/core/http'
 const require = createRequire(import.meta.url)
 
 /**
- * htmx and Alpine (its CSP build) served from our own origin, straight from
+ * htmx (with its head-support extension) and Alpine (its CSP build) served from our own origin, straight from
  * the installed packages, so the Content-Security-Policy can stay at 'self'
  * and the versions are exactly those in package-lock.json.
  */
 const FILES: Record<string, string> = {
   'htmx.min.js': require.resolve('htmx.org/dist/htmx.min.js'),
+  'htmx-head-support.min.js': require.resolve('htmx-ext-head-support/dist/head-support.min.js'),
   'alpine.min.js': require.resolve('@alpinejs/csp/dist/cdn.min.js'),
 }
 

@@ -26,11 +26,16 @@ export function serverUrl(path = '') {
   return `http://${process.env.HOST ?? '127.0.0.1'}:${process.env.PORT ?? 3333}${path}`
 }
 
-/** Saves a full-page screenshot as tmp/screenshots/<name>.png. */
+/**
+ * Saves a full-page screenshot as tmp/screenshots/<name>.png. The caret is
+ * left alone: hiding it makes Playwright set and clear `caret-color` on every
+ * input, which leaves `style=""` behind; htmx then copies that attribute when
+ * it settles a boosted swap, and the CSP (no inline styles) reports it.
+ */
 export async function screenshot(page: Page, name: string) {
   const dir = app.makePath('tmp/screenshots')
   mkdirSync(dir, { recursive: true })
-  await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true })
+  await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true, caret: 'initial' })
 }
 
 /**

@@ -18,6 +18,7 @@ export default defineConfig({
     () => import('@adonisjs/mail/commands'),
     () => import('#app/queue/commands'),
     () => import('#modules/tenancy/commands/main'),
+    () => import('#modules/channels/commands/main'),
   ],
 
   /*

@@ -30,6 +30,7 @@ const dbConfig = defineConfig({
           'modules/billing/migrations/central',
           'modules/tenancy/migrations/central',
           'modules/identity/migrations/central',
+          'modules/channels/migrations/central',
         ],
       },
       seeders: { paths: ['database/seeders'] },

@@ -12,3 +12,18 @@ export { Plan }
 export async function findDefaultPlan(): Promise<Plan | null> {
   return Plan.query().where('is_default', true).first()
 }
+
+/**
+ * The limits a tenant's plan sets; null fields are unlimited, and a tenant
+ * on no plan has no limits.
+ */
+export async function planLimitsFor(planId: string | null) {
+  const plan = planId ? await Plan.find(planId) : null
+  return {
+    seats: plan?.maxSeats ?? null,
+    channels: plan?.maxChannels ?? null,
+    conversationsPerMonth: plan?.maxConversationsPerMonth ?? null,
+    aiAnswersPerMonth: plan?.maxAiAnswersPerMonth ?? null,
+    knowledgeMb: plan?.maxKnowledgeMb ?? null,
+  }
+}

@@ -3,5 +3,23 @@
 | the WhatsApp Cloud API, web chat and sandbox channels, and the team inbox.
 */
 import Contact from './models/contact.js'
+import Channel from './models/channel.js'
+import Conversation from './models/conversation.js'
+import Message from './models/message.js'
+import WebhookEvent from './models/webhook_event.js'
 
-export { Contact }
+export { Contact, Channel, Conversation, Message, WebhookEvent }
+export type { ChannelType, ChannelSettings } from './models/channel.js'
+export type { ConversationStatus, ConversationPriority } from './models/conversation.js'
+export type { MessageDirection, MessageStatus, MessageMedia } from './models/message.js'
+export { STATUS_RANK } from './models/message.js'
+export { CUSTOMER_WINDOW_HOURS } from './models/conversation.js'
+export { ChannelError } from './services/channel_errors.js'
+export {
+  addWhatsAppChannel,
+  addSandboxChannel,
+  channelsOf,
+  findTenantChannel,
+  findWhatsAppChannel,
+  type WhatsAppChannelInput,
+} from './services/channel_service.js'

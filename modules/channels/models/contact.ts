@@ -12,6 +12,10 @@ export default class Contact extends TenantModel {
   @column()
   declare phone: string | null
 
+  /** WhatsApp's id for the person: the digits of their number. */
+  @column()
+  declare waId: string | null
+
   @column()
   declare name: string | null
 

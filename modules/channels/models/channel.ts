@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto'
+import { DateTime } from 'luxon'
+import encryption from '@adonisjs/core/services/encryption'
+import { BaseModel, beforeCreate, column } from '@adonisjs/lucid/orm'
+
+export type ChannelType = 'whatsapp' | 'sandbox' | 'webchat'
+
+export interface ChannelSettings {
+  /** Outbound messages per second for this number (WhatsApp's default tier is 80). */
+  messagesPerSecond?: number
+  /** Words that opt a contact out, compared case-insensitively on the whole message. */
+  optOutWords?: string[]
+}
+
+/**
+ * A way customers reach a tenant. Central (see the migration): always read
+ * with the tenant's id, through the services in this module.
+ */
+export default class Channel extends BaseModel {
+  static selfAssignPrimaryKey = true
+
+  @column({ isPrimary: true })
+  declare id: string
+
+  @column()
+  declare tenantId: string
+
+  @column()
+  declare type: ChannelType
+
+  @column()
+  declare name: string
+
+  @column()
+  declare status: 'active' | 'disabled'
+
+  @column()
+  declare phoneNumberId: string | null
+
+  @column()
+  declare wabaId: string | null
+
+  @column()
+  declare displayNumber: string | null
+
+  @column({ serializeAs: null })
+  declare accessTokenEncrypted: string | null
+
+  @column({ serializeAs: null })
+  declare appSecretEncrypted: string | null
+
+  @column({ serializeAs: null })
+  declare verifyToken: string | null
+
+  @column()
+  declare settings: ChannelSettings
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+
+  @beforeCreate()
+  static assignId(channel: Channel) {
+    channel.id ??= randomUUID()
+  }
+
+  get accessToken(): string | null {
+    return this.accessTokenEncrypted ? encryption.decrypt<string>(this.accessTokenEncrypted) : null
+  }
+
+  set accessToken(value: string | null) {
+    this.accessTokenEncrypted = value ? encryption.encrypt(value) : null
+  }
+
+  get appSecret(): string | null {
+    return this.appSecretEncrypted ? encryption.decrypt<string>(this.appSecretEncrypted) : null
+  }
+
+  set appSecret(value: string | null) {
+    this.appSecretEncrypted = value ? encryption.encrypt(value) : null
+  }
+
+  /** The last four characters, for lists: "••••1a2b". */
+  static mask(secret: string | null) {
+    return secret ? `••••${secret.slice(-4)}` : ''
+  }
+}

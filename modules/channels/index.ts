@@ -23,3 +23,9 @@ export {
   findWhatsAppChannel,
   type WhatsAppChannelInput,
 } from './services/channel_service.js'
+export { queueOutboundMessage, type OutboundRequest } from './services/outbound_service.js'
+export {
+  checkOutboundContent,
+  toGraphMessage,
+  type OutboundContent,
+} from './services/outbound_content.js'

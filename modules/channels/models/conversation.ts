@@ -48,6 +48,9 @@ export default class Conversation extends TenantModel {
   @column.dateTime()
   declare resolvedAt: DateTime | null
 
+  @column.dateTime()
+  declare windowClosedAt: DateTime | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 
@@ -62,6 +65,7 @@ export default class Conversation extends TenantModel {
   /** Whether a free-form message may be sent now. */
   isWindowOpen(now = DateTime.now()) {
     if (!this.lastCustomerMessageAt) return false
+    if (this.windowClosedAt && this.windowClosedAt >= this.lastCustomerMessageAt) return false
     return now.diff(this.lastCustomerMessageAt, 'hours').hours < CUSTOMER_WINDOW_HOURS
   }
 }

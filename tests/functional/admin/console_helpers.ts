@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import app from '@adonisjs/core/services/app'
-import type { Group } from '@japa/runner/core'
 import { User } from '#modules/identity/index'
 import { AuditLog, Tenant } from '#modules/tenancy/index'
 import db from '@adonisjs/lucid/services/db'
@@ -74,17 +72,6 @@ export async function waitFor<T>(probe: () => Promise<T | null | undefined | fal
  * Works the `default` queue for the group's tests. Stopping the pool stops
  * every worker, so the suite's own `mail` worker is started again after.
  */
-export function withDefaultQueueWorker(group: Group) {
-  group.setup(async () => {
-    const workers = await app.container.make('queue.workers')
-    workers.start(['default'])
-    return async () => {
-      await workers.stop()
-      workers.start(['mail'])
-    }
-  })
-}
-
 export async function latestAudit(action: string, subjectId?: string) {
   const query = AuditLog.query().where('action', action).orderBy('id', 'desc')
   if (subjectId) query.where('subject_id', subjectId)
@@ -136,3 +123,5 @@ export function htmx(web: WebSession, target?: string, extra: Record<string, str
   for (const [name, value] of web.cookies) twin.cookies.set(name, value)
   return twin
 }
+
+export { withDefaultQueueWorker } from '#tests/helpers/queue'

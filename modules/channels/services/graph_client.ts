@@ -1,0 +1,92 @@
+import app from '@adonisjs/core/services/app'
+import type Channel from '../models/channel.js'
+
+/**
+ * The WhatsApp Cloud API (Graph API) over HTTP. The base URL is
+ * configuration (WHATSAPP_GRAPH_URL), so tests and the sandbox point it at a
+ * local server speaking the same wire format.
+ */
+export function graphBaseUrl(): string {
+  return app.config.get<string>('whatsapp.graphUrl').replace(/\/+$/, '')
+}
+
+export type SendResult =
+  | { ok: true; wamid: string; waId: string | null }
+  | {
+      ok: false
+      /**
+       * Whether WhatsApp certainly did not take the message: an error answer,
+       * or a connection that never opened. A timeout is not definite: the
+       * message may have gone out.
+       */
+      definite: boolean
+      retryable: boolean
+      status: number | null
+      code: number | null
+      title: string
+    }
+
+/**
+ * Errors worth another try: throughput limits (130429, 80007, 4), the
+ * per-recipient pair limit (131056, which the retry backoff spaces out),
+ * and WhatsApp's transient failures. Everything else (re-engagement 131047,
+ * undeliverable 131026, template and parameter errors, expired tokens) will
+ * fail the same way again.
+ */
+const RETRYABLE_CODES = new Set([1, 2, 4, 80007, 130429, 131000, 131016, 131056, 133004])
+
+export function isRetryable(status: number | null, code: number | null) {
+  if (code !== null && RETRYABLE_CODES.has(code)) return true
+  return status === 429 || (status !== null && status >= 500)
+}
+
+export async function sendToGraph(
+  channel: Pick<Channel, 'phoneNumberId' | 'accessToken'>,
+  body: Record<string, unknown>,
+  timeoutMs = 15_000
+): Promise<SendResult> {
+  let response: Response
+  try {
+    response = await fetch(`${graphBaseUrl()}/${channel.phoneNumberId}/messages`, {
+      method: 'POST',
+      headers: {
+        'authorization': `Bearer ${channel.accessToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code
+    const neverConnected =
+      cause === 'ECONNREFUSED' || cause === 'ENOTFOUND' || cause === 'EAI_AGAIN'
+    return {
+      ok: false,
+      definite: neverConnected,
+      retryable: true,
+      status: null,
+      code: null,
+      title: neverConnected
+        ? `WhatsApp could not be reached (${cause})`
+        : `No answer from WhatsApp (${(error as Error).name})`,
+    }
+  }
+
+  const payload = (await response.json().catch(() => null)) as any
+  const wamid = payload?.messages?.[0]?.id
+  if (response.ok && typeof wamid === 'string') {
+    return { ok: true, wamid, waId: payload?.contacts?.[0]?.wa_id ?? null }
+  }
+  const code = typeof payload?.error?.code === 'number' ? payload.error.code : null
+  return {
+    ok: false,
+    // An answer without a message id means WhatsApp did not accept it.
+    definite: true,
+    retryable: isRetryable(response.status, code),
+    status: response.status,
+    code,
+    title: String(
+      payload?.error?.error_data?.details ?? payload?.error?.message ?? `HTTP ${response.status}`
+    ),
+  }
+}

@@ -1,0 +1,127 @@
+import { DateTime } from 'luxon'
+import { dispatchTenantJob, type TenantContext } from '#modules/tenancy/index'
+import Conversation from '../models/conversation.js'
+import Contact from '../models/contact.js'
+import Message from '../models/message.js'
+import Channel from '../models/channel.js'
+import { ChannelError } from './channel_errors.js'
+import {
+  checkOutboundContent,
+  isFreeForm,
+  storedType,
+  summaryOf,
+  type OutboundContent,
+} from './outbound_content.js'
+import SendMessageJob from '../jobs/send_message_job.js'
+
+export interface OutboundRequest {
+  conversationId: string
+  content: OutboundContent
+  authorType: 'agent' | 'assistant' | 'system'
+  authorId?: string | null
+  /**
+   * The sender's key for this message: asking again with the same key
+   * returns the first message instead of sending another.
+   */
+  idempotencyKey?: string | null
+}
+
+/**
+ * The one door for every outbound message (inbox, API, assistant, pulse):
+ * checks it, records it as pending and queues its delivery. Refusals are
+ * ChannelErrors with a code: invalid_message (with fields), window_closed,
+ * contact_opted_out, channel_disabled, not_found.
+ */
+export async function queueOutboundMessage(
+  tenant: TenantContext,
+  request: OutboundRequest
+): Promise<Message> {
+  const problems = checkOutboundContent(request.content)
+  if (problems.length) {
+    const error = new ChannelError('invalid_message', problems[0].message)
+    ;(error as ChannelError & { fields?: unknown }).fields = problems
+    throw error
+  }
+
+  const key = request.idempotencyKey ?? null
+  if (key) {
+    const earlier = await tenant.transaction((trx) =>
+      Message.query({ client: trx }).where('idempotency_key', key).first()
+    )
+    if (earlier) return earlier
+  }
+
+  const found = await tenant.transaction(async (trx) => {
+    const conversation = await Conversation.query({ client: trx })
+      .where('id', request.conversationId)
+      .first()
+    const contact = conversation
+      ? await Contact.query({ client: trx }).where('id', conversation.contactId).first()
+      : null
+    return conversation && contact ? { conversation, contact } : null
+  })
+  if (!found) throw new ChannelError('not_found', 'No such conversation', 404)
+  const { conversation, contact } = found
+
+  // Central: read outside the tenant transaction, whose search_path is the tenant's.
+  const channel = await Channel.query()
+    .where('id', conversation.channelId)
+    .where('tenant_id', tenant.id)
+    .first()
+  if (!channel || channel.status !== 'active') {
+    throw new ChannelError('channel_disabled', 'This conversation’s channel is not active')
+  }
+  if (contact.optIn === 'opted_out' && request.authorType !== 'system') {
+    throw new ChannelError('contact_opted_out', 'This contact has opted out of messages')
+  }
+  if (isFreeForm(request.content) && channel.type === 'whatsapp' && !conversation.isWindowOpen()) {
+    throw new ChannelError(
+      'window_closed',
+      'More than 24 hours since the customer last wrote: send an approved template instead'
+    )
+  }
+
+  const message = await tenant.transaction(async (trx) => {
+    const row: Array<{ id: string }> = await trx
+      .insertQuery()
+      .table('messages')
+      .insert({
+        conversation_id: conversation.id,
+        contact_id: contact.id,
+        channel_id: channel.id,
+        direction: 'outbound',
+        idempotency_key: key,
+        type: storedType(request.content),
+        body: summaryOf(request.content),
+        payload: JSON.stringify({ content: request.content }),
+        status: 'pending',
+        author_type: request.authorType,
+        author_id: request.authorId ?? null,
+      })
+      .knexQuery.onConflict('idempotency_key')
+      .ignore()
+      .returning('id')
+    const id = row[0]?.id
+    // Lost a race with the same key: the other request's message stands.
+    const stored = id
+      ? await Message.query({ client: trx }).where('id', id).firstOrFail()
+      : await Message.query({ client: trx }).where('idempotency_key', key!).firstOrFail()
+    if (id) {
+      await trx
+        .from('conversations')
+        .where('id', conversation.id)
+        .update({ last_message_at: DateTime.now().toJSDate(), updated_at: new Date() })
+    }
+    return { stored, created: !!id }
+  })
+
+  if (message.created) {
+    await dispatchTenantJob(
+      SendMessageJob,
+      tenant,
+      { messageId: message.stored.id },
+      { jobId: `send-${tenant.slug}-${message.stored.id}` }
+    )
+  }
+  return message.stored
+}

@@ -1,0 +1,126 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { randomBytes } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+
+export interface GraphCall {
+  /** When the request arrived (ms since the epoch). */
+  at: number
+  method: string
+  path: string
+  authorization: string | undefined
+  body: any
+}
+
+/** A scripted answer: an HTTP status and a JSON body, or a dropped connection. */
+export type GraphReply = { status: number; body: unknown } | { drop: true }
+
+/**
+ * A local stand-in for the WhatsApp Cloud API (Graph API), speaking its wire
+ * format: POST /<version>/<phone-number-id>/messages answers
+ * {messaging_product, contacts:[{input, wa_id}], messages:[{id}]}, errors are
+ * {error:{message, type, code, error_data, fbtrace_id}}. Tests script replies
+ * with `reply()`/`fail()`; unscripted sends succeed with a fresh wamid.
+ */
+export class FakeGraphServer {
+  readonly calls: GraphCall[] = []
+  #server: Server | null = null
+  #script: GraphReply[] = []
+  #tokens = new Set<string>()
+
+  get url() {
+    const { port } = this.#server!.address() as AddressInfo
+    return `http://127.0.0.1:${port}/v21.0`
+  }
+
+  /** Access tokens the server accepts; an empty set accepts any. */
+  acceptToken(token: string) {
+    this.#tokens.add(token)
+    return this
+  }
+
+  reply(...replies: GraphReply[]) {
+    this.#script.push(...replies)
+    return this
+  }
+
+  /** Queues a Graph error, e.g. fail(400, 131047, 'Re-engagement message'). */
+  fail(status: number, code: number, message = 'Graph error') {
+    return this.reply({
+      status,
+      body: {
+        error: {
+          message: `(#${code}) ${message}`,
+          type: 'OAuthException',
+          code,
+          error_data: { messaging_product: 'whatsapp', details: message },
+          fbtrace_id: randomBytes(8).toString('hex'),
+        },
+      },
+    })
+  }
+
+  sends() {
+    return this.calls.filter((call) => call.method === 'POST' && call.path.endsWith('/messages'))
+  }
+
+  async start() {
+    this.#server = createServer(async (request, response) => {
+      const body = await readJson(request)
+      const path = new URL(request.url ?? '/', 'http://x').pathname
+      const call: GraphCall = {
+        at: Date.now(),
+        method: request.method ?? 'GET',
+        path,
+        authorization: request.headers.authorization,
+        body,
+      }
+      this.calls.push(call)
+
+      const token = call.authorization?.replace(/^Bearer /, '')
+      if (this.#tokens.size && (!token || !this.#tokens.has(token))) {
+        return send(response, 401, graphError(190, 'Invalid OAuth access token'))
+      }
+      const scripted = this.#script.shift()
+      if (scripted && 'drop' in scripted) return request.socket.destroy()
+      if (scripted) return send(response, scripted.status, scripted.body)
+
+      const match = path.match(/^\/v[\d.]+\/(\d+)\/messages$/)
+      if (call.method === 'POST' && match) {
+        return send(response, 200, {
+          messaging_product: 'whatsapp',
+          contacts: [{ input: body?.to, wa_id: String(body?.to ?? '').replace(/\D/g, '') }],
+          messages: [{ id: `wamid.${randomBytes(12).toString('base64url')}` }],
+        })
+      }
+      send(response, 404, graphError(100, `Unknown path components: ${path}`))
+    })
+    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve))
+    return this
+  }
+
+  async stop() {
+    await new Promise<void>((resolve) =>
+      this.#server ? this.#server.close(() => resolve()) : resolve()
+    )
+  }
+}
+
+function graphError(code: number, message: string) {
+  return { error: { message, type: 'OAuthException', code, fbtrace_id: 'fake' } }
+}
+
+function send(response: import('node:http').ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body)
+  response.writeHead(status, { 'content-type': 'application/json' }).end(text)
+}
+
+async function readJson(request: IncomingMessage) {
+  const chunks: Buffer[] = []
+  for await (const chunk of request) chunks.push(chunk as Buffer)
+  const text = Buffer.concat(chunks).toString('utf8')
+  try {
+    return text ? JSON.parse(text) : null
+  } catch {
+    return text
+  }
+}

@@ -14,7 +14,8 @@ const prefix = env.get('QUEUE_PREFIX', inTest ? 'flomastr-test' : 'flomastr')
 
 const queueConfig = defineConfig({
   defaultConnection: redisConnectionFromUrl(redisUrl),
-  queueNames: ['default', 'mail'],
+  // inbound: WhatsApp webhooks and the ordered hand-off of their messages.
+  queueNames: ['default', 'mail', 'inbound'],
   queue: { prefix },
   worker: {
     prefix,

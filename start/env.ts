@@ -30,6 +30,8 @@ export default await Env.create(appRoot, {
 
   SUPER_ADMIN_EMAILS: Env.schema.string.optional(),
 
+  WHATSAPP_GRAPH_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+
   SMTP_HOST: Env.schema.string.optional(),
   SMTP_PORT: Env.schema.number.optional(),
   SMTP_SECURE: Env.schema.boolean.optional(),

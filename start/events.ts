@@ -2,5 +2,7 @@
 | Event listeners, registered by each module that has some.
 */
 import { registerIdentityListeners } from '#modules/identity/index'
+import { registerChannelsListeners } from '#modules/channels/index'
 
 registerIdentityListeners()
+registerChannelsListeners()

@@ -2,7 +2,20 @@ import { Worker, type Job as BullJob } from 'bullmq'
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { Logger } from '@adonisjs/core/logger'
 import type { Job } from '@rlanz/bull-queue'
+import emitter from '@adonisjs/core/services/emitter'
 import type queueConfig from '#config/queue'
+
+/**
+ * A pool announces the queues it starts and stops, so a module can run
+ * companion work next to its workers (channels sweeps stored webhooks that
+ * never reached the queue) without app/ knowing about modules.
+ */
+declare module '@adonisjs/core/types' {
+  interface EventsList {
+    'queue:started': { queues: string[] }
+    'queue:stopping': { queues: string[] }
+  }
+}
 
 /**
  * Runs queue workers. Jobs are dispatched through @rlanz/bull-queue, whose
@@ -39,11 +52,17 @@ export class WorkerPool {
       this.#workers.push(worker)
     }
     this.logger.info(`queue workers started on ${names.join(', ')}`)
+    emitter.emit('queue:started', { queues: names }).catch((error) => {
+      this.logger.error({ err: error }, 'queue:started listener failed')
+    })
   }
 
   async stop() {
     const workers = this.#workers
     this.#workers = []
+    if (workers.length) {
+      await emitter.emit('queue:stopping', { queues: workers.map((worker) => worker.name) })
+    }
     await Promise.all(workers.map((worker) => worker.close()))
   }
 

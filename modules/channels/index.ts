@@ -23,9 +23,29 @@ export {
   findWhatsAppChannel,
   type WhatsAppChannelInput,
 } from './services/channel_service.js'
+export {
+  registerChannelsListeners,
+  type MessageReceivedEvent,
+  type MessageStatusEvent,
+  type ConversationCreatedEvent,
+  type ContactCreatedEvent,
+} from './events.js'
+export { applyPendingStatuses } from './services/inbound_statuses.js'
+export { INBOUND_QUEUE } from './services/inbound_queue.js'
+export { sweepUnprocessedWebhookEvents } from './services/inbound_recovery.js'
 export { queueOutboundMessage, type OutboundRequest } from './services/outbound_service.js'
 export {
   checkOutboundContent,
   toGraphMessage,
   type OutboundContent,
 } from './services/outbound_content.js'
+export { default as MessageTemplate, type TemplateCategory } from './models/message_template.js'
+export {
+  syncTemplates,
+  submitTemplate,
+  checkNewTemplate,
+  countBodyVariables,
+  type NewTemplate,
+  type SyncResult,
+} from './services/template_service.js'
+export { default as SyncTemplatesJob } from './jobs/sync_templates_job.js'

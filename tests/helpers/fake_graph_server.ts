@@ -26,6 +26,8 @@ export class FakeGraphServer {
   #server: Server | null = null
   #script: GraphReply[] = []
   #tokens = new Set<string>()
+  /** Each WhatsApp Business Account's templates, as the Graph API lists them. */
+  readonly templates = new Map<string, Array<Record<string, any>>>()
 
   get url() {
     const { port } = this.#server!.address() as AddressInfo
@@ -84,6 +86,9 @@ export class FakeGraphServer {
       if (scripted && 'drop' in scripted) return request.socket.destroy()
       if (scripted) return send(response, scripted.status, scripted.body)
 
+      const templates = path.match(/^\/v[\d.]+\/(\d+)\/message_templates$/)
+      if (templates) return this.#templates(call, templates[1], request, response)
+
       const match = path.match(/^\/v[\d.]+\/(\d+)\/messages$/)
       if (call.method === 'POST' && match) {
         return send(response, 200, {
@@ -96,6 +101,40 @@ export class FakeGraphServer {
     })
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve))
     return this
+  }
+
+  /** GET pages by cursor like the Graph API; POST adds a PENDING template. */
+  #templates(
+    call: GraphCall,
+    waba: string,
+    request: IncomingMessage,
+    response: import('node:http').ServerResponse
+  ) {
+    const list = this.templates.get(waba) ?? []
+    this.templates.set(waba, list)
+    if (call.method === 'POST') {
+      const created = {
+        id: String(1e15 + list.length),
+        status: 'PENDING',
+        category: call.body.category,
+      }
+      list.push({ ...call.body, ...created })
+      return send(response, 200, created)
+    }
+    const query = new URL(request.url ?? '/', 'http://x').searchParams
+    const limit = Number(query.get('limit') ?? 25)
+    const start = Number(query.get('after') ?? 0)
+    const page = list.slice(start, start + limit)
+    const more = start + limit < list.length
+    return send(response, 200, {
+      data: page,
+      paging: {
+        cursors: { before: String(start), after: String(start + page.length) },
+        ...(more
+          ? { next: `${this.url}/${waba}/message_templates?after=${start + page.length}` }
+          : {}),
+      },
+    })
   }
 
   async stop() {

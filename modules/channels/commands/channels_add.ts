@@ -1,7 +1,8 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
-import { cliActor, findUsableTenant } from '#modules/tenancy/index'
-import { addSandboxChannel, addWhatsAppChannel } from '../services/channel_service.js'
+import { cliActor, contextFor, findUsableTenant } from '#modules/tenancy/index'
+import { addSandboxChannel, addWhatsAppChannel, channelsOf } from '../services/channel_service.js'
+import { syncTemplates } from '../services/template_service.js'
 
 abstract class ChannelCommand extends BaseCommand {
   static options: CommandOptions = { startApp: true }
@@ -112,5 +113,34 @@ export class ChannelsAddSandbox extends ChannelCommand {
     const tenant = await this.tenantOrFail()
     const channel = await addSandboxChannel(tenant, cliActor(), this.name)
     this.done(channel.id, 'Sandbox phone')
+  }
+}
+
+export class ChannelsSyncTemplates extends ChannelCommand {
+  static commandName = 'channels:sync-templates'
+  static description = "Sync a tenant's WhatsApp message templates now"
+
+  @flags.string({ description: 'Only this channel id (default: every active WhatsApp number)' })
+  declare channel?: string
+
+  protected async add() {
+    const tenant = await this.tenantOrFail()
+    const all = await channelsOf(tenant.id)
+    const channels = all.filter(
+      (c) =>
+        c.type === 'whatsapp' && c.status === 'active' && (!this.channel || c.id === this.channel)
+    )
+    if (!channels.length) this.fail('no_whatsapp_channel', 'No active WhatsApp number to sync')
+    const results = []
+    for (const channel of channels) {
+      const result = await syncTemplates(contextFor(tenant), channel)
+      results.push({ channel: channel.id, templates: result.total, changed: result.changed })
+      if (!this.json) {
+        this.logger.success(
+          `${channel.name}: ${result.total} templates, ${result.changed.length} changed`
+        )
+      }
+    }
+    if (this.json) this.logger.log(JSON.stringify({ channels: results }))
   }
 }

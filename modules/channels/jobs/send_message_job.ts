@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
+import emitter from '@adonisjs/core/services/emitter'
 import limiter from '@adonisjs/limiter/services/main'
 import { errors as limiterErrors } from '@adonisjs/limiter'
 import {
@@ -16,6 +17,7 @@ import Contact from '../models/contact.js'
 import Channel from '../models/channel.js'
 import { sendToGraph, type SendResult } from '../services/graph_client.js'
 import { toGraphMessage, type OutboundContent } from '../services/outbound_content.js'
+import { applyPendingStatuses } from '../services/inbound_statuses.js'
 
 interface Payload extends TenantJobPayload {
   messageId: string
@@ -90,7 +92,7 @@ export default class SendMessageJob extends TenantJob<Payload> {
       result = await sendToGraph(channel, toGraphMessage(to!, content))
     }
 
-    await tenant.transaction(async (trx) => {
+    const statusEvents = await tenant.transaction(async (trx) => {
       const message = await Message.query({ client: trx })
         .where('id', messageId)
         .forUpdate()
@@ -119,7 +121,10 @@ export default class SendMessageJob extends TenantJob<Payload> {
       }
       message.payload = { ...message.payload, send }
       await message.useTransaction(trx).save()
+      // A status webhook can beat our own record of the wamid; it was parked.
+      return result.ok ? applyPendingStatuses(trx, tenant, result.wamid) : []
     })
+    for (const event of statusEvents) await emitter.emit('message:status', event)
 
     if (!result.ok && (result.retryable || !result.definite)) {
       // BullMQ retries with exponential backoff, which also spaces out

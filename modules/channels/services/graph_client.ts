@@ -90,3 +90,49 @@ export async function sendToGraph(
     ),
   }
 }
+
+export type GraphAnswer =
+  | { ok: true; status: number; body: any }
+  | { ok: false; status: number | null; code: number | null; title: string }
+
+/**
+ * Any other Graph API call (templates, media): JSON in, JSON out, errors
+ * carrying WhatsApp's code and explanation.
+ */
+export async function graphJson(
+  channel: Pick<Channel, 'accessToken'>,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+  timeoutMs = 15_000
+): Promise<GraphAnswer> {
+  let response: Response
+  try {
+    response = await fetch(`${graphBaseUrl()}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${channel.accessToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+  } catch (error) {
+    return {
+      ok: false,
+      status: null,
+      code: null,
+      title: `WhatsApp could not be reached (${(error as Error).message})`,
+    }
+  }
+  const payload = (await response.json().catch(() => null)) as any
+  if (response.ok) return { ok: true, status: response.status, body: payload ?? {} }
+  return {
+    ok: false,
+    status: response.status,
+    code: typeof payload?.error?.code === 'number' ? payload.error.code : null,
+    title: String(
+      payload?.error?.error_user_msg ?? payload?.error?.message ?? `HTTP ${response.status}`
+    ),
+  }
+}

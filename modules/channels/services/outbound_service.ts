@@ -4,6 +4,7 @@ import Conversation from '../models/conversation.js'
 import Contact from '../models/contact.js'
 import Message from '../models/message.js'
 import Channel from '../models/channel.js'
+import MessageTemplate from '../models/message_template.js'
 import { ChannelError } from './channel_errors.js'
 import {
   checkOutboundContent,
@@ -81,6 +82,10 @@ export async function queueOutboundMessage(
     )
   }
 
+  if (request.content.type === 'template' && channel.type === 'whatsapp') {
+    await checkTemplate(tenant, channel.id, request.content)
+  }
+
   const message = await tenant.transaction(async (trx) => {
     const row: Array<{ id: string }> = await trx
       .insertQuery()
@@ -124,4 +129,38 @@ export async function queueOutboundMessage(
     )
   }
   return message.stored
+}
+
+/**
+ * A template goes out only if WhatsApp approved it (as of the last sync) and
+ * the send fills exactly the variables its body has: WhatsApp would refuse
+ * anything else, after the agent had already moved on.
+ */
+async function checkTemplate(
+  tenant: TenantContext,
+  channelId: string,
+  content: Extract<OutboundContent, { type: 'template' }>
+) {
+  const template = await tenant.transaction((trx) =>
+    MessageTemplate.query({ client: trx })
+      .where('channel_id', channelId)
+      .where('name', content.name)
+      .where('language', content.language)
+      .first()
+  )
+  const refuse = (field: string, message: string): never => {
+    const error = new ChannelError('invalid_message', message)
+    ;(error as ChannelError & { fields?: unknown }).fields = [{ field, message }]
+    throw error
+  }
+  if (!template) {
+    refuse(
+      'name',
+      `No template "${content.name}" in ${content.language}; sync templates if it is new`
+    )
+  } else if (!template.isApproved) {
+    refuse('name', `Template "${content.name}" is ${template.status.toLowerCase()}, not approved`)
+  } else if ((content.variables ?? []).length !== template.bodyVariables) {
+    refuse('variables', `Template "${content.name}" takes ${template.bodyVariables} variables`)
+  }
 }

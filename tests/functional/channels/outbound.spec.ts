@@ -166,6 +166,16 @@ test.group('Outbound messages', (group) => {
       ),
       'window_closed'
     )
+    await context.transaction((trx) =>
+      trx.table('message_templates').insert({
+        channel_id: channel.id,
+        name: 'renewal_notice',
+        language: 'en',
+        category: 'UTILITY',
+        status: 'APPROVED',
+        body_variables: 1,
+      })
+    )
     const template = await queueOutboundMessage(context, {
       conversationId: stale.conversationId,
       content: { type: 'template', name: 'renewal_notice', language: 'en', variables: ['Sam'] },

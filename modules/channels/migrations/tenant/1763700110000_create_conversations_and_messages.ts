@@ -96,20 +96,38 @@ export default class extends BaseSchema {
       // When downstream work (events, the assistant) took this inbound message,
       // in conversation order; null until then.
       table.timestamp('processed_at', { useTz: true }).nullable()
+      // Arrival order. WhatsApp stamps whole seconds, so messages sent in the
+      // same second are ordered by when we stored them (within one webhook:
+      // the order WhatsApp listed them), never by the random uuid.
+      table.specificType('seq', 'bigint generated always as identity')
       table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(this.now())
       table.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(this.now())
       table.index(['conversation_id', 'provider_timestamp'])
     })
     this.schema.raw(
-      `create index messages_unprocessed on messages (conversation_id, provider_timestamp)
+      `create index messages_unprocessed on messages (conversation_id, provider_timestamp, seq)
         where processed_at is null and direction = 'inbound'`
     )
     this.schema.raw(
       `create index messages_body_search on messages using gin (to_tsvector('simple', coalesce(body, '')))`
     )
+
+    // A delivery status WhatsApp sent for a wamid we do not have yet (the
+    // status webhook can beat the send job's commit). Applied, in rank order,
+    // when the outbound message records that wamid: applyPendingStatuses().
+    this.schema.createTable('pending_statuses', (table) => {
+      table.bigIncrements('id')
+      table.string('external_id', 255).notNullable()
+      table.string('status', 10).notNullable()
+      table.timestamp('provider_timestamp', { useTz: true }).nullable()
+      table.jsonb('payload').notNullable()
+      table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(this.now())
+      table.unique(['external_id', 'status'])
+    })
   }
 
   async down() {
+    this.schema.dropTable('pending_statuses')
     this.schema.dropTable('messages')
     this.schema.dropTable('conversations')
     this.schema.alterTable('contacts', (table) => table.dropColumn('wa_id'))

@@ -1,0 +1,79 @@
+import emitter from '@adonisjs/core/services/emitter'
+import type { MessageStatus } from './models/message.js'
+import { INBOUND_QUEUE } from './services/inbound_queue.js'
+import { startInboundRecovery, stopInboundRecovery } from './services/inbound_recovery.js'
+
+/*
+| The channels module's typed events. Payloads carry the tenant slug and ids,
+| never records: a listener reads what it needs, as it is when it runs (and
+| usually hands the work to a job of its own). Every event is emitted after
+| the transaction that made it true has committed, so a listener that reads
+| the row finds it.
+*/
+
+interface TenantEvent {
+  /** The tenant's slug: pass it to dispatchTenantJob or findUsableTenant. */
+  tenant: string
+  tenantId: string
+}
+
+/**
+ * An inbound message handed downstream, in the order WhatsApp stamped the
+ * messages of its conversation. Delivery is at least once: after a worker
+ * crash the last batch may be emitted again, so listeners key their work on
+ * `messageId` (a job id, a unique row).
+ */
+export interface MessageReceivedEvent extends TenantEvent {
+  messageId: string
+  externalId: string | null
+  conversationId: string
+  contactId: string
+  channelId: string
+  type: string
+  providerTimestamp: string | null
+}
+
+/** An outbound message's delivery status moved forward (never backwards). */
+export interface MessageStatusEvent extends TenantEvent {
+  messageId: string
+  externalId: string
+  conversationId: string
+  status: MessageStatus
+  previousStatus: MessageStatus
+  errorCode: number | null
+  errorTitle: string | null
+}
+
+export interface ConversationCreatedEvent extends TenantEvent {
+  conversationId: string
+  contactId: string
+  channelId: string
+}
+
+export interface ContactCreatedEvent extends TenantEvent {
+  contactId: string
+  source: string
+}
+
+declare module '@adonisjs/core/types' {
+  interface EventsList {
+    'message:received': MessageReceivedEvent
+    'message:status': MessageStatusEvent
+    'conversation:created': ConversationCreatedEvent
+    'contact:created': ContactCreatedEvent
+  }
+}
+
+/**
+ * The channels module's own listeners: wherever a worker pool works the
+ * inbound queue, the recovery sweep for stored-but-unqueued webhooks runs
+ * beside it.
+ */
+export function registerChannelsListeners() {
+  emitter.on('queue:started', ({ queues }) => {
+    if (queues.includes(INBOUND_QUEUE)) startInboundRecovery()
+  })
+  emitter.on('queue:stopping', async ({ queues }) => {
+    if (queues.includes(INBOUND_QUEUE)) await stopInboundRecovery()
+  })
+}

@@ -1,0 +1,103 @@
+import logger from '@adonisjs/core/services/logger'
+import emitter from '@adonisjs/core/services/emitter'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import type { TenantContext } from '#modules/tenancy/index'
+import type { MessageReceivedEvent } from '../events.js'
+
+const BATCH_SIZE = 100
+
+interface UnprocessedMessage {
+  id: string
+  external_id: string | null
+  conversation_id: string
+  contact_id: string
+  channel_id: string
+  type: string
+  provider_timestamp: Date | null
+}
+
+/**
+ * Hands a conversation's stored-but-not-yet-processed inbound messages
+ * downstream (`message:received`) in WhatsApp's order.
+ *
+ * Why this is separate from storing: webhooks arrive out of order and are
+ * stored by whichever worker picks them up first, so storing order means
+ * nothing. Order is decided here, from provider_timestamp (then arrival
+ * sequence for messages stamped in the same second), by one delivery at a
+ * time per conversation: BullMQ deduplication keeps one job per
+ * conversation running (see enqueueConversationDelivery), and the
+ * pg_advisory_xact_lock below makes the read and the marking consistent even
+ * if a stalled job's rerun overlaps the original.
+ *
+ * Why emit first and mark after: a worker can die at any point. Marking
+ * first would lose the messages of a crash between commit and emit (the rerun
+ * finds them processed). Emitting first means a rerun after such a crash
+ * emits that batch again, so delivery is at least once and listeners key
+ * their work on messageId. A finished batch is never emitted again:
+ * processed_at is what a rerun reads. The lock is never held across the
+ * emit: listeners may use the database, and in the embedded database an open
+ * transaction would block them forever.
+ */
+export async function deliverConversation(tenant: TenantContext, conversationId: string) {
+  let delivered = 0
+  for (;;) {
+    const batch = await tenant.transaction(async (trx) => {
+      await lockConversation(trx, tenant, conversationId)
+      const result = await trx.rawQuery(
+        `select id, external_id, conversation_id, contact_id, channel_id, type, provider_timestamp
+          from messages
+          where conversation_id = ? and direction = 'inbound' and processed_at is null
+          order by provider_timestamp nulls last, seq
+          limit ?`,
+        [conversationId, BATCH_SIZE]
+      )
+      return result.rows as UnprocessedMessage[]
+    })
+    if (!batch.length) break
+
+    for (const message of batch) {
+      const event: MessageReceivedEvent = {
+        tenant: tenant.slug,
+        tenantId: tenant.id,
+        messageId: message.id,
+        externalId: message.external_id,
+        conversationId: message.conversation_id,
+        contactId: message.contact_id,
+        channelId: message.channel_id,
+        type: message.type,
+        providerTimestamp: message.provider_timestamp
+          ? new Date(message.provider_timestamp).toISOString()
+          : null,
+      }
+      try {
+        await emitter.emit('message:received', event)
+      } catch (error) {
+        // A failing listener must not hold the conversation back or make the
+        // others hear the message twice; it owns its own retries.
+        logger.error({ err: error, messageId: message.id }, 'message:received listener failed')
+      }
+    }
+
+    await tenant.transaction(async (trx) => {
+      await lockConversation(trx, tenant, conversationId)
+      await trx.rawQuery(
+        `update messages set processed_at = now() where id = any(?) and processed_at is null`,
+        [batch.map((message) => message.id)]
+      )
+    })
+    delivered += batch.length
+    if (batch.length < BATCH_SIZE) break
+  }
+  return delivered
+}
+
+/** Advisory locks are database-wide, so the key names the schema too. */
+function lockConversation(
+  trx: TransactionClientContract,
+  tenant: TenantContext,
+  conversationId: string
+) {
+  return trx.rawQuery(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [
+    `conversation:${tenant.schema}:${conversationId}`,
+  ])
+}

@@ -1,0 +1,281 @@
+import db from '@adonisjs/lucid/services/db'
+import logger from '@adonisjs/core/services/logger'
+import emitter from '@adonisjs/core/services/emitter'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import type { TenantContext } from '#modules/tenancy/index'
+import type {
+  ContactCreatedEvent,
+  ConversationCreatedEvent,
+  MessageStatusEvent,
+} from '../events.js'
+import { applyStatus } from './inbound_statuses.js'
+import {
+  dateFromUnix,
+  describeInboundMessage,
+  e164FromWaId,
+  type WaChangeValue,
+  type WaMessage,
+  type WaWebhook,
+} from './whatsapp_payload.js'
+
+/*
+| Turns one stored webhook into tenant rows. Idempotent by construction, so a
+| BullMQ retry, the recovery sweep, or two workers on the same event all end
+| with the same rows: messages collapse on their wamid (unique external_id),
+| contacts on wa_id, the open conversation on the partial unique index, and
+| statuses only ever move forward.
+*/
+
+/** Lucid types bindings without null; knex sends a null binding as SQL NULL. */
+type SqlValue = string
+
+type PendingEvent =
+  | { name: 'contact:created'; data: ContactCreatedEvent }
+  | { name: 'conversation:created'; data: ConversationCreatedEvent }
+  | { name: 'message:status'; data: MessageStatusEvent }
+
+export interface ProcessedWebhook {
+  /** Conversations holding this event's messages, new or seen before. */
+  conversationIds: string[]
+  insertedMessages: number
+}
+
+interface StoredEvent {
+  id: string
+  tenant_id: string | null
+  channel_id: string | null
+  payload: WaWebhook
+  processed_at: Date | null
+}
+
+/**
+ * Stores the messages and applies the statuses of webhook event `eventId`.
+ * Returns null when there is nothing (left) to do. Events are emitted after
+ * the tenant transaction commits.
+ */
+export async function processWebhookEvent(
+  tenant: TenantContext,
+  eventId: string
+): Promise<ProcessedWebhook | null> {
+  const found = await db.rawQuery(
+    `select id, tenant_id, channel_id, payload, processed_at from webhook_events where id = ?`,
+    [eventId]
+  )
+  const event = found.rows[0] as StoredEvent | undefined
+  if (!event || event.processed_at) return null
+  if (event.tenant_id !== tenant.id) {
+    // The payload names the tenant; a mismatch is a bug, never something to write through.
+    throw new Error(`webhook event ${eventId} does not belong to tenant ${tenant.slug}`)
+  }
+  if (!event.channel_id) {
+    logger.warn({ webhookEventId: eventId }, 'webhook event whose channel was removed; skipped')
+    return { conversationIds: [], insertedMessages: 0 }
+  }
+  const channelId = event.channel_id
+
+  const pending: PendingEvent[] = []
+  const result = await tenant.transaction(async (trx) => {
+    const conversationIds = new Set<string>()
+    let insertedMessages = 0
+    for (const entry of event.payload.entry ?? []) {
+      for (const change of entry.changes ?? []) {
+        const value = change.value
+        if (!value || (change.field && change.field !== 'messages')) continue
+        for (const message of value.messages ?? []) {
+          if (!message?.id || !message.from) continue
+          const stored = await storeInboundMessage(trx, tenant, channelId, value, message, pending)
+          conversationIds.add(stored.conversationId)
+          if (stored.inserted) insertedMessages++
+        }
+        for (const status of value.statuses ?? []) {
+          const changed = await applyStatus(trx, tenant, status)
+          if (changed) pending.push({ name: 'message:status', data: changed })
+        }
+      }
+    }
+    return { conversationIds: [...conversationIds], insertedMessages }
+  })
+
+  for (const item of pending) {
+    try {
+      await emitter.emit(item.name, item.data as never)
+    } catch (error) {
+      logger.error({ err: error, event: item.name }, 'channels event listener failed')
+    }
+  }
+  return result
+}
+
+async function storeInboundMessage(
+  trx: TransactionClientContract,
+  tenant: TenantContext,
+  channelId: string,
+  value: WaChangeValue,
+  message: WaMessage,
+  pending: PendingEvent[]
+): Promise<{ conversationId: string; inserted: boolean }> {
+  // A redelivery must not touch anything: in particular it must not open a
+  // new conversation because the original one was resolved since.
+  const existing = await trx.rawQuery(
+    `select conversation_id from messages where external_id = ?`,
+    [message.id]
+  )
+  if (existing.rows.length)
+    return { conversationId: existing.rows[0].conversation_id, inserted: false }
+
+  const waId = String(message.from)
+  const profileName =
+    value.contacts?.find((contact) => contact.wa_id === waId)?.profile?.name ??
+    (value.contacts?.length === 1 ? value.contacts[0].profile?.name : undefined) ??
+    null
+  const contactId = await upsertContact(trx, tenant, waId, profileName, pending)
+  const conversationId = await activeConversation(trx, tenant, contactId, channelId, pending)
+
+  const fields = describeInboundMessage(message)
+  const at = dateFromUnix(message.timestamp) ?? new Date()
+  const inserted = await trx.rawQuery(
+    `insert into messages (conversation_id, contact_id, channel_id, direction, external_id, type,
+        body, payload, media, status, author_type, reply_to_external_id, provider_timestamp)
+      values (?, ?, ?, 'inbound', ?, ?, ?, ?::jsonb, ?::jsonb, 'received', 'contact', ?, ?)
+      on conflict (external_id) do nothing
+      returning id`,
+    [
+      conversationId,
+      contactId,
+      channelId,
+      message.id,
+      fields.type,
+      fields.body,
+      JSON.stringify(fields.payload),
+      fields.media ? JSON.stringify(fields.media) : null,
+      fields.replyToExternalId,
+      at,
+    ] as SqlValue[]
+  )
+  if (!inserted.rows.length) {
+    // Another worker stored the same wamid between our check and insert.
+    const winner = await trx.rawQuery(
+      `select conversation_id from messages where external_id = ?`,
+      [message.id]
+    )
+    return { conversationId: winner.rows[0]?.conversation_id ?? conversationId, inserted: false }
+  }
+
+  // greatest() keeps the later time when webhooks arrive out of order; a
+  // customer writing to a snoozed conversation wakes it.
+  await trx.rawQuery(
+    `update conversations set
+        last_message_at = greatest(last_message_at, ?),
+        last_customer_message_at = greatest(last_customer_message_at, ?),
+        unread_count = unread_count + 1,
+        status = case when status = 'snoozed' then 'open' else status end,
+        snoozed_until = case when status = 'snoozed' then null else snoozed_until end,
+        updated_at = now()
+      where id = ?`,
+    [at, at, conversationId]
+  )
+  return { conversationId, inserted: true }
+}
+
+/** The contact for a wa_id, created (source whatsapp) or linked by phone if new to WhatsApp. */
+async function upsertContact(
+  trx: TransactionClientContract,
+  tenant: TenantContext,
+  waId: string,
+  profileName: string | null,
+  pending: PendingEvent[]
+): Promise<string> {
+  const phone = e164FromWaId(waId)
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const found = await trx.rawQuery(
+      `select id, wa_id, profile_name from contacts
+        where wa_id = ? or (phone = ?::text and ?::text is not null)
+        order by (wa_id = ?) desc nulls last limit 1`,
+      [waId, phone, phone, waId] as SqlValue[]
+    )
+    const contact = found.rows[0] as
+      { id: string; wa_id: string | null; profile_name: string | null } | undefined
+    if (contact) {
+      const link = contact.wa_id === null
+      const rename = profileName !== null && profileName !== contact.profile_name
+      if (link || rename) {
+        await trx.rawQuery(
+          `update contacts set wa_id = coalesce(wa_id, ?), profile_name = coalesce(?, profile_name),
+              updated_at = now() where id = ?`,
+          [waId, profileName, contact.id] as SqlValue[]
+        )
+      }
+      return contact.id
+    }
+    // No conflict target: a concurrent insert of the same wa_id or phone
+    // makes this a no-op and the loop reads the winner.
+    const inserted = await trx.rawQuery(
+      `insert into contacts (phone, wa_id, profile_name, source) values (?, ?, ?, 'whatsapp')
+        on conflict do nothing returning id`,
+      [phone, waId, profileName] as SqlValue[]
+    )
+    if (inserted.rows.length) {
+      const contactId = inserted.rows[0].id as string
+      pending.push({
+        name: 'contact:created',
+        data: { tenant: tenant.slug, tenantId: tenant.id, contactId, source: 'whatsapp' },
+      })
+      return contactId
+    }
+  }
+  throw new Error(`could not find or create the contact for wa_id ${waId}`)
+}
+
+/**
+ * The conversation in progress for (contact, channel), or a new open one.
+ * Resolved conversations are history: a message after resolution starts a
+ * new conversation, which the partial unique index conversations_one_active
+ * allows. Two workers creating it at once collide on that index; the loser
+ * reads the winner's row.
+ */
+async function activeConversation(
+  trx: TransactionClientContract,
+  tenant: TenantContext,
+  contactId: string,
+  channelId: string,
+  pending: PendingEvent[]
+): Promise<string> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const found = await trx.rawQuery(
+      `select id from conversations where contact_id = ? and channel_id = ? and status <> 'resolved'`,
+      [contactId, channelId]
+    )
+    if (found.rows.length) return found.rows[0].id
+    const inserted = await trx.rawQuery(
+      `insert into conversations (contact_id, channel_id, status) values (?, ?, 'open')
+        on conflict do nothing returning id`,
+      [contactId, channelId]
+    )
+    if (inserted.rows.length) {
+      const conversationId = inserted.rows[0].id as string
+      pending.push({
+        name: 'conversation:created',
+        data: { tenant: tenant.slug, tenantId: tenant.id, conversationId, contactId, channelId },
+      })
+      return conversationId
+    }
+  }
+  throw new Error(`could not find or open a conversation for contact ${contactId}`)
+}
+
+/** Marks the event done; later deliveries of the same job find nothing to do. */
+export async function markWebhookEventProcessed(eventId: string) {
+  await db.rawQuery(
+    `update webhook_events set processed_at = now() where id = ? and processed_at is null`,
+    [eventId]
+  )
+}
+
+/** Records a failed attempt; the job rethrows so BullMQ retries with backoff. */
+export async function recordWebhookEventFailure(eventId: string, error: unknown) {
+  const message = error instanceof Error ? error.message : String(error)
+  await db.rawQuery(
+    `update webhook_events set attempts = attempts + 1, last_error = ? where id = ?`,
+    [message.slice(0, 2000), eventId]
+  )
+}

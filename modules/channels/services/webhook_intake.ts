@@ -1,0 +1,189 @@
+import db from '@adonisjs/lucid/services/db'
+import logger from '@adonisjs/core/services/logger'
+import encryption from '@adonisjs/core/services/encryption'
+import { ChannelError } from './channel_errors.js'
+import { enqueueWebhookEvent } from './inbound_queue.js'
+import {
+  accountIdsOf,
+  isValidSignature,
+  phoneNumberIdsOf,
+  type WaWebhook,
+} from './whatsapp_payload.js'
+
+/*
+| The request side of WhatsApp webhooks. Meta expects an answer well under a
+| second and retries what it does not get a 2xx for, so the request does the
+| least that makes the event safe: one lookup, the signature check, one insert
+| into the central inbox (webhook_events), one enqueue. No tenant schema is
+| touched here; the jobs do that.
+*/
+
+/** Meta's GET handshake: the token must be the verify token of some WhatsApp channel. */
+export async function isKnownVerifyToken(token: string | null | undefined) {
+  if (!token) return false
+  const result = await db.rawQuery(
+    `select 1 from channels where type = 'whatsapp' and verify_token = ? limit 1`,
+    [token]
+  )
+  return result.rows.length > 0
+}
+
+interface RoutedChannel {
+  id: string
+  tenant_id: string
+  phone_number_id: string | null
+  waba_id: string | null
+  app_secret_encrypted: string | null
+  slug: string
+  tenant_status: string
+}
+
+export interface AcceptedWebhook {
+  eventIds: string[]
+}
+
+/**
+ * Verifies, routes and stores one POST. Throws a ChannelError with the HTTP
+ * status to answer (401 bad signature, 404 unknown number) and stores
+ * nothing in that case.
+ */
+export async function acceptWhatsAppWebhook(input: {
+  rawBody: string | null
+  signature: string | null | undefined
+  body: unknown
+}): Promise<AcceptedWebhook> {
+  if (!input.signature) {
+    throw new ChannelError('missing_signature', 'X-Hub-Signature-256 is required', 401)
+  }
+  const body = input.body as WaWebhook
+  if (!input.rawBody || !body || typeof body !== 'object' || !Array.isArray(body.entry)) {
+    throw new ChannelError('invalid_payload', 'Expected a WhatsApp Cloud API webhook', 400)
+  }
+
+  const channels = await routeWebhook(body)
+
+  // Every channel the body names must have signed it: a body signed with
+  // tenant A's secret cannot deliver into tenant B's number.
+  for (const channel of distinctBy(channels, (c) => c.app_secret_encrypted ?? c.id)) {
+    const secret = channel.app_secret_encrypted
+      ? encryption.decrypt<string>(channel.app_secret_encrypted)
+      : null
+    if (!secret || !isValidSignature(input.rawBody, input.signature, secret)) {
+      throw new ChannelError('invalid_signature', 'The webhook signature does not match', 401)
+    }
+  }
+
+  const rows = splitByChannel(body, input.rawBody, channels)
+  const placeholders = rows.map(() => `('whatsapp', ?, ?, ?::jsonb)`).join(', ')
+  const inserted = await db.rawQuery(
+    `insert into webhook_events (provider, channel_id, tenant_id, payload) values ${placeholders}
+      returning id`,
+    rows.flatMap((row) => [row.channel.id, row.channel.tenant_id, row.payload])
+  )
+  const eventIds: string[] = inserted.rows.map((row: { id: string | number }) => String(row.id))
+
+  // Stored is safe: if Redis is slow or down the event still gets processed
+  // by the recovery sweep, so Meta gets its 200 either way.
+  await Promise.all(
+    eventIds.map((eventId, index) =>
+      enqueueWebhookEvent(rows[index].channel.slug, eventId).catch((error) => {
+        logger.error(
+          { err: error, webhookEventId: eventId },
+          'webhook stored but not queued; the recovery sweep will process it'
+        )
+      })
+    )
+  )
+  return { eventIds }
+}
+
+async function routeWebhook(body: WaWebhook): Promise<RoutedChannel[]> {
+  const numbers = phoneNumberIdsOf(body)
+  const select = `select c.id, c.tenant_id, c.phone_number_id, c.waba_id, c.app_secret_encrypted,
+      t.slug, t.status as tenant_status
+    from channels c join tenants t on t.id = c.tenant_id
+    where c.type = 'whatsapp'`
+
+  let channels: RoutedChannel[]
+  if (numbers.length) {
+    const found = await db.rawQuery(`${select} and c.phone_number_id = any(?)`, [numbers])
+    channels = found.rows
+    const known = new Set(channels.map((channel) => channel.phone_number_id))
+    const unknown = numbers.filter((number) => !known.has(number))
+    if (unknown.length) {
+      logger.warn(
+        { phoneNumberIds: unknown },
+        'WhatsApp webhook for a phone_number_id no channel has; answered 404 so Meta retries'
+      )
+      throw new ChannelError(
+        'unknown_phone_number_id',
+        `No channel is connected for phone_number_id ${unknown.join(', ')}`,
+        404
+      )
+    }
+  } else {
+    // Account-level webhooks (template status, account updates) name the
+    // WABA only. Stored once per tenant that has a number on that account.
+    const accounts = accountIdsOf(body)
+    const found = accounts.length
+      ? await db.rawQuery(`${select} and c.waba_id = any(?) order by c.created_at`, [accounts])
+      : { rows: [] }
+    const rows: RoutedChannel[] = found.rows
+    channels = distinctBy(rows, (channel) => channel.tenant_id)
+    if (!channels.length) {
+      logger.warn({ wabaIds: accounts }, 'WhatsApp webhook for an unknown account; answered 404')
+      throw new ChannelError(
+        'unknown_phone_number_id',
+        'The webhook names no phone_number_id and no connected WhatsApp account',
+        404
+      )
+    }
+  }
+
+  // A suspended workspace still receives (messages are never lost); a deleted
+  // one has nowhere to put them.
+  const gone = channels.filter(
+    (c) => c.tenant_status === 'deleted' || c.tenant_status === 'provisioning'
+  )
+  if (gone.length) {
+    logger.warn(
+      { phoneNumberIds: gone.map((c) => c.phone_number_id), tenants: gone.map((c) => c.slug) },
+      'WhatsApp webhook for a deleted workspace; answered 404'
+    )
+    throw new ChannelError(
+      'unknown_phone_number_id',
+      'This number belongs to a workspace that no longer exists',
+      404
+    )
+  }
+  return channels
+}
+
+/**
+ * One inbox row per channel. The common case (one number per POST) stores
+ * the body exactly as received; a batch spanning several numbers is split so
+ * each row belongs to exactly one tenant.
+ */
+function splitByChannel(body: WaWebhook, rawBody: string, channels: RoutedChannel[]) {
+  if (channels.length === 1) return [{ channel: channels[0], payload: rawBody }]
+  return channels.map((channel) => {
+    const entry = (body.entry ?? [])
+      .map((item) => ({
+        ...item,
+        changes: (item.changes ?? []).filter((change) => {
+          const number = change.value?.metadata?.phone_number_id
+          return number === undefined || number === null
+            ? item.id === channel.waba_id
+            : String(number) === channel.phone_number_id
+        }),
+      }))
+      .filter((item) => item.changes.length)
+    return { channel, payload: JSON.stringify({ object: body.object, entry }) }
+  })
+}
+
+function distinctBy<T>(items: T[], key: (item: T) => string) {
+  const seen = new Map<string, T>()
+  for (const item of items) if (!seen.has(key(item))) seen.set(key(item), item)
+  return [...seen.values()]
+}

@@ -1,0 +1,561 @@
+import { test } from '@japa/runner'
+import db from '@adonisjs/lucid/services/db'
+import emitter from '@adonisjs/core/services/emitter'
+import {
+  applyPendingStatuses,
+  sweepUnprocessedWebhookEvents,
+  type MessageReceivedEvent,
+  type MessageStatusEvent,
+} from '#modules/channels/index'
+import { processWebhookEvent } from '#modules/channels/services/inbound_processing'
+import type { TenantContext } from '#modules/tenancy/index'
+import type { WorkerPool } from '#app/queue/worker_pool'
+import {
+  makeWhatsAppTenant,
+  messages,
+  postWebhook,
+  startInboundWorkers,
+  status,
+  unix,
+  waId,
+  waitFor,
+  webhook,
+  wamid,
+  type WhatsAppTenant,
+} from '#tests/helpers/whatsapp'
+
+/*
+| The job side, with real inbound workers on Redis and the real database:
+| what ends up in a tenant's schema, in which order it is handed on, and
+| that retries, duplicates and lost enqueues change nothing.
+*/
+
+function rows(context: TenantContext, sql: string, bindings: any[] = []) {
+  return context.transaction(async (trx) => (await trx.rawQuery(sql, bindings)).rows as any[])
+}
+
+function messageByWamid(wa: WhatsAppTenant, id: string) {
+  return rows(wa.context, `select * from messages where external_id = ?`, [id]).then((r) => r[0])
+}
+
+async function eventFor(wa: WhatsAppTenant, wamidInBody: string) {
+  const result = await db.rawQuery(
+    `select id, processed_at, attempts from webhook_events
+      where channel_id = ? and payload::text like ? order by id`,
+    [wa.channel.id, `%${wamidInBody}%`]
+  )
+  return result.rows as Array<{ id: string; processed_at: Date | null; attempts: number }>
+}
+
+/** Collects `message:received` for one tenant until the returned stop() is called. */
+function listen(tenant: string) {
+  const received: MessageReceivedEvent[] = []
+  const handler = (event: MessageReceivedEvent) => {
+    if (event.tenant === tenant) received.push(event)
+  }
+  emitter.on('message:received', handler)
+  return { received, stop: () => emitter.off('message:received', handler) }
+}
+
+async function outboundMessage(wa: WhatsAppTenant, externalId: string) {
+  const customer = waId()
+  await postWebhook(webhook(wa, { messages: [messages.text({ from: customer })] }), wa.appSecret)
+  const conversation = await waitFor(async () => {
+    const found = await rows(
+      wa.context,
+      `select c.id, c.contact_id from conversations c join contacts k on k.id = c.contact_id
+        where k.wa_id = ?`,
+      [customer]
+    )
+    return found[0]
+  })
+  await rows(
+    wa.context,
+    `insert into messages (conversation_id, contact_id, channel_id, direction, external_id, type,
+        body, status, author_type, sent_at)
+      values (?, ?, ?, 'outbound', ?, 'text', 'Your viewing is booked', 'sent', 'agent', now())`,
+    [conversation.id, conversation.contact_id, wa.channel.id, externalId]
+  )
+}
+
+let pool: WorkerPool
+
+test.group('Inbound processing', (group) => {
+  group.setup(async () => {
+    pool = await startInboundWorkers()
+    return () => pool.stop()
+  })
+
+  test('every message type is kept with the right type, body, payload and media', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-types')
+    cleanup(wa.cleanup)
+    const from = waId()
+    const t = unix(new Date(Date.now() - 60_000))
+    const built = {
+      text: messages.text({ from, timestamp: t }, 'Hi there'),
+      image: messages.image({ from, timestamp: t }),
+      audio: messages.audio({ from, timestamp: t }),
+      video: messages.video({ from, timestamp: t }),
+      document: messages.document({ from, timestamp: t }),
+      sticker: messages.sticker({ from, timestamp: t }),
+      location: messages.location({ from, timestamp: t }),
+      contacts: messages.contacts({ from, timestamp: t }),
+      buttonReply: messages.buttonReply({ from, timestamp: t }),
+      listReply: messages.listReply({ from, timestamp: t }),
+      button: messages.button({ from, timestamp: t }),
+      reaction: messages.reaction({ from, timestamp: t }),
+      unsupported: messages.unsupported({ from, timestamp: t }),
+    }
+    const response = await postWebhook(
+      webhook(wa, { messages: Object.values(built), profiles: { [from]: 'Amira Saleh' } }),
+      wa.appSecret
+    )
+    assert.equal(response.status, 200)
+
+    await waitFor(async () => {
+      const [{ total }] = await rows(wa.context, `select count(*)::int as total from messages`)
+      return total === Object.keys(built).length
+    })
+    const get = (key: keyof typeof built) => messageByWamid(wa, built[key].id)
+
+    const text = await get('text')
+    assert.include(text, {
+      type: 'text',
+      body: 'Hi there',
+      direction: 'inbound',
+      status: 'received',
+    })
+    assert.equal(new Date(text.provider_timestamp).getTime(), Number(t) * 1000)
+
+    const image = await get('image')
+    assert.include(image, { type: 'image', body: 'The damage to the car' })
+    assert.deepEqual(image.media, {
+      providerId: '1480230012345678',
+      mimeType: 'image/jpeg',
+      sha256: (built.image as any).image.sha256,
+      caption: 'The damage to the car',
+      status: 'pending',
+    })
+    const audio = await get('audio')
+    assert.equal(audio.type, 'audio')
+    assert.include(audio.media, { providerId: '2480230012345678', status: 'pending' })
+    assert.isTrue(audio.payload.voice)
+    assert.equal((await get('video')).media.mimeType, 'video/mp4')
+    const document = await get('document')
+    assert.include(document.media, { filename: 'policy-2024.pdf', caption: 'My policy' })
+    assert.include(await get('sticker'), { type: 'sticker' })
+    assert.equal((await get('sticker')).media.mimeType, 'image/webp')
+
+    const location = await get('location')
+    assert.equal(location.type, 'location')
+    assert.include(location.payload, {
+      latitude: 25.2048493,
+      longitude: 55.2707828,
+      name: 'Burj Khalifa',
+    })
+    assert.include(location.body, 'Burj Khalifa')
+
+    const contacts = await get('contacts')
+    assert.equal(contacts.body, 'Layla Haddad')
+    assert.equal(contacts.payload.contacts[0].phones[0].wa_id, '971501234567')
+
+    const buttonReply = await get('buttonReply')
+    assert.include(buttonReply, { type: 'interactive', body: 'Book a viewing' })
+    assert.include(buttonReply.payload, { interactiveType: 'button_reply', id: 'book-viewing' })
+    assert.equal(buttonReply.reply_to_external_id, 'wamid.OUTBOUND-BUTTONS')
+    const listReply = await get('listReply')
+    assert.include(listReply, { type: 'interactive', body: 'Gold plan' })
+    assert.include(listReply.payload, { interactiveType: 'list_reply', id: 'plan-gold' })
+
+    const button = await get('button')
+    assert.include(button, { type: 'button', body: 'Yes, renew' })
+    assert.equal(button.payload.payload, 'RENEW_YES')
+
+    const reaction = await get('reaction')
+    assert.include(reaction, { type: 'reaction', body: '👍' })
+    assert.include(reaction.payload, { emoji: '👍', messageId: 'wamid.OUTBOUND-REACTED' })
+
+    const unsupported = await get('unsupported')
+    assert.equal(unsupported.type, 'unsupported')
+    assert.equal(unsupported.payload.originalType, 'unsupported')
+    assert.equal(unsupported.payload.errors[0].code, 131051)
+
+    // One contact (E.164 from wa_id, profile name, source) and one open conversation.
+    const [contact] = await rows(wa.context, `select * from contacts`)
+    assert.include(contact, {
+      phone: `+${from}`,
+      wa_id: from,
+      profile_name: 'Amira Saleh',
+      source: 'whatsapp',
+    })
+    const conversations = await rows(wa.context, `select * from conversations`)
+    assert.lengthOf(conversations, 1)
+    assert.include(conversations[0], {
+      status: 'open',
+      unread_count: 13,
+      channel_id: wa.channel.id,
+    })
+    assert.equal(new Date(conversations[0].last_customer_message_at).getTime(), Number(t) * 1000)
+
+    const [event] = await eventFor(wa, built.text.id)
+    await waitFor(async () => (await eventFor(wa, built.text.id))[0].processed_at)
+    assert.isOk(event)
+  })
+
+  test('contact:created and conversation:created are emitted with slugs and ids', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-ev')
+    cleanup(wa.cleanup)
+    const seen: Array<[string, any]> = []
+    const onContact = (e: any) => e.tenant === wa.tenant.slug && seen.push(['contact', e])
+    const onConversation = (e: any) => e.tenant === wa.tenant.slug && seen.push(['conversation', e])
+    emitter.on('contact:created', onContact)
+    emitter.on('conversation:created', onConversation)
+    cleanup(() => {
+      emitter.off('contact:created', onContact)
+      emitter.off('conversation:created', onConversation)
+    })
+
+    await postWebhook(webhook(wa, { messages: [messages.text({ from: waId() })] }), wa.appSecret)
+    await waitFor(async () => seen.length >= 2)
+    const [contact] = await rows(wa.context, `select id from contacts`)
+    const [conversation] = await rows(wa.context, `select id from conversations`)
+    const contactEvent = seen.find(([kind]) => kind === 'contact')![1]
+    const conversationEvent = seen.find(([kind]) => kind === 'conversation')![1]
+    assert.deepEqual(contactEvent, {
+      tenant: wa.tenant.slug,
+      tenantId: wa.tenant.id,
+      contactId: contact.id,
+      source: 'whatsapp',
+    })
+    assert.deepEqual(conversationEvent, {
+      tenant: wa.tenant.slug,
+      tenantId: wa.tenant.id,
+      conversationId: conversation.id,
+      contactId: contact.id,
+      channelId: wa.channel.id,
+    })
+  })
+
+  test('a duplicate wamid is stored once, also when the same body arrives twice at once', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-dup')
+    cleanup(wa.cleanup)
+    const from = waId()
+    const repeated = messages.text({ from }, 'Only once please')
+    const raced = messages.text({ from }, 'Raced')
+    const heard = listen(wa.tenant.slug)
+    cleanup(heard.stop)
+
+    // Meta redelivers: the same message in two different webhook bodies.
+    await postWebhook(webhook(wa, { messages: [repeated] }), wa.appSecret)
+    await postWebhook(webhook(wa, { messages: [repeated] }), wa.appSecret)
+    // And the very same body twice, concurrently.
+    const body = JSON.stringify(webhook(wa, { messages: [raced] }))
+    const answers = await Promise.all([
+      postWebhook(body, wa.appSecret),
+      postWebhook(body, wa.appSecret),
+    ])
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200]
+    )
+
+    await waitFor(async () => {
+      const events = [...(await eventFor(wa, repeated.id)), ...(await eventFor(wa, raced.id))]
+      return events.length === 4 && events.every((e) => e.processed_at)
+    })
+    await waitFor(async () => heard.received.length >= 2)
+    const stored = await rows(wa.context, `select external_id from messages order by external_id`)
+    assert.deepEqual(stored.map((r) => r.external_id).sort(), [repeated.id, raced.id].sort())
+    const [conversation] = await rows(wa.context, `select unread_count from conversations`)
+    assert.equal(conversation.unread_count, 2)
+    assert.lengthOf(await rows(wa.context, `select id from contacts`), 1)
+    // Handed downstream once each.
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    assert.lengthOf(heard.received, 2)
+  })
+
+  test('statuses never move backwards: read then delivered stays read; failed keeps code and title', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-st')
+    cleanup(wa.cleanup)
+    const readFirst = wamid()
+    const failing = wamid()
+    await outboundMessage(wa, readFirst)
+    await outboundMessage(wa, failing)
+    const statuses: MessageStatusEvent[] = []
+    const onStatus = (e: MessageStatusEvent) => e.tenant === wa.tenant.slug && statuses.push(e)
+    emitter.on('message:status', onStatus)
+    cleanup(() => emitter.off('message:status', onStatus))
+
+    const t0 = Math.floor(Date.now() / 1000)
+    await postWebhook(
+      webhook(wa, { statuses: [status(readFirst, 'read', { timestamp: String(t0 + 5) })] }),
+      wa.appSecret
+    )
+    await waitFor(async () => (await messageByWamid(wa, readFirst)).status === 'read')
+    await postWebhook(
+      webhook(wa, { statuses: [status(readFirst, 'delivered', { timestamp: String(t0 + 2) })] }),
+      wa.appSecret
+    )
+    await waitFor(async () => (await messageByWamid(wa, readFirst)).delivered_at)
+    const read = await messageByWamid(wa, readFirst)
+    assert.equal(read.status, 'read')
+    assert.equal(new Date(read.read_at).getTime(), (t0 + 5) * 1000)
+    assert.equal(new Date(read.delivered_at).getTime(), (t0 + 2) * 1000)
+
+    await postWebhook(
+      webhook(wa, {
+        statuses: [
+          status(failing, 'failed', {
+            error: { code: 131026, title: 'Message undeliverable' },
+          }),
+        ],
+      }),
+      wa.appSecret
+    )
+    await waitFor(async () => (await messageByWamid(wa, failing)).status === 'failed')
+    const failed = await messageByWamid(wa, failing)
+    assert.equal(failed.error_code, 131026)
+    assert.equal(failed.error_title, 'Message undeliverable')
+    assert.isNotNull(failed.failed_at)
+    // A late "delivered" for a failed message does not revive it.
+    await postWebhook(webhook(wa, { statuses: [status(failing, 'delivered')] }), wa.appSecret)
+    await waitFor(async () => (await messageByWamid(wa, failing)).delivered_at)
+    assert.equal((await messageByWamid(wa, failing)).status, 'failed')
+
+    assert.deepEqual(
+      statuses.map((s) => [s.externalId, s.previousStatus, s.status]),
+      [
+        [readFirst, 'sent', 'read'],
+        [failing, 'sent', 'failed'],
+      ]
+    )
+  })
+
+  test('a status for a wamid not stored yet is kept and applied when the message appears', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-pend')
+    cleanup(wa.cleanup)
+    const early = wamid()
+    await postWebhook(
+      webhook(wa, { statuses: [status(early, 'delivered'), status(early, 'read')] }),
+      wa.appSecret
+    )
+    const parked = await waitFor(async () => {
+      const found = await rows(
+        wa.context,
+        `select status from pending_statuses where external_id = ? order by status`,
+        [early]
+      )
+      return found.length === 2 ? found : null
+    })
+    assert.deepEqual(
+      parked.map((r) => r.status),
+      ['delivered', 'read']
+    )
+
+    await outboundMessage(wa, early)
+    const events = await wa.context.transaction((trx) =>
+      applyPendingStatuses(trx, wa.context, early)
+    )
+    assert.deepEqual(
+      events.map((e) => e.status),
+      ['delivered', 'read']
+    )
+    const message = await messageByWamid(wa, early)
+    assert.equal(message.status, 'read')
+    assert.isNotNull(message.delivered_at)
+    assert.lengthOf(await rows(wa.context, `select id from pending_statuses`), 0)
+  })
+
+  test('processing an event twice, or twice at once, changes nothing', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-twice')
+    cleanup(wa.cleanup)
+    const first = messages.image({ from: waId() })
+    // Stored but not queued, as if the request died after its insert.
+    const inserted = await db.rawQuery(
+      `insert into webhook_events (provider, channel_id, tenant_id, payload)
+        values ('whatsapp', ?, ?, ?::jsonb) returning id`,
+      [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [first] }))]
+    )
+    const eventId = String(inserted.rows[0].id)
+
+    const [a, b] = await Promise.all([
+      processWebhookEvent(wa.context, eventId),
+      processWebhookEvent(wa.context, eventId),
+    ])
+    assert.equal(a!.insertedMessages + b!.insertedMessages, 1)
+    assert.deepEqual(a!.conversationIds, b!.conversationIds)
+    const again = await processWebhookEvent(wa.context, eventId)
+    assert.equal(again!.insertedMessages, 0)
+
+    assert.lengthOf(await rows(wa.context, `select id from messages`), 1)
+    assert.lengthOf(await rows(wa.context, `select id from contacts`), 1)
+    const [conversation] = await rows(wa.context, `select * from conversations`)
+    assert.equal(conversation.unread_count, 1)
+  })
+
+  test('a stored event that never reached the queue is picked up by the recovery sweep', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-sweep')
+    cleanup(wa.cleanup)
+    const lost = messages.text({ from: waId() }, 'I was never queued')
+    const young = messages.text({ from: waId() }, 'Still in flight')
+    const insert = (message: typeof lost, age: string) =>
+      db.rawQuery(
+        `insert into webhook_events (provider, channel_id, tenant_id, payload, received_at)
+          values ('whatsapp', ?, ?, ?::jsonb, now() - ?::interval) returning id`,
+        [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [message] })), age]
+      )
+    await insert(lost, '2 minutes')
+    await insert(young, '1 second')
+
+    assert.isAtLeast(await sweepUnprocessedWebhookEvents(), 1)
+    await waitFor(async () => (await eventFor(wa, lost.id))[0].processed_at)
+    assert.equal((await messageByWamid(wa, lost.id)).body, 'I was never queued')
+    // Within the grace period the request's own enqueue is trusted.
+    assert.isNull((await eventFor(wa, young.id))[0].processed_at)
+    assert.isUndefined(await messageByWamid(wa, young.id))
+  })
+
+  test('starting inbound workers runs the sweep', async ({ assert, cleanup }) => {
+    const wa = await makeWhatsAppTenant('in-boot')
+    cleanup(wa.cleanup)
+    const lost = messages.text({ from: waId() }, 'Stored while no worker ran')
+    await db.rawQuery(
+      `insert into webhook_events (provider, channel_id, tenant_id, payload, received_at)
+        values ('whatsapp', ?, ?, ?::jsonb, now() - interval '5 minutes')`,
+      [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [lost] }))]
+    )
+    const second = await startInboundWorkers()
+    cleanup(() => second.stop())
+    await waitFor(async () => (await eventFor(wa, lost.id))[0].processed_at)
+    assert.equal((await messageByWamid(wa, lost.id)).body, 'Stored while no worker ran')
+  })
+
+  test('messages posted in reverse order across webhooks are handed on in WhatsApp order', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-order')
+    cleanup(wa.cleanup)
+    const heard = listen(wa.tenant.slug)
+    cleanup(heard.stop)
+    const from = waId()
+    const base = Math.floor(Date.now() / 1000) - 100
+    const sent = Array.from({ length: 6 }, (_, i) =>
+      messages.text({ from, timestamp: String(base + i) }, `message ${i}`)
+    )
+    // Newest first, one webhook each, all at once.
+    await Promise.all(
+      [...sent].reverse().map((m) => postWebhook(webhook(wa, { messages: [m] }), wa.appSecret))
+    )
+    // Two stamped in the same second, in one webhook: WhatsApp's listing order wins.
+    const sameSecond = [
+      messages.text({ from, timestamp: String(base + 10) }, 'same second A'),
+      messages.text({ from, timestamp: String(base + 10) }, 'same second B'),
+    ]
+    await waitFor(async () => heard.received.length === sent.length)
+    await postWebhook(webhook(wa, { messages: sameSecond }), wa.appSecret)
+    await waitFor(async () => heard.received.length === sent.length + 2)
+
+    const ids = heard.received.map((e) => e.externalId)
+    assert.deepEqual(
+      ids,
+      [...sent, ...sameSecond].map((m) => m.id)
+    )
+    const [conversation] = await rows(wa.context, `select id from conversations`)
+    assert.isTrue(heard.received.every((e) => e.conversationId === conversation.id))
+    const unprocessed = await rows(wa.context, `select id from messages where processed_at is null`)
+    assert.lengthOf(unprocessed, 0)
+  })
+
+  test('a message after resolution opens a new conversation; the resolved one stays resolved', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-reopen')
+    cleanup(wa.cleanup)
+    const from = waId()
+    await postWebhook(webhook(wa, { messages: [messages.text({ from })] }), wa.appSecret)
+    const [first] = await waitFor(async () => {
+      const found = await rows(wa.context, `select id from conversations`)
+      return found.length ? found : null
+    })
+    await rows(
+      wa.context,
+      `update conversations set status = 'resolved', resolved_at = now() where id = ?`,
+      [first.id]
+    )
+    await postWebhook(
+      webhook(wa, { messages: [messages.text({ from }, 'Back again')] }),
+      wa.appSecret
+    )
+    const all = await waitFor(async () => {
+      const found = await rows(
+        wa.context,
+        `select id, status from conversations order by created_at`
+      )
+      return found.length === 2 ? found : null
+    })
+    assert.equal(all.find((c) => c.id === first.id).status, 'resolved')
+    assert.equal(all.find((c) => c.id !== first.id).status, 'open')
+  })
+
+  test('two tenants receiving at once each see only their own contacts and messages', async ({
+    assert,
+    cleanup,
+  }) => {
+    const a = await makeWhatsAppTenant('in-iso-a')
+    const b = await makeWhatsAppTenant('in-iso-b')
+    cleanup(a.cleanup)
+    cleanup(b.cleanup)
+    const sentTo = new Map<WhatsAppTenant, string[]>([
+      [a, []],
+      [b, []],
+    ])
+    const posts = []
+    for (let i = 0; i < 12; i++) {
+      for (const wa of [a, b]) {
+        const m = messages.text({ from: waId() }, `to ${wa.tenant.slug} #${i}`)
+        sentTo.get(wa)!.push(m.id)
+        posts.push(postWebhook(webhook(wa, { messages: [m] }), wa.appSecret))
+      }
+    }
+    const answers = await Promise.all(posts)
+    assert.isTrue(answers.every((r) => r.status === 200))
+
+    for (const wa of [a, b]) {
+      await waitFor(async () => {
+        const [{ total }] = await rows(wa.context, `select count(*)::int as total from messages`)
+        return total === 12
+      })
+      const stored = await rows(wa.context, `select external_id, body from messages`)
+      assert.sameMembers(
+        stored.map((r) => r.external_id),
+        sentTo.get(wa)!
+      )
+      assert.isTrue(stored.every((r) => r.body.startsWith(`to ${wa.tenant.slug} `)))
+      const contacts = await rows(wa.context, `select count(*)::int as total from contacts`)
+      assert.equal(contacts[0].total, 12)
+    }
+  })
+})

@@ -1,0 +1,223 @@
+import { test } from '@japa/runner'
+import db from '@adonisjs/lucid/services/db'
+import queue from '@rlanz/bull-queue/services/main'
+import { INBOUND_QUEUE } from '#modules/channels/index'
+import { Tenant, softDeleteTenant, suspendTenant, systemActor } from '#modules/tenancy/index'
+import {
+  baseUrl,
+  makeWhatsAppTenant,
+  messages,
+  postWebhook,
+  sign,
+  waId,
+  webhook,
+  wamid,
+} from '#tests/helpers/whatsapp'
+
+/*
+| The request side: handshake, signature, routing, durable storage before
+| the 200. No inbound worker runs here, so what is stored stays as stored.
+*/
+
+async function storedEvents(channelId: string) {
+  const result = await db.rawQuery(
+    `select id, tenant_id, channel_id, payload, processed_at from webhook_events
+      where channel_id = ? order by id`,
+    [channelId]
+  )
+  return result.rows as Array<{
+    id: string
+    tenant_id: string
+    channel_id: string
+    payload: any
+    processed_at: Date | null
+  }>
+}
+
+test.group('WhatsApp webhook handshake', () => {
+  test('echoes hub.challenge as text for a known verify token', async ({ assert, cleanup }) => {
+    const wa = await makeWhatsAppTenant('wh-hs')
+    cleanup(wa.cleanup)
+    const query = new URLSearchParams({
+      'hub.mode': 'subscribe',
+      'hub.verify_token': wa.verifyToken,
+      'hub.challenge': '1158201444',
+    })
+    const response = await fetch(baseUrl(`/webhooks/whatsapp?${query}`))
+    assert.equal(response.status, 200)
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain/)
+    assert.equal(await response.text(), '1158201444')
+  })
+
+  test('refuses a wrong token or mode with 403 JSON', async ({ assert, cleanup }) => {
+    const wa = await makeWhatsAppTenant('wh-hs')
+    cleanup(wa.cleanup)
+    for (const [mode, token] of [
+      ['subscribe', 'not-the-token'],
+      ['unsubscribe', wa.verifyToken],
+      ['subscribe', ''],
+    ]) {
+      const query = new URLSearchParams({
+        'hub.mode': mode,
+        'hub.verify_token': token,
+        'hub.challenge': '42',
+      })
+      const response = await fetch(baseUrl(`/webhooks/whatsapp?${query}`))
+      assert.equal(response.status, 403)
+      const body = (await response.json()) as any
+      assert.equal(body.error.code, 'verification_failed')
+    }
+  })
+})
+
+test.group('WhatsApp webhook intake', () => {
+  test('a missing or wrong signature is 401 and nothing is stored', async ({ assert, cleanup }) => {
+    const wa = await makeWhatsAppTenant('wh-sig')
+    cleanup(wa.cleanup)
+    const body = webhook(wa, { messages: [messages.text({ from: waId() })] })
+
+    const missing = await postWebhook(body, wa.appSecret, { signature: null })
+    assert.equal(missing.status, 401)
+    assert.equal(missing.json.error.code, 'missing_signature')
+
+    const wrongSecret = await postWebhook(body, 'some-other-secret')
+    assert.equal(wrongSecret.status, 401)
+    assert.equal(wrongSecret.json.error.code, 'invalid_signature')
+
+    const garbage = await postWebhook(body, wa.appSecret, { signature: 'sha256=abc' })
+    assert.equal(garbage.status, 401)
+
+    const noPrefix = await postWebhook(body, wa.appSecret, {
+      signature: sign(JSON.stringify(body), wa.appSecret).slice('sha256='.length),
+    })
+    assert.equal(noPrefix.status, 401)
+
+    assert.lengthOf(await storedEvents(wa.channel.id), 0)
+  })
+
+  test('the signature covers the exact bytes: re-serialised JSON does not match', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('wh-raw')
+    cleanup(wa.cleanup)
+    const id = wamid()
+    const from = waId()
+    // Meta's own formatting: spaces, escaped unicode and slashes.
+    const raw = `{ "object": "whatsapp_business_account", "entry": [ { "id": "${wa.wabaId}", "changes": [ { "value": { "messaging_product": "whatsapp", "metadata": { "display_phone_number": "15550001234", "phone_number_id": "${wa.phoneNumberId}" }, "contacts": [ { "profile": { "name": "Zo\\u00eb" }, "wa_id": "${from}" } ], "messages": [ { "from": "${from}", "id": "${id}", "timestamp": "1700000000", "text": { "body": "caf\\u00e9 \\/ ok" }, "type": "text" } ] }, "field": "messages" } ] } ] }`
+    const reserialised = JSON.stringify(JSON.parse(raw))
+    assert.notEqual(reserialised, raw)
+
+    const forged = await postWebhook(raw, wa.appSecret, {
+      signature: sign(reserialised, wa.appSecret),
+    })
+    assert.equal(forged.status, 401)
+
+    const genuine = await postWebhook(raw, wa.appSecret)
+    assert.equal(genuine.status, 200)
+    const [event] = await storedEvents(wa.channel.id)
+    assert.equal(event.payload.entry[0].changes[0].value.messages[0].text.body, 'café / ok')
+  })
+
+  test('a valid webhook is stored before the 200, with its tenant and channel, and queued', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('wh-ok')
+    cleanup(wa.cleanup)
+    const message = messages.text({ from: waId() })
+    const response = await postWebhook(webhook(wa, { messages: [message] }), wa.appSecret)
+    assert.equal(response.status, 200)
+
+    // Read right after the answer: the row is already there.
+    const events = await storedEvents(wa.channel.id)
+    assert.lengthOf(events, 1)
+    assert.equal(events[0].tenant_id, wa.tenant.id)
+    assert.equal(events[0].channel_id, wa.channel.id)
+    assert.isNull(events[0].processed_at)
+    assert.equal(events[0].payload.entry[0].changes[0].value.messages[0].id, message.id)
+
+    const job = await queue.getOrSet(INBOUND_QUEUE).getJob(`wh-${events[0].id}`)
+    assert.isOk(job)
+    assert.deepEqual(job!.data, { tenant: wa.tenant.slug, eventId: String(events[0].id) })
+  })
+
+  test('an unknown phone_number_id is 404 with a code, not a silent 200', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('wh-404')
+    cleanup(wa.cleanup)
+    const before = await db.from('webhook_events').count('* as total')
+    const response = await postWebhook(
+      webhook(
+        { phoneNumberId: '99999999999999', wabaId: wa.wabaId },
+        {
+          messages: [messages.text({ from: waId() })],
+        }
+      ),
+      wa.appSecret
+    )
+    assert.equal(response.status, 404)
+    assert.equal(response.json.error.code, 'unknown_phone_number_id')
+    const after = await db.from('webhook_events').count('* as total')
+    assert.equal(Number(after[0].total), Number(before[0].total))
+  })
+
+  test("a body signed with tenant A's secret for tenant B's number is refused", async ({
+    assert,
+    cleanup,
+  }) => {
+    const a = await makeWhatsAppTenant('wh-a')
+    const b = await makeWhatsAppTenant('wh-b')
+    cleanup(a.cleanup)
+    cleanup(b.cleanup)
+    const intoB = webhook(b, { messages: [messages.text({ from: waId() })] })
+    const response = await postWebhook(intoB, a.appSecret)
+    assert.equal(response.status, 401)
+    assert.lengthOf(await storedEvents(b.channel.id), 0)
+
+    // A batch naming both numbers must be signed for both: A's secret is not enough.
+    const both = webhook(a, { messages: [messages.text({ from: waId() })] })
+    both.entry.push(...webhook(b, { messages: [messages.text({ from: waId() })] }).entry)
+    assert.equal((await postWebhook(both, a.appSecret)).status, 401)
+    assert.lengthOf(await storedEvents(a.channel.id), 0)
+    assert.lengthOf(await storedEvents(b.channel.id), 0)
+  })
+
+  test('a suspended workspace still receives; a deleted one is 404', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('wh-life')
+    cleanup(wa.cleanup)
+    const tenant = await Tenant.findOrFail(wa.tenant.id)
+
+    await suspendTenant(tenant, systemActor)
+    const whileSuspended = await postWebhook(
+      webhook(wa, { messages: [messages.text({ from: waId() })] }),
+      wa.appSecret
+    )
+    assert.equal(whileSuspended.status, 200)
+    assert.lengthOf(await storedEvents(wa.channel.id), 1)
+
+    await softDeleteTenant(await Tenant.findOrFail(wa.tenant.id), systemActor)
+    const afterDelete = await postWebhook(
+      webhook(wa, { messages: [messages.text({ from: waId() })] }),
+      wa.appSecret
+    )
+    assert.equal(afterDelete.status, 404)
+    assert.lengthOf(await storedEvents(wa.channel.id), 1)
+  })
+
+  test('a malformed body is a 400 JSON error, never a 500', async ({ assert, cleanup }) => {
+    const wa = await makeWhatsAppTenant('wh-bad')
+    cleanup(wa.cleanup)
+    const notWebhook = await postWebhook({ hello: 'world' }, wa.appSecret)
+    assert.equal(notWebhook.status, 400)
+    assert.equal(notWebhook.json.error.code, 'invalid_payload')
+    const notJson = await postWebhook('{"entry": [', wa.appSecret)
+    assert.equal(notJson.status, 400)
+    assert.isOk(notJson.json.error)
+  })
+})

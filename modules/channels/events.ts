@@ -1,4 +1,6 @@
 import emitter from '@adonisjs/core/services/emitter'
+import { dispatchTenantJob } from '#modules/tenancy/index'
+import ApplyKeywordsJob from './jobs/apply_keywords_job.js'
 import type { MessageStatus } from './models/message.js'
 import { INBOUND_QUEUE } from './services/inbound_queue.js'
 import { startInboundRecovery, stopInboundRecovery } from './services/inbound_recovery.js'
@@ -70,6 +72,17 @@ declare module '@adonisjs/core/types' {
  * beside it.
  */
 export function registerChannelsListeners() {
+  // Every text-like inbound message is read for opt-out/opt-in keywords, in
+  // a job of its own (one per message, so a redelivered event adds nothing).
+  emitter.on('message:received', async (event) => {
+    if (!['text', 'button', 'interactive'].includes(event.type)) return
+    await dispatchTenantJob(
+      ApplyKeywordsJob,
+      { slug: event.tenant },
+      { messageId: event.messageId },
+      { jobId: `keywords-${event.tenant}-${event.messageId}` }
+    )
+  })
   emitter.on('queue:started', ({ queues }) => {
     if (queues.includes(INBOUND_QUEUE)) startInboundRecovery()
   })

@@ -49,3 +49,4 @@ export {
   type SyncResult,
 } from './services/template_service.js'
 export { default as SyncTemplatesJob } from './jobs/sync_templates_job.js'
+export { applyKeywords, normalizeKeyword, DEFAULT_OPT_OUT_WORDS } from './services/opt_out_service.js'

@@ -1,0 +1,138 @@
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import type { TenantContext } from '#modules/tenancy/index'
+import type { WorkerPool } from '#app/queue/worker_pool'
+import { normalizeKeyword } from '#modules/channels/index'
+import { FakeGraphServer } from '#tests/helpers/fake_graph_server'
+import {
+  makeWhatsAppTenant,
+  messages,
+  postWebhook,
+  waId,
+  waitFor,
+  webhook,
+} from '#tests/helpers/whatsapp'
+
+function rows(context: TenantContext, sql: string, bindings: any[] = []) {
+  return context.transaction(async (trx) => (await trx.rawQuery(sql, bindings)).rows as any[])
+}
+
+const contactOf = (context: TenantContext, wa: string) =>
+  rows(context, 'select * from contacts where wa_id = ?', [wa]).then((r) => r[0])
+
+const confirmations = (context: TenantContext, wa: string) =>
+  rows(
+    context,
+    `select m.* from messages m join contacts c on c.id = m.contact_id
+      where c.wa_id = ? and m.direction = 'outbound' and m.author_type = 'system'
+      order by m.created_at`,
+    [wa]
+  )
+
+test.group('Opt-out and opt-in keywords', (group) => {
+  const graph = new FakeGraphServer()
+  let pool: WorkerPool
+  let previousUrl: string
+  group.setup(async () => {
+    await graph.start()
+    previousUrl = app.config.get('whatsapp.graphUrl')
+    app.config.set('whatsapp.graphUrl', graph.url)
+    const { WorkerPool: Pool } = await import('#app/queue/worker_pool')
+    pool = new Pool(app, await app.container.make('logger'))
+    pool.start(['inbound', 'default'])
+    return async () => {
+      await pool.stop()
+      app.config.set('whatsapp.graphUrl', previousUrl)
+      await graph.stop()
+    }
+  })
+
+  test('keywords match whatever the case, punctuation or Arabic spelling', ({ assert }) => {
+    assert.equal(normalizeKeyword('  STOP! '), 'stop')
+    assert.equal(normalizeKeyword('Opt-Out'), 'opt out')
+    assert.equal(normalizeKeyword('إلغاء الاشتراك'), 'الغاء الاشتراك')
+    assert.equal(normalizeKeyword('تَوَقَّفْ'), 'توقف')
+  })
+
+  test('STOP opts the contact out and is confirmed once; START brings them back', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('optout')
+    cleanup(wa.cleanup)
+    const customer = waId()
+
+    await postWebhook(
+      webhook(wa, { messages: [messages.text({ from: customer }, 'Stop!')] }),
+      wa.appSecret
+    )
+    await waitFor(async () => (await contactOf(wa.context, customer))?.opt_in === 'opted_out')
+    const [confirmation] = await waitFor(async () => {
+      const sent = await confirmations(wa.context, customer)
+      return sent.length && sent[0].external_id ? sent : null
+    })
+    assert.match(confirmation.body, /unsubscribed/)
+    assert.deepInclude(graph.sends().find((call) => call.body.to === customer)!.body, {
+      type: 'text',
+    })
+
+    // Said again: nothing new is recorded or sent.
+    await postWebhook(
+      webhook(wa, { messages: [messages.text({ from: customer }, 'STOP')] }),
+      wa.appSecret
+    )
+    await waitFor(async () => {
+      const inbound = await rows(
+        wa.context,
+        `select count(*)::int as n from messages m join contacts c on c.id = m.contact_id
+          where c.wa_id = ? and m.direction = 'inbound' and m.processed_at is not null`,
+        [customer]
+      )
+      return inbound[0].n === 2
+    })
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    assert.lengthOf(await confirmations(wa.context, customer), 1)
+
+    await postWebhook(
+      webhook(wa, { messages: [messages.text({ from: customer }, 'start')] }),
+      wa.appSecret
+    )
+    await waitFor(async () => (await contactOf(wa.context, customer))?.opt_in === 'opted_in')
+    const all = await waitFor(async () => {
+      const sent = await confirmations(wa.context, customer)
+      return sent.length === 2 ? sent : null
+    })
+    assert.match(all[1].body, /Welcome back/)
+  }).timeout(60_000)
+
+  test('an Arabic opt-out is confirmed in Arabic; ordinary messages change nothing', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('optout-ar')
+    cleanup(wa.cleanup)
+    const arabic = waId()
+    const ordinary = waId()
+
+    await postWebhook(
+      webhook(wa, {
+        messages: [
+          messages.text({ from: arabic }, 'توقف'),
+          messages.text({ from: ordinary }, 'Cancel my car policy please'),
+        ],
+      }),
+      wa.appSecret
+    )
+    const [confirmation] = await waitFor(async () => {
+      const sent = await confirmations(wa.context, arabic)
+      return sent.length ? sent : null
+    })
+    assert.include(confirmation.body, 'تم إلغاء اشتراكك')
+    assert.equal((await contactOf(wa.context, arabic)).opt_in, 'opted_out')
+
+    await waitFor(async () => (await contactOf(wa.context, ordinary)) ?? null)
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    assert.equal((await contactOf(wa.context, ordinary)).opt_in, 'unknown')
+    assert.lengthOf(await confirmations(wa.context, ordinary), 0)
+  }).timeout(60_000)
+})

@@ -1,6 +1,8 @@
 import emitter from '@adonisjs/core/services/emitter'
 import { dispatchTenantJob } from '#modules/tenancy/index'
+import app from '@adonisjs/core/services/app'
 import ApplyKeywordsJob from './jobs/apply_keywords_job.js'
+import { scheduleTemplateSync } from './jobs/sync_all_templates_job.js'
 import type { MessageStatus } from './models/message.js'
 import { INBOUND_QUEUE } from './services/inbound_queue.js'
 import { startInboundRecovery, stopInboundRecovery } from './services/inbound_recovery.js'
@@ -83,8 +85,10 @@ export function registerChannelsListeners() {
       { jobId: `keywords-${event.tenant}-${event.messageId}` }
     )
   })
-  emitter.on('queue:started', ({ queues }) => {
+  emitter.on('queue:started', async ({ queues }) => {
     if (queues.includes(INBOUND_QUEUE)) startInboundRecovery()
+    // Only real worker processes keep the template schedule; the test suite's pools do not.
+    if (queues.includes('default') && !app.inTest) await scheduleTemplateSync()
   })
   emitter.on('queue:stopping', async ({ queues }) => {
     if (queues.includes(INBOUND_QUEUE)) await stopInboundRecovery()

@@ -50,3 +50,4 @@ export {
 } from './services/template_service.js'
 export { default as SyncTemplatesJob } from './jobs/sync_templates_job.js'
 export { applyKeywords, normalizeKeyword, DEFAULT_OPT_OUT_WORDS } from './services/opt_out_service.js'
+export { default as SyncAllTemplatesJob } from './jobs/sync_all_templates_job.js'

@@ -8,12 +8,15 @@ import {
   queueOutboundMessage,
   submitTemplate,
   syncTemplates,
+  SyncAllTemplatesJob,
   type Channel,
 } from '#modules/channels/index'
 import { systemActor, type TenantContext } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { FakeGraphServer } from '#tests/helpers/fake_graph_server'
 import { runAce } from '#tests/helpers/ace'
+import { withDefaultQueueWorker } from '#tests/helpers/queue'
+import { waitFor } from '#tests/helpers/whatsapp'
 
 const TOKEN = `token-${randomBytes(6).toString('hex')}`
 
@@ -233,4 +236,51 @@ test.group('Message templates', (group) => {
       ['theirs_only']
     )
   })
+})
+
+test.group('Message templates on a schedule', (group) => {
+  const graph = new FakeGraphServer()
+  let previousUrl: string
+  withDefaultQueueWorker(group)
+  group.setup(async () => {
+    await graph.acceptToken(TOKEN).start()
+    previousUrl = app.config.get('whatsapp.graphUrl')
+    app.config.set('whatsapp.graphUrl', graph.url)
+    return async () => {
+      app.config.set('whatsapp.graphUrl', previousUrl)
+      await graph.stop()
+    }
+  })
+
+  test('the scheduled run syncs every active WhatsApp number of every active tenant', async ({
+    assert,
+    cleanup,
+  }) => {
+    const made = await makeTenant('tpl-sched')
+    cleanup(made.cleanup)
+    const waba = String(Date.now()) + randomBytes(2).readUInt16BE(0)
+    await addWhatsAppChannel(
+      { ...made.tenant, planId: null },
+      {
+        phoneNumberId: waba + '7',
+        wabaId: waba,
+        displayNumber: '+15550003333',
+        accessToken: TOKEN,
+        appSecret: 's',
+        verifyToken: 'v',
+      },
+      systemActor
+    )
+    graph.templates.set(waba, [remoteTemplate('scheduled_one')])
+
+    await new SyncAllTemplatesJob().handle()
+    const synced = await waitFor(async () => {
+      const templates = await templatesOf(made.context)
+      return templates.length ? templates : null
+    })
+    assert.deepEqual(
+      synced.map((t) => t.name),
+      ['scheduled_one']
+    )
+  }).timeout(30_000)
 })

@@ -3,7 +3,9 @@
 | Each module exports its own; this file only gathers them.
 */
 import { identityPolicies } from '#modules/identity/index'
+import { channelsPolicies } from '#modules/channels/index'
 
 export const policies = {
   ...identityPolicies,
+  ...channelsPolicies,
 }

@@ -24,6 +24,30 @@ export {
   type WhatsAppChannelInput,
 } from './services/channel_service.js'
 export {
+  updateChannel,
+  rotateChannelSecrets,
+  setChannelStatus,
+  removeChannel,
+  type ChannelUpdate,
+  type ChannelSecrets,
+} from './services/channel_service.js'
+export {
+  ContactError,
+  createContact,
+  updateContact,
+  deleteContact,
+  findContact,
+  listContacts,
+  type NewContact,
+  type ContactDetails,
+} from './services/contact_service.js'
+export { normalizeE164 } from './validators/phone_rule.js'
+
+export const channelsPolicies = {
+  ChannelsPolicy: () => import('./policies/channels_policy.js'),
+  ContactsPolicy: () => import('./policies/contacts_policy.js'),
+}
+export {
   registerChannelsListeners,
   type MessageReceivedEvent,
   type MessageStatusEvent,
@@ -49,5 +73,9 @@ export {
   type SyncResult,
 } from './services/template_service.js'
 export { default as SyncTemplatesJob } from './jobs/sync_templates_job.js'
-export { applyKeywords, normalizeKeyword, DEFAULT_OPT_OUT_WORDS } from './services/opt_out_service.js'
+export {
+  applyKeywords,
+  normalizeKeyword,
+  DEFAULT_OPT_OUT_WORDS,
+} from './services/opt_out_service.js'
 export { default as SyncAllTemplatesJob } from './jobs/sync_all_templates_job.js'

@@ -25,9 +25,15 @@ abstract class ChannelCommand extends BaseCommand {
   }
 
   protected fail(code: string, message: string): never {
-    this.logger.error(this.json ? JSON.stringify({ error: { code, message } }) : message)
-    this.exitCode = 1
+    this.refuse(code, message)
     throw new CommandRefused()
+  }
+
+  /** With --json the refusal is a JSON line on stdout, like tenants:create's. */
+  protected refuse(code: string, message: string) {
+    this.exitCode = 1
+    if (this.json) this.logger.log(JSON.stringify({ error: { code, message } }))
+    else this.logger.error(message)
   }
 
   async run() {
@@ -37,10 +43,7 @@ abstract class ChannelCommand extends BaseCommand {
       if (error instanceof CommandRefused) return
       const e = error as { code?: string; message: string }
       if (!e.code || e.code.startsWith('E_') || /^\d/.test(e.code)) throw error
-      this.logger.error(
-        this.json ? JSON.stringify({ error: { code: e.code, message: e.message } }) : e.message
-      )
-      this.exitCode = 1
+      this.refuse(e.code, e.message)
     }
   }
 

@@ -152,3 +152,181 @@ export function findTenantChannel(tenantId: string, channelId: string) {
 export function findWhatsAppChannel(phoneNumberId: string) {
   return Channel.query().where('phone_number_id', phoneNumberId).where('type', 'whatsapp').first()
 }
+
+/** The changes a workspace makes to a channel after it is connected. */
+export interface ChannelUpdate {
+  name: string
+  /** WhatsApp only: the number as customers see it, E.164. */
+  displayNumber?: string | null
+  messagesPerSecond?: number | null
+  optOutWords?: string[]
+}
+
+export interface ChannelSecrets {
+  accessToken?: string | null
+  appSecret?: string | null
+  verifyToken?: string | null
+}
+
+function channelNotFound() {
+  return new ChannelError('channel_not_found', 'No such channel in this workspace', 404)
+}
+
+/**
+ * Loads one of the tenant's channels for a change, locked so concurrent
+ * changes apply one after the other, and records the change in the same
+ * transaction.
+ */
+async function changeChannel<T>(
+  tenant: TenantRef,
+  channelId: string,
+  change: (channel: Channel) => T | Promise<T>,
+  audit: (channel: Channel) => { action: string; metadata: Record<string, unknown> } | null,
+  actor: AuditActor
+): Promise<Channel> {
+  if (!/^[0-9a-f-]{36}$/i.test(channelId)) throw channelNotFound()
+  return db.transaction(async (trx) => {
+    const channel = await Channel.query({ client: trx })
+      .where('tenant_id', tenant.id)
+      .where('id', channelId)
+      .forUpdate()
+      .first()
+    if (!channel) throw channelNotFound()
+    await change(channel)
+    const entry = audit(channel)
+    await channel.save()
+    if (entry) {
+      await recordAudit(
+        actor,
+        { ...entry, tenant, subjectType: 'channel', subjectId: channel.id },
+        trx
+      )
+    }
+    return channel
+  })
+}
+
+/** Renames a channel, changes its display number (WhatsApp) and its sending settings. */
+export async function updateChannel(
+  tenant: TenantRef,
+  channelId: string,
+  input: ChannelUpdate,
+  actor: AuditActor
+): Promise<Channel> {
+  let changed: string[] = []
+  return changeChannel(
+    tenant,
+    channelId,
+    (channel) => {
+      const settings: ChannelSettings = { ...channel.settings }
+      if (input.messagesPerSecond) settings.messagesPerSecond = input.messagesPerSecond
+      else delete settings.messagesPerSecond
+      if (input.optOutWords?.length) settings.optOutWords = input.optOutWords
+      else delete settings.optOutWords
+      channel.name = input.name.trim()
+      if (channel.type === 'whatsapp' && input.displayNumber) {
+        channel.displayNumber = input.displayNumber.trim()
+      }
+      channel.settings = settings
+      changed = Object.keys(channel.$dirty)
+    },
+    () => (changed.length ? { action: 'channel.updated', metadata: { changed } } : null),
+    actor
+  )
+}
+
+/**
+ * Replaces a WhatsApp channel's credentials; the ones not given are kept.
+ * The audit log names what changed, never the values.
+ */
+export async function rotateChannelSecrets(
+  tenant: TenantRef,
+  channelId: string,
+  secrets: ChannelSecrets,
+  actor: AuditActor
+): Promise<{ channel: Channel; rotated: string[] }> {
+  const rotated: string[] = []
+  const channel = await changeChannel(
+    tenant,
+    channelId,
+    (target) => {
+      if (target.type !== 'whatsapp') {
+        throw new ChannelError('no_secrets', 'Only WhatsApp channels have credentials')
+      }
+      if (secrets.accessToken) {
+        target.accessToken = secrets.accessToken
+        rotated.push('access_token')
+      }
+      if (secrets.appSecret) {
+        target.appSecret = secrets.appSecret
+        rotated.push('app_secret')
+      }
+      if (secrets.verifyToken) {
+        target.verifyToken = secrets.verifyToken
+        rotated.push('verify_token')
+      }
+    },
+    () => (rotated.length ? { action: 'channel.secrets_rotated', metadata: { rotated } } : null),
+    actor
+  )
+  return { channel, rotated }
+}
+
+/**
+ * Turns a channel off or on. A disabled channel keeps its conversations and
+ * its number (no other workspace can take it) but neither receives nor sends.
+ */
+export async function setChannelStatus(
+  tenant: TenantRef,
+  channelId: string,
+  status: 'active' | 'disabled',
+  actor: AuditActor
+): Promise<Channel> {
+  let before: string | null = null
+  return changeChannel(
+    tenant,
+    channelId,
+    (channel) => {
+      before = channel.status
+      channel.status = status
+    },
+    () =>
+      before === status
+        ? null
+        : { action: status === 'disabled' ? 'channel.disabled' : 'channel.enabled', metadata: {} },
+    actor
+  )
+}
+
+/**
+ * Removes a channel and frees its number. Conversations held in the
+ * tenant's schema stay as history.
+ */
+export async function removeChannel(
+  tenant: TenantRef,
+  channelId: string,
+  actor: AuditActor
+): Promise<Channel> {
+  if (!/^[0-9a-f-]{36}$/i.test(channelId)) throw channelNotFound()
+  return db.transaction(async (trx) => {
+    const channel = await Channel.query({ client: trx })
+      .where('tenant_id', tenant.id)
+      .where('id', channelId)
+      .forUpdate()
+      .first()
+    if (!channel) throw channelNotFound()
+    await channel.delete()
+    await recordAudit(
+      actor,
+      {
+        action: 'channel.deleted',
+        tenant,
+        subjectType: 'channel',
+        subjectId: channel.id,
+        metadata: { type: channel.type, name: channel.name, phoneNumberId: channel.phoneNumberId },
+      },
+      trx
+    )
+    return channel
+  })
+}

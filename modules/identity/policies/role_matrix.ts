@@ -11,6 +11,10 @@ export const ROLE_MATRIX = {
   'team.invite': ['owner', 'admin'],
   'team.manage': ['owner', 'admin'],
   'branding.manage': ['owner', 'admin'],
+  'channels.view': ['owner', 'admin'],
+  'channels.manage': ['owner', 'admin'],
+  'contacts.view': ['owner', 'admin', 'agent', 'viewer'],
+  'contacts.manage': ['owner', 'admin', 'agent'],
 } as const satisfies Record<string, readonly Role[]>
 
 export type Permission = keyof typeof ROLE_MATRIX

@@ -5,6 +5,7 @@ import router from '@adonisjs/core/services/router'
 import hash from '@adonisjs/core/services/hash'
 import db from '@adonisjs/lucid/services/db'
 import { Plan } from '#modules/billing/index'
+import { Channel, Contact } from '#modules/channels/index'
 import { addMember, hashLinkToken, User, type Role } from '#modules/identity/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
@@ -28,6 +29,7 @@ const ACTORS: Actor[] = [
 ]
 const MEMBERS: Role[] = ['owner', 'admin', 'agent', 'viewer']
 const MANAGERS: Role[] = ['owner', 'admin']
+const EDITORS: Role[] = ['owner', 'admin', 'agent']
 
 /** Who may use each workspace route: member roles, or 'public' (no sign-in at all). */
 const WORKSPACE: Record<string, Role[] | 'public'> = {
@@ -45,6 +47,20 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'GET /t/:tenant/settings/branding': MANAGERS,
   'POST /t/:tenant/settings/branding': MANAGERS,
   'POST /t/:tenant/settings/branding/logo/remove': MANAGERS,
+  'GET /t/:tenant/channels': MANAGERS,
+  'POST /t/:tenant/channels/whatsapp': MANAGERS,
+  'POST /t/:tenant/channels/sandbox': MANAGERS,
+  'GET /t/:tenant/channels/:id': MANAGERS,
+  'POST /t/:tenant/channels/:id': MANAGERS,
+  'POST /t/:tenant/channels/:id/secrets': MANAGERS,
+  'POST /t/:tenant/channels/:id/status': MANAGERS,
+  'POST /t/:tenant/channels/:id/delete': MANAGERS,
+  'GET /t/:tenant/contacts': MEMBERS,
+  'GET /t/:tenant/contacts/new': EDITORS,
+  'POST /t/:tenant/contacts': EDITORS,
+  'GET /t/:tenant/contacts/:id': MEMBERS,
+  'POST /t/:tenant/contacts/:id': EDITORS,
+  'POST /t/:tenant/contacts/:id/delete': EDITORS,
 }
 
 type Outcome = 'allowed' | 'login' | 'forbidden' | 'not_found'
@@ -154,6 +170,25 @@ test.group('Role matrix', () => {
       }
       if (path.includes('/members/:userId/')) {
         return { tenantId: tenant.id, userId: (await newPerson(tenant.id, 'agent')).user.id }
+      }
+      if (path.startsWith('/t/:tenant/channels/:id')) {
+        const channel = await Channel.create({
+          tenantId: tenant.id,
+          type: 'whatsapp',
+          name: 'Matrix line',
+          status: 'active',
+          phoneNumberId: String(Date.now()) + String(randomBytes(3).readUIntBE(0, 3)),
+          wabaId: '1',
+          displayNumber: '+15550001234',
+          settings: {},
+        })
+        return { id: channel.id }
+      }
+      if (path.startsWith('/t/:tenant/contacts/:id')) {
+        const contact = await home.context.transaction((trx) =>
+          Contact.create({ phone: `+1555${randomBytes(4).readUInt32BE(0)}` }, { client: trx })
+        )
+        return { id: contact.id }
       }
       if (path.startsWith('/admin/plans/:id')) return { id: plan.id }
       if (path.startsWith('/admin/tenants/:id')) return { id: tenant.id }

@@ -1,0 +1,16 @@
+import { BasePolicy } from '@adonisjs/bouncer'
+import type { AuthorizerResponse } from '@adonisjs/bouncer/types'
+import { can, type User, type WorkspaceAccess } from '#modules/identity/index'
+
+/**
+ * A workspace's contacts: every member sees them; viewers only look.
+ */
+export default class ContactsPolicy extends BasePolicy {
+  view(_user: User, access: WorkspaceAccess): AuthorizerResponse {
+    return can(access, 'contacts.view')
+  }
+
+  manage(_user: User, access: WorkspaceAccess): AuthorizerResponse {
+    return can(access, 'contacts.manage')
+  }
+}

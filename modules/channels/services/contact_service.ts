@@ -1,0 +1,209 @@
+import { DateTime } from 'luxon'
+import { Exception } from '@adonisjs/core/exceptions'
+import type { TenantContext } from '#modules/tenancy/index'
+import Contact from '../models/contact.js'
+import { OPT_IN_STATES, type OptInState } from '../validators/contact_validator.js'
+
+export const CONTACTS_PER_PAGE = 25
+
+/** A contact request the workspace refuses; `field` names the form field at fault. */
+export class ContactError extends Exception {
+  constructor(
+    code: string,
+    message: string,
+    readonly field: string | null = null,
+    status = 422
+  ) {
+    super(message, { code, status })
+  }
+}
+
+export interface ContactFilters {
+  q: string
+  tag: string
+  optIn: OptInState | 'all'
+  page: number
+}
+
+/** Reads the list's search and filters from a query string, ignoring nonsense. */
+export function contactFiltersFrom(qs: Record<string, unknown>): ContactFilters {
+  const optIn = String(qs.opt_in ?? 'all')
+  const page = Number.parseInt(String(qs.page ?? '1'), 10)
+  return {
+    q: String(qs.q ?? '')
+      .trim()
+      .slice(0, 100),
+    tag: String(qs.tag ?? '')
+      .trim()
+      .slice(0, 50),
+    optIn: (OPT_IN_STATES as readonly string[]).includes(optIn) ? (optIn as OptInState) : 'all',
+    page: Number.isFinite(page) && page > 0 ? page : 1,
+  }
+}
+
+function likePattern(term: string) {
+  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+/**
+ * A page of the tenant's contacts, most recently updated first, matching the
+ * search (name, profile name, phone, e-mail) and the filters. `baseUrl` and the
+ * filters make the paginator's links keep the search.
+ */
+export async function listContacts(
+  tenant: TenantContext,
+  filters: ContactFilters,
+  baseUrl: string
+) {
+  const contacts = await tenant.transaction(async (trx) => {
+    const query = Contact.query({ client: trx })
+    if (filters.q) {
+      const term = likePattern(filters.q)
+      // People type numbers with spaces and dashes; stored ones have none.
+      const digits = filters.q.replace(/[\s\-().]/g, '')
+      query.where((where) => {
+        where
+          .whereILike('name', term)
+          .orWhereILike('profile_name', term)
+          .orWhereILike('email', term)
+          .orWhereILike('phone', digits ? likePattern(digits) : term)
+      })
+    }
+    if (filters.tag) query.whereRaw('? = any(tags)', [filters.tag])
+    if (filters.optIn !== 'all') query.where('opt_in', filters.optIn)
+    return query
+      .orderBy('updated_at', 'desc')
+      .orderBy('id')
+      .paginate(filters.page, CONTACTS_PER_PAGE)
+  })
+  contacts.baseUrl(baseUrl)
+  const qs: Record<string, string> = {}
+  if (filters.q) qs.q = filters.q
+  if (filters.tag) qs.tag = filters.tag
+  if (filters.optIn !== 'all') qs.opt_in = filters.optIn
+  contacts.queryString(qs)
+  return contacts
+}
+
+/** Every tag in use, for the filter. */
+export async function contactTags(tenant: TenantContext): Promise<string[]> {
+  return tenant.transaction(async (trx) => {
+    const result = await trx.rawQuery(
+      'select distinct unnest(tags) as tag from contacts order by tag limit 200'
+    )
+    return result.rows.map((row: { tag: string }) => row.tag)
+  })
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** One of the tenant's contacts with how many conversations it has, or null. */
+export async function findContact(tenant: TenantContext, contactId: string) {
+  if (!UUID.test(contactId)) return null
+  return tenant.transaction(async (trx) => {
+    const contact = await Contact.find(contactId, { client: trx })
+    if (!contact) return null
+    const [{ total }] = await trx
+      .from('conversations')
+      .where('contact_id', contact.id)
+      .count('* as total')
+    return { contact, conversationsCount: Number(total) }
+  })
+}
+
+export interface ContactDetails {
+  name?: string | null
+  email?: string | null
+  tags?: string[]
+  notes?: string | null
+  attributes?: Record<string, string>
+  optIn: OptInState
+}
+
+export interface NewContact extends ContactDetails {
+  /** E.164, already normalised by the validator. */
+  phone: string
+  source?: string
+}
+
+function applyDetails(contact: Contact, details: ContactDetails) {
+  contact.merge({
+    name: details.name || null,
+    email: details.email?.toLowerCase() || null,
+    tags: details.tags ?? [],
+    notes: details.notes || null,
+    attributes: details.attributes ?? {},
+  })
+  if (details.optIn !== contact.optIn) {
+    // Opting out is dated (it is what the law asks us to prove); any other change clears it.
+    contact.optedOutAt = details.optIn === 'opted_out' ? DateTime.now() : null
+    contact.optIn = details.optIn
+  }
+}
+
+function phoneTaken(phone: string) {
+  return new ContactError('phone_taken', `A contact with ${phone} already exists`, 'phone', 409)
+}
+
+export async function createContact(tenant: TenantContext, input: NewContact): Promise<Contact> {
+  return tenant.transaction(async (trx) => {
+    if (await Contact.query({ client: trx }).where('phone', input.phone).first()) {
+      throw phoneTaken(input.phone)
+    }
+    const contact = new Contact()
+    contact.useTransaction(trx)
+    contact.merge({
+      phone: input.phone,
+      waId: input.phone.slice(1),
+      source: input.source ?? 'manual',
+      optIn: 'unknown',
+      optedOutAt: null,
+    })
+    applyDetails(contact, input)
+    try {
+      await contact.save()
+    } catch (error) {
+      // Another request (or an inbound message) created it a moment ago.
+      if ((error as { code?: string }).code === '23505') throw phoneTaken(input.phone)
+      throw error
+    }
+    return contact
+  })
+}
+
+export async function updateContact(
+  tenant: TenantContext,
+  contactId: string,
+  details: ContactDetails
+): Promise<Contact> {
+  if (!UUID.test(contactId)) throw notFound()
+  return tenant.transaction(async (trx) => {
+    const contact = await Contact.find(contactId, { client: trx })
+    if (!contact) throw notFound()
+    applyDetails(contact, details)
+    await contact.save()
+    return contact
+  })
+}
+
+/**
+ * Deletes a contact; its conversations and messages go with it (the foreign
+ * keys cascade). Returns what was erased, for the audit log.
+ */
+export async function deleteContact(tenant: TenantContext, contactId: string) {
+  if (!UUID.test(contactId)) throw notFound()
+  return tenant.transaction(async (trx) => {
+    const contact = await Contact.find(contactId, { client: trx })
+    if (!contact) throw notFound()
+    const [{ total }] = await trx
+      .from('conversations')
+      .where('contact_id', contact.id)
+      .count('* as total')
+    await contact.delete()
+    return { contact, conversationsErased: Number(total) }
+  })
+}
+
+function notFound() {
+  return new ContactError('not_found', 'No such contact in this workspace', null, 404)
+}

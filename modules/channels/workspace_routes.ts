@@ -1,0 +1,53 @@
+/*
+| The workspace pages of the channels module: channels (owners and admins)
+| and contacts (every member). Webhooks live in routes.ts.
+*/
+import router from '@adonisjs/core/services/router'
+import { middleware } from '#start/kernel'
+import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
+
+const ChannelsController = () => import('./controllers/channels_controller.js')
+const ContactsController = () => import('./controllers/contacts_controller.js')
+
+addWorkspaceNavItem({
+  key: 'contacts',
+  path: '/contacts',
+  label: 'contacts.nav',
+  permission: 'contacts.view',
+  order: 40,
+})
+addWorkspaceNavItem({
+  key: 'channels',
+  path: '/channels',
+  label: 'channels.nav',
+  permission: 'channels.view',
+  order: 70,
+})
+
+tenantRoutes(() => {
+  router
+    .group(() => {
+      router.get('/channels', [ChannelsController, 'index']).as('channels')
+      router
+        .post('/channels/whatsapp', [ChannelsController, 'storeWhatsApp'])
+        .as('channels.whatsapp.store')
+      router
+        .post('/channels/sandbox', [ChannelsController, 'storeSandbox'])
+        .as('channels.sandbox.store')
+      router.get('/channels/:id', [ChannelsController, 'show']).as('channels.show')
+      router.post('/channels/:id', [ChannelsController, 'update']).as('channels.update')
+      router
+        .post('/channels/:id/secrets', [ChannelsController, 'rotateSecrets'])
+        .as('channels.secrets')
+      router.post('/channels/:id/status', [ChannelsController, 'status']).as('channels.status')
+      router.post('/channels/:id/delete', [ChannelsController, 'destroy']).as('channels.destroy')
+
+      router.get('/contacts', [ContactsController, 'index']).as('contacts')
+      router.get('/contacts/new', [ContactsController, 'create']).as('contacts.create')
+      router.post('/contacts', [ContactsController, 'store']).as('contacts.store')
+      router.get('/contacts/:id', [ContactsController, 'show']).as('contacts.show')
+      router.post('/contacts/:id', [ContactsController, 'update']).as('contacts.update')
+      router.post('/contacts/:id/delete', [ContactsController, 'destroy']).as('contacts.destroy')
+    })
+    .use([middleware.auth(), middleware.workspace()])
+})

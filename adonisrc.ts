@@ -45,6 +45,7 @@ export default defineConfig({
     () => import('@adonisjs/redis/redis_provider'),
     () => import('@adonisjs/limiter/limiter_provider'),
     () => import('@adonisjs/mail/mail_provider'),
+    () => import('@adonisjs/drive/drive_provider'),
     () => import('@rlanz/bull-queue/queue_provider'),
     () => import('#providers/app_role_provider'),
   ],

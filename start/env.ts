@@ -32,6 +32,8 @@ export default await Env.create(appRoot, {
 
   WHATSAPP_GRAPH_URL: Env.schema.string.optional({ format: 'url', tld: false }),
 
+  MEDIA_DIR: Env.schema.string.optional(),
+
   SMTP_HOST: Env.schema.string.optional(),
   SMTP_PORT: Env.schema.number.optional(),
   SMTP_SECURE: Env.schema.boolean.optional(),

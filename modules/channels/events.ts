@@ -2,10 +2,13 @@ import emitter from '@adonisjs/core/services/emitter'
 import { dispatchTenantJob } from '#modules/tenancy/index'
 import app from '@adonisjs/core/services/app'
 import ApplyKeywordsJob from './jobs/apply_keywords_job.js'
+import FetchMediaJob from './jobs/fetch_media_job.js'
 import { scheduleTemplateSync } from './jobs/sync_all_templates_job.js'
 import type { MessageStatus } from './models/message.js'
 import { INBOUND_QUEUE } from './services/inbound_queue.js'
 import { startInboundRecovery, stopInboundRecovery } from './services/inbound_recovery.js'
+
+const MEDIA_TYPES = ['image', 'audio', 'video', 'document', 'sticker']
 
 /*
 | The channels module's typed events. Payloads carry the tenant slug and ids,
@@ -76,6 +79,16 @@ declare module '@adonisjs/core/types' {
 export function registerChannelsListeners() {
   // Every text-like inbound message is read for opt-out/opt-in keywords, in
   // a job of its own (one per message, so a redelivered event adds nothing).
+  // Media is copied into tenant storage before WhatsApp's links expire.
+  emitter.on('message:received', async (event) => {
+    if (!MEDIA_TYPES.includes(event.type)) return
+    await dispatchTenantJob(
+      FetchMediaJob,
+      { slug: event.tenant },
+      { messageId: event.messageId },
+      { jobId: `media-${event.tenant}-${event.messageId}` }
+    )
+  })
   emitter.on('message:received', async (event) => {
     if (!['text', 'button', 'interactive'].includes(event.type)) return
     await dispatchTenantJob(

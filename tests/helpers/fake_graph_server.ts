@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 
 export interface GraphCall {
@@ -28,6 +28,8 @@ export class FakeGraphServer {
   #tokens = new Set<string>()
   /** Each WhatsApp Business Account's templates, as the Graph API lists them. */
   readonly templates = new Map<string, Array<Record<string, any>>>()
+  /** Media WhatsApp holds, by media id: GET /<id> describes it, its url serves the bytes. */
+  readonly media = new Map<string, { bytes: Buffer; mimeType: string; sha256?: string }>()
 
   get url() {
     const { port } = this.#server!.address() as AddressInfo
@@ -85,6 +87,27 @@ export class FakeGraphServer {
       const scripted = this.#script.shift()
       if (scripted && 'drop' in scripted) return request.socket.destroy()
       if (scripted) return send(response, scripted.status, scripted.body)
+
+      const file = path.match(/^\/v[\d.]+\/media-files\/(\w+)$/)
+      if (file && call.method === 'GET') {
+        const found = this.media.get(file[1])
+        if (!found) return send(response, 404, graphError(100, 'Media not found'))
+        response.writeHead(200, { 'content-type': found.mimeType }).end(found.bytes)
+        return
+      }
+      const mediaId = path.match(/^\/v[\d.]+\/(\d+)$/)
+      if (mediaId && call.method === 'GET') {
+        const found = this.media.get(mediaId[1])
+        if (!found) return send(response, 400, graphError(100, 'Unsupported get request'))
+        return send(response, 200, {
+          messaging_product: 'whatsapp',
+          url: `${this.url}/media-files/${mediaId[1]}`,
+          mime_type: found.mimeType,
+          sha256: found.sha256 ?? createHash('sha256').update(found.bytes).digest('hex'),
+          file_size: found.bytes.length,
+          id: mediaId[1],
+        })
+      }
 
       const templates = path.match(/^\/v[\d.]+\/(\d+)\/message_templates$/)
       if (templates) return this.#templates(call, templates[1], request, response)

@@ -31,6 +31,8 @@ export interface MessageMedia {
   /** pending until fetched into tenant storage, then stored (or failed). */
   status: 'pending' | 'stored' | 'failed'
   size?: number
+  /** Where the file is in the tenant's storage (drive), once stored. */
+  storageKey?: string
   error?: string
 }
 

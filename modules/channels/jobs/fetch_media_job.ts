@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto'
+import { Readable, Transform } from 'node:stream'
+import drive from '@adonisjs/drive/services/main'
+import { TenantJob, type TenantContext, type TenantJobPayload } from '#modules/tenancy/index'
+import Message, { type MessageMedia } from '../models/message.js'
+import Channel from '../models/channel.js'
+import { graphJson } from '../services/graph_client.js'
+
+interface Payload extends TenantJobPayload {
+  messageId: string
+}
+
+/** WhatsApp's largest media (documents) is 100 MB. */
+export const MAX_MEDIA_BYTES = 100 * 1024 * 1024
+
+/**
+ * Copies an inbound message's media from WhatsApp into the tenant's storage,
+ * soon after it arrives: WhatsApp's download links expire, and its media ids
+ * after 30 days. The file's SHA-256 must match what WhatsApp announced.
+ * Safe to run twice: a stored file is not fetched again. A permanent refusal
+ * (media gone, too large) marks the media failed with the reason; transient
+ * ones are retried.
+ */
+export default class FetchMediaJob extends TenantJob<Payload> {
+  static get $$filepath() {
+    return import.meta.url
+  }
+
+  async run(tenant: TenantContext, { messageId }: Payload) {
+    const message = await tenant.transaction((trx) =>
+      Message.query({ client: trx }).where('id', messageId).first()
+    )
+    const media = message?.media
+    if (!message || !media?.providerId || media.status === 'stored') return
+    const channel = await Channel.query()
+      .where('id', message.channelId)
+      .where('tenant_id', tenant.id)
+      .first()
+    if (!channel || channel.type !== 'whatsapp') return
+
+    const meta = await graphJson(channel, 'GET', `/${media.providerId}`)
+    if (!meta.ok) {
+      if (meta.status !== null && meta.status >= 400 && meta.status < 500 && meta.status !== 429) {
+        return this.#settle(tenant, messageId, { status: 'failed', error: meta.title })
+      }
+      throw new Error(`WhatsApp media lookup failed: ${meta.title}`)
+    }
+    const size = Number(meta.body.file_size ?? 0)
+    if (size > MAX_MEDIA_BYTES) {
+      return this.#settle(tenant, messageId, { status: 'failed', error: 'larger than 100 MB' })
+    }
+
+    const response = await fetch(meta.body.url, {
+      headers: { authorization: `Bearer ${channel.accessToken}` },
+      signal: AbortSignal.timeout(120_000),
+    })
+    if (!response.ok || !response.body) {
+      if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+        return this.#settle(tenant, messageId, {
+          status: 'failed',
+          error: `download refused (HTTP ${response.status})`,
+        })
+      }
+      throw new Error(`WhatsApp media download failed: HTTP ${response.status}`)
+    }
+
+    const key = `tenants/${tenant.id}/media/${message.id}`
+    const hash = createHash('sha256')
+    let bytes = 0
+    const counted = new Transform({
+      transform(chunk, _encoding, done) {
+        bytes += chunk.length
+        if (bytes > MAX_MEDIA_BYTES) return done(new Error('larger than 100 MB'))
+        hash.update(chunk)
+        done(null, chunk)
+      },
+    })
+    await drive.use().putStream(key, Readable.fromWeb(response.body as any).pipe(counted))
+    const sha256 = hash.digest('hex')
+    const announced = String(meta.body.sha256 ?? media.sha256 ?? '')
+    if (announced && announced !== sha256) {
+      await drive.use().delete(key)
+      throw new Error('media checksum mismatch; fetching again')
+    }
+
+    await this.#settle(tenant, messageId, {
+      status: 'stored',
+      storageKey: key,
+      size: bytes,
+      mimeType: String(meta.body.mime_type ?? media.mimeType ?? 'application/octet-stream'),
+      sha256,
+    })
+  }
+
+  async #settle(tenant: TenantContext, messageId: string, change: Partial<MessageMedia>) {
+    await tenant.transaction(async (trx) => {
+      const message = await Message.query({ client: trx })
+        .where('id', messageId)
+        .forUpdate()
+        .first()
+      if (!message?.media) return
+      message.media = { ...message.media, ...change }
+      await message.useTransaction(trx).save()
+    })
+  }
+}

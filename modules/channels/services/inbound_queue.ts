@@ -26,11 +26,11 @@ const ENQUEUE_TIMEOUT_MS = 2_000
  * Queues the processing of one stored webhook. The job id makes a second
  * dispatch of the same event (the recovery sweep racing the request) a no-op.
  */
-export async function enqueueWebhookEvent(tenant: string, eventId: string) {
+export async function enqueueWebhookEvent(tenant: string, eventId: string, receivedAt: Date) {
   const dispatch = queue.dispatch(
     ProcessWebhookEventJob,
     { tenant, eventId },
-    { queueName: INBOUND_QUEUE, jobId: webhookJobId(eventId) }
+    { queueName: INBOUND_QUEUE, jobId: webhookJobId(eventId, receivedAt) }
   )
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
@@ -46,8 +46,14 @@ export async function enqueueWebhookEvent(tenant: string, eventId: string) {
   }
 }
 
-export function webhookJobId(eventId: string) {
-  return `wh-${eventId}`
+/**
+ * Stable for one stored event (so the sweep and the request dedupe), but not
+ * a bare sequence number: a database restored or recreated behind the same
+ * Redis starts its ids again, and BullMQ would take a new event for an old,
+ * completed job and silently never run it.
+ */
+export function webhookJobId(eventId: string, receivedAt: Date) {
+  return `wh-${eventId}-${receivedAt.getTime()}`
 }
 
 /**

@@ -28,7 +28,7 @@ export async function sweepUnprocessedWebhookEvents(
 ): Promise<number> {
   const olderThanMs = options.olderThanMs ?? SWEEP_GRACE_MS
   const result = await db.rawQuery(
-    `select we.id, t.slug from webhook_events we join tenants t on t.id = we.tenant_id
+    `select we.id, we.received_at, t.slug from webhook_events we join tenants t on t.id = we.tenant_id
       where we.processed_at is null
         and we.received_at < now() - (? * interval '1 millisecond')
         and we.attempts < ?
@@ -39,9 +39,13 @@ export async function sweepUnprocessedWebhookEvents(
   )
   const bullQueue = queue.getOrSet(INBOUND_QUEUE)
   let queued = 0
-  for (const row of result.rows as Array<{ id: string | number; slug: string }>) {
+  for (const row of result.rows as Array<{
+    id: string | number
+    received_at: Date
+    slug: string
+  }>) {
     const eventId = String(row.id)
-    const job = await bullQueue.getJob(webhookJobId(eventId))
+    const job = await bullQueue.getJob(webhookJobId(eventId, row.received_at))
     const state = job ? await job.getState() : 'missing'
     if (state === 'failed') {
       await job!.retry('failed')
@@ -49,7 +53,7 @@ export async function sweepUnprocessedWebhookEvents(
       // A completed job that left its event unprocessed (its tenant was
       // briefly unusable, say) is replaced so the id is free again.
       if (job && state === 'completed') await job.remove()
-      await enqueueWebhookEvent(row.slug, eventId)
+      await enqueueWebhookEvent(row.slug, eventId, row.received_at)
     } else {
       continue
     }

@@ -77,21 +77,24 @@ export async function acceptWhatsAppWebhook(input: {
   const placeholders = rows.map(() => `('whatsapp', ?, ?, ?::jsonb)`).join(', ')
   const inserted = await db.rawQuery(
     `insert into webhook_events (provider, channel_id, tenant_id, payload) values ${placeholders}
-      returning id`,
+      returning id, received_at`,
     rows.flatMap((row) => [row.channel.id, row.channel.tenant_id, row.payload])
   )
-  const eventIds: string[] = inserted.rows.map((row: { id: string | number }) => String(row.id))
+  const stored = inserted.rows as Array<{ id: string | number; received_at: Date }>
+  const eventIds = stored.map((row) => String(row.id))
 
   // Stored is safe: if Redis is slow or down the event still gets processed
   // by the recovery sweep, so Meta gets its 200 either way.
   await Promise.all(
     eventIds.map((eventId, index) =>
-      enqueueWebhookEvent(rows[index].channel.slug, eventId).catch((error) => {
-        logger.error(
-          { err: error, webhookEventId: eventId },
-          'webhook stored but not queued; the recovery sweep will process it'
-        )
-      })
+      enqueueWebhookEvent(rows[index].channel.slug, eventId, stored[index].received_at).catch(
+        (error) => {
+          logger.error(
+            { err: error, webhookEventId: eventId },
+            'webhook stored but not queued; the recovery sweep will process it'
+          )
+        }
+      )
     )
   )
   return { eventIds }

@@ -55,7 +55,7 @@ export {
   type ContactCreatedEvent,
 } from './events.js'
 export { applyPendingStatuses } from './services/inbound_statuses.js'
-export { INBOUND_QUEUE } from './services/inbound_queue.js'
+export { INBOUND_QUEUE, webhookJobId } from './services/inbound_queue.js'
 export { sweepUnprocessedWebhookEvents } from './services/inbound_recovery.js'
 export { queueOutboundMessage, type OutboundRequest } from './services/outbound_service.js'
 export {

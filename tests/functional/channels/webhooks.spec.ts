@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import queue from '@rlanz/bull-queue/services/main'
-import { INBOUND_QUEUE } from '#modules/channels/index'
+import { INBOUND_QUEUE, webhookJobId } from '#modules/channels/index'
 import { Tenant, softDeleteTenant, suspendTenant, systemActor } from '#modules/tenancy/index'
 import {
   baseUrl,
@@ -21,12 +21,13 @@ import {
 
 async function storedEvents(channelId: string) {
   const result = await db.rawQuery(
-    `select id, tenant_id, channel_id, payload, processed_at from webhook_events
+    `select id, tenant_id, channel_id, payload, processed_at, received_at from webhook_events
       where channel_id = ? order by id`,
     [channelId]
   )
   return result.rows as Array<{
     id: string
+    received_at: Date
     tenant_id: string
     channel_id: string
     payload: any
@@ -137,7 +138,9 @@ test.group('WhatsApp webhook intake', () => {
     assert.isNull(events[0].processed_at)
     assert.equal(events[0].payload.entry[0].changes[0].value.messages[0].id, message.id)
 
-    const job = await queue.getOrSet(INBOUND_QUEUE).getJob(`wh-${events[0].id}`)
+    const job = await queue
+      .getOrSet(INBOUND_QUEUE)
+      .getJob(webhookJobId(String(events[0].id), events[0].received_at))
     assert.isOk(job)
     assert.deepEqual(job!.data, { tenant: wa.tenant.slug, eventId: String(events[0].id) })
   })

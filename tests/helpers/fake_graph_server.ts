@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { createHash, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
+import app from '@adonisjs/core/services/app'
+import type { Group } from '@japa/runner/core'
 
 export interface GraphCall {
   /** When the request arrived (ms since the epoch). */
@@ -185,4 +187,23 @@ async function readJson(request: IncomingMessage) {
   } catch {
     return text
   }
+}
+
+/**
+ * A FakeGraphServer for a test group: started before its tests, with the
+ * app's WHATSAPP_GRAPH_URL pointed at it, both undone afterwards.
+ */
+export function useFakeGraph(group: Group, options: { token?: string } = {}) {
+  const graph = new FakeGraphServer()
+  group.setup(async () => {
+    if (options.token) graph.acceptToken(options.token)
+    await graph.start()
+    const previousUrl = app.config.get<string>('whatsapp.graphUrl')
+    app.config.set('whatsapp.graphUrl', graph.url)
+    return async () => {
+      app.config.set('whatsapp.graphUrl', previousUrl)
+      await graph.stop()
+    }
+  })
+  return graph
 }

@@ -16,3 +16,16 @@ export function withDefaultQueueWorker(group: Group) {
     }
   })
 }
+
+/**
+ * Workers for `queues` in a pool of the group's own, as a worker process
+ * would run them; stopping it leaves the suite's mail worker alone.
+ */
+export function useWorkers(group: Group, queues: string[]) {
+  group.setup(async () => {
+    const { WorkerPool } = await import('#app/queue/worker_pool')
+    const pool = new WorkerPool(app, await app.container.make('logger'))
+    pool.start(queues)
+    return () => pool.stop()
+  })
+}

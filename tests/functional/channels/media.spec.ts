@@ -1,10 +1,9 @@
 import { test } from '@japa/runner'
 import { createHash, randomInt } from 'node:crypto'
-import app from '@adonisjs/core/services/app'
 import drive from '@adonisjs/drive/services/main'
 import type { TenantContext } from '#modules/tenancy/index'
-import type { WorkerPool } from '#app/queue/worker_pool'
-import { FakeGraphServer } from '#tests/helpers/fake_graph_server'
+import { useFakeGraph } from '#tests/helpers/fake_graph_server'
+import { useWorkers } from '#tests/helpers/queue'
 import {
   makeWhatsAppTenant,
   postWebhook,
@@ -45,22 +44,8 @@ async function mediaOf(context: TenantContext, from: string) {
 }
 
 test.group('Inbound media', (group) => {
-  const graph = new FakeGraphServer()
-  let pool: WorkerPool
-  let previousUrl: string
-  group.setup(async () => {
-    await graph.start()
-    previousUrl = app.config.get('whatsapp.graphUrl')
-    app.config.set('whatsapp.graphUrl', graph.url)
-    const { WorkerPool: Pool } = await import('#app/queue/worker_pool')
-    pool = new Pool(app, await app.container.make('logger'))
-    pool.start(['inbound', 'default'])
-    return async () => {
-      await pool.stop()
-      app.config.set('whatsapp.graphUrl', previousUrl)
-      await graph.stop()
-    }
-  })
+  const graph = useFakeGraph(group)
+  useWorkers(group, ['inbound', 'default'])
 
   test('an image is copied into the tenant’s storage and matches WhatsApp’s checksum', async ({
     assert,

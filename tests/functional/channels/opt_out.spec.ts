@@ -1,9 +1,8 @@
 import { test } from '@japa/runner'
-import app from '@adonisjs/core/services/app'
 import type { TenantContext } from '#modules/tenancy/index'
-import type { WorkerPool } from '#app/queue/worker_pool'
 import { normalizeKeyword } from '#modules/channels/index'
-import { FakeGraphServer } from '#tests/helpers/fake_graph_server'
+import { useFakeGraph } from '#tests/helpers/fake_graph_server'
+import { useWorkers } from '#tests/helpers/queue'
 import {
   makeWhatsAppTenant,
   messages,
@@ -30,22 +29,8 @@ const confirmations = (context: TenantContext, wa: string) =>
   )
 
 test.group('Opt-out and opt-in keywords', (group) => {
-  const graph = new FakeGraphServer()
-  let pool: WorkerPool
-  let previousUrl: string
-  group.setup(async () => {
-    await graph.start()
-    previousUrl = app.config.get('whatsapp.graphUrl')
-    app.config.set('whatsapp.graphUrl', graph.url)
-    const { WorkerPool: Pool } = await import('#app/queue/worker_pool')
-    pool = new Pool(app, await app.container.make('logger'))
-    pool.start(['inbound', 'default'])
-    return async () => {
-      await pool.stop()
-      app.config.set('whatsapp.graphUrl', previousUrl)
-      await graph.stop()
-    }
-  })
+  const graph = useFakeGraph(group)
+  useWorkers(group, ['inbound', 'default'])
 
   test('keywords match whatever the case, punctuation or Arabic spelling', ({ assert }) => {
     assert.equal(normalizeKeyword('  STOP! '), 'stop')

@@ -2,7 +2,6 @@ import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DateTime } from 'luxon'
-import app from '@adonisjs/core/services/app'
 import {
   addSandboxChannel,
   addWhatsAppChannel,
@@ -14,7 +13,7 @@ import {
 import { systemActor, type TenantContext } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { withDefaultQueueWorker } from '#tests/helpers/queue'
-import { FakeGraphServer } from '#tests/helpers/fake_graph_server'
+import { useFakeGraph } from '#tests/helpers/fake_graph_server'
 
 const TOKEN = `token-${randomBytes(6).toString('hex')}`
 
@@ -73,18 +72,8 @@ async function refused(promise: Promise<unknown>) {
 }
 
 test.group('Outbound messages', (group) => {
-  const graph = new FakeGraphServer()
-  let previousUrl: string
+  const graph = useFakeGraph(group, { token: TOKEN })
   withDefaultQueueWorker(group)
-  group.setup(async () => {
-    await graph.acceptToken(TOKEN).start()
-    previousUrl = app.config.get('whatsapp.graphUrl')
-    app.config.set('whatsapp.graphUrl', graph.url)
-    return async () => {
-      app.config.set('whatsapp.graphUrl', previousUrl)
-      await graph.stop()
-    }
-  })
 
   async function whatsappTenant(cleanup: (fn: () => Promise<void>) => void, settings = {}) {
     const made = await makeTenant('out')

@@ -1,7 +1,6 @@
 import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
 import { DateTime } from 'luxon'
-import app from '@adonisjs/core/services/app'
 import {
   addWhatsAppChannel,
   MessageTemplate,
@@ -13,7 +12,7 @@ import {
 } from '#modules/channels/index'
 import { systemActor, type TenantContext } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
-import { FakeGraphServer } from '#tests/helpers/fake_graph_server'
+import { useFakeGraph } from '#tests/helpers/fake_graph_server'
 import { runAce } from '#tests/helpers/ace'
 import { withDefaultQueueWorker } from '#tests/helpers/queue'
 import { waitFor } from '#tests/helpers/whatsapp'
@@ -49,17 +48,7 @@ async function templatesOf(context: TenantContext) {
 }
 
 test.group('Message templates', (group) => {
-  const graph = new FakeGraphServer()
-  let previousUrl: string
-  group.setup(async () => {
-    await graph.acceptToken(TOKEN).start()
-    previousUrl = app.config.get('whatsapp.graphUrl')
-    app.config.set('whatsapp.graphUrl', graph.url)
-    return async () => {
-      app.config.set('whatsapp.graphUrl', previousUrl)
-      await graph.stop()
-    }
-  })
+  const graph = useFakeGraph(group, { token: TOKEN })
 
   async function number(cleanup: (fn: () => Promise<void>) => void) {
     const made = await makeTenant('tpl')
@@ -239,18 +228,8 @@ test.group('Message templates', (group) => {
 })
 
 test.group('Message templates on a schedule', (group) => {
-  const graph = new FakeGraphServer()
-  let previousUrl: string
+  const graph = useFakeGraph(group, { token: TOKEN })
   withDefaultQueueWorker(group)
-  group.setup(async () => {
-    await graph.acceptToken(TOKEN).start()
-    previousUrl = app.config.get('whatsapp.graphUrl')
-    app.config.set('whatsapp.graphUrl', graph.url)
-    return async () => {
-      app.config.set('whatsapp.graphUrl', previousUrl)
-      await graph.stop()
-    }
-  })
 
   test('the scheduled run syncs every active WhatsApp number of every active tenant', async ({
     assert,

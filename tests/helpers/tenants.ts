@@ -1,3 +1,5 @@
+import type { Role } from '#modules/identity/index'
+import { makeMember } from '#tests/helpers/users'
 import { randomBytes } from 'node:crypto'
 import {
   Tenant,
@@ -34,4 +36,21 @@ export async function destroyTenant(slug: string) {
   if (!tenant) return
   if (tenant.status !== 'deleted') await softDeleteTenant(tenant, systemActor)
   await hardDeleteTenant(tenant, systemActor)
+}
+
+type Cleanup = (fn: () => void | Promise<void>) => void
+
+/**
+ * A fresh tenant for a workspace test, removed afterwards, with `member(role)`
+ * to add people (also removed) and `base`, the workspace's path.
+ */
+export async function makeWorkspace(cleanup: Cleanup, prefix = 'ws') {
+  const made = await makeTenant(prefix)
+  cleanup(made.cleanup)
+  const member = async (role: Role) => {
+    const user = await makeMember(made.tenant.id, role)
+    cleanup(() => user.delete())
+    return user
+  }
+  return { ...made, member, base: `/t/${made.tenant.slug}` }
 }

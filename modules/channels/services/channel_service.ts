@@ -1,3 +1,4 @@
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import db from '@adonisjs/lucid/services/db'
 import { planLimitsFor } from '#modules/billing/index'
 import { recordAudit, type AuditActor } from '#modules/tenancy/index'
@@ -177,6 +178,24 @@ function channelNotFound() {
  * changes apply one after the other, and records the change in the same
  * transaction.
  */
+/**
+ * The tenant's channel, row-locked for the rest of the transaction; another
+ * tenant's channel, or no channel, is not found.
+ */
+async function lockTenantChannel(
+  trx: TransactionClientContract,
+  tenant: TenantRef,
+  channelId: string
+) {
+  const channel = await Channel.query({ client: trx })
+    .where('tenant_id', tenant.id)
+    .where('id', channelId)
+    .forUpdate()
+    .first()
+  if (!channel) throw channelNotFound()
+  return channel
+}
+
 async function changeChannel<T>(
   tenant: TenantRef,
   channelId: string,
@@ -186,12 +205,7 @@ async function changeChannel<T>(
 ): Promise<Channel> {
   if (!/^[0-9a-f-]{36}$/i.test(channelId)) throw channelNotFound()
   return db.transaction(async (trx) => {
-    const channel = await Channel.query({ client: trx })
-      .where('tenant_id', tenant.id)
-      .where('id', channelId)
-      .forUpdate()
-      .first()
-    if (!channel) throw channelNotFound()
+    const channel = await lockTenantChannel(trx, tenant, channelId)
     await change(channel)
     const entry = audit(channel)
     await channel.save()
@@ -309,12 +323,7 @@ export async function removeChannel(
 ): Promise<Channel> {
   if (!/^[0-9a-f-]{36}$/i.test(channelId)) throw channelNotFound()
   return db.transaction(async (trx) => {
-    const channel = await Channel.query({ client: trx })
-      .where('tenant_id', tenant.id)
-      .where('id', channelId)
-      .forUpdate()
-      .first()
-    if (!channel) throw channelNotFound()
+    const channel = await lockTenantChannel(trx, tenant, channelId)
     await channel.delete()
     await recordAudit(
       actor,

@@ -5,22 +5,14 @@ import encryption from '@adonisjs/core/services/encryption'
 import { Plan } from '#modules/billing/index'
 import { Channel } from '#modules/channels/index'
 import { Tenant } from '#modules/tenancy/index'
-import { makeTenant } from '#tests/helpers/tenants'
-import { makeMember } from '#tests/helpers/users'
+import { makeWorkspace } from '#tests/helpers/tenants'
 import { signIn } from '#tests/functional/workspace/member_browser'
 
 type Cleanup = (fn: () => void | Promise<void>) => void
 
 async function workspace(cleanup: Cleanup, prefix = 'chan') {
-  const made = await makeTenant(prefix)
-  cleanup(made.cleanup)
-  const member = async (role: 'owner' | 'admin' | 'agent' | 'viewer') => {
-    const user = await makeMember(made.tenant.id, role)
-    cleanup(() => user.delete())
-    return user
-  }
-  const base = `/t/${made.tenant.slug}`
-  return { ...made, member, base, channels: `${base}/channels` }
+  const made = await makeWorkspace(cleanup, prefix)
+  return { ...made, channels: `${made.base}/channels` }
 }
 
 /** A phone number id no other test uses (the column is unique across tenants). */

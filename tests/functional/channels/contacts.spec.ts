@@ -3,23 +3,15 @@ import { randomUUID } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import { Contact, Conversation, Message } from '#modules/channels/index'
 import type { TenantContext } from '#modules/tenancy/index'
-import { makeTenant } from '#tests/helpers/tenants'
-import { makeMember } from '#tests/helpers/users'
+import { makeWorkspace } from '#tests/helpers/tenants'
 import { WebSession } from '#tests/helpers/web_session'
 import { signIn } from '#tests/functional/workspace/member_browser'
 
 type Cleanup = (fn: () => void | Promise<void>) => void
 
 async function workspace(cleanup: Cleanup, prefix = 'contacts') {
-  const made = await makeTenant(prefix)
-  cleanup(made.cleanup)
-  const member = async (role: 'owner' | 'admin' | 'agent' | 'viewer') => {
-    const user = await makeMember(made.tenant.id, role)
-    cleanup(() => user.delete())
-    return user
-  }
-  const base = `/t/${made.tenant.slug}`
-  return { ...made, member, base, contacts: `${base}/contacts` }
+  const made = await makeWorkspace(cleanup, prefix)
+  return { ...made, contacts: `${made.base}/contacts` }
 }
 
 function contactForm(overrides: Record<string, string> = {}) {

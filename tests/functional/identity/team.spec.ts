@@ -2,23 +2,19 @@ import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import { Membership, hashLinkToken } from '#modules/identity/index'
-import { makeTenant } from '#tests/helpers/tenants'
-import { makeMember, makeUser } from '#tests/helpers/users'
+import { makeWorkspace } from '#tests/helpers/tenants'
+import { makeUser } from '#tests/helpers/users'
 import { linkIn, mailCount, waitForMail } from '#tests/helpers/mail'
 import { signIn } from '#tests/functional/workspace/member_browser'
 
 const freshEmail = (prefix = 'invitee') =>
   `${prefix}-${randomBytes(5).toString('hex')}@example.test`
 
-async function workspace(cleanup: (fn: () => void | Promise<void>) => void, prefix = 'team') {
-  const made = await makeTenant(prefix)
-  cleanup(made.cleanup)
-  const member = async (role: 'owner' | 'admin' | 'agent' | 'viewer') => {
-    const user = await makeMember(made.tenant.id, role)
-    cleanup(() => user.delete())
-    return user
-  }
-  return { ...made, member, team: `/t/${made.tenant.slug}/team` }
+type Cleanup = (fn: () => void | Promise<void>) => void
+
+async function workspace(cleanup: Cleanup, prefix = 'team') {
+  const made = await makeWorkspace(cleanup, prefix)
+  return { ...made, team: `/t/${made.tenant.slug}/team` }
 }
 
 function openInvitations(tenantId: string, email: string) {

@@ -4,6 +4,7 @@
 */
 import router from '@adonisjs/core/services/router'
 import server from '@adonisjs/core/services/server'
+import { browserOnly } from '#app/http/machine_routes'
 
 server.errorHandler(() => import('#app/exceptions/handler'))
 
@@ -14,8 +15,8 @@ server.use([
 
 router.use([
   () => import('@adonisjs/core/bodyparser_middleware'),
-  () => import('@adonisjs/session/session_middleware'),
-  () => import('@adonisjs/shield/shield_middleware'),
+  browserOnly(() => import('@adonisjs/session/session_middleware')),
+  browserOnly(() => import('@adonisjs/shield/shield_middleware')),
   () => import('@adonisjs/auth/initialize_auth_middleware'),
   () => import('#app/middleware/initialize_bouncer_middleware'),
   () => import('#app/middleware/detect_locale_middleware'),

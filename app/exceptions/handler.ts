@@ -1,5 +1,6 @@
 import app from '@adonisjs/core/services/app'
 import { HttpContext, ExceptionHandler } from '@adonisjs/core/http'
+import { isMachineRequest } from '#app/http/machine_routes'
 import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
 
 /**
@@ -48,10 +49,7 @@ export default class HttpExceptionHandler extends ExceptionHandler {
 }
 
 export function wantsJson(ctx: HttpContext) {
-  const url = ctx.request.url()
-  if (url.startsWith('/api/') || url.startsWith('/webhooks/') || url.startsWith('/health')) {
-    return true
-  }
+  if (isMachineRequest(ctx) || ctx.request.url().startsWith('/health')) return true
   return ctx.request.accepts(['html', 'json']) === 'json'
 }
 

@@ -3,6 +3,7 @@ import { I18n } from '@adonisjs/i18n'
 import { RequestValidator } from '@adonisjs/core/http'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
+import { isMachineRequest } from '#app/http/machine_routes'
 
 const COOKIE = 'flomastr_locale'
 
@@ -14,7 +15,8 @@ const COOKIE = 'flomastr_locale'
  */
 export default class DetectLocaleMiddleware {
   async handle(ctx: HttpContext, next: NextFn) {
-    await ctx.auth.check()
+    // Machine routes have no cookie session to find a user in.
+    if (!isMachineRequest(ctx)) await ctx.auth.check()
     const locale = this.#pick(ctx)
     ctx.i18n = i18nManager.locale(locale)
     ctx.containerResolver.bindValue(I18n, ctx.i18n)

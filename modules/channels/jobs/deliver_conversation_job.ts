@@ -1,5 +1,6 @@
 import { TenantJob, type TenantContext, type TenantJobPayload } from '#modules/tenancy/index'
 import { deliverConversation } from '../services/inbound_ordering.js'
+import { enqueueConversationDelivery } from '../services/inbound_queue.js'
 
 interface Payload extends TenantJobPayload {
   conversationId: string
@@ -16,6 +17,9 @@ export default class DeliverConversationJob extends TenantJob<Payload> {
   }
 
   async run(tenant: TenantContext, payload: Payload) {
-    await deliverConversation(tenant, payload.conversationId)
+    const { held } = await deliverConversation(tenant, payload.conversationId)
+    // Waiting for an earlier webhook of the same customer: look again after
+    // the order window (deduplication parks this until the run ends).
+    if (held) await enqueueConversationDelivery(tenant.slug, payload.conversationId)
   }
 }

@@ -1,5 +1,6 @@
 import logger from '@adonisjs/core/services/logger'
 import emitter from '@adonisjs/core/services/emitter'
+import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { MessageReceivedEvent } from '../events.js'
@@ -38,7 +39,11 @@ interface UnprocessedMessage {
  * emit: listeners may use the database, and in the embedded database an open
  * transaction would block them forever.
  */
-export async function deliverConversation(tenant: TenantContext, conversationId: string) {
+export async function deliverConversation(
+  tenant: TenantContext,
+  conversationId: string
+): Promise<{ delivered: number; held: boolean }> {
+  if (await hasEarlierEventPending(tenant, conversationId)) return { delivered: 0, held: true }
   let delivered = 0
   for (;;) {
     const batch = await tenant.transaction(async (trx) => {
@@ -88,7 +93,41 @@ export async function deliverConversation(tenant: TenantContext, conversationId:
     delivered += batch.length
     if (batch.length < BATCH_SIZE) break
   }
-  return delivered
+  return { delivered, held: false }
+}
+
+/**
+ * How long a conversation waits for a stuck webhook of its sender. A worker
+ * that died holding one comes back through BullMQ's stalled check (30 s) or
+ * the recovery sweep; an event still unprocessed after this long is failing
+ * for its own reasons and must not hold the customer's later messages.
+ */
+export const HOLD_LIMIT_MS = 5 * 60_000
+
+/**
+ * Whether a webhook carrying a message of this conversation's customer is
+ * stored but not yet processed. Its message may be stamped earlier than the
+ * ones waiting here (webhooks are processed in parallel, and a worker can
+ * die mid-event), so handing these on now could put them out of order.
+ */
+async function hasEarlierEventPending(tenant: TenantContext, conversationId: string) {
+  const conversation = await tenant.transaction(async (trx) => {
+    const result = await trx.rawQuery(
+      `select ct.wa_id, c.channel_id from conversations c
+        join contacts ct on ct.id = c.contact_id where c.id = ?`,
+      [conversationId]
+    )
+    return result.rows[0] as { wa_id: string | null; channel_id: string } | undefined
+  })
+  if (!conversation?.wa_id) return false
+  const pending = await db.rawQuery(
+    `select 1 from webhook_events
+      where processed_at is null and tenant_id = ? and channel_id = ?
+        and senders @> array[?::text] and received_at > ?
+      limit 1`,
+    [tenant.id, conversation.channel_id, conversation.wa_id, new Date(Date.now() - HOLD_LIMIT_MS)]
+  )
+  return pending.rows.length > 0
 }
 
 /** Advisory locks are database-wide, so the key names the schema too. */

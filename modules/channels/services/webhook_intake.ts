@@ -7,6 +7,7 @@ import {
   accountIdsOf,
   isValidSignature,
   phoneNumberIdsOf,
+  sendersOf,
   type WaWebhook,
 } from './whatsapp_payload.js'
 
@@ -74,11 +75,12 @@ export async function acceptWhatsAppWebhook(input: {
   }
 
   const rows = splitByChannel(body, input.rawBody, channels)
-  const placeholders = rows.map(() => `('whatsapp', ?, ?, ?::jsonb)`).join(', ')
+  const placeholders = rows.map(() => `('whatsapp', ?, ?, ?::jsonb, ?::text[])`).join(', ')
   const inserted = await db.rawQuery(
-    `insert into webhook_events (provider, channel_id, tenant_id, payload) values ${placeholders}
+    `insert into webhook_events (provider, channel_id, tenant_id, payload, senders)
+      values ${placeholders}
       returning id, received_at`,
-    rows.flatMap((row) => [row.channel.id, row.channel.tenant_id, row.payload])
+    rows.flatMap((row) => [row.channel.id, row.channel.tenant_id, row.payload, row.senders])
   )
   const stored = inserted.rows as Array<{ id: string | number; received_at: Date }>
   const eventIds = stored.map((row) => String(row.id))
@@ -168,7 +170,9 @@ async function routeWebhook(body: WaWebhook): Promise<RoutedChannel[]> {
  * each row belongs to exactly one tenant.
  */
 function splitByChannel(body: WaWebhook, rawBody: string, channels: RoutedChannel[]) {
-  if (channels.length === 1) return [{ channel: channels[0], payload: rawBody }]
+  if (channels.length === 1) {
+    return [{ channel: channels[0], payload: rawBody, senders: sendersOf(body) }]
+  }
   return channels.map((channel) => {
     const entry = (body.entry ?? [])
       .map((item) => ({
@@ -181,7 +185,8 @@ function splitByChannel(body: WaWebhook, rawBody: string, channels: RoutedChanne
         }),
       }))
       .filter((item) => item.changes.length)
-    return { channel, payload: JSON.stringify({ object: body.object, entry }) }
+    const part = { object: body.object, entry }
+    return { channel, payload: JSON.stringify(part), senders: sendersOf(part) }
   })
 }
 

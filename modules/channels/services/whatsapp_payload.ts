@@ -101,6 +101,19 @@ export function phoneNumberIdsOf(body: WaWebhook): string[] {
   return [...ids]
 }
 
+/** The wa_ids that sent the webhook's messages, without repeats. */
+export function sendersOf(body: WaWebhook): string[] {
+  const senders = new Set<string>()
+  for (const entry of body.entry ?? []) {
+    for (const change of entry.changes ?? []) {
+      for (const message of change.value?.messages ?? []) {
+        if (message?.from !== undefined && message.from !== null) senders.add(String(message.from))
+      }
+    }
+  }
+  return [...senders]
+}
+
 /** The WABA ids of the entries: account-level webhooks (templates) carry no number. */
 export function accountIdsOf(body: WaWebhook): string[] {
   return [...new Set((body.entry ?? []).map((entry) => entry.id).filter(Boolean) as string[])]

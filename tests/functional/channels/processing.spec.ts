@@ -8,6 +8,7 @@ import {
   type MessageStatusEvent,
 } from '#modules/channels/index'
 import { processWebhookEvent } from '#modules/channels/services/inbound_processing'
+import { enqueueWebhookEvent, ORDER_WINDOW_MS } from '#modules/channels/services/inbound_queue'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { WorkerPool } from '#app/queue/worker_pool'
 import {
@@ -486,6 +487,69 @@ test.group('Inbound processing', (group) => {
     assert.isTrue(heard.received.every((e) => e.conversationId === conversation.id))
     const unprocessed = await rows(wa.context, `select id from messages where processed_at is null`)
     assert.lengthOf(unprocessed, 0)
+  })
+
+  test('a conversation waits for an earlier webhook of the same customer that a dead worker holds', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-held')
+    cleanup(wa.cleanup)
+    const heard = listen(wa.tenant.slug)
+    cleanup(heard.stop)
+    const from = waId()
+    const base = Math.floor(Date.now() / 1000) - 60
+    const earlier = messages.text({ from, timestamp: String(base) }, 'sent first')
+    const later = messages.text({ from, timestamp: String(base + 1) }, 'sent second')
+
+    // The earlier message's webhook was stored and taken by a worker that
+    // then died: stored, unprocessed, its job not yet back.
+    const stored = await db.rawQuery(
+      `insert into webhook_events (provider, channel_id, tenant_id, payload, senders)
+        values ('whatsapp', ?, ?, ?::jsonb, ?::text[]) returning id, received_at`,
+      [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [earlier] })), [from]]
+    )
+    await postWebhook(webhook(wa, { messages: [later] }), wa.appSecret)
+    await waitFor(async () => (await eventFor(wa, later.id))[0]?.processed_at)
+    // Well past the order window, the later message is stored but held.
+    await new Promise((resolve) => setTimeout(resolve, ORDER_WINDOW_MS * 2.5))
+    assert.lengthOf(heard.received, 0)
+    assert.isNull((await messageByWamid(wa, later.id)).processed_at)
+
+    // The stalled job comes back: both are handed on, in WhatsApp's order.
+    const [event] = stored.rows
+    await enqueueWebhookEvent(wa.tenant.slug, String(event.id), event.received_at)
+    await waitFor(async () => heard.received.length === 2)
+    assert.deepEqual(
+      heard.received.map((e) => e.externalId),
+      [earlier.id, later.id]
+    )
+  })
+
+  test('webhooks carry their senders so unrelated conversations are never held', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-senders')
+    cleanup(wa.cleanup)
+    const heard = listen(wa.tenant.slug)
+    cleanup(heard.stop)
+    const [first, second] = [waId(), waId()]
+    const sent = [messages.text({ from: first }), messages.text({ from: second })]
+    await postWebhook(webhook(wa, { messages: sent }), wa.appSecret)
+    const [event] = await eventFor(wa, sent[0].id)
+    const { rows: stored } = await db.rawQuery(`select senders from webhook_events where id = ?`, [
+      event.id,
+    ])
+    assert.sameMembers(stored[0].senders, [first, second])
+
+    // A stuck webhook of someone else does not hold these two.
+    await db.rawQuery(
+      `insert into webhook_events (provider, channel_id, tenant_id, payload, senders)
+        values ('whatsapp', ?, ?, ?::jsonb, ?::text[])`,
+      [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [] })), [waId()]]
+    )
+    await waitFor(async () => heard.received.length === 2)
   })
 
   test('a message after resolution opens a new conversation; the resolved one stays resolved', async ({

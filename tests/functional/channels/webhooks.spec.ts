@@ -127,8 +127,12 @@ test.group('WhatsApp webhook intake', () => {
     const wa = await makeWhatsAppTenant('wh-ok')
     cleanup(wa.cleanup)
     const message = messages.text({ from: waId() })
+    const sessionsBefore = await db.from('sessions').count('* as total')
     const response = await postWebhook(webhook(wa, { messages: [message] }), wa.appSecret)
     assert.equal(response.status, 200)
+    // A machine route: no browser session is started or stored for it.
+    assert.isNull(response.headers.get('set-cookie'))
+    assert.deepEqual(await db.from('sessions').count('* as total'), sessionsBefore)
 
     // Read right after the answer: the row is already there.
     const events = await storedEvents(wa.channel.id)

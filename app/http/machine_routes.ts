@@ -1,0 +1,44 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import type { NextFn } from '@adonisjs/core/types/http'
+
+/*
+| Machine routes are called by programs, not browsers: provider webhooks
+| (signed), the integrations API (bearer tokens) and the web chat widget
+| (a visitor token, cross-origin). They carry no cookie session, so the
+| browser middleware (session, shield's CSRF and headers) is skipped for
+| them: running it would cost a session row per call, which at webhook rates
+| is millions of dead rows and most of a request's time.
+*/
+const MACHINE_PREFIXES = ['/webhooks/', '/api/', '/webchat/']
+
+export function isMachinePath(url: string) {
+  return MACHINE_PREFIXES.some((prefix) => url.startsWith(prefix))
+}
+
+export function isMachineRequest(ctx: HttpContext) {
+  return isMachinePath(ctx.request.url())
+}
+
+interface MiddlewareInstance {
+  handle(ctx: HttpContext, next: NextFn): unknown
+}
+type MiddlewareModule = { default: new (...args: any[]) => MiddlewareInstance }
+
+/**
+ * Wraps a lazily imported router middleware so it runs for browser routes
+ * only. The inner middleware is built through the container exactly as the
+ * router would build it.
+ */
+export function browserOnly(load: () => Promise<MiddlewareModule>) {
+  return async () => {
+    const { default: Inner } = await load()
+    class BrowserOnlyMiddleware {
+      async handle(ctx: HttpContext, next: NextFn) {
+        if (isMachineRequest(ctx)) return next()
+        const inner = await ctx.containerResolver.make(Inner)
+        return inner.handle(ctx, next)
+      }
+    }
+    return { default: BrowserOnlyMiddleware }
+  }
+}

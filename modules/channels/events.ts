@@ -62,12 +62,72 @@ export interface ContactCreatedEvent extends TenantEvent {
   source: string
 }
 
+/**
+ * An outbound message (or an internal note) was written to a conversation:
+ * by an agent in the inbox, the assistant, the API or a campaign. Emitted
+ * when the row exists; delivery progress follows as `message:status`.
+ */
+export interface MessageSentEvent extends TenantEvent {
+  messageId: string
+  conversationId: string
+  contactId: string
+  channelId: string
+  type: string
+  isNote: boolean
+  authorType: 'agent' | 'assistant' | 'system'
+  authorId: string | null
+}
+
+/** Who did it: a member (user id), or the platform itself (auto-assignment, a job). */
+interface ActorFields {
+  byUserId: string | null
+}
+
+export interface ConversationAssignedEvent extends TenantEvent, ActorFields {
+  conversationId: string
+  /** Null when the conversation was unassigned. */
+  assigneeId: string | null
+  previousAssigneeId: string | null
+}
+
+export interface ConversationResolvedEvent extends TenantEvent, ActorFields {
+  conversationId: string
+}
+
+/**
+ * Anything else about a conversation a viewer sees changed: status (reopen,
+ * pending, snooze and wake-up), labels, priority, read state.
+ */
+export interface ConversationUpdatedEvent extends TenantEvent, ActorFields {
+  conversationId: string
+  changes: Array<'status' | 'labels' | 'priority' | 'read' | 'snooze'>
+}
+
+export interface ContactUpdatedEvent extends TenantEvent, ActorFields {
+  contactId: string
+  /** The names of the fields that changed (e.g. 'name', 'tags', 'opt_in'). */
+  changes: string[]
+}
+
+/** Someone (the assistant, the customer, the API) asked for a person to take over. */
+export interface HandoffRequestedEvent extends TenantEvent {
+  conversationId: string
+  reason: string
+  requestedBy: 'assistant' | 'contact' | 'api' | 'agent'
+}
+
 declare module '@adonisjs/core/types' {
   interface EventsList {
     'message:received': MessageReceivedEvent
+    'message:sent': MessageSentEvent
     'message:status': MessageStatusEvent
     'conversation:created': ConversationCreatedEvent
+    'conversation:assigned': ConversationAssignedEvent
+    'conversation:resolved': ConversationResolvedEvent
+    'conversation:updated': ConversationUpdatedEvent
     'contact:created': ContactCreatedEvent
+    'contact:updated': ContactUpdatedEvent
+    'handoff:requested': HandoffRequestedEvent
   }
 }
 

@@ -53,6 +53,12 @@ export {
   type MessageStatusEvent,
   type ConversationCreatedEvent,
   type ContactCreatedEvent,
+  type MessageSentEvent,
+  type ConversationAssignedEvent,
+  type ConversationResolvedEvent,
+  type ConversationUpdatedEvent,
+  type ContactUpdatedEvent,
+  type HandoffRequestedEvent,
 } from './events.js'
 export { applyPendingStatuses } from './services/inbound_statuses.js'
 export { INBOUND_QUEUE, webhookJobId } from './services/inbound_queue.js'

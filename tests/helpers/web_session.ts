@@ -23,7 +23,10 @@ export class WebSession {
 
   async get(path: string) {
     const response = await this.#fetch(path, { method: 'GET' })
-    const body = await response.text()
+    // A live stream (server-sent events) never ends: the status is the answer.
+    const streaming = response.headers.get('content-type')?.startsWith('text/event-stream')
+    if (streaming) await response.body?.cancel()
+    const body = streaming ? '' : await response.text()
     const token = body.match(/name='_csrf' value='([^']+)'/)?.[1]
     if (token) this.#csrf = token
     return { status: response.status, location: response.headers.get('location'), body, response }

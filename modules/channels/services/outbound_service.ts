@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import emitter from '@adonisjs/core/services/emitter'
 import { dispatchTenantJob, type TenantContext } from '#modules/tenancy/index'
 import Conversation from '../models/conversation.js'
 import Contact from '../models/contact.js'
@@ -127,6 +128,18 @@ export async function queueOutboundMessage(
       { messageId: message.stored.id },
       { jobId: `send-${tenant.slug}-${message.stored.id}` }
     )
+    await emitter.emit('message:sent', {
+      tenant: tenant.slug,
+      tenantId: tenant.id,
+      messageId: message.stored.id,
+      conversationId: conversation.id,
+      contactId: contact.id,
+      channelId: channel.id,
+      type: message.stored.type,
+      isNote: false,
+      authorType: request.authorType,
+      authorId: request.authorId ?? null,
+    })
   }
   return message.stored
 }

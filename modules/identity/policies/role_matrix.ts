@@ -15,6 +15,15 @@ export const ROLE_MATRIX = {
   'channels.manage': ['owner', 'admin'],
   'contacts.view': ['owner', 'admin', 'agent', 'viewer'],
   'contacts.manage': ['owner', 'admin', 'agent'],
+  // The team inbox: everyone reads; agents and up reply, assign, resolve.
+  'inbox.view': ['owner', 'admin', 'agent', 'viewer'],
+  'inbox.reply': ['owner', 'admin', 'agent'],
+  // Canned responses and labels are shared team vocabulary.
+  'inbox.settings': ['owner', 'admin'],
+  'templates.view': ['owner', 'admin', 'agent', 'viewer'],
+  'templates.manage': ['owner', 'admin'],
+  // The sandbox phone: try the product as a customer would.
+  'sandbox.use': ['owner', 'admin', 'agent'],
 } as const satisfies Record<string, readonly Role[]>
 
 export type Permission = keyof typeof ROLE_MATRIX

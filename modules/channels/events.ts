@@ -1,6 +1,8 @@
 import emitter from '@adonisjs/core/services/emitter'
 import { dispatchTenantJob } from '#modules/tenancy/index'
 import app from '@adonisjs/core/services/app'
+import logger from '@adonisjs/core/services/logger'
+import { closeLiveStreams, inboxTopic, publishLive } from './services/live_updates.js'
 import ApplyKeywordsJob from './jobs/apply_keywords_job.js'
 import FetchMediaJob from './jobs/fetch_media_job.js'
 import { scheduleTemplateSync } from './jobs/sync_all_templates_job.js'
@@ -158,6 +160,9 @@ export function registerChannelsListeners() {
       { jobId: `keywords-${event.tenant}-${event.messageId}` }
     )
   })
+  publishInboxNotices()
+  // Open streams would hold the HTTP server's shutdown for ever.
+  app.terminating(() => closeLiveStreams())
   emitter.on('queue:started', async ({ queues }) => {
     if (queues.includes(INBOUND_QUEUE)) startInboundRecovery()
     // Only real worker processes keep the template schedule; the test suite's pools do not.
@@ -166,4 +171,50 @@ export function registerChannelsListeners() {
   emitter.on('queue:stopping', async ({ queues }) => {
     if (queues.includes(INBOUND_QUEUE)) await stopInboundRecovery()
   })
+}
+
+/**
+ * Every change an inbox page shows becomes a notice on the workspace's live
+ * topic (see services/live_updates.ts). A notice that cannot be published
+ * (Redis down) costs an open page its refresh, never the change itself.
+ */
+function publishInboxNotices() {
+  const notify = (event: TenantEvent & { conversationId?: string }, notice: LiveNotice) => {
+    publishLive(inboxTopic(event.tenantId), { ...notice }).catch((error) => {
+      logger.warn({ err: error, tenant: event.tenant }, 'live inbox notice not published')
+    })
+  }
+  emitter.on('message:received', (e) =>
+    notify(e, { kind: 'message', conversationId: e.conversationId, messageId: e.messageId })
+  )
+  emitter.on('message:sent', (e) =>
+    notify(e, { kind: 'message', conversationId: e.conversationId, messageId: e.messageId })
+  )
+  emitter.on('message:status', (e) =>
+    notify(e, { kind: 'status', conversationId: e.conversationId, messageId: e.messageId })
+  )
+  emitter.on('conversation:created', (e) =>
+    notify(e, { kind: 'conversation', conversationId: e.conversationId })
+  )
+  emitter.on('conversation:assigned', (e) =>
+    notify(e, { kind: 'assignment', conversationId: e.conversationId })
+  )
+  emitter.on('conversation:resolved', (e) =>
+    notify(e, { kind: 'conversation', conversationId: e.conversationId })
+  )
+  emitter.on('conversation:updated', (e) =>
+    notify(e, { kind: 'conversation', conversationId: e.conversationId })
+  )
+  emitter.on('contact:updated', (e) => notify(e, { kind: 'contact', contactId: e.contactId }))
+  emitter.on('handoff:requested', (e) =>
+    notify(e, { kind: 'handoff', conversationId: e.conversationId })
+  )
+}
+
+/** What a live inbox notice says: what kind of thing changed, and which. */
+export interface LiveNotice {
+  kind: 'message' | 'status' | 'conversation' | 'assignment' | 'contact' | 'handoff'
+  conversationId?: string
+  messageId?: string
+  contactId?: string
 }

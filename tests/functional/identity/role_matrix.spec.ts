@@ -55,6 +55,7 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/channels/:id/secrets': MANAGERS,
   'POST /t/:tenant/channels/:id/status': MANAGERS,
   'POST /t/:tenant/channels/:id/delete': MANAGERS,
+  'GET /t/:tenant/inbox/events': MEMBERS,
   'GET /t/:tenant/contacts': MEMBERS,
   'GET /t/:tenant/contacts/new': EDITORS,
   'POST /t/:tenant/contacts': EDITORS,

@@ -4,6 +4,7 @@ import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
 import { closeLiveStreams, inboxTopic, publishLive } from './services/live_updates.js'
 import ApplyKeywordsJob from './jobs/apply_keywords_job.js'
+import AutoAssignJob from './jobs/auto_assign_job.js'
 import FetchMediaJob from './jobs/fetch_media_job.js'
 import { scheduleTemplateSync } from './jobs/sync_all_templates_job.js'
 import type { MessageStatus } from './models/message.js'
@@ -158,6 +159,15 @@ export function registerChannelsListeners() {
       { slug: event.tenant },
       { messageId: event.messageId },
       { jobId: `keywords-${event.tenant}-${event.messageId}` }
+    )
+  })
+  // New conversations on channels with round-robin on go to the next online member.
+  emitter.on('conversation:created', async (event) => {
+    await dispatchTenantJob(
+      AutoAssignJob,
+      { slug: event.tenant },
+      { conversationId: event.conversationId },
+      { jobId: `assign-${event.tenant}-${event.conversationId}` }
     )
   })
   publishInboxNotices()

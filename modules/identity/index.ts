@@ -7,7 +7,8 @@ import User from './models/user.js'
 import Membership from './models/membership.js'
 
 export { User, Membership }
-export type { Role } from './models/membership.js'
+export type { Role, Availability } from './models/membership.js'
+export { AVAILABILITIES } from './models/membership.js'
 export { addMember, type NewMemberAccount } from './services/membership_service.js'
 export { can, ROLE_MATRIX, type Permission, type WorkspaceAccess } from './policies/role_matrix.js'
 export {

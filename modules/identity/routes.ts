@@ -11,6 +11,7 @@ const LocaleController = () => import('./controllers/locale_controller.js')
 const DevMailboxController = () => import('./controllers/dev_mailbox_controller.js')
 const TeamController = () => import('./controllers/team_controller.js')
 const InvitationsController = () => import('./controllers/invitations_controller.js')
+const AvailabilityController = () => import('./controllers/availability_controller.js')
 
 router.get('/', async ({ auth, response }) => {
   if (await auth.check()) return response.redirect(await homePathFor(auth.user!))
@@ -50,6 +51,7 @@ tenantRoutes(() => {
         .as('team.invitations.revoke')
       router.post('/team/members/:id/role', [TeamController, 'changeRole']).as('team.members.role')
       router.post('/team/members/:id/remove', [TeamController, 'remove']).as('team.members.remove')
+      router.post('/availability', [AvailabilityController]).as('availability')
     })
     .use([middleware.auth(), middleware.workspace()])
 })

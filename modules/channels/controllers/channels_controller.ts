@@ -229,6 +229,7 @@ function describe(channel: Channel) {
     verifyToken: channel.verifyToken,
     messagesPerSecond: channel.settings?.messagesPerSecond ?? null,
     optOutWords: (channel.settings?.optOutWords ?? []).join(', '),
+    autoAssign: channel.settings?.autoAssign === true,
     createdAt: channel.createdAt,
   }
 }

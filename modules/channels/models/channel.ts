@@ -10,6 +10,14 @@ export interface ChannelSettings {
   messagesPerSecond?: number
   /** Words that opt a contact out, compared case-insensitively on the whole message. */
   optOutWords?: string[]
+  /** New conversations go to online members in turn (round-robin). */
+  autoAssign?: boolean
+  /** Web chat: the greeting shown before the visitor writes, per language. */
+  welcomeMessage?: { en?: string; ar?: string }
+  /** Web chat: the sites (origins) that may embed the widget; none means any site. */
+  allowedOrigins?: string[]
+  /** Web chat: the widget's colour (`#rrggbb`) instead of the workspace's brand colour. */
+  brandColor?: string
 }
 
 /**

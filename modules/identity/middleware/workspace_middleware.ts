@@ -1,6 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
 import { errors } from '@adonisjs/core'
+import { workspaceBase } from '#modules/tenancy/index'
 import Membership from '../models/membership.js'
 import type { WorkspaceAccess } from '../policies/role_matrix.js'
 import { IMPERSONATOR_KEY } from '../services/impersonation_service.js'
@@ -32,13 +33,18 @@ export default class WorkspaceMiddleware {
       tenantSlug: ctx.tenantRecord.slug,
       userId: user.id,
       role: membership.role,
+      availability: membership.availability,
       impersonatorId: ctx.session.get(IMPERSONATOR_KEY) ?? null,
     }
     if (user.lastTenantId !== ctx.tenantRecord.id) {
       user.lastTenantId = ctx.tenantRecord.id
       await user.save()
     }
-    ctx.view.share({ access: ctx.access, tenant: ctx.tenantRecord })
+    ctx.view.share({
+      access: ctx.access,
+      tenant: ctx.tenantRecord,
+      workspaceBase: workspaceBase(ctx.tenantRecord.slug, !!ctx.subdomains.tenant),
+    })
     return next()
   }
 }

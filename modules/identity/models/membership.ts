@@ -5,6 +5,8 @@ import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from './user.js'
 
 export type Role = 'owner' | 'admin' | 'agent' | 'viewer'
+export type Availability = 'online' | 'busy' | 'offline'
+export const AVAILABILITIES: Availability[] = ['online', 'busy', 'offline']
 
 export default class Membership extends BaseModel {
   static selfAssignPrimaryKey = true
@@ -20,6 +22,10 @@ export default class Membership extends BaseModel {
 
   @column()
   declare role: Role
+
+  /** Online members take new conversations by round-robin; see modules/channels auto-assignment. */
+  @column()
+  declare availability: Availability
 
   @belongsTo(() => User)
   declare user: BelongsTo<typeof User>

@@ -1,4 +1,4 @@
-import type { Role } from '../models/membership.js'
+import type { Availability, Role } from '../models/membership.js'
 
 /**
  * What each tenant role may do, readable at a glance. Policies ask this
@@ -38,6 +38,8 @@ export interface WorkspaceAccess {
   userId: string
   role: Role
   impersonatorId: string | null
+  /** Whether this member takes new conversations now (round-robin assignment). */
+  availability: Availability
 }
 
 export function can(access: WorkspaceAccess | null | undefined, permission: Permission) {

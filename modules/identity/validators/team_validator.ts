@@ -10,3 +10,7 @@ export const inviteMemberValidator = vine.compile(
 )
 
 export const changeRoleValidator = vine.compile(vine.object({ role: vine.enum(ROLES) }))
+
+export const availabilityValidator = vine.compile(
+  vine.object({ availability: vine.enum(['online', 'busy', 'offline'] as const) })
+)

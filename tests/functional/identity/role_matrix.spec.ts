@@ -44,6 +44,7 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/team/invitations/:id/revoke': MANAGERS,
   'POST /t/:tenant/team/members/:id/role': MANAGERS,
   'POST /t/:tenant/team/members/:id/remove': MANAGERS,
+  'POST /t/:tenant/availability': EDITORS,
   'GET /t/:tenant/settings/branding': MANAGERS,
   'POST /t/:tenant/settings/branding': MANAGERS,
   'POST /t/:tenant/settings/branding/logo/remove': MANAGERS,
@@ -55,6 +56,7 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/channels/:id/secrets': MANAGERS,
   'POST /t/:tenant/channels/:id/status': MANAGERS,
   'POST /t/:tenant/channels/:id/delete': MANAGERS,
+  'POST /t/:tenant/channels/:id/assignment': MANAGERS,
   'GET /t/:tenant/inbox/events': MEMBERS,
   'GET /t/:tenant/contacts': MEMBERS,
   'GET /t/:tenant/contacts/new': EDITORS,
@@ -204,6 +206,7 @@ test.group('Role matrix', () => {
       if (path.endsWith('/members/:id/role')) return { role: 'viewer' }
       if (path.endsWith('/members/:id/remove')) return { [`confirm_${params.id}`]: 'x' }
       if (path === '/t/:tenant/settings/branding') return { display_name: 'Matrix Co' }
+      if (path === '/t/:tenant/availability') return { availability: 'online' }
       if (path === '/account/profile')
         return { name: 'Matrix Person', locale: 'en', timezone: 'UTC' }
       return {}

@@ -6,15 +6,15 @@
 | recreated for the run) and Redis at REDIS_URL under the queue prefix
 | BENCH_QUEUE_PREFIX (default flomastr-bench, flushed at start and end).
 |
-| Runs the app as production splits it: one APP_ROLE=web process and one
-| APP_ROLE=worker process (bin/server.ts through ts-node, NODE_ENV=development
-| with LOG_LEVEL=warn: production mode would need a build; development
-| keeps the production stalled-job interval of 30 s, test mode would not).
+| Runs the app as production runs it: `node ace build`, then one
+| APP_ROLE=web process and BENCH_WORKERS (default 1) APP_ROLE=worker
+| processes from build/ with NODE_ENV=production and LOG_LEVEL=warn
+| (BENCH_MODE=development runs bin/server.ts through ts-node instead).
 | Then, for two phases with fresh contacts each:
 |
 |   1. steady      BENCH_WEBHOOKS/2 signed webhooks at BENCH_RATE per second
-|   2. worker kill the same, and halfway through the worker gets SIGKILL and
-|                  a new one is started
+|   2. worker kill the same, and halfway through the first worker gets
+|                  SIGKILL and a new one is started
 |
 | ~2% of deliveries are resent bodies (Meta's redeliveries). Each phase waits
 | (at most BENCH_WAIT_MS) until every accepted message is processed, then
@@ -59,6 +59,9 @@ const DATABASE_URL =
 /** Nothing here may run forever: past this the bench stops everything and fails. */
 const HARD_DEADLINE_MS = WAIT_MS * 2 + 300_000
 
+const MODE = process.env.BENCH_MODE === 'development' ? 'development' : 'production'
+const WORKER_PROCESSES = positive('BENCH_WORKERS', 1)
+
 const TS_NODE = [
   '--import=ts-node-maintained/register/esm',
   '--disable-warning=ExperimentalWarning',
@@ -81,6 +84,18 @@ interface Proc {
 const processes = new Set<Proc>()
 let port = 0
 
+/** The app key the channel secrets were encrypted with: the environment's, else .env's. */
+function appKey() {
+  if (process.env.APP_KEY) return process.env.APP_KEY
+  const line = readFileSync(`${APP_ROOT}.env`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('APP_KEY='))
+  const key = line?.slice('APP_KEY='.length).trim()
+  if (!key)
+    throw new Error('APP_KEY is not set and .env has none: run `node ace` once to write .env')
+  return key
+}
+
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -101,9 +116,19 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 function startProcess(name: string, role: 'web' | 'worker'): Proc {
   const log = createWriteStream(`${LOG_DIR}/${name}.log`)
   const extra = (process.env[`BENCH_${role.toUpperCase()}_NODE_ARGS`] ?? '').split(/\s+/)
-  const child = spawn(process.execPath, [...extra.filter(Boolean), ...TS_NODE, 'bin/server.ts'], {
-    cwd: APP_ROOT,
-    env: childEnv({ APP_ROLE: role }),
+  const production = MODE === 'production'
+  const entry = production ? ['bin/server.js'] : [...TS_NODE, 'bin/server.ts']
+  const env = production
+    ? childEnv({
+        APP_ROLE: role,
+        NODE_ENV: 'production',
+        APP_KEY: appKey(),
+        APP_URL: `http://127.0.0.1:${port}`,
+      })
+    : childEnv({ APP_ROLE: role })
+  const child = spawn(process.execPath, [...extra.filter(Boolean), ...entry], {
+    cwd: production ? `${APP_ROOT}build` : APP_ROOT,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   child.stdout!.pipe(log)
@@ -642,6 +667,11 @@ async function main() {
     await flushQueuePrefix(redis)
     await recreateDatabase()
     const setupStart = Date.now()
+    if (MODE === 'production') {
+      const built = await ace(['build'])
+      if (built.status !== 0)
+        throw new Error(`node ace build failed:\n${built.stdout}${built.stderr}`)
+    }
     const migrated = await ace(['migration:run', '--force'])
     if (migrated.status !== 0) {
       throw new Error(`migration:run failed:\n${migrated.stdout}${migrated.stderr}`)
@@ -683,11 +713,15 @@ async function main() {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unexpected schema "${schema}"`)
 
     const web = startProcess('web', 'web')
-    let worker = startProcess('worker-1', 'worker')
     const workers = new Set<string>()
-    await Promise.all([waitForHealth(web), waitForWorker(redis, workers)])
+    const pool: Proc[] = []
+    for (let i = 1; i <= WORKER_PROCESSES; i++) {
+      pool.push(startProcess(`worker-${i}`, 'worker'))
+      await waitForWorker(redis, workers)
+    }
+    await waitForHealth(web)
     process.stderr.write(
-      `setup ${fmt(Date.now() - setupStart)}: web on 127.0.0.1:${port}, worker pid ${worker.child.pid}, queue prefix ${QUEUE_PREFIX}\n`
+      `setup ${fmt(Date.now() - setupStart)}: web on 127.0.0.1:${port}, worker pids ${pool.map((w) => w.child.pid).join(', ')}, queue prefix ${QUEUE_PREFIX}\n`
     )
 
     db = new pg.Client({ connectionString: DATABASE_URL })
@@ -708,12 +742,13 @@ async function main() {
         'worker SIGKILLed halfway, new one started',
         WEBHOOKS - half,
         () => {
-          const killed = worker
+          const killed = pool[0]
           const at = Date.now()
           killed.child.kill('SIGKILL')
-          worker = startProcess('worker-2', 'worker')
+          const replacement = startProcess('worker-restarted', 'worker')
+          pool[0] = replacement
           restarted = waitForWorker(redis, workers).then(() => {
-            killNote = `worker pid ${killed.child.pid} SIGKILLed mid-send; worker pid ${worker.child.pid} took jobs ${fmt(Date.now() - at)} later`
+            killNote = `worker pid ${killed.child.pid} SIGKILLed mid-send; worker pid ${replacement.child.pid} took jobs ${fmt(Date.now() - at)} later`
           })
         }
       )
@@ -721,12 +756,12 @@ async function main() {
     if (restarted) await restarted
     if (killNote) reports[1].lines.splice(1, 0, `  ${killNote}`)
 
-    const sweeps = readFileSync(`${LOG_DIR}/worker-2.log`, 'utf8').match(
+    const sweeps = readFileSync(`${LOG_DIR}/worker-restarted.log`, 'utf8').match(
       /recovery sweep queued \d+/g
     )
 
     console.log(
-      `\nbench:ingest — ${WEBHOOKS} signed WhatsApp webhooks at ${RATE}/s, 1 web + 1 worker process (QUEUE_CONCURRENCY ${process.env.QUEUE_CONCURRENCY ?? 'default'}), native PostgreSQL, NODE_ENV=development LOG_LEVEL=warn\n`
+      `\nbench:ingest — ${WEBHOOKS} signed WhatsApp webhooks at ${RATE}/s, 1 web + ${WORKER_PROCESSES} worker process(es) (QUEUE_CONCURRENCY ${process.env.QUEUE_CONCURRENCY ?? 'default'}), native PostgreSQL, NODE_ENV=${MODE} LOG_LEVEL=warn\n`
     )
     for (const report of reports) {
       console.log(report.lines.join('\n'))

@@ -2,7 +2,7 @@ import db from '@adonisjs/lucid/services/db'
 import logger from '@adonisjs/core/services/logger'
 import encryption from '@adonisjs/core/services/encryption'
 import { ChannelError } from './channel_errors.js'
-import { enqueueWebhookEvent } from './inbound_queue.js'
+import { storeWebhookEvents } from './webhook_store.js'
 import {
   accountIdsOf,
   isValidSignature,
@@ -62,44 +62,36 @@ export async function acceptWhatsAppWebhook(input: {
   }
 
   const channels = await routeWebhook(body)
-
-  // Every channel the body names must have signed it: a body signed with
-  // tenant A's secret cannot deliver into tenant B's number.
-  for (const channel of distinctBy(channels, (c) => c.app_secret_encrypted ?? c.id)) {
-    const secret = channel.app_secret_encrypted
-      ? encryption.decrypt<string>(channel.app_secret_encrypted)
-      : null
-    if (!secret || !isValidSignature(input.rawBody, input.signature, secret)) {
-      throw new ChannelError('invalid_signature', 'The webhook signature does not match', 401)
-    }
+  if (!isSignedByAll(channels, input.rawBody, input.signature)) {
+    throw new ChannelError('invalid_signature', 'The webhook signature does not match', 401)
   }
 
   const rows = splitByChannel(body, input.rawBody, channels)
-  const placeholders = rows.map(() => `('whatsapp', ?, ?, ?::jsonb, ?::text[])`).join(', ')
-  const inserted = await db.rawQuery(
-    `insert into webhook_events (provider, channel_id, tenant_id, payload, senders)
-      values ${placeholders}
-      returning id, received_at`,
-    rows.flatMap((row) => [row.channel.id, row.channel.tenant_id, row.payload, row.senders])
+  const stored = await storeWebhookEvents(
+    rows.map((row) => ({
+      provider: 'whatsapp' as const,
+      channelId: row.channel.id,
+      tenantId: row.channel.tenant_id,
+      tenantSlug: row.channel.slug,
+      payload: row.payload,
+      senders: row.senders,
+    }))
   )
-  const stored = inserted.rows as Array<{ id: string | number; received_at: Date }>
-  const eventIds = stored.map((row) => String(row.id))
-
-  // Stored is safe: if Redis is slow or down the event still gets processed
-  // by the recovery sweep, so Meta gets its 200 either way.
-  await Promise.all(
-    eventIds.map((eventId, index) =>
-      enqueueWebhookEvent(rows[index].channel.slug, eventId, stored[index].received_at).catch(
-        (error) => {
-          logger.error(
-            { err: error, webhookEventId: eventId },
-            'webhook stored but not queued; the recovery sweep will process it'
-          )
-        }
-      )
-    )
-  )
+  const eventIds = stored.map((event) => event.id)
   return { eventIds }
+}
+
+/**
+ * Every channel the body names must have signed it: a body signed with
+ * tenant A's secret cannot deliver into tenant B's number.
+ */
+function isSignedByAll(channels: RoutedChannel[], rawBody: string, signature: string) {
+  return distinctBy(channels, (c) => c.app_secret_encrypted ?? c.id).every((channel) => {
+    const secret = channel.app_secret_encrypted
+      ? encryption.decrypt<string>(channel.app_secret_encrypted)
+      : null
+    return !!secret && isValidSignature(rawBody, signature, secret)
+  })
 }
 
 async function routeWebhook(body: WaWebhook): Promise<RoutedChannel[]> {

@@ -149,6 +149,33 @@ test.group('WhatsApp webhook intake', () => {
     assert.deepEqual(job!.data, { tenant: wa.tenant.slug, eventId: String(events[0].id) })
   })
 
+  test('a burst of webhooks is stored in shared commits, each row answered and queued once', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('wh-burst')
+    cleanup(wa.cleanup)
+    const sent = Array.from({ length: 60 }, () => messages.text({ from: waId() }))
+    const responses = await Promise.all(
+      sent.map((message) => postWebhook(webhook(wa, { messages: [message] }), wa.appSecret))
+    )
+    assert.isTrue(responses.every((response) => response.status === 200))
+
+    const events = await storedEvents(wa.channel.id)
+    assert.lengthOf(events, sent.length)
+    assert.sameMembers(
+      events.map((event) => event.payload.entry[0].changes[0].value.messages[0].id),
+      sent.map((message) => message.id)
+    )
+    assert.lengthOf(new Set(events.map((event) => String(event.id))), sent.length)
+    const inbound = queue.getOrSet(INBOUND_QUEUE)
+    for (const event of events) {
+      const job = await inbound.getJob(webhookJobId(String(event.id), event.received_at))
+      assert.isOk(job, `event ${event.id} was queued`)
+      assert.equal(job!.data.eventId, String(event.id))
+    }
+  })
+
   test('an unknown phone_number_id is 404 with a code, not a silent 200', async ({
     assert,
     cleanup,

@@ -1,0 +1,163 @@
+import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
+import logger from '@adonisjs/core/services/logger'
+import queue from '@rlanz/bull-queue/services/main'
+import ProcessWebhookEventJob from '../jobs/process_webhook_event_job.js'
+import { INBOUND_QUEUE, webhookJobId } from './inbound_queue.js'
+
+/*
+| The durable half of webhook intake: a stored event is safe, whatever
+| happens next. Requests that arrive together are written together: each
+| commit waits for the disk (fsync), so one INSERT per webhook caps intake at
+| pool size / commit latency (10 connections at 20-50 ms each: 200-500 a
+| second), while one multi-row INSERT for all webhooks waiting at that moment
+| costs the same single commit. A request waits for the batch it joined, and
+| is answered only after its row is committed, exactly as before.
+*/
+
+export interface WebhookEventRow {
+  provider: 'whatsapp'
+  channelId: string
+  tenantId: string
+  /** The tenant slug, for the processing job. */
+  tenantSlug: string
+  /** The body exactly as stored (JSON text). */
+  payload: string
+  /** wa_ids whose messages it carries (see inbound_ordering: ordering holds on them). */
+  senders: string[]
+}
+
+export interface StoredWebhookEvent {
+  id: string
+  receivedAt: Date
+}
+
+interface Waiting {
+  row: WebhookEventRow
+  resolve: (stored: StoredWebhookEvent) => void
+  reject: (error: unknown) => void
+}
+
+/** Rows per INSERT; a burst larger than this is written as several. */
+const MAX_BATCH = 250
+/** How long the enqueue may hold the answer: stored is safe, the sweep queues the rest. */
+const ENQUEUE_TIMEOUT_MS = 2_000
+
+let waiting: Waiting[] = []
+let scheduled = false
+let inFlight = 0
+/** Concurrent batches: enough to keep a few commits in the pipe, few enough to batch well. */
+const MAX_IN_FLIGHT = 4
+
+/**
+ * Stores webhook events durably and queues their processing. Resolves once
+ * the rows are committed and the enqueue was tried (a failed or slow enqueue
+ * is logged and left to the recovery sweep). Rejects if the insert fails.
+ */
+export function storeWebhookEvents(rows: WebhookEventRow[]): Promise<StoredWebhookEvent[]> {
+  return Promise.all(
+    rows.map(
+      (row) =>
+        new Promise<StoredWebhookEvent>((resolve, reject) => {
+          waiting.push({ row, resolve, reject })
+          schedule()
+        })
+    )
+  )
+}
+
+function schedule() {
+  if (scheduled || inFlight >= MAX_IN_FLIGHT) return
+  scheduled = true
+  // Let every request already parsed in this turn of the event loop join.
+  setImmediate(() => {
+    scheduled = false
+    while (waiting.length && inFlight < MAX_IN_FLIGHT) {
+      const batch = waiting.slice(0, MAX_BATCH)
+      waiting = waiting.slice(batch.length)
+      inFlight++
+      writeBatch(batch).finally(() => {
+        inFlight--
+        if (waiting.length) schedule()
+      })
+    }
+  })
+}
+
+async function writeBatch(batch: Waiting[]) {
+  let stored: StoredWebhookEvent[]
+  try {
+    stored = await insertRows(batch.map((item) => item.row))
+  } catch (error) {
+    for (const item of batch) item.reject(error)
+    return
+  }
+  // Never fails: a row that could not be queued is the recovery sweep's.
+  await enqueue(batch.map((item, index) => ({ row: item.row, stored: stored[index] })))
+  batch.forEach((item, index) => item.resolve(stored[index]))
+}
+
+/**
+ * One statement for the whole batch. Ids are taken from the sequence first
+ * so each request knows its own row without relying on RETURNING's order.
+ */
+async function insertRows(rows: WebhookEventRow[]): Promise<StoredWebhookEvent[]> {
+  const ids = await db.rawQuery(
+    `select nextval(pg_get_serial_sequence('webhook_events', 'id'))::text as id
+      from generate_series(1, ?)`,
+    [rows.length]
+  )
+  const newIds = (ids.rows as Array<{ id: string }>).map((row) => row.id)
+  const placeholders = rows.map(() => `(?::bigint, ?, ?, ?, ?::jsonb, ?::text[])`).join(', ')
+  const inserted = await db.rawQuery(
+    `insert into webhook_events (id, provider, channel_id, tenant_id, payload, senders)
+      values ${placeholders}
+      returning id::text as id, received_at`,
+    rows.flatMap((row, index) => [
+      newIds[index],
+      row.provider,
+      row.channelId,
+      row.tenantId,
+      row.payload,
+      row.senders,
+    ])
+  )
+  const receivedAt = new Map(
+    (inserted.rows as Array<{ id: string; received_at: Date }>).map((row) => [
+      row.id,
+      row.received_at,
+    ])
+  )
+  return newIds.map((id) => {
+    const at = receivedAt.get(id)
+    if (!at) throw new Error(`webhook event ${id} was not stored`)
+    return { id, receivedAt: at }
+  })
+}
+
+/** One round trip to Redis for the batch, with the same job ids as a single dispatch. */
+async function enqueue(items: Array<{ row: WebhookEventRow; stored: StoredWebhookEvent }>) {
+  const defaults = app.config.get<Record<string, unknown>>('queue.jobs', {})
+  const jobs = items.map(({ row, stored }) => ({
+    name: ProcessWebhookEventJob.$$filepath,
+    data: { tenant: row.tenantSlug, eventId: stored.id },
+    opts: { ...defaults, jobId: webhookJobId(stored.id, stored.receivedAt) },
+  }))
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`enqueue timed out after ${ENQUEUE_TIMEOUT_MS} ms`)),
+      ENQUEUE_TIMEOUT_MS
+    )
+  })
+  try {
+    await Promise.race([queue.getOrSet(INBOUND_QUEUE).addBulk(jobs), timeout])
+  } catch (error) {
+    logger.error(
+      { err: error, webhookEventIds: items.map((item) => item.stored.id) },
+      'webhooks stored but not queued; the recovery sweep will process them'
+    )
+  } finally {
+    clearTimeout(timer)
+  }
+}

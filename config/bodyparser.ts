@@ -19,7 +19,8 @@ const bodyParserConfig = defineConfig({
     autoProcess: true,
     convertEmptyStringsToNull: true,
     processManually: [],
-    limit: '25mb',
+    // WhatsApp takes documents up to 100 MB; the composer checks each kind's own limit.
+    limit: '101mb',
     types: ['multipart/form-data'],
   },
 })

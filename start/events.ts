@@ -2,7 +2,8 @@
 | Event listeners, registered by each module that has some.
 */
 import { registerIdentityListeners } from '#modules/identity/index'
-import { registerChannelsListeners } from '#modules/channels/index'
+import { registerChannelsListeners, registerWebchatListeners } from '#modules/channels/index'
 
 registerIdentityListeners()
 registerChannelsListeners()
+registerWebchatListeners()

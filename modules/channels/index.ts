@@ -18,6 +18,9 @@ export { ChannelError } from './services/channel_errors.js'
 export {
   addWhatsAppChannel,
   addSandboxChannel,
+  addWebchatChannel,
+  updateWebchatChannel,
+  type WebchatSettingsInput,
   channelsOf,
   findTenantChannel,
   findWhatsAppChannel,
@@ -46,6 +49,11 @@ export { normalizeE164 } from './validators/phone_rule.js'
 export const channelsPolicies = {
   ChannelsPolicy: () => import('./policies/channels_policy.js'),
   ContactsPolicy: () => import('./policies/contacts_policy.js'),
+  InboxPolicy: () => import('./policies/inbox_policy.js'),
+  TemplatesPolicy: () => import('./policies/templates_policy.js'),
+  SandboxPolicy: () => import('./policies/sandbox_policy.js'),
+  MediaPolicy: () => import('./policies/media_policy.js'),
+  CannedResponsesPolicy: () => import('./policies/canned_responses_policy.js'),
 }
 export {
   registerChannelsListeners,
@@ -85,3 +93,21 @@ export {
   DEFAULT_OPT_OUT_WORDS,
 } from './services/opt_out_service.js'
 export { default as SyncAllTemplatesJob } from './jobs/sync_all_templates_job.js'
+export {
+  registerWebchatListeners,
+  openWebchatChannel,
+  webchatTopic,
+} from './services/webchat_service.js'
+export {
+  ConversationError,
+  assignConversation,
+  resolveConversation,
+  reopenConversation,
+  markConversationPending,
+  snoozeConversation,
+  setConversationLabels,
+  editConversationLabels,
+  setConversationPriority,
+  markConversationRead,
+  normalizeLabels,
+} from './services/conversation_service.js'

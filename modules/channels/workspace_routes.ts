@@ -34,6 +34,9 @@ tenantRoutes(() => {
       router
         .post('/channels/sandbox', [ChannelsController, 'storeSandbox'])
         .as('channels.sandbox.store')
+      router
+        .post('/channels/webchat', [ChannelsController, 'storeWebchat'])
+        .as('channels.webchat.store')
       router.get('/channels/:id', [ChannelsController, 'show']).as('channels.show')
       router.post('/channels/:id', [ChannelsController, 'update']).as('channels.update')
       router

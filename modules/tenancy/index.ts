@@ -42,3 +42,6 @@ export {
   type NavLink,
 } from './services/workspace_nav.js'
 export { consoleNav, type ConsoleSection, type ConsoleNavItem } from './services/console_nav.js'
+export { readLogo, type StoredLogo } from './services/branding_service.js'
+export { sendLogo, brandingCacheControl } from './services/branding_http.js'
+export { brandingStylesheet, isHexColor, DEFAULT_BRAND_COLOR } from './services/branding_css.js'

@@ -1,14 +1,13 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import hash from '@adonisjs/core/services/hash'
-import type { Browser } from 'playwright-core'
 import { Membership, User } from '#modules/identity/index'
 import { Tenant } from '#modules/tenancy/index'
 import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
 import { uniqueSlug } from '#tests/helpers/tenants'
 import { deleteUserByEmail, discardTenant } from '#tests/functional/admin/console_helpers'
 import {
-  launchBrowser,
+  useBrowser,
   screenshot,
   serverUrl,
   signInThroughForm,
@@ -18,11 +17,7 @@ import {
 const OWNER_PASSWORD = 'owner-initial-pass'
 
 test.group('Journey: console creates a tenant', (group) => {
-  let browser: Browser
-  group.setup(async () => {
-    browser = await launchBrowser()
-    return () => browser.close()
-  })
+  const browser = useBrowser(group)
 
   test('a super admin creates a tenant, follows its setup to the end and finds its owner', async ({
     assert,

@@ -1,8 +1,7 @@
 import { test } from '@japa/runner'
-import type { Browser } from 'playwright-core'
 import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
 import {
-  launchBrowser,
+  useBrowser,
   screenshot,
   serverUrl,
   signInThroughForm,
@@ -10,11 +9,7 @@ import {
 } from '#tests/helpers/browser'
 
 test.group('Journey: language', (group) => {
-  let browser: Browser
-  group.setup(async () => {
-    browser = await launchBrowser()
-    return () => browser.close()
-  })
+  const browser = useBrowser(group)
 
   test('a person switches their profile to Arabic and the workspace reads right-to-left', async ({
     assert,

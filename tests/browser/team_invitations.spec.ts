@@ -1,13 +1,13 @@
 import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { Membership, User } from '#modules/identity/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeMember, TEST_PASSWORD } from '#tests/helpers/users'
 import { linkIn, waitForMail } from '#tests/helpers/mail'
 import {
-  launchBrowser,
+  useBrowser,
   screenshot,
   serverUrl,
   signInThroughForm,
@@ -66,11 +66,7 @@ async function roleOf(tenantId: string, userId: string) {
 }
 
 test.group('Journey: team and invitations', (group) => {
-  let browser: Browser
-  group.setup(async () => {
-    browser = await launchBrowser()
-    return () => browser.close()
-  })
+  const browser = useBrowser(group)
 
   test('an owner invites an agent from the Team page and sees the invitation pending', async ({
     assert,

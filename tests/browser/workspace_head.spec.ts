@@ -1,9 +1,8 @@
 import { test } from '@japa/runner'
-import type { Browser } from 'playwright-core'
 import { addMember } from '#modules/identity/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeMember, TEST_PASSWORD } from '#tests/helpers/users'
-import { launchBrowser, serverUrl, signInThroughForm, watchProblems } from '#tests/helpers/browser'
+import { useBrowser, serverUrl, signInThroughForm, watchProblems } from '#tests/helpers/browser'
 
 /*
 | htmx boost swaps the <body>; the head-support extension merges the new
@@ -13,11 +12,7 @@ import { launchBrowser, serverUrl, signInThroughForm, watchProblems } from '#tes
 | the workspace switcher did nothing.
 */
 test.group('Journey: arriving in a workspace', (group) => {
-  let browser: Browser
-  group.setup(async () => {
-    browser = await launchBrowser()
-    return () => browser.close()
-  })
+  const browser = useBrowser(group)
 
   test('after signing in, the workspace has its own stylesheet and the switcher works', async ({
     assert,

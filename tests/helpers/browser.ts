@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import app from '@adonisjs/core/services/app'
+import type { Group } from '@japa/runner/core'
 import { chromium, type Browser, type Page } from 'playwright-core'
 
 /**
@@ -20,6 +21,26 @@ export async function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   })
+}
+
+/**
+ * One browser for a group: launched in its setup, closed in its teardown.
+ * The returned handle opens pages and contexts in it.
+ */
+export function useBrowser(group: Group) {
+  let browser: Browser | undefined
+  group.setup(async () => {
+    browser = await launchBrowser()
+    return () => browser?.close()
+  })
+  const current = () => {
+    if (!browser) throw new Error('the browser starts in the group setup')
+    return browser
+  }
+  return {
+    newPage: (...args: Parameters<Browser['newPage']>) => current().newPage(...args),
+    newContext: (...args: Parameters<Browser['newContext']>) => current().newContext(...args),
+  }
 }
 
 export function serverUrl(path = '') {

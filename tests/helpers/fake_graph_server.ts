@@ -13,6 +13,19 @@ export interface GraphCall {
   body: any
 }
 
+/** A file uploaded to POST /<phone-number-id>/media, as the fake received it. */
+export interface GraphUpload {
+  id: string
+  phoneNumberId: string
+  messagingProduct: string | null
+  /** The `type` field: the file's MIME type. */
+  type: string | null
+  filename: string | null
+  /** The file part's own content type. */
+  partType: string | null
+  bytes: Buffer
+}
+
 /** A scripted answer: an HTTP status and a JSON body, or a dropped connection. */
 export type GraphReply = { status: number; body: unknown } | { drop: true }
 
@@ -32,6 +45,8 @@ export class FakeGraphServer {
   readonly templates = new Map<string, Array<Record<string, any>>>()
   /** Media WhatsApp holds, by media id: GET /<id> describes it, its url serves the bytes. */
   readonly media = new Map<string, { bytes: Buffer; mimeType: string; sha256?: string }>()
+  /** Files uploaded to the media endpoint, in order. */
+  readonly uploads: GraphUpload[] = []
 
   get url() {
     const { port } = this.#server!.address() as AddressInfo
@@ -65,13 +80,21 @@ export class FakeGraphServer {
     })
   }
 
+  /** Media uploads (POST /<phone-number-id>/media). */
+  mediaUploads() {
+    return this.calls.filter((call) => call.method === 'POST' && /\/\d+\/media$/.test(call.path))
+  }
+
   sends() {
     return this.calls.filter((call) => call.method === 'POST' && call.path.endsWith('/messages'))
   }
 
   async start() {
     this.#server = createServer(async (request, response) => {
-      const body = await readJson(request)
+      const raw = await readBody(request)
+      const multipart = /^multipart\/form-data/i.test(request.headers['content-type'] ?? '')
+      const form = multipart ? await parseMultipart(raw, request.headers['content-type']!) : null
+      const body = form ? form.fields : parseBody(raw)
       const path = new URL(request.url ?? '/', 'http://x').pathname
       const call: GraphCall = {
         at: Date.now(),
@@ -111,6 +134,9 @@ export class FakeGraphServer {
         })
       }
 
+      const upload = path.match(/^\/v[\d.]+\/(\d+)\/media$/)
+      if (upload && call.method === 'POST') return this.#upload(upload[1], form, response)
+
       const templates = path.match(/^\/v[\d.]+\/(\d+)\/message_templates$/)
       if (templates) return this.#templates(call, templates[1], request, response)
 
@@ -126,6 +152,39 @@ export class FakeGraphServer {
     })
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve))
     return this
+  }
+
+  /**
+   * Graph's media upload: multipart with messaging_product=whatsapp, type
+   * (the MIME type) and the file; answers {id}. The file is then held like
+   * any WhatsApp media (GET /<id> describes it).
+   */
+  #upload(
+    phoneNumberId: string,
+    form: Awaited<ReturnType<typeof parseMultipart>> | null,
+    response: import('node:http').ServerResponse
+  ) {
+    if (!form?.file) {
+      return send(response, 400, graphError(100, 'The parameter file is required.'))
+    }
+    if (form.fields.messaging_product !== 'whatsapp') {
+      return send(response, 400, graphError(100, 'The parameter messaging_product is required.'))
+    }
+    if (!form.fields.type) {
+      return send(response, 400, graphError(100, 'The parameter type is required.'))
+    }
+    const id = String(2e15 + this.uploads.length + Math.floor(Math.random() * 1e6))
+    this.uploads.push({
+      id,
+      phoneNumberId,
+      messagingProduct: form.fields.messaging_product ?? null,
+      type: form.fields.type ?? null,
+      filename: form.file.filename,
+      partType: form.file.type,
+      bytes: form.file.bytes,
+    })
+    this.media.set(id, { bytes: form.file.bytes, mimeType: form.fields.type })
+    return send(response, 200, { id })
   }
 
   /** GET pages by cursor like the Graph API; POST adds a PENDING template. */
@@ -178,15 +237,37 @@ function send(response: import('node:http').ServerResponse, status: number, body
   response.writeHead(status, { 'content-type': 'application/json' }).end(text)
 }
 
-async function readJson(request: IncomingMessage) {
+async function readBody(request: IncomingMessage) {
   const chunks: Buffer[] = []
   for await (const chunk of request) chunks.push(chunk as Buffer)
-  const text = Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
+}
+
+function parseBody(raw: Buffer) {
+  const text = raw.toString('utf8')
   try {
     return text ? JSON.parse(text) : null
   } catch {
     return text
   }
+}
+
+/** A multipart/form-data body's text fields and its (one) file, as Graph reads them. */
+async function parseMultipart(raw: Buffer, contentType: string) {
+  const data = await new Response(raw, { headers: { 'content-type': contentType } }).formData()
+  const fields: Record<string, string> = {}
+  let file: { filename: string | null; type: string | null; bytes: Buffer } | null = null
+  for (const [name, value] of data.entries()) {
+    if (typeof value === 'string') fields[name] = value
+    else if (name === 'file') {
+      file = {
+        filename: (value as File).name ?? null,
+        type: value.type || null,
+        bytes: Buffer.from(await value.arrayBuffer()),
+      }
+    }
+  }
+  return { fields, file }
 }
 
 /**

@@ -9,6 +9,7 @@ import Channel from '../models/channel.js'
 import { ChannelError } from '../services/channel_errors.js'
 import {
   addSandboxChannel,
+  addWebchatChannel,
   addWhatsAppChannel,
   channelsOf,
   findTenantChannel,
@@ -16,6 +17,7 @@ import {
   rotateChannelSecrets,
   setChannelStatus,
   updateChannel,
+  updateWebchatChannel,
 } from '../services/channel_service.js'
 import {
   addWhatsAppChannelValidator,
@@ -24,6 +26,11 @@ import {
   rotateSecretsValidator,
   updateChannelValidator,
 } from '../validators/channel_validator.js'
+import {
+  addWebchatChannelValidator,
+  parseOriginList,
+  updateWebchatChannelValidator,
+} from '../validators/webchat_validator.js'
 import { fieldError, keepInput, validatedOrBack } from './form_errors.js'
 
 /**
@@ -95,6 +102,29 @@ export default class ChannelsController {
     return response.redirect(`${basePath(ctx)}/channels/${channel.id}`)
   }
 
+  /** A chat widget for the workspace's website; its page shows the code to paste. */
+  async storeWebchat(ctx: HttpContext) {
+    const { bouncer, request, response, session, access, i18n } = ctx
+    await bouncer.with('ChannelsPolicy').authorize('manage', access)
+    const back = `${basePath(ctx)}/channels#add-webchat`
+    const data = await validatedOrBack(ctx, back, (meta) =>
+      request.validateUsing(addWebchatChannelValidator, { meta })
+    )
+    if (!data) return
+    try {
+      const channel = await addWebchatChannel(
+        tenantRef(ctx),
+        webchatInput({ ...data, name: data.webchat_name }),
+        actorFromRequest(ctx)
+      )
+      session.flash('success', i18n.t('channels.webchat.flash.added', { name: channel.name }))
+      return response.redirect(`${basePath(ctx)}/channels/${channel.id}`)
+    } catch (error) {
+      await reportChannelError(ctx, error)
+      return response.redirect(back)
+    }
+  }
+
   async show(ctx: HttpContext) {
     const { bouncer, view, access, params } = ctx
     await bouncer.with('ChannelsPolicy').authorize('view', access)
@@ -105,6 +135,12 @@ export default class ChannelsController {
       channel: describe(channel),
       webhookUrl: webhookUrl(ctx),
       canManage: can(access, 'channels.manage'),
+      embedSnippet:
+        channel.type === 'webchat'
+          ? `<script src="${platformOrigin(ctx)}/webchat/widget.js" data-channel="${channel.id}" async></script>`
+          : null,
+      framePreviewUrl: `/webchat/${channel.id}/frame`,
+      platformOrigin: platformOrigin(ctx),
     })
   }
 
@@ -114,6 +150,7 @@ export default class ChannelsController {
     const channel = await findTenantChannel(access.tenantId, params.id)
     if (!channel) throw notFound(ctx)
     const back = `${basePath(ctx)}/channels/${channel.id}`
+    if (channel.type === 'webchat') return this.#updateWebchat(ctx, channel.id, back)
     const data = await validatedOrBack(ctx, `${back}#settings`, (meta) =>
       request.validateUsing(updateChannelValidator, { meta })
     )
@@ -131,6 +168,22 @@ export default class ChannelsController {
         messagesPerSecond: data.messages_per_second,
         optOutWords: parseWordList(data.opt_out_words),
       },
+      actorFromRequest(ctx)
+    ).catch((error) => rethrowNotFound(ctx, error))
+    session.flash('success', i18n.t('channels.flash.saved', { name: updated.name }))
+    return response.redirect(back)
+  }
+
+  async #updateWebchat(ctx: HttpContext, channelId: string, back: string) {
+    const { request, response, session, i18n } = ctx
+    const data = await validatedOrBack(ctx, `${back}#settings`, (meta) =>
+      request.validateUsing(updateWebchatChannelValidator, { meta })
+    )
+    if (!data) return
+    const updated = await updateWebchatChannel(
+      tenantRef(ctx),
+      channelId,
+      webchatInput(data),
       actorFromRequest(ctx)
     ).catch((error) => rethrowNotFound(ctx, error))
     session.flash('success', i18n.t('channels.flash.saved', { name: updated.name }))
@@ -228,6 +281,10 @@ function describe(channel: Channel) {
     // Meta's handshake compares it in full, so the page that connects the number shows it.
     verifyToken: channel.verifyToken,
     messagesPerSecond: channel.settings?.messagesPerSecond ?? null,
+    welcomeEn: channel.settings?.welcomeMessage?.en ?? '',
+    welcomeAr: channel.settings?.welcomeMessage?.ar ?? '',
+    allowedOrigins: channel.settings?.allowedOrigins ?? [],
+    brandColor: channel.settings?.brandColor ?? '',
     optOutWords: (channel.settings?.optOutWords ?? []).join(', '),
     autoAssign: channel.settings?.autoAssign === true,
     createdAt: channel.createdAt,
@@ -245,9 +302,30 @@ function basePath(ctx: HttpContext) {
 
 /** Where Meta sends this platform's webhooks: one address for every tenant. */
 function webhookUrl(ctx: HttpContext) {
-  const origin =
+  return `${platformOrigin(ctx)}/webhooks/whatsapp`
+}
+
+/** The platform's public address (APP_URL), else the one this request came to. */
+function platformOrigin(ctx: HttpContext) {
+  return (
     env.get('APP_URL')?.replace(/\/+$/, '') ?? `${ctx.request.protocol()}://${ctx.request.host()}`
-  return `${origin}/webhooks/whatsapp`
+  )
+}
+
+/** The web chat form's fields as the channel service takes them. */
+function webchatInput(data: {
+  name: string
+  welcome_en?: string
+  welcome_ar?: string
+  allowed_origins?: string
+  brand_color?: string
+}) {
+  return {
+    name: data.name,
+    welcomeMessage: { en: data.welcome_en ?? null, ar: data.welcome_ar ?? null },
+    allowedOrigins: parseOriginList(data.allowed_origins).origins,
+    brandColor: data.brand_color ?? null,
+  }
 }
 
 function notFound(ctx: HttpContext) {

@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
+import type { MessageStatusEvent } from '../events.js'
+import drive from '@adonisjs/drive/services/main'
 import limiter from '@adonisjs/limiter/services/main'
 import { errors as limiterErrors } from '@adonisjs/limiter'
 import {
@@ -15,7 +17,7 @@ import {
 import Message, { STATUS_RANK } from '../models/message.js'
 import Contact from '../models/contact.js'
 import Channel from '../models/channel.js'
-import { sendToGraph, type SendResult } from '../services/graph_client.js'
+import { sendToGraph, uploadMediaToGraph, type SendResult } from '../services/graph_client.js'
 import { toGraphMessage, type OutboundContent } from '../services/outbound_content.js'
 import { applyPendingStatuses } from '../services/inbound_statuses.js'
 
@@ -27,6 +29,8 @@ interface SendState {
   /** Set just before the request to WhatsApp, cleared when its answer is known. */
   startedAt?: string
   lastError?: string
+  /** WhatsApp's id for an uploaded file, once uploaded: a retry sends it without uploading again. */
+  mediaId?: string
 }
 
 /** WhatsApp refused a free-form message as outside the 24-hour window. */
@@ -48,6 +52,8 @@ export default class SendMessageJob extends TenantJob<Payload> {
   }
 
   async run(tenant: TenantContext, { messageId }: Payload) {
+    if (!(await this.#uploadFile(tenant, messageId))) return
+
     const claimed = await tenant.transaction(async (trx) => {
       const message = await Message.query({ client: trx })
         .where('id', messageId)
@@ -80,12 +86,20 @@ export default class SendMessageJob extends TenantJob<Payload> {
       .where('id', claimed.message.channelId)
       .where('tenant_id', tenant.id)
       .firstOrFail()
-    const content = claimed.message.payload.content as OutboundContent
+    const stored = claimed.message.payload.content as OutboundContent
+    const uploadedId = (claimed.message.payload.send as SendState | undefined)?.mediaId
+    // A file from our storage goes out as the media id WhatsApp gave it.
+    const content: OutboundContent =
+      uploadedId && 'file' in stored
+        ? { ...stored, file: undefined, link: undefined, mediaId: uploadedId }
+        : stored
 
     let result: SendResult
-    if (channel.type === 'sandbox') {
-      // The sandbox phone is ours: the message is on its screen as soon as it is "sent".
-      result = { ok: true, wamid: `sandbox.${randomUUID()}`, waId: null }
+    // The sandbox phone and the web chat widget are ours: the message is on
+    // their screen (the widget reads it from our database) once it is "sent".
+    const ours = channel.type === 'sandbox' || channel.type === 'webchat'
+    if (ours) {
+      result = { ok: true, wamid: `${channel.type}.${randomUUID()}`, waId: null }
     } else {
       await waitForTurn(channel)
       const to = claimed.contact.phone ?? claimed.contact.waId
@@ -98,12 +112,13 @@ export default class SendMessageJob extends TenantJob<Payload> {
         .forUpdate()
         .firstOrFail()
       const send = { ...(message.payload.send as SendState) }
+      const previousStatus = message.status
       if (result.ok) {
         delete send.startedAt
         message.externalId = result.wamid
-        const reached = channel.type === 'sandbox' ? 'sent' : 'queued'
+        const reached = ours ? 'sent' : 'queued'
         if (STATUS_RANK[reached] > STATUS_RANK[message.status]) message.status = reached
-        if (channel.type === 'sandbox') message.sentAt = DateTime.now()
+        if (ours) message.sentAt = DateTime.now()
       } else if (result.definite) {
         delete send.startedAt
         send.lastError = result.title
@@ -121,8 +136,27 @@ export default class SendMessageJob extends TenantJob<Payload> {
       }
       message.payload = { ...message.payload, send }
       await message.useTransaction(trx).save()
+      // The send's own step (queued, sent for our own channels, failed) is a
+      // status change too: open inboxes show it as it happens.
+      const own: MessageStatusEvent[] =
+        message.status === previousStatus
+          ? []
+          : [
+              {
+                tenant: tenant.slug,
+                tenantId: tenant.id,
+                messageId: message.id,
+                externalId: message.externalId ?? '',
+                conversationId: message.conversationId,
+                status: message.status,
+                previousStatus,
+                errorCode: message.errorCode,
+                errorTitle: message.errorTitle,
+              },
+            ]
       // A status webhook can beat our own record of the wamid; it was parked.
-      return result.ok ? applyPendingStatuses(trx, tenant, result.wamid) : []
+      const parked = result.ok ? await applyPendingStatuses(trx, tenant, result.wamid) : []
+      return [...own, ...parked]
     })
     for (const event of statusEvents) await emitter.emit('message:status', event)
 
@@ -131,6 +165,66 @@ export default class SendMessageJob extends TenantJob<Payload> {
       // WhatsApp's per-recipient limit (131056).
       throw new Error(`WhatsApp send failed: ${result.title}`)
     }
+  }
+
+  /**
+   * A WhatsApp message carrying a file from the tenant's storage: the file
+   * goes to WhatsApp's media endpoint first, and its media id is recorded on
+   * the message before anything is sent. The upload is not the customer's
+   * to see, so it happens before the send is claimed; a retry finds the id
+   * and does not upload again. Returns false when the message is settled
+   * (already sent, failed, or the file was refused).
+   */
+  async #uploadFile(tenant: TenantContext, messageId: string): Promise<boolean> {
+    const message = await tenant.transaction((trx) =>
+      Message.query({ client: trx }).where('id', messageId).first()
+    )
+    if (!message || message.externalId || message.status === 'failed') return false
+    const content = message.payload.content as OutboundContent
+    const send = (message.payload.send ?? {}) as SendState
+    if (!('file' in content) || !content.file || send.mediaId || send.startedAt) return true
+    const channel = await Channel.query()
+      .where('id', message.channelId)
+      .where('tenant_id', tenant.id)
+      .firstOrFail()
+    if (channel.type !== 'whatsapp') return true
+
+    const file = content.file
+    const settle = async (change: (row: Message, state: SendState) => void) => {
+      await tenant.transaction(async (trx) => {
+        const row = await Message.query({ client: trx })
+          .where('id', messageId)
+          .forUpdate()
+          .firstOrFail()
+        const state = { ...((row.payload.send ?? {}) as SendState) }
+        change(row, state)
+        row.payload = { ...row.payload, send: state }
+        await row.useTransaction(trx).save()
+      })
+    }
+    // Only this tenant's uploads: a key is data, and data can be forged.
+    if (!file.key.startsWith(`tenants/${tenant.id}/`) || !(await drive.use().exists(file.key))) {
+      await settle((row) => markFailed(row, null, 'The attached file is missing from storage'))
+      return false
+    }
+    const bytes = await drive.use().getBytes(file.key)
+    const uploaded = await uploadMediaToGraph(channel, {
+      bytes,
+      mimeType: file.mimeType,
+      filename: content.filename ?? file.name ?? file.key.split('/').pop()!,
+    })
+    if (uploaded.ok) {
+      await settle((_row, state) => {
+        state.mediaId ??= uploaded.id
+      })
+      return true
+    }
+    await settle((row, state) => {
+      state.lastError = uploaded.title
+      if (!uploaded.retryable) markFailed(row, uploaded.code, uploaded.title)
+    })
+    if (!uploaded.retryable) return false
+    throw new Error(`WhatsApp media upload failed: ${uploaded.title}`)
   }
 
   /** Out of retries: the message says so, with WhatsApp's last reason. */

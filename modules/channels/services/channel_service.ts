@@ -82,6 +82,81 @@ export async function addSandboxChannel(
   })
 }
 
+/** A web chat channel's visitor-facing settings (see ChannelSettings). */
+export interface WebchatSettingsInput {
+  welcomeMessage?: { en?: string | null; ar?: string | null }
+  /** Origins such as https://www.example.com; empty lets any site embed the widget. */
+  allowedOrigins?: string[]
+  /** `#rrggbb`, or null/empty for the workspace's brand colour. */
+  brandColor?: string | null
+}
+
+/**
+ * The settings a web chat channel keeps: trimmed, empty values dropped, so
+ * "not set" is one shape whatever the form sent.
+ */
+function webchatSettings(base: ChannelSettings, input: WebchatSettingsInput): ChannelSettings {
+  const settings: ChannelSettings = { ...base }
+  const welcome: { en?: string; ar?: string } = {}
+  for (const locale of ['en', 'ar'] as const) {
+    const text = input.welcomeMessage?.[locale]?.trim()
+    if (text) welcome[locale] = text
+  }
+  if (Object.keys(welcome).length) settings.welcomeMessage = welcome
+  else delete settings.welcomeMessage
+  const origins = [...new Set((input.allowedOrigins ?? []).map((origin) => origin.trim()))]
+  if (origins.filter(Boolean).length) settings.allowedOrigins = origins.filter(Boolean)
+  else delete settings.allowedOrigins
+  const color = input.brandColor?.trim().toLowerCase()
+  if (color) settings.brandColor = color
+  else delete settings.brandColor
+  return settings
+}
+
+/**
+ * A chat widget for the tenant's website. It counts against the plan like a
+ * WhatsApp number: it is a real way customers reach the business.
+ */
+export async function addWebchatChannel(
+  tenant: TenantRef,
+  input: { name: string } & WebchatSettingsInput,
+  actor: AuditActor
+): Promise<Channel> {
+  return createChannel(tenant, actor, (channel) => {
+    channel.merge({
+      type: 'webchat',
+      name: input.name.trim(),
+      settings: webchatSettings({}, input),
+    })
+  })
+}
+
+/** Changes a web chat channel's name, welcome message, allowed sites and colour. */
+export async function updateWebchatChannel(
+  tenant: TenantRef,
+  channelId: string,
+  input: { name: string } & WebchatSettingsInput,
+  actor: AuditActor
+): Promise<Channel> {
+  let changed: string[] = []
+  return changeChannel(
+    tenant,
+    channelId,
+    (channel) => {
+      if (channel.type !== 'webchat') {
+        throw new ChannelError('not_webchat', 'Only web chat channels have these settings')
+      }
+      const before = JSON.stringify(channel.settings ?? {})
+      channel.name = input.name.trim()
+      channel.settings = webchatSettings(channel.settings ?? {}, input)
+      changed = Object.keys(channel.$dirty).filter((key) => key !== 'settings')
+      if (JSON.stringify(channel.settings) !== before) changed.push('settings')
+    },
+    () => (changed.length ? { action: 'channel.updated', metadata: { changed } } : null),
+    actor
+  )
+}
+
 async function createChannel(
   tenant: TenantRef,
   actor: AuditActor,

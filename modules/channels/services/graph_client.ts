@@ -136,3 +136,58 @@ export async function graphJson(
     ),
   }
 }
+
+export type UploadResult =
+  | { ok: true; id: string }
+  | { ok: false; retryable: boolean; status: number | null; code: number | null; title: string }
+
+/**
+ * Uploads a file to WhatsApp's media store for the number
+ * (POST /<phone-number-id>/media, multipart: messaging_product, type, file)
+ * and returns its media id, which a message then names instead of a link.
+ * An upload that fails in doubt only leaves an unused file at WhatsApp
+ * (it expires), so every failure without an answer is worth another try.
+ */
+export async function uploadMediaToGraph(
+  channel: Pick<Channel, 'phoneNumberId' | 'accessToken'>,
+  file: { bytes: Uint8Array; mimeType: string; filename: string },
+  timeoutMs = 120_000
+): Promise<UploadResult> {
+  const form = new FormData()
+  form.append('messaging_product', 'whatsapp')
+  form.append('type', file.mimeType)
+  form.append('file', new Blob([file.bytes], { type: file.mimeType }), file.filename)
+  let response: Response
+  try {
+    response = await fetch(`${graphBaseUrl()}/${channel.phoneNumberId}/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${channel.accessToken}` },
+      body: form,
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+  } catch (error) {
+    return {
+      ok: false,
+      retryable: true,
+      status: null,
+      code: null,
+      title: `WhatsApp could not take the file (${(error as Error).message})`,
+    }
+  }
+  const payload = (await response.json().catch(() => null)) as any
+  if (response.ok && typeof payload?.id === 'string' && payload.id) {
+    return { ok: true, id: payload.id }
+  }
+  const code = typeof payload?.error?.code === 'number' ? payload.error.code : null
+  return {
+    ok: false,
+    retryable: isRetryable(response.status, code),
+    status: response.status,
+    code,
+    title: String(
+      payload?.error?.error_data?.details ??
+        payload?.error?.message ??
+        `Media upload refused (HTTP ${response.status})`
+    ),
+  }
+}

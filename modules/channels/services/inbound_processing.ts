@@ -8,7 +8,9 @@ import type {
   ConversationCreatedEvent,
   MessageStatusEvent,
 } from '../events.js'
+import type { MessageMedia } from '../models/message.js'
 import { applyStatus } from './inbound_statuses.js'
+import { applyTemplateWebhook, TEMPLATE_WEBHOOK_FIELDS } from './template_service.js'
 import {
   dateFromUnix,
   describeInboundMessage,
@@ -72,6 +74,7 @@ export async function processWebhookEvent(
     return { conversationIds: [], insertedMessages: 0 }
   }
   const channelId = event.channel_id
+  const accountChannels = await templateChannelsOf(tenant, event.payload, channelId)
 
   const pending: PendingEvent[] = []
   const result = await tenant.transaction(async (trx) => {
@@ -80,6 +83,11 @@ export async function processWebhookEvent(
     for (const entry of event.payload.entry ?? []) {
       for (const change of entry.changes ?? []) {
         const value = change.value
+        if (isTemplateField(change.field)) {
+          const channels = accountChannels.get(String(entry.id ?? '')) ?? [channelId]
+          await applyTemplateWebhook(trx, channels, change.field!, value)
+          continue
+        }
         if (!value || (change.field && change.field !== 'messages')) continue
         for (const message of value.messages ?? []) {
           if (!message?.id || !message.from) continue
@@ -96,6 +104,39 @@ export async function processWebhookEvent(
     return { conversationIds: [...conversationIds], insertedMessages }
   })
 
+  await emitPending(pending)
+  return result
+}
+
+function isTemplateField(field: string | undefined) {
+  return (TEMPLATE_WEBHOOK_FIELDS as readonly string[]).includes(field ?? '')
+}
+
+/**
+ * Template webhooks name the WhatsApp Business Account, whose templates
+ * every number of the tenant on that account shares: the tenant's channels
+ * per account id (central table, read before the tenant transaction).
+ */
+async function templateChannelsOf(tenant: TenantContext, payload: WaWebhook, fallback: string) {
+  const accounts = (payload.entry ?? [])
+    .filter((entry) => (entry.changes ?? []).some((change) => isTemplateField(change.field)))
+    .map((entry) => String(entry.id ?? ''))
+    .filter(Boolean)
+  const byAccount = new Map<string, string[]>()
+  if (!accounts.length) return byAccount
+  const found = await db.rawQuery(
+    `select id, waba_id from channels where tenant_id = ? and waba_id = any(?)`,
+    [tenant.id, accounts]
+  )
+  for (const row of found.rows as Array<{ id: string; waba_id: string }>) {
+    byAccount.set(row.waba_id, [...(byAccount.get(row.waba_id) ?? []), row.id])
+  }
+  for (const account of accounts) if (!byAccount.has(account)) byAccount.set(account, [fallback])
+  return byAccount
+}
+
+/** Emits what a committed transaction made true; a failing listener stops no other. */
+async function emitPending(pending: PendingEvent[]) {
   for (const item of pending) {
     try {
       await emitter.emit(item.name, item.data as never)
@@ -103,7 +144,6 @@ export async function processWebhookEvent(
       logger.error({ err: error, event: item.name }, 'channels event listener failed')
     }
   }
-  return result
 }
 
 async function storeInboundMessage(
@@ -116,12 +156,8 @@ async function storeInboundMessage(
 ): Promise<{ conversationId: string; inserted: boolean }> {
   // A redelivery must not touch anything: in particular it must not open a
   // new conversation because the original one was resolved since.
-  const existing = await trx.rawQuery(
-    `select conversation_id from messages where external_id = ?`,
-    [message.id]
-  )
-  if (existing.rows.length)
-    return { conversationId: existing.rows[0].conversation_id, inserted: false }
+  const existing = await storedMessage(trx, message.id)
+  if (existing) return { conversationId: existing.conversationId, inserted: false }
 
   const waId = String(message.from)
   const profileName =
@@ -129,10 +165,82 @@ async function storeInboundMessage(
     (value.contacts?.length === 1 ? value.contacts[0].profile?.name : undefined) ??
     null
   const contactId = await upsertContact(trx, tenant, waId, profileName, pending)
-  const conversationId = await activeConversation(trx, tenant, contactId, channelId, pending)
-
   const fields = describeInboundMessage(message)
-  const at = dateFromUnix(message.timestamp) ?? new Date()
+  return storeForContact(
+    trx,
+    tenant,
+    {
+      channelId,
+      contactId,
+      externalId: message.id,
+      type: fields.type,
+      body: fields.body,
+      payload: fields.payload,
+      media: fields.media,
+      replyToExternalId: fields.replyToExternalId,
+      at: dateFromUnix(message.timestamp) ?? new Date(),
+    },
+    pending
+  )
+}
+
+/** One inbound message of a known contact, as any channel hands it over. */
+export interface InboundMessageInput {
+  channelId: string
+  contactId: string
+  /** The channel's id for the message: deliveries of the same id collapse on it. */
+  externalId: string
+  type: string
+  body: string | null
+  payload: Record<string, unknown>
+  media?: MessageMedia | null
+  replyToExternalId?: string | null
+  /** When the customer sent it: the order of the conversation. */
+  at: Date
+}
+
+/**
+ * Stores an inbound message of a channel that knows its contact (web chat):
+ * in the contact's conversation in progress on that channel (a new one when
+ * there is none), once per `externalId`. `conversation:created` is emitted
+ * after the commit; the caller queues the hand-off (message:received) with
+ * enqueueConversationDelivery.
+ */
+export async function storeInboundMessageOfContact(
+  tenant: TenantContext,
+  input: InboundMessageInput
+): Promise<{ conversationId: string; messageId: string; inserted: boolean }> {
+  const pending: PendingEvent[] = []
+  const result = await tenant.transaction(async (trx) => {
+    const existing = await storedMessage(trx, input.externalId)
+    if (existing) return { ...existing, inserted: false }
+    return storeForContact(trx, tenant, input, pending)
+  })
+  await emitPending(pending)
+  return result
+}
+
+async function storedMessage(trx: TransactionClientContract, externalId: string) {
+  const found = await trx.rawQuery(
+    `select id, conversation_id from messages where external_id = ?`,
+    [externalId]
+  )
+  const row = found.rows[0] as { id: string; conversation_id: string } | undefined
+  return row ? { messageId: row.id, conversationId: row.conversation_id } : null
+}
+
+/**
+ * The part every channel shares: the conversation in progress, the message
+ * row (collapsing on external_id), and the conversation's counters.
+ */
+async function storeForContact(
+  trx: TransactionClientContract,
+  tenant: TenantContext,
+  input: InboundMessageInput,
+  pending: PendingEvent[]
+): Promise<{ conversationId: string; messageId: string; inserted: boolean }> {
+  const { channelId, contactId, at } = input
+  const conversationId = await activeConversation(trx, tenant, contactId, channelId, pending)
   const inserted = await trx.rawQuery(
     `insert into messages (conversation_id, contact_id, channel_id, direction, external_id, type,
         body, payload, media, status, author_type, reply_to_external_id, provider_timestamp)
@@ -143,22 +251,23 @@ async function storeInboundMessage(
       conversationId,
       contactId,
       channelId,
-      message.id,
-      fields.type,
-      fields.body,
-      JSON.stringify(fields.payload),
-      fields.media ? JSON.stringify(fields.media) : null,
-      fields.replyToExternalId,
+      input.externalId,
+      input.type,
+      input.body,
+      JSON.stringify(input.payload),
+      input.media ? JSON.stringify(input.media) : null,
+      input.replyToExternalId ?? null,
       at,
     ] as SqlValue[]
   )
   if (!inserted.rows.length) {
-    // Another worker stored the same wamid between our check and insert.
-    const winner = await trx.rawQuery(
-      `select conversation_id from messages where external_id = ?`,
-      [message.id]
-    )
-    return { conversationId: winner.rows[0]?.conversation_id ?? conversationId, inserted: false }
+    // Another worker stored the same id between our check and insert.
+    const winner = await storedMessage(trx, input.externalId)
+    return {
+      conversationId: winner?.conversationId ?? conversationId,
+      messageId: winner?.messageId ?? '',
+      inserted: false,
+    }
   }
 
   // greatest() keeps the later time when webhooks arrive out of order; a
@@ -174,7 +283,7 @@ async function storeInboundMessage(
       where id = ?`,
     [at, at, conversationId]
   )
-  return { conversationId, inserted: true }
+  return { conversationId, messageId: inserted.rows[0].id as string, inserted: true }
 }
 
 /** The contact for a wa_id, created (source whatsapp) or linked by phone if new to WhatsApp. */

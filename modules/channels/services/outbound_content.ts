@@ -3,7 +3,20 @@
  * limits before anything is queued, so an agent or an API client hears at
  * once what is wrong instead of reading a failure tick later.
  */
+import type { MessageMedia } from '../models/message.js'
+
 export type MediaKind = 'image' | 'video' | 'audio' | 'document' | 'sticker'
+
+/**
+ * A file a member uploaded, kept in the tenant's storage (drive key). The
+ * send job uploads it to WhatsApp's media endpoint and sends the media id.
+ */
+export interface UploadedFile {
+  key: string
+  mimeType: string
+  size: number
+  name?: string
+}
 
 export type OutboundContent =
   | { type: 'text'; text: string; previewUrl?: boolean }
@@ -11,6 +24,7 @@ export type OutboundContent =
       type: MediaKind
       link?: string
       mediaId?: string
+      file?: UploadedFile
       caption?: string
       filename?: string
     }
@@ -183,7 +197,17 @@ export function checkOutboundContent(content: OutboundContent): FieldProblem[] {
     }
     default:
       if (MEDIA.includes(content.type)) {
-        need(!!content.link !== !!content.mediaId, 'link', 'Give either a link or an uploaded file')
+        const sources = [content.link, content.mediaId, content.file].filter(Boolean).length
+        need(sources === 1, 'link', 'Give either a link or an uploaded file')
+        if (content.file) {
+          need(
+            typeof content.file.key === 'string' &&
+              typeof content.file.mimeType === 'string' &&
+              /^[\w.+-]+\/[\w.+-]+$/.test(content.file.mimeType),
+            'file',
+            'An uploaded file needs its storage key and MIME type'
+          )
+        }
         if (content.link) need(isHttpsUrl(content.link), 'link', 'A public https:// link')
         need(
           chars(content.caption) <= LIMITS.caption,
@@ -237,6 +261,24 @@ export function isFreeForm(content: OutboundContent) {
 /** The stored message type: the interactive kinds are WhatsApp's `interactive`. */
 export function storedType(content: OutboundContent) {
   return content.type === 'buttons' || content.type === 'list' ? 'interactive' : content.type
+}
+
+/**
+ * The message's `media` record when it carries a file from our storage, so
+ * the thread shows the file the member sent (as it shows inbound media);
+ * null for everything else.
+ */
+export function storedMediaOf(content: OutboundContent): string | null {
+  if (!('file' in content) || !content.file) return null
+  const media: MessageMedia = {
+    status: 'stored',
+    storageKey: content.file.key,
+    mimeType: content.file.mimeType,
+    size: content.file.size,
+    filename: content.filename ?? content.file.name,
+    caption: content.caption,
+  }
+  return JSON.stringify(media)
 }
 
 /** A line of text for the thread and search. */

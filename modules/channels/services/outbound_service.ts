@@ -10,6 +10,7 @@ import { ChannelError } from './channel_errors.js'
 import {
   checkOutboundContent,
   isFreeForm,
+  storedMediaOf,
   storedType,
   summaryOf,
   type OutboundContent,
@@ -83,6 +84,8 @@ export async function queueOutboundMessage(
     )
   }
 
+  if (channel.type === 'webchat') refuseOnWebchat(request.content)
+
   if (request.content.type === 'template' && channel.type === 'whatsapp') {
     await checkTemplate(tenant, channel.id, request.content)
   }
@@ -100,6 +103,7 @@ export async function queueOutboundMessage(
         type: storedType(request.content),
         body: summaryOf(request.content),
         payload: JSON.stringify({ content: request.content }),
+        media: storedMediaOf(request.content),
         status: 'pending',
         author_type: request.authorType,
         author_id: request.authorId ?? null,
@@ -175,5 +179,25 @@ async function checkTemplate(
     refuse('name', `Template "${content.name}" is ${template.status.toLowerCase()}, not approved`)
   } else if ((content.variables ?? []).length !== template.bodyVariables) {
     refuse('variables', `Template "${content.name}" takes ${template.bodyVariables} variables`)
+  }
+}
+
+/**
+ * The web chat widget shows text, media by link and choices (buttons and
+ * lists); WhatsApp templates and files uploaded to WhatsApp mean nothing there.
+ */
+function refuseOnWebchat(content: OutboundContent) {
+  const refuse = (field: string, message: string): never => {
+    const error = new ChannelError('invalid_message', message)
+    ;(error as ChannelError & { fields?: unknown }).fields = [{ field, message }]
+    throw error
+  }
+  if (content.type === 'template') {
+    refuse('type', 'Templates are for WhatsApp; write a normal message in web chat')
+  }
+  // Uploaded files live in the tenant's private storage, which a visitor
+  // cannot reach yet: a link is what the widget can show.
+  if (('mediaId' in content && content.mediaId) || ('file' in content && content.file)) {
+    refuse('link', 'Web chat shows files by link; give a public https:// link')
   }
 }

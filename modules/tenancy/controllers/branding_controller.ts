@@ -3,9 +3,10 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { actorFromRequest } from '#modules/identity/index'
 import { brandingValidator } from '../validators/branding_validator.js'
 import { inspectLogo } from '../services/branding_logo.js'
-import { readLogo, removeLogo, updateBranding } from '../services/branding_service.js'
+import { removeLogo, updateBranding } from '../services/branding_service.js'
 import { DEFAULT_BRAND_COLOR, brandingStylesheet } from '../services/branding_css.js'
 import { workspaceLayout } from '../services/workspace_nav.js'
+import { brandingCacheControl, sendLogo } from '../services/branding_http.js'
 
 /**
  * A workspace's name, colour and logo: the settings page for owners and
@@ -67,33 +68,15 @@ export default class BrandingController {
    * The logo, served so it can only ever be an image: no sniffing, and an
    * SVG opened on its own may run nothing and load nothing.
    */
-  async logo({ request, response, tenantRecord }: HttpContext) {
-    const logo = await readLogo(tenantRecord.id)
-    if (!logo) return response.status(404).send('')
-    response.header('X-Content-Type-Options', 'nosniff')
-    response.header('ETag', logo.etag)
-    response.header('Cache-Control', cacheControl(request.input('v')))
-    if (logo.mime === 'image/svg+xml') {
-      response.header('Content-Security-Policy', `default-src 'none'; style-src 'unsafe-inline'`)
-    }
-    if (request.header('if-none-match') === logo.etag) return response.status(304).send('')
-    response.header('Content-Type', logo.mime)
-    return response.send(logo.bytes)
+  async logo(ctx: HttpContext) {
+    if (!(await sendLogo(ctx, ctx.tenantRecord.id))) return ctx.response.status(404).send('')
   }
 
   /** The brand colour as CSS custom properties (the CSP forbids inline styles). */
   async stylesheet({ request, response, tenantRecord }: HttpContext) {
     response.header('Content-Type', 'text/css; charset=utf-8')
     response.header('X-Content-Type-Options', 'nosniff')
-    response.header('Cache-Control', cacheControl(request.input('v')))
+    response.header('Cache-Control', brandingCacheControl(request.input('v')))
     return response.send(brandingStylesheet(tenantRecord.primaryColor))
   }
-}
-
-/**
- * Pages link to versioned addresses (`?v=<last change>`), which never
- * change content; a plain address is re-checked after five minutes.
- */
-function cacheControl(version: unknown) {
-  return version ? 'public, max-age=31536000, immutable' : 'public, max-age=300'
 }

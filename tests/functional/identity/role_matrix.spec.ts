@@ -1,11 +1,12 @@
 import { test } from '@japa/runner'
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
 import router from '@adonisjs/core/services/router'
 import hash from '@adonisjs/core/services/hash'
 import db from '@adonisjs/lucid/services/db'
+import drive from '@adonisjs/drive/services/main'
 import { Plan } from '#modules/billing/index'
-import { Channel, Contact } from '#modules/channels/index'
+import { Channel, Contact, Conversation } from '#modules/channels/index'
 import { addMember, hashLinkToken, User, type Role } from '#modules/identity/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
@@ -51,6 +52,7 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'GET /t/:tenant/channels': MANAGERS,
   'POST /t/:tenant/channels/whatsapp': MANAGERS,
   'POST /t/:tenant/channels/sandbox': MANAGERS,
+  'POST /t/:tenant/channels/webchat': MANAGERS,
   'GET /t/:tenant/channels/:id': MANAGERS,
   'POST /t/:tenant/channels/:id': MANAGERS,
   'POST /t/:tenant/channels/:id/secrets': MANAGERS,
@@ -58,12 +60,40 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/channels/:id/delete': MANAGERS,
   'POST /t/:tenant/channels/:id/assignment': MANAGERS,
   'GET /t/:tenant/inbox/events': MEMBERS,
+  'GET /t/:tenant/inbox': MEMBERS,
+  'GET /t/:tenant/inbox/:id': MEMBERS,
+  'POST /t/:tenant/inbox/:id/assign': EDITORS,
+  'POST /t/:tenant/inbox/:id/resolve': EDITORS,
+  'POST /t/:tenant/inbox/:id/reopen': EDITORS,
+  'POST /t/:tenant/inbox/:id/pending': EDITORS,
+  'POST /t/:tenant/inbox/:id/snooze': EDITORS,
+  'POST /t/:tenant/inbox/:id/labels': EDITORS,
+  'POST /t/:tenant/inbox/:id/priority': EDITORS,
+  'POST /t/:tenant/inbox/:id/messages': EDITORS,
+  'GET /t/:tenant/inbox/:id/templates': EDITORS,
+  'POST /t/:tenant/inbox/:id/templates': EDITORS,
+  'POST /t/:tenant/inbox/:id/notes': EDITORS,
+  'GET /t/:tenant/canned-responses/search': EDITORS,
+  'GET /t/:tenant/settings/canned-responses': MANAGERS,
+  'POST /t/:tenant/settings/canned-responses': MANAGERS,
+  'GET /t/:tenant/settings/canned-responses/:id': MANAGERS,
+  'POST /t/:tenant/settings/canned-responses/:id': MANAGERS,
+  'POST /t/:tenant/settings/canned-responses/:id/delete': MANAGERS,
   'GET /t/:tenant/contacts': MEMBERS,
   'GET /t/:tenant/contacts/new': EDITORS,
   'POST /t/:tenant/contacts': EDITORS,
   'GET /t/:tenant/contacts/:id': MEMBERS,
   'POST /t/:tenant/contacts/:id': EDITORS,
   'POST /t/:tenant/contacts/:id/delete': EDITORS,
+  'GET /t/:tenant/templates': MEMBERS,
+  'POST /t/:tenant/templates/sync': MANAGERS,
+  'GET /t/:tenant/templates/sync/:id': MEMBERS,
+  'GET /t/:tenant/templates/new': MANAGERS,
+  'POST /t/:tenant/templates/new': MANAGERS,
+  'GET /t/:tenant/sandbox': EDITORS,
+  'POST /t/:tenant/sandbox/messages': EDITORS,
+  'POST /t/:tenant/sandbox/read': EDITORS,
+  'GET /t/:tenant/media/:messageId': MEMBERS,
 }
 
 type Outcome = 'allowed' | 'login' | 'forbidden' | 'not_found'
@@ -193,6 +223,65 @@ test.group('Role matrix', () => {
         )
         return { id: contact.id }
       }
+      if (path.startsWith('/t/:tenant/inbox/:id')) {
+        const conversation = await home.context.transaction(async (trx) => {
+          const contact = await Contact.create(
+            { phone: `+1555${randomBytes(4).readUInt32BE(0)}` },
+            { client: trx }
+          )
+          return Conversation.create(
+            { contactId: contact.id, channelId: randomUUID(), status: 'open' },
+            { client: trx }
+          )
+        })
+        return { id: conversation.id }
+      }
+      if (path.startsWith('/t/:tenant/settings/canned-responses/:id')) {
+        const [row] = await home.context.transaction((trx) =>
+          trx
+            .table('canned_responses')
+            .insert({ shortcut: `m${randomBytes(4).toString('hex')}`, title: 'Matrix', body: 'Hi' })
+            .returning('id')
+        )
+        return { id: row.id }
+      }
+      if (path === '/t/:tenant/templates/sync/:id') {
+        const batchId = randomUUID()
+        await home.context.transaction((trx) =>
+          trx
+            .table('template_syncs')
+            .insert({ batch_id: batchId, channel_id: randomUUID(), status: 'done' })
+        )
+        return { id: batchId }
+      }
+      if (path === '/t/:tenant/media/:messageId') {
+        const messageId = randomUUID()
+        const key = `tenants/${tenant.id}/media/${messageId}`
+        await drive.use().put(key, Buffer.from('matrix'))
+        cleanup(() => drive.use().delete(key))
+        await home.context.transaction(async (trx) => {
+          const contact = await Contact.create(
+            { phone: `+1555${randomBytes(4).readUInt32BE(0)}` },
+            { client: trx }
+          )
+          const conversation = await Conversation.create(
+            { contactId: contact.id, channelId: randomUUID(), status: 'open' },
+            { client: trx }
+          )
+          await trx.table('messages').insert({
+            id: messageId,
+            conversation_id: conversation.id,
+            contact_id: contact.id,
+            channel_id: conversation.channelId,
+            direction: 'inbound',
+            type: 'document',
+            status: 'received',
+            author_type: 'contact',
+            media: JSON.stringify({ status: 'stored', storageKey: key, mimeType: 'text/plain' }),
+          })
+        })
+        return { messageId }
+      }
       if (path.startsWith('/admin/plans/:id')) return { id: plan.id }
       if (path.startsWith('/admin/tenants/:id')) return { id: tenant.id }
       return {}
@@ -207,6 +296,10 @@ test.group('Role matrix', () => {
       if (path.endsWith('/members/:id/remove')) return { [`confirm_${params.id}`]: 'x' }
       if (path === '/t/:tenant/settings/branding') return { display_name: 'Matrix Co' }
       if (path === '/t/:tenant/availability') return { availability: 'online' }
+      if (path === '/t/:tenant/inbox/:id/assign') return { assignee: '' }
+      if (path === '/t/:tenant/inbox/:id/snooze') return { until: '1h' }
+      if (path === '/t/:tenant/inbox/:id/labels') return { add: 'matrix' }
+      if (path === '/t/:tenant/inbox/:id/priority') return { priority: 'high' }
       if (path === '/account/profile')
         return { name: 'Matrix Person', locale: 'en', timezone: 'UTC' }
       return {}

@@ -1,0 +1,27 @@
+/*
+| The sandbox phone: play a customer writing to the business, through the
+| same webhook pipeline as WhatsApp, and see what the business answers.
+*/
+import router from '@adonisjs/core/services/router'
+import { middleware } from '#start/kernel'
+import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
+
+const SandboxController = () => import('./controllers/sandbox_controller.js')
+
+addWorkspaceNavItem({
+  key: 'sandbox',
+  path: '/sandbox',
+  label: 'sandbox.nav',
+  permission: 'sandbox.use',
+  order: 30,
+})
+
+tenantRoutes(() => {
+  router
+    .group(() => {
+      router.get('/sandbox', [SandboxController, 'show']).as('sandbox')
+      router.post('/sandbox/messages', [SandboxController, 'send']).as('sandbox.messages')
+      router.post('/sandbox/read', [SandboxController, 'read']).as('sandbox.read')
+    })
+    .use([middleware.auth(), middleware.workspace()])
+})

@@ -1,0 +1,77 @@
+import { DateTime } from 'luxon'
+import type { ConversationPriority } from '../models/conversation.js'
+import { ConversationError, PRIORITIES, isUuid } from '../services/conversation_service.js'
+
+/*
+| The inbox's action forms carry one or two fields each; these read them,
+| refusing what cannot be meant with the field at fault. Range checks that
+| depend on the conversation (a time in the future) stay in the service.
+*/
+
+export const SNOOZE_PRESETS = ['1h', 'tomorrow', 'next_week', 'custom'] as const
+export type SnoozePreset = (typeof SNOOZE_PRESETS)[number]
+
+/** '' unassigns; anything else must look like a user id (membership is checked later). */
+export function assigneeFrom(value: unknown): string | null {
+  const text = typeof value === 'string' ? value.trim() : ''
+  if (text === '') return null
+  if (!isUuid(text)) {
+    throw new ConversationError(
+      'invalid_assignee',
+      'Choose a member of this workspace who may reply',
+      422,
+      'assignee'
+    )
+  }
+  return text
+}
+
+/**
+ * When a snooze ends: an hour from now, tomorrow at 9:00 or next Monday at
+ * 9:00 in the member's time zone, or a date and time they typed (read in
+ * their zone).
+ */
+export function snoozeUntilFrom(
+  input: { until?: unknown; custom_until?: unknown },
+  timezone: string,
+  now: DateTime = DateTime.now()
+): DateTime {
+  const local = now.setZone(timezone)
+  const nineOClock = { hour: 9, minute: 0, second: 0, millisecond: 0 }
+  switch (input.until) {
+    case '1h':
+      return now.plus({ hours: 1 })
+    case 'tomorrow':
+      return local.plus({ days: 1 }).set(nineOClock)
+    case 'next_week':
+      return local.startOf('week').plus({ weeks: 1 }).set(nineOClock)
+    case 'custom': {
+      const typed = typeof input.custom_until === 'string' ? input.custom_until.trim() : ''
+      const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(typed)
+        ? DateTime.fromISO(typed, { zone: timezone })
+        : null
+      if (at?.isValid) return at
+      throw new ConversationError(
+        'invalid_snooze',
+        'Enter a date and time to snooze until',
+        422,
+        'custom_until'
+      )
+    }
+    default:
+      throw new ConversationError('invalid_snooze', 'Choose when to snooze until', 422, 'until')
+  }
+}
+
+export function priorityFrom(value: unknown): ConversationPriority {
+  if (typeof value === 'string' && (PRIORITIES as string[]).includes(value)) {
+    return value as ConversationPriority
+  }
+  throw new ConversationError('invalid_priority', 'Choose one of the priorities', 422, 'priority')
+}
+
+/** Labels typed into one box, separated by commas. */
+export function labelsFrom(value: unknown): string[] {
+  if (typeof value !== 'string') return []
+  return value.split(',')
+}

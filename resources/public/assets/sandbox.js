@@ -1,0 +1,51 @@
+/*
+ * The sandbox phone. Everything works without this file (forms post and the
+ * page reloads); with it, the chat is refreshed in place by htmx and:
+ *  - Enter sends the message (Shift+Enter for a new line), like a phone;
+ *  - the composer is emptied once the message is accepted, kept when refused;
+ *  - a refusal (422) is shown in the chat instead of being dropped;
+ *  - the chat stays scrolled to the newest message.
+ */
+;(function () {
+  function scrollChat() {
+    var list = document.querySelector('#sandbox-chat .phone-messages')
+    if (list) list.scrollTop = list.scrollHeight
+  }
+
+  document.addEventListener('htmx:beforeSwap', function (event) {
+    var target = event.detail.target
+    if (event.detail.xhr.status === 422 && target && target.id === 'sandbox-chat') {
+      event.detail.shouldSwap = true
+      event.detail.isError = false
+    }
+  })
+
+  document.addEventListener('htmx:afterRequest', function (event) {
+    var form = event.detail.elt
+    if (!form || !form.matches || !form.matches('[data-sandbox-composer]')) return
+    if (event.detail.successful) {
+      var text = form.querySelector('textarea[name="text"]')
+      if (text) {
+        text.value = ''
+        text.removeAttribute('aria-invalid')
+        text.focus()
+      }
+    }
+  })
+
+  document.addEventListener('htmx:afterSettle', scrollChat)
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', scrollChat)
+  else scrollChat()
+
+  document.addEventListener('alpine:init', function () {
+    window.Alpine.data('sandboxComposer', function () {
+      return {
+        submit: function (event) {
+          if (event.shiftKey || event.isComposing) return
+          event.preventDefault()
+          if (this.$el.value.trim()) this.$el.form.requestSubmit()
+        },
+      }
+    })
+  })
+})()

@@ -1,0 +1,460 @@
+/*
+ * The web chat inside its iframe. It talks only to its own origin (the
+ * /webchat/<channel>/… endpoints), keeps the visitor's token in this
+ * origin's localStorage, hears replies over server-sent events (polling
+ * when the stream is down) and tells the host page's loader when to make
+ * room (open), shrink (close) or hide (unavailable).
+ */
+;(function () {
+  'use strict'
+
+  var HOST_MESSAGE = 'flomastr-webchat'
+  var POLL_MS = 15000
+  var body = document.body
+  var inFrame = window.parent !== window
+
+  function tellHost(type) {
+    // Only the host page's size changes hang on this; nothing private is sent.
+    if (inFrame) window.parent.postMessage({ source: HOST_MESSAGE, type: type }, '*')
+  }
+
+  if (body.hasAttribute('data-unavailable')) {
+    tellHost('unavailable')
+    return
+  }
+
+  var config = JSON.parse(document.getElementById('webchat-config').textContent)
+  var strings = config.strings
+  var storageKey = 'flomastr.webchat.' + config.channelId
+  var panel = document.getElementById('webchat-panel')
+  var launcher = document.querySelector('[data-action="open"]')
+  var closer = document.querySelector('[data-action="close"]')
+  var list = document.querySelector('[data-messages]')
+  var notice = document.querySelector('[data-notice]')
+  var form = document.querySelector('[data-composer]')
+  var input = form.querySelector('textarea')
+  var unread = document.querySelector('[data-unread]')
+
+  var token = load()
+  var cursor = null
+  var rendered = new Map() // message id -> element
+  var pendingByClientId = new Map() // client id -> element
+  var stream = null
+  var streamConversation = null
+  var conversation = null
+  var pollTimer = null
+  var fetching = null
+  var fetchAgain = false
+  var isOpen = false
+
+  // --- storage (a browser that refuses storage keeps the token for this page only)
+
+  function load() {
+    try {
+      return window.localStorage.getItem(storageKey)
+    } catch (e) {
+      return null
+    }
+  }
+
+  function save(value) {
+    token = value
+    try {
+      if (value) window.localStorage.setItem(storageKey, value)
+      else window.localStorage.removeItem(storageKey)
+    } catch (e) {
+      /* storage blocked: the token lives as long as this page */
+    }
+  }
+
+  // --- HTTP
+
+  function api(path, options) {
+    options = options || {}
+    var headers = { Accept: 'application/json' }
+    if (options.body) headers['Content-Type'] = 'application/json'
+    if (token && options.auth !== false) headers.Authorization = 'Bearer ' + token
+    return fetch(config.api + path, {
+      method: options.method || 'GET',
+      headers: headers,
+      body: options.body ? JSON.stringify(options.body) : undefined,
+      credentials: 'omit',
+      cache: 'no-store',
+    }).then(function (response) {
+      return response
+        .json()
+        .catch(function () {
+          return {}
+        })
+        .then(function (json) {
+          return { status: response.status, json: json }
+        })
+    })
+  }
+
+  function startSession() {
+    return api('/sessions', {
+      method: 'POST',
+      body: { locale: config.locale },
+      auth: false,
+    }).then(function (answer) {
+      if (answer.status !== 201) throw answer
+      save(answer.json.visitorToken)
+      return token
+    })
+  }
+
+  function randomId() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID()
+    var bytes = new Uint8Array(16)
+    window.crypto.getRandomValues(bytes)
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return ('0' + b.toString(16)).slice(-2)
+      })
+      .join('')
+  }
+
+  // --- rendering
+
+  var URL_PATTERN = /(https?:\/\/[^\s<]+[^\s<.,;:!?)\]'"])/g
+
+  /** Text with its links made clickable; never HTML. */
+  function fillText(element, text) {
+    var parts = String(text || '').split(URL_PATTERN)
+    parts.forEach(function (part, index) {
+      if (index % 2 === 1) {
+        var link = document.createElement('a')
+        link.href = part
+        link.textContent = part
+        link.target = '_blank'
+        link.rel = 'noopener noreferrer'
+        element.appendChild(link)
+      } else if (part) {
+        element.appendChild(document.createTextNode(part))
+      }
+    })
+  }
+
+  function timeOf(iso) {
+    try {
+      return new Date(iso).toLocaleTimeString(config.locale, { hour: 'numeric', minute: '2-digit' })
+    } catch (e) {
+      return ''
+    }
+  }
+
+  function buildMessage(message) {
+    var item = document.createElement('li')
+    var mine = message.from === 'visitor'
+    item.className = 'message ' + (mine ? 'from-visitor' : 'from-team')
+    item.setAttribute('data-message-id', message.id || '')
+    var bubble = document.createElement('div')
+    bubble.className = 'bubble'
+    if (message.media && /^https:\/\//.test(message.media.link)) {
+      if (message.media.type === 'image' || message.media.type === 'sticker') {
+        var image = document.createElement('img')
+        image.className = 'media-image'
+        image.src = message.media.link
+        image.alt = message.media.caption || ''
+        bubble.appendChild(image)
+      } else {
+        var file = document.createElement('a')
+        file.href = message.media.link
+        file.target = '_blank'
+        file.rel = 'noopener noreferrer'
+        file.textContent = message.media.filename || strings.attachment
+        bubble.appendChild(file)
+        if (message.text) bubble.appendChild(document.createElement('br'))
+      }
+    }
+    if (message.text) fillText(bubble, message.text)
+    item.appendChild(bubble)
+    if (message.choices && message.choices.length) {
+      var choices = document.createElement('div')
+      choices.className = 'choices'
+      message.choices.forEach(function (choice) {
+        var button = document.createElement('button')
+        button.type = 'button'
+        button.textContent = choice.title
+        button.addEventListener('click', function () {
+          Array.prototype.forEach.call(choices.querySelectorAll('button'), function (b) {
+            b.disabled = true
+          })
+          send(choice.title, choice.id)
+        })
+        choices.appendChild(button)
+      })
+      item.appendChild(choices)
+    }
+    var meta = document.createElement('p')
+    meta.className = 'meta'
+    // Isolated runs, so an English name beside an Arabic time keeps its order.
+    if (!mine) {
+      var who = document.createElement('bdi')
+      who.textContent = strings.team
+      meta.appendChild(who)
+      meta.appendChild(document.createTextNode(' · '))
+    }
+    var when = document.createElement('time')
+    when.dateTime = message.at
+    when.textContent = timeOf(message.at)
+    meta.appendChild(document.createElement('bdi')).appendChild(when)
+    item.appendChild(meta)
+    return item
+  }
+
+  function nearBottom() {
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 80
+  }
+
+  function scrollDown() {
+    list.scrollTop = list.scrollHeight
+  }
+
+  /** Adds the messages not yet shown; a sent message replaces its placeholder. */
+  function show(messages) {
+    var stick = nearBottom()
+    var fromTeam = false
+    messages.forEach(function (message) {
+      if (rendered.has(message.id)) return
+      var element = buildMessage(message)
+      var placeholder = message.clientId && pendingByClientId.get(message.clientId)
+      if (placeholder) {
+        placeholder.replaceWith(element)
+        pendingByClientId.delete(message.clientId)
+      } else {
+        list.appendChild(element)
+        if (message.from !== 'visitor') fromTeam = true
+      }
+      rendered.set(message.id, element)
+    })
+    if (stick || fromTeam) scrollDown()
+    if (fromTeam && !isOpen) unread.hidden = false
+  }
+
+  function setNotice(text) {
+    notice.textContent = text || ''
+    notice.hidden = !text
+  }
+
+  // --- reading
+
+  /** Fetches what is new; calls made while one runs are folded into one more. */
+  function refresh() {
+    if (!token) return Promise.resolve()
+    if (fetching) {
+      fetchAgain = true
+      return fetching
+    }
+    var path = '/messages' + (cursor ? '?after=' + encodeURIComponent(cursor) : '')
+    fetching = api(path)
+      .then(function (answer) {
+        if (answer.status === 401) {
+          forget()
+          return
+        }
+        if (answer.status !== 200) return
+        show(answer.json.data || [])
+        if (answer.json.cursor) cursor = answer.json.cursor
+        conversation = answer.json.conversationId || null
+        if (!stream || conversation !== streamConversation) listen()
+        setNotice('')
+      })
+      .catch(function () {
+        setNotice(strings.offline)
+      })
+      .then(function () {
+        fetching = null
+        if (fetchAgain) {
+          fetchAgain = false
+          return refresh()
+        }
+      })
+    return fetching
+  }
+
+  /** The token is no longer valid (the contact was removed): start afresh. */
+  function forget() {
+    save(null)
+    closeStream()
+  }
+
+  function closeStream() {
+    if (stream) stream.close()
+    stream = null
+    streamConversation = null
+  }
+
+  function listen() {
+    if (!token || !window.EventSource) return
+    closeStream()
+    stream = new EventSource(config.api + '/stream?token=' + encodeURIComponent(token))
+    stream.addEventListener('ready', function () {
+      refresh()
+    })
+    stream.addEventListener('webchat', function () {
+      refresh()
+    })
+    stream.addEventListener('error', function () {
+      // EventSource reconnects by itself; polling covers the gap.
+      refresh()
+    })
+    // The server follows the visitor's current conversation, the one the
+    // last answer named; a new one (after the team resolved the last) needs
+    // a new stream.
+    streamConversation = conversation
+  }
+
+  function poll() {
+    clearInterval(pollTimer)
+    pollTimer = setInterval(function () {
+      if (!stream || stream.readyState !== 1) refresh()
+    }, POLL_MS)
+  }
+
+  // --- sending
+
+  function placeholderFor(text, clientId) {
+    var element = buildMessage({ from: 'visitor', text: text, at: new Date().toISOString() })
+    element.classList.add('pending')
+    element.querySelector('.meta').textContent = strings.sending
+    element.setAttribute('data-client-id', clientId)
+    list.appendChild(element)
+    pendingByClientId.set(clientId, element)
+    scrollDown()
+    return element
+  }
+
+  function markFailed(element, text, clientId, choiceId, reason) {
+    element.classList.remove('pending')
+    element.classList.add('failed')
+    var meta = element.querySelector('.meta')
+    meta.textContent = reason || strings.failed
+    var retry = document.createElement('button')
+    retry.type = 'button'
+    retry.className = 'retry'
+    retry.textContent = strings.retry
+    retry.addEventListener('click', function () {
+      element.classList.remove('failed')
+      element.classList.add('pending')
+      meta.textContent = strings.sending
+      deliver(element, text, clientId, choiceId, true)
+    })
+    meta.appendChild(retry)
+  }
+
+  function deliver(element, text, clientId, choiceId, mayRenew) {
+    var ready = token ? Promise.resolve(token) : startSession()
+    return ready
+      .then(function () {
+        var payload = { clientId: clientId, text: text }
+        if (choiceId) payload.choiceId = choiceId
+        return api('/messages', { method: 'POST', body: payload })
+      })
+      .then(function (answer) {
+        if (answer.status === 401 && mayRenew) {
+          forget()
+          return deliver(element, text, clientId, choiceId, false)
+        }
+        if (answer.status === 429) {
+          markFailed(element, text, clientId, choiceId, strings.rateLimited)
+          return
+        }
+        if (answer.status !== 200 && answer.status !== 201) {
+          markFailed(element, text, clientId, choiceId)
+          return
+        }
+        show([answer.json.message])
+        conversation = answer.json.conversationId
+        if (!stream || conversation !== streamConversation) listen()
+        refresh()
+      })
+      .catch(function () {
+        markFailed(element, text, clientId, choiceId, strings.offline)
+      })
+  }
+
+  function send(text, choiceId) {
+    var clientId = randomId()
+    var element = placeholderFor(text, clientId)
+    return deliver(element, text, clientId, choiceId || null, true)
+  }
+
+  form.addEventListener('submit', function (event) {
+    event.preventDefault()
+    var text = input.value
+    if (!text.trim()) return
+    if (text.length > 4096) {
+      setNotice(strings.tooLong)
+      return
+    }
+    input.value = ''
+    grow()
+    setNotice('')
+    send(text, null)
+    input.focus()
+  })
+
+  input.addEventListener('keydown', function (event) {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault()
+      form.requestSubmit()
+    }
+  })
+
+  function grow() {
+    input.style.height = 'auto'
+    input.style.height = Math.min(input.scrollHeight + 2, 120) + 'px'
+  }
+  input.addEventListener('input', grow)
+
+  // --- open and close
+
+  function open() {
+    isOpen = true
+    body.setAttribute('data-state', 'open')
+    panel.hidden = false
+    launcher.setAttribute('aria-expanded', 'true')
+    unread.hidden = true
+    tellHost('open')
+    scrollDown()
+    input.focus()
+    refresh()
+  }
+
+  function close() {
+    isOpen = false
+    body.setAttribute('data-state', 'closed')
+    panel.hidden = true
+    launcher.setAttribute('aria-expanded', 'false')
+    tellHost('close')
+    launcher.focus()
+  }
+
+  launcher.addEventListener('click', open)
+  closer.addEventListener('click', close)
+  document.addEventListener('keydown', function (event) {
+    if (event.key === 'Escape' && isOpen && inFrame) close()
+  })
+
+  // The host page's loader may open or close the chat (FloMastrWebChat.open()).
+  window.addEventListener('message', function (event) {
+    if (
+      event.source !== window.parent ||
+      !event.data ||
+      event.data.source !== HOST_MESSAGE + '-host'
+    ) {
+      return
+    }
+    if (event.data.type === 'open') open()
+    if (event.data.type === 'close') close()
+  })
+
+  if (!inFrame) body.classList.add('standalone')
+  // A returning visitor sees their conversation and hears replies at once.
+  if (token) refresh()
+  poll()
+  if (inFrame) tellHost('ready')
+  else open()
+})()

@@ -22,9 +22,11 @@ export interface PlaceholderValues {
 
 /**
  * A canned response's text for one conversation: {{contact.name}},
- * {{contact.phone}} and {{agent.name}} filled in (an unknown value leaves
- * nothing behind, not the braces a customer would puzzle over). Other
- * braces are the author's and stay.
+ * {{contact.phone}} and {{agent.name}} filled in. A value we do not have
+ * leaves nothing behind, neither the braces a customer would puzzle over nor
+ * the space before them ("Hi {{contact.name}}, welcome" becomes "Hi, welcome";
+ * at the start of a line, the space after). Other braces are the author's
+ * and stay.
  */
 export function fillPlaceholders(body: string, values: PlaceholderValues) {
   const known: Record<string, string | null> = {
@@ -32,8 +34,14 @@ export function fillPlaceholders(body: string, values: PlaceholderValues) {
     'contact.phone': values.contactPhone,
     'agent.name': values.agentName,
   }
-  return body.replace(/\{\{\s*(contact\.name|contact\.phone|agent\.name)\s*\}\}/g, (_, key) =>
-    (known[key] ?? '').trim()
+  return body.replace(
+    /([ \t]*)\{\{\s*(contact\.name|contact\.phone|agent\.name)\s*\}\}([ \t]*)/g,
+    (_, before: string, key: string, after: string) => {
+      const value = (known[key] ?? '').trim()
+      if (value) return `${before}${value}${after}`
+      // Gone: one space stays only where it still separates two words.
+      return before && after ? after : ''
+    }
   )
 }
 

@@ -75,8 +75,12 @@ test.group('Composer rules', () => {
     )
     assert.equal(
       fillPlaceholders('Hi {{contact.name}}, {{1}} stays.', { ...values, contactName: null }),
-      'Hi , {{1}} stays.'
+      'Hi, {{1}} stays.'
     )
+    const nobody = { contactName: null, contactPhone: null, agentName: null }
+    assert.equal(fillPlaceholders('{{agent.name}} here', nobody), 'here')
+    assert.equal(fillPlaceholders('Dear {{contact.name}} and team', nobody), 'Dear and team')
+    assert.equal(fillPlaceholders('Thanks {{contact.name}}\nBye', nobody), 'Thanks\nBye')
     assert.equal(shortcutIn(' /Greeting '), 'greeting')
     assert.isNull(shortcutIn('/greeting and more'))
     assert.isNull(shortcutIn('see /greeting'))

@@ -32,6 +32,7 @@
 */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHmac, randomBytes, randomInt } from 'node:crypto'
+import { setPriority } from 'node:os'
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
@@ -61,6 +62,8 @@ const HARD_DEADLINE_MS = WAIT_MS * 2 + 300_000
 
 const MODE = process.env.BENCH_MODE === 'development' ? 'development' : 'production'
 const WORKER_PROCESSES = positive('BENCH_WORKERS', 1)
+/** Niceness for worker processes (0-19): how a shared host favours answering webhooks. */
+const WORKER_NICE = Number(process.env.BENCH_WORKER_NICE ?? 0)
 
 const TS_NODE = [
   '--import=ts-node-maintained/register/esm',
@@ -133,6 +136,7 @@ function startProcess(name: string, role: 'web' | 'worker'): Proc {
   })
   child.stdout!.pipe(log)
   child.stderr!.pipe(log)
+  if (role === 'worker' && WORKER_NICE) setPriority(child.pid!, WORKER_NICE)
   const proc: Proc = {
     name,
     child,

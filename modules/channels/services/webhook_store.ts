@@ -98,23 +98,29 @@ async function writeBatch(batch: Waiting[]) {
 }
 
 /**
- * One statement for the whole batch. Ids are taken from the sequence first
- * so each request knows its own row without relying on RETURNING's order.
+ * One statement for the whole batch: the ids come from the sequence inside
+ * it, numbered by each row's place in the batch, so every request learns its
+ * own row without relying on the order RETURNING happens to use.
  */
 async function insertRows(rows: WebhookEventRow[]): Promise<StoredWebhookEvent[]> {
-  const ids = await db.rawQuery(
-    `select nextval(pg_get_serial_sequence('webhook_events', 'id'))::text as id
-      from generate_series(1, ?)`,
-    [rows.length]
-  )
-  const newIds = (ids.rows as Array<{ id: string }>).map((row) => row.id)
-  const placeholders = rows.map(() => `(?::bigint, ?, ?, ?, ?::jsonb, ?::text[])`).join(', ')
-  const inserted = await db.rawQuery(
-    `insert into webhook_events (id, provider, channel_id, tenant_id, payload, senders)
-      values ${placeholders}
-      returning id::text as id, received_at`,
+  const placeholders = rows.map(() => `(?::int, ?, ?::uuid, ?::uuid, ?::jsonb, ?::text[])`)
+  const result = await db.rawQuery(
+    `with batch (ord, provider, channel_id, tenant_id, payload, senders) as (
+        values ${placeholders.join(', ')}
+      ),
+      numbered as (
+        select nextval(pg_get_serial_sequence('webhook_events', 'id')) as id, batch.*
+        from batch
+      ),
+      inserted as (
+        insert into webhook_events (id, provider, channel_id, tenant_id, payload, senders)
+        select id, provider, channel_id, tenant_id, payload, senders from numbered
+        returning id, received_at
+      )
+      select numbered.ord, inserted.id::text as id, inserted.received_at
+      from inserted join numbered using (id)`,
     rows.flatMap((row, index) => [
-      newIds[index],
+      index,
       row.provider,
       row.channelId,
       row.tenantId,
@@ -122,16 +128,16 @@ async function insertRows(rows: WebhookEventRow[]): Promise<StoredWebhookEvent[]
       row.senders,
     ])
   )
-  const receivedAt = new Map(
-    (inserted.rows as Array<{ id: string; received_at: Date }>).map((row) => [
-      row.id,
-      row.received_at,
+  const byPlace = new Map(
+    (result.rows as Array<{ ord: number; id: string; received_at: Date }>).map((row) => [
+      row.ord,
+      { id: row.id, receivedAt: row.received_at },
     ])
   )
-  return newIds.map((id) => {
-    const at = receivedAt.get(id)
-    if (!at) throw new Error(`webhook event ${id} was not stored`)
-    return { id, receivedAt: at }
+  return rows.map((_, index) => {
+    const stored = byPlace.get(index)
+    if (!stored) throw new Error(`webhook event ${index + 1} of the batch was not stored`)
+    return stored
   })
 }
 

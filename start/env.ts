@@ -34,6 +34,22 @@ export default await Env.create(appRoot, {
 
   MEDIA_DIR: Env.schema.string.optional(),
 
+  AI_BASE_URL: Env.schema.string.optional(),
+  AI_API_KEY: Env.schema.string.optional(),
+  AI_CHAT_MODEL: Env.schema.string.optional(),
+  AI_EMBED_MODEL: Env.schema.string.optional(),
+  AI_EMBED_DIMENSIONS: Env.schema.number.optional(),
+  AI_EMBED_BATCH_SIZE: Env.schema.number.optional(),
+  AI_TIMEOUT_MS: Env.schema.number.optional(),
+  AI_MAX_RETRIES: Env.schema.number.optional(),
+
+  BRAIN_MAX_FILE_MB: Env.schema.number.optional(),
+  BRAIN_MAX_PAGES: Env.schema.number.optional(),
+  BRAIN_URL_TIMEOUT_MS: Env.schema.number.optional(),
+  ALLOW_PRIVATE_URL_SOURCES: Env.schema.boolean.optional(),
+
+  API_REQUESTS_PER_MINUTE: Env.schema.number.optional(),
+
   SMTP_HOST: Env.schema.string.optional(),
   SMTP_PORT: Env.schema.number.optional(),
   SMTP_SECURE: Env.schema.boolean.optional(),

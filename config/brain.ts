@@ -1,0 +1,24 @@
+import env from '#start/env'
+
+/**
+ * The Business Brain's limits for reading documents and web pages.
+ *
+ * Read through `app.config.get('brain')` at call time, not once at import, so
+ * a test can lower a limit (or allow the local fake site) for one group.
+ */
+const brainConfig = {
+  /** Largest upload or download converted, checked before any parsing. */
+  maxFileBytes: env.get('BRAIN_MAX_FILE_MB', 25) * 1024 * 1024,
+  /** Longest PDF converted, checked before its text is extracted. */
+  maxPages: env.get('BRAIN_MAX_PAGES', 500),
+  /** Time limit for fetching one URL source, redirects included. */
+  urlTimeoutMs: env.get('BRAIN_URL_TIMEOUT_MS', 15_000),
+  /**
+   * Lets URL sources (and anything else using app/net/outbound_guard) reach
+   * private, loopback and link-local addresses. Off in production: a tenant
+   * could otherwise make the server fetch its own internal network.
+   */
+  allowPrivateUrlSources: env.get('ALLOW_PRIVATE_URL_SOURCES', false),
+}
+
+export default brainConfig

@@ -19,6 +19,8 @@ export default defineConfig({
     () => import('#app/queue/commands'),
     () => import('#modules/tenancy/commands/main'),
     () => import('#modules/channels/commands/main'),
+    () => import('#modules/brain/commands/main'),
+    () => import('#modules/integrations/commands/main'),
   ],
 
   /*

@@ -31,6 +31,7 @@ const dbConfig = defineConfig({
           'modules/tenancy/migrations/central',
           'modules/identity/migrations/central',
           'modules/channels/migrations/central',
+          'modules/integrations/migrations/central',
         ],
       },
       seeders: { paths: ['database/seeders'] },

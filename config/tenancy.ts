@@ -10,7 +10,7 @@ const tenancyConfig = {
    * Migrations run inside every tenant schema, folders in this order, files
    * sorted by name within a folder.
    */
-  tenantMigrationPaths: ['modules/channels/migrations/tenant'],
+  tenantMigrationPaths: ['modules/channels/migrations/tenant', 'modules/brain/migrations/tenant'],
 
   /**
    * How long a soft-deleted tenant can still be restored.

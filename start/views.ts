@@ -6,7 +6,7 @@
 import edge from 'edge.js'
 import app from '@adonisjs/core/services/app'
 
-const modulesWithViews = ['tenancy', 'identity', 'billing', 'channels']
+const modulesWithViews = ['tenancy', 'identity', 'billing', 'channels', 'brain', 'integrations']
 
 for (const name of modulesWithViews) {
   edge.mount(name, app.makeURL(`modules/${name}/views`))

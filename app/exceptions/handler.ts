@@ -1,6 +1,7 @@
 import app from '@adonisjs/core/services/app'
 import { HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import { isMachineRequest } from '#app/http/machine_routes'
+import { isApiRequest, renderApiError } from '#modules/integrations/index'
 import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
 
 /**
@@ -36,6 +37,8 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   }
 
   async handle(error: unknown, ctx: HttpContext) {
+    // The REST API answers every failure in its documented shape (405s included).
+    if (isApiRequest(ctx)) return renderApiError(error, ctx, this.debug)
     if (wantsJson(ctx)) {
       const { status, body } = toJsonError(error, this.debug)
       return ctx.response.status(status).json(body)

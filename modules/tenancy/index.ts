@@ -45,3 +45,4 @@ export { consoleNav, type ConsoleSection, type ConsoleNavItem } from './services
 export { readLogo, type StoredLogo } from './services/branding_service.js'
 export { sendLogo, brandingCacheControl } from './services/branding_http.js'
 export { brandingStylesheet, isHexColor, DEFAULT_BRAND_COLOR } from './services/branding_css.js'
+export { ProgressBar } from './commands/progress_bar.js'

@@ -16,6 +16,7 @@ function toInput(data: Infer<typeof planValidator>): PlanInput {
     maxConversationsPerMonth: data.max_conversations_per_month ?? null,
     maxAiAnswersPerMonth: data.max_ai_answers_per_month ?? null,
     maxKnowledgeMb: data.max_knowledge_mb ?? null,
+    apiRequestsPerMinute: data.api_requests_per_minute ?? null,
     isDefault: data.is_default ?? false,
   }
 }

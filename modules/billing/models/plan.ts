@@ -32,6 +32,10 @@ export default class Plan extends BaseModel {
   @column()
   declare maxKnowledgeMb: number | null
 
+  /** REST API requests per minute per key; null for the platform default (integrations). */
+  @column()
+  declare apiRequestsPerMinute: number | null
+
   @column()
   declare isDefault: boolean
 

@@ -11,6 +11,7 @@ export interface PlanInput {
   maxConversationsPerMonth: number | null
   maxAiAnswersPerMonth: number | null
   maxKnowledgeMb: number | null
+  apiRequestsPerMinute: number | null
   isDefault: boolean
 }
 

@@ -27,6 +27,8 @@ export const planValidator = vine.withMetaData<{ planId: string | null }>().comp
     max_conversations_per_month: limit(),
     max_ai_answers_per_month: limit(),
     max_knowledge_mb: limit(),
+    // Blank: the platform default (API_REQUESTS_PER_MINUTE); zero would lock the API.
+    api_requests_per_minute: vine.number().withoutDecimals().min(1).max(1_000_000).optional(),
     is_default: vine.boolean().optional(),
   })
 )

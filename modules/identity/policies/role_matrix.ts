@@ -24,6 +24,11 @@ export const ROLE_MATRIX = {
   'templates.manage': ['owner', 'admin'],
   // The sandbox phone: try the product as a customer would.
   'sandbox.use': ['owner', 'admin', 'agent'],
+  // REST API keys open the whole workspace to a program: managers only.
+  'apikeys.manage': ['owner', 'admin'],
+  // The Business Brain's knowledge: every member reads and asks; managers curate it.
+  'knowledge.view': ['owner', 'admin', 'agent', 'viewer'],
+  'knowledge.manage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>
 
 export type Permission = keyof typeof ROLE_MATRIX

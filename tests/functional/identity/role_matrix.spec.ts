@@ -7,7 +7,10 @@ import db from '@adonisjs/lucid/services/db'
 import drive from '@adonisjs/drive/services/main'
 import { Plan } from '#modules/billing/index'
 import { Channel, Contact, Conversation } from '#modules/channels/index'
+import { createFileSource } from '#modules/brain/index'
 import { addMember, hashLinkToken, User, type Role } from '#modules/identity/index'
+import { createApiKey } from '#modules/integrations/index'
+import { systemActor } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
 import { WebSession } from '#tests/helpers/web_session'
@@ -94,6 +97,22 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/sandbox/messages': EDITORS,
   'POST /t/:tenant/sandbox/read': EDITORS,
   'GET /t/:tenant/media/:messageId': MEMBERS,
+  'GET /t/:tenant/settings/api-keys': MANAGERS,
+  'POST /t/:tenant/settings/api-keys': MANAGERS,
+  'POST /t/:tenant/settings/api-keys/:id/revoke': MANAGERS,
+  'GET /t/:tenant/knowledge': MEMBERS,
+  'GET /t/:tenant/knowledge/new': MANAGERS,
+  'GET /t/:tenant/knowledge/search': MEMBERS,
+  'POST /t/:tenant/knowledge/files': MANAGERS,
+  'POST /t/:tenant/knowledge/url': MANAGERS,
+  'POST /t/:tenant/knowledge/text': MANAGERS,
+  'POST /t/:tenant/knowledge/faq': MANAGERS,
+  'GET /t/:tenant/knowledge/:id': MEMBERS,
+  'GET /t/:tenant/knowledge/:id/file': MEMBERS,
+  'POST /t/:tenant/knowledge/:id': MANAGERS,
+  'POST /t/:tenant/knowledge/:id/file': MANAGERS,
+  'POST /t/:tenant/knowledge/:id/refetch': MANAGERS,
+  'POST /t/:tenant/knowledge/:id/delete': MANAGERS,
 }
 
 type Outcome = 'allowed' | 'login' | 'forbidden' | 'not_found'
@@ -281,6 +300,22 @@ test.group('Role matrix', () => {
           })
         })
         return { messageId }
+      }
+      if (path.startsWith('/t/:tenant/knowledge/:id')) {
+        // A stored file, so the download route has something to serve.
+        const source = await createFileSource(home.context, {
+          bytes: Buffer.from('Matrix knowledge.'),
+          filename: 'matrix.txt',
+        })
+        return { id: source.id }
+      }
+      if (path === '/t/:tenant/settings/api-keys/:id/revoke') {
+        const { key } = await createApiKey(
+          tenant,
+          { name: 'Matrix key', scopes: ['contacts:read'] },
+          systemActor
+        )
+        return { id: key.id }
       }
       if (path.startsWith('/admin/plans/:id')) return { id: plan.id }
       if (path.startsWith('/admin/tenants/:id')) return { id: tenant.id }

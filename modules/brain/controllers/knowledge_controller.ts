@@ -1,0 +1,618 @@
+import { readFile } from 'node:fs/promises'
+import { extname } from 'node:path'
+import type { HttpContext } from '@adonisjs/core/http'
+import type { MultipartFile } from '@adonisjs/core/bodyparser'
+import { errors } from '@adonisjs/core'
+import app from '@adonisjs/core/services/app'
+import drive from '@adonisjs/drive/services/main'
+import { can } from '#modules/identity/index'
+import { workspaceLayout } from '#modules/tenancy/index'
+import type aiConfig from '#config/ai'
+import type KnowledgeSource from '../models/knowledge_source.js'
+import type { SourceKind, SourceStatus } from '../models/knowledge_source.js'
+import {
+  SOURCE_FILE_EXTENSIONS,
+  SourceError,
+  createFaqSource,
+  createFileSource,
+  createTextSource,
+  createUrlSource,
+  deleteSource,
+  findSource,
+  listSources,
+  refetchSource,
+  replaceSourceFile,
+  updateSource,
+} from '../services/source_service.js'
+import { searchKnowledge } from '../services/search.js'
+import { answerMode, answerQuestion } from '../services/answers.js'
+import { currentEmbedder } from '../services/embedder.js'
+import {
+  FAQ_FORM_ROWS,
+  SEARCH_MODES,
+  faqSourceValidator,
+  fileSourceValidator,
+  parseTags,
+  textSourceValidator,
+  updateSourceValidator,
+  urlSourceValidator,
+  type SearchMode,
+} from '../validators/knowledge_validator.js'
+import { liveChunksOf } from '../services/source_chunks.js'
+import { fieldError, validatedOrBack, wantsFragment } from './form_helpers.js'
+
+const STATUSES: SourceStatus[] = ['queued', 'processing', 'ready', 'failed']
+const KINDS: SourceKind[] = ['file', 'url', 'text', 'faq']
+/** Passages shown on a source page at first; "show more" adds this many again. */
+const CHUNKS_STEP = 20
+const MAX_CHUNKS_SHOWN = 2000
+/** The Markdown shown on a source page; a longer document is cut with a note. */
+const MARKDOWN_SHOWN = 100_000
+/** Results a workspace search shows. */
+const SEARCH_K = 10
+const FILE_TYPES: Record<string, string> = {
+  '.pdf': 'PDF',
+  '.docx': 'DOCX',
+  '.html': 'HTML',
+  '.htm': 'HTML',
+  '.md': 'MD',
+  '.markdown': 'MD',
+  '.txt': 'TXT',
+  '.csv': 'CSV',
+}
+
+/**
+ * The workspace's Knowledge section: the sources list, adding sources,
+ * a source's page with its progress, Markdown and passages, and the search
+ * and ask page. Every member reads; owners and admins change sources.
+ */
+export default class KnowledgeController {
+  async index(ctx: HttpContext) {
+    const { bouncer, request, view, access, tenant } = ctx
+    await bouncer.with('KnowledgePolicy').authorize('view', access)
+    const layout = workspaceLayout(ctx, 'knowledge')
+    const qs = request.qs()
+    const filters = {
+      q: String(qs.q ?? '').trim(),
+      status: STATUSES.includes(qs.status) ? (qs.status as SourceStatus) : undefined,
+      kind: KINDS.includes(qs.kind) ? (qs.kind as SourceKind) : undefined,
+      tag: String(qs.tag ?? '').trim() || undefined,
+    }
+    const page = await listSources(tenant, {
+      ...filters,
+      limit: 50,
+      cursor: typeof qs.cursor === 'string' ? qs.cursor : null,
+    }).catch((error) => {
+      // A mangled cursor from an old link starts the list over.
+      if (error instanceof SourceError) return listSources(tenant, { ...filters, limit: 50 })
+      throw error
+    })
+    const sources = page.data.map((source) => present(ctx, source))
+    const search = new URLSearchParams()
+    for (const [key, value] of Object.entries(filters)) if (value) search.set(key, value)
+    const listUrl = `${layout.base}/knowledge${search.size ? `?${search}` : ''}`
+    const data = {
+      base: layout.base,
+      filters,
+      sources,
+      listUrl,
+      nextUrl: page.nextCursor
+        ? `${layout.base}/knowledge?${new URLSearchParams({ ...Object.fromEntries(search), cursor: page.nextCursor })}`
+        : null,
+      tags: [...new Set(page.data.flatMap((source) => source.tags))].sort(),
+      statuses: STATUSES,
+      inProgress: sources.some((source) => source.inProgress),
+      filtered: Boolean(filters.q || filters.status || filters.kind || filters.tag),
+      canManage: can(access, 'knowledge.manage'),
+    }
+    if (wantsFragment(request, 'knowledge-list')) {
+      return view.render('brain::knowledge/list', data)
+    }
+    return view.render('brain::knowledge/index', { ...layout, ...data, ...assets() })
+  }
+
+  async create(ctx: HttpContext) {
+    const { bouncer, request, view, access, session } = ctx
+    await bouncer.with('KnowledgePolicy').authorize('manage', access)
+    const asked = String(request.qs().kind ?? '')
+    const kind = KINDS.includes(asked as SourceKind) ? asked : 'file'
+    const typed = session.flashMessages.get('faq')
+    const faqRows = Array.isArray(typed)
+      ? typed.map((row: { question?: string; answer?: string } | null) => ({
+          question: row?.question ?? '',
+          answer: row?.answer ?? '',
+        }))
+      : []
+    while (faqRows.length < FAQ_FORM_ROWS) faqRows.push({ question: '', answer: '' })
+    return view.render('brain::knowledge/new', {
+      ...workspaceLayout(ctx, 'knowledge'),
+      ...assets(),
+      kind,
+      kinds: KINDS,
+      faqRows,
+      maxMegabytes: maxMegabytes(),
+      accept: SOURCE_FILE_EXTENSIONS.join(','),
+    })
+  }
+
+  async storeText(ctx: HttpContext) {
+    const { request, tenant, auth } = ctx
+    await authorizeManage(ctx)
+    const back = `${basePath(ctx)}/knowledge/new?kind=text`
+    const data = await validatedOrBack(ctx, back, (meta) =>
+      request.validateUsing(textSourceValidator, { meta })
+    )
+    if (!data) return
+    await created(ctx, back, () =>
+      createTextSource(tenant, {
+        title: data.title,
+        text: data.text,
+        tags: parseTags(data.tags),
+        createdByUserId: auth.user!.id,
+      })
+    )
+  }
+
+  async storeUrl(ctx: HttpContext) {
+    const { request, tenant, auth } = ctx
+    await authorizeManage(ctx)
+    const back = `${basePath(ctx)}/knowledge/new?kind=url`
+    const data = await validatedOrBack(ctx, back, (meta) =>
+      request.validateUsing(urlSourceValidator, { meta })
+    )
+    if (!data) return
+    await created(ctx, back, () =>
+      createUrlSource(tenant, {
+        url: data.url,
+        title: data.title ?? null,
+        tags: parseTags(data.tags),
+        createdByUserId: auth.user!.id,
+      })
+    )
+  }
+
+  async storeFaq(ctx: HttpContext) {
+    const { request, tenant, auth, i18n } = ctx
+    await authorizeManage(ctx)
+    const back = `${basePath(ctx)}/knowledge/new?kind=faq`
+    const data = await validatedOrBack(ctx, back, (meta) =>
+      request.validateUsing(faqSourceValidator, { meta })
+    )
+    if (!data) return
+    // Rows keep their numbers as the member saw them, blank ones aside.
+    const rows = (data.faq ?? []).map((row) => ({
+      question: row?.question ?? '',
+      answer: row?.answer ?? '',
+    }))
+    const filled = rows.filter((row) => row.question || row.answer)
+    if (filled.length === 0) {
+      fieldError(ctx, 'faq', i18n.t('knowledge.validation.faq_empty'))
+      return ctx.response.redirect(back)
+    }
+    const half = rows.findIndex(
+      (row) => (row.question || row.answer) && !(row.question && row.answer)
+    )
+    if (half >= 0) {
+      fieldError(ctx, 'faq', i18n.t('knowledge.validation.faq_incomplete', { n: half + 1 }))
+      return ctx.response.redirect(back)
+    }
+    await created(ctx, back, () =>
+      createFaqSource(tenant, {
+        title: data.title,
+        pairs: filled,
+        tags: parseTags(data.tags),
+        createdByUserId: auth.user!.id,
+      })
+    )
+  }
+
+  /** One or more files; none is kept unless every one of them is acceptable. */
+  async storeFiles(ctx: HttpContext) {
+    const { request, response, tenant, auth, session, i18n } = ctx
+    await authorizeManage(ctx)
+    const base = basePath(ctx)
+    const back = `${base}/knowledge/new?kind=file`
+    const data = await validatedOrBack(ctx, back, (meta) =>
+      request.validateUsing(fileSourceValidator, { meta })
+    )
+    if (!data) return
+    const files = request.files('files')
+    const problem = checkUploads(ctx, files)
+    if (problem) {
+      fieldError(ctx, 'files', problem)
+      return response.redirect(back)
+    }
+    const made: KnowledgeSource[] = []
+    for (const file of files) {
+      const upload = {
+        bytes: await readFile(file.tmpPath!),
+        filename: file.clientName,
+        mimeType: mimeOf(file),
+      }
+      const details = {
+        // A title typed for several files would name them all alike: it applies to one file only.
+        title: files.length === 1 ? (data.title ?? null) : null,
+        tags: parseTags(data.tags),
+        createdByUserId: auth.user!.id,
+      }
+      try {
+        made.push(await createFileSource(tenant, upload, details))
+      } catch (error) {
+        if (!(error instanceof SourceError)) throw error
+        fieldError(ctx, error.field === 'title' ? 'title' : 'files', sourceMessage(ctx, error))
+        if (made.length) {
+          session.flash('success', i18n.t('knowledge.flash.added_some', { count: made.length }))
+        }
+        return response.redirect(back)
+      }
+    }
+    if (made.length === 1) {
+      session.flash('success', i18n.t('knowledge.flash.added', { title: made[0].title }))
+      return response.redirect(`${base}/knowledge/${made[0].id}`)
+    }
+    session.flash('success', i18n.t('knowledge.flash.added_some', { count: made.length }))
+    return response.redirect(`${base}/knowledge`)
+  }
+
+  async show(ctx: HttpContext) {
+    const { bouncer, request, view, access, params, tenant } = ctx
+    await bouncer.with('KnowledgePolicy').authorize('view', access)
+    const source = await findSource(tenant, params.id)
+    if (!source) throw notFound(ctx)
+    const layout = workspaceLayout(ctx, 'knowledge')
+    const shown = Math.min(
+      Math.max(Number.parseInt(String(request.qs().chunks ?? ''), 10) || CHUNKS_STEP, 1),
+      MAX_CHUNKS_SHOWN
+    )
+    const chunks = await liveChunksOf(tenant, source, shown)
+    const markdown = source.markdown ?? ''
+    const data = {
+      base: layout.base,
+      source: present(ctx, source),
+      chunks,
+      chunksShown: shown,
+      moreChunksUrl:
+        source.chunkCount > chunks.length
+          ? `${layout.base}/knowledge/${source.id}?chunks=${shown + CHUNKS_STEP}#chunks`
+          : null,
+      markdown: markdown.slice(0, MARKDOWN_SHOWN),
+      markdownCut: markdown.length > MARKDOWN_SHOWN,
+      canManage: can(access, 'knowledge.manage'),
+      maxMegabytes: maxMegabytes(),
+      accept: SOURCE_FILE_EXTENSIONS.join(','),
+    }
+    if (wantsFragment(request, 'source-live')) {
+      return view.render('brain::knowledge/live', data)
+    }
+    return view.render('brain::knowledge/show', {
+      ...layout,
+      ...assets(),
+      ...data,
+      tagsText: source.tags.join(', '),
+    })
+  }
+
+  /** The uploaded file as it was given, never shown as one of our pages. */
+  async download(ctx: HttpContext) {
+    const { bouncer, access, params, tenant, response } = ctx
+    await bouncer.with('KnowledgePolicy').authorize('view', access)
+    const source = await findSource(tenant, params.id)
+    if (!source?.fileKey || !(await drive.use().exists(source.fileKey))) throw notFound(ctx)
+    const { contentLength } = await drive.use().getMetaData(source.fileKey)
+    response.header('Content-Type', source.fileMime || 'application/octet-stream')
+    response.header('Content-Length', String(contentLength))
+    response.header('Cache-Control', 'private, no-cache')
+    response.header('X-Content-Type-Options', 'nosniff')
+    response.header('Content-Security-Policy', "default-src 'none'; sandbox")
+    response.header('Content-Disposition', attachment(source.fileName || 'source'))
+    return response.stream(await drive.use().getStream(source.fileKey))
+  }
+
+  async update(ctx: HttpContext) {
+    const { request, response, params, tenant, session, i18n } = ctx
+    await authorizeManage(ctx)
+    const source = await findSource(tenant, params.id)
+    if (!source) throw notFound(ctx)
+    const back = `${basePath(ctx)}/knowledge/${source.id}`
+    const data = await validatedOrBack(ctx, `${back}#details`, (meta) =>
+      request.validateUsing(updateSourceValidator, { meta })
+    )
+    if (!data) return
+    try {
+      const updated = await updateSource(tenant, source.id, {
+        title: data.title,
+        tags: parseTags(data.tags),
+      })
+      session.flash('success', i18n.t('knowledge.flash.saved', { title: updated.title }))
+    } catch (error) {
+      rethrowNotFound(ctx, error)
+      fieldError(
+        ctx,
+        (error as SourceError).field ?? 'title',
+        sourceMessage(ctx, error as SourceError)
+      )
+    }
+    return response.redirect(`${back}#details`)
+  }
+
+  /** A new version of an uploaded file; the old passages answer until it is ready. */
+  async replace(ctx: HttpContext) {
+    const { request, response, params, tenant, session, i18n } = ctx
+    await authorizeManage(ctx)
+    const source = await findSource(tenant, params.id)
+    if (!source) throw notFound(ctx)
+    const back = `${basePath(ctx)}/knowledge/${source.id}`
+    const file = request.file('file')
+    const problem = checkUploads(ctx, file ? [file] : [])
+    if (problem) {
+      fieldError(ctx, 'file', problem)
+      return response.redirect(`${back}#replace`)
+    }
+    try {
+      await replaceSourceFile(tenant, source.id, {
+        bytes: await readFile(file!.tmpPath!),
+        filename: file!.clientName,
+        mimeType: mimeOf(file!),
+      })
+    } catch (error) {
+      rethrowNotFound(ctx, error)
+      fieldError(ctx, 'file', sourceMessage(ctx, error as SourceError))
+      return response.redirect(`${back}#replace`)
+    }
+    session.flash('success', i18n.t('knowledge.flash.replaced'))
+    return response.redirect(back)
+  }
+
+  async refetch(ctx: HttpContext) {
+    const { response, params, tenant, session, i18n } = ctx
+    await authorizeManage(ctx)
+    const source = await findSource(tenant, params.id)
+    if (!source) throw notFound(ctx)
+    await refetchSource(tenant, source.id).catch((error) => rethrowNotFound(ctx, error))
+    session.flash(
+      'success',
+      i18n.t(source.kind === 'url' ? 'knowledge.flash.refetching' : 'knowledge.flash.rereading')
+    )
+    return response.redirect(`${basePath(ctx)}/knowledge/${source.id}`)
+  }
+
+  /** Deletes a source with its passages and files once its title's first word is typed. */
+  async destroy(ctx: HttpContext) {
+    const { request, response, params, tenant, session, i18n } = ctx
+    await authorizeManage(ctx)
+    const source = await findSource(tenant, params.id)
+    if (!source) throw notFound(ctx)
+    const expected = confirmWord(source)
+    const typed = String(request.input('confirm') ?? '').trim()
+    if (typed !== expected) {
+      const message = i18n.t('knowledge.validation.confirm_mismatch', { expected })
+      session.flash('inputErrorsBag', { confirm: [message] })
+      session.flash('error', message)
+      return response.redirect(`${basePath(ctx)}/knowledge/${source.id}#delete`)
+    }
+    await deleteSource(tenant, source.id)
+    session.flash('success', i18n.t('knowledge.flash.deleted', { title: source.title }))
+    return response.redirect(`${basePath(ctx)}/knowledge`)
+  }
+
+  /** Search (ranked passages) or ask (an answer with citations), by the same retrieval. */
+  async search(ctx: HttpContext) {
+    const { bouncer, request, view, access, tenant } = ctx
+    await bouncer.with('KnowledgePolicy').authorize('view', access)
+    const layout = workspaceLayout(ctx, 'knowledge')
+    const qs = request.qs()
+    const q = String(qs.q ?? '')
+      .trim()
+      .slice(0, 2000)
+    const mode: SearchMode = SEARCH_MODES.includes(qs.mode) ? qs.mode : 'search'
+    const tag = String(qs.tag ?? '').trim()
+    const filters = tag ? { tags: [tag] } : undefined
+    let hits: Awaited<ReturnType<typeof searchKnowledge>> = []
+    let answer: Awaited<ReturnType<typeof answerQuestion>> | null = null
+    if (q && mode === 'search') {
+      const found = await searchKnowledge(tenant, q, { k: SEARCH_K, filters })
+      hits = found.map(withHeadings)
+    }
+    if (q && mode === 'ask') {
+      const given = await answerQuestion(tenant, q, { filters })
+      answer = { ...given, citations: given.citations.map(withHeadings) }
+    }
+    const data = {
+      base: layout.base,
+      q,
+      mode,
+      tag,
+      hits,
+      answer,
+      modes: modesInUse(),
+      searched: Boolean(q),
+    }
+    if (wantsFragment(request, 'knowledge-results')) {
+      return view.render('brain::knowledge/results', data)
+    }
+    return view.render('brain::knowledge/search', { ...layout, ...assets(), ...data })
+  }
+}
+
+/** A heading path without the empty levels a document may skip (an FAQ has no top heading). */
+function withHeadings<T extends { headingPath: string[] }>(item: T): T {
+  return { ...item, headingPath: item.headingPath.filter(Boolean) }
+}
+
+function assets() {
+  return { stylesheets: ['/assets/knowledge.css'], scripts: ['/assets/knowledge.js'] }
+}
+
+/** What a source looks like to the views: its facts and the words for its state. */
+function present(ctx: HttpContext, source: KnowledgeSource) {
+  const { i18n } = ctx
+  const extension = extname(source.fileName ?? '').toLowerCase()
+  const inProgress = source.status === 'queued' || source.status === 'processing'
+  const stage = source.stage
+    ? source.stageTotal
+      ? i18n.t(`knowledge.stage_counted.${source.stage}`, {
+          done: source.stageDone ?? 0,
+          total: source.stageTotal,
+        })
+      : i18n.t(`knowledge.stage.${source.stage}`)
+    : i18n.t('knowledge.stage.waiting')
+  const code = source.errorCode ?? 'internal_error'
+  const known = i18n.hasMessage(`knowledge.failure.${code}.reason`)
+  return {
+    id: source.id,
+    title: source.title,
+    kind: source.kind,
+    typeLabel:
+      source.kind === 'file'
+        ? (FILE_TYPES[extension] ?? extension.slice(1).toUpperCase()) || 'FILE'
+        : i18n.t(`knowledge.kinds.${source.kind}`),
+    tags: source.tags ?? [],
+    language: source.language,
+    languageLabel: i18n.t(`knowledge.languages.${languageKey(source.language)}`),
+    status: source.status,
+    progress: Math.min(Math.max(source.progress ?? 0, 0), 100),
+    stage,
+    inProgress,
+    version: source.version,
+    liveVersion: source.liveVersion,
+    // Still answering from an older version while the new one is read.
+    servingOlder: inProgress && source.liveVersion !== null,
+    chunkCount: source.chunkCount,
+    pageCount: source.pageCount,
+    failure:
+      source.status === 'failed'
+        ? {
+            code,
+            reason: i18n.t(`knowledge.failure.${known ? code : 'internal_error'}.reason`),
+            todo: i18n.t(`knowledge.failure.${known ? code : 'internal_error'}.todo`),
+          }
+        : null,
+    fileName: source.fileName,
+    fileSize: source.fileSize,
+    hasFile: Boolean(source.fileKey),
+    url: source.url,
+    finalUrl: source.finalUrl && source.finalUrl !== source.url ? source.finalUrl : null,
+    updatedAt: source.updatedAt,
+    createdAt: source.createdAt,
+    ingestedAt: source.ingestedAt,
+    confirmWord: confirmWord(source),
+  }
+}
+
+function languageKey(language: string) {
+  return ['english', 'arabic'].includes(language) ? language : 'simple'
+}
+
+/** Which embedder and answerer this installation uses, for the search page's banner. */
+function modesInUse() {
+  const embedder = currentEmbedder()
+  const config = app.config.get<typeof aiConfig>('ai')
+  return {
+    embedder: embedder.kind,
+    embedModel: embedder.model,
+    answers: answerMode(),
+    chatModel: config.chatModel,
+    endpoint: config.baseUrl ? hostOf(config.baseUrl) : null,
+  }
+}
+
+function hostOf(url: string) {
+  try {
+    return new URL(url).host
+  } catch {
+    return url
+  }
+}
+
+/** A word from the source's title that the member types to confirm its deletion. */
+function confirmWord(source: KnowledgeSource) {
+  return source.title.trim().split(/\s+/)[0]?.slice(0, 40) || 'delete'
+}
+
+async function authorizeManage(ctx: HttpContext) {
+  await ctx.bouncer.with('KnowledgePolicy').authorize('manage', ctx.access)
+}
+
+/** A newly created source: its page, which shows the progress. */
+async function created(
+  ctx: HttpContext,
+  back: string,
+  make: () => Promise<KnowledgeSource>
+): Promise<void> {
+  try {
+    const source = await make()
+    ctx.session.flash('success', ctx.i18n.t('knowledge.flash.added', { title: source.title }))
+    return ctx.response.redirect(`${basePath(ctx)}/knowledge/${source.id}`)
+  } catch (error) {
+    if (!(error instanceof SourceError)) throw error
+    fieldError(ctx, error.field ?? 'title', sourceMessage(ctx, error))
+    return ctx.response.redirect(back)
+  }
+}
+
+/** The service's refusal in the member's language where we have the words for it. */
+function sourceMessage(ctx: HttpContext, error: SourceError) {
+  const key = `knowledge.source_errors.${error.code}`
+  if (!ctx.i18n.hasMessage(key)) return error.message
+  return ctx.i18n.t(key, { max: maxMegabytes() })
+}
+
+/** Checks uploads before anything is stored: one at least, each of a known type and size. */
+function checkUploads(ctx: HttpContext, files: MultipartFile[]) {
+  const { i18n } = ctx
+  const chosen = files.filter((file) => file.clientName)
+  if (chosen.length === 0) return i18n.t('knowledge.validation.file_required')
+  const limit = app.config.get<number>('brain.maxFileBytes')
+  for (const file of chosen) {
+    const extension = extname(file.clientName).toLowerCase()
+    if (!SOURCE_FILE_EXTENSIONS.includes(extension)) {
+      return i18n.t('knowledge.validation.file_type', { name: file.clientName })
+    }
+    if (file.size > limit) {
+      return i18n.t('knowledge.validation.file_size', {
+        name: file.clientName,
+        max: maxMegabytes(),
+      })
+    }
+    if (file.size === 0) return i18n.t('knowledge.validation.file_empty', { name: file.clientName })
+    if (!file.tmpPath) return i18n.t('knowledge.validation.file_required')
+  }
+  return null
+}
+
+function mimeOf(file: MultipartFile) {
+  return file.type && file.subtype ? `${file.type}/${file.subtype}` : null
+}
+
+function maxMegabytes() {
+  const bytes = app.config.get<number>('brain.maxFileBytes')
+  return Math.round((bytes / 1024 / 1024) * 10) / 10
+}
+
+function basePath(ctx: HttpContext) {
+  return workspaceLayout(ctx, 'knowledge').base
+}
+
+function notFound(ctx: HttpContext) {
+  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
+}
+
+function rethrowNotFound(ctx: HttpContext, error: unknown) {
+  if (error instanceof SourceError && error.status === 404) throw notFound(ctx)
+  if (!(error instanceof SourceError)) throw error
+}
+
+/** An attachment header that survives quotes and Arabic in the file name (RFC 6266). */
+function attachment(filename: string) {
+  const ascii = filename
+    .normalize('NFKD')
+    .replace(/[^\x20-\x7e]/g, '')
+    .replace(/["\\;]/g, '')
+    .trim()
+  const fallback = !ascii ? 'file' : ascii.startsWith('.') ? `file${ascii}` : ascii
+  const encoded = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`
+  )
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`
+}

@@ -1,0 +1,86 @@
+/*
+| The brain (the Context Engine) owns the tenant's knowledge: sources and
+| their ingestion, chunks with full-text and vector indexes, hybrid search,
+| and the embedders behind it.
+*/
+import KnowledgeSource from './models/knowledge_source.js'
+
+export { KnowledgeSource }
+export type {
+  SourceKind,
+  SourceStatus,
+  IngestStage,
+  FaqPair,
+  SourceInput,
+} from './models/knowledge_source.js'
+export {
+  type Embedder,
+  EmbeddingError,
+  LocalEmbedder,
+  OpenAIEmbedder,
+  currentEmbedder,
+  localEmbedder,
+  LOCAL_DIMENSIONS,
+  lexicalWords,
+  normalizeArabic,
+} from './services/embedder.js'
+export {
+  searchKnowledge,
+  type SearchFilters,
+  type SearchHit,
+  type SearchOptions,
+  DEFAULT_K,
+  MAX_K,
+} from './services/search.js'
+export {
+  SourceError,
+  createTextSource,
+  createFaqSource,
+  createUrlSource,
+  createFileSource,
+  replaceSourceFile,
+  refetchSource,
+  updateSource,
+  deleteSource,
+  findSource,
+  listSources,
+  SOURCE_FILE_EXTENSIONS,
+  type SourceDetails,
+  type UploadedFile,
+  type SourceListOptions,
+} from './services/source_service.js'
+export { ingestSource, type IngestErrorCode, type IngestOutcome } from './services/ingestion.js'
+export { reembedTenant, type ReembedResult } from './services/reembed.js'
+export { readBrainSettings, type BrainSettings } from './services/embedding_space.js'
+export { default as IngestSourceJob } from './jobs/ingest_source_job.js'
+export type { SourceReadyEvent, SourceFailedEvent } from './events.js'
+export { liveChunksOf, type SourceChunkRow } from './services/source_chunks.js'
+export {
+  convertFile,
+  convertUrl,
+  convertText,
+  convertFaq,
+  detectLanguage,
+  ConversionError,
+  type ConvertedDocument,
+  type ConversionLimits,
+  type ConversionErrorCode,
+  type SourceLanguage,
+} from './services/conversion.js'
+export { chunkMarkdown, type Chunk, type ChunkOptions } from './services/chunker.js'
+export {
+  answerQuestion,
+  answerExtractively,
+  answerWithModel,
+  answerMode,
+  NOT_COVERED_MARKER,
+  DEFAULT_CONFIDENCE_THRESHOLD,
+  type Answer,
+  type Citation,
+  type AnswerQuestionOptions,
+  type ModelAnswerOptions,
+} from './services/answers.js'
+
+export const brainPolicies = {
+  KnowledgePolicy: () => import('./policies/knowledge_policy.js'),
+}

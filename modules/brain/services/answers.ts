@@ -1,0 +1,62 @@
+import app from '@adonisjs/core/services/app'
+import type aiConfig from '#config/ai'
+import type { TenantContext } from '#modules/tenancy/index'
+import type { SourceLanguage } from './conversion.js'
+import { searchKnowledge, type SearchFilters } from './search.js'
+import { answerExtractively } from './answers/extractive_answerer.js'
+import { answerWithModel } from './answers/model_answerer.js'
+
+/**
+ * Answers from the tenant's knowledge, with numbered citations: by the chat
+ * model when one is configured, else by quoting the best passages. Either
+ * way an answer the knowledge does not support is not given; the answer
+ * says so and asks for a person (handoff).
+ */
+
+export { answerExtractively } from './answers/extractive_answerer.js'
+export {
+  answerWithModel,
+  NOT_COVERED_MARKER,
+  type ModelAnswerOptions,
+} from './answers/model_answerer.js'
+export { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './answers/types.js'
+
+export interface AnswerQuestionOptions {
+  /** What the business knows about the customer; passed to the model's prompt. */
+  contactMemory?: string | null
+  k?: number
+  filters?: SearchFilters
+  /** Below this confidence the question is handed to a person (a channel's setting). */
+  threshold?: number
+  /** The channel's reply language; by default the question's. */
+  language?: SourceLanguage
+}
+
+/** Passages retrieved for an answer: enough to answer, few enough to quote. */
+const ANSWER_K = 5
+
+/** 'llm' when AI_BASE_URL and AI_CHAT_MODEL are both set, else 'extractive'. */
+export function answerMode(): 'llm' | 'extractive' {
+  const config = app.config.get<typeof aiConfig>('ai')
+  return config.baseUrl && config.chatModel ? 'llm' : 'extractive'
+}
+
+/**
+ * Searches the tenant's knowledge and answers from what it finds. The
+ * search's transaction is over before the model is called.
+ */
+export async function answerQuestion(
+  tenant: TenantContext,
+  question: string,
+  options: AnswerQuestionOptions = {}
+) {
+  const hits = await searchKnowledge(tenant, question, {
+    k: options.k ?? ANSWER_K,
+    filters: options.filters,
+  })
+  const settings = { threshold: options.threshold, language: options.language }
+  if (answerMode() === 'llm') {
+    return answerWithModel(question, hits, { ...settings, contactMemory: options.contactMemory })
+  }
+  return answerExtractively(question, hits, settings)
+}

@@ -1,0 +1,295 @@
+import type { SourceLanguage } from '../conversion.js'
+import type { SearchHit } from '../search.js'
+import {
+  QUOTE_INTRO,
+  citationFor,
+  clamp01,
+  refusal,
+  replyLanguage,
+  roundConfidence,
+} from './replies.js'
+import { contentTerms, splitPassages, termMatch, tokenize } from './text_analysis.js'
+import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
+
+/** Passages quoted at most: an answer, not a document. */
+const MAX_QUOTED_PASSAGES = 3
+const HEADING_CREDIT = 0.7
+const TITLE_CREDIT = 0.4
+/** A passage for another part of the question must add this much coverage... */
+const MIN_GAIN = 0.15
+/** ...and match this much of the question by itself. */
+const MIN_OWN_COVERAGE = 0.4
+/** A neighbouring sentence joins the quote when it matches this share of the best one. */
+const NEIGHBOUR_SHARE = 0.6
+
+/**
+ * The offline answerer: no model, so it never writes a sentence of its own.
+ * It quotes the passages of the retrieved chunks that best address the
+ * question and cites them. Whether a passage addresses the question is
+ * measured by which of the question's content words it contains, each word
+ * weighted by how rare it is among the candidate passages: the word that
+ * makes a question specific ("locum", "psychiatrist") counts for more than
+ * words every passage shares ("policy", "cover"). A question whose specific
+ * words appear nowhere is not covered, and the answerer says so.
+ */
+
+interface Candidate {
+  hit: SearchHit
+  hitIndex: number
+  text: string
+  index: number
+  block: number
+  stems: Set<string>
+  contextStems: Set<string>
+}
+
+/**
+ * Per-hit words that frame every passage of the hit: the nearest heading
+ * (in an FAQ, the question itself) says what the passage is about; the
+ * document title and higher headings only say where it sits.
+ */
+interface Frame {
+  near: Set<string>
+  far: Set<string>
+}
+
+function frameOf(hit: SearchHit): Frame {
+  const stems = (text: string) => new Set(tokenize(text).map((t) => t.stem))
+  return {
+    near: stems(hit.headingPath.at(-1) ?? ''),
+    far: stems([hit.title, ...hit.headingPath.slice(0, -1)].join(' ')),
+  }
+}
+
+interface Evidence {
+  terms: string[]
+  weights: Map<string, number>
+  candidates: Candidate[]
+  frames: Frame[]
+}
+
+function gatherEvidence(question: string, hits: SearchHit[]): Evidence {
+  const terms = contentTerms(question)
+  const frames = hits.map(frameOf)
+  const candidates: Candidate[] = []
+  hits.forEach((hit, hitIndex) => {
+    for (const passage of splitPassages(hit.text)) {
+      candidates.push({
+        hit,
+        hitIndex,
+        text: passage.text,
+        index: passage.index,
+        block: passage.block,
+        stems: new Set(tokenize(passage.text).map((t) => t.stem)),
+        contextStems: new Set(tokenize(passage.context).map((t) => t.stem)),
+      })
+    }
+  })
+
+  // Rarity among the candidates (an IDF over passages). A word found in no
+  // passage gets the highest weight: it is what the evidence is missing.
+  const total = Math.max(candidates.length, 1)
+  const weights = new Map<string, number>()
+  for (const term of terms) {
+    let df = 0
+    for (const candidate of candidates) {
+      if (termMatch(term, candidate.stems) > 0 || termMatch(term, candidate.contextStems) > 0) df++
+    }
+    weights.set(term, Math.log(1 + total / (1 + df)))
+  }
+  return { terms, weights, candidates, frames }
+}
+
+/**
+ * How far a passage matches each question term: in its own words fully,
+ * in the words framing it (a table header) nearly, in its section's own
+ * heading mostly, in the document title or a higher heading a little (they
+ * say what the document is about, not that this sentence answers).
+ */
+function termScores(evidence: Evidence, candidate: Candidate) {
+  const frame = evidence.frames[candidate.hitIndex]
+  const scores = new Map<string, number>()
+  for (const term of evidence.terms) {
+    scores.set(
+      term,
+      Math.max(
+        termMatch(term, candidate.stems),
+        0.9 * termMatch(term, candidate.contextStems),
+        HEADING_CREDIT * termMatch(term, frame.near),
+        TITLE_CREDIT * termMatch(term, frame.far)
+      )
+    )
+  }
+  return scores
+}
+
+function coverageOf(evidence: Evidence, scores: Map<string, number>[]) {
+  let matched = 0
+  let total = 0
+  for (const term of evidence.terms) {
+    const weight = evidence.weights.get(term) ?? 0
+    total += weight
+    matched += weight * Math.max(0, ...scores.map((s) => s.get(term) ?? 0))
+  }
+  return total === 0 ? 0 : matched / total
+}
+
+/**
+ * A small preference for what retrieval ranked higher, so that between two
+ * passages that match equally the better-retrieved one is quoted.
+ */
+function rankWeight(hits: SearchHit[], hit: SearchHit) {
+  const top = hits[0]?.score ?? 0
+  const relative = top > 0 ? clamp01(hit.score / top) : 1
+  return 0.8 + 0.2 * relative
+}
+
+/**
+ * Whether the two retrieval signals agree that the hit is relevant: found
+ * near the top by both the word index and the vectors is stronger evidence
+ * than by one alone.
+ */
+function agreement(hit: SearchHit) {
+  const { lexicalRank, vectorRank } = hit
+  if (lexicalRank !== null && vectorRank !== null) {
+    return Math.max(lexicalRank, vectorRank) <= 3 ? 1 : 0.75
+  }
+  if (lexicalRank !== null || vectorRank !== null) return 0.45
+  return 0.5
+}
+
+/** How clearly the best hit stands out from the next (0: a tie). */
+function scoreGap(hits: SearchHit[]) {
+  if (hits.length < 2) return 1
+  const [first, second] = hits
+  return first.score > 0 ? clamp01((first.score - second.score) / first.score) : 0
+}
+
+export interface ExtractiveSelection {
+  /** Quoted passages grouped by hit, in citation order. */
+  quotes: Array<{ hit: SearchHit; passages: string[] }>
+  coverage: number
+  confidence: number
+}
+
+/**
+ * Picks the passages to quote and measures the evidence: exported so the
+ * model answerer can weigh the same evidence for the passages it cited.
+ */
+export function selectPassages(question: string, hits: SearchHit[]): ExtractiveSelection {
+  const evidence = gatherEvidence(question, hits)
+  if (evidence.terms.length === 0 || evidence.candidates.length === 0) {
+    return { quotes: [], coverage: 0, confidence: 0 }
+  }
+
+  const scored = evidence.candidates.map((candidate) => {
+    const scores = termScores(evidence, candidate)
+    const coverage = coverageOf(evidence, [scores])
+    return { candidate, scores, coverage, rank: coverage * rankWeight(hits, candidate.hit) }
+  })
+  scored.sort((a, b) => b.rank - a.rank)
+  const best = scored[0]
+  if (best.coverage === 0) return { quotes: [], coverage: 0, confidence: 0 }
+
+  const chosen = [best]
+  const sameHit = (a: Candidate, b: Candidate) => a.hit === b.hit
+  // The sentences either side of the best one are quoted with it when they
+  // are about the same thing: a passage reads better than a lone sentence.
+  for (const option of scored) {
+    if (chosen.length >= MAX_QUOTED_PASSAGES) break
+    // Only within a paragraph: list items and rows are separate facts.
+    const adjacent =
+      sameHit(option.candidate, best.candidate) &&
+      option.candidate.block === best.candidate.block &&
+      Math.abs(option.candidate.index - best.candidate.index) === 1
+    if (adjacent && option.coverage >= best.coverage * NEIGHBOUR_SHARE) chosen.push(option)
+  }
+
+  // Another passage only for what the quoted ones leave unanswered: the
+  // second half of a two-part question. It must bring one of the question's
+  // specific words (weighed at least average), in its own text, and add
+  // real coverage; words every passage shares do not earn a citation.
+  const meanWeight =
+    evidence.terms.reduce((sum, term) => sum + (evidence.weights.get(term) ?? 0), 0) /
+    evidence.terms.length
+  while (chosen.length < MAX_QUOTED_PASSAGES) {
+    const current = coverageOf(
+      evidence,
+      chosen.map((c) => c.scores)
+    )
+    const missing = evidence.terms.filter(
+      (term) =>
+        (evidence.weights.get(term) ?? 0) >= meanWeight &&
+        Math.max(...chosen.map((c) => c.scores.get(term) ?? 0)) < 0.8
+    )
+    let next: (typeof scored)[number] | null = null
+    let nextGain = 0
+    for (const option of scored) {
+      if (chosen.includes(option) || option.coverage < MIN_OWN_COVERAGE) continue
+      const bringsMissing = missing.some((term) => termMatch(term, option.candidate.stems) >= 0.8)
+      if (!bringsMissing) continue
+      const gain = coverageOf(evidence, [...chosen.map((c) => c.scores), option.scores]) - current
+      if (gain >= MIN_GAIN && gain > nextGain) {
+        next = option
+        nextGain = gain
+      }
+    }
+    if (!next) break
+    chosen.push(next)
+  }
+
+  const coverage = coverageOf(
+    evidence,
+    chosen.map((c) => c.scores)
+  )
+  const primary = best.candidate.hit
+  // Coverage is the evidence; agreement between the retrieval signals and a
+  // clear lead of the best hit refine it, they never make up for it.
+  const confidence = coverage * (0.75 + 0.15 * agreement(primary) + 0.1 * scoreGap(hits))
+
+  const quotes: ExtractiveSelection['quotes'] = []
+  for (const hit of hits) {
+    const own = chosen
+      .filter((c) => c.candidate.hit === hit)
+      .sort((a, b) => a.candidate.index - b.candidate.index)
+    if (own.length) quotes.push({ hit, passages: own.map((c) => c.candidate.text) })
+  }
+  // Cite the strongest hit first.
+  quotes.sort((a, b) => (a.hit === primary ? -1 : b.hit === primary ? 1 : 0))
+  return { quotes, coverage, confidence }
+}
+
+/** How well a set of hits covers the question, 0..1 (for the model answerer). */
+export function retrievalEvidence(question: string, hits: SearchHit[]) {
+  if (hits.length === 0) return 0
+  return selectPassages(question, hits).confidence
+}
+
+export function answerExtractively(
+  question: string,
+  hits: SearchHit[],
+  options: { threshold?: number; language?: SourceLanguage } = {}
+): Answer {
+  const threshold = options.threshold ?? DEFAULT_CONFIDENCE_THRESHOLD
+  const language = replyLanguage(question, options.language)
+  if (hits.length === 0) return refusal(language, 'no_knowledge', 'extractive')
+
+  const selection = selectPassages(question, hits)
+  if (selection.quotes.length === 0 || selection.confidence < threshold) {
+    return refusal(language, 'not_covered', 'extractive', roundConfidence(selection.confidence))
+  }
+
+  const citations: Citation[] = selection.quotes.map((quote, i) =>
+    citationFor(i + 1, quote.hit, quote.passages.join(' … '))
+  )
+  const open = language === 'arabic' ? '«' : '“'
+  const close = language === 'arabic' ? '»' : '”'
+  const body = citations.map((c) => `${open}${c.quote}${close} [${c.n}]`).join('\n\n')
+  return {
+    text: `${QUOTE_INTRO[language]}\n\n${body}`,
+    citations,
+    confidence: roundConfidence(selection.confidence),
+    handoff: false,
+    mode: 'extractive',
+  }
+}

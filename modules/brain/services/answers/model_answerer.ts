@@ -1,0 +1,249 @@
+import OpenAI from 'openai'
+import app from '@adonisjs/core/services/app'
+import logger from '@adonisjs/core/services/logger'
+import type aiConfig from '#config/ai'
+import type { SourceLanguage } from '../conversion.js'
+import type { SearchHit } from '../search.js'
+import { answerExtractively, retrievalEvidence, selectPassages } from './extractive_answerer.js'
+import {
+  citationFor,
+  clamp01,
+  refusal,
+  replyLanguage,
+  roundConfidence,
+  type ReplyLanguage,
+} from './replies.js'
+import { plainText } from './text_analysis.js'
+import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
+
+type AiConfig = typeof aiConfig
+
+/** What the model must answer, exactly, when the passages do not cover the question. */
+export const NOT_COVERED_MARKER = 'NOT_COVERED'
+
+/** Longest passage text sent to the model; chunks are normally far shorter. */
+const MAX_PASSAGE_CHARS = 4000
+/** Longest contact memory sent; it is context, not the knowledge. */
+const MAX_MEMORY_CHARS = 2000
+
+export interface ModelAnswerOptions {
+  threshold?: number
+  language?: SourceLanguage
+  /** What the business knows about the customer (summary and facts). */
+  contactMemory?: string | null
+  /** Overrides of config/ai.ts for this call (a channel's own model, a test server). */
+  provider?: Partial<
+    Pick<AiConfig, 'baseUrl' | 'apiKey' | 'chatModel' | 'timeoutMs' | 'maxRetries'>
+  >
+}
+
+const LANGUAGE_NAME: Record<ReplyLanguage, string> = { english: 'English', arabic: 'Arabic' }
+
+export function systemPrompt(language: ReplyLanguage) {
+  return [
+    "You answer a customer's question on behalf of a business, using ONLY the numbered passages from the business's own documents that you are given.",
+    '',
+    'Rules:',
+    '1. Use only what the passages state. Do not add outside knowledge, assumptions or advice, and never guess.',
+    '2. Cite the passage behind every statement with its number in square brackets, like [1] or [2][3]. Cite only passage numbers that exist.',
+    `3. Write the answer in ${LANGUAGE_NAME[language]}, the language of the question, even when the passages are in another language. Keep it short and plain: it is a chat message.`,
+    `4. If the passages do not answer the question, do not answer it: set "answer" to exactly ${NOT_COVERED_MARKER} and "covered" to false.`,
+    '5. Facts about the customer, if given, help you understand the question; they are not a source for facts about the business.',
+    '',
+    'Reply with one JSON object and nothing else:',
+    `{"answer": "<the answer with [n] citations, or ${NOT_COVERED_MARKER}>", "citations": [<the passage numbers you used>], "covered": <true or false>, "confidence": <0 to 1: how completely the passages answer the question>}`,
+  ].join('\n')
+}
+
+export function userPrompt(question: string, hits: SearchHit[], contactMemory?: string | null) {
+  const passages = hits.map((hit, i) => {
+    const where = [hit.title, ...hit.headingPath].filter(Boolean).join(' › ')
+    const page = hit.page !== null ? ` (page ${hit.page})` : ''
+    return `[${i + 1}] ${where}${page}\n${hit.text.slice(0, MAX_PASSAGE_CHARS)}`
+  })
+  const parts = [`Passages:\n\n${passages.join('\n\n')}`]
+  const memory = contactMemory?.trim()
+  if (memory) {
+    parts.push(`What we know about this customer:\n${memory.slice(0, MAX_MEMORY_CHARS)}`)
+  }
+  parts.push(`Question: ${question}`)
+  return parts.join('\n\n---\n\n')
+}
+
+interface ModelReply {
+  answer: string
+  citations: number[]
+  covered: boolean
+  confidence: number | null
+}
+
+/**
+ * Reads the model's reply. Asked for a JSON object, models still wrap it in
+ * a code fence, add a sentence before it, or ignore the format and write
+ * prose; all of these are understood. The refusal marker anywhere in the
+ * answer means not covered.
+ */
+export function parseModelReply(content: string): ModelReply {
+  const trimmed = content.trim()
+  let parsed: Record<string, unknown> | null = null
+  const start = trimmed.indexOf('{')
+  const end = trimmed.lastIndexOf('}')
+  if (start >= 0 && end > start) {
+    try {
+      const value = JSON.parse(trimmed.slice(start, end + 1))
+      if (value && typeof value === 'object' && !Array.isArray(value)) parsed = value
+    } catch {
+      parsed = null
+    }
+  }
+
+  const answer =
+    parsed && typeof parsed.answer === 'string' ? parsed.answer.trim() : parsed ? '' : trimmed
+  const listed = Array.isArray(parsed?.citations)
+    ? (parsed.citations as unknown[]).map(Number).filter((n) => Number.isInteger(n))
+    : []
+  const marker = answer.toUpperCase().includes(NOT_COVERED_MARKER) || answer === ''
+  const covered = parsed?.covered === false || parsed?.covered === 'false' ? false : !marker
+  let confidence: number | null = null
+  const raw = parsed?.confidence
+  const numeric = typeof raw === 'string' ? Number.parseFloat(raw) : raw
+  if (typeof numeric === 'number' && Number.isFinite(numeric)) {
+    // Some models answer in percent.
+    confidence = clamp01(numeric > 1 ? numeric / 100 : numeric)
+  }
+  return { answer, citations: listed, covered: covered && !marker, confidence }
+}
+
+/** Citation markers in the text: [2], [1, 3], [1][2]. */
+const MARKER = /\[(\d+(?:\s*,\s*\d+)*)\]/g
+
+/**
+ * Keeps the citations that point at a passage that exists, renumbered 1, 2,
+ * ... in order of first mention, and rewrites the markers in the text to
+ * match. A marker for a passage that does not exist (the model invented it)
+ * is removed rather than shown to the customer.
+ */
+function resolveCitations(answer: string, listed: number[], count: number) {
+  const order: number[] = []
+  const note = (n: number) => {
+    if (n >= 1 && n <= count && !order.includes(n)) order.push(n)
+  }
+  for (const match of answer.matchAll(MARKER)) {
+    for (const part of match[1].split(',')) note(Number(part))
+  }
+  // Numbers listed but never marked in the text are still the model's sources.
+  for (const n of listed) note(n)
+  const renumber = new Map(order.map((n, i) => [n, i + 1]))
+  const text = answer
+    .replace(MARKER, (_, numbers: string) => {
+      const kept = numbers
+        .split(',')
+        .map((part) => renumber.get(Number(part)))
+        .filter((n): n is number => n !== undefined)
+      return kept.map((n) => `[${n}]`).join('')
+    })
+    .replace(/[ \t]+([.,;:!?\u060C\u061F])/g, '$1')
+    .replace(/[ \t]{2,}/g, ' ')
+    .trim()
+  return { text, order }
+}
+
+/** The passage of a cited chunk that the answer rests on, for agents to check. */
+function quoteFor(question: string, answer: string, hit: SearchHit) {
+  const selection = selectPassages(`${question} ${answer}`, [hit])
+  const passages = selection.quotes[0]?.passages
+  if (passages?.length) return passages.join(' … ')
+  const text = plainText(hit.text)
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text
+}
+
+function providerConfig(options: ModelAnswerOptions) {
+  const config = app.config.get<AiConfig>('ai')
+  return { ...config, ...options.provider }
+}
+
+/**
+ * Answers with the chat model at AI_BASE_URL from the retrieved passages
+ * only, with numbered citations. The model's own judgement (covered,
+ * confidence) is combined with the retrieval evidence for the passages it
+ * cited. No database transaction is open here: callers search first, then
+ * call the model. Any failure of the model (timeouts, 5xx and 429 after the
+ * client's retries, an empty reply) falls back to the extractive answer,
+ * marked reason 'model_error'.
+ */
+export async function answerWithModel(
+  question: string,
+  hits: SearchHit[],
+  options: ModelAnswerOptions = {}
+): Promise<Answer> {
+  const threshold = options.threshold ?? DEFAULT_CONFIDENCE_THRESHOLD
+  const language = replyLanguage(question, options.language)
+  if (hits.length === 0) return refusal(language, 'no_knowledge', 'llm')
+
+  const config = providerConfig(options)
+  if (!config.baseUrl || !config.chatModel) {
+    return fallback(question, hits, options, new Error('no chat model configured'))
+  }
+
+  let content: string | null
+  try {
+    const client = new OpenAI({
+      baseURL: config.baseUrl,
+      apiKey: config.apiKey || 'none',
+      timeout: config.timeoutMs,
+      maxRetries: config.maxRetries,
+    })
+    const completion = await client.chat.completions.create({
+      model: config.chatModel,
+      temperature: 0,
+      messages: [
+        { role: 'system', content: systemPrompt(language) },
+        { role: 'user', content: userPrompt(question, hits, options.contactMemory) },
+      ],
+    })
+    content = completion.choices?.[0]?.message?.content ?? null
+  } catch (error) {
+    return fallback(question, hits, options, error)
+  }
+  if (!content?.trim()) {
+    return fallback(question, hits, options, new Error('the model returned an empty reply'))
+  }
+
+  const reply = parseModelReply(content)
+  const evidence = retrievalEvidence(question, hits)
+  if (!reply.covered) {
+    return refusal(language, 'not_covered', 'llm', roundConfidence(evidence * 0.3))
+  }
+
+  const { text, order } = resolveCitations(reply.answer, reply.citations, hits.length)
+  const cited = order.map((n) => hits[n - 1])
+  const citations: Citation[] = cited.map((hit, i) =>
+    citationFor(i + 1, hit, quoteFor(question, text, hit))
+  )
+  // An answer that cites nothing it was given is not grounded: however sure
+  // the model sounds, it is not given to the customer.
+  const modelConfidence = cited.length === 0 ? 0 : (reply.confidence ?? 0.7)
+  const citedEvidence = cited.length ? retrievalEvidence(question, cited) : 0
+  const confidence = roundConfidence(0.7 * modelConfidence + 0.3 * citedEvidence)
+  if (confidence < threshold || !text) {
+    return refusal(language, 'low_confidence', 'llm', confidence)
+  }
+  return { text, citations, confidence, handoff: false, mode: 'llm' }
+}
+
+function fallback(
+  question: string,
+  hits: SearchHit[],
+  options: ModelAnswerOptions,
+  error: unknown
+): Answer {
+  logger.warn(
+    { err: error instanceof Error ? error.message : String(error) },
+    'brain: chat model failed; answering extractively'
+  )
+  const answer = answerExtractively(question, hits, {
+    threshold: options.threshold,
+    language: options.language,
+  })
+  return { ...answer, reason: 'model_error' }
+}

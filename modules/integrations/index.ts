@@ -1,0 +1,45 @@
+/*
+| Integrations owns how programs use a workspace: API keys and their scopes,
+| the REST API v1 surface with its shared conventions (errors, pagination,
+| idempotency, rate limits), and, as it grows, outbound webhooks.
+*/
+import ApiKey from './models/api_key.js'
+
+export { ApiKey }
+export { TOKEN_PREFIX } from './models/api_key.js'
+export {
+  createApiKey,
+  revokeApiKey,
+  listApiKeys,
+  findTenantApiKey,
+  checkToken,
+  type NewApiKey,
+} from './services/api_key_service.js'
+export {
+  API_AREAS,
+  ALL_SCOPES,
+  hasScope,
+  normalizeScopes,
+  parseScopeList,
+  type ApiArea,
+  type ApiScope,
+} from './services/scopes.js'
+export { ApiError, renderApiError, isApiRequest, type FieldErrors } from './services/api_errors.js'
+export { apiBody, validateApiBody } from './services/api_body.js'
+export { apiTime, serialize, snakeCase, sendJson } from './services/api_serialization.js'
+export {
+  keysetPage,
+  pageBody,
+  pageRequestFrom,
+  encodeCursor,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  type PageRequest,
+} from './services/cursor_pagination.js'
+export { idempotent, purgeExpiredIdempotencyKeys, type ApiResult } from './services/idempotency.js'
+export { defaultRequestsPerMinute, requestsPerMinuteFor } from './services/api_rate_limit.js'
+
+export const integrationsPolicies = {
+  ApiKeysPolicy: () => import('./policies/api_keys_policy.js'),
+}

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { HttpContext } from '@adonisjs/core/http'
+import db from '@adonisjs/lucid/services/db'
+import { ApiError } from './api_errors.js'
+import { jsonText } from './api_serialization.js'
+
+/** How long a key and its first response are remembered. */
+const RETENTION = '24 hours'
+/** A claim older than this was left by a request that died; another may take it over. */
+const ABANDONED_AFTER_SECONDS = 60
+/** How long a duplicate waits for the first request before answering 409. */
+const WAIT_MS = 15_000
+
+export interface ApiResult {
+  status: number
+  body: unknown
+  /** Extra headers to send, and replay (e.g. Location). */
+  headers?: Record<string, string>
+}
+
+interface StoredRow {
+  id: string
+  request_hash: string
+  status: 'in_progress' | 'done'
+  response_status: number | null
+  response_headers: Record<string, string> | null
+  response_body: string | null
+  expired: boolean
+  abandoned: boolean
+}
+
+/**
+ * Runs a POST that creates or sends at most once per `Idempotency-Key`.
+ *
+ * The first request inserts the key (a unique index on tenant and key makes
+ * exactly one insert win, on any number of processes), runs `work` and
+ * stores the response; repeats within 24 hours get that response byte for
+ * byte with `Idempotent-Replayed: true`. A repeat that arrives while the
+ * first still runs waits for it (then replays), or after 15 s answers 409
+ * `request_in_progress`. The same key with another method, path or body is
+ * 409 `idempotency_key_reused`. When `work` fails the key is released, so a
+ * retry runs again: only a completed request is remembered.
+ *
+ * Without the header, `work` simply runs.
+ */
+export async function idempotent(ctx: HttpContext, work: () => Promise<ApiResult>) {
+  const key = ctx.request.header('Idempotency-Key')
+  if (key === undefined) {
+    const result = await work()
+    return send(ctx, result.status, jsonText(result.body), result.headers ?? {}, false)
+  }
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new ApiError(
+      400,
+      'invalid_idempotency_key',
+      'An Idempotency-Key is 1 to 255 visible ASCII characters (a UUID is ideal)'
+    )
+  }
+  await purgeNowAndThen()
+  const tenantId = ctx.tenant.id
+  const hash = requestHash(ctx)
+  const deadline = Date.now() + WAIT_MS
+
+  for (let pause = 25; ; pause = Math.min(pause * 2, 250)) {
+    const claimed = await claim(tenantId, key, hash, ctx.apiKey?.id ?? null)
+    if (claimed) return run(ctx, claimed, work)
+
+    const row = await find(tenantId, key)
+    if (!row) continue
+    if (row.expired) {
+      await db.from('api_idempotency').where('id', row.id).whereRaw('expires_at <= now()').delete()
+      continue
+    }
+    if (row.request_hash !== hash) {
+      throw new ApiError(
+        409,
+        'idempotency_key_reused',
+        'This Idempotency-Key was used with a different request; use a new key for a new request'
+      )
+    }
+    if (row.status === 'done') {
+      return send(ctx, row.response_status!, row.response_body!, row.response_headers ?? {}, true)
+    }
+    if (row.abandoned && (await takeOver(row.id))) return run(ctx, row.id, work)
+    if (Date.now() >= deadline) {
+      throw new ApiError(
+        409,
+        'request_in_progress',
+        'A request with this Idempotency-Key is still running; retry in a moment'
+      )
+    }
+    await sleep(pause)
+  }
+}
+
+async function run(ctx: HttpContext, rowId: string, work: () => Promise<ApiResult>) {
+  let result: ApiResult
+  try {
+    result = await work()
+  } catch (error) {
+    await db.from('api_idempotency').where('id', rowId).delete()
+    throw error
+  }
+  const text = jsonText(result.body)
+  await db
+    .from('api_idempotency')
+    .where('id', rowId)
+    .update({
+      status: 'done',
+      response_status: result.status,
+      response_headers: JSON.stringify(result.headers ?? {}),
+      response_body: text,
+    })
+  return send(ctx, result.status, text, result.headers ?? {}, false)
+}
+
+/** Inserts the key unless it exists; returns the new row's id, or null. */
+async function claim(tenantId: string, key: string, hash: string, apiKeyId: string | null) {
+  const result = await db.rawQuery(
+    `insert into api_idempotency (tenant_id, idempotency_key, api_key_id, request_hash, status, expires_at)
+     values (?, ?, ?, ?, 'in_progress', now() + interval '${RETENTION}')
+     on conflict (tenant_id, idempotency_key) do nothing
+     returning id`,
+    [tenantId, key, apiKeyId, hash]
+  )
+  return (result.rows[0]?.id as string | undefined) ?? null
+}
+
+async function find(tenantId: string, key: string): Promise<StoredRow | null> {
+  const result = await db.rawQuery(
+    `select id, request_hash, status, response_status, response_headers, response_body,
+            expires_at <= now() as expired,
+            locked_at < now() - interval '${ABANDONED_AFTER_SECONDS} seconds' as abandoned
+       from api_idempotency where tenant_id = ? and idempotency_key = ?`,
+    [tenantId, key]
+  )
+  return result.rows[0] ?? null
+}
+
+async function takeOver(rowId: string) {
+  const result = await db.rawQuery(
+    `update api_idempotency set locked_at = now()
+      where id = ? and status = 'in_progress'
+        and locked_at < now() - interval '${ABANDONED_AFTER_SECONDS} seconds'
+      returning id`,
+    [rowId]
+  )
+  return result.rows.length > 0
+}
+
+/** Method, path and exact body: what "the same request" means. */
+function requestHash(ctx: HttpContext) {
+  const raw = ctx.request.raw() ?? ''
+  return createHash('sha256')
+    .update(`${ctx.request.method()} ${ctx.request.url()}\n${raw}`)
+    .digest('hex')
+}
+
+function send(
+  ctx: HttpContext,
+  status: number,
+  text: string,
+  headers: Record<string, string>,
+  replayed: boolean
+) {
+  for (const [name, value] of Object.entries(headers)) ctx.response.header(name, value)
+  if (replayed) ctx.response.header('Idempotent-Replayed', 'true')
+  ctx.response.status(status).header('Content-Type', 'application/json; charset=utf-8')
+  return ctx.response.send(text)
+}
+
+let lastPurge = 0
+
+/**
+ * Old keys go without a scheduler: the first idempotent request of each hour
+ * in a process deletes the expired ones (an indexed range delete).
+ */
+async function purgeNowAndThen() {
+  if (Date.now() - lastPurge < 3_600_000) return
+  lastPurge = Date.now()
+  await purgeExpiredIdempotencyKeys()
+}
+
+/** Forgets keys older than 24 hours. */
+export async function purgeExpiredIdempotencyKeys() {
+  const result = await db.from('api_idempotency').whereRaw('expires_at <= now()').delete()
+  return Number(result)
+}

@@ -1,0 +1,57 @@
+import vine from '@vinejs/vine'
+import type { FieldContext } from '@vinejs/vine/types'
+import { normalizeE164 } from '#modules/channels/index'
+import { apiBody } from '../services/api_body.js'
+
+/** The same limits as the workspace's contact form. */
+const MAX_TAGS = 30
+const MAX_TAG_LENGTH = 50
+const MAX_ATTRIBUTES = 50
+const MAX_ATTRIBUTE_KEY = 64
+const MAX_ATTRIBUTE_VALUE = 500
+
+/** A phone number in any usual writing, stored as E.164. */
+const e164 = vine.createRule((value: unknown, _options: undefined, field: FieldContext) => {
+  if (typeof value !== 'string' || !field.isValid) return
+  const normalized = normalizeE164(value)
+  if (!normalized) {
+    field.report(
+      'The phone number must be in international form, e.g. +971501234567',
+      'e164',
+      field
+    )
+    return
+  }
+  field.mutate(normalized, field)
+})
+
+const attributeLimits = vine.createRule(
+  (value: unknown, _options: undefined, field: FieldContext) => {
+    if (typeof value !== 'object' || value === null || !field.isValid) return
+    const keys = Object.keys(value)
+    if (keys.length > MAX_ATTRIBUTES) {
+      field.report(`At most ${MAX_ATTRIBUTES} attributes`, 'attributes', field)
+    } else if (keys.some((key) => !key.trim() || key.length > MAX_ATTRIBUTE_KEY)) {
+      field.report(`Attribute names are 1 to ${MAX_ATTRIBUTE_KEY} characters`, 'attributes', field)
+    }
+  }
+)
+
+export const OPT_IN_STATES = ['unknown', 'opted_in', 'opted_out'] as const
+
+export const createContactBody = apiBody({
+  phone: vine.string().trim().use(e164()),
+  name: vine.string().trim().maxLength(200).nullable().optional(),
+  email: vine.string().trim().email().maxLength(254).nullable().optional(),
+  tags: vine
+    .array(vine.string().trim().minLength(1).maxLength(MAX_TAG_LENGTH))
+    .maxLength(MAX_TAGS)
+    .distinct()
+    .optional(),
+  notes: vine.string().trim().maxLength(5000).nullable().optional(),
+  attributes: vine
+    .record(vine.string().maxLength(MAX_ATTRIBUTE_VALUE))
+    .use(attributeLimits())
+    .optional(),
+  opt_in: vine.enum(OPT_IN_STATES).optional(),
+})

@@ -1,0 +1,289 @@
+import { test } from '@japa/runner'
+import { randomUUID } from 'node:crypto'
+import db from '@adonisjs/lucid/services/db'
+import { Contact, addSandboxChannel } from '#modules/channels/index'
+import { systemActor } from '#modules/tenancy/index'
+import { makeTenant } from '#tests/helpers/tenants'
+import { api, freshPhone, makeKey } from './api_client.js'
+
+type Cleanup = (fn: () => void | Promise<void>) => void
+
+async function tenantWithKey(cleanup: Cleanup, prefix = 'apic') {
+  const made = await makeTenant(prefix)
+  cleanup(made.cleanup)
+  const { token } = await makeKey(made.tenant)
+  return { ...made, token }
+}
+
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+
+test.group('API contacts', () => {
+  test('POST creates a contact and GET reads it back in snake_case with UTC times', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { token } = await tenantWithKey(cleanup)
+    const created = await api('POST', '/api/v1/contacts', {
+      token,
+      body: {
+        phone: '+1 (555) 010-2030',
+        name: 'Amira Haddad',
+        email: 'Amira@Example.test',
+        tags: ['lead', 'vip'],
+        attributes: { policyNumber: 'P-1' },
+        opt_in: 'opted_in',
+      },
+    })
+    assert.equal(created.status, 201)
+    const contact = created.json
+    assert.equal(created.headers.get('location'), `/api/v1/contacts/${contact.id}`)
+    assert.isNull(created.headers.get('idempotent-replayed'))
+    assert.include(contact, {
+      phone: '+15550102030',
+      wa_id: '15550102030',
+      name: 'Amira Haddad',
+      email: 'amira@example.test',
+      opt_in: 'opted_in',
+      source: 'api',
+    })
+    assert.deepEqual(contact.tags, ['lead', 'vip'])
+    // User data keeps its own keys.
+    assert.deepEqual(contact.attributes, { policyNumber: 'P-1' })
+    assert.match(contact.created_at, ISO_UTC)
+    assert.match(contact.updated_at, ISO_UTC)
+    assert.notProperty(contact, 'createdAt')
+
+    const read = await api('GET', `/api/v1/contacts/${contact.id}`, { token })
+    assert.equal(read.status, 200)
+    assert.deepEqual(read.json, contact)
+
+    const again = await api('POST', '/api/v1/contacts', { token, body: { phone: '+15550102030' } })
+    assert.equal(again.status, 409)
+    assert.equal(again.json.error.code, 'phone_taken')
+    assert.property(again.json.error.fields, 'phone')
+
+    assert.equal((await api('GET', `/api/v1/contacts/${randomUUID()}`, { token })).status, 404)
+    const junk = await api('GET', '/api/v1/contacts/not-a-uuid', { token })
+    assert.equal(junk.status, 404)
+    assert.equal(junk.json.error.code, 'not_found')
+  })
+
+  test("another tenant's key gets 404 for this tenant's contact and never sees it in lists", async ({
+    assert,
+    cleanup,
+  }) => {
+    const home = await tenantWithKey(cleanup, 'apih')
+    const other = await tenantWithKey(cleanup, 'apio')
+    const created = await api('POST', '/api/v1/contacts', {
+      token: home.token,
+      body: { phone: freshPhone(), name: 'Home only' },
+    })
+    assert.equal(created.status, 201)
+    const id = created.json.id
+
+    const peek = await api('GET', `/api/v1/contacts/${id}`, { token: other.token })
+    assert.equal(peek.status, 404)
+    assert.equal(peek.json.error.code, 'not_found')
+
+    const list = await api('GET', '/api/v1/contacts?limit=100', { token: other.token })
+    assert.equal(list.status, 200)
+    assert.deepEqual(list.json, { data: [], next_cursor: null })
+    const filtered = await api(
+      'GET',
+      `/api/v1/contacts?phone=${encodeURIComponent(created.json.phone)}`,
+      { token: other.token }
+    )
+    assert.deepEqual(filtered.json.data, [])
+
+    // Its own tenant finds it by phone.
+    const mine = await api(
+      'GET',
+      `/api/v1/contacts?phone=${encodeURIComponent(created.json.phone)}`,
+      { token: home.token }
+    )
+    assert.deepEqual(
+      mine.json.data.map((c: { id: string }) => c.id),
+      [id]
+    )
+  })
+
+  test('pagination walks every contact once, newest first, with no duplicates or gaps', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, token } = await tenantWithKey(cleanup)
+    // 53 contacts, several sharing one created_at to the microsecond: the id breaks ties.
+    const sameInstant = new Date()
+    const ids = await context.transaction(async (trx) => {
+      const rows = Array.from({ length: 53 }, (_, i) => ({
+        id: randomUUID(),
+        phone: `+1444555${String(i).padStart(4, '0')}`,
+        created_at: i % 5 === 0 ? sameInstant : new Date(Date.now() - i * 1000),
+      }))
+      await trx.table('contacts').multiInsert(rows)
+      return rows.map((row) => row.id)
+    })
+
+    const seen: string[] = []
+    let cursor: string | null = null
+    let pages = 0
+    do {
+      const query: string = cursor ? `&cursor=${cursor}` : ''
+      const page = await api('GET', `/api/v1/contacts?limit=7${query}`, { token })
+      assert.equal(page.status, 200)
+      assert.isAtMost(page.json.data.length, 7)
+      seen.push(...page.json.data.map((c: { id: string }) => c.id))
+      cursor = page.json.next_cursor
+      pages++
+    } while (cursor && pages < 20)
+
+    assert.equal(pages, 8)
+    assert.equal(seen.length, 53)
+    assert.equal(new Set(seen).size, 53)
+    assert.sameMembers(seen, ids)
+    // Newest first.
+    const order = await context.transaction((trx) =>
+      Contact.query({ client: trx }).orderBy('created_at', 'desc').orderBy('id', 'desc')
+    )
+    assert.deepEqual(
+      seen,
+      order.map((c) => c.id)
+    )
+
+    const defaults = await api('GET', '/api/v1/contacts', { token })
+    assert.equal(defaults.json.data.length, 25)
+    assert.isString(defaults.json.next_cursor)
+  })
+
+  test('GET /api/v1/channels lists the tenant’s channels without secrets', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { tenant, token } = await tenantWithKey(cleanup)
+    const other = await tenantWithKey(cleanup, 'apio')
+    const sandbox = await addSandboxChannel(tenant, systemActor)
+    const list = await api('GET', '/api/v1/channels', { token })
+    assert.equal(list.status, 200)
+    assert.equal(list.json.next_cursor, null)
+    assert.lengthOf(list.json.data, 1)
+    assert.deepEqual(Object.keys(list.json.data[0]).sort(), [
+      'created_at',
+      'display_number',
+      'id',
+      'name',
+      'phone_number_id',
+      'status',
+      'type',
+      'updated_at',
+      'waba_id',
+    ])
+    assert.include(list.json.data[0], { id: sandbox.id, type: 'sandbox', status: 'active' })
+    assert.deepEqual((await api('GET', '/api/v1/channels', { token: other.token })).json.data, [])
+    const [{ total }] = await db.from('channels').where('tenant_id', tenant.id).count('* as total')
+    assert.equal(Number(total), 1)
+  })
+})
+
+test.group('API idempotency', () => {
+  test('a repeated POST with the same Idempotency-Key replays the first response byte for byte', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, token } = await tenantWithKey(cleanup)
+    const key = randomUUID()
+    const body = { phone: freshPhone(), name: 'Once' }
+    const first = await api('POST', '/api/v1/contacts', {
+      token,
+      body,
+      headers: { 'Idempotency-Key': key },
+    })
+    assert.equal(first.status, 201)
+    assert.isNull(first.headers.get('idempotent-replayed'))
+
+    const second = await api('POST', '/api/v1/contacts', {
+      token,
+      body,
+      headers: { 'Idempotency-Key': key },
+    })
+    assert.equal(second.status, 201)
+    assert.equal(second.headers.get('idempotent-replayed'), 'true')
+    assert.equal(second.text, first.text)
+    assert.equal(second.headers.get('location'), first.headers.get('location'))
+
+    const count = await context.transaction((trx) =>
+      trx.from('contacts').where('phone', body.phone).count('* as total')
+    )
+    assert.equal(Number(count[0].total), 1)
+
+    const reused = await api('POST', '/api/v1/contacts', {
+      token,
+      body: { ...body, name: 'Different' },
+      headers: { 'Idempotency-Key': key },
+    })
+    assert.equal(reused.status, 409)
+    assert.equal(reused.json.error.code, 'idempotency_key_reused')
+
+    // Another tenant's identical key is its own.
+    const other = await tenantWithKey(cleanup, 'apio')
+    const elsewhere = await api('POST', '/api/v1/contacts', {
+      token: other.token,
+      body,
+      headers: { 'Idempotency-Key': key },
+    })
+    assert.equal(elsewhere.status, 201)
+    assert.isNull(elsewhere.headers.get('idempotent-replayed'))
+  })
+
+  test('a failed request releases its key: fixing the body and retrying works', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { token } = await tenantWithKey(cleanup)
+    const key = randomUUID()
+    const bad = await api('POST', '/api/v1/contacts', {
+      token,
+      body: { phone: 'nope' },
+      headers: { 'Idempotency-Key': key },
+    })
+    assert.equal(bad.status, 422)
+    const retry = await api('POST', '/api/v1/contacts', {
+      token,
+      body: { phone: 'nope' },
+      headers: { 'Idempotency-Key': key },
+    })
+    assert.equal(retry.status, 422)
+    assert.isNull(retry.headers.get('idempotent-replayed'))
+    const tooLong = await api('POST', '/api/v1/contacts', {
+      token,
+      body: { phone: freshPhone() },
+      headers: { 'Idempotency-Key': 'x'.repeat(256) },
+    })
+    assert.equal(tooLong.status, 400)
+    assert.equal(tooLong.json.error.code, 'invalid_idempotency_key')
+  })
+
+  test('10 concurrent identical POSTs with one Idempotency-Key create one contact', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, token } = await tenantWithKey(cleanup)
+    const key = randomUUID()
+    const body = { phone: freshPhone(), name: 'Concurrent' }
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        api('POST', '/api/v1/contacts', { token, body, headers: { 'Idempotency-Key': key } })
+      )
+    )
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      Array(10).fill(201)
+    )
+    assert.equal(new Set(responses.map((r) => r.text)).size, 1)
+    assert.equal(responses.filter((r) => !r.headers.get('idempotent-replayed')).length, 1)
+    const rows = await context.transaction((trx) =>
+      trx.from('contacts').where('phone', body.phone).select('id')
+    )
+    assert.lengthOf(rows, 1)
+    assert.equal(rows[0].id, responses[0].json.id)
+  })
+})

@@ -91,13 +91,10 @@ async function composerWorkspace(cleanup: Cleanup, locale: 'en' | 'ar') {
   return { wa, agent, open, closed, base: `/t/${wa.tenant.slug}` }
 }
 
-/** Problems apart from the live stream being cut on navigation and the 422s provoked on purpose. */
+/** Problems apart from the 422s provoked on purpose. */
 function realProblems(problems: string[]) {
   return problems.filter(
-    (problem) =>
-      !/\/inbox\/events net::ERR_ABORTED$/.test(problem) &&
-      !/status of 422/.test(problem) &&
-      !/Response Status Error Code 422/.test(problem)
+    (problem) => !/status of 422/.test(problem) && !/Response Status Error Code 422/.test(problem)
   )
 }
 

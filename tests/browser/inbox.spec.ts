@@ -195,16 +195,10 @@ async function busyInbox(cleanup: Cleanup) {
   return { wa, agent, conversations, inbox: `/t/${wa.tenant.slug}/inbox` }
 }
 
-/**
- * Problems apart from requests cut short because the page moved on: the
- * live stream (how an EventSource ends on navigation) and a live refresh of
- * the list still in flight when a click replaced the page. And apart from
- * the browser's own note about the 422 this journey provokes on purpose.
- */
+/** Problems apart from the browser's own note about the 422 this journey provokes on purpose. */
 function realProblems(problems: string[]) {
   return problems.filter(
     (problem) =>
-      !/\/inbox(\/events|\?[^ ]*)? net::ERR_ABORTED$/.test(problem) &&
       !/Failed to load resource: the server responded with a status of 422/.test(problem) &&
       !/Response Status Error Code 422 from .*\/labels/.test(problem)
   )

@@ -21,9 +21,6 @@ import {
 | inbound and default workers, Redis pub/sub and the SSE stream.
 */
 
-/** Requests cut off by navigation (the live stream, an in-flight refresh) are not problems. */
-const aborted = (problem: string) => /net::ERR_ABORTED$/.test(problem)
-
 test.group('Journey: the live inbox', (group) => {
   const browser = useBrowser(group)
   useWorkers(group, ['inbound'])
@@ -90,14 +87,8 @@ test.group('Journey: the live inbox', (group) => {
       await screenshot(inbox, `inbox-live-${lang}-read`)
       assert.equal(await inbox.locator('html').getAttribute('dir'), lang === 'ar' ? 'rtl' : 'ltr')
 
-      assert.deepEqual(
-        inboxProblems.filter((p) => !aborted(p)),
-        []
-      )
-      assert.deepEqual(
-        phoneProblems.filter((p) => !aborted(p)),
-        []
-      )
+      assert.deepEqual(inboxProblems, [])
+      assert.deepEqual(phoneProblems, [])
     }).timeout(90_000)
   }
 })

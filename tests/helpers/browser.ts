@@ -70,7 +70,11 @@ export function watchProblems(page: Page) {
   })
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
   page.on('requestfailed', (request) => {
-    problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`)
+    const reason = request.failure()?.errorText
+    // Requests the browser dropped because the page moved on (a click, a
+    // reload, a live stream closed) were not refused by anyone.
+    if (reason === 'net::ERR_ABORTED') return
+    problems.push(`request failed: ${request.url()} ${reason}`)
   })
   return problems
 }

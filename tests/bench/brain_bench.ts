@@ -26,12 +26,6 @@ const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const PDF_PAGES = Number(process.env.BENCH_PDF_PAGES ?? 100)
 const CHUNKS_PER_SOURCE = 200
 
-if (process.argv.includes('--child')) {
-  await runChild()
-} else {
-  runParent()
-}
-
 function runParent() {
   const admin = new URL(nativeUrl)
   const dbName = admin.pathname.slice(1)
@@ -300,4 +294,11 @@ function buildPdf(pages: string[]) {
   for (const offset of offsets) out += `${String(offset).padStart(10, '0')} 00000 n \n`
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
   return Buffer.from(out, 'latin1')
+}
+
+// Last, so the word lists above are initialised before the child uses them.
+if (process.argv.includes('--child')) {
+  await runChild()
+} else {
+  runParent()
 }

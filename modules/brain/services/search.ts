@@ -74,6 +74,11 @@ export async function searchKnowledge(
   const iterative = await supportsIterativeScan()
 
   return tenant.transaction(async (trx) => {
+    // One snapshot for the whole search: under read committed each
+    // statement sees the latest commits, so a re-ingest committing between
+    // the candidate queries and the details would hand back a mix of
+    // versions, or nothing.
+    await trx.rawQuery('set transaction isolation level repeatable read')
     const settings = await readBrainSettings(trx)
     const vectorUsable =
       settings.embedModel === embedder.model &&

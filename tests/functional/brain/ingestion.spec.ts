@@ -15,6 +15,8 @@ import {
   replaceSourceFile,
   searchKnowledge,
   updateSource,
+  localEmbedder,
+  type Embedder,
 } from '#modules/brain/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { useWorkers } from '#tests/helpers/queue'
@@ -150,26 +152,49 @@ test.group('Brain ingestion', () => {
     ).join('\n\n')
     const source = await createTextSource(context, { title: 'Long schedule', text: sections })
 
-    const seen = new Set<string>()
-    let watching = true
-    const watcher = (async () => {
-      while (watching) {
-        const row = await findSource(context, source.id)
-        if (row?.status === 'processing') {
-          seen.add(`${row.stage}`)
-          if (row.stage === 'embedding') {
-            assert.isAtMost(row.stageDone!, row.stageTotal!)
-            assert.isAtLeast(row.progress, 25)
-          }
-        }
-        await new Promise((resolve) => setTimeout(resolve, 5))
-      }
-    })()
-    await ingestSource(context, source.id, source.version)
-    watching = false
-    await watcher
+    // The source as it stands each time the embedder is called: the
+    // embedder is the local one, taking a moment per batch as a remote
+    // model would, so the throttled progress writes are all made.
+    const snapshots: Array<{
+      status: string
+      stage: string | null
+      progress: number
+      done: number | null
+      total: number | null
+    }> = []
+    const observed: Embedder = {
+      kind: 'local',
+      model: localEmbedder.model,
+      dimensions: localEmbedder.dimensions,
+      async embed(texts) {
+        const row = (await findSource(context, source.id))!
+        snapshots.push({
+          status: row.status,
+          stage: row.stage,
+          progress: row.progress,
+          done: row.stageDone,
+          total: row.stageTotal,
+        })
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        return localEmbedder.embed(texts)
+      },
+    }
+    await ingestSource(context, source.id, source.version, { embedder: observed })
 
-    assert.isTrue(seen.has('converting') || seen.has('chunking') || seen.has('embedding'))
+    assert.isAtLeast(snapshots.length, 3)
+    assert.isTrue(snapshots.every((snapshot) => snapshot.status === 'processing'))
+    assert.equal(snapshots[0].stage, 'chunking')
+    const embedding = snapshots.slice(1)
+    assert.isTrue(embedding.every((snapshot) => snapshot.stage === 'embedding'))
+    assert.deepEqual(
+      embedding.map((snapshot) => snapshot.done),
+      embedding.map((_, i) => 64 * (i + 1))
+    )
+    assert.isAtLeast(embedding[0].total!, 300)
+    assert.isTrue(embedding.every((snapshot) => snapshot.total === embedding[0].total))
+    assert.isTrue(
+      embedding.every((snapshot, i) => i === 0 || snapshot.progress > embedding[i - 1].progress)
+    )
     const done = (await findSource(context, source.id))!
     assert.equal(done.status, 'ready')
     assert.equal(done.progress, 100)

@@ -16,7 +16,7 @@ import {
   updateCannedResponse,
 } from '../services/canned_response_service.js'
 import { cannedResponseValidator } from '../validators/canned_response_validator.js'
-import { fieldError, validatedOrBack } from './form_errors.js'
+import { fieldError, validatedOrBack } from '#app/http/form_errors'
 
 /**
  * Canned responses: the settings pages where owners and admins write them,

@@ -31,7 +31,7 @@ import {
   parseOriginList,
   updateWebchatChannelValidator,
 } from '../validators/webchat_validator.js'
-import { fieldError, keepInput, validatedOrBack } from './form_errors.js'
+import { fieldError, keepInput, validatedOrBack } from '#app/http/form_errors'
 
 /**
  * The channels page of a workspace: the numbers customers write to, their

@@ -21,7 +21,7 @@ import {
   updateContactValidator,
 } from '../validators/contact_validator.js'
 import type Contact from '../models/contact.js'
-import { fieldError, validatedOrBack, wantsFragment } from './form_errors.js'
+import { fieldError, validatedOrBack, wantsFragment } from '#app/http/form_errors'
 
 /**
  * The people a workspace talks to: a searchable list, each contact's page,

@@ -16,7 +16,7 @@ import {
   type CustomerAction,
   type SandboxCustomer,
 } from '../services/sandbox_service.js'
-import { keepInput } from './form_errors.js'
+import { keepInput } from '#app/http/form_errors'
 
 /** What went wrong on the phone: shown under the part of it that was used. */
 interface PhoneError {

@@ -23,7 +23,7 @@ import {
   type TemplateForm,
 } from '../validators/template_validator.js'
 import { templatePreview } from '../services/template_preview.js'
-import { wantsFragment } from './form_errors.js'
+import { wantsFragment } from '#app/http/form_errors'
 
 /** How variables are written, passed into messages (braces are syntax in translations). */
 const VARIABLE_NAMES = { v1: '{{1}}', v2: '{{2}}' }

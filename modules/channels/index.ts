@@ -69,9 +69,24 @@ export {
   type HandoffRequestedEvent,
 } from './events.js'
 export { applyPendingStatuses } from './services/inbound_statuses.js'
+export { autoAssignConversation } from './services/auto_assignment.js'
+export {
+  registerAssignmentGate,
+  registerThreadAnnotator,
+  type AssignmentGate,
+  type ThreadAnnotator,
+  type ThreadShown,
+  type ThreadMessageRef,
+} from './services/extensions.js'
 export { INBOUND_QUEUE, webhookJobId } from './services/inbound_queue.js'
 export { sweepUnprocessedWebhookEvents } from './services/inbound_recovery.js'
 export { queueOutboundMessage, type OutboundRequest } from './services/outbound_service.js'
+export { conversationForSend } from './services/conversation_opening.js'
+export {
+  importHistory,
+  type HistoryImport,
+  type HistoryImportResult,
+} from './services/history_import.js'
 export {
   checkOutboundContent,
   toGraphMessage,

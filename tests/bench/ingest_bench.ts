@@ -35,13 +35,21 @@ import { createHmac, randomBytes, randomInt } from 'node:crypto'
 import { setPriority } from 'node:os'
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
 import http from 'node:http'
-import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { Redis } from 'ioredis'
+import {
+  APP_ROOT,
+  ace,
+  aceJson,
+  appKey,
+  flushQueuePrefix,
+  freePort,
+  percentile,
+  positive,
+  recreateDatabase,
+} from './bench_support.js'
 
-const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const LOG_DIR = `${APP_ROOT}tmp/bench-ingest`
 
 const WEBHOOKS = positive('BENCH_WEBHOOKS', 20_000)
@@ -70,12 +78,6 @@ const TS_NODE = [
   '--disable-warning=ExperimentalWarning',
 ]
 
-function positive(name: string, fallback: number) {
-  const value = Number(process.env[name] ?? fallback)
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`)
-  return value
-}
-
 /* ------------------------------------------------------------------ processes */
 
 interface Proc {
@@ -87,16 +89,9 @@ interface Proc {
 const processes = new Set<Proc>()
 let port = 0
 
-/** The app key the channel secrets were encrypted with: the environment's, else .env's. */
-function appKey() {
-  if (process.env.APP_KEY) return process.env.APP_KEY
-  const line = readFileSync(`${APP_ROOT}.env`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('APP_KEY='))
-  const key = line?.slice('APP_KEY='.length).trim()
-  if (!key)
-    throw new Error('APP_KEY is not set and .env has none: run `node ace` once to write .env')
-  return key
+/** The environment `node ace` runs in for the bench. */
+function aceEnv() {
+  return childEnv({ APP_ROLE: 'web' })
 }
 
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -153,48 +148,6 @@ async function stopProcess(proc: Proc) {
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000)
   await proc.exited
   clearTimeout(timer)
-}
-
-/** `node ace ...`, asynchronously (never block the event loop on a child). */
-function ace(args: string[]) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['ace', ...args], {
-      cwd: APP_ROOT,
-      env: childEnv({ APP_ROLE: 'web' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    child.on('exit', (status) => resolve({ status, stdout, stderr }))
-  })
-}
-
-async function aceJson(args: string[]) {
-  const result = await ace([...args, '--json'])
-  const line = result.stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .reverse()
-    .find((l) => l.startsWith('{'))
-  if (result.status !== 0 || !line) {
-    throw new Error(
-      `node ace ${args[0]} failed (${result.status}):\n${result.stdout}${result.stderr}`
-    )
-  }
-  return JSON.parse(line)
-}
-
-function freePort() {
-  return new Promise<number>((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo
-      server.close(() => resolve(address.port))
-    })
-  })
 }
 
 async function waitForHealth(proc: Proc, ms = 90_000) {
@@ -444,11 +397,6 @@ interface PhaseReport {
   p99: number
 }
 
-function percentile(sorted: number[], p: number) {
-  if (!sorted.length) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
-}
-
 function fmt(ms: number) {
   if (!Number.isFinite(ms)) return 'n/a'
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`
@@ -626,37 +574,6 @@ async function runPhase(
 
 /* ------------------------------------------------------------------ setup */
 
-function adminUrl() {
-  const url = new URL(DATABASE_URL)
-  const name = decodeURIComponent(url.pathname.slice(1))
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe database name "${name}"`)
-  url.pathname = '/postgres'
-  return { url: url.href, name }
-}
-
-async function recreateDatabase(drop = false) {
-  const { url, name } = adminUrl()
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  try {
-    await admin.query(`drop database if exists ${name} with (force)`)
-    if (!drop) await admin.query(`create database ${name}`)
-  } finally {
-    await admin.end()
-  }
-}
-
-async function flushQueuePrefix(redis: Redis) {
-  let cursor = '0'
-  let removed = 0
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${QUEUE_PREFIX}:*`, 'COUNT', 1000)
-    cursor = nextCursor
-    if (keys.length) removed += await redis.del(...keys)
-  } while (cursor !== '0')
-  return removed
-}
-
 /* ------------------------------------------------------------------ main */
 
 async function main() {
@@ -668,51 +585,57 @@ async function main() {
   let failed = false
 
   try {
-    await flushQueuePrefix(redis)
-    await recreateDatabase()
+    await flushQueuePrefix(redis, QUEUE_PREFIX)
+    await recreateDatabase(DATABASE_URL)
     const setupStart = Date.now()
     if (MODE === 'production') {
-      const built = await ace(['build'])
+      const built = await ace(['build'], aceEnv())
       if (built.status !== 0)
         throw new Error(`node ace build failed:\n${built.stdout}${built.stderr}`)
     }
-    const migrated = await ace(['migration:run', '--force'])
+    const migrated = await ace(['migration:run', '--force'], aceEnv())
     if (migrated.status !== 0) {
       throw new Error(`migration:run failed:\n${migrated.stdout}${migrated.stderr}`)
     }
-    const tenant = await aceJson([
-      'tenants:create',
-      '--slug',
-      'ingest-bench',
-      '--name',
-      'Ingest Bench',
-      '--owner-email',
-      'owner@ingest-bench.test',
-      '--owner-password',
-      'bench-pass-1234',
-    ])
+    const tenant = await aceJson(
+      [
+        'tenants:create',
+        '--slug',
+        'ingest-bench',
+        '--name',
+        'Ingest Bench',
+        '--owner-email',
+        'owner@ingest-bench.test',
+        '--owner-password',
+        'bench-pass-1234',
+      ],
+      aceEnv()
+    )
     const channel: Channel = {
       phoneNumberId: `1${randomInt(1e9, 9e9)}${randomInt(1e4, 9e4)}`,
       wabaId: `2${randomInt(1e9, 9e9)}`,
       appSecret: randomBytes(16).toString('hex'),
     }
-    await aceJson([
-      'channels:add-whatsapp',
-      '--tenant',
-      tenant.slug,
-      '--phone-number-id',
-      channel.phoneNumberId,
-      '--waba-id',
-      channel.wabaId,
-      '--display-number',
-      '+15550001234',
-      '--access-token',
-      'bench-access-token',
-      '--app-secret',
-      channel.appSecret,
-      '--verify-token',
-      `verify-${randomBytes(6).toString('hex')}`,
-    ])
+    await aceJson(
+      [
+        'channels:add-whatsapp',
+        '--tenant',
+        tenant.slug,
+        '--phone-number-id',
+        channel.phoneNumberId,
+        '--waba-id',
+        channel.wabaId,
+        '--display-number',
+        '+15550001234',
+        '--access-token',
+        'bench-access-token',
+        '--app-secret',
+        channel.appSecret,
+        '--verify-token',
+        `verify-${randomBytes(6).toString('hex')}`,
+      ],
+      aceEnv()
+    )
     const schema = String(tenant.schema)
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unexpected schema "${schema}"`)
 
@@ -794,10 +717,10 @@ async function main() {
     await db?.end().catch(() => {})
     await Promise.all([...processes].map(stopProcess))
     if (!KEEP) {
-      await recreateDatabase(true).catch((error) =>
+      await recreateDatabase(DATABASE_URL, true).catch((error) =>
         console.error(`could not drop the bench database: ${error.message}`)
       )
-      await flushQueuePrefix(redis).catch(() => {})
+      await flushQueuePrefix(redis, QUEUE_PREFIX).catch(() => {})
     } else {
       console.log(`kept ${DATABASE_URL} and Redis keys ${QUEUE_PREFIX}:*`)
     }

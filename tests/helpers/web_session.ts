@@ -40,12 +40,26 @@ export class WebSession {
     return this.post(action, fields)
   }
 
-  async post(action: string, fields: Record<string, string>) {
+  /**
+   * Posts a form as htmx does from the page at `from` (HX-Request, plus any
+   * other htmx headers such as HX-Target or HX-Boosted).
+   */
+  async htmxSubmit(
+    from: string,
+    action: string,
+    fields: Record<string, string>,
+    headers: Record<string, string> = {}
+  ) {
+    await this.get(from)
+    return this.post(action, fields, { 'HX-Request': 'true', ...headers })
+  }
+
+  async post(action: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
     const form = new URLSearchParams({ ...fields, _csrf: this.#csrf ?? '' })
     const response = await this.#fetch(action, {
       method: 'POST',
       body: form,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     })
     const body = await response.text()
     return { status: response.status, location: response.headers.get('location'), body, response }

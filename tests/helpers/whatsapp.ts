@@ -1,8 +1,9 @@
 import { createHmac, randomBytes, randomInt } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import app from '@adonisjs/core/services/app'
-import { addWhatsAppChannel } from '#modules/channels/index'
-import { systemActor } from '#modules/tenancy/index'
+import { DateTime } from 'luxon'
+import { addWhatsAppChannel, type Channel } from '#modules/channels/index'
+import { systemActor, type TenantContext } from '#modules/tenancy/index'
 import { WorkerPool } from '#app/queue/worker_pool'
 import { makeTenant } from '#tests/helpers/tenants'
 
@@ -280,4 +281,39 @@ export async function waitFor<T>(
     await sleep(100)
   }
   throw new Error(`condition not met within ${ms} ms`)
+}
+
+/** A contact who last wrote `hoursAgo` hours ago, with their open conversation. */
+export async function customer(
+  context: TenantContext,
+  channel: Pick<Channel, 'id'>,
+  options: { hoursAgo?: number; optedOut?: boolean; labels?: string[]; status?: string } = {}
+) {
+  return context.transaction(async (trx) => {
+    const phone = `+1555${randomBytes(3).readUIntBE(0, 3).toString().padStart(7, '0')}`
+    const [contact] = await trx
+      .table('contacts')
+      .insert({
+        phone,
+        wa_id: phone.slice(1),
+        source: 'whatsapp',
+        opt_in: options.optedOut ? 'opted_out' : 'unknown',
+      })
+      .returning('id')
+    const wrote = DateTime.now()
+      .minus({ hours: options.hoursAgo ?? 1 })
+      .toJSDate()
+    const [conversation] = await trx
+      .table('conversations')
+      .insert({
+        contact_id: contact.id,
+        channel_id: channel.id,
+        status: options.status ?? 'open',
+        labels: options.labels ?? [],
+        last_customer_message_at: wrote,
+        last_message_at: wrote,
+      })
+      .returning('id')
+    return { contactId: contact.id as string, conversationId: conversation.id as string, phone }
+  })
 }

@@ -6,6 +6,7 @@ import { workspaceLayout } from '#modules/tenancy/index'
 import type Conversation from '../models/conversation.js'
 import type Channel from '../models/channel.js'
 import { channelsOf } from '../services/channel_service.js'
+import { annotateThread } from '../services/extensions.js'
 import {
   ConversationError,
   MAX_LABELS,
@@ -342,6 +343,12 @@ async function threadData(
 ) {
   const page = await threadPage(ctx.tenant, conversation.id, before)
   const names = await peopleNames(page.messages.map((message) => message.authorId))
+  // What other modules add to the thread (the assistant: its evidence for
+  // its own messages, and whether it or a person has the conversation).
+  const annotations = await annotateThread(ctx.tenant, {
+    conversationId: conversation.id,
+    messages: page.messages.map((m) => ({ id: m.id, authorType: m.authorType })),
+  })
   const context = {
     base,
     locale: ctx.i18n.locale,
@@ -350,6 +357,7 @@ async function threadData(
     referenced: page.referenced,
   }
   return {
+    ...annotations,
     messages: page.messages.map((message) => presentMessage(message, context)),
     earlierHref: page.earlierCursor
       ? `${base}/inbox/${conversation.id}?before=${page.earlierCursor}`

@@ -1,5 +1,6 @@
 import { TenantJob, type TenantContext, type TenantJobPayload } from '#modules/tenancy/index'
 import { autoAssignConversation } from '../services/auto_assignment.js'
+import { assignmentWaits } from '../services/extensions.js'
 
 interface Payload extends TenantJobPayload {
   conversationId: string
@@ -12,6 +13,9 @@ export default class AutoAssignJob extends TenantJob<Payload> {
   }
 
   async run(tenant: TenantContext, { conversationId }: Payload) {
+    // Where the assistant answers first (a registered gate), assignment
+    // waits for its handoff.
+    if (await assignmentWaits(tenant, conversationId)) return
     await autoAssignConversation(tenant, conversationId)
   }
 }

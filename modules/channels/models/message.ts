@@ -42,6 +42,13 @@ export default class Message extends TenantModel {
   @column({ isPrimary: true })
   declare id: string
 
+  /**
+   * The order rows were written in (an identity column, a bigint read as a
+   * string); never set by the application.
+   */
+  @column()
+  declare seq: string
+
   @column()
   declare conversationId: string
 

@@ -1,5 +1,8 @@
 import { DateTime } from 'luxon'
 import { Exception } from '@adonisjs/core/exceptions'
+import emitter from '@adonisjs/core/services/emitter'
+import logger from '@adonisjs/core/services/logger'
+import type { EventsList } from '@adonisjs/core/types'
 import type { TenantContext } from '#modules/tenancy/index'
 import Contact from '../models/contact.js'
 import { OPT_IN_STATES, type OptInState } from '../validators/contact_validator.js'
@@ -146,7 +149,7 @@ function phoneTaken(phone: string) {
 }
 
 export async function createContact(tenant: TenantContext, input: NewContact): Promise<Contact> {
-  return tenant.transaction(async (trx) => {
+  const created = await tenant.transaction(async (trx) => {
     if (await Contact.query({ client: trx }).where('phone', input.phone).first()) {
       throw phoneTaken(input.phone)
     }
@@ -169,6 +172,13 @@ export async function createContact(tenant: TenantContext, input: NewContact): P
     }
     return contact
   })
+  await announce('contact:created', {
+    tenant: tenant.slug,
+    tenantId: tenant.id,
+    contactId: created.id,
+    source: created.source,
+  })
+  return created
 }
 
 export async function updateContact(
@@ -177,13 +187,36 @@ export async function updateContact(
   details: ContactDetails
 ): Promise<Contact> {
   if (!UUID.test(contactId)) throw notFound()
-  return tenant.transaction(async (trx) => {
-    const contact = await Contact.find(contactId, { client: trx })
-    if (!contact) throw notFound()
-    applyDetails(contact, details)
-    await contact.save()
-    return contact
+  const { contact, changes } = await tenant.transaction(async (trx) => {
+    const found = await Contact.find(contactId, { client: trx })
+    if (!found) throw notFound()
+    applyDetails(found, details)
+    const dirty = Object.keys(found.$dirty)
+    await found.save()
+    return { contact: found, changes: dirty }
   })
+  if (changes.length) {
+    await announce('contact:updated', {
+      tenant: tenant.slug,
+      tenantId: tenant.id,
+      contactId: contact.id,
+      byUserId: null,
+      changes: changes.map((name) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)),
+    })
+  }
+  return contact
+}
+
+/** Emitted after the commit; the change stands even if a listener fails. */
+async function announce<Name extends 'contact:created' | 'contact:updated'>(
+  name: Name,
+  data: EventsList[Name]
+) {
+  try {
+    await emitter.emit(name, data)
+  } catch (error) {
+    logger.error({ err: error, event: name }, 'contact event listener failed')
+  }
 }
 
 /**

@@ -1,4 +1,6 @@
 import { DateTime } from 'luxon'
+import emitter from '@adonisjs/core/services/emitter'
+import logger from '@adonisjs/core/services/logger'
 import { translatorFor } from '#modules/identity/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import Channel from '../models/channel.js'
@@ -89,6 +91,15 @@ export async function applyKeywords(
     return true
   })
   if (!changed) return null
+  await emitter
+    .emit('contact:updated', {
+      tenant: tenant.slug,
+      tenantId: tenant.id,
+      contactId: contact.id,
+      byUserId: null,
+      changes: ['opt_in'],
+    })
+    .catch((error) => logger.error({ err: error }, 'contact:updated listener failed'))
 
   const t = translatorFor(isArabic(message.body!) ? 'ar' : 'en')
   await queueOutboundMessage(tenant, {

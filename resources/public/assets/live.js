@@ -15,9 +15,32 @@
   var source = null
   var url = null
 
+  // A notice that arrives while htmx is swapping in a refreshed element can
+  // miss it: the old element is gone and the new one not yet listening. So
+  // notices heard while any request is in flight are heard again once the
+  // swaps have settled (a refresh more, never a change missed).
+  var inFlight = 0
+  var heardMeanwhile = {}
+
   function dispatch(name, detail) {
+    if (inFlight > 0) heardMeanwhile[name] = detail
     document.body.dispatchEvent(new CustomEvent(name, { detail: detail, bubbles: false }))
   }
+
+  document.addEventListener('htmx:beforeRequest', function () {
+    inFlight++
+  })
+  document.addEventListener('htmx:afterRequest', function () {
+    inFlight = Math.max(0, inFlight - 1)
+  })
+  document.addEventListener('htmx:afterSettle', function () {
+    if (inFlight > 0) return
+    var again = heardMeanwhile
+    heardMeanwhile = {}
+    Object.keys(again).forEach(function (name) {
+      document.body.dispatchEvent(new CustomEvent(name, { detail: again[name], bubbles: false }))
+    })
+  })
 
   function connect() {
     var marker = document.querySelector('[data-live-events]')

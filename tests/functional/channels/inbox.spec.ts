@@ -146,30 +146,6 @@ async function htmxGet(web: WebSession, path: string, target: string) {
   return { status: response.status, body: await response.text() }
 }
 
-/** An action form posted by htmx (a boosted form): the page comes back with the message. */
-async function htmxPost(
-  web: WebSession,
-  from: string,
-  action: string,
-  fields: Record<string, string>
-) {
-  const page = await web.get(from)
-  const csrf = page.body.match(/name='_csrf' value='([^']+)'/)?.[1] ?? ''
-  const cookie = [...web.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
-  const response = await fetch(`${WebSession.baseUrl()}${action}`, {
-    method: 'POST',
-    body: new URLSearchParams({ ...fields, _csrf: csrf }),
-    headers: {
-      cookie,
-      'content-type': 'application/x-www-form-urlencoded',
-      'HX-Request': 'true',
-      'HX-Boosted': 'true',
-    },
-    redirect: 'manual',
-  })
-  return { status: response.status, headers: response.headers, body: await response.text() }
-}
-
 type ConversationEventName =
   'conversation:assigned' | 'conversation:resolved' | 'conversation:updated'
 
@@ -899,14 +875,18 @@ test.group('Inbox: actions', () => {
     await act(web, w, conversation.id, 'resolve')
 
     // htmx gets the page back at once, with the message and the conversation's address.
-    const viaHtmx = await htmxPost(
-      web,
+    // An action form posted by htmx (a boosted form).
+    const viaHtmx = await web.htmxSubmit(
       `${w.inbox}/${conversation.id}`,
       `${w.inbox}/${conversation.id}/pending`,
-      { list: 'view=mine' }
+      { list: 'view=mine' },
+      { 'HX-Boosted': 'true' }
     )
     assert.equal(viaHtmx.status, 200)
-    assert.equal(viaHtmx.headers.get('hx-push-url'), `${w.inbox}/${conversation.id}?view=mine`)
+    assert.equal(
+      viaHtmx.response.headers.get('hx-push-url'),
+      `${w.inbox}/${conversation.id}?view=mine`
+    )
     assert.include(
       viaHtmx.body,
       '<div class="flash success" role="status" data-notice>Conversation marked pending.</div>'

@@ -1,54 +1,20 @@
 import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { DateTime } from 'luxon'
 import {
   addSandboxChannel,
   addWhatsAppChannel,
   Conversation,
   Message,
   queueOutboundMessage,
-  type Channel,
 } from '#modules/channels/index'
 import { systemActor, type TenantContext } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { withDefaultQueueWorker } from '#tests/helpers/queue'
 import { useFakeGraph } from '#tests/helpers/fake_graph_server'
+import { customer } from '#tests/helpers/whatsapp'
 
 const TOKEN = `token-${randomBytes(6).toString('hex')}`
-
-/** A contact who wrote `hoursAgo` hours ago, and their open conversation. */
-async function conversationWith(
-  context: TenantContext,
-  channel: Channel,
-  options: { hoursAgo?: number; optedOut?: boolean } = {}
-) {
-  return context.transaction(async (trx) => {
-    const phone = `+1555${randomBytes(3).readUIntBE(0, 3).toString().padStart(7, '0')}`
-    const [contact] = await trx
-      .table('contacts')
-      .insert({
-        phone,
-        wa_id: phone.slice(1),
-        source: 'whatsapp',
-        opt_in: options.optedOut ? 'opted_out' : 'unknown',
-      })
-      .returning('id')
-    const wrote = DateTime.now()
-      .minus({ hours: options.hoursAgo ?? 1 })
-      .toJSDate()
-    const [conversation] = await trx
-      .table('conversations')
-      .insert({
-        contact_id: contact.id,
-        channel_id: channel.id,
-        last_customer_message_at: wrote,
-        last_message_at: wrote,
-      })
-      .returning('id')
-    return { conversationId: conversation.id as string, phone }
-  })
-}
 
 async function settled(context: TenantContext, messageId: string, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs
@@ -99,7 +65,7 @@ test.group('Outbound messages', (group) => {
     cleanup,
   }) => {
     const { context, channel } = await whatsappTenant(cleanup)
-    const { conversationId, phone } = await conversationWith(context, channel)
+    const { conversationId, phone } = await customer(context, channel)
     const before = graph.sends().length
 
     const queued = await queueOutboundMessage(context, {
@@ -121,7 +87,7 @@ test.group('Outbound messages', (group) => {
 
   test('the same idempotency key twice sends one message', async ({ assert, cleanup }) => {
     const { context, channel } = await whatsappTenant(cleanup)
-    const { conversationId } = await conversationWith(context, channel)
+    const { conversationId } = await customer(context, channel)
     const before = graph.sends().length
     const request = {
       conversationId,
@@ -144,7 +110,7 @@ test.group('Outbound messages', (group) => {
     cleanup,
   }) => {
     const { context, channel } = await whatsappTenant(cleanup)
-    const stale = await conversationWith(context, channel, { hoursAgo: 25 })
+    const stale = await customer(context, channel, { hoursAgo: 25 })
     assert.equal(
       await refused(
         queueOutboundMessage(context, {
@@ -172,7 +138,7 @@ test.group('Outbound messages', (group) => {
     })
     assert.isNotNull((await settled(context, template.id)).externalId)
 
-    const optedOut = await conversationWith(context, channel, { optedOut: true })
+    const optedOut = await customer(context, channel, { optedOut: true })
     assert.equal(
       await refused(
         queueOutboundMessage(context, {
@@ -197,7 +163,7 @@ test.group('Outbound messages', (group) => {
 
   test('a 5xx is retried and the message goes out once', async ({ assert, cleanup }) => {
     const { context, channel } = await whatsappTenant(cleanup)
-    const { conversationId } = await conversationWith(context, channel)
+    const { conversationId } = await customer(context, channel)
     const before = graph.sends().length
     graph.fail(503, 131016, 'Service unavailable')
 
@@ -216,7 +182,7 @@ test.group('Outbound messages', (group) => {
     cleanup,
   }) => {
     const { context, channel } = await whatsappTenant(cleanup)
-    const { conversationId } = await conversationWith(context, channel)
+    const { conversationId } = await customer(context, channel)
     const before = graph.sends().length
     graph.fail(400, 131047, 'Re-engagement message')
 
@@ -253,7 +219,7 @@ test.group('Outbound messages', (group) => {
     cleanup,
   }) => {
     const { context, channel } = await whatsappTenant(cleanup)
-    const { conversationId } = await conversationWith(context, channel)
+    const { conversationId } = await customer(context, channel)
     const before = graph.sends().length
     graph.reply({ drop: true })
 
@@ -273,7 +239,7 @@ test.group('Outbound messages', (group) => {
     cleanup,
   }) => {
     const { context, channel } = await whatsappTenant(cleanup, { messagesPerSecond: 2 })
-    const { conversationId } = await conversationWith(context, channel)
+    const { conversationId } = await customer(context, channel)
     const before = graph.calls.length
     const queued = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
@@ -297,7 +263,7 @@ test.group('Outbound messages', (group) => {
   }) => {
     const mine = await whatsappTenant(cleanup)
     const theirs = await whatsappTenant(cleanup)
-    const { conversationId } = await conversationWith(theirs.context, theirs.channel)
+    const { conversationId } = await customer(theirs.context, theirs.channel)
     assert.equal(
       await refused(
         queueOutboundMessage(mine.context, {
@@ -310,7 +276,7 @@ test.group('Outbound messages', (group) => {
     )
 
     const sandbox = await addSandboxChannel({ ...mine.tenant, planId: null }, systemActor)
-    const onSandbox = await conversationWith(mine.context, sandbox)
+    const onSandbox = await customer(mine.context, sandbox)
     const before = graph.calls.length
     const queued = await queueOutboundMessage(mine.context, {
       conversationId: onSandbox.conversationId,

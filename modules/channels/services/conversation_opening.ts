@@ -1,0 +1,64 @@
+import emitter from '@adonisjs/core/services/emitter'
+import logger from '@adonisjs/core/services/logger'
+import type { TenantContext } from '#modules/tenancy/index'
+import Conversation from '../models/conversation.js'
+
+/**
+ * The conversation a business-initiated send goes into: the contact's
+ * conversation in progress on that channel, or a new open one. This is how
+ * an API client writes first (a template to a new lead): the inbox always
+ * answers inside a conversation the customer started, the API need not.
+ *
+ * With `open: false` only an existing one is returned (null otherwise): a
+ * free-form message could not go into a new conversation anyway, since no
+ * customer has written in it, so none is opened just to be refused.
+ *
+ * Two sends opening it at once collide on conversations_one_active; the
+ * loser reads the winner's row. A new conversation is announced like one a
+ * customer opened (auto-assignment, the live inbox, webhooks).
+ */
+export async function conversationForSend(
+  tenant: TenantContext,
+  contactId: string,
+  channelId: string,
+  options: { open: boolean } = { open: true }
+): Promise<{ conversation: Conversation; created: boolean } | null> {
+  const found = await tenant.transaction(async (trx) => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const active = await Conversation.query({ client: trx })
+        .where('contact_id', contactId)
+        .where('channel_id', channelId)
+        .whereNot('status', 'resolved')
+        .first()
+      if (active) return { conversation: active, created: false }
+      if (!options.open) return null
+      const inserted = await trx.rawQuery(
+        `insert into conversations (contact_id, channel_id, status) values (?, ?, 'open')
+          on conflict do nothing returning id`,
+        [contactId, channelId]
+      )
+      if (inserted.rows.length) {
+        const conversation = await Conversation.query({ client: trx })
+          .where('id', inserted.rows[0].id)
+          .firstOrFail()
+        return { conversation, created: true }
+      }
+    }
+    throw new Error(`could not find or open a conversation for contact ${contactId}`)
+  })
+  if (found?.created) {
+    try {
+      await emitter.emit('conversation:created', {
+        tenant: tenant.slug,
+        tenantId: tenant.id,
+        conversationId: found.conversation.id,
+        contactId,
+        channelId,
+      })
+    } catch (error) {
+      // The conversation exists; a failing listener must not fail the send.
+      logger.error({ err: error }, 'conversation:created listener failed')
+    }
+  }
+  return found
+}

@@ -1,0 +1,62 @@
+import type { TenantContext } from '#modules/tenancy/index'
+
+/*
+| Where modules built on channels take part in its work without channels
+| importing them (they import channels, so the other way would be a cycle).
+| They register at boot, from their listeners; channels consults whatever is
+| registered, and behaves as plain channels when nothing is.
+|
+| - An assignment gate may hold round-robin assignment of a conversation
+|   back (the assistant answers first, and asks for a person by handing off).
+| - A thread annotator adds what it knows of a conversation's thread to the
+|   inbox's view state (the assistant's evidence for its messages, and
+|   whether it or a person has the conversation).
+*/
+
+/** True when round-robin assignment of the conversation should wait. */
+export type AssignmentGate = (tenant: TenantContext, conversationId: string) => Promise<boolean>
+
+export interface ThreadMessageRef {
+  id: string
+  authorType: string
+}
+
+export interface ThreadShown {
+  conversationId: string
+  /** The page of messages the inbox is about to show. */
+  messages: ThreadMessageRef[]
+}
+
+/** Named values for the thread's views; names must not collide with the inbox's own. */
+export type ThreadAnnotator = (
+  tenant: TenantContext,
+  thread: ThreadShown
+) => Promise<Record<string, unknown>>
+
+// Sets: registering the same function again (a second boot hook) changes nothing.
+const assignmentGates = new Set<AssignmentGate>()
+const threadAnnotators = new Set<ThreadAnnotator>()
+
+export function registerAssignmentGate(gate: AssignmentGate) {
+  assignmentGates.add(gate)
+}
+
+export function registerThreadAnnotator(annotator: ThreadAnnotator) {
+  threadAnnotators.add(annotator)
+}
+
+/** Whether any registered gate holds the conversation's assignment back. */
+export async function assignmentWaits(tenant: TenantContext, conversationId: string) {
+  for (const gate of assignmentGates) {
+    if (await gate(tenant, conversationId)) return true
+  }
+  return false
+}
+
+/** Every registered annotator's values for the thread, merged. */
+export async function annotateThread(tenant: TenantContext, thread: ThreadShown) {
+  const results = await Promise.all(
+    [...threadAnnotators].map((annotate) => annotate(tenant, thread))
+  )
+  return Object.assign({}, ...results) as Record<string, unknown>
+}

@@ -15,7 +15,8 @@ const prefix = env.get('QUEUE_PREFIX', inTest ? 'flomastr-test' : 'flomastr')
 const queueConfig = defineConfig({
   defaultConnection: redisConnectionFromUrl(redisUrl),
   // inbound: WhatsApp webhooks and the ordered hand-off of their messages.
-  queueNames: ['default', 'mail', 'inbound'],
+  // webhooks: outbound deliveries, apart so slow receivers never hold up sends.
+  queueNames: ['default', 'mail', 'inbound', 'webhooks'],
   queue: { prefix },
   worker: {
     prefix,

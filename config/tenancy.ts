@@ -10,7 +10,11 @@ const tenancyConfig = {
    * Migrations run inside every tenant schema, folders in this order, files
    * sorted by name within a folder.
    */
-  tenantMigrationPaths: ['modules/channels/migrations/tenant', 'modules/brain/migrations/tenant'],
+  tenantMigrationPaths: [
+    'modules/channels/migrations/tenant',
+    'modules/brain/migrations/tenant',
+    'modules/integrations/migrations/tenant',
+  ],
 
   /**
    * How long a soft-deleted tenant can still be restored.

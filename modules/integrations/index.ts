@@ -40,6 +40,18 @@ export {
 export { idempotent, purgeExpiredIdempotencyKeys, type ApiResult } from './services/idempotency.js'
 export { defaultRequestsPerMinute, requestsPerMinuteFor } from './services/api_rate_limit.js'
 
+export { registerWebhookListeners } from './webhook_listeners.js'
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './services/webhook_events.js'
+
 export const integrationsPolicies = {
   ApiKeysPolicy: () => import('./policies/api_keys_policy.js'),
+  WebhooksPolicy: () => import('./policies/webhooks_policy.js'),
 }
+export { apiV1, apiScope } from './api_routes.js'
+export {
+  documentApi,
+  documentSchema,
+  describeRule,
+  type ApiOperationDoc,
+  type JsonSchema,
+} from './services/api_docs.js'

@@ -6,16 +6,17 @@
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
 import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
+import { apiScope, apiV1 } from './api_routes.js'
+// What the OpenAPI document says of each route below, declared beside them.
+import './api_docs/index.js'
 
 const ApiKeysController = () => import('./controllers/api_keys_controller.js')
 const MeController = () => import('./controllers/api/me_controller.js')
 const ChannelsApiController = () => import('./controllers/api/channels_api_controller.js')
 const ContactsApiController = () => import('./controllers/api/contacts_api_controller.js')
-
-const api = router.named({
-  apiAuth: () => import('./middleware/api_auth_middleware.js'),
-  apiScope: () => import('./middleware/api_scope_middleware.js'),
-})
+const ConversationsApiController = () => import('./controllers/api/conversations_api_controller.js')
+const MessagesApiController = () => import('./controllers/api/messages_api_controller.js')
+const TemplatesApiController = () => import('./controllers/api/templates_api_controller.js')
 
 addWorkspaceNavItem({
   key: 'api_keys',
@@ -37,28 +38,72 @@ tenantRoutes(() => {
     .use([middleware.auth(), middleware.workspace()])
 })
 
-router
-  .group(() => {
-    router.get('/me', [MeController, 'show']).as('me')
+apiV1(() => {
+  router.get('/me', [MeController, 'show']).as('me')
 
-    router
-      .get('/channels', [ChannelsApiController, 'index'])
-      .use(api.apiScope({ scope: 'channels:read' }))
-      .as('channels.index')
+  router
+    .get('/channels', [ChannelsApiController, 'index'])
+    .use(apiScope('channels:read'))
+    .as('channels.index')
 
-    router
-      .get('/contacts', [ContactsApiController, 'index'])
-      .use(api.apiScope({ scope: 'contacts:read' }))
-      .as('contacts.index')
-    router
-      .post('/contacts', [ContactsApiController, 'store'])
-      .use(api.apiScope({ scope: 'contacts:write' }))
-      .as('contacts.store')
-    router
-      .get('/contacts/:id', [ContactsApiController, 'show'])
-      .use(api.apiScope({ scope: 'contacts:read' }))
-      .as('contacts.show')
-  })
-  .prefix('/api/v1')
-  .use(api.apiAuth())
-  .as('api.v1')
+  router
+    .get('/contacts', [ContactsApiController, 'index'])
+    .use(apiScope('contacts:read'))
+    .as('contacts.index')
+  router
+    .post('/contacts', [ContactsApiController, 'store'])
+    .use(apiScope('contacts:write'))
+    .as('contacts.store')
+  router
+    .put('/contacts/by-phone/:phone', [ContactsApiController, 'upsert'])
+    .use(apiScope('contacts:write'))
+    .as('contacts.upsert')
+  router
+    .get('/contacts/:id', [ContactsApiController, 'show'])
+    .use(apiScope('contacts:read'))
+    .as('contacts.show')
+  router
+    .patch('/contacts/:id', [ContactsApiController, 'update'])
+    .use(apiScope('contacts:write'))
+    .as('contacts.update')
+  router
+    .delete('/contacts/:id', [ContactsApiController, 'destroy'])
+    .use(apiScope('contacts:write'))
+    .as('contacts.destroy')
+
+  router
+    .get('/conversations', [ConversationsApiController, 'index'])
+    .use(apiScope('conversations:read'))
+    .as('conversations.index')
+  // Before /conversations/:id, which would otherwise take "ingest" for an id.
+  router
+    .post('/conversations/ingest', [ConversationsApiController, 'ingest'])
+    .use(apiScope('conversations:write'))
+    .as('conversations.ingest')
+  router
+    .get('/conversations/:id', [ConversationsApiController, 'show'])
+    .use(apiScope('conversations:read'))
+    .as('conversations.show')
+  router
+    .patch('/conversations/:id', [ConversationsApiController, 'update'])
+    .use(apiScope('conversations:write'))
+    .as('conversations.update')
+  router
+    .get('/conversations/:id/messages', [ConversationsApiController, 'messages'])
+    .use(apiScope('messages:read'))
+    .as('conversations.messages')
+
+  router
+    .post('/messages', [MessagesApiController, 'store'])
+    .use(apiScope('messages:write'))
+    .as('messages.store')
+  router
+    .get('/messages/:id', [MessagesApiController, 'show'])
+    .use(apiScope('messages:read'))
+    .as('messages.show')
+
+  router
+    .get('/templates', [TemplatesApiController, 'index'])
+    .use(apiScope('templates:read'))
+    .as('templates.index')
+})

@@ -1,4 +1,10 @@
-import type { Channel, Contact } from '#modules/channels/index'
+import type {
+  Channel,
+  Contact,
+  Conversation,
+  Message,
+  MessageTemplate,
+} from '#modules/channels/index'
 import { serialize } from './api_serialization.js'
 
 /*
@@ -34,6 +40,82 @@ export function presentChannel(channel: Channel) {
     'displayNumber',
     'phoneNumberId',
     'wabaId',
+    'createdAt',
+    'updatedAt',
+  ])
+}
+
+export function presentConversation(conversation: Conversation) {
+  return serialize(conversation, [
+    'id',
+    'contactId',
+    'channelId',
+    'status',
+    'snoozedUntil',
+    'assigneeId',
+    'labels',
+    'priority',
+    'unreadCount',
+    'lastMessageAt',
+    'lastCustomerMessageAt',
+    'resolvedAt',
+    'createdAt',
+    'updatedAt',
+  ])
+}
+
+/**
+ * A message without its raw payload (which holds storage keys and the
+ * provider's full webhook); a file is described, not linked.
+ */
+export function presentMessage(message: Message) {
+  const media = message.media
+  return {
+    ...serialize(message, [
+      'id',
+      'conversationId',
+      'contactId',
+      'channelId',
+      'direction',
+      'type',
+      'body',
+      'status',
+      'errorCode',
+      'errorTitle',
+      'authorType',
+      'authorId',
+      'isNote',
+      'externalId',
+      'sentAt',
+      'deliveredAt',
+      'readAt',
+      'failedAt',
+      'createdAt',
+      'updatedAt',
+    ]),
+    media: media
+      ? {
+          mime_type: media.mimeType ?? null,
+          filename: media.filename ?? null,
+          caption: media.caption ?? null,
+          size: media.size ?? null,
+        }
+      : null,
+  }
+}
+
+export function presentTemplate(template: MessageTemplate) {
+  return serialize(template, [
+    'id',
+    'channelId',
+    'name',
+    'language',
+    'category',
+    'status',
+    'rejectedReason',
+    'bodyVariables',
+    'components',
+    'syncedAt',
     'createdAt',
     'updatedAt',
   ])

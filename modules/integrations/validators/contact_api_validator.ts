@@ -11,7 +11,7 @@ const MAX_ATTRIBUTE_KEY = 64
 const MAX_ATTRIBUTE_VALUE = 500
 
 /** A phone number in any usual writing, stored as E.164. */
-const e164 = vine.createRule((value: unknown, _options: undefined, field: FieldContext) => {
+export const e164 = vine.createRule((value: unknown, _options: undefined, field: FieldContext) => {
   if (typeof value !== 'string' || !field.isValid) return
   const normalized = normalizeE164(value)
   if (!normalized) {
@@ -39,8 +39,8 @@ const attributeLimits = vine.createRule(
 
 export const OPT_IN_STATES = ['unknown', 'opted_in', 'opted_out'] as const
 
-export const createContactBody = apiBody({
-  phone: vine.string().trim().use(e164()),
+/** What a contact is besides its phone number: every field optional. */
+const details = {
   name: vine.string().trim().maxLength(200).nullable().optional(),
   email: vine.string().trim().email().maxLength(254).nullable().optional(),
   tags: vine
@@ -54,4 +54,16 @@ export const createContactBody = apiBody({
     .use(attributeLimits())
     .optional(),
   opt_in: vine.enum(OPT_IN_STATES).optional(),
+}
+
+export const createContactBody = apiBody({
+  phone: vine.string().trim().use(e164()),
+  ...details,
 })
+
+/**
+ * PATCH /contacts/:id and PUT /contacts/by-phone/:phone: the fields given
+ * change, the others stay as they are (the phone is the contact's identity
+ * and is not changed here).
+ */
+export const contactDetailsBody = apiBody(details)

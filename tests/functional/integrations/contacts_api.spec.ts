@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { randomUUID } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
+import emitter from '@adonisjs/core/services/emitter'
 import { Contact, addSandboxChannel } from '#modules/channels/index'
 import { systemActor } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
@@ -285,5 +286,144 @@ test.group('API idempotency', () => {
     )
     assert.lengthOf(rows, 1)
     assert.equal(rows[0].id, responses[0].json.id)
+  })
+})
+
+test.group('API contacts: upsert, update, delete', () => {
+  test('PUT /contacts/by-phone creates (201) then updates (200) only the fields given', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { tenant, token } = await tenantWithKey(cleanup)
+    const events: string[] = []
+    const stop = [
+      emitter.on('contact:created', (e) => {
+        if (e.tenantId === tenant.id) events.push(`created:${e.source}`)
+      }),
+      emitter.on('contact:updated', (e) => {
+        if (e.tenantId === tenant.id) events.push(`updated:${e.changes.join('+')}`)
+      }),
+    ]
+    cleanup(() => stop.forEach((unsubscribe) => unsubscribe()))
+    const phone = freshPhone()
+    const path = `/api/v1/contacts/by-phone/${encodeURIComponent(phone)}`
+
+    const created = await api('PUT', path, {
+      token,
+      body: { name: 'Omar', tags: ['lead'], attributes: { plan: 'gold' } },
+    })
+    assert.equal(created.status, 201, created.text)
+    assert.include(created.json, { phone, name: 'Omar', source: 'api', opt_in: 'unknown' })
+    assert.equal(created.headers.get('location'), `/api/v1/contacts/${created.json.id}`)
+
+    // Digits with spaces reach the same contact; fields left out stay.
+    const updated = await api(
+      'PUT',
+      `/api/v1/contacts/by-phone/${encodeURIComponent(`${phone.slice(0, 5)} ${phone.slice(5)}`)}`,
+      {
+        token,
+        body: { email: 'omar@example.test', opt_in: 'opted_out' },
+      }
+    )
+    assert.equal(updated.status, 200, updated.text)
+    assert.equal(updated.json.id, created.json.id)
+    assert.include(updated.json, { name: 'Omar', email: 'omar@example.test', opt_in: 'opted_out' })
+    assert.deepEqual(updated.json.tags, ['lead'])
+    assert.deepEqual(updated.json.attributes, { plan: 'gold' })
+    assert.isString(updated.json.opted_out_at)
+
+    // The same values again change nothing and announce nothing.
+    const same = await api('PUT', path, { token, body: { name: 'Omar' } })
+    assert.equal(same.status, 200)
+    assert.equal(events[0], 'created:api')
+    assert.lengthOf(events, 2)
+    assert.includeMembers(events[1].slice('updated:'.length).split('+'), ['email', 'opt_in'])
+
+    const badPhone = await api('PUT', '/api/v1/contacts/by-phone/12', { token, body: {} })
+    assert.equal(badPhone.status, 422)
+    assert.property(badPhone.json.error.fields, 'phone')
+    const typo = await api('PUT', path, { token, body: { nmae: 'x' } })
+    assert.equal(typo.json.error.code, 'unknown_field')
+  })
+
+  test('PATCH changes the given fields; null clears; unknown fields and bad values are 422', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { token } = await tenantWithKey(cleanup)
+    const created = await api('POST', '/api/v1/contacts', {
+      token,
+      body: { phone: freshPhone(), name: 'Lina', notes: 'Prefers mornings', tags: ['a'] },
+    })
+    const path = `/api/v1/contacts/${created.json.id}`
+    const patched = await api('PATCH', path, { token, body: { notes: null, tags: ['b', 'c'] } })
+    assert.equal(patched.status, 200, patched.text)
+    assert.include(patched.json, { name: 'Lina', notes: null, phone: created.json.phone })
+    assert.deepEqual(patched.json.tags, ['b', 'c'])
+
+    const phoneChange = await api('PATCH', path, { token, body: { phone: freshPhone() } })
+    assert.equal(phoneChange.status, 422)
+    assert.equal(phoneChange.json.error.code, 'unknown_field')
+    const badEmail = await api('PATCH', path, { token, body: { email: 'not an email' } })
+    assert.equal(badEmail.status, 422)
+    assert.property(badEmail.json.error.fields, 'email')
+    const missing = await api('PATCH', `/api/v1/contacts/${randomUUID()}`, {
+      token,
+      body: { name: 'x' },
+    })
+    assert.equal(missing.status, 404)
+  })
+
+  test('DELETE erases the contact with its conversations, messages and memory, audited', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { tenant, context, token } = await tenantWithKey(cleanup)
+    const channel = await addSandboxChannel(tenant, systemActor)
+    const created = await api('POST', '/api/v1/contacts', { token, body: { phone: freshPhone() } })
+    const contactId = created.json.id
+    await context.transaction(async (trx) => {
+      const [conversation] = await trx
+        .table('conversations')
+        .insert({ contact_id: contactId, channel_id: channel.id })
+        .returning('id')
+      await trx.table('messages').insert({
+        conversation_id: conversation.id,
+        contact_id: contactId,
+        channel_id: channel.id,
+        direction: 'inbound',
+        type: 'text',
+        body: 'My policy number is P-77',
+        status: 'received',
+        author_type: 'contact',
+      })
+      await trx.table('contact_memories').insert({ contact_id: contactId, summary: 'P-77' })
+    })
+
+    const deleted = await api('DELETE', `/api/v1/contacts/${contactId}`, { token })
+    assert.equal(deleted.status, 204)
+    assert.equal(deleted.text, '')
+    const left = await context.transaction(async (trx) => ({
+      contacts: await trx.from('contacts').where('id', contactId).count('* as n').first(),
+      conversations: await trx.from('conversations').count('* as n').first(),
+      messages: await trx.from('messages').count('* as n').first(),
+      memories: await trx.from('contact_memories').count('* as n').first(),
+    }))
+    assert.deepEqual(
+      Object.values(left).map((row) => Number(row.n)),
+      [0, 0, 0, 0]
+    )
+    const audit = await db
+      .from('audit_logs')
+      .where('tenant_id', tenant.id)
+      .where('action', 'contact.deleted')
+      .where('subject_id', contactId)
+      .first()
+    assert.isNotNull(audit)
+    assert.match(audit.actor_label, /^api_key:/)
+    assert.equal(audit.metadata.conversationsErased, 1)
+
+    assert.equal((await api('DELETE', `/api/v1/contacts/${contactId}`, { token })).status, 404)
+    assert.equal((await api('GET', `/api/v1/contacts/${contactId}`, { token })).status, 404)
   })
 })

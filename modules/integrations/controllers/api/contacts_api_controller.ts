@@ -4,20 +4,29 @@ import {
   Contact,
   ContactError,
   createContact,
+  deleteContact,
   findContact,
   normalizeE164,
+  updateContact,
+  type ContactDetails,
 } from '#modules/channels/index'
+import { recordAudit, type TenantContext } from '#modules/tenancy/index'
 import { ApiError } from '../../services/api_errors.js'
 import { validateApiBody } from '../../services/api_body.js'
 import { keysetPage, pageBody, pageRequestFrom } from '../../services/cursor_pagination.js'
 import { idempotent } from '../../services/idempotency.js'
 import { presentContact } from '../../services/api_presenters.js'
 import { sendJson } from '../../services/api_serialization.js'
-import { createContactBody } from '../../validators/contact_api_validator.js'
+import { contactDetailsBody, createContactBody } from '../../validators/contact_api_validator.js'
+import { apiActor } from './api_actor.js'
+
+type DetailsInput = Awaited<ReturnType<typeof contactDetailsBody.validator.validate>>
 
 /**
  * /api/v1/contacts. Lists walk newest first by cursor; another tenant's
  * contact is simply not found (the query runs in this tenant's schema).
+ * Changes go through the channels module's contact service, as the
+ * workspace's contact pages do (which announces them as contact events).
  */
 export default class ContactsApiController {
   async index(ctx: HttpContext) {
@@ -61,13 +70,109 @@ export default class ContactsApiController {
           headers: { Location: `/api/v1/contacts/${contact.id}` },
         }
       } catch (error) {
-        if (error instanceof ContactError && error.code === 'phone_taken') {
-          throw new ApiError(409, 'phone_taken', error.message, { phone: [error.message] })
-        }
-        throw error
+        throw phoneTakenAsApiError(error)
       }
     })
   }
+
+  /**
+   * PUT /contacts/by-phone/:phone: the contact with this number, created
+   * (201) or updated (200) with the fields given. The natural call for a
+   * flow that knows a phone number but not our id.
+   */
+  async upsert(ctx: HttpContext) {
+    const phone = normalizeE164(decodeURIComponent(String(ctx.params.phone)))
+    if (!phone) {
+      throw new ApiError(422, 'validation_failed', 'The request is invalid', {
+        phone: ['The phone number must be in international form, e.g. +971501234567'],
+      })
+    }
+    const data = await validateApiBody(ctx, contactDetailsBody)
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const existing = await ctx.tenant.transaction((trx) =>
+        Contact.query({ client: trx }).where('phone', phone).first()
+      )
+      if (existing) {
+        const contact = await changeContact(ctx.tenant, existing, data)
+        return sendJson(ctx, 200, presentContact(contact))
+      }
+      try {
+        const contact = await createContact(ctx.tenant, {
+          phone,
+          ...mergedDetails(null, data),
+          source: 'api',
+        })
+        ctx.response.header('Location', `/api/v1/contacts/${contact.id}`)
+        return sendJson(ctx, 201, presentContact(contact))
+      } catch (error) {
+        // Created by someone else a moment ago: update it instead.
+        if (!(error instanceof ContactError && error.code === 'phone_taken')) throw error
+      }
+    }
+    throw new ApiError(409, 'conflict', 'The contact changed meanwhile; retry')
+  }
+
+  /** PATCH /contacts/:id: the fields given change, the others stay. */
+  async update(ctx: HttpContext) {
+    const found = await findContact(ctx.tenant, ctx.params.id)
+    if (!found) throw contactNotFound()
+    const data = await validateApiBody(ctx, contactDetailsBody)
+    const contact = await changeContact(ctx.tenant, found.contact, data)
+    return sendJson(ctx, 200, presentContact(contact))
+  }
+
+  /**
+   * DELETE /contacts/:id: erases the contact with its conversations,
+   * messages and what the assistant remembered of it (the database's
+   * cascades), audited as the workspace's delete is.
+   */
+  async destroy(ctx: HttpContext) {
+    const found = await findContact(ctx.tenant, ctx.params.id)
+    if (!found) throw contactNotFound()
+    const { conversationsErased } = await deleteContact(ctx.tenant, found.contact.id).catch(
+      (error) => {
+        if (error instanceof ContactError && error.code === 'not_found') throw contactNotFound()
+        throw error
+      }
+    )
+    // Central table: written after the tenant's transaction, which cannot see it.
+    await recordAudit(apiActor(ctx), {
+      action: 'contact.deleted',
+      tenant: { id: ctx.tenant.id, slug: ctx.tenant.slug },
+      subjectType: 'contact',
+      subjectId: found.contact.id,
+      metadata: { conversationsErased, via: 'api' },
+    })
+    return ctx.response.status(204).send('')
+  }
+}
+
+/** The contact's details after applying the given fields over its current ones. */
+function mergedDetails(contact: Contact | null, data: DetailsInput): ContactDetails {
+  const pick = <T>(given: T | undefined, current: T) => (given === undefined ? current : given)
+  return {
+    name: pick(data.name, contact?.name ?? null),
+    email: pick(data.email, contact?.email ?? null),
+    tags: pick(data.tags, contact?.tags ?? []),
+    notes: pick(data.notes, contact?.notes ?? null),
+    attributes: pick(data.attributes, (contact?.attributes ?? {}) as Record<string, string>),
+    optIn: pick(data.opt_in, contact?.optIn ?? 'unknown'),
+  }
+}
+
+/** Applies the given fields; the contact service announces what changed (contact:updated). */
+function changeContact(tenant: TenantContext, contact: Contact, data: DetailsInput) {
+  return updateContact(tenant, contact.id, mergedDetails(contact, data)).catch((error) => {
+    if (error instanceof ContactError && error.code === 'not_found') throw contactNotFound()
+    throw error
+  })
+}
+
+function phoneTakenAsApiError(error: unknown) {
+  if (error instanceof ContactError && error.code === 'phone_taken') {
+    return new ApiError(409, 'phone_taken', error.message, { phone: [error.message] })
+  }
+  return error
 }
 
 function contactNotFound() {

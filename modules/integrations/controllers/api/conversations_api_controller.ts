@@ -1,0 +1,279 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import { DateTime } from 'luxon'
+import {
+  Conversation,
+  ConversationError,
+  Message,
+  assignConversation,
+  findTenantChannel,
+  importHistory,
+  markConversationPending,
+  normalizeLabels,
+  reopenConversation,
+  resolveConversation,
+  setConversationLabels,
+  setConversationPriority,
+  snoozeConversation,
+} from '#modules/channels/index'
+import type { TenantContext } from '#modules/tenancy/index'
+import { ApiError } from '../../services/api_errors.js'
+import { validateApiBody } from '../../services/api_body.js'
+import { keysetPage, pageBody, pageRequestFrom } from '../../services/cursor_pagination.js'
+import { idempotent } from '../../services/idempotency.js'
+import { presentConversation, presentMessage } from '../../services/api_presenters.js'
+import { sendJson } from '../../services/api_serialization.js'
+import {
+  CONVERSATION_STATUSES,
+  updateConversationBody,
+} from '../../validators/conversation_api_validator.js'
+import { ingestBody } from '../../validators/ingest_api_validator.js'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** How far ahead a conversation may be snoozed: the inbox's limit. */
+const MAX_SNOOZE_DAYS = 365
+
+/** The inbox's refusals, under the API's field names. */
+const FIELD_NAMES: Record<string, string> = {
+  assignee: 'assignee_id',
+  until: 'snoozed_until',
+  custom_until: 'snoozed_until',
+  labels: 'labels',
+  priority: 'priority',
+}
+
+/**
+ * /api/v1/conversations. Changes go through the inbox's own services, so
+ * an API client meets the same rules (one active conversation per contact
+ * and channel, assignable members only) and the same events fire, with no
+ * member as the actor. Lists walk the most recently updated first.
+ */
+export default class ConversationsApiController {
+  async index(ctx: HttpContext) {
+    const qs = ctx.request.qs()
+    const page = pageRequestFrom(qs)
+    const filters = conversationFilters(qs)
+    const { rows, nextCursor } = await ctx.tenant.transaction((trx) => {
+      const query = Conversation.query({ client: trx })
+      if (filters.status) query.where('status', filters.status)
+      if (filters.assignee === 'none') query.whereNull('assignee_id')
+      else if (filters.assignee) query.where('assignee_id', filters.assignee)
+      if (filters.label) query.whereRaw('? = any(labels)', [filters.label])
+      if (filters.channelId) query.where('channel_id', filters.channelId)
+      if (filters.contactId) query.where('contact_id', filters.contactId)
+      if (filters.updatedSince) query.where('updated_at', '>=', filters.updatedSince.toJSDate())
+      return keysetPage(query, { column: 'updated_at', direction: 'desc', page })
+    })
+    return sendJson(ctx, 200, pageBody(rows.map(presentConversation), nextCursor))
+  }
+
+  async show(ctx: HttpContext) {
+    const conversation = await findConversation(ctx.tenant, ctx.params.id)
+    return sendJson(ctx, 200, presentConversation(conversation))
+  }
+
+  /**
+   * Assigns, changes status, labels and priority in that order, each with
+   * the inbox's service. Everything that can be refused is checked before
+   * the first change, so a refused request changes nothing.
+   */
+  async update(ctx: HttpContext) {
+    const { tenant } = ctx
+    const conversation = await findConversation(tenant, ctx.params.id)
+    const data = await validateApiBody(ctx, updateConversationBody)
+    const labels = await asApiError(async () =>
+      data.labels === undefined ? undefined : normalizeLabels(data.labels)
+    )
+    const until = snoozeUntil(data.status, data.snoozed_until)
+    if (data.status && data.status !== 'resolved') await assertNoNewer(tenant, conversation)
+
+    await asApiError(async () => {
+      if (data.assignee_id !== undefined) {
+        await assignConversation(tenant, conversation.id, data.assignee_id, null)
+      }
+      if (data.status === 'open') await reopenConversation(tenant, conversation.id, null)
+      if (data.status === 'pending') await markConversationPending(tenant, conversation.id, null)
+      if (data.status === 'resolved') await resolveConversation(tenant, conversation.id, null)
+      if (data.status === 'snoozed') await snoozeConversation(tenant, conversation.id, until!, null)
+      if (labels !== undefined) await setConversationLabels(tenant, conversation.id, labels, null)
+      if (data.priority !== undefined) {
+        await setConversationPriority(tenant, conversation.id, data.priority, null)
+      }
+    })
+    return sendJson(ctx, 200, presentConversation(await findConversation(tenant, conversation.id)))
+  }
+
+  /**
+   * GET /conversations/:id/messages: oldest first (the order of reading),
+   * or newest first with `order=desc`; internal notes are included and
+   * marked `is_note`.
+   */
+  async messages(ctx: HttpContext) {
+    const conversation = await findConversation(ctx.tenant, ctx.params.id)
+    const qs = ctx.request.qs()
+    const page = pageRequestFrom(qs)
+    const order = qs.order === undefined || qs.order === '' ? 'asc' : String(qs.order)
+    if (order !== 'asc' && order !== 'desc') {
+      throw new ApiError(422, 'validation_failed', 'The request is invalid', {
+        order: ['Use asc (oldest first) or desc (newest first)'],
+      })
+    }
+    const { rows, nextCursor } = await ctx.tenant.transaction((trx) =>
+      keysetPage(Message.query({ client: trx }).where('conversation_id', conversation.id), {
+        column: 'created_at',
+        direction: order,
+        page,
+      })
+    )
+    return sendJson(ctx, 200, pageBody(rows.map(presentMessage), nextCursor))
+  }
+
+  /**
+   * POST /conversations/ingest: history from another system, never sent.
+   * Answers 201 when anything was added, 200 when all of it was already
+   * here, listing each message as created or skipped.
+   */
+  async ingest(ctx: HttpContext) {
+    return idempotent(ctx, async () => {
+      const data = await validateApiBody(ctx, ingestBody)
+      const channel = await findTenantChannel(ctx.tenant.id, data.channel_id)
+      if (!channel) {
+        throw new ApiError(422, 'validation_failed', 'The request is invalid', {
+          channel_id: ['No such channel in this workspace'],
+        })
+      }
+      const result = await importHistory(ctx.tenant, {
+        contact: { phone: data.contact.phone, name: data.contact.name ?? null },
+        channelId: channel.id,
+        messages: data.messages.map((message) => ({
+          externalId: message.external_id,
+          direction: message.direction,
+          text: message.text,
+          sentAt: DateTime.fromISO(message.sent_at, { setZone: true }),
+        })),
+      })
+      const created = result.messages.filter((message) => message.created).length
+      return {
+        status: created ? 201 : 200,
+        body: {
+          contact_id: result.contactId,
+          contact_created: result.contactCreated,
+          conversation_id: result.conversationId,
+          conversation_created: result.conversationCreated,
+          created,
+          skipped: result.messages.length - created,
+          messages: result.messages.map((message) => ({
+            external_id: message.externalId,
+            id: message.id,
+            status: message.created ? 'created' : 'skipped',
+          })),
+        },
+      }
+    })
+  }
+}
+
+async function findConversation(tenant: TenantContext, id: string) {
+  const conversation = UUID.test(id)
+    ? await tenant.transaction((trx) => Conversation.query({ client: trx }).where('id', id).first())
+    : null
+  if (!conversation) throw new ApiError(404, 'not_found', 'No such conversation')
+  return conversation
+}
+
+/**
+ * A resolved conversation comes back only while its contact has no other
+ * active one on the channel: checked before any change, so the assignment
+ * of the same request is not made and then left behind by a 409 (the
+ * service checks again under its lock).
+ */
+async function assertNoNewer(tenant: TenantContext, conversation: Conversation) {
+  if (conversation.status !== 'resolved') return
+  const newer = await tenant.transaction((trx) =>
+    Conversation.query({ client: trx })
+      .where('contact_id', conversation.contactId)
+      .where('channel_id', conversation.channelId)
+      .whereNot('status', 'resolved')
+      .whereNot('id', conversation.id)
+      .first()
+  )
+  if (newer) {
+    throw new ApiError(
+      409,
+      'newer_conversation',
+      'This contact has a newer conversation on this channel that is still open; continue there'
+    )
+  }
+}
+
+/** The snooze time a status change needs, checked as the inbox checks it. */
+function snoozeUntil(status: string | undefined, raw: string | undefined) {
+  const refuse = (message: string): never => {
+    throw new ApiError(422, 'invalid_snooze', message, { snoozed_until: [message] })
+  }
+  if (status !== 'snoozed') {
+    if (raw !== undefined) refuse('Give snoozed_until only with status "snoozed"')
+    return null
+  }
+  if (raw === undefined) refuse('Say until when to snooze (snoozed_until)')
+  const until = DateTime.fromISO(raw!, { setZone: true })
+  const now = DateTime.now()
+  if (until <= now) refuse('Choose a time in the future to snooze until')
+  if (until > now.plus({ days: MAX_SNOOZE_DAYS })) {
+    refuse(`Snooze for at most ${MAX_SNOOZE_DAYS} days`)
+  }
+  return until
+}
+
+/** Runs inbox services, turning their refusals into the API's errors. */
+async function asApiError<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (!(error instanceof ConversationError)) throw error
+    if (error.status === 404) throw new ApiError(404, 'not_found', 'No such conversation')
+    const field = error.field ? (FIELD_NAMES[error.field] ?? error.field) : null
+    throw new ApiError(
+      error.status,
+      error.code!,
+      error.message,
+      field ? { [field]: [error.message] } : undefined
+    )
+  }
+}
+
+function conversationFilters(qs: Record<string, unknown>) {
+  const fields: Record<string, string[]> = {}
+  const given = (name: string) =>
+    qs[name] === undefined || qs[name] === '' ? null : String(qs[name])
+  const status = given('status')
+  if (status && !(CONVERSATION_STATUSES as readonly string[]).includes(status)) {
+    fields.status = [`One of ${CONVERSATION_STATUSES.join(', ')}`]
+  }
+  const assignee = given('assignee')
+  if (assignee && assignee !== 'none' && !UUID.test(assignee)) {
+    fields.assignee = ['A member’s user id, or none for unassigned conversations']
+  }
+  for (const name of ['channel_id', 'contact_id']) {
+    const value = given(name)
+    if (value && !UUID.test(value)) fields[name] = ['An id (UUID)']
+  }
+  let updatedSince: DateTime | null = null
+  const since = given('updated_since')
+  if (since) {
+    updatedSince = DateTime.fromISO(since, { zone: 'utc' })
+    if (!updatedSince.isValid) {
+      fields.updated_since = ['Give an ISO-8601 time, e.g. 2026-01-31T00:00:00Z']
+    }
+  }
+  if (Object.keys(fields).length) {
+    throw new ApiError(422, 'validation_failed', 'The request is invalid', fields)
+  }
+  return {
+    status,
+    assignee,
+    label: given('label')?.trim().toLowerCase() ?? null,
+    channelId: given('channel_id'),
+    contactId: given('contact_id'),
+    updatedSince,
+  }
+}

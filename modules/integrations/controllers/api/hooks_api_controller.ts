@@ -1,0 +1,74 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import { ApiError } from '../../services/api_errors.js'
+import { validateApiBody } from '../../services/api_body.js'
+import { idempotent } from '../../services/idempotency.js'
+import { sendJson } from '../../services/api_serialization.js'
+import { apiErrorOf } from '../../services/webhook_api.js'
+import {
+  createSubscription,
+  deleteSubscription,
+} from '../../services/webhook_subscription_service.js'
+import { eventIdFor } from '../../services/webhook_delivery_service.js'
+import { isWebhookEventType } from '../../services/webhook_events.js'
+import { fixedSample, latestSample } from '../../services/webhook_payloads.js'
+import { createHookBody } from '../../validators/webhook_validator.js'
+
+/**
+ * REST Hooks, the subscription protocol Zapier's triggers speak (and n8n's
+ * HTTP Request node can drive): subscribe a target URL to one event when a
+ * Zap is turned on, unsubscribe when it is turned off, and fetch a sample
+ * event for the trigger's field mapping. Each hook is an ordinary webhook
+ * subscription, listed in the workspace with the others.
+ */
+export default class HooksApiController {
+  async store(ctx: HttpContext) {
+    return idempotent(ctx, async () => {
+      const data = await validateApiBody(ctx, createHookBody)
+      const subscription = await createSubscription(ctx.tenant, {
+        url: data.target_url,
+        events: [data.event],
+        description: `REST hook (${ctx.apiKey.name})`,
+        createdVia: 'rest_hook',
+      }).catch((error) => {
+        throw apiErrorOf(error, { url: 'target_url', events: 'event' })
+      })
+      return {
+        status: 201,
+        body: {
+          id: subscription.id,
+          target_url: subscription.url,
+          event: data.event,
+          secret: subscription.secret,
+          created_at: subscription.createdAt.toUTC().toISO(),
+        },
+        headers: { Location: `/api/v1/webhooks/${subscription.id}` },
+      }
+    })
+  }
+
+  async destroy(ctx: HttpContext) {
+    await deleteSubscription(ctx.tenant, ctx.params.id).catch((error) => {
+      throw apiErrorOf(error)
+    })
+    return ctx.response.status(204).send('')
+  }
+
+  /**
+   * A sample event as a delivery would carry it: from the workspace's own
+   * latest record of the kind when there is one, else a fixed example.
+   */
+  async sample(ctx: HttpContext) {
+    const type = String(ctx.params.event)
+    if (!isWebhookEventType(type)) {
+      throw new ApiError(404, 'unknown_event', `No event is called ${type}`)
+    }
+    const real = await ctx.tenant.transaction((trx) => latestSample(trx, type))
+    return sendJson(ctx, 200, {
+      id: eventIdFor(ctx.tenant, `sample:${type}`),
+      type,
+      created_at: new Date().toISOString(),
+      tenant: { id: ctx.tenant.id, slug: ctx.tenant.slug },
+      data: real ?? fixedSample(type),
+    })
+  }
+}

@@ -1,0 +1,226 @@
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import { Contact, Conversation, Message } from '#modules/channels/index'
+import { KnowledgeSource } from '#modules/brain/index'
+import { presentContact, presentConversation, presentMessage } from './api_presenters.js'
+import { serialize } from './api_serialization.js'
+import type { WebhookEventType } from './webhook_events.js'
+
+/*
+| An event's `data`: the resource as the REST API shows it (the same
+| presenters), read inside the tenant's transaction when the event fires, so
+| a receiver can use a webhook and a GET interchangeably.
+*/
+
+/** A knowledge source as integrations show it (no file keys, no raw text). */
+export function presentKnowledgeSource(source: KnowledgeSource) {
+  return serialize(source, [
+    'id',
+    'kind',
+    'title',
+    'tags',
+    'language',
+    'status',
+    'errorCode',
+    'version',
+    'liveVersion',
+    'url',
+    'fileName',
+    'chunkCount',
+    'ingestedAt',
+    'createdAt',
+    'updatedAt',
+  ])
+}
+
+export async function messageData(trx: TransactionClientContract, messageId: string) {
+  const message = await Message.query({ client: trx }).where('id', messageId).first()
+  return message ? presentMessage(message) : null
+}
+
+export async function conversationData(trx: TransactionClientContract, conversationId: string) {
+  const conversation = await Conversation.query({ client: trx }).where('id', conversationId).first()
+  return conversation ? presentConversation(conversation) : null
+}
+
+export async function contactData(trx: TransactionClientContract, contactId: string) {
+  const contact = await Contact.query({ client: trx }).where('id', contactId).first()
+  return contact ? presentContact(contact) : null
+}
+
+export async function handoffData(
+  trx: TransactionClientContract,
+  event: { conversationId: string; reason: string; requestedBy: string }
+) {
+  const conversation = await conversationData(trx, event.conversationId)
+  if (!conversation) return null
+  return { conversation, reason: event.reason, requested_by: event.requestedBy }
+}
+
+export async function knowledgeSourceData(trx: TransactionClientContract, sourceId: string) {
+  const source = await KnowledgeSource.query({ client: trx }).where('id', sourceId).first()
+  return source ? presentKnowledgeSource(source) : null
+}
+
+/*
+| Fixed examples for GET /api/v1/hooks/samples/:event when the tenant has
+| no real record of the kind yet: Zapier and n8n map fields from a sample
+| before the first real event exists.
+*/
+const at = '2026-01-15T09:30:00.000Z'
+const contactId = '3f1c2a9e-5b7d-4e21-9a0c-7d3e1f2b4c5a'
+const conversationId = '8a2b4c6d-1e3f-4a5b-9c7d-2e4f6a8b0c1d'
+const channelId = 'c0ffee00-1234-4abc-8def-0123456789ab'
+const messageId = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b'
+
+const SAMPLE_CONTACT = {
+  id: contactId,
+  phone: '+971501234567',
+  wa_id: '971501234567',
+  name: 'Layla Haddad',
+  profile_name: 'Layla',
+  email: 'layla@example.com',
+  tags: ['lead'],
+  attributes: { city: 'Dubai' },
+  notes: null,
+  opt_in: 'opted_in',
+  opted_out_at: null,
+  source: 'whatsapp',
+  created_at: at,
+  updated_at: at,
+}
+
+const SAMPLE_CONVERSATION = {
+  id: conversationId,
+  contact_id: contactId,
+  channel_id: channelId,
+  status: 'open',
+  snoozed_until: null,
+  assignee_id: null,
+  labels: ['sales'],
+  priority: 'normal',
+  unread_count: 1,
+  last_message_at: at,
+  last_customer_message_at: at,
+  resolved_at: null,
+  created_at: at,
+  updated_at: at,
+}
+
+function sampleMessage(direction: 'inbound' | 'outbound', status: string) {
+  return {
+    id: messageId,
+    conversation_id: conversationId,
+    contact_id: contactId,
+    channel_id: channelId,
+    direction,
+    type: 'text',
+    body: direction === 'inbound' ? 'Hello, is the apartment still available?' : 'Yes, it is!',
+    status,
+    error_code: null,
+    error_title: null,
+    author_type: direction === 'inbound' ? 'contact' : 'agent',
+    author_id: null,
+    is_note: false,
+    external_id: 'wamid.HBgMOTcxNTAxMjM0NTY3FQIAEhgg',
+    sent_at: direction === 'outbound' ? at : null,
+    delivered_at: status === 'delivered' ? at : null,
+    read_at: null,
+    failed_at: null,
+    created_at: at,
+    updated_at: at,
+    media: null,
+  }
+}
+
+const SAMPLE_SOURCE = {
+  id: '7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e',
+  kind: 'url',
+  title: 'Pricing and plans',
+  tags: [],
+  language: 'en',
+  status: 'ready',
+  error_code: null,
+  version: 1,
+  live_version: 1,
+  url: 'https://example.com/pricing',
+  file_name: null,
+  chunk_count: 12,
+  ingested_at: at,
+  created_at: at,
+  updated_at: at,
+}
+
+export function fixedSample(type: WebhookEventType): unknown {
+  switch (type) {
+    case 'message.received':
+      return sampleMessage('inbound', 'received')
+    case 'message.sent':
+      return sampleMessage('outbound', 'queued')
+    case 'message.status':
+      return sampleMessage('outbound', 'delivered')
+    case 'conversation.created':
+    case 'conversation.assigned':
+      return SAMPLE_CONVERSATION
+    case 'conversation.resolved':
+      return { ...SAMPLE_CONVERSATION, status: 'resolved', resolved_at: at }
+    case 'contact.created':
+    case 'contact.updated':
+      return SAMPLE_CONTACT
+    case 'handoff.requested':
+      return {
+        conversation: SAMPLE_CONVERSATION,
+        reason: 'The customer asked for a person',
+        requested_by: 'assistant',
+      }
+    case 'knowledge.source_ready':
+      return SAMPLE_SOURCE
+    case 'knowledge.source_failed':
+      return { ...SAMPLE_SOURCE, status: 'failed', error_code: 'fetch_failed', live_version: null }
+  }
+}
+
+/**
+ * A sample from the tenant's own latest record of the kind, so a trigger's
+ * field mapping shows real values; null when there is none yet.
+ */
+export async function latestSample(
+  trx: TransactionClientContract,
+  type: WebhookEventType
+): Promise<unknown | null> {
+  switch (type) {
+    case 'message.received':
+    case 'message.sent':
+    case 'message.status': {
+      const message = await Message.query({ client: trx })
+        .where('direction', type === 'message.received' ? 'inbound' : 'outbound')
+        .where('is_note', false)
+        .orderBy('created_at', 'desc')
+        .first()
+      return message ? presentMessage(message) : null
+    }
+    case 'conversation.created':
+    case 'conversation.assigned':
+    case 'conversation.resolved': {
+      const query = Conversation.query({ client: trx }).orderBy('updated_at', 'desc')
+      if (type === 'conversation.resolved') query.where('status', 'resolved')
+      if (type === 'conversation.assigned') query.whereNotNull('assignee_id')
+      const conversation = await query.first()
+      return conversation ? presentConversation(conversation) : null
+    }
+    case 'contact.created':
+    case 'contact.updated': {
+      const contact = await Contact.query({ client: trx }).orderBy('updated_at', 'desc').first()
+      return contact ? presentContact(contact) : null
+    }
+    case 'handoff.requested':
+      return null
+    case 'knowledge.source_ready':
+    case 'knowledge.source_failed': {
+      const source = await KnowledgeSource.query({ client: trx })
+        .where('status', type === 'knowledge.source_ready' ? 'ready' : 'failed')
+        .orderBy('updated_at', 'desc')
+        .first()
+      return source ? presentKnowledgeSource(source) : null
+    }
+  }
+}

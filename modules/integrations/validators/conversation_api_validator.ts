@@ -1,0 +1,35 @@
+import vine from '@vinejs/vine'
+import type { FieldContext } from '@vinejs/vine/types'
+import { DateTime } from 'luxon'
+import { apiBody } from '../services/api_body.js'
+
+export const CONVERSATION_STATUSES = ['open', 'pending', 'resolved', 'snoozed'] as const
+export const CONVERSATION_PRIORITIES = ['none', 'low', 'medium', 'high', 'urgent'] as const
+
+/** An ISO-8601 time with a zone (`2026-01-31T09:00:00Z`, `…+04:00`): kept as written. */
+export const isoTime = vine.createRule(
+  (value: unknown, _options: undefined, field: FieldContext) => {
+    if (typeof value !== 'string' || !field.isValid) return
+    const parsed = DateTime.fromISO(value, { setZone: true })
+    if (!parsed.isValid || !/(Z|[+-]\d\d:?\d\d)$/i.test(value)) {
+      field.report(
+        'Give an ISO-8601 time with its zone, e.g. 2026-01-31T09:00:00Z',
+        'iso_time',
+        field
+      )
+    }
+  }
+)
+
+/**
+ * PATCH /conversations/:id: what the inbox's controls change, each optional.
+ * `snoozed_until` goes with status `snoozed` (and only with it); labels
+ * replace the conversation's labels.
+ */
+export const updateConversationBody = apiBody({
+  assignee_id: vine.string().uuid().nullable().optional(),
+  status: vine.enum(CONVERSATION_STATUSES).optional(),
+  snoozed_until: vine.string().use(isoTime()).optional(),
+  labels: vine.array(vine.string().maxLength(200)).maxLength(100).optional(),
+  priority: vine.enum(CONVERSATION_PRIORITIES).optional(),
+})

@@ -1,0 +1,252 @@
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import type webhooksConfig from '#config/webhooks'
+import { makeTenant } from '#tests/helpers/tenants'
+import { useWorkers } from '#tests/helpers/queue'
+import { api, freshPhone, makeKey } from './api_client.js'
+import { startReceiver } from './webhook_receiver.js'
+
+/*
+| /api/v1/webhooks and the REST Hooks Zapier and n8n use, over real HTTP
+| with bearer tokens.
+*/
+
+test.group('Webhooks API and REST hooks', (group) => {
+  useWorkers(group, ['webhooks'])
+
+  test('a REST hook subscribes, receives its event, offers samples, and unsubscribes', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { tenant, cleanup: drop } = await makeTenant('hk')
+    cleanup(drop)
+    const { token } = await makeKey(tenant)
+    const receiver = await startReceiver(cleanup)
+
+    // A sample before any contact exists: the fixed example.
+    const fixed = await api('GET', '/api/v1/hooks/samples/contact.created', { token })
+    assert.equal(fixed.status, 200)
+    assert.equal(fixed.json.type, 'contact.created')
+    assert.equal(fixed.json.data.phone, '+971501234567')
+    assert.deepEqual(fixed.json.tenant, { id: tenant.id, slug: tenant.slug })
+
+    const subscribed = await api('POST', '/api/v1/hooks', {
+      token,
+      body: { target_url: receiver.url, event: 'contact.created' },
+    })
+    assert.equal(subscribed.status, 201)
+    assert.match(subscribed.json.id, /^[0-9a-f-]{36}$/)
+    assert.equal(subscribed.json.event, 'contact.created')
+    assert.match(subscribed.json.secret, /^whsec_/)
+
+    const phone = freshPhone()
+    const created = await api('POST', '/api/v1/contacts', {
+      token,
+      body: { phone, name: 'Zapier Lead' },
+    })
+    assert.equal(created.status, 201)
+    const [request] = await receiver.waitFor(1)
+    assert.equal(request.json.type, 'contact.created')
+    assert.equal(request.json.data.id, created.json.id)
+    assert.deepEqual(request.json.data, created.json, 'the event carries what the API shows')
+
+    // Now the sample is the workspace's own latest contact.
+    const real = await api('GET', '/api/v1/hooks/samples/contact.created', { token })
+    assert.equal(real.json.data.phone, phone)
+
+    const listed = await api('GET', '/api/v1/webhooks', { token })
+    assert.equal(listed.status, 200)
+    assert.deepEqual(
+      listed.json.data.map((w: any) => [w.id, w.created_via, w.events]),
+      [[subscribed.json.id, 'rest_hook', ['contact.created']]]
+    )
+    assert.notProperty(listed.json.data[0], 'secret')
+
+    const removed = await api('DELETE', `/api/v1/hooks/${subscribed.json.id}`, { token })
+    assert.equal(removed.status, 204)
+    assert.equal(
+      (await api('DELETE', `/api/v1/hooks/${subscribed.json.id}`, { token })).status,
+      404
+    )
+    await api('POST', '/api/v1/contacts', { token, body: { phone: freshPhone() } })
+    assert.lengthOf(receiver.requests, 1)
+  })
+
+  test('webhooks CRUD: create with secret, update, rotate, deliveries, delete', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { tenant, cleanup: drop } = await makeTenant('hk')
+    cleanup(drop)
+    const { token } = await makeKey(tenant, ['webhooks:write'])
+
+    const created = await api('POST', '/api/v1/webhooks', {
+      token,
+      body: {
+        url: 'http://127.0.0.1:9/hook',
+        events: ['message.received', 'message.status'],
+        description: 'CRM',
+      },
+      headers: { 'Idempotency-Key': 'create-webhook-1' },
+    })
+    assert.equal(created.status, 201)
+    assert.equal(created.headers.get('location'), `/api/v1/webhooks/${created.json.id}`)
+    assert.deepEqual(created.json.events, ['message.received', 'message.status'])
+    assert.equal(created.json.created_via, 'api')
+    assert.isTrue(created.json.active)
+    const secret = created.json.secret
+    assert.match(secret, /^whsec_/)
+
+    const replay = await api('POST', '/api/v1/webhooks', {
+      token,
+      body: {
+        url: 'http://127.0.0.1:9/hook',
+        events: ['message.received', 'message.status'],
+        description: 'CRM',
+      },
+      headers: { 'Idempotency-Key': 'create-webhook-1' },
+    })
+    assert.equal(replay.json.id, created.json.id)
+    assert.equal((await api('GET', '/api/v1/webhooks', { token })).json.data.length, 1)
+
+    const shown = await api('GET', `/api/v1/webhooks/${created.json.id}`, { token })
+    assert.equal(shown.status, 200)
+    assert.notProperty(shown.json, 'secret')
+
+    const updated = await api('PATCH', `/api/v1/webhooks/${created.json.id}`, {
+      token,
+      body: { events: ['*'], active: false },
+    })
+    assert.equal(updated.status, 200)
+    assert.deepEqual(updated.json.events, ['*'])
+    assert.isFalse(updated.json.active)
+    assert.equal(updated.json.description, 'CRM')
+
+    const rotated = await api('POST', `/api/v1/webhooks/${created.json.id}/rotate-secret`, {
+      token,
+    })
+    assert.equal(rotated.status, 200)
+    assert.match(rotated.json.secret, /^whsec_/)
+    assert.notEqual(rotated.json.secret, secret)
+
+    const log = await api('GET', `/api/v1/webhooks/${created.json.id}/deliveries`, { token })
+    assert.deepEqual(log.json, { data: [], next_cursor: null })
+
+    assert.equal(
+      (await api('DELETE', `/api/v1/webhooks/${created.json.id}`, { token })).status,
+      204
+    )
+    assert.equal((await api('GET', `/api/v1/webhooks/${created.json.id}`, { token })).status, 404)
+  })
+
+  test('bad input is refused with a code; scopes are enforced', async ({ assert, cleanup }) => {
+    const { tenant, cleanup: drop } = await makeTenant('hk')
+    cleanup(drop)
+    const { token } = await makeKey(tenant, ['webhooks:write'])
+    const { token: reader } = await makeKey(tenant, ['webhooks:read'])
+    const { token: outsider } = await makeKey(tenant, ['contacts:write'])
+
+    const noEvents = await api('POST', '/api/v1/webhooks', {
+      token,
+      body: { url: 'https://example.com/h', events: [] },
+    })
+    assert.equal(noEvents.status, 422)
+    assert.equal(noEvents.json.error.code, 'validation_failed')
+    assert.property(noEvents.json.error.fields, 'events')
+
+    const badEvent = await api('POST', '/api/v1/hooks', {
+      token,
+      body: { target_url: 'https://example.com/h', event: 'contact.deleted' },
+    })
+    assert.equal(badEvent.status, 422)
+    assert.property(badEvent.json.error.fields, 'event')
+
+    const unknown = await api('POST', '/api/v1/hooks', {
+      token,
+      body: { target_url: 'https://example.com/h', event: 'contact.created', secret: 'x' },
+    })
+    assert.equal(unknown.status, 422)
+    assert.equal(unknown.json.error.code, 'unknown_field')
+
+    const ftp = await api('POST', '/api/v1/hooks', {
+      token,
+      body: { target_url: 'ftp://example.com/h', event: 'contact.created' },
+    })
+    assert.equal(ftp.status, 422)
+    assert.property(ftp.json.error.fields, 'target_url')
+
+    const previous = app.config.get<typeof webhooksConfig>('webhooks')
+    app.config.set('webhooks', { ...previous, allowPrivateTargets: false })
+    try {
+      const loopback = await api('POST', '/api/v1/hooks', {
+        token,
+        body: { target_url: 'http://127.0.0.1:8080/h', event: 'contact.created' },
+      })
+      assert.equal(loopback.status, 422)
+      assert.equal(loopback.json.error.code, 'private_target')
+      assert.property(loopback.json.error.fields, 'target_url')
+      const metadata = await api('POST', '/api/v1/webhooks', {
+        token,
+        body: { url: 'http://169.254.169.254/latest/meta-data', events: ['*'] },
+      })
+      assert.equal(metadata.json.error.code, 'private_target')
+    } finally {
+      app.config.set('webhooks', previous)
+    }
+
+    const unknownSample = await api('GET', '/api/v1/hooks/samples/contact.deleted', { token })
+    assert.equal(unknownSample.status, 404)
+    assert.equal(unknownSample.json.error.code, 'unknown_event')
+
+    const readOnly = await api('POST', '/api/v1/hooks', {
+      token: reader,
+      body: { target_url: 'https://example.com/h', event: 'contact.created' },
+    })
+    assert.equal(readOnly.status, 403)
+    assert.equal((await api('GET', '/api/v1/webhooks', { token: reader })).status, 200)
+    assert.equal((await api('GET', '/api/v1/webhooks', { token: outsider })).status, 403)
+    assert.equal(
+      (await api('GET', '/api/v1/hooks/samples/contact.created', { token: outsider })).status,
+      403
+    )
+  })
+
+  test("another tenant's key cannot see, change or delete a webhook (404)", async ({
+    assert,
+    cleanup,
+  }) => {
+    const home = await makeTenant('hk')
+    cleanup(home.cleanup)
+    const away = await makeTenant('hk')
+    cleanup(away.cleanup)
+    const { token } = await makeKey(home.tenant)
+    const { token: stranger } = await makeKey(away.tenant)
+
+    const created = await api('POST', '/api/v1/webhooks', {
+      token,
+      body: { url: 'https://example.com/h', events: ['*'] },
+    })
+    const id = created.json.id
+    assert.equal((await api('GET', `/api/v1/webhooks/${id}`, { token: stranger })).status, 404)
+    assert.equal(
+      (await api('PATCH', `/api/v1/webhooks/${id}`, { token: stranger, body: { active: false } }))
+        .status,
+      404
+    )
+    assert.equal(
+      (await api('POST', `/api/v1/webhooks/${id}/rotate-secret`, { token: stranger })).status,
+      404
+    )
+    assert.equal(
+      (await api('GET', `/api/v1/webhooks/${id}/deliveries`, { token: stranger })).status,
+      404
+    )
+    assert.equal((await api('DELETE', `/api/v1/webhooks/${id}`, { token: stranger })).status, 404)
+    assert.equal((await api('DELETE', `/api/v1/hooks/${id}`, { token: stranger })).status, 404)
+    assert.deepEqual((await api('GET', '/api/v1/webhooks', { token: stranger })).json.data, [])
+
+    const still = await api('GET', `/api/v1/webhooks/${id}`, { token })
+    assert.equal(still.status, 200)
+    assert.isTrue(still.json.active)
+  })
+})

@@ -19,6 +19,13 @@ const brainConfig = {
    * could otherwise make the server fetch its own internal network.
    */
   allowPrivateUrlSources: env.get('ALLOW_PRIVATE_URL_SOURCES', false),
+  /**
+   * Most passages the full-text side of a search ranks. When more share a
+   * word with the question, the pool fills from those holding every term,
+   * then the rarest terms (services/search.ts); this keeps a search fast at
+   * 100k chunks.
+   */
+  searchRankPool: 1000,
 }
 
 export default brainConfig

@@ -79,8 +79,45 @@ export {
   type Citation,
   type AnswerQuestionOptions,
   type ModelAnswerOptions,
+  type AssistantPersona,
 } from './services/answers.js'
+export {
+  replyToInboundMessage,
+  handBackToAssistant,
+  assistantAnswersFirst,
+  assistantRepliesFor,
+  assistantStateOf,
+  type AssistantOutcome,
+  type AssistantReplyView,
+  type AssistantStateView,
+} from './services/assistant_service.js'
+export {
+  readAssistantSettings,
+  saveAssistantSettings,
+  DEFAULT_HANDOFF_WORDS,
+  type AssistantSettings,
+} from './services/assistant_settings.js'
+export { default as AssistantReplyJob } from './jobs/assistant_reply_job.js'
+export { registerAssistantListeners } from './assistant_listeners.js'
+
+export {
+  loadMemory,
+  memoryPrompt,
+  FACT_KINDS,
+  type ContactMemory,
+  type MemoryFact,
+  type FactKind,
+} from './services/memory.js'
+export { updateContactMemory, type MemoryUpdateResult } from './services/memory/updater.js'
+export {
+  default as UpdateMemoryJob,
+  scheduleMemoryUpdate,
+  MEMORY_QUIET_MS,
+} from './jobs/update_memory_job.js'
+export { registerMemoryListeners } from './memory_listeners.js'
 
 export const brainPolicies = {
   KnowledgePolicy: () => import('./policies/knowledge_policy.js'),
+  AssistantPolicy: () => import('./policies/assistant_policy.js'),
+  MemoryPolicy: () => import('./policies/memory_policy.js'),
 }

@@ -4,7 +4,8 @@ import type { TenantContext } from '#modules/tenancy/index'
 import type { SourceLanguage } from './conversion.js'
 import { searchKnowledge, type SearchFilters } from './search.js'
 import { answerExtractively } from './answers/extractive_answerer.js'
-import { answerWithModel } from './answers/model_answerer.js'
+import { answerWithModel, type AssistantPersona } from './answers/model_answerer.js'
+import { memoryPrompt, type ContactMemory } from './memory.js'
 
 /**
  * Answers from the tenant's knowledge, with numbered citations: by the chat
@@ -18,12 +19,21 @@ export {
   answerWithModel,
   NOT_COVERED_MARKER,
   type ModelAnswerOptions,
+  type AssistantPersona,
 } from './answers/model_answerer.js'
 export { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './answers/types.js'
 
 export interface AnswerQuestionOptions {
-  /** What the business knows about the customer; passed to the model's prompt. */
+  /**
+   * What the business remembers about the customer (loadMemory): in the
+   * model's prompt as context, and in the extractive answer only to address
+   * the customer by name (it never becomes a fact about the business).
+   */
+  memory?: ContactMemory | null
+  /** Already-written memory text for the prompt; `memory` wins when both are given. */
   contactMemory?: string | null
+  /** A channel assistant's name and the business's instructions (model prompt only). */
+  persona?: AssistantPersona | null
   k?: number
   filters?: SearchFilters
   /** Below this confidence the question is handed to a person (a channel's setting). */
@@ -55,8 +65,23 @@ export async function answerQuestion(
     filters: options.filters,
   })
   const settings = { threshold: options.threshold, language: options.language }
+  const contactMemory = options.memory ? memoryPrompt(options.memory) : options.contactMemory
   if (answerMode() === 'llm') {
-    return answerWithModel(question, hits, { ...settings, contactMemory: options.contactMemory })
+    return answerWithModel(question, hits, {
+      ...settings,
+      contactMemory,
+      persona: options.persona,
+      customerName: knownName(options.memory),
+    })
   }
-  return answerExtractively(question, hits, settings)
+  return answerExtractively(question, hits, {
+    ...settings,
+    customerName: knownName(options.memory),
+  })
+}
+
+/** The name the customer gave us, if memory has one (the first name fact). */
+function knownName(memory: ContactMemory | null | undefined) {
+  const name = memory?.facts.find((fact) => fact.kind === 'name')?.value.trim()
+  return name ? name.slice(0, 60) : null
 }

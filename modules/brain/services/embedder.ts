@@ -1,6 +1,7 @@
 import OpenAI from 'openai'
 import app from '@adonisjs/core/services/app'
 import type aiConfig from '#config/ai'
+import { openAiClient } from './ai_client.js'
 
 /**
  * Turns texts into vectors for the knowledge_chunks.embedding column. The
@@ -170,13 +171,7 @@ export class OpenAIEmbedder implements Embedder {
     this.#requested = config.embedDimensions || null
     this.#dimensions = this.#requested ?? 0
     this.#batchSize = Math.max(1, config.embedBatchSize)
-    this.#client = new OpenAI({
-      baseURL: config.baseUrl!,
-      // Local servers (Ollama, vLLM) need no key; the client insists on one.
-      apiKey: config.apiKey || 'none',
-      timeout: config.timeoutMs,
-      maxRetries: config.maxRetries,
-    })
+    this.#client = openAiClient(config)
   }
 
   get dimensions() {

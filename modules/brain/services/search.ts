@@ -1,3 +1,4 @@
+import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
@@ -43,6 +44,14 @@ const CANDIDATES = 50
 const EF_SEARCH = 100
 /** Longest query read; a question longer than this is mostly noise for retrieval. */
 const MAX_QUERY_CHARS = 2000
+/** Most rows the full-text side ranks (see lexicalCandidates); `brain.searchRankPool` in config. */
+const RANK_POOL = 1000
+/** Terms of a question the full-text side uses, in the order they were asked. */
+const MAX_TERMS = 32
+/** Longest question (in terms) tried with all terms but one. */
+const QUORUM_MAX_TERMS = 10
+/** Terms that get a tier of their own, rarest first; the rest share the last one. */
+const TERM_TIERS = 6
 
 /**
  * Hybrid retrieval, the one search of the brain (the assistant, the
@@ -143,46 +152,194 @@ export async function searchKnowledge(
 }
 
 /**
- * Full-text candidates. The question is parsed in each text-search
- * configuration its sources use, and its terms are OR-ed: a natural
- * question ("does my policy cover locum work?") shares only some words with
- * the passage that answers it, and ts_rank_cd rewards passages that hold
- * more of them, closer together, in the title and headings above the text.
+ * Full-text candidates: the passages sharing the most of the question's
+ * terms, ranked by ts_rank_cd (more of the terms, closer together, in the
+ * title and headings above the text). The question is parsed in each
+ * text-search configuration its sources use.
+ *
+ * Ranking is what costs (ts_rank_cd reads each row's tsvector), and a
+ * natural question ("does my policy cover locum work this year?") holds
+ * words such as "cover" found in most of an insurer's passages: ranking
+ * every passage that shares a word took ~400 ms at 100,000 chunks. So at
+ * most RANK_POOL passages are ranked. When no more than that share a word
+ * with the question (any small or medium knowledge base), all of them are,
+ * and the ranking is exact. Otherwise the pool is filled through the GIN
+ * index from the most telling passages to the least, until it is full:
+ *
+ *   1. passages holding every term;
+ *   2. those holding the rarest term and all others but one (questions of
+ *      3 to 10 terms; an answer often lacks one of the asker's words);
+ *   3. those holding the rarest term, then the next rarest, and so on: a
+ *      rare word ("locum") says more about a passage than a common one
+ *      ("cover"), as IDF weighs them;
+ *
+ * and the best of the pool by ts_rank_cd are the candidates.
  */
 async function lexicalCandidates(
   trx: TransactionClientContract,
   text: string,
   filters: SearchFilters
 ): Promise<string[]> {
-  const languages = await trx.rawQuery(
-    `select distinct language from knowledge_sources where live_version is not null`
-  )
-  const configs = languages.rows
-    .map((row: any) => row.language as string)
-    .filter((language: string) => (TEXT_CONFIGS as readonly string[]).includes(language))
-  if (configs.length === 0) return []
+  const { terms, commonest } = await questionTerms(trx, text)
+  if (terms.length === 0) return []
+  // Statistics saying a term is in more passages than the pool holds skip
+  // straight to the tiers; otherwise all matches are ranked, unless there
+  // turn out to be too many.
+  const pool = app.config.get<number>('brain.searchRankPool', RANK_POOL)
+  if (commonest <= pool) {
+    const anyTerm = terms.map((term) => ({ ...term, match: anyOf(term.lexemes) }))
+    const ranked = await rankTier(trx, anyTerm, filters, pool + 1)
+    if ((ranked[0]?.pooled ?? 0) <= pool) return ranked.map((row) => row.id)
+  }
 
+  const found: RankedChunk[] = []
+  let room = pool
+  for (let tier = 0; room > 0; tier++) {
+    const queries = terms.map(({ lexemes }) => tierQuery(lexemes, tier))
+    if (queries.every((query) => query === undefined)) break
+    const arms = terms.flatMap((term, i) => (queries[i] ? [{ ...term, match: queries[i] }] : []))
+    if (arms.length === 0) continue
+    const rows = await rankTier(trx, arms, filters, room)
+    found.push(...rows)
+    room -= rows[0]?.pooled ?? 0
+  }
+  return found
+    .sort((a, b) => b.rank - a.rank || (a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0))
+    .slice(0, CANDIDATES)
+    .map((row) => row.id)
+}
+
+interface TierArm {
+  cfg: string
+  lexemes: string[]
+  /** The tsquery that admits a passage to the pool. */
+  match: string
+}
+
+interface RankedChunk {
+  id: string
+  rank: number
+  /** How many passages the tier put in the pool. */
+  pooled: number
+  /** Ties in rank go to the older source, then the earlier passage: the same order on every run. */
+  tie: string
+}
+
+/**
+ * The tsquery of a tier for one configuration's terms (rarest first): null
+ * when the tier adds nothing for them, undefined past the last tier. Each
+ * tier leaves out the passages of the tiers before it, so none is pooled
+ * twice. The all-but-one tier keeps the rarest term: a passage holding
+ * every common word of the question but not its telling one ("locum") is
+ * the crowd a large knowledge base is full of.
+ */
+function tierQuery(lexemes: string[], tier: number): string | null | undefined {
+  const n = lexemes.length
+  const all = n > 1 ? allOf(lexemes) : null
+  const [rarest, ...others] = lexemes
+  const quorum =
+    n >= 3 && n <= QUORUM_MAX_TERMS
+      ? `${tsLiteral(rarest)} & (${others
+          .map((_, skip) => `(${allOf(others.filter((__, i) => i !== skip))})`)
+          .join(' | ')})`
+      : null
+  if (tier === 0) return all
+  if (tier === 1) return quorum && `${quorum} & !(${all})`
+  const term = tier - 2
+  if (term >= Math.min(n, TERM_TIERS + 1)) return undefined
+  // Every earlier tier's passages hold the rarest term; later ones exclude it.
+  const excluded =
+    term === 0
+      ? [quorum ?? all].filter((query) => query !== null)
+      : lexemes.slice(0, term).map(tsLiteral)
+  // The last tier takes every remaining term at once.
+  const own = term === TERM_TIERS ? anyOf(lexemes.slice(term)) : tsLiteral(lexemes[term])
+  return [`(${own})`, ...excluded.map((query) => `!(${query})`)].join(' & ')
+}
+
+function armsSql(arms: TierArm[], filters: SearchFilters, limit: number, bindings: any[]) {
+  return arms
+    .map(({ cfg, lexemes, match }) => {
+      bindings.push(anyOf(lexemes), cfg, match)
+      const where = filterSql(filters, bindings)
+      return `(select c.id, c.tsv, ?::tsquery as rank_q,
+                      to_char(s.created_at, 'YYYYMMDDHH24MISSUS') || lpad(c.ordinal::text, 8, '0') || c.id as tie
+                 from knowledge_chunks c
+                 join knowledge_sources s on s.id = c.source_id and s.live_version = c.source_version
+                where c.text_config = ?::regconfig and c.tsv @@ ?::tsquery ${where}
+                limit ${limit})`
+    })
+    .join(' union all ')
+}
+
+/** Pools up to `limit` passages matching the arms; returns the best CANDIDATES of them. */
+async function rankTier(
+  trx: TransactionClientContract,
+  arms: TierArm[],
+  filters: SearchFilters,
+  limit: number
+): Promise<RankedChunk[]> {
   const bindings: any[] = []
-  const queries = configs.map((config: string) => {
-    bindings.push(config, config, text)
-    // plainto_tsquery joins the terms with &; the same lexemes joined by |
-    // match any of them.
-    return `select ?::regconfig as cfg,
-                   nullif(replace(plainto_tsquery(?::regconfig, ?)::text, ' & ', ' | '), '')::tsquery as q`
-  })
-  const where = filterSql(filters, bindings)
   const result = await trx.rawQuery(
-    `with queries as (${queries.join(' union all ')})
-     select c.id
-       from queries q
-       join knowledge_chunks c on c.text_config = q.cfg and c.tsv @@ q.q
-       join knowledge_sources s on s.id = c.source_id and s.live_version = c.source_version
-      where q.q is not null ${where}
-      order by ts_rank_cd(c.tsv, q.q) desc, c.id
+    `select id, ts_rank_cd(tsv, rank_q) as rank, count(*) over ()::int as pooled, tie
+       from (select * from (${armsSql(arms, filters, limit, bindings)}) arms limit ${limit}) pool
+      order by rank desc, tie
       limit ${CANDIDATES}`,
     bindings
   )
-  return result.rows.map((row: any) => row.id as string)
+  return result.rows
+}
+
+/**
+ * The question's distinct terms in each text-search configuration its
+ * sources use, rarest first, then in the order they were asked; and about
+ * how many passages hold the commonest of them. Both come from the
+ * statistics ANALYZE keeps on a tsvector column (the share of passages
+ * holding each frequent term): a term it does not list is rarer than all
+ * those it does, and before the first ANALYZE all terms are alike.
+ */
+async function questionTerms(trx: TransactionClientContract, text: string) {
+  const result = await trx.rawQuery(
+    `with stats as (
+       select most_common_elems::text::text[] as lexemes, most_common_elem_freqs as freqs
+         from pg_stats
+        where schemaname = current_schema() and tablename = 'knowledge_chunks' and attname = 'tsv'
+     ), frequency as (
+       select f.lexeme, f.freq from stats, unnest(stats.lexemes, stats.freqs) as f(lexeme, freq)
+     )
+     select l.language as cfg, q.lexemes,
+            q.commonest * greatest((select reltuples from pg_class
+                                     where oid = 'knowledge_chunks'::regclass), 0) as commonest
+       from (select distinct language from knowledge_sources
+              where live_version is not null and language = any(?::text[])) l,
+            lateral (
+              select array_agg(t.lexeme order by coalesce(f.freq, 0), t.positions[1], t.lexeme)
+                       as lexemes,
+                     coalesce(max(f.freq), 0) as commonest
+                from unnest(to_tsvector(l.language::regconfig, ?)) t
+                left join frequency f on f.lexeme = t.lexeme
+            ) q
+      where q.lexemes is not null`,
+    [[...TEXT_CONFIGS], text]
+  )
+  const rows = result.rows as Array<{ cfg: string; lexemes: string[]; commonest: number }>
+  return {
+    terms: rows.map(({ cfg, lexemes }) => ({ cfg, lexemes: lexemes.slice(0, MAX_TERMS) })),
+    commonest: Math.max(0, ...rows.map((row) => Number(row.commonest))),
+  }
+}
+
+function allOf(lexemes: string[]) {
+  return lexemes.map(tsLiteral).join(' & ')
+}
+
+function anyOf(lexemes: string[]) {
+  return lexemes.map(tsLiteral).join(' | ')
+}
+
+/** A lexeme as a tsquery operand: quoted, so no character of it is an operator. */
+function tsLiteral(lexeme: string) {
+  return `'${lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`
 }
 
 /**

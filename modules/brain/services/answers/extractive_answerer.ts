@@ -1,8 +1,8 @@
 import type { SourceLanguage } from '../conversion.js'
 import type { SearchHit } from '../search.js'
 import {
-  QUOTE_INTRO,
   citationFor,
+  quoteIntro,
   clamp01,
   refusal,
   replyLanguage,
@@ -268,7 +268,7 @@ export function retrievalEvidence(question: string, hits: SearchHit[]) {
 export function answerExtractively(
   question: string,
   hits: SearchHit[],
-  options: { threshold?: number; language?: SourceLanguage } = {}
+  options: { threshold?: number; language?: SourceLanguage; customerName?: string | null } = {}
 ): Answer {
   const threshold = options.threshold ?? DEFAULT_CONFIDENCE_THRESHOLD
   const language = replyLanguage(question, options.language)
@@ -286,7 +286,7 @@ export function answerExtractively(
   const close = language === 'arabic' ? '»' : '”'
   const body = citations.map((c) => `${open}${c.quote}${close} [${c.n}]`).join('\n\n')
   return {
-    text: `${QUOTE_INTRO[language]}\n\n${body}`,
+    text: `${quoteIntro(language, options.customerName)}\n\n${body}`,
     citations,
     confidence: roundConfidence(selection.confidence),
     handoff: false,

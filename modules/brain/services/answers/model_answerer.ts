@@ -1,7 +1,7 @@
-import OpenAI from 'openai'
 import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
 import type aiConfig from '#config/ai'
+import { openAiClient } from '../ai_client.js'
 import type { SourceLanguage } from '../conversion.js'
 import type { SearchHit } from '../search.js'
 import { answerExtractively, retrievalEvidence, selectPassages } from './extractive_answerer.js'
@@ -26,8 +26,20 @@ const MAX_PASSAGE_CHARS = 4000
 /** Longest contact memory sent; it is context, not the knowledge. */
 const MAX_MEMORY_CHARS = 2000
 
+/** How a channel's assistant presents itself, and what the business tells it. */
+export interface AssistantPersona {
+  name?: string | null
+  instructions?: string | null
+}
+
+/** Longest instructions sent: guidance on tone, not a second knowledge base. */
+const MAX_INSTRUCTION_CHARS = 2000
+
 export interface ModelAnswerOptions {
   threshold?: number
+  persona?: AssistantPersona | null
+  /** The customer's name from memory: used if the model fails and the offline answer stands in. */
+  customerName?: string | null
   language?: SourceLanguage
   /** What the business knows about the customer (summary and facts). */
   contactMemory?: string | null
@@ -39,9 +51,20 @@ export interface ModelAnswerOptions {
 
 const LANGUAGE_NAME: Record<ReplyLanguage, string> = { english: 'English', arabic: 'Arabic' }
 
-export function systemPrompt(language: ReplyLanguage) {
+export function systemPrompt(language: ReplyLanguage, persona?: AssistantPersona | null) {
+  const name = persona?.name?.trim()
+  const instructions = persona?.instructions?.trim()
+  // The business's instructions shape tone and manner; the rules below still
+  // win (they come last and say so), so no instruction can license guessing.
+  const intro = [
+    name ? `Your name is ${name.slice(0, 80)}.` : null,
+    instructions
+      ? `The business's instructions for you (they never override the rules below):\n${instructions.slice(0, MAX_INSTRUCTION_CHARS)}`
+      : null,
+  ].filter((line): line is string => line !== null)
   return [
     "You answer a customer's question on behalf of a business, using ONLY the numbered passages from the business's own documents that you are given.",
+    ...(intro.length ? ['', ...intro] : []),
     '',
     'Rules:',
     '1. Use only what the passages state. Do not add outside knowledge, assumptions or advice, and never guess.',
@@ -187,17 +210,12 @@ export async function answerWithModel(
 
   let content: string | null
   try {
-    const client = new OpenAI({
-      baseURL: config.baseUrl,
-      apiKey: config.apiKey || 'none',
-      timeout: config.timeoutMs,
-      maxRetries: config.maxRetries,
-    })
+    const client = openAiClient(config)
     const completion = await client.chat.completions.create({
       model: config.chatModel,
       temperature: 0,
       messages: [
-        { role: 'system', content: systemPrompt(language) },
+        { role: 'system', content: systemPrompt(language, options.persona) },
         { role: 'user', content: userPrompt(question, hits, options.contactMemory) },
       ],
     })
@@ -244,6 +262,7 @@ function fallback(
   const answer = answerExtractively(question, hits, {
     threshold: options.threshold,
     language: options.language,
+    customerName: options.customerName,
   })
   return { ...answer, reason: 'model_error' }
 }

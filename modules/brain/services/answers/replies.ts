@@ -30,6 +30,15 @@ export const QUOTE_INTRO: Record<ReplyLanguage, string> = {
   arabic: 'هذا ما تذكره مستنداتنا:',
 }
 
+/** The intro, addressing the customer by the name they gave us when we know it. */
+export function quoteIntro(language: ReplyLanguage, customerName?: string | null) {
+  const name = customerName?.trim()
+  if (!name) return QUOTE_INTRO[language]
+  return language === 'arabic'
+    ? `${name}، ${QUOTE_INTRO.arabic}`
+    : `${name}, ${QUOTE_INTRO.english.charAt(0).toLowerCase()}${QUOTE_INTRO.english.slice(1)}`
+}
+
 export function refusal(
   language: ReplyLanguage,
   reason: NonNullable<Answer['reason']>,

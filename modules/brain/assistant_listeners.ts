@@ -1,0 +1,74 @@
+import emitter from '@adonisjs/core/services/emitter'
+import logger from '@adonisjs/core/services/logger'
+import { contextFor, dispatchTenantJob, findUsableTenant } from '#modules/tenancy/index'
+import {
+  registerAssignmentGate,
+  registerThreadAnnotator,
+  type ThreadAnnotator,
+} from '#modules/channels/index'
+import AssistantReplyJob from './jobs/assistant_reply_job.js'
+import { assistantEnabledOn } from './services/assistant_settings.js'
+import {
+  assistantAnswersFirst,
+  assistantRepliesFor,
+  assistantStateOf,
+  markPersonReplied,
+} from './services/assistant_service.js'
+
+/** Inbound types that carry text the assistant can read. */
+const READABLE_TYPES = ['text', 'button', 'interactive']
+
+/**
+ * For the inbox thread: the assistant's evidence (citations, confidence) for
+ * its own messages, and whether it or a person has the conversation (the
+ * hand-back button).
+ */
+const annotateThread: ThreadAnnotator = async (tenant, thread) => {
+  const [assistantReplies, assistantState] = await Promise.all([
+    assistantRepliesFor(
+      tenant,
+      thread.messages.filter((m) => m.authorType === 'assistant').map((m) => m.id)
+    ),
+    assistantStateOf(tenant, thread.conversationId),
+  ])
+  return { assistantReplies, assistantState }
+}
+
+/**
+ * The assistant's listeners: every readable customer message on a channel
+ * with the assistant on gets a reply job of its own (the job decides whether
+ * the assistant may answer now), and an agent's reply to the customer makes
+ * the conversation a person's. It also
+ * joins the channels module's work through its extension points: round-robin
+ * waits while the assistant answers first, and the inbox thread shows its
+ * evidence and state.
+ */
+export function registerAssistantListeners() {
+  registerAssignmentGate(assistantAnswersFirst)
+  registerThreadAnnotator(annotateThread)
+  emitter.on('message:received', async (event) => {
+    if (!READABLE_TYPES.includes(event.type)) return
+    const tenant = await findUsableTenant(event.tenant)
+    if (!tenant || !(await assistantEnabledOn(contextFor(tenant), event.channelId))) return
+    await dispatchTenantJob(
+      AssistantReplyJob,
+      { slug: event.tenant },
+      { messageId: event.messageId },
+      { jobId: `assistant-${event.tenant}-${event.messageId}` }
+    )
+  })
+  emitter.on('message:sent', async (event) => {
+    if (event.authorType !== 'agent' || event.isNote) return
+    try {
+      const tenant = await findUsableTenant(event.tenant)
+      if (tenant) {
+        await markPersonReplied(contextFor(tenant), event.conversationId, event.channelId)
+      }
+    } catch (error) {
+      logger.error(
+        { err: error, tenant: event.tenant },
+        'assistant: marking the agent reply failed'
+      )
+    }
+  })
+}

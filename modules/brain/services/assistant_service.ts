@@ -1,0 +1,504 @@
+import emitter from '@adonisjs/core/services/emitter'
+import logger from '@adonisjs/core/services/logger'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import type { TenantContext } from '#modules/tenancy/index'
+import {
+  ChannelError,
+  Conversation,
+  Message,
+  assignConversation,
+  autoAssignConversation,
+  queueOutboundMessage,
+} from '#modules/channels/index'
+import { answerQuestion } from './answers.js'
+import { replyLanguage, type ReplyLanguage } from './answers/replies.js'
+import type { Answer, Citation } from './answers/types.js'
+import { loadMemory } from './memory.js'
+import {
+  assistantActive,
+  readAssistantSettings,
+  type AssistantSettings,
+} from './assistant_settings.js'
+import {
+  customerHandoff,
+  customerText,
+  handoffText,
+  type HandoffReason,
+} from './assistant/customer_text.js'
+
+/*
+| The assistant on a channel. Each customer message it may answer gets one
+| run (a job keyed on the message): answer from the knowledge, or hand the
+| conversation to a person. A person owns the conversation once it is
+| assigned to a member, an agent replied, or the assistant handed it off;
+| from then on the assistant never sends, until an agent hands it back.
+| Ownership is checked when the run starts and again, under the lock of the
+| brain's own row for the conversation (assistant_conversations), right
+| before the reply is written. The conversation itself (its assignee and
+| status) is the channels module's: read through its Conversation model,
+| never written here.
+*/
+
+/** Message types whose text the assistant reads. */
+const READABLE_TYPES = ['text', 'button', 'interactive']
+
+export type AssistantOutcome =
+  | { kind: 'answered'; messageId: string; confidence: number }
+  | { kind: 'handoff'; reason: HandoffReason; messageId: string | null }
+  | {
+      kind: 'skipped'
+      why: 'not_readable' | 'inactive' | 'person_owns' | 'already_done'
+    }
+
+interface InboundRow {
+  id: string
+  conversationId: string
+  contactId: string
+  channelId: string
+  direction: string
+  type: string
+  body: string | null
+}
+
+type AssistantState = 'assistant' | 'human'
+
+/** Who has a conversation: the channels module's assignee and status, and the brain's own state. */
+interface Ownership {
+  assigneeId: string | null
+  status: string
+  channelId: string
+  state: AssistantState
+  failures: number
+  handoffReason: string | null
+}
+
+interface StateRow {
+  state: AssistantState
+  failures: number
+  handoff_reason: string | null
+}
+
+/** No row yet: the assistant has the conversation and has not failed. */
+const DEFAULT_STATE: StateRow = { state: 'assistant', failures: 0, handoff_reason: null }
+
+function personOwns(ownership: Ownership) {
+  return (
+    ownership.state === 'human' || ownership.assigneeId !== null || ownership.status === 'resolved'
+  )
+}
+
+function conversationOf(trx: TransactionClientContract, id: string) {
+  return Conversation.query({ client: trx })
+    .where('id', id)
+    .select('id', 'assignee_id', 'status', 'channel_id')
+    .first()
+}
+
+function stateQuery(trx: TransactionClientContract, conversationId: string) {
+  return trx
+    .from('assistant_conversations')
+    .where('conversation_id', conversationId)
+    .select('state', 'failures', 'handoff_reason')
+}
+
+/** Reads who has the conversation, without locking (null: no such conversation). */
+async function ownershipOf(
+  trx: TransactionClientContract,
+  conversationId: string
+): Promise<Ownership | null> {
+  const conversation = await conversationOf(trx, conversationId)
+  if (!conversation) return null
+  const row = ((await stateQuery(trx, conversationId).first()) as StateRow | null) ?? DEFAULT_STATE
+  return ownershipFrom(conversation, row)
+}
+
+/**
+ * Locks the brain's row for the conversation (creating it on first use) for
+ * the rest of the transaction, so state changes and the last check before a
+ * send take turns, then reads who has the conversation. The conversation is
+ * read after the lock is held, so an assignment made while waiting is seen.
+ */
+async function lockOwnership(
+  trx: TransactionClientContract,
+  conversationId: string
+): Promise<Ownership | null> {
+  // The row references the conversation: make sure it is still there first.
+  if (!(await conversationOf(trx, conversationId))) return null
+  await trx
+    .insertQuery()
+    .table('assistant_conversations')
+    .insert({ conversation_id: conversationId })
+    .knexQuery.onConflict('conversation_id')
+    .ignore()
+  const row = (await stateQuery(trx, conversationId).forUpdate().first()) as StateRow
+  const conversation = await conversationOf(trx, conversationId)
+  return conversation ? ownershipFrom(conversation, row) : null
+}
+
+function ownershipFrom(conversation: Conversation, row: StateRow): Ownership {
+  return {
+    assigneeId: conversation.assigneeId,
+    status: conversation.status,
+    channelId: conversation.channelId,
+    state: row.state,
+    failures: row.failures,
+    handoffReason: row.handoff_reason,
+  }
+}
+
+async function setState(
+  trx: TransactionClientContract,
+  conversationId: string,
+  changes: Partial<StateRow>
+) {
+  await trx
+    .from('assistant_conversations')
+    .where('conversation_id', conversationId)
+    .update({ ...changes, updated_at: new Date() })
+}
+
+/**
+ * Answers (or hands off) one inbound message. Safe to run again for the same
+ * message: the reply row is unique per inbound message, and the outbound
+ * message carries an idempotency key made from it.
+ */
+export async function replyToInboundMessage(
+  tenant: TenantContext,
+  inboundMessageId: string
+): Promise<AssistantOutcome> {
+  const start = await tenant.transaction(async (trx) => {
+    const found = await Message.query({ client: trx })
+      .where('id', inboundMessageId)
+      .select('id', 'conversation_id', 'contact_id', 'channel_id', 'direction', 'type', 'body')
+      .first()
+    if (!found) return null
+    const message: InboundRow = {
+      id: found.id,
+      conversationId: found.conversationId,
+      contactId: found.contactId,
+      channelId: found.channelId,
+      direction: found.direction,
+      type: found.type,
+      body: found.body,
+    }
+    const done = await trx
+      .from('assistant_replies')
+      .where('inbound_message_id', inboundMessageId)
+      .first()
+    const conversation = await ownershipOf(trx, message.conversationId)
+    return { message, done: !!done, conversation }
+  })
+  if (!start?.conversation) return { kind: 'skipped', why: 'not_readable' }
+  const { message, conversation } = start
+  if (start.done) return { kind: 'skipped', why: 'already_done' }
+  const text = message.body?.trim() ?? ''
+  if (message.direction !== 'inbound' || !READABLE_TYPES.includes(message.type) || !text) {
+    return { kind: 'skipped', why: 'not_readable' }
+  }
+
+  const settings = await readAssistantSettings(tenant, message.channelId)
+  if (!assistantActive(settings)) return { kind: 'skipped', why: 'inactive' }
+  if (personOwns(conversation)) return { kind: 'skipped', why: 'person_owns' }
+
+  const language = replyLanguage(text, languageOf(settings))
+  const asked = customerHandoff(text, settings.handoffWords)
+  if (asked) return handOff(tenant, message, language, asked)
+
+  let answer: Answer | null = null
+  let failure: unknown = null
+  try {
+    const memory = await tenant.transaction((trx) => loadMemory(trx, message.contactId))
+    answer = await answerQuestion(tenant, text, {
+      threshold: settings.confidenceThreshold,
+      language: languageOf(settings),
+      memory,
+      persona: { name: settings.personaName, instructions: settings.instructions },
+    })
+  } catch (error) {
+    logger.error({ err: error, tenant: tenant.slug }, 'assistant: answering failed')
+    failure = error
+  }
+
+  // A failure is a question the assistant could not work on: answering
+  // threw (each attempt of the job counts), or the chat model failed and
+  // the offline answerer stood in. Enough of them in a row and a person is
+  // better than another try.
+  const failed = answer === null || answer.reason === 'model_error'
+  const failures = await countFailure(tenant, message.conversationId, failed)
+  if (failed && failures >= settings.maxFailures) {
+    return handOff(tenant, message, language, 'repeated_failure', answer)
+  }
+  // Nothing was claimed or sent: the job's retry tries again.
+  if (answer === null) throw failure
+  if (answer.handoff || answer.confidence < settings.confidenceThreshold) {
+    return handOff(tenant, message, language, handoffReasonOf(answer), answer)
+  }
+
+  const sent = await send(tenant, message, customerText(language, answer.text, answer.citations), {
+    outcome: 'answered',
+    answer,
+    reason: null,
+  })
+  if (!sent) return { kind: 'skipped', why: 'person_owns' }
+  return { kind: 'answered', messageId: sent, confidence: answer.confidence }
+}
+
+function languageOf(settings: AssistantSettings) {
+  return settings.language === 'en' ? 'english' : settings.language === 'ar' ? 'arabic' : undefined
+}
+
+function handoffReasonOf(answer: Answer): HandoffReason {
+  if (answer.reason === 'no_knowledge') return 'no_knowledge'
+  if (answer.reason === 'not_covered') return 'not_covered'
+  return 'low_confidence'
+}
+
+/** Adds one to the conversation's run of failures, or ends the run; returns the count. */
+async function countFailure(tenant: TenantContext, conversationId: string, failed: boolean) {
+  return tenant.transaction(async (trx) => {
+    const ownership = await lockOwnership(trx, conversationId)
+    if (!ownership) return 0
+    const failures = failed ? ownership.failures + 1 : 0
+    if (failures !== ownership.failures) await setState(trx, conversationId, { failures })
+    return failures
+  })
+}
+
+interface ReplyRecord {
+  outcome: 'answered' | 'handoff' | 'skipped'
+  answer: Answer | null
+  reason: string | null
+}
+
+/**
+ * Writes the assistant's message through the normal outbound path, unless a
+ * person took the conversation over while the answer was being worked out.
+ * The reply row claims the inbound message first (under the conversation's
+ * lock), so a second run for it stops there. Returns the message id, or
+ * null when nothing was sent.
+ */
+async function send(
+  tenant: TenantContext,
+  message: InboundRow,
+  text: string,
+  record: ReplyRecord,
+  handoff = false
+): Promise<string | null> {
+  const claimed = await tenant.transaction(async (trx) => {
+    const conversation = await lockOwnership(trx, message.conversationId)
+    if (!conversation) return false
+    // A handoff has just made the conversation a person's: its notice still goes out.
+    if (!handoff && personOwns(conversation)) {
+      await insertReply(trx, message, { ...record, outcome: 'skipped', reason: 'person_owns' })
+      return false
+    }
+    return insertReply(trx, message, record)
+  })
+  if (!claimed) return null
+
+  try {
+    const sent = await queueOutboundMessage(tenant, {
+      conversationId: message.conversationId,
+      content: { type: 'text', text },
+      authorType: 'assistant',
+      idempotencyKey: `assistant-${message.id}`,
+    })
+    await tenant.transaction((trx) =>
+      trx
+        .from('assistant_replies')
+        .where('inbound_message_id', message.id)
+        .update({ message_id: sent.id })
+    )
+    return sent.id
+  } catch (error) {
+    // Opted out, channel disabled, window closed: nothing to send, and
+    // nothing a retry would change. The claim stays, with why.
+    if (!(error instanceof ChannelError)) throw error
+    logger.warn({ err: error.message, code: error.code }, 'assistant: reply not sent')
+    await tenant.transaction((trx) =>
+      trx
+        .from('assistant_replies')
+        .where('inbound_message_id', message.id)
+        .update({ reason: `not_sent:${error.code}`.slice(0, 32) })
+    )
+    return null
+  }
+}
+
+async function insertReply(
+  trx: TransactionClientContract,
+  message: InboundRow,
+  record: ReplyRecord
+) {
+  const rows: Array<{ id: string }> = await trx
+    .insertQuery()
+    .table('assistant_replies')
+    .insert({
+      inbound_message_id: message.id,
+      conversation_id: message.conversationId,
+      outcome: record.outcome,
+      reason: record.reason,
+      mode: record.answer?.mode ?? 'none',
+      confidence: record.answer?.confidence ?? 0,
+      citations: JSON.stringify(record.answer?.citations ?? []),
+    })
+    .knexQuery.onConflict('inbound_message_id')
+    .ignore()
+    .returning('id')
+  return rows.length > 0
+}
+
+/**
+ * Gives the conversation to a person: it becomes a person's (the assistant
+ * stops), the customer is told a person will reply, `handoff:requested` is
+ * announced, and on a round-robin channel assignment picks someone.
+ */
+async function handOff(
+  tenant: TenantContext,
+  message: InboundRow,
+  language: ReplyLanguage,
+  reason: HandoffReason,
+  answer: Answer | null = null
+): Promise<AssistantOutcome> {
+  const taken = await tenant.transaction(async (trx) => {
+    const ownership = await lockOwnership(trx, message.conversationId)
+    if (!ownership || ownership.state !== 'assistant' || ownership.assigneeId !== null) {
+      return false
+    }
+    await setState(trx, message.conversationId, {
+      state: 'human',
+      handoff_reason: reason,
+      failures: 0,
+    })
+    return true
+  })
+  if (!taken) return { kind: 'skipped', why: 'person_owns' }
+
+  const messageId = await send(
+    tenant,
+    message,
+    handoffText(language, reason),
+    { outcome: 'handoff', answer, reason },
+    true
+  )
+  await emitter.emit('handoff:requested', {
+    tenant: tenant.slug,
+    tenantId: tenant.id,
+    conversationId: message.conversationId,
+    reason,
+    requestedBy:
+      reason === 'customer_request' || reason === 'handoff_word' ? 'contact' : 'assistant',
+  })
+  await autoAssignConversation(tenant, message.conversationId)
+  return { kind: 'handoff', reason, messageId }
+}
+
+/**
+ * An agent's own message to the customer means a person has the
+ * conversation (on channels where the assistant answers at all).
+ */
+export async function markPersonReplied(
+  tenant: TenantContext,
+  conversationId: string,
+  channelId: string
+) {
+  const settings = await readAssistantSettings(tenant, channelId)
+  if (!settings.enabled) return false
+  return tenant.transaction(async (trx) => {
+    const ownership = await lockOwnership(trx, conversationId)
+    if (!ownership || ownership.state !== 'assistant') return false
+    await setState(trx, conversationId, { state: 'human', handoff_reason: 'agent_replied' })
+    return true
+  })
+}
+
+/**
+ * An agent gives the conversation back to the assistant: nobody is
+ * assigned, the failure count starts again, and the next customer message
+ * is the assistant's to answer.
+ */
+export async function handBackToAssistant(
+  tenant: TenantContext,
+  conversationId: string,
+  byUserId: string | null
+) {
+  await assignConversation(tenant, conversationId, null, byUserId)
+  const changed = await tenant.transaction(async (trx) => {
+    const ownership = await lockOwnership(trx, conversationId)
+    if (!ownership || ownership.state !== 'human') return false
+    await setState(trx, conversationId, { state: 'assistant', handoff_reason: null, failures: 0 })
+    return true
+  })
+  if (changed) {
+    await emitter.emit('conversation:updated', {
+      tenant: tenant.slug,
+      tenantId: tenant.id,
+      conversationId,
+      byUserId,
+      changes: ['status'],
+    })
+  }
+  return changed
+}
+
+/**
+ * Whether the assistant takes a new conversation's first messages, so
+ * round-robin assignment waits for a handoff instead of giving it to a
+ * member straight away.
+ */
+export async function assistantAnswersFirst(tenant: TenantContext, conversationId: string) {
+  const conversation = await tenant.transaction((trx) => ownershipOf(trx, conversationId))
+  if (!conversation || personOwns(conversation)) return false
+  return assistantActive(await readAssistantSettings(tenant, conversation.channelId))
+}
+
+export interface AssistantReplyView {
+  outcome: 'answered' | 'handoff' | 'skipped'
+  reason: string | null
+  mode: string
+  confidence: number
+  citations: Citation[]
+}
+
+/** The evidence behind the assistant's messages among `messageIds`, by message id (for the inbox). */
+export async function assistantRepliesFor(tenant: TenantContext, messageIds: string[]) {
+  const replies = new Map<string, AssistantReplyView>()
+  if (!messageIds.length) return replies
+  const rows = await tenant.transaction((trx) =>
+    trx
+      .from('assistant_replies')
+      .whereIn('message_id', messageIds)
+      .select('message_id', 'outcome', 'reason', 'mode', 'confidence', 'citations')
+  )
+  for (const row of rows) {
+    replies.set(row.message_id, {
+      outcome: row.outcome,
+      reason: row.reason,
+      mode: row.mode,
+      confidence: Number(row.confidence),
+      citations: row.citations ?? [],
+    })
+  }
+  return replies
+}
+
+export interface AssistantStateView {
+  state: AssistantState
+  /** Why a person has it (a handoff reason, or 'agent_replied'); null while the assistant has it. */
+  reason: string | null
+}
+
+/**
+ * Who owns a conversation, for the inbox: the assistant or a person (and
+ * why). A conversation the assistant never handed off has no row: the
+ * assistant's.
+ */
+export async function assistantStateOf(
+  tenant: TenantContext,
+  conversationId: string
+): Promise<AssistantStateView> {
+  const row = await tenant.transaction(
+    async (trx) => ((await stateQuery(trx, conversationId).first()) as StateRow | null) ?? null
+  )
+  return { state: row?.state ?? 'assistant', reason: row?.handoff_reason ?? null }
+}

@@ -50,6 +50,10 @@ export default await Env.create(appRoot, {
 
   API_REQUESTS_PER_MINUTE: Env.schema.number.optional(),
 
+  ALLOW_PRIVATE_WEBHOOK_TARGETS: Env.schema.boolean.optional(),
+  WEBHOOK_TIMEOUT_MS: Env.schema.number.optional(),
+  WEBHOOK_RETRY_BASE_MS: Env.schema.number.optional(),
+
   SMTP_HOST: Env.schema.string.optional(),
   SMTP_PORT: Env.schema.number.optional(),
   SMTP_SECURE: Env.schema.boolean.optional(),

@@ -3,7 +3,12 @@
 */
 import { registerIdentityListeners } from '#modules/identity/index'
 import { registerChannelsListeners, registerWebchatListeners } from '#modules/channels/index'
+import { registerAssistantListeners, registerMemoryListeners } from '#modules/brain/index'
+import { registerWebhookListeners } from '#modules/integrations/index'
 
 registerIdentityListeners()
 registerChannelsListeners()
 registerWebchatListeners()
+registerAssistantListeners()
+registerMemoryListeners()
+registerWebhookListeners()

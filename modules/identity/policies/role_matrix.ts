@@ -26,9 +26,16 @@ export const ROLE_MATRIX = {
   'sandbox.use': ['owner', 'admin', 'agent'],
   // REST API keys open the whole workspace to a program: managers only.
   'apikeys.manage': ['owner', 'admin'],
+  // Webhooks send the workspace's events to a URL of their choosing: managers only.
+  'webhooks.manage': ['owner', 'admin'],
   // The Business Brain's knowledge: every member reads and asks; managers curate it.
   'knowledge.view': ['owner', 'admin', 'agent', 'viewer'],
   'knowledge.manage': ['owner', 'admin'],
+  // A channel's AI assistant: managers set it up; whoever replies may hand a conversation back to it.
+  'assistant.manage': ['owner', 'admin'],
+  // A contact's conversational memory: whoever sees the contact reads it; agents and up correct it.
+  'memory.view': ['owner', 'admin', 'agent', 'viewer'],
+  'memory.edit': ['owner', 'admin', 'agent'],
 } as const satisfies Record<string, readonly Role[]>
 
 export type Permission = keyof typeof ROLE_MATRIX

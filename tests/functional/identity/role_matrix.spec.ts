@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
 import router from '@adonisjs/core/services/router'
 import hash from '@adonisjs/core/services/hash'
+import encryption from '@adonisjs/core/services/encryption'
 import db from '@adonisjs/lucid/services/db'
 import drive from '@adonisjs/drive/services/main'
 import { Plan } from '#modules/billing/index'
@@ -88,6 +89,11 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'GET /t/:tenant/contacts/:id': MEMBERS,
   'POST /t/:tenant/contacts/:id': EDITORS,
   'POST /t/:tenant/contacts/:id/delete': EDITORS,
+  'GET /t/:tenant/contacts/:id/memory': MEMBERS,
+  'POST /t/:tenant/contacts/:id/memory/summary': EDITORS,
+  'POST /t/:tenant/contacts/:id/memory/facts': EDITORS,
+  'POST /t/:tenant/contacts/:id/memory/facts/:factId': EDITORS,
+  'POST /t/:tenant/contacts/:id/memory/facts/:factId/delete': EDITORS,
   'GET /t/:tenant/templates': MEMBERS,
   'POST /t/:tenant/templates/sync': MANAGERS,
   'GET /t/:tenant/templates/sync/:id': MEMBERS,
@@ -100,6 +106,16 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'GET /t/:tenant/settings/api-keys': MANAGERS,
   'POST /t/:tenant/settings/api-keys': MANAGERS,
   'POST /t/:tenant/settings/api-keys/:id/revoke': MANAGERS,
+  'GET /t/:tenant/settings/webhooks': MANAGERS,
+  'POST /t/:tenant/settings/webhooks': MANAGERS,
+  'GET /t/:tenant/settings/webhooks/:id': MANAGERS,
+  'POST /t/:tenant/settings/webhooks/:id': MANAGERS,
+  'POST /t/:tenant/settings/webhooks/:id/status': MANAGERS,
+  'POST /t/:tenant/settings/webhooks/:id/secret': MANAGERS,
+  'POST /t/:tenant/settings/webhooks/:id/test': MANAGERS,
+  'POST /t/:tenant/settings/webhooks/:id/delete': MANAGERS,
+  'POST /t/:tenant/settings/webhooks/:id/deliveries/:deliveryId/redeliver': MANAGERS,
+  'GET /t/:tenant/settings/api-reference': MANAGERS,
   'GET /t/:tenant/knowledge': MEMBERS,
   'GET /t/:tenant/knowledge/new': MANAGERS,
   'GET /t/:tenant/knowledge/search': MEMBERS,
@@ -113,6 +129,10 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/knowledge/:id/file': MANAGERS,
   'POST /t/:tenant/knowledge/:id/refetch': MANAGERS,
   'POST /t/:tenant/knowledge/:id/delete': MANAGERS,
+  'GET /t/:tenant/assistant': MANAGERS,
+  'GET /t/:tenant/assistant/:channelId': MANAGERS,
+  'POST /t/:tenant/assistant/:channelId': MANAGERS,
+  'POST /t/:tenant/inbox/:id/assistant': EDITORS,
 }
 
 type Outcome = 'allowed' | 'login' | 'forbidden' | 'not_found'
@@ -223,6 +243,19 @@ test.group('Role matrix', () => {
       if (path.includes('/members/:userId/')) {
         return { tenantId: tenant.id, userId: (await newPerson(tenant.id, 'agent')).user.id }
       }
+      if (path.startsWith('/t/:tenant/assistant/:channelId')) {
+        const channel = await Channel.create({
+          tenantId: tenant.id,
+          type: 'whatsapp',
+          name: 'Matrix assistant',
+          status: 'active',
+          phoneNumberId: String(Date.now()) + String(randomBytes(3).readUIntBE(0, 3)),
+          wabaId: '1',
+          displayNumber: '+15550001235',
+          settings: {},
+        })
+        return { channelId: channel.id }
+      }
       if (path.startsWith('/t/:tenant/channels/:id')) {
         const channel = await Channel.create({
           tenantId: tenant.id,
@@ -235,6 +268,19 @@ test.group('Role matrix', () => {
           settings: {},
         })
         return { id: channel.id }
+      }
+      if (path.startsWith('/t/:tenant/contacts/:id/memory/facts/:factId')) {
+        return home.context.transaction(async (trx) => {
+          const contact = await Contact.create(
+            { phone: `+1555${randomBytes(4).readUInt32BE(0)}` },
+            { client: trx }
+          )
+          const [fact] = await trx
+            .table('contact_memory_facts')
+            .insert({ contact_id: contact.id, kind: 'other', value: 'Matrix', value_key: 'matrix' })
+            .returning('id')
+          return { id: contact.id, factId: fact.id }
+        })
       }
       if (path.startsWith('/t/:tenant/contacts/:id')) {
         const contact = await home.context.transaction((trx) =>
@@ -309,6 +355,29 @@ test.group('Role matrix', () => {
         })
         return { id: source.id }
       }
+      if (path.startsWith('/t/:tenant/settings/webhooks/:id')) {
+        return home.context.transaction(async (trx) => {
+          const [hook] = await trx
+            .table('webhook_subscriptions')
+            .insert({
+              url: 'https://example.com/matrix',
+              events: ['*'],
+              secret_encrypted: encryption.encrypt('whsec_matrix'),
+            })
+            .returning('id')
+          const [delivery] = await trx
+            .table('webhook_deliveries')
+            .insert({
+              subscription_id: hook.id,
+              event_id: `evt_${randomBytes(8).toString('hex')}`,
+              event_type: 'webhook.test',
+              body: '{}',
+              status: 'delivered',
+            })
+            .returning('id')
+          return { id: hook.id, deliveryId: delivery.id }
+        })
+      }
       if (path === '/t/:tenant/settings/api-keys/:id/revoke') {
         const { key } = await createApiKey(
           tenant,
@@ -330,11 +399,23 @@ test.group('Role matrix', () => {
       if (path.endsWith('/members/:id/role')) return { role: 'viewer' }
       if (path.endsWith('/members/:id/remove')) return { [`confirm_${params.id}`]: 'x' }
       if (path === '/t/:tenant/settings/branding') return { display_name: 'Matrix Co' }
+      if (path === '/t/:tenant/settings/webhooks') {
+        return { url: 'https://example.com/matrix', events: 'contact.created' }
+      }
       if (path === '/t/:tenant/availability') return { availability: 'online' }
       if (path === '/t/:tenant/inbox/:id/assign') return { assignee: '' }
       if (path === '/t/:tenant/inbox/:id/snooze') return { until: '1h' }
       if (path === '/t/:tenant/inbox/:id/labels') return { add: 'matrix' }
       if (path === '/t/:tenant/inbox/:id/priority') return { priority: 'high' }
+      if (path === '/t/:tenant/assistant/:channelId') {
+        return {
+          language: 'auto',
+          active_mode: 'always',
+          timezone: 'UTC',
+          confidence_threshold: '0.4',
+          max_failures: '2',
+        }
+      }
       if (path === '/account/profile')
         return { name: 'Matrix Person', locale: 'en', timezone: 'UTC' }
       return {}
@@ -365,41 +446,44 @@ test.group('Role matrix', () => {
     const mismatches: string[] = []
     let checks = 0
 
-    for (const route of routes) {
+    // The visitors of one route are independent (own session, own fresh
+    // target), so they go together; routes go one after another.
+    const check = async (route: string, actor: Actor) => {
       const [method, pattern] = route.split(' ')
-      for (const actor of ACTORS) {
-        const want = expected(route, actor)
-        const params: Record<string, string> = {
-          tenant: tenant.slug,
-          ...(await paramsFor(pattern)),
-        }
-        const path = pattern.replace(/:(\w+)/g, (_, name) => params[name])
-        // Acting as someone else changes the session: those requests get one of their own.
-        const web = await sessionOf(actor, pattern.includes('impersonat'))
-        if (method === 'GET') await web.get('/login')
-        const response =
-          method === 'GET'
-            ? await web.get(path)
-            : await (async () => {
-                await web.get(actor === 'anonymous' ? '/login' : '/account/profile')
-                const body = bodyFor(pattern, params)
-                return method === 'POST'
-                  ? web.post(path, body)
-                  : web.post(`${path}?_method=${method}`, body)
-              })()
-        const got = outcomeOf(response.status, response.location)
-        checks++
-        if (want === 'public') {
-          if (got === 'login' || got === 'forbidden')
-            mismatches.push(`${route} as ${actor}: ${got}`)
-          continue
-        }
-        if (got !== want) {
-          mismatches.push(
-            `${route} as ${actor}: expected ${want}, got ${got} (${response.status} ${response.location ?? ''})`
-          )
-        }
+      const want = expected(route, actor)
+      const params: Record<string, string> = {
+        tenant: tenant.slug,
+        ...(await paramsFor(pattern)),
       }
+      const path = pattern.replace(/:(\w+)/g, (_, name) => params[name])
+      // Acting as someone else changes the session: those requests get one of their own.
+      const web = await sessionOf(actor, pattern.includes('impersonat'))
+      if (method === 'GET') await web.get('/login')
+      const response =
+        method === 'GET'
+          ? await web.get(path)
+          : await (async () => {
+              await web.get(actor === 'anonymous' ? '/login' : '/account/profile')
+              const body = bodyFor(pattern, params)
+              return method === 'POST'
+                ? web.post(path, body)
+                : web.post(`${path}?_method=${method}`, body)
+            })()
+      const got = outcomeOf(response.status, response.location)
+      checks++
+      if (want === 'public') {
+        if (got === 'login' || got === 'forbidden') mismatches.push(`${route} as ${actor}: ${got}`)
+        return
+      }
+      if (got !== want) {
+        mismatches.push(
+          `${route} as ${actor}: expected ${want}, got ${got} (${response.status} ${response.location ?? ''})`
+        )
+      }
+    }
+    for (const actor of ACTORS) await sessionOf(actor)
+    for (const route of routes) {
+      await Promise.all(ACTORS.map((actor) => check(route, actor)))
     }
 
     assert.deepEqual(mismatches, [])

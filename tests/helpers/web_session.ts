@@ -7,6 +7,9 @@
  * destroys it afterwards, which is right for single requests but cannot show
  * that a session survives from one request to the next.
  */
+/** A form's fields: by name, or as pairs when a name repeats. */
+export type FormFields = Record<string, string> | Array<[string, string]>
+
 export class WebSession {
   readonly cookies = new Map<string, string>()
   #csrf: string | null = null
@@ -34,8 +37,9 @@ export class WebSession {
 
   /**
    * Posts a form as the page at `from` would (its CSRF token included).
+   * Fields given as pairs may repeat a name, as ticked checkboxes do.
    */
-  async submit(from: string, action: string, fields: Record<string, string>) {
+  async submit(from: string, action: string, fields: FormFields) {
     await this.get(from)
     return this.post(action, fields)
   }
@@ -47,15 +51,16 @@ export class WebSession {
   async htmxSubmit(
     from: string,
     action: string,
-    fields: Record<string, string>,
+    fields: FormFields,
     headers: Record<string, string> = {}
   ) {
     await this.get(from)
     return this.post(action, fields, { 'HX-Request': 'true', ...headers })
   }
 
-  async post(action: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
-    const form = new URLSearchParams({ ...fields, _csrf: this.#csrf ?? '' })
+  async post(action: string, fields: FormFields, headers: Record<string, string> = {}) {
+    const pairs = Array.isArray(fields) ? fields : Object.entries(fields)
+    const form = new URLSearchParams([...pairs, ['_csrf', this.#csrf ?? '']])
     const response = await this.#fetch(action, {
       method: 'POST',
       body: form,

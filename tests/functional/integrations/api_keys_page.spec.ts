@@ -2,37 +2,8 @@ import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import { ApiKey } from '#modules/integrations/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
-import { WebSession } from '#tests/helpers/web_session'
 import { signIn } from '#tests/functional/workspace/member_browser'
 import { api, makeKey } from './api_client.js'
-
-/**
- * Posts a form with repeated fields (several ticked checkboxes), as a browser
- * does, with the session's cookies and the CSRF token of the page at `from`.
- */
-async function postForm(
-  web: WebSession,
-  from: string,
-  action: string,
-  pairs: Array<[string, string]>
-) {
-  const page = await web.get(from)
-  const csrf = page.body.match(/name='_csrf' value='([^']+)'/)?.[1] ?? ''
-  const form = new URLSearchParams([...pairs, ['_csrf', csrf]])
-  const cookie = [...web.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
-  const response = await fetch(`${WebSession.baseUrl()}${action}`, {
-    method: 'POST',
-    body: form,
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-  })
-  return {
-    status: response.status,
-    location: response.headers.get('location'),
-    body: await response.text(),
-    headers: response.headers,
-  }
-}
 
 function decode(html: string) {
   return html.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&amp;', '&')
@@ -54,7 +25,7 @@ test.group('API keys page', () => {
     assert.include(empty.body, `href="${page}" aria-current="page"`)
     assert.include(empty.body, 'value="contacts:write"')
 
-    const created = await postForm(web, page, page, [
+    const created = await web.submit(page, page, [
       ['name', 'Zapier'],
       ['scopes', 'contacts:read'],
       ['scopes', 'contacts:write'],
@@ -62,7 +33,7 @@ test.group('API keys page', () => {
       ['expires_in_days', '30'],
     ])
     assert.equal(created.status, 201)
-    assert.equal(created.headers.get('cache-control'), 'no-store')
+    assert.equal(created.response.headers.get('cache-control'), 'no-store')
     const token = created.body.match(/value="(fm_live_[0-9a-f]{8}_[0-9a-f]{40})"/)?.[1]
     assert.isString(token, 'the token is on the page')
     assert.include(created.body, 'data-copy-target="api-token"')
@@ -106,7 +77,7 @@ test.group('API keys page', () => {
     const web = await signIn(await w.member('admin'))
     const page = `${w.base}/settings/api-keys`
 
-    const refused = await postForm(web, page, page, [['name', '']])
+    const refused = await web.submit(page, page, [['name', '']])
     assert.equal(refused.status, 302)
     assert.equal(refused.location, `${page}#create`)
     const form = await web.get(page)
@@ -115,14 +86,14 @@ test.group('API keys page', () => {
     assert.lengthOf(await ApiKey.query().where('tenant_id', w.tenant.id), 0)
 
     // A refused form keeps the ticked boxes.
-    await postForm(web, page, page, [
+    await web.submit(page, page, [
       ['name', ''],
       ['scopes', 'knowledge:read'],
     ])
     const kept = await web.get(page)
     assert.match(kept.body, /value="knowledge:read"[^>]*checked/)
 
-    const all = await postForm(web, page, page, [
+    const all = await web.submit(page, page, [
       ['name', 'n8n'],
       ['all', '1'],
     ])

@@ -11,29 +11,6 @@ import { signIn } from '#tests/functional/workspace/member_browser'
 import { freshPhone } from './api_client.js'
 import { startReceiver } from './webhook_receiver.js'
 
-/** Posts a form with repeated fields (ticked checkboxes) as a browser does. */
-async function postForm(
-  web: WebSession,
-  from: string,
-  action: string,
-  pairs: Array<[string, string]>
-) {
-  const page = await web.get(from)
-  const csrf = page.body.match(/name='_csrf' value='([^']+)'/)?.[1] ?? ''
-  const cookie = [...web.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
-  const response = await fetch(`${WebSession.baseUrl()}${action}`, {
-    method: 'POST',
-    body: new URLSearchParams([...pairs, ['_csrf', csrf]]),
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-  })
-  return {
-    status: response.status,
-    location: response.headers.get('location'),
-    body: await response.text(),
-  }
-}
-
 async function pollPage(web: WebSession, path: string, until: (body: string) => boolean) {
   const deadline = Date.now() + 4_000
   for (;;) {
@@ -63,13 +40,13 @@ test.group('Webhooks page', (group) => {
     assert.include(empty.body, `href="${list}" aria-current="page"`)
 
     // No event chosen: the form comes back with the message and the URL kept.
-    const refused = await postForm(web, list, list, [['url', receiver.url]])
+    const refused = await web.submit(list, list, [['url', receiver.url]])
     assert.equal(refused.status, 302)
     const again = await web.get(refused.location!)
     assert.include(again.body, 'Choose at least one event.')
     assert.include(again.body, `value="${receiver.url}"`)
 
-    const created = await postForm(web, list, list, [
+    const created = await web.submit(list, list, [
       ['url', receiver.url],
       ['description', 'Our n8n'],
       ['events', 'contact.created'],
@@ -171,7 +148,7 @@ test.group('Webhooks page', (group) => {
     app.config.set('webhooks', { ...previous, allowPrivateTargets: false })
     cleanup(() => app.config.set('webhooks', previous))
     const list = `${w.base}/settings/webhooks`
-    const refused = await postForm(web, list, list, [
+    const refused = await web.submit(list, list, [
       ['url', 'http://127.0.0.1:6379/'],
       ['events', '*'],
     ])

@@ -15,16 +15,52 @@
   var source = null
   var url = null
 
-  // A notice that arrives while htmx is swapping in a refreshed element can
-  // miss it: the old element is gone and the new one not yet listening. So
-  // notices heard while any request is in flight are heard again once the
-  // swaps have settled (a refresh more, never a change missed).
+  // A notice can find nobody listening: while a refresh is in flight the
+  // element only queues it, and htmx drops that queued request when the
+  // response replaces the element; the new element only starts listening
+  // when htmx settles it (20 ms after the swap). So a notice heard while any
+  // request is in flight, or shortly after one ended, is heard again once
+  // the page has been quiet for a moment: a refresh more, never a change
+  // missed.
+  var QUIET_MS = 150
+  var GIVE_UP_WAITING_MS = 5000
   var inFlight = 0
+  var lastEnded = 0
   var heardMeanwhile = {}
+  var firstHeard = 0
+  var replayTimer = null
+
+  function fire(name, detail) {
+    document.body.dispatchEvent(new CustomEvent(name, { detail: detail, bubbles: false }))
+  }
+
+  function busy() {
+    return inFlight > 0 || Date.now() - lastEnded < QUIET_MS
+  }
+
+  function replayWhenQuiet() {
+    if (replayTimer) return
+    replayTimer = setTimeout(function () {
+      replayTimer = null
+      // A request whose element vanished may never report its end: waiting
+      // has a limit.
+      if (busy() && Date.now() - firstHeard < GIVE_UP_WAITING_MS) return replayWhenQuiet()
+      var again = heardMeanwhile
+      heardMeanwhile = {}
+      firstHeard = 0
+      Object.keys(again).forEach(function (name) {
+        fire(name, again[name])
+      })
+    }, QUIET_MS)
+  }
 
   function dispatch(name, detail) {
-    if (inFlight > 0) heardMeanwhile[name] = detail
-    document.body.dispatchEvent(new CustomEvent(name, { detail: detail, bubbles: false }))
+    if (busy()) {
+      if (!firstHeard) firstHeard = Date.now()
+      heardMeanwhile[name] = detail
+      replayWhenQuiet()
+    }
+    fire(name, detail)
   }
 
   document.addEventListener('htmx:beforeRequest', function () {
@@ -32,14 +68,7 @@
   })
   document.addEventListener('htmx:afterRequest', function () {
     inFlight = Math.max(0, inFlight - 1)
-  })
-  document.addEventListener('htmx:afterSettle', function () {
-    if (inFlight > 0) return
-    var again = heardMeanwhile
-    heardMeanwhile = {}
-    Object.keys(again).forEach(function (name) {
-      document.body.dispatchEvent(new CustomEvent(name, { detail: again[name], bubbles: false }))
-    })
+    lastEnded = Date.now()
   })
 
   function connect() {

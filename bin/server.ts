@@ -6,6 +6,7 @@
 import 'reflect-metadata'
 import { Ignitor } from '@adonisjs/core'
 import { reportFatalStartupError } from '#app/bootstrap/startup_error'
+import { createAppServer } from '#app/http/node_server'
 
 const APP_ROOT = new URL('../', import.meta.url)
 
@@ -30,6 +31,6 @@ const ignitor = new Ignitor(APP_ROOT, { importer: IMPORTER }).tap((app) => {
 const started =
   env.get('APP_ROLE', 'all') === 'worker'
     ? ignitor.ace().handle(['queue:work'])
-    : ignitor.httpServer().start()
+    : ignitor.httpServer().start(createAppServer)
 
 started.catch(reportFatalStartupError)

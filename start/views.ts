@@ -11,3 +11,28 @@ const modulesWithViews = ['tenancy', 'identity', 'billing', 'channels', 'brain',
 for (const name of modulesWithViews) {
   edge.mount(name, app.makeURL(`modules/${name}/views`))
 }
+
+/*
+| Edge's components plugin lists every disk's components/ folder again each
+| time a renderer is made, and Adonis makes one per request (the auth and
+| bouncer middleware share helpers with `ctx.view`), even for a webhook that
+| renders nothing. Only a developer editing views adds components while the
+| app runs, so outside development the list is read once per set of mounted
+| disks. This directory walk was a sixth of a webhook's CPU time.
+*/
+if (!app.inDev) {
+  const loader = edge.loader
+  const listComponents = loader.listComponents.bind(loader)
+  const mount = loader.mount.bind(loader)
+  const unmount = loader.unmount.bind(loader)
+  let listed: ReturnType<typeof listComponents> | null = null
+  loader.listComponents = () => (listed ??= listComponents())
+  loader.mount = (...args: Parameters<typeof mount>) => {
+    listed = null
+    return mount(...args)
+  }
+  loader.unmount = (...args: Parameters<typeof unmount>) => {
+    listed = null
+    return unmount(...args)
+  }
+}

@@ -4,6 +4,7 @@ import app from '@adonisjs/core/services/app'
 import type { Config } from '@japa/runner/types'
 import { pluginAdonisJS } from '@japa/plugin-adonisjs'
 import testUtils from '@adonisjs/core/services/test_utils'
+import { createAppServer } from '#app/http/node_server'
 import { redisUrl } from '#config/queue'
 import { assertRedisReachable } from '#app/queue/redis_connection'
 import { sessionApiClient } from '@adonisjs/session/plugins/api_client'
@@ -51,6 +52,6 @@ export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
 
 export const configureSuite: Config['configureSuite'] = (suite) => {
   if (['browser', 'functional', 'e2e'].includes(suite.name)) {
-    return suite.setup(() => testUtils.httpServer().start())
+    return suite.setup(() => testUtils.httpServer().start(createAppServer))
   }
 }

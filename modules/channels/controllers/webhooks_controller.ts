@@ -1,8 +1,9 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { acceptWhatsAppWebhook, isKnownVerifyToken } from '../services/webhook_intake.js'
+import { isKnownVerifyToken } from '../services/webhook_intake.js'
 
 /**
- * WhatsApp Cloud API webhooks for every tenant, routed by phone_number_id.
+ * WhatsApp Cloud API webhook verification. The POSTs themselves are served by
+ * services/webhook_lane.ts.
  */
 export default class WebhooksController {
   /** Meta's subscription handshake: echo hub.challenge for a verify token we issued. */
@@ -23,15 +24,5 @@ export default class WebhooksController {
     return response.status(403).json({
       error: { code: 'verification_failed', message: 'Unknown verify token or mode' },
     })
-  }
-
-  /** Verified, stored, queued: 200 means the event is safe in our database. */
-  async receive({ request, response }: HttpContext) {
-    await acceptWhatsAppWebhook({
-      rawBody: request.raw(),
-      signature: request.header('x-hub-signature-256'),
-      body: request.body(),
-    })
-    return response.status(200).json({ received: true })
   }
 }

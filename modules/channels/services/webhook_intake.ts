@@ -87,11 +87,29 @@ export async function acceptWhatsAppWebhook(input: {
  */
 function isSignedByAll(channels: RoutedChannel[], rawBody: string, signature: string) {
   return distinctBy(channels, (c) => c.app_secret_encrypted ?? c.id).every((channel) => {
-    const secret = channel.app_secret_encrypted
-      ? encryption.decrypt<string>(channel.app_secret_encrypted)
-      : null
+    const secret = appSecretOf(channel.app_secret_encrypted)
     return !!secret && isValidSignature(rawBody, signature, secret)
   })
+}
+
+/*
+| Decrypting the app secret was a tenth of a webhook's CPU time, for the same
+| few secrets over and over. Decryptions are kept by their ciphertext: a new
+| secret is a new ciphertext, so a changed secret is never checked with the
+| old one.
+*/
+const decryptedSecrets = new Map<string, string | null>()
+const MAX_DECRYPTED_SECRETS = 1_000
+
+function appSecretOf(sealed: string | null) {
+  if (!sealed) return null
+  let secret = decryptedSecrets.get(sealed)
+  if (secret === undefined) {
+    secret = encryption.decrypt<string>(sealed)
+    if (decryptedSecrets.size >= MAX_DECRYPTED_SECRETS) decryptedSecrets.clear()
+    decryptedSecrets.set(sealed, secret)
+  }
+  return secret
 }
 
 const ROUTE_SELECT = `select c.id, c.tenant_id, c.phone_number_id, c.waba_id, c.app_secret_encrypted,

@@ -252,6 +252,27 @@ test.group('WhatsApp webhook intake', () => {
     assert.equal(notWebhook.json.error.code, 'invalid_payload')
     const notJson = await postWebhook('{"entry": [', wa.appSecret)
     assert.equal(notJson.status, 400)
-    assert.isOk(notJson.json.error)
+    assert.equal(notJson.json.error.code, 'invalid_json')
+  })
+
+  test('a body over 4 MB is refused with 413 and nothing is stored', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('wh-big')
+    cleanup(wa.cleanup)
+    const huge = webhook(wa, { messages: [messages.text({ from: waId() }, 'x'.repeat(4_300_000))] })
+    const response = await postWebhook(huge, wa.appSecret)
+    assert.equal(response.status, 413)
+    assert.equal(response.json.error.code, 'payload_too_large')
+    assert.lengthOf(await storedEvents(wa.channel.id), 0)
+
+    // The connection and the server are fine afterwards.
+    const next = await postWebhook(
+      webhook(wa, { messages: [messages.text({ from: waId() })] }),
+      wa.appSecret
+    )
+    assert.equal(next.status, 200)
+    assert.lengthOf(await storedEvents(wa.channel.id), 1)
   })
 })

@@ -40,7 +40,7 @@ interface Waiting {
 
 /** Rows per INSERT; a burst larger than this is written as several. */
 const MAX_BATCH = 250
-/** How long the enqueue may hold the answer: stored is safe, the sweep queues the rest. */
+/** How long an enqueue may take before it is left to the recovery sweep. */
 const ENQUEUE_TIMEOUT_MS = 2_000
 
 let waiting: Waiting[] = []
@@ -51,8 +51,8 @@ const MAX_IN_FLIGHT = 4
 
 /**
  * Stores webhook events durably and queues their processing. Resolves once
- * the rows are committed and the enqueue was tried (a failed or slow enqueue
- * is logged and left to the recovery sweep). Rejects if the insert fails.
+ * the rows are committed; the enqueue follows (a failed or slow one is
+ * logged and left to the recovery sweep). Rejects if the insert fails.
  */
 export function storeWebhookEvents(rows: WebhookEventRow[]): Promise<StoredWebhookEvent[]> {
   return Promise.all(
@@ -92,9 +92,11 @@ async function writeBatch(batch: Waiting[]) {
     for (const item of batch) item.reject(error)
     return
   }
-  // Never fails: a row that could not be queued is the recovery sweep's.
-  await enqueue(batch.map((item, index) => ({ row: item.row, stored: stored[index] })))
+  // Committed is safe: the answer does not wait for Redis. The enqueue never
+  // fails; a row that could not be queued (Redis down, the process killed
+  // right now) is the recovery sweep's.
   batch.forEach((item, index) => item.resolve(stored[index]))
+  void enqueue(batch.map((item, index) => ({ row: item.row, stored: stored[index] })))
 }
 
 /**

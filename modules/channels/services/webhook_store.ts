@@ -25,6 +25,13 @@ export interface WebhookEventRow {
   payload: string
   /** wa_ids whose messages it carries (see inbound_ordering: ordering holds on them). */
   senders: string[]
+  /**
+   * The routing the request was verified against. When given, the row is
+   * stored only if, at the insert, the channel still has this number and
+   * this (encrypted) app secret and its workspace still takes messages;
+   * otherwise it is not stored and resolves to null.
+   */
+  routedAs?: { phoneNumberId: string | null; appSecretEncrypted: string | null }
 }
 
 export interface StoredWebhookEvent {
@@ -34,7 +41,7 @@ export interface StoredWebhookEvent {
 
 interface Waiting {
   row: WebhookEventRow
-  resolve: (stored: StoredWebhookEvent) => void
+  resolve: (stored: StoredWebhookEvent | null) => void
   reject: (error: unknown) => void
 }
 
@@ -54,11 +61,13 @@ const MAX_IN_FLIGHT = 4
  * the rows are committed; the enqueue follows (a failed or slow one is
  * logged and left to the recovery sweep). Rejects if the insert fails.
  */
-export function storeWebhookEvents(rows: WebhookEventRow[]): Promise<StoredWebhookEvent[]> {
+export function storeWebhookEvents(
+  rows: WebhookEventRow[]
+): Promise<Array<StoredWebhookEvent | null>> {
   return Promise.all(
     rows.map(
       (row) =>
-        new Promise<StoredWebhookEvent>((resolve, reject) => {
+        new Promise<StoredWebhookEvent | null>((resolve, reject) => {
           waiting.push({ row, resolve, reject })
           schedule()
         })
@@ -85,7 +94,7 @@ function schedule() {
 }
 
 async function writeBatch(batch: Waiting[]) {
-  let stored: StoredWebhookEvent[]
+  let stored: Array<StoredWebhookEvent | null>
   try {
     stored = await insertRows(batch.map((item) => item.row))
   } catch (error) {
@@ -96,23 +105,38 @@ async function writeBatch(batch: Waiting[]) {
   // fails; a row that could not be queued (Redis down, the process killed
   // right now) is the recovery sweep's.
   batch.forEach((item, index) => item.resolve(stored[index]))
-  void enqueue(batch.map((item, index) => ({ row: item.row, stored: stored[index] })))
+  const queued = batch.flatMap((item, index) => {
+    const row = stored[index]
+    return row ? [{ row: item.row, stored: row }] : []
+  })
+  if (queued.length) void enqueue(queued)
 }
 
 /**
  * One statement for the whole batch: the ids come from the sequence inside
  * it, numbered by each row's place in the batch, so every request learns its
- * own row without relying on the order RETURNING happens to use.
+ * own row without relying on the order RETURNING happens to use. Rows with
+ * `routedAs` are stored only while their routing still holds (null if not).
  */
-async function insertRows(rows: WebhookEventRow[]): Promise<StoredWebhookEvent[]> {
-  const placeholders = rows.map(() => `(?::int, ?, ?::uuid, ?::uuid, ?::jsonb, ?::text[])`)
+async function insertRows(rows: WebhookEventRow[]): Promise<Array<StoredWebhookEvent | null>> {
+  const placeholders = rows.map(
+    () => `(?::int, ?, ?::uuid, ?::uuid, ?::jsonb, ?::text[], ?::boolean, ?, ?)`
+  )
   const result = await db.rawQuery(
-    `with batch (ord, provider, channel_id, tenant_id, payload, senders) as (
+    `with batch (ord, provider, channel_id, tenant_id, payload, senders,
+        routed, phone_number_id, app_secret_encrypted) as (
         values ${placeholders.join(', ')}
       ),
       numbered as (
         select nextval(pg_get_serial_sequence('webhook_events', 'id')) as id, batch.*
         from batch
+        where not batch.routed or exists (
+          select 1 from channels c join tenants t on t.id = c.tenant_id
+          where c.id = batch.channel_id and c.tenant_id = batch.tenant_id
+            and c.phone_number_id is not distinct from batch.phone_number_id
+            and c.app_secret_encrypted is not distinct from batch.app_secret_encrypted
+            and t.status not in ('deleted', 'provisioning')
+        )
       ),
       inserted as (
         insert into webhook_events (id, provider, channel_id, tenant_id, payload, senders)
@@ -128,6 +152,9 @@ async function insertRows(rows: WebhookEventRow[]): Promise<StoredWebhookEvent[]
       row.tenantId,
       row.payload,
       row.senders,
+      !!row.routedAs,
+      row.routedAs?.phoneNumberId ?? null,
+      row.routedAs?.appSecretEncrypted ?? null,
     ])
   )
   const byPlace = new Map(
@@ -136,10 +163,12 @@ async function insertRows(rows: WebhookEventRow[]): Promise<StoredWebhookEvent[]
       { id: row.id, receivedAt: row.received_at },
     ])
   )
-  return rows.map((_, index) => {
+  return rows.map((row, index) => {
     const stored = byPlace.get(index)
-    if (!stored) throw new Error(`webhook event ${index + 1} of the batch was not stored`)
-    return stored
+    if (!stored && !row.routedAs) {
+      throw new Error(`webhook event ${index + 1} of the batch was not stored`)
+    }
+    return stored ?? null
   })
 }
 

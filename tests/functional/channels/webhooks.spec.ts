@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import queue from '@rlanz/bull-queue/services/main'
-import { INBOUND_QUEUE, webhookJobId } from '#modules/channels/index'
+import { Channel, INBOUND_QUEUE, webhookJobId } from '#modules/channels/index'
 import { Tenant, softDeleteTenant, suspendTenant, systemActor } from '#modules/tenancy/index'
 import {
   baseUrl,
@@ -217,6 +217,38 @@ test.group('WhatsApp webhook intake', () => {
     assert.equal((await postWebhook(both, a.appSecret)).status, 401)
     assert.lengthOf(await storedEvents(a.channel.id), 0)
     assert.lengthOf(await storedEvents(b.channel.id), 0)
+  })
+
+  test('a remembered route is re-checked: a new secret or a moved number counts at once', async ({
+    assert,
+    cleanup,
+  }) => {
+    const a = await makeWhatsAppTenant('wh-moved-a')
+    const b = await makeWhatsAppTenant('wh-moved-b')
+    cleanup(a.cleanup)
+    cleanup(b.cleanup)
+    const text = () => webhook(a, { messages: [messages.text({ from: waId() })] })
+    // The first webhook routes the number; the process remembers the route.
+    assert.equal((await postWebhook(text(), a.appSecret)).status, 200)
+
+    // A new app secret: the old one no longer signs, the new one does.
+    const channelA = await Channel.findOrFail(a.channel.id)
+    channelA.appSecret = 'a-new-app-secret'
+    await channelA.save()
+    assert.equal((await postWebhook(text(), a.appSecret)).status, 401)
+    assert.equal((await postWebhook(text(), 'a-new-app-secret')).status, 200)
+    assert.lengthOf(await storedEvents(a.channel.id), 2)
+
+    // The number moves to workspace B: its webhooks are B's, signed with B's secret.
+    channelA.phoneNumberId = `${a.phoneNumberId}9`
+    await channelA.save()
+    const channelB = await Channel.findOrFail(b.channel.id)
+    channelB.phoneNumberId = a.phoneNumberId
+    await channelB.save()
+    assert.equal((await postWebhook(text(), 'a-new-app-secret')).status, 401)
+    assert.equal((await postWebhook(text(), b.appSecret)).status, 200)
+    assert.lengthOf(await storedEvents(a.channel.id), 2)
+    assert.lengthOf(await storedEvents(b.channel.id), 1)
   })
 
   test('a suspended workspace still receives; a deleted one is 404', async ({

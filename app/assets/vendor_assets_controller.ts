@@ -8,7 +8,7 @@ const require = createRequire(import.meta.url)
 /**
  * htmx (with its head-support extension) and Alpine (its CSP build) served from our own origin, straight from
  * the installed packages, so the Content-Security-Policy can stay at 'self'
- * and the versions are exactly those in package-lock.json.
+ * and the versions are exactly those in .ci/package-lock.json.
  */
 const FILES: Record<string, string> = {
   'htmx.min.js': require.resolve('htmx.org/dist/htmx.min.js'),

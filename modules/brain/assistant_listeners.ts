@@ -1,6 +1,6 @@
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
-import { contextFor, dispatchTenantJob, findUsableTenant } from '#modules/tenancy/index'
+import { dispatchTenantJob, usableTenantContext } from '#modules/tenancy/index'
 import {
   registerAssignmentGate,
   registerThreadAnnotator,
@@ -48,8 +48,8 @@ export function registerAssistantListeners() {
   registerThreadAnnotator(annotateThread)
   emitter.on('message:received', async (event) => {
     if (!READABLE_TYPES.includes(event.type)) return
-    const tenant = await findUsableTenant(event.tenant)
-    if (!tenant || !(await assistantEnabledOn(contextFor(tenant), event.channelId))) return
+    const tenant = await usableTenantContext(event.tenant)
+    if (!tenant || !(await assistantEnabledOn(tenant, event.channelId))) return
     await dispatchTenantJob(
       AssistantReplyJob,
       { slug: event.tenant },
@@ -60,9 +60,9 @@ export function registerAssistantListeners() {
   emitter.on('message:sent', async (event) => {
     if (event.authorType !== 'agent' || event.isNote) return
     try {
-      const tenant = await findUsableTenant(event.tenant)
+      const tenant = await usableTenantContext(event.tenant)
       if (tenant) {
-        await markPersonReplied(contextFor(tenant), event.conversationId, event.channelId)
+        await markPersonReplied(tenant, event.conversationId, event.channelId)
       }
     } catch (error) {
       logger.error(

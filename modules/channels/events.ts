@@ -9,6 +9,7 @@ import FetchMediaJob from './jobs/fetch_media_job.js'
 import { scheduleTemplateSync } from './jobs/sync_all_templates_job.js'
 import type { MessageStatus } from './models/message.js'
 import { INBOUND_QUEUE } from './services/inbound_queue.js'
+import { mayBeKeyword } from './services/opt_out_service.js'
 import { startInboundRecovery, stopInboundRecovery } from './services/inbound_recovery.js'
 
 const MEDIA_TYPES = ['image', 'audio', 'video', 'document', 'sticker']
@@ -16,9 +17,10 @@ const MEDIA_TYPES = ['image', 'audio', 'video', 'document', 'sticker']
 /*
 | The channels module's typed events. Payloads carry the tenant slug and ids,
 | never records: a listener reads what it needs, as it is when it runs (and
-| usually hands the work to a job of its own). Every event is emitted after
-| the transaction that made it true has committed, so a listener that reads
-| the row finds it.
+| usually hands the work to a job of its own). The one exception is an
+| inbound message's text, which listeners decide on before they queue work.
+| Every event is emitted after the transaction that made it true has
+| committed, so a listener that reads the row finds it.
 */
 
 interface TenantEvent {
@@ -40,6 +42,8 @@ export interface MessageReceivedEvent extends TenantEvent {
   contactId: string
   channelId: string
   type: string
+  /** The message's text as stored (a text's body, a tapped button's title, a caption), or null. */
+  text: string | null
   providerTimestamp: string | null
 }
 
@@ -140,8 +144,9 @@ declare module '@adonisjs/core/types' {
  * beside it.
  */
 export function registerChannelsListeners() {
-  // Every text-like inbound message is read for opt-out/opt-in keywords, in
-  // a job of its own (one per message, so a redelivered event adds nothing).
+  // Every text-like inbound message short enough to be an opt-out/opt-in
+  // keyword is read for them in a job of its own (one per message, so a
+  // redelivered event adds nothing). Longer ones, most of them, need no job.
   // Media is copied into tenant storage before WhatsApp's links expire.
   emitter.on('message:received', async (event) => {
     if (!MEDIA_TYPES.includes(event.type)) return
@@ -153,7 +158,9 @@ export function registerChannelsListeners() {
     )
   })
   emitter.on('message:received', async (event) => {
-    if (!['text', 'button', 'interactive'].includes(event.type)) return
+    if (!['text', 'button', 'interactive'].includes(event.type) || !mayBeKeyword(event.text)) {
+      return
+    }
     await dispatchTenantJob(
       ApplyKeywordsJob,
       { slug: event.tenant },

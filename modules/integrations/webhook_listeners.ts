@@ -1,7 +1,7 @@
 import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
-import { contextFor, findUsableTenant } from '#modules/tenancy/index'
+import { usableTenantContext } from '#modules/tenancy/index'
 import { publishEvent, type EventLoader } from './services/webhook_delivery_service.js'
 import {
   contactData,
@@ -101,7 +101,7 @@ async function publish(
   key: string | null,
   load: EventLoader
 ) {
-  const tenant = await findUsableTenant(slug)
+  const tenant = await usableTenantContext(slug)
   if (!tenant) return
-  await publishEvent(contextFor(tenant), type, key, load)
+  await publishEvent(tenant, type, key, load)
 }

@@ -10,7 +10,12 @@ export { Tenant, AuditLog }
 export type { TenantStatus } from './models/tenant.js'
 export { TenantModel } from './models/tenant_model.js'
 export { TenantContext, isTenantScoped } from './services/tenant_context.js'
-export { contextFor, findUsableTenant } from './services/tenant_registry.js'
+export {
+  contextFor,
+  findUsableTenant,
+  usableTenantContext,
+  forgetTenantContext,
+} from './services/tenant_registry.js'
 export { tenantRoutes } from './services/tenant_routes.js'
 export { TenantJob, dispatchTenantJob, type TenantJobPayload } from './jobs/tenant_job.js'
 export { TenancyError } from './services/tenancy_errors.js'

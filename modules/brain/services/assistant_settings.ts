@@ -180,9 +180,8 @@ export function assistantActive(settings: AssistantSettings, at = DateTime.now()
  * no job per customer message. (The reply job checks everything else.)
  */
 export async function assistantEnabledOn(tenant: TenantContext, channelId: string) {
-  const schema = `"${tenant.schema.replaceAll('"', '""')}"`
   const result = await db.rawQuery(
-    `select 1 from ${schema}.assistant_settings where channel_id = ? and enabled limit 1`,
+    `select 1 from ${tenant.table('assistant_settings')} where channel_id = ? and enabled limit 1`,
     [channelId]
   )
   return result.rows.length > 0

@@ -14,6 +14,7 @@ interface UnprocessedMessage {
   contact_id: string
   channel_id: string
   type: string
+  body: string | null
   provider_timestamp: Date | null
 }
 
@@ -49,7 +50,7 @@ export async function deliverConversation(
     const batch = await tenant.transaction(async (trx) => {
       await lockConversation(trx, tenant, conversationId)
       const result = await trx.rawQuery(
-        `select id, external_id, conversation_id, contact_id, channel_id, type, provider_timestamp
+        `select id, external_id, conversation_id, contact_id, channel_id, type, body, provider_timestamp
           from messages
           where conversation_id = ? and direction = 'inbound' and processed_at is null
           order by provider_timestamp nulls last, seq
@@ -70,6 +71,7 @@ export async function deliverConversation(
         contactId: message.contact_id,
         channelId: message.channel_id,
         type: message.type,
+        text: message.body,
         providerTimestamp: message.provider_timestamp
           ? new Date(message.provider_timestamp).toISOString()
           : null,
@@ -111,21 +113,17 @@ export const HOLD_LIMIT_MS = 5 * 60_000
  * die mid-event), so handing these on now could put them out of order.
  */
 async function hasEarlierEventPending(tenant: TenantContext, conversationId: string) {
-  const conversation = await tenant.transaction(async (trx) => {
-    const result = await trx.rawQuery(
-      `select ct.wa_id, c.channel_id from conversations c
-        join contacts ct on ct.id = c.contact_id where c.id = ?`,
-      [conversationId]
-    )
-    return result.rows[0] as { wa_id: string | null; channel_id: string } | undefined
-  })
-  if (!conversation?.wa_id) return false
+  // One statement, not a tenant transaction and a second query: this runs
+  // for every delivery.
   const pending = await db.rawQuery(
-    `select 1 from webhook_events
-      where processed_at is null and tenant_id = ? and channel_id = ?
-        and senders @> array[?::text] and received_at > ?
+    `select 1 from ${tenant.table('conversations')} c
+      join ${tenant.table('contacts')} ct on ct.id = c.contact_id
+      join webhook_events we on we.senders @> array[ct.wa_id::text]
+      where c.id = ? and ct.wa_id is not null
+        and we.processed_at is null and we.tenant_id = ? and we.channel_id = c.channel_id
+        and we.received_at > ?
       limit 1`,
-    [tenant.id, conversation.channel_id, conversation.wa_id, new Date(Date.now() - HOLD_LIMIT_MS)]
+    [conversationId, tenant.id, new Date(Date.now() - HOLD_LIMIT_MS)]
   )
   return pending.rows.length > 0
 }

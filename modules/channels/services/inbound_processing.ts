@@ -59,8 +59,13 @@ export async function processWebhookEvent(
   tenant: TenantContext,
   eventId: string
 ): Promise<ProcessedWebhook | null> {
+  // A channel removed while its event was being stored reads as removed:
+  // webhook_events names channels without a foreign key (see the migration
+  // webhook_events_cascade_by_trigger).
   const found = await db.rawQuery(
-    `select id, tenant_id, channel_id, payload, processed_at from webhook_events where id = ?`,
+    `select we.id, we.tenant_id, c.id as channel_id, we.payload, we.processed_at
+      from webhook_events we left join channels c on c.id = we.channel_id
+      where we.id = ?`,
     [eventId]
   )
   const event = found.rows[0] as StoredEvent | undefined
@@ -241,12 +246,29 @@ async function storeForContact(
 ): Promise<{ conversationId: string; messageId: string; inserted: boolean }> {
   const { channelId, contactId, at } = input
   const conversationId = await activeConversation(trx, tenant, contactId, channelId, pending)
+  // The message and its conversation's counters in one statement: the
+  // update runs only if the insert did. greatest() keeps the later time when
+  // webhooks arrive out of order; a customer writing to a snoozed
+  // conversation wakes it.
   const inserted = await trx.rawQuery(
-    `insert into messages (conversation_id, contact_id, channel_id, direction, external_id, type,
-        body, payload, media, status, author_type, reply_to_external_id, provider_timestamp)
-      values (?, ?, ?, 'inbound', ?, ?, ?, ?::jsonb, ?::jsonb, 'received', 'contact', ?, ?)
-      on conflict (external_id) do nothing
-      returning id`,
+    `with inserted as (
+        insert into messages (conversation_id, contact_id, channel_id, direction, external_id, type,
+          body, payload, media, status, author_type, reply_to_external_id, provider_timestamp)
+        values (?, ?, ?, 'inbound', ?, ?, ?, ?::jsonb, ?::jsonb, 'received', 'contact', ?, ?)
+        on conflict (external_id) do nothing
+        returning id
+      ),
+      counted as (
+        update conversations set
+          last_message_at = greatest(last_message_at, ?),
+          last_customer_message_at = greatest(last_customer_message_at, ?),
+          unread_count = unread_count + 1,
+          status = case when status = 'snoozed' then 'open' else status end,
+          snoozed_until = case when status = 'snoozed' then null else snoozed_until end,
+          updated_at = now()
+        where id = ? and exists (select 1 from inserted)
+      )
+      select id from inserted`,
     [
       conversationId,
       contactId,
@@ -258,6 +280,9 @@ async function storeForContact(
       input.media ? JSON.stringify(input.media) : null,
       input.replyToExternalId ?? null,
       at,
+      at,
+      at,
+      conversationId,
     ] as SqlValue[]
   )
   if (!inserted.rows.length) {
@@ -269,20 +294,6 @@ async function storeForContact(
       inserted: false,
     }
   }
-
-  // greatest() keeps the later time when webhooks arrive out of order; a
-  // customer writing to a snoozed conversation wakes it.
-  await trx.rawQuery(
-    `update conversations set
-        last_message_at = greatest(last_message_at, ?),
-        last_customer_message_at = greatest(last_customer_message_at, ?),
-        unread_count = unread_count + 1,
-        status = case when status = 'snoozed' then 'open' else status end,
-        snoozed_until = case when status = 'snoozed' then null else snoozed_until end,
-        updated_at = now()
-      where id = ?`,
-    [at, at, conversationId]
-  )
   return { conversationId, messageId: inserted.rows[0].id as string, inserted: true }
 }
 

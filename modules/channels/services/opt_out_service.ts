@@ -42,6 +42,18 @@ export function normalizeKeyword(text: string) {
     .trim()
 }
 
+/**
+ * Keywords are whole messages a customer sends alone ("STOP"), so each is
+ * short once normalized. The cap lets the worker skip longer messages
+ * without reading them for keywords (see registerChannelsListeners).
+ */
+export const MAX_KEYWORD_LENGTH = 60
+
+/** Whether a message's text is short enough to be a keyword at all. */
+export function mayBeKeyword(text: string | null | undefined) {
+  return !!text && normalizeKeyword(text).length <= MAX_KEYWORD_LENGTH
+}
+
 const isArabic = (text: string) => /[\u0600-\u06FF]/.test(text)
 
 export type KeywordOutcome = 'opted_out' | 'opted_in' | null

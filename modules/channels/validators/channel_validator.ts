@@ -1,6 +1,7 @@
 import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
 import { e164, type FormMeta } from './phone_rule.js'
+import { MAX_KEYWORD_LENGTH, normalizeKeyword } from '../services/opt_out_service.js'
 
 /**
  * The ids Meta shows for a number are digits; webhooks are routed by the
@@ -14,6 +15,20 @@ const metaDigits = vine.createRule(
     field.report(t(`channels.validation.${options.key}`), 'digits', field)
   }
 )
+
+/** Each opt-out word or phrase is short (see MAX_KEYWORD_LENGTH). */
+const shortWords = vine.createRule((value: unknown, _options: undefined, field: FieldContext) => {
+  if (typeof value !== 'string') return
+  if (value.split(',').every((word) => normalizeKeyword(word).length <= MAX_KEYWORD_LENGTH)) {
+    return
+  }
+  const { t } = field.meta as FormMeta
+  field.report(
+    t('channels.validation.opt_out_word_length', { max: MAX_KEYWORD_LENGTH }),
+    'wordLength',
+    field
+  )
+})
 
 const secret = () => vine.string().trim().minLength(8).maxLength(2000)
 const verifyToken = () => vine.string().trim().minLength(8).maxLength(200)
@@ -41,7 +56,7 @@ export const updateChannelValidator = vine.compile(
     name: vine.string().trim().minLength(1).maxLength(120),
     display_number: vine.string().trim().maxLength(32).use(e164()).optional(),
     messages_per_second: vine.number().withoutDecimals().min(1).max(1000).optional(),
-    opt_out_words: vine.string().trim().maxLength(1000).optional(),
+    opt_out_words: vine.string().trim().maxLength(1000).use(shortWords()).optional(),
   })
 )
 

@@ -104,15 +104,11 @@ export async function publishEvent(
 
 async function hasSubscribers(tenant: TenantContext, type: string) {
   const result = await db.rawQuery(
-    `select 1 from ${quoteIdentifier(tenant.schema)}.webhook_subscriptions
+    `select 1 from ${tenant.table('webhook_subscriptions')}
       where active and (? = any(events) or '*' = any(events)) limit 1`,
     [type]
   )
   return result.rows.length > 0
-}
-
-function quoteIdentifier(name: string) {
-  return `"${name.replaceAll('"', '""')}"`
 }
 
 /**

@@ -2,7 +2,7 @@ import { Job } from '@rlanz/bull-queue'
 import queue from '@rlanz/bull-queue/services/main'
 import type { JobsOptions } from 'bullmq'
 import type { TenantContext } from '../services/tenant_context.js'
-import { contextFor, findUsableTenant } from '../services/tenant_registry.js'
+import { usableTenantContext } from '../services/tenant_registry.js'
 
 /**
  * Every tenant job's payload carries the tenant slug and ids, never whole
@@ -23,7 +23,7 @@ export interface TenantJobPayload {
  */
 export abstract class TenantJob<Payload extends TenantJobPayload> extends Job {
   async handle(payload: Payload): Promise<void> {
-    const tenant = await findUsableTenant(payload.tenant)
+    const tenant = await usableTenantContext(payload.tenant)
     if (!tenant) {
       this.logger.warn(
         { tenant: payload.tenant, job: this.constructor.name },
@@ -31,7 +31,7 @@ export abstract class TenantJob<Payload extends TenantJobPayload> extends Job {
       )
       return
     }
-    await this.run(contextFor(tenant), payload)
+    await this.run(tenant, payload)
   }
 
   abstract run(tenant: TenantContext, payload: Payload): Promise<unknown>

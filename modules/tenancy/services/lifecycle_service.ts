@@ -5,6 +5,7 @@ import Tenant, { type TenantStatus } from '../models/tenant.js'
 import { quoteIdent } from './tenant_context.js'
 import { recordAudit, type AuditActor } from './audit_log_service.js'
 import { TenancyError } from './tenancy_errors.js'
+import { forgetTenantContext } from './tenant_registry.js'
 
 /**
  * Tenant lifecycle: suspend, reactivate, soft delete, restore, hard delete.
@@ -94,6 +95,7 @@ export async function hardDeleteTenant(tenant: Tenant, actor: AuditActor) {
     )
     await trx.from('tenants').where('id', tenant.id).delete()
   })
+  forgetTenantContext(tenant.slug)
 }
 
 /**
@@ -142,5 +144,6 @@ async function transition(
       trx
     )
   })
+  forgetTenantContext(tenant.slug)
   return tenant
 }

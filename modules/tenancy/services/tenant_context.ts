@@ -27,6 +27,14 @@ export class TenantContext {
     readonly schema: string
   ) {}
 
+  /**
+   * `"tenant_acme".messages`: a table named with its schema, for a single
+   * statement that needs no transaction (ARCHITECTURE.md's other way).
+   */
+  table(name: string) {
+    return `${quoteIdent(this.schema)}.${name}`
+  }
+
   async transaction<T>(work: (trx: TransactionClientContract) => Promise<T>): Promise<T> {
     const searchPath = await searchPathFor(this.schema)
     return db.transaction(async (trx) => {

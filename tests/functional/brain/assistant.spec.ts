@@ -254,6 +254,7 @@ test.group('Assistant on channels: the reply job', (group) => {
       contactId,
       channelId: w.channel.id,
       type: 'text',
+      text: LOCUM_QUESTION,
       providerTimestamp: null,
     })
     const row = await waitFor(async () => {

@@ -251,6 +251,19 @@ test.group('Channels page', () => {
     }
     assert.equal((await Channel.findOrFail(id)).name, 'Sales line')
 
+    // Keywords are whole short messages; a sentence cannot be one.
+    const longWord = await web.submit(page, page, {
+      name: 'Renamed',
+      display_number: '+15550009999',
+      opt_out_words: `STOP, ${'please do not send me anything else '.repeat(2)}`,
+    })
+    assert.equal(longWord.location, `${page}#settings`)
+    assert.include(
+      (await web.get(page)).body,
+      'Keep each word or phrase to 60 characters or fewer.'
+    )
+    assert.deepEqual((await Channel.findOrFail(id)).settings, {})
+
     const badNumber = await web.submit(page, page, { name: 'Renamed', display_number: '12' })
     assert.equal(badNumber.location, `${page}#settings`)
     assert.include((await web.get(page)).body, 'Enter the number with its country code')

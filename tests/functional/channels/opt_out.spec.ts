@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import queue from '@rlanz/bull-queue/services/main'
 import type { TenantContext } from '#modules/tenancy/index'
 import { normalizeKeyword } from '#modules/channels/index'
 import { useFakeGraph } from '#tests/helpers/fake_graph_server'
@@ -119,5 +120,51 @@ test.group('Opt-out and opt-in keywords', (group) => {
     await new Promise((resolve) => setTimeout(resolve, 1500))
     assert.equal((await contactOf(wa.context, ordinary)).opt_in, 'unknown')
     assert.lengthOf(await confirmations(wa.context, ordinary), 0)
+  }).timeout(60_000)
+
+  test('only a message short enough to be a keyword is read for one', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('optout-len')
+    cleanup(wa.cleanup)
+    const shouting = waId()
+    const chatty = waId()
+
+    // Punctuation does not count: this is "stop" once normalized.
+    await postWebhook(
+      webhook(wa, {
+        messages: [
+          messages.text({ from: shouting }, `STOP${'!'.repeat(300)}`),
+          messages.text(
+            { from: chatty },
+            `Please stop ${'calling me about the renewal '.repeat(3)}`
+          ),
+        ],
+      }),
+      wa.appSecret
+    )
+    await waitFor(async () => (await contactOf(wa.context, shouting))?.opt_in === 'opted_out')
+
+    // The long message was delivered downstream but queued no keyword job.
+    const [message] = await waitFor(async () => {
+      const found = await rows(
+        wa.context,
+        `select m.id from messages m join contacts c on c.id = m.contact_id
+          where c.wa_id = ? and m.processed_at is not null`,
+        [chatty]
+      )
+      return found.length ? found : null
+    })
+    const jobs = queue.getOrSet('default')
+    assert.isUndefined(await jobs.getJob(`keywords-${wa.tenant.slug}-${message.id}`))
+    const [shouted] = await rows(
+      wa.context,
+      `select m.id from messages m join contacts c on c.id = m.contact_id
+        where c.wa_id = ? and m.direction = 'inbound'`,
+      [shouting]
+    )
+    assert.exists(await jobs.getJob(`keywords-${wa.tenant.slug}-${shouted.id}`))
+    assert.equal((await contactOf(wa.context, chatty)).opt_in, 'unknown')
   }).timeout(60_000)
 })

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import emitter from '@adonisjs/core/services/emitter'
@@ -410,6 +411,48 @@ test.group('Inbound processing', (group) => {
     assert.lengthOf(await rows(wa.context, `select id from contacts`), 1)
     const [conversation] = await rows(wa.context, `select * from conversations`)
     assert.equal(conversation.unread_count, 1)
+  })
+
+  test("a removed channel's events are skipped, also one stored as it went; a destroyed workspace's go with it", async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-gone')
+    cleanup(wa.cleanup)
+    const store = async (channelId: string) => {
+      const message = messages.text({ from: waId() }, 'Sent as the number was removed')
+      const inserted = await db.rawQuery(
+        `insert into webhook_events (provider, channel_id, tenant_id, payload)
+          values ('whatsapp', ?, ?, ?::jsonb) returning id`,
+        [channelId, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [message] }))]
+      )
+      return String(inserted.rows[0].id)
+    }
+    const pending = await store(wa.channel.id)
+    // Committed in the moment after the channel went (intake checks it, no
+    // foreign key holds it): the row names a channel that is no more.
+    const dangling = await store(randomUUID())
+    await db.from('channels').where('id', wa.channel.id).delete()
+
+    const forgotten = await db.rawQuery(`select channel_id from webhook_events where id = ?`, [
+      pending,
+    ])
+    assert.isNull(forgotten.rows[0].channel_id)
+    for (const eventId of [pending, dangling]) {
+      assert.deepEqual(await processWebhookEvent(wa.context, eventId), {
+        conversationIds: [],
+        insertedMessages: 0,
+      })
+    }
+    assert.lengthOf(await rows(wa.context, `select id from messages`), 0)
+    assert.lengthOf(await rows(wa.context, `select id from contacts`), 0)
+
+    await wa.cleanup()
+    const left = await db.rawQuery(
+      `select count(*)::int as n from webhook_events where tenant_id = ?`,
+      [wa.tenant.id]
+    )
+    assert.equal(left.rows[0].n, 0)
   })
 
   test('a stored event that never reached the queue is picked up by the recovery sweep', async ({

@@ -3,16 +3,19 @@ import type { NextFn } from '@adonisjs/core/types/http'
 
 /*
 | Machine routes are called by programs, not browsers: provider webhooks
-| (signed), the integrations API (bearer tokens) and the web chat widget
-| (a visitor token, cross-origin). They carry no cookie session, so the
+| (signed), the integrations API (bearer tokens), the web chat widget
+| (a visitor token, cross-origin) and health probes (a load balancer every
+| few seconds). They carry no cookie session, so the
 | browser middleware (session, shield's CSRF and headers) is skipped for
 | them: running it would cost a session row per call, which at webhook rates
 | is millions of dead rows and most of a request's time.
 */
 const MACHINE_PREFIXES = ['/webhooks/', '/api/', '/webchat/']
 
+const MACHINE_PATHS = ['/health', '/health/ready']
+
 export function isMachinePath(url: string) {
-  return MACHINE_PREFIXES.some((prefix) => url.startsWith(prefix))
+  return MACHINE_PATHS.includes(url) || MACHINE_PREFIXES.some((prefix) => url.startsWith(prefix))
 }
 
 export function isMachineRequest(ctx: HttpContext) {

@@ -1,9 +1,17 @@
 import { test } from '@japa/runner'
+import db from '@adonisjs/lucid/services/db'
 
 test.group('Health endpoints', () => {
-  test('GET /health answers without touching dependencies', async ({ client }) => {
+  test('GET /health answers without touching dependencies', async ({ client, assert }) => {
+    const sessionsBefore = await db.from('sessions').count('* as total')
+    for (const path of ['/health', '/health/ready']) {
+      const response = await client.get(path)
+      response.assertStatus(200)
+      // A probe every few seconds must not leave a session row (or cookie) each time.
+      assert.notProperty(response.headers(), 'set-cookie', path)
+    }
+    assert.deepEqual(await db.from('sessions').count('* as total'), sessionsBefore)
     const response = await client.get('/health')
-    response.assertStatus(200)
     response.assertBodyContains({ status: 'ok' })
   })
 

@@ -16,7 +16,11 @@ const dbConfig = defineConfig({
     main: {
       client: 'pg',
       connection: databaseUrl ? { connectionString: databaseUrl } : {},
-      pool: { min: 0, max: env.get('DB_POOL_MAX', 10) },
+      /**
+       * Connections above `min` are closed after 30 s idle; the first burst
+       * after a quiet spell waits for new ones (a PostgreSQL backend each).
+       */
+      pool: { min: env.get('DB_POOL_MIN', 2), max: env.get('DB_POOL_MAX', 10) },
       /**
        * Central migrations, in dependency order: the platform's own (schemas
        * and extensions), billing (plans), tenancy (tenants reference a plan),

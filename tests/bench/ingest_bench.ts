@@ -27,14 +27,21 @@
 | BENCH_WAIT_MS (300000, per phase), BENCH_SEND_MAX_MS (per phase: sending
 | stops there if the server falls behind; 3x the planned time, at least
 | 30 s), BENCH_KEEP=1 (keep the database, logs always stay
-| in tmp/bench-ingest/), BENCH_WEB_NODE_ARGS / BENCH_WORKER_NODE_ARGS (extra
-| node flags, e.g. "--cpu-prof --cpu-prof-dir=tmp/bench-ingest").
+| in tmp/bench-ingest/), BENCH_WORKER_NICE (10, as the README advises for a
+| host both roles share; 0 to compare), BENCH_WEB_NODE_ARGS /
+| BENCH_WORKER_NODE_ARGS (extra node flags, e.g. "--cpu-prof
+| --cpu-prof-dir=tmp/bench-ingest").
+|
+| The load comes from this process on the same two cores, so it is kept
+| lean (raw_http.ts) and its own event-loop delay is printed beside the
+| response times it measures.
 */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHmac, randomBytes, randomInt } from 'node:crypto'
 import { setPriority } from 'node:os'
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
 import http from 'node:http'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { Redis } from 'ioredis'
@@ -49,6 +56,7 @@ import {
   positive,
   recreateDatabase,
 } from './bench_support.js'
+import { RawConnection, rawRequest } from './raw_http.js'
 
 const LOG_DIR = `${APP_ROOT}tmp/bench-ingest`
 
@@ -70,8 +78,11 @@ const HARD_DEADLINE_MS = WAIT_MS * 2 + 300_000
 
 const MODE = process.env.BENCH_MODE === 'development' ? 'development' : 'production'
 const WORKER_PROCESSES = positive('BENCH_WORKERS', 1)
-/** Niceness for worker processes (0-19): how a shared host favours answering webhooks. */
-const WORKER_NICE = Number(process.env.BENCH_WORKER_NICE ?? 0)
+/**
+ * Niceness for worker processes (0-19): the README's advice for a host the
+ * two roles share (nice -n 10), so webhooks are answered first.
+ */
+const WORKER_NICE = Number(process.env.BENCH_WORKER_NICE ?? 10)
 
 const TS_NODE = [
   '--import=ts-node-maintained/register/esm',
@@ -299,74 +310,81 @@ interface SendRun {
 }
 
 /**
- * Sends at a steady RATE with at most CONCURRENCY requests in flight on
- * keep-alive sockets. A send the concurrency cap holds back starts late; the
- * worst lag behind the schedule is reported (latency is measured from the
- * actual send, so read it together with the lag). A server that cannot keep
- * up would stretch the run without bound, so sending stops after `capMs`
- * (what is in flight still finishes); `onHalf` fires at half the deliveries
- * or half the cap, whichever comes first.
+ * Sends at a steady RATE with at most CONCURRENCY requests in flight, one per
+ * keep-alive connection (see raw_http.ts), all opened before the clock
+ * starts, as a sender that keeps its connections open has them: otherwise
+ * the first requests of a phase time CONCURRENCY TCP handshakes, accepted
+ * while every process on the machine wakes up at once (measured: the first
+ * ~60 requests took 250 ms to 1.2 s, the rest of the phase under 250 ms).
+ *
+ * A send the concurrency cap holds back starts late; the worst lag behind
+ * the schedule is reported (latency is measured from the actual send, so
+ * read it together with the lag). A server that cannot keep up would
+ * stretch the run without bound, so sending stops after `capMs` (what is in
+ * flight still finishes); `onHalf` fires at half the deliveries or half the
+ * cap, whichever comes first.
  */
-function send(deliveries: Delivery[], capMs: number, onHalf?: () => void): Promise<SendRun> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY })
+async function send(deliveries: Delivery[], capMs: number, onHalf?: () => void): Promise<SendRun> {
+  const requests = deliveries.map((delivery) =>
+    rawRequest(
+      'POST',
+      '/webhooks/whatsapp',
+      {
+        'Host': `127.0.0.1:${port}`,
+        'Content-Type': 'application/json',
+        'X-Hub-Signature-256': delivery.signature,
+      },
+      delivery.raw
+    )
+  )
+  const connections = Array.from(
+    { length: CONCURRENCY },
+    () => new RawConnection('127.0.0.1', port)
+  )
+  await Promise.all(connections.map((connection) => connection.open()))
+  const idle = [...connections]
+
   const results: SendResult[] = new Array(deliveries.length)
   let next = 0
-  let inFlight = 0
   let finished = 0
   let maxLagMs = 0
   let halfFired = false
   let total = deliveries.length
   const start = performance.now()
 
+  // A request unanswered for 10 s fails (status 0) and frees its connection.
+  const watchdog = setInterval(() => {
+    const now = performance.now()
+    for (const connection of connections) {
+      if (connection.busy && now - connection.sentAt > 10_000) connection.abort()
+    }
+  }, 500)
+
   return new Promise((resolve) => {
+    const end = (wallMs: number, cutShort: boolean) => {
+      clearInterval(watchdog)
+      for (const connection of connections) connection.close()
+      results.length = total
+      resolve({ results, wallMs, maxLagMs, cutShort })
+    }
     const fire = (index: number) => {
-      const delivery = deliveries[index]
+      const connection = idle.pop()!
       const t0 = performance.now()
       const sentAt = performance.timeOrigin + t0
-      inFlight++
-      let done = false
-      const finish = (status: number) => {
-        if (done) return
-        done = true
+      void connection.send(requests[index]).then((status) => {
         results[index] = { sentAt, latencyMs: performance.now() - t0, status }
-        inFlight--
+        idle.push(connection)
         finished++
         if (finished === total && next === total) {
-          agent.destroy()
-          results.length = total
-          const cutShort = total < deliveries.length
-          resolve({ results, wallMs: performance.now() - start, maxLagMs, cutShort })
+          end(performance.now() - start, total < deliveries.length)
         }
-      }
-      const req = http.request(
-        {
-          agent,
-          host: '127.0.0.1',
-          port,
-          path: '/webhooks/whatsapp',
-          method: 'POST',
-          timeout: 10_000,
-          headers: {
-            'Content-Type': 'application/json',
-            'Content-Length': Buffer.byteLength(delivery.raw),
-            'X-Hub-Signature-256': delivery.signature,
-          },
-        },
-        (res) => {
-          res.resume()
-          res.on('end', () => finish(res.statusCode ?? 0))
-          res.on('error', () => finish(0))
-        }
-      )
-      req.on('timeout', () => req.destroy(new Error('timeout')))
-      req.on('error', () => finish(0))
-      req.end(delivery.raw)
+      })
     }
 
     const tick = () => {
       const elapsed = performance.now() - start
       const due = Math.min(deliveries.length, Math.floor((elapsed * RATE) / 1000) + 1)
-      while (next < due && inFlight < CONCURRENCY) fire(next++)
+      while (next < due && idle.length) fire(next++)
       if (next < due) maxLagMs = Math.max(maxLagMs, elapsed - (next * 1000) / RATE)
       if (!halfFired && onHalf && (next >= deliveries.length / 2 || elapsed >= capMs / 2)) {
         halfFired = true
@@ -374,11 +392,7 @@ function send(deliveries: Delivery[], capMs: number, onHalf?: () => void): Promi
       }
       if (elapsed >= capMs && next < total) {
         total = next
-        if (finished === total) {
-          agent.destroy()
-          results.length = total
-          resolve({ results, wallMs: elapsed, maxLagMs, cutShort: true })
-        }
+        if (finished === total) end(elapsed, true)
         return
       }
       if (next < total) setTimeout(tick, 1)
@@ -419,7 +433,10 @@ async function runPhase(
   const planned = buildDeliveries(channel, phase, total)
   process.stderr.write(`phase ${phase} (${name}): sending ${planned.length} webhooks...\n`)
   const capMs = SEND_MAX_MS ?? Math.max(30_000, ((3 * planned.length) / RATE) * 1000)
+  const loop = monitorEventLoopDelay({ resolution: 5 })
+  loop.enable()
   const run = await send(planned, capMs, onHalf)
+  loop.disable()
   const deliveries = planned.slice(0, run.results.length)
   const unique = new Set(deliveries.map((d) => d.wamid)).size
 
@@ -556,6 +573,7 @@ async function runPhase(
     `  accepted (2xx)       ${acceptedCount}, ${acceptedPerSecond.toFixed(0)}/s`,
     `  non-2xx              ${notAccepted || 'none'}`,
     `  response time        ${distribution(sortedLatencies)}`,
+    `  bench's own delay    p99 ${fmt(loop.percentile(99) / 1e6)}  max ${fmt(loop.max / 1e6)} (event loop of this process, which times the responses)`,
     `  inbound→stored       ${distribution(toStored)}`,
     `  inbound→processed    ${distribution(toProcessed)}`,
     `  drained              ${processed}/${accepted.size} processed, ${pendingEvents} webhook events pending, ${fmt(drainedAfterMs)} after the last send`,
@@ -656,6 +674,7 @@ async function main() {
 
     const half = Math.floor(WEBHOOKS / 2)
     const reports: PhaseReport[] = []
+
     reports.push(await runPhase(db, schema, channel, 1, 'steady', half))
 
     let killNote = ''
@@ -688,7 +707,7 @@ async function main() {
     )
 
     console.log(
-      `\nbench:ingest — ${WEBHOOKS} signed WhatsApp webhooks at ${RATE}/s, 1 web + ${WORKER_PROCESSES} worker process(es) (QUEUE_CONCURRENCY ${process.env.QUEUE_CONCURRENCY ?? 'default'}), native PostgreSQL, NODE_ENV=${MODE} LOG_LEVEL=warn\n`
+      `\nbench:ingest — ${WEBHOOKS} signed WhatsApp webhooks at ${RATE}/s, 1 web + ${WORKER_PROCESSES} worker process(es) at nice ${WORKER_NICE} (QUEUE_CONCURRENCY ${process.env.QUEUE_CONCURRENCY ?? 'default'}), native PostgreSQL, NODE_ENV=${MODE} LOG_LEVEL=warn\n`
     )
     for (const report of reports) {
       console.log(report.lines.join('\n'))

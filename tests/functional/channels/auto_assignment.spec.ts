@@ -115,8 +115,10 @@ test.group('Round-robin assignment', (group) => {
     await newConversations(wa, 2)
     await waitFor(async () => (await assignees(wa)).length === 2)
 
-    await setAutoAssign(wa, true)
+    // Everyone goes offline before the setting turns on: an assignment job of
+    // the first two conversations still queued then must find nobody.
     await Membership.query().where('tenant_id', wa.tenant.id).update({ availability: 'offline' })
+    await setAutoAssign(wa, true)
     await newConversations(wa, 2)
     await waitFor(async () => (await assignees(wa)).length === 4)
     // Give the assignment jobs time to have run.

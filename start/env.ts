@@ -32,6 +32,7 @@ export default await Env.create(appRoot, {
   SUPER_ADMIN_EMAILS: Env.schema.string.optional(),
 
   WHATSAPP_GRAPH_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  WEBHOOK_EVENTS_KEEP_DAYS: Env.schema.number.optional(),
 
   MEDIA_DIR: Env.schema.string.optional(),
 

@@ -78,8 +78,11 @@ export {
   type ThreadShown,
   type ThreadMessageRef,
 } from './services/extensions.js'
-export { INBOUND_QUEUE, webhookJobId } from './services/inbound_queue.js'
-export { sweepUnprocessedWebhookEvents } from './services/inbound_recovery.js'
+export { INBOUND_QUEUE } from './services/inbound_queue.js'
+export {
+  pruneProcessedWebhookEvents,
+  sweepUnprocessedWebhookEvents,
+} from './services/inbound_recovery.js'
 export { queueOutboundMessage, type OutboundRequest } from './services/outbound_service.js'
 export { conversationForSend } from './services/conversation_opening.js'
 export {

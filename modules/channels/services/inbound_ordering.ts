@@ -1,7 +1,6 @@
 import logger from '@adonisjs/core/services/logger'
 import emitter from '@adonisjs/core/services/emitter'
 import db from '@adonisjs/lucid/services/db'
-import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { MessageReceivedEvent } from '../events.js'
 
@@ -27,18 +26,19 @@ interface UnprocessedMessage {
  * nothing. Order is decided here, from provider_timestamp (then arrival
  * sequence for messages stamped in the same second), by one delivery at a
  * time per conversation: BullMQ deduplication keeps one job per
- * conversation running (see enqueueConversationDelivery), and the
- * pg_advisory_xact_lock below makes the read and the marking consistent even
- * if a stalled job's rerun overlaps the original.
+ * conversation running (see enqueueConversationDeliveries). Should a stalled
+ * job's rerun overlap the original, both hand on the same messages, which
+ * listeners tolerate (below).
  *
  * Why emit first and mark after: a worker can die at any point. Marking
  * first would lose the messages of a crash between commit and emit (the rerun
  * finds them processed). Emitting first means a rerun after such a crash
  * emits that batch again, so delivery is at least once and listeners key
  * their work on messageId. A finished batch is never emitted again:
- * processed_at is what a rerun reads. The lock is never held across the
- * emit: listeners may use the database, and in the embedded database an open
- * transaction would block them forever.
+ * processed_at is what a rerun reads. The read and the marking are single
+ * statements naming the tenant's schema, with no transaction held across
+ * the emit: listeners may use the database, and in the embedded database an
+ * open transaction would block them forever.
  */
 export async function deliverConversation(
   tenant: TenantContext,
@@ -47,18 +47,15 @@ export async function deliverConversation(
   if (await hasEarlierEventPending(tenant, conversationId)) return { delivered: 0, held: true }
   let delivered = 0
   for (;;) {
-    const batch = await tenant.transaction(async (trx) => {
-      await lockConversation(trx, tenant, conversationId)
-      const result = await trx.rawQuery(
-        `select id, external_id, conversation_id, contact_id, channel_id, type, body, provider_timestamp
-          from messages
-          where conversation_id = ? and direction = 'inbound' and processed_at is null
-          order by provider_timestamp nulls last, seq
-          limit ?`,
-        [conversationId, BATCH_SIZE]
-      )
-      return result.rows as UnprocessedMessage[]
-    })
+    const result = await db.rawQuery(
+      `select id, external_id, conversation_id, contact_id, channel_id, type, body, provider_timestamp
+        from ${tenant.table('messages')}
+        where conversation_id = ? and direction = 'inbound' and processed_at is null
+        order by provider_timestamp nulls last, seq
+        limit ?`,
+      [conversationId, BATCH_SIZE]
+    )
+    const batch = result.rows as UnprocessedMessage[]
     if (!batch.length) break
 
     for (const message of batch) {
@@ -85,13 +82,11 @@ export async function deliverConversation(
       }
     }
 
-    await tenant.transaction(async (trx) => {
-      await lockConversation(trx, tenant, conversationId)
-      await trx.rawQuery(
-        `update messages set processed_at = now() where id = any(?) and processed_at is null`,
-        [batch.map((message) => message.id)]
-      )
-    })
+    await db.rawQuery(
+      `update ${tenant.table('messages')} set processed_at = now()
+        where id = any(?) and processed_at is null`,
+      [batch.map((message) => message.id)]
+    )
     delivered += batch.length
     if (batch.length < BATCH_SIZE) break
   }
@@ -126,15 +121,4 @@ async function hasEarlierEventPending(tenant: TenantContext, conversationId: str
     [conversationId, tenant.id, new Date(Date.now() - HOLD_LIMIT_MS)]
   )
   return pending.rows.length > 0
-}
-
-/** Advisory locks are database-wide, so the key names the schema too. */
-function lockConversation(
-  trx: TransactionClientContract,
-  tenant: TenantContext,
-  conversationId: string
-) {
-  return trx.rawQuery(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [
-    `conversation:${tenant.schema}:${conversationId}`,
-  ])
 }

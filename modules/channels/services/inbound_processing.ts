@@ -42,7 +42,7 @@ export interface ProcessedWebhook {
   insertedMessages: number
 }
 
-interface StoredEvent {
+export interface StoredEvent {
   id: string
   tenant_id: string | null
   channel_id: string | null
@@ -59,17 +59,33 @@ export async function processWebhookEvent(
   tenant: TenantContext,
   eventId: string
 ): Promise<ProcessedWebhook | null> {
-  // A channel removed while its event was being stored reads as removed:
-  // webhook_events names channels without a foreign key (see the migration
-  // webhook_events_cascade_by_trigger).
+  const [event] = await loadWebhookEvents([eventId])
+  return event ? processStoredEvent(tenant, event) : null
+}
+
+/**
+ * Stored webhook events by id, in stored order. A channel removed while its
+ * event was being stored reads as removed: webhook_events names channels
+ * without a foreign key (see the migration webhook_events_cascade_by_trigger).
+ */
+export async function loadWebhookEvents(eventIds: string[]): Promise<StoredEvent[]> {
   const found = await db.rawQuery(
-    `select we.id, we.tenant_id, c.id as channel_id, we.payload, we.processed_at
+    `select we.id::text as id, we.tenant_id, c.id as channel_id, we.payload, we.processed_at
       from webhook_events we left join channels c on c.id = we.channel_id
-      where we.id = ?`,
-    [eventId]
+      where we.id = any(?::bigint[])
+      order by we.id`,
+    [eventIds]
   )
-  const event = found.rows[0] as StoredEvent | undefined
-  if (!event || event.processed_at) return null
+  return found.rows as StoredEvent[]
+}
+
+/** processWebhookEvent for an event already read (see loadWebhookEvents). */
+export async function processStoredEvent(
+  tenant: TenantContext,
+  event: StoredEvent
+): Promise<ProcessedWebhook | null> {
+  const eventId = event.id
+  if (event.processed_at) return null
   if (event.tenant_id !== tenant.id) {
     // The payload names the tenant; a mismatch is a bug, never something to write through.
     throw new Error(`webhook event ${eventId} does not belong to tenant ${tenant.slug}`)
@@ -383,11 +399,12 @@ async function activeConversation(
   throw new Error(`could not find or open a conversation for contact ${contactId}`)
 }
 
-/** Marks the event done; later deliveries of the same job find nothing to do. */
-export async function markWebhookEventProcessed(eventId: string) {
+/** Marks events done; later runs of their job find nothing to do. */
+export async function markWebhookEventsProcessed(eventIds: string[]) {
+  if (!eventIds.length) return
   await db.rawQuery(
-    `update webhook_events set processed_at = now() where id = ? and processed_at is null`,
-    [eventId]
+    `update webhook_events set processed_at = now() where id = any(?::bigint[]) and processed_at is null`,
+    [eventIds]
   )
 }
 

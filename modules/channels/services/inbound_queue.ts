@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto'
+import app from '@adonisjs/core/services/app'
 import queue from '@rlanz/bull-queue/services/main'
-import ProcessWebhookEventJob from '../jobs/process_webhook_event_job.js'
+import ProcessWebhookEventsJob from '../jobs/process_webhook_events_job.js'
 import DeliverConversationJob from '../jobs/deliver_conversation_job.js'
 
 /**
@@ -22,15 +24,41 @@ export const ORDER_WINDOW_MS = 1_000
 /** The enqueue must not hold the webhook's answer hostage to a slow Redis. */
 const ENQUEUE_TIMEOUT_MS = 2_000
 
+/** Events per processing job: a burst stored in one commit becomes a few jobs, not one. */
+export const EVENTS_PER_JOB = 50
+
+/** The processing of stored webhook events of one tenant, under a job id kept in their rows. */
+export interface WebhookEventsJob {
+  tenant: string
+  eventIds: string[]
+  jobId: string
+}
+
 /**
- * Queues the processing of one stored webhook. The job id makes a second
- * dispatch of the same event (the recovery sweep racing the request) a no-op.
+ * A job id for processing stored webhook events. Random, never derived from
+ * the events: a database restored or recreated behind the same Redis numbers
+ * its events again, and BullMQ would take a new job for an old, completed
+ * one of the same id and silently never run it. The id is written to the
+ * events' rows (webhook_events.job_id), where the recovery sweep reads it.
  */
-export async function enqueueWebhookEvent(tenant: string, eventId: string, receivedAt: Date) {
-  const dispatch = queue.dispatch(
-    ProcessWebhookEventJob,
-    { tenant, eventId },
-    { queueName: INBOUND_QUEUE, jobId: webhookJobId(eventId, receivedAt) }
+export function newWebhookJobId() {
+  return `wh-${randomUUID()}`
+}
+
+/**
+ * Queues stored webhook events' processing: one Redis round trip for all
+ * the jobs. Rejects after ENQUEUE_TIMEOUT_MS; the events stay stored, and
+ * the recovery sweep queues what did not make it.
+ */
+export async function enqueueWebhookEvents(jobs: WebhookEventsJob[]) {
+  if (!jobs.length) return
+  const defaults = app.config.get<Record<string, unknown>>('queue.jobs', {})
+  const add = queue.getOrSet(INBOUND_QUEUE).addBulk(
+    jobs.map((job) => ({
+      name: ProcessWebhookEventsJob.$$filepath,
+      data: { tenant: job.tenant, eventIds: job.eventIds },
+      opts: { ...defaults, jobId: job.jobId },
+    }))
   )
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
@@ -40,24 +68,15 @@ export async function enqueueWebhookEvent(tenant: string, eventId: string, recei
     )
   })
   try {
-    return await Promise.race([dispatch, timeout])
+    await Promise.race([add, timeout])
   } finally {
     clearTimeout(timer)
   }
 }
 
 /**
- * Stable for one stored event (so the sweep and the request dedupe), but not
- * a bare sequence number: a database restored or recreated behind the same
- * Redis starts its ids again, and BullMQ would take a new event for an old,
- * completed job and silently never run it.
- */
-export function webhookJobId(eventId: string, receivedAt: Date) {
-  return `wh-${eventId}-${receivedAt.getTime()}`
-}
-
-/**
- * Queues the hand-off of a conversation's new inbound messages.
+ * Queues the hand-off of conversations' new inbound messages: one Redis
+ * round trip for all of them.
  *
  * Why BullMQ deduplication and not a fixed jobId: a fixed id also matches a
  * job that is running or finished and kept, and BullMQ would silently drop
@@ -67,15 +86,24 @@ export function webhookJobId(eventId: string, receivedAt: Date) {
  * follow-up is parked and created when it finishes. So a conversation never
  * has two deliveries running at once, and no message is left behind.
  */
-export function enqueueConversationDelivery(tenant: string, conversationId: string) {
-  return queue.dispatch(
-    DeliverConversationJob,
-    { tenant, conversationId },
-    {
-      queueName: INBOUND_QUEUE,
-      delay: ORDER_WINDOW_MS,
-      deduplication: { id: `conv:${tenant}:${conversationId}`, keepLastIfActive: true },
-      removeOnComplete: true,
-    }
+export async function enqueueConversationDeliveries(tenant: string, conversationIds: string[]) {
+  if (!conversationIds.length) return
+  const defaults = app.config.get<Record<string, unknown>>('queue.jobs', {})
+  await queue.getOrSet(INBOUND_QUEUE).addBulk(
+    conversationIds.map((conversationId) => ({
+      name: DeliverConversationJob.$$filepath,
+      data: { tenant, conversationId },
+      opts: {
+        ...defaults,
+        delay: ORDER_WINDOW_MS,
+        deduplication: { id: `conv:${tenant}:${conversationId}`, keepLastIfActive: true },
+        removeOnComplete: true,
+      },
+    }))
   )
+}
+
+/** One conversation's hand-off (see enqueueConversationDeliveries). */
+export function enqueueConversationDelivery(tenant: string, conversationId: string) {
+  return enqueueConversationDeliveries(tenant, [conversationId])
 }

@@ -1,9 +1,11 @@
-import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import logger from '@adonisjs/core/services/logger'
-import queue from '@rlanz/bull-queue/services/main'
-import ProcessWebhookEventJob from '../jobs/process_webhook_event_job.js'
-import { INBOUND_QUEUE, webhookJobId } from './inbound_queue.js'
+import {
+  EVENTS_PER_JOB,
+  enqueueWebhookEvents,
+  newWebhookJobId,
+  type WebhookEventsJob,
+} from './inbound_queue.js'
 
 /*
 | The durable half of webhook intake: a stored event is safe, whatever
@@ -12,7 +14,10 @@ import { INBOUND_QUEUE, webhookJobId } from './inbound_queue.js'
 | pool size / commit latency (10 connections at 20-50 ms each: 200-500 a
 | second), while one multi-row INSERT for all webhooks waiting at that moment
 | costs the same single commit. A request waits for the batch it joined, and
-| is answered only after its row is committed, exactly as before.
+| is answered only after its row is committed, exactly as before. The rows
+| of one commit are processed by one queue job per workspace (up to
+| EVENTS_PER_JOB events each): one Redis round trip, and one job for a worker
+| to claim, for the whole batch.
 */
 
 export interface WebhookEventRow {
@@ -47,8 +52,6 @@ interface Waiting {
 
 /** Rows per INSERT; a burst larger than this is written as several. */
 const MAX_BATCH = 250
-/** How long an enqueue may take before it is left to the recovery sweep. */
-const ENQUEUE_TIMEOUT_MS = 2_000
 
 let waiting: Waiting[] = []
 let scheduled = false
@@ -94,9 +97,11 @@ function schedule() {
 }
 
 async function writeBatch(batch: Waiting[]) {
+  const rows = batch.map((item) => item.row)
+  const jobIds = assignJobs(rows)
   let stored: Array<StoredWebhookEvent | null>
   try {
-    stored = await insertRows(batch.map((item) => item.row))
+    stored = await insertRows(rows, jobIds)
   } catch (error) {
     for (const item of batch) item.reject(error)
     return
@@ -105,11 +110,30 @@ async function writeBatch(batch: Waiting[]) {
   // fails; a row that could not be queued (Redis down, the process killed
   // right now) is the recovery sweep's.
   batch.forEach((item, index) => item.resolve(stored[index]))
-  const queued = batch.flatMap((item, index) => {
-    const row = stored[index]
-    return row ? [{ row: item.row, stored: row }] : []
+  const jobs = new Map<string, WebhookEventsJob>()
+  rows.forEach((row, index) => {
+    const event = stored[index]
+    if (!event) return
+    const jobId = jobIds[index]
+    const job = jobs.get(jobId) ?? { tenant: row.tenantSlug, eventIds: [], jobId }
+    job.eventIds.push(event.id)
+    jobs.set(jobId, job)
   })
-  if (queued.length) void enqueue(queued)
+  if (jobs.size) void enqueue([...jobs.values()])
+}
+
+/** Each row's processing job: one per tenant of the batch, EVENTS_PER_JOB rows at most. */
+function assignJobs(rows: WebhookEventRow[]) {
+  const open = new Map<string, { jobId: string; size: number }>()
+  return rows.map((row) => {
+    let job = open.get(row.tenantId)
+    if (!job || job.size >= EVENTS_PER_JOB) {
+      job = { jobId: newWebhookJobId(), size: 0 }
+      open.set(row.tenantId, job)
+    }
+    job.size++
+    return job.jobId
+  })
 }
 
 /**
@@ -118,12 +142,15 @@ async function writeBatch(batch: Waiting[]) {
  * own row without relying on the order RETURNING happens to use. Rows with
  * `routedAs` are stored only while their routing still holds (null if not).
  */
-async function insertRows(rows: WebhookEventRow[]): Promise<Array<StoredWebhookEvent | null>> {
+async function insertRows(
+  rows: WebhookEventRow[],
+  jobIds: string[]
+): Promise<Array<StoredWebhookEvent | null>> {
   const placeholders = rows.map(
-    () => `(?::int, ?, ?::uuid, ?::uuid, ?::jsonb, ?::text[], ?::boolean, ?, ?)`
+    () => `(?::int, ?, ?::uuid, ?::uuid, ?::jsonb, ?::text[], ?, ?::boolean, ?, ?)`
   )
   const result = await db.rawQuery(
-    `with batch (ord, provider, channel_id, tenant_id, payload, senders,
+    `with batch (ord, provider, channel_id, tenant_id, payload, senders, job_id,
         routed, phone_number_id, app_secret_encrypted) as (
         values ${placeholders.join(', ')}
       ),
@@ -139,8 +166,8 @@ async function insertRows(rows: WebhookEventRow[]): Promise<Array<StoredWebhookE
         )
       ),
       inserted as (
-        insert into webhook_events (id, provider, channel_id, tenant_id, payload, senders)
-        select id, provider, channel_id, tenant_id, payload, senders from numbered
+        insert into webhook_events (id, provider, channel_id, tenant_id, payload, senders, job_id)
+        select id, provider, channel_id, tenant_id, payload, senders, job_id from numbered
         returning id, received_at
       )
       select numbered.ord, inserted.id::text as id, inserted.received_at
@@ -152,6 +179,7 @@ async function insertRows(rows: WebhookEventRow[]): Promise<Array<StoredWebhookE
       row.tenantId,
       row.payload,
       row.senders,
+      jobIds[index],
       !!row.routedAs,
       row.routedAs?.phoneNumberId ?? null,
       row.routedAs?.appSecretEncrypted ?? null,
@@ -172,29 +200,14 @@ async function insertRows(rows: WebhookEventRow[]): Promise<Array<StoredWebhookE
   })
 }
 
-/** One round trip to Redis for the batch, with the same job ids as a single dispatch. */
-async function enqueue(items: Array<{ row: WebhookEventRow; stored: StoredWebhookEvent }>) {
-  const defaults = app.config.get<Record<string, unknown>>('queue.jobs', {})
-  const jobs = items.map(({ row, stored }) => ({
-    name: ProcessWebhookEventJob.$$filepath,
-    data: { tenant: row.tenantSlug, eventId: stored.id },
-    opts: { ...defaults, jobId: webhookJobId(stored.id, stored.receivedAt) },
-  }))
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`enqueue timed out after ${ENQUEUE_TIMEOUT_MS} ms`)),
-      ENQUEUE_TIMEOUT_MS
-    )
-  })
+/** One round trip to Redis for the batch's jobs. */
+async function enqueue(jobs: WebhookEventsJob[]) {
   try {
-    await Promise.race([queue.getOrSet(INBOUND_QUEUE).addBulk(jobs), timeout])
+    await enqueueWebhookEvents(jobs)
   } catch (error) {
     logger.error(
-      { err: error, webhookEventIds: items.map((item) => item.stored.id) },
+      { err: error, webhookEventIds: jobs.flatMap((job) => job.eventIds) },
       'webhooks stored but not queued; the recovery sweep will process them'
     )
-  } finally {
-    clearTimeout(timer)
   }
 }

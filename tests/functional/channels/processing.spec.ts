@@ -1,15 +1,22 @@
 import { randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
+import queue from '@rlanz/bull-queue/services/main'
 import emitter from '@adonisjs/core/services/emitter'
 import {
   applyPendingStatuses,
+  INBOUND_QUEUE,
+  pruneProcessedWebhookEvents,
   sweepUnprocessedWebhookEvents,
   type MessageReceivedEvent,
   type MessageStatusEvent,
 } from '#modules/channels/index'
 import { processWebhookEvent } from '#modules/channels/services/inbound_processing'
-import { enqueueWebhookEvent, ORDER_WINDOW_MS } from '#modules/channels/services/inbound_queue'
+import {
+  enqueueWebhookEvents,
+  newWebhookJobId,
+  ORDER_WINDOW_MS,
+} from '#modules/channels/services/inbound_queue'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { WorkerPool } from '#app/queue/worker_pool'
 import {
@@ -480,6 +487,127 @@ test.group('Inbound processing', (group) => {
     assert.isUndefined(await messageByWamid(wa, young.id))
   })
 
+  test('sweeps at once queue a lost event once; its job is written on its row', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-sweep-twice')
+    cleanup(wa.cleanup)
+    const lost = messages.text({ from: waId() }, 'Swept by two workers')
+    await db.rawQuery(
+      `insert into webhook_events (provider, channel_id, tenant_id, payload, received_at, job_id)
+        values ('whatsapp', ?, ?, ?::jsonb, now() - interval '2 minutes', 'wh-gone-from-redis')`,
+      [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [lost] }))]
+    )
+    const [event] = await eventFor(wa, lost.id)
+
+    await Promise.all([sweepUnprocessedWebhookEvents(), sweepUnprocessedWebhookEvents()])
+    await waitFor(async () => (await eventFor(wa, lost.id))[0].processed_at)
+    const { rows: stored } = await db.rawQuery(`select job_id from webhook_events where id = ?`, [
+      event.id,
+    ])
+    assert.notEqual(stored[0].job_id, 'wh-gone-from-redis')
+    const jobs = await queue
+      .getOrSet(INBOUND_QUEUE)
+      .getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])
+    const carrying = jobs.filter((job) => job?.data?.eventIds?.includes(String(event.id)))
+    assert.deepEqual(
+      carrying.map((job) => job.id),
+      [stored[0].job_id]
+    )
+    assert.lengthOf(await rows(wa.context, `select id from messages`), 1)
+  })
+
+  test('one failing event of a job does not hold back the others; its failure is recorded', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-job-fail')
+    const other = await makeWhatsAppTenant('in-job-fail-other')
+    cleanup(wa.cleanup)
+    cleanup(other.cleanup)
+    const store = async (owner: WhatsAppTenant, text: string) => {
+      const message = messages.text({ from: waId() }, text)
+      const inserted = await db.rawQuery(
+        `insert into webhook_events (provider, channel_id, tenant_id, payload)
+          values ('whatsapp', ?, ?, ?::jsonb) returning id`,
+        [owner.channel.id, owner.tenant.id, JSON.stringify(webhook(owner, { messages: [message] }))]
+      )
+      return { id: String(inserted.rows[0].id), message }
+    }
+    const before = await store(wa, 'Before the bad one')
+    // Listed in this workspace's job but stored for another: never written through.
+    const foreign = await store(other, 'Not yours')
+    const after = await store(wa, 'After the bad one')
+
+    await enqueueWebhookEvents([
+      {
+        tenant: wa.tenant.slug,
+        eventIds: [before.id, foreign.id, after.id],
+        jobId: newWebhookJobId(),
+      },
+    ])
+    await waitFor(async () => (await eventFor(wa, after.message.id))[0].processed_at)
+    assert.isNotNull((await eventFor(wa, before.message.id))[0].processed_at)
+    assert.equal((await messageByWamid(wa, after.message.id)).body, 'After the bad one')
+
+    const failed = await waitFor(async () => {
+      const { rows: found } = await db.rawQuery(
+        `select processed_at, attempts, last_error from webhook_events where id = ?`,
+        [foreign.id]
+      )
+      return found[0].attempts > 0 ? found[0] : null
+    })
+    assert.isNull(failed.processed_at)
+    assert.include(failed.last_error, 'does not belong')
+    assert.isUndefined(await messageByWamid(wa, foreign.message.id))
+    assert.isUndefined(await messageByWamid(other, foreign.message.id))
+  })
+
+  test('processed events past their keeping time are pruned; unprocessed ones stay', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-prune')
+    cleanup(wa.cleanup)
+    // Ids grow with arrival: the old rows take ids below every other row.
+    const store = async (age: string, processed: boolean, oldest: boolean) => {
+      const message = messages.text({ from: waId() })
+      const inserted = await db.rawQuery(
+        `insert into webhook_events (id, provider, channel_id, tenant_id, payload, received_at,
+            processed_at, attempts)
+          values (${oldest ? `(select coalesce(min(id), 1) - 1 from webhook_events)` : 'default'},
+            'whatsapp', ?, ?, ?::jsonb, now() - ?::interval,
+            case when ? then now() - ?::interval end, case when ? then 0 else 50 end)
+          returning id::text as id`,
+        [
+          wa.channel.id,
+          wa.tenant.id,
+          JSON.stringify(webhook(wa, { messages: [message] })),
+          age,
+          processed,
+          age,
+          processed,
+        ]
+      )
+      return inserted.rows[0].id as string
+    }
+    const oldProcessed = await store('9 days', true, true)
+    // Failed for good (the sweep leaves it to an operator).
+    const oldFailing = await store('8 days', false, true)
+    const recent = await store('1 day', true, false)
+
+    assert.isAtLeast(await pruneProcessedWebhookEvents(), 1)
+    const { rows: left } = await db.rawQuery(
+      `select id::text as id from webhook_events where id = any(?::bigint[])`,
+      [[oldProcessed, oldFailing, recent]]
+    )
+    assert.sameMembers(
+      left.map((row: { id: string }) => row.id),
+      [oldFailing, recent]
+    )
+  })
+
   test('starting inbound workers runs the sweep', async ({ assert, cleanup }) => {
     const wa = await makeWhatsAppTenant('in-boot')
     cleanup(wa.cleanup)
@@ -561,7 +689,9 @@ test.group('Inbound processing', (group) => {
 
     // The stalled job comes back: both are handed on, in WhatsApp's order.
     const [event] = stored.rows
-    await enqueueWebhookEvent(wa.tenant.slug, String(event.id), event.received_at)
+    await enqueueWebhookEvents([
+      { tenant: wa.tenant.slug, eventIds: [String(event.id)], jobId: newWebhookJobId() },
+    ])
     await waitFor(async () => heard.received.length === 2)
     assert.deepEqual(
       heard.received.map((e) => e.externalId),

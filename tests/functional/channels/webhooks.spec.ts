@@ -1,7 +1,9 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import queue from '@rlanz/bull-queue/services/main'
-import { Channel, INBOUND_QUEUE, webhookJobId } from '#modules/channels/index'
+import { Channel, INBOUND_QUEUE } from '#modules/channels/index'
+import { EVENTS_PER_JOB } from '#modules/channels/services/inbound_queue'
+import { storeWebhookEvents } from '#modules/channels/services/webhook_store'
 import { Tenant, softDeleteTenant, suspendTenant, systemActor } from '#modules/tenancy/index'
 import {
   baseUrl,
@@ -21,13 +23,14 @@ import {
 
 async function storedEvents(channelId: string) {
   const result = await db.rawQuery(
-    `select id, tenant_id, channel_id, payload, processed_at, received_at from webhook_events
+    `select id, tenant_id, channel_id, payload, processed_at, received_at, job_id from webhook_events
       where channel_id = ? order by id`,
     [channelId]
   )
   return result.rows as Array<{
     id: string
     received_at: Date
+    job_id: string
     tenant_id: string
     channel_id: string
     payload: any
@@ -142,14 +145,12 @@ test.group('WhatsApp webhook intake', () => {
     assert.isNull(events[0].processed_at)
     assert.equal(events[0].payload.entry[0].changes[0].value.messages[0].id, message.id)
 
-    const job = await queue
-      .getOrSet(INBOUND_QUEUE)
-      .getJob(webhookJobId(String(events[0].id), events[0].received_at))
+    const job = await queue.getOrSet(INBOUND_QUEUE).getJob(events[0].job_id)
     assert.isOk(job)
-    assert.deepEqual(job!.data, { tenant: wa.tenant.slug, eventId: String(events[0].id) })
+    assert.deepEqual(job!.data, { tenant: wa.tenant.slug, eventIds: [String(events[0].id)] })
   })
 
-  test('a burst of webhooks is stored in shared commits, each row answered and queued once', async ({
+  test('a burst of webhooks is stored in shared commits, each row answered and queued once, in shared jobs', async ({
     assert,
     cleanup,
   }) => {
@@ -168,11 +169,70 @@ test.group('WhatsApp webhook intake', () => {
       sent.map((message) => message.id)
     )
     assert.lengthOf(new Set(events.map((event) => String(event.id))), sent.length)
+    // Each row names its job, and each job lists exactly the rows naming it.
     const inbound = queue.getOrSet(INBOUND_QUEUE)
-    for (const event of events) {
-      const job = await inbound.getJob(webhookJobId(String(event.id), event.received_at))
-      assert.isOk(job, `event ${event.id} was queued`)
-      assert.equal(job!.data.eventId, String(event.id))
+    const jobIds = new Set(events.map((event) => event.job_id))
+    const queued: string[] = []
+    for (const jobId of jobIds) {
+      const job = await inbound.getJob(jobId)
+      assert.isOk(job, `job ${jobId} was queued`)
+      assert.equal(job!.data.tenant, wa.tenant.slug)
+      assert.sameMembers(
+        job!.data.eventIds,
+        events.filter((event) => event.job_id === jobId).map((event) => String(event.id))
+      )
+      queued.push(...job!.data.eventIds)
+    }
+    assert.sameMembers(
+      queued,
+      events.map((event) => String(event.id))
+    )
+  })
+
+  test('webhooks stored together are processed by one job per workspace, a bounded number of events each', async ({
+    assert,
+    cleanup,
+  }) => {
+    const first = await makeWhatsAppTenant('wh-jobs-a')
+    const second = await makeWhatsAppTenant('wh-jobs-b')
+    cleanup(first.cleanup)
+    cleanup(second.cleanup)
+    const row = (wa: typeof first) => {
+      const from = waId()
+      return {
+        provider: 'whatsapp' as const,
+        channelId: wa.channel.id,
+        tenantId: wa.tenant.id,
+        tenantSlug: wa.tenant.slug,
+        payload: JSON.stringify(webhook(wa, { messages: [messages.text({ from })] })),
+        senders: [from],
+      }
+    }
+    // Interleaved, as requests of two workspaces arrive.
+    const rows = Array.from({ length: 2 * EVENTS_PER_JOB + 3 }, (_, i) =>
+      row(i % 4 === 3 ? second : first)
+    )
+    const stored = await storeWebhookEvents(rows)
+    assert.isTrue(stored.every(Boolean))
+
+    const inbound = queue.getOrSet(INBOUND_QUEUE)
+    for (const wa of [first, second]) {
+      const events = await storedEvents(wa.channel.id)
+      const mine = rows.filter((r) => r.tenantId === wa.tenant.id).length
+      assert.lengthOf(events, mine)
+      const jobIds = [...new Set(events.map((event) => event.job_id))]
+      assert.lengthOf(jobIds, Math.ceil(mine / EVENTS_PER_JOB))
+      const listed: string[] = []
+      for (const jobId of jobIds) {
+        const job = await inbound.getJob(jobId)
+        assert.equal(job!.data.tenant, wa.tenant.slug)
+        assert.isAtMost(job!.data.eventIds.length, EVENTS_PER_JOB)
+        listed.push(...job!.data.eventIds)
+      }
+      assert.sameOrderedMembers(
+        listed,
+        events.map((event) => String(event.id))
+      )
     }
   })
 

@@ -1,5 +1,6 @@
 import env from '#start/env'
 import { defineConfig } from '@rlanz/bull-queue'
+import type { WorkerOptions } from 'bullmq'
 import { redisConnectionFromUrl } from '#app/queue/redis_connection'
 
 export const redisUrl = env.get('REDIS_URL', 'redis://127.0.0.1:6379')
@@ -34,4 +35,15 @@ const queueConfig = defineConfig({
   },
 })
 
-export default queueConfig
+/**
+ * Per-queue worker settings over `worker`. Inbound work is short and safe to
+ * run twice, so a worker that dies holding inbound jobs gives them up after
+ * 10 s, not 30: its lock lapses sooner and the stalled check looks sooner.
+ * (Longer jobs elsewhere, a large PDF being read, keep the 30 s lock: a busy
+ * event loop must not make them look dead.)
+ */
+const queueWorkers: Record<string, Partial<WorkerOptions>> = {
+  inbound: { lockDuration: 10_000, stalledInterval: inTest ? 2_000 : 10_000 },
+}
+
+export default { ...queueConfig, queueWorkers }

@@ -43,6 +43,7 @@ export class WorkerPool {
     for (const name of names) {
       const worker = new Worker(name, (job) => this.#run(job), {
         ...config.worker,
+        ...config.queueWorkers[name],
         connection: config.defaultConnection,
       })
       worker.on('failed', (job, error) => this.#onFailed(job, error))

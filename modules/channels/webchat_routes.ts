@@ -16,6 +16,10 @@ router
     router.post('/:channelId/sessions', [WebchatController, 'startSession']).as('sessions')
     router.get('/:channelId/messages', [WebchatController, 'messages']).as('messages')
     router.post('/:channelId/messages', [WebchatController, 'storeMessage']).as('messages.store')
+    router.post('/:channelId/receipts', [WebchatController, 'receipts']).as('receipts')
+    router
+      .post('/:channelId/stream-tickets', [WebchatController, 'streamTicket'])
+      .as('stream_tickets')
     router.get('/:channelId/stream', [WebchatController, 'stream']).as('stream')
   })
   .prefix('/webchat')

@@ -163,6 +163,20 @@ test.group('Journey: web chat on a customer website', (group) => {
           'https://example.com/viewings'
         )
       }
+      // Shown with the chat open and in view: the team's tick turns to read.
+      await waitFor(async () => {
+        const rows = await made.context.transaction(
+          async (trx) =>
+            (
+              await trx.rawQuery(
+                `select status, read_at from messages
+                  where conversation_id = ? and direction = 'outbound'`,
+                [conversationId]
+              )
+            ).rows
+        )
+        return rows.length === 1 && rows[0].status === 'read' && rows[0].read_at
+      })
       await screenshot(page, `webchat-${lang}-open`)
       assert.deepEqual(problems, [])
 

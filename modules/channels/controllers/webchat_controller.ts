@@ -13,16 +13,20 @@ import {
 import { ChannelError } from '../services/channel_errors.js'
 import { streamLive } from '../services/live_updates.js'
 import {
+  acknowledgeVisitorMessages,
   authenticateVisitor,
   openWebchatChannel,
   postVisitorMessage,
   startVisitorSession,
+  streamTicket,
   visitorMessages,
+  visitorOfTicket,
   visitorTopics,
   type WebchatTarget,
 } from '../services/webchat_service.js'
 import {
   visitorMessageValidator,
+  visitorReceiptValidator,
   webchatSessionValidator,
 } from '../validators/webchat_validator.js'
 
@@ -177,16 +181,41 @@ export default class WebchatController {
     })
   }
 
-  /**
-   * Live notices for the visitor's conversation (server-sent events; the
-   * token is in the address because EventSource cannot send headers).
-   */
-  async stream(ctx: HttpContext) {
+  /** `{ status: 'delivered' | 'read', upTo: <cursor> }`: answers `{ updated }`. */
+  async receipts(ctx: HttpContext) {
+    const { params, request, response } = ctx
+    apiHeaders(ctx)
+    return answering(ctx, async () => {
+      const target = await openWebchatChannel(params.channelId)
+      const visitor = await authenticateVisitor(target, tokenOf(ctx))
+      const data = await request.validateUsing(visitorReceiptValidator)
+      const updated = await acknowledgeVisitorMessages(target, visitor, data)
+      return response.json({ updated })
+    })
+  }
+
+  /** `{ ticket, expiresAt }`: what opens the live stream (see streamTicket). */
+  async streamTicket(ctx: HttpContext) {
     const { params, response } = ctx
     apiHeaders(ctx)
     return answering(ctx, async () => {
       const target = await openWebchatChannel(params.channelId)
       const visitor = await authenticateVisitor(target, tokenOf(ctx))
+      return response.status(201).json(streamTicket(target, visitor))
+    })
+  }
+
+  /**
+   * Live notices for the visitor's conversation (server-sent events), opened
+   * with `?ticket=` from stream-tickets: EventSource cannot send headers, and
+   * the visitor's token never goes in an address.
+   */
+  async stream(ctx: HttpContext) {
+    const { params, request, response } = ctx
+    apiHeaders(ctx)
+    return answering(ctx, async () => {
+      const target = await openWebchatChannel(params.channelId)
+      const visitor = await visitorOfTicket(target, request.qs().ticket)
       const { topics, conversationId } = await visitorTopics(target, visitor)
       response.header('X-Conversation-Id', conversationId ?? '')
       await streamLive(ctx, topics, { event: 'webchat' })
@@ -212,12 +241,15 @@ async function answering(ctx: HttpContext, work: () => Promise<unknown>) {
   }
 }
 
-/** `Authorization: Bearer <token>`, else `visitorToken` in the body, else `?token=`. */
+/**
+ * `Authorization: Bearer <token>`, else `visitorToken` in a JSON body. Never
+ * from the address: addresses are logged (the stream takes a ticket).
+ */
 function tokenOf({ request }: HttpContext): string | null {
   const header = request.header('authorization')
   const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1]
   if (bearer) return bearer
-  const fromBody = request.input('visitorToken') ?? request.qs().token
+  const fromBody = request.body().visitorToken
   return typeof fromBody === 'string' ? fromBody : null
 }
 

@@ -2,14 +2,17 @@ import { createHash, randomBytes } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import emitter from '@adonisjs/core/services/emitter'
+import encryption from '@adonisjs/core/services/encryption'
 import logger from '@adonisjs/core/services/logger'
 import limiter from '@adonisjs/limiter/services/main'
 import { errors as limiterErrors } from '@adonisjs/limiter'
 import { Tenant, contextFor, type TenantContext } from '#modules/tenancy/index'
 import Channel from '../models/channel.js'
 import type { MessageStatus } from '../models/message.js'
+import type { MessageStatusEvent } from '../events.js'
 import { ChannelError } from './channel_errors.js'
 import { storeInboundMessageOfContact } from './inbound_processing.js'
+import { applyStatus } from './inbound_statuses.js'
 import { enqueueConversationDelivery } from './inbound_queue.js'
 import { publishLive } from './live_updates.js'
 import type { OutboundContent } from './outbound_content.js'
@@ -321,6 +324,105 @@ async function currentConversation(
     [visitor.contactId, visitor.channelId]
   )
   return (result.rows[0]?.id as string | undefined) ?? null
+}
+
+/** How long a stream ticket opens the stream (each connection checks it once, at the start). */
+export const STREAM_TICKET_TTL_S = 10 * 60
+const STREAM_TICKET_PURPOSE = 'webchat-stream'
+
+/**
+ * A short-lived ticket for the visitor's live stream. EventSource cannot send
+ * headers, so whatever opens the stream travels in its address, and
+ * addresses end up in logs; the visitor's token must not. A ticket only
+ * opens this visitor's stream on this channel, for STREAM_TICKET_TTL_S.
+ */
+export function streamTicket(target: WebchatTarget, visitor: Visitor) {
+  const expiresAt = new Date(Date.now() + STREAM_TICKET_TTL_S * 1000)
+  const ticket = encryption.encrypt(
+    { visitorId: visitor.id, channelId: target.channel.id },
+    `${STREAM_TICKET_TTL_S}s`,
+    STREAM_TICKET_PURPOSE
+  )
+  return { ticket, expiresAt: expiresAt.toISOString() }
+}
+
+/** The visitor a stream ticket was issued to: 401 when it is forged, expired or another channel's. */
+export async function visitorOfTicket(
+  target: WebchatTarget,
+  ticket: string | null | undefined
+): Promise<Visitor> {
+  const opened =
+    typeof ticket === 'string' && ticket.length < 1024
+      ? encryption.decrypt<{ visitorId?: unknown; channelId?: unknown }>(
+          ticket,
+          STREAM_TICKET_PURPOSE
+        )
+      : null
+  if (!opened || opened.channelId !== target.channel.id || typeof opened.visitorId !== 'string') {
+    throw new ChannelError('invalid_ticket', 'Unknown or expired stream ticket', 401)
+  }
+  const visitorId = opened.visitorId
+  // The visitor may be gone since (the contact was removed).
+  const found = await target.context.transaction(async (trx) => {
+    const result = await trx.rawQuery(
+      `select id, contact_id from webchat_visitors where id = ? and channel_id = ?`,
+      [visitorId, target.channel.id]
+    )
+    return result.rows[0] as { id: string; contact_id: string } | undefined
+  })
+  if (!found) throw invalidToken()
+  return { id: found.id, contactId: found.contact_id, channelId: target.channel.id }
+}
+
+/** Receipts a widget may send: what reached the visitor's browser, and what they saw. */
+export const RECEIPT_STATUSES = ['delivered', 'read'] as const
+export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number]
+/** Per visitor: a widget sends one per batch of replies shown, a few a minute. */
+const RECEIPTS_PER_MINUTE = 60
+
+/**
+ * The visitor's widget reports the team's messages up to `upTo` (a cursor)
+ * as delivered (shown in the page) or read (shown with the chat open and the
+ * page in view). They move through the same status path as WhatsApp's
+ * receipts, so the inbox's ticks and `message:status` behave the same: a
+ * status never moves backwards, and "read" also records delivery. Returns
+ * how many messages changed.
+ */
+export async function acknowledgeVisitorMessages(
+  target: WebchatTarget,
+  visitor: Visitor,
+  input: { status: ReceiptStatus; upTo: string }
+): Promise<number> {
+  await consume(`webchat-receipt:${target.channel.id}:${visitor.id}`, RECEIPTS_PER_MINUTE, '1 min')
+  const behind: MessageStatus[] = input.status === 'read' ? ['sent', 'delivered'] : ['sent']
+  const changed = await target.context.transaction(async (trx) => {
+    const found = await trx.rawQuery(
+      `select external_id from messages
+        where contact_id = ? and channel_id = ? and direction = 'outbound' and is_note = false
+          and external_id is not null and status = any(?) and seq <= ?
+        order by seq`,
+      [visitor.contactId, target.channel.id, behind, input.upTo]
+    )
+    const timestamp = String(Math.floor(Date.now() / 1000))
+    const events: MessageStatusEvent[] = []
+    for (const { external_id: id } of found.rows as Array<{ external_id: string }>) {
+      const event = await applyStatus(trx, target.context, { id, status: input.status, timestamp })
+      if (event) events.push(event)
+      // Read implies delivered: record when, without a second tick event.
+      if (input.status === 'read') {
+        await applyStatus(trx, target.context, { id, status: 'delivered', timestamp })
+      }
+    }
+    return events
+  })
+  for (const event of changed) {
+    try {
+      await emitter.emit('message:status', event)
+    } catch (error) {
+      logger.error({ err: error, messageId: event.messageId }, 'message:status listener failed')
+    }
+  }
+  return changed.length
 }
 
 /** The live topics a visitor's stream listens on (none before their first message). */

@@ -104,3 +104,14 @@ export const visitorMessageValidator = vine.compile(
     choiceId: vine.string().maxLength(256).optional(),
   })
 )
+
+/**
+ * A widget's receipt: the team's messages up to the cursor `upTo` reached
+ * the visitor's page (`delivered`) or were seen (`read`).
+ */
+export const visitorReceiptValidator = vine.compile(
+  vine.object({
+    status: vine.enum(['delivered', 'read'] as const),
+    upTo: vine.string().regex(/^\d{1,18}$/),
+  })
+)

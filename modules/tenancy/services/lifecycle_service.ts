@@ -80,7 +80,24 @@ export async function hardDeleteTenant(tenant: Tenant, actor: AuditActor) {
     ['deleted'],
     'Delete the tenant first; only a deleted tenant can be destroyed'
   )
-  await db.transaction(async (trx) => {
+  // Dropping the schema locks its tables one by one; a statement still
+  // reading two of them (a job finishing its last message) can deadlock with
+  // it. PostgreSQL gives up one side; when it is this one, try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await destroyTenantData(tenant, actor)
+      break
+    } catch (error) {
+      if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= 3) throw error
+    }
+  }
+  forgetTenantContext(tenant.slug)
+}
+
+const DEADLOCK_DETECTED = '40P01'
+
+function destroyTenantData(tenant: Tenant, actor: AuditActor) {
+  return db.transaction(async (trx) => {
     await trx.rawQuery(`drop schema if exists ${quoteIdent(tenant.schemaName)} cascade`)
     await recordAudit(
       actor,
@@ -95,7 +112,6 @@ export async function hardDeleteTenant(tenant: Tenant, actor: AuditActor) {
     )
     await trx.from('tenants').where('id', tenant.id).delete()
   })
-  forgetTenantContext(tenant.slug)
 }
 
 /**

@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { randomBytes, randomUUID } from 'node:crypto'
 import emitter from '@adonisjs/core/services/emitter'
+import encryption from '@adonisjs/core/services/encryption'
 import env from '#start/env'
 import { Plan } from '#modules/billing/index'
 import {
@@ -10,6 +11,7 @@ import {
   queueOutboundMessage,
   setChannelStatus,
   type MessageReceivedEvent,
+  type MessageStatusEvent,
 } from '#modules/channels/index'
 import { Tenant, systemActor, type TenantContext } from '#modules/tenancy/index'
 import type { WorkerPool } from '#app/queue/worker_pool'
@@ -81,6 +83,13 @@ async function newVisitor(api: string, body: Record<string, unknown> = {}) {
 
 function say(api: string, token: string, text: string, clientId = randomUUID()) {
   return call('POST', `${api}/messages`, { token, body: { text, clientId } })
+}
+
+/** The address of a visitor's live stream, with a fresh ticket. */
+async function streamPath(api: string, token: string) {
+  const issued = await call('POST', `${api}/stream-tickets`, { token })
+  if (issued.status !== 201) throw new Error(`ticket refused: ${issued.status} ${issued.text}`)
+  return `${api}/stream?ticket=${encodeURIComponent(issued.json.ticket)}`
 }
 
 function rows(context: TenantContext, sql: string, bindings: any[] = []) {
@@ -484,7 +493,7 @@ test.group('Web chat: the widget', (group) => {
     )
     // The stream follows the conversation in progress.
     assert.equal(history.json.conversationId, second.json.conversationId)
-    const stream = await openStream(`${api}/stream?token=${token}`)
+    const stream = await openStream(await streamPath(api, token))
     cleanup(stream.close)
     assert.equal(stream.response.headers.get('x-conversation-id'), second.json.conversationId)
   })
@@ -522,7 +531,13 @@ test.group('Web chat: the widget', (group) => {
       assert.equal(refused.json.error.code, 'invalid_token')
     }
     assert.equal((await call('GET', `${api}/messages`, { token: 'nonsense' })).status, 401)
-    assert.equal((await fetch(url(`${api}/stream?token=nonsense`))).status, 401)
+    // The stream opens with a ticket only: never with the token in the address.
+    for (const query of ['ticket=nonsense', `token=${token}`, '']) {
+      const refused = await call('GET', `${api}/stream?${query}`)
+      assert.equal(refused.status, 401, query)
+      assert.equal(refused.json.error.code, 'invalid_ticket')
+    }
+    assert.equal((await call('POST', `${api}/stream-tickets`, { token: 'nonsense' })).status, 401)
 
     const invalid = await call('POST', `${api}/messages`, {
       token,
@@ -563,7 +578,7 @@ test.group('Web chat: the widget', (group) => {
     const first = await say(api, token, 'Do you have parking?')
     const conversationId = first.json.conversationId
 
-    const stream = await openStream(`${api}/stream?token=${token}`)
+    const stream = await openStream(await streamPath(api, token))
     cleanup(stream.close)
     assert.equal(stream.response.status, 200)
     assert.equal(stream.response.headers.get('x-conversation-id'), conversationId)
@@ -630,6 +645,144 @@ test.group('Web chat: the widget', (group) => {
       fromFirst.json.data.map((m: any) => m.text),
       ['Yes, two spaces per flat.']
     )
+  })
+
+  test("a stream ticket opens only its visitor's stream, and only for a while", async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel, api } = await webchatTenant(cleanup)
+    const started = await call('POST', `${api}/sessions`, { body: {}, ip: visitorIp() })
+    const { visitorToken: token, visitorId } = started.json
+    const reply = await say(api, token, 'Is anyone there?')
+
+    const issued = await call('POST', `${api}/stream-tickets`, { token })
+    assert.equal(issued.status, 201)
+    assert.notInclude(issued.json.ticket, token)
+    const lifetime = Date.parse(issued.json.expiresAt) - Date.now()
+    assert.isAbove(lifetime, 9 * 60_000)
+    assert.isAtMost(lifetime, 10 * 60_000)
+    const stream = await openStream(
+      `${api}/stream?ticket=${encodeURIComponent(issued.json.ticket)}`
+    )
+    cleanup(stream.close)
+    assert.equal(stream.response.headers.get('x-conversation-id'), reply.json.conversationId)
+
+    // Expired, or sealed for another purpose (any other encrypted value), it opens nothing.
+    const expired = encryption.encrypt({ visitorId, channelId: channel.id }, '1s', 'webchat-stream')
+    const otherPurpose = encryption.encrypt({ visitorId, channelId: channel.id })
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    for (const ticket of [expired, otherPurpose]) {
+      const refused = await call('GET', `${api}/stream?ticket=${encodeURIComponent(ticket)}`)
+      assert.equal(refused.status, 401)
+    }
+
+    // A visitor removed since (the contact deleted) is not let in by an old ticket.
+    const later = await call('POST', `${api}/stream-tickets`, { token })
+    await rows(context, `delete from webchat_visitors where id = ?`, [visitorId])
+    const gone = await call('GET', `${api}/stream?ticket=${encodeURIComponent(later.json.ticket)}`)
+    assert.equal(gone.status, 401)
+  })
+
+  test("the visitor's widget turns the team's ticks to delivered, then read; never back", async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, tenant, api } = await webchatTenant(cleanup)
+    const token = await newVisitor(api)
+    const other = await newVisitor(api)
+    const first = await say(api, token, 'When are you open?')
+    const theirs = await say(api, other, 'Me too')
+    const conversationId = first.json.conversationId
+    const heard: MessageStatusEvent[] = []
+    const listener = (event: MessageStatusEvent) => {
+      if (event.tenantId === tenant.id) heard.push(event)
+    }
+    emitter.on('message:status', listener)
+    cleanup(() => emitter.off('message:status', listener))
+
+    const replies: Array<{ id: string }> = []
+    for (const text of ['Nine to five.', 'Saturdays too.']) {
+      replies.push(
+        await queueOutboundMessage(context, {
+          conversationId,
+          content: { type: 'text', text },
+          authorType: 'agent',
+        })
+      )
+    }
+    const toOther = await queueOutboundMessage(context, {
+      conversationId: theirs.json.conversationId,
+      content: { type: 'text', text: 'For the other visitor' },
+      authorType: 'agent',
+    })
+    const statusOf = async (id: string) =>
+      (
+        await rows(context, `select status, delivered_at, read_at from messages where id = ?`, [id])
+      )[0]
+    await waitFor(async () => {
+      for (const { id } of [...replies, toOther]) {
+        if ((await statusOf(id)).status !== 'sent') return false
+      }
+      return true
+    })
+    const history = await call('GET', `${api}/messages`, { token })
+    const [firstReply, secondReply] = history.json.data.filter((m: any) => m.from === 'agent')
+
+    // The page showed the first reply while the chat was closed.
+    const delivered = await call('POST', `${api}/receipts`, {
+      token,
+      body: { status: 'delivered', upTo: firstReply.cursor },
+    })
+    assert.equal(delivered.status, 200)
+    assert.deepEqual(delivered.json, { updated: 1 })
+    assert.equal((await statusOf(replies[0].id)).status, 'delivered')
+    assert.equal((await statusOf(replies[1].id)).status, 'sent')
+
+    // Then the visitor opened it and saw both.
+    const read = await call('POST', `${api}/receipts`, {
+      token,
+      body: { status: 'read', upTo: secondReply.cursor },
+    })
+    assert.deepEqual(read.json, { updated: 2 })
+    for (const { id } of replies) {
+      const row = await statusOf(id)
+      assert.equal(row.status, 'read')
+      assert.isNotNull(row.delivered_at)
+      assert.isNotNull(row.read_at)
+    }
+    assert.deepEqual(
+      heard
+        .filter((event) => event.status === 'delivered' || event.status === 'read')
+        .map((event) => [event.messageId, event.status]),
+      [
+        [replies[0].id, 'delivered'],
+        [replies[0].id, 'read'],
+        [replies[1].id, 'read'],
+      ]
+    )
+
+    // Late or repeated receipts change nothing; another visitor's messages are not theirs to mark.
+    const again = await call('POST', `${api}/receipts`, {
+      token,
+      body: { status: 'delivered', upTo: secondReply.cursor },
+    })
+    assert.deepEqual(again.json, { updated: 0 })
+    assert.equal((await statusOf(replies[1].id)).status, 'read')
+    await call('POST', `${api}/receipts`, { token, body: { status: 'read', upTo: '999999999' } })
+    assert.equal((await statusOf(toOther.id)).status, 'sent')
+
+    const invalid = await call('POST', `${api}/receipts`, {
+      token,
+      body: { status: 'seen', upTo: 'last' },
+    })
+    assert.equal(invalid.status, 422)
+    assert.properties(invalid.json.error.fields, ['status', 'upTo'])
+    const stranger = await call('POST', `${api}/receipts`, {
+      token: 'nonsense',
+      body: { status: 'read', upTo: secondReply.cursor },
+    })
+    assert.equal(stranger.status, 401)
   })
 
   test('buttons reach the widget as choices; templates and WhatsApp uploads are refused on web chat', async ({
@@ -710,7 +863,10 @@ test.group('Web chat: the widget', (group) => {
     assert.equal(write.status, 401)
     const read = await call('GET', `${b.api}/messages`, { token: tokenA })
     assert.equal(read.status, 401)
-    assert.equal((await fetch(url(`${b.api}/stream?token=${tokenA}`))).status, 401)
+    assert.equal((await call('POST', `${b.api}/stream-tickets`, { token: tokenA })).status, 401)
+    // A's ticket opens A's stream only, not B's.
+    const ticketOfA = (await streamPath(a.api, tokenA)).split('?')[1]
+    assert.equal((await call('GET', `${b.api}/stream?${ticketOfA}`)).status, 401)
     // Nor on a second channel of the same workspace.
     const second = await addWebchatChannel(
       { ...a.tenant, planId: null },
@@ -731,10 +887,10 @@ test.group('Web chat: the widget', (group) => {
     )
 
     // B's stream never hears A's replies.
-    const streamB = await openStream(`${b.api}/stream?token=${tokenB}`)
+    const streamB = await openStream(await streamPath(b.api, tokenB))
     cleanup(streamB.close)
     await streamB.until((all) => all.some((e) => e.event === 'ready'))
-    const streamA = await openStream(`${a.api}/stream?token=${tokenA}`)
+    const streamA = await openStream(await streamPath(a.api, tokenA))
     cleanup(streamA.close)
     await streamA.until((all) => all.some((e) => e.event === 'ready'))
     await queueOutboundMessage(a.context, {

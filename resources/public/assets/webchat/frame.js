@@ -39,8 +39,12 @@
   var cursor = null
   var rendered = new Map() // message id -> element
   var pendingByClientId = new Map() // client id -> element
-  var stream = null
+  var stream = null // an EventSource, or a marker while its ticket is on the way
   var streamConversation = null
+  var streamRetryAt = 0
+  var teamCursor = null // the latest message of the team shown
+  var deliveredUpTo = null
+  var readUpTo = null
   var conversation = null
   var pollTimer = null
   var fetching = null
@@ -228,10 +232,42 @@
         if (message.from !== 'visitor') fromTeam = true
       }
       rendered.set(message.id, element)
+      if (message.from !== 'visitor') {
+        teamCursor = Math.max(teamCursor || 0, Number(message.cursor))
+      }
     })
     if (stick || fromTeam) scrollDown()
     if (fromTeam && !isOpen) unread.hidden = false
+    acknowledge()
   }
+
+  // --- receipts: the team's ticks turn to delivered, then read
+
+  function seen() {
+    return isOpen && document.visibilityState === 'visible'
+  }
+
+  /** Tells the team how far the visitor's page has shown, or the visitor has seen. */
+  function acknowledge() {
+    if (!token || teamCursor === null) return
+    var status = seen() ? 'read' : 'delivered'
+    var before = { delivered: deliveredUpTo, read: readUpTo }
+    if ((status === 'read' ? readUpTo : deliveredUpTo) >= teamCursor) return
+    var upTo = teamCursor
+    deliveredUpTo = upTo
+    if (status === 'read') readUpTo = upTo
+    api('/receipts', { method: 'POST', body: { status: status, upTo: String(upTo) } })
+      .then(function (answer) {
+        if (answer.status !== 200) throw answer
+      })
+      .catch(function () {
+        // Told again with the next message, or when the chat is next seen.
+        if (deliveredUpTo === upTo) deliveredUpTo = before.delivered
+        if (readUpTo === upTo) readUpTo = before.read
+      })
+  }
+
+  document.addEventListener('visibilitychange', acknowledge)
 
   function setNotice(text) {
     notice.textContent = text || ''
@@ -258,7 +294,8 @@
         show(answer.json.data || [])
         if (answer.json.cursor) cursor = answer.json.cursor
         conversation = answer.json.conversationId || null
-        if (!stream || conversation !== streamConversation) listen()
+        if ((!stream && Date.now() >= streamRetryAt) || conversation !== streamConversation)
+          listen()
         setNotice('')
       })
       .catch(function () {
@@ -281,29 +318,56 @@
   }
 
   function closeStream() {
-    if (stream) stream.close()
+    if (stream && stream.close) stream.close()
     stream = null
     streamConversation = null
   }
 
+  /**
+   * Opens the live stream with a short-lived ticket (the address of an
+   * EventSource is logged by proxies; the visitor's token stays out of it).
+   */
   function listen() {
     if (!token || !window.EventSource) return
     closeStream()
-    stream = new EventSource(config.api + '/stream?token=' + encodeURIComponent(token))
-    stream.addEventListener('ready', function () {
-      refresh()
-    })
-    stream.addEventListener('webchat', function () {
-      refresh()
-    })
-    stream.addEventListener('error', function () {
-      // EventSource reconnects by itself; polling covers the gap.
-      refresh()
-    })
+    var opening = {}
+    stream = opening
     // The server follows the visitor's current conversation, the one the
     // last answer named; a new one (after the team resolved the last) needs
     // a new stream.
     streamConversation = conversation
+    api('/stream-tickets', { method: 'POST' })
+      .then(function (answer) {
+        if (stream !== opening) return
+        if (answer.status === 401) return forget()
+        if (answer.status !== 201) throw answer
+        var source = new EventSource(
+          config.api + '/stream?ticket=' + encodeURIComponent(answer.json.ticket)
+        )
+        stream = source
+        source.addEventListener('ready', function () {
+          refresh()
+        })
+        source.addEventListener('webchat', function () {
+          refresh()
+        })
+        source.addEventListener('error', function () {
+          // EventSource reconnects by itself with the same ticket. Once the
+          // server refuses it (the ticket expired) the source closes: a new
+          // ticket, not at once. Polling covers the gap.
+          if (source.readyState === 2 && stream === source) lost()
+          refresh()
+        })
+      })
+      .catch(function () {
+        if (stream === opening) lost()
+      })
+  }
+
+  function lost() {
+    stream = null
+    streamConversation = null
+    streamRetryAt = Date.now() + 5000
   }
 
   function poll() {
@@ -421,6 +485,7 @@
     scrollDown()
     input.focus()
     refresh()
+    acknowledge()
   }
 
   function close() {

@@ -26,6 +26,16 @@ export interface GraphUpload {
   bytes: Buffer
 }
 
+/** A template header sample uploaded through the Resumable Upload API, as the fake received it. */
+export interface GraphSampleUpload {
+  appId: string
+  fileName: string
+  fileType: string
+  /** The handle answered, which a template's header_handle names. */
+  handle: string
+  bytes: Buffer
+}
+
 /** A scripted answer: an HTTP status and a JSON body, or a dropped connection. */
 export type GraphReply = { status: number; body: unknown } | { drop: true }
 
@@ -47,6 +57,12 @@ export class FakeGraphServer {
   readonly media = new Map<string, { bytes: Buffer; mimeType: string; sha256?: string }>()
   /** Files uploaded to the media endpoint, in order. */
   readonly uploads: GraphUpload[] = []
+  /** Template samples uploaded through the Resumable Upload API, in order. */
+  readonly sampleUploads: GraphSampleUpload[] = []
+  #sessions = new Map<
+    string,
+    { appId: string; fileName: string; fileType: string; length: number }
+  >()
 
   get url() {
     const { port } = this.#server!.address() as AddressInfo
@@ -105,7 +121,8 @@ export class FakeGraphServer {
       }
       this.calls.push(call)
 
-      const token = call.authorization?.replace(/^Bearer /, '')
+      // The Resumable Upload API's second call says "OAuth <token>".
+      const token = call.authorization?.replace(/^(Bearer|OAuth) /, '')
       if (this.#tokens.size && (!token || !this.#tokens.has(token))) {
         return send(response, 401, graphError(190, 'Invalid OAuth access token'))
       }
@@ -132,6 +149,13 @@ export class FakeGraphServer {
           file_size: found.bytes.length,
           id: mediaId[1],
         })
+      }
+
+      const session = path.match(/^\/v[\d.]+\/(\d+)\/uploads$/)
+      if (session && call.method === 'POST') return this.#openSession(session[1], request, response)
+      const sample = path.match(/^\/v[\d.]+\/(upload:\w+)$/)
+      if (sample && call.method === 'POST') {
+        return this.#uploadSample(sample[1], request, raw, response)
       }
 
       const upload = path.match(/^\/v[\d.]+\/(\d+)\/media$/)
@@ -185,6 +209,52 @@ export class FakeGraphServer {
     })
     this.media.set(id, { bytes: form.file.bytes, mimeType: form.fields.type })
     return send(response, 200, { id })
+  }
+
+  /** POST /<app-id>/uploads?file_name&file_length&file_type: a session id, signed like Meta's. */
+  #openSession(
+    appId: string,
+    request: IncomingMessage,
+    response: import('node:http').ServerResponse
+  ) {
+    const query = new URL(request.url ?? '/', 'http://x').searchParams
+    const length = Number(query.get('file_length'))
+    const fileType = query.get('file_type') ?? ''
+    if (!Number.isInteger(length) || length <= 0) {
+      return send(response, 400, graphError(100, 'The parameter file_length is required.'))
+    }
+    if (
+      !['application/pdf', 'image/jpeg', 'image/jpg', 'image/png', 'video/mp4'].includes(fileType)
+    ) {
+      return send(response, 400, graphError(100, 'Invalid file_type.'))
+    }
+    const id = `upload:${randomBytes(12).toString('hex')}`
+    this.#sessions.set(id, { appId, fileName: query.get('file_name') ?? '', fileType, length })
+    return send(response, 200, { id: `${id}?sig=${randomBytes(8).toString('hex')}` })
+  }
+
+  /** POST /upload:<session> with file_offset 0 and the bytes: the file handle. */
+  #uploadSample(
+    sessionId: string,
+    request: IncomingMessage,
+    bytes: Buffer,
+    response: import('node:http').ServerResponse
+  ) {
+    const session = this.#sessions.get(sessionId)
+    const query = new URL(request.url ?? '/', 'http://x').searchParams
+    if (!session || !query.get('sig')) {
+      return send(response, 400, graphError(100, 'Invalid upload session'))
+    }
+    if (!/^OAuth /.test(request.headers.authorization ?? '')) {
+      return send(response, 401, graphError(190, 'The upload takes an OAuth authorization'))
+    }
+    if (request.headers.file_offset !== '0' || bytes.length !== session.length) {
+      return send(response, 400, graphError(100, 'The file does not match its session'))
+    }
+    const handle = `4::${Buffer.from(`${session.fileType}:${randomBytes(6).toString('hex')}`).toString('base64')}`
+    this.sampleUploads.push({ ...session, handle, bytes })
+    this.#sessions.delete(sessionId)
+    return send(response, 200, { h: handle })
   }
 
   /** GET pages by cursor like the Graph API; POST adds a PENDING template. */

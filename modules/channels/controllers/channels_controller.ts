@@ -167,6 +167,7 @@ export default class ChannelsController {
         displayNumber: data.display_number,
         messagesPerSecond: data.messages_per_second,
         optOutWords: parseWordList(data.opt_out_words),
+        metaAppId: data.meta_app_id,
       },
       actorFromRequest(ctx)
     ).catch((error) => rethrowNotFound(ctx, error))
@@ -286,6 +287,7 @@ function describe(channel: Channel) {
     allowedOrigins: channel.settings?.allowedOrigins ?? [],
     brandColor: channel.settings?.brandColor ?? '',
     optOutWords: (channel.settings?.optOutWords ?? []).join(', '),
+    metaAppId: channel.settings?.metaAppId ?? '',
     autoAssign: channel.settings?.autoAssign === true,
     createdAt: channel.createdAt,
   }

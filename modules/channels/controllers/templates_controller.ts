@@ -1,11 +1,18 @@
+import { readFile } from 'node:fs/promises'
 import type { HttpContext } from '@adonisjs/core/http'
+import type { MultipartFile } from '@adonisjs/core/bodyparser'
 import { errors } from '@adonisjs/core'
 import { can } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
 import Channel from '../models/channel.js'
 import { ChannelError } from '../services/channel_errors.js'
 import { listTemplates, templateFiltersFrom, TEMPLATE_STATUSES } from '../services/template_list.js'
-import { submitTemplate, type TemplateProblem } from '../services/template_service.js'
+import {
+  submitTemplate,
+  uploadHeaderSample,
+  type HeaderSampleResult,
+  type TemplateProblem,
+} from '../services/template_service.js'
 import {
   findTemplateSyncBatch,
   lastTemplateSyncs,
@@ -123,6 +130,27 @@ export default class TemplatesController {
     if (!channel) {
       return refuse(ctx, channels, form, { channel_id: i18n.t('templates.errors.channel') }, null)
     }
+    // A media header's sample goes to Meta first; its handle stays in the
+    // form, so a submit refused for anything else does not ask for it again.
+    const sample = chosenFile(request.file('header_sample'))
+    if (sample && ['IMAGE', 'VIDEO', 'DOCUMENT'].includes(form.header_format)) {
+      const uploaded: HeaderSampleResult = sample.hasErrors
+        ? { ok: false, rule: 'header_media_example' }
+        : await uploadHeaderSample(channel, form.header_format, {
+            bytes: await readFile(sample.tmpPath!),
+            mimeType: sample.type && sample.subtype ? `${sample.type}/${sample.subtype}` : '',
+            filename: sample.clientName,
+          })
+      if (!uploaded.ok) {
+        const message = i18n.t(`templates.errors.${uploaded.rule}`, {
+          ...VARIABLE_NAMES,
+          ...uploaded.params,
+        })
+        return refuse(ctx, channels, form, { header_sample: message }, null)
+      }
+      form.header_handle = uploaded.handle
+      form.header_sample_name = sample.clientName
+    }
     try {
       const template = await submitTemplate(tenant, channel, templateFromForm(form))
       session.flash(
@@ -143,6 +171,11 @@ export default class TemplatesController {
       throw error
     }
   }
+}
+
+/** A file input's file, or null when none was chosen (browsers send an empty part). */
+function chosenFile(file: MultipartFile | null) {
+  return file && file.clientName && file.size > 0 ? file : null
 }
 
 /** Every WhatsApp number of the tenant, disabled ones too: their templates are still listed. */

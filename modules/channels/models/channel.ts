@@ -8,6 +8,11 @@ export type ChannelType = 'whatsapp' | 'sandbox' | 'webchat'
 export interface ChannelSettings {
   /** Outbound messages per second for this number (WhatsApp's default tier is 80). */
   messagesPerSecond?: number
+  /**
+   * WhatsApp: the Meta app the access token belongs to. Template header
+   * samples are uploaded to it (Meta's Resumable Upload API names the app).
+   */
+  metaAppId?: string
   /** Words that opt a contact out, compared case-insensitively on the whole message. */
   optOutWords?: string[]
   /** New conversations go to online members in turn (round-robin). */

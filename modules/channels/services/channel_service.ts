@@ -236,6 +236,8 @@ export interface ChannelUpdate {
   displayNumber?: string | null
   messagesPerSecond?: number | null
   optOutWords?: string[]
+  /** WhatsApp only: the Meta app of the access token (template header samples go to it). */
+  metaAppId?: string | null
 }
 
 export interface ChannelSecrets {
@@ -316,6 +318,8 @@ export async function updateChannel(
       if (channel.type === 'whatsapp' && input.displayNumber) {
         channel.displayNumber = input.displayNumber.trim()
       }
+      if (channel.type === 'whatsapp' && input.metaAppId) settings.metaAppId = input.metaAppId
+      else delete settings.metaAppId
       channel.settings = settings
       changed = Object.keys(channel.$dirty)
     },

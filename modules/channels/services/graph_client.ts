@@ -191,3 +191,60 @@ export async function uploadMediaToGraph(
     ),
   }
 }
+
+export type SampleUploadResult = { ok: true; handle: string } | { ok: false; title: string }
+
+/**
+ * Uploads a template's header sample through Meta's Resumable Upload API and
+ * returns the file handle a media header's example names. Two calls: POST
+ * /<app-id>/uploads describes the file and opens a session ("upload:…",
+ * which may carry its own query string), then POST /<session> with the bytes
+ * from offset 0 (authorization "OAuth <token>", as that endpoint wants)
+ * answers `{ h: <handle> }`. The app is the Meta app the number's access
+ * token belongs to.
+ */
+export async function uploadTemplateSample(
+  channel: Pick<Channel, 'accessToken'>,
+  appId: string,
+  file: { bytes: Uint8Array; mimeType: string; filename: string },
+  timeoutMs = 120_000
+): Promise<SampleUploadResult> {
+  const query = new URLSearchParams({
+    file_name: file.filename,
+    file_length: String(file.bytes.byteLength),
+    file_type: file.mimeType,
+  })
+  const session = await graphJson(channel, 'POST', `/${appId}/uploads?${query}`)
+  if (!session.ok) return { ok: false, title: session.title }
+  const sessionId = session.body?.id
+  if (typeof sessionId !== 'string' || !sessionId.startsWith('upload:')) {
+    return { ok: false, title: 'WhatsApp did not open an upload session' }
+  }
+  let response: Response
+  try {
+    response = await fetch(`${graphBaseUrl()}/${sessionId}`, {
+      method: 'POST',
+      headers: {
+        'authorization': `OAuth ${channel.accessToken}`,
+        'file_offset': '0',
+        'content-type': 'application/octet-stream',
+      },
+      body: file.bytes,
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+  } catch (error) {
+    return { ok: false, title: `WhatsApp could not take the file (${(error as Error).message})` }
+  }
+  const payload = (await response.json().catch(() => null)) as any
+  if (response.ok && typeof payload?.h === 'string' && payload.h) {
+    return { ok: true, handle: payload.h }
+  }
+  return {
+    ok: false,
+    title: String(
+      payload?.error?.error_user_msg ??
+        payload?.error?.message ??
+        `The sample was refused (HTTP ${response.status})`
+    ),
+  }
+}

@@ -4,7 +4,7 @@ import type { TenantContext } from '#modules/tenancy/index'
 import type Channel from '../models/channel.js'
 import MessageTemplate, { type TemplateCategory } from '../models/message_template.js'
 import { ChannelError } from './channel_errors.js'
-import { graphJson, isRetryable } from './graph_client.js'
+import { graphJson, isRetryable, uploadTemplateSample } from './graph_client.js'
 import type { FieldProblem } from './outbound_content.js'
 
 const FIELDS = 'id,name,language,status,category,components,rejected_reason'
@@ -423,6 +423,46 @@ export function templateComponents(input: NewTemplate): Array<Record<string, unk
     })
   }
   return components
+}
+
+/** What a media header's sample may be, per header kind (WhatsApp's limits for samples). */
+export const HEADER_SAMPLE_RULES: Record<
+  'IMAGE' | 'VIDEO' | 'DOCUMENT',
+  { types: string[]; label: string; maxMb: number }
+> = {
+  IMAGE: { types: ['image/jpeg', 'image/png'], label: 'JPEG, PNG', maxMb: 5 },
+  VIDEO: { types: ['video/mp4'], label: 'MP4', maxMb: 16 },
+  DOCUMENT: { types: ['application/pdf'], label: 'PDF', maxMb: 100 },
+}
+
+export type HeaderSampleResult =
+  | { ok: true; handle: string }
+  | { ok: false; rule: string; params?: Record<string, string | number> }
+
+/**
+ * Uploads a media header's sample to the Meta app of the number (see
+ * ChannelSettings.metaAppId) and returns the handle the template's example
+ * names. The file is checked first against the header kind's types and
+ * size, so WhatsApp's refusal is never the first a member hears of it.
+ */
+export async function uploadHeaderSample(
+  channel: Pick<Channel, 'accessToken' | 'settings'>,
+  format: string,
+  file: { bytes: Uint8Array; mimeType: string; filename: string }
+): Promise<HeaderSampleResult> {
+  const rules = HEADER_SAMPLE_RULES[format as keyof typeof HEADER_SAMPLE_RULES]
+  if (!rules) return { ok: false, rule: 'header_media_example' }
+  if (!rules.types.includes(file.mimeType)) {
+    return { ok: false, rule: 'sample_type', params: { types: rules.label } }
+  }
+  if (file.bytes.byteLength > rules.maxMb * 1024 * 1024) {
+    return { ok: false, rule: 'sample_size', params: { max: rules.maxMb } }
+  }
+  const appId = channel.settings?.metaAppId
+  if (!appId) return { ok: false, rule: 'sample_app_id' }
+  const uploaded = await uploadTemplateSample(channel, appId, file)
+  if (!uploaded.ok) return { ok: false, rule: 'sample_refused', params: { reason: uploaded.title } }
+  return { ok: true, handle: uploaded.handle }
 }
 
 /**

@@ -9,7 +9,11 @@ import { MAX_KEYWORD_LENGTH, normalizeKeyword } from '../services/opt_out_servic
  * say where to look, so this rule names the place.
  */
 const metaDigits = vine.createRule(
-  (value: unknown, options: { key: 'phone_number_id' | 'waba_id' }, field: FieldContext) => {
+  (
+    value: unknown,
+    options: { key: 'phone_number_id' | 'waba_id' | 'meta_app_id' },
+    field: FieldContext
+  ) => {
     if (typeof value !== 'string' || /^\d{1,64}$/.test(value)) return
     const { t } = field.meta as FormMeta
     field.report(t(`channels.validation.${options.key}`), 'digits', field)
@@ -57,6 +61,11 @@ export const updateChannelValidator = vine.compile(
     display_number: vine.string().trim().maxLength(32).use(e164()).optional(),
     messages_per_second: vine.number().withoutDecimals().min(1).max(1000).optional(),
     opt_out_words: vine.string().trim().maxLength(1000).use(shortWords()).optional(),
+    meta_app_id: vine
+      .string()
+      .trim()
+      .use(metaDigits({ key: 'meta_app_id' }))
+      .optional(),
   })
 )
 

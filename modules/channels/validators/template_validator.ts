@@ -87,6 +87,9 @@ export interface TemplateForm {
   header_format: string
   header_text: string
   header_example: string
+  /** A media header's sample: the handle Meta gave for it, and the file's name to show. */
+  header_handle: string
+  header_sample_name: string
   body: string
   body_examples: string
   footer: string
@@ -106,6 +109,8 @@ export function emptyTemplateForm(channelId = ''): TemplateForm {
     header_format: 'NONE',
     header_text: '',
     header_example: '',
+    header_handle: '',
+    header_sample_name: '',
     body: '',
     body_examples: '',
     footer: '',
@@ -132,6 +137,8 @@ export function templateFormFrom(body: Record<string, unknown>): TemplateForm {
   form.header_format = text(body.header_format).trim().toUpperCase() || 'NONE'
   form.header_text = text(body.header_text)
   form.header_example = text(body.header_example).trim()
+  form.header_handle = text(body.header_handle).trim()
+  form.header_sample_name = text(body.header_sample_name).trim()
   form.body = text(body.body).replace(/\r\n/g, '\n')
   form.body_examples = text(body.body_examples).replace(/\r\n/g, '\n')
   form.footer = text(body.footer)
@@ -175,7 +182,8 @@ export function templateFromForm(form: TemplateForm): NewTemplate {
       .filter(Boolean),
     headerFormat: format,
     header: format === 'TEXT' ? form.header_text.trim() : undefined,
-    headerExample: format === 'NONE' ? undefined : form.header_example,
+    headerExample:
+      format === 'TEXT' ? form.header_example : format === 'NONE' ? undefined : form.header_handle,
     footer: form.footer.trim() || undefined,
     buttons,
   }
@@ -204,6 +212,8 @@ export function formErrorsFrom(
   const errors: Record<string, string> = {}
   for (const problem of problems) {
     let field = FIELD_NAMES[problem.field] ?? problem.field
+    // A media header's example is its sample file.
+    if (problem.rule === 'header_media_example') field = 'header_sample'
     const button = /^buttons\.(\d+)\.(\w+)$/.exec(problem.field)
     if (button) field = `buttons.${usedRows[Number(button[1])] ?? button[1]}.${button[2]}`
     errors[field] ??= translate(problem)

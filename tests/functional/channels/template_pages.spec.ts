@@ -6,7 +6,8 @@ import { makeMember } from '#tests/helpers/users'
 import { useFakeGraph } from '#tests/helpers/fake_graph_server'
 import { useWorkers } from '#tests/helpers/queue'
 import { WebSession } from '#tests/helpers/web_session'
-import { signIn } from '#tests/functional/workspace/member_browser'
+import { postMultipart, signIn } from '#tests/functional/workspace/member_browser'
+import { policyPdf } from '#tests/helpers/document_fixtures'
 import { makeWhatsAppTenant, postWebhook, waitFor } from '#tests/helpers/whatsapp'
 
 /*
@@ -76,6 +77,12 @@ function newTemplateForm(channelId: string, change: Record<string, string> = {})
     ...change,
   }
 }
+
+/** A 1x1 PNG: real image bytes, so the upload's type is detected, not guessed. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64'
+)
 
 async function progressUntilFinished(web: WebSession, url: string) {
   return waitFor(async () => {
@@ -300,6 +307,93 @@ test.group('Templates pages', (group) => {
     assert.equal(boosted.status, 422)
     expectations(await boosted.text())
     assert.equal(graph.calls.length, before, 'nothing reached WhatsApp')
+  })
+
+  test("an image header's sample goes to the number's Meta app once; the template names its handle", async ({
+    assert,
+    cleanup,
+  }) => {
+    const w = await workspace(cleanup)
+    const web = await w.member('owner')
+    const action = `${w.base}/templates/new`
+    // An image header has no text: the form's text fields are left out.
+    const imageHeader = (change: Record<string, string> = {}) =>
+      Object.fromEntries(
+        Object.entries(newTemplateForm(w.channel.id, { header_format: 'IMAGE', ...change })).filter(
+          ([name]) => name !== 'header_text' && name !== 'header_example'
+        )
+      )
+    const png = { field: 'header_sample', name: 'policy-card.png', type: 'image/png', bytes: PNG }
+    const messageOf = async (location: string | null) => (await web.get(location!)).body
+    const sentBefore = graph.templates.get(w.wabaId)?.length ?? 0
+    const samplesBefore = graph.sampleUploads.length
+
+    // The app is named on the channel page first.
+    const noApp = await postMultipart(web, action, action, imageHeader(), png)
+    assert.equal(noApp.status, 302)
+    assert.include(
+      await messageOf(noApp.location),
+      'Add the number’s Meta app ID on its channel page'
+    )
+    const channelPage = `${w.base}/channels/${w.channel.id}`
+    const settings = { name: 'Sales line', display_number: '+15550001234' }
+    const badApp = await web.submit(channelPage, channelPage, { ...settings, meta_app_id: 'app-1' })
+    assert.equal(badApp.location, `${channelPage}#settings`)
+    assert.include((await web.get(channelPage)).body, 'Enter the app ID as Meta shows it')
+    await web.submit(channelPage, channelPage, { ...settings, meta_app_id: '7401122334455' })
+    assert.include((await web.get(channelPage)).body, '<code dir="ltr">7401122334455</code>')
+
+    // The wrong kind of file is refused before anything reaches Meta.
+    const pdf = {
+      field: 'header_sample',
+      name: 'policy.pdf',
+      type: 'application/pdf',
+      bytes: policyPdf(),
+    }
+    const wrongKind = await postMultipart(web, action, action, imageHeader(), pdf)
+    assert.include(await messageOf(wrongKind.location), 'For this header choose a JPEG, PNG file.')
+    assert.lengthOf(graph.sampleUploads, samplesBefore)
+
+    // Uploaded, but the form is refused for something else: the sample is kept.
+    const refused = await postMultipart(
+      web,
+      action,
+      action,
+      imageHeader({ body_examples: 'Sam' }),
+      png
+    )
+    assert.equal(refused.location, action)
+    const again = await messageOf(refused.location)
+    assert.include(again, 'Sample uploaded: policy-card.png.')
+    assert.lengthOf(graph.sampleUploads, samplesBefore + 1)
+    const sample = graph.sampleUploads.at(-1)!
+    assert.equal(sample.appId, '7401122334455')
+    assert.equal(sample.fileType, 'image/png')
+    assert.equal(sample.fileName, 'policy-card.png')
+    assert.deepEqual(sample.bytes, PNG)
+    assert.include(again, `name="header_handle" value="${sample.handle}"`)
+    assert.equal(graph.templates.get(w.wabaId)?.length ?? 0, sentBefore)
+
+    // Sent again from that page, with no new file: the kept handle is the example.
+    const fields = imageHeader({
+      header_handle: sample.handle,
+      header_sample_name: 'policy-card.png',
+    })
+    const submitted = await postMultipart(web, action, action, fields)
+    assert.equal(submitted.status, 302)
+    assert.equal(submitted.location, `${w.base}/templates`)
+    const sent = graph.templates.get(w.wabaId)!.at(-1)!
+    assert.equal(sent.name, fields.name)
+    assert.deepEqual(sent.components[0], {
+      type: 'HEADER',
+      format: 'IMAGE',
+      example: { header_handle: [sample.handle] },
+    })
+    assert.lengthOf(graph.sampleUploads, samplesBefore + 1)
+
+    // No sample at all: the field says so.
+    const none = await postMultipart(web, action, action, imageHeader())
+    assert.include(await messageOf(none.location), 'Choose a sample file for the header.')
   })
 
   test('WhatsApp refusing a template shows its reason on the form', async ({ assert, cleanup }) => {

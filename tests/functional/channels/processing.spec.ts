@@ -510,7 +510,10 @@ test.group('Inbound processing', (group) => {
     const jobs = await queue
       .getOrSet(INBOUND_QUEUE)
       .getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])
-    const carrying = jobs.filter((job) => job?.data?.eventIds?.includes(String(event.id)))
+    // Named by tenant too: event ids start again in another database behind the same Redis.
+    const carrying = jobs.filter(
+      (job) => job?.data?.tenant === wa.tenant.slug && job.data.eventIds?.includes(String(event.id))
+    )
     assert.deepEqual(
       carrying.map((job) => job.id),
       [stored[0].job_id]

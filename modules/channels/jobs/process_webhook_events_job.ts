@@ -3,7 +3,9 @@ import {
   loadWebhookEvents,
   markWebhookEventsProcessed,
   processStoredEvent,
+  processStoredEvents,
   recordWebhookEventFailure,
+  type ProcessedWebhook,
 } from '../services/inbound_processing.js'
 import { enqueueConversationDeliveries } from '../services/inbound_queue.js'
 
@@ -17,9 +19,10 @@ interface Payload extends TenantJobPayload {
  * statuses, then queues the ordered hand-off of every conversation they
  * touched. Safe to run twice or at once with itself.
  *
- * One event failing does not hold the others back: they are processed and
- * marked, the failure is recorded on its row, and the job fails so BullMQ
- * retries it (a retry finds only the failed event left to do).
+ * The events are stored in one transaction. One event failing does not
+ * hold the others back: they are then processed one by one and marked, the
+ * failure is recorded on its row, and the job fails so BullMQ retries it (a
+ * retry finds only the failed event left to do).
  */
 export default class ProcessWebhookEventsJob extends TenantJob<Payload> {
   static get $$filepath() {
@@ -27,21 +30,30 @@ export default class ProcessWebhookEventsJob extends TenantJob<Payload> {
   }
 
   async run(tenant: TenantContext, payload: Payload) {
+    const events = await loadWebhookEvents(payload.eventIds)
     const done: string[] = []
     const conversationIds = new Set<string>()
     const failures: Array<{ eventId: string; error: unknown }> = []
-    // In stored order, one at a time: the job is the unit of parallelism.
-    for (const event of await loadWebhookEvents(payload.eventIds)) {
-      const eventId = event.id
-      try {
-        const result = await processStoredEvent(tenant, event)
-        if (!result) continue
-        // Every conversation of the event, not only those that got a new
-        // row: a retry after a failed dispatch must still hand them on.
-        for (const id of result.conversationIds) conversationIds.add(id)
-        done.push(eventId)
-      } catch (error) {
-        failures.push({ eventId, error })
+    const record = (eventId: string, result: ProcessedWebhook | null) => {
+      if (!result) return
+      // Every conversation of the event, not only those that got a new row:
+      // a retry after a failed dispatch must still hand them on.
+      for (const id of result.conversationIds) conversationIds.add(id)
+      done.push(eventId)
+    }
+    try {
+      // Usually all in one transaction, one commit for the job.
+      const results = await processStoredEvents(tenant, events)
+      for (const [eventId, result] of results) record(eventId, result)
+    } catch {
+      // Something failed and nothing was kept: one by one, so only the
+      // culprit is left for the retry.
+      for (const event of events) {
+        try {
+          record(event.id, await processStoredEvent(tenant, event))
+        } catch (error) {
+          failures.push({ eventId: event.id, error })
+        }
       }
     }
     await enqueueConversationDeliveries(tenant.slug, [...conversationIds])

@@ -47,6 +47,8 @@ export interface StoredEvent {
   tenant_id: string | null
   channel_id: string | null
   payload: WaWebhook
+  /** wa_ids whose messages it carries. */
+  senders: string[]
   processed_at: Date | null
 }
 
@@ -70,7 +72,8 @@ export async function processWebhookEvent(
  */
 export async function loadWebhookEvents(eventIds: string[]): Promise<StoredEvent[]> {
   const found = await db.rawQuery(
-    `select we.id::text as id, we.tenant_id, c.id as channel_id, we.payload, we.processed_at
+    `select we.id::text as id, we.tenant_id, c.id as channel_id, we.payload, we.senders,
+        we.processed_at
       from webhook_events we left join channels c on c.id = we.channel_id
       where we.id = any(?::bigint[])
       order by we.id`,
@@ -84,49 +87,106 @@ export async function processStoredEvent(
   tenant: TenantContext,
   event: StoredEvent
 ): Promise<ProcessedWebhook | null> {
-  const eventId = event.id
   if (event.processed_at) return null
-  if (event.tenant_id !== tenant.id) {
-    // The payload names the tenant; a mismatch is a bug, never something to write through.
-    throw new Error(`webhook event ${eventId} does not belong to tenant ${tenant.slug}`)
-  }
-  if (!event.channel_id) {
-    logger.warn({ webhookEventId: eventId }, 'webhook event whose channel was removed; skipped')
-    return { conversationIds: [], insertedMessages: 0 }
-  }
-  const channelId = event.channel_id
+  const channelId = usableChannel(tenant, event)
+  if (!channelId) return { conversationIds: [], insertedMessages: 0 }
   const accountChannels = await templateChannelsOf(tenant, event.payload, channelId)
-
   const pending: PendingEvent[] = []
-  const result = await tenant.transaction(async (trx) => {
-    const conversationIds = new Set<string>()
-    let insertedMessages = 0
-    for (const entry of event.payload.entry ?? []) {
-      for (const change of entry.changes ?? []) {
-        const value = change.value
-        if (isTemplateField(change.field)) {
-          const channels = accountChannels.get(String(entry.id ?? '')) ?? [channelId]
-          await applyTemplateWebhook(trx, channels, change.field!, value)
-          continue
-        }
-        if (!value || (change.field && change.field !== 'messages')) continue
-        for (const message of value.messages ?? []) {
-          if (!message?.id || !message.from) continue
-          const stored = await storeInboundMessage(trx, tenant, channelId, value, message, pending)
-          conversationIds.add(stored.conversationId)
-          if (stored.inserted) insertedMessages++
-        }
-        for (const status of value.statuses ?? []) {
-          const changed = await applyStatus(trx, tenant, status)
-          if (changed) pending.push({ name: 'message:status', data: changed })
-        }
-      }
-    }
-    return { conversationIds: [...conversationIds], insertedMessages }
-  })
-
+  const result = await tenant.transaction((trx) =>
+    storeEvent(trx, tenant, event, channelId, accountChannels, pending)
+  )
   await emitPending(pending)
   return result
+}
+
+/**
+ * processStoredEvent for several events of one tenant in one transaction:
+ * one commit instead of one per event. Events are taken by their first
+ * sender, then in stored order, so concurrent jobs lock the same
+ * conversations in the same order and never deadlock each other. All or
+ * nothing: if any event fails, the transaction rolls back and this throws
+ * (the caller then processes them one by one, to find the culprit).
+ */
+export async function processStoredEvents(
+  tenant: TenantContext,
+  events: StoredEvent[]
+): Promise<Map<string, ProcessedWebhook>> {
+  const results = new Map<string, ProcessedWebhook>()
+  const work: Array<{ event: StoredEvent; channelId: string; accounts: AccountChannels }> = []
+  for (const event of events) {
+    if (event.processed_at) continue
+    const channelId = usableChannel(tenant, event)
+    if (!channelId) {
+      results.set(event.id, { conversationIds: [], insertedMessages: 0 })
+      continue
+    }
+    const accounts = await templateChannelsOf(tenant, event.payload, channelId)
+    work.push({ event, channelId, accounts })
+  }
+  work.sort(
+    (a, b) =>
+      (a.event.senders[0] ?? '').localeCompare(b.event.senders[0] ?? '') ||
+      Number(a.event.id) - Number(b.event.id)
+  )
+  const pending: PendingEvent[] = []
+  if (work.length) {
+    await tenant.transaction(async (trx) => {
+      for (const { event, channelId, accounts } of work) {
+        results.set(event.id, await storeEvent(trx, tenant, event, channelId, accounts, pending))
+      }
+    })
+  }
+  await emitPending(pending)
+  return results
+}
+
+/** The event's channel, null when it was removed; throws for another tenant's event. */
+function usableChannel(tenant: TenantContext, event: StoredEvent): string | null {
+  if (event.tenant_id !== tenant.id) {
+    // The payload names the tenant; a mismatch is a bug, never something to write through.
+    throw new Error(`webhook event ${event.id} does not belong to tenant ${tenant.slug}`)
+  }
+  if (!event.channel_id) {
+    logger.warn({ webhookEventId: event.id }, 'webhook event whose channel was removed; skipped')
+  }
+  return event.channel_id
+}
+
+type AccountChannels = Map<string, string[]>
+
+/** One event's messages, statuses and template changes, inside the caller's tenant transaction. */
+async function storeEvent(
+  trx: TransactionClientContract,
+  tenant: TenantContext,
+  event: StoredEvent,
+  channelId: string,
+  accountChannels: AccountChannels,
+  pending: PendingEvent[]
+): Promise<ProcessedWebhook> {
+  const conversationIds = new Set<string>()
+  let insertedMessages = 0
+  for (const entry of event.payload.entry ?? []) {
+    for (const change of entry.changes ?? []) {
+      const value = change.value
+      if (isTemplateField(change.field)) {
+        const channels = accountChannels.get(String(entry.id ?? '')) ?? [channelId]
+        await applyTemplateWebhook(trx, channels, change.field!, value)
+        continue
+      }
+      if (!value || (change.field && change.field !== 'messages')) continue
+      for (const message of value.messages ?? []) {
+        if (!message?.id || !message.from) continue
+        const stored = await storeInboundMessage(trx, tenant, channelId, value, message, pending)
+        conversationIds.add(stored.conversationId)
+        if (stored.inserted) insertedMessages++
+      }
+      for (const status of value.statuses ?? []) {
+        const changed = await applyStatus(trx, tenant, status)
+        if (changed) pending.push({ name: 'message:status', data: changed })
+      }
+    }
+  }
+  return { conversationIds: [...conversationIds], insertedMessages }
 }
 
 function isTemplateField(field: string | undefined) {

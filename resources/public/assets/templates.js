@@ -31,6 +31,12 @@
     return element && 'value' in element ? element.value : ''
   }
 
+  function showField(form, name, shown) {
+    var element = form.elements.namedItem(name)
+    var wrapper = element && element.closest && element.closest('.field')
+    if (wrapper) wrapper.hidden = !shown
+  }
+
   document.addEventListener('alpine:init', function () {
     window.Alpine.data('templateEditor', function () {
       return {
@@ -60,6 +66,10 @@
           var mediaLabel = root.querySelector('[data-preview-media-label]')
           var isMedia = format === 'IMAGE' || format === 'VIDEO' || format === 'DOCUMENT'
           media.hidden = !isMedia
+          // Only the header fields of the chosen kind (without this file, all show).
+          showField(form, 'header_text', format === 'TEXT')
+          showField(form, 'header_example', format === 'TEXT')
+          showField(form, 'header_sample', isMedia)
           mediaLabel.textContent =
             isMedia && labels ? labels.dataset[format.toLowerCase()] || '' : ''
 

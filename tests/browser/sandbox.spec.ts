@@ -124,7 +124,12 @@ test.group('Journey: the sandbox phone and the template editor', (group) => {
       const problems = watchProblems(page)
 
       await page.locator('#field-name').fill('renewal_reminder')
+      // Only the chosen header kind's fields show: a sample file for an image.
+      await page.locator('#field-header_format').selectOption('IMAGE')
+      assert.isTrue(await page.locator('#field-header_sample').isVisible())
+      assert.isFalse(await page.locator('#field-header_text').isVisible())
       await page.locator('#field-header_format').selectOption('TEXT')
+      assert.isFalse(await page.locator('#field-header_sample').isVisible())
       await page.locator('#field-header_text').fill('Policy {{1}}')
       await page.locator('#field-header_example').fill('PL-1042')
       const body =

@@ -87,16 +87,8 @@ export async function processStoredEvent(
   tenant: TenantContext,
   event: StoredEvent
 ): Promise<ProcessedWebhook | null> {
-  if (event.processed_at) return null
-  const channelId = usableChannel(tenant, event)
-  if (!channelId) return { conversationIds: [], insertedMessages: 0 }
-  const accountChannels = await templateChannelsOf(tenant, event.payload, channelId)
-  const pending: PendingEvent[] = []
-  const result = await tenant.transaction((trx) =>
-    storeEvent(trx, tenant, event, channelId, accountChannels, pending)
-  )
-  await emitPending(pending)
-  return result
+  const results = await processStoredEvents(tenant, [event])
+  return results.get(event.id) ?? null
 }
 
 /**

@@ -59,7 +59,9 @@ export async function sweepUnprocessedWebhookEvents(
   const byJob = new Map<string, StaleEvent[]>()
   for (const row of result.rows as StaleEvent[]) {
     const key = `${row.slug}\u0000${row.job_id ?? ''}`
-    byJob.set(key, [...(byJob.get(key) ?? []), row])
+    const group = byJob.get(key)
+    if (group) group.push(row)
+    else byJob.set(key, [row])
   }
 
   const bullQueue = queue.getOrSet(INBOUND_QUEUE)

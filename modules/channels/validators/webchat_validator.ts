@@ -1,6 +1,7 @@
 import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
 import type { FormMeta } from './phone_rule.js'
+import { RECEIPT_STATUSES } from '../services/webchat_service.js'
 
 /*
 | Web chat: the channel form in the workspace, and what the widget sends.
@@ -111,7 +112,7 @@ export const visitorMessageValidator = vine.compile(
  */
 export const visitorReceiptValidator = vine.compile(
   vine.object({
-    status: vine.enum(['delivered', 'read'] as const),
+    status: vine.enum(RECEIPT_STATUSES),
     upTo: vine.string().regex(/^\d{1,18}$/),
   })
 )

@@ -32,7 +32,9 @@ interface Connection {
  * another connection's messages ran between them they would share the one
  * unnamed statement and portal, and a query could receive another query's
  * rows: another tenant's rows. (pglite-socket's server queues message by
- * message and allows exactly that outside transactions.) Here a connection's
+ * message and allows exactly that outside transactions: electric-sql/pglite
+ * issue #1046, "concurrent extended-protocol batches interleave across
+ * connections", open; PR #977 proposes a fix.) Here a connection's
  * messages are gathered up to Sync, or a simple Query, and run back to back.
  *
  * While a batch leaves a transaction open, only that connection runs until

@@ -1,3 +1,4 @@
+import pgvector from 'pgvector'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { Embedder } from './embedder.js'
 
@@ -103,7 +104,7 @@ export async function resizeEmbeddingColumn(
   )
 }
 
-/** A vector as pgvector's text input: '[0.1,0.2,...]'. */
-export function vectorLiteral(vector: number[]) {
-  return `[${vector.join(',')}]`
+/** A vector as pgvector's text input ('[0.1,0.2,...]'), formatted by the pgvector package. */
+export function vectorLiteral(vector: number[]): string {
+  return pgvector.toSql(vector)
 }

@@ -101,8 +101,9 @@ test.group('Database modes', () => {
       await assertServerReady('postgres://postgres@127.0.0.1:1/flomastr')
       assert.fail('expected an error')
     } catch (error) {
-      assert.match(error.message, /^PostgreSQL at 127\.0\.0\.1:1\/flomastr is not reachable/)
-      assert.notInclude(error.message, '\n')
+      const { message } = error as Error
+      assert.match(message, /^PostgreSQL at 127\.0\.0\.1:1\/flomastr is not reachable/)
+      assert.notInclude(message, '\n')
     }
   })
 })

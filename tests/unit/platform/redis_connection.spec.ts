@@ -23,9 +23,10 @@ test.group('Redis connection settings', () => {
       await assertRedisReachable('redis://127.0.0.1:1')
       assert.fail('expected an error')
     } catch (error) {
-      assert.match(error.message, /^Redis is not reachable at redis:\/\/127\.0\.0\.1:1 /)
-      assert.include(error.message, 'redis-server --daemonize yes')
-      assert.notInclude(error.message, '\n')
+      const { message } = error as Error
+      assert.match(message, /^Redis is not reachable at redis:\/\/127\.0\.0\.1:1 /)
+      assert.include(message, 'redis-server --daemonize yes')
+      assert.notInclude(message, '\n')
     }
   })
 })

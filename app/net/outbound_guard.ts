@@ -1,9 +1,15 @@
 import { lookup as dnsLookup, promises as dns, type LookupAddress } from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
+import ipaddr from 'ipaddr.js'
+
+const { IPv4 } = ipaddr
+type IPv4 = ipaddr.IPv4
+type IPv6 = ipaddr.IPv6
 
 /*
 | Requests the server makes to addresses a tenant chose (URL sources, webhook
-| targets) must not reach the server's own network: a tenant could otherwise
+| targets) or another service named (media links in Graph API answers) must
+| not reach the server's own network: a tenant could otherwise
 | read the cloud metadata service (169.254.169.254), an admin panel on
 | localhost or a database on 10.x. Every such request resolves the host and
 | refuses loopback, private, link-local, unique-local, multicast, reserved and
@@ -94,102 +100,67 @@ export function guardedLookup({ allowPrivate }: GuardOptions): LookupFunction {
   }) as LookupFunction
 }
 
-/** True when an IPv4 or IPv6 address may be reached from the public internet. */
+/**
+ * True when an IPv4 or IPv6 address may be reached from the public internet.
+ * Parsed with ipaddr.js; IPv6 forms that carry an IPv4 address (mapped,
+ * translated, NAT64, 6to4, Teredo, the deprecated IPv4-compatible form) are
+ * judged by the IPv4 address they lead to, since that is where the packets go.
+ */
 export function isPublicAddress(address: string): boolean {
   const plain = address.replace(/%.*$/, '')
-  const version = isIP(plain)
-  if (version === 4) return isPublicV4(parseV4(plain))
-  if (version === 6) return isPublicV6(parseV6(plain))
+  // Only the forms a socket dials: four-part decimal IPv4 or any IPv6 text.
+  if (ipaddr.IPv4.isValidFourPartDecimal(plain)) return isPublicV4(ipaddr.IPv4.parse(plain))
+  if (ipaddr.IPv6.isValid(plain)) return isPublicV6(ipaddr.IPv6.parse(plain))
   return false
 }
 
-function parseV4(address: string): number[] {
-  return address.split('.').map((part) => Number.parseInt(part, 10))
+/**
+ * ipaddr.js names every special-purpose range (private, loopback, link-local,
+ * carrier-grade NAT, multicast, broadcast, documentation, benchmarking,
+ * reserved); `unicast` is what is left. AS112 and AMT are anycast services
+ * reachable from anywhere.
+ */
+const PUBLIC_V4_RANGES = new Set(['unicast', 'as112', 'amt'])
+const PUBLIC_V6_RANGES = new Set(['unicast', 'as112v6', 'amt'])
+
+function isPublicV4(address: IPv4) {
+  return PUBLIC_V4_RANGES.has(address.range())
 }
 
-/** [a, b, c, d] within `prefix/bits`. */
-function inV4(bytes: number[], prefix: string, bits: number) {
-  const base = parseV4(prefix)
-  const value = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0
-  const net = ((base[0] << 24) | (base[1] << 16) | (base[2] << 8) | base[3]) >>> 0
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0
-  return (value & mask) >>> 0 === (net & mask) >>> 0
+function isPublicV6(address: IPv6) {
+  const embedded = embeddedV4(address)
+  if (embedded === 'none') return PUBLIC_V6_RANGES.has(address.range())
+  if (embedded === 'unknowable') return false
+  return embedded.every(isPublicV4)
 }
 
-/** IANA special-purpose IPv4 ranges that are not globally reachable. */
-const V4_BLOCKED: [string, number][] = [
-  ['0.0.0.0', 8], // "this network", unspecified
-  ['10.0.0.0', 8], // private
-  ['100.64.0.0', 10], // carrier-grade NAT
-  ['127.0.0.0', 8], // loopback
-  ['169.254.0.0', 16], // link-local (cloud metadata lives here)
-  ['172.16.0.0', 12], // private
-  ['192.0.0.0', 24], // IETF protocol assignments
-  ['192.0.2.0', 24], // documentation
-  ['192.88.99.0', 24], // 6to4 relay anycast
-  ['192.168.0.0', 16], // private
-  ['198.18.0.0', 15], // benchmarking
-  ['198.51.100.0', 24], // documentation
-  ['203.0.113.0', 24], // documentation
-  ['224.0.0.0', 4], // multicast
-  ['240.0.0.0', 4], // reserved, and 255.255.255.255 broadcast
-]
-
-function isPublicV4(bytes: number[]) {
-  return !V4_BLOCKED.some(([prefix, bits]) => inV4(bytes, prefix, bits))
-}
-
-/** Sixteen bytes of an IPv6 address, dotted IPv4 tails included. */
-function parseV6(address: string): number[] {
-  let text = address.toLowerCase()
-  const tail: number[] = []
-  const dotted = text.match(/:(\d+\.\d+\.\d+\.\d+)$/)
-  if (dotted) {
-    tail.push(...parseV4(dotted[1]))
-    text = text.slice(0, -dotted[1].length) + '0:0'
+/**
+ * The IPv4 addresses an IPv6 address leads to: 'none' for plain IPv6, and
+ * 'unknowable' for a local NAT64 prefix (64:ff9b:1::/48, RFC 8215) whose
+ * layout cannot be told from the address alone.
+ */
+function embeddedV4(address: IPv6): IPv4[] | 'none' | 'unknowable' {
+  const bytes = address.toByteArray()
+  const v4 = (offset: number, flip = 0) =>
+    new IPv4(bytes.slice(offset, offset + 4).map((byte) => byte ^ flip))
+  const zero = (from: number, to: number) => bytes.slice(from, to).every((byte) => byte === 0)
+  switch (address.range()) {
+    case 'ipv4Mapped': // ::ffff:a.b.c.d
+    case 'rfc6145': // ::ffff:0:a.b.c.d, IPv4-translated (SIIT)
+      return [v4(12)]
+    case 'rfc6052': {
+      // The well-known NAT64 prefix 64:ff9b::/96 puts the address last.
+      if (bytes[4] === 0 && bytes[5] === 0) return [v4(12)]
+      // 64:ff9b:1::/48 is for local NAT64 prefixes of any RFC 6052 length;
+      // only its /96 form (zeros before the last 32 bits) can be read.
+      return zero(6, 12) ? [v4(12)] : 'unknowable'
+    }
+    case '6to4': // 2002:AABB:CCDD::/48
+      return [v4(2)]
+    case 'teredo': // 2001:0:<server v4>:<flags>:<port>:<client v4 xor ff>
+      return [v4(4), v4(12, 0xff)]
+    default:
+      // ::a.b.c.d, the deprecated IPv4-compatible form; :: and ::1 land in 0.0.0.0/8.
+      return zero(0, 12) ? [v4(12)] : 'none'
   }
-  const [head, rest] = text.split('::')
-  const headGroups = head ? head.split(':') : []
-  const restGroups = rest !== undefined && rest !== '' ? rest.split(':') : []
-  const missing = 8 - headGroups.length - restGroups.length
-  const groups = [
-    ...headGroups,
-    ...(rest !== undefined ? Array(missing).fill('0') : []),
-    ...restGroups,
-  ]
-  const bytes: number[] = []
-  for (const group of groups) {
-    const value = Number.parseInt(group || '0', 16)
-    bytes.push((value >> 8) & 0xff, value & 0xff)
-  }
-  if (tail.length) bytes.splice(12, 4, ...tail)
-  return bytes
-}
-
-function startsWith(bytes: number[], prefix: number[], bits: number) {
-  for (let bit = 0; bit < bits; bit++) {
-    const byte = bit >> 3
-    const mask = 0x80 >> (bit & 7)
-    if ((bytes[byte] & mask) !== ((prefix[byte] ?? 0) & mask)) return false
-  }
-  return true
-}
-
-function isPublicV6(bytes: number[]) {
-  const zeroPrefix = bytes.slice(0, 10).every((byte) => byte === 0)
-  // ::ffff:a.b.c.d (IPv4-mapped) and ::a.b.c.d (IPv4-compatible, deprecated)
-  // reach the IPv4 address inside; judge that address.
-  if (zeroPrefix && bytes[10] === 0xff && bytes[11] === 0xff) return isPublicV4(bytes.slice(12))
-  // :: and ::1 land in 0.0.0.0/8 this way, so they are refused too.
-  if (zeroPrefix && bytes[10] === 0 && bytes[11] === 0) return isPublicV4(bytes.slice(12))
-  // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) also carry an IPv4 address.
-  if (startsWith(bytes, [0x00, 0x64, 0xff, 0x9b], 96)) return isPublicV4(bytes.slice(12))
-  if (startsWith(bytes, [0x20, 0x02], 16)) return isPublicV4(bytes.slice(2, 6))
-  if (startsWith(bytes, [0xfc], 7)) return false // unique-local fc00::/7
-  if (startsWith(bytes, [0xfe, 0x80], 10)) return false // link-local fe80::/10
-  if (startsWith(bytes, [0xfe, 0xc0], 10)) return false // site-local (deprecated) fec0::/10
-  if (startsWith(bytes, [0xff], 8)) return false // multicast ff00::/8
-  if (startsWith(bytes, [0x20, 0x01, 0x0d, 0xb8], 32)) return false // documentation
-  if (startsWith(bytes, [0x01, 0x00], 64)) return false // discard-only 100::/64
-  return true
 }

@@ -6,6 +6,7 @@
 */
 import { Env } from '@adonisjs/core/env'
 import { ensureDotEnv } from '#app/bootstrap/dot_env'
+import { parseTrustedProxies } from '#app/net/trusted_proxies'
 
 const appRoot = new URL('../', import.meta.url)
 ensureDotEnv(appRoot)
@@ -19,6 +20,11 @@ export default await Env.create(appRoot, {
   APP_URL: Env.schema.string.optional({ format: 'url', tld: false }),
   APP_DOMAIN: Env.schema.string.optional(),
   APP_ROLE: Env.schema.enum.optional(['web', 'worker', 'all'] as const),
+  // Checked here so a typo stops the boot rather than trusting nobody.
+  TRUSTED_PROXIES: (_name: string, value?: string) => {
+    parseTrustedProxies(value)
+    return value
+  },
 
   DATABASE_URL: Env.schema.string.optional(),
   EMBEDDED_DB_DIR: Env.schema.string.optional(),

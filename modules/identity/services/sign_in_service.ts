@@ -10,6 +10,14 @@ import User from '../models/user.js'
 const signInLimiter = () =>
   limiter.use({ requests: 5, duration: '15 mins', blockDuration: '15 mins' })
 
+/**
+ * Twenty failed attempts per e-mail from any number of addresses: someone
+ * guessing one account's password from many addresses (a botnet, or headers
+ * a client forged) is stopped too. Unknown addresses are counted the same
+ * way, so the wait reveals nothing about which accounts exist.
+ */
+const accountLimiter = () => limiter.use({ requests: 20, duration: '15 mins' })
+
 export type SignInResult =
   | { ok: true; user: User }
   | { ok: false; reason: 'invalid' }
@@ -24,9 +32,18 @@ let decoyHash: string | null = null
 class InvalidCredentials extends Error {}
 
 export async function signIn(email: string, password: string, ip: string): Promise<SignInResult> {
-  const key = `sign_in:${email.trim().toLowerCase()}:${ip}`
+  const account = email.trim().toLowerCase()
+  const accountKey = `sign_in_account:${account}`
+  const accounts = accountLimiter()
+  // Checked by hand rather than with a second penalize(): a refusal by the
+  // per-address limit must neither count against the account nor, read as
+  // a success, clear its count.
+  const held = await accounts.get(accountKey)
+  if (held && held.remaining <= 0) {
+    return { ok: false, reason: 'throttled', retryAfterSeconds: held.availableIn }
+  }
   try {
-    const [error, user] = await signInLimiter().penalize(key, async () => {
+    const [error, user] = await signInLimiter().penalize(`sign_in:${account}:${ip}`, async () => {
       const found = await User.findByEmail(email)
       decoyHash ??= await hash.make('decoy-password-for-timing')
       const valid = await hash.verify(found?.password ?? decoyHash, password)
@@ -36,9 +53,14 @@ export async function signIn(email: string, password: string, ip: string): Promi
     if (error) {
       return { ok: false, reason: 'throttled', retryAfterSeconds: error.response.availableIn }
     }
+    await accounts.delete(accountKey)
     return { ok: true, user }
   } catch (error) {
-    if (error instanceof InvalidCredentials) return { ok: false, reason: 'invalid' }
+    if (error instanceof InvalidCredentials) {
+      const { consumed, limit } = await accounts.increment(accountKey)
+      if (consumed >= limit) await accounts.block(accountKey, '15 mins')
+      return { ok: false, reason: 'invalid' }
+    }
     throw error
   }
 }

@@ -1,4 +1,6 @@
 import { test } from '@japa/runner'
+import type { Group } from '@japa/runner/core'
+import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeMember, makeUser, TEST_PASSWORD } from '#tests/helpers/users'
@@ -211,4 +213,115 @@ test.group('Sign-in', () => {
     assert.match(String(cookie), /SameSite=Lax/)
     assert.notMatch(page.body, /<script>|<script [^>]*>[^<]/, 'no inline scripts')
   })
+})
+
+/** The proxies the app believes for each test of the group (TRUSTED_PROXIES). */
+function trustProxies(group: Group, value: string) {
+  group.each.setup(() => {
+    const before = app.config.get<string>('app.trustedProxies')
+    app.config.set('app.trustedProxies', value)
+    return () => app.config.set('app.trustedProxies', before)
+  })
+}
+
+const THROTTLED = 'Too many failed attempts. Try again in 15 minutes'
+
+/** Posts one sign-in from a client whose proxy headers say `forwardedFor`. */
+async function signInAs(forwardedFor: string, email: string, password: string) {
+  const web = new WebSession({ 'X-Forwarded-For': forwardedFor })
+  const attempt = await web.submit('/login', '/login', { email, password })
+  const page = await web.get('/login')
+  return { location: attempt.location, page: page.body, throttled: page.body.includes(THROTTLED) }
+}
+
+/** Five wrong passwords, each from the client `forwardedFor(attempt)` names. */
+async function failFiveTimes(email: string, forwardedFor: (attempt: number) => string) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await signInAs(forwardedFor(attempt), email, 'nope-nope-nope')
+  }
+}
+
+test.group('Sign-in: client addresses with no trusted proxy (the default)', (group) => {
+  trustProxies(group, '')
+
+  test('a forged X-Forwarded-For does not change the client address', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { user, cleanup: remove } = await makeUser()
+    cleanup(remove)
+    await failFiveTimes(user.email, () => '203.0.113.40')
+    // Another claimed address is the same client: still locked out.
+    const other = await signInAs('198.51.100.41', user.email, TEST_PASSWORD)
+    assert.equal(other.location, '/login')
+    assert.isTrue(other.throttled)
+  })
+
+  test('25 wrong passwords with a new X-Forwarded-For each are throttled after the fifth', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { user, cleanup: remove } = await makeUser()
+    cleanup(remove)
+    const throttled: boolean[] = []
+    for (let attempt = 0; attempt < 25; attempt++) {
+      const forged = `${10 + attempt}.${attempt}.${attempt * 3}.${attempt + 1}`
+      throttled.push((await signInAs(forged, user.email, `guess-${attempt}`)).throttled)
+    }
+    assert.deepEqual(throttled.slice(0, 5), [false, false, false, false, false])
+    assert.deepEqual(throttled.slice(5), Array(20).fill(true))
+  }).timeout(60_000)
+})
+
+test.group('Sign-in: client addresses behind a trusted proxy', (group) => {
+  // The suite's client is the load balancer, on loopback.
+  trustProxies(group, '127.0.0.1')
+
+  test("the trusted proxy's X-Forwarded-For is the client address", async ({ assert, cleanup }) => {
+    const { user, cleanup: remove } = await makeUser()
+    cleanup(remove)
+    await failFiveTimes(user.email, () => '203.0.113.50')
+    assert.isTrue((await signInAs('203.0.113.50', user.email, TEST_PASSWORD)).throttled)
+    const elsewhere = await signInAs('203.0.113.51', user.email, TEST_PASSWORD)
+    assert.equal(elsewhere.location, '/account/profile')
+  })
+
+  test('only the hop the trusted proxy saw counts: addresses the client prepends are ignored', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { user, cleanup: remove } = await makeUser()
+    cleanup(remove)
+    // The client sent "X-Forwarded-For: <anything>"; the proxy appended its peer.
+    await failFiveTimes(user.email, (attempt) => `192.0.2.${attempt + 1}, 203.0.113.60`)
+    const forged = await signInAs('192.0.2.99, 203.0.113.60', user.email, TEST_PASSWORD)
+    assert.isTrue(forged.throttled)
+  })
+
+  test('twenty failures for one e-mail from twenty addresses lock it everywhere, telling nothing about the account', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { user, cleanup: remove } = await makeUser()
+    cleanup(remove)
+    const unknown = `nobody-${Date.now()}@example.test`
+    const pages: string[] = []
+    for (const email of [user.email, unknown]) {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const guess = await signInAs(`198.18.${pages.length}.${attempt + 1}`, email, 'nope-nope')
+        assert.isFalse(guess.throttled, `attempt ${attempt + 1} is judged on its password`)
+      }
+      const fresh = await signInAs(`198.18.${pages.length}.200`, email, TEST_PASSWORD)
+      assert.equal(fresh.location, '/login')
+      assert.isTrue(fresh.throttled, 'a 21st address is refused too')
+      pages.push(fresh.page.replace(email, 'EMAIL').replace(/value='[^']+'/g, ''))
+    }
+    assert.equal(pages[0], pages[1], 'an existing and an unknown account look the same')
+
+    // The lock is the account's: someone else signs in from one of those addresses.
+    const { user: neighbour, cleanup: removeNeighbour } = await makeUser()
+    cleanup(removeNeighbour)
+    const other = await signInAs('198.18.0.1', neighbour.email, TEST_PASSWORD)
+    assert.equal(other.location, '/account/profile')
+  }).timeout(90_000)
 })

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import app from '@adonisjs/core/services/app'
+import env from '#start/env'
 import i18nManager from '@adonisjs/i18n/services/main'
 import type { HttpContext } from '@adonisjs/core/http'
 import {
@@ -14,6 +15,7 @@ import { ChannelError } from '../services/channel_errors.js'
 import { streamLive } from '../services/live_updates.js'
 import {
   acknowledgeVisitorMessages,
+  assertSessionOrigin,
   authenticateVisitor,
   openWebchatChannel,
   postVisitorMessage,
@@ -143,6 +145,7 @@ export default class WebchatController {
     apiHeaders(ctx)
     return answering(ctx, async () => {
       const target = await openWebchatChannel(params.channelId)
+      assertSessionOrigin(target, request.header('origin'), [request.host(), appHost()])
       const data = await request.validateUsing(webchatSessionValidator)
       const session = await startVisitorSession(target, data, { ip: request.ip() })
       return response.status(201).json({
@@ -287,6 +290,12 @@ function frameHeaders({ response }: HttpContext, allowedOrigins: string[] | null
   response.header('X-Content-Type-Options', 'nosniff')
   response.header('Referrer-Policy', 'no-referrer')
   response.header('Cache-Control', 'no-cache')
+}
+
+/** APP_URL's host: the platform's public name, whatever Host a proxy passes on. */
+function appHost() {
+  const configured = env.get('APP_URL')
+  return configured ? new URL(configured).host : null
 }
 
 function apiHeaders({ response }: HttpContext) {

@@ -110,6 +110,57 @@ async function consume(key: string, requests: number, duration: string) {
 }
 
 /**
+ * Whether a browser on `origin` may open a chat on this channel. A channel
+ * that names no sites takes any (the form says so). Otherwise the origin
+ * must be one of its sites (`https://*.example.com` covers subdomains, as in
+ * the frame's frame-ancestors) or the platform itself: the widget's frame
+ * lives there and calls from there, and which sites may frame it is the
+ * frame's own Content-Security-Policy's business. A request without an
+ * Origin is refused: every browser sends one with a POST, so only a script
+ * would leave it out (and a script faces the per-address limit whatever it
+ * claims).
+ */
+export function assertSessionOrigin(
+  target: WebchatTarget,
+  origin: string | null | undefined,
+  platformHosts: Array<string | null | undefined>
+) {
+  const allowed = target.channel.settings?.allowedOrigins ?? []
+  if (!allowed.length) return
+  const from = parseOrigin(origin)
+  const permitted =
+    from !== null &&
+    (platformHosts.some((host) => host && host.toLowerCase() === from.host) ||
+      allowed.some((site) => originMatches(from, site)))
+  if (!permitted) {
+    throw new ChannelError(
+      'origin_not_allowed',
+      'This chat cannot be opened from this website. Its workspace lists the sites that may show it.',
+      403
+    )
+  }
+}
+
+function parseOrigin(origin: string | null | undefined) {
+  if (!origin || origin === 'null') return null
+  try {
+    const url = new URL(origin)
+    return { scheme: url.protocol, host: url.host.toLowerCase() }
+  } catch {
+    return null
+  }
+}
+
+/** `https://shop.example.com` against `https://shop.example.com` or `https://*.example.com`. */
+function originMatches(from: { scheme: string; host: string }, site: string) {
+  const [scheme, host] = site.toLowerCase().split('//')
+  if (scheme !== from.scheme || !host) return false
+  if (!host.startsWith('*.')) return host === from.host
+  const suffix = host.slice(1)
+  return from.host.endsWith(suffix) && from.host.length > suffix.length
+}
+
+/**
  * A new visitor: a contact (with the name and e-mail they gave, if any) and
  * the token their browser keeps. The token is shown once, here; only its
  * hash is stored.

@@ -20,6 +20,7 @@ import { withDefaultQueueWorker } from '#tests/helpers/queue'
 import { startInboundWorkers, waitFor } from '#tests/helpers/whatsapp'
 import { WebSession } from '#tests/helpers/web_session'
 import { signIn } from '#tests/functional/workspace/member_browser'
+import { setTrustedProxies } from '#tests/helpers/proxies'
 
 /*
 | Web chat end to end over real HTTP: the channel pages, the widget's
@@ -45,9 +46,10 @@ function visitorIp() {
 async function call(
   method: string,
   path: string,
-  options: { token?: string | null; body?: unknown; ip?: string } = {}
+  options: { token?: string | null; body?: unknown; ip?: string; origin?: string } = {}
 ) {
   const headers: Record<string, string> = { accept: 'application/json' }
+  if (options.origin) headers.origin = options.origin
   if (options.body !== undefined) headers['content-type'] = 'application/json'
   if (options.token) headers.authorization = `Bearer ${options.token}`
   if (options.ip) headers['x-forwarded-for'] = options.ip
@@ -923,4 +925,85 @@ test.group('Web chat: the widget', (group) => {
     assert.equal(refused.status, 404)
     assert.equal(refused.json.error.code, 'unknown_channel')
   })
+})
+
+test.group('Web chat: who may open a chat', () => {
+  test('a channel that names its sites opens chats only from them and from its own frame; others get 403 origin_not_allowed', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { api, context } = await webchatTenant(cleanup, {
+      allowedOrigins: ['https://www.example.com', 'https://*.example.org'],
+    })
+    const open = (origin?: string) =>
+      call('POST', `${api}/sessions`, { body: {}, ip: visitorIp(), origin })
+
+    for (const origin of [
+      'https://evil.example',
+      'http://www.example.com',
+      'https://www.example.com:8443',
+      'https://example.org',
+      'https://evilexample.org',
+      'null',
+      undefined,
+    ]) {
+      const refused = await open(origin)
+      assert.equal(refused.status, 403, `${origin} is refused`)
+      assert.equal(refused.json.error.code, 'origin_not_allowed')
+      assert.isString(refused.json.error.message)
+    }
+    const [{ total }] = await rows(context, `select count(*)::int as total from webchat_visitors`)
+    assert.equal(total, 0, 'a refused request creates no visitor')
+
+    // The sites it names, a subdomain of the wildcard, and the platform's own frame.
+    for (const origin of [
+      'https://www.example.com',
+      'https://shop.example.org',
+      'https://a.b.example.org',
+      new URL(WebSession.baseUrl()).origin,
+    ]) {
+      const opened = await open(origin)
+      assert.equal(opened.status, 201, `${origin} is allowed`)
+      assert.match(opened.json.visitorToken, /^wcv_/)
+    }
+  })
+
+  test('a channel that names no sites opens chats from any site', async ({ assert, cleanup }) => {
+    const { api } = await webchatTenant(cleanup)
+    const opened = await call('POST', `${api}/sessions`, {
+      body: {},
+      ip: visitorIp(),
+      origin: 'https://anywhere.example',
+    })
+    assert.equal(opened.status, 201)
+  })
+
+  test('thirty new chats per address in ten minutes; behind a trusted proxy each visitor counts apart', async ({
+    assert,
+    cleanup,
+  }) => {
+    cleanup(setTrustedProxies('127.0.0.1'))
+    const { api } = await webchatTenant(cleanup)
+    const from = (ip: string) => call('POST', `${api}/sessions`, { body: {}, ip })
+    for (let i = 0; i < 30; i++) assert.equal((await from('203.0.113.77')).status, 201)
+    const limited = await from('203.0.113.77')
+    assert.equal(limited.status, 429)
+    assert.equal(limited.json.error.code, 'rate_limited')
+    assert.isAbove(Number(limited.headers.get('retry-after')), 0)
+    assert.equal((await from('203.0.113.78')).status, 201, 'another visitor is not held back')
+  }).timeout(60_000)
+
+  test('with no trusted proxy a forged X-Forwarded-For does not escape the per-address limit', async ({
+    assert,
+    cleanup,
+  }) => {
+    cleanup(setTrustedProxies(''))
+    const { api } = await webchatTenant(cleanup)
+    const statuses: number[] = []
+    for (let i = 0; i < 31; i++) {
+      statuses.push((await call('POST', `${api}/sessions`, { body: {}, ip: visitorIp() })).status)
+    }
+    assert.deepEqual(statuses.slice(0, 30), Array(30).fill(201))
+    assert.equal(statuses[30], 429)
+  }).timeout(60_000)
 })

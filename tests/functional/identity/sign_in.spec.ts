@@ -1,10 +1,10 @@
 import { test } from '@japa/runner'
 import type { Group } from '@japa/runner/core'
-import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeMember, makeUser, TEST_PASSWORD } from '#tests/helpers/users'
 import { WebSession } from '#tests/helpers/web_session'
+import { setTrustedProxies } from '#tests/helpers/proxies'
 
 /** Each browser signs in from its own address so throttling counters never meet. */
 let lastOctet = 10
@@ -217,11 +217,7 @@ test.group('Sign-in', () => {
 
 /** The proxies the app believes for each test of the group (TRUSTED_PROXIES). */
 function trustProxies(group: Group, value: string) {
-  group.each.setup(() => {
-    const before = app.config.get<string>('app.trustedProxies')
-    app.config.set('app.trustedProxies', value)
-    return () => app.config.set('app.trustedProxies', before)
-  })
+  group.each.setup(() => setTrustedProxies(value))
 }
 
 const THROTTLED = 'Too many failed attempts. Try again in 15 minutes'

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
+import encryption from '@adonisjs/core/services/encryption'
+import logger from '@adonisjs/core/services/logger'
 import { ApiError } from './api_errors.js'
 import { jsonText } from './api_serialization.js'
 
@@ -43,6 +45,10 @@ interface StoredRow {
  * retry runs again: only a completed request is remembered.
  *
  * Without the header, `work` simply runs.
+ *
+ * Stored answers are encrypted with APP_KEY (see sealAnswer): some carry
+ * secrets (a new webhook's signing secret), and a copy kept for 24 hours
+ * must not be readable by whoever reads the database.
  */
 export async function idempotent(ctx: HttpContext, work: () => Promise<ApiResult>) {
   const key = ctx.request.header('Idempotency-Key')
@@ -64,7 +70,7 @@ export async function idempotent(ctx: HttpContext, work: () => Promise<ApiResult
 
   for (let pause = 25; ; pause = Math.min(pause * 2, 250)) {
     const claimed = await claim(tenantId, key, hash, ctx.apiKey?.id ?? null)
-    if (claimed) return run(ctx, claimed, work)
+    if (claimed) return run(ctx, claimed, key, work)
 
     const row = await find(tenantId, key)
     if (!row) continue
@@ -80,9 +86,10 @@ export async function idempotent(ctx: HttpContext, work: () => Promise<ApiResult
       )
     }
     if (row.status === 'done') {
-      return send(ctx, row.response_status!, row.response_body!, row.response_headers ?? {}, true)
+      const text = openAnswer(row.response_body!, tenantId, key)
+      return send(ctx, row.response_status!, text, row.response_headers ?? {}, true)
     }
-    if (row.abandoned && (await takeOver(row.id))) return run(ctx, row.id, work)
+    if (row.abandoned && (await takeOver(row.id))) return run(ctx, row.id, key, work)
     if (Date.now() >= deadline) {
       throw new ApiError(
         409,
@@ -94,7 +101,7 @@ export async function idempotent(ctx: HttpContext, work: () => Promise<ApiResult
   }
 }
 
-async function run(ctx: HttpContext, rowId: string, work: () => Promise<ApiResult>) {
+async function run(ctx: HttpContext, rowId: string, key: string, work: () => Promise<ApiResult>) {
   let result: ApiResult
   try {
     result = await work()
@@ -110,9 +117,40 @@ async function run(ctx: HttpContext, rowId: string, work: () => Promise<ApiResul
       status: 'done',
       response_status: result.status,
       response_headers: JSON.stringify(result.headers ?? {}),
-      response_body: text,
+      response_body: sealAnswer(text, ctx.tenant.id, key),
     })
   return send(ctx, result.status, text, result.headers ?? {}, false)
+}
+
+/** Marks an encrypted answer; JSON never starts this way, so older plain rows still replay. */
+const SEALED = 'enc:v1:'
+
+/**
+ * Every answer is encrypted, not only those known to hold a secret today:
+ * a route that adds one later cannot forget to ask. The purpose binds the
+ * ciphertext to its tenant and key, so a row copied onto another key does
+ * not open. Decrypting gives back the exact text, so the replay is still
+ * byte for byte the first answer.
+ */
+function sealAnswer(text: string, tenantId: string, key: string) {
+  return SEALED + encryption.encrypt(text, undefined, answerPurpose(tenantId, key))
+}
+
+function openAnswer(stored: string, tenantId: string, key: string): string {
+  if (!stored.startsWith(SEALED)) return stored
+  const text = encryption.decrypt<string>(stored.slice(SEALED.length), answerPurpose(tenantId, key))
+  if (typeof text === 'string') return text
+  // Sealed under another APP_KEY: what the first request did is unknown here.
+  logger.warn({ tenantId }, 'stored idempotent answer cannot be decrypted (APP_KEY changed?)')
+  throw new ApiError(
+    409,
+    'idempotency_key_reused',
+    'The first answer to this Idempotency-Key can no longer be read; use a new key'
+  )
+}
+
+function answerPurpose(tenantId: string, key: string) {
+  return `api-idempotency:${tenantId}:${key}`
 }
 
 /** Inserts the key unless it exists; returns the new row's id, or null. */

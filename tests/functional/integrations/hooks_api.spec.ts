@@ -1,5 +1,7 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
+import encryption from '@adonisjs/core/services/encryption'
 import type webhooksConfig from '#config/webhooks'
 import { makeTenant } from '#tests/helpers/tenants'
 import { useWorkers } from '#tests/helpers/queue'
@@ -248,5 +250,49 @@ test.group('Webhooks API and REST hooks', (group) => {
     const still = await api('GET', `/api/v1/webhooks/${id}`, { token })
     assert.equal(still.status, 200)
     assert.isTrue(still.json.active)
+  })
+
+  test("a REST hook's idempotent answer is stored encrypted, without its secret in the clear, and replays byte for byte", async ({
+    assert,
+    cleanup,
+  }) => {
+    const { tenant, cleanup: drop } = await makeTenant('hk')
+    cleanup(drop)
+    const { token } = await makeKey(tenant)
+    const request = {
+      token,
+      body: { target_url: 'http://127.0.0.1:9/zap', event: 'contact.created' },
+      headers: { 'Idempotency-Key': 'zap-subscribe-1' },
+    }
+    const first = await api('POST', '/api/v1/hooks', request)
+    assert.equal(first.status, 201)
+    const secret = first.json.secret as string
+    assert.match(secret, /^whsec_/)
+
+    const stored = () =>
+      db
+        .from('api_idempotency')
+        .where('tenant_id', tenant.id)
+        .where('idempotency_key', 'zap-subscribe-1')
+    const [row] = await stored().select(db.raw('api_idempotency::text as whole'), 'response_body')
+    assert.notInclude(row.whole, secret, 'the secret is nowhere in the stored row')
+    assert.notInclude(row.whole, secret.slice('whsec_'.length))
+    assert.notInclude(row.whole, 'http://127.0.0.1:9/zap', 'nothing of the body is readable')
+    assert.match(row.response_body, /^enc:v1:/)
+
+    const replay = await api('POST', '/api/v1/hooks', request)
+    assert.equal(replay.status, 201)
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true')
+    assert.equal(replay.text, first.text, 'the replay is the first answer byte for byte')
+    assert.equal(replay.headers.get('location'), first.headers.get('location'))
+
+    // Sealed for another key (or under another APP_KEY), it does not open: 409, not a guess.
+    await stored().update({
+      response_body: `enc:v1:${encryption.encrypt(first.text, undefined, `api-idempotency:${tenant.id}:other-key`)}`,
+    })
+    const unreadable = await api('POST', '/api/v1/hooks', request)
+    assert.equal(unreadable.status, 409)
+    assert.equal(unreadable.json.error.code, 'idempotency_key_reused')
+    assert.notInclude(unreadable.text, secret)
   })
 })

@@ -39,6 +39,7 @@ export default await Env.create(appRoot, {
 
   WHATSAPP_GRAPH_URL: Env.schema.string.optional({ format: 'url', tld: false }),
   WEBHOOK_EVENTS_KEEP_DAYS: Env.schema.number.optional(),
+  ALLOW_PRIVATE_MEDIA_URLS: Env.schema.boolean.optional(),
 
   MEDIA_DIR: Env.schema.string.optional(),
 

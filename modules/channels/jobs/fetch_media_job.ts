@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
-import { Readable, Transform } from 'node:stream'
+import { Transform } from 'node:stream'
 import drive from '@adonisjs/drive/services/main'
 import { TenantJob, type TenantContext, type TenantJobPayload } from '#modules/tenancy/index'
 import Message, { type MessageMedia } from '../models/message.js'
 import Channel from '../models/channel.js'
 import { graphJson } from '../services/graph_client.js'
+import { MediaDownloadRefused, openMediaDownload } from '../services/media_download.js'
 
 interface Payload extends TenantJobPayload {
   messageId: string
@@ -50,18 +51,28 @@ export default class FetchMediaJob extends TenantJob<Payload> {
       return this.#settle(tenant, messageId, { status: 'failed', error: 'larger than 100 MB' })
     }
 
-    const response = await fetch(meta.body.url, {
-      headers: { authorization: `Bearer ${channel.accessToken}` },
-      signal: AbortSignal.timeout(120_000),
-    })
-    if (!response.ok || !response.body) {
-      if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+    let response: Awaited<ReturnType<typeof openMediaDownload>>
+    try {
+      response = await openMediaDownload(String(meta.body.url ?? ''), channel.accessToken ?? '', {
+        timeoutMs: 120_000,
+      })
+    } catch (error) {
+      if (!(error instanceof MediaDownloadRefused)) throw error
+      return this.#settle(tenant, messageId, {
+        status: 'failed',
+        error: `download address refused: ${error.message}`,
+      })
+    }
+    const status = response.statusCode ?? 0
+    if (status < 200 || status >= 300) {
+      response.resume()
+      if (status >= 400 && status < 500 && status !== 429) {
         return this.#settle(tenant, messageId, {
           status: 'failed',
-          error: `download refused (HTTP ${response.status})`,
+          error: `download refused (HTTP ${status})`,
         })
       }
-      throw new Error(`WhatsApp media download failed: HTTP ${response.status}`)
+      throw new Error(`WhatsApp media download failed: HTTP ${status}`)
     }
 
     const key = `tenants/${tenant.id}/media/${message.id}`
@@ -75,7 +86,7 @@ export default class FetchMediaJob extends TenantJob<Payload> {
         done(null, chunk)
       },
     })
-    await drive.use().putStream(key, Readable.fromWeb(response.body as any).pipe(counted))
+    await drive.use().putStream(key, response.pipe(counted))
     const sha256 = hash.digest('hex')
     const announced = String(meta.body.sha256 ?? media.sha256 ?? '')
     if (announced && announced !== sha256) {

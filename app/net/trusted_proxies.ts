@@ -32,7 +32,8 @@ export function parseTrustedProxies(value: string | undefined | null): Range[] {
     if (!entry) continue
     const named = NAMED[entry.toLowerCase()]
     for (const cidr of named ?? [entry.includes('/') ? entry : withFullPrefix(entry)]) {
-      if (!ipaddr.isValidCIDR(cidr)) {
+      // Strict IPv4 (four decimal parts): `10.1` is a typo, not 10.0.0.1.
+      if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(cidr) && !ipaddr.IPv6.isValidCIDR(cidr)) {
         throw new InvalidTrustedProxyError(
           `TRUSTED_PROXIES: "${entry}" is not an IP address, a CIDR range or one of ${Object.keys(NAMED).join(', ')}`
         )
@@ -47,7 +48,7 @@ export function parseTrustedProxies(value: string | undefined | null): Range[] {
 }
 
 function withFullPrefix(address: string) {
-  return `${address}/${ipaddr.IPv6.isValid(address) && !ipaddr.IPv4.isValid(address) ? 128 : 32}`
+  return `${address}/${address.includes(':') ? 128 : 32}`
 }
 
 function isMapped(address: ipaddr.IPv4 | ipaddr.IPv6): address is ipaddr.IPv6 {

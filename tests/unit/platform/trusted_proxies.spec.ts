@@ -52,7 +52,7 @@ test.group('TRUSTED_PROXIES', () => {
   test('a typo is refused with the entry named, rather than trusting nobody or everybody', ({
     assert,
   }) => {
-    for (const value of ['10.0.0.1,lo0pback', '10.0.0.300', '10.0.0.0/33', '*']) {
+    for (const value of ['10.0.0.1,lo0pback', '10.0.0.300', '10.1', '10.0.0.0/33', '*']) {
       assert.throws(() => parseTrustedProxies(value), InvalidTrustedProxyError)
     }
     assert.throws(() => parseTrustedProxies('10.0.0.1, lo0pback'), /"lo0pback"/)

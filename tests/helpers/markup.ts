@@ -10,7 +10,8 @@ export const HOSTILE =
   `Q"d'q <script>alert(1)</script> & &amp; x\n` +
   `"><img src=x onerror=alert(1)><meta http-equiv="refresh" content="0;url=//evil.test">`
 
-function regexEscaped(text: string) {
+/** As ui.confirm writes its `pattern`: the expected word, taken literally. */
+export function regexEscaped(text: string) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
@@ -91,4 +92,40 @@ export async function inertnessProblems(
     }
   }
   return problems
+}
+
+/**
+ * Markup on a page that no template of ours writes: handler attributes, a
+ * meta refresh, an image from `x`, and inline scripts other than the web chat
+ * frame's JSON configuration.
+ */
+export function injectedMarkup(elements: ParsedElement[]) {
+  const attr = (el: ParsedElement, name: string) =>
+    el.attributes.find(([other]) => other === name)?.[1]
+  const problems = handlerAttributes(elements)
+  for (const el of elements) {
+    if (el.tag === 'meta' && attr(el, 'http-equiv') !== undefined)
+      problems.push('a <meta http-equiv>')
+    if (el.tag === 'img' && attr(el, 'src') === 'x') problems.push('an <img src=x>')
+    if (el.tag === 'script' && !attr(el, 'src') && attr(el, 'type') !== 'application/json') {
+      problems.push('an inline <script>')
+    }
+  }
+  return problems
+}
+
+/** The value of `attribute` on the elements matching `tag` and `[name, value]`. */
+export function attributeOf(
+  elements: ParsedElement[],
+  match: { tag: string; name?: string; id?: string },
+  attribute: string
+) {
+  const found = elements.find(
+    (el) =>
+      el.tag === match.tag &&
+      (match.name === undefined ||
+        el.attributes.some(([n, v]) => n === 'name' && v === match.name)) &&
+      (match.id === undefined || el.attributes.some(([n, v]) => n === 'id' && v === match.id))
+  )
+  return found?.attributes.find(([name]) => name === attribute)?.[1]
 }

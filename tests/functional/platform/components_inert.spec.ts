@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs'
+import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
@@ -65,6 +65,31 @@ const STRUCTURED: Record<string, (value: string) => Array<Record<string, unknown
     { type: 'url', id: value, autocomplete: 'off', dir: 'ltr' },
   ],
   'ui/confirm': () => [{ method: 'DELETE' }],
+  'channels::templates/_field': (value) => [
+    {
+      fieldErrors: { [value]: value },
+      attrs: { 'maxlength': 60, 'dir': 'auto', 'placeholder': value, 'data-counter': value },
+    },
+    { kind: 'textarea', fieldErrors: { [value]: value }, attrs: { rows: 3, title: value } },
+    { kind: 'file', fieldErrors: {}, attrs: { accept: value } },
+    { kind: 'select', fieldErrors: {}, options: [{ value, label: value }], attrs: {} },
+  ],
+  'integrations::api_reference/fields': (value) => [
+    {
+      withWhere: true,
+      fields: [
+        {
+          name: value,
+          where: 'query',
+          type: value,
+          nullable: true,
+          required: true,
+          description: value,
+          limits: [value],
+        },
+      ],
+    },
+  ],
   'ui/pagination': (value) => [
     {
       paginator: new SimplePaginator(60, 10, 3, ...new Array(10).fill({}))
@@ -104,23 +129,39 @@ function walk(dir: string): string[] {
   })
 }
 
-/** Every component as Edge names it: `ui/field`, `channels::components/copy_field`. */
-function discoverComponents() {
-  const found: Array<{ name: string; key: string }> = []
-  const root = app.makePath('resources/views/components')
-  for (const file of walk(root)) {
-    const key = relative(root, file).replace(/\.edge$/, '')
-    found.push({ name: `components/${key}`, key })
-  }
+/** Every .edge file under a root, as `[disk-qualified name, path]`. */
+function templatesUnder(root: string, prefix: string) {
+  return walk(root).map((file) => [`${prefix}${relative(root, file).replace(/\.edge$/, '')}`, file])
+}
+
+/** Every template of the app, as Edge names it: `ui/field`'s file is `components/ui/field`. */
+function allTemplates() {
   const modules = app.makePath('modules')
-  for (const module of readdirSync(modules)) {
-    const dir = join(modules, module, 'views/components')
-    for (const file of walk(dir)) {
-      const key = `${module}::components/${relative(dir, file).replace(/\.edge$/, '')}`
-      found.push({ name: key, key })
+  return [
+    ...templatesUnder(app.makePath('resources/views'), ''),
+    ...readdirSync(modules).flatMap((module) =>
+      templatesUnder(join(modules, module, 'views'), `${module}::`)
+    ),
+  ]
+}
+
+/**
+ * Every component: the files under a components/ folder (resources/views or a
+ * module's views), and any other template some view renders with
+ * @component (a module's form field, the API reference's field table).
+ */
+function discoverComponents() {
+  const templates = allTemplates()
+  const used = new Set<string>()
+  for (const [, file] of templates) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/@!?component\(\s*'([^']+)'/g)) {
+      used.add(match[1])
     }
   }
-  return found
+  return templates
+    .map(([name]) => name)
+    .filter((name) => /(^|::)components\//.test(name) || used.has(name))
+    .map((name) => ({ name, key: name.replace(/^components\//, '') }))
 }
 
 /** The names a compiled component reads from its state and its $props, and the slots it renders. */
@@ -172,6 +213,8 @@ test.group('UI components render hostile values inert', (group) => {
       'ui/confirm',
       'layouts/app',
       'channels::components/copy_field',
+      'channels::templates/_field',
+      'integrations::api_reference/fields',
     ]) {
       assert.include(keys, expected)
     }
@@ -193,6 +236,28 @@ test.group('UI components render hostile values inert', (group) => {
     }
     assert.deepEqual(problems, [])
   }).timeout(60_000)
+
+  test('no template builds attributes with {{{ }}}, toAttrs() or html.attrs()', ({ assert }) => {
+    const found: string[] = []
+    const blank = (text: string) => text.replace(/[^\n]/g, ' ')
+    for (const [name, file] of allTemplates()) {
+      const raw = readFileSync(file, 'utf8')
+      // Comments, {{ }} expressions and Edge tag lines may hold `<` or `>` of their own.
+      const source = raw
+        .replace(/\{\{--[\s\S]*?--\}\}/g, blank)
+        .replace(/(?<!\{)\{\{(?!\{)[\s\S]*?\}\}/g, blank)
+        .replace(/^[ \t]*@.*$/gm, blank)
+        // Each {{{ }}} becomes one marker character, its own `=>` or `>` blanked too.
+        .replace(/\{\{\{[\s\S]*?\}\}\}/g, (triple) => `\u0001${blank(triple.slice(1))}`)
+      for (let at = source.indexOf('\u0001'); at !== -1; at = source.indexOf('\u0001', at + 1)) {
+        const before = source.slice(0, at)
+        if (before.lastIndexOf('<') > before.lastIndexOf('>'))
+          found.push(`${name}: {{{ }}} in a tag`)
+      }
+      if (/\.toAttrs\(|html\.attrs\(/.test(raw)) found.push(`${name}: toAttrs() or html.attrs()`)
+    }
+    assert.deepEqual(found, [])
+  })
 
   test('safeAttrs escapes every value and leaves out false, null and undefined', ({ assert }) => {
     assert.equal(

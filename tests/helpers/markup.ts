@@ -10,6 +10,13 @@ export const HOSTILE =
   `Q"d'q <script>alert(1)</script> & &amp; x\n` +
   `"><img src=x onerror=alert(1)><meta http-equiv="refresh" content="0;url=//evil.test">`
 
+/**
+ * Hostile text short enough for most form fields, with no space before the
+ * markup (a knowledge title's first word is all of it): closes a quoted
+ * attribute either way and opens an image.
+ */
+export const HOSTILE_WORD = `"'><img/src=x/onerror=alert(1)>&amp;`
+
 /** As ui.confirm writes its `pattern`: the expected word, taken literally. */
 export function regexEscaped(text: string) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -96,14 +103,20 @@ export async function inertnessProblems(
 
 /**
  * Markup on a page that no template of ours writes: handler attributes, a
- * meta refresh, an image from `x`, and inline scripts other than the web chat
- * frame's JSON configuration.
+ * meta refresh, an image from `x`, inline scripts other than the web chat
+ * frame's JSON configuration, and the debris of a broken attribute (a name
+ * or a tag with a quote or `<` in it).
  */
 export function injectedMarkup(elements: ParsedElement[]) {
   const attr = (el: ParsedElement, name: string) =>
     el.attributes.find(([other]) => other === name)?.[1]
   const problems = handlerAttributes(elements)
   for (const el of elements) {
+    if (!/^[a-z][a-z0-9-]*$/.test(el.tag)) problems.push(`an element named ${el.tag}`)
+    for (const [name] of el.attributes) {
+      if (!/^[a-z0-9_:@.-]+$/i.test(name))
+        problems.push(`an attribute named ${name} on <${el.tag}>`)
+    }
     if (el.tag === 'meta' && attr(el, 'http-equiv') !== undefined)
       problems.push('a <meta http-equiv>')
     if (el.tag === 'img' && attr(el, 'src') === 'x') problems.push('an <img src=x>')

@@ -5,12 +5,19 @@
 */
 import edge from 'edge.js'
 import app from '@adonisjs/core/services/app'
+import { safeAttrs } from '#app/view/safe_attributes'
 
 const modulesWithViews = ['tenancy', 'identity', 'billing', 'channels', 'brain', 'integrations']
 
 for (const name of modulesWithViews) {
   edge.mount(name, app.makeURL(`modules/${name}/views`))
 }
+
+/*
+| Attributes built from values go through safeAttrs, which escapes them
+| (Edge's $props.toAttrs() does not); see app/view/safe_attributes.ts.
+*/
+edge.global('safeAttrs', safeAttrs)
 
 /*
 | Edge's components plugin lists every disk's components/ folder again each

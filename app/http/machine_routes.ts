@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
 
@@ -16,6 +17,25 @@ const MACHINE_PATHS = ['/health', '/health/ready']
 
 export function isMachinePath(url: string) {
   return MACHINE_PATHS.includes(url) || MACHINE_PREFIXES.some((prefix) => url.startsWith(prefix))
+}
+
+/*
+| Shield's headers do not reach machine routes, and their answers are data
+| (JSON, a challenge, a script or stylesheet of the widget), never a page to
+| render: nosniff so a browser never runs one as a script it does not
+| declare itself to be, and a policy that lets nothing load or frame it.
+| They are set on Node's response before a lane or AdonisJS answers, so
+| webhook lanes, routes, 404s and errors all carry them; a route that sends
+| its own (the web chat frame, framed by the workspace's sites with its own
+| policy) replaces them, since AdonisJS's writeHead takes precedence.
+*/
+const MACHINE_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+}
+
+export function setMachineHeaders(response: ServerResponse) {
+  for (const [name, value] of Object.entries(MACHINE_HEADERS)) response.setHeader(name, value)
 }
 
 export function isMachineRequest(ctx: HttpContext) {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { isMachinePath, setMachineHeaders } from './machine_routes.js'
 
 /*
 | The Node HTTP server the app listens with, in production, in `node ace
@@ -27,6 +28,9 @@ export function createAppServer(
   adonis: (request: IncomingMessage, response: ServerResponse) => unknown
 ) {
   return createServer((request, response) => {
+    const url = request.url ?? '/'
+    const query = url.indexOf('?')
+    if (isMachinePath(query === -1 ? url : url.slice(0, query))) setMachineHeaders(response)
     for (const lane of lanes) if (lane(request, response)) return
     adonis(request, response)
   })

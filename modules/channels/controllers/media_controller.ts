@@ -19,7 +19,10 @@ export default class MediaController {
     }
     const { contentLength } = await drive.use().getMetaData(media.key)
     const download = request.qs().download === '1' || !media.inline
-    response.header('Content-Type', media.mimeType)
+    // Only types a browser shows, never runs, keep their name. Anything else is served
+    // as bytes: with nosniff a page that put this URL in <script src> gets nothing to run
+    // (the sandbox policy below guards opening it, not loading it into another page).
+    response.header('Content-Type', media.inline ? media.mimeType : 'application/octet-stream')
     response.header('Content-Length', String(contentLength))
     response.header('Cache-Control', 'private, max-age=3600')
     response.header('X-Content-Type-Options', 'nosniff')

@@ -137,6 +137,26 @@ test.group('Media route', () => {
     assert.include(response.headers.get('content-security-policy')!, 'sandbox')
   })
 
+  test('a file sent as a script is served as bytes, so no page can load it as one', async ({
+    assert,
+    cleanup,
+  }) => {
+    const ws = await makeWorkspace(cleanup, 'media-js')
+    const id = await mediaMessage(
+      ws.context,
+      cleanup,
+      { status: 'stored', mimeType: 'text/javascript', filename: 'notes.js' },
+      { key: ownKey(ws.tenant.id), body: Buffer.from('fetch("/admin")') }
+    )
+    const web = await signIn(await ws.member('owner'))
+    const { response } = await fetchAs(web, `${ws.base}/media/${id}`)
+    assert.equal(response.status, 200)
+    // With nosniff, a <script src> of this answer is refused for its type.
+    assert.equal(response.headers.get('content-type'), 'application/octet-stream')
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff')
+    assert.match(response.headers.get('content-disposition')!, /^attachment; filename="notes.js"/)
+  })
+
   test('viewers may open files', async ({ assert, cleanup }) => {
     const ws = await makeWorkspace(cleanup, 'media-view')
     const id = await mediaMessage(

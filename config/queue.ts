@@ -63,4 +63,11 @@ const queueWorkers: Record<string, Partial<WorkerOptions>> = {
   inbound: { lockDuration: 10_000, stalledInterval: inTest ? 2_000 : 10_000 },
 }
 
-export default { ...queueConfig, queueWorkers }
+/**
+ * Periods of job schedulers (app/queue/schedules.ts) other than their
+ * modules' defaults, by scheduler id: `{ 'inbound-recovery': 30_000 }`.
+ * Empty: every schedule keeps its module's period.
+ */
+const scheduleEveryMs: Record<string, number> = {}
+
+export default { ...queueConfig, queueWorkers, scheduleEveryMs }

@@ -343,6 +343,29 @@ test.group('Inbox: the list', () => {
     ])
   })
 
+  test('a row’s time is the hour today, the weekday within the week, else the date, in the member’s zone', async ({
+    assert,
+    cleanup,
+  }) => {
+    // Sunday 10:00 in Dubai; still Sunday 06:00 on the server (UTC).
+    const { w, web } = await dubaiAgentAt(cleanup, '2026-12-06T10:00:00+04:00')
+    const now = DateTime.fromISO('2026-12-06T10:00:00+04:00', { setZone: true })
+    const cases = [
+      { at: now.minus({ hours: 1 }), shown: '9:00 AM' },
+      // 03:30 in Dubai, Saturday 23:30 on the server: the member's today.
+      { at: now.minus({ hours: 6, minutes: 30 }), shown: '3:30 AM' },
+      { at: now.minus({ days: 2 }), shown: 'Fri' },
+      { at: now.minus({ days: 10 }), shown: 'Nov 26' },
+    ]
+    const ids = []
+    for (const { at } of cases) ids.push((await seed(w, { at, labels: ['when'] })).conversation.id)
+    const page = await web.get(`${w.inbox}?label=when`)
+    for (const [index, { shown }] of cases.entries()) {
+      const row = page.body.slice(page.body.indexOf(`data-conversation="${ids[index]}"`))
+      assert.equal(row.match(/<time datetime="[^"]+">([^<]+)<\/time>/)?.[1]?.trim(), shown)
+    }
+  })
+
   test('newest activity first, 25 a page; the next page keeps the filters', async ({
     assert,
     cleanup,

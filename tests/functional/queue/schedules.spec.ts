@@ -3,6 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import app from '@adonisjs/core/services/app'
 import queue from '@rlanz/bull-queue/services/main'
 import { WorkerPool } from '#app/queue/worker_pool'
+import SyncAllTemplatesJob, {
+  TEMPLATE_SYNC,
+  scheduleTemplateSync,
+} from '#modules/channels/jobs/sync_all_templates_job'
 import InboundRecoveryJob, {
   INBOUND_RECOVERY,
   startInboundRecovery,
@@ -132,6 +136,32 @@ test.group('Job schedules', () => {
     assert.deepEqual(
       schedulers.map((scheduler) => [scheduler.key, scheduler.every]),
       [[WEBHOOK_RECOVERY.id, 300_000]]
+    )
+  })
+
+  test('the template sync is one schedule, and replaces the repeatable job earlier versions kept', async ({
+    assert,
+    cleanup,
+  }) => {
+    const bullQueue = await withPeriod(cleanup, TEMPLATE_SYNC.id, TEMPLATE_SYNC.queue, 3_600_000)
+    // No worker works `default` here: the runs queued are removed, never run.
+    cleanup(async () => {
+      await bullQueue.removeJobScheduler(TEMPLATE_SYNC.id)
+      for (const job of await bullQueue.getJobs(['wait', 'delayed', 'paused'])) {
+        if (job.name === SyncAllTemplatesJob.$$filepath) await job.remove()
+      }
+    })
+    // As earlier versions registered it.
+    await bullQueue.add(
+      SyncAllTemplatesJob.$$filepath,
+      {},
+      { repeat: { every: 3_600_000 }, jobId: 'templates-schedule' }
+    )
+    await Promise.all([scheduleTemplateSync(), scheduleTemplateSync()])
+    const schedulers = await bullQueue.getJobSchedulers()
+    assert.deepEqual(
+      schedulers.map((scheduler) => [scheduler.key, scheduler.every]),
+      [[TEMPLATE_SYNC.id, 3_600_000]]
     )
   })
 })

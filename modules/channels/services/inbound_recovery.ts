@@ -15,10 +15,10 @@ import {
 | still the truth; this sweep finds rows nobody processed and queues them.
 | It runs on inbound workers, once when they start and then every minute,
 | as one BullMQ job scheduler for the whole cluster
-| (jobs/inbound_recovery_job.ts), not once per worker process. Each row names its job (webhook_events.job_id): a row whose job is
-| waiting or running is left alone, one whose job failed for good has it
-| retried, and one whose job is gone (or completed without it) gets a new
-| job. Several worker processes sweeping at once queue each row once: a new
+| (jobs/inbound_recovery_job.ts), not once per worker process. Each row
+| names its job (webhook_events.job_id): a row whose job is waiting or
+| running is left alone, one whose job failed for good has it retried, and
+| one whose job is gone (or completed without it) gets a new job. Several worker processes sweeping at once queue each row once: a new
 | job's id is written over the old one first, and only the sweep whose update
 | still found the old id queues it.
 */

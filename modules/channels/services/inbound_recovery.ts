@@ -18,9 +18,10 @@ import {
 | (jobs/inbound_recovery_job.ts), not once per worker process. Each row
 | names its job (webhook_events.job_id): a row whose job is waiting or
 | running is left alone, one whose job failed for good has it retried, and
-| one whose job is gone (or completed without it) gets a new job. Several worker processes sweeping at once queue each row once: a new
-| job's id is written over the old one first, and only the sweep whose update
-| still found the old id queues it.
+| one whose job is gone (or completed without it) gets a new job. Several
+| sweeps at once (a start-up run beside a period's) queue each row once: a
+| new job's id is written over the old one first, and only the sweep whose
+| update still found the old id queues it.
 */
 
 export const SWEEP_INTERVAL_MS = 60_000

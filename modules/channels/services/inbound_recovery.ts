@@ -19,7 +19,7 @@ import {
 | names its job (webhook_events.job_id): a row whose job is waiting or
 | running is left alone, one whose job failed for good has it retried, and
 | one whose job is gone (or completed without it) gets a new job. Several
-| sweeps at once (a start-up run beside a period's) queue each row once: a
+| sweeps at once (a slow one overlapping the next period's) queue each row once: a
 | new job's id is written over the old one first, and only the sweep whose
 | update still found the old id queues it.
 */

@@ -1,6 +1,7 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
 import { defineConfig } from '@adonisjs/lucid'
+import { embeddedDataDirFrom } from '#app/queue/queue_prefix'
 
 /**
  * One connection, two modes. With DATABASE_URL it points at a PostgreSQL
@@ -45,8 +46,11 @@ const dbConfig = defineConfig({
 
 export const embeddedDatabase = {
   enabled: !databaseUrl,
-  // NODE_ENV, not app.inTest: see config/queue.ts.
-  dataDir: env.get('EMBEDDED_DB_DIR', env.get('NODE_ENV') === 'test' ? 'tmp/db-test' : 'tmp/db'),
+  // NODE_ENV, not app.inTest: see config/queue.ts (whose queue names depend on this directory).
+  dataDir: embeddedDataDirFrom({
+    EMBEDDED_DB_DIR: env.get('EMBEDDED_DB_DIR'),
+    NODE_ENV: env.get('NODE_ENV'),
+  }),
 }
 
 export default dbConfig

@@ -2,6 +2,7 @@ import env from '#start/env'
 import { defineConfig } from '@rlanz/bull-queue'
 import type { WorkerOptions } from 'bullmq'
 import { redisConnectionFromUrl } from '#app/queue/redis_connection'
+import { embeddedDataDirFrom, queuePrefixFor } from '#app/queue/queue_prefix'
 
 export const redisUrl = env.get('REDIS_URL', 'redis://127.0.0.1:6379')
 
@@ -11,7 +12,23 @@ export const redisUrl = env.get('REDIS_URL', 'redis://127.0.0.1:6379')
  * (and through them this file) before the application knows its environment.
  */
 const inTest = env.get('NODE_ENV') === 'test'
-const prefix = env.get('QUEUE_PREFIX', inTest ? 'flomastr-test' : 'flomastr')
+
+/**
+ * `<QUEUE_PREFIX>:<database id>` (see app/queue/queue_prefix.ts): apps on
+ * different databases sharing one Redis never take each other's jobs.
+ * config/redis.ts prefixes its keys the same way.
+ */
+export const queuePrefix = queuePrefixFor(
+  env.get('QUEUE_PREFIX', inTest ? 'flomastr-test' : 'flomastr'),
+  {
+    databaseUrl: env.get('DATABASE_URL'),
+    embeddedDataDir: embeddedDataDirFrom({
+      EMBEDDED_DB_DIR: env.get('EMBEDDED_DB_DIR'),
+      NODE_ENV: env.get('NODE_ENV'),
+    }),
+  }
+)
+const prefix = queuePrefix
 
 const queueConfig = defineConfig({
   defaultConnection: redisConnectionFromUrl(redisUrl),
@@ -46,4 +63,11 @@ const queueWorkers: Record<string, Partial<WorkerOptions>> = {
   inbound: { lockDuration: 10_000, stalledInterval: inTest ? 2_000 : 10_000 },
 }
 
-export default { ...queueConfig, queueWorkers }
+/**
+ * Periods of job schedulers (app/queue/schedules.ts) other than their
+ * modules' defaults, by scheduler id: `{ 'inbound-recovery': 30_000 }`.
+ * Empty: every schedule keeps its module's period.
+ */
+const scheduleEveryMs: Record<string, number> = {}
+
+export default { ...queueConfig, queueWorkers, scheduleEveryMs }

@@ -2,21 +2,21 @@ import env from '#start/env'
 import { defineConfig } from '@adonisjs/redis'
 import type { InferConnections } from '@adonisjs/redis/types'
 import { redisConnectionFromUrl } from '#app/queue/redis_connection'
+import { queuePrefix } from './queue.js'
 
 /**
- * The same Redis as the queues (REDIS_URL), for rate limits and other
- * short-lived counters. Keys are prefixed like the queues' so a test run
- * never meets a developer's data.
+ * The same Redis as the queues (REDIS_URL), for rate limits, live updates
+ * and other short-lived data. Keys carry the queues' prefix (QUEUE_PREFIX
+ * and the database's id), so a test run never meets a developer's data and
+ * two apps on different databases never share a counter or a live topic.
  */
-const inTest = env.get('NODE_ENV') === 'test'
-const prefix = env.get('QUEUE_PREFIX', inTest ? 'flomastr-test' : 'flomastr')
 
 const redisConfig = defineConfig({
   connection: 'main',
   connections: {
     main: {
       ...redisConnectionFromUrl(env.get('REDIS_URL', 'redis://127.0.0.1:6379')),
-      keyPrefix: `${prefix}:`,
+      keyPrefix: `${queuePrefix}:`,
       maxRetriesPerRequest: 3,
     },
   },

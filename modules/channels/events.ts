@@ -10,7 +10,7 @@ import { scheduleTemplateSync } from './jobs/sync_all_templates_job.js'
 import type { MessageStatus } from './models/message.js'
 import { INBOUND_QUEUE } from './services/inbound_queue.js'
 import { mayBeKeyword } from './services/opt_out_service.js'
-import { startInboundRecovery, stopInboundRecovery } from './services/inbound_recovery.js'
+import { startInboundRecovery } from './jobs/inbound_recovery_job.js'
 
 const MEDIA_TYPES = ['image', 'audio', 'video', 'document', 'sticker']
 
@@ -180,13 +180,11 @@ export function registerChannelsListeners() {
   publishInboxNotices()
   // Open streams would hold the HTTP server's shutdown for ever.
   app.terminating(() => closeLiveStreams())
+  // Schedules live in Redis for the whole cluster: a pool stopping leaves them to the others.
   emitter.on('queue:started', async ({ queues }) => {
-    if (queues.includes(INBOUND_QUEUE)) startInboundRecovery()
+    if (queues.includes(INBOUND_QUEUE)) await startInboundRecovery()
     // Only real worker processes keep the template schedule; the test suite's pools do not.
     if (queues.includes('default') && !app.inTest) await scheduleTemplateSync()
-  })
-  emitter.on('queue:stopping', async ({ queues }) => {
-    if (queues.includes(INBOUND_QUEUE)) await stopInboundRecovery()
   })
 }
 

@@ -11,7 +11,7 @@ import {
   messageData,
 } from './services/webhook_payloads.js'
 import type { WebhookEventType } from './services/webhook_events.js'
-import { startWebhookRecovery, stopWebhookRecovery } from './services/webhook_recovery.js'
+import { startWebhookRecovery } from './jobs/webhook_recovery_job.js'
 import { WEBHOOKS_QUEUE } from './jobs/deliver_webhook_job.js'
 
 /**
@@ -86,12 +86,10 @@ export function registerWebhookListeners() {
   )
 
   // Where a worker pool works the webhooks queue, stranded deliveries are
-  // swept up beside it (not in tests, which call the sweep themselves).
-  emitter.on('queue:started', ({ queues }) => {
-    if (queues.includes(WEBHOOKS_QUEUE) && !app.inTest) startWebhookRecovery()
-  })
-  emitter.on('queue:stopping', async ({ queues }) => {
-    if (queues.includes(WEBHOOKS_QUEUE)) await stopWebhookRecovery()
+  // swept up on the cluster's schedule (not in tests, which call the sweep
+  // themselves). The schedule outlives any one pool.
+  emitter.on('queue:started', async ({ queues }) => {
+    if (queues.includes(WEBHOOKS_QUEUE) && !app.inTest) await startWebhookRecovery()
   })
 }
 

@@ -56,6 +56,7 @@ import {
   positive,
   recreateDatabase,
 } from './bench_support.js'
+import { queuePrefixFor } from '#app/queue/queue_prefix'
 import { RawConnection, rawRequest } from './raw_http.js'
 
 const LOG_DIR = `${APP_ROOT}tmp/bench-ingest`
@@ -185,7 +186,9 @@ async function waitForHealth(proc: Proc, ms = 90_000) {
  * name theirs. `known` holds the connection ids seen before.
  */
 async function waitForWorker(redis: Redis, known: Set<string>, ms = 90_000) {
-  const name = `${QUEUE_PREFIX}:${Buffer.from('inbound').toString('base64')}`
+  // The app's queues are named under QUEUE_PREFIX and its database's id.
+  const appPrefix = queuePrefixFor(QUEUE_PREFIX, { databaseUrl: DATABASE_URL, embeddedDataDir: '' })
+  const name = `${appPrefix}:${Buffer.from('inbound').toString('base64')}`
   const deadline = Date.now() + ms
   while (Date.now() < deadline) {
     const clients = (await redis.client('LIST')) as string

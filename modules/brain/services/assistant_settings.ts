@@ -1,5 +1,6 @@
-import { DateTime, IANAZone } from 'luxon'
+import { IANAZone } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import { clock } from '#app/clock'
 import type { TenantContext } from '#modules/tenancy/index'
 import { DEFAULT_CONFIDENCE_THRESHOLD } from './answers/types.js'
 
@@ -160,7 +161,7 @@ export function isValidTimezone(zone: string) {
 }
 
 /** Whether `at` falls inside the business's hours, in the business's time zone. */
-export function withinBusinessHours(settings: AssistantSettings, at = DateTime.now()) {
+export function withinBusinessHours(settings: AssistantSettings, at = clock.now()) {
   const local = at.setZone(isValidTimezone(settings.timezone) ? settings.timezone : 'UTC')
   const hours = settings.businessHours[String(local.weekday)]
   if (!hours) return false
@@ -169,7 +170,7 @@ export function withinBusinessHours(settings: AssistantSettings, at = DateTime.n
 }
 
 /** Whether the channel's assistant answers at `at`: on, and (if so set) the business is closed. */
-export function assistantActive(settings: AssistantSettings, at = DateTime.now()) {
+export function assistantActive(settings: AssistantSettings, at = clock.now()) {
   if (!settings.enabled) return false
   return settings.activeMode === 'always' || !withinBusinessHours(settings, at)
 }

@@ -1,6 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { errors } from '@adonisjs/core'
 import { DateTime } from 'luxon'
+import { clock } from '#app/clock'
 import { can } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
 import type Conversation from '../models/conversation.js'
@@ -320,7 +321,7 @@ async function listData(
 function shortWhen(ctx: HttpContext, at: Date) {
   const timeZone = ctx.auth.user!.timezone
   const then = DateTime.fromJSDate(at).setZone(timeZone)
-  const now = DateTime.now().setZone(timeZone)
+  const now = clock.now().setZone(timeZone)
   if (then.hasSame(now, 'day')) {
     return ctx.i18n.formatDate(at, { hour: 'numeric', minute: '2-digit', timeZone })
   }
@@ -398,10 +399,13 @@ async function renderConversation(
   const channel = channelFor(ctx, channels, conversation.channelId)
   const user = auth.user!
   const canReply = can(access, 'inbox.reply')
-  const now = DateTime.now()
+  const now = clock.now()
+  // With the date: "next week" can be eight days away, the same weekday as "tomorrow".
   const formatWhen = (at: DateTime) =>
     ctx.i18n.formatDate(at.toJSDate(), {
       weekday: 'short',
+      day: 'numeric',
+      month: 'short',
       hour: 'numeric',
       minute: '2-digit',
       timeZone: user.timezone,

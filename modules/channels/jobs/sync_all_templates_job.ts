@@ -1,5 +1,6 @@
 import { Job } from '@rlanz/bull-queue'
 import queue from '@rlanz/bull-queue/services/main'
+import { upsertSchedule, type Schedule } from '#app/queue/schedules'
 import { dispatchTenantJob } from '#modules/tenancy/index'
 import Channel from '../models/channel.js'
 import SyncTemplatesJob from './sync_templates_job.js'
@@ -40,14 +41,23 @@ export default class SyncAllTemplatesJob extends Job {
   }
 }
 
+/** One schedule for the cluster, run by whichever default-queue worker is free. */
+export const TEMPLATE_SYNC: Schedule = {
+  id: 'template-sync',
+  queue: 'default',
+  job: SyncAllTemplatesJob,
+  everyMs: TEMPLATE_SYNC_EVERY_MS,
+}
+
 /** Registers the schedule; BullMQ keeps one schedule however often this runs. */
-export function scheduleTemplateSync() {
-  return queue.dispatch(
-    SyncAllTemplatesJob as any,
-    {},
-    {
-      repeat: { every: TEMPLATE_SYNC_EVERY_MS },
-      jobId: 'templates-schedule',
+export async function scheduleTemplateSync() {
+  await upsertSchedule(TEMPLATE_SYNC)
+  // Earlier versions kept it as a legacy repeatable job (under a hashed
+  // key, with the same job name): removed, so it is not kept twice.
+  const bullQueue = queue.getOrSet(TEMPLATE_SYNC.queue)
+  for (const scheduler of await bullQueue.getJobSchedulers()) {
+    if (scheduler.name === SyncAllTemplatesJob.$$filepath && scheduler.key !== TEMPLATE_SYNC.id) {
+      await bullQueue.removeJobScheduler(scheduler.key)
     }
-  )
+  }
 }

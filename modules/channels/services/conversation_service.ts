@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
+import { clock } from '#app/clock'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { Membership } from '#modules/identity/index'
 import { dispatchTenantJob, type TenantContext } from '#modules/tenancy/index'
@@ -260,7 +261,7 @@ export async function snoozeConversation(
   until: DateTime,
   byUserId: string | null
 ) {
-  const now = DateTime.now()
+  const now = clock.now()
   if (!until.isValid || until <= now) {
     throw new ConversationError(
       'invalid_snooze',
@@ -307,7 +308,7 @@ export function scheduleWakeUp(
     tenant,
     { conversationId },
     {
-      delay: Math.max(0, at.toMillis() - Date.now()),
+      delay: Math.max(0, at.toMillis() - clock.millis()),
       jobId: again ? `${id}-again-${Date.now()}` : id,
     }
   )
@@ -326,7 +327,7 @@ export async function wakeSnoozedConversation(
   await change(tenant, conversationId, null, (conversation) => {
     if (conversation.status !== 'snoozed') return null
     const until = conversation.snoozedUntil
-    if (until && until > DateTime.now()) {
+    if (until && until > clock.now()) {
       seen.early = until
       return null
     }

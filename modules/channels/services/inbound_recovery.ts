@@ -13,13 +13,15 @@ import {
 | The webhook request stores first and enqueues second. If the enqueue never
 | happens (Redis down, the process killed between the two) the stored row is
 | still the truth; this sweep finds rows nobody processed and queues them.
-| It runs wherever inbound workers run: once when they start, then every
-| minute. Each row names its job (webhook_events.job_id): a row whose job is
-| waiting or running is left alone, one whose job failed for good has it
-| retried, and one whose job is gone (or completed without it) gets a new
-| job. Several worker processes sweeping at once queue each row once: a new
-| job's id is written over the old one first, and only the sweep whose update
-| still found the old id queues it.
+| It runs on inbound workers, once when they start and then every minute,
+| as one BullMQ job scheduler for the whole cluster
+| (jobs/inbound_recovery_job.ts), not once per worker process. Each row
+| names its job (webhook_events.job_id): a row whose job is waiting or
+| running is left alone, one whose job failed for good has it retried, and
+| one whose job is gone (or completed without it) gets a new job. Several
+| sweeps at once (a slow one overlapping the next period's) queue each row once: a
+| new job's id is written over the old one first, and only the sweep whose
+| update still found the old id queues it.
 */
 
 export const SWEEP_INTERVAL_MS = 60_000
@@ -143,40 +145,4 @@ export async function pruneProcessedWebhookEvents(
     from = next.id
   }
   return removed
-}
-
-let timer: NodeJS.Timeout | null = null
-let pools = 0
-let inFlight: Promise<unknown> | null = null
-
-function sweepNow() {
-  if (inFlight) return
-  inFlight = sweepUnprocessedWebhookEvents()
-    .catch((error) => logger.error({ err: error }, 'webhook recovery sweep failed'))
-    .then(() => pruneProcessedWebhookEvents())
-    .catch((error) => logger.error({ err: error }, 'pruning processed webhook events failed'))
-    .finally(() => {
-      inFlight = null
-    })
-}
-
-/**
- * Starts the sweep, and the pruning of old processed events, (now, then
- * every minute) for a worker pool that works the inbound queue.
- */
-export function startInboundRecovery() {
-  pools++
-  sweepNow()
-  if (timer) return
-  timer = setInterval(sweepNow, SWEEP_INTERVAL_MS)
-  timer.unref()
-}
-
-/** Stops it when the last such pool stops, after the sweep in hand finishes. */
-export async function stopInboundRecovery() {
-  pools = Math.max(0, pools - 1)
-  if (pools > 0 || !timer) return
-  clearInterval(timer)
-  timer = null
-  await inFlight
 }

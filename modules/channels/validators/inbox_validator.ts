@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import { clock } from '#app/clock'
 import type { ConversationPriority } from '../models/conversation.js'
 import { ConversationError, PRIORITIES, isUuid } from '../services/conversation_service.js'
 
@@ -27,14 +28,20 @@ export function assigneeFrom(value: unknown): string | null {
 }
 
 /**
- * When a snooze ends: an hour from now, tomorrow at 9:00 or next Monday at
- * 9:00 in the member's time zone, or a date and time they typed (read in
- * their zone).
+ * When a snooze ends: an hour from now, tomorrow at 9:00 or next week (a
+ * Monday at 9:00) in the member's time zone, or a date and time they typed
+ * (read in their zone).
+ *
+ * "Next week" is the Monday after tomorrow's week begins, so it is always a
+ * later choice than "tomorrow": on a Sunday, tomorrow is already Monday 9:00
+ * and a member who picks "next week" instead means the Monday after (eight
+ * days on), not the same instant under another name. On a Saturday it is
+ * the coming Monday, after "tomorrow" (Sunday).
  */
 export function snoozeUntilFrom(
   input: { until?: unknown; custom_until?: unknown },
   timezone: string,
-  now: DateTime = DateTime.now()
+  now: DateTime = clock.now()
 ): DateTime {
   const local = now.setZone(timezone)
   const nineOClock = { hour: 9, minute: 0, second: 0, millisecond: 0 }
@@ -44,7 +51,7 @@ export function snoozeUntilFrom(
     case 'tomorrow':
       return local.plus({ days: 1 }).set(nineOClock)
     case 'next_week':
-      return local.startOf('week').plus({ weeks: 1 }).set(nineOClock)
+      return local.plus({ days: 1 }).startOf('week').plus({ weeks: 1 }).set(nineOClock)
     case 'custom': {
       const typed = typeof input.custom_until === 'string' ? input.custom_until.trim() : ''
       const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(typed)

@@ -4,9 +4,10 @@ import { dispatchDelivery } from './webhook_delivery_service.js'
 
 /*
 | A delivery row is written before its job is queued; if Redis refused the
-| job (or lost it), the row would wait for ever. Every few minutes a worker
+| job (or lost it), the row would wait for ever. Every five minutes a worker
 | that works the webhooks queue looks in each tenant for deliveries that
-| should have been attempted some time ago and queues them again. A
+| should have been attempted some time ago and queues them again: one
+| BullMQ job scheduler for the cluster (jobs/webhook_recovery_job.ts). A
 | delivery that is in fact still queued is not harmed: the job claims the
 | row before each attempt and a delivered row is never sent again.
 */
@@ -43,29 +44,4 @@ export async function sweepStrandedDeliveries(): Promise<number> {
   }
   if (queued) logger.warn(`webhook recovery queued ${queued} stranded deliveries`)
   return queued
-}
-
-let timer: NodeJS.Timeout | null = null
-let inFlight: Promise<unknown> | null = null
-
-function sweepNow() {
-  if (inFlight) return
-  inFlight = sweepStrandedDeliveries()
-    .catch((error) => logger.error({ err: error }, 'webhook recovery sweep failed'))
-    .finally(() => {
-      inFlight = null
-    })
-}
-
-export function startWebhookRecovery() {
-  if (timer) return
-  timer = setInterval(sweepNow, RECOVERY_INTERVAL_MS)
-  timer.unref()
-}
-
-export async function stopWebhookRecovery() {
-  if (!timer) return
-  clearInterval(timer)
-  timer = null
-  await inFlight
 }

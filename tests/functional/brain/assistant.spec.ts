@@ -29,6 +29,7 @@ import { waitFor } from '#tests/helpers/whatsapp'
 import { useFakeOpenAI } from '#tests/helpers/fake_openai_server'
 import { signIn } from '#tests/functional/workspace/member_browser'
 import { WebSession } from '#tests/helpers/web_session'
+import { useFixedClock } from '#tests/helpers/clock'
 
 /*
 | The assistant on a channel, end to end on the sandbox channel: a stored
@@ -508,6 +509,8 @@ test.group('Assistant on channels: offline answers and handoffs', () => {
     const allDay = Object.fromEntries(
       [1, 2, 3, 4, 5, 6, 7].map((d) => [String(d), ['00:00', '23:59'] as [string, string]])
     )
+    // A fixed Wednesday afternoon: "all day" (to 23:59) would be closed in the day's last minute.
+    useFixedClock(cleanup, '2026-12-09T15:00:00+04:00')
     const w = await assistantWorkspace(cleanup, {
       activeMode: 'outside_hours',
       timezone: 'Asia/Dubai',

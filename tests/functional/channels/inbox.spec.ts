@@ -9,6 +9,7 @@ import WakeSnoozedJob from '#modules/channels/jobs/wake_snoozed_job'
 import { scheduleWakeUp } from '#modules/channels/services/conversation_service'
 import { makeMember } from '#tests/helpers/users'
 import { useWorkers } from '#tests/helpers/queue'
+import { FIXED_INSTANTS, useFixedClock } from '#tests/helpers/clock'
 import { WebSession } from '#tests/helpers/web_session'
 import { signIn } from '#tests/functional/workspace/member_browser'
 import {
@@ -180,6 +181,18 @@ async function act(
   })
 }
 
+/** An agent in Dubai signed in beside one conversation, the app's clock held at `at`. */
+async function dubaiAgentAt(cleanup: Cleanup, at: string) {
+  const w = await inboxWorkspace(cleanup)
+  const agent: User = await w.member('agent')
+  agent.timezone = 'Asia/Dubai'
+  await agent.save()
+  const { conversation } = await seed(w)
+  const web = await signIn(agent)
+  useFixedClock(cleanup, at)
+  return { w, conversation, web }
+}
+
 test.group('Inbox: the list', () => {
   test('each row shows contact, channel, last message, time, unread count, assignee, labels, priority and status', async ({
     assert,
@@ -328,6 +341,29 @@ test.group('Inbox: the list', () => {
       open.conversation.id,
       onSandbox.conversation.id,
     ])
+  })
+
+  test('a row’s time is the hour today, the weekday within the week, else the date, in the member’s zone', async ({
+    assert,
+    cleanup,
+  }) => {
+    // Sunday 10:00 in Dubai; still Sunday 06:00 on the server (UTC).
+    const { w, web } = await dubaiAgentAt(cleanup, '2026-12-06T10:00:00+04:00')
+    const now = DateTime.fromISO('2026-12-06T10:00:00+04:00', { setZone: true })
+    const cases = [
+      { at: now.minus({ hours: 1 }), shown: '9:00 AM' },
+      // 03:30 in Dubai, Saturday 23:30 on the server: the member's today.
+      { at: now.minus({ hours: 6, minutes: 30 }), shown: '3:30 AM' },
+      { at: now.minus({ days: 2 }), shown: 'Fri' },
+      { at: now.minus({ days: 10 }), shown: 'Nov 26' },
+    ]
+    const ids = []
+    for (const { at } of cases) ids.push((await seed(w, { at, labels: ['when'] })).conversation.id)
+    const page = await web.get(`${w.inbox}?label=when`)
+    for (const [index, { shown }] of cases.entries()) {
+      const row = page.body.slice(page.body.indexOf(`data-conversation="${ids[index]}"`))
+      assert.equal(row.match(/<time datetime="[^"]+">([^<]+)<\/time>/)?.[1]?.trim(), shown)
+    }
   })
 
   test('newest activity first, 25 a page; the next page keeps the filters', async ({
@@ -924,58 +960,65 @@ test.group('Inbox: actions', () => {
     assert.equal((await conversationRow(w.context, old.conversation.id)).status, 'resolved')
   })
 
-  test('snoozing: an hour, tomorrow 9:00 and next week in the member’s time zone, or a chosen time', async ({
-    assert,
-    cleanup,
-  }) => {
-    const w = await inboxWorkspace(cleanup)
-    const events = recordEvents(cleanup)
-    const agent: User = await w.member('agent')
-    agent.timezone = 'Asia/Dubai'
-    await agent.save()
-    const { conversation } = await seed(w)
-    const web = await signIn(agent)
+  test(
+    'snoozing on {name}: an hour, tomorrow 9:00 and next week in the member’s time zone, or a chosen time'
+  )
+    .with(FIXED_INSTANTS)
+    .run(async ({ assert, cleanup }, { at }) => {
+      const events = recordEvents(cleanup)
+      const { w, conversation, web } = await dubaiAgentAt(cleanup, at)
+      const now = DateTime.fromISO(at, { zone: 'Asia/Dubai' })
 
-    const before = DateTime.now()
-    await act(web, w, conversation.id, 'snooze', { until: '1h' })
-    let row = await conversationRow(w.context, conversation.id)
-    assert.equal(row.status, 'snoozed')
-    assert.closeTo(row.snoozedUntil!.diff(before, 'minutes').minutes, 60, 1)
+      await act(web, w, conversation.id, 'snooze', { until: '1h' })
+      let row = await conversationRow(w.context, conversation.id)
+      assert.equal(row.status, 'snoozed')
+      assert.equal(row.snoozedUntil!.toMillis(), now.plus({ hours: 1 }).toMillis())
 
-    await act(web, w, conversation.id, 'snooze', { until: 'tomorrow' })
-    row = await conversationRow(w.context, conversation.id)
-    const tomorrow = row.snoozedUntil!.setZone('Asia/Dubai')
-    assert.equal(tomorrow.toFormat('HH:mm'), '09:00')
-    assert.equal(
-      tomorrow.toISODate(),
-      DateTime.now().setZone('Asia/Dubai').plus({ days: 1 }).toISODate()
-    )
+      await act(web, w, conversation.id, 'snooze', { until: 'tomorrow' })
+      row = await conversationRow(w.context, conversation.id)
+      const tomorrow = row.snoozedUntil!.setZone('Asia/Dubai')
+      assert.equal(tomorrow.toFormat('HH:mm'), '09:00')
+      assert.equal(tomorrow.toISODate(), now.plus({ days: 1 }).toISODate())
 
-    await act(web, w, conversation.id, 'snooze', { until: 'next_week' })
-    row = await conversationRow(w.context, conversation.id)
-    const nextWeek = row.snoozedUntil!.setZone('Asia/Dubai')
-    assert.equal(nextWeek.weekday, 1)
-    assert.equal(nextWeek.toFormat('HH:mm'), '09:00')
-    assert.isAbove(nextWeek.toMillis(), DateTime.now().toMillis())
+      await act(web, w, conversation.id, 'snooze', { until: 'next_week' })
+      row = await conversationRow(w.context, conversation.id)
+      const nextWeek = row.snoozedUntil!.setZone('Asia/Dubai')
+      assert.equal(nextWeek.weekday, 1)
+      assert.equal(nextWeek.toFormat('HH:mm'), '09:00')
+      // Always after "tomorrow" (on a Sunday, the Monday after), within the week after it.
+      assert.isAbove(nextWeek.toMillis(), tomorrow.toMillis())
+      assert.isAtMost(nextWeek.diff(tomorrow, 'days').days, 7)
 
-    const chosen = DateTime.now()
-      .setZone('Asia/Dubai')
-      .plus({ days: 3 })
-      .set({ hour: 14, minute: 30 })
-    const custom = await act(web, w, conversation.id, 'snooze', {
-      until: 'custom',
-      custom_until: chosen.toFormat("yyyy-MM-dd'T'HH:mm"),
+      const chosen = now.plus({ days: 3 }).set({ hour: 14, minute: 30 })
+      const custom = await act(web, w, conversation.id, 'snooze', {
+        until: 'custom',
+        custom_until: chosen.toFormat("yyyy-MM-dd'T'HH:mm"),
+      })
+      assert.equal(custom.status, 302)
+      row = await conversationRow(w.context, conversation.id)
+      assert.equal(row.snoozedUntil!.toMillis(), chosen.startOf('minute').toMillis())
+      assert.include((await web.get(custom.location!)).body, 'Snoozed until')
+
+      // Each of the four is a change, so each is announced.
+      assert.deepEqual(
+        events.map((event) => event.data.changes),
+        [['status', 'snooze'], ['snooze'], ['snooze'], ['snooze']]
+      )
     })
-    assert.equal(custom.status, 302)
-    row = await conversationRow(w.context, conversation.id)
-    assert.equal(row.snoozedUntil!.toMillis(), chosen.startOf('minute').toMillis())
-    assert.include((await web.get(custom.location!)).body, 'Snoozed until')
 
-    assert.deepEqual(
-      events.map((event) => event.data.changes),
-      [['status', 'snooze'], ['snooze'], ['snooze'], ['snooze']]
-    )
-  })
+  test('the snooze menu shows tomorrow and next week as two different days on {name}')
+    .with(FIXED_INSTANTS)
+    .run(async ({ assert, cleanup }, { at }) => {
+      const { w, conversation, web } = await dubaiAgentAt(cleanup, at)
+      const page = await web.get(`${w.inbox}/${conversation.id}`)
+      const shown = (value: string) =>
+        page.body.match(
+          new RegExp(`value="${value}" class="link">[^<]*<small class="muted">([^<]+)<`)
+        )?.[1]
+      assert.isString(shown('tomorrow'))
+      assert.isString(shown('next_week'))
+      assert.notEqual(shown('tomorrow'), shown('next_week'))
+    })
 
   test('a snooze time in the past, too far ahead or unreadable is refused with 422; nothing changes', async ({
     assert,

@@ -4,6 +4,7 @@ import { normalizeLabels } from '#modules/channels/services/conversation_service
 import { prefixTsQuery } from '#modules/channels/services/inbox_service'
 import { formatBytes, textToHtml } from '#modules/channels/services/message_view'
 import { snoozeUntilFrom } from '#modules/channels/validators/inbox_validator'
+import { FIXED_INSTANTS, useFixedClock } from '#tests/helpers/clock'
 
 test.group('Inbox text and input rules', () => {
   test('message text is escaped; only http(s) addresses become links, without trailing punctuation', ({
@@ -57,8 +58,54 @@ test.group('Inbox text and input rules', () => {
     assert.throws(() => at('later'), /when to snooze/)
   })
 
+  test('snooze presets on {name}: tomorrow 9:00 and next week are two different times')
+    .with([
+      { ...instant('a Sunday morning'), tomorrow: '2026-12-07', nextWeek: '2026-12-14' },
+      { ...instant('a Saturday night'), tomorrow: '2026-12-06', nextWeek: '2026-12-07' },
+      {
+        ...instant('a Saturday night in UTC, Sunday in Dubai'),
+        tomorrow: '2026-12-07',
+        nextWeek: '2026-12-14',
+      },
+      { ...instant('a Wednesday afternoon'), tomorrow: '2026-12-10', nextWeek: '2026-12-14' },
+    ])
+    .run(({ assert }, { at, tomorrow, nextWeek }) => {
+      const now = DateTime.fromISO(at, { setZone: true })
+      const local = (until: string) =>
+        snoozeUntilFrom({ until }, 'Asia/Dubai', now).setZone('Asia/Dubai').toISO()
+      assert.equal(local('tomorrow'), `${tomorrow}T09:00:00.000+04:00`)
+      assert.equal(local('next_week'), `${nextWeek}T09:00:00.000+04:00`)
+    })
+
+  test('snooze presets keep 9:00 local across a daylight-saving change', ({ assert }) => {
+    // Saturday evening in London; the clocks go forward that night.
+    const now = DateTime.fromISO('2027-03-27T20:00:00', { zone: 'Europe/London' })
+    const at = (until: string) =>
+      snoozeUntilFrom({ until }, 'Europe/London', now).setZone('Europe/London').toISO()
+    assert.equal(at('tomorrow'), '2027-03-28T09:00:00.000+01:00')
+    assert.equal(at('next_week'), '2027-03-29T09:00:00.000+01:00')
+  })
+
+  test('without a given time, snooze presets count from the app’s clock', ({ assert, cleanup }) => {
+    useFixedClock(cleanup, instant('a Sunday morning').at)
+    assert.equal(
+      snoozeUntilFrom({ until: 'tomorrow' }, 'Asia/Dubai').setZone('Asia/Dubai').toISO(),
+      '2026-12-07T09:00:00.000+04:00'
+    )
+    assert.equal(
+      snoozeUntilFrom({ until: '1h' }, 'UTC').toUTC().toISO(),
+      '2026-12-06T07:00:00.000Z'
+    )
+  })
+
   test('file sizes read in the reader’s language', ({ assert }) => {
     assert.equal(formatBytes(1_572_864, 'en'), '1.5 MB')
     assert.equal(formatBytes(512, 'en'), '512 byte')
   })
 })
+
+function instant(name: string) {
+  const found = FIXED_INSTANTS.find((candidate) => candidate.name === name)
+  if (!found) throw new Error(`no fixed instant named ${name}`)
+  return found
+}

@@ -1,5 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { DateTime } from 'luxon'
+import { clock } from '#app/clock'
 import {
   Conversation,
   ConversationError,
@@ -216,7 +217,7 @@ function snoozeUntil(status: string | undefined, raw: string | undefined) {
   }
   if (raw === undefined) refuse('Say until when to snooze (snoozed_until)')
   const until = DateTime.fromISO(raw!, { setZone: true })
-  const now = DateTime.now()
+  const now = clock.now()
   if (until <= now) refuse('Choose a time in the future to snooze until')
   if (until > now.plus({ days: MAX_SNOOZE_DAYS })) {
     refuse(`Snooze for at most ${MAX_SNOOZE_DAYS} days`)

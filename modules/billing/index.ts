@@ -40,6 +40,7 @@ export {
   useMonthlyAllowance,
   isWithinMonthlyLimit,
   usageChanged,
+  forgetTenantUsage,
   usageFor,
   planOfTenant,
   usagePeriod,

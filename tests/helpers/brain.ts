@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { TenantContext } from '#modules/tenancy/index'
+import { waitFor } from '#tests/helpers/whatsapp'
 import {
   createFaqSource,
   createFileSource,
@@ -119,5 +120,20 @@ export async function customerSays(
       conversationId: conversation.id as string,
       contactId: conversation.contact_id as string,
     }
+  })
+}
+
+/** The assistant's first message to the customer with this phone, once it is written. */
+export async function assistantReplyTo(tenant: TenantContext, phone: string) {
+  return waitFor(async () => {
+    const rows = await tenant.transaction((trx) =>
+      trx
+        .from('messages')
+        .join('contacts', 'contacts.id', 'messages.contact_id')
+        .where('contacts.wa_id', phone.slice(1))
+        .where('messages.author_type', 'assistant')
+        .select('messages.body', 'messages.conversation_id')
+    )
+    return rows[0] as { body: string; conversation_id: string } | undefined
   })
 }

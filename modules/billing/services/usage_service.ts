@@ -278,3 +278,12 @@ async function noticeUsage(tenantId: string, usage: LimitUsage) {
     logger.error({ err: error, tenantId, limit: usage.limit }, 'billing: usage notice failed')
   }
 }
+
+/**
+ * A destroyed tenant's metering goes with it (billing's tables carry no
+ * foreign key to tenants: see the usage tables' migration).
+ */
+export async function forgetTenantUsage(tenantId: string, client: TransactionClientContract) {
+  await client.from('usage_records').where('tenant_id', tenantId).delete()
+  await client.from('usage_notices').where('tenant_id', tenantId).delete()
+}

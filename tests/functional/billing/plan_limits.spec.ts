@@ -18,7 +18,7 @@ import {
 } from '#modules/brain/index'
 import { Tenant, systemActor, type TenantContext } from '#modules/tenancy/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
-import { customerSays, learnText } from '#tests/helpers/brain'
+import { assistantReplyTo, customerSays, learnText } from '#tests/helpers/brain'
 import { mailCount, waitForMail } from '#tests/helpers/mail'
 import { runAce } from '#tests/helpers/ace'
 import { useWorkers } from '#tests/helpers/queue'
@@ -288,17 +288,7 @@ test.group('Plan limits: conversations and AI answers', (group) => {
         text: 'Am I covered when I work as a locum?',
       })
       assert.equal(sent.status, 302)
-      return waitFor(async () => {
-        const rows = await w.context.transaction((trx) =>
-          trx
-            .from('messages')
-            .join('contacts', 'contacts.id', 'messages.contact_id')
-            .where('contacts.wa_id', phone.slice(1))
-            .where('messages.author_type', 'assistant')
-            .select('messages.body', 'messages.conversation_id')
-        )
-        return rows[0]
-      })
+      return assistantReplyTo(w.context, phone)
     }
     const first = await writes(`+1557${String(Date.now() % 1_000_000).padStart(6, '0')}1`)
     assert.include(first.body, 'Your cover follows you when you work as a locum')
@@ -478,6 +468,14 @@ test.group('Plan limits: what owners see and hear', () => {
     const theirs = await (await signIn(agent)).get(w.base)
     assert.equal(theirs.status, 200)
     assert.notInclude(theirs.body, 'id="plan-usage"')
+  })
+
+  test("a destroyed tenant's metering goes with it", async ({ assert, cleanup }) => {
+    const w = await makeWorkspace(cleanup, 'gone')
+    await recordMonthlyUsage(w.tenant.id, 'conversations', 'c:1')
+    await w.cleanup()
+    const left = await db.from('usage_records').where('tenant_id', w.tenant.id)
+    assert.lengthOf(left, 0)
   })
 
   test('the usage period is the calendar month in UTC', ({ assert }) => {

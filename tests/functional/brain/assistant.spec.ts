@@ -22,7 +22,7 @@ import {
 import { customerHandoff } from '#modules/brain/services/assistant/customer_text'
 import { dispatchTenantJob, systemActor, type TenantContext } from '#modules/tenancy/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
-import { customerSays, learnText } from '#tests/helpers/brain'
+import { assistantReplyTo, customerSays, learnText } from '#tests/helpers/brain'
 import { useWorkers } from '#tests/helpers/queue'
 import { waitFor } from '#tests/helpers/whatsapp'
 import { useFakeOpenAI } from '#tests/helpers/fake_openai_server'
@@ -165,17 +165,7 @@ test.group('Assistant on channels: the reply job', (group) => {
       text: LOCUM_QUESTION,
     })
     assert.equal(sent.status, 302)
-    const reply = await waitFor(async () => {
-      const rows = await w.context.transaction((trx) =>
-        trx
-          .from('messages')
-          .join('contacts', 'contacts.id', 'messages.contact_id')
-          .where('contacts.wa_id', phone.slice(1))
-          .where('messages.author_type', 'assistant')
-          .select('messages.body', 'messages.conversation_id')
-      )
-      return rows[0]
-    })
+    const reply = await assistantReplyTo(w.context, phone)
     assert.include(reply.body, 'Locum engagements are covered automatically')
     assert.isNull((await conversationOf(w.context, reply.conversation_id)).assignee_id)
     const chat = await owner.get(`${w.base}/sandbox?phone=${encodeURIComponent(phone)}`)

@@ -22,9 +22,15 @@ const SIZES = [390, 1280]
 const LOCALES = ['en', 'ar'] as const
 
 async function noSidewaysScroll(page: import('playwright-core').Page) {
-  return page.evaluate(
-    `document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1`
-  )
+  const wide = await page.evaluate(`(() => {
+    const limit = document.documentElement.clientWidth + 1
+    if (document.documentElement.scrollWidth <= limit) return []
+    return [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > limit)
+      .slice(0, 5)
+      .map((el) => el.tagName + '.' + el.className + '#' + el.id)
+  })()`)
+  return (wide as string[]).join(', ') || true
 }
 
 test.group('Journey: plan usage and plans', (group) => {
@@ -70,8 +76,8 @@ test.group('Journey: plan usage and plans', (group) => {
           await panel.locator('[data-limit="ai_answers"] .badge').textContent(),
           locale === 'ar' ? 'بلغت الحد' : 'Limit reached'
         )
-        assert.isTrue(await noSidewaysScroll(page), `${locale} ${width}px scrolls sideways`)
         await screenshot(page, `plan-usage-${locale}-${width}`)
+        assert.equal(await noSidewaysScroll(page), true, `${locale} ${width}px scrolls sideways`)
         assert.deepEqual(problems, [])
       }
     }
@@ -108,8 +114,8 @@ test.group('Journey: plan usage and plans', (group) => {
             ? ['المقاعد', 'القنوات', 'طلبات API / دقيقة']
             : ['Seats', 'Channels', 'API requests / minute']
         for (const heading of expected) assert.include(headings, heading)
-        assert.isTrue(await noSidewaysScroll(page), `${locale} ${width}px scrolls sideways`)
         await screenshot(page, `plans-${locale}-${width}`)
+        assert.equal(await noSidewaysScroll(page), true, `${locale} ${width}px scrolls sideways`)
         assert.deepEqual(problems, [])
       }
     }

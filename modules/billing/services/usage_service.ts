@@ -108,9 +108,9 @@ export function usagePeriod(at: DateTime = DateTime.utc()) {
   return at.toUTC().toFormat('yyyy-MM')
 }
 
+/** The tenant's plan (one statement), or null when it is on none. */
 export async function planOfTenant(tenantId: string) {
-  const tenant = await Tenant.query().where('id', tenantId).select('plan_id').first()
-  return tenant?.planId ? Plan.find(tenant.planId) : null
+  return Plan.query().whereIn('id', Tenant.query().where('id', tenantId).select('plan_id')).first()
 }
 
 async function used(limit: LimitName, tenantId: string, client?: TransactionClientContract) {
@@ -201,9 +201,12 @@ export async function ensureWithinLimit(
  * Records one metered thing of this month (a conversation, an AI answer),
  * once per subject, if the plan leaves room. Returns whether it fits; with
  * `keepOverLimit` a thing beyond the limit is still recorded, marked over
- * (an inbound conversation exists whatever the plan says). Serialised per
- * tenant and limit by an advisory lock, so concurrent callers cannot both
- * take the last place. A subject recorded before answers as it did then.
+ * (an inbound conversation exists whatever the plan says). A subject
+ * recorded before answers as it did then.
+ *
+ * Only a limit that refuses needs the per-tenant advisory lock (so two
+ * callers cannot both take the last place); recording without refusing is
+ * one statement, since the inbound worker records every new conversation.
  */
 export async function recordMonthlyUsage(
   tenantId: string,
@@ -211,10 +214,49 @@ export async function recordMonthlyUsage(
   subject: string,
   options: { keepOverLimit?: boolean } = {}
 ): Promise<{ withinLimit: boolean; usage: LimitUsage }> {
-  const plan = await planOfTenant(tenantId)
-  const allowed = allowanceOf(plan, limit)
+  const allowed = allowanceOf(await planOfTenant(tenantId), limit)
   const period = usagePeriod()
-  const outcome = await db.transaction(async (trx) => {
+  const outcome =
+    allowed === null || options.keepOverLimit
+      ? await recordMarked(tenantId, limit, subject, period, allowed)
+      : await recordWithin(tenantId, limit, subject, period, allowed)
+  // Unlimited: nothing to refuse or tell, so the month is not counted here (usageFor does).
+  if (allowed === null) return { withinLimit: true, usage: usageOf(limit, 0, null) }
+  const usage = usageOf(limit, outcome.count ?? (await used(limit, tenantId)), allowed)
+  await noticeUsage(tenantId, usage)
+  return { withinLimit: outcome.withinLimit, usage }
+}
+
+/** One insert, marked over the limit when this month's count has reached it. */
+async function recordMarked(
+  tenantId: string,
+  limit: LimitName,
+  subject: string,
+  period: string,
+  allowed: number | null
+): Promise<{ withinLimit: boolean; count: number | null }> {
+  const inserted = await db.rawQuery(
+    `insert into usage_records (tenant_id, metric, period, subject, over_limit)
+      select ?, ?, ?, ?, coalesce(
+        (select count(*) from usage_records where tenant_id = ? and metric = ? and period = ?) >= ?::int,
+        false)
+      on conflict (tenant_id, metric, subject) do nothing
+      returning over_limit`,
+    [tenantId, limit, period, subject, tenantId, limit, period, allowed]
+  )
+  if (inserted.rows.length) return { withinLimit: !inserted.rows[0].over_limit, count: null }
+  return { withinLimit: await isWithinMonthlyLimit(tenantId, limit, subject), count: null }
+}
+
+/** Records only while the month's count is under the limit, under the tenant's lock. */
+async function recordWithin(
+  tenantId: string,
+  limit: LimitName,
+  subject: string,
+  period: string,
+  allowed: number
+): Promise<{ withinLimit: boolean; count: number }> {
+  return db.transaction(async (trx) => {
     await trx.rawQuery('select pg_advisory_xact_lock(hashtext(?))', [`usage:${tenantId}:${limit}`])
     const earlier = await trx
       .from('usage_records')
@@ -223,16 +265,12 @@ export async function recordMonthlyUsage(
       .first()
     const count = await used(limit, tenantId, trx)
     if (earlier) return { withinLimit: !earlier.over_limit, count }
-    const over = allowed !== null && count >= allowed
-    if (over && !options.keepOverLimit) return { withinLimit: false, count }
+    if (count >= allowed) return { withinLimit: false, count }
     await trx
       .table('usage_records')
-      .insert({ tenant_id: tenantId, metric: limit, period, subject, over_limit: over })
-    return { withinLimit: !over, count: count + 1 }
+      .insert({ tenant_id: tenantId, metric: limit, period, subject, over_limit: false })
+    return { withinLimit: true, count: count + 1 }
   })
-  const usage = usageOf(limit, outcome.count, allowed)
-  await noticeUsage(tenantId, usage)
-  return { withinLimit: outcome.withinLimit, usage }
 }
 
 /** recordMonthlyUsage for a request that is refused past the limit (PlanLimitError). */

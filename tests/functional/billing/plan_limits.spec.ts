@@ -347,6 +347,28 @@ test.group('Plan limits: conversations and AI answers', (group) => {
     })
   })
 
+  test('requests racing for the last AI answer: exactly one gets it', async ({
+    assert,
+    cleanup,
+  }) => {
+    const w = await makeWorkspace(cleanup, 'race')
+    await onPlan(cleanup, { maxAiAnswersPerMonth: 2 }, [w.tenant.id])
+    await recordMonthlyUsage(w.tenant.id, 'ai_answers', 'earlier')
+    const { token } = await makeKey(w.tenant)
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        api('POST', '/api/v1/brain/answer', { token, body: { question: 'Opening hours?' } })
+      )
+    )
+    const statuses = answers.map((answer) => answer.status).sort()
+    assert.deepEqual(statuses, [200, 402, 402, 402, 402])
+    const usage = await usageFor(w.tenant.id)
+    assert.deepInclude(
+      usage.find((item) => item.limit === 'ai_answers')!,
+      { used: 2 }
+    )
+  })
+
   test("one tenant's usage never counts against another's on the same plan", async ({
     assert,
     cleanup,

@@ -35,7 +35,6 @@ export {
   planLimitMessage,
   registerUsageMeter,
   limitGuard,
-  ensureWithinLimit,
   recordMonthlyUsage,
   useMonthlyAllowance,
   isWithinMonthlyLimit,

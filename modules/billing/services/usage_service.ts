@@ -22,7 +22,7 @@ export const LIMITS = [
 ] as const
 export type LimitName = (typeof LIMITS)[number]
 
-export const MONTHLY_LIMITS: readonly LimitName[] = ['conversations', 'ai_answers']
+const MONTHLY_LIMITS: readonly LimitName[] = ['conversations', 'ai_answers']
 
 const MEGABYTE = 1024 * 1024
 
@@ -173,10 +173,13 @@ export async function usageFor(tenantId: string): Promise<LimitUsage[]> {
  */
 export async function limitGuard(tenantId: string, limit: LimitName) {
   const allowed = allowanceOf(await planOfTenant(tenantId), limit)
+  const monthly = MONTHLY_LIMITS.includes(limit)
   return {
     allowed,
     async ensure(options: { adding?: number; client?: TransactionClientContract } = {}) {
       if (allowed === null) return
+      // A monthly count has no row of the caller's to lock: this lock stands in.
+      if (monthly && options.client) await lockUsage(options.client, tenantId, limit)
       const count = await used(limit, tenantId, options.client)
       // A URL not fetched yet adds 0 bytes: refused once the store is full.
       const adding = options.adding ?? 1
@@ -184,17 +187,26 @@ export async function limitGuard(tenantId: string, limit: LimitName) {
         throw new PlanLimitError(limit, allowed, count)
       }
     },
+    /**
+     * Counts a monthly thing in the caller's transaction, after `ensure`, so
+     * the next caller waiting on the lock sees it (the announcement that
+     * records it too comes only after commit).
+     */
+    async record(subject: string, client: TransactionClientContract) {
+      if (allowed === null || !monthly) return
+      await client.rawQuery(
+        `insert into public.usage_records (tenant_id, metric, period, subject)
+          values (?, ?, ?, ?) on conflict (tenant_id, metric, subject) do nothing`,
+        [tenantId, limit, usagePeriod(), subject]
+      )
+    },
   }
 }
 
-/** limitGuard and its check in one, for callers without a transaction. */
-export async function ensureWithinLimit(
-  tenantId: string,
-  limit: LimitName,
-  options: { adding?: number } = {}
-) {
-  const guard = await limitGuard(tenantId, limit)
-  await guard.ensure(options)
+function lockUsage(client: TransactionClientContract, tenantId: string, limit: LimitName) {
+  return client.rawQuery('select pg_advisory_xact_lock(hashtext(?))', [
+    `usage:${tenantId}:${limit}`,
+  ])
 }
 
 /**
@@ -257,7 +269,7 @@ async function recordWithin(
   allowed: number
 ): Promise<{ withinLimit: boolean; count: number }> {
   return db.transaction(async (trx) => {
-    await trx.rawQuery('select pg_advisory_xact_lock(hashtext(?))', [`usage:${tenantId}:${limit}`])
+    await lockUsage(trx, tenantId, limit)
     const earlier = await trx
       .from('usage_records')
       .where({ tenant_id: tenantId, metric: limit, subject })

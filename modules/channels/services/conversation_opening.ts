@@ -50,6 +50,7 @@ export async function conversationForSend(
         [contactId, channelId]
       )
       if (inserted.rows.length) {
+        await conversations.record(inserted.rows[0].id, trx)
         const conversation = await Conversation.query({ client: trx })
           .where('id', inserted.rows[0].id)
           .firstOrFail()

@@ -268,6 +268,28 @@ test.group('Plan limits: conversations and AI answers', (group) => {
     assert.lengthOf(conversations, 1)
   })
 
+  test('sends racing to open the last conversation of the month: exactly one opens it', async ({
+    assert,
+    cleanup,
+  }) => {
+    const w = await makeWorkspace(cleanup, 'cnr')
+    const channel = await addSandboxChannel(w.tenant, systemActor)
+    const { token } = await makeKey(w.tenant)
+    await onPlan(cleanup, { maxConversationsPerMonth: 2 }, [w.tenant.id])
+    await recordMonthlyUsage(w.tenant.id, 'conversations', 'earlier')
+    const sends = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        api('POST', '/api/v1/messages', {
+          token,
+          body: { channel_id: channel.id, to: freshPhone(), type: 'text', text: 'Hello' },
+        })
+      )
+    )
+    assert.deepEqual(sends.map((send) => send.status).sort(), [202, 402, 402, 402])
+    const conversations = await w.context.transaction((trx) => trx.from('conversations'))
+    assert.lengthOf(conversations, 1)
+  })
+
   test('a conversation the customer opens past the month is kept, and a person is asked for instead of the assistant', async ({
     assert,
     cleanup,

@@ -130,6 +130,34 @@ test.group('Plan limits: seats, channels, knowledge', () => {
     assert.equal(await openInvitations(w.tenant.id), 1)
   })
 
+  test('an expired invitation holds no seat, so sending it again past the seats is refused', async ({
+    assert,
+    cleanup,
+  }) => {
+    const w = await makeWorkspace(cleanup, 'exp')
+    const owner = await w.member('owner')
+    await onPlan(cleanup, { maxSeats: 2 }, [w.tenant.id])
+    const web = await signIn(owner)
+    const team = `${w.base}/team`
+    await web.submit(team, `${team}/invitations`, { email: 'old@x.test', role: 'agent' })
+    await db
+      .from('invitations')
+      .where({ tenant_id: w.tenant.id, email: 'old@x.test' })
+      .update({ expires_at: new Date(Date.now() - 60_000) })
+    await web.submit(team, `${team}/invitations`, { email: 'new@x.test', role: 'agent' })
+    assert.equal(await openInvitations(w.tenant.id), 2)
+
+    const old = await db
+      .from('invitations')
+      .where({ tenant_id: w.tenant.id, email: 'old@x.test' })
+      .first()
+    const resent = await web.submit(team, `${team}/invitations/${old.id}/resend`, {})
+    assert.equal(resent.location, team)
+    assert.include((await web.get(team)).body, 'Your plan allows 2 seats')
+    const after = await db.from('invitations').where('id', old.id).first()
+    assert.isBelow(new Date(after.expires_at).getTime(), Date.now())
+  })
+
   test('a plan lowered below what is used refuses new seats and deletes nobody', async ({
     assert,
     cleanup,

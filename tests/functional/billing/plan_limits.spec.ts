@@ -128,6 +128,10 @@ test.group('Plan limits: seats, channels, knowledge', () => {
     assert.include(page.body, 'Your plan allows 3 seats, counting members and pending invitations.')
     assert.include(page.body, `value="${fourth}"`)
     assert.equal(await openInvitations(w.tenant.id), 1)
+    // The third seat filled the plan: the owner heard so, once.
+    const mail = await waitForMail(owner.email)
+    assert.include(mail.subject, 'has reached its limit: Seats (members and pending invitations)')
+    assert.equal(await mailCount(owner.email), 1)
   })
 
   test('an expired invitation holds no seat, so sending it again past the seats is refused', async ({

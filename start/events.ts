@@ -5,6 +5,7 @@ import { registerIdentityListeners } from '#modules/identity/index'
 import { registerChannelsListeners, registerWebchatListeners } from '#modules/channels/index'
 import { registerAssistantListeners, registerMemoryListeners } from '#modules/brain/index'
 import { registerWebhookListeners } from '#modules/integrations/index'
+import { registerBillingListeners } from '#modules/billing/index'
 
 registerIdentityListeners()
 registerChannelsListeners()
@@ -12,3 +13,4 @@ registerWebchatListeners()
 registerAssistantListeners()
 registerMemoryListeners()
 registerWebhookListeners()
+registerBillingListeners()

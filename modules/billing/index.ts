@@ -1,6 +1,7 @@
 /*
-| Billing owns plans and their limits (and, as it grows, subscriptions, usage
-| metering and quota enforcement). Other modules read plans through here.
+| Billing owns plans and their limits, usage metering and quota enforcement
+| (and, as it grows, subscriptions). Other modules read plans, ask whether a
+| creation fits and register the meters of what they own through here.
 */
 import Plan from './models/plan.js'
 
@@ -27,3 +28,23 @@ export async function planLimitsFor(planId: string | null) {
     knowledgeMb: plan?.maxKnowledgeMb ?? null,
   }
 }
+
+export {
+  LIMITS,
+  PlanLimitError,
+  planLimitMessage,
+  registerUsageMeter,
+  limitGuard,
+  recordMonthlyUsage,
+  useMonthlyAllowance,
+  isWithinMonthlyLimit,
+  usageChanged,
+  forgetTenantUsage,
+  usageFor,
+  planOfTenant,
+  usagePeriod,
+  type LimitName,
+  type LimitUsage,
+  type UsageMeter,
+} from './services/usage_service.js'
+export { registerBillingListeners } from './listeners.js'

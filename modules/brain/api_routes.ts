@@ -136,6 +136,11 @@ const conversionResult = {
 }
 
 const sourceErrors = [
+  {
+    status: 402,
+    code: 'plan_limit_reached',
+    description: "More than the plan's knowledge storage (`limit`: knowledge_bytes)",
+  },
   { status: 413, code: 'too_large', description: 'Larger than the size limit' },
   {
     status: 422,
@@ -276,7 +281,14 @@ documentApi('brain.answer', {
       },
     },
   },
-  errors: [{ status: 404, code: 'contact_not_found' }],
+  errors: [
+    { status: 404, code: 'contact_not_found' },
+    {
+      status: 402,
+      code: 'plan_limit_reached',
+      description: "Past the plan's AI answers this month (`limit`: ai_answers)",
+    },
+  ],
 })
 
 documentApi('tools.convert.file', {

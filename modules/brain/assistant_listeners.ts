@@ -6,7 +6,9 @@ import {
   registerThreadAnnotator,
   type ThreadAnnotator,
 } from '#modules/channels/index'
+import { registerUsageMeter } from '#modules/billing/index'
 import AssistantReplyJob from './jobs/assistant_reply_job.js'
+import { knowledgeBytesInUse } from './services/source_service.js'
 import { assistantEnabledOn } from './services/assistant_settings.js'
 import {
   assistantAnswersFirst,
@@ -44,6 +46,8 @@ const annotateThread: ThreadAnnotator = async (tenant, thread) => {
  * evidence and state.
  */
 export function registerAssistantListeners() {
+  // Billing counts knowledge storage through the module that stores it.
+  registerUsageMeter('knowledge_bytes', knowledgeBytesInUse)
   registerAssignmentGate(assistantAnswersFirst)
   registerThreadAnnotator(annotateThread)
   emitter.on('message:received', async (event) => {

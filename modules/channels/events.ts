@@ -1,5 +1,7 @@
 import emitter from '@adonisjs/core/services/emitter'
 import { dispatchTenantJob } from '#modules/tenancy/index'
+import { registerUsageMeter } from '#modules/billing/index'
+import { channelsInUse } from './services/channel_service.js'
 import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
 import { closeLiveStreams, inboxTopic, publishLive } from './services/live_updates.js'
@@ -144,6 +146,8 @@ declare module '@adonisjs/core/types' {
  * beside it.
  */
 export function registerChannelsListeners() {
+  // Billing counts channels through the module that owns them.
+  registerUsageMeter('channels', channelsInUse)
   // Every text-like inbound message short enough to be an opt-out/opt-in
   // keyword is read for them in a job of its own (one per message, so a
   // redelivered event adds nothing). Longer ones, most of them, need no job.

@@ -1,4 +1,6 @@
 import emitter from '@adonisjs/core/services/emitter'
+import { registerUsageMeter } from '#modules/billing/index'
+import { seatsInUse } from './services/team_service.js'
 
 /**
  * Every session that signs someone in is tagged with their id, so a password
@@ -6,6 +8,8 @@ import emitter from '@adonisjs/core/services/emitter'
  * sign-in form, invitations, impersonation and remember-me re-entry alike.
  */
 export function registerIdentityListeners() {
+  // Billing counts seats (members and usable invitations) through identity.
+  registerUsageMeter('seats', seatsInUse)
   emitter.on('session_auth:login_succeeded', async ({ ctx, user }) => {
     await ctx.session.tag(String(user.id))
   })

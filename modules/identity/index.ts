@@ -18,7 +18,7 @@ export {
 } from './services/impersonation_service.js'
 export { translatorFor } from './services/translator.js'
 export { newLinkToken, hashLinkToken } from './services/tokens.js'
-export { teamCounts } from './services/team_service.js'
+export { teamCounts, seatsInUse, ownersOf } from './services/team_service.js'
 
 export const identityPolicies = {
   WorkspacePolicy: () => import('./policies/workspace_policy.js'),

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import type { TenantContext } from '#modules/tenancy/index'
+import { waitFor } from '#tests/helpers/whatsapp'
 import {
   createFaqSource,
   createFileSource,
@@ -67,5 +69,71 @@ export async function chunksOf(tenant: TenantContext, sourceId: string) {
       embedded: boolean
       embedded_next: boolean
     }>
+  })
+}
+
+let phoneCounter = 0
+
+/** A customer's message as the inbound pipeline stores it (contact, conversation, message). */
+export async function customerSays(
+  tenant: TenantContext,
+  channelId: string,
+  text: string,
+  conversationId?: string
+) {
+  return tenant.transaction(async (trx) => {
+    let conversation = conversationId
+      ? await trx.from('conversations').where('id', conversationId).first()
+      : null
+    if (!conversation) {
+      const phone = `+1555${String(Date.now() % 1_000_000).padStart(6, '0')}${phoneCounter++ % 10}`
+      const [contact] = await trx
+        .table('contacts')
+        .insert({ phone, wa_id: phone.slice(1), opt_in: 'unknown' })
+        .returning('*')
+      ;[conversation] = await trx
+        .table('conversations')
+        .insert({
+          contact_id: contact.id,
+          channel_id: channelId,
+          status: 'open',
+          last_customer_message_at: new Date(),
+        })
+        .returning('*')
+    }
+    const [message] = await trx
+      .table('messages')
+      .insert({
+        conversation_id: conversation.id,
+        contact_id: conversation.contact_id,
+        channel_id: channelId,
+        direction: 'inbound',
+        external_id: `wamid.${randomBytes(8).toString('hex')}`,
+        type: 'text',
+        body: text,
+        status: 'received',
+        author_type: 'contact',
+      })
+      .returning('*')
+    return {
+      messageId: message.id as string,
+      conversationId: conversation.id as string,
+      contactId: conversation.contact_id as string,
+    }
+  })
+}
+
+/** The assistant's first message to the customer with this phone, once it is written. */
+export async function assistantReplyTo(tenant: TenantContext, phone: string) {
+  return waitFor(async () => {
+    const rows = await tenant.transaction((trx) =>
+      trx
+        .from('messages')
+        .join('contacts', 'contacts.id', 'messages.contact_id')
+        .where('contacts.wa_id', phone.slice(1))
+        .where('messages.author_type', 'assistant')
+        .select('messages.body', 'messages.conversation_id')
+    )
+    return rows[0] as { body: string; conversation_id: string } | undefined
   })
 }

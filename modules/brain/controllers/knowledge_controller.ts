@@ -1,3 +1,4 @@
+import { PlanLimitError, planLimitMessage } from '#modules/billing/index'
 import { readFile } from 'node:fs/promises'
 import { extname } from 'node:path'
 import type { HttpContext } from '@adonisjs/core/http'
@@ -238,8 +239,13 @@ export default class KnowledgeController {
       try {
         made.push(await createFileSource(tenant, upload, details))
       } catch (error) {
-        if (!(error instanceof SourceError)) throw error
-        fieldError(ctx, error.field === 'title' ? 'title' : 'files', sourceMessage(ctx, error))
+        if (error instanceof PlanLimitError) {
+          fieldError(ctx, 'files', planLimitMessage(error, i18n.t.bind(i18n)))
+        } else if (!(error instanceof SourceError)) {
+          throw error
+        } else {
+          fieldError(ctx, error.field === 'title' ? 'title' : 'files', sourceMessage(ctx, error))
+        }
         if (made.length) {
           session.flash('success', i18n.t('knowledge.flash.added_some', { count: made.length }))
         }
@@ -355,6 +361,10 @@ export default class KnowledgeController {
         mimeType: mimeOf(file!),
       })
     } catch (error) {
+      if (error instanceof PlanLimitError) {
+        fieldError(ctx, 'file', planLimitMessage(error, i18n.t.bind(i18n)))
+        return response.redirect(`${back}#replace`)
+      }
       rethrowNotFound(ctx, error)
       fieldError(ctx, 'file', sourceMessage(ctx, error as SourceError))
       return response.redirect(`${back}#replace`)
@@ -544,6 +554,11 @@ async function created(
     ctx.session.flash('success', ctx.i18n.t('knowledge.flash.added', { title: source.title }))
     return ctx.response.redirect(`${basePath(ctx)}/knowledge/${source.id}`)
   } catch (error) {
+    // Past the plan's knowledge storage: said beside the content typed, which is kept.
+    if (error instanceof PlanLimitError) {
+      fieldError(ctx, 'title', planLimitMessage(error, ctx.i18n.t.bind(ctx.i18n)))
+      return ctx.response.redirect(back)
+    }
     if (!(error instanceof SourceError)) throw error
     fieldError(ctx, error.field ?? 'title', sourceMessage(ctx, error))
     return ctx.response.redirect(back)

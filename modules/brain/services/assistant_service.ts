@@ -2,6 +2,7 @@ import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
+import { isWithinMonthlyLimit, recordMonthlyUsage } from '#modules/billing/index'
 import {
   ChannelError,
   Conversation,
@@ -203,6 +204,16 @@ export async function replyToInboundMessage(
   const language = replyLanguage(text, languageOf(settings))
   const asked = customerHandoff(text, settings.handoffWords)
   if (asked) return handOff(tenant, message, language, asked)
+
+  // Past the plan, people answer: a conversation the customer opened beyond
+  // the month's conversations, or a question beyond its AI answers. The
+  // customer is told a person will reply, as in any handoff. A message
+  // counts once however often its job runs (the record is per message).
+  if (!(await isWithinMonthlyLimit(tenant.id, 'conversations', message.conversationId))) {
+    return handOff(tenant, message, language, 'plan_limit')
+  }
+  const quota = await recordMonthlyUsage(tenant.id, 'ai_answers', `message:${message.id}`)
+  if (!quota.withinLimit) return handOff(tenant, message, language, 'plan_limit')
 
   let answer: Answer | null = null
   let failure: unknown = null

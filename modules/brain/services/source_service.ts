@@ -3,7 +3,9 @@ import { extname } from 'node:path'
 import app from '@adonisjs/core/services/app'
 import drive from '@adonisjs/drive/services/main'
 import { Exception } from '@adonisjs/core/exceptions'
-import { dispatchTenantJob, type TenantContext } from '#modules/tenancy/index'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import { Tenant, contextFor, dispatchTenantJob, type TenantContext } from '#modules/tenancy/index'
+import { limitGuard, usageChanged } from '#modules/billing/index'
 import KnowledgeSource, {
   type FaqPair,
   type SourceKind,
@@ -164,6 +166,12 @@ export async function replaceSourceFile(
   if (source.kind !== 'file') {
     throw new SourceError('not_a_file', 'Only uploaded files can be replaced by a file.', 'file')
   }
+  // The new version replaces the old one's bytes in the plan's storage.
+  const growth = file.bytes.length - (source.fileSize ?? 0)
+  if (growth > 0) {
+    const storage = await limitGuard(tenant.id, 'knowledge_bytes')
+    await storage.ensure({ adding: growth })
+  }
   const key = fileKey(tenant, sourceId, source.version + 1, file.filename)
   await drive.use().put(key, file.bytes)
   const updated = await requeue(tenant, sourceId, (row) => {
@@ -292,8 +300,12 @@ async function create(
   details: SourceDetails
 ) {
   const tags = normalizeTags(details.tags ?? [])
-  const source = await tenant.transaction((trx) =>
-    KnowledgeSource.create(
+  const storage = await limitGuard(tenant.id, 'knowledge_bytes')
+  const source = await tenant.transaction(async (trx) => {
+    // One source added at a time per tenant, so two cannot share the last bytes.
+    await trx.rawQuery('select pg_advisory_xact_lock(hashtext(?))', [`knowledge:${tenant.id}`])
+    await storage.ensure({ adding: bytesOf(values), client: trx })
+    return KnowledgeSource.create(
       {
         ...values,
         tags,
@@ -306,9 +318,39 @@ async function create(
       },
       { client: trx }
     )
-  )
+  })
   await queueIngestion(tenant, source)
+  await usageChanged(tenant.id, 'knowledge_bytes')
   return source
+}
+
+/**
+ * What a source stores, as billing's knowledge storage counts it: an
+ * upload's file, pasted text or an FAQ as written, a web page's text once
+ * fetched (so a URL adds nothing until then; it is refused once full).
+ */
+function bytesOf(values: Partial<KnowledgeSource>) {
+  if (values.kind === 'file') return values.fileSize ?? 0
+  if (values.kind === 'url') return 0
+  return values.input ? Buffer.byteLength(JSON.stringify(values.input)) : 0
+}
+
+const STORED_BYTES = `coalesce(sum(case
+    when kind = 'file' then coalesce(file_size, 0)
+    when kind = 'url' then coalesce(octet_length(markdown), 0)
+    else coalesce(octet_length(input::text), 0) end), 0) as total`
+
+/**
+ * Billing's knowledge meter: bytes stored across the tenant's sources (see
+ * bytesOf). Inside the caller's tenant transaction when given one.
+ */
+export async function knowledgeBytesInUse(tenantId: string, client?: TransactionClientContract) {
+  const sum = (trx: TransactionClientContract) =>
+    trx.from('knowledge_sources').select(trx.raw(STORED_BYTES)).first()
+  const tenant = client ? null : await Tenant.find(tenantId)
+  if (!client && !tenant) return 0
+  const row = client ? await sum(client) : await contextFor(tenant!).transaction(sum)
+  return Number(row?.total ?? 0)
 }
 
 /**

@@ -30,9 +30,9 @@ abstract class ChannelCommand extends BaseCommand {
   }
 
   /** With --json the refusal is a JSON line on stdout, like tenants:create's. */
-  protected refuse(code: string, message: string) {
+  protected refuse(code: string, message: string, details: Record<string, unknown> = {}) {
     this.exitCode = 1
-    if (this.json) this.logger.log(JSON.stringify({ error: { code, message } }))
+    if (this.json) this.logger.log(JSON.stringify({ error: { code, message, ...details } }))
     else this.logger.error(message)
   }
 
@@ -41,9 +41,14 @@ abstract class ChannelCommand extends BaseCommand {
       await this.add()
     } catch (error) {
       if (error instanceof CommandRefused) return
-      const e = error as { code?: string; message: string }
+      const e = error as {
+        code?: string
+        message: string
+        apiDetails?: () => Record<string, unknown>
+      }
       if (!e.code || e.code.startsWith('E_') || /^\d/.test(e.code)) throw error
-      this.refuse(e.code, e.message)
+      // A plan limit names itself (limit, allowed, used), as the API's 402 does.
+      this.refuse(e.code, e.message, e.apiDetails?.() ?? {})
     }
   }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
 import { errors } from '@adonisjs/core'
 import env from '#start/env'
-import { planLimitsFor } from '#modules/billing/index'
+import { PlanLimitError, planLimitsFor } from '#modules/billing/index'
 import { actorFromRequest, can } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
 import Channel from '../models/channel.js'
@@ -341,20 +341,19 @@ function rethrowNotFound(ctx: HttpContext, error: unknown): never {
 
 /** Puts a refused channel change on the form: a field's error, or the page's. */
 async function reportChannelError(ctx: HttpContext, error: unknown) {
-  if (!(error instanceof ChannelError)) throw error
   const { i18n, session } = ctx
+  if (error instanceof PlanLimitError) {
+    keepInput(ctx)
+    session.flash('error', i18n.t('channels.errors.plan_limit_reached', { limit: error.allowed }))
+    return
+  }
+  if (!(error instanceof ChannelError)) throw error
   switch (error.code) {
     case 'phone_number_taken':
     case 'invalid_phone_number_id':
       fieldError(ctx, 'phone_number_id', i18n.t(`channels.errors.${error.code}`))
       session.flash('error', i18n.t(`channels.errors.${error.code}`))
       return
-    case 'plan_limit_reached': {
-      const { channels: limit } = await planLimitsFor(ctx.tenantRecord.planId)
-      keepInput(ctx)
-      session.flash('error', i18n.t('channels.errors.plan_limit_reached', { limit: limit ?? 0 }))
-      return
-    }
     case 'channel_not_found':
       throw notFound(ctx)
     default:

@@ -1,6 +1,6 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import db from '@adonisjs/lucid/services/db'
-import { planLimitsFor } from '#modules/billing/index'
+import { limitGuard, usageChanged } from '#modules/billing/index'
 import { recordAudit, type AuditActor } from '#modules/tenancy/index'
 import Channel, { type ChannelSettings } from '../models/channel.js'
 import { ChannelError } from './channel_errors.js'
@@ -162,27 +162,14 @@ async function createChannel(
   actor: AuditActor,
   describe: (channel: Channel) => void
 ): Promise<Channel> {
-  const { channels: limit } = await planLimitsFor(tenant.planId)
-  return db.transaction(async (trx) => {
+  const channels = await limitGuard(tenant.id, 'channels')
+  const created = await db.transaction(async (trx) => {
     // Serialises channel creation per tenant so two requests cannot both pass the limit.
     await trx.rawQuery('select id from tenants where id = ? for update', [tenant.id])
     const channel = new Channel()
     describe(channel)
     // The sandbox is a trial tool; only real channels count against the plan.
-    if (limit !== null && channel.type !== 'sandbox') {
-      const [{ total }] = await trx
-        .from('channels')
-        .where('tenant_id', tenant.id)
-        .whereNot('type', 'sandbox')
-        .count('* as total')
-      if (Number(total) >= limit) {
-        throw new ChannelError(
-          'plan_limit_reached',
-          `Your plan allows ${limit} channel${limit === 1 ? '' : 's'}; remove one or change plan`,
-          403
-        )
-      }
-    }
+    if (channel.type !== 'sandbox') await channels.ensure({ client: trx })
     channel.tenantId = tenant.id
     channel.status = 'active'
     channel.useTransaction(trx)
@@ -211,6 +198,19 @@ async function createChannel(
     )
     return channel
   })
+  if (created.type !== 'sandbox') await usageChanged(tenant.id, 'channels')
+  return created
+}
+
+/** Billing's channel meter: connected channels, the sandbox aside. */
+export async function channelsInUse(tenantId: string, client?: TransactionClientContract) {
+  const row = await (client ?? db)
+    .from('channels')
+    .where('tenant_id', tenantId)
+    .whereNot('type', 'sandbox')
+    .count('* as total')
+    .first()
+  return Number(row?.total ?? 0)
 }
 
 /** A tenant's channels, oldest first. */

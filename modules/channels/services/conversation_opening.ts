@@ -1,6 +1,8 @@
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
+import { limitGuard } from '#modules/billing/index'
 import Conversation from '../models/conversation.js'
 
 /**
@@ -15,7 +17,11 @@ import Conversation from '../models/conversation.js'
  *
  * Two sends opening it at once collide on conversations_one_active; the
  * loser reads the winner's row. A new conversation is announced like one a
- * customer opened (auto-assignment, the live inbox, webhooks).
+ * customer opened (auto-assignment, the live inbox, webhooks, billing's
+ * meter). Opening one past the plan's conversations this month is refused
+ * (PlanLimitError, a 402 on the API); sending into one in progress never is.
+ * The plan is read only when a new one is needed, before the transaction
+ * that opens it (central tables are not on a tenant transaction's path).
  */
 export async function conversationForSend(
   tenant: TenantContext,
@@ -23,21 +29,28 @@ export async function conversationForSend(
   channelId: string,
   options: { open: boolean } = { open: true }
 ): Promise<{ conversation: Conversation; created: boolean } | null> {
+  const active = (trx: TransactionClientContract) =>
+    Conversation.query({ client: trx })
+      .where('contact_id', contactId)
+      .where('channel_id', channelId)
+      .whereNot('status', 'resolved')
+      .first()
+  const current = await tenant.transaction(active)
+  if (current) return { conversation: current, created: false }
+  if (!options.open) return null
+  const conversations = await limitGuard(tenant.id, 'conversations')
   const found = await tenant.transaction(async (trx) => {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const active = await Conversation.query({ client: trx })
-        .where('contact_id', contactId)
-        .where('channel_id', channelId)
-        .whereNot('status', 'resolved')
-        .first()
-      if (active) return { conversation: active, created: false }
-      if (!options.open) return null
+      const existing = await active(trx)
+      if (existing) return { conversation: existing, created: false }
+      await conversations.ensure({ client: trx })
       const inserted = await trx.rawQuery(
         `insert into conversations (contact_id, channel_id, status) values (?, ?, 'open')
           on conflict do nothing returning id`,
         [contactId, channelId]
       )
       if (inserted.rows.length) {
+        await conversations.record(inserted.rows[0].id, trx)
         const conversation = await Conversation.query({ client: trx })
           .where('id', inserted.rows[0].id)
           .firstOrFail()

@@ -1,6 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { errors } from '@adonisjs/core'
 import { workspaceLayout } from '#modules/tenancy/index'
+import { PlanLimitError, planLimitMessage } from '#modules/billing/index'
 import { changeRoleValidator, inviteMemberValidator, ROLES } from '../validators/team_validator.js'
 import {
   TeamError,
@@ -65,6 +66,11 @@ export default class TeamController {
         i18n.t(replaced ? 'team.flash.reinvited' : 'team.flash.invited', { email })
       )
     } catch (error) {
+      if (error instanceof PlanLimitError) {
+        session.flashAll()
+        session.flash('inputErrorsBag', { email: [planLimitMessage(error, i18n.t.bind(i18n))] })
+        return response.redirect(teamPath(ctx))
+      }
       if (!(error instanceof TeamError) || error.code !== 'already_member') throw error
       session.flashAll()
       session.flash('inputErrorsBag', { email: [i18n.t('team.errors.already_member', { email })] })
@@ -75,14 +81,21 @@ export default class TeamController {
   async resend(ctx: HttpContext) {
     const { bouncer, response, session, access, auth, params, i18n } = ctx
     await bouncer.with('WorkspacePolicy').authorize('manageInvitations', access)
-    const invitation = await orNotFound(ctx, () =>
-      resendInvitation({
-        tenant: tenantOf(ctx),
-        invitationId: params.id,
-        sender: auth.getUserOrFail(),
-        actor: actorFromRequest(ctx),
-      })
-    )
+    let invitation
+    try {
+      invitation = await orNotFound(ctx, () =>
+        resendInvitation({
+          tenant: tenantOf(ctx),
+          invitationId: params.id,
+          sender: auth.getUserOrFail(),
+          actor: actorFromRequest(ctx),
+        })
+      )
+    } catch (error) {
+      if (!(error instanceof PlanLimitError)) throw error
+      session.flash('error', planLimitMessage(error, i18n.t.bind(i18n)))
+      return response.redirect(teamPath(ctx))
+    }
     session.flash('success', i18n.t('team.flash.resent', { email: invitation.email }))
     return response.redirect(teamPath(ctx))
   }

@@ -36,6 +36,8 @@ export const ROLE_MATRIX = {
   // A contact's conversational memory: whoever sees the contact reads it; agents and up correct it.
   'memory.view': ['owner', 'admin', 'agent', 'viewer'],
   'memory.edit': ['owner', 'admin', 'agent'],
+  // The plan's usage against its limits: those who add members, channels and knowledge.
+  'billing.usage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>
 
 export type Permission = keyof typeof ROLE_MATRIX

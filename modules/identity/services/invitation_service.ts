@@ -5,6 +5,7 @@ import mail from '@adonisjs/mail/services/main'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import env from '#start/env'
 import { recordAudit, type AuditActor } from '#modules/tenancy/index'
+import { limitGuard, usageChanged } from '#modules/billing/index'
 import User from '../models/user.js'
 import Membership, { type Role } from '../models/membership.js'
 import { hashLinkToken, newLinkToken } from './tokens.js'
@@ -21,7 +22,10 @@ export interface InvitingTenant extends TenantRef {
 /**
  * Invites an e-mail address to a workspace with a role. An address that is
  * already a member is refused; inviting an address again replaces its open
- * invitation, so only the newest link works. The e-mail is queued.
+ * invitation, so only the newest link works. A pending invitation holds a
+ * seat: past the plan's seats it is refused (PlanLimitError), counted under
+ * a lock on the tenant row so two invitations cannot take the last seat.
+ * The e-mail is queued.
  */
 export async function inviteMember(input: {
   tenant: InvitingTenant
@@ -32,7 +36,9 @@ export async function inviteMember(input: {
 }) {
   const email = input.email.trim().toLowerCase()
   const { token, hash: tokenHash } = newLinkToken()
+  const seats = await limitGuard(input.tenant.id, 'seats')
   const replaced = await db.transaction(async (trx) => {
+    await trx.rawQuery('select id from tenants where id = ? for update', [input.tenant.id])
     const member = await trx
       .from('memberships')
       .join('users', 'users.id', 'memberships.user_id')
@@ -44,6 +50,8 @@ export async function inviteMember(input: {
     const superseded = await openInvitations(input.tenant.id, trx)
       .whereRaw('lower(email) = ?', [email])
       .update({ revoked_at: new Date() })
+    // After the replaced invitation let its seat go: re-inviting needs none.
+    await seats.ensure({ client: trx })
     const [row] = await trx
       .table('invitations')
       .insert({
@@ -69,6 +77,7 @@ export async function inviteMember(input: {
     return Number(superseded)
   })
   await sendInvitationMail(input.tenant, input.inviter, email, input.role, token)
+  await usageChanged(input.tenant.id, 'seats')
   return { replaced }
 }
 
@@ -83,8 +92,12 @@ export async function resendInvitation(input: {
   actor: AuditActor
 }) {
   const { token, hash: tokenHash } = newLinkToken()
+  const seats = await limitGuard(input.tenant.id, 'seats')
   const invitation = await db.transaction(async (trx) => {
+    await trx.rawQuery('select id from tenants where id = ? for update', [input.tenant.id])
     const row = await lockOpenInvitation(trx, input.tenant.id, input.invitationId)
+    // An expired invitation held no seat; sending it again takes one.
+    if (new Date(row.expires_at) <= new Date()) await seats.ensure({ client: trx })
     await trx.from('invitations').where('id', row.id).update({
       token_hash: tokenHash,
       expires_at: expiry().toJSDate(),

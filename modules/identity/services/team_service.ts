@@ -121,6 +121,35 @@ export async function teamCounts(tenantId: string) {
 }
 
 /**
+ * Seats in use: members plus invitations still usable (an expired one holds
+ * no seat). Billing's seat meter; `client` counts under the caller's lock.
+ */
+export async function seatsInUse(tenantId: string, client?: TransactionClientContract) {
+  const [members, invitations] = await Promise.all([
+    (client ?? db).from('memberships').where('tenant_id', tenantId).count('* as total').first(),
+    openInvitations(tenantId, client)
+      .where('invitations.expires_at', '>', new Date())
+      .count('* as total')
+      .first(),
+  ])
+  return Number(members?.total ?? 0) + Number(invitations?.total ?? 0)
+}
+
+/** The owners of a workspace, for mail about the workspace itself (plan limits). */
+export async function ownersOf(
+  tenantId: string
+): Promise<Array<{ email: string; locale: string }>> {
+  const rows = await db
+    .from('memberships')
+    .join('users', 'users.id', 'memberships.user_id')
+    .where('memberships.tenant_id', tenantId)
+    .where('memberships.role', 'owner')
+    .select('users.email', 'users.locale')
+    .orderBy('users.email')
+  return rows.map((row) => ({ email: row.email, locale: row.locale ?? 'en' }))
+}
+
+/**
  * A membership of this tenant, or null: ids of another tenant's members are
  * simply not found here.
  */

@@ -24,6 +24,12 @@ documentApi('messages.store', {
     { status: 422, code: 'contact_opted_out', description: 'The contact opted out' },
     { status: 422, code: 'channel_disabled', description: 'The channel is not active' },
     {
+      status: 402,
+      code: 'plan_limit_reached',
+      description:
+        "A new conversation past the plan's conversations this month (`limit`: conversations); sending into one in progress is never refused",
+    },
+    {
       status: 409,
       code: 'idempotency_key_reused',
       description: 'The Idempotency-Key was used with another request',

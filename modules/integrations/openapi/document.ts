@@ -57,6 +57,7 @@ const STATUS_TEXT: Record<number, string> = {
   204: 'No Content',
   400: 'Bad request',
   401: 'Unauthorized',
+  402: 'Payment required',
   403: 'Forbidden',
   404: 'Not found',
   409: 'Conflict',
@@ -93,6 +94,19 @@ const ERROR_SCHEMA: JsonSchema = {
           type: 'object',
           description: 'For bad input: each field at fault with its messages',
           additionalProperties: { type: 'array', items: { type: 'string' } },
+        },
+        limit: {
+          type: 'string',
+          enum: ['seats', 'channels', 'conversations', 'ai_answers', 'knowledge_bytes'],
+          description: 'With plan_limit_reached (402): the plan limit that refused the request',
+        },
+        allowed: {
+          type: 'integer',
+          description: 'With plan_limit_reached: what the plan allows (knowledge in bytes)',
+        },
+        used: {
+          type: 'integer',
+          description: 'With plan_limit_reached: what is used (monthly limits: this month, UTC)',
         },
       },
     },

@@ -43,8 +43,19 @@ interface ErrorLike {
 export function renderApiError(error: unknown, ctx: HttpContext, debug: boolean) {
   const { status, code, message, fields, headers } = describe(error, ctx, debug)
   for (const [name, value] of Object.entries(headers)) ctx.response.header(name, value)
-  const body = { error: fields ? { code, message, fields } : { code, message } }
+  const body = {
+    error: { ...(fields ? { code, message, fields } : { code, message }), ...detailsOf(error) },
+  }
   return ctx.response.status(status).json(body)
+}
+
+/**
+ * Extra members an error adds beside code and message, such as billing's
+ * plan limit (`limit`, `allowed`, `used`): it offers them as `apiDetails()`.
+ */
+function detailsOf(error: unknown): Record<string, unknown> {
+  const offer = (error as { apiDetails?: () => Record<string, unknown> } | null)?.apiDetails
+  return typeof offer === 'function' ? offer.call(error) : {}
 }
 
 function describe(error: unknown, ctx: HttpContext, debug: boolean) {

@@ -1,4 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
+import { can } from '#modules/identity/index'
+import { planOfTenant, usageFor } from '#modules/billing/index'
 import { workspaceLayout } from '../services/workspace_nav.js'
 import { dashboardStats, gettingStarted } from '../services/workspace_dashboard_service.js'
 
@@ -9,11 +11,19 @@ export default class WorkspaceController {
   async show(ctx: HttpContext) {
     const { bouncer, view, access, tenant, tenantRecord } = ctx
     await bouncer.with('WorkspacePolicy').authorize('view', access)
-    const stats = await dashboardStats(tenant)
+    const showUsage = can(access, 'billing.usage')
+    const [stats, usage, plan] = await Promise.all([
+      dashboardStats(tenant),
+      showUsage ? usageFor(tenant.id) : null,
+      showUsage ? planOfTenant(tenant.id) : null,
+    ])
     return view.render('tenancy::pages/workspace/dashboard', {
       ...workspaceLayout(ctx, 'dashboard'),
       stats,
       checklist: gettingStarted(tenantRecord, stats, access),
+      // Billing's usage panel (billing::usage/panel), for those who manage what counts.
+      usage,
+      plan,
     })
   }
 

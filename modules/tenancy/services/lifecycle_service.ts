@@ -1,3 +1,4 @@
+import { forgetTenantUsage } from '#modules/billing/index'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import tenancyConfig from '#config/tenancy'
@@ -99,6 +100,7 @@ const DEADLOCK_DETECTED = '40P01'
 function destroyTenantData(tenant: Tenant, actor: AuditActor) {
   return db.transaction(async (trx) => {
     await trx.rawQuery(`drop schema if exists ${quoteIdent(tenant.schemaName)} cascade`)
+    await forgetTenantUsage(tenant.id, trx)
     await recordAudit(
       actor,
       {

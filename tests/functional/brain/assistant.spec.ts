@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { randomBytes } from 'node:crypto'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import emitter from '@adonisjs/core/services/emitter'
@@ -23,7 +22,7 @@ import {
 import { customerHandoff } from '#modules/brain/services/assistant/customer_text'
 import { dispatchTenantJob, systemActor, type TenantContext } from '#modules/tenancy/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
-import { learnText } from '#tests/helpers/brain'
+import { assistantReplyTo, customerSays, learnText } from '#tests/helpers/brain'
 import { useWorkers } from '#tests/helpers/queue'
 import { waitFor } from '#tests/helpers/whatsapp'
 import { useFakeOpenAI } from '#tests/helpers/fake_openai_server'
@@ -68,57 +67,6 @@ async function configure(
 ) {
   const current = await readAssistantSettings(tenant, channelId)
   return saveAssistantSettings(tenant, channelId, { ...current, ...changes }, null)
-}
-
-let phoneCounter = 0
-
-/** A customer's message as the inbound pipeline stores it (contact, conversation, message). */
-async function customerSays(
-  tenant: TenantContext,
-  channelId: string,
-  text: string,
-  conversationId?: string
-) {
-  return tenant.transaction(async (trx) => {
-    let conversation = conversationId
-      ? await trx.from('conversations').where('id', conversationId).first()
-      : null
-    if (!conversation) {
-      const phone = `+1555${String(Date.now() % 1_000_000).padStart(6, '0')}${phoneCounter++ % 10}`
-      const [contact] = await trx
-        .table('contacts')
-        .insert({ phone, wa_id: phone.slice(1), opt_in: 'unknown' })
-        .returning('*')
-      ;[conversation] = await trx
-        .table('conversations')
-        .insert({
-          contact_id: contact.id,
-          channel_id: channelId,
-          status: 'open',
-          last_customer_message_at: new Date(),
-        })
-        .returning('*')
-    }
-    const [message] = await trx
-      .table('messages')
-      .insert({
-        conversation_id: conversation.id,
-        contact_id: conversation.contact_id,
-        channel_id: channelId,
-        direction: 'inbound',
-        external_id: `wamid.${randomBytes(8).toString('hex')}`,
-        type: 'text',
-        body: text,
-        status: 'received',
-        author_type: 'contact',
-      })
-      .returning('*')
-    return {
-      messageId: message.id as string,
-      conversationId: conversation.id as string,
-      contactId: conversation.contact_id as string,
-    }
-  })
 }
 
 async function assistantMessages(tenant: TenantContext, conversationId: string) {
@@ -218,17 +166,7 @@ test.group('Assistant on channels: the reply job', (group) => {
       text: LOCUM_QUESTION,
     })
     assert.equal(sent.status, 302)
-    const reply = await waitFor(async () => {
-      const rows = await w.context.transaction((trx) =>
-        trx
-          .from('messages')
-          .join('contacts', 'contacts.id', 'messages.contact_id')
-          .where('contacts.wa_id', phone.slice(1))
-          .where('messages.author_type', 'assistant')
-          .select('messages.body', 'messages.conversation_id')
-      )
-      return rows[0]
-    })
+    const reply = await assistantReplyTo(w.context, phone)
     assert.include(reply.body, 'Locum engagements are covered automatically')
     assert.isNull((await conversationOf(w.context, reply.conversation_id)).assignee_id)
     const chat = await owner.get(`${w.base}/sandbox?phone=${encodeURIComponent(phone)}`)

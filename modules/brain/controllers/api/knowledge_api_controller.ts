@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
 import { findContact } from '#modules/channels/index'
 import { ApiError, hasScope, sendJson, validateApiBody } from '#modules/integrations/index'
 import type { TenantContext } from '#modules/tenancy/index'
+import { useMonthlyAllowance } from '#modules/billing/index'
 import { searchKnowledge, DEFAULT_K, type SearchFilters } from '../../services/search.js'
 import { answerQuestion } from '../../services/answers.js'
 import { loadMemory, type ContactMemory } from '../../services/memory.js'
@@ -29,6 +31,8 @@ export default class KnowledgeApiController {
   async answer(ctx: HttpContext) {
     const data = await validateApiBody(ctx, answerBody)
     const memory = data.contact_id ? await contactMemory(ctx, data.contact_id) : null
+    // Each answer asked for counts against the plan's AI answers (402 past them).
+    await useMonthlyAllowance(ctx.tenant.id, 'ai_answers', `api:${randomUUID()}`)
     const answer = await answerQuestion(ctx.tenant, data.question, {
       memory,
       filters: searchFilters(data.filters),

@@ -15,6 +15,7 @@ export type HandoffReason =
   | 'not_covered'
   | 'no_knowledge'
   | 'repeated_failure'
+  | 'plan_limit'
 
 /** Lower case, Arabic letter forms unified, punctuation as spaces, single spaces. */
 function fold(text: string) {
@@ -52,7 +53,10 @@ export function customerHandoff(text: string, handoffWords: string[]): HandoffRe
 }
 
 /** What the customer reads when a person takes over, by why. */
-const HANDOFF_TEXT: Record<ReplyLanguage, Record<'request' | 'unsure' | 'failure', string>> = {
+const HANDOFF_TEXT: Record<
+  ReplyLanguage,
+  Record<'request' | 'unsure' | 'failure' | 'handover', string>
+> = {
   english: {
     request:
       'Of course. I have asked a member of our team to take over; they will reply here shortly.',
@@ -60,6 +64,8 @@ const HANDOFF_TEXT: Record<ReplyLanguage, Record<'request' | 'unsure' | 'failure
       "I'm not sure I can answer that correctly from our documents, so I have passed your question to a member of our team. They will reply here shortly.",
     failure:
       "I'm having trouble answering right now, so I have passed your conversation to a member of our team. They will reply here shortly.",
+    // The plan's monthly allowance is the business's affair, not the customer's.
+    handover: 'I have passed your message to a member of our team. They will reply here shortly.',
   },
   arabic: {
     request: 'بالتأكيد. طلبت من أحد أعضاء فريقنا متابعة المحادثة، وسيرد عليك هنا قريباً.',
@@ -67,6 +73,7 @@ const HANDOFF_TEXT: Record<ReplyLanguage, Record<'request' | 'unsure' | 'failure
       'لست متأكداً من أنني أستطيع الإجابة عن ذلك بدقة من مستنداتنا، لذا أحلت سؤالك إلى أحد أعضاء فريقنا. سيرد عليك هنا قريباً.',
     failure:
       'أواجه صعوبة في الإجابة الآن، لذا أحلت محادثتك إلى أحد أعضاء فريقنا. سيرد عليك هنا قريباً.',
+    handover: 'أحلت رسالتك إلى أحد أعضاء فريقنا. سيرد عليك هنا قريباً.',
   },
 }
 
@@ -76,7 +83,9 @@ export function handoffText(language: ReplyLanguage, reason: HandoffReason) {
       ? 'request'
       : reason === 'repeated_failure'
         ? 'failure'
-        : 'unsure'
+        : reason === 'plan_limit'
+          ? 'handover'
+          : 'unsure'
   return HANDOFF_TEXT[language][kind]
 }
 

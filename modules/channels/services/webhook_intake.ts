@@ -6,6 +6,7 @@ import { ChannelError } from './channel_errors.js'
 import { storeWebhookEvents } from './webhook_store.js'
 import {
   accountIdsOf,
+  hasWebhookShape,
   isValidSignature,
   phoneNumberIdsOf,
   sendersOf,
@@ -58,8 +59,8 @@ export async function acceptWhatsAppWebhook(input: {
   if (!input.signature) {
     throw new ChannelError('missing_signature', 'X-Hub-Signature-256 is required', 401)
   }
-  const body = input.body as WaWebhook
-  if (!input.rawBody || !body || typeof body !== 'object' || !Array.isArray(body.entry)) {
+  const body = input.body
+  if (!input.rawBody || !hasWebhookShape(body)) {
     throw new ChannelError('invalid_payload', 'Expected a WhatsApp Cloud API webhook', 400)
   }
 

@@ -31,12 +31,14 @@ export default class HttpExceptionHandler extends ExceptionHandler {
       view.render('pages/errors/status', { status: 404, kind: 'not_found', error }),
     '413': (error, { view }) =>
       view.render('pages/errors/status', { status: 413, kind: 'too_large', error }),
-    '500..599': (_error, { view, request }) =>
-      view.render('pages/errors/status', {
+    '500..599': (_error, { view, request, response }) => {
+      response.header('X-Request-Id', request.id() ?? '')
+      return view.render('pages/errors/status', {
         status: 500,
         kind: 'server_error',
         requestId: request.id(),
-      }),
+      })
+    },
   }
 
   async handle(error: unknown, ctx: HttpContext) {
@@ -44,6 +46,7 @@ export default class HttpExceptionHandler extends ExceptionHandler {
     if (isApiRequest(ctx)) return renderApiError(error, ctx)
     if (wantsJson(ctx)) {
       const { status, body } = toJsonError(error, ctx.request.id())
+      if (status === 500) ctx.response.header('X-Request-Id', ctx.request.id() ?? '')
       return ctx.response.status(status).json(body)
     }
     return super.handle(error, ctx)

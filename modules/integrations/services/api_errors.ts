@@ -45,7 +45,10 @@ export function renderApiError(error: unknown, ctx: HttpContext) {
   const { status, code, message, fields, headers } = describe(error, ctx)
   for (const [name, value] of Object.entries(headers)) ctx.response.header(name, value)
   // A failure of ours says only that, and the request id its detail is logged under.
-  if (status === 500) return ctx.response.status(500).json(internalErrorBody(ctx.request.id()))
+  if (status === 500) {
+    ctx.response.header('X-Request-Id', ctx.request.id() ?? '')
+    return ctx.response.status(500).json(internalErrorBody(ctx.request.id()))
+  }
   const body = { error: fields ? { code, message, fields } : { code, message } }
   return ctx.response.status(status).json(body)
 }

@@ -1,8 +1,7 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
-import { addWebchatChannel, Contact, Message } from '#modules/channels/index'
-import { openWebchatChannel, startVisitorSession } from '#modules/channels/services/webchat_service'
-import { systemActor } from '#modules/tenancy/index'
+import { Contact, Message } from '#modules/channels/index'
+import { webchatVisitor } from '#tests/helpers/webchat'
 import { makeTenant, makeWorkspace } from '#tests/helpers/tenants'
 import { WebSession } from '#tests/helpers/web_session'
 import {
@@ -169,13 +168,7 @@ test.group('Bad input: text the database cannot store', () => {
   }) => {
     const made = await makeTenant('nulchat')
     cleanup(made.cleanup)
-    const channel = await addWebchatChannel(
-      { ...made.tenant, planId: null },
-      { name: 'Chat' },
-      systemActor
-    )
-    const target = await openWebchatChannel(channel.id)
-    const { visitorToken } = await startVisitorSession(target, {}, { ip: '203.0.113.7' })
+    const { channel, visitorToken } = await webchatVisitor(made.tenant)
     const response = await fetch(`${WebSession.baseUrl()}/webchat/${channel.id}/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'authorization': `Bearer ${visitorToken}` },

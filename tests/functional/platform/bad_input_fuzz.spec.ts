@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { randomUUID } from 'node:crypto'
-import { addSandboxChannel, addWebchatChannel } from '#modules/channels/index'
-import { openWebchatChannel, startVisitorSession } from '#modules/channels/services/webchat_service'
+import { addSandboxChannel } from '#modules/channels/index'
+import { webchatVisitor } from '#tests/helpers/webchat'
 import { systemActor } from '#modules/tenancy/index'
 import { WebSession } from '#tests/helpers/web_session'
 import { learnText } from '#tests/helpers/brain'
@@ -551,17 +551,7 @@ test.group('Bad input never answers 5xx and never hangs', () => {
     const random = seeded(SEED + 1)
     const made = await makeWhatsAppTenant('fuzzwa')
     cleanup(made.cleanup)
-    const channel = await addWebchatChannel(
-      { ...made.tenant, planId: null },
-      { name: 'Fuzz chat' },
-      systemActor
-    )
-    const target = await openWebchatChannel(channel.id)
-    const { visitorToken } = await startVisitorSession(
-      target,
-      { name: 'Fuzz' },
-      { ip: '203.0.113.9' }
-    )
+    const { channel, visitorToken } = await webchatVisitor(made.tenant, '203.0.113.9')
     const cases: Case[] = []
 
     // The webhook: unsigned, wrongly signed and (with the channel's secret) signed hostile bodies.

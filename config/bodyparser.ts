@@ -6,8 +6,11 @@ const bodyParserConfig = defineConfig({
     convertEmptyStringsToNull: true,
     types: ['application/x-www-form-urlencoded'],
   },
+  // Bodies nested deeper than 32 levels are refused by our wrapper of this
+  // parser (app/middleware/body_parser_middleware.ts), before anything reads them.
   json: {
     convertEmptyStringsToNull: true,
+    limit: '1mb',
     types: [
       'application/json',
       'application/json-patch+json',

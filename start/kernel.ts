@@ -14,12 +14,14 @@ server.use([
 ])
 
 router.use([
-  () => import('@adonisjs/core/bodyparser_middleware'),
+  // AdonisJS's body parser with a depth limit (app/middleware/body_parser_middleware.ts).
+  () => import('#app/middleware/body_parser_middleware'),
   browserOnly(() => import('@adonisjs/session/session_middleware')),
   browserOnly(() => import('@adonisjs/shield/shield_middleware')),
   () => import('@adonisjs/auth/initialize_auth_middleware'),
   () => import('#app/middleware/initialize_bouncer_middleware'),
   () => import('#app/middleware/detect_locale_middleware'),
+  () => import('#app/middleware/text_input_middleware'),
 ])
 
 export const middleware = router.named({

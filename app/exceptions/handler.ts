@@ -1,6 +1,7 @@
 import app from '@adonisjs/core/services/app'
 import { HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import { isMachineRequest } from '#app/http/machine_routes'
+import { internalErrorBody } from '#app/http/internal_error'
 import { isApiRequest, renderApiError } from '#modules/integrations/index'
 import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
 
@@ -13,34 +14,39 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   protected debug = !app.inProduction
 
   /**
-   * People get a page that says what happened and where to go: always for
-   * 403 and 404 (they are answers, not bugs), and for server errors in
-   * production (development shows the error itself).
+   * People get a page that says what happened and where to go: for 403 and
+   * 404 (they are answers, not bugs), for a body that cannot be read or is
+   * too large, and for every server error, in development too: a 500 says
+   * only that something failed and the request id; the detail (message,
+   * SQL, stack) goes to the log under that id.
    */
   protected renderStatusPages = true
 
   protected statusPages: Record<StatusPageRange, StatusPageRenderer> = {
+    '400': (error, { view }) =>
+      view.render('pages/errors/status', { status: 400, kind: 'bad_request', error }),
     '403': (error, { view }) =>
       view.render('pages/errors/status', { status: 403, kind: 'forbidden', error }),
     '404': (error, { view }) =>
       view.render('pages/errors/status', { status: 404, kind: 'not_found', error }),
-    ...(app.inProduction
-      ? {
-          '500..599': ((error, { view }) =>
-            view.render('pages/errors/status', {
-              status: 500,
-              kind: 'server_error',
-              error,
-            })) as StatusPageRenderer,
-        }
-      : {}),
+    '413': (error, { view }) =>
+      view.render('pages/errors/status', { status: 413, kind: 'too_large', error }),
+    '500..599': (_error, { view, request, response }) => {
+      response.header('X-Request-Id', request.id() ?? '')
+      return view.render('pages/errors/status', {
+        status: 500,
+        kind: 'server_error',
+        requestId: request.id(),
+      })
+    },
   }
 
   async handle(error: unknown, ctx: HttpContext) {
     // The REST API answers every failure in its documented shape (405s included).
-    if (isApiRequest(ctx)) return renderApiError(error, ctx, this.debug)
+    if (isApiRequest(ctx)) return renderApiError(error, ctx)
     if (wantsJson(ctx)) {
-      const { status, body } = toJsonError(error, this.debug)
+      const { status, body } = toJsonError(error, ctx.request.id())
+      if (status === 500) ctx.response.header('X-Request-Id', ctx.request.id() ?? '')
       return ctx.response.status(status).json(body)
     }
     return super.handle(error, ctx)
@@ -63,7 +69,7 @@ interface ErrorLike {
   messages?: Array<{ field: string; message: string }>
 }
 
-function toJsonError(error: unknown, debug: boolean) {
+function toJsonError(error: unknown, requestId: string | undefined) {
   const e = (error ?? {}) as ErrorLike
   const status = typeof e.status === 'number' && e.status >= 400 ? e.status : 500
 
@@ -76,10 +82,11 @@ function toJsonError(error: unknown, debug: boolean) {
     }
   }
 
-  const code = status === 500 ? 'internal_error' : normaliseCode(e.code, status)
-  const message =
-    status === 500 && !debug ? 'Something went wrong on our side' : (e.message ?? 'Error')
-  return { status, body: { error: { code, message } } }
+  if (status === 500) return { status, body: internalErrorBody(requestId) }
+  return {
+    status,
+    body: { error: { code: normaliseCode(e.code, status), message: e.message ?? 'Error' } },
+  }
 }
 
 function normaliseCode(code: string | undefined, status: number) {

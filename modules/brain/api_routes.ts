@@ -6,7 +6,13 @@
 | documented beside it for the OpenAPI reference.
 */
 import router from '@adonisjs/core/services/router'
-import { apiScope, apiV1, documentApi, documentSchema } from '#modules/integrations/index'
+import {
+  apiScope,
+  apiV1,
+  describeApiTag,
+  documentApi,
+  documentSchema,
+} from '#modules/integrations/index'
 import {
   answerBody,
   createSourceBody,
@@ -151,6 +157,15 @@ const sourceErrors = [
   { status: 422, code: 'empty', description: 'Nothing to learn from' },
 ]
 
+describeApiTag(
+  'Knowledge',
+  'What the assistant knows: sources (files, web pages, text, FAQs) and searches and answers over them'
+)
+describeApiTag(
+  'Tools',
+  'Conversions and context for your own AI steps (n8n, Zapier): nothing is stored'
+)
+
 documentApi('brain.sources.index', {
   summary: 'List knowledge sources',
   description: 'Newest first, a page at a time.',
@@ -168,8 +183,6 @@ documentApi('brain.sources.index', {
       description: 'Only sources of this kind',
     },
     tag: { type: 'string', description: 'Only sources with this tag' },
-    limit: { type: 'integer', description: 'Page size, 1 to 100 (25)' },
-    cursor: { type: 'string', description: 'next_cursor of the previous page' },
   },
   responses: { 200: { description: 'A page of sources', schema: 'BrainSource', page: true } },
 })

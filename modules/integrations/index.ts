@@ -49,6 +49,7 @@ export const integrationsPolicies = {
 }
 export { apiV1, apiScope } from './api_routes.js'
 export {
+  describeApiTag,
   documentApi,
   documentSchema,
   describeRule,

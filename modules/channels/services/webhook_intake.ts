@@ -1,10 +1,12 @@
 import db from '@adonisjs/lucid/services/db'
 import logger from '@adonisjs/core/services/logger'
 import encryption from '@adonisjs/core/services/encryption'
+import { fieldsWithUnstorableText, withStorableText } from '#app/http/text_input'
 import { ChannelError } from './channel_errors.js'
 import { storeWebhookEvents } from './webhook_store.js'
 import {
   accountIdsOf,
+  hasWebhookShape,
   isValidSignature,
   phoneNumberIdsOf,
   sendersOf,
@@ -57,8 +59,8 @@ export async function acceptWhatsAppWebhook(input: {
   if (!input.signature) {
     throw new ChannelError('missing_signature', 'X-Hub-Signature-256 is required', 401)
   }
-  const body = input.body as WaWebhook
-  if (!input.rawBody || !body || typeof body !== 'object' || !Array.isArray(body.entry)) {
+  const body = input.body
+  if (!input.rawBody || !hasWebhookShape(body)) {
     throw new ChannelError('invalid_payload', 'Expected a WhatsApp Cloud API webhook', 400)
   }
 
@@ -276,7 +278,9 @@ async function routeWebhook(body: WaWebhook): Promise<RoutedChannel[]> {
  */
 function splitByChannel(body: WaWebhook, rawBody: string, channels: RoutedChannel[]) {
   if (channels.length === 1) {
-    return [{ channel: channels[0], payload: rawBody, senders: sendersOf(body) }]
+    return [
+      { channel: channels[0], payload: storablePayload(rawBody, body), senders: sendersOf(body) },
+    ]
   }
   return channels.map((channel) => {
     const entry = (body.entry ?? [])
@@ -290,9 +294,31 @@ function splitByChannel(body: WaWebhook, rawBody: string, channels: RoutedChanne
         }),
       }))
       .filter((item) => item.changes.length)
-    const part = { object: body.object, entry }
+    const part = withStorableText({ object: body.object, entry })
     return { channel, payload: JSON.stringify(part), senders: sendersOf(part) }
   })
+}
+
+/*
+| A customer can type what PostgreSQL cannot store (a NUL character; half of
+| an emoji's surrogate pair, from a broken client), and jsonb refuses the
+| escape: the insert failed, Meta retried the same body for days and the
+| message never arrived. Meta cannot correct it, so it is accepted: after
+| the signature is checked (over the body as sent), such characters are
+| replaced by U+FFFD in what is stored, and the rest of the message is kept.
+*/
+const ESCAPE_JSONB_REFUSES = /\\u(?:0000|[dD][89a-fA-F])/
+
+function storablePayload(rawBody: string, body: WaWebhook) {
+  // Most bodies have no such escape (escaped emoji pairs do match, and are kept).
+  if (!ESCAPE_JSONB_REFUSES.test(rawBody)) return rawBody
+  const fields = fieldsWithUnstorableText(body)
+  if (!fields.length) return rawBody
+  logger.warn(
+    { fields },
+    'WhatsApp webhook with NUL characters or unpaired surrogates; stored with U+FFFD in their place'
+  )
+  return JSON.stringify(withStorableText(body))
 }
 
 function distinctBy<T>(items: T[], key: (item: T) => string) {

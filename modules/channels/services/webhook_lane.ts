@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { randomUUID } from 'node:crypto'
 import logger from '@adonisjs/core/services/logger'
+import { internalErrorBody } from '#app/http/internal_error'
 import { BodyTooLarge, readBody, sendJson } from '#app/http/node_server'
 import { ChannelError } from './channel_errors.js'
 import { acceptWhatsAppWebhook } from './webhook_intake.js'
@@ -27,8 +29,9 @@ export function whatsappWebhookLane(request: IncomingMessage, response: ServerRe
   const path = query === -1 ? url : url.slice(0, query)
   if (path !== PATH && path !== `${PATH}/`) return false
   receive(request, response).catch((error) => {
-    logger.error({ err: error }, 'WhatsApp webhook: answering failed')
-    if (!response.headersSent) sendJson(response, 500, internalError())
+    const requestId = randomUUID()
+    logger.error({ err: error, request_id: requestId }, 'WhatsApp webhook: answering failed')
+    if (!response.headersSent) sendJson(response, 500, internalErrorBody(requestId))
     else response.destroy()
   })
   return true
@@ -67,12 +70,12 @@ async function receive(request: IncomingMessage, response: ServerResponse) {
         error: { code: error.code, message: error.message },
       })
     }
-    logger.error({ err: error }, 'WhatsApp webhook not stored; answered 500 so Meta retries')
-    return sendJson(response, 500, internalError())
+    const requestId = randomUUID()
+    logger.error(
+      { err: error, request_id: requestId },
+      'WhatsApp webhook not stored; answered 500 so Meta retries'
+    )
+    return sendJson(response, 500, internalErrorBody(requestId))
   }
   sendJson(response, 200, { received: true })
-}
-
-function internalError() {
-  return { error: { code: 'internal_error', message: 'Something went wrong on our side' } }
 }

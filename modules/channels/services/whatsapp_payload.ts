@@ -89,6 +89,34 @@ export interface WaStatus {
   [key: string]: unknown
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+const isListOfObjects = (value: unknown) =>
+  value === undefined || (Array.isArray(value) && value.every(isObject))
+
+/**
+ * Whether the body has the structure every reader of webhooks walks (entry,
+ * changes, value, and its contacts, messages and statuses: objects and lists
+ * of objects where Meta sends them). Anything else is refused before it is
+ * stored, so no request and no job stumbles over a list that is a number.
+ */
+export function hasWebhookShape(body: unknown): body is WaWebhook {
+  if (!isObject(body) || !Array.isArray(body.entry) || !body.entry.every(isObject)) return false
+  return body.entry.every((entry) => {
+    if (!isListOfObjects(entry.changes)) return false
+    return ((entry.changes ?? []) as Array<Record<string, unknown>>).every(({ value }) => {
+      if (value === undefined) return true
+      if (!isObject(value)) return false
+      return (
+        isListOfObjects(value.contacts) &&
+        isListOfObjects(value.messages) &&
+        isListOfObjects(value.statuses) &&
+        (value.metadata === undefined || isObject(value.metadata))
+      )
+    })
+  })
+}
+
 /** The phone_number_ids a webhook names, in order of appearance, without repeats. */
 export function phoneNumberIdsOf(body: WaWebhook): string[] {
   const ids = new Set<string>()

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import app from '@adonisjs/core/services/app'
 import router from '@adonisjs/core/services/router'
 import {
+  describedApiTags,
   documentedOperations,
   documentedSchemas,
   documentedWebhookEvents,
@@ -39,6 +40,7 @@ export function openApiDocument() {
     operations: documentedOperations(),
     schemas: documentedSchemas(),
     webhookEvents: documentedWebhookEvents(),
+    tagDescriptions: describedApiTags(),
     version: app.version?.toString() ?? '1.0.0',
   })
   const json = JSON.stringify(document)

@@ -37,7 +37,25 @@ export interface DocumentSources {
   operations: ReadonlyMap<string, ApiOperationDoc>
   schemas: ReadonlyMap<string, JsonSchema>
   webhookEvents?: ReadonlyMap<string, WebhookEventDoc>
+  /** describeApiTag(): tag name to description. */
+  tagDescriptions?: ReadonlyMap<string, string>
   version: string
+}
+
+/**
+ * The operationId of an outbound webhook event (the document's `webhooks`
+ * section): client generators name their handler types by it, so it is
+ * derived from the event type alone and never changes while the type exists.
+ */
+export function webhookOperationId(type: string) {
+  return `event.${type}`
+}
+
+/** Fixed values of a sample envelope, so the document (and its ETag) stay the same between starts. */
+const SAMPLE_ENVELOPE = {
+  id: 'evt_5f0c2a9e7b1d4c3a8e6f0b2d4a6c8e01',
+  created_at: '2026-01-31T09:00:00.000Z',
+  tenant: { id: '0b6f3c2e-6a51-4c1e-9d3b-2f7a8e4c5d61', slug: 'acme' },
 }
 
 /** The router's :param to OpenAPI's {param}, and the /api/v1 prefix off (it is the server). */
@@ -107,6 +125,10 @@ const ERROR_SCHEMA: JsonSchema = {
         used: {
           type: 'integer',
           description: 'With plan_limit_reached: what is used (monthly limits: this month, UTC)',
+        },
+        request_id: {
+          type: 'string',
+          description: 'On 500 internal_error only: the id the failure is logged under',
         },
       },
     },
@@ -183,8 +205,14 @@ function successResponse(status: number, doc: ApiResponseDoc) {
   return response
 }
 
-/** Which error statuses (with their codes) an operation can answer. */
-export function errorCodesOf(doc: ApiOperationDoc, hasPathParams: boolean) {
+/**
+ * Which error statuses (with their codes) an operation can answer. Every
+ * operation can answer 422 validation_failed (text the database cannot
+ * store, a NUL or an unpaired surrogate, is refused in any query parameter:
+ * app/middleware/text_input_middleware.ts), and every one that takes a body
+ * 400 invalid_json, whatever it documents as its body.
+ */
+export function errorCodesOf(doc: ApiOperationDoc, hasPathParams: boolean, method = 'GET') {
   const statuses = new Map<number, Set<string>>()
   const add = (status: number, codes: string[]) => {
     const set = statuses.get(status) ?? new Set<string>()
@@ -194,12 +222,9 @@ export function errorCodesOf(doc: ApiOperationDoc, hasPathParams: boolean) {
   add(401, COMMON_ERROR_CODES[401])
   if (doc.scope) add(403, COMMON_ERROR_CODES[403])
   if (hasPathParams) add(404, COMMON_ERROR_CODES[404])
-  if (doc.body || doc.multipart) add(400, COMMON_ERROR_CODES[400])
-  if (doc.body) add(422, ['validation_failed', 'unknown_field'])
-  if (doc.multipart || doc.query) add(422, COMMON_ERROR_CODES[422])
-  if (Object.values(doc.responses).some((response) => response.page)) {
-    add(422, COMMON_ERROR_CODES[422])
-  }
+  if (doc.body || doc.multipart || method !== 'GET') add(400, COMMON_ERROR_CODES[400])
+  add(422, COMMON_ERROR_CODES[422])
+  if (doc.body) add(422, ['unknown_field'])
   if (doc.idempotent) {
     add(400, ['invalid_idempotency_key'])
     add(409, COMMON_ERROR_CODES[409])
@@ -260,7 +285,7 @@ function operationOf(route: ApiRoute, doc: ApiOperationDoc) {
   for (const [status, response] of Object.entries(doc.responses)) {
     responses[status] = successResponse(Number(status), response)
   }
-  for (const [status, codes] of errorCodesOf(doc, pathParams.length > 0)) {
+  for (const [status, codes] of errorCodesOf(doc, pathParams.length > 0, route.method)) {
     responses[String(status)] = errorResponse(status, codes)
   }
 
@@ -321,9 +346,13 @@ function webhooksOf(events: ReadonlyMap<string, WebhookEventDoc>) {
       },
     }
     const media: Record<string, unknown> = { schema: envelope }
-    if (event.example !== undefined) media.example = { type, data: event.example }
+    if (event.example !== undefined) {
+      const { id, created_at: createdAt, tenant } = SAMPLE_ENVELOPE
+      media.example = { id, type, created_at: createdAt, tenant, data: event.example }
+    }
     webhooks[type] = {
       post: {
+        operationId: webhookOperationId(type),
         summary: event.summary,
         ...(event.description ? { description: event.description } : {}),
         parameters: [
@@ -384,6 +413,9 @@ export function buildOpenApiDocument(sources: DocumentSources) {
     info: {
       title: 'FloMastr REST API',
       version: sources.version,
+      // As package.json says (UNLICENSED): not licensed to others. SPDX has no
+      // identifier for that; LicenseRef- is its form for a license of one's own.
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       description:
         'Snake_case JSON, ISO-8601 UTC times. Errors are {"error":{"code","message","fields"?}}; ' +
         'lists are pages {"data":[...],"next_cursor"}: pass next_cursor as `cursor` for the next. ' +
@@ -393,7 +425,10 @@ export function buildOpenApiDocument(sources: DocumentSources) {
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: API_PREFIX }],
     security: [{ bearerAuth: [] }],
-    tags: tags.map((name) => ({ name })),
+    tags: tags.map((name) => {
+      const description = sources.tagDescriptions?.get(name)
+      return description ? { name, description } : { name }
+    }),
     paths,
     components: {
       securitySchemes: {

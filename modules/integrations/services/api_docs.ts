@@ -77,6 +77,7 @@ export interface WebhookEventDoc {
 export type RuleDescriber = (options: any) => JsonSchema
 
 const operations = new Map<string, ApiOperationDoc>()
+const tagDescriptions = new Map<string, string>()
 const schemas = new Map<string, JsonSchema>()
 const webhookEvents = new Map<string, WebhookEventDoc>()
 const ruleDescribers = new Map<unknown, RuleDescriber>()
@@ -86,6 +87,16 @@ export function documentApi(routeName: string, doc: ApiOperationDoc) {
   const key = routeName.startsWith('api.v1.') ? routeName : `api.v1.${routeName}`
   if (operations.has(key)) throw new Error(`API route ${key} is documented twice`)
   operations.set(key, doc)
+}
+
+/** What a group of operations (an ApiOperationDoc's `tag`) is for, shown in the reference. */
+export function describeApiTag(tag: string, description: string) {
+  if (tagDescriptions.has(tag)) throw new Error(`API tag ${tag} is described twice`)
+  tagDescriptions.set(tag, description)
+}
+
+export function describedApiTags(): ReadonlyMap<string, string> {
+  return tagDescriptions
 }
 
 /** A shared response schema, referenced by name from ApiResponseDoc.schema. */

@@ -1,6 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import router from '@adonisjs/core/services/router'
 import { Exception } from '@adonisjs/core/exceptions'
+import { internalErrorBody } from '#app/http/internal_error'
 
 export type FieldErrors = Record<string, string[]>
 
@@ -40,9 +41,14 @@ interface ErrorLike {
  * raised it: our ApiErrors, VineJS, the body parser, the router (unknown
  * route or wrong method) or a bug.
  */
-export function renderApiError(error: unknown, ctx: HttpContext, debug: boolean) {
-  const { status, code, message, fields, headers } = describe(error, ctx, debug)
+export function renderApiError(error: unknown, ctx: HttpContext) {
+  const { status, code, message, fields, headers } = describe(error, ctx)
   for (const [name, value] of Object.entries(headers)) ctx.response.header(name, value)
+  // A failure of ours says only that, and the request id its detail is logged under.
+  if (status === 500) {
+    ctx.response.header('X-Request-Id', ctx.request.id() ?? '')
+    return ctx.response.status(500).json(internalErrorBody(ctx.request.id()))
+  }
   const body = {
     error: { ...(fields ? { code, message, fields } : { code, message }), ...detailsOf(error) },
   }
@@ -58,7 +64,7 @@ function detailsOf(error: unknown): Record<string, unknown> {
   return typeof offer === 'function' ? offer.call(error) : {}
 }
 
-function describe(error: unknown, ctx: HttpContext, debug: boolean) {
+function describe(error: unknown, ctx: HttpContext) {
   if (error instanceof ApiError) {
     return {
       status: error.status,
@@ -105,14 +111,7 @@ function describe(error: unknown, ctx: HttpContext, debug: boolean) {
   if (status === 413) {
     return { ...none, status, code: 'body_too_large', message: e.message ?? 'Body too large' }
   }
-  if (status === 500) {
-    return {
-      ...none,
-      status,
-      code: 'internal_error',
-      message: debug && e.message ? e.message : 'Something went wrong on our side',
-    }
-  }
+  if (status === 500) return { ...none, status, code: 'internal_error', message: 'Internal error' }
   const code =
     e.code && !e.code.startsWith('E_')
       ? e.code

@@ -239,10 +239,59 @@ const summaries: Record<(typeof WEBHOOK_EVENT_TYPES)[number], string> = {
   'knowledge.source_failed': 'A knowledge source could not be read',
 }
 
+/**
+ * A knowledge source in its events (presentKnowledgeSource): fewer fields
+ * than GET /brain/sources/{id} gives, and the failure as a bare code.
+ */
+documentSchema('KnowledgeSourceEvent', {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    kind: { type: 'string', enum: ['file', 'url', 'text', 'faq'] },
+    title: { type: 'string' },
+    tags: { type: 'array', items: { type: 'string' } },
+    language: { type: 'string', enum: ['english', 'arabic', 'simple'] },
+    status: { type: 'string', enum: ['queued', 'processing', 'ready', 'failed'] },
+    error_code: { type: ['string', 'null'], description: 'Why ingestion failed, else null' },
+    version: { type: 'integer' },
+    live_version: { type: ['integer', 'null'] },
+    url: { type: ['string', 'null'] },
+    file_name: { type: ['string', 'null'] },
+    chunk_count: { type: 'integer' },
+    ingested_at: nullableTime,
+    created_at: time,
+    updated_at: time,
+  },
+  required: ['id', 'kind', 'title', 'status', 'version', 'created_at', 'updated_at'],
+})
+
+/** An event's `data`: the resource as the REST API presents it. */
+const eventData: Record<(typeof WEBHOOK_EVENT_TYPES)[number], JsonSchema> = {
+  'message.received': { $ref: '#/components/schemas/Message' },
+  'message.sent': { $ref: '#/components/schemas/Message' },
+  'message.status': { $ref: '#/components/schemas/Message' },
+  'conversation.created': { $ref: '#/components/schemas/Conversation' },
+  'conversation.assigned': { $ref: '#/components/schemas/Conversation' },
+  'conversation.resolved': { $ref: '#/components/schemas/Conversation' },
+  'contact.created': { $ref: '#/components/schemas/Contact' },
+  'contact.updated': { $ref: '#/components/schemas/Contact' },
+  'handoff.requested': {
+    type: 'object',
+    properties: {
+      conversation: { $ref: '#/components/schemas/Conversation' },
+      reason: { type: 'string' },
+      requested_by: { type: 'string' },
+    },
+    required: ['conversation', 'reason', 'requested_by'],
+  },
+  'knowledge.source_ready': { $ref: '#/components/schemas/KnowledgeSourceEvent' },
+  'knowledge.source_failed': { $ref: '#/components/schemas/KnowledgeSourceEvent' },
+}
+
 for (const type of WEBHOOK_EVENT_TYPES) {
   documentWebhookEvent(type, {
     summary: summaries[type],
-    data: { type: 'object' },
+    data: eventData[type],
     example: fixedSample(type),
   })
 }

@@ -74,6 +74,10 @@ test.group('OpenAPI document builder', () => {
     assert.deepEqual(Object.keys(document.paths['/widgets']).sort(), ['get', 'post'])
     assert.equal(document.info.version, '9.9.9')
     assert.deepEqual(document.tags, [{ name: 'Widgets' }])
+    assert.deepEqual(document.info.license, {
+      name: 'Proprietary',
+      identifier: 'LicenseRef-Proprietary',
+    })
     assert.deepEqual(document.components.schemas.Widget, WIDGET)
   })
 
@@ -111,13 +115,15 @@ test.group('OpenAPI document builder', () => {
       423: ['tenant_suspended'],
       429: ['rate_limited'],
     })
-    assert.deepEqual(Object.keys(codes(paths['/widgets/{id}'].get)), [
-      '401',
-      '403',
-      '404',
-      '423',
-      '429',
-    ])
+    // Any query string can carry text the database cannot store: 422 everywhere.
+    assert.deepEqual(codes(paths['/widgets/{id}'].get), {
+      401: ['missing_api_key', 'invalid_api_key', 'revoked_api_key', 'expired_api_key'],
+      403: ['insufficient_scope'],
+      404: ['not_found'],
+      422: ['validation_failed'],
+      423: ['tenant_suspended'],
+      429: ['rate_limited'],
+    })
     const post = paths['/widgets'].post
     assert.property(post.responses['429'].headers, 'Retry-After')
     assert.property(post.responses['201'].headers, 'RateLimit-Remaining')
@@ -180,7 +186,7 @@ test.group('API reference content', () => {
     assert.include(show.curl, '"https://app.example/api/v1/widgets/$ID"')
     assert.deepEqual(
       show.errors.map((e) => e.status),
-      ['401', '403', '404', '423', '429']
+      ['401', '403', '404', '422', '423', '429']
     )
   })
 

@@ -81,7 +81,7 @@ export default class ContactsApiController {
    * flow that knows a phone number but not our id.
    */
   async upsert(ctx: HttpContext) {
-    const phone = normalizeE164(decodeURIComponent(String(ctx.params.phone)))
+    const phone = normalizeE164(decodedParam(ctx.params.phone))
     if (!phone) {
       throw new ApiError(422, 'validation_failed', 'The request is invalid', {
         phone: ['The phone number must be in international form, e.g. +971501234567'],
@@ -196,4 +196,13 @@ function contactFilters(qs: Record<string, unknown>) {
     throw new ApiError(422, 'validation_failed', 'The request is invalid', fields)
   }
   return { phone, tag: qs.tag ? String(qs.tag) : null, updatedSince }
+}
+
+/** A path parameter percent-decoded; malformed escapes (a lone `%`) decode to nothing. */
+function decodedParam(value: unknown) {
+  try {
+    return decodeURIComponent(String(value))
+  } catch {
+    return ''
+  }
 }

@@ -23,8 +23,8 @@ interface UnprocessedMessage {
  *
  * Why this is separate from storing: webhooks arrive out of order and are
  * stored by whichever worker picks them up first, so storing order means
- * nothing. Order is decided here, from provider_timestamp (then arrival
- * sequence for messages stamped in the same second), by one delivery at a
+ * nothing. Order is decided here, from sort_at (WhatsApp's timestamp; then
+ * arrival sequence for messages stamped in the same second), by one delivery at a
  * time per conversation: BullMQ deduplication keeps one job per
  * conversation running (see enqueueConversationDeliveries). Should a stalled
  * job's rerun overlap the original, both hand on the same messages, which
@@ -51,7 +51,7 @@ export async function deliverConversation(
       `select id, external_id, conversation_id, contact_id, channel_id, type, body, provider_timestamp
         from ${tenant.table('messages')}
         where conversation_id = ? and direction = 'inbound' and processed_at is null
-        order by provider_timestamp nulls last, seq
+        order by sort_at, seq
         limit ?`,
       [conversationId, BATCH_SIZE]
     )

@@ -95,9 +95,9 @@ export async function processStoredEvent(
  * processStoredEvent for several events of one tenant in one transaction:
  * one commit instead of one per event, and their messages stored set-wise
  * (one statement per table for the whole batch, see storeInboundBatch).
- * Concurrent jobs of the tenant take turns on a transaction-scoped lock
- * instead of locking rows in whatever order their batches name them,
- * which could deadlock. All or nothing: if any event fails, the
+ * Concurrent jobs lock the rows they share in one order (contacts by
+ * wa_id, conversations by id), so they wait for each other rather than
+ * deadlock. All or nothing: if any event fails, the
  * transaction rolls back and this throws (the caller then processes them
  * one by one, to find the culprit).
  */
@@ -123,7 +123,6 @@ export async function processStoredEvents(
   const pending: PendingEvent[] = []
   if (work.length) {
     await tenant.transaction(async (trx) => {
-      await trx.rawQuery(`select pg_advisory_xact_lock(hashtext(?))`, [`inbound:${tenant.schema}`])
       const inbound: BatchMessage[] = []
       const statuses: WaStatus[] = []
       for (const { event, channelId, accounts } of work) {
@@ -290,6 +289,7 @@ async function storeInboundBatch(
     newItems.map((item) => ({ contactId: contacts.get(item.waId)!, channelId: item.channelId })),
     pending
   )
+  await lockConversations(trx, conversations)
   const inserted = await insertInboundMessages(
     trx,
     newItems.map((item, index) => {
@@ -380,6 +380,19 @@ async function storedMessage(trx: TransactionClientContract, externalId: string)
   )
   const row = found.rows[0] as { id: string; conversation_id: string } | undefined
   return row ? { messageId: row.id, conversationId: row.conversation_id } : null
+}
+
+/**
+ * Locks conversations in id order before their counters change: a
+ * multi-row update locks rows in whatever order its plan meets them, and
+ * two jobs sharing conversations could then deadlock.
+ */
+async function lockConversations(trx: TransactionClientContract, conversationIds: string[]) {
+  if (!conversationIds.length) return
+  await trx.rawQuery(
+    `select id from conversations where id = any(?::uuid[]) order by id for update`,
+    [[...new Set(conversationIds)]]
+  )
 }
 
 /** The conversation of each already stored message among `externalIds`. */

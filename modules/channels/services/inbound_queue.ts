@@ -13,7 +13,7 @@ import { DELIVERY_LEASE_MS } from './inbound_ordering.js'
 export const INBOUND_QUEUE = 'inbound'
 
 /**
- * How long a conversation's delivery job waits before handing messages on.
+ * How long a delivery job waits before handing conversations' messages on.
  * WhatsApp does not promise to deliver webhooks in order; messages of one
  * conversation that arrive within this window are handed downstream sorted
  * by WhatsApp's timestamp. A message that arrives later than that, stamped

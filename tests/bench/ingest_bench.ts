@@ -154,6 +154,38 @@ function startProcess(name: string, role: 'web' | 'worker'): Proc {
   return proc
 }
 
+/*
+| CPU seconds each app process has used, sampled every half second so a
+| process killed mid-phase still counts up to its last sample. On a shared
+| machine latency mostly measures the neighbours; CPU per message measures
+| the code.
+*/
+const cpuByPid = new Map<number, { role: 'web' | 'worker'; seconds: number }>()
+const CLOCK_TICKS = 100
+
+function sampleCpu() {
+  for (const proc of processes) {
+    const pid = proc.child.pid
+    if (!pid || proc.child.exitCode !== null || proc.child.signalCode !== null) continue
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+      const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+      cpuByPid.set(pid, { role: proc.name.startsWith('worker') ? 'worker' : 'web', seconds })
+    } catch {
+      // Gone between the check and the read: its last sample stands.
+    }
+  }
+}
+
+function cpuTotals() {
+  sampleCpu()
+  const totals = { web: 0, worker: 0 }
+  for (const { role, seconds } of cpuByPid.values()) totals[role] += seconds
+  return totals
+}
+
 async function stopProcess(proc: Proc) {
   if (proc.child.exitCode !== null || proc.child.signalCode !== null) return
   proc.child.kill('SIGTERM')
@@ -435,6 +467,8 @@ async function runPhase(
 ): Promise<PhaseReport> {
   const planned = buildDeliveries(channel, phase, total)
   process.stderr.write(`phase ${phase} (${name}): sending ${planned.length} webhooks...\n`)
+  const cpuAtStart = cpuTotals()
+  const cpuSampler = setInterval(sampleCpu, 500)
   const capMs = SEND_MAX_MS ?? Math.max(30_000, ((3 * planned.length) / RATE) * 1000)
   const loop = monitorEventLoopDelay({ resolution: 5 })
   loop.enable()
@@ -564,6 +598,9 @@ async function runPhase(
     outOfOrder === 0 &&
     unprocessed.length === 0 &&
     foreign === 0
+  clearInterval(cpuSampler)
+  const cpuAtEnd = cpuTotals()
+  const cpu = (role: 'web' | 'worker') => cpuAtEnd[role] - cpuAtStart[role]
   const lines = [
     `phase ${phase}: ${name}`,
     `  webhooks sent        ${deliveries.length} (${unique} unique messages, ${deliveries.length - unique} duplicate deliveries, ${CONTACTS} contacts) in ${fmt(run.wallMs)}`,
@@ -579,6 +616,7 @@ async function runPhase(
     `  bench's own delay    p99 ${fmt(loop.percentile(99) / 1e6)}  max ${fmt(loop.max / 1e6)} (event loop of this process, which times the responses)`,
     `  inbound→stored       ${distribution(toStored)}`,
     `  inbound→processed    ${distribution(toProcessed)}`,
+    `  CPU                  worker ${cpu('worker').toFixed(1)} s (${((cpu('worker') * 1000) / Math.max(unique, 1)).toFixed(2)} ms per message), web ${cpu('web').toFixed(1)} s (${((cpu('web') * 1000) / Math.max(deliveries.length, 1)).toFixed(2)} ms per webhook)`,
     `  drained              ${processed}/${accepted.size} processed, ${pendingEvents} webhook events pending, ${fmt(drainedAfterMs)} after the last send`,
     `  LOST                 ${lost.length}${lost.length ? `  e.g. ${lost.slice(0, 3).join(', ')}` : ''}`,
     `  DUPLICATED           ${duplicated}  (wamid rows ${d.wamid_rows}, contacts ${d.contacts}, conversations ${d.conversations}, unread mismatches ${d.unread_mismatch})`,

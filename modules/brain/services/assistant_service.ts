@@ -48,7 +48,12 @@ export type AssistantOutcome =
   | { kind: 'handoff'; reason: HandoffReason; messageId: string | null }
   | {
       kind: 'skipped'
-      why: 'not_readable' | 'inactive' | 'person_owns' | 'already_done'
+      /**
+       * answered_with_later: the customer wrote after this message; the
+       * run of their latest message answers them together (or already
+       * did, if this one came late).
+       */
+      why: 'not_readable' | 'inactive' | 'person_owns' | 'already_done' | 'answered_with_later'
     }
 
 interface InboundRow {
@@ -201,6 +206,98 @@ export async function replyToInboundMessage(
   if (!assistantActive(settings)) return { kind: 'skipped', why: 'inactive' }
   if (personOwns(conversation)) return { kind: 'skipped', why: 'person_owns' }
 
+  // The conversation as it stands: the customer's unanswered messages,
+  // answered once, by the run of the latest (see customerTurn). A message
+  // that lands in the turn while the answer is being worked out is
+  // answered with it: the answer is worked out again (a few times at most).
+  for (let attempt = 1; ; attempt++) {
+    const turn = await tenant.transaction((trx) => customerTurn(trx, message))
+    if (turn.answeredLater) return claimLate(tenant, message)
+    if (turn.lastId !== message.id) return { kind: 'skipped', why: 'answered_with_later' }
+    const outcome = await answerTurn(tenant, message, settings, turn, attempt >= MAX_TURN_ATTEMPTS)
+    if (outcome !== 'turn_changed') return outcome
+  }
+}
+
+/** How often a run works its answer out again for messages that joined the turn. */
+const MAX_TURN_ATTEMPTS = 3
+
+/**
+ * The customer's turn: their readable messages the assistant has not
+ * handled yet, in the customer's order (WhatsApp's timestamp, then
+ * arrival). It starts after the last message the assistant handled or an
+ * agent's reply, whichever arrived last. `answeredLater`: this message came
+ * late, after a message the customer wrote after it had already been
+ * handled; the answer stands, and answering again would answer twice.
+ */
+interface CustomerTurn {
+  messages: Array<{ id: string; body: string }>
+  lastId: string | null
+  answeredLater: boolean
+}
+
+async function customerTurn(
+  trx: TransactionClientContract,
+  message: InboundRow
+): Promise<CustomerTurn> {
+  const found = await trx.rawQuery(
+    `with handled as (
+        select i.sort_at, i.seq from messages i
+          join assistant_replies r on r.inbound_message_id = i.id
+         where i.conversation_id = ?
+      ),
+      boundary as (
+        select greatest(
+          (select max(seq) from handled),
+          (select max(o.seq) from messages o where o.conversation_id = ?
+              and o.direction = 'outbound' and o.author_type = 'agent' and not o.is_note)
+        ) as seq
+      )
+      select m.id, m.body,
+          exists (select 1 from handled h where (h.sort_at, h.seq) > (m.sort_at, m.seq))
+            as answered_later
+        from messages m
+       where m.conversation_id = ? and m.direction = 'inbound' and m.type = any(?)
+         and m.seq > coalesce((select seq from boundary), 0)
+         and not exists (select 1 from assistant_replies r where r.inbound_message_id = m.id)
+       order by m.sort_at, m.seq`,
+    [message.conversationId, message.conversationId, message.conversationId, READABLE_TYPES]
+  )
+  const rows = found.rows as Array<{ id: string; body: string | null; answered_later: boolean }>
+  const own = rows.find((row) => row.id === message.id)
+  // Outside the turn (an agent's reply arrived after it, or a handled message did): late.
+  if (!own || own.answered_later) return { messages: [], lastId: null, answeredLater: true }
+  const turn = rows.filter((row) => !row.answered_later && row.body?.trim())
+  return {
+    messages: turn.map((row) => ({ id: row.id, body: row.body!.trim() })),
+    lastId: turn.at(-1)?.id ?? null,
+    answeredLater: false,
+  }
+}
+
+/** A late message's claim: nothing is sent, and no later run takes it up again. */
+async function claimLate(tenant: TenantContext, message: InboundRow): Promise<AssistantOutcome> {
+  await tenant.transaction(async (trx) => {
+    if (!(await lockOwnership(trx, message.conversationId))) return
+    await insertReply(trx, message, {
+      outcome: 'skipped',
+      answer: null,
+      reason: 'answered_with_later',
+    })
+  })
+  return { kind: 'skipped', why: 'answered_with_later' }
+}
+
+/** Answers (or hands off) a turn whose latest message is `message`. */
+async function answerTurn(
+  tenant: TenantContext,
+  message: InboundRow,
+  settings: AssistantSettings,
+  turn: CustomerTurn,
+  final: boolean
+): Promise<AssistantOutcome | 'turn_changed'> {
+  const text = turn.messages.map((m) => m.body).join('\n')
+  const expected = turn.messages.map((m) => m.id)
   const language = replyLanguage(text, languageOf(settings))
   const asked = customerHandoff(text, settings.handoffWords)
   if (asked) return handOff(tenant, message, language, asked)
@@ -245,11 +342,14 @@ export async function replyToInboundMessage(
     return handOff(tenant, message, language, handoffReasonOf(answer), answer)
   }
 
-  const sent = await send(tenant, message, customerText(language, answer.text, answer.citations), {
-    outcome: 'answered',
-    answer,
-    reason: null,
-  })
+  const sent = await send(
+    tenant,
+    message,
+    customerText(language, answer.text, answer.citations),
+    { outcome: 'answered', answer, reason: null },
+    { expected: final ? null : expected }
+  )
+  if (sent === 'turn_changed') return sent
   if (!sent) return { kind: 'skipped', why: 'person_owns' }
   return { kind: 'answered', messageId: sent, confidence: answer.confidence }
 }
@@ -285,26 +385,42 @@ interface ReplyRecord {
  * Writes the assistant's message through the normal outbound path, unless a
  * person took the conversation over while the answer was being worked out.
  * The reply row claims the inbound message first (under the conversation's
- * lock), so a second run for it stops there. Returns the message id, or
- * null when nothing was sent.
+ * lock), so a second run for it stops there; the turn's earlier messages
+ * are claimed with it (answered together). With `expected`, the turn is
+ * read again under the lock first: if a message joined it meanwhile,
+ * nothing is claimed and 'turn_changed' says to answer again. Returns the
+ * message id, or null when nothing was sent.
  */
 async function send(
   tenant: TenantContext,
   message: InboundRow,
   text: string,
   record: ReplyRecord,
-  handoff = false
-): Promise<string | null> {
+  options: { handoff?: boolean; expected?: string[] | null } = {}
+): Promise<string | null | 'turn_changed'> {
   const claimed = await tenant.transaction(async (trx) => {
     const conversation = await lockOwnership(trx, message.conversationId)
     if (!conversation) return false
     // A handoff has just made the conversation a person's: its notice still goes out.
-    if (!handoff && personOwns(conversation)) {
+    if (!options.handoff && personOwns(conversation)) {
       await insertReply(trx, message, { ...record, outcome: 'skipped', reason: 'person_owns' })
       return false
     }
-    return insertReply(trx, message, record)
+    const turn = await customerTurn(trx, message)
+    const ids = turn.messages.map((m) => m.id)
+    if (options.expected && ids.join() !== options.expected.join()) return 'turn_changed'
+    if (!(await insertReply(trx, message, record))) return false
+    const upTo = ids.indexOf(message.id)
+    for (const id of ids.slice(0, Math.max(upTo, 0))) {
+      await insertReply(
+        trx,
+        { ...message, id },
+        { outcome: 'skipped', answer: null, reason: 'answered_with_later' }
+      )
+    }
+    return true
   })
+  if (claimed === 'turn_changed') return claimed
   if (!claimed) return null
 
   try {
@@ -385,13 +501,14 @@ async function handOff(
   })
   if (!taken) return { kind: 'skipped', why: 'person_owns' }
 
-  const messageId = await send(
+  const sent = await send(
     tenant,
     message,
     handoffText(language, reason),
     { outcome: 'handoff', answer, reason },
-    true
+    { handoff: true }
   )
+  const messageId = sent === 'turn_changed' ? null : sent
   await emitter.emit('handoff:requested', {
     tenant: tenant.slug,
     tenantId: tenant.id,

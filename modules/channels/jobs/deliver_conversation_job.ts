@@ -1,15 +1,17 @@
 import { TenantJob, type TenantContext, type TenantJobPayload } from '#modules/tenancy/index'
-import { deliverConversation } from '../services/inbound_ordering.js'
-import { enqueueConversationDelivery } from '../services/inbound_queue.js'
+import { deliverConversations } from '../services/inbound_ordering.js'
+import { enqueueConversationDeliveries } from '../services/inbound_queue.js'
 
 interface Payload extends TenantJobPayload {
-  conversationId: string
+  conversationIds?: string[]
+  /** Jobs queued before deliveries were batched name one conversation. */
+  conversationId?: string
 }
 
 /**
- * Emits `message:received` for a conversation's new inbound messages in
- * WhatsApp's order. Dispatched with per-conversation deduplication; a rerun
- * after a worker died picks up whatever is still unprocessed.
+ * Emits `message:received` for conversations' new inbound messages in
+ * WhatsApp's order (see deliverConversations). A rerun after a worker died
+ * picks up whatever is still unprocessed.
  */
 export default class DeliverConversationJob extends TenantJob<Payload> {
   static get $$filepath() {
@@ -17,9 +19,12 @@ export default class DeliverConversationJob extends TenantJob<Payload> {
   }
 
   async run(tenant: TenantContext, payload: Payload) {
-    const { held } = await deliverConversation(tenant, payload.conversationId)
-    // Waiting for an earlier webhook of the same customer: look again after
-    // the order window (deduplication parks this until the run ends).
-    if (held) await enqueueConversationDelivery(tenant.slug, payload.conversationId)
+    const ids = payload.conversationIds ?? (payload.conversationId ? [payload.conversationId] : [])
+    const { held, busy } = await deliverConversations(tenant, ids)
+    // Waiting for an earlier webhook of the same customer: look again after the order window.
+    if (held.length) await enqueueConversationDeliveries(tenant.slug, held)
+    // Leased by another run, which hands on what arrived meanwhile unless it
+    // died: then these move once its lease has run out.
+    if (busy.length) await enqueueConversationDeliveries(tenant.slug, busy, { retry: true })
   }
 }

@@ -15,8 +15,8 @@ import {
   dateFromUnix,
   describeInboundMessage,
   e164FromWaId,
-  type WaChangeValue,
   type WaMessage,
+  type WaStatus,
   type WaWebhook,
 } from './whatsapp_payload.js'
 
@@ -93,11 +93,13 @@ export async function processStoredEvent(
 
 /**
  * processStoredEvent for several events of one tenant in one transaction:
- * one commit instead of one per event. Events are taken by their first
- * sender, then in stored order, so concurrent jobs lock the same
- * conversations in the same order and never deadlock each other. All or
- * nothing: if any event fails, the transaction rolls back and this throws
- * (the caller then processes them one by one, to find the culprit).
+ * one commit instead of one per event, and their messages stored set-wise
+ * (one statement per table for the whole batch, see storeInboundBatch).
+ * Concurrent jobs lock the rows they share in one order (contacts by
+ * wa_id, conversations by id), so they wait for each other rather than
+ * deadlock. All or nothing: if any event fails, the
+ * transaction rolls back and this throws (the caller then processes them
+ * one by one, to find the culprit).
  */
 export async function processStoredEvents(
   tenant: TenantContext,
@@ -115,16 +117,32 @@ export async function processStoredEvents(
     const accounts = await templateChannelsOf(tenant, event.payload, channelId)
     work.push({ event, channelId, accounts })
   }
-  work.sort(
-    (a, b) =>
-      (a.event.senders[0] ?? '').localeCompare(b.event.senders[0] ?? '') ||
-      Number(a.event.id) - Number(b.event.id)
-  )
+  // Stored order: a customer's messages stamped in the same second keep
+  // the order their webhooks came in (seq).
+  work.sort((a, b) => Number(a.event.id) - Number(b.event.id))
   const pending: PendingEvent[] = []
   if (work.length) {
     await tenant.transaction(async (trx) => {
+      const inbound: BatchMessage[] = []
+      const statuses: WaStatus[] = []
       for (const { event, channelId, accounts } of work) {
-        results.set(event.id, await storeEvent(trx, tenant, event, channelId, accounts, pending))
+        await readEvent(trx, event, channelId, accounts, inbound, statuses)
+      }
+      const stored = await storeInboundBatch(trx, tenant, inbound, pending)
+      for (const { event } of work) {
+        results.set(event.id, { conversationIds: [], insertedMessages: 0 })
+      }
+      inbound.forEach((item, index) => {
+        const result = results.get(item.eventId)!
+        const { conversationId, inserted } = stored[index]
+        if (!result.conversationIds.includes(conversationId)) {
+          result.conversationIds.push(conversationId)
+        }
+        if (inserted) result.insertedMessages++
+      })
+      for (const status of statuses) {
+        const changed = await applyStatus(trx, tenant, status)
+        if (changed) pending.push({ name: 'message:status', data: changed })
       }
     })
   }
@@ -146,17 +164,28 @@ function usableChannel(tenant: TenantContext, event: StoredEvent): string | null
 
 type AccountChannels = Map<string, string[]>
 
-/** One event's messages, statuses and template changes, inside the caller's tenant transaction. */
-async function storeEvent(
+/** One inbound WhatsApp message of a batch, with where it came from. */
+interface BatchMessage {
+  eventId: string
+  channelId: string
+  waId: string
+  profileName: string | null
+  message: WaMessage
+}
+
+/**
+ * One event, inside the caller's tenant transaction: applies its template
+ * changes, and collects its messages and statuses for the batch, in the
+ * order the webhook lists them.
+ */
+async function readEvent(
   trx: TransactionClientContract,
-  tenant: TenantContext,
   event: StoredEvent,
   channelId: string,
   accountChannels: AccountChannels,
-  pending: PendingEvent[]
-): Promise<ProcessedWebhook> {
-  const conversationIds = new Set<string>()
-  let insertedMessages = 0
+  inbound: BatchMessage[],
+  statuses: WaStatus[]
+) {
   for (const entry of event.payload.entry ?? []) {
     for (const change of entry.changes ?? []) {
       const value = change.value
@@ -168,17 +197,16 @@ async function storeEvent(
       if (!value || (change.field && change.field !== 'messages')) continue
       for (const message of value.messages ?? []) {
         if (!message?.id || !message.from) continue
-        const stored = await storeInboundMessage(trx, tenant, channelId, value, message, pending)
-        conversationIds.add(stored.conversationId)
-        if (stored.inserted) insertedMessages++
+        const waId = String(message.from)
+        const profileName =
+          value.contacts?.find((contact) => contact.wa_id === waId)?.profile?.name ??
+          (value.contacts?.length === 1 ? value.contacts[0].profile?.name : undefined) ??
+          null
+        inbound.push({ eventId: event.id, channelId, waId, profileName, message })
       }
-      for (const status of value.statuses ?? []) {
-        const changed = await applyStatus(trx, tenant, status)
-        if (changed) pending.push({ name: 'message:status', data: changed })
-      }
+      statuses.push(...(value.statuses ?? []))
     }
   }
-  return { conversationIds: [...conversationIds], insertedMessages }
 }
 
 function isTemplateField(field: string | undefined) {
@@ -219,42 +247,84 @@ async function emitPending(pending: PendingEvent[]) {
   }
 }
 
-async function storeInboundMessage(
+/**
+ * Stores a batch of WhatsApp messages set-wise: the ones already stored
+ * (a redelivery) are found in one statement and touch nothing, in
+ * particular they never open a new conversation because the original one
+ * was resolved since; then one statement each upserts the senders'
+ * contacts, finds or opens their conversations, and inserts the messages
+ * with their conversations' counters. Returns, per input message, its
+ * conversation and whether this call stored it.
+ */
+async function storeInboundBatch(
   trx: TransactionClientContract,
   tenant: TenantContext,
-  channelId: string,
-  value: WaChangeValue,
-  message: WaMessage,
+  batch: BatchMessage[],
   pending: PendingEvent[]
-): Promise<{ conversationId: string; inserted: boolean }> {
-  // A redelivery must not touch anything: in particular it must not open a
-  // new conversation because the original one was resolved since.
-  const existing = await storedMessage(trx, message.id)
-  if (existing) return { conversationId: existing.conversationId, inserted: false }
-
-  const waId = String(message.from)
-  const profileName =
-    value.contacts?.find((contact) => contact.wa_id === waId)?.profile?.name ??
-    (value.contacts?.length === 1 ? value.contacts[0].profile?.name : undefined) ??
-    null
-  const contactId = await upsertContact(trx, tenant, waId, profileName, pending)
-  const fields = describeInboundMessage(message)
-  return storeForContact(
+): Promise<Array<{ conversationId: string; inserted: boolean }>> {
+  if (!batch.length) return []
+  const known = await storedConversations(
+    trx,
+    batch.map((item) => item.message.id)
+  )
+  // A wamid twice in one batch is one message: its first delivery.
+  const fresh = new Map<string, BatchMessage>()
+  for (const item of batch) {
+    if (!known.has(item.message.id) && !fresh.has(item.message.id)) {
+      fresh.set(item.message.id, item)
+    }
+  }
+  const newItems = [...fresh.values()]
+  // The latest name a sender goes by in this batch.
+  const profiles = new Map<string, string | null>()
+  for (const item of newItems) {
+    if (item.profileName !== null || !profiles.has(item.waId)) {
+      profiles.set(item.waId, item.profileName)
+    }
+  }
+  const contacts = await upsertContacts(trx, tenant, profiles, pending)
+  const conversations = await openConversations(
     trx,
     tenant,
-    {
-      channelId,
-      contactId,
-      externalId: message.id,
-      type: fields.type,
-      body: fields.body,
-      payload: fields.payload,
-      media: fields.media,
-      replyToExternalId: fields.replyToExternalId,
-      at: dateFromUnix(message.timestamp) ?? new Date(),
-    },
+    newItems.map((item) => ({ contactId: contacts.get(item.waId)!, channelId: item.channelId })),
     pending
   )
+  await lockConversations(trx, conversations)
+  const inserted = await insertInboundMessages(
+    trx,
+    newItems.map((item, index) => {
+      const fields = describeInboundMessage(item.message)
+      return {
+        conversationId: conversations[index],
+        channelId: item.channelId,
+        contactId: contacts.get(item.waId)!,
+        externalId: item.message.id,
+        type: fields.type,
+        body: fields.body,
+        payload: fields.payload,
+        media: fields.media,
+        replyToExternalId: fields.replyToExternalId,
+        at: dateFromUnix(item.message.timestamp) ?? new Date(),
+      }
+    })
+  )
+  // Another worker stored some between our check and insert: theirs stand.
+  const lost = newItems.filter((item) => !inserted.has(item.message.id))
+  const winners = await storedConversations(
+    trx,
+    lost.map((item) => item.message.id)
+  )
+  const firsts = new Set<string>()
+  return batch.map((item) => {
+    const id = item.message.id
+    const first = !firsts.has(id)
+    firsts.add(id)
+    const stored = inserted.get(id)
+    if (stored) return { conversationId: stored.conversationId, inserted: first }
+    const conversationId = known.get(id) ?? winners.get(id)
+    if (!conversationId) throw new Error(`message ${id} was neither stored nor found`)
+    return { conversationId, inserted: false }
+  })
 }
 
 /** One inbound message of a known contact, as any channel hands it over. */
@@ -287,7 +357,17 @@ export async function storeInboundMessageOfContact(
   const result = await tenant.transaction(async (trx) => {
     const existing = await storedMessage(trx, input.externalId)
     if (existing) return { ...existing, inserted: false }
-    return storeForContact(trx, tenant, input, pending)
+    const [conversationId] = await openConversations(trx, tenant, [input], pending)
+    const inserted = await insertInboundMessages(trx, [{ ...input, conversationId }])
+    const stored = inserted.get(input.externalId)
+    if (stored) return { ...stored, inserted: true }
+    // Another worker stored the same id between our check and insert.
+    const winner = await storedMessage(trx, input.externalId)
+    return {
+      conversationId: winner?.conversationId ?? conversationId,
+      messageId: winner?.messageId ?? '',
+      inserted: false,
+    }
   })
   await emitPending(pending)
   return result
@@ -303,152 +383,243 @@ async function storedMessage(trx: TransactionClientContract, externalId: string)
 }
 
 /**
- * The part every channel shares: the conversation in progress, the message
- * row (collapsing on external_id), and the conversation's counters.
+ * Locks conversations in id order before their counters change: a
+ * multi-row update locks rows in whatever order its plan meets them, and
+ * two jobs sharing conversations could then deadlock.
  */
-async function storeForContact(
-  trx: TransactionClientContract,
-  tenant: TenantContext,
-  input: InboundMessageInput,
-  pending: PendingEvent[]
-): Promise<{ conversationId: string; messageId: string; inserted: boolean }> {
-  const { channelId, contactId, at } = input
-  const conversationId = await activeConversation(trx, tenant, contactId, channelId, pending)
-  // The message and its conversation's counters in one statement: the
-  // update runs only if the insert did. greatest() keeps the later time when
-  // webhooks arrive out of order; a customer writing to a snoozed
-  // conversation wakes it.
-  const inserted = await trx.rawQuery(
-    `with inserted as (
-        insert into messages (conversation_id, contact_id, channel_id, direction, external_id, type,
-          body, payload, media, status, author_type, reply_to_external_id, provider_timestamp)
-        values (?, ?, ?, 'inbound', ?, ?, ?, ?::jsonb, ?::jsonb, 'received', 'contact', ?, ?)
-        on conflict (external_id) do nothing
-        returning id
-      ),
-      counted as (
-        update conversations set
-          last_message_at = greatest(last_message_at, ?),
-          last_customer_message_at = greatest(last_customer_message_at, ?),
-          unread_count = unread_count + 1,
-          status = case when status = 'snoozed' then 'open' else status end,
-          snoozed_until = case when status = 'snoozed' then null else snoozed_until end,
-          updated_at = now()
-        where id = ? and exists (select 1 from inserted)
-      )
-      select id from inserted`,
-    [
-      conversationId,
-      contactId,
-      channelId,
-      input.externalId,
-      input.type,
-      input.body,
-      JSON.stringify(input.payload),
-      input.media ? JSON.stringify(input.media) : null,
-      input.replyToExternalId ?? null,
-      at,
-      at,
-      at,
-      conversationId,
-    ] as SqlValue[]
+async function lockConversations(trx: TransactionClientContract, conversationIds: string[]) {
+  if (!conversationIds.length) return
+  await trx.rawQuery(
+    `select id from conversations where id = any(?::uuid[]) order by id for update`,
+    [[...new Set(conversationIds)]]
   )
-  if (!inserted.rows.length) {
-    // Another worker stored the same id between our check and insert.
-    const winner = await storedMessage(trx, input.externalId)
-    return {
-      conversationId: winner?.conversationId ?? conversationId,
-      messageId: winner?.messageId ?? '',
-      inserted: false,
-    }
-  }
-  return { conversationId, messageId: inserted.rows[0].id as string, inserted: true }
 }
 
-/** The contact for a wa_id, created (source whatsapp) or linked by phone if new to WhatsApp. */
-async function upsertContact(
-  trx: TransactionClientContract,
-  tenant: TenantContext,
-  waId: string,
-  profileName: string | null,
-  pending: PendingEvent[]
-): Promise<string> {
-  const phone = e164FromWaId(waId)
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const found = await trx.rawQuery(
-      `select id, wa_id, profile_name from contacts
-        where wa_id = ? or (phone = ?::text and ?::text is not null)
-        order by (wa_id = ?) desc nulls last limit 1`,
-      [waId, phone, phone, waId] as SqlValue[]
-    )
-    const contact = found.rows[0] as
-      { id: string; wa_id: string | null; profile_name: string | null } | undefined
-    if (contact) {
-      const link = contact.wa_id === null
-      const rename = profileName !== null && profileName !== contact.profile_name
-      if (link || rename) {
-        await trx.rawQuery(
-          `update contacts set wa_id = coalesce(wa_id, ?), profile_name = coalesce(?, profile_name),
-              updated_at = now() where id = ?`,
-          [waId, profileName, contact.id] as SqlValue[]
-        )
-      }
-      return contact.id
-    }
-    // No conflict target: a concurrent insert of the same wa_id or phone
-    // makes this a no-op and the loop reads the winner.
-    const inserted = await trx.rawQuery(
-      `insert into contacts (phone, wa_id, profile_name, source) values (?, ?, ?, 'whatsapp')
-        on conflict do nothing returning id`,
-      [phone, waId, profileName] as SqlValue[]
-    )
-    if (inserted.rows.length) {
-      const contactId = inserted.rows[0].id as string
-      pending.push({
-        name: 'contact:created',
-        data: { tenant: tenant.slug, tenantId: tenant.id, contactId, source: 'whatsapp' },
-      })
-      return contactId
-    }
+/** The conversation of each already stored message among `externalIds`. */
+async function storedConversations(trx: TransactionClientContract, externalIds: string[]) {
+  const byId = new Map<string, string>()
+  if (!externalIds.length) return byId
+  const found = await trx.rawQuery(
+    `select external_id, conversation_id from messages where external_id = any(?::text[])`,
+    [externalIds]
+  )
+  for (const row of found.rows as Array<{ external_id: string; conversation_id: string }>) {
+    byId.set(row.external_id, row.conversation_id)
   }
-  throw new Error(`could not find or create the contact for wa_id ${waId}`)
+  return byId
 }
 
 /**
- * The conversation in progress for (contact, channel), or a new open one.
- * Resolved conversations are history: a message after resolution starts a
- * new conversation, which the partial unique index conversations_one_active
- * allows. Two workers creating it at once collide on that index; the loser
- * reads the winner's row.
+ * Inserts inbound messages, in the given order (seq, the tie-breaker for
+ * messages stamped in the same second), and their conversations' counters
+ * in the same statement: a conversation is counted only for the rows that
+ * were inserted. greatest() keeps the later time when webhooks arrive out
+ * of order; a customer writing to a snoozed conversation wakes it. Returns
+ * each message inserted, by external id (one stored meanwhile by another
+ * worker is left out).
  */
-async function activeConversation(
+async function insertInboundMessages(
+  trx: TransactionClientContract,
+  rows: Array<InboundMessageInput & { conversationId: string }>
+): Promise<Map<string, { messageId: string; conversationId: string }>> {
+  const byId = new Map<string, { messageId: string; conversationId: string }>()
+  if (!rows.length) return byId
+  const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick)
+  const inserted = await trx.rawQuery(
+    `with input as (
+        select * from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[],
+            ?::jsonb[], ?::jsonb[], ?::text[], ?::timestamptz[]) with ordinality
+          as i(conversation_id, contact_id, channel_id, external_id, type, body, payload, media,
+            reply_to_external_id, at, position)
+      ),
+      inserted as (
+        insert into messages (conversation_id, contact_id, channel_id, direction, external_id, type,
+          body, payload, media, status, author_type, reply_to_external_id, provider_timestamp)
+        select conversation_id, contact_id, channel_id, 'inbound', external_id, type, body,
+            payload, media, 'received', 'contact', reply_to_external_id, at
+          from input order by position
+        on conflict (external_id) do nothing
+        returning id, external_id, conversation_id, provider_timestamp
+      ),
+      counted as (
+        update conversations c set
+          last_message_at = greatest(c.last_message_at, n.at),
+          last_customer_message_at = greatest(c.last_customer_message_at, n.at),
+          unread_count = c.unread_count + n.count,
+          status = case when c.status = 'snoozed' then 'open' else c.status end,
+          snoozed_until = case when c.status = 'snoozed' then null else c.snoozed_until end,
+          updated_at = now()
+        from (select conversation_id, max(provider_timestamp) as at, count(*)::int as count
+                from inserted group by conversation_id) n
+        where c.id = n.conversation_id
+      )
+      select id, external_id, conversation_id from inserted`,
+    [
+      column((row) => row.conversationId),
+      column((row) => row.contactId),
+      column((row) => row.channelId),
+      column((row) => row.externalId),
+      column((row) => row.type),
+      column((row) => row.body),
+      column((row) => JSON.stringify(row.payload)),
+      column((row) => (row.media ? JSON.stringify(row.media) : null)),
+      column((row) => row.replyToExternalId ?? null),
+      column((row) => row.at),
+    ] as unknown as SqlValue[]
+  )
+  for (const row of inserted.rows as Array<{
+    id: string
+    external_id: string
+    conversation_id: string
+  }>) {
+    byId.set(row.external_id, { messageId: row.id, conversationId: row.conversation_id })
+  }
+  return byId
+}
+
+/**
+ * The contact of each wa_id (with the name it goes by, null when unknown),
+ * in one statement: found by wa_id, else linked by phone if new to
+ * WhatsApp, else created (source whatsapp). A name that changed is
+ * updated. Inserts take no conflict target: a concurrent insert of the
+ * same wa_id or phone makes it a no-op, and the next round reads the
+ * winner.
+ */
+async function upsertContacts(
   trx: TransactionClientContract,
   tenant: TenantContext,
-  contactId: string,
-  channelId: string,
+  profiles: Map<string, string | null>,
   pending: PendingEvent[]
-): Promise<string> {
+): Promise<Map<string, string>> {
+  const contacts = new Map<string, string>()
   for (let attempt = 0; attempt < 2; attempt++) {
+    const missing = [...profiles.keys()].filter((waId) => !contacts.has(waId)).sort()
+    if (!missing.length) return contacts
     const found = await trx.rawQuery(
-      `select id from conversations where contact_id = ? and channel_id = ? and status <> 'resolved'`,
-      [contactId, channelId]
+      `with input as (
+          select * from unnest(?::text[], ?::text[], ?::text[]) as i(wa_id, phone, profile_name)
+        ),
+        matched as (
+          select distinct on (m.wa_id) m.* from (
+            select i.wa_id, c.id, 0 as rank from input i join contacts c on c.wa_id = i.wa_id
+            union all
+            select i.wa_id, c.id, 1 from input i join contacts c on c.phone = i.phone
+              where i.phone is not null
+          ) m order by m.wa_id, m.rank
+        ),
+        updated as (
+          update contacts c set wa_id = coalesce(c.wa_id, i.wa_id),
+              profile_name = coalesce(i.profile_name, c.profile_name), updated_at = now()
+            from matched m join input i on i.wa_id = m.wa_id
+            where c.id = m.id and (c.wa_id is null
+              or (i.profile_name is not null and i.profile_name is distinct from c.profile_name))
+        ),
+        inserted as (
+          insert into contacts (phone, wa_id, profile_name, source)
+          select i.phone, i.wa_id, i.profile_name, 'whatsapp' from input i
+            where not exists (select 1 from matched m where m.wa_id = i.wa_id)
+            order by i.wa_id
+          on conflict do nothing
+          returning id, wa_id
+        )
+        select wa_id, id, false as created from matched
+        union all
+        select wa_id, id, true from inserted`,
+      [
+        missing,
+        missing.map((waId) => e164FromWaId(waId)),
+        missing.map((waId) => profiles.get(waId) ?? null),
+      ] as unknown as SqlValue[]
     )
-    if (found.rows.length) return found.rows[0].id
-    const inserted = await trx.rawQuery(
-      `insert into conversations (contact_id, channel_id, status) values (?, ?, 'open')
-        on conflict do nothing returning id`,
-      [contactId, channelId]
-    )
-    if (inserted.rows.length) {
-      const conversationId = inserted.rows[0].id as string
-      pending.push({
-        name: 'conversation:created',
-        data: { tenant: tenant.slug, tenantId: tenant.id, conversationId, contactId, channelId },
-      })
-      return conversationId
+    for (const row of found.rows as Array<{ wa_id: string; id: string; created: boolean }>) {
+      contacts.set(row.wa_id, row.id)
+      if (row.created) {
+        pending.push({
+          name: 'contact:created',
+          data: { tenant: tenant.slug, tenantId: tenant.id, contactId: row.id, source: 'whatsapp' },
+        })
+      }
     }
   }
-  throw new Error(`could not find or open a conversation for contact ${contactId}`)
+  const lost = [...profiles.keys()].filter((waId) => !contacts.has(waId))
+  if (lost.length) throw new Error(`could not find or create the contacts for wa_id ${lost}`)
+  return contacts
+}
+
+/**
+ * The conversation in progress for each (contact, channel), or a new open
+ * one, in one statement for all of them; returns their ids in the given
+ * order. Resolved conversations are history: a message after resolution
+ * starts a new conversation, which the partial unique index
+ * conversations_one_active allows. Two workers opening one at once collide
+ * on that index; the loser reads the winner's row in the next round.
+ */
+async function openConversations(
+  trx: TransactionClientContract,
+  tenant: TenantContext,
+  wanted: Array<{ contactId: string; channelId: string }>,
+  pending: PendingEvent[]
+): Promise<string[]> {
+  const key = (contactId: string, channelId: string) => `${contactId}|${channelId}`
+  const byPair = new Map<string, string>()
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const missing = [
+      ...new Map(
+        wanted
+          .filter((pair) => !byPair.has(key(pair.contactId, pair.channelId)))
+          .map((pair) => [key(pair.contactId, pair.channelId), pair])
+      ).values(),
+    ].sort((a, b) => key(a.contactId, a.channelId).localeCompare(key(b.contactId, b.channelId)))
+    if (!missing.length) break
+    const found = await trx.rawQuery(
+      `with input as (
+          select * from unnest(?::uuid[], ?::uuid[]) as i(contact_id, channel_id)
+        ),
+        active as (
+          select c.id, c.contact_id, c.channel_id from conversations c
+            join input i on i.contact_id = c.contact_id and i.channel_id = c.channel_id
+            where c.status <> 'resolved'
+        ),
+        opened as (
+          insert into conversations (contact_id, channel_id, status)
+          select i.contact_id, i.channel_id, 'open' from input i
+            where not exists (select 1 from active a
+              where a.contact_id = i.contact_id and a.channel_id = i.channel_id)
+            order by i.contact_id, i.channel_id
+          on conflict do nothing
+          returning id, contact_id, channel_id
+        )
+        select id, contact_id, channel_id, false as created from active
+        union all
+        select id, contact_id, channel_id, true from opened`,
+      [missing.map((pair) => pair.contactId), missing.map((pair) => pair.channelId)]
+    )
+    for (const row of found.rows as Array<{
+      id: string
+      contact_id: string
+      channel_id: string
+      created: boolean
+    }>) {
+      byPair.set(key(row.contact_id, row.channel_id), row.id)
+      if (row.created) {
+        pending.push({
+          name: 'conversation:created',
+          data: {
+            tenant: tenant.slug,
+            tenantId: tenant.id,
+            conversationId: row.id,
+            contactId: row.contact_id,
+            channelId: row.channel_id,
+          },
+        })
+      }
+    }
+  }
+  return wanted.map((pair) => {
+    const id = byPair.get(key(pair.contactId, pair.channelId))
+    if (!id) throw new Error(`could not find or open a conversation for contact ${pair.contactId}`)
+    return id
+  })
 }
 
 /** Marks events done; later runs of their job find nothing to do. */

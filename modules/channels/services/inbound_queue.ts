@@ -3,6 +3,7 @@ import app from '@adonisjs/core/services/app'
 import queue from '@rlanz/bull-queue/services/main'
 import ProcessWebhookEventsJob from '../jobs/process_webhook_events_job.js'
 import DeliverConversationJob from '../jobs/deliver_conversation_job.js'
+import { DELIVERY_LEASE_MS } from './inbound_ordering.js'
 
 /**
  * Inbound work has its own queue so a burst of webhooks never waits behind
@@ -12,7 +13,7 @@ import DeliverConversationJob from '../jobs/deliver_conversation_job.js'
 export const INBOUND_QUEUE = 'inbound'
 
 /**
- * How long a conversation's delivery job waits before handing messages on.
+ * How long a delivery job waits before handing conversations' messages on.
  * WhatsApp does not promise to deliver webhooks in order; messages of one
  * conversation that arrive within this window are handed downstream sorted
  * by WhatsApp's timestamp. A message that arrives later than that, stamped
@@ -75,31 +76,28 @@ export async function enqueueWebhookEvents(jobs: WebhookEventsJob[]) {
 }
 
 /**
- * Queues the hand-off of conversations' new inbound messages: one Redis
- * round trip for all of them.
- *
- * Why BullMQ deduplication and not a fixed jobId: a fixed id also matches a
- * job that is running or finished and kept, and BullMQ would silently drop
- * the new dispatch, stranding the message. Deduplication with
- * keepLastIfActive gives exactly what ordering needs: while one delivery of
- * a conversation waits, further dispatches join it; while one runs, one
- * follow-up is parked and created when it finishes. So a conversation never
- * has two deliveries running at once, and no message is left behind.
+ * Queues the hand-off of conversations' new inbound messages: one job for
+ * all of them, after the order window. Which run hands a conversation on is
+ * settled by a lease per conversation (see deliverConversations), not by
+ * the queue, so a job per batch is enough and none waits behind another.
+ * `retry`: these were leased by another run; look again once a dead run's
+ * lease would have run out.
  */
-export async function enqueueConversationDeliveries(tenant: string, conversationIds: string[]) {
+export async function enqueueConversationDeliveries(
+  tenant: string,
+  conversationIds: string[],
+  options: { retry?: boolean } = {}
+) {
   if (!conversationIds.length) return
   const defaults = app.config.get<Record<string, unknown>>('queue.jobs', {})
-  await queue.getOrSet(INBOUND_QUEUE).addBulk(
-    conversationIds.map((conversationId) => ({
-      name: DeliverConversationJob.$$filepath,
-      data: { tenant, conversationId },
-      opts: {
-        ...defaults,
-        delay: ORDER_WINDOW_MS,
-        deduplication: { id: `conv:${tenant}:${conversationId}`, keepLastIfActive: true },
-        removeOnComplete: true,
-      },
-    }))
+  await queue.getOrSet(INBOUND_QUEUE).add(
+    DeliverConversationJob.$$filepath,
+    { tenant, conversationIds },
+    {
+      ...defaults,
+      delay: options.retry ? DELIVERY_LEASE_MS : ORDER_WINDOW_MS,
+      removeOnComplete: true,
+    }
   )
 }
 

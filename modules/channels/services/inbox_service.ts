@@ -174,7 +174,7 @@ export async function listInbox(tenant: TenantContext, filters: InboxFilters, us
             `left join lateral (
                select m.type, m.body, m.direction, m.is_note, m.status from messages m
                 where m.conversation_id = c.id
-                order by coalesce(m.provider_timestamp, m.created_at) desc, m.seq desc limit 1
+                order by m.sort_at desc, m.seq desc limit 1
              ) lm on true`
           )
           .select(
@@ -314,18 +314,11 @@ export async function threadPage(
   return tenant.transaction(async (trx) => {
     const query = Message.query({ client: trx })
       .where('conversation_id', conversationId)
-      .select(
-        '*',
-        trx.raw('coalesce(provider_timestamp, created_at)::text as order_key'),
-        trx.raw('seq::text as seq_key')
-      )
-      .orderByRaw('coalesce(provider_timestamp, created_at) desc, seq desc')
+      .select('*', trx.raw('sort_at::text as order_key'), trx.raw('seq::text as seq_key'))
+      .orderByRaw('sort_at desc, seq desc')
       .limit(MESSAGES_PER_PAGE + 1)
     if (cursor) {
-      query.whereRaw('(coalesce(provider_timestamp, created_at), seq) < (?::timestamptz, ?)', [
-        cursor.at,
-        cursor.seq,
-      ])
+      query.whereRaw('(sort_at, seq) < (?::timestamptz, ?)', [cursor.at, cursor.seq])
     }
     const newestFirst = await query
     const more = newestFirst.length > MESSAGES_PER_PAGE
@@ -381,7 +374,7 @@ export async function contactPanel(
       .joinRaw(
         `left join lateral (
            select m.body from messages m where m.conversation_id = c.id
-            order by coalesce(m.provider_timestamp, m.created_at) desc, m.seq desc limit 1
+            order by m.sort_at desc, m.seq desc limit 1
          ) lm on true`
       )
       .select(

@@ -548,7 +548,7 @@ export async function sandboxChat(
       .where('contact_id', contact.id)
       .where('channel_id', channel.id)
       .where('is_note', false)
-      .orderByRaw('coalesce(provider_timestamp, created_at) desc, seq desc')
+      .orderByRaw('sort_at desc, seq desc')
       .limit(CHAT_LENGTH)
     const messages = newestFirst.reverse()
     const wanted = messages

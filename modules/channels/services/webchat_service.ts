@@ -256,7 +256,7 @@ export async function postVisitorMessage(
     at: new Date(),
   })
   // Also after a duplicate: if the first attempt's hand-off was lost, this
-  // one finds the message still unprocessed (deduplication makes it cheap).
+  // one finds the message still unprocessed (a run with nothing to hand on is two reads).
   await enqueueConversationDelivery(target.tenant.slug, stored.conversationId)
   const message = await target.context.transaction(async (trx) => {
     await trx.rawQuery(`update webchat_visitors set last_seen_at = now() where id = ?`, [

@@ -83,7 +83,7 @@ documentApi('conversations.update', {
 documentApi('conversations.messages', {
   summary: 'List a conversation’s messages',
   description:
-    'Oldest first (order=asc, the default) or newest first (order=desc), by when each message was stored (imported ones: when sent). Internal notes are included with is_note true.',
+    'Oldest first (order=asc, the default) or newest first (order=desc), in the customer’s order: by WhatsApp’s timestamp (an outbound or imported message: when it was sent), then arrival for the same second. WhatsApp may deliver a message late; it is listed where it was sent, so a walk that already passed that point does not meet it again (the message.received webhook announces it). Internal notes are included with is_note true.',
   tag: 'Conversations',
   scope: 'messages:read',
   params: idParam('conversation'),

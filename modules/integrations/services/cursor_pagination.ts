@@ -99,17 +99,59 @@ export async function keysetPage<Model extends LucidModel>(
       page.after.id,
     ])
   }
-  const rows = (await query) as InstanceType<Model>[]
-  if (rows.length <= page.limit) return { rows, nextCursor: null }
-  rows.length = page.limit
-  const last = rows[rows.length - 1] as InstanceType<Model> & {
-    id: string
-    $extras: Record<string, string>
-  }
+  return pageOf((await query) as InstanceType<Model>[], page.limit)
+}
+
+/** A page of `limit` rows read with one more, and the cursor after its last when there is more. */
+function pageOf<Row>(rows: Row[], limit: number): { rows: Row[]; nextCursor: string | null } {
+  if (rows.length <= limit) return { rows, nextCursor: null }
+  rows.length = limit
+  const last = rows[rows.length - 1] as Row & { id: string; $extras: Record<string, string> }
   return { rows, nextCursor: encodeCursor(last.$extras[CURSOR_KEY], last.id) }
 }
 
 /** The list answer every API collection uses. */
 export function pageBody(data: unknown[], nextCursor: string | null) {
   return { data, next_cursor: nextCursor }
+}
+
+/**
+ * One page of a conversation's messages in the customer's order
+ * (sort_at: WhatsApp's timestamp, or an outbound message's send time; then
+ * seq, arrival, for the same instant), with the same guarantees as
+ * keysetPage. The cursor keeps every list's shape ([key, id]); the walk
+ * resumes at the named message's own (sort_at, seq), read in the same
+ * statement, so a cursor handed out when this list walked created_at still
+ * resumes right after the same message. Should that message be gone, the
+ * walk resumes at the cursor's instant: rows of that instant may come
+ * again, none is skipped.
+ */
+export async function conversationOrderPage<Model extends LucidModel>(
+  query: ModelQueryBuilderContract<Model, InstanceType<Model>>,
+  options: { direction: 'asc' | 'desc'; page: PageRequest }
+): Promise<{ rows: InstanceType<Model>[]; nextCursor: string | null }> {
+  const table = query.model.table
+  const { page, direction } = options
+  query
+    .select(`${table}.*`)
+    .select(
+      query.client.raw(
+        `to_char("${table}"."sort_at" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ${CURSOR_KEY}`
+      )
+    )
+    .clearOrder()
+    .orderBy('sort_at', direction)
+    .orderBy('seq', direction)
+    .limit(page.limit + 1)
+  if (page.after) {
+    const op = direction === 'desc' ? '<' : '>'
+    const missing = direction === 'desc' ? '9223372036854775807' : '0'
+    query.whereRaw(
+      `("${table}"."sort_at", "${table}"."seq") ${op} (
+        coalesce((select a.sort_at from "${table}" a where a.id = ?::uuid), ?::timestamptz),
+        coalesce((select a.seq from "${table}" a where a.id = ?::uuid), ?::bigint))`,
+      [page.after.id, page.after.key, page.after.id, missing]
+    )
+  }
+  return pageOf((await query) as InstanceType<Model>[], page.limit)
 }

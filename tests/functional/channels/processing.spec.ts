@@ -798,4 +798,61 @@ test.group('Inbound processing', (group) => {
       assert.equal(contacts[0].total, 12)
     }
   })
+
+  test('one job stores a batch of many customers set-wise: each message once, counted, handed on once in order', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-batch')
+    cleanup(wa.cleanup)
+    const heard = listen(wa.tenant.slug)
+    cleanup(heard.stop)
+    const base = Math.floor(Date.now() / 1000) - 100
+    const customers = Array.from({ length: 8 }, () => waId())
+    const sent = customers.flatMap((from) =>
+      [0, 1, 2].map((i) => messages.text({ from, timestamp: String(base + i) }, `#${i}`))
+    )
+    // Newest first, a webhook each, two of them delivered twice: all in one job.
+    const deliveries = [...sent].reverse()
+    deliveries.push(deliveries[0], deliveries[5])
+    const eventIds: string[] = []
+    for (const m of deliveries) {
+      const stored = await db.rawQuery(
+        `insert into webhook_events (provider, channel_id, tenant_id, payload, senders)
+          values ('whatsapp', ?, ?, ?::jsonb, ?::text[]) returning id`,
+        [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [m] })), [m.from]]
+      )
+      eventIds.push(String(stored.rows[0].id))
+    }
+    await enqueueWebhookEvents([{ tenant: wa.tenant.slug, eventIds, jobId: newWebhookJobId() }])
+    await waitFor(async () => heard.received.length >= sent.length)
+    await new Promise((resolve) => setTimeout(resolve, ORDER_WINDOW_MS))
+
+    assert.sameMembers(
+      heard.received.map((e) => e.externalId),
+      sent.map((m) => m.id)
+    )
+    assert.lengthOf(heard.received, sent.length)
+    for (const from of customers) {
+      const mine = sent.filter((m) => m.from === from).map((m) => m.id)
+      assert.deepEqual(
+        heard.received.filter((e) => mine.includes(e.externalId!)).map((e) => e.externalId),
+        mine
+      )
+    }
+    const conversations = await rows(
+      wa.context,
+      `select k.wa_id, c.unread_count from conversations c join contacts k on k.id = c.contact_id`
+    )
+    assert.sameMembers(
+      conversations.map((c) => c.wa_id),
+      customers
+    )
+    assert.isTrue(conversations.every((c) => c.unread_count === 3))
+    const events = await db.rawQuery(
+      `select count(*)::int as open from webhook_events where id = any(?::bigint[]) and processed_at is null`,
+      [eventIds]
+    )
+    assert.equal(events.rows[0].open, 0)
+  })
 })

@@ -19,7 +19,12 @@ import {
 import type { TenantContext } from '#modules/tenancy/index'
 import { ApiError } from '../../services/api_errors.js'
 import { validateApiBody } from '../../services/api_body.js'
-import { keysetPage, pageBody, pageRequestFrom } from '../../services/cursor_pagination.js'
+import {
+  conversationOrderPage,
+  keysetPage,
+  pageBody,
+  pageRequestFrom,
+} from '../../services/cursor_pagination.js'
 import { idempotent } from '../../services/idempotency.js'
 import { presentConversation, presentMessage } from '../../services/api_presenters.js'
 import { sendJson } from '../../services/api_serialization.js'
@@ -104,9 +109,10 @@ export default class ConversationsApiController {
   }
 
   /**
-   * GET /conversations/:id/messages: oldest first (the order of reading),
-   * or newest first with `order=desc`; internal notes are included and
-   * marked `is_note`.
+   * GET /conversations/:id/messages in the customer's order, oldest first
+   * (the order of reading), or newest first with `order=desc`: WhatsApp's
+   * timestamp, not arrival, since Meta delivers webhooks out of order.
+   * Internal notes are included and marked `is_note`.
    */
   async messages(ctx: HttpContext) {
     const conversation = await findConversation(ctx.tenant, ctx.params.id)
@@ -119,11 +125,10 @@ export default class ConversationsApiController {
       })
     }
     const { rows, nextCursor } = await ctx.tenant.transaction((trx) =>
-      keysetPage(Message.query({ client: trx }).where('conversation_id', conversation.id), {
-        column: 'created_at',
-        direction: order,
-        page,
-      })
+      conversationOrderPage(
+        Message.query({ client: trx }).where('conversation_id', conversation.id),
+        { direction: order, page }
+      )
     )
     return sendJson(ctx, 200, pageBody(rows.map(presentMessage), nextCursor))
   }

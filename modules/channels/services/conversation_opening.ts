@@ -1,5 +1,6 @@
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
+import db from '@adonisjs/lucid/services/db'
 import type { TenantContext } from '#modules/tenancy/index'
 import Conversation from '../models/conversation.js'
 
@@ -16,6 +17,10 @@ import Conversation from '../models/conversation.js'
  * Two sends opening it at once collide on conversations_one_active; the
  * loser reads the winner's row. A new conversation is announced like one a
  * customer opened (auto-assignment, the live inbox, webhooks).
+ *
+ * Each step is one statement naming the tenant's schema, with no
+ * transaction: the read and the insert are each atomic, and the unique
+ * index, not a lock, settles a race.
  */
 export async function conversationForSend(
   tenant: TenantContext,
@@ -23,29 +28,7 @@ export async function conversationForSend(
   channelId: string,
   options: { open: boolean } = { open: true }
 ): Promise<{ conversation: Conversation; created: boolean } | null> {
-  const found = await tenant.transaction(async (trx) => {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const active = await Conversation.query({ client: trx })
-        .where('contact_id', contactId)
-        .where('channel_id', channelId)
-        .whereNot('status', 'resolved')
-        .first()
-      if (active) return { conversation: active, created: false }
-      if (!options.open) return null
-      const inserted = await trx.rawQuery(
-        `insert into conversations (contact_id, channel_id, status) values (?, ?, 'open')
-          on conflict do nothing returning id`,
-        [contactId, channelId]
-      )
-      if (inserted.rows.length) {
-        const conversation = await Conversation.query({ client: trx })
-          .where('id', inserted.rows[0].id)
-          .firstOrFail()
-        return { conversation, created: true }
-      }
-    }
-    throw new Error(`could not find or open a conversation for contact ${contactId}`)
-  })
+  const found = await findOrOpen(tenant, contactId, channelId, options.open)
   if (found?.created) {
     try {
       await emitter.emit('conversation:created', {
@@ -61,4 +44,34 @@ export async function conversationForSend(
     }
   }
   return found
+}
+
+async function findOrOpen(
+  tenant: TenantContext,
+  contactId: string,
+  channelId: string,
+  open: boolean
+): Promise<{ conversation: Conversation; created: boolean } | null> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const active = await tenant
+      .query(Conversation)
+      .where('contact_id', contactId)
+      .where('channel_id', channelId)
+      .whereNot('status', 'resolved')
+      .first()
+    if (active) return { conversation: active, created: false }
+    if (!open) return null
+    const inserted = await db.rawQuery(
+      `insert into ${tenant.table('conversations')} (contact_id, channel_id, status)
+       values (?, ?, 'open') on conflict do nothing returning *`,
+      [contactId, channelId]
+    )
+    if (inserted.rows.length) {
+      return {
+        conversation: Conversation.$createFromAdapterResult(inserted.rows[0])!,
+        created: true,
+      }
+    }
+  }
+  throw new Error(`could not find or open a conversation for contact ${contactId}`)
 }

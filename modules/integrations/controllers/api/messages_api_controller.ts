@@ -70,6 +70,7 @@ export default class MessagesApiController {
         content,
         authorType: 'system',
         idempotencyKey: key ? `api:${createHash('sha256').update(key).digest('hex')}` : null,
+        loaded: { conversation: found.conversation, contact, channel },
       }).catch((error) => {
         throw refusal(error, data.type)
       })
@@ -91,11 +92,7 @@ export default class MessagesApiController {
 
   async show(ctx: HttpContext) {
     const id = String(ctx.params.id)
-    const message = UUID.test(id)
-      ? await ctx.tenant.transaction((trx) =>
-          Message.query({ client: trx }).where('id', id).first()
-        )
-      : null
+    const message = UUID.test(id) ? await ctx.tenant.query(Message).where('id', id).first() : null
     if (!message) throw new ApiError(404, 'not_found', 'No such message')
     return sendJson(ctx, 200, presentMessage(message))
   }
@@ -181,17 +178,13 @@ function contentOf(data: SendInput): OutboundContent {
 /** The contact addressed: by id, or by phone (created when new, as the API's own). */
 async function recipient(tenant: TenantContext, data: SendInput): Promise<Contact> {
   if (data.contact_id) {
-    const contact = await tenant.transaction((trx) =>
-      Contact.query({ client: trx }).where('id', data.contact_id!).first()
-    )
+    const contact = await tenant.query(Contact).where('id', data.contact_id!).first()
     if (!contact) throw invalid({ contact_id: ['No such contact in this workspace'] })
     return contact
   }
   const phone = data.to!
   for (let attempt = 0; attempt < 2; attempt++) {
-    const existing = await tenant.transaction((trx) =>
-      Contact.query({ client: trx }).where('phone', phone).first()
-    )
+    const existing = await tenant.query(Contact).where('phone', phone).first()
     if (existing) return existing
     try {
       return await createContact(tenant, { phone, optIn: 'unknown', source: 'api' })

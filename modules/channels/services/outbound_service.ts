@@ -55,30 +55,21 @@ export async function queueOutboundMessage(
   // Single reads name the tenant's schema: no transaction (BEGIN, SET
   // LOCAL, COMMIT) is needed around one statement.
   const key = request.idempotencyKey ?? null
-  if (key) {
-    const earlier = await tenant.query(Message).where('idempotency_key', key).first()
-    if (earlier) return earlier
+  let rows: Awaited<ReturnType<typeof sendableRows>>
+  try {
+    rows = await sendableRows(tenant, request)
+  } catch (error) {
+    // A repeat of a send already made answers with that message, even when
+    // it could not be made now (the window closed since). A repeat that
+    // passes the checks meets the first message at the insert instead, so
+    // the first send costs no lookup.
+    if (key && error instanceof ChannelError) {
+      const earlier = await tenant.query(Message).where('idempotency_key', key).first()
+      if (earlier) return earlier
+    }
+    throw error
   }
-
-  const { conversation, contact, channel } = await sendingRows(tenant, request)
-  if (!channel || channel.status !== 'active') {
-    throw new ChannelError('channel_disabled', 'This conversation’s channel is not active')
-  }
-  if (contact.optIn === 'opted_out' && request.authorType !== 'system') {
-    throw new ChannelError('contact_opted_out', 'This contact has opted out of messages')
-  }
-  if (isFreeForm(request.content) && channel.type === 'whatsapp' && !conversation.isWindowOpen()) {
-    throw new ChannelError(
-      'window_closed',
-      'More than 24 hours since the customer last wrote: send an approved template instead'
-    )
-  }
-
-  if (channel.type === 'webchat') refuseOnWebchat(request.content)
-
-  if (request.content.type === 'template' && channel.type === 'whatsapp') {
-    await checkTemplate(tenant, channel.id, request.content)
-  }
+  const { conversation, contact, channel } = rows
 
   // The message and its conversation's new times in one statement (atomic
   // without a transaction); the stored row comes back from the insert.
@@ -141,6 +132,30 @@ export async function queueOutboundMessage(
     })
   }
   return message.stored
+}
+
+/** The rows a send goes to, once every rule allows it; else the ChannelError saying why not. */
+async function sendableRows(tenant: TenantContext, request: OutboundRequest) {
+  const { conversation, contact, channel } = await sendingRows(tenant, request)
+  if (!channel || channel.status !== 'active') {
+    throw new ChannelError('channel_disabled', 'This conversation’s channel is not active')
+  }
+  if (contact.optIn === 'opted_out' && request.authorType !== 'system') {
+    throw new ChannelError('contact_opted_out', 'This contact has opted out of messages')
+  }
+  if (isFreeForm(request.content) && channel.type === 'whatsapp' && !conversation.isWindowOpen()) {
+    throw new ChannelError(
+      'window_closed',
+      'More than 24 hours since the customer last wrote: send an approved template instead'
+    )
+  }
+
+  if (channel.type === 'webchat') refuseOnWebchat(request.content)
+
+  if (request.content.type === 'template' && channel.type === 'whatsapp') {
+    await checkTemplate(tenant, channel.id, request.content)
+  }
+  return { conversation, contact, channel }
 }
 
 /** The conversation, contact and channel a send goes to: as the caller read them, else read now. */

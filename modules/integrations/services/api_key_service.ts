@@ -168,7 +168,9 @@ export async function checkToken(
   const stored = Buffer.from(key?.tokenHash ?? hashSecret(''), 'hex')
   if (!timingSafeEqual(presented, stored) || !key) return { ok: false, reason: 'invalid' }
   if (key.revokedAt) return { ok: false, reason: 'revoked' }
-  if (key.expiresAt && key.expiresAt <= DateTime.now()) return { ok: false, reason: 'expired' }
+  if (key.expiresAt && key.expiresAt.toMillis() <= DateTime.now().toMillis()) {
+    return { ok: false, reason: 'expired' }
+  }
   return { ok: true, key }
 }
 
@@ -179,9 +181,9 @@ export async function checkToken(
  * kept row is told too, so the next minute's requests skip the write.
  */
 export async function touchApiKey(key: ApiKey) {
-  const now = DateTime.now()
-  if (key.lastUsedAt && key.lastUsedAt > now.minus({ minutes: 1 })) return
-  key.lastUsedAt = now
+  const now = Date.now()
+  if (key.lastUsedAt && key.lastUsedAt.toMillis() > now - 60_000) return
+  key.lastUsedAt = DateTime.fromMillis(now)
   await db
     .from('api_keys')
     .where('id', key.id)

@@ -20,7 +20,11 @@ import { ApiError } from '../../services/api_errors.js'
 import { validateApiBody } from '../../services/api_body.js'
 import { keysetPage, pageBody, pageRequestFrom } from '../../services/cursor_pagination.js'
 import { idempotent } from '../../services/idempotency.js'
-import { presentConversation, presentMessage } from '../../services/api_presenters.js'
+import {
+  presentConversation,
+  presentConversationRow,
+  presentMessage,
+} from '../../services/api_presenters.js'
 import { sendJson } from '../../services/api_serialization.js'
 import {
   CONVERSATION_STATUSES,
@@ -53,7 +57,7 @@ export default class ConversationsApiController {
     const page = pageRequestFrom(qs)
     const filters = conversationFilters(qs)
     // One statement naming the schema: a list needs no transaction.
-    const query = ctx.tenant.query(Conversation)
+    const query = ctx.tenant.query(Conversation).pojo<Record<string, unknown>>()
     if (filters.status) query.where('status', filters.status)
     if (filters.assignee === 'none') query.whereNull('assignee_id')
     else if (filters.assignee) query.where('assignee_id', filters.assignee)
@@ -66,7 +70,7 @@ export default class ConversationsApiController {
       direction: 'desc',
       page,
     })
-    return sendJson(ctx, 200, pageBody(rows.map(presentConversation), nextCursor))
+    return sendJson(ctx, 200, pageBody(rows.map(presentConversationRow), nextCursor))
   }
 
   async show(ctx: HttpContext) {

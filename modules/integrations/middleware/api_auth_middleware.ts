@@ -11,6 +11,8 @@ declare module '@adonisjs/core/http' {
   interface HttpContext {
     /** The key an /api/v1 request authenticated with. */
     apiKey: ApiKey
+    /** The central cache version this request read (null: Redis could not say). */
+    centralCacheVersion: string | null
   }
 }
 
@@ -77,6 +79,7 @@ export default class ApiAuthMiddleware {
     await touchApiKey(key)
 
     ctx.apiKey = key
+    ctx.centralCacheVersion = version
     ctx.tenantRecord = tenant
     ctx.tenant = contextFor(tenant)
     return next()

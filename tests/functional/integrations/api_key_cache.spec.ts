@@ -6,7 +6,7 @@ import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import { Plan } from '#modules/billing/index'
 import { updatePlan, type PlanInput } from '#modules/billing/services/plan_service'
-import { Conversation } from '#modules/channels/index'
+import { Conversation, createContact, setChannelStatus } from '#modules/channels/index'
 import { revokeApiKey } from '#modules/integrations/index'
 import {
   Tenant,
@@ -18,7 +18,8 @@ import {
 } from '#modules/tenancy/index'
 import { changeTenantPlan } from '#modules/tenancy/services/console_tenant_service'
 import { makeTenant } from '#tests/helpers/tenants'
-import { api, makeKey } from './api_client.js'
+import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
+import { api, freshPhone, makeKey } from './api_client.js'
 import { apiTenant, customer } from './api_fixtures.js'
 
 /*
@@ -147,6 +148,47 @@ test.group('API keys, tenants and plans kept in memory', () => {
     const bigger = await makePlan(cleanup, 90)
     await changeTenantPlan(tenant, bigger.id, systemActor)
     assert.equal((await limit()).get('ratelimit-limit'), '90')
+  })
+})
+
+test.group('Channels kept in memory for sends', () => {
+  test('a channel disabled after a send refuses the next send', async ({ assert, cleanup }) => {
+    const { tenant, context, channel, token } = await apiTenant(cleanup, 'qc')
+    const { contactId } = await customer(context, channel)
+    const send = () =>
+      api('POST', '/api/v1/messages', {
+        token,
+        body: { channel_id: channel.id, contact_id: contactId, type: 'text', text: 'Hello' },
+      })
+    assert.equal((await send()).status, 202)
+    await setChannelStatus(tenant, channel.id, 'disabled', systemActor)
+    const refused = await send()
+    assert.equal(refused.status, 422)
+    assert.equal(refused.json.error.code, 'channel_disabled')
+  })
+})
+
+test.group('Webhook subscribers kept in memory', () => {
+  test('a subscription made after events went unheard gets the next event', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context } = await makeTenant('kepthook').then((made) => {
+      cleanup(made.cleanup)
+      return made
+    })
+    // No subscriber yet: the tenant is kept as having none.
+    await createContact(context, { phone: freshPhone(), optIn: 'unknown' })
+    const subscription = await createSubscription(context, {
+      url: 'https://example.com/hook',
+      events: ['contact.created'],
+    })
+    await createContact(context, { phone: freshPhone(), optIn: 'unknown' })
+    const deliveries = await context.transaction((trx) =>
+      trx.from('webhook_deliveries').where('subscription_id', subscription.id)
+    )
+    assert.lengthOf(deliveries, 1)
+    assert.equal(deliveries[0].event_type, 'contact.created')
   })
 })
 

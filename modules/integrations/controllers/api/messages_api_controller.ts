@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
 import {
+  type Channel,
   ChannelError,
   Contact,
   ContactError,
@@ -12,6 +13,7 @@ import {
   type OutboundContent,
 } from '#modules/channels/index'
 import type { TenantContext } from '#modules/tenancy/index'
+import { CentralCache } from '#app/cache/central_cache'
 import { ApiError, type FieldErrors } from '../../services/api_errors.js'
 import { validateApiBody } from '../../services/api_body.js'
 import { idempotent } from '../../services/idempotency.js'
@@ -48,7 +50,7 @@ export default class MessagesApiController {
     return idempotent(ctx, async () => {
       const data = await validateApiBody(ctx, sendMessageBody)
       const content = contentOf(data)
-      const channel = await findTenantChannel(ctx.tenant.id, data.channel_id)
+      const channel = await sendingChannel(ctx, data.channel_id)
       if (!channel) throw invalid({ channel_id: ['No such channel in this workspace'] })
       if (channel.status !== 'active') {
         throw new ApiError(422, 'channel_disabled', 'This channel is not active')
@@ -96,6 +98,15 @@ export default class MessagesApiController {
     if (!message) throw new ApiError(404, 'not_found', 'No such message')
     return sendJson(ctx, 200, presentMessage(message))
   }
+}
+
+/** Channels sends go out on, kept while the central version holds (a channel's save raises it). */
+const channels = new CentralCache<Channel>()
+
+function sendingChannel(ctx: HttpContext, channelId: string) {
+  return channels.get(`${ctx.tenant.id}:${channelId}`, ctx.centralCacheVersion, () =>
+    findTenantChannel(ctx.tenant.id, channelId)
+  )
 }
 
 function invalid(fields: FieldErrors) {

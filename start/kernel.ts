@@ -10,7 +10,9 @@ server.errorHandler(() => import('#app/exceptions/handler'))
 
 server.use([
   () => import('#app/middleware/container_bindings_middleware'),
-  () => import('@adonisjs/static/static_middleware'),
+  // Programs calling machine routes fetch no files: skipping the lookup
+  // saves every API call a file-system stat.
+  browserOnly(() => import('@adonisjs/static/static_middleware')),
 ])
 
 router.use([

@@ -19,9 +19,15 @@
 |   2. POST /api/v1/messages                 BENCH_REQUESTS times: a text to a
 |      different customer each time, each with its own Idempotency-Key
 |
-| and prints requests per second and the response-time distribution (p50,
-| p95, p99). The worker delivers the sends to a local stand-in for the
-| Graph API; the bench waits (at most BENCH_WAIT_MS, default 120000) until
+| each against the app and against the floor (api_floor.ts: plain node:http
+| and pg doing the same key check, tenant lookup, keyset page, insert and
+| job, with the app's pool size DB_POOL_MAX), alternating in BENCH_ROUNDS
+| (default 3) rounds so both meet the same load from whatever else runs on
+| the machine. It prints requests per second and the response-time
+| distribution (p50, p95, p99) of each, and the app's rate as a share of
+| the floor's (targets: reads 0.5, sends 0.3). Then a worker starts (not
+| before: the floor's jobs have none either) and delivers the app's sends
+| to a local stand-in for the Graph API; the bench waits (at most BENCH_WAIT_MS, default 300000) until
 | every accepted message reached it exactly once, else it fails. The key's
 | rate limit is lifted (API_REQUESTS_PER_MINUTE) so the server, not the
 | limiter's budget, is measured; the limiter itself still runs.
@@ -33,6 +39,7 @@ import { randomBytes, randomInt, randomUUID } from 'node:crypto'
 import { createWriteStream, mkdirSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { Redis } from 'ioredis'
@@ -47,6 +54,7 @@ import {
   positive,
   recreateDatabase,
 } from './bench_support.js'
+import { RawConnection, rawRequest } from './raw_http.js'
 
 const LOG_DIR = `${APP_ROOT}tmp/bench-api`
 const DATABASE_URL =
@@ -56,11 +64,15 @@ const QUEUE_PREFIX = process.env.BENCH_QUEUE_PREFIX ?? 'flomastr-bench-api'
 const REQUESTS = positive('BENCH_REQUESTS', 3000)
 const CONCURRENCY = positive('BENCH_CONCURRENCY', 32)
 const CONVERSATIONS = positive('BENCH_CONVERSATIONS', 2000)
-const WAIT_MS = positive('BENCH_WAIT_MS', 120_000)
+const WAIT_MS = positive('BENCH_WAIT_MS', 300_000)
+const ROUNDS = positive('BENCH_ROUNDS', 3)
+/** The app's pool size (config/database.ts), given to the floor too. */
+const POOL_MAX = positive('DB_POOL_MAX', 10)
 
 /* ------------------------------------------------------------------ processes */
 
 let port = 0
+let floorPort = 0
 let graphUrl = ''
 const children = new Set<ChildProcess>()
 
@@ -81,6 +93,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     PORT: String(port),
     WHATSAPP_GRAPH_URL: graphUrl,
     API_REQUESTS_PER_MINUTE: '100000000',
+    DB_POOL_MAX: String(POOL_MAX),
     ...extra,
   }
   delete env.EMBEDDED_DB_DIR
@@ -105,6 +118,44 @@ function startProcess(role: 'web' | 'worker') {
   child.stderr!.pipe(log)
   children.add(child)
   child.on('exit', () => children.delete(child))
+  return child
+}
+
+/** The floor server (api_floor.ts), ready to answer. */
+async function startFloor() {
+  floorPort = await freePort()
+  const log = createWriteStream(`${LOG_DIR}/floor.log`)
+  const child = spawn(
+    process.execPath,
+    [
+      '--import=ts-node-maintained/register/esm',
+      '--disable-warning=ExperimentalWarning',
+      'tests/bench/api_floor.ts',
+    ],
+    {
+      cwd: APP_ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        DATABASE_URL,
+        REDIS_URL,
+        QUEUE_PREFIX,
+        FLOOR_PORT: String(floorPort),
+        FLOOR_POOL_MAX: String(POOL_MAX),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  )
+  child.stderr!.pipe(log)
+  children.add(child)
+  child.on('exit', () => children.delete(child))
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      log.write(chunk)
+      if (String(chunk).includes('listening')) resolve()
+    })
+    child.once('exit', () => reject(new Error(`the floor server exited; see ${LOG_DIR}/floor.log`)))
+  })
   return child
 }
 
@@ -163,93 +214,106 @@ function startGraph() {
 
 /* ------------------------------------------------------------------ load */
 
-interface Call {
-  method: 'GET' | 'POST'
-  path: string
-  body?: string
-  headers?: Record<string, string>
-}
-
 interface Answer {
   status: number
   ms: number
-  body: string
+}
+
+interface Run {
+  answers: Answer[]
+  wallMs: number
 }
 
 /**
- * Runs `count` calls made by `next(i)` with CONCURRENCY in flight (a closed
- * loop: each connection sends its next request when the previous answered).
+ * Runs `count` requests made by `next(i)` against the server on `target`
+ * with CONCURRENCY in flight (a closed loop: each connection sends its next
+ * request when the previous answered), on the lean client of raw_http.ts
+ * so the load generator takes as little of the shared cores as it can.
  */
-async function load(count: number, token: string, next: (i: number) => Promise<Call> | Call) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY })
+async function load(target: number, count: number, next: (i: number) => Buffer): Promise<Run> {
+  const connections = Array.from(
+    { length: CONCURRENCY },
+    () => new RawConnection('127.0.0.1', target)
+  )
+  await Promise.all(connections.map((connection) => connection.open()))
+  const watchdog = setInterval(() => {
+    const now = performance.now()
+    for (const connection of connections) {
+      if (connection.sentAt && now - connection.sentAt > 30_000) connection.abort()
+    }
+  }, 1000)
   const answers: Answer[] = []
   let issued = 0
   const start = performance.now()
-  const lane = async () => {
+  const lane = async (connection: RawConnection) => {
     while (issued < count) {
-      const call = await next(issued++)
-      answers.push(await request(agent, token, call))
+      const request = next(issued++)
+      const t0 = performance.now()
+      const status = await connection.send(request)
+      answers.push({ status, ms: performance.now() - t0 })
     }
   }
-  await Promise.all(Array.from({ length: CONCURRENCY }, lane))
+  await Promise.all(connections.map(lane))
   const wallMs = performance.now() - start
-  agent.destroy()
+  clearInterval(watchdog)
+  for (const connection of connections) connection.close()
   return { answers, wallMs }
 }
 
-function request(agent: http.Agent, token: string, call: Call) {
-  return new Promise<Answer>((resolve) => {
-    const t0 = performance.now()
-    const headers: Record<string, string | number> = {
-      authorization: `Bearer ${token}`,
-      ...call.headers,
-    }
-    if (call.body) {
-      headers['content-type'] = 'application/json'
-      headers['content-length'] = Buffer.byteLength(call.body)
-    }
-    const req = http.request(
-      {
-        agent,
-        host: '127.0.0.1',
-        port,
-        method: call.method,
-        path: call.path,
-        headers,
-        timeout: 30_000,
-      },
-      (res) => {
-        let body = ''
-        res.on('data', (chunk) => (body += chunk))
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, body })
-        )
-      }
-    )
-    req.on('timeout', () => req.destroy(new Error('timeout')))
-    req.on('error', () => resolve({ status: 0, ms: performance.now() - t0, body: '' }))
-    req.end(call.body)
-  })
+/** Runs taken in several rounds, as one. */
+function joined(runs: Run[]): Run {
+  return {
+    answers: runs.flatMap((run) => run.answers),
+    wallMs: runs.reduce((sum, run) => sum + run.wallMs, 0),
+  }
 }
 
-function report(name: string, run: { answers: Answer[]; wallMs: number }, expected: number) {
-  const ok = run.answers.filter((answer) => answer.status === expected)
+const rate = (run: Run) => run.answers.length / (run.wallMs / 1000)
+
+function report(name: string, run: Run, expected: number) {
   const others = new Map<number, number>()
   for (const answer of run.answers) {
     if (answer.status !== expected) others.set(answer.status, (others.get(answer.status) ?? 0) + 1)
   }
   const sorted = run.answers.map((answer) => answer.ms).sort((a, b) => a - b)
   const ms = (value: number) => `${value.toFixed(1)} ms`
-  console.log(`${name}`)
-  console.log(
-    `  ${run.answers.length} requests in ${(run.wallMs / 1000).toFixed(1)} s: ${(run.answers.length / (run.wallMs / 1000)).toFixed(0)} requests/s`
-  )
-  console.log(
-    `  response time  p50 ${ms(percentile(sorted, 50))}  p95 ${ms(percentile(sorted, 95))}  p99 ${ms(percentile(sorted, 99))}  max ${ms(sorted.at(-1) ?? Number.NaN)}`
-  )
   const unexpected = [...others].map(([status, n]) => `${status || 'error'}: ${n}`).join(', ')
-  console.log(`  ${expected}: ${ok.length}${unexpected ? `  OTHER: ${unexpected}` : ''}\n`)
-  return ok.length === run.answers.length
+  console.log(
+    `  ${name.padEnd(6)} ${rate(run).toFixed(0).padStart(5)} requests/s   p50 ${ms(percentile(sorted, 50))}  p95 ${ms(percentile(sorted, 95))}  p99 ${ms(percentile(sorted, 99))}  max ${ms(sorted.at(-1) ?? Number.NaN)}   (${run.answers.length} requests${unexpected ? `; OTHER THAN ${expected}: ${unexpected}` : ''})`
+  )
+  return others.size === 0
+}
+
+/**
+ * The same calls on the app and on the floor, alternating in ROUNDS rounds
+ * (so both meet the same share of whatever else runs on the machine), then
+ * each one's figures and the app's rate as a share of the floor's.
+ */
+async function compare(
+  title: string,
+  expected: number,
+  target: number,
+  request: (port: number, i: number) => Buffer
+) {
+  const app: Run[] = []
+  const bare: Run[] = []
+  const perRound = Math.ceil(REQUESTS / ROUNDS)
+  let offset = 0
+  for (let round = 0; round < ROUNDS; round++) {
+    const from = offset
+    app.push(await load(port, perRound, (i) => request(port, from + i)))
+    bare.push(await load(floorPort, perRound, (i) => request(floorPort, from + i)))
+    offset += perRound
+  }
+  console.log(title)
+  const appOk = report('app', joined(app), expected)
+  const floorOk = report('floor', joined(bare), expected)
+  const ratios = app.map((run, i) => (rate(run) / rate(bare[i])).toFixed(2)).join(', ')
+  const ratio = rate(joined(app)) / rate(joined(bare))
+  console.log(
+    `  ratio  ${ratio.toFixed(2)} of the floor (target ${target}; rounds: ${ratios})  ${ratio >= target ? 'MET' : 'NOT MET'}\n`
+  )
+  return appOk && floorOk
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -338,41 +402,60 @@ async function main() {
     const contacts = await seed(db, schema, added.id)
 
     const web = startProcess('web')
-    startProcess('worker')
     await waitForHealth(web)
 
     console.log(
-      `\nbench:api — 1 web + 1 worker process (NODE_ENV=production, LOG_LEVEL=warn), native PostgreSQL, ${CONVERSATIONS} conversations, ${CONCURRENCY} requests in flight\n`
+      `\nbench:api — 1 web + 1 worker process (NODE_ENV=production, LOG_LEVEL=warn) beside the floor (tests/bench/api_floor.ts), native PostgreSQL, pool ${POOL_MAX} each, ${CONVERSATIONS} conversations, ${CONCURRENCY} requests in flight, ${REQUESTS} requests per call and server in ${ROUNDS} alternating rounds; load average ${loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')}\n`
     )
 
+    const floor = await startFloor()
+    const auth = { Authorization: `Bearer ${token}`, Host: '127.0.0.1' }
+    const listCall = (cursor?: string) =>
+      rawRequest('GET', `/api/v1/conversations?limit=25${cursor ? `&cursor=${cursor}` : ''}`, auth)
+
     // Warm-up: the first requests load code and fill connection pools.
-    await load(100, token, () => ({ method: 'GET', path: '/api/v1/conversations?limit=25' }))
+    await load(port, 200, () => listCall())
+    await load(floorPort, 200, () => listCall())
 
     const first = await fetch(`http://127.0.0.1:${port}/api/v1/conversations?limit=25`, {
       headers: { authorization: `Bearer ${token}` },
     })
     const cursor = ((await first.json()) as { next_cursor: string }).next_cursor
-    const lists = await load(REQUESTS, token, (i) => ({
-      method: 'GET',
-      path: `/api/v1/conversations?limit=25${i % 4 === 3 ? `&cursor=${cursor}` : ''}`,
-    }))
-    const listsOk = report('GET /api/v1/conversations?limit=25', lists, 200)
+    const listsOk = await compare('GET /api/v1/conversations?limit=25', 200, 0.5, (_, i) =>
+      listCall(i % 4 === 3 ? cursor : undefined)
+    )
 
     const run = randomBytes(4).toString('hex')
-    const sends = await load(REQUESTS, token, (i) => ({
-      method: 'POST',
-      path: '/api/v1/messages',
-      headers: { 'Idempotency-Key': randomUUID() },
-      body: JSON.stringify({
-        channel_id: added.id,
-        contact_id: contacts[i % contacts.length],
-        type: 'text',
-        text: `bench ${run} #${i}: your policy renews on 1 May`,
-      }),
-    }))
-    const sendsOk = report('POST /api/v1/messages (text, Idempotency-Key)', sends, 202)
+    const appSends: string[] = []
+    const sendsOk = await compare(
+      'POST /api/v1/messages (text, Idempotency-Key)',
+      202,
+      0.3,
+      (target, i) => {
+        const text = `bench ${target === port ? run : 'floor'} #${i}: your policy renews on 1 May`
+        if (target === port) appSends.push(text)
+        return rawRequest(
+          'POST',
+          '/api/v1/messages',
+          { ...auth, 'Content-Type': 'application/json', 'Idempotency-Key': randomUUID() },
+          JSON.stringify({
+            channel_id: added.id,
+            contact_id: contacts[i % contacts.length],
+            type: 'text',
+            text,
+          })
+        )
+      }
+    )
+    floor.kill('SIGTERM')
+    // The worker starts only now: while the sends were timed it would have
+    // taken the cores from the web process, and the floor's jobs have no
+    // worker either, so the two are timed doing the same work.
+    startProcess('worker')
 
-    const accepted = sends.answers.filter((answer) => answer.status === 202).length
+    const accepted = appSends.length
     const waitStart = Date.now()
     while ([...graph.sends.keys()].filter((text) => text.includes(run)).length < accepted) {
       if (Date.now() - waitStart > WAIT_MS) break

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
-import { BaseModel, beforeCreate, column } from '@adonisjs/lucid/orm'
+import { invalidateCentralCacheAfterWrite } from '#app/cache/central_cache'
+import { BaseModel, afterDelete, afterSave, beforeCreate, column } from '@adonisjs/lucid/orm'
 
 export default class Plan extends BaseModel {
   static selfAssignPrimaryKey = true
@@ -44,6 +45,13 @@ export default class Plan extends BaseModel {
 
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime
+
+  /** API requests keep plans' limits in memory: a plan's change reaches every process on its next request. */
+  @afterSave()
+  @afterDelete()
+  static async forgetKept(plan: Plan) {
+    await invalidateCentralCacheAfterWrite(plan)
+  }
 
   @beforeCreate()
   static assignId(plan: Plan) {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
 import encryption from '@adonisjs/core/services/encryption'
-import { BaseModel, beforeCreate, column } from '@adonisjs/lucid/orm'
+import { BaseModel, afterDelete, afterSave, beforeCreate, column } from '@adonisjs/lucid/orm'
+import { invalidateCentralCacheAfterWrite } from '#app/cache/central_cache'
 
 export type ChannelType = 'whatsapp' | 'sandbox' | 'webchat'
 
@@ -73,6 +74,13 @@ export default class Channel extends BaseModel {
 
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime
+
+  /** The API keeps channels in memory for sends: disabling one reaches every process at once. */
+  @afterSave()
+  @afterDelete()
+  static async forgetKept(channel: Channel) {
+    await invalidateCentralCacheAfterWrite(channel)
+  }
 
   @beforeCreate()
   static assignId(channel: Channel) {

@@ -1,5 +1,6 @@
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
+import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import { limitGuard } from '#modules/billing/index'
@@ -20,8 +21,12 @@ import Conversation from '../models/conversation.js'
  * customer opened (auto-assignment, the live inbox, webhooks, billing's
  * meter). Opening one past the plan's conversations this month is refused
  * (PlanLimitError, a 402 on the API); sending into one in progress never is.
- * The plan is read only when a new one is needed, before the transaction
- * that opens it (central tables are not on a tenant transaction's path).
+ *
+ * Finding one in progress is a single statement naming the tenant's schema.
+ * Opening one is too when the plan sets no monthly limit (the unique index,
+ * not a lock, settles a race); under a limit the count, the insert and its
+ * record share a transaction holding billing's lock, so two sends cannot
+ * both take the last place. The plan is read only when a new one is needed.
  */
 export async function conversationForSend(
   tenant: TenantContext,
@@ -29,36 +34,7 @@ export async function conversationForSend(
   channelId: string,
   options: { open: boolean } = { open: true }
 ): Promise<{ conversation: Conversation; created: boolean } | null> {
-  const active = (trx: TransactionClientContract) =>
-    Conversation.query({ client: trx })
-      .where('contact_id', contactId)
-      .where('channel_id', channelId)
-      .whereNot('status', 'resolved')
-      .first()
-  const current = await tenant.transaction(active)
-  if (current) return { conversation: current, created: false }
-  if (!options.open) return null
-  const conversations = await limitGuard(tenant.id, 'conversations')
-  const found = await tenant.transaction(async (trx) => {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const existing = await active(trx)
-      if (existing) return { conversation: existing, created: false }
-      await conversations.ensure({ client: trx })
-      const inserted = await trx.rawQuery(
-        `insert into conversations (contact_id, channel_id, status) values (?, ?, 'open')
-          on conflict do nothing returning id`,
-        [contactId, channelId]
-      )
-      if (inserted.rows.length) {
-        await conversations.record(inserted.rows[0].id, trx)
-        const conversation = await Conversation.query({ client: trx })
-          .where('id', inserted.rows[0].id)
-          .firstOrFail()
-        return { conversation, created: true }
-      }
-    }
-    throw new Error(`could not find or open a conversation for contact ${contactId}`)
-  })
+  const found = await findOrOpen(tenant, contactId, channelId, options.open)
   if (found?.created) {
     try {
       await emitter.emit('conversation:created', {
@@ -74,4 +50,58 @@ export async function conversationForSend(
     }
   }
   return found
+}
+
+async function findOrOpen(
+  tenant: TenantContext,
+  contactId: string,
+  channelId: string,
+  open: boolean
+): Promise<{ conversation: Conversation; created: boolean } | null> {
+  const active = (trx?: TransactionClientContract) =>
+    (trx ? Conversation.query({ client: trx }) : tenant.query(Conversation))
+      .where('contact_id', contactId)
+      .where('channel_id', channelId)
+      .whereNot('status', 'resolved')
+      .first()
+  const current = await active()
+  if (current) return { conversation: current, created: false }
+  if (!open) return null
+
+  const conversations = await limitGuard(tenant.id, 'conversations')
+  const insert = (client: TransactionClientContract | typeof db, table: string) =>
+    client.rawQuery(
+      `insert into ${table} (contact_id, channel_id, status)
+       values (?, ?, 'open') on conflict do nothing returning *`,
+      [contactId, channelId]
+    )
+  const opened = (row: Record<string, unknown>) => ({
+    conversation: Conversation.$createFromAdapterResult(row)!,
+    created: true,
+  })
+
+  if (conversations.allowed === null) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const inserted = await insert(db, tenant.table('conversations'))
+      if (inserted.rows.length) return opened(inserted.rows[0])
+      const existing = await active()
+      if (existing) return { conversation: existing, created: false }
+    }
+  } else {
+    const found = await tenant.transaction(async (trx) => {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const existing = await active(trx)
+        if (existing) return { conversation: existing, created: false }
+        await conversations.ensure({ client: trx })
+        const inserted = await insert(trx, 'conversations')
+        if (inserted.rows.length) {
+          await conversations.record(inserted.rows[0].id, trx)
+          return opened(inserted.rows[0])
+        }
+      }
+      return null
+    })
+    if (found) return found
+  }
+  throw new Error(`could not find or open a conversation for contact ${contactId}`)
 }

@@ -1,5 +1,5 @@
-import { DateTime } from 'luxon'
 import emitter from '@adonisjs/core/services/emitter'
+import db from '@adonisjs/lucid/services/db'
 import { dispatchTenantJob, type TenantContext } from '#modules/tenancy/index'
 import Conversation from '../models/conversation.js'
 import Contact from '../models/contact.js'
@@ -27,6 +27,12 @@ export interface OutboundRequest {
    * returns the first message instead of sending another.
    */
   idempotencyKey?: string | null
+  /**
+   * The conversation, its contact and its channel as the caller read them
+   * for this very request (the API reads them to choose the conversation):
+   * not read again.
+   */
+  loaded?: { conversation: Conversation; contact: Contact; channel: Channel }
 }
 
 /**
@@ -46,84 +52,64 @@ export async function queueOutboundMessage(
     throw error
   }
 
+  // Single reads name the tenant's schema: no transaction (BEGIN, SET
+  // LOCAL, COMMIT) is needed around one statement.
   const key = request.idempotencyKey ?? null
-  if (key) {
-    const earlier = await tenant.transaction((trx) =>
-      Message.query({ client: trx }).where('idempotency_key', key).first()
-    )
-    if (earlier) return earlier
-  }
-
-  const found = await tenant.transaction(async (trx) => {
-    const conversation = await Conversation.query({ client: trx })
-      .where('id', request.conversationId)
-      .first()
-    const contact = conversation
-      ? await Contact.query({ client: trx }).where('id', conversation.contactId).first()
-      : null
-    return conversation && contact ? { conversation, contact } : null
-  })
-  if (!found) throw new ChannelError('not_found', 'No such conversation', 404)
-  const { conversation, contact } = found
-
-  // Central: read outside the tenant transaction, whose search_path is the tenant's.
-  const channel = await Channel.query()
-    .where('id', conversation.channelId)
-    .where('tenant_id', tenant.id)
-    .first()
-  if (!channel || channel.status !== 'active') {
-    throw new ChannelError('channel_disabled', 'This conversation’s channel is not active')
-  }
-  if (contact.optIn === 'opted_out' && request.authorType !== 'system') {
-    throw new ChannelError('contact_opted_out', 'This contact has opted out of messages')
-  }
-  if (isFreeForm(request.content) && channel.type === 'whatsapp' && !conversation.isWindowOpen()) {
-    throw new ChannelError(
-      'window_closed',
-      'More than 24 hours since the customer last wrote: send an approved template instead'
-    )
-  }
-
-  if (channel.type === 'webchat') refuseOnWebchat(request.content)
-
-  if (request.content.type === 'template' && channel.type === 'whatsapp') {
-    await checkTemplate(tenant, channel.id, request.content)
-  }
-
-  const message = await tenant.transaction(async (trx) => {
-    const row: Array<{ id: string }> = await trx
-      .insertQuery()
-      .table('messages')
-      .insert({
-        conversation_id: conversation.id,
-        contact_id: contact.id,
-        channel_id: channel.id,
-        direction: 'outbound',
-        idempotency_key: key,
-        type: storedType(request.content),
-        body: summaryOf(request.content),
-        payload: JSON.stringify({ content: request.content }),
-        media: storedMediaOf(request.content),
-        status: 'pending',
-        author_type: request.authorType,
-        author_id: request.authorId ?? null,
-      })
-      .knexQuery.onConflict('idempotency_key')
-      .ignore()
-      .returning('id')
-    const id = row[0]?.id
-    // Lost a race with the same key: the other request's message stands.
-    const stored = id
-      ? await Message.query({ client: trx }).where('id', id).firstOrFail()
-      : await Message.query({ client: trx }).where('idempotency_key', key!).firstOrFail()
-    if (id) {
-      await trx
-        .from('conversations')
-        .where('id', conversation.id)
-        .update({ last_message_at: DateTime.now().toJSDate(), updated_at: new Date() })
+  let rows: Awaited<ReturnType<typeof sendableRows>>
+  try {
+    rows = await sendableRows(tenant, request)
+  } catch (error) {
+    // A repeat of a send already made answers with that message, even when
+    // it could not be made now (the window closed since). A repeat that
+    // passes the checks meets the first message at the insert instead, so
+    // the first send costs no lookup.
+    if (key && error instanceof ChannelError) {
+      const earlier = await tenant.query(Message).where('idempotency_key', key).first()
+      if (earlier) return earlier
     }
-    return { stored, created: !!id }
-  })
+    throw error
+  }
+  const { conversation, contact, channel } = rows
+
+  // The message and its conversation's new times in one statement (atomic
+  // without a transaction); the stored row comes back from the insert.
+  const now = new Date()
+  const inserted = await db.rawQuery(
+    `with inserted as (
+       insert into ${tenant.table('messages')}
+         (conversation_id, contact_id, channel_id, direction, idempotency_key, type, body,
+          payload, media, status, author_type, author_id)
+       values (?, ?, ?, 'outbound', ?, ?, ?, ?, ?, 'pending', ?, ?)
+       on conflict (idempotency_key) do nothing
+       returning *),
+     touched as (
+       update ${tenant.table('conversations')} set last_message_at = ?, updated_at = ?
+        where id = ? and exists (select 1 from inserted))
+     select * from inserted`,
+    [
+      conversation.id,
+      contact.id,
+      channel.id,
+      key,
+      storedType(request.content),
+      summaryOf(request.content),
+      JSON.stringify({ content: request.content }),
+      storedMediaOf(request.content),
+      request.authorType,
+      request.authorId ?? null,
+      now,
+      now,
+      conversation.id,
+    ]
+  )
+  const row = inserted.rows[0]
+  const message = row
+    ? { stored: Message.$createFromAdapterResult(row)!, created: true }
+    : // Lost a race with the same key: the other request's message stands.
+      {
+        stored: await tenant.query(Message).where('idempotency_key', key!).firstOrFail(),
+        created: false,
+      }
 
   if (message.created) {
     await dispatchTenantJob(
@@ -146,6 +132,56 @@ export async function queueOutboundMessage(
     })
   }
   return message.stored
+}
+
+/** The rows a send goes to, once every rule allows it; else the ChannelError saying why not. */
+async function sendableRows(tenant: TenantContext, request: OutboundRequest) {
+  const { conversation, contact, channel } = await sendingRows(tenant, request)
+  if (!channel || channel.status !== 'active') {
+    throw new ChannelError('channel_disabled', 'This conversation’s channel is not active')
+  }
+  if (contact.optIn === 'opted_out' && request.authorType !== 'system') {
+    throw new ChannelError('contact_opted_out', 'This contact has opted out of messages')
+  }
+  if (isFreeForm(request.content) && channel.type === 'whatsapp' && !conversation.isWindowOpen()) {
+    throw new ChannelError(
+      'window_closed',
+      'More than 24 hours since the customer last wrote: send an approved template instead'
+    )
+  }
+
+  if (channel.type === 'webchat') refuseOnWebchat(request.content)
+
+  if (request.content.type === 'template' && channel.type === 'whatsapp') {
+    await checkTemplate(tenant, channel.id, request.content)
+  }
+  return { conversation, contact, channel }
+}
+
+/** The conversation, contact and channel a send goes to: as the caller read them, else read now. */
+async function sendingRows(tenant: TenantContext, request: OutboundRequest) {
+  if (request.loaded) {
+    const { conversation, contact, channel } = request.loaded
+    if (
+      conversation.id !== request.conversationId ||
+      conversation.contactId !== contact.id ||
+      conversation.channelId !== channel.id
+    ) {
+      throw new Error('queueOutboundMessage: the loaded rows are not one conversation’s')
+    }
+    return request.loaded
+  }
+  const conversation = await tenant.query(Conversation).where('id', request.conversationId).first()
+  const contact = conversation
+    ? await tenant.query(Contact).where('id', conversation.contactId).first()
+    : null
+  if (!conversation || !contact) throw new ChannelError('not_found', 'No such conversation', 404)
+  // Central: the query names no tenant schema.
+  const channel = await Channel.query()
+    .where('id', conversation.channelId)
+    .where('tenant_id', tenant.id)
+    .first()
+  return { conversation, contact, channel }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
-import { BaseModel, beforeCreate, column } from '@adonisjs/lucid/orm'
+import { invalidateCentralCacheAfterWrite } from '#app/cache/central_cache'
+import { BaseModel, afterDelete, afterSave, beforeCreate, column } from '@adonisjs/lucid/orm'
 
 /**
  * A tenant's key to the REST API. Central (see the migration): always read
@@ -47,6 +48,13 @@ export default class ApiKey extends BaseModel {
 
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime
+
+  /** API requests keep keys in memory (see api_auth_middleware): a revocation reaches every process. */
+  @afterSave()
+  @afterDelete()
+  static async forgetKept(apiKey: ApiKey) {
+    await invalidateCentralCacheAfterWrite(apiKey)
+  }
 
   @beforeCreate()
   static assignId(key: ApiKey) {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
 import encryption from '@adonisjs/core/services/encryption'
-import { beforeCreate, column } from '@adonisjs/lucid/orm'
+import { afterDelete, afterSave, beforeCreate, column } from '@adonisjs/lucid/orm'
 import { TenantModel } from '#modules/tenancy/index'
+import { invalidateCentralCacheAfterWrite } from '#app/cache/central_cache'
 
 /** One URL a tenant's events are posted to, with the secret that signs them. */
 export default class WebhookSubscription extends TenantModel {
@@ -57,6 +58,13 @@ export default class WebhookSubscription extends TenantModel {
   /** Whether an event of `type` goes to this subscription. */
   wants(type: string) {
     return this.events.includes('*') || this.events.includes(type)
+  }
+
+  /** Events are published only where someone listens, and processes keep who does (webhook_delivery_service). */
+  @afterSave()
+  @afterDelete()
+  static async forgetKept(subscription: WebhookSubscription) {
+    await invalidateCentralCacheAfterWrite(subscription)
   }
 
   @beforeCreate()

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { recordAudit, type AuditActor } from '#modules/tenancy/index'
+import { CentralCache } from '#app/cache/central_cache'
 import ApiKey, { TOKEN_PREFIX } from '../models/api_key.js'
 import { normalizeScopes, type ApiScope } from './scopes.js'
 
@@ -112,8 +113,9 @@ export function findTenantApiKey(tenantId: string, keyId: string) {
 }
 
 /**
- * Revokes a key; the next request with it is refused (keys are read on
- * every request, never cached). Revoking twice changes nothing.
+ * Revokes a key; the next request with it is refused, on every process
+ * (saving the key raises the central cache version: see ApiKey). Revoking
+ * twice changes nothing.
  */
 export async function revokeApiKey(
   tenant: { id: string; slug: string },
@@ -143,30 +145,45 @@ export async function revokeApiKey(
 export type TokenCheck =
   { ok: true; key: ApiKey } | { ok: false; reason: 'invalid' | 'revoked' | 'expired' }
 
+/** Keys by prefix, kept while the central version holds (app/cache/central_cache.ts). */
+const keysByPrefix = new CentralCache<ApiKey>()
+
 /**
  * Finds the key a bearer token belongs to. The hash comparison is
  * constant-time, and an unknown prefix costs a hash as well, so timing tells
- * an attacker nothing about which prefixes exist.
+ * an attacker nothing about which prefixes exist. The key row comes from
+ * the process's cache under the central `version` (null: from the
+ * database); revocation and expiry are checked on every request.
  */
-export async function checkToken(token: string): Promise<TokenCheck> {
+export async function checkToken(
+  token: string,
+  version: string | null = null
+): Promise<TokenCheck> {
   const parsed = parseToken(token)
   if (!parsed) return { ok: false, reason: 'invalid' }
-  const key = await ApiKey.findBy('prefix', parsed.prefix)
+  const key = await keysByPrefix.get(parsed.prefix, version, () =>
+    ApiKey.findBy('prefix', parsed.prefix)
+  )
   const presented = Buffer.from(hashSecret(parsed.secret), 'hex')
   const stored = Buffer.from(key?.tokenHash ?? hashSecret(''), 'hex')
   if (!timingSafeEqual(presented, stored) || !key) return { ok: false, reason: 'invalid' }
   if (key.revokedAt) return { ok: false, reason: 'revoked' }
-  if (key.expiresAt && key.expiresAt <= DateTime.now()) return { ok: false, reason: 'expired' }
+  if (key.expiresAt && key.expiresAt.toMillis() <= DateTime.now().toMillis()) {
+    return { ok: false, reason: 'expired' }
+  }
   return { ok: true, key }
 }
 
 /**
- * Records that a key was used, at most once a minute per key: the row was
- * read for this request anyway, so a fresh `last_used_at` costs no write,
- * and the condition keeps concurrent requests from all writing.
+ * Records that a key was used, at most once a minute per key: a fresh
+ * `last_used_at` on the (possibly kept) row costs no write, and the
+ * condition keeps concurrent requests and processes from all writing. The
+ * kept row is told too, so the next minute's requests skip the write.
  */
 export async function touchApiKey(key: ApiKey) {
-  if (key.lastUsedAt && key.lastUsedAt > DateTime.now().minus({ minutes: 1 })) return
+  const now = Date.now()
+  if (key.lastUsedAt && key.lastUsedAt.toMillis() > now - 60_000) return
+  key.lastUsedAt = DateTime.fromMillis(now)
   await db
     .from('api_keys')
     .where('id', key.id)

@@ -5,7 +5,7 @@ import type {
   Message,
   MessageTemplate,
 } from '#modules/channels/index'
-import { serialize } from './api_serialization.js'
+import { apiTime, serialize, snakeCase } from './api_serialization.js'
 
 /*
 | What the API shows of each resource. Fields are listed, not spread, so a
@@ -45,23 +45,41 @@ export function presentChannel(channel: Channel) {
   ])
 }
 
+const CONVERSATION_FIELDS = [
+  'id',
+  'contactId',
+  'channelId',
+  'status',
+  'snoozedUntil',
+  'assigneeId',
+  'labels',
+  'priority',
+  'unreadCount',
+  'lastMessageAt',
+  'lastCustomerMessageAt',
+  'resolvedAt',
+  'createdAt',
+  'updatedAt',
+] as const satisfies ReadonlyArray<keyof Conversation>
+
 export function presentConversation(conversation: Conversation) {
-  return serialize(conversation, [
-    'id',
-    'contactId',
-    'channelId',
-    'status',
-    'snoozedUntil',
-    'assigneeId',
-    'labels',
-    'priority',
-    'unreadCount',
-    'lastMessageAt',
-    'lastCustomerMessageAt',
-    'resolvedAt',
-    'createdAt',
-    'updatedAt',
-  ])
+  return serialize(conversation, CONVERSATION_FIELDS)
+}
+
+const CONVERSATION_COLUMNS = CONVERSATION_FIELDS.map(snakeCase)
+
+/**
+ * The same view from a plain row (a list read with .pojo()): a page of 25
+ * skips building 25 models whose every date becomes a luxon DateTime only to
+ * be printed again.
+ */
+export function presentConversationRow(row: Record<string, unknown>) {
+  const out: Record<string, unknown> = {}
+  for (const column of CONVERSATION_COLUMNS) {
+    const value = row[column]
+    out[column] = value instanceof Date ? apiTime(value) : (value ?? null)
+  }
+  return out
 }
 
 /**

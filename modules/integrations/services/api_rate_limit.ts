@@ -3,6 +3,7 @@ import { errors as limiterErrors } from '@adonisjs/limiter'
 import type { HttpContext } from '@adonisjs/core/http'
 import env from '#start/env'
 import { Plan } from '#modules/billing/index'
+import { CentralCache } from '#app/cache/central_cache'
 import { ApiError } from './api_errors.js'
 
 /** Requests per minute per key when the tenant's plan sets none. */
@@ -10,9 +11,18 @@ export function defaultRequestsPerMinute() {
   return env.get('API_REQUESTS_PER_MINUTE', 600)
 }
 
-export async function requestsPerMinuteFor(planId: string | null) {
-  const plan = planId ? await Plan.find(planId) : null
-  return plan?.apiRequestsPerMinute ?? defaultRequestsPerMinute()
+/** Plans' budgets, kept while the central version holds (a plan's save raises it). */
+const budgets = new CentralCache<{ perMinute: number | null }>()
+
+/** The budget of a key on `planId`; kept under the central `version` (null: read afresh). */
+export async function requestsPerMinuteFor(planId: string | null, version: string | null = null) {
+  const plan = planId
+    ? await budgets.get(planId, version, async () => {
+        const found = await Plan.find(planId)
+        return { perMinute: found?.apiRequestsPerMinute ?? null }
+      })
+    : null
+  return plan?.perMinute ?? defaultRequestsPerMinute()
 }
 
 /**

@@ -1,11 +1,15 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { DateTime } from 'luxon'
 
-/** ISO-8601 in UTC with milliseconds (`2026-11-24T17:11:36.123Z`), or null. */
+/**
+ * ISO-8601 in UTC with milliseconds (`2026-11-24T17:11:36.123Z`), or null.
+ * Through Date rather than luxon's toUTC().toISO(), which gives the same
+ * text at several times the cost (a list page formats 150 times).
+ */
 export function apiTime(value: DateTime | Date | null | undefined): string | null {
   if (!value) return null
   if (value instanceof Date) return value.toISOString()
-  return value.toUTC().toISO()
+  return value.isValid ? new Date(value.toMillis()).toISOString() : null
 }
 
 export function snakeCase(name: string) {

@@ -73,10 +73,10 @@ const CURSOR_KEY = 'api_cursor_key'
  * fast on page 1000 as on page 1. Returns the rows and the cursor of the
  * next page (null on the last).
  */
-export async function keysetPage<Model extends LucidModel>(
-  query: ModelQueryBuilderContract<Model, InstanceType<Model>>,
+export async function keysetPage<Model extends LucidModel, Row = InstanceType<Model>>(
+  query: ModelQueryBuilderContract<Model, Row>,
   options: { column: 'created_at' | 'updated_at'; direction: 'asc' | 'desc'; page: PageRequest }
-): Promise<{ rows: InstanceType<Model>[]; nextCursor: string | null }> {
+): Promise<{ rows: Row[]; nextCursor: string | null }> {
   const table = query.model.table
   const column = `"${table}"."${options.column}"`
   const id = `"${table}"."id"`
@@ -99,15 +99,20 @@ export async function keysetPage<Model extends LucidModel>(
       page.after.id,
     ])
   }
-  return pageOf((await query) as InstanceType<Model>[], page.limit)
+  return pageOf((await query) as Row[], page.limit)
 }
 
 /** A page of `limit` rows read with one more, and the cursor after its last when there is more. */
 function pageOf<Row>(rows: Row[], limit: number): { rows: Row[]; nextCursor: string | null } {
   if (rows.length <= limit) return { rows, nextCursor: null }
   rows.length = limit
-  const last = rows[rows.length - 1] as Row & { id: string; $extras: Record<string, string> }
-  return { rows, nextCursor: encodeCursor(last.$extras[CURSOR_KEY], last.id) }
+  // A model keeps the extra column in $extras; a plain row (.pojo()) has it as is.
+  const last = rows[rows.length - 1] as Row & {
+    id: string
+    $extras?: Record<string, string>
+  } & Record<string, unknown>
+  const key = (last.$extras?.[CURSOR_KEY] ?? last[CURSOR_KEY]) as string
+  return { rows, nextCursor: encodeCursor(key, last.id) }
 }
 
 /** The list answer every API collection uses. */

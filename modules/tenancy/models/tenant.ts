@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
+import { invalidateCentralCacheAfterWrite } from '#app/cache/central_cache'
 import {
+  afterDelete,
+  afterSave,
   BaseModel,
   beforeCreate,
   beforeFetch,
@@ -73,6 +76,13 @@ export default class Tenant extends BaseModel {
   /** The name people see: the branded display name, else the tenant's name. */
   get brandName() {
     return this.displayName || this.name
+  }
+
+  /** API requests keep tenants in memory: a suspension, deletion or plan change reaches every process on its next request. */
+  @afterSave()
+  @afterDelete()
+  static async forgetKept(tenant: Tenant) {
+    await invalidateCentralCacheAfterWrite(tenant)
   }
 
   @beforeCreate()

@@ -8,18 +8,20 @@ import {
   beforeDelete,
 } from '@adonisjs/lucid/orm'
 import type { LucidRow, ModelQueryBuilderContract, LucidModel } from '@adonisjs/lucid/types/model'
-import { isTenantScoped } from '../services/tenant_context.js'
+import { isSchemaNamed, isTenantScoped } from '../services/tenant_context.js'
 
 /**
  * Base for models whose table lives in a tenant schema. Every read and write
  * must go through a TenantContext transaction (`{ client: trx }` or
- * `useTransaction(trx)`); anything else fails loudly instead of reaching the
- * wrong schema.
+ * `useTransaction(trx)`), or for a single read name the schema
+ * (`tenant.query(Model)`); anything else fails loudly instead of reaching
+ * the wrong schema.
  */
 export class TenantModel extends BaseModel {
   @beforeFind()
   @beforeFetch()
   static requireScopeForQuery(query: ModelQueryBuilderContract<LucidModel>) {
+    if (isSchemaNamed(query)) return
     assertScoped(query.client)
   }
 

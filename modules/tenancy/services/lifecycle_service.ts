@@ -7,6 +7,7 @@ import { quoteIdent } from './tenant_context.js'
 import { recordAudit, type AuditActor } from './audit_log_service.js'
 import { TenancyError } from './tenancy_errors.js'
 import { forgetTenantContext } from './tenant_registry.js'
+import { invalidateCentralCache } from '#app/cache/central_cache'
 
 /**
  * Tenant lifecycle: suspend, reactivate, soft delete, restore, hard delete.
@@ -93,6 +94,8 @@ export async function hardDeleteTenant(tenant: Tenant, actor: AuditActor) {
     }
   }
   forgetTenantContext(tenant.slug)
+  // The row went without a model hook: processes forget what they kept of it.
+  await invalidateCentralCache()
 }
 
 const DEADLOCK_DETECTED = '40P01'

@@ -1,5 +1,6 @@
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import type { LucidModel, ModelQueryBuilderContract } from '@adonisjs/lucid/types/model'
 
 /**
  * The one way to touch a tenant's tables.
@@ -35,6 +36,20 @@ export class TenantContext {
     return `${quoteIdent(this.schema)}.${name}`
   }
 
+  /**
+   * A model query on the tenant's table named with its schema
+   * (`from "tenant_acme"."conversations"`): one read that needs no
+   * transaction, so it costs one round trip instead of four (BEGIN, SET
+   * LOCAL, the read, COMMIT). For reads only: the rows it returns belong to
+   * no transaction, so saving them is refused like any unscoped write, and
+   * relations cannot be preloaded through it.
+   */
+  query<Model extends LucidModel>(model: Model): ModelQueryBuilderContract<Model> {
+    const query = model.query().withSchema(this.schema)
+    schemaNamedQueries.add(query)
+    return query
+  }
+
   async transaction<T>(work: (trx: TransactionClientContract) => Promise<T>): Promise<T> {
     const searchPath = await searchPathFor(this.schema)
     return db.transaction(async (trx) => {
@@ -52,6 +67,13 @@ const scopedClients = new WeakSet<object>()
 
 export function isTenantScoped(client: unknown) {
   return typeof client === 'object' && client !== null && scopedClients.has(client)
+}
+
+/** Model queries made by TenantContext.query(), which name the tenant's schema. */
+const schemaNamedQueries = new WeakSet<object>()
+
+export function isSchemaNamed(query: object) {
+  return schemaNamedQueries.has(query)
 }
 
 let extensionSchema: string | null = null

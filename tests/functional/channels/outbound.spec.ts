@@ -105,6 +105,35 @@ test.group('Outbound messages', (group) => {
     assert.lengthOf(graph.sends().slice(before), 1)
   })
 
+  test('a repeat with the same key answers the first message even after the window closed', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel } = await whatsappTenant(cleanup)
+    const { conversationId } = await customer(context, channel)
+    const request = {
+      conversationId,
+      content: { type: 'text' as const, text: 'Before the window closed' },
+      authorType: 'agent' as const,
+      idempotencyKey: `key-${randomBytes(4).toString('hex')}`,
+    }
+    const first = await queueOutboundMessage(context, request)
+    // The customer's last message is now 25 hours old: a new text is refused.
+    await context.transaction((trx) =>
+      trx
+        .from('conversations')
+        .where('id', conversationId)
+        .update({ last_customer_message_at: new Date(Date.now() - 25 * 3_600_000) })
+    )
+    const again = await queueOutboundMessage(context, request)
+    assert.equal(again.id, first.id)
+    const fresh = await queueOutboundMessage(context, { ...request, idempotencyKey: null }).then(
+      () => null,
+      (error) => error.code
+    )
+    assert.equal(fresh, 'window_closed')
+  })
+
   test('outside the 24-hour window only templates go out; opted-out contacts get nothing', async ({
     assert,
     cleanup,

@@ -64,6 +64,27 @@ test.group('API conversations', () => {
     assert.equal((await api('GET', `/api/v1/conversations/${randomUUID()}`, { token })).status, 404)
   })
 
+  test('a conversation in the list is the same JSON as reading it alone', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel, token } = await apiTenant(cleanup, 'apiw')
+    const made = await customer(context, channel, { labels: ['claims'], status: 'pending' })
+    // Every kind of field set: times, an assignee-free row, labels, a snooze.
+    await context.transaction((trx) =>
+      trx
+        .from('conversations')
+        .where('id', made.conversationId)
+        .update({ snoozed_until: new Date('2030-01-02T03:04:05.678Z'), unread_count: 3 })
+    )
+    const list = await api('GET', '/api/v1/conversations', { token })
+    const one = await api('GET', `/api/v1/conversations/${made.conversationId}`, { token })
+    assert.equal(list.status, 200)
+    assert.deepEqual(list.json.data, [one.json])
+    assert.equal(one.json.snoozed_until, '2030-01-02T03:04:05.678Z')
+    assert.equal(one.json.unread_count, 3)
+  })
+
   test('PATCH assigns, changes status, labels and priority with the inbox’s events', async ({
     assert,
     cleanup,

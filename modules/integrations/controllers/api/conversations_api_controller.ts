@@ -26,7 +26,11 @@ import {
   pageRequestFrom,
 } from '../../services/cursor_pagination.js'
 import { idempotent } from '../../services/idempotency.js'
-import { presentConversation, presentMessage } from '../../services/api_presenters.js'
+import {
+  presentConversation,
+  presentConversationRow,
+  presentMessage,
+} from '../../services/api_presenters.js'
 import { sendJson } from '../../services/api_serialization.js'
 import {
   CONVERSATION_STATUSES,
@@ -58,18 +62,21 @@ export default class ConversationsApiController {
     const qs = ctx.request.qs()
     const page = pageRequestFrom(qs)
     const filters = conversationFilters(qs)
-    const { rows, nextCursor } = await ctx.tenant.transaction((trx) => {
-      const query = Conversation.query({ client: trx })
-      if (filters.status) query.where('status', filters.status)
-      if (filters.assignee === 'none') query.whereNull('assignee_id')
-      else if (filters.assignee) query.where('assignee_id', filters.assignee)
-      if (filters.label) query.whereRaw('? = any(labels)', [filters.label])
-      if (filters.channelId) query.where('channel_id', filters.channelId)
-      if (filters.contactId) query.where('contact_id', filters.contactId)
-      if (filters.updatedSince) query.where('updated_at', '>=', filters.updatedSince.toJSDate())
-      return keysetPage(query, { column: 'updated_at', direction: 'desc', page })
+    // One statement naming the schema: a list needs no transaction.
+    const query = ctx.tenant.query(Conversation).pojo<Record<string, unknown>>()
+    if (filters.status) query.where('status', filters.status)
+    if (filters.assignee === 'none') query.whereNull('assignee_id')
+    else if (filters.assignee) query.where('assignee_id', filters.assignee)
+    if (filters.label) query.whereRaw('? = any(labels)', [filters.label])
+    if (filters.channelId) query.where('channel_id', filters.channelId)
+    if (filters.contactId) query.where('contact_id', filters.contactId)
+    if (filters.updatedSince) query.where('updated_at', '>=', filters.updatedSince.toJSDate())
+    const { rows, nextCursor } = await keysetPage(query, {
+      column: 'updated_at',
+      direction: 'desc',
+      page,
     })
-    return sendJson(ctx, 200, pageBody(rows.map(presentConversation), nextCursor))
+    return sendJson(ctx, 200, pageBody(rows.map(presentConversationRow), nextCursor))
   }
 
   async show(ctx: HttpContext) {
@@ -180,7 +187,7 @@ export default class ConversationsApiController {
 
 async function findConversation(tenant: TenantContext, id: string) {
   const conversation = UUID.test(id)
-    ? await tenant.transaction((trx) => Conversation.query({ client: trx }).where('id', id).first())
+    ? await tenant.query(Conversation).where('id', id).first()
     : null
   if (!conversation) throw new ApiError(404, 'not_found', 'No such conversation')
   return conversation

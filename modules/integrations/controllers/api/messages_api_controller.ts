@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
 import {
+  type Channel,
   ChannelError,
   Contact,
   ContactError,
@@ -12,6 +13,7 @@ import {
   type OutboundContent,
 } from '#modules/channels/index'
 import type { TenantContext } from '#modules/tenancy/index'
+import { CentralCache } from '#app/cache/central_cache'
 import { ApiError, type FieldErrors } from '../../services/api_errors.js'
 import { validateApiBody } from '../../services/api_body.js'
 import { idempotent } from '../../services/idempotency.js'
@@ -48,7 +50,7 @@ export default class MessagesApiController {
     return idempotent(ctx, async () => {
       const data = await validateApiBody(ctx, sendMessageBody)
       const content = contentOf(data)
-      const channel = await findTenantChannel(ctx.tenant.id, data.channel_id)
+      const channel = await sendingChannel(ctx, data.channel_id)
       if (!channel) throw invalid({ channel_id: ['No such channel in this workspace'] })
       if (channel.status !== 'active') {
         throw new ApiError(422, 'channel_disabled', 'This channel is not active')
@@ -70,6 +72,7 @@ export default class MessagesApiController {
         content,
         authorType: 'system',
         idempotencyKey: key ? `api:${createHash('sha256').update(key).digest('hex')}` : null,
+        loaded: { conversation: found.conversation, contact, channel },
       }).catch((error) => {
         throw refusal(error, data.type)
       })
@@ -91,14 +94,19 @@ export default class MessagesApiController {
 
   async show(ctx: HttpContext) {
     const id = String(ctx.params.id)
-    const message = UUID.test(id)
-      ? await ctx.tenant.transaction((trx) =>
-          Message.query({ client: trx }).where('id', id).first()
-        )
-      : null
+    const message = UUID.test(id) ? await ctx.tenant.query(Message).where('id', id).first() : null
     if (!message) throw new ApiError(404, 'not_found', 'No such message')
     return sendJson(ctx, 200, presentMessage(message))
   }
+}
+
+/** Channels sends go out on, kept while the central version holds (a channel's save raises it). */
+const channels = new CentralCache<Channel>()
+
+function sendingChannel(ctx: HttpContext, channelId: string) {
+  return channels.get(`${ctx.tenant.id}:${channelId}`, ctx.centralCacheVersion, () =>
+    findTenantChannel(ctx.tenant.id, channelId)
+  )
 }
 
 function invalid(fields: FieldErrors) {
@@ -181,17 +189,13 @@ function contentOf(data: SendInput): OutboundContent {
 /** The contact addressed: by id, or by phone (created when new, as the API's own). */
 async function recipient(tenant: TenantContext, data: SendInput): Promise<Contact> {
   if (data.contact_id) {
-    const contact = await tenant.transaction((trx) =>
-      Contact.query({ client: trx }).where('id', data.contact_id!).first()
-    )
+    const contact = await tenant.query(Contact).where('id', data.contact_id!).first()
     if (!contact) throw invalid({ contact_id: ['No such contact in this workspace'] })
     return contact
   }
   const phone = data.to!
   for (let attempt = 0; attempt < 2; attempt++) {
-    const existing = await tenant.transaction((trx) =>
-      Contact.query({ client: trx }).where('phone', phone).first()
-    )
+    const existing = await tenant.query(Contact).where('phone', phone).first()
     if (existing) return existing
     try {
       return await createContact(tenant, { phone, optIn: 'unknown', source: 'api' })

@@ -9,6 +9,7 @@ import {
   softDeleteTenant,
   systemActor,
 } from '#modules/tenancy/index'
+import { changeTenantPlan } from '#modules/tenancy/services/console_tenant_service'
 
 /**
  * A slug no other test (or earlier run) uses.
@@ -36,6 +37,14 @@ export async function destroyTenant(slug: string) {
   if (!tenant) return
   if (tenant.status !== 'deleted') await softDeleteTenant(tenant, systemActor)
   await hardDeleteTenant(tenant, systemActor)
+}
+
+/**
+ * Takes a tenant off its plan, for tests that need more than the default
+ * plan allows (two channels, say); the limits themselves are billing's tests.
+ */
+export async function withoutPlan(tenant: Tenant) {
+  await changeTenantPlan(tenant, null, systemActor)
 }
 
 type Cleanup = (fn: () => void | Promise<void>) => void

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis'
 import { Settings } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
+import { queuePrefix } from '#config/queue'
 import { Plan } from '#modules/billing/index'
 import { updatePlan, type PlanInput } from '#modules/billing/services/plan_service'
 import { Conversation, createContact, setChannelStatus } from '#modules/channels/index'
@@ -92,8 +93,8 @@ test.group('API keys, tenants and plans kept in memory', () => {
     // ... until that process raises the version, over its own connection.
     const other = new Redis(env.get('REDIS_URL', 'redis://127.0.0.1:6379'))
     cleanup(() => void other.disconnect())
-    const prefix = env.get('QUEUE_PREFIX', 'flomastr-test')
-    await other.incr(`${prefix}:central-cache:version`)
+    // The app's prefix: QUEUE_PREFIX and the database's identity.
+    await other.incr(`${queuePrefix}:central-cache:version`)
     const response = await api('GET', '/api/v1/me', { token })
     assert.equal(response.status, 401)
     assert.equal(response.json.error.code, 'revoked_api_key')

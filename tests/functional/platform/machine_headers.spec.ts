@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { addWebchatChannel } from '#modules/channels/index'
 import { systemActor } from '#modules/tenancy/index'
-import { makeTenant } from '#tests/helpers/tenants'
+import { makeTenant, withoutPlan } from '#tests/helpers/tenants'
 import { baseUrl, makeWhatsAppTenant, sign, webhook } from '#tests/helpers/whatsapp'
 import { makeKey } from '#tests/functional/integrations/api_client'
 
@@ -60,11 +60,8 @@ test.group('Machine routes: nosniff and a closed policy', () => {
     const wa = await makeWhatsAppTenant('mh-all')
     cleanup(wa.cleanup)
     const { token } = await makeKey(wa.tenant)
-    const chat = await addWebchatChannel(
-      { ...wa.tenant, planId: null },
-      { name: 'Site chat' },
-      systemActor
-    )
+    await withoutPlan(wa.tenant)
+    const chat = await addWebchatChannel(wa.tenant, { name: 'Site chat' }, systemActor)
     const signedBody = JSON.stringify(webhook(wa, {}))
     const requests: Array<[string, string, RequestInit?]> = [
       ['health', '/health'],

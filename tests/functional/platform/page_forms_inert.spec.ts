@@ -3,7 +3,7 @@ import router from '@adonisjs/core/services/router'
 import type { Page } from 'playwright-core'
 import { addWebchatChannel, addWhatsAppChannel } from '#modules/channels/index'
 import { systemActor } from '#modules/tenancy/index'
-import { makeWorkspace } from '#tests/helpers/tenants'
+import { makeWorkspace, withoutPlan } from '#tests/helpers/tenants'
 import { useBrowser } from '#tests/helpers/browser'
 import { postMultipart, signIn } from '#tests/functional/workspace/member_browser'
 import type { WebSession } from '#tests/helpers/web_session'
@@ -118,7 +118,8 @@ test.group('Page forms take hostile text inert', (group) => {
     cleanup,
   }) => {
     const w = await makeWorkspace(cleanup, 'forms')
-    await addWebchatChannel({ ...w.tenant, planId: null }, { name: 'Site chat' }, systemActor)
+    await withoutPlan(w.tenant)
+    await addWebchatChannel(w.tenant, { name: 'Site chat' }, systemActor)
     // A WhatsApp number opens the template pages.
     await addWhatsAppChannel(
       w.tenant,

@@ -4,6 +4,7 @@ import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import { limitGuard } from '#modules/billing/index'
+import Contact from '../models/contact.js'
 import Conversation from '../models/conversation.js'
 
 /**
@@ -50,6 +51,52 @@ export async function conversationForSend(
     }
   }
   return found
+}
+
+/** Where a conversation's columns come back in contactForSend's row. */
+const CONVERSATION_PREFIX = 'conversation:'
+
+/**
+ * The contact a send addresses (by id or by phone) and its conversation in
+ * progress on the channel, read in one statement instead of two: the
+ * conversation is the one conversations_one_active allows, or null (then
+ * conversationForSend opens one when the send may). Null when no such
+ * contact exists in the workspace.
+ */
+export async function contactForSend(
+  tenant: TenantContext,
+  contact: { id: string } | { phone: string },
+  channelId: string
+): Promise<{ contact: Contact; conversation: Conversation | null } | null> {
+  const byId = 'id' in contact
+  const conversationColumns = [...Conversation.$columnsDefinitions.values()].map(
+    (column) => `v."${column.columnName}" as "${CONVERSATION_PREFIX}${column.columnName}"`
+  )
+  const result = await db.rawQuery(
+    `select c.*, ${conversationColumns.join(', ')}
+       from ${tenant.table('contacts')} c
+       left join ${tenant.table('conversations')} v
+         on v.contact_id = c.id and v.channel_id = ? and v.status <> 'resolved'
+      where ${byId ? 'c.id = ?' : 'c.phone = ?'}`,
+    [channelId, byId ? contact.id : contact.phone]
+  )
+  const row: Record<string, unknown> | undefined = result.rows[0]
+  if (!row) return null
+  const contactRow: Record<string, unknown> = {}
+  const conversationRow: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(row)) {
+    if (name.startsWith(CONVERSATION_PREFIX)) {
+      conversationRow[name.slice(CONVERSATION_PREFIX.length)] = value
+    } else {
+      contactRow[name] = value
+    }
+  }
+  return {
+    contact: Contact.$createFromAdapterResult(contactRow)!,
+    conversation: conversationRow.id
+      ? Conversation.$createFromAdapterResult(conversationRow)!
+      : null,
+  }
 }
 
 async function findOrOpen(

@@ -21,6 +21,22 @@ export interface ApiResult {
   headers?: Record<string, string>
 }
 
+/**
+ * Given to `work` when the request carries a key: lets it store its answer
+ * inside its own last write (one round trip instead of two).
+ * `statement(result, condition)` gives an UPDATE (with `?` bindings) that
+ * records `result` as the key's answer where `condition` (SQL) holds;
+ * `work` runs it within its write, then returns `recorded(result)` when the
+ * condition held (its write happened), or a plain result otherwise (then
+ * the answer is stored as usual).
+ */
+export interface AnswerRecorder {
+  statement(result: ApiResult, condition: string): { sql: string; bindings: unknown[] }
+  recorded(result: ApiResult): ApiResult
+}
+
+type Work = (recorder: AnswerRecorder | null) => Promise<ApiResult>
+
 interface StoredRow {
   id: string
   request_hash: string
@@ -44,16 +60,16 @@ interface StoredRow {
  * 409 `idempotency_key_reused`. When `work` fails the key is released, so a
  * retry runs again: only a completed request is remembered.
  *
- * Without the header, `work` simply runs.
+ * Without the header, `work` simply runs (given no recorder).
  *
  * Stored answers are encrypted with APP_KEY (see sealAnswer): some carry
  * secrets (a new webhook's signing secret), and a copy kept for 24 hours
  * must not be readable by whoever reads the database.
  */
-export async function idempotent(ctx: HttpContext, work: () => Promise<ApiResult>) {
+export async function idempotent(ctx: HttpContext, work: Work) {
   const key = ctx.request.header('Idempotency-Key')
   if (key === undefined) {
-    const result = await work()
+    const result = await work(null)
     return send(ctx, result.status, jsonText(result.body), result.headers ?? {}, false)
   }
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
@@ -101,13 +117,42 @@ export async function idempotent(ctx: HttpContext, work: () => Promise<ApiResult
   }
 }
 
-async function run(ctx: HttpContext, rowId: string, key: string, work: () => Promise<ApiResult>) {
+async function run(ctx: HttpContext, rowId: string, key: string, work: Work) {
+  // What work's own statement stored, once work says that statement applied.
+  let stored: { result: ApiResult; text: string; applied: boolean } | null = null
+  const recorder: AnswerRecorder = {
+    statement(result, condition) {
+      const text = jsonText(result.body)
+      stored = { result, text, applied: false }
+      return {
+        sql: `update api_idempotency
+                 set status = 'done', response_status = ?, response_headers = ?,
+                     response_body = ?
+               where id = ? and ${condition}`,
+        bindings: [
+          result.status,
+          JSON.stringify(result.headers ?? {}),
+          sealAnswer(text, ctx.tenant.id, key),
+          rowId,
+        ],
+      }
+    },
+    recorded(result) {
+      if (stored?.result === result) stored.applied = true
+      return result
+    },
+  }
   let result: ApiResult
   try {
-    result = await work()
+    result = await work(recorder)
   } catch (error) {
     await db.from('api_idempotency').where('id', rowId).delete()
     throw error
+  }
+  const done = stored as { result: ApiResult; text: string; applied: boolean } | null
+  if (done?.applied && done.result === result) {
+    // Stored by work's own statement, with exactly this text.
+    return send(ctx, result.status, done.text, result.headers ?? {}, false)
   }
   const text = jsonText(result.body)
   await db

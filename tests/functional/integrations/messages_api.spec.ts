@@ -329,4 +329,50 @@ test.group('API messages', (group) => {
     assert.equal(replay.text, later.text)
     assert.lengthOf(await context.transaction((trx) => Message.query({ client: trx })), 1)
   })
+
+  test('a repeat after its channel was disabled still replays the first answer', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel, send } = await keyedSend(cleanup, 'Before')
+    const first = await send()
+    assert.equal(first.status, 202)
+    channel.status = 'disabled'
+    await channel.save()
+
+    const again = await send()
+    assert.equal(again.status, 202)
+    assert.equal(again.headers.get('idempotent-replayed'), 'true')
+    assert.equal(again.text, first.text)
+    assert.lengthOf(await context.transaction((trx) => Message.query({ client: trx })), 1)
+  })
+
+  test('a used key with another, invalid body is 409; a refused send leaves its key free', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel, token, key, send } = await keyedSend(cleanup, 'First')
+    const first = await send()
+    assert.equal(first.status, 202)
+    const post = (body: Record<string, unknown>, idempotencyKey: string) =>
+      api('POST', '/api/v1/messages', {
+        token,
+        body: { channel_id: channel.id, ...body },
+        headers: { 'Idempotency-Key': idempotencyKey },
+      })
+
+    const invalid = await post({ contact_id: randomUUID(), type: 'text' }, key)
+    assert.equal(invalid.status, 409)
+    assert.equal(invalid.json.error.code, 'idempotency_key_reused')
+
+    const fresh = randomUUID()
+    const unknown = await post({ contact_id: randomUUID(), type: 'text', text: 'Hi' }, fresh)
+    assert.equal(unknown.status, 422)
+    assert.equal(unknown.json.error.code, 'validation_failed')
+    const { contactId } = await customer(context, channel)
+    const fixed = await post({ contact_id: contactId, type: 'text', text: 'Hi' }, fresh)
+    assert.equal(fixed.status, 202)
+    assert.isNull(fixed.headers.get('idempotent-replayed'))
+    assert.lengthOf(await context.transaction((trx) => Message.query({ client: trx })), 2)
+  })
 })

@@ -19,7 +19,7 @@ import type { TenantContext } from '#modules/tenancy/index'
 import { CentralCache } from '#app/cache/central_cache'
 import { ApiError, type FieldErrors } from '../../services/api_errors.js'
 import { validateApiBody } from '../../services/api_body.js'
-import { idempotent, type ApiResult } from '../../services/idempotency.js'
+import { idempotent, type AnswerRecorder, type ApiResult } from '../../services/idempotency.js'
 import { presentMessage } from '../../services/api_presenters.js'
 import { sendJson } from '../../services/api_serialization.js'
 import { sendMessageBody } from '../../validators/message_api_validator.js'
@@ -48,50 +48,57 @@ export default class MessagesApiController {
    * With an Idempotency-Key, repeats (even concurrent ones) answer the first
    * response and send nothing again; the key also travels to the message
    * row, so a repeat after the API's 24 hours still finds the message.
+   * The key costs no round trip of its own: it is claimed in the statement
+   * that reads the contact and stored with its answer by the message's
+   * insert (three statements a send, as for a send without a key).
    */
   async store(ctx: HttpContext) {
-    return idempotent(ctx, async (recorder) => {
-      const data = await validateApiBody(ctx, sendMessageBody)
-      const content = contentOf(data)
-      const channel = await sendingChannel(ctx, data.channel_id)
-      if (!channel) throw invalid({ channel_id: ['No such channel in this workspace'] })
-      if (channel.status !== 'active') {
-        throw new ApiError(422, 'channel_disabled', 'This channel is not active')
-      }
-      const { contact, conversation } = await recipient(ctx.tenant, data, channel.id)
-      if (contact.optIn === 'opted_out') {
-        throw new ApiError(422, 'contact_opted_out', 'This contact has opted out of messages')
-      }
-      // Only a template may open a WhatsApp conversation; other channels have no window.
-      const mayOpen = content.type === 'template' || channel.type !== 'whatsapp'
-      const found = conversation
-        ? { conversation }
-        : await conversationForSend(ctx.tenant, contact.id, channel.id, { open: mayOpen })
-      if (!found) throw outsideWindow()
+    return idempotent(
+      ctx,
+      async (recorder) => {
+        const data = await validateApiBody(ctx, sendMessageBody)
+        const content = contentOf(data)
+        const channel = await sendingChannel(ctx, data.channel_id)
+        if (!channel) throw invalid({ channel_id: ['No such channel in this workspace'] })
+        if (channel.status !== 'active') {
+          throw new ApiError(422, 'channel_disabled', 'This channel is not active')
+        }
+        const { contact, conversation } = await recipient(ctx.tenant, data, channel.id, recorder)
+        if (contact.optIn === 'opted_out') {
+          throw new ApiError(422, 'contact_opted_out', 'This contact has opted out of messages')
+        }
+        // Only a template may open a WhatsApp conversation; other channels have no window.
+        const mayOpen = content.type === 'template' || channel.type !== 'whatsapp'
+        const found = conversation
+          ? { conversation }
+          : await conversationForSend(ctx.tenant, contact.id, channel.id, { open: mayOpen })
+        if (!found) throw outsideWindow()
 
-      const key = ctx.request.header('Idempotency-Key')
-      // With a key, the answer is stored by the message's own insert (one
-      // round trip fewer); it is the answer only if that insert happened.
-      let planned: { id: string; answer: ApiResult } | null = null
-      const message = await queueOutboundMessage(ctx.tenant, {
-        conversationId: found.conversation.id,
-        content,
-        authorType: 'system',
-        idempotencyKey: key ? `api:${createHash('sha256').update(key).digest('hex')}` : null,
-        loaded: { conversation: found.conversation, contact, channel },
-        alongside: recorder
-          ? (next, stored) => {
-              planned = { id: next.id, answer: accepted(next) }
-              return recorder.statement(planned.answer, stored)
-            }
-          : undefined,
-      }).catch((error) => {
-        throw refusal(error, data.type)
-      })
-      const recorded = planned as { id: string; answer: ApiResult } | null
-      if (recorder && recorded?.id === message.id) return recorder.recorded(recorded.answer)
-      return accepted(message)
-    })
+        const key = ctx.request.header('Idempotency-Key')
+        // With a key, the answer is stored by the message's own insert (one
+        // round trip fewer); it is the answer only if that insert happened.
+        let planned: { id: string; answer: ApiResult } | null = null
+        const message = await queueOutboundMessage(ctx.tenant, {
+          conversationId: found.conversation.id,
+          content,
+          authorType: 'system',
+          idempotencyKey: key ? `api:${createHash('sha256').update(key).digest('hex')}` : null,
+          loaded: { conversation: found.conversation, contact, channel },
+          alongside: recorder
+            ? (next, stored) => {
+                planned = { id: next.id, answer: accepted(next) }
+                return recorder.statement(planned.answer, stored)
+              }
+            : undefined,
+        }).catch((error) => {
+          throw refusal(error, data.type)
+        })
+        const recorded = planned as { id: string; answer: ApiResult } | null
+        if (recorder && recorded?.id === message.id) return recorder.recorded(recorded.answer)
+        return accepted(message)
+      },
+      { claimInWork: true }
+    )
   }
 
   async show(ctx: HttpContext) {
@@ -216,21 +223,29 @@ function contentOf(data: SendInput): OutboundContent {
 /**
  * The contact addressed, by id or by phone (created when new, as the API's
  * own), with its conversation in progress on the channel when it has one
- * (read together: one statement).
+ * (read together: one statement). The request's Idempotency-Key is claimed
+ * in that same statement, before anything is written.
  */
 async function recipient(
   tenant: TenantContext,
   data: SendInput,
-  channelId: string
+  channelId: string,
+  recorder: AnswerRecorder | null
 ): Promise<{ contact: Contact; conversation: Conversation | null }> {
+  const read = async (contact: { id: string } | { phone: string }) => {
+    const claim = recorder?.claim() ?? null
+    const { found, firstId } = await contactForSend(tenant, contact, channelId, claim)
+    if (claim) recorder!.claimed(firstId)
+    return found
+  }
   if (data.contact_id) {
-    const found = await contactForSend(tenant, { id: data.contact_id }, channelId)
+    const found = await read({ id: data.contact_id })
     if (!found) throw invalid({ contact_id: ['No such contact in this workspace'] })
     return found
   }
   const phone = data.to!
   for (let attempt = 0; attempt < 2; attempt++) {
-    const existing = await contactForSend(tenant, { phone }, channelId)
+    const existing = await read({ phone })
     if (existing) return existing
     try {
       const contact = await createContact(tenant, { phone, optIn: 'unknown', source: 'api' })

@@ -50,7 +50,7 @@ export default class MessagesApiController {
    * row, so a repeat after the API's 24 hours still finds the message.
    * The key costs no round trip of its own: it is claimed in the statement
    * that reads the contact and stored with its answer by the message's
-   * insert (three statements a send, as for a send without a key).
+   * insert (two statements a send, as for a send without a key).
    */
   async store(ctx: HttpContext) {
     return idempotent(

@@ -83,8 +83,12 @@ export {
   pruneProcessedWebhookEvents,
   sweepUnprocessedWebhookEvents,
 } from './services/inbound_recovery.js'
-export { queueOutboundMessage, type OutboundRequest } from './services/outbound_service.js'
-export { conversationForSend } from './services/conversation_opening.js'
+export {
+  queueOutboundMessage,
+  type OutboundRequest,
+  type PlannedMessage,
+} from './services/outbound_service.js'
+export { contactForSend, conversationForSend } from './services/conversation_opening.js'
 export {
   importHistory,
   type HistoryImport,

@@ -4,6 +4,7 @@ import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import { limitGuard } from '#modules/billing/index'
+import Contact from '../models/contact.js'
 import Conversation from '../models/conversation.js'
 
 /**
@@ -50,6 +51,71 @@ export async function conversationForSend(
     }
   }
   return found
+}
+
+/** Where a conversation's columns, and `first`'s id, come back in contactForSend's row. */
+const CONVERSATION_PREFIX = 'conversation:'
+const FIRST_ID = 'first:id'
+
+/**
+ * The contact a send addresses (by id or by phone) and its conversation in
+ * progress on the channel, read in one statement instead of two: the
+ * conversation is the one conversations_one_active allows, or null (then
+ * conversationForSend opens one when the send may). `found` is null when no
+ * such contact exists in the workspace.
+ *
+ * `first` is a write the caller needs done before the send and would
+ * otherwise pay a round trip for (the API's idempotency claim): an INSERT
+ * returning `id`, run as a CTE of this statement; `firstId` is that id.
+ */
+export async function contactForSend(
+  tenant: TenantContext,
+  contact: { id: string } | { phone: string },
+  channelId: string,
+  first: { sql: string; bindings: unknown[] } | null = null
+): Promise<{
+  found: { contact: Contact; conversation: Conversation | null } | null
+  firstId: string | null
+}> {
+  const byId = 'id' in contact
+  const conversationColumns = [...Conversation.$columnsDefinitions.values()].map(
+    (column) => `v."${column.columnName}" as "${CONVERSATION_PREFIX}${column.columnName}"`
+  )
+  const result = await db.rawQuery(
+    `${first ? `with first as (${first.sql})` : ''}
+     select ${first ? '(select id from first)' : 'null'} as "${FIRST_ID}", found.*
+       from (select 1) as one
+       left join (
+         select c.*, ${conversationColumns.join(', ')}
+           from ${tenant.table('contacts')} c
+           left join ${tenant.table('conversations')} v
+             on v.contact_id = c.id and v.channel_id = ? and v.status <> 'resolved'
+          where ${byId ? 'c.id = ?' : 'c.phone = ?'}
+       ) as found on true`,
+    [...(first?.bindings ?? []), channelId, byId ? contact.id : contact.phone]
+  )
+  const row: Record<string, unknown> = result.rows[0]
+  const contactRow: Record<string, unknown> = {}
+  const conversationRow: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(row)) {
+    if (name === FIRST_ID) continue
+    if (name.startsWith(CONVERSATION_PREFIX)) {
+      conversationRow[name.slice(CONVERSATION_PREFIX.length)] = value
+    } else {
+      contactRow[name] = value
+    }
+  }
+  const firstId = row[FIRST_ID] === null ? null : String(row[FIRST_ID])
+  if (!contactRow.id) return { found: null, firstId }
+  return {
+    found: {
+      contact: Contact.$createFromAdapterResult(contactRow)!,
+      conversation: conversationRow.id
+        ? Conversation.$createFromAdapterResult(conversationRow)!
+        : null,
+    },
+    firstId,
+  }
 }
 
 async function findOrOpen(

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import emitter from '@adonisjs/core/services/emitter'
+import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { dispatchTenantJob, type TenantContext } from '#modules/tenancy/index'
 import Conversation from '../models/conversation.js'
@@ -33,6 +35,25 @@ export interface OutboundRequest {
    * not read again.
    */
   loaded?: { conversation: Conversation; contact: Contact; channel: Channel }
+  /**
+   * A write that must commit with the message, and only if this request
+   * stores it (the API's idempotent answer): it runs inside the insert's own
+   * statement, saving a round trip. Given the message as it will be stored
+   * and an SQL condition that holds once it is; returns an UPDATE or INSERT
+   * (with `?` bindings) to run as a CTE of that statement.
+   */
+  alongside?: (message: PlannedMessage, stored: string) => { sql: string; bindings: unknown[] }
+}
+
+/** A message as queueOutboundMessage will store it, known before it is (for `alongside`). */
+export interface PlannedMessage {
+  id: string
+  status: 'pending'
+  conversationId: string
+  contactId: string
+  channelId: string
+  type: string
+  createdAt: DateTime
 }
 
 /**
@@ -72,21 +93,43 @@ export async function queueOutboundMessage(
   const { conversation, contact, channel } = rows
 
   // The message and its conversation's new times in one statement (atomic
-  // without a transaction); the stored row comes back from the insert.
+  // without a transaction); the stored row comes back from the insert. With
+  // a write alongside, the id and time are chosen here so that the caller
+  // can write what it will answer in this same statement.
   const now = new Date()
+  const planned: PlannedMessage | null = request.alongside
+    ? {
+        id: randomUUID(),
+        status: 'pending',
+        conversationId: conversation.id,
+        contactId: contact.id,
+        channelId: channel.id,
+        type: storedType(request.content),
+        createdAt: DateTime.fromJSDate(now),
+      }
+    : null
+  const alongside = planned ? request.alongside!(planned, 'exists (select 1 from inserted)') : null
   const inserted = await db.rawQuery(
     `with inserted as (
        insert into ${tenant.table('messages')}
-         (conversation_id, contact_id, channel_id, direction, idempotency_key, type, body,
-          payload, media, status, author_type, author_id)
-       values (?, ?, ?, 'outbound', ?, ?, ?, ?, ?, 'pending', ?, ?)
+         (id, created_at, conversation_id, contact_id, channel_id, direction, idempotency_key,
+          type, body, payload, media, status, author_type, author_id)
+       values (coalesce(?::uuid, gen_random_uuid()), coalesce(?::timestamptz, now()),
+               ?, ?, ?, 'outbound', ?, ?, ?, ?, ?, 'pending', ?, ?)
        on conflict (idempotency_key) do nothing
        returning *),
      touched as (
        update ${tenant.table('conversations')} set last_message_at = ?, updated_at = ?
-        where id = ? and exists (select 1 from inserted))
+        where id = ? and exists (select 1 from inserted))${
+          alongside
+            ? `,
+     alongside as (${alongside.sql})`
+            : ''
+        }
      select * from inserted`,
     [
+      planned?.id ?? null,
+      planned ? now : null,
       conversation.id,
       contact.id,
       channel.id,
@@ -100,6 +143,7 @@ export async function queueOutboundMessage(
       now,
       now,
       conversation.id,
+      ...(alongside?.bindings ?? []),
     ]
   )
   const row = inserted.rows[0]

@@ -21,6 +21,31 @@ export interface ApiResult {
   headers?: Record<string, string>
 }
 
+/**
+ * Given to `work` when the request carries a key, to save round trips.
+ *
+ * With `claimInWork`, the key is claimed in work's first statement rather
+ * than in one of its own: `claim()` gives an INSERT ... RETURNING id (with
+ * `?` bindings) to run as a CTE of that statement, which must also return
+ * the CTE's id; `claimed(id)` takes it, and throws (ending work, which has
+ * written nothing yet) when another request holds the key, which is then
+ * waited for and replayed. `claim()` is null once the key is held.
+ *
+ * `statement(result, condition)` gives an UPDATE (with `?` bindings) that
+ * records `result` as the key's answer where `condition` (SQL) holds, for
+ * work to run inside its own last write; work then returns
+ * `recorded(result)` when the condition held (its write happened), or a
+ * plain result otherwise (then the answer is stored as usual).
+ */
+export interface AnswerRecorder {
+  claim(): { sql: string; bindings: unknown[] } | null
+  claimed(id: string | null): void
+  statement(result: ApiResult, condition: string): { sql: string; bindings: unknown[] }
+  recorded(result: ApiResult): ApiResult
+}
+
+type Work = (recorder: AnswerRecorder | null) => Promise<ApiResult>
+
 interface StoredRow {
   id: string
   request_hash: string
@@ -44,16 +69,23 @@ interface StoredRow {
  * 409 `idempotency_key_reused`. When `work` fails the key is released, so a
  * retry runs again: only a completed request is remembered.
  *
- * Without the header, `work` simply runs.
+ * Without the header, `work` simply runs (given no recorder). With it,
+ * work may save the claim's and the answer's round trips (AnswerRecorder;
+ * `claimInWork`); work that fails before claiming answers as a repeat
+ * would if the key is already taken.
  *
  * Stored answers are encrypted with APP_KEY (see sealAnswer): some carry
  * secrets (a new webhook's signing secret), and a copy kept for 24 hours
  * must not be readable by whoever reads the database.
  */
-export async function idempotent(ctx: HttpContext, work: () => Promise<ApiResult>) {
+export async function idempotent(
+  ctx: HttpContext,
+  work: Work,
+  options: { claimInWork?: boolean } = {}
+) {
   const key = ctx.request.header('Idempotency-Key')
   if (key === undefined) {
-    const result = await work()
+    const result = await work(null)
     return send(ctx, result.status, jsonText(result.body), result.headers ?? {}, false)
   }
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
@@ -67,10 +99,15 @@ export async function idempotent(ctx: HttpContext, work: () => Promise<ApiResult
   const tenantId = ctx.tenant.id
   const hash = requestHash(ctx)
   const deadline = Date.now() + WAIT_MS
+  const request: Claim = { tenantId, key, hash, apiKeyId: ctx.apiKey?.id ?? null }
 
+  if (options.claimInWork) {
+    const answered = await run(ctx, request, null, work)
+    if (answered !== HELD_ELSEWHERE) return answered
+  }
   for (let pause = 25; ; pause = Math.min(pause * 2, 250)) {
-    const claimed = await claim(tenantId, key, hash, ctx.apiKey?.id ?? null)
-    if (claimed) return run(ctx, claimed, key, work)
+    const claimed = await claim(request)
+    if (claimed) return run(ctx, request, claimed, work)
 
     const row = await find(tenantId, key)
     if (!row) continue
@@ -78,18 +115,12 @@ export async function idempotent(ctx: HttpContext, work: () => Promise<ApiResult
       await db.from('api_idempotency').where('id', row.id).whereRaw('expires_at <= now()').delete()
       continue
     }
-    if (row.request_hash !== hash) {
-      throw new ApiError(
-        409,
-        'idempotency_key_reused',
-        'This Idempotency-Key was used with a different request; use a new key for a new request'
-      )
-    }
+    if (row.request_hash !== hash) throw keyReused()
     if (row.status === 'done') {
       const text = openAnswer(row.response_body!, tenantId, key)
       return send(ctx, row.response_status!, text, row.response_headers ?? {}, true)
     }
-    if (row.abandoned && (await takeOver(row.id))) return run(ctx, row.id, key, work)
+    if (row.abandoned && (await takeOver(row.id))) return run(ctx, request, row.id, work)
     if (Date.now() >= deadline) {
       throw new ApiError(
         409,
@@ -101,13 +132,77 @@ export async function idempotent(ctx: HttpContext, work: () => Promise<ApiResult
   }
 }
 
-async function run(ctx: HttpContext, rowId: string, key: string, work: () => Promise<ApiResult>) {
+/** The key a request claims, and what it claims it for. */
+interface Claim {
+  tenantId: string
+  key: string
+  hash: string
+  apiKeyId: string | null
+}
+
+/** Work found the key held by another request (with claimInWork): wait for that one. */
+const HELD_ELSEWHERE = Symbol('held elsewhere')
+class HeldElsewhere extends Error {}
+
+/**
+ * Runs work holding the key (`rowId`), or claiming it in work's first
+ * statement when `rowId` is null; answers, or HELD_ELSEWHERE when that
+ * claim found the key taken.
+ */
+async function run(ctx: HttpContext, request: Claim, held: string | null, work: Work) {
+  const { tenantId, key } = request
+  let rowId = held
+  // What work's own statement stored, once work says that statement applied.
+  let stored: { result: ApiResult; text: string; applied: boolean } | null = null
+  const recorder: AnswerRecorder = {
+    claim() {
+      return rowId ? null : claimStatement(request)
+    },
+    claimed(id) {
+      if (!id) throw new HeldElsewhere()
+      rowId = id
+    },
+    statement(result, condition) {
+      const text = jsonText(result.body)
+      stored = { result, text, applied: false }
+      return {
+        sql: `update api_idempotency
+                 set status = 'done', response_status = ?, response_headers = ?,
+                     response_body = ?
+               where id = ? and ${condition}`,
+        bindings: [
+          result.status,
+          JSON.stringify(result.headers ?? {}),
+          sealAnswer(text, tenantId, key),
+          rowId,
+        ],
+      }
+    },
+    recorded(result) {
+      if (stored?.result === result) stored.applied = true
+      return result
+    },
+  }
   let result: ApiResult
   try {
-    result = await work()
+    result = await work(recorder)
   } catch (error) {
-    await db.from('api_idempotency').where('id', rowId).delete()
+    if (rowId) {
+      await db.from('api_idempotency').where('id', rowId).delete()
+      throw error
+    }
+    if (error instanceof HeldElsewhere) return HELD_ELSEWHERE
+    // Refused before claiming: as when the claim comes first, a key already
+    // taken decides the answer (a replay, a wait or 409), not this error.
+    const row = await find(tenantId, key)
+    if (row && !row.expired) return HELD_ELSEWHERE
     throw error
+  }
+  if (!rowId) throw new Error('idempotent work finished without claiming its key')
+  const done = stored as { result: ApiResult; text: string; applied: boolean } | null
+  if (done?.applied && done.result === result) {
+    // Stored by work's own statement, with exactly this text.
+    return send(ctx, result.status, done.text, result.headers ?? {}, false)
   }
   const text = jsonText(result.body)
   await db
@@ -120,6 +215,14 @@ async function run(ctx: HttpContext, rowId: string, key: string, work: () => Pro
       response_body: sealAnswer(text, ctx.tenant.id, key),
     })
   return send(ctx, result.status, text, result.headers ?? {}, false)
+}
+
+function keyReused() {
+  return new ApiError(
+    409,
+    'idempotency_key_reused',
+    'This Idempotency-Key was used with a different request; use a new key for a new request'
+  )
 }
 
 /** Marks an encrypted answer; JSON never starts this way, so older plain rows still replay. */
@@ -153,15 +256,21 @@ function answerPurpose(tenantId: string, key: string) {
   return `api-idempotency:${tenantId}:${key}`
 }
 
+/** The insert that claims the key unless it exists, returning the new row's id. */
+function claimStatement({ tenantId, key, hash, apiKeyId }: Claim) {
+  return {
+    sql: `insert into api_idempotency (tenant_id, idempotency_key, api_key_id, request_hash, status, expires_at)
+          values (?, ?, ?, ?, 'in_progress', now() + interval '${RETENTION}')
+          on conflict (tenant_id, idempotency_key) do nothing
+          returning id`,
+    bindings: [tenantId, key, apiKeyId, hash],
+  }
+}
+
 /** Inserts the key unless it exists; returns the new row's id, or null. */
-async function claim(tenantId: string, key: string, hash: string, apiKeyId: string | null) {
-  const result = await db.rawQuery(
-    `insert into api_idempotency (tenant_id, idempotency_key, api_key_id, request_hash, status, expires_at)
-     values (?, ?, ?, ?, 'in_progress', now() + interval '${RETENTION}')
-     on conflict (tenant_id, idempotency_key) do nothing
-     returning id`,
-    [tenantId, key, apiKeyId, hash]
-  )
+async function claim(request: Claim) {
+  const { sql, bindings } = claimStatement(request)
+  const result = await db.rawQuery(sql, bindings)
   return (result.rows[0]?.id as string | undefined) ?? null
 }
 

@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import db from '@adonisjs/lucid/services/db'
 import { Conversation, Message } from '#modules/channels/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { useFakeGraph } from '#tests/helpers/fake_graph_server'
@@ -19,6 +20,21 @@ async function settled(context: TenantContext, messageId: string, timeoutMs = 15
     await sleep(50)
   }
   throw new Error(`message ${messageId} still pending after ${timeoutMs} ms`)
+}
+
+/** A workspace with a customer, and a send of `text` to them under one Idempotency-Key. */
+async function keyedSend(cleanup: Parameters<typeof apiTenant>[0], text: string) {
+  const made = await apiTenant(cleanup, 'apim')
+  const { contactId } = await customer(made.context, made.channel)
+  const key = randomUUID()
+  const body = { channel_id: made.channel.id, contact_id: contactId, type: 'text', text }
+  const send = () =>
+    api('POST', '/api/v1/messages', {
+      token: made.token,
+      body,
+      headers: { 'Idempotency-Key': key },
+    })
+  return { ...made, key, send }
 }
 
 test.group('API messages', (group) => {
@@ -258,5 +274,105 @@ test.group('API messages', (group) => {
     assert.equal(other.status, 409)
     assert.equal(other.json.error.code, 'idempotency_key_reused')
     assert.lengthOf(await context.transaction((trx) => Message.query({ client: trx })), 1)
+  })
+
+  test('a send’s answer is stored sealed with its message and replays byte for byte', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, tenant, key, send } = await keyedSend(cleanup, 'Sealed')
+
+    const first = await send()
+    assert.equal(first.status, 202)
+    const row = await db
+      .from('api_idempotency')
+      .where('tenant_id', tenant.id)
+      .where('idempotency_key', key)
+      .firstOrFail()
+    assert.equal(row.status, 'done')
+    assert.equal(row.response_status, 202)
+    assert.deepEqual(row.response_headers, { Location: `/api/v1/messages/${first.json.id}` })
+    assert.isTrue(String(row.response_body).startsWith('enc:v1:'))
+    assert.notInclude(String(row.response_body), first.json.id)
+
+    const again = await send()
+    assert.equal(again.status, 202)
+    assert.equal(again.headers.get('idempotent-replayed'), 'true')
+    assert.equal(again.headers.get('location'), `/api/v1/messages/${first.json.id}`)
+    assert.equal(again.text, first.text)
+    const stored = await context.transaction((trx) => Message.query({ client: trx }))
+    assert.lengthOf(stored, 1)
+    assert.equal(stored[0].createdAt.toUTC().toISO(), first.json.created_at)
+  })
+
+  test('a key reused after its 24 hours answers the first message, and then replays that', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, tenant, key, send } = await keyedSend(cleanup, 'Late')
+
+    const first = await send()
+    assert.equal(first.status, 202)
+    // The API forgot the key (its 24 hours passed); the message row still has it.
+    await db
+      .from('api_idempotency')
+      .where('tenant_id', tenant.id)
+      .where('idempotency_key', key)
+      .delete()
+
+    const later = await send()
+    assert.equal(later.status, 202)
+    assert.isNull(later.headers.get('idempotent-replayed'))
+    assert.equal(later.json.id, first.json.id)
+    const replay = await send()
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true')
+    assert.equal(replay.text, later.text)
+    assert.lengthOf(await context.transaction((trx) => Message.query({ client: trx })), 1)
+  })
+
+  test('a repeat after its channel was disabled still replays the first answer', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel, send } = await keyedSend(cleanup, 'Before')
+    const first = await send()
+    assert.equal(first.status, 202)
+    channel.status = 'disabled'
+    await channel.save()
+
+    const again = await send()
+    assert.equal(again.status, 202)
+    assert.equal(again.headers.get('idempotent-replayed'), 'true')
+    assert.equal(again.text, first.text)
+    assert.lengthOf(await context.transaction((trx) => Message.query({ client: trx })), 1)
+  })
+
+  test('a used key with another, invalid body is 409; a refused send leaves its key free', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel, token, key, send } = await keyedSend(cleanup, 'First')
+    const first = await send()
+    assert.equal(first.status, 202)
+    const post = (body: Record<string, unknown>, idempotencyKey: string) =>
+      api('POST', '/api/v1/messages', {
+        token,
+        body: { channel_id: channel.id, ...body },
+        headers: { 'Idempotency-Key': idempotencyKey },
+      })
+
+    const invalid = await post({ contact_id: randomUUID(), type: 'text' }, key)
+    assert.equal(invalid.status, 409)
+    assert.equal(invalid.json.error.code, 'idempotency_key_reused')
+
+    const fresh = randomUUID()
+    const unknown = await post({ contact_id: randomUUID(), type: 'text', text: 'Hi' }, fresh)
+    assert.equal(unknown.status, 422)
+    assert.equal(unknown.json.error.code, 'validation_failed')
+    const { contactId } = await customer(context, channel)
+    const fixed = await post({ contact_id: contactId, type: 'text', text: 'Hi' }, fresh)
+    assert.equal(fixed.status, 202)
+    assert.isNull(fixed.headers.get('idempotent-replayed'))
+    assert.lengthOf(await context.transaction((trx) => Message.query({ client: trx })), 2)
   })
 })

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
+import type { DateTime } from 'luxon'
 import {
   type Channel,
   ChannelError,
-  Contact,
+  type Contact,
+  type Conversation,
   ContactError,
   Message,
+  contactForSend,
   conversationForSend,
   createContact,
   findTenantChannel,
@@ -16,7 +19,7 @@ import type { TenantContext } from '#modules/tenancy/index'
 import { CentralCache } from '#app/cache/central_cache'
 import { ApiError, type FieldErrors } from '../../services/api_errors.js'
 import { validateApiBody } from '../../services/api_body.js'
-import { idempotent } from '../../services/idempotency.js'
+import { idempotent, type AnswerRecorder, type ApiResult } from '../../services/idempotency.js'
 import { presentMessage } from '../../services/api_presenters.js'
 import { sendJson } from '../../services/api_serialization.js'
 import { sendMessageBody } from '../../validators/message_api_validator.js'
@@ -45,51 +48,57 @@ export default class MessagesApiController {
    * With an Idempotency-Key, repeats (even concurrent ones) answer the first
    * response and send nothing again; the key also travels to the message
    * row, so a repeat after the API's 24 hours still finds the message.
+   * The key costs no round trip of its own: it is claimed in the statement
+   * that reads the contact and stored with its answer by the message's
+   * insert (two statements a send, as for a send without a key).
    */
   async store(ctx: HttpContext) {
-    return idempotent(ctx, async () => {
-      const data = await validateApiBody(ctx, sendMessageBody)
-      const content = contentOf(data)
-      const channel = await sendingChannel(ctx, data.channel_id)
-      if (!channel) throw invalid({ channel_id: ['No such channel in this workspace'] })
-      if (channel.status !== 'active') {
-        throw new ApiError(422, 'channel_disabled', 'This channel is not active')
-      }
-      const contact = await recipient(ctx.tenant, data)
-      if (contact.optIn === 'opted_out') {
-        throw new ApiError(422, 'contact_opted_out', 'This contact has opted out of messages')
-      }
-      // Only a template may open a WhatsApp conversation; other channels have no window.
-      const mayOpen = content.type === 'template' || channel.type !== 'whatsapp'
-      const found = await conversationForSend(ctx.tenant, contact.id, channel.id, {
-        open: mayOpen,
-      })
-      if (!found) throw outsideWindow()
+    return idempotent(
+      ctx,
+      async (recorder) => {
+        const data = await validateApiBody(ctx, sendMessageBody)
+        const content = contentOf(data)
+        const channel = await sendingChannel(ctx, data.channel_id)
+        if (!channel) throw invalid({ channel_id: ['No such channel in this workspace'] })
+        if (channel.status !== 'active') {
+          throw new ApiError(422, 'channel_disabled', 'This channel is not active')
+        }
+        const { contact, conversation } = await recipient(ctx.tenant, data, channel.id, recorder)
+        if (contact.optIn === 'opted_out') {
+          throw new ApiError(422, 'contact_opted_out', 'This contact has opted out of messages')
+        }
+        // Only a template may open a WhatsApp conversation; other channels have no window.
+        const mayOpen = content.type === 'template' || channel.type !== 'whatsapp'
+        const found = conversation
+          ? { conversation }
+          : await conversationForSend(ctx.tenant, contact.id, channel.id, { open: mayOpen })
+        if (!found) throw outsideWindow()
 
-      const key = ctx.request.header('Idempotency-Key')
-      const message = await queueOutboundMessage(ctx.tenant, {
-        conversationId: found.conversation.id,
-        content,
-        authorType: 'system',
-        idempotencyKey: key ? `api:${createHash('sha256').update(key).digest('hex')}` : null,
-        loaded: { conversation: found.conversation, contact, channel },
-      }).catch((error) => {
-        throw refusal(error, data.type)
-      })
-      return {
-        status: 202,
-        body: {
-          id: message.id,
-          status: message.status,
-          conversation_id: message.conversationId,
-          contact_id: message.contactId,
-          channel_id: message.channelId,
-          type: message.type,
-          created_at: message.createdAt.toUTC().toISO(),
-        },
-        headers: { Location: `/api/v1/messages/${message.id}` },
-      }
-    })
+        const key = ctx.request.header('Idempotency-Key')
+        // With a key, the answer is stored by the message's own insert (one
+        // round trip fewer); it is the answer only if that insert happened.
+        let planned: { id: string; answer: ApiResult } | null = null
+        const message = await queueOutboundMessage(ctx.tenant, {
+          conversationId: found.conversation.id,
+          content,
+          authorType: 'system',
+          idempotencyKey: key ? `api:${createHash('sha256').update(key).digest('hex')}` : null,
+          loaded: { conversation: found.conversation, contact, channel },
+          alongside: recorder
+            ? (next, stored) => {
+                planned = { id: next.id, answer: accepted(next) }
+                return recorder.statement(planned.answer, stored)
+              }
+            : undefined,
+        }).catch((error) => {
+          throw refusal(error, data.type)
+        })
+        const recorded = planned as { id: string; answer: ApiResult } | null
+        if (recorder && recorded?.id === message.id) return recorder.recorded(recorded.answer)
+        return accepted(message)
+      },
+      { claimInWork: true }
+    )
   }
 
   async show(ctx: HttpContext) {
@@ -107,6 +116,31 @@ function sendingChannel(ctx: HttpContext, channelId: string) {
   return channels.get(`${ctx.tenant.id}:${channelId}`, ctx.centralCacheVersion, () =>
     findTenantChannel(ctx.tenant.id, channelId)
   )
+}
+
+/** 202: the message is queued; Location is where to follow it. */
+function accepted(message: {
+  id: string
+  status: string
+  conversationId: string
+  contactId: string
+  channelId: string
+  type: string
+  createdAt: DateTime
+}): ApiResult {
+  return {
+    status: 202,
+    body: {
+      id: message.id,
+      status: message.status,
+      conversation_id: message.conversationId,
+      contact_id: message.contactId,
+      channel_id: message.channelId,
+      type: message.type,
+      created_at: message.createdAt.toUTC().toISO(),
+    },
+    headers: { Location: `/api/v1/messages/${message.id}` },
+  }
 }
 
 function invalid(fields: FieldErrors) {
@@ -186,19 +220,36 @@ function contentOf(data: SendInput): OutboundContent {
   }
 }
 
-/** The contact addressed: by id, or by phone (created when new, as the API's own). */
-async function recipient(tenant: TenantContext, data: SendInput): Promise<Contact> {
+/**
+ * The contact addressed, by id or by phone (created when new, as the API's
+ * own), with its conversation in progress on the channel when it has one
+ * (read together: one statement). The request's Idempotency-Key is claimed
+ * in that same statement, before anything is written.
+ */
+async function recipient(
+  tenant: TenantContext,
+  data: SendInput,
+  channelId: string,
+  recorder: AnswerRecorder | null
+): Promise<{ contact: Contact; conversation: Conversation | null }> {
+  const read = async (contact: { id: string } | { phone: string }) => {
+    const claim = recorder?.claim() ?? null
+    const { found, firstId } = await contactForSend(tenant, contact, channelId, claim)
+    if (claim) recorder!.claimed(firstId)
+    return found
+  }
   if (data.contact_id) {
-    const contact = await tenant.query(Contact).where('id', data.contact_id!).first()
-    if (!contact) throw invalid({ contact_id: ['No such contact in this workspace'] })
-    return contact
+    const found = await read({ id: data.contact_id })
+    if (!found) throw invalid({ contact_id: ['No such contact in this workspace'] })
+    return found
   }
   const phone = data.to!
   for (let attempt = 0; attempt < 2; attempt++) {
-    const existing = await tenant.query(Contact).where('phone', phone).first()
+    const existing = await read({ phone })
     if (existing) return existing
     try {
-      return await createContact(tenant, { phone, optIn: 'unknown', source: 'api' })
+      const contact = await createContact(tenant, { phone, optIn: 'unknown', source: 'api' })
+      return { contact, conversation: null }
     } catch (error) {
       // Created by another request a moment ago: read it.
       if (!(error instanceof ContactError && error.code === 'phone_taken')) throw error

@@ -3,6 +3,7 @@ import emitter from '@adonisjs/core/services/emitter'
 import { randomUUID } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import redis from '@adonisjs/redis/services/main'
+import { inWorkBatch } from '#app/queue/work_batch'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { MessageReceivedEvent } from '../events.js'
 
@@ -74,7 +75,9 @@ export async function deliverConversations(
       const batch = todo.length ? await unprocessedMessages(tenant, todo) : []
       found = batch.length
       if (found) {
-        await emitInOrder(tenant, batch)
+        // Listeners' jobs and notices are queued together when the batch's
+        // emits are done, and before it is marked (see app/queue/work_batch.ts).
+        await inWorkBatch(() => emitInOrder(tenant, batch))
         await db.rawQuery(
           `update ${tenant.table('messages')} set processed_at = now()
             where id = any(?::uuid[]) and processed_at is null`,

@@ -1,5 +1,6 @@
 import redis from '@adonisjs/redis/services/main'
 import logger from '@adonisjs/core/services/logger'
+import { batchMemo } from '#app/queue/work_batch'
 
 /*
 | Central rows that every API request needs and that rarely change (API
@@ -23,8 +24,17 @@ const VERSION_KEY = 'central-cache:version'
 const KEEP_MS = 60_000
 const MAX_ENTRIES = 10_000
 
-/** The current number, or null when Redis cannot say (then nothing is kept). */
-export async function centralVersion(): Promise<string | null> {
+/**
+ * The current number, or null when Redis cannot say (then nothing is kept).
+ * Inside a work batch (app/queue/work_batch.ts: the inbound hand-off's
+ * listeners) it is read once for the whole batch: a change committed while
+ * the batch is being handed on counts from the next batch.
+ */
+export function centralVersion(): Promise<string | null> {
+  return batchMemo(VERSION_KEY, readVersion)
+}
+
+async function readVersion(): Promise<string | null> {
   try {
     return (await redis.get(VERSION_KEY)) ?? '0'
   } catch (error) {

@@ -1,6 +1,6 @@
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
-import { dispatchTenantJob, usableTenantContext } from '#modules/tenancy/index'
+import { dispatchTenantJobInBatch, usableTenantContext } from '#modules/tenancy/index'
 import {
   registerAssignmentGate,
   registerThreadAnnotator,
@@ -54,7 +54,8 @@ export function registerAssistantListeners() {
     if (!READABLE_TYPES.includes(event.type)) return
     const tenant = await usableTenantContext(event.tenant)
     if (!tenant || !(await assistantEnabledOn(tenant, event.channelId))) return
-    await dispatchTenantJob(
+    // Inside the hand-off's work batch, queued with the batch's other jobs.
+    await dispatchTenantJobInBatch(
       AssistantReplyJob,
       { slug: event.tenant },
       { messageId: event.messageId },

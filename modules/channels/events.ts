@@ -1,10 +1,16 @@
 import emitter from '@adonisjs/core/services/emitter'
-import { dispatchTenantJob } from '#modules/tenancy/index'
+import { dispatchTenantJob, dispatchTenantJobInBatch } from '#modules/tenancy/index'
 import { registerUsageMeter } from '#modules/billing/index'
 import { channelsInUse } from './services/channel_service.js'
 import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
-import { closeLiveStreams, inboxTopic, publishLive } from './services/live_updates.js'
+import {
+  closeLiveStreams,
+  inboxTopic,
+  publishLive,
+  publishLiveMany,
+} from './services/live_updates.js'
+import { batchedWork } from '#app/queue/work_batch'
 import ApplyKeywordsJob from './jobs/apply_keywords_job.js'
 import AutoAssignJob from './jobs/auto_assign_job.js'
 import FetchMediaJob from './jobs/fetch_media_job.js'
@@ -152,9 +158,10 @@ export function registerChannelsListeners() {
   // keyword is read for them in a job of its own (one per message, so a
   // redelivered event adds nothing). Longer ones, most of them, need no job.
   // Media is copied into tenant storage before WhatsApp's links expire.
+  // Inside the hand-off's work batch these jobs are queued with the batch's others.
   emitter.on('message:received', async (event) => {
     if (!MEDIA_TYPES.includes(event.type)) return
-    await dispatchTenantJob(
+    await dispatchTenantJobInBatch(
       FetchMediaJob,
       { slug: event.tenant },
       { messageId: event.messageId },
@@ -165,7 +172,7 @@ export function registerChannelsListeners() {
     if (!['text', 'button', 'interactive'].includes(event.type) || !mayBeKeyword(event.text)) {
       return
     }
-    await dispatchTenantJob(
+    await dispatchTenantJobInBatch(
       ApplyKeywordsJob,
       { slug: event.tenant },
       { messageId: event.messageId },
@@ -203,9 +210,22 @@ function publishInboxNotices() {
       logger.warn({ err: error, tenant: event.tenant }, 'live inbox notice not published')
     })
   }
-  emitter.on('message:received', (e) =>
-    notify(e, { kind: 'message', conversationId: e.conversationId, messageId: e.messageId })
-  )
+  // A page refetches a conversation on its notice: inside the hand-off's work
+  // batch one notice per conversation (its last message) is enough, and the
+  // batch's notices go out in one round trip.
+  const notifyReceived = batchedWork<MessageReceivedEvent>(async (events) => {
+    const last = new Map<string, MessageReceivedEvent>()
+    for (const e of events) last.set(e.conversationId, e)
+    await publishLiveMany(
+      [...last.values()].map((e) => ({
+        topic: inboxTopic(e.tenantId),
+        payload: { kind: 'message', conversationId: e.conversationId, messageId: e.messageId },
+      }))
+    ).catch((error) => {
+      logger.warn({ err: error, notices: last.size }, 'live inbox notices not published')
+    })
+  })
+  emitter.on('message:received', (e) => notifyReceived(e))
   emitter.on('message:sent', (e) =>
     notify(e, { kind: 'message', conversationId: e.conversationId, messageId: e.messageId })
   )

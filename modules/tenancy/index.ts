@@ -17,7 +17,12 @@ export {
   forgetTenantContext,
 } from './services/tenant_registry.js'
 export { tenantRoutes } from './services/tenant_routes.js'
-export { TenantJob, dispatchTenantJob, type TenantJobPayload } from './jobs/tenant_job.js'
+export {
+  TenantJob,
+  dispatchTenantJob,
+  dispatchTenantJobInBatch,
+  type TenantJobPayload,
+} from './jobs/tenant_job.js'
 export { TenancyError } from './services/tenancy_errors.js'
 export { checkSlug, schemaNameFor, RESERVED_SLUGS } from './services/tenant_slug.js'
 export { tenantMigrator, TenantMigrator } from './services/tenant_migrator.js'

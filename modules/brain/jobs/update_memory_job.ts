@@ -1,4 +1,4 @@
-import { TenantJob, dispatchTenantJob } from '#modules/tenancy/index'
+import { TenantJob, dispatchTenantJob, dispatchTenantJobInBatch } from '#modules/tenancy/index'
 import type { TenantContext, TenantJobPayload } from '#modules/tenancy/index'
 import { Conversation } from '#modules/channels/index'
 import { updateContactMemory } from '../services/memory/updater.js'
@@ -48,18 +48,45 @@ export function scheduleMemoryUpdate(
     UpdateMemoryJob,
     tenant,
     { conversationId },
-    {
-      delay,
-      // A waiting (delayed) update is replaced, which restarts the wait; one
-      // that is running gets a single follow-up, so no message is left unread.
-      deduplication: {
-        id: `memory:${tenant.slug}:${conversationId}`,
-        replace: true,
-        keepLastIfActive: true,
-      },
-      removeOnComplete: true,
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 5_000 },
-    }
+    memoryUpdateOptions(tenant, conversationId, delay)
   )
+}
+
+/**
+ * scheduleMemoryUpdate for a received message: inside a work batch (the
+ * inbound hand-off) a conversation's messages make one schedule, queued
+ * with the batch's other jobs: the same wait, restarted once per batch
+ * instead of once per message.
+ */
+export function scheduleMemoryUpdateInBatch(
+  tenant: Pick<TenantContext, 'slug'>,
+  conversationId: string
+) {
+  const options = memoryUpdateOptions(tenant, conversationId, MEMORY_QUIET_MS)
+  return dispatchTenantJobInBatch(
+    UpdateMemoryJob,
+    tenant,
+    { conversationId },
+    { ...options, coalesce: options.deduplication.id }
+  )
+}
+
+function memoryUpdateOptions(
+  tenant: Pick<TenantContext, 'slug'>,
+  conversationId: string,
+  delay: number
+) {
+  return {
+    delay,
+    // A waiting (delayed) update is replaced, which restarts the wait; one
+    // that is running gets a single follow-up, so no message is left unread.
+    deduplication: {
+      id: `memory:${tenant.slug}:${conversationId}`,
+      replace: true,
+      keepLastIfActive: true,
+    },
+    removeOnComplete: true,
+    attempts: 3,
+    backoff: { type: 'exponential' as const, delay: 5_000 },
+  }
 }

@@ -1,6 +1,7 @@
 import { IANAZone } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { clock } from '#app/clock'
+import { CentralCache, centralVersion, invalidateCentralCache } from '#app/cache/central_cache'
 import type { TenantContext } from '#modules/tenancy/index'
 import { DEFAULT_CONFIDENCE_THRESHOLD } from './answers/types.js'
 
@@ -153,6 +154,8 @@ export async function saveAssistantSettings(
       .knexQuery.onConflict('channel_id')
       .merge()
   })
+  // Every process's kept set of enabled channels (assistantEnabledOn) is read again.
+  await invalidateCentralCache()
   return readAssistantSettings(tenant, channelId)
 }
 
@@ -176,14 +179,28 @@ export function assistantActive(settings: AssistantSettings, at = clock.now()) {
 }
 
 /**
- * Whether the assistant is switched on for a channel: one statement naming
- * the tenant's schema, so a workspace that does not use the assistant pays
- * no job per customer message. (The reply job checks everything else.)
+ * The channels of each tenant with the assistant switched on, kept in
+ * process memory under the central cache's version (app/cache/central_cache.ts):
+ * saving a channel's settings raises it once the save has committed, so the
+ * next message on every process sees the change. Staleness: none beyond an
+ * event already being handed on while the save commits; if Redis cannot be
+ * read nothing is kept, and if the version could not be raised the kept set
+ * expires within 60 s all the same.
+ */
+const enabledChannels = new CentralCache<Set<string>>()
+
+/**
+ * Whether the assistant is switched on for a channel, so a workspace that
+ * does not use the assistant pays no job per customer message. (The reply
+ * job checks everything else.) One statement per tenant while the central
+ * version holds, and inside a work batch one version read for the batch.
  */
 export async function assistantEnabledOn(tenant: TenantContext, channelId: string) {
-  const result = await db.rawQuery(
-    `select 1 from ${tenant.table('assistant_settings')} where channel_id = ? and enabled limit 1`,
-    [channelId]
-  )
-  return result.rows.length > 0
+  const enabled = await enabledChannels.get(tenant.id, await centralVersion(), async () => {
+    const result = await db.rawQuery(
+      `select channel_id from ${tenant.table('assistant_settings')} where enabled`
+    )
+    return new Set<string>(result.rows.map((row: { channel_id: string }) => row.channel_id))
+  })
+  return !!enabled?.has(channelId)
 }

@@ -3,6 +3,7 @@ import emitter from '@adonisjs/core/services/emitter'
 import { randomUUID } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import redis from '@adonisjs/redis/services/main'
+import { inWorkBatch } from '#app/queue/work_batch'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { MessageReceivedEvent } from '../events.js'
 
@@ -74,7 +75,9 @@ export async function deliverConversations(
       const batch = todo.length ? await unprocessedMessages(tenant, todo) : []
       found = batch.length
       if (found) {
-        await emitInOrder(tenant, batch)
+        // Listeners' jobs and notices are queued together when the batch's
+        // emits are done, and before it is marked (see app/queue/work_batch.ts).
+        await inWorkBatch(() => emitInOrder(tenant, batch))
         await db.rawQuery(
           `update ${tenant.table('messages')} set processed_at = now()
             where id = any(?::uuid[]) and processed_at is null`,
@@ -166,33 +169,43 @@ async function emitReceived(tenant: TenantContext, message: UnprocessedMessage) 
  */
 export const DELIVERY_LEASE_MS = 20_000
 
+/** Sets each free key (KEYS) to the run's token; answers 1 for each it set, 0 for each leased. */
+const CLAIM_SCRIPT = `local claimed = {}
+for i, key in ipairs(KEYS) do
+  claimed[i] = redis.call('set', key, ARGV[1], 'PX', ARGV[2], 'NX') and 1 or 0
+end
+return claimed`
+
+/** Deletes the keys (KEYS) that still hold the run's token. */
+const RELEASE_SCRIPT = `local released = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('get', key) == ARGV[1] then released = released + redis.call('del', key) end
+end
+return released`
+
 /**
- * Leases the conversations not leased by another run, in one round trip;
- * release() gives back those still ours (a lease that ran out may be
- * someone else's by then).
+ * Leases the conversations not leased by another run, in one command (a
+ * script over all of them: one round trip and one parse for the whole
+ * batch); release() gives back those still ours (a lease that ran out may
+ * be someone else's by then).
  */
 async function claimConversations(conversationIds: string[]) {
   const token = randomUUID()
-  const key = (id: string) => `delivering:${id}`
-  const answers = await redis
-    .multi(conversationIds.map((id) => ['set', key(id), token, 'PX', DELIVERY_LEASE_MS, 'NX']))
-    .exec()
-  const claimed = conversationIds.filter((_, index) => answers?.[index]?.[1] === 'OK')
+  const keys = conversationIds.map((id) => `delivering:${id}`)
+  const answers = (await redis.eval(
+    CLAIM_SCRIPT,
+    keys.length,
+    ...keys,
+    token,
+    DELIVERY_LEASE_MS
+  )) as number[]
+  const claimed = conversationIds.filter((_, index) => answers[index] === 1)
   return {
     claimed,
     release: async () => {
       if (!claimed.length) return
-      await redis
-        .multi(
-          claimed.map((id) => [
-            'eval',
-            `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`,
-            1,
-            key(id),
-            token,
-          ])
-        )
-        .exec()
+      const ours = claimed.map((id) => `delivering:${id}`)
+      await redis.eval(RELEASE_SCRIPT, ours.length, ...ours, token)
     },
   }
 }

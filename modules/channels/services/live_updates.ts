@@ -39,6 +39,21 @@ export async function publishLive(topic: string, payload: Record<string, unknown
   await redis.publish(channelOf(topic), JSON.stringify(payload))
 }
 
+/** publishLive for many notices, in one round trip. */
+export async function publishLiveMany(
+  notices: Array<{ topic: string; payload: Record<string, unknown> }>
+) {
+  if (notices.length === 1) return publishLive(notices[0].topic, notices[0].payload)
+  if (!notices.length) return
+  const results = await redis
+    .pipeline(
+      notices.map(({ topic, payload }) => ['publish', channelOf(topic), JSON.stringify(payload)])
+    )
+    .exec()
+  const failed = results?.find(([error]) => error)
+  if (failed) throw failed[0]
+}
+
 function listen(topic: string, listener: Listener) {
   const channel = channelOf(topic)
   let entry = topics.get(channel)

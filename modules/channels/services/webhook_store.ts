@@ -56,8 +56,14 @@ const MAX_BATCH = 250
 let waiting: Waiting[] = []
 let scheduled = false
 let inFlight = 0
-/** Concurrent batches: enough to keep a few commits in the pipe, few enough to batch well. */
-const MAX_IN_FLIGHT = 4
+/**
+ * One batch at a time: requests that arrive during a commit join the next
+ * one, so batches (and the processing jobs made from them) grow with load.
+ * bench:ingest at 1,000/s: four in flight made ~2 events a job; one cut
+ * the worker's CPU per message 1.71 -> 1.40 ms and intake p99 stayed < 30 ms.
+ * At MAX_BATCH rows a commit even a 50 ms disk keeps up with 5,000/s.
+ */
+const MAX_IN_FLIGHT = 1
 
 /**
  * Stores webhook events durably and queues their processing. Resolves once

@@ -71,7 +71,7 @@ test.group('Journey: web chat on a customer website', (group) => {
         .where('id', made.tenant.id)
         .update({ displayName: 'Marina Homes', primaryColor: '#7c2d92' })
       const channel = await addWebchatChannel(
-        { ...made.tenant, planId: null },
+        made.tenant,
         {
           name: 'Website',
           welcomeMessage: {
@@ -195,7 +195,7 @@ test.group('Journey: web chat on a customer website', (group) => {
     const made = await makeTenant('wcb')
     cleanup(made.cleanup)
     const channel = await addWebchatChannel(
-      { ...made.tenant, planId: null },
+      made.tenant,
       { name: 'Website', allowedOrigins: ['https://www.example.com'] },
       systemActor
     )

@@ -112,7 +112,7 @@ async function ensureSandbox(ctx: HttpContext): Promise<Channel | null> {
   if (existing || !can(ctx.access, 'channels.manage')) return existing
   const tenant = ctx.tenantRecord
   return addSandboxChannel(
-    { id: tenant.id, slug: tenant.slug, planId: tenant.planId },
+    { id: tenant.id, slug: tenant.slug },
     actorFromRequest(ctx),
     ctx.i18n.t('channels.sandbox.default_name')
   )

@@ -5,10 +5,10 @@ import { recordAudit, type AuditActor } from '#modules/tenancy/index'
 import Channel, { type ChannelSettings } from '../models/channel.js'
 import { ChannelError } from './channel_errors.js'
 
+/** The tenant a channel belongs to (billing reads its plan by id). */
 export interface TenantRef {
   id: string
   slug: string
-  planId: string | null
 }
 
 export interface WhatsAppChannelInput {

@@ -45,7 +45,7 @@ test.group('Outbound messages', (group) => {
     const made = await makeTenant('out')
     cleanup(made.cleanup)
     const channel = await addWhatsAppChannel(
-      { ...made.tenant, planId: null },
+      made.tenant,
       {
         phoneNumberId: String(Date.now()) + randomBytes(2).readUInt16BE(0),
         wabaId: '5678',
@@ -304,7 +304,7 @@ test.group('Outbound messages', (group) => {
       'not_found'
     )
 
-    const sandbox = await addSandboxChannel({ ...mine.tenant, planId: null }, systemActor)
+    const sandbox = await addSandboxChannel(mine.tenant, systemActor)
     const onSandbox = await customer(mine.context, sandbox)
     const before = graph.calls.length
     const queued = await queueOutboundMessage(mine.context, {

@@ -55,7 +55,7 @@ test.group('Message templates', (group) => {
     cleanup(made.cleanup)
     const waba = String(Date.now()) + randomBytes(2).readUInt16BE(0)
     const channel: Channel = await addWhatsAppChannel(
-      { ...made.tenant, planId: null },
+      made.tenant,
       {
         phoneNumberId: waba + '1',
         wabaId: waba,
@@ -239,7 +239,7 @@ test.group('Message templates on a schedule', (group) => {
     cleanup(made.cleanup)
     const waba = String(Date.now()) + randomBytes(2).readUInt16BE(0)
     await addWhatsAppChannel(
-      { ...made.tenant, planId: null },
+      made.tenant,
       {
         phoneNumberId: waba + '7',
         wabaId: waba,

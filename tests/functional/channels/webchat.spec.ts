@@ -15,7 +15,7 @@ import {
 } from '#modules/channels/index'
 import { Tenant, systemActor, type TenantContext } from '#modules/tenancy/index'
 import type { WorkerPool } from '#app/queue/worker_pool'
-import { makeTenant, makeWorkspace } from '#tests/helpers/tenants'
+import { makeTenant, makeWorkspace, withoutPlan } from '#tests/helpers/tenants'
 import { withDefaultQueueWorker } from '#tests/helpers/queue'
 import { startInboundWorkers, waitFor } from '#tests/helpers/whatsapp'
 import { WebSession } from '#tests/helpers/web_session'
@@ -69,8 +69,10 @@ async function call(
 async function webchatTenant(cleanup: Cleanup, settings: Record<string, unknown> = {}) {
   const made = await makeTenant('wc')
   cleanup(made.cleanup)
+  // Some tests add a second channel; the plan's channel limit is billing's test.
+  await withoutPlan(made.tenant)
   const channel = await addWebchatChannel(
-    { ...made.tenant, planId: null },
+    made.tenant,
     { name: 'Website chat', ...settings },
     systemActor
   )
@@ -242,11 +244,7 @@ test.group('Web chat: the channel in the workspace', () => {
     assert.include(page.body, 'value="teal"')
 
     // The edit form too.
-    const channel = await addWebchatChannel(
-      { ...w.tenant, planId: null },
-      { name: 'Chat' },
-      systemActor
-    )
+    const channel = await addWebchatChannel(w.tenant, { name: 'Chat' }, systemActor)
     const show = `${channels}/${channel.id}`
     const bad = await web.submit(show, show, { name: 'Chat', brand_color: '#12345' })
     assert.equal(bad.location, `${show}#settings`)
@@ -285,7 +283,7 @@ test.group('Web chat: the channel in the workspace', () => {
     const a = await makeWorkspace(cleanup, 'wca')
     const b = await makeWorkspace(cleanup, 'wcb')
     const channel = await addWebchatChannel(
-      { ...a.tenant, planId: null },
+      a.tenant,
       { name: 'A chat', welcomeMessage: { en: 'A only' } },
       systemActor
     )
@@ -370,7 +368,7 @@ test.group('Web chat: the widget', (group) => {
     assert.include(ar, 'اكتب رسالة')
 
     // The channel's own colour wins; with no allowed origins any site may frame it.
-    await addWebchatChannel({ ...tenant, planId: null }, { name: 'Plain' }, systemActor)
+    await addWebchatChannel(tenant, { name: 'Plain' }, systemActor)
     const plain = await Channel.query()
       .where('tenant_id', tenant.id)
       .where('name', 'Plain')
@@ -399,7 +397,7 @@ test.group('Web chat: the widget', (group) => {
     assert.equal((await call('GET', '/webchat/not-a-uuid/messages')).status, 404)
 
     const token = await newVisitor(api)
-    await setChannelStatus({ ...tenant, planId: null }, channel.id, 'disabled', systemActor)
+    await setChannelStatus(tenant, channel.id, 'disabled', systemActor)
     const session = await call('POST', `${api}/sessions`, { body: {}, ip: visitorIp() })
     assert.equal(session.status, 403)
     assert.equal(session.json.error.code, 'channel_disabled')
@@ -870,11 +868,7 @@ test.group('Web chat: the widget', (group) => {
     const ticketOfA = (await streamPath(a.api, tokenA)).split('?')[1]
     assert.equal((await call('GET', `${b.api}/stream?${ticketOfA}`)).status, 401)
     // Nor on a second channel of the same workspace.
-    const second = await addWebchatChannel(
-      { ...a.tenant, planId: null },
-      { name: 'Second' },
-      systemActor
-    )
+    const second = await addWebchatChannel(a.tenant, { name: 'Second' }, systemActor)
     assert.equal((await say(`/webchat/${second.id}`, tokenA, 'Wrong door')).status, 401)
 
     const bMessages = await rows(b.context, `select body from messages order by seq`)
@@ -908,7 +902,7 @@ test.group('Web chat: the widget', (group) => {
     const made = await makeTenant('wcwa')
     cleanup(made.cleanup)
     const channel = await addWhatsAppChannel(
-      { ...made.tenant, planId: null },
+      made.tenant,
       {
         phoneNumberId: `9${Date.now()}`,
         wabaId: '1',

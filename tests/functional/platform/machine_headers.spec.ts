@@ -119,7 +119,7 @@ test.group('Machine routes: nosniff and a closed policy', () => {
     const made = await makeTenant('mh-frame')
     cleanup(made.cleanup)
     const chat = await addWebchatChannel(
-      { ...made.tenant, planId: null },
+      made.tenant,
       { name: 'Site chat', allowedOrigins: ['https://shop.example.com'] },
       systemActor
     )

@@ -39,11 +39,7 @@ test.group('Stored text on the real pages', (group) => {
     cleanup,
   }) => {
     const w = await makeWorkspace(cleanup, 'esc-ch')
-    const channel = await addWebchatChannel(
-      { ...w.tenant, planId: null },
-      { name: 'Site chat' },
-      systemActor
-    )
+    const channel = await addWebchatChannel(w.tenant, { name: 'Site chat' }, systemActor)
     const show = `${w.base}/channels/${channel.id}`
     const web = await signIn(await w.member('admin'))
     const saved = await web.submit(show, show, { name: NAME })

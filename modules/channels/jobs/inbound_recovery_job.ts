@@ -4,13 +4,14 @@ import { INBOUND_QUEUE } from '../services/inbound_queue.js'
 import {
   SWEEP_INTERVAL_MS,
   pruneProcessedWebhookEvents,
+  sweepUndeliveredMessages,
   sweepUnprocessedWebhookEvents,
 } from '../services/inbound_recovery.js'
 
 /**
  * One period of the inbound recovery (see services/inbound_recovery.ts):
- * queue stored webhook events nobody processed, then delete old processed
- * ones. A failing sweep does not stop the pruning; the job fails afterwards
+ * queue stored webhook events nobody processed and stored messages nobody
+ * handed on, then delete old processed events. A failing sweep does not stop the pruning; the job fails afterwards
  * so the failure stays visible in the failed set.
  */
 export default class InboundRecoveryJob extends Job {
@@ -25,6 +26,10 @@ export default class InboundRecoveryJob extends Job {
     const failures: unknown[] = []
     await sweepUnprocessedWebhookEvents().catch((error) => {
       this.logger.error({ err: error }, 'webhook recovery sweep failed')
+      failures.push(error)
+    })
+    await sweepUndeliveredMessages().catch((error) => {
+      this.logger.error({ err: error }, 'undelivered message sweep failed')
       failures.push(error)
     })
     await pruneProcessedWebhookEvents().catch((error) => {

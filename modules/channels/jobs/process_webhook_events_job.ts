@@ -1,28 +1,36 @@
 import { TenantJob, type TenantContext, type TenantJobPayload } from '#modules/tenancy/index'
+import db from '@adonisjs/lucid/services/db'
+import { processPendingEvents, type EventClaim } from '../services/inbound_processing.js'
 import {
-  loadWebhookEvents,
-  markWebhookEventsProcessed,
-  processStoredEvent,
-  processStoredEvents,
-  recordWebhookEventFailure,
-  type ProcessedWebhook,
-} from '../services/inbound_processing.js'
-import { enqueueConversationDeliveries } from '../services/inbound_queue.js'
+  DRAIN_BATCH,
+  enqueueConversationDeliveries,
+  enqueueWebhookEvents,
+  newWebhookJobId,
+} from '../services/inbound_queue.js'
 
 interface Payload extends TenantJobPayload {
-  eventIds: string[]
+  /** Named events (the recovery sweep's jobs, retries); none: drain the workspace. */
+  eventIds?: string[]
 }
 
+/** Rounds of DRAIN_BATCH a drain makes before leaving the rest to the next window's. */
+const MAX_DRAIN_ROUNDS = 20
+
+/** A failed event's own retry waits this long first; BullMQ's backoff takes over from there. */
+const RETRY_DELAY_MS = 2_000
+
 /**
- * Processes stored WhatsApp webhooks (webhook_events rows) of one tenant,
- * those one commit stored together: stores their messages, applies their
- * statuses, then queues the ordered hand-off of every conversation they
- * touched. Safe to run twice or at once with itself.
+ * Processes stored WhatsApp webhooks (webhook_events rows) of one tenant:
+ * a drain takes every unprocessed one no other run holds, DRAIN_BATCH per
+ * transaction, until a round finds fewer; a job naming events takes those.
+ * Each round stores the messages, applies the statuses and marks its events
+ * in one transaction, then queues the ordered hand-off of every
+ * conversation it touched. Safe to run twice or at once with itself.
  *
- * The events are stored in one transaction. One event failing does not
- * hold the others back: they are then processed one by one and marked, the
- * failure is recorded on its row, and the job fails so BullMQ retries it (a
- * retry finds only the failed event left to do).
+ * An event that fails does not hold the others back (see
+ * processPendingEvents). A drain gives it a job of its own, named on its
+ * row, which BullMQ retries with backoff and the recovery sweep retries
+ * after that; a job naming events fails, so BullMQ retries it.
  */
 export default class ProcessWebhookEventsJob extends TenantJob<Payload> {
   static get $$filepath() {
@@ -30,47 +38,39 @@ export default class ProcessWebhookEventsJob extends TenantJob<Payload> {
   }
 
   async run(tenant: TenantContext, payload: Payload) {
-    const events = await loadWebhookEvents(payload.eventIds)
-    const done: string[] = []
-    const conversationIds = new Set<string>()
-    const failures: Array<{ eventId: string; error: unknown }> = []
-    const record = (eventId: string, result: ProcessedWebhook | null) => {
-      if (!result) return
-      // Every conversation of the event, not only those that got a new row:
-      // a retry after a failed dispatch must still hand them on.
-      for (const id of result.conversationIds) conversationIds.add(id)
-      done.push(eventId)
-    }
-    try {
-      // Usually all in one transaction, one commit for the job.
-      const results = await processStoredEvents(tenant, events)
-      for (const [eventId, result] of results) record(eventId, result)
-    } catch {
-      // Something failed and nothing was kept: one by one, so only the
-      // culprit is left for the retry.
-      for (const event of events) {
-        try {
-          record(event.id, await processStoredEvent(tenant, event))
-        } catch (error) {
-          failures.push({ eventId: event.id, error })
-        }
+    const claim: EventClaim = payload.eventIds ? { eventIds: payload.eventIds } : { drain: true }
+    for (let round = 1; round <= MAX_DRAIN_ROUNDS; round++) {
+      const outcome = await processPendingEvents(tenant, claim, DRAIN_BATCH)
+      // After the commit: a crash between the two leaves messages stored
+      // but not handed on, which the recovery sweep finds (sweepUndelivered).
+      await enqueueConversationDeliveries(tenant.slug, outcome.conversationIds)
+      if (outcome.failures.length) {
+        if ('eventIds' in claim) throw failedEvents(outcome.failures, outcome.claimed.length)
+        await retrySeparately(
+          tenant,
+          outcome.failures.map((failure) => failure.eventId)
+        )
       }
-    }
-    await enqueueConversationDeliveries(tenant.slug, [...conversationIds])
-    // Last: an event is done only once its deliveries are queued, so a crash
-    // anywhere before leaves it for the retry or the sweep.
-    await markWebhookEventsProcessed(done)
-
-    for (const failure of failures) {
-      await recordWebhookEventFailure(failure.eventId, failure.error).catch(() => {})
-    }
-    if (failures.length) {
-      const [first] = failures
-      const reason = first.error instanceof Error ? first.error.message : String(first.error)
-      throw new Error(
-        `${failures.length} of ${payload.eventIds.length} webhook event(s) failed (event ${first.eventId}: ${reason})`,
-        { cause: first.error }
-      )
+      if ('eventIds' in claim || outcome.claimed.length < DRAIN_BATCH) break
     }
   }
+}
+
+/** A drain's failed events each get a retry job, named on their rows for the sweep. */
+async function retrySeparately(tenant: TenantContext, eventIds: string[]) {
+  const jobId = newWebhookJobId()
+  await db.rawQuery(`update webhook_events set job_id = ? where id = any(?::bigint[])`, [
+    jobId,
+    eventIds,
+  ])
+  await enqueueWebhookEvents([{ tenant: tenant.slug, eventIds, jobId, delay: RETRY_DELAY_MS }])
+}
+
+function failedEvents(failures: Array<{ eventId: string; error: unknown }>, of: number) {
+  const [first] = failures
+  const reason = first.error instanceof Error ? first.error.message : String(first.error)
+  return new Error(
+    `${failures.length} of ${of} webhook event(s) failed (event ${first.eventId}: ${reason})`,
+    { cause: first.error }
+  )
 }

@@ -7,6 +7,16 @@ import { inWorkBatch } from '#app/queue/work_batch'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { MessageReceivedEvent } from '../events.js'
 
+/**
+ * How long a delivery job waits before handing conversations' messages on.
+ * WhatsApp does not promise to deliver webhooks in order; messages of one
+ * conversation that arrive within this window are handed downstream sorted
+ * by WhatsApp's timestamp. A message that arrives later than that, stamped
+ * earlier than one already handed on, follows it (the alternative is holding
+ * every conversation back indefinitely).
+ */
+export const ORDER_WINDOW_MS = 1_000
+
 interface UnprocessedMessage {
   id: string
   external_id: string | null
@@ -15,14 +25,15 @@ interface UnprocessedMessage {
   channel_id: string
   type: string
   body: string | null
-  provider_timestamp: Date | null
+  /** As JSON gives it (ISO text). */
+  provider_timestamp: string | null
 }
 
 /**
  * Hands conversations' stored-but-not-yet-processed inbound messages
  * downstream (`message:received`) in WhatsApp's order, a batch of
  * conversations at a time: per round one statement finds the ones held
- * (below), one reads the others' messages, one marks them; messages of
+ * and reads the others' messages (below), one marks them; messages of
  * different conversations are emitted concurrently, each conversation's
  * strictly in order.
  *
@@ -69,10 +80,10 @@ export async function deliverConversations(
     if (!lease.claimed.length) break
     let found = 0
     try {
-      const waiting = await heldConversations(tenant, lease.claimed)
-      for (const id of waiting) held.add(id)
-      todo = lease.claimed.filter((id) => !waiting.has(id))
-      const batch = todo.length ? await unprocessedMessages(tenant, todo) : []
+      const next = await deliverableMessages(tenant, lease.claimed)
+      for (const id of next.held) held.add(id)
+      todo = lease.claimed.filter((id) => !next.held.has(id))
+      const batch = next.messages
       found = batch.length
       if (found) {
         // Listeners' jobs and notices are queued together when the batch's
@@ -100,18 +111,6 @@ export async function deliverConversations(
 const BATCH_SIZE = 500
 /** Rounds a run makes before leaving what keeps arriving to the next one. */
 const MAX_ROUNDS = 4
-
-async function unprocessedMessages(tenant: TenantContext, conversationIds: string[]) {
-  const result = await db.rawQuery(
-    `select id, external_id, conversation_id, contact_id, channel_id, type, body, provider_timestamp
-      from ${tenant.table('messages')}
-      where conversation_id = any(?::uuid[]) and direction = 'inbound' and processed_at is null
-      order by conversation_id, sort_at, seq
-      limit ?`,
-    [conversationIds, BATCH_SIZE]
-  )
-  return result.rows as UnprocessedMessage[]
-}
 
 /** The conversations among `conversationIds` with inbound messages not yet handed on. */
 async function stillWaiting(tenant: TenantContext, conversationIds: string[]) {
@@ -163,11 +162,14 @@ async function emitReceived(tenant: TenantContext, message: UnprocessedMessage) 
 }
 
 /**
- * How long a run may hand a conversation on before another may: far more
- * than a round takes, short enough that a dead worker's conversations move
- * again soon.
+ * How long a run may hand a conversation on before another may. A live run
+ * renews its leases every LEASE_RENEW_MS for as long as it holds them, so a
+ * slow round keeps them; a dead run's lapse within this, and its
+ * conversations move again (bench:ingest's killed worker left them stuck
+ * for the 20 s this used to be).
  */
-export const DELIVERY_LEASE_MS = 20_000
+export const DELIVERY_LEASE_MS = 4_000
+const LEASE_RENEW_MS = 1_000
 
 /** Sets each free key (KEYS) to the run's token; answers 1 for each it set, 0 for each leased. */
 const CLAIM_SCRIPT = `local claimed = {}
@@ -175,6 +177,12 @@ for i, key in ipairs(KEYS) do
   claimed[i] = redis.call('set', key, ARGV[1], 'PX', ARGV[2], 'NX') and 1 or 0
 end
 return claimed`
+
+/** Extends the keys (KEYS) that still hold the run's token to ARGV[2] ms. */
+const RENEW_SCRIPT = `for _, key in ipairs(KEYS) do
+  if redis.call('get', key) == ARGV[1] then redis.call('pexpire', key, ARGV[2]) end
+end
+return 1`
 
 /** Deletes the keys (KEYS) that still hold the run's token. */
 const RELEASE_SCRIPT = `local released = 0
@@ -186,8 +194,8 @@ return released`
 /**
  * Leases the conversations not leased by another run, in one command (a
  * script over all of them: one round trip and one parse for the whole
- * batch); release() gives back those still ours (a lease that ran out may
- * be someone else's by then).
+ * batch), renewed until release() gives back those still ours (a lease
+ * that ran out may be someone else's by then).
  */
 async function claimConversations(conversationIds: string[]) {
   const token = randomUUID()
@@ -200,11 +208,20 @@ async function claimConversations(conversationIds: string[]) {
     DELIVERY_LEASE_MS
   )) as number[]
   const claimed = conversationIds.filter((_, index) => answers[index] === 1)
+  const ours = claimed.map((id) => `delivering:${id}`)
+  const renewal = ours.length
+    ? setInterval(() => {
+        redis.eval(RENEW_SCRIPT, ours.length, ...ours, token, DELIVERY_LEASE_MS).catch((error) => {
+          logger.warn({ err: error }, 'could not renew delivery leases')
+        })
+      }, LEASE_RENEW_MS)
+    : undefined
+  renewal?.unref()
   return {
     claimed,
     release: async () => {
-      if (!claimed.length) return
-      const ours = claimed.map((id) => `delivering:${id}`)
+      clearInterval(renewal)
+      if (!ours.length) return
       await redis.eval(RELEASE_SCRIPT, ours.length, ...ours, token)
     },
   }
@@ -219,20 +236,49 @@ async function claimConversations(conversationIds: string[]) {
 export const HOLD_LIMIT_MS = 5 * 60_000
 
 /**
- * The conversations among `conversationIds` whose customer has a webhook
- * stored but not yet processed. Its message may be stamped earlier than the
- * ones waiting here (webhooks are processed in parallel, and a worker can
- * die mid-event), so handing these on now could put them out of order.
+ * The conversations among `conversationIds` to hold, and up to BATCH_SIZE
+ * inbound messages of the others not yet handed on, in order, read in one
+ * statement so both come from one snapshot (read apart, a message stored
+ * between the two reads would be handed on without having been weighed).
+ *
+ * A conversation is held while its customer has a webhook stored but not
+ * yet processed, received no later than an order window after the newest
+ * message waiting was stored. Its message may be stamped earlier than the
+ * ones waiting (webhooks are processed in parallel, and one can fail and
+ * wait for its retry), so handing these on now could put them out of
+ * order. One received later than that arrived outside the order window of
+ * every message waiting, which then need not wait for it (as with one
+ * arriving after they were handed on): otherwise a customer who keeps
+ * writing would be held window after window, since there is nearly always
+ * a newer webhook of theirs on its way.
  */
-async function heldConversations(tenant: TenantContext, conversationIds: string[]) {
-  const pending = await db.rawQuery(
-    `select c.id from ${tenant.table('conversations')} c
-      join ${tenant.table('contacts')} ct on ct.id = c.contact_id
-      where c.id = any(?::uuid[]) and ct.wa_id is not null
-        and exists (select 1 from webhook_events we
-          where we.senders @> array[ct.wa_id::text] and we.processed_at is null
-            and we.tenant_id = ? and we.channel_id = c.channel_id and we.received_at > ?)`,
-    [conversationIds, tenant.id, new Date(Date.now() - HOLD_LIMIT_MS)]
+async function deliverableMessages(tenant: TenantContext, conversationIds: string[]) {
+  const result = await db.rawQuery(
+    `with waiting as (
+        select id, external_id, conversation_id, contact_id, channel_id, type, body,
+            provider_timestamp, sort_at, seq, created_at
+          from ${tenant.table('messages')}
+          where conversation_id = any(?::uuid[]) and direction = 'inbound' and processed_at is null
+      ),
+      held as (
+        select c.id from ${tenant.table('conversations')} c
+          join ${tenant.table('contacts')} ct on ct.id = c.contact_id
+          where c.id in (select conversation_id from waiting) and ct.wa_id is not null
+            and exists (select 1 from webhook_events we
+              where we.senders @> array[ct.wa_id::text] and we.processed_at is null
+                and we.tenant_id = ? and we.channel_id = c.channel_id and we.received_at > ?
+                and we.received_at <= (select max(w.created_at) from waiting w
+                  where w.conversation_id = c.id) + ? * interval '1 millisecond')
+      ),
+      batch as (
+        select * from waiting where conversation_id not in (select id from held)
+          order by conversation_id, sort_at, seq limit ?
+      )
+      select (select coalesce(json_agg(id), '[]') from held) as held,
+        (select coalesce(json_agg(b order by b.conversation_id, b.sort_at, b.seq), '[]')
+          from batch b) as messages`,
+    [conversationIds, tenant.id, new Date(Date.now() - HOLD_LIMIT_MS), ORDER_WINDOW_MS, BATCH_SIZE]
   )
-  return new Set((pending.rows as Array<{ id: string }>).map((row) => row.id))
+  const row = result.rows[0] as { held: string[]; messages: UnprocessedMessage[] }
+  return { held: new Set(row.held), messages: row.messages }
 }

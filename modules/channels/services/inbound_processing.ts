@@ -36,118 +36,184 @@ type PendingEvent =
   | { name: 'conversation:created'; data: ConversationCreatedEvent }
   | { name: 'message:status'; data: MessageStatusEvent }
 
-export interface ProcessedWebhook {
+interface ProcessedWebhook {
   /** Conversations holding this event's messages, new or seen before. */
   conversationIds: string[]
   insertedMessages: number
 }
 
-export interface StoredEvent {
+interface StoredEvent {
   id: string
   tenant_id: string | null
   channel_id: string | null
   payload: WaWebhook
   /** wa_ids whose messages it carries. */
   senders: string[]
-  processed_at: Date | null
 }
 
-/**
- * Stores the messages and applies the statuses of webhook event `eventId`.
- * Returns null when there is nothing (left) to do. Events are emitted after
- * the tenant transaction commits.
- */
-export async function processWebhookEvent(
-  tenant: TenantContext,
-  eventId: string
-): Promise<ProcessedWebhook | null> {
-  const [event] = await loadWebhookEvents([eventId])
-  return event ? processStoredEvent(tenant, event) : null
-}
-
-/**
- * Stored webhook events by id, in stored order. A channel removed while its
- * event was being stored reads as removed: webhook_events names channels
- * without a foreign key (see the migration webhook_events_cascade_by_trigger).
- */
-export async function loadWebhookEvents(eventIds: string[]): Promise<StoredEvent[]> {
-  const found = await db.rawQuery(
-    `select we.id::text as id, we.tenant_id, c.id as channel_id, we.payload, we.senders,
-        we.processed_at
-      from webhook_events we left join channels c on c.id = we.channel_id
-      where we.id = any(?::bigint[])
-      order by we.id`,
-    [eventIds]
-  )
-  return found.rows as StoredEvent[]
-}
-
-/** processWebhookEvent for an event already read (see loadWebhookEvents). */
-export async function processStoredEvent(
-  tenant: TenantContext,
+interface EventWork {
   event: StoredEvent
-): Promise<ProcessedWebhook | null> {
-  const results = await processStoredEvents(tenant, [event])
-  return results.get(event.id) ?? null
+  channelId: string
+  accounts: AccountChannels
 }
 
 /**
- * processStoredEvent for several events of one tenant in one transaction:
- * one commit instead of one per event, and their messages stored set-wise
- * (one statement per table for the whole batch, see storeInboundBatch).
- * Concurrent jobs lock the rows they share in one order (contacts by
- * wa_id, conversations by id), so they wait for each other rather than
- * deadlock. All or nothing: if any event fails, the
- * transaction rolls back and this throws (the caller then processes them
- * one by one, to find the culprit).
+ * The events' messages, statuses and template changes, inside the caller's
+ * tenant transaction; each event's result goes to `results`, what to emit
+ * after the commit to `pending`.
  */
-export async function processStoredEvents(
+async function storeEvents(
+  trx: TransactionClientContract,
   tenant: TenantContext,
-  events: StoredEvent[]
-): Promise<Map<string, ProcessedWebhook>> {
-  const results = new Map<string, ProcessedWebhook>()
-  const work: Array<{ event: StoredEvent; channelId: string; accounts: AccountChannels }> = []
-  for (const event of events) {
-    if (event.processed_at) continue
-    const channelId = usableChannel(tenant, event)
-    if (!channelId) {
-      results.set(event.id, { conversationIds: [], insertedMessages: 0 })
-      continue
-    }
-    const accounts = await templateChannelsOf(tenant, event.payload, channelId)
-    work.push({ event, channelId, accounts })
-  }
+  work: EventWork[],
+  results: Map<string, ProcessedWebhook>,
+  pending: PendingEvent[]
+) {
   // Stored order: a customer's messages stamped in the same second keep
   // the order their webhooks came in (seq).
   work.sort((a, b) => Number(a.event.id) - Number(b.event.id))
-  const pending: PendingEvent[] = []
-  if (work.length) {
-    await tenant.transaction(async (trx) => {
-      const inbound: BatchMessage[] = []
-      const statuses: WaStatus[] = []
-      for (const { event, channelId, accounts } of work) {
-        await readEvent(trx, event, channelId, accounts, inbound, statuses)
-      }
-      const stored = await storeInboundBatch(trx, tenant, inbound, pending)
-      for (const { event } of work) {
-        results.set(event.id, { conversationIds: [], insertedMessages: 0 })
-      }
-      inbound.forEach((item, index) => {
-        const result = results.get(item.eventId)!
-        const { conversationId, inserted } = stored[index]
-        if (!result.conversationIds.includes(conversationId)) {
-          result.conversationIds.push(conversationId)
-        }
-        if (inserted) result.insertedMessages++
-      })
-      for (const status of statuses) {
-        const changed = await applyStatus(trx, tenant, status)
-        if (changed) pending.push({ name: 'message:status', data: changed })
-      }
-    })
+  const inbound: BatchMessage[] = []
+  const statuses: WaStatus[] = []
+  for (const { event, channelId, accounts } of work) {
+    await readEvent(trx, event, channelId, accounts, inbound, statuses)
   }
+  const stored = await storeInboundBatch(trx, tenant, inbound, pending)
+  for (const { event } of work) {
+    results.set(event.id, { conversationIds: [], insertedMessages: 0 })
+  }
+  inbound.forEach((item, index) => {
+    const result = results.get(item.eventId)!
+    const { conversationId, inserted } = stored[index]
+    if (!result.conversationIds.includes(conversationId)) {
+      result.conversationIds.push(conversationId)
+    }
+    if (inserted) result.insertedMessages++
+  })
+  for (const status of statuses) {
+    const changed = await applyStatus(trx, tenant, status)
+    if (changed) pending.push({ name: 'message:status', data: changed })
+  }
+}
+
+/** Which unprocessed events a run takes: all of its workspace's (a drain), or the named ones. */
+export type EventClaim = { drain: true } | { eventIds: string[] }
+
+export interface ClaimOutcome {
+  /** Events this run took; all processed and marked unless listed in failures. */
+  claimed: string[]
+  /** Conversations holding the processed events' messages, to hand on. */
+  conversationIds: string[]
+  /** Messages stored by this run (a redelivered one was stored before). */
+  insertedMessages: number
+  failures: Array<{ eventId: string; error: unknown }>
+}
+
+/**
+ * Processes unprocessed webhook events of the tenant that no other run
+ * holds: takes up to `limit` of them (oldest first) with their rows locked,
+ * stores what they carry and marks them processed, all in one transaction,
+ * so two runs never take the same event and a run that dies (its
+ * connection closes) frees its events at once for the next. A drain leaves
+ * out events that failed before: their own retry job takes them, so one bad
+ * event cannot make every drain fail. If the batch fails, nothing of it is
+ * kept and its events are retried one by one, each in a transaction of its
+ * own: the culprit's failure is recorded on its row (attempts, last_error),
+ * the others are processed.
+ */
+export async function processPendingEvents(
+  tenant: TenantContext,
+  claim: EventClaim,
+  limit: number
+): Promise<ClaimOutcome> {
+  let claimed: string[] = []
+  try {
+    const outcome = await claimAndStore(tenant, claim, limit, (ids) => (claimed = ids))
+    return { ...outcome, failures: [] }
+  } catch (error) {
+    if (!claimed.length) throw error
+  }
+  const conversationIds = new Set<string>()
+  const failures: ClaimOutcome['failures'] = []
+  let insertedMessages = 0
+  for (const eventId of claimed) {
+    try {
+      const outcome = await claimAndStore(tenant, { eventIds: [eventId] }, 1)
+      for (const id of outcome.conversationIds) conversationIds.add(id)
+      insertedMessages += outcome.insertedMessages
+    } catch (error) {
+      failures.push({ eventId, error })
+      await recordWebhookEventFailure(eventId, error).catch(() => {})
+    }
+  }
+  return { claimed, conversationIds: [...conversationIds], insertedMessages, failures }
+}
+
+async function claimAndStore(
+  tenant: TenantContext,
+  claim: EventClaim,
+  limit: number,
+  onClaimed?: (eventIds: string[]) => void
+): Promise<Omit<ClaimOutcome, 'failures'>> {
+  const results = new Map<string, ProcessedWebhook>()
+  const pending: PendingEvent[] = []
+  const claimed = await tenant.transaction(async (trx) => {
+    const events = await claimEvents(trx, tenant, claim, limit)
+    const ids = events.map((event) => event.id)
+    onClaimed?.(ids)
+    const work: EventWork[] = []
+    for (const event of events) {
+      const channelId = usableChannel(tenant, event)
+      if (!channelId) continue
+      const accounts = await templateChannelsOf(trx, tenant, event.payload, channelId)
+      work.push({ event, channelId, accounts })
+    }
+    if (work.length) await storeEvents(trx, tenant, work, results, pending)
+    if (ids.length) {
+      await trx.rawQuery(
+        `update public.webhook_events set processed_at = now() where id = any(?::bigint[])`,
+        [ids]
+      )
+    }
+    return ids
+  })
   await emitPending(pending)
-  return results
+  const conversationIds = new Set<string>()
+  let insertedMessages = 0
+  for (const result of results.values()) {
+    for (const id of result.conversationIds) conversationIds.add(id)
+    insertedMessages += result.insertedMessages
+  }
+  return { claimed, conversationIds: [...conversationIds], insertedMessages }
+}
+
+/**
+ * Locks and reads the unprocessed events a run takes, skipping those
+ * another run holds. Central table, named with its schema: the tenant
+ * transaction's search path holds only the tenant's.
+ */
+async function claimEvents(
+  trx: TransactionClientContract,
+  tenant: TenantContext,
+  claim: EventClaim,
+  limit: number
+): Promise<StoredEvent[]> {
+  const which =
+    'eventIds' in claim
+      ? { sql: `id = any(?::bigint[])`, bindings: [claim.eventIds] }
+      : { sql: `attempts = 0`, bindings: [] }
+  const found = await trx.rawQuery(
+    `with claimed as (
+        select id from public.webhook_events
+          where tenant_id = ? and processed_at is null and ${which.sql}
+          order by id limit ? for update skip locked
+      )
+      select we.id::text as id, we.tenant_id, c.id as channel_id, we.payload, we.senders
+        from public.webhook_events we join claimed using (id)
+        left join public.channels c on c.id = we.channel_id
+        order by we.id`,
+    [tenant.id, ...which.bindings, limit] as unknown as SqlValue[]
+  )
+  return found.rows as StoredEvent[]
 }
 
 /** The event's channel, null when it was removed; throws for another tenant's event. */
@@ -218,15 +284,20 @@ function isTemplateField(field: string | undefined) {
  * every number of the tenant on that account shares: the tenant's channels
  * per account id (central table, read before the tenant transaction).
  */
-async function templateChannelsOf(tenant: TenantContext, payload: WaWebhook, fallback: string) {
+async function templateChannelsOf(
+  client: Pick<TransactionClientContract, 'rawQuery'>,
+  tenant: TenantContext,
+  payload: WaWebhook,
+  fallback: string
+) {
   const accounts = (payload.entry ?? [])
     .filter((entry) => (entry.changes ?? []).some((change) => isTemplateField(change.field)))
     .map((entry) => String(entry.id ?? ''))
     .filter(Boolean)
   const byAccount = new Map<string, string[]>()
   if (!accounts.length) return byAccount
-  const found = await db.rawQuery(
-    `select id, waba_id from channels where tenant_id = ? and waba_id = any(?)`,
+  const found = await client.rawQuery(
+    `select id, waba_id from public.channels where tenant_id = ? and waba_id = any(?)`,
     [tenant.id, accounts]
   )
   for (const row of found.rows as Array<{ id: string; waba_id: string }>) {
@@ -622,17 +693,8 @@ async function openConversations(
   })
 }
 
-/** Marks events done; later runs of their job find nothing to do. */
-export async function markWebhookEventsProcessed(eventIds: string[]) {
-  if (!eventIds.length) return
-  await db.rawQuery(
-    `update webhook_events set processed_at = now() where id = any(?::bigint[]) and processed_at is null`,
-    [eventIds]
-  )
-}
-
-/** Records a failed attempt; the job rethrows so BullMQ retries with backoff. */
-export async function recordWebhookEventFailure(eventId: string, error: unknown) {
+/** Records a failed attempt (a drain then leaves the event to a retry job of its own). */
+async function recordWebhookEventFailure(eventId: string, error: unknown) {
   const message = error instanceof Error ? error.message : String(error)
   await db.rawQuery(
     `update webhook_events set attempts = attempts + 1, last_error = ? where id = ?`,

@@ -3,7 +3,9 @@ import app from '@adonisjs/core/services/app'
 import queue from '@rlanz/bull-queue/services/main'
 import ProcessWebhookEventsJob from '../jobs/process_webhook_events_job.js'
 import DeliverConversationJob from '../jobs/deliver_conversation_job.js'
-import { DELIVERY_LEASE_MS } from './inbound_ordering.js'
+import { DELIVERY_LEASE_MS, ORDER_WINDOW_MS } from './inbound_ordering.js'
+
+export { ORDER_WINDOW_MS }
 
 /**
  * Inbound work has its own queue so a burst of webhooks never waits behind
@@ -12,44 +14,83 @@ import { DELIVERY_LEASE_MS } from './inbound_ordering.js'
  */
 export const INBOUND_QUEUE = 'inbound'
 
-/**
- * How long a delivery job waits before handing conversations' messages on.
- * WhatsApp does not promise to deliver webhooks in order; messages of one
- * conversation that arrive within this window are handed downstream sorted
- * by WhatsApp's timestamp. A message that arrives later than that, stamped
- * earlier than one already handed on, follows it (the alternative is holding
- * every conversation back indefinitely).
- */
-export const ORDER_WINDOW_MS = 1_000
-
 /** The enqueue must not hold the webhook's answer hostage to a slow Redis. */
 const ENQUEUE_TIMEOUT_MS = 2_000
 
-/** Events per processing job: a burst stored in one commit becomes a few jobs, not one. */
-export const EVENTS_PER_JOB = 50
+/*
+| Processing is a drain: a job takes every stored, unprocessed webhook of its
+| workspace (DRAIN_BATCH at a time, oldest first), not a list it was given.
+| Intake asks for one drain per workspace per DRAIN_WINDOW_MS: the job's id
+| names the workspace and the window, so every commit of the window asks
+| for the same job and BullMQ keeps one; it runs once the window has
+| closed, after every commit that asked for it, and so finds their rows.
+| A quiet workspace's message waits at most one window; a busy one's drains
+| grow with the load (at 1,000 webhooks a second, ~100 a job instead of 2),
+| so the fixed cost of a job (its queue round trips, a transaction, a
+| dozen statements) is paid per hundred messages, not per message.
+*/
 
-/** The processing of stored webhook events of one tenant, under a job id kept in their rows. */
+/** How long a drain waits for more webhooks of its workspace to join it. */
+export const DRAIN_WINDOW_MS = 100
+
+/**
+ * The drain starts this long after its window closes: the adding process
+ * and the worker read different clocks, and a worker whose clock runs ahead
+ * must still start after the window's last commit (a late one is caught by
+ * the next window's drain or the recovery sweep, never lost).
+ */
+const DRAIN_MARGIN_MS = 25
+
+/** Events a drain claims per transaction. */
+export const DRAIN_BATCH = 500
+
+/** Events per job when the recovery sweep requeues named events. */
+export const EVENTS_PER_JOB = 200
+
+/**
+ * The processing of stored webhook events of one tenant: a drain (no
+ * `eventIds`) or named events (the recovery sweep's and retries' jobs),
+ * under a job id kept in their rows.
+ */
 export interface WebhookEventsJob {
   tenant: string
-  eventIds: string[]
+  eventIds?: string[]
   jobId: string
+  /** Drains start once their window has closed. */
+  delay?: number
 }
 
 /**
- * A job id for processing stored webhook events. Random, never derived from
- * the events: a database restored or recreated behind the same Redis numbers
- * its events again, and BullMQ would take a new job for an old, completed
- * one of the same id and silently never run it. The id is written to the
- * events' rows (webhook_events.job_id), where the recovery sweep reads it.
+ * A job id for processing named stored webhook events. Random, never
+ * derived from the events: a database restored or recreated behind the
+ * same Redis numbers its events again, and BullMQ would take a new job for
+ * an old, completed one of the same id and silently never run it. The id is
+ * written to the events' rows (webhook_events.job_id), where the recovery
+ * sweep reads it.
  */
 export function newWebhookJobId() {
   return `wh-${randomUUID()}`
 }
 
 /**
+ * The drain of `tenantId`'s webhooks for the window holding `at`: its job id
+ * (the same for every commit of the window; time never repeats, so neither
+ * does the id) and how long it waits for the window to close.
+ */
+export function webhookDrainJob(tenant: { id: string; slug: string }, at = Date.now()) {
+  const window = Math.floor(at / DRAIN_WINDOW_MS)
+  return {
+    tenant: tenant.slug,
+    jobId: `wh-drain-${tenant.id}-${window}`,
+    delay: (window + 1) * DRAIN_WINDOW_MS - at + DRAIN_MARGIN_MS,
+  } satisfies WebhookEventsJob
+}
+
+/**
  * Queues stored webhook events' processing: one Redis round trip for all
- * the jobs. Rejects after ENQUEUE_TIMEOUT_MS; the events stay stored, and
- * the recovery sweep queues what did not make it.
+ * the jobs. A drain already queued under the same id stays as it is.
+ * Rejects after ENQUEUE_TIMEOUT_MS; the events stay stored, and the
+ * recovery sweep queues what did not make it.
  */
 export async function enqueueWebhookEvents(jobs: WebhookEventsJob[]) {
   if (!jobs.length) return
@@ -57,8 +98,15 @@ export async function enqueueWebhookEvents(jobs: WebhookEventsJob[]) {
   const add = queue.getOrSet(INBOUND_QUEUE).addBulk(
     jobs.map((job) => ({
       name: ProcessWebhookEventsJob.$$filepath,
-      data: { tenant: job.tenant, eventIds: job.eventIds },
-      opts: { ...defaults, jobId: job.jobId },
+      data: job.eventIds ? { tenant: job.tenant, eventIds: job.eventIds } : { tenant: job.tenant },
+      opts: {
+        ...defaults,
+        jobId: job.jobId,
+        ...(job.delay ? { delay: job.delay } : {}),
+        // A drain's id is asked for again only within its window, before it
+        // runs; keeping finished ones would fill Redis at ten a second.
+        ...(job.eventIds ? {} : { removeOnComplete: true }),
+      },
     }))
   )
   let timer: NodeJS.Timeout | undefined

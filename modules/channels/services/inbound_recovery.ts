@@ -2,9 +2,11 @@ import db from '@adonisjs/lucid/services/db'
 import env from '#start/env'
 import logger from '@adonisjs/core/services/logger'
 import queue from '@rlanz/bull-queue/services/main'
+import { contextFor } from '#modules/tenancy/index'
 import {
   EVENTS_PER_JOB,
   INBOUND_QUEUE,
+  enqueueConversationDeliveries,
   enqueueWebhookEvents,
   newWebhookJobId,
 } from './inbound_queue.js'
@@ -22,6 +24,11 @@ import {
 | sweeps at once (a slow one overlapping the next period's) queue each row once: a
 | new job's id is written over the old one first, and only the sweep whose
 | update still found the old id queues it.
+|
+| The same goes one step later: a processing run commits its messages, then
+| queues their hand-off. A run killed between the two leaves inbound
+| messages stored but never handed on (and a web chat message can be left
+| so too); sweepUndeliveredMessages queues their conversations' hand-off.
 */
 
 export const SWEEP_INTERVAL_MS = 60_000
@@ -96,6 +103,54 @@ export async function sweepUnprocessedWebhookEvents(
     }
   }
   if (queued) logger.warn(`recovery sweep queued ${queued} stored webhook event(s)`)
+  return queued
+}
+
+/** Workspaces whose messages one sweep statement reads. */
+const UNDELIVERED_TENANTS_PER_STATEMENT = 50
+
+/**
+ * Queues the hand-off of conversations whose inbound messages were stored
+ * more than `olderThanMs` ago and never handed on. Each workspace's read is
+ * the small partial index messages_unprocessed; workspaces are read fifty
+ * to a statement. A conversation still waiting for an earlier webhook (see
+ * inbound_ordering) is only looked at again, never handed on early.
+ * Returns how many conversations were queued.
+ */
+export async function sweepUndeliveredMessages(
+  options: { olderThanMs?: number } = {}
+): Promise<number> {
+  const olderThanMs = options.olderThanMs ?? SWEEP_GRACE_MS
+  const tenants = await db.rawQuery(
+    `select id, slug, schema_name from tenants where status in ('active', 'suspended') order by slug`
+  )
+  const all = (tenants.rows as Array<{ id: string; slug: string; schema_name: string }>).map(
+    (row) => contextFor({ id: row.id, slug: row.slug, schemaName: row.schema_name })
+  )
+  let queued = 0
+  for (let start = 0; start < all.length; start += UNDELIVERED_TENANTS_PER_STATEMENT) {
+    const chunk = all.slice(start, start + UNDELIVERED_TENANTS_PER_STATEMENT)
+    const reads = chunk.map(
+      (tenant) =>
+        `(select ?::text as slug, conversation_id from ${tenant.table('messages')}
+          where processed_at is null and direction = 'inbound'
+            and created_at < now() - (? * interval '1 millisecond')
+          group by conversation_id limit 1000)`
+    )
+    const found = await db.rawQuery(
+      reads.join(' union all '),
+      chunk.flatMap((tenant) => [tenant.slug, olderThanMs])
+    )
+    const bySlug = new Map<string, string[]>()
+    for (const row of found.rows as Array<{ slug: string; conversation_id: string }>) {
+      bySlug.set(row.slug, [...(bySlug.get(row.slug) ?? []), row.conversation_id])
+    }
+    for (const [slug, conversationIds] of bySlug) {
+      await enqueueConversationDeliveries(slug, conversationIds)
+      queued += conversationIds.length
+    }
+  }
+  if (queued) logger.warn(`recovery sweep queued the hand-off of ${queued} conversation(s)`)
   return queued
 }
 

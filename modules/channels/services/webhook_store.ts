@@ -1,11 +1,6 @@
 import db from '@adonisjs/lucid/services/db'
 import logger from '@adonisjs/core/services/logger'
-import {
-  EVENTS_PER_JOB,
-  enqueueWebhookEvents,
-  newWebhookJobId,
-  type WebhookEventsJob,
-} from './inbound_queue.js'
+import { enqueueWebhookEvents, webhookDrainJob, type WebhookEventsJob } from './inbound_queue.js'
 
 /*
 | The durable half of webhook intake: a stored event is safe, whatever
@@ -14,10 +9,10 @@ import {
 | pool size / commit latency (10 connections at 20-50 ms each: 200-500 a
 | second), while one multi-row INSERT for all webhooks waiting at that moment
 | costs the same single commit. A request waits for the batch it joined, and
-| is answered only after its row is committed, exactly as before. The rows
-| of one commit are processed by one queue job per workspace (up to
-| EVENTS_PER_JOB events each): one Redis round trip, and one job for a worker
-| to claim, for the whole batch.
+| is answered only after its row is committed, exactly as before. Then each
+| workspace of the commit asks for its drain of the moment (see
+| inbound_queue.ts): one Redis round trip for the commit, none at all when
+| this process already asked for the same drain.
 */
 
 export interface WebhookEventRow {
@@ -116,30 +111,32 @@ async function writeBatch(batch: Waiting[]) {
   // fails; a row that could not be queued (Redis down, the process killed
   // right now) is the recovery sweep's.
   batch.forEach((item, index) => item.resolve(stored[index]))
+  const now = Date.now()
   const jobs = new Map<string, WebhookEventsJob>()
   rows.forEach((row, index) => {
-    const event = stored[index]
-    if (!event) return
-    const jobId = jobIds[index]
-    const job = jobs.get(jobId) ?? { tenant: row.tenantSlug, eventIds: [], jobId }
-    job.eventIds.push(event.id)
-    jobs.set(jobId, job)
+    if (!stored[index] || jobs.has(row.tenantId)) return
+    const job = webhookDrainJob({ id: row.tenantId, slug: row.tenantSlug }, now)
+    if (drainsAsked.get(row.tenantId) !== job.jobId) jobs.set(row.tenantId, job)
   })
-  if (jobs.size) void enqueue([...jobs.values()])
+  if (jobs.size) void enqueue(jobs)
 }
 
-/** Each row's processing job: one per tenant of the batch, EVENTS_PER_JOB rows at most. */
+/**
+ * The drain this process last queued per workspace: later commits of the
+ * same window need not ask Redis again (the drain starts after the window,
+ * so it finds their rows too).
+ */
+const drainsAsked = new Map<string, string>()
+
+/**
+ * Each row's job id as the recovery sweep will read it: the drain of the
+ * window it is inserted in. (The drain actually asked for is the window's
+ * after the commit, a later one if the commit crossed into it; either finds
+ * the row, and the sweep only needs the name of a job that would.)
+ */
 function assignJobs(rows: WebhookEventRow[]) {
-  const open = new Map<string, { jobId: string; size: number }>()
-  return rows.map((row) => {
-    let job = open.get(row.tenantId)
-    if (!job || job.size >= EVENTS_PER_JOB) {
-      job = { jobId: newWebhookJobId(), size: 0 }
-      open.set(row.tenantId, job)
-    }
-    job.size++
-    return job.jobId
-  })
+  const now = Date.now()
+  return rows.map((row) => webhookDrainJob({ id: row.tenantId, slug: row.tenantSlug }, now).jobId)
 }
 
 /**
@@ -206,13 +203,14 @@ async function insertRows(
   })
 }
 
-/** One round trip to Redis for the batch's jobs. */
-async function enqueue(jobs: WebhookEventsJob[]) {
+/** One round trip to Redis for the batch's drains. */
+async function enqueue(jobs: Map<string, WebhookEventsJob>) {
   try {
-    await enqueueWebhookEvents(jobs)
+    await enqueueWebhookEvents([...jobs.values()])
+    for (const [tenantId, job] of jobs) drainsAsked.set(tenantId, job.jobId)
   } catch (error) {
     logger.error(
-      { err: error, webhookEventIds: jobs.flatMap((job) => job.eventIds) },
+      { err: error, drains: [...jobs.values()].map((job) => job.jobId) },
       'webhooks stored but not queued; the recovery sweep will process them'
     )
   }

@@ -11,11 +11,14 @@ import {
   type MessageReceivedEvent,
   type MessageStatusEvent,
 } from '#modules/channels/index'
-import { processWebhookEvent } from '#modules/channels/services/inbound_processing'
+import { processPendingEvents } from '#modules/channels/services/inbound_processing'
+import { sweepUndeliveredMessages } from '#modules/channels/services/inbound_recovery'
 import {
+  DRAIN_WINDOW_MS,
   enqueueWebhookEvents,
   newWebhookJobId,
   ORDER_WINDOW_MS,
+  webhookDrainJob,
 } from '#modules/channels/services/inbound_queue'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { WorkerPool } from '#app/queue/worker_pool'
@@ -390,7 +393,7 @@ test.group('Inbound processing', (group) => {
     assert.lengthOf(await rows(wa.context, `select id from pending_statuses`), 0)
   })
 
-  test('processing an event twice, or twice at once, changes nothing', async ({
+  test('processing an event twice, or twice at once, changes nothing: one run takes it', async ({
     assert,
     cleanup,
   }) => {
@@ -405,14 +408,13 @@ test.group('Inbound processing', (group) => {
     )
     const eventId = String(inserted.rows[0].id)
 
-    const [a, b] = await Promise.all([
-      processWebhookEvent(wa.context, eventId),
-      processWebhookEvent(wa.context, eventId),
-    ])
-    assert.equal(a!.insertedMessages + b!.insertedMessages, 1)
-    assert.deepEqual(a!.conversationIds, b!.conversationIds)
-    const again = await processWebhookEvent(wa.context, eventId)
-    assert.equal(again!.insertedMessages, 0)
+    const process = () => processPendingEvents(wa.context, { eventIds: [eventId] }, 10)
+    const [a, b] = await Promise.all([process(), process()])
+    assert.equal(a.insertedMessages + b.insertedMessages, 1)
+    assert.sameMembers([...a.claimed, ...b.claimed], [eventId])
+    assert.lengthOf([...a.conversationIds, ...b.conversationIds], 1)
+    const again = await process()
+    assert.deepEqual(again, { claimed: [], conversationIds: [], insertedMessages: 0, failures: [] })
 
     assert.lengthOf(await rows(wa.context, `select id from messages`), 1)
     assert.lengthOf(await rows(wa.context, `select id from contacts`), 1)
@@ -446,11 +448,18 @@ test.group('Inbound processing', (group) => {
     ])
     assert.isNull(forgotten.rows[0].channel_id)
     for (const eventId of [pending, dangling]) {
-      assert.deepEqual(await processWebhookEvent(wa.context, eventId), {
+      assert.deepEqual(await processPendingEvents(wa.context, { eventIds: [eventId] }, 10), {
+        claimed: [eventId],
         conversationIds: [],
         insertedMessages: 0,
+        failures: [],
       })
     }
+    const done = await db.rawQuery(
+      `select count(*)::int as n from webhook_events where id in (?, ?) and processed_at is not null`,
+      [pending, dangling]
+    )
+    assert.equal(done.rows[0].n, 2)
     assert.lengthOf(await rows(wa.context, `select id from messages`), 0)
     assert.lengthOf(await rows(wa.context, `select id from contacts`), 0)
 
@@ -521,16 +530,59 @@ test.group('Inbound processing', (group) => {
     assert.lengthOf(await rows(wa.context, `select id from messages`), 1)
   })
 
-  test('one failing event of a job does not hold back the others; its failure is recorded', async ({
+  test('one failing event does not hold back the others: it is recorded and gets a retry job of its own', async ({
     assert,
     cleanup,
   }) => {
     const wa = await makeWhatsAppTenant('in-job-fail')
-    const other = await makeWhatsAppTenant('in-job-fail-other')
+    cleanup(wa.cleanup)
+    const store = async (from: string, text: string) => {
+      const message = messages.text({ from }, text)
+      const inserted = await db.rawQuery(
+        `insert into webhook_events (provider, channel_id, tenant_id, payload)
+          values ('whatsapp', ?, ?, ?::jsonb) returning id`,
+        [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [message] }))]
+      )
+      return { id: String(inserted.rows[0].id), message }
+    }
+    const before = await store(waId(), 'Before the bad one')
+    // A sender id longer than any wa_id: its contact cannot be stored.
+    const bad = await store('4'.repeat(40), 'Never storable')
+    const after = await store(waId(), 'After the bad one')
+
+    await enqueueWebhookEvents([webhookDrainJob(wa.tenant)])
+    await waitFor(async () => (await eventFor(wa, after.message.id))[0].processed_at)
+    assert.isNotNull((await eventFor(wa, before.message.id))[0].processed_at)
+    assert.equal((await messageByWamid(wa, before.message.id)).body, 'Before the bad one')
+    assert.equal((await messageByWamid(wa, after.message.id)).body, 'After the bad one')
+
+    const failed = await waitFor(async () => {
+      const { rows: found } = await db.rawQuery(
+        `select processed_at, attempts, last_error, job_id from webhook_events where id = ?`,
+        [bad.id]
+      )
+      return found[0].attempts > 0 ? found[0] : null
+    })
+    assert.isNull(failed.processed_at)
+    assert.include(failed.last_error, 'too long')
+    assert.isUndefined(await messageByWamid(wa, bad.message.id))
+    // Its own job, named on its row, retries it alone; drains leave it out.
+    const retry = await queue.getOrSet(INBOUND_QUEUE).getJob(failed.job_id)
+    assert.deepEqual(retry!.data, { tenant: wa.tenant.slug, eventIds: [bad.id] })
+    const drained = await processPendingEvents(wa.context, { drain: true }, 10)
+    assert.deepEqual(drained.claimed, [])
+  })
+
+  test("a job never takes another workspace's events, even when they are named in it", async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-job-own')
+    const other = await makeWhatsAppTenant('in-job-own-other')
     cleanup(wa.cleanup)
     cleanup(other.cleanup)
-    const store = async (owner: WhatsAppTenant, text: string) => {
-      const message = messages.text({ from: waId() }, text)
+    const store = async (owner: WhatsAppTenant) => {
+      const message = messages.text({ from: waId() }, `For ${owner.tenant.slug}`)
       const inserted = await db.rawQuery(
         `insert into webhook_events (provider, channel_id, tenant_id, payload)
           values ('whatsapp', ?, ?, ?::jsonb) returning id`,
@@ -538,33 +590,114 @@ test.group('Inbound processing', (group) => {
       )
       return { id: String(inserted.rows[0].id), message }
     }
-    const before = await store(wa, 'Before the bad one')
-    // Listed in this workspace's job but stored for another: never written through.
-    const foreign = await store(other, 'Not yours')
-    const after = await store(wa, 'After the bad one')
+    const mine = await store(wa)
+    const theirs = await store(other)
 
-    await enqueueWebhookEvents([
-      {
-        tenant: wa.tenant.slug,
-        eventIds: [before.id, foreign.id, after.id],
-        jobId: newWebhookJobId(),
-      },
-    ])
-    await waitFor(async () => (await eventFor(wa, after.message.id))[0].processed_at)
-    assert.isNotNull((await eventFor(wa, before.message.id))[0].processed_at)
-    assert.equal((await messageByWamid(wa, after.message.id)).body, 'After the bad one')
+    const named = await processPendingEvents(wa.context, { eventIds: [mine.id, theirs.id] }, 10)
+    assert.deepEqual(named.claimed, [mine.id])
+    const drained = await processPendingEvents(wa.context, { drain: true }, 10)
+    assert.deepEqual(drained.claimed, [])
 
-    const failed = await waitFor(async () => {
-      const { rows: found } = await db.rawQuery(
-        `select processed_at, attempts, last_error from webhook_events where id = ?`,
-        [foreign.id]
+    const { rows: left } = await db.rawQuery(
+      `select processed_at, attempts from webhook_events where id = ?`,
+      [theirs.id]
+    )
+    assert.deepEqual(left[0], { processed_at: null, attempts: 0 })
+    assert.isUndefined(await messageByWamid(wa, theirs.message.id))
+    assert.isUndefined(await messageByWamid(other, theirs.message.id))
+    assert.equal((await messageByWamid(wa, mine.message.id)).body, `For ${wa.tenant.slug}`)
+  })
+
+  test('a drain takes every waiting webhook of its workspace; two at once share them, each stored once', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-drain')
+    const other = await makeWhatsAppTenant('in-drain-other')
+    cleanup(wa.cleanup)
+    cleanup(other.cleanup)
+    const heard = listen(wa.tenant.slug)
+    cleanup(heard.stop)
+    const base = Math.floor(Date.now() / 1000) - 100
+    const customers = Array.from({ length: 20 }, () => waId())
+    const sent = customers.flatMap((from) =>
+      [0, 1, 2, 3, 4].map((i) => messages.text({ from, timestamp: String(base + i) }, `#${i}`))
+    )
+    // Stored as intake stores them, no job named: only drains will find them.
+    const insert = (owner: WhatsAppTenant, m: (typeof sent)[number]) =>
+      db.rawQuery(
+        `insert into webhook_events (provider, channel_id, tenant_id, payload, senders)
+          values ('whatsapp', ?, ?, ?::jsonb, ?::text[])`,
+        [
+          owner.channel.id,
+          owner.tenant.id,
+          JSON.stringify(webhook(owner, { messages: [m] })),
+          [m.from],
+        ]
       )
-      return found[0].attempts > 0 ? found[0] : null
-    })
-    assert.isNull(failed.processed_at)
-    assert.include(failed.last_error, 'does not belong')
-    assert.isUndefined(await messageByWamid(wa, foreign.message.id))
-    assert.isUndefined(await messageByWamid(other, foreign.message.id))
+    for (const m of [...sent].reverse()) await insert(wa, m)
+    const foreign = messages.text({ from: waId() }, 'Another workspace')
+    await insert(other, foreign)
+
+    const now = Date.now()
+    await enqueueWebhookEvents([
+      webhookDrainJob(wa.tenant, now),
+      webhookDrainJob(wa.tenant, now + DRAIN_WINDOW_MS),
+    ])
+    await waitFor(async () => heard.received.length >= sent.length)
+    await new Promise((resolve) => setTimeout(resolve, ORDER_WINDOW_MS))
+
+    assert.lengthOf(heard.received, sent.length)
+    for (const from of customers) {
+      const mine = sent.filter((m) => m.from === from).map((m) => m.id)
+      assert.deepEqual(
+        heard.received.filter((e) => mine.includes(e.externalId!)).map((e) => e.externalId),
+        mine
+      )
+    }
+    assert.lengthOf(await rows(wa.context, `select id from messages`), sent.length)
+    const counted = await rows(wa.context, `select unread_count from conversations`)
+    assert.lengthOf(counted, customers.length)
+    assert.isTrue(counted.every((c) => c.unread_count === 5))
+    // The other workspace's webhook waits for its own drain.
+    assert.isNull((await eventFor(other, foreign.id))[0].processed_at)
+  })
+
+  test('a stored message whose hand-off was never queued is handed on by the recovery sweep', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-undelivered')
+    cleanup(wa.cleanup)
+    const heard = listen(wa.tenant.slug)
+    cleanup(heard.stop)
+    const lost = messages.text({ from: waId() }, 'Stored, then the worker died')
+    const young = messages.text({ from: waId() }, 'Just stored')
+    for (const m of [lost, young]) {
+      await postWebhook(webhook(wa, { messages: [m] }), wa.appSecret)
+    }
+    await waitFor(async () => heard.received.length === 2)
+    // Let the hand-off runs finish their last look before rewinding them.
+    await new Promise((resolve) => setTimeout(resolve, ORDER_WINDOW_MS * 2))
+    // As if the runs had died between their commit and queueing the hand-off:
+    // one long ago, one a moment ago.
+    await rows(
+      wa.context,
+      `update messages set processed_at = null,
+          created_at = case when external_id = ? then now() - interval '2 minutes' else now() end
+        where external_id in (?, ?)`,
+      [lost.id, lost.id, young.id]
+    )
+    heard.received.length = 0
+
+    assert.isAtLeast(await sweepUndeliveredMessages(), 1)
+    await waitFor(async () => heard.received.length === 1)
+    assert.equal(heard.received[0].externalId, lost.id)
+    await waitFor(async () => (await messageByWamid(wa, lost.id)).processed_at)
+    // Within the grace period the run's own hand-off is trusted.
+    await new Promise((resolve) => setTimeout(resolve, ORDER_WINDOW_MS * 1.5))
+    assert.lengthOf(heard.received, 1)
+    assert.isNull((await messageByWamid(wa, young.id)).processed_at)
   })
 
   test('processed events past their keeping time are pruned; unprocessed ones stay', async ({
@@ -663,7 +796,7 @@ test.group('Inbound processing', (group) => {
     assert.lengthOf(unprocessed, 0)
   })
 
-  test('a conversation waits for an earlier webhook of the same customer that a dead worker holds', async ({
+  test('a conversation waits for an earlier webhook of the same customer that is waiting for its retry', async ({
     assert,
     cleanup,
   }) => {
@@ -676,11 +809,11 @@ test.group('Inbound processing', (group) => {
     const earlier = messages.text({ from, timestamp: String(base) }, 'sent first')
     const later = messages.text({ from, timestamp: String(base + 1) }, 'sent second')
 
-    // The earlier message's webhook was stored and taken by a worker that
-    // then died: stored, unprocessed, its job not yet back.
+    // The earlier message's webhook failed once (the database was briefly
+    // away, say): stored, unprocessed, left by drains to its retry job.
     const stored = await db.rawQuery(
-      `insert into webhook_events (provider, channel_id, tenant_id, payload, senders)
-        values ('whatsapp', ?, ?, ?::jsonb, ?::text[]) returning id, received_at`,
+      `insert into webhook_events (provider, channel_id, tenant_id, payload, senders, attempts)
+        values ('whatsapp', ?, ?, ?::jsonb, ?::text[], 1) returning id, received_at`,
       [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [earlier] })), [from]]
     )
     await postWebhook(webhook(wa, { messages: [later] }), wa.appSecret)
@@ -690,7 +823,7 @@ test.group('Inbound processing', (group) => {
     assert.lengthOf(heard.received, 0)
     assert.isNull((await messageByWamid(wa, later.id)).processed_at)
 
-    // The stalled job comes back: both are handed on, in WhatsApp's order.
+    // The retry comes: both are handed on, in WhatsApp's order.
     const [event] = stored.rows
     await enqueueWebhookEvents([
       { tenant: wa.tenant.slug, eventIds: [String(event.id)], jobId: newWebhookJobId() },

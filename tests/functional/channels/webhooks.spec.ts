@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import queue from '@rlanz/bull-queue/services/main'
 import { Channel, INBOUND_QUEUE } from '#modules/channels/index'
-import { EVENTS_PER_JOB } from '#modules/channels/services/inbound_queue'
+import { DRAIN_WINDOW_MS } from '#modules/channels/services/inbound_queue'
 import { storeWebhookEvents } from '#modules/channels/services/webhook_store'
 import { Tenant, softDeleteTenant, suspendTenant, systemActor } from '#modules/tenancy/index'
 import {
@@ -20,6 +20,26 @@ import {
 | The request side: handshake, signature, routing, durable storage before
 | the 200. No inbound worker runs here, so what is stored stays as stored.
 */
+
+/**
+ * The drains queued for a workspace, by window (ids `wh-drain-<tenant id>-<window>`).
+ * No worker runs here, so they wait.
+ */
+async function queuedDrains(tenant: { id: string; slug: string }) {
+  const jobs = await queue.getOrSet(INBOUND_QUEUE).getJobs(['delayed', 'waiting'])
+  const prefix = `wh-drain-${tenant.id}-`
+  return jobs
+    .filter((job) => job?.id?.startsWith(prefix))
+    .map((job) => ({ window: Number(job.id!.slice(prefix.length)), data: job.data }))
+    .sort((a, b) => a.window - b.window)
+}
+
+/** The window a row's job_id names (the drain of the window it was stored in). */
+function windowOf(jobId: string, tenant: { id: string }) {
+  const prefix = `wh-drain-${tenant.id}-`
+  if (!jobId.startsWith(prefix)) throw new Error(`${jobId} is not a drain of ${tenant.id}`)
+  return Number(jobId.slice(prefix.length))
+}
 
 async function storedEvents(channelId: string) {
   const result = await db.rawQuery(
@@ -145,21 +165,25 @@ test.group('WhatsApp webhook intake', () => {
     assert.isNull(events[0].processed_at)
     assert.equal(events[0].payload.entry[0].changes[0].value.messages[0].id, message.id)
 
-    const job = await queue.getOrSet(INBOUND_QUEUE).getJob(events[0].job_id)
-    assert.isOk(job)
-    assert.deepEqual(job!.data, { tenant: wa.tenant.slug, eventIds: [String(events[0].id)] })
+    // Its workspace's drain is queued, starting after the window the row was stored in.
+    const drains = await queuedDrains(wa.tenant)
+    assert.lengthOf(drains, 1)
+    assert.deepEqual(drains[0].data, { tenant: wa.tenant.slug })
+    assert.isAtLeast(drains[0].window, windowOf(events[0].job_id, wa.tenant))
   })
 
-  test('a burst of webhooks is stored in shared commits, each row answered and queued once, in shared jobs', async ({
+  test('a burst of webhooks is stored in shared commits, each row answered once, and drained by a job per window', async ({
     assert,
     cleanup,
   }) => {
     const wa = await makeWhatsAppTenant('wh-burst')
     cleanup(wa.cleanup)
     const sent = Array.from({ length: 60 }, () => messages.text({ from: waId() }))
+    const started = Date.now()
     const responses = await Promise.all(
       sent.map((message) => postWebhook(webhook(wa, { messages: [message] }), wa.appSecret))
     )
+    const windows = Math.floor(Date.now() / DRAIN_WINDOW_MS) - Math.floor(started / DRAIN_WINDOW_MS)
     assert.isTrue(responses.every((response) => response.status === 200))
 
     const events = await storedEvents(wa.channel.id)
@@ -169,27 +193,17 @@ test.group('WhatsApp webhook intake', () => {
       sent.map((message) => message.id)
     )
     assert.lengthOf(new Set(events.map((event) => String(event.id))), sent.length)
-    // Each row names its job, and each job lists exactly the rows naming it.
-    const inbound = queue.getOrSet(INBOUND_QUEUE)
-    const jobIds = new Set(events.map((event) => event.job_id))
-    const queued: string[] = []
-    for (const jobId of jobIds) {
-      const job = await inbound.getJob(jobId)
-      assert.isOk(job, `job ${jobId} was queued`)
-      assert.equal(job!.data.tenant, wa.tenant.slug)
-      assert.sameMembers(
-        job!.data.eventIds,
-        events.filter((event) => event.job_id === jobId).map((event) => String(event.id))
-      )
-      queued.push(...job!.data.eventIds)
-    }
-    assert.sameMembers(
-      queued,
-      events.map((event) => String(event.id))
-    )
+    // One drain per window the burst spanned, at most, whatever the commits;
+    // each row names a window whose drain, or a later one, is queued.
+    const drains = await queuedDrains(wa.tenant)
+    assert.isAtLeast(drains.length, 1)
+    assert.isAtMost(drains.length, windows + 1)
+    assert.isTrue(drains.every((drain) => drain.data.tenant === wa.tenant.slug))
+    const last = drains[drains.length - 1].window
+    assert.isTrue(events.every((event) => windowOf(event.job_id, wa.tenant) <= last))
   })
 
-  test('webhooks stored together are processed by one job per workspace, a bounded number of events each', async ({
+  test('webhooks of several workspaces stored together ask each workspace for one drain', async ({
     assert,
     cleanup,
   }) => {
@@ -209,30 +223,20 @@ test.group('WhatsApp webhook intake', () => {
       }
     }
     // Interleaved, as requests of two workspaces arrive.
-    const rows = Array.from({ length: 2 * EVENTS_PER_JOB + 3 }, (_, i) =>
-      row(i % 4 === 3 ? second : first)
-    )
+    const rows = Array.from({ length: 203 }, (_, i) => row(i % 4 === 3 ? second : first))
     const stored = await storeWebhookEvents(rows)
     assert.isTrue(stored.every(Boolean))
 
-    const inbound = queue.getOrSet(INBOUND_QUEUE)
     for (const wa of [first, second]) {
       const events = await storedEvents(wa.channel.id)
-      const mine = rows.filter((r) => r.tenantId === wa.tenant.id).length
-      assert.lengthOf(events, mine)
-      const jobIds = [...new Set(events.map((event) => event.job_id))]
-      assert.lengthOf(jobIds, Math.ceil(mine / EVENTS_PER_JOB))
-      const listed: string[] = []
-      for (const jobId of jobIds) {
-        const job = await inbound.getJob(jobId)
-        assert.equal(job!.data.tenant, wa.tenant.slug)
-        assert.isAtMost(job!.data.eventIds.length, EVENTS_PER_JOB)
-        listed.push(...job!.data.eventIds)
-      }
-      assert.sameOrderedMembers(
-        listed,
-        events.map((event) => String(event.id))
-      )
+      assert.lengthOf(events, rows.filter((r) => r.tenantId === wa.tenant.id).length)
+      const drains = await queuedDrains(wa.tenant)
+      // One commit, one drain (two if the commit ended in the next window).
+      assert.oneOf(drains.length, [1, 2])
+      assert.deepEqual(drains[0].data, { tenant: wa.tenant.slug })
+      const named = new Set(events.map((event) => windowOf(event.job_id, wa.tenant)))
+      assert.lengthOf(named, 1)
+      assert.isAtMost([...named][0], drains[drains.length - 1].window)
     }
   })
 

@@ -1,15 +1,10 @@
 import emitter from '@adonisjs/core/services/emitter'
-import { dispatchTenantJob, dispatchTenantJobInBatch } from '#modules/tenancy/index'
+import { dispatchTenantJobInBatch } from '#modules/tenancy/index'
 import { registerUsageMeter } from '#modules/billing/index'
 import { channelsInUse } from './services/channel_service.js'
 import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
-import {
-  closeLiveStreams,
-  inboxTopic,
-  publishLive,
-  publishLiveMany,
-} from './services/live_updates.js'
+import { closeLiveStreams, inboxTopic, publishLiveMany } from './services/live_updates.js'
 import { batchedWork } from '#app/queue/work_batch'
 import ApplyKeywordsJob from './jobs/apply_keywords_job.js'
 import AutoAssignJob from './jobs/auto_assign_job.js'
@@ -181,7 +176,7 @@ export function registerChannelsListeners() {
   })
   // New conversations on channels with round-robin on go to the next online member.
   emitter.on('conversation:created', async (event) => {
-    await dispatchTenantJob(
+    await dispatchTenantJobInBatch(
       AutoAssignJob,
       { slug: event.tenant },
       { conversationId: event.conversationId },
@@ -205,11 +200,17 @@ export function registerChannelsListeners() {
  * (Redis down) costs an open page its refresh, never the change itself.
  */
 function publishInboxNotices() {
-  const notify = (event: TenantEvent & { conversationId?: string }, notice: LiveNotice) => {
-    publishLive(inboxTopic(event.tenantId), { ...notice }).catch((error) => {
-      logger.warn({ err: error, tenant: event.tenant }, 'live inbox notice not published')
-    })
-  }
+  // Inside a work batch (the inbound hand-off, a batch of webhooks opening
+  // conversations) the batch's notices go out in one round trip.
+  const publishNotices = batchedWork<{ topic: string; payload: Record<string, unknown> }>(
+    async (notices) => {
+      await publishLiveMany(notices).catch((error) => {
+        logger.warn({ err: error, notices: notices.length }, 'live inbox notices not published')
+      })
+    }
+  )
+  const notify = (event: TenantEvent & { conversationId?: string }, notice: LiveNotice) =>
+    publishNotices({ topic: inboxTopic(event.tenantId), payload: { ...notice } })
   // A page refetches a conversation on its notice: inside the hand-off's work
   // batch one notice per conversation (its last message) is enough, and the
   // batch's notices go out in one round trip.

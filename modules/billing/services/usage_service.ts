@@ -247,17 +247,54 @@ async function recordMarked(
   period: string,
   allowed: number | null
 ): Promise<{ withinLimit: boolean; count: number | null }> {
-  const inserted = await db.rawQuery(
-    `insert into usage_records (tenant_id, metric, period, subject, over_limit)
-      select ?, ?, ?, ?, coalesce(
-        (select count(*) from usage_records where tenant_id = ? and metric = ? and period = ?) >= ?::int,
-        false)
-      on conflict (tenant_id, metric, subject) do nothing
-      returning over_limit`,
-    [tenantId, limit, period, subject, tenantId, limit, period, allowed]
-  )
-  if (inserted.rows.length) return { withinLimit: !inserted.rows[0].over_limit, count: null }
+  const [inserted] = await insertMarked(tenantId, limit, [subject], period, allowed)
+  if (inserted) return { withinLimit: !inserted.over_limit, count: null }
   return { withinLimit: await isWithinMonthlyLimit(tenantId, limit, subject), count: null }
+}
+
+/**
+ * Inserts the subjects not recorded yet in one statement, each marked over
+ * the limit when the month's count (those before it in the list included)
+ * has reached it. Returns the rows it inserted.
+ */
+async function insertMarked(
+  tenantId: string,
+  limit: LimitName,
+  subjects: string[],
+  period: string,
+  allowed: number | null
+): Promise<Array<{ subject: string; over_limit: boolean }>> {
+  const inserted = await db.rawQuery(
+    `with counted as (
+        select count(*)::int as n from usage_records
+          where tenant_id = ? and metric = ? and period = ?
+      )
+      insert into usage_records (tenant_id, metric, period, subject, over_limit)
+      select ?, ?, ?, i.subject,
+          coalesce((select n from counted) + i.position - 1 >= ?::int, false)
+        from unnest(?::text[]) with ordinality as i(subject, position)
+      on conflict (tenant_id, metric, subject) do nothing
+      returning subject, over_limit`,
+    [tenantId, limit, period, tenantId, limit, period, allowed, subjects]
+  )
+  return inserted.rows as Array<{ subject: string; over_limit: boolean }>
+}
+
+/**
+ * recordMonthlyUsage with `keepOverLimit` for many subjects of one tenant:
+ * one read of the plan, one insert, one count for the owners' notice. The
+ * inbound worker meters the conversations a batch of webhooks opened so.
+ */
+export async function recordMonthlyUsageKeptOver(
+  tenantId: string,
+  limit: LimitName,
+  subjects: string[]
+): Promise<void> {
+  if (!subjects.length) return
+  const allowed = allowanceOf(await planOfTenant(tenantId), limit)
+  await insertMarked(tenantId, limit, subjects, usagePeriod(), allowed)
+  if (allowed === null) return
+  await noticeUsage(tenantId, usageOf(limit, await used(limit, tenantId), allowed))
 }
 
 /** Records only while the month's count is under the limit, under the tenant's lock. */

@@ -38,21 +38,25 @@ export default class ProcessWebhookEventsJob extends TenantJob<Payload> {
   }
 
   async run(tenant: TenantContext, payload: Payload) {
-    const claim: EventClaim = payload.eventIds ? { eventIds: payload.eventIds } : { drain: true }
-    for (let round = 1; round <= MAX_DRAIN_ROUNDS; round++) {
-      const outcome = await processPendingEvents(tenant, claim, DRAIN_BATCH)
-      // After the commit: a crash between the two leaves messages stored
-      // but not handed on, which the recovery sweep finds (sweepUndelivered).
-      await enqueueConversationDeliveries(tenant.slug, outcome.conversationIds)
-      if (outcome.failures.length) {
-        if ('eventIds' in claim) throw failedEvents(outcome.failures, outcome.claimed.length)
-        await retrySeparately(
-          tenant,
-          outcome.failures.map((failure) => failure.eventId)
-        )
-      }
-      if ('eventIds' in claim || outcome.claimed.length < DRAIN_BATCH) break
+    await processEvents(tenant, payload.eventIds ? { eventIds: payload.eventIds } : { drain: true })
+  }
+}
+
+/** Rounds of DRAIN_BATCH for a drain, one round for named events. */
+async function processEvents(tenant: TenantContext, claim: EventClaim) {
+  for (let round = 1; round <= MAX_DRAIN_ROUNDS; round++) {
+    const outcome = await processPendingEvents(tenant, claim, DRAIN_BATCH)
+    // After the commit: a crash between the two leaves messages stored
+    // but not handed on, which the recovery sweep finds (sweepUndelivered).
+    await enqueueConversationDeliveries(tenant.slug, outcome.conversationIds)
+    if (outcome.failures.length) {
+      if ('eventIds' in claim) throw failedEvents(outcome.failures, outcome.claimed.length)
+      await retrySeparately(
+        tenant,
+        outcome.failures.map((failure) => failure.eventId)
+      )
     }
+    if ('eventIds' in claim || outcome.claimed.length < DRAIN_BATCH) break
   }
 }
 

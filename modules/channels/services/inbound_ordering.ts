@@ -1,8 +1,7 @@
 import logger from '@adonisjs/core/services/logger'
 import emitter from '@adonisjs/core/services/emitter'
-import { randomUUID } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
-import redis from '@adonisjs/redis/services/main'
+import { claimLeases } from './leases.js'
 import { inWorkBatch } from '#app/queue/work_batch'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { MessageReceivedEvent } from '../events.js'
@@ -163,67 +162,25 @@ async function emitReceived(tenant: TenantContext, message: UnprocessedMessage) 
 
 /**
  * How long a run may hand a conversation on before another may. A live run
- * renews its leases every LEASE_RENEW_MS for as long as it holds them, so a
+ * renews its leases for as long as it holds them (see claimLeases), so a
  * slow round keeps them; a dead run's lapse within this, and its
  * conversations move again (bench:ingest's killed worker left them stuck
  * for the 20 s this used to be).
  */
 export const DELIVERY_LEASE_MS = 4_000
-const LEASE_RENEW_MS = 1_000
-
-/** Sets each free key (KEYS) to the run's token; answers 1 for each it set, 0 for each leased. */
-const CLAIM_SCRIPT = `local claimed = {}
-for i, key in ipairs(KEYS) do
-  claimed[i] = redis.call('set', key, ARGV[1], 'PX', ARGV[2], 'NX') and 1 or 0
-end
-return claimed`
-
-/** Extends the keys (KEYS) that still hold the run's token to ARGV[2] ms. */
-const RENEW_SCRIPT = `for _, key in ipairs(KEYS) do
-  if redis.call('get', key) == ARGV[1] then redis.call('pexpire', key, ARGV[2]) end
-end
-return 1`
-
-/** Deletes the keys (KEYS) that still hold the run's token. */
-const RELEASE_SCRIPT = `local released = 0
-for _, key in ipairs(KEYS) do
-  if redis.call('get', key) == ARGV[1] then released = released + redis.call('del', key) end
-end
-return released`
 
 /**
- * Leases the conversations not leased by another run, in one command (a
- * script over all of them: one round trip and one parse for the whole
- * batch), renewed until release() gives back those still ours (a lease
- * that ran out may be someone else's by then).
+ * Leases the conversations not leased by another run (see claimLeases),
+ * renewed until release().
  */
 async function claimConversations(conversationIds: string[]) {
-  const token = randomUUID()
-  const keys = conversationIds.map((id) => `delivering:${id}`)
-  const answers = (await redis.eval(
-    CLAIM_SCRIPT,
-    keys.length,
-    ...keys,
-    token,
+  const lease = await claimLeases(
+    conversationIds.map((id) => `delivering:${id}`),
     DELIVERY_LEASE_MS
-  )) as number[]
-  const claimed = conversationIds.filter((_, index) => answers[index] === 1)
-  const ours = claimed.map((id) => `delivering:${id}`)
-  const renewal = ours.length
-    ? setInterval(() => {
-        redis.eval(RENEW_SCRIPT, ours.length, ...ours, token, DELIVERY_LEASE_MS).catch((error) => {
-          logger.warn({ err: error }, 'could not renew delivery leases')
-        })
-      }, LEASE_RENEW_MS)
-    : undefined
-  renewal?.unref()
+  )
   return {
-    claimed,
-    release: async () => {
-      clearInterval(renewal)
-      if (!ours.length) return
-      await redis.eval(RELEASE_SCRIPT, ours.length, ...ours, token)
-    },
+    claimed: conversationIds.filter((_, index) => lease.held[index]),
+    release: lease.release,
   }
 }
 
@@ -236,48 +193,53 @@ async function claimConversations(conversationIds: string[]) {
 export const HOLD_LIMIT_MS = 5 * 60_000
 
 /**
- * The conversations among `conversationIds` to hold, and up to BATCH_SIZE
- * inbound messages of the others not yet handed on, in order, read in one
- * statement so both come from one snapshot (read apart, a message stored
- * between the two reads would be handed on without having been weighed).
+ * Up to BATCH_SIZE inbound messages of `conversationIds` not yet handed on
+ * and free to go, in order, and the conversations left with messages that
+ * must wait (`held`), read in one statement so both come from one snapshot
+ * (read apart, a message stored between the two reads would be handed on
+ * without having been weighed).
  *
- * A conversation is held while its customer has a webhook stored but not
- * yet processed, received no later than an order window after the newest
- * message waiting was stored. Its message may be stamped earlier than the
- * ones waiting (webhooks are processed in parallel, and one can fail and
- * wait for its retry), so handing these on now could put them out of
- * order. One received later than that arrived outside the order window of
- * every message waiting, which then need not wait for it (as with one
- * arriving after they were handed on): otherwise a customer who keeps
- * writing would be held window after window, since there is nearly always
- * a newer webhook of theirs on its way.
+ * A message waits while its customer has a webhook stored but not yet
+ * processed that may carry an earlier message: one whose earliest message
+ * was sent before it (by WhatsApp's clock, which is the order), or that
+ * does not say when. Webhooks are processed in parallel, and one can fail
+ * and wait for its retry, so handing the message on now could put it out of
+ * order. A webhook of later messages does not hold it: a customer who keeps
+ * writing always has one on its way. What waits is the tail of the
+ * conversation from the first such message, never a message ahead of one
+ * that waits. A webhook unprocessed for HOLD_LIMIT_MS holds nothing.
  */
 async function deliverableMessages(tenant: TenantContext, conversationIds: string[]) {
   const result = await db.rawQuery(
     `with waiting as (
         select id, external_id, conversation_id, contact_id, channel_id, type, body,
-            provider_timestamp, sort_at, seq, created_at
+            provider_timestamp, sort_at, seq
           from ${tenant.table('messages')}
           where conversation_id = any(?::uuid[]) and direction = 'inbound' and processed_at is null
       ),
-      held as (
-        select c.id from ${tenant.table('conversations')} c
+      blocking as (
+        select c.id as conversation_id,
+            min(coalesce(we.earliest_message_at, '-infinity'::timestamptz)) as sent_at
+          from ${tenant.table('conversations')} c
           join ${tenant.table('contacts')} ct on ct.id = c.contact_id
+          join webhook_events we on we.senders @> array[ct.wa_id::text]
+            and we.processed_at is null and we.tenant_id = ? and we.channel_id = c.channel_id
+            and we.received_at > ?
           where c.id in (select conversation_id from waiting) and ct.wa_id is not null
-            and exists (select 1 from webhook_events we
-              where we.senders @> array[ct.wa_id::text] and we.processed_at is null
-                and we.tenant_id = ? and we.channel_id = c.channel_id and we.received_at > ?
-                and we.received_at <= (select max(w.created_at) from waiting w
-                  where w.conversation_id = c.id) + ? * interval '1 millisecond')
+          group by c.id
+      ),
+      ready as (
+        select w.*, b.sent_at is not null and w.sort_at > b.sent_at as waits
+          from waiting w left join blocking b using (conversation_id)
       ),
       batch as (
-        select * from waiting where conversation_id not in (select id from held)
-          order by conversation_id, sort_at, seq limit ?
+        select * from ready where not waits order by conversation_id, sort_at, seq limit ?
       )
-      select (select coalesce(json_agg(id), '[]') from held) as held,
+      select
+        (select coalesce(json_agg(distinct conversation_id), '[]') from ready where waits) as held,
         (select coalesce(json_agg(b order by b.conversation_id, b.sort_at, b.seq), '[]')
           from batch b) as messages`,
-    [conversationIds, tenant.id, new Date(Date.now() - HOLD_LIMIT_MS), ORDER_WINDOW_MS, BATCH_SIZE]
+    [conversationIds, tenant.id, new Date(Date.now() - HOLD_LIMIT_MS), BATCH_SIZE]
   )
   const row = result.rows[0] as { held: string[]; messages: UnprocessedMessage[] }
   return { held: new Set(row.held), messages: row.messages }

@@ -1,6 +1,7 @@
 import db from '@adonisjs/lucid/services/db'
 import logger from '@adonisjs/core/services/logger'
 import emitter from '@adonisjs/core/services/emitter'
+import { inWorkBatch } from '#app/queue/work_batch'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import type {
@@ -307,15 +308,23 @@ async function templateChannelsOf(
   return byAccount
 }
 
-/** Emits what a committed transaction made true; a failing listener stops no other. */
+/**
+ * Emits what a committed transaction made true; a failing listener stops no
+ * other. One work batch for them all: the conversations a batch of webhooks
+ * opened are metered, assigned and announced together, not one round trip
+ * each (see app/queue/work_batch.ts).
+ */
 async function emitPending(pending: PendingEvent[]) {
-  for (const item of pending) {
-    try {
-      await emitter.emit(item.name, item.data as never)
-    } catch (error) {
-      logger.error({ err: error, event: item.name }, 'channels event listener failed')
+  if (!pending.length) return
+  await inWorkBatch(async () => {
+    for (const item of pending) {
+      try {
+        await emitter.emit(item.name, item.data as never)
+      } catch (error) {
+        logger.error({ err: error, event: item.name }, 'channels event listener failed')
+      }
     }
-  }
+  })
 }
 
 /**

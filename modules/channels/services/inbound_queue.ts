@@ -3,7 +3,7 @@ import app from '@adonisjs/core/services/app'
 import queue from '@rlanz/bull-queue/services/main'
 import ProcessWebhookEventsJob from '../jobs/process_webhook_events_job.js'
 import DeliverConversationJob from '../jobs/deliver_conversation_job.js'
-import { DELIVERY_LEASE_MS, ORDER_WINDOW_MS } from './inbound_ordering.js'
+import { ORDER_WINDOW_MS } from './inbound_ordering.js'
 
 export { ORDER_WINDOW_MS }
 
@@ -13,6 +13,9 @@ export { ORDER_WINDOW_MS }
  * (`node ace queue:work --queue inbound`).
  */
 export const INBOUND_QUEUE = 'inbound'
+
+/** How soon a hand-off that found conversations leased by another run looks again. */
+const BUSY_RETRY_MS = 500
 
 /** The enqueue must not hold the webhook's answer hostage to a slow Redis. */
 const ENQUEUE_TIMEOUT_MS = 2_000
@@ -128,8 +131,9 @@ export async function enqueueWebhookEvents(jobs: WebhookEventsJob[]) {
  * all of them, after the order window. Which run hands a conversation on is
  * settled by a lease per conversation (see deliverConversations), not by
  * the queue, so a job per batch is enough and none waits behind another.
- * `retry`: these were leased by another run; look again once a dead run's
- * lease would have run out.
+ * `retry`: these were leased by another run; look again shortly (a live
+ * run has usually handed them on by then; a dead run's lease runs out
+ * within DELIVERY_LEASE_MS, and the retries keep looking until then).
  */
 export async function enqueueConversationDeliveries(
   tenant: string,
@@ -143,7 +147,7 @@ export async function enqueueConversationDeliveries(
     { tenant, conversationIds },
     {
       ...defaults,
-      delay: options.retry ? DELIVERY_LEASE_MS : ORDER_WINDOW_MS,
+      delay: options.retry ? BUSY_RETRY_MS : ORDER_WINDOW_MS,
       removeOnComplete: true,
     }
   )

@@ -8,7 +8,7 @@ import Message from '../models/message.js'
 import MessageTemplate from '../models/message_template.js'
 import { ChannelError } from './channel_errors.js'
 import { storeWebhookEvents } from './webhook_store.js'
-import { sendersOf, type WaMessage, type WaStatus, type WaWebhook } from './whatsapp_payload.js'
+import { orderingOf, type WaMessage, type WaStatus, type WaWebhook } from './whatsapp_payload.js'
 import { normalizeE164 } from '../validators/phone_rule.js'
 
 /*
@@ -128,7 +128,7 @@ async function storeSandboxWebhook(tenant: TenantContext, channel: Channel, body
       tenantId: tenant.id,
       tenantSlug: tenant.slug,
       payload: JSON.stringify(body),
-      senders: sendersOf(body),
+      ...orderingOf(body),
     },
   ])
   // Not routed by number, so always stored.

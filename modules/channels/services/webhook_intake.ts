@@ -9,7 +9,7 @@ import {
   hasWebhookShape,
   isValidSignature,
   phoneNumberIdsOf,
-  sendersOf,
+  orderingOf,
   type WaWebhook,
 } from './whatsapp_payload.js'
 
@@ -113,6 +113,7 @@ async function store(
       tenantSlug: row.channel.slug,
       payload: row.payload,
       senders: row.senders,
+      earliestMessageAt: row.earliestMessageAt,
       routedAs: {
         phoneNumberId: row.channel.phone_number_id,
         appSecretEncrypted: row.channel.app_secret_encrypted,
@@ -278,9 +279,7 @@ async function routeWebhook(body: WaWebhook): Promise<RoutedChannel[]> {
  */
 function splitByChannel(body: WaWebhook, rawBody: string, channels: RoutedChannel[]) {
   if (channels.length === 1) {
-    return [
-      { channel: channels[0], payload: storablePayload(rawBody, body), senders: sendersOf(body) },
-    ]
+    return [{ channel: channels[0], payload: storablePayload(rawBody, body), ...orderingOf(body) }]
   }
   return channels.map((channel) => {
     const entry = (body.entry ?? [])
@@ -295,7 +294,7 @@ function splitByChannel(body: WaWebhook, rawBody: string, channels: RoutedChanne
       }))
       .filter((item) => item.changes.length)
     const part = withStorableText({ object: body.object, entry })
-    return { channel, payload: JSON.stringify(part), senders: sendersOf(part) }
+    return { channel, payload: JSON.stringify(part), ...orderingOf(part) }
   })
 }
 

@@ -25,6 +25,8 @@ export interface WebhookEventRow {
   payload: string
   /** wa_ids whose messages it carries (see inbound_ordering: ordering holds on them). */
   senders: string[]
+  /** When its earliest message was sent; null when none says (see inbound_ordering). */
+  earliestMessageAt: Date | null
   /**
    * The routing the request was verified against. When given, the row is
    * stored only if, at the insert, the channel still has this number and
@@ -150,10 +152,10 @@ async function insertRows(
   jobIds: string[]
 ): Promise<Array<StoredWebhookEvent | null>> {
   const placeholders = rows.map(
-    () => `(?::int, ?, ?::uuid, ?::uuid, ?::jsonb, ?::text[], ?, ?::boolean, ?, ?)`
+    () => `(?::int, ?, ?::uuid, ?::uuid, ?::jsonb, ?::text[], ?::timestamptz, ?, ?::boolean, ?, ?)`
   )
   const result = await db.rawQuery(
-    `with batch (ord, provider, channel_id, tenant_id, payload, senders, job_id,
+    `with batch (ord, provider, channel_id, tenant_id, payload, senders, earliest_message_at, job_id,
         routed, phone_number_id, app_secret_encrypted) as (
         values ${placeholders.join(', ')}
       ),
@@ -169,8 +171,10 @@ async function insertRows(
         )
       ),
       inserted as (
-        insert into webhook_events (id, provider, channel_id, tenant_id, payload, senders, job_id)
-        select id, provider, channel_id, tenant_id, payload, senders, job_id from numbered
+        insert into webhook_events (id, provider, channel_id, tenant_id, payload, senders,
+          earliest_message_at, job_id)
+        select id, provider, channel_id, tenant_id, payload, senders, earliest_message_at, job_id
+          from numbered
         returning id, received_at
       )
       select numbered.ord, inserted.id::text as id, inserted.received_at
@@ -182,6 +186,7 @@ async function insertRows(
       row.tenantId,
       row.payload,
       row.senders,
+      row.earliestMessageAt,
       jobIds[index],
       !!row.routedAs,
       row.routedAs?.phoneNumberId ?? null,

@@ -129,17 +129,29 @@ export function phoneNumberIdsOf(body: WaWebhook): string[] {
   return [...ids]
 }
 
-/** The wa_ids that sent the webhook's messages, without repeats. */
-export function sendersOf(body: WaWebhook): string[] {
+/**
+ * What the ordered hand-off needs to know of a webhook before it is
+ * processed (see inbound_ordering): the wa_ids whose messages it carries,
+ * and when the earliest of them was sent (null when none says).
+ */
+export function orderingOf(body: WaWebhook): {
+  senders: string[]
+  earliestMessageAt: Date | null
+} {
   const senders = new Set<string>()
+  let earliest: number | null = null
   for (const entry of body.entry ?? []) {
     for (const change of entry.changes ?? []) {
       for (const message of change.value?.messages ?? []) {
         if (message?.from !== undefined && message.from !== null) senders.add(String(message.from))
+        const sent = dateFromUnix(message?.timestamp)?.getTime()
+        if (sent !== undefined && (earliest === null || sent < earliest)) {
+          earliest = sent
+        }
       }
     }
   }
-  return [...senders]
+  return { senders: [...senders], earliestMessageAt: earliest === null ? null : new Date(earliest) }
 }
 
 /** The WABA ids of the entries: account-level webhooks (templates) carry no number. */
@@ -171,11 +183,20 @@ export function e164FromWaId(waId: string): string | null {
   return `+${digits}`
 }
 
-/** A unix timestamp in seconds (as WhatsApp sends it, a string) to a Date. */
+/** Seconds past which a timestamp is no date PostgreSQL (or anyone) would mean: year 10000. */
+const LAST_SECOND = 253_402_300_799
+
+/**
+ * A unix timestamp in seconds (as WhatsApp sends it, a string) to a Date;
+ * null for anything that is not one (a webhook saying `1e308` or `-5` must
+ * not make its message unstorable: it is stamped when it is stored).
+ */
 export function dateFromUnix(value: string | number | undefined): Date | null {
   if (value === undefined || value === null || value === '') return null
   const seconds = Number(value)
-  return Number.isFinite(seconds) ? new Date(seconds * 1000) : null
+  return Number.isFinite(seconds) && seconds >= 0 && seconds <= LAST_SECOND
+    ? new Date(seconds * 1000)
+    : null
 }
 
 export interface InboundMessageFields {

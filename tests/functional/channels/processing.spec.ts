@@ -561,13 +561,15 @@ test.group('Inbound processing', (group) => {
         `select processed_at, attempts, last_error, job_id from webhook_events where id = ?`,
         [bad.id]
       )
-      return found[0].attempts > 0 ? found[0] : null
+      // Recorded, then handed to its own job (named on the row before it is queued).
+      const ownJob = found[0].job_id && !found[0].job_id.startsWith('wh-drain-')
+      return found[0].attempts > 0 && ownJob ? found[0] : null
     })
     assert.isNull(failed.processed_at)
     assert.include(failed.last_error, 'too long')
     assert.isUndefined(await messageByWamid(wa, bad.message.id))
     // Its own job, named on its row, retries it alone; drains leave it out.
-    const retry = await queue.getOrSet(INBOUND_QUEUE).getJob(failed.job_id)
+    const retry = await waitFor(() => queue.getOrSet(INBOUND_QUEUE).getJob(failed.job_id))
     assert.deepEqual(retry!.data, { tenant: wa.tenant.slug, eventIds: [bad.id] })
     const drained = await processPendingEvents(wa.context, { drain: true }, 10)
     assert.deepEqual(drained.claimed, [])
@@ -811,10 +813,18 @@ test.group('Inbound processing', (group) => {
 
     // The earlier message's webhook failed once (the database was briefly
     // away, say): stored, unprocessed, left by drains to its retry job.
+    // Whether or not it says when its message was sent.
     const stored = await db.rawQuery(
-      `insert into webhook_events (provider, channel_id, tenant_id, payload, senders, attempts)
-        values ('whatsapp', ?, ?, ?::jsonb, ?::text[], 1) returning id, received_at`,
-      [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [earlier] })), [from]]
+      `insert into webhook_events (provider, channel_id, tenant_id, payload, senders, attempts,
+          earliest_message_at)
+        values ('whatsapp', ?, ?, ?::jsonb, ?::text[], 1, ?) returning id, received_at`,
+      [
+        wa.channel.id,
+        wa.tenant.id,
+        JSON.stringify(webhook(wa, { messages: [earlier] })),
+        [from],
+        Math.random() < 0.5 ? new Date(base * 1000) : null,
+      ]
     )
     await postWebhook(webhook(wa, { messages: [later] }), wa.appSecret)
     await waitFor(async () => (await eventFor(wa, later.id))[0]?.processed_at)
@@ -832,6 +842,54 @@ test.group('Inbound processing', (group) => {
     assert.deepEqual(
       heard.received.map((e) => e.externalId),
       [earlier.id, later.id]
+    )
+  })
+
+  test('a waiting webhook holds only the messages sent after its earliest one', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-held-tail')
+    cleanup(wa.cleanup)
+    const heard = listen(wa.tenant.slug)
+    cleanup(heard.stop)
+    const from = waId()
+    const base = Math.floor(Date.now() / 1000) - 60
+    const at = (offset: number, text: string) =>
+      messages.text({ from, timestamp: String(base + offset) }, text)
+    const [first, second, stuck, last] = [at(0, 'one'), at(1, 'two'), at(2, 'three'), at(3, 'four')]
+    // The third message's webhook failed once and waits for its retry.
+    const stored = await db.rawQuery(
+      `insert into webhook_events (provider, channel_id, tenant_id, payload, senders, attempts,
+          earliest_message_at)
+        values ('whatsapp', ?, ?, ?::jsonb, ?::text[], 1, ?) returning id`,
+      [
+        wa.channel.id,
+        wa.tenant.id,
+        JSON.stringify(webhook(wa, { messages: [stuck] })),
+        [from],
+        new Date((base + 2) * 1000),
+      ]
+    )
+    for (const m of [first, second, last]) {
+      await postWebhook(webhook(wa, { messages: [m] }), wa.appSecret)
+    }
+    // Those sent before it go; the one sent after it waits.
+    await waitFor(async () => heard.received.length === 2)
+    await new Promise((resolve) => setTimeout(resolve, ORDER_WINDOW_MS * 2.5))
+    assert.deepEqual(
+      heard.received.map((e) => e.externalId),
+      [first.id, second.id]
+    )
+    assert.isNull((await messageByWamid(wa, last.id)).processed_at)
+
+    await enqueueWebhookEvents([
+      { tenant: wa.tenant.slug, eventIds: [String(stored.rows[0].id)], jobId: newWebhookJobId() },
+    ])
+    await waitFor(async () => heard.received.length === 4)
+    assert.deepEqual(
+      heard.received.map((e) => e.externalId),
+      [first.id, second.id, stuck.id, last.id]
     )
   })
 

@@ -164,6 +164,13 @@ test.group('WhatsApp webhook intake', () => {
     assert.equal(events[0].channel_id, wa.channel.id)
     assert.isNull(events[0].processed_at)
     assert.equal(events[0].payload.entry[0].changes[0].value.messages[0].id, message.id)
+    // Whose and from when, for the ordered hand-off.
+    const { rows: ordering } = await db.rawQuery(
+      `select senders, earliest_message_at from webhook_events where id = ?`,
+      [events[0].id]
+    )
+    assert.deepEqual(ordering[0].senders, [message.from])
+    assert.equal(ordering[0].earliest_message_at.getTime(), Number(message.timestamp) * 1000)
 
     // Its workspace's drain is queued, starting after the window the row was stored in.
     const drains = await queuedDrains(wa.tenant)
@@ -220,6 +227,7 @@ test.group('WhatsApp webhook intake', () => {
         tenantSlug: wa.tenant.slug,
         payload: JSON.stringify(webhook(wa, { messages: [messages.text({ from })] })),
         senders: [from],
+        earliestMessageAt: new Date(),
       }
     }
     // Interleaved, as requests of two workspaces arrive.

@@ -217,6 +217,21 @@ test.group('Inbound processing', (group) => {
     assert.isOk(event)
   })
 
+  test('a message whose timestamp is no date is stored, stamped when it was stored', async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-bad-time')
+    cleanup(wa.cleanup)
+    const odd = messages.text({ from: waId(), timestamp: '1e308' }, 'From the far future')
+    const before = Date.now()
+    await postWebhook(webhook(wa, { messages: [odd] }), wa.appSecret)
+    const stored = await waitFor(() => messageByWamid(wa, odd.id))
+    assert.equal(stored.body, 'From the far future')
+    assert.isAtLeast(new Date(stored.provider_timestamp).getTime(), before - 1000)
+    assert.isAtMost(new Date(stored.provider_timestamp).getTime(), Date.now() + 1000)
+  })
+
   test('contact:created and conversation:created are emitted with slugs and ids', async ({
     assert,
     cleanup,

@@ -1,30 +1,28 @@
 import { TenantJob, type TenantContext, type TenantJobPayload } from '#modules/tenancy/index'
-import { deliverConversations } from '../services/inbound_ordering.js'
-import { enqueueConversationDeliveries } from '../services/inbound_queue.js'
-
-interface Payload extends TenantJobPayload {
-  conversationIds?: string[]
-  /** Jobs queued before deliveries were batched name one conversation. */
-  conversationId?: string
-}
+import { deliverWaitingMessages, ORDER_WINDOW_MS } from '../services/inbound_ordering.js'
+import { BUSY_RETRY_MS, enqueueInboundDelivery } from '../services/inbound_queue.js'
 
 /**
- * Emits `message:received` for conversations' new inbound messages in
- * WhatsApp's order (see deliverConversations). A rerun after a worker died
- * picks up whatever is still unprocessed.
+ * Emits `message:received` for a workspace's new inbound messages in
+ * WhatsApp's order (see deliverWaitingMessages), and asks for the next run
+ * when some are left: shortly if another run was at it, after the order
+ * window if some wait for an earlier webhook, when the next conversation's
+ * window closes. A rerun after a worker died picks up whatever is still
+ * unprocessed. (Jobs queued before hand-offs were per workspace name
+ * conversations; the run hands those on with the rest.)
  */
-export default class DeliverConversationJob extends TenantJob<Payload> {
+export default class DeliverConversationJob extends TenantJob<TenantJobPayload> {
   static get $$filepath() {
     return import.meta.url
   }
 
-  async run(tenant: TenantContext, payload: Payload) {
-    const ids = payload.conversationIds ?? (payload.conversationId ? [payload.conversationId] : [])
-    const { held, busy } = await deliverConversations(tenant, ids)
-    // Waiting for an earlier webhook of the same customer: look again after the order window.
-    if (held.length) await enqueueConversationDeliveries(tenant.slug, held)
-    // Leased by another run, which hands on what arrived meanwhile unless it
-    // died: then these move once its lease has run out.
-    if (busy.length) await enqueueConversationDeliveries(tenant.slug, busy, { retry: true })
+  async run(tenant: TenantContext) {
+    const outcome = await deliverWaitingMessages(tenant)
+    const after = [
+      outcome.busy ? BUSY_RETRY_MS : null,
+      outcome.held ? ORDER_WINDOW_MS : null,
+      outcome.nextDueMs,
+    ].filter((delay): delay is number => delay !== null)
+    if (after.length) await enqueueInboundDelivery(tenant, Math.min(...after))
   }
 }

@@ -3,7 +3,7 @@ import db from '@adonisjs/lucid/services/db'
 import { processPendingEvents, type EventClaim } from '../services/inbound_processing.js'
 import {
   DRAIN_BATCH,
-  enqueueConversationDeliveries,
+  enqueueInboundDelivery,
   enqueueWebhookEvents,
   newWebhookJobId,
 } from '../services/inbound_queue.js'
@@ -48,7 +48,7 @@ async function processEvents(tenant: TenantContext, claim: EventClaim) {
     const outcome = await processPendingEvents(tenant, claim, DRAIN_BATCH)
     // After the commit: a crash between the two leaves messages stored
     // but not handed on, which the recovery sweep finds (sweepUndelivered).
-    await enqueueConversationDeliveries(tenant.slug, outcome.conversationIds)
+    if (outcome.conversationIds.length) await enqueueInboundDelivery(tenant)
     if (outcome.failures.length) {
       if ('eventIds' in claim) throw failedEvents(outcome.failures, outcome.claimed.length)
       await retrySeparately(

@@ -29,26 +29,26 @@ interface UnprocessedMessage {
 }
 
 /**
- * Hands conversations' stored-but-not-yet-processed inbound messages
- * downstream (`message:received`) in WhatsApp's order, a batch of
- * conversations at a time: per round one statement finds the ones held
- * and reads the others' messages (below), one marks them; messages of
- * different conversations are emitted concurrently, each conversation's
- * strictly in order.
+ * Hands a workspace's stored-but-not-yet-processed inbound messages
+ * downstream (`message:received`) in WhatsApp's order: per round one
+ * statement reads the messages that may go (below), one marks them;
+ * messages of different conversations are emitted concurrently, each
+ * conversation's strictly in order.
  *
  * Why this is separate from storing: webhooks arrive out of order and are
  * stored by whichever worker picks them up first, so storing order means
  * nothing. Order is decided here, from sort_at (WhatsApp's timestamp; then
- * arrival sequence for messages stamped in the same second), by one
- * delivery at a time per conversation: a run holds a short lease on each
- * conversation it hands on (Redis, see claimConversations). A conversation
- * another run holds is that run's: after giving its leases back, a run
- * looks again for messages that arrived meanwhile and hands them on too,
- * so nothing is left behind. Should a run die, its leases expire: the
- * conversations it found leased are reported `busy`, for the caller to try
- * again once a lease would have run out; `held` ones (waiting for an
- * earlier webhook, or still writing after a few rounds) after the order
- * window.
+ * arrival sequence for messages stamped in the same second), by one run at
+ * a time per workspace: a run holds the workspace's lease (Redis, renewed
+ * while it runs, see claimLeases). A run that finds it held reports `busy`
+ * and its caller looks again shortly; should the holder die, its lease
+ * lapses within DELIVERY_LEASE_MS. (A lease per conversation let many runs
+ * share a workspace, but under load they mostly found each other's
+ * conversations leased, and the messages waited for the retries.) A
+ * conversation goes once its oldest waiting message has waited the order
+ * window, with what is ready of it; `held` says some wait for an earlier
+ * webhook (look again after the window), `nextDueMs` when the next
+ * conversation's window closes.
  *
  * Why emit first and mark after: a worker can die at any point. Marking
  * first would lose the messages of a crash between commit and emit (the rerun
@@ -60,31 +60,20 @@ interface UnprocessedMessage {
  * the emit: listeners may use the database, and in the embedded database an
  * open transaction would block them forever.
  */
-export async function deliverConversations(
-  tenant: TenantContext,
-  conversationIds: string[]
-): Promise<{ delivered: number; held: string[]; busy: string[] }> {
-  const held = new Set<string>()
-  const busy = new Set<string>()
+export async function deliverWaitingMessages(tenant: TenantContext): Promise<{
+  delivered: number
+  held: boolean
+  busy: boolean
+  nextDueMs: number | null
+}> {
+  const lane = await claimLeases([`delivering:${tenant.id}`], DELIVERY_LEASE_MS)
+  if (!lane.held[0]) return { delivered: 0, held: false, busy: true, nextDueMs: null }
   let delivered = 0
-  let todo = [...new Set(conversationIds)]
-  for (let round = 1; todo.length; round++) {
-    if (round > MAX_ROUNDS) {
-      // A conversation that keeps writing: the rest after the order window.
-      for (const id of todo) held.add(id)
-      break
-    }
-    const lease = await claimConversations(todo)
-    for (const id of todo) if (!lease.claimed.includes(id)) busy.add(id)
-    if (!lease.claimed.length) break
-    let found = 0
-    try {
-      const next = await deliverableMessages(tenant, lease.claimed)
-      for (const id of next.held) held.add(id)
-      todo = lease.claimed.filter((id) => !next.held.has(id))
+  try {
+    for (let round = 1; ; round++) {
+      const next = await deliverableMessages(tenant)
       const batch = next.messages
-      found = batch.length
-      if (found) {
+      if (batch.length) {
         // Listeners' jobs and notices are queued together when the batch's
         // emits are done, and before it is marked (see app/queue/work_batch.ts).
         await inWorkBatch(() => emitInOrder(tenant, batch))
@@ -93,33 +82,22 @@ export async function deliverConversations(
             where id = any(?::uuid[]) and processed_at is null`,
           [batch.map((message) => message.id)]
         )
-        delivered += found
+        delivered += batch.length
       }
-    } finally {
-      await lease.release()
+      // A full batch may have left more behind; otherwise this is all for now.
+      if (batch.length < BATCH_SIZE || round >= MAX_ROUNDS) {
+        return { delivered, held: next.held, busy: false, nextDueMs: next.nextDueMs }
+      }
     }
-    // Nothing left when we looked; a run that found these leased meanwhile
-    // left its messages to us: look once more, now that the leases are back.
-    if (!found) todo = todo.length ? await stillWaiting(tenant, todo) : []
+  } finally {
+    await lane.release()
   }
-  for (const id of held) busy.delete(id)
-  return { delivered, held: [...held], busy: [...busy] }
 }
 
-/** Messages read per round, over all the conversations of a run. */
+/** Messages read per round. */
 const BATCH_SIZE = 500
-/** Rounds a run makes before leaving what keeps arriving to the next one. */
-const MAX_ROUNDS = 4
-
-/** The conversations among `conversationIds` with inbound messages not yet handed on. */
-async function stillWaiting(tenant: TenantContext, conversationIds: string[]) {
-  const result = await db.rawQuery(
-    `select distinct conversation_id from ${tenant.table('messages')}
-      where conversation_id = any(?::uuid[]) and direction = 'inbound' and processed_at is null`,
-    [conversationIds]
-  )
-  return (result.rows as Array<{ conversation_id: string }>).map((row) => row.conversation_id)
-}
+/** Rounds a run makes before leaving the rest to the next one. */
+const MAX_ROUNDS = 10
 
 /** Each conversation's messages in order; different conversations side by side. */
 async function emitInOrder(tenant: TenantContext, batch: UnprocessedMessage[]) {
@@ -161,28 +139,13 @@ async function emitReceived(tenant: TenantContext, message: UnprocessedMessage) 
 }
 
 /**
- * How long a run may hand a conversation on before another may. A live run
- * renews its leases for as long as it holds them (see claimLeases), so a
- * slow round keeps them; a dead run's lapse within this, and its
- * conversations move again (bench:ingest's killed worker left them stuck
- * for the 20 s this used to be).
+ * How long a run may hand a workspace's messages on before another may. A
+ * live run renews its lease for as long as it holds it (see claimLeases), so
+ * a slow round keeps it; a dead run's lapses within this, and the messages
+ * move again (bench:ingest's killed worker left them stuck for the 20 s
+ * this used to be).
  */
 export const DELIVERY_LEASE_MS = 4_000
-
-/**
- * Leases the conversations not leased by another run (see claimLeases),
- * renewed until release().
- */
-async function claimConversations(conversationIds: string[]) {
-  const lease = await claimLeases(
-    conversationIds.map((id) => `delivering:${id}`),
-    DELIVERY_LEASE_MS
-  )
-  return {
-    claimed: conversationIds.filter((_, index) => lease.held[index]),
-    release: lease.release,
-  }
-}
 
 /**
  * How long a conversation waits for a stuck webhook of its sender. A worker
@@ -193,29 +156,36 @@ async function claimConversations(conversationIds: string[]) {
 export const HOLD_LIMIT_MS = 5 * 60_000
 
 /**
- * Up to BATCH_SIZE inbound messages of `conversationIds` not yet handed on
- * and free to go, in order, and the conversations left with messages that
- * must wait (`held`), read in one statement so both come from one snapshot
- * (read apart, a message stored between the two reads would be handed on
+ * Up to BATCH_SIZE of the workspace's inbound messages not yet handed on
+ * and free to go, in order; whether some wait for an earlier webhook
+ * (`held`); and in how long the next conversation's order window closes
+ * (`nextDueMs`), all read in one statement so they come from one snapshot
+ * (read apart, a message stored between two reads would be handed on
  * without having been weighed).
  *
- * A message waits while its customer has a webhook stored but not yet
- * processed that may carry an earlier message: one whose earliest message
- * was sent before it (by WhatsApp's clock, which is the order), or that
- * does not say when. Webhooks are processed in parallel, and one can fail
- * and wait for its retry, so handing the message on now could put it out of
- * order. A webhook of later messages does not hold it: a customer who keeps
- * writing always has one on its way. What waits is the tail of the
- * conversation from the first such message, never a message ahead of one
- * that waits. A webhook unprocessed for HOLD_LIMIT_MS holds nothing.
+ * A conversation is due once its oldest waiting message was stored an
+ * order window ago. A message waits while its customer has a webhook stored
+ * but not yet processed that may carry an earlier message: one whose
+ * earliest message was sent before it (by WhatsApp's clock, which is the
+ * order), or that does not say when. Webhooks are processed in parallel,
+ * and one can fail and wait for its retry, so handing the message on now
+ * could put it out of order. A webhook of later messages does not hold it:
+ * a customer who keeps writing always has one on its way. What waits is the
+ * tail of the conversation from the first such message, never a message
+ * ahead of one that waits. A webhook unprocessed for HOLD_LIMIT_MS holds
+ * nothing.
  */
-async function deliverableMessages(tenant: TenantContext, conversationIds: string[]) {
+async function deliverableMessages(tenant: TenantContext) {
   const result = await db.rawQuery(
     `with waiting as (
         select id, external_id, conversation_id, contact_id, channel_id, type, body,
-            provider_timestamp, sort_at, seq
+            provider_timestamp, sort_at, seq, created_at
           from ${tenant.table('messages')}
-          where conversation_id = any(?::uuid[]) and direction = 'inbound' and processed_at is null
+          where processed_at is null and direction = 'inbound'
+      ),
+      conversations as (
+        select conversation_id, min(created_at) + ? * interval '1 millisecond' as due_at
+          from waiting group by conversation_id
       ),
       blocking as (
         select c.id as conversation_id,
@@ -225,22 +195,30 @@ async function deliverableMessages(tenant: TenantContext, conversationIds: strin
           join webhook_events we on we.senders @> array[ct.wa_id::text]
             and we.processed_at is null and we.tenant_id = ? and we.channel_id = c.channel_id
             and we.received_at > ?
-          where c.id in (select conversation_id from waiting) and ct.wa_id is not null
+          where c.id in (select conversation_id from conversations where due_at <= now())
+            and ct.wa_id is not null
           group by c.id
       ),
       ready as (
         select w.*, b.sent_at is not null and w.sort_at > b.sent_at as waits
-          from waiting w left join blocking b using (conversation_id)
+          from waiting w join conversations d using (conversation_id)
+          left join blocking b using (conversation_id)
+          where d.due_at <= now()
       ),
       batch as (
         select * from ready where not waits order by conversation_id, sort_at, seq limit ?
       )
-      select
-        (select coalesce(json_agg(distinct conversation_id), '[]') from ready where waits) as held,
+      select exists (select 1 from ready where waits) as held,
         (select coalesce(json_agg(b order by b.conversation_id, b.sort_at, b.seq), '[]')
-          from batch b) as messages`,
-    [conversationIds, tenant.id, new Date(Date.now() - HOLD_LIMIT_MS), BATCH_SIZE]
+          from batch b) as messages,
+        (select ceil(extract(epoch from min(due_at) - now()) * 1000)::int from conversations
+          where due_at > now()) as next_due_ms`,
+    [ORDER_WINDOW_MS, tenant.id, new Date(Date.now() - HOLD_LIMIT_MS), BATCH_SIZE]
   )
-  const row = result.rows[0] as { held: string[]; messages: UnprocessedMessage[] }
-  return { held: new Set(row.held), messages: row.messages }
+  const row = result.rows[0] as {
+    held: boolean
+    messages: UnprocessedMessage[]
+    next_due_ms: number | null
+  }
+  return { held: row.held, messages: row.messages, nextDueMs: row.next_due_ms }
 }

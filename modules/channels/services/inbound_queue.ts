@@ -14,9 +14,6 @@ export { ORDER_WINDOW_MS }
  */
 export const INBOUND_QUEUE = 'inbound'
 
-/** How soon a hand-off that found conversations leased by another run looks again. */
-const BUSY_RETRY_MS = 500
-
 /** The enqueue must not hold the webhook's answer hostage to a slow Redis. */
 const ENQUEUE_TIMEOUT_MS = 2_000
 
@@ -127,33 +124,30 @@ export async function enqueueWebhookEvents(jobs: WebhookEventsJob[]) {
 }
 
 /**
- * Queues the hand-off of conversations' new inbound messages: one job for
- * all of them, after the order window. Which run hands a conversation on is
- * settled by a lease per conversation (see deliverConversations), not by
- * the queue, so a job per batch is enough and none waits behind another.
- * `retry`: these were leased by another run; look again shortly (a live
- * run has usually handed them on by then; a dead run's lease runs out
- * within DELIVERY_LEASE_MS, and the retries keep looking until then).
+ * Queues the hand-off of a workspace's waiting inbound messages in `delayMs`
+ * (by default the order window: what was just stored waits for late
+ * webhooks). One run per workspace per DRAIN_WINDOW_MS, like drains: every
+ * caller of the same window asks for the same job. Which run hands messages
+ * on is settled by the workspace's lease (see deliverWaitingMessages).
  */
-export async function enqueueConversationDeliveries(
-  tenant: string,
-  conversationIds: string[],
-  options: { retry?: boolean } = {}
+export async function enqueueInboundDelivery(
+  tenant: { id: string; slug: string },
+  delayMs: number = ORDER_WINDOW_MS
 ) {
-  if (!conversationIds.length) return
+  const at = Date.now() + delayMs
+  const window = Math.floor(at / DRAIN_WINDOW_MS)
   const defaults = app.config.get<Record<string, unknown>>('queue.jobs', {})
   await queue.getOrSet(INBOUND_QUEUE).add(
     DeliverConversationJob.$$filepath,
-    { tenant, conversationIds },
+    { tenant: tenant.slug },
     {
       ...defaults,
-      delay: options.retry ? BUSY_RETRY_MS : ORDER_WINDOW_MS,
+      jobId: `dl-${tenant.id}-${window}`,
+      delay: (window + 1) * DRAIN_WINDOW_MS - Date.now() + DRAIN_MARGIN_MS,
       removeOnComplete: true,
     }
   )
 }
 
-/** One conversation's hand-off (see enqueueConversationDeliveries). */
-export function enqueueConversationDelivery(tenant: string, conversationId: string) {
-  return enqueueConversationDeliveries(tenant, [conversationId])
-}
+/** How soon a hand-off that found another run handing on the workspace's messages looks again. */
+export const BUSY_RETRY_MS = 250

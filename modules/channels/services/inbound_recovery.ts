@@ -6,7 +6,7 @@ import { contextFor } from '#modules/tenancy/index'
 import {
   EVENTS_PER_JOB,
   INBOUND_QUEUE,
-  enqueueConversationDeliveries,
+  enqueueInboundDelivery,
   enqueueWebhookEvents,
   newWebhookJobId,
 } from './inbound_queue.js'
@@ -141,13 +141,15 @@ export async function sweepUndeliveredMessages(
       reads.join(' union all '),
       chunk.flatMap((tenant) => [tenant.slug, olderThanMs])
     )
-    const bySlug = new Map<string, string[]>()
-    for (const row of found.rows as Array<{ slug: string; conversation_id: string }>) {
-      bySlug.set(row.slug, [...(bySlug.get(row.slug) ?? []), row.conversation_id])
+    const waiting = new Map<string, number>()
+    for (const row of found.rows as Array<{ slug: string }>) {
+      waiting.set(row.slug, (waiting.get(row.slug) ?? 0) + 1)
     }
-    for (const [slug, conversationIds] of bySlug) {
-      await enqueueConversationDeliveries(slug, conversationIds)
-      queued += conversationIds.length
+    for (const tenant of chunk) {
+      const conversations = waiting.get(tenant.slug)
+      if (!conversations) continue
+      await enqueueInboundDelivery(tenant, 0)
+      queued += conversations
     }
   }
   if (queued) logger.warn(`recovery sweep queued the hand-off of ${queued} conversation(s)`)

@@ -13,7 +13,7 @@ import type { MessageStatusEvent } from '../events.js'
 import { ChannelError } from './channel_errors.js'
 import { storeInboundMessageOfContact } from './inbound_processing.js'
 import { applyStatus } from './inbound_statuses.js'
-import { enqueueConversationDelivery } from './inbound_queue.js'
+import { enqueueInboundDelivery } from './inbound_queue.js'
 import { publishLive } from './live_updates.js'
 import type { OutboundContent } from './outbound_content.js'
 
@@ -257,7 +257,7 @@ export async function postVisitorMessage(
   })
   // Also after a duplicate: if the first attempt's hand-off was lost, this
   // one finds the message still unprocessed (a run with nothing to hand on is two reads).
-  await enqueueConversationDelivery(target.tenant.slug, stored.conversationId)
+  await enqueueInboundDelivery(target.tenant)
   const message = await target.context.transaction(async (trx) => {
     await trx.rawQuery(`update webchat_visitors set last_seen_at = now() where id = ?`, [
       visitor.id,

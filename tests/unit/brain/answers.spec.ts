@@ -2,11 +2,8 @@ import { test } from '@japa/runner'
 import { randomUUID } from 'node:crypto'
 import type { SearchHit } from '#modules/brain/services/search'
 import { answerExtractively } from '#modules/brain/services/answers'
-import {
-  contentTerms,
-  normalizeArabic,
-  splitPassages,
-} from '#modules/brain/services/answers/text_analysis'
+import { splitPassages } from '#modules/brain/services/answers/text_analysis'
+import { contentTerms, normalizeArabic } from '#modules/brain/services/text_toolkit'
 import { parseModelReply } from '#modules/brain/services/answers/model_answerer'
 
 /**

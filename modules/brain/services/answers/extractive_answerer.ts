@@ -8,7 +8,8 @@ import {
   replyLanguage,
   roundConfidence,
 } from './replies.js'
-import { contentTerms, splitPassages, termMatch, tokenize } from './text_analysis.js'
+import { splitPassages } from './text_analysis.js'
+import { contentTerms, termMatch, tokenize } from '../text_toolkit.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
 /** Passages quoted at most: an answer, not a document. */

@@ -1,6 +1,6 @@
 import type { SourceLanguage } from '../conversion.js'
 import type { SearchHit } from '../search.js'
-import { questionLanguage } from './text_analysis.js'
+import { messageLanguage } from '../text_toolkit.js'
 import type { Answer, Citation } from './types.js'
 
 export type ReplyLanguage = 'english' | 'arabic'
@@ -11,7 +11,7 @@ export type ReplyLanguage = 'english' | 'arabic'
  */
 export function replyLanguage(question: string, language?: SourceLanguage): ReplyLanguage {
   if (language === 'english' || language === 'arabic') return language
-  return questionLanguage(question)
+  return messageLanguage(question)
 }
 
 /**

@@ -1,4 +1,4 @@
-import { normalizeArabic } from '../answers/text_analysis.js'
+import { normalizeArabic } from '../text_toolkit.js'
 import type { Citation } from '../answers/types.js'
 import type { ReplyLanguage } from '../answers/replies.js'
 

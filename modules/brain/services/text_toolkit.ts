@@ -257,7 +257,6 @@ export function termMatch(term: string, stems: Set<string>): number {
   return best
 }
 
-
 /** Whether a folded word is a stop word in English or Arabic. */
 export function isStopWord(word: string) {
   return ENGLISH_STOP_WORDS.has(word) || ARABIC_STOP_WORDS.has(word)

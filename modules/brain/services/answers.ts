@@ -6,6 +6,7 @@ import { searchKnowledge, type SearchFilters } from './search.js'
 import { answerExtractively } from './answers/extractive_answerer.js'
 import { answerWithModel, type AssistantPersona } from './answers/model_answerer.js'
 import { memoryPrompt, type ContactMemory } from './memory.js'
+import { expandQuery } from './text_toolkit.js'
 
 /**
  * Answers from the tenant's knowledge, with numbered citations: by the chat
@@ -60,7 +61,9 @@ export async function answerQuestion(
   question: string,
   options: AnswerQuestionOptions = {}
 ) {
-  const hits = await searchKnowledge(tenant, question, {
+  // The lexicon's synonyms widen what is retrieved; the answerer still
+  // weighs the customer's own words.
+  const hits = await searchKnowledge(tenant, expandQuery(question), {
     k: options.k ?? ANSWER_K,
     filters: options.filters,
   })

@@ -101,6 +101,7 @@ export const ENGLISH_STOP_WORDS = new Set(
   through to too under until up us very via was wasn't we we're were weren't what what's when
   where which while who whom whose why will with won't would wouldn't yes yet you you'd you'll
   you're you've your yours yourself yourselves tell know want wanted wondering hi hello thanks
+  whats wats wat u ur pls plz thx
   thank kindly dear anyone someone something still really able many way ok okay
   take takes taking took taken make makes making made give gives giving gave given go goes going
   went gone come comes coming came say says said see look find happen happens happened put`.split(
@@ -117,7 +118,8 @@ export const ARABIC_STOP_WORDS = new Set(
     لدي لدينا لديك لديكم كل بعض أيضا ايضا قد لقد إذا اذا إذ لو ليس ليست غير سوى حتى كما بين بعد قبل
     فوق تحت منذ خلال ضمن يا أم إما اما بل لكن لكنني ولكن يمكن يمكنني يمكنك أستطيع استطيع تستطيع
     يستطيع أريد اريد نريد تريد أود اود أرجو ارجو من فضلك لو سمحت شكرا مرحبا السلام عليكم هناك هنا
-    وهل فهل وما وكيف وكم وماذا`
+    وهل فهل وما وكيف وكم وماذا
+    شو ايش وش وين ابغى ابغي ابي اقدر نقدر تقدر عشان علشان معي معك ممكن لازم حق`
   ).split(/\s+/)
 )
 
@@ -216,7 +218,7 @@ export function tokenize(text: string): Token[] {
       const content = !ENGLISH_STOP_WORDS.has(word) && !ENGLISH_STOP_WORDS.has(bare)
       tokens.push({
         stem: stemEnglish(bare.replace(/'/g, '')),
-        content: content && bare.length > 1,
+        content: content && (bare.length > 1 || /^\d$/.test(bare)),
       })
     }
   }
@@ -235,12 +237,132 @@ export function contentTerms(text: string): string[] {
 }
 
 /**
+ * Words customers use for what a business's documents say otherwise: a
+ * small lexicon of the everyday service vocabulary (prices, cancelling,
+ * opening hours, joining, children, homes), in English and Gulf Arabic.
+ * It stands in for what a semantic embedding model would know; it is not
+ * a thesaurus, and a question about something the documents never mention
+ * still finds nothing.
+ */
+const SYNONYM_GROUPS = [
+  'cost price fee charge pay rent premium rate',
+  'cancel quit terminate',
+  'refund reimburse',
+  'join sign register enrol enroll',
+  'open opening',
+  'close closes closing shut',
+  'freeze pause hold suspend',
+  'child children kid kids son daughter minor',
+  'apartment flat',
+  'size big large',
+  'pet pets dog dogs cat cats',
+  'year yearly annual annually',
+  'month monthly',
+  'guest guests visitor visitors friend friends',
+  'lawyer solicitor legal',
+  'america usa',
+  'doctor physician clinician',
+  'sue lawsuit',
+  'gym club',
+  'bedroom bed',
+  'lost missing misplaced',
+  'book booking reserve',
+  'free complimentary',
+  'سعر رسوم تكلفه ثمن',
+  'الغاء الغي اكنسل',
+  'جيم الصاله نادي',
+  'يسكر اسكر يغلق اغلاق',
+  'اجيب احضار',
+  'اصف موقف',
+  'فلوس مبلغ',
+  'تحت دون',
+  'سنه عام',
+]
+
+const SYNONYMS = new Map<string, Set<string>>()
+for (const group of SYNONYM_GROUPS) {
+  const stems = tokenize(group).map((t) => t.stem)
+  for (const stem of stems) {
+    const known = SYNONYMS.get(stem) ?? new Set<string>()
+    for (const other of stems) if (other !== stem) known.add(other)
+    SYNONYMS.set(stem, known)
+  }
+}
+
+/** Other stems meaning the same as `stem` in a customer's question. */
+export function synonymsOf(stem: string): string[] {
+  return [...(SYNONYMS.get(stem) ?? [])]
+}
+
+/**
+ * A question with the lexicon's synonyms of its words added, for retrieval:
+ * "quit my yearly plan" also looks for cancel and annual.
+ */
+export function expandQuery(question: string) {
+  const extra = new Set<string>()
+  for (const token of tokenize(question)) {
+    if (!token.content) continue
+    for (const group of SYNONYM_GROUPS) {
+      const words = group.split(' ')
+      const stems = tokenize(group).map((t) => t.stem)
+      if (stems.includes(token.stem)) for (const word of words) extra.add(word)
+    }
+  }
+  return extra.size ? `${question} ${[...extra].join(' ')}` : question
+}
+
+/**
+ * Initials of runs of three or four words (Jumeirah Lake Towers: jlt), so a
+ * question using an abbreviation meets the passage spelling it out.
+ */
+export function acronymsOf(text: string): string[] {
+  const words = lexicalWords(text).filter((word) => !isStopWord(word) && /^\p{L}/u.test(word))
+  const found: string[] = []
+  for (let i = 0; i + 3 <= words.length; i++) {
+    found.push(
+      words
+        .slice(i, i + 3)
+        .map((word) => word[0])
+        .join('')
+    )
+    if (i + 4 <= words.length)
+      found.push(
+        words
+          .slice(i, i + 4)
+          .map((word) => word[0])
+          .join('')
+      )
+  }
+  return found
+}
+
+/** Whether two words differ by one edit (a typo: a letter missing, extra, wrong or swapped). */
+function oneEditApart(a: string, b: string) {
+  if (Math.abs(a.length - b.length) > 1 || a === b) return false
+  let i = 0
+  while (i < a.length && i < b.length && a[i] === b[i]) i++
+  const restA = a.slice(i)
+  const restB = b.slice(i)
+  return (
+    restA.slice(1) === restB.slice(1) ||
+    restA.slice(1) === restB ||
+    restA === restB.slice(1) ||
+    (restA.length > 1 &&
+      restA[0] === restB[1] &&
+      restA[1] === restB[0] &&
+      restA.slice(2) === restB.slice(2))
+  )
+}
+
+/**
  * How well a term is matched by a set of stems: 1 for the same stem, 0.8
  * for a shared beginning long enough to be the same word in another form
- * (cancel, cancellation), else 0.
+ * (cancel, cancellation), 0.85 for a synonym from the lexicon, 0.7 for a
+ * word of five letters or more one typo away, else 0.
  */
 export function termMatch(term: string, stems: Set<string>): number {
   if (stems.has(term)) return 1
+  for (const synonym of SYNONYMS.get(term) ?? []) if (stems.has(synonym)) return 0.85
   if (/^\d/.test(term)) return 0
   const arabic = /[\u0621-\u064A]/.test(term)
   const minimum = arabic ? 4 : 5
@@ -253,6 +375,11 @@ export function termMatch(term: string, stems: Set<string>): number {
     let shared = 0
     while (shared < shorter && term[shared] === stem[shared]) shared++
     if (shared >= minimum && shared >= shorter * 0.8) best = Math.max(best, 0.8)
+    // The whole of a shorter word begins the longer one: a stem and a typo of its word (open, openng).
+    else if (shared === shorter && shorter >= minimum - 1) best = Math.max(best, 0.75)
+    else if (term.length >= 5 && stem.length >= 5 && oneEditApart(term, stem)) {
+      best = Math.max(best, 0.7)
+    }
   }
   return best
 }

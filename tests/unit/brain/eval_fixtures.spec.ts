@@ -36,9 +36,9 @@ test.group('Brain evaluation set', () => {
       const label = JSON.stringify(q.id)
       assert.deepEqual(
         Object.keys(q).sort(),
-        ['answerable', 'expected', 'id', 'language', 'phrasing', 'question', 'split'].concat(
-          'fact' in q ? ['fact'] : []
-        ).sort(),
+        ['answerable', 'expected', 'id', 'language', 'phrasing', 'question', 'split']
+          .concat('fact' in q ? ['fact'] : [])
+          .sort(),
         `${label}: fields`
       )
       assert.match(q.id, /^[a-z0-9-]+$/, `${label}: id`)

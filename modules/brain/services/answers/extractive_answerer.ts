@@ -9,7 +9,8 @@ import {
   roundConfidence,
 } from './replies.js'
 import { splitPassages } from './text_analysis.js'
-import { contentTerms, termMatch, tokenize } from '../text_toolkit.js'
+import { questionType, statesType } from './answer_type.js'
+import { acronymsOf, contentTerms, termMatch, tokenize } from '../text_toolkit.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
 /** Passages quoted at most: an answer, not a document. */
@@ -22,6 +23,9 @@ const MIN_GAIN = 0.15
 const MIN_OWN_COVERAGE = 0.4
 /** A neighbouring sentence joins the quote when it matches this share of the best one. */
 const NEIGHBOUR_SHARE = 0.6
+/** Weight of a passage that states the kind of fact asked for, and of one that does not. */
+const TYPE_MATCH = 1.15
+const TYPE_MISMATCH = 0.7
 
 /**
  * The offline answerer: no model, so it never writes a sentence of its own.
@@ -38,6 +42,7 @@ interface Candidate {
   hit: SearchHit
   hitIndex: number
   text: string
+  context: string
   index: number
   block: number
   stems: Set<string>
@@ -79,9 +84,13 @@ function gatherEvidence(question: string, hits: SearchHit[]): Evidence {
         hit,
         hitIndex,
         text: passage.text,
+        context: passage.context,
         index: passage.index,
         block: passage.block,
-        stems: new Set(tokenize(passage.text).map((t) => t.stem)),
+        stems: new Set([
+          ...tokenize(passage.text).map((t) => t.stem),
+          ...acronymsOf(`${passage.context} ${passage.text}`),
+        ]),
         contextStems: new Set(tokenize(passage.context).map((t) => t.stem)),
       })
     }
@@ -135,6 +144,10 @@ function coverageOf(evidence: Evidence, scores: Map<string, number>[]) {
   return total === 0 ? 0 : matched / total
 }
 
+function candidateContext(candidate: Candidate) {
+  return [candidate.context, candidate.hit.headingPath.at(-1) ?? ''].join(' ')
+}
+
 /**
  * A small preference for what retrieval ranked higher, so that between two
  * passages that match equally the better-retrieved one is quoted.
@@ -183,10 +196,26 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     return { quotes: [], coverage: 0, confidence: 0 }
   }
 
+  // A passage stating the kind of fact asked for (an amount for "how
+  // much") is preferred, and one that cannot answer it counts for less.
+  const type = questionType(question)
+  const typeFactor = (candidate: Candidate) => {
+    if (type === null || type === 'yesno') return 1
+    return statesType(type, `${candidate.text} ${candidateContext(candidate)}`)
+      ? TYPE_MATCH
+      : TYPE_MISMATCH
+  }
   const scored = evidence.candidates.map((candidate) => {
     const scores = termScores(evidence, candidate)
     const coverage = coverageOf(evidence, [scores])
-    return { candidate, scores, coverage, rank: coverage * rankWeight(hits, candidate.hit) }
+    const fit = typeFactor(candidate)
+    return {
+      candidate,
+      scores,
+      coverage,
+      fit,
+      rank: coverage * fit * rankWeight(hits, candidate.hit),
+    }
   })
   scored.sort((a, b) => b.rank - a.rank)
   const best = scored[0]
@@ -246,7 +275,9 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   const primary = best.candidate.hit
   // Coverage is the evidence; agreement between the retrieval signals and a
   // clear lead of the best hit refine it, they never make up for it.
-  const confidence = coverage * (0.75 + 0.15 * agreement(primary) + 0.1 * scoreGap(hits))
+  const fit = Math.max(...chosen.map((c) => c.fit))
+  const confidence =
+    Math.min(1, coverage * fit) * (0.75 + 0.15 * agreement(primary) + 0.1 * scoreGap(hits))
 
   const quotes: ExtractiveSelection['quotes'] = []
   for (const hit of hits) {

@@ -2,7 +2,7 @@ import app from '@adonisjs/core/services/app'
 import type aiConfig from '#config/ai'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { SourceLanguage } from './conversion.js'
-import { searchKnowledge, type SearchFilters } from './search.js'
+import { RRF_K, searchKnowledge, type SearchFilters, type SearchHit } from './search.js'
 import { answerExtractively } from './answers/extractive_answerer.js'
 import { answerWithModel, type AssistantPersona } from './answers/model_answerer.js'
 import { memoryPrompt, type ContactMemory } from './memory.js'
@@ -61,9 +61,7 @@ export async function answerQuestion(
   question: string,
   options: AnswerQuestionOptions = {}
 ) {
-  // The lexicon's synonyms widen what is retrieved; the answerer still
-  // weighs the customer's own words.
-  const hits = await searchKnowledge(tenant, expandQuery(question), {
+  const hits = await retrieveForAnswer(tenant, [question, expandQuery(question)], {
     k: options.k ?? ANSWER_K,
     filters: options.filters,
   })
@@ -81,6 +79,43 @@ export async function answerQuestion(
     ...settings,
     customerName: knownName(options.memory),
   })
+}
+
+/**
+ * Searches once per distinct query and fuses the lists by reciprocal rank:
+ * the customer's own words, and the same with the lexicon's synonyms (which
+ * find "cancel" for "quit" but, alone, would drown a short question in
+ * synonyms). Each hit keeps its best ranks; its score is the fused one.
+ */
+async function retrieveForAnswer(
+  tenant: TenantContext,
+  queries: string[],
+  options: { k: number; filters?: SearchFilters }
+) {
+  const distinct = [...new Set(queries.map((q) => q.trim()).filter(Boolean))]
+  if (distinct.length === 1) return searchKnowledge(tenant, distinct[0], options)
+  const lists = []
+  for (const query of distinct) lists.push(await searchKnowledge(tenant, query, options))
+  const fused = new Map<string, SearchHit>()
+  for (const list of lists) {
+    list.forEach((hit, index) => {
+      const known = fused.get(hit.chunkId)
+      const score = 1 / (RRF_K + index + 1)
+      if (!known) fused.set(hit.chunkId, { ...hit, score })
+      else {
+        known.score += score
+        known.lexicalRank = minRank(known.lexicalRank, hit.lexicalRank)
+        known.vectorRank = minRank(known.vectorRank, hit.vectorRank)
+      }
+    })
+  }
+  return [...fused.values()].sort((a, b) => b.score - a.score).slice(0, options.k)
+}
+
+function minRank(a: number | null, b: number | null) {
+  if (a === null) return b
+  if (b === null) return a
+  return Math.min(a, b)
 }
 
 /** The name the customer gave us, if memory has one (the first name fact). */

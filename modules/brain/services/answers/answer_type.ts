@@ -1,4 +1,4 @@
-import { foldText } from '../text_toolkit.js'
+import { foldText, tokenize } from '../text_toolkit.js'
 
 /**
  * What kind of fact a question asks for, and whether a passage states one:
@@ -50,4 +50,25 @@ const PASSAGE_TYPES: Record<Exclude<AnswerType, null | 'yesno'>, RegExp> = {
 export function statesType(type: AnswerType, passage: string) {
   if (type === null || type === 'yesno') return true
   return PASSAGE_TYPES[type].test(foldText(passage))
+}
+
+/**
+ * Words that only say which kind of fact is asked ("how long", "how much",
+ * "what time"): a passage stating such a fact has answered them, though it
+ * never uses them.
+ */
+const CUES: Record<Exclude<AnswerType, null | 'yesno'>, string> = {
+  duration: 'long soon quickly far advance time deadline مده',
+  amount: 'much cost price fee charge pay extra expensive cheap سعر رسوم تكلفه',
+  time: 'time open opening close closing when مواعيد',
+  date: 'when date',
+  count: 'many number عدد',
+}
+const CUE_STEMS = new Map(
+  Object.entries(CUES).map(([type, words]) => [type, new Set(tokenize(words).map((t) => t.stem))])
+)
+
+/** The question's words a passage stating the asked kind of fact has answered. */
+export function typeCues(type: AnswerType): Set<string> {
+  return (type && CUE_STEMS.get(type)) || new Set()
 }

@@ -9,7 +9,7 @@ import {
   roundConfidence,
 } from './replies.js'
 import { splitPassages } from './text_analysis.js'
-import { questionType, statesType } from './answer_type.js'
+import { questionType, statesType, typeCues } from './answer_type.js'
 import { acronymsOf, contentTerms, termMatch, tokenize } from '../text_toolkit.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
@@ -23,8 +23,7 @@ const MIN_GAIN = 0.15
 const MIN_OWN_COVERAGE = 0.4
 /** A neighbouring sentence joins the quote when it matches this share of the best one. */
 const NEIGHBOUR_SHARE = 0.6
-/** Weight of a passage that states the kind of fact asked for, and of one that does not. */
-const TYPE_MATCH = 1.15
+/** What is left of a passage's weight when it states no fact of the kind asked for. */
 const TYPE_MISMATCH = 0.7
 
 /**
@@ -116,10 +115,14 @@ function gatherEvidence(question: string, hits: SearchHit[]): Evidence {
  * heading mostly, in the document title or a higher heading a little (they
  * say what the document is about, not that this sentence answers).
  */
-function termScores(evidence: Evidence, candidate: Candidate) {
+function termScores(evidence: Evidence, candidate: Candidate, answered: Set<string>) {
   const frame = evidence.frames[candidate.hitIndex]
   const scores = new Map<string, number>()
   for (const term of evidence.terms) {
+    if (answered.has(term)) {
+      scores.set(term, 1)
+      continue
+    }
     scores.set(
       term,
       Math.max(
@@ -199,16 +202,15 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   // A passage stating the kind of fact asked for (an amount for "how
   // much") is preferred, and one that cannot answer it counts for less.
   const type = questionType(question)
-  const typeFactor = (candidate: Candidate) => {
-    if (type === null || type === 'yesno') return 1
-    return statesType(type, `${candidate.text} ${candidateContext(candidate)}`)
-      ? TYPE_MATCH
-      : TYPE_MISMATCH
-  }
+  const cues = typeCues(type)
+  const none = new Set<string>()
   const scored = evidence.candidates.map((candidate) => {
-    const scores = termScores(evidence, candidate)
+    const typed = type !== null && type !== 'yesno'
+    const states = typed && statesType(type, `${candidate.text} ${candidateContext(candidate)}`)
+    // "how long" is answered by a passage stating a duration.
+    const scores = termScores(evidence, candidate, states ? cues : none)
     const coverage = coverageOf(evidence, [scores])
-    const fit = typeFactor(candidate)
+    const fit = !typed || states ? 1 : TYPE_MISMATCH
     return {
       candidate,
       scores,

@@ -7,6 +7,8 @@ import { answerExtractively } from './answers/extractive_answerer.js'
 import { answerWithModel, type AssistantPersona } from './answers/model_answerer.js'
 import { memoryPrompt, type ContactMemory } from './memory.js'
 import { expandQuery } from './text_toolkit.js'
+import { replyLanguage } from './answers/replies.js'
+import { withContext, type ConversationContext } from './answers/follow_up.js'
 
 /**
  * Answers from the tenant's knowledge, with numbered citations: by the chat
@@ -23,6 +25,7 @@ export {
   type AssistantPersona,
 } from './answers/model_answerer.js'
 export { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './answers/types.js'
+export { isFollowUp, type ConversationContext } from './answers/follow_up.js'
 
 export interface AnswerQuestionOptions {
   /**
@@ -41,6 +44,8 @@ export interface AnswerQuestionOptions {
   threshold?: number
   /** The channel's reply language; by default the question's. */
   language?: SourceLanguage
+  /** The conversation's last exchange, for follow-ups ("and the price?"). */
+  conversation?: ConversationContext | null
 }
 
 /** Passages retrieved for an answer: enough to answer, few enough to quote. */
@@ -61,11 +66,22 @@ export async function answerQuestion(
   question: string,
   options: AnswerQuestionOptions = {}
 ) {
-  const hits = await retrieveForAnswer(tenant, [question, expandQuery(question)], {
+  // A follow-up is searched and weighed with the question before it and
+  // what the customer told us they want; the reply stays in its own language.
+  const conversation = options.conversation
+    ? { ...options.conversation, remembered: rememberedPreferences(options.memory) }
+    : options.memory
+      ? { remembered: rememberedPreferences(options.memory) }
+      : null
+  const inContext = withContext(question, conversation)
+  const hits = await retrieveForAnswer(tenant, [inContext, expandQuery(inContext)], {
     k: options.k ?? ANSWER_K,
     filters: options.filters,
   })
-  const settings = { threshold: options.threshold, language: options.language }
+  const settings = {
+    threshold: options.threshold,
+    language: options.language ?? replyLanguage(question),
+  }
   const contactMemory = options.memory ? memoryPrompt(options.memory) : options.contactMemory
   if (answerMode() === 'llm') {
     return answerWithModel(question, hits, {
@@ -73,9 +89,11 @@ export async function answerQuestion(
       contactMemory,
       persona: options.persona,
       customerName: knownName(options.memory),
+      conversation: options.conversation,
+      evidenceQuestion: inContext,
     })
   }
-  return answerExtractively(question, hits, {
+  return answerExtractively(inContext, hits, {
     ...settings,
     customerName: knownName(options.memory),
   })
@@ -116,6 +134,15 @@ function minRank(a: number | null, b: number | null) {
   if (a === null) return b
   if (b === null) return a
   return Math.min(a, b)
+}
+
+/** What the customer said they are after (memory's preferences), for follow-ups. */
+function rememberedPreferences(memory: ContactMemory | null | undefined) {
+  return (memory?.facts ?? [])
+    .filter((fact) => fact.kind === 'preference')
+    .map((fact) => fact.value.trim())
+    .filter(Boolean)
+    .slice(0, 3)
 }
 
 /** The name the customer gave us, if memory has one (the first name fact). */

@@ -14,6 +14,7 @@ import {
   type ReplyLanguage,
 } from './replies.js'
 import { plainText } from './text_analysis.js'
+import type { ConversationContext } from './follow_up.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
 type AiConfig = typeof aiConfig
@@ -25,6 +26,8 @@ export const NOT_COVERED_MARKER = 'NOT_COVERED'
 const MAX_PASSAGE_CHARS = 4000
 /** Longest contact memory sent; it is context, not the knowledge. */
 const MAX_MEMORY_CHARS = 2000
+/** Longest earlier message sent with a follow-up. */
+const MAX_TURN_CHARS = 1000
 
 /** How a channel's assistant presents itself, and what the business tells it. */
 export interface AssistantPersona {
@@ -43,6 +46,10 @@ export interface ModelAnswerOptions {
   language?: SourceLanguage
   /** What the business knows about the customer (summary and facts). */
   contactMemory?: string | null
+  /** The conversation's last exchange: a follow-up is read with it. */
+  conversation?: ConversationContext | null
+  /** The question with its context, as the evidence for the passages is weighed (default: the question). */
+  evidenceQuestion?: string
   /** Overrides of config/ai.ts for this call (a channel's own model, a test server). */
   provider?: Partial<
     Pick<AiConfig, 'baseUrl' | 'apiKey' | 'chatModel' | 'timeoutMs' | 'maxRetries'>
@@ -78,7 +85,12 @@ export function systemPrompt(language: ReplyLanguage, persona?: AssistantPersona
   ].join('\n')
 }
 
-export function userPrompt(question: string, hits: SearchHit[], contactMemory?: string | null) {
+export function userPrompt(
+  question: string,
+  hits: SearchHit[],
+  contactMemory?: string | null,
+  conversation?: ConversationContext | null
+) {
   const passages = hits.map((hit, i) => {
     const where = [hit.title, ...hit.headingPath].filter(Boolean).join(' › ')
     const page = hit.page !== null ? ` (page ${hit.page})` : ''
@@ -88,6 +100,17 @@ export function userPrompt(question: string, hits: SearchHit[], contactMemory?: 
   const memory = contactMemory?.trim()
   if (memory) {
     parts.push(`What we know about this customer:\n${memory.slice(0, MAX_MEMORY_CHARS)}`)
+  }
+  const previous = conversation?.previousQuestion?.trim()
+  if (previous) {
+    const answered = conversation?.previousAnswer?.trim()
+    parts.push(
+      [
+        'Earlier in this conversation (to understand a follow-up; not a source of facts):',
+        `Customer: ${previous.slice(0, MAX_TURN_CHARS)}`,
+        ...(answered ? [`You: ${answered.slice(0, MAX_TURN_CHARS)}`] : []),
+      ].join('\n')
+    )
   }
   parts.push(`Question: ${question}`)
   return parts.join('\n\n---\n\n')
@@ -202,10 +225,12 @@ export async function answerWithModel(
   const threshold = options.threshold ?? DEFAULT_CONFIDENCE_THRESHOLD
   const language = replyLanguage(question, options.language)
   if (hits.length === 0) return refusal(language, 'no_knowledge', 'llm')
+  // A follow-up's evidence is weighed with the question it follows.
+  const weighed = options.evidenceQuestion ?? question
 
   const config = providerConfig(options)
   if (!config.baseUrl || !config.chatModel) {
-    return fallback(question, hits, options, new Error('no chat model configured'))
+    return fallback(weighed, hits, options, new Error('no chat model configured'))
   }
 
   let content: string | null
@@ -216,19 +241,22 @@ export async function answerWithModel(
       temperature: 0,
       messages: [
         { role: 'system', content: systemPrompt(language, options.persona) },
-        { role: 'user', content: userPrompt(question, hits, options.contactMemory) },
+        {
+          role: 'user',
+          content: userPrompt(question, hits, options.contactMemory, options.conversation),
+        },
       ],
     })
     content = completion.choices?.[0]?.message?.content ?? null
   } catch (error) {
-    return fallback(question, hits, options, error)
+    return fallback(weighed, hits, options, error)
   }
   if (!content?.trim()) {
-    return fallback(question, hits, options, new Error('the model returned an empty reply'))
+    return fallback(weighed, hits, options, new Error('the model returned an empty reply'))
   }
 
   const reply = parseModelReply(content)
-  const evidence = retrievalEvidence(question, hits)
+  const evidence = retrievalEvidence(weighed, hits)
   if (!reply.covered) {
     return refusal(language, 'not_covered', 'llm', roundConfidence(evidence * 0.3))
   }
@@ -236,12 +264,12 @@ export async function answerWithModel(
   const { text, order } = resolveCitations(reply.answer, reply.citations, hits.length)
   const cited = order.map((n) => hits[n - 1])
   const citations: Citation[] = cited.map((hit, i) =>
-    citationFor(i + 1, hit, quoteFor(question, text, hit))
+    citationFor(i + 1, hit, quoteFor(weighed, text, hit))
   )
   // An answer that cites nothing it was given is not grounded: however sure
   // the model sounds, it is not given to the customer.
   const modelConfidence = cited.length === 0 ? 0 : (reply.confidence ?? 0.7)
-  const citedEvidence = cited.length ? retrievalEvidence(question, cited) : 0
+  const citedEvidence = cited.length ? retrievalEvidence(weighed, cited) : 0
   const confidence = roundConfidence(0.7 * modelConfidence + 0.3 * citedEvidence)
   if (confidence < threshold || !text) {
     return refusal(language, 'low_confidence', 'llm', confidence)

@@ -351,11 +351,19 @@ async function answerTurn(
 
   let answer: Answer | null = null
   let failure: unknown = null
+  let firstAnswer = false
   try {
-    const { memory, conversation } = await tenant.transaction(async (trx) => ({
+    const context = await tenant.transaction(async (trx) => ({
       memory: await loadMemory(trx, message.contactId),
       conversation: await lastExchange(trx, message.conversationId, expected),
+      answeredBefore: await trx
+        .from('messages')
+        .where('conversation_id', message.conversationId)
+        .where('author_type', 'assistant')
+        .first(),
     }))
+    const { memory, conversation } = context
+    firstAnswer = !context.answeredBefore
     answer = await answerQuestion(tenant, text, {
       threshold: settings.confidenceThreshold,
       language: languageOf(settings),
@@ -386,7 +394,10 @@ async function answerTurn(
   const sent = await send(
     tenant,
     message,
-    customerText(language, answer.text, answer.citations),
+    customerText(language, answer.text, answer.citations, {
+      citeSources: settings.citeSources,
+      introduceAs: firstAnswer ? settings.personaName : null,
+    }),
     { outcome: 'answered', answer, reason: null },
     { expected: final ? null : expected }
   )

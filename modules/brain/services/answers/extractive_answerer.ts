@@ -1,8 +1,8 @@
 import type { SourceLanguage } from '../conversion.js'
 import type { SearchHit } from '../search.js'
 import {
+  addressed,
   citationFor,
-  quoteIntro,
   clamp01,
   refusal,
   replyLanguage,
@@ -28,8 +28,8 @@ const TYPE_MISMATCH = 0.7
 
 /**
  * The offline answerer: no model, so it never writes a sentence of its own.
- * It quotes the passages of the retrieved chunks that best address the
- * question and cites them. Whether a passage addresses the question is
+ * It answers with the passages of the retrieved chunks that best address
+ * the question, the answering one first, and cites them. Whether a passage addresses the question is
  * measured by which of the question's content words it contains, each word
  * weighted by how rare it is among the candidate passages: the word that
  * makes a question specific ("locum", "psychiatrist") counts for more than
@@ -316,11 +316,13 @@ export function answerExtractively(
   const citations: Citation[] = selection.quotes.map((quote, i) =>
     citationFor(i + 1, quote.hit, quote.passages.join(' … '))
   )
-  const open = language === 'arabic' ? '«' : '“'
-  const close = language === 'arabic' ? '»' : '”'
-  const body = citations.map((c) => `${open}${c.quote}${close} [${c.n}]`).join('\n\n')
+  // The answer leads, in the source's own words (numbers, dates and prices
+  // exactly as written); a passage for another part of the question follows.
+  const paragraphs = selection.quotes.map(
+    (quote, i) => `${quote.passages.join(' ')} [${citations[i].n}]`
+  )
   return {
-    text: `${quoteIntro(language, options.customerName)}\n\n${body}`,
+    text: addressed(paragraphs.join('\n\n'), language, options.customerName),
     citations,
     confidence: roundConfidence(selection.confidence),
     handoff: false,

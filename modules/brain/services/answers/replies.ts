@@ -24,19 +24,11 @@ export const NOT_COVERED_REPLY: Record<ReplyLanguage, string> = {
   arabic: 'عذراً، لا تتناول مستنداتنا هذا السؤال، ولن أجيب بالتخمين. سيتواصل معك أحد أعضاء فريقنا.',
 }
 
-/** Introduces quoted passages in the extractive answer. */
-export const QUOTE_INTRO: Record<ReplyLanguage, string> = {
-  english: 'Here is what our documents say:',
-  arabic: 'هذا ما تذكره مستنداتنا:',
-}
-
-/** The intro, addressing the customer by the name they gave us when we know it. */
-export function quoteIntro(language: ReplyLanguage, customerName?: string | null) {
+/** An answer addressed to the customer by the name they gave us, when we know it. */
+export function addressed(text: string, language: ReplyLanguage, customerName?: string | null) {
   const name = customerName?.trim()
-  if (!name) return QUOTE_INTRO[language]
-  return language === 'arabic'
-    ? `${name}، ${QUOTE_INTRO.arabic}`
-    : `${name}, ${QUOTE_INTRO.english.charAt(0).toLowerCase()}${QUOTE_INTRO.english.slice(1)}`
+  if (!name) return text
+  return language === 'arabic' ? `أهلاً ${name}. ${text}` : `Hi ${name}. ${text}`
 }
 
 export function refusal(

@@ -15,6 +15,7 @@ import {
 } from './replies.js'
 import { plainText } from './text_analysis.js'
 import type { ConversationContext } from './follow_up.js'
+import { checkSupport } from './support_check.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
 type AiConfig = typeof aiConfig
@@ -77,8 +78,11 @@ export function systemPrompt(language: ReplyLanguage, persona?: AssistantPersona
     '1. Use only what the passages state. Do not add outside knowledge, assumptions or advice, and never guess.',
     '2. Cite the passage behind every statement with its number in square brackets, like [1] or [2][3]. Cite only passage numbers that exist.',
     `3. Write the answer in ${LANGUAGE_NAME[language]}, the language of the question, even when the passages are in another language. Keep it short and plain: it is a chat message.`,
-    `4. If the passages do not answer the question, do not answer it: set "answer" to exactly ${NOT_COVERED_MARKER} and "covered" to false.`,
-    '5. Facts about the customer, if given, help you understand the question; they are not a source for facts about the business.',
+    '4. Lead with the answer itself in one or two sentences. Add a short quote from a passage only where it helps the customer; no preamble such as "according to our documents".',
+    '5. Write numbers, prices, dates, durations and phone numbers exactly as the passages write them.',
+    `6. If the passages do not answer the question, do not answer it: set "answer" to exactly ${NOT_COVERED_MARKER} and "covered" to false.`,
+    '7. Facts about the customer, if given, help you understand the question; they are not a source for facts about the business. A follow-up question is read with the earlier exchange, if given.',
+    '8. Every sentence you write is checked against the passages it cites; a sentence they do not support is removed before the customer sees it.',
     '',
     'Reply with one JSON object and nothing else:',
     `{"answer": "<the answer with [n] citations, or ${NOT_COVERED_MARKER}>", "citations": [<the passage numbers you used>], "covered": <true or false>, "confidence": <0 to 1: how completely the passages answer the question>}`,
@@ -121,6 +125,8 @@ interface ModelReply {
   citations: number[]
   covered: boolean
   confidence: number | null
+  /** JSON that does not parse, or an object without an answer: not a reply to trust. */
+  malformed: boolean
 }
 
 /**
@@ -132,15 +138,20 @@ interface ModelReply {
 export function parseModelReply(content: string): ModelReply {
   const trimmed = content.trim()
   let parsed: Record<string, unknown> | null = null
+  let broken = false
   const start = trimmed.indexOf('{')
   const end = trimmed.lastIndexOf('}')
   if (start >= 0 && end > start) {
     try {
       const value = JSON.parse(trimmed.slice(start, end + 1))
       if (value && typeof value === 'object' && !Array.isArray(value)) parsed = value
+      else broken = true
     } catch {
-      parsed = null
+      broken = true
     }
+  } else if (trimmed.startsWith('{')) {
+    // A JSON object cut off (the model ran out of tokens).
+    broken = true
   }
 
   const answer =
@@ -157,7 +168,9 @@ export function parseModelReply(content: string): ModelReply {
     // Some models answer in percent.
     confidence = clamp01(numeric > 1 ? numeric / 100 : numeric)
   }
-  return { answer, citations: listed, covered: covered && !marker, confidence }
+  const malformed =
+    broken || (parsed !== null && typeof parsed.answer !== 'string' && parsed.covered !== false)
+  return { answer, citations: listed, covered: covered && !marker, confidence, malformed }
 }
 
 /** Citation markers in the text: [2], [1, 3], [1][2]. */
@@ -256,13 +269,30 @@ export async function answerWithModel(
   }
 
   const reply = parseModelReply(content)
+  if (reply.malformed) {
+    return fallback(weighed, hits, options, new Error('the model reply was malformed'))
+  }
   const evidence = retrievalEvidence(weighed, hits)
   if (!reply.covered) {
     return refusal(language, 'not_covered', 'llm', roundConfidence(evidence * 0.3))
   }
 
-  const { text, order } = resolveCitations(reply.answer, reply.citations, hits.length)
+  const resolved = resolveCitations(reply.answer, reply.citations, hits.length)
+  const { order } = resolved
   const cited = order.map((n) => hits[n - 1])
+  // Sentences the cited passages do not support never reach the customer;
+  // an answer that loses most of its sentences is handed to a person.
+  const support = checkSupport(
+    resolved.text,
+    cited.map((hit) => hit.text)
+  )
+  const text = support.text
+  if (support.removed.length) {
+    logger.info({ removed: support.removed.length }, 'brain: unsupported sentences removed')
+  }
+  if (cited.length && (support.kept === 0 || support.removed.length > support.kept)) {
+    return refusal(language, 'low_confidence', 'llm', roundConfidence(evidence * 0.3))
+  }
   const citations: Citation[] = cited.map((hit, i) =>
     citationFor(i + 1, hit, quoteFor(weighed, text, hit))
   )

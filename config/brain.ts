@@ -26,6 +26,17 @@ const brainConfig = {
    * 100k chunks.
    */
   searchRankPool: 1000,
+  /**
+   * How long the assistant waits after a customer's message for more before
+   * answering: "hi" / "is the flat in JLT still free" / "the 2 bedroom one"
+   * sent within it get one answer. A lone message is answered after this
+   * wait, never later. 0 in tests (a test that measures bursts sets it), so
+   * the suite does not wait on every message.
+   */
+  assistantBurstWaitMs: env.get(
+    'ASSISTANT_BURST_WAIT_MS',
+    env.get('NODE_ENV') === 'test' ? 0 : 4000
+  ),
 }
 
 export default brainConfig

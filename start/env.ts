@@ -55,6 +55,7 @@ export default await Env.create(appRoot, {
   BRAIN_MAX_FILE_MB: Env.schema.number.optional(),
   BRAIN_MAX_PAGES: Env.schema.number.optional(),
   BRAIN_URL_TIMEOUT_MS: Env.schema.number.optional(),
+  ASSISTANT_BURST_WAIT_MS: Env.schema.number.optional(),
   ALLOW_PRIVATE_URL_SOURCES: Env.schema.boolean.optional(),
 
   API_REQUESTS_PER_MINUTE: Env.schema.number.optional(),

@@ -1,3 +1,4 @@
+import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
 import { dispatchTenantJobInBatch, usableTenantContext } from '#modules/tenancy/index'
@@ -38,8 +39,8 @@ const annotateThread: ThreadAnnotator = async (tenant, thread) => {
 
 /**
  * The assistant's listeners: every readable customer message on a channel
- * with the assistant on gets a reply job of its own (the job decides whether
- * the assistant may answer now), and an agent's reply to the customer makes
+ * with the assistant on gets a reply job of its own, run after the burst
+ * wait (the job decides whether the assistant may answer now), and an agent's reply to the customer makes
  * the conversation a person's. It also
  * joins the channels module's work through its extension points: round-robin
  * waits while the assistant answers first, and the inbox thread shows its
@@ -55,11 +56,15 @@ export function registerAssistantListeners() {
     const tenant = await usableTenantContext(event.tenant)
     if (!tenant || !(await assistantEnabledOn(tenant, event.channelId))) return
     // Inside the hand-off's work batch, queued with the batch's other jobs.
+    // Delayed by the burst wait: a message the customer sends within it
+    // makes this run stand aside (answered_with_later), and the later
+    // message's run answers the whole turn once.
+    const delay = Math.max(0, app.config.get<number>('brain.assistantBurstWaitMs', 0))
     await dispatchTenantJobInBatch(
       AssistantReplyJob,
       { slug: event.tenant },
       { messageId: event.messageId },
-      { jobId: `assistant-${event.tenant}-${event.messageId}` }
+      { jobId: `assistant-${event.tenant}-${event.messageId}`, ...(delay ? { delay } : {}) }
     )
   })
   emitter.on('message:sent', async (event) => {

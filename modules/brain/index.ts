@@ -21,9 +21,16 @@ export {
   currentEmbedder,
   localEmbedder,
   LOCAL_DIMENSIONS,
-  lexicalWords,
-  normalizeArabic,
 } from './services/embedder.js'
+export {
+  normalizeArabic,
+  lexicalWords,
+  foldText,
+  tokenize,
+  contentTerms,
+  detectLanguage,
+  messageLanguage,
+} from './services/text_toolkit.js'
 export {
   searchKnowledge,
   type SearchFilters,
@@ -60,7 +67,6 @@ export {
   convertUrl,
   convertText,
   convertFaq,
-  detectLanguage,
   ConversionError,
   type ConvertedDocument,
   type ConversionLimits,

@@ -3,8 +3,10 @@
 |
 | Measures the brain's offline defaults (the local lexical embedder and the
 | extractive answerer) on the evaluation set in tests/fixtures/brain: an
-| insurance policy wording, an English and an Arabic FAQ and a price list,
-| with the questions in questions.json (some unanswerable, some in Arabic).
+| insurance policy wording, an English and an Arabic FAQ, a price list, a
+| fitness club's member handbook (English and Arabic) and a table of rental
+| listings, with the questions in questions.json (some unanswerable, some in
+| Arabic, a third phrased unlike the source: synonyms, typos, dialect).
 |
 | The fixtures are ingested into a fresh tenant through the real path
 | (createFileSource queues IngestSourceJob, a queue worker in this process
@@ -12,6 +14,9 @@
 | searchKnowledge (k = 5) and answerQuestion. Printed, overall and per
 | language:
 |
+|   right fact          answerable questions answered, the answer stating the
+|                       expected fact (`fact`, else an expected phrase)
+|   refused unans.      unanswerable questions refused
 |   recall@5            answerable questions with an expected passage in the top 5
 |   MRR                 mean of 1 / rank of the first expected passage (0 if none)
 |   citation precision  over answerable questions, the share of the answer's
@@ -19,7 +24,11 @@
 |   refusal accuracy    unanswerable questions refused + answerable ones
 |                       answered, over all questions
 |
-| and the worst misses (EVAL_VERBOSE=1 lists every question). It is a measurement, not a test: it exits 0 whatever
+| also for the questions phrased unlike the source, and for the tuning and
+| held-out splits. The worst misses follow (EVAL_VERBOSE=1 lists every
+| question); held-out questions, which the answerer is never tuned on, are
+| left out of both unless EVAL_HELDOUT=1. Tuning on a question means adding
+| two new ones. It is a measurement, not a test: it exits 0 whatever
 | the numbers (1 only if the run itself fails). The embedded database by
 | default (in tmp/eval-brain-db, recreated), or the server at DATABASE_URL
 | (a tenant created for the run and dropped after). Redis at REDIS_URL,
@@ -47,6 +56,13 @@ const FIXTURE_FILES: Array<{ file: string; mimeType: string; title: string }> = 
     title: 'الأسئلة الشائعة عن تأمين الأخطاء الطبية',
   },
   { file: 'price_list.csv', mimeType: 'text/csv', title: 'Price list 2025' },
+  { file: 'club_handbook.md', mimeType: 'text/markdown', title: 'Oasis Fitness Club handbook' },
+  {
+    file: 'club_handbook_ar.md',
+    mimeType: 'text/markdown',
+    title: 'دليل أعضاء نادي الواحة',
+  },
+  { file: 'listings.csv', mimeType: 'text/csv', title: 'Available rental listings' },
 ]
 
 interface Question {
@@ -55,6 +71,12 @@ interface Question {
   language: 'en' | 'ar'
   answerable: boolean
   expected: Array<{ source: string; contains: string }>
+  /** 'unlike': phrased unlike the source (synonyms, typos, dialect spellings). */
+  phrasing: 'source' | 'unlike'
+  /** 'heldout' questions are never tuned on: their misses are listed only with EVAL_HELDOUT=1. */
+  split: 'tune' | 'heldout'
+  /** What a right answer must state; else one of the expected phrases. */
+  fact?: string
 }
 
 interface Outcome {
@@ -63,6 +85,8 @@ interface Outcome {
   rank: number | null
   top: string[]
   refused: boolean
+  /** Answered, and the answer states the expected fact. */
+  rightFact: boolean
   confidence: number
   citations: number
   correctCitations: number
@@ -114,6 +138,7 @@ async function main() {
     const brain = await import('#modules/brain/index')
     const { answerQuestion, answerMode } = await import('#modules/brain/services/answers')
     const { DEFAULT_CONFIDENCE_THRESHOLD } = await import('#modules/brain/services/answers')
+    const { foldText } = await import('#modules/brain/services/text_toolkit')
 
     const slug = `eval-${randomBytes(4).toString('hex')}`
     const tenantRow = await tenancy.provisionTenant(
@@ -179,6 +204,11 @@ async function main() {
           (h) => `${fileOfSource.get(h.sourceId)} › ${h.headingPath.join(' › ') || '(top)'}`
         ),
         refused: answer.handoff,
+        rightFact:
+          !answer.handoff &&
+          (q.fact ? [q.fact] : q.expected.map((e) => e.contains)).some((fact) =>
+            foldText(answer.text).includes(foldText(fact))
+          ),
         confidence: answer.confidence,
         citations: answer.citations.length,
         correctCitations: answer.citations.filter((c) =>
@@ -261,6 +291,9 @@ function metrics(outcomes: Outcome[]) {
     refusalCount: `${refusalRight}/${outcomes.length}`,
     refusedUnanswerable: `${unanswerable.filter((o) => o.refused).length}/${unanswerable.length}`,
     answeredAnswerable: `${answerable.filter((o) => !o.refused).length}/${answerable.length}`,
+    rightFact: pct(answerable.filter((o) => o.rightFact).length, answerable.length),
+    rightFactCount: `${answerable.filter((o) => o.rightFact).length}/${answerable.length}`,
+    refusedShare: pct(unanswerable.filter((o) => o.refused).length, unanswerable.length),
   }
 }
 
@@ -288,14 +321,17 @@ function report(run: {
     ['all', outcomes],
     ['English', outcomes.filter((o) => o.q.language === 'en')],
     ['Arabic', outcomes.filter((o) => o.q.language === 'ar')],
+    ['unlike', outcomes.filter((o) => o.q.phrasing === 'unlike')],
+    ['tune', outcomes.filter((o) => o.q.split === 'tune')],
+    ['heldout', outcomes.filter((o) => o.q.split === 'heldout')],
   ]
   console.log(
-    `  ${'set'.padEnd(8)} ${'n'.padStart(3)}  ${'recall@5'.padStart(17)}  ${'MRR'.padStart(6)}  ${'citation precision'.padStart(20)}  ${'refusal accuracy'.padStart(18)}  refused unanswerable / answered answerable`
+    `  ${'set'.padEnd(8)} ${'n'.padStart(3)}  ${'right fact'.padStart(17)}  ${'refused unans.'.padStart(17)}  ${'recall@5'.padStart(17)}  ${'MRR'.padStart(6)}  ${'citation precision'.padStart(20)}  ${'refusal accuracy'.padStart(18)}  refused unanswerable / answered answerable`
   )
   for (const [name, set] of rows) {
     const m = metrics(set)
     console.log(
-      `  ${name.padEnd(8)} ${String(m.questions).padStart(3)}  ${m.recall} (${m.recallCount.padStart(5)})  ${m.mrr.padStart(6)}  ${m.citationPrecision} (${m.citationCount.padStart(7)})  ${m.refusal} (${m.refusalCount.padStart(5)})  ${m.refusedUnanswerable} / ${m.answeredAnswerable}`
+      `  ${name.padEnd(8)} ${String(m.questions).padStart(3)}  ${m.rightFact} (${m.rightFactCount.padStart(7)})  ${m.refusedShare} (${m.refusedUnanswerable.padStart(7)})  ${m.recall} (${m.recallCount.padStart(5)})  ${m.mrr.padStart(6)}  ${m.citationPrecision} (${m.citationCount.padStart(7)})  ${m.refusal} (${m.refusalCount.padStart(5)})  ${m.refusedUnanswerable} / ${m.answeredAnswerable}`
     )
   }
 
@@ -303,7 +339,10 @@ function report(run: {
   // answer reaches a customer), then answerable ones whose passage was not
   // retrieved, then wrong citations, then needless handoffs.
   const misses: Array<{ weight: number; line: string }> = []
+  const showHeldout = process.env.EVAL_HELDOUT === '1'
   for (const o of outcomes) {
+    // Held-out questions are measured, never looked at while tuning.
+    if (o.q.split === 'heldout' && !showHeldout) continue
     const q = `[${o.q.id}] ${o.q.question}`
     if (!o.q.answerable && !o.refused) {
       misses.push({
@@ -325,6 +364,12 @@ function report(run: {
         line: `${q}\n      ${o.citations - o.correctCitations} of ${o.citations} citations off target: “${truncate(o.quoted[0] ?? '', 110)}”`,
       })
     }
+    if (!o.refused && !o.rightFact) {
+      misses.push({
+        weight: 1.2,
+        line: `${q}\n      answered without the fact “${o.q.fact ?? o.q.expected[0]?.contains}”: “${truncate(o.quoted.join(' ‖ '), 140)}”`,
+      })
+    }
     if (o.refused && o.rank !== null) {
       misses.push({
         weight: 1 - o.confidence,
@@ -337,8 +382,9 @@ function report(run: {
       '\n  every question (rank of the expected passage, handoff, confidence, first quote):'
     )
     for (const o of outcomes) {
+      if (o.q.split === 'heldout' && !showHeldout) continue
       console.log(
-        `    ${o.q.id.padEnd(28)} ${o.q.answerable ? 'answerable  ' : 'unanswerable'} rank ${String(o.rank ?? '-').padEnd(2)} ${o.refused ? 'HANDOFF' : 'answer '} ${o.confidence.toFixed(2)} ${o.correctCitations}/${o.citations}  ${truncate(o.quoted.join(' ‖ '), 150)}`
+        `    ${o.rightFact ? '✓' : ' '} ${o.q.id.padEnd(28)} ${o.q.answerable ? 'answerable  ' : 'unanswerable'} rank ${String(o.rank ?? '-').padEnd(2)} ${o.refused ? 'HANDOFF' : 'answer '} ${o.confidence.toFixed(2)} ${o.correctCitations}/${o.citations}  ${truncate(o.quoted.join(' ‖ '), 150)}`
       )
     }
   }

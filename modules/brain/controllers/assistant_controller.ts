@@ -105,6 +105,7 @@ export default class AssistantController {
         confidenceThreshold: data.confidence_threshold,
         handoffWords: parseHandoffWords(data.handoff_words),
         maxFailures: data.max_failures,
+        citeSources: data.cite_sources ?? false,
       },
       auth.user!.id
     )

@@ -2,10 +2,13 @@ import app from '@adonisjs/core/services/app'
 import type aiConfig from '#config/ai'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { SourceLanguage } from './conversion.js'
-import { searchKnowledge, type SearchFilters } from './search.js'
+import { RRF_K, searchKnowledge, type SearchFilters, type SearchHit } from './search.js'
 import { answerExtractively } from './answers/extractive_answerer.js'
 import { answerWithModel, type AssistantPersona } from './answers/model_answerer.js'
 import { memoryPrompt, type ContactMemory } from './memory.js'
+import { expandQuery } from './text_toolkit.js'
+import { replyLanguage } from './answers/replies.js'
+import { withContext, type ConversationContext } from './answers/follow_up.js'
 
 /**
  * Answers from the tenant's knowledge, with numbered citations: by the chat
@@ -22,6 +25,7 @@ export {
   type AssistantPersona,
 } from './answers/model_answerer.js'
 export { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './answers/types.js'
+export { isFollowUp, type ConversationContext } from './answers/follow_up.js'
 
 export interface AnswerQuestionOptions {
   /**
@@ -40,6 +44,8 @@ export interface AnswerQuestionOptions {
   threshold?: number
   /** The channel's reply language; by default the question's. */
   language?: SourceLanguage
+  /** The conversation's last exchange, for follow-ups ("and the price?"). */
+  conversation?: ConversationContext | null
 }
 
 /** Passages retrieved for an answer: enough to answer, few enough to quote. */
@@ -60,11 +66,22 @@ export async function answerQuestion(
   question: string,
   options: AnswerQuestionOptions = {}
 ) {
-  const hits = await searchKnowledge(tenant, question, {
+  // A follow-up is searched and weighed with the question before it and
+  // what the customer told us they want; the reply stays in its own language.
+  const conversation = options.conversation
+    ? { ...options.conversation, remembered: rememberedPreferences(options.memory) }
+    : options.memory
+      ? { remembered: rememberedPreferences(options.memory) }
+      : null
+  const inContext = withContext(question, conversation)
+  const hits = await retrieveForAnswer(tenant, [inContext, expandQuery(inContext)], {
     k: options.k ?? ANSWER_K,
     filters: options.filters,
   })
-  const settings = { threshold: options.threshold, language: options.language }
+  const settings = {
+    threshold: options.threshold,
+    language: options.language ?? replyLanguage(question),
+  }
   const contactMemory = options.memory ? memoryPrompt(options.memory) : options.contactMemory
   if (answerMode() === 'llm') {
     return answerWithModel(question, hits, {
@@ -72,12 +89,60 @@ export async function answerQuestion(
       contactMemory,
       persona: options.persona,
       customerName: knownName(options.memory),
+      conversation: options.conversation,
+      evidenceQuestion: inContext,
     })
   }
-  return answerExtractively(question, hits, {
+  return answerExtractively(inContext, hits, {
     ...settings,
     customerName: knownName(options.memory),
   })
+}
+
+/**
+ * Searches once per distinct query and fuses the lists by reciprocal rank:
+ * the customer's own words, and the same with the lexicon's synonyms (which
+ * find "cancel" for "quit" but, alone, would drown a short question in
+ * synonyms). Each hit keeps its best ranks; its score is the fused one.
+ */
+async function retrieveForAnswer(
+  tenant: TenantContext,
+  queries: string[],
+  options: { k: number; filters?: SearchFilters }
+) {
+  const distinct = [...new Set(queries.map((q) => q.trim()).filter(Boolean))]
+  if (distinct.length === 1) return searchKnowledge(tenant, distinct[0], options)
+  const lists = []
+  for (const query of distinct) lists.push(await searchKnowledge(tenant, query, options))
+  const fused = new Map<string, SearchHit>()
+  for (const list of lists) {
+    list.forEach((hit, index) => {
+      const known = fused.get(hit.chunkId)
+      const score = 1 / (RRF_K + index + 1)
+      if (!known) fused.set(hit.chunkId, { ...hit, score })
+      else {
+        known.score += score
+        known.lexicalRank = minRank(known.lexicalRank, hit.lexicalRank)
+        known.vectorRank = minRank(known.vectorRank, hit.vectorRank)
+      }
+    })
+  }
+  return [...fused.values()].sort((a, b) => b.score - a.score).slice(0, options.k)
+}
+
+function minRank(a: number | null, b: number | null) {
+  if (a === null) return b
+  if (b === null) return a
+  return Math.min(a, b)
+}
+
+/** What the customer said they are after (memory's preferences), for follow-ups. */
+function rememberedPreferences(memory: ContactMemory | null | undefined) {
+  return (memory?.facts ?? [])
+    .filter((fact) => fact.kind === 'preference')
+    .map((fact) => fact.value.trim())
+    .filter(Boolean)
+    .slice(0, 3)
 }
 
 /** The name the customer gave us, if memory has one (the first name fact). */

@@ -11,7 +11,7 @@ import {
   autoAssignConversation,
   queueOutboundMessage,
 } from '#modules/channels/index'
-import { answerQuestion } from './answers.js'
+import { answerQuestion, type ConversationContext } from './answers.js'
 import { replyLanguage, type ReplyLanguage } from './answers/replies.js'
 import type { Answer, Citation } from './answers/types.js'
 import { loadMemory } from './memory.js'
@@ -275,6 +275,43 @@ async function customerTurn(
   }
 }
 
+/**
+ * The exchange before the turn: the assistant's last message before it, and
+ * the customer's messages it answered (those after the outbound message
+ * before it). A follow-up ("and the price?") is read with them.
+ */
+async function lastExchange(
+  trx: TransactionClientContract,
+  conversationId: string,
+  turnIds: string[]
+): Promise<ConversationContext | null> {
+  const found = await trx.rawQuery(
+    `with turn_start as (
+        select min(seq) as seq from messages where id = any(?::uuid[])
+      ),
+      last_answer as (
+        select seq, body from messages
+         where conversation_id = ? and direction = 'outbound' and author_type = 'assistant'
+           and seq < (select seq from turn_start)
+         order by seq desc limit 1
+      ),
+      before_answer as (
+        select coalesce(max(seq), 0) as seq from messages
+         where conversation_id = ? and direction = 'outbound'
+           and seq < (select seq from last_answer)
+      )
+      select (select body from last_answer) as answer,
+             (select string_agg(m.body, E'\n' order by m.sort_at, m.seq) from messages m
+               where m.conversation_id = ? and m.direction = 'inbound' and m.type = any(?)
+                 and m.seq > (select seq from before_answer)
+                 and m.seq < (select seq from last_answer)) as question`,
+    [turnIds, conversationId, conversationId, conversationId, READABLE_TYPES]
+  )
+  const row = found.rows[0] as { answer: string | null; question: string | null } | undefined
+  if (!row?.question?.trim()) return null
+  return { previousQuestion: row.question.trim(), previousAnswer: row.answer }
+}
+
 /** A late message's claim: nothing is sent, and no later run takes it up again. */
 async function claimLate(tenant: TenantContext, message: InboundRow): Promise<AssistantOutcome> {
   await tenant.transaction(async (trx) => {
@@ -314,12 +351,24 @@ async function answerTurn(
 
   let answer: Answer | null = null
   let failure: unknown = null
+  let firstAnswer = false
   try {
-    const memory = await tenant.transaction((trx) => loadMemory(trx, message.contactId))
+    const context = await tenant.transaction(async (trx) => ({
+      memory: await loadMemory(trx, message.contactId),
+      conversation: await lastExchange(trx, message.conversationId, expected),
+      answeredBefore: await trx
+        .from('messages')
+        .where('conversation_id', message.conversationId)
+        .where('author_type', 'assistant')
+        .first(),
+    }))
+    const { memory, conversation } = context
+    firstAnswer = !context.answeredBefore
     answer = await answerQuestion(tenant, text, {
       threshold: settings.confidenceThreshold,
       language: languageOf(settings),
       memory,
+      conversation,
       persona: { name: settings.personaName, instructions: settings.instructions },
     })
   } catch (error) {
@@ -345,7 +394,10 @@ async function answerTurn(
   const sent = await send(
     tenant,
     message,
-    customerText(language, answer.text, answer.citations),
+    customerText(language, answer.text, answer.citations, {
+      citeSources: settings.citeSources,
+      introduceAs: firstAnswer ? settings.personaName : null,
+    }),
     { outcome: 'answered', answer, reason: null },
     { expected: final ? null : expected }
   )

@@ -30,6 +30,8 @@ export interface AssistantSettings {
   confidenceThreshold: number
   handoffWords: string[]
   maxFailures: number
+  /** Customers see the numbered sources under an answer (agents always do). */
+  citeSources: boolean
   updatedAt: Date | null
 }
 
@@ -67,6 +69,7 @@ export function defaultAssistantSettings(channelId: string): AssistantSettings {
     confidenceThreshold: DEFAULT_CONFIDENCE_THRESHOLD,
     handoffWords: [...DEFAULT_HANDOFF_WORDS],
     maxFailures: 2,
+    citeSources: false,
     updatedAt: null,
   }
 }
@@ -83,6 +86,7 @@ interface SettingsRow {
   confidence_threshold: string | number
   handoff_words: string[]
   max_failures: number
+  cite_sources: boolean
   updated_at: Date
 }
 
@@ -99,6 +103,7 @@ function fromRow(row: SettingsRow): AssistantSettings {
     confidenceThreshold: Number(row.confidence_threshold),
     handoffWords: row.handoff_words ?? [],
     maxFailures: row.max_failures,
+    citeSources: row.cite_sources ?? false,
     updatedAt: row.updated_at,
   }
 }
@@ -143,6 +148,7 @@ export async function saveAssistantSettings(
     confidence_threshold: input.confidenceThreshold,
     handoff_words: words,
     max_failures: input.maxFailures,
+    cite_sources: input.citeSources,
     updated_by_user_id: byUserId,
     updated_at: new Date(),
   }

@@ -1,5 +1,6 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { vectorLiteral } from './embedding_space.js'
+import { normalizeArabicSql } from './text_toolkit.js'
 
 export interface StoredChunk {
   ordinal: number
@@ -13,13 +14,23 @@ const INSERT_BATCH = 250
 
 /**
  * What the full-text index reads: the source's title (weight A), the heading
- * path (B) and the passage (D), each in the source's text-search
- * configuration. `cfg`, `title`, `heading_path` and `content` are SQL names
- * in scope where this is used.
+ * path (B) and the passage (D), each folded by the text toolkit's Arabic
+ * rules (in SQL, so a title change or a migration can recompute it) and
+ * parsed in the source's text-search configuration. The arguments are SQL
+ * expressions in scope where this is used; the question is folded the same
+ * way (search.ts).
  */
-export const TSV_EXPRESSION = `setweight(to_tsvector(cfg, coalesce(title, '')), 'A')
-  || setweight(to_tsvector(cfg, array_to_string(coalesce(heading_path, '{}'), ' ')), 'B')
-  || to_tsvector(cfg, coalesce(content, ''))`
+export function tsvExpression(
+  names: { cfg?: string; title?: string; headingPath?: string; content?: string } = {}
+) {
+  const { cfg = 'cfg', title = 'title', headingPath = 'heading_path', content = 'content' } = names
+  const folded = (expr: string) => normalizeArabicSql(expr)
+  return `setweight(to_tsvector(${cfg}, ${folded(`coalesce(${title}, '')`)}), 'A')
+  || setweight(to_tsvector(${cfg}, ${folded(`array_to_string(coalesce(${headingPath}, '{}'), ' ')`)}), 'B')
+  || to_tsvector(${cfg}, ${folded(`coalesce(${content}, '')`)})`
+}
+
+const TSV_EXPRESSION = tsvExpression()
 
 /**
  * Inserts one source version's chunks with their vectors, into `embedding`

@@ -1,6 +1,6 @@
 import app from '@adonisjs/core/services/app'
 import { ConversionError } from './conversion/errors.js'
-import { detectLanguage, type SourceLanguage } from './conversion/language.js'
+import { detectLanguage, type SourceLanguage } from './text_toolkit.js'
 import { sniffFileType } from './conversion/sniff.js'
 import { convertPdf } from './conversion/pdf.js'
 import { convertDocx } from './conversion/docx.js'

@@ -2,6 +2,7 @@ import OpenAI from 'openai'
 import app from '@adonisjs/core/services/app'
 import type aiConfig from '#config/ai'
 import { openAiClient } from './ai_client.js'
+import { isStopWord, lexicalWords } from './text_toolkit.js'
 
 /**
  * Turns texts into vectors for the knowledge_chunks.embedding column. The
@@ -54,11 +55,14 @@ let remote: { key: string; embedder: OpenAIEmbedder } | null = null
  * inflections ("insured" ~ "insurance") and typos but not synonyms ("car" vs
  * "vehicle"); a real embedding model does that. Deterministic: the same text
  * gives the same vector on every machine, forever, which is what lets tests
- * and the evaluation set rely on it.
+ * and the evaluation set rely on it. Words are read through the text
+ * toolkit (folding and stop words shared with the full-text index and the
+ * answerers); v2 is v1 with the toolkit's folding and stop words, so v1
+ * vectors are re-embedded (`node ace brain:reembed`), not compared.
  */
 export class LocalEmbedder implements Embedder {
   readonly kind = 'local' as const
-  readonly model = 'local-lexical-v1'
+  readonly model = 'local-lexical-v2'
   readonly dimensions = LOCAL_DIMENSIONS
 
   async embed(texts: string[]) {
@@ -69,7 +73,7 @@ export class LocalEmbedder implements Embedder {
     const vector = new Float64Array(this.dimensions)
     // Pairs are formed after common words are dropped: "cover of the clinic"
     // pairs "cover clinic", as "clinic cover" would not.
-    const words = lexicalWords(text).filter((word) => !STOP_WORDS.has(word))
+    const words = lexicalWords(text).filter((word) => !isStopWord(word))
     const features = new Map<string, number>()
     const add = (feature: string, weight: number) =>
       features.set(feature, (features.get(feature) ?? 0) + weight)
@@ -103,30 +107,6 @@ export class LocalEmbedder implements Embedder {
 export const LOCAL_DIMENSIONS = 512
 export const localEmbedder = new LocalEmbedder()
 
-/**
- * Words as the local embedder sees them: Unicode-normalised, lower-cased,
- * Arabic letters folded to one spelling (the same word is typed with and
- * without diacritics, with any alef, final ya as alef maqsura, ta marbuta as
- * ha), Arabic-Indic digits as ASCII.
- */
-export function lexicalWords(text: string): string[] {
-  const folded = normalizeArabic(text.normalize('NFKC').toLowerCase())
-  return folded.match(/[\p{L}\p{N}]+/gu) ?? []
-}
-
-export function normalizeArabic(text: string) {
-  return text
-    .replace(/[\u064B-\u065F\u0670\u06D6-\u06ED]/g, '') // harakat, tanwin, shadda, Quranic marks
-    .replace(/\u0640/g, '') // tatweel
-    .replace(/[\u0622\u0623\u0625\u0671\u0672\u0673]/g, '\u0627') // alef variants → ا
-    .replace(/\u0649/g, '\u064A') // alef maqsura → ya
-    .replace(/\u0629/g, '\u0647') // ta marbuta → ha
-    .replace(/\u0624/g, '\u0648') // hamza on waw → waw
-    .replace(/\u0626/g, '\u064A') // hamza on ya → ya
-    .replace(/[\u0660-\u0669]/g, (d) => String(d.charCodeAt(0) - 0x0660))
-    .replace(/[\u06F0-\u06F9]/g, (d) => String(d.charCodeAt(0) - 0x06f0))
-}
-
 /** 32-bit FNV-1a over UTF-16 code units: fast, stable, well spread. */
 function fnv1a(text: string) {
   let hash = 0x811c9dc5
@@ -136,21 +116,6 @@ function fnv1a(text: string) {
   }
   return hash >>> 0
 }
-
-/**
- * Words too common to say what a passage is about. Without document
- * frequencies (a hashed vector has none) they would otherwise dominate.
- */
-const STOP_WORDS = new Set(
-  (
-    'a an and are as at be been but by can could did do does for from had has have he her his how i if in ' +
-    'into is it its me my no not of on or our she so than that the their them then there these they this ' +
-    'to was we were what when where which who whom why will with would you your yours us am ' +
-    // Arabic, already folded by normalizeArabic.
-    'في من علي الي عن ان او ما لا هل هذا هذه ذلك تلك التي الذي الذين هو هي هم انا نحن انت كان كانت ' +
-    'مع قد لم لن كل بعد قبل عند ثم او اي ايضا'
-  ).split(' ')
-)
 
 /**
  * An OpenAI-compatible embeddings endpoint (OpenAI, Azure, Ollama, vLLM)

@@ -5,6 +5,7 @@ import type { TenantContext } from '#modules/tenancy/index'
 import { currentEmbedder, type Embedder } from './embedder.js'
 import { readBrainSettings, vectorLiteral, vectorType } from './embedding_space.js'
 import { TEXT_CONFIGS } from './chunk_store.js'
+import { normalizeArabicSql } from './text_toolkit.js'
 
 export interface SearchFilters {
   sourceIds?: string[]
@@ -316,7 +317,7 @@ async function questionTerms(trx: TransactionClientContract, text: string) {
               select array_agg(t.lexeme order by coalesce(f.freq, 0), t.positions[1], t.lexeme)
                        as lexemes,
                      coalesce(max(f.freq), 0) as commonest
-                from unnest(to_tsvector(l.language::regconfig, ?)) t
+                from unnest(to_tsvector(l.language::regconfig, ${normalizeArabicSql('?::text')})) t
                 left join frequency f on f.lexeme = t.lexeme
             ) q
       where q.lexemes is not null`,

@@ -61,6 +61,7 @@ export const assistantSettingsValidator = vine.compile(
     confidence_threshold: vine.number().min(0).max(1),
     handoff_words: vine.string().trim().maxLength(3000).use(handoffWords()).optional(),
     max_failures: vine.number().withoutDecimals().min(1).max(10),
+    cite_sources: vine.boolean().optional(),
     ...hourFields,
   })
 )

@@ -164,6 +164,61 @@ test.group('Answers with a chat model', (group) => {
     assert.equal(answer.citations[0].chunkId, LOCUM.chunkId)
   })
 
+  test('the prompt carries the reply rules: answer first, numbers as written, sentences checked', async ({
+    assert,
+  }) => {
+    ai.respond(() => json('Locum work is covered [1].', [1]))
+    await answerWithModel('Is locum work covered?', HITS, { persona: { name: 'Sara' } })
+    const [system] = ai.chatCalls()[0].body.messages
+    assert.include(system.content, 'Your name is Sara.')
+    assert.include(system.content, 'Lead with the answer itself in one or two sentences')
+    assert.include(system.content, 'exactly as the passages write them')
+    assert.include(system.content, 'checked against the passages it cites')
+  })
+
+  test('a sentence the passages do not support is removed before the customer reads it', async ({
+    assert,
+  }) => {
+    ai.respond(() =>
+      json(
+        'After 14 days a refund is pro rata less an administration fee of AED 350 [2]. Locum engagements are covered automatically [1]. We also refund the fee to members of ten years standing [2].',
+        [1, 2]
+      )
+    )
+    const answer = await answerWithModel('What does cancelling cost?', HITS)
+    assert.isFalse(answer.handoff)
+    assert.include(answer.text, 'AED 350 [1]')
+    assert.include(answer.text, 'Locum engagements are covered automatically [2]')
+    assert.notInclude(answer.text, 'ten years')
+  })
+
+  test('an answer whose sentences the passages mostly do not support becomes a handoff', async ({
+    assert,
+  }) => {
+    ai.respond(() =>
+      json(
+        'The administration fee is AED 500 [2]. Cancellation is free for doctors over 60 [2]. Locum work is covered [1].',
+        [1, 2]
+      )
+    )
+    const answer = await answerWithModel('What does cancelling cost?', HITS)
+    assert.isTrue(answer.handoff)
+    assert.equal(answer.reason, 'low_confidence')
+    assert.notInclude(answer.text, '500')
+  })
+
+  test('a malformed reply falls back to the extractive answer', async ({ assert }) => {
+    ai.respond(
+      () => '{"answer": "Locum engagements are covered automatically [1]", "citations": [1'
+    )
+    const answer = await answerWithModel('Am I covered when I work as a locum?', HITS)
+    assert.equal(answer.mode, 'extractive')
+    assert.equal(answer.reason, 'model_error')
+    assert.isFalse(answer.handoff)
+    assert.include(answer.text, 'Locum engagements are covered automatically')
+    assert.equal(answer.citations[0].chunkId, LOCUM.chunkId)
+  })
+
   test('a 500 is retried and the second answer is used', async ({ assert }) => {
     ai.fail(500, 'server_error', 'The server had an error', { 'retry-after-ms': '10' })
     ai.respond(() => json('Locum work is covered [1].', [1]))

@@ -177,7 +177,7 @@ test.group('Assistant on channels: the reply job', (group) => {
     assert,
     cleanup,
   }) => {
-    const w = await assistantWorkspace(cleanup)
+    const w = await assistantWorkspace(cleanup, { citeSources: true })
     const { messageId, conversationId, contactId } = await customerSays(
       w.context,
       w.channel.id,
@@ -202,8 +202,11 @@ test.group('Assistant on channels: the reply job', (group) => {
     })
     const [reply] = await assistantMessages(w.context, conversationId)
     assert.equal(reply.direction, 'outbound')
-    assert.include(reply.body, 'Here is what our documents say:')
-    assert.include(reply.body, 'Locum engagements are covered automatically')
+    // The answer leads, in the document's words.
+    assert.isTrue(
+      reply.body.startsWith('Your cover follows you when you work as a locum.'),
+      reply.body
+    )
     assert.include(reply.body, '[1]')
     // Customers see numbered sources by title; quotes and confidence are for agents.
     assert.include(reply.body, "Sources:\n[1] Clinicians' malpractice policy › Locum cover")
@@ -223,6 +226,38 @@ test.group('Assistant on channels: the reply job', (group) => {
     assert.include(html, 'data-citation="1"')
     assert.include(html, 'Locum engagements are covered automatically')
     assert.equal((await conversationOf(w.context, conversationId)).state, 'assistant')
+  })
+
+  test('customers read the answer first, introduced by the persona once, without sources unless the channel asks', async ({
+    assert,
+    cleanup,
+  }) => {
+    const w = await assistantWorkspace(cleanup, { personaName: 'Sara' })
+    const first = await customerSays(w.context, w.channel.id, LOCUM_QUESTION)
+    assert.equal((await replyToInboundMessage(w.context, first.messageId)).kind, 'answered')
+    const second = await customerSays(
+      w.context,
+      w.channel.id,
+      'What is the administration fee if I cancel after 14 days?',
+      first.conversationId
+    )
+    assert.equal((await replyToInboundMessage(w.context, second.messageId)).kind, 'answered')
+
+    const [locum, fee] = await assistantMessages(w.context, first.conversationId)
+    assert.isTrue(
+      locum.body.startsWith('Sara here. Your cover follows you when you work as a locum.'),
+      locum.body
+    )
+    // The fee exactly as the document writes it, no introduction the second time.
+    assert.include(fee.body, 'AED 350')
+    assert.notInclude(fee.body, 'Sara here.')
+    for (const body of [locum.body, fee.body]) {
+      assert.notMatch(body, /\[\d\]/)
+      assert.notInclude(body, 'Sources:')
+    }
+    // Agents still have the citations behind each answer.
+    const row = await replyRow(w.context, second.messageId)
+    assert.equal(row.citations[0].headingPath.at(-1), 'Cancellation')
   })
 
   test('the same message twice gets one reply, whether the job or the service runs again', async ({
@@ -469,7 +504,7 @@ test.group('Assistant on channels: offline answers and handoffs', () => {
     )
     assert.equal((await replyToInboundMessage(w.context, closed.messageId)).kind, 'answered')
     const [answer] = await assistantMessages(w.context, closed.conversationId)
-    assert.match(answer.body, /^Layla, here is what our documents say:/)
+    assert.match(answer.body, /^Hi Layla\. Your cover follows you when you work as a locum\./)
 
     // While the assistant answers first, round-robin waits for its handoff.
     assert.isTrue(await assistantAnswersFirst(w.context, closed.conversationId))
@@ -542,6 +577,7 @@ test.group('Assistant on channels: with a chat model', (group) => {
       personaName: 'Sara',
       instructions: 'Be warm and brief.',
       language: 'ar',
+      citeSources: true,
     })
     const { messageId, conversationId } = await customerSays(
       w.context,
@@ -577,7 +613,7 @@ test.group('Assistant on channels: with a chat model', (group) => {
     assert.include(user.content, 'Layla')
 
     const [reply] = await assistantMessages(w.context, conversationId)
-    assert.include(reply.body, 'نعم، عمل البديل مغطى تلقائياً [1].')
+    assert.isTrue(reply.body.startsWith('معك Sara. نعم، عمل البديل مغطى تلقائياً [1].'), reply.body)
     assert.include(reply.body, 'المصادر:\n[1]')
     const row = await replyRow(w.context, messageId)
     assert.equal(row.mode, 'llm')

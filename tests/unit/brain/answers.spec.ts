@@ -2,12 +2,10 @@ import { test } from '@japa/runner'
 import { randomUUID } from 'node:crypto'
 import type { SearchHit } from '#modules/brain/services/search'
 import { answerExtractively } from '#modules/brain/services/answers'
-import {
-  contentTerms,
-  normalizeArabic,
-  splitPassages,
-} from '#modules/brain/services/answers/text_analysis'
+import { splitPassages } from '#modules/brain/services/answers/text_analysis'
+import { contentTerms, normalizeArabic } from '#modules/brain/services/text_toolkit'
 import { parseModelReply } from '#modules/brain/services/answers/model_answerer'
+import { checkSupport } from '#modules/brain/services/answers/support_check'
 
 /**
  * Retrieved chunks as searchKnowledge returns them: the answerers' input is
@@ -179,7 +177,8 @@ test.group('Extractive answers', () => {
     assert.equal(answer.citations[0].chunkId, faq.chunkId)
     assert.include(answer.citations[0].quote, 'العمل كطبيب بديل مغطى تلقائياً')
     assert.notInclude(answer.citations[0].quote, 'ثلاثين')
-    assert.isTrue(answer.text.startsWith('هذا ما تذكره مستنداتنا'))
+    // The answer leads, in the document's own words.
+    assert.isTrue(answer.text.startsWith('نعم، العمل كطبيب بديل مغطى تلقائياً'), answer.text)
   })
 
   test('refuses an Arabic question in Arabic', ({ assert }) => {
@@ -261,6 +260,7 @@ test.group('Model reply parsing', () => {
       citations: [1],
       covered: true,
       confidence: 0.85,
+      malformed: false,
     })
   })
 
@@ -272,6 +272,7 @@ test.group('Model reply parsing', () => {
       citations: [],
       covered: true,
       confidence: null,
+      malformed: false,
     })
     assert.isFalse(parseModelReply('NOT_COVERED').covered)
     assert.isFalse(parseModelReply('not_covered.').covered)
@@ -279,5 +280,48 @@ test.group('Model reply parsing', () => {
       parseModelReply('{"answer": "NOT_COVERED", "citations": [], "covered": false}').covered
     )
     assert.isFalse(parseModelReply('{"answer": "", "covered": true}').covered)
+  })
+
+  test('JSON that does not parse, or an object without an answer, is malformed', ({ assert }) => {
+    assert.isTrue(
+      parseModelReply('{"answer": "Locum work is covered [1]", "citations": [1').malformed
+    )
+    assert.isTrue(parseModelReply('{"answer": "Yes [1]", "citations": [1],}').malformed)
+    assert.isTrue(parseModelReply('{"reply": "Yes", "covered": true}').malformed)
+    assert.isFalse(parseModelReply('{"answer": "NOT_COVERED", "covered": false}').malformed)
+    assert.isFalse(parseModelReply('{"covered": false}').malformed)
+  })
+})
+
+test.group('Support check of a model answer', () => {
+  const passages = [
+    'You may cancel within 14 days for a full refund. After that, a refund is pro rata less an administration fee of AED 350.',
+    'Locum engagements are covered automatically within your declared specialty.',
+  ]
+
+  test('keeps sentences whose words and numbers its passages hold', ({ assert }) => {
+    const checked = checkSupport(
+      'Yes. After 14 days the refund is pro rata, less an administration fee of AED 350 [1]. Locum work is covered automatically [2].',
+      passages
+    )
+    assert.deepEqual(checked.removed, [])
+    assert.equal(checked.kept, 1)
+    assert.include(checked.text, 'AED 350 [1].')
+  })
+
+  test('removes a sentence with a number or a claim the passages do not make', ({ assert }) => {
+    const checked = checkSupport(
+      'The administration fee is AED 500 [1]. We also offer free dental check-ups for members [1]. You may cancel within 14 days for a full refund [1].',
+      passages
+    )
+    assert.lengthOf(checked.removed, 2)
+    assert.equal(checked.text, 'You may cancel within 14 days for a full refund [1].')
+  })
+
+  test('across languages only numbers are checked', ({ assert }) => {
+    const ok = checkSupport('يمكنك الإلغاء خلال 14 يوماً واسترداد المبلغ كاملاً [1].', passages)
+    assert.lengthOf(ok.removed, 0)
+    const wrong = checkSupport('رسوم الإدارة 500 درهم [1].', passages)
+    assert.lengthOf(wrong.removed, 1)
   })
 })

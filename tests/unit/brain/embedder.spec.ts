@@ -13,7 +13,7 @@ test.group('Local embedder', () => {
     assert.lengthOf(a, 512)
     assert.deepEqual(a, b)
     assert.closeTo(Math.sqrt(cosine(a, a)), 1, 1e-9)
-    assert.equal(embedder.model, 'local-lexical-v1')
+    assert.equal(embedder.model, 'local-lexical-v2')
     assert.equal(embedder.kind, 'local')
   })
 

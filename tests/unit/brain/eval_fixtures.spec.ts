@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { readFileSync, readdirSync } from 'node:fs'
 import app from '@adonisjs/core/services/app'
+import { foldText } from '#modules/brain/services/text_toolkit'
 
 /**
  * The evaluation set behind `npm run eval:brain`. Its numbers mean nothing
@@ -15,6 +16,9 @@ interface Question {
   language: 'en' | 'ar'
   answerable: boolean
   expected: Array<{ source: string; contains: string }>
+  phrasing: 'source' | 'unlike'
+  split: 'tune' | 'heldout'
+  fact?: string
 }
 
 function loadQuestions(): Question[] {
@@ -32,7 +36,9 @@ test.group('Brain evaluation set', () => {
       const label = JSON.stringify(q.id)
       assert.deepEqual(
         Object.keys(q).sort(),
-        ['answerable', 'expected', 'id', 'language', 'question'],
+        ['answerable', 'expected', 'id', 'language', 'phrasing', 'question', 'split']
+          .concat('fact' in q ? ['fact'] : [])
+          .sort(),
         `${label}: fields`
       )
       assert.match(q.id, /^[a-z0-9-]+$/, `${label}: id`)
@@ -52,12 +58,26 @@ test.group('Brain evaluation set', () => {
 
   test('the set is large and varied enough to measure', ({ assert }) => {
     const questions = loadQuestions()
-    assert.isAtLeast(questions.length, 40)
-    assert.isAtLeast(questions.filter((q) => !q.answerable).length, 8)
-    assert.isAtLeast(questions.filter((q) => q.language === 'ar').length, 8)
-    assert.isAtLeast(questions.filter((q) => q.language === 'ar' && !q.answerable).length, 2)
+    assert.isAtLeast(questions.length, 100)
+    assert.isAtLeast(questions.filter((q) => !q.answerable).length, 15)
+    assert.isAtLeast(questions.filter((q) => q.language === 'ar').length, 25)
+    assert.isAtLeast(questions.filter((q) => q.language === 'ar' && !q.answerable).length, 5)
+    // A third phrased unlike the source, and a held-out part with both kinds.
+    assert.isAtLeast(questions.filter((q) => q.phrasing === 'unlike').length * 3, questions.length)
+    const heldout = questions.filter((q) => q.split === 'heldout')
+    assert.isAtLeast(heldout.length, 15)
+    assert.isAtLeast(heldout.filter((q) => !q.answerable).length, 3)
+    assert.isAtLeast(heldout.filter((q) => q.language === 'ar').length, 5)
     const sources = new Set(questions.flatMap((q) => q.expected.map((e) => e.source)))
-    for (const file of ['policy_wording.md', 'faq_en.md', 'faq_ar.md', 'price_list.csv']) {
+    for (const file of [
+      'policy_wording.md',
+      'faq_en.md',
+      'faq_ar.md',
+      'price_list.csv',
+      'club_handbook.md',
+      'club_handbook_ar.md',
+      'listings.csv',
+    ]) {
       assert.isTrue(sources.has(file), `some question is answered by ${file}`)
     }
   })
@@ -70,6 +90,14 @@ test.group('Brain evaluation set', () => {
         const text = readFileSync(`${DIR}/${expected.source}`, 'utf8')
         assert.isAtLeast(expected.contains.trim().length, 4, `${q.id}: phrase is distinctive`)
         assert.include(text, expected.contains, `${q.id}: phrase in ${expected.source}`)
+      }
+      // The fact a right answer states is in one of the expected passages' documents.
+      if (q.fact) {
+        const texts = q.expected.map((e) => foldText(readFileSync(`${DIR}/${e.source}`, 'utf8')))
+        assert.isTrue(
+          texts.some((text) => text.includes(foldText(q.fact!))),
+          `${q.id}: fact “${q.fact}” in its document`
+        )
       }
     }
   })

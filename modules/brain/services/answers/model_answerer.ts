@@ -14,6 +14,8 @@ import {
   type ReplyLanguage,
 } from './replies.js'
 import { plainText } from './text_analysis.js'
+import type { ConversationContext } from './follow_up.js'
+import { checkSupport } from './support_check.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
 type AiConfig = typeof aiConfig
@@ -25,6 +27,8 @@ export const NOT_COVERED_MARKER = 'NOT_COVERED'
 const MAX_PASSAGE_CHARS = 4000
 /** Longest contact memory sent; it is context, not the knowledge. */
 const MAX_MEMORY_CHARS = 2000
+/** Longest earlier message sent with a follow-up. */
+const MAX_TURN_CHARS = 1000
 
 /** How a channel's assistant presents itself, and what the business tells it. */
 export interface AssistantPersona {
@@ -43,6 +47,10 @@ export interface ModelAnswerOptions {
   language?: SourceLanguage
   /** What the business knows about the customer (summary and facts). */
   contactMemory?: string | null
+  /** The conversation's last exchange: a follow-up is read with it. */
+  conversation?: ConversationContext | null
+  /** The question with its context, as the evidence for the passages is weighed (default: the question). */
+  evidenceQuestion?: string
   /** Overrides of config/ai.ts for this call (a channel's own model, a test server). */
   provider?: Partial<
     Pick<AiConfig, 'baseUrl' | 'apiKey' | 'chatModel' | 'timeoutMs' | 'maxRetries'>
@@ -70,15 +78,23 @@ export function systemPrompt(language: ReplyLanguage, persona?: AssistantPersona
     '1. Use only what the passages state. Do not add outside knowledge, assumptions or advice, and never guess.',
     '2. Cite the passage behind every statement with its number in square brackets, like [1] or [2][3]. Cite only passage numbers that exist.',
     `3. Write the answer in ${LANGUAGE_NAME[language]}, the language of the question, even when the passages are in another language. Keep it short and plain: it is a chat message.`,
-    `4. If the passages do not answer the question, do not answer it: set "answer" to exactly ${NOT_COVERED_MARKER} and "covered" to false.`,
-    '5. Facts about the customer, if given, help you understand the question; they are not a source for facts about the business.',
+    '4. Lead with the answer itself in one or two sentences. Add a short quote from a passage only where it helps the customer; no preamble such as "according to our documents".',
+    '5. Write numbers, prices, dates, durations and phone numbers exactly as the passages write them.',
+    `6. If the passages do not answer the question, do not answer it: set "answer" to exactly ${NOT_COVERED_MARKER} and "covered" to false.`,
+    '7. Facts about the customer, if given, help you understand the question; they are not a source for facts about the business. A follow-up question is read with the earlier exchange, if given.',
+    '8. Every sentence you write is checked against the passages it cites; a sentence they do not support is removed before the customer sees it.',
     '',
     'Reply with one JSON object and nothing else:',
     `{"answer": "<the answer with [n] citations, or ${NOT_COVERED_MARKER}>", "citations": [<the passage numbers you used>], "covered": <true or false>, "confidence": <0 to 1: how completely the passages answer the question>}`,
   ].join('\n')
 }
 
-export function userPrompt(question: string, hits: SearchHit[], contactMemory?: string | null) {
+export function userPrompt(
+  question: string,
+  hits: SearchHit[],
+  contactMemory?: string | null,
+  conversation?: ConversationContext | null
+) {
   const passages = hits.map((hit, i) => {
     const where = [hit.title, ...hit.headingPath].filter(Boolean).join(' › ')
     const page = hit.page !== null ? ` (page ${hit.page})` : ''
@@ -89,6 +105,17 @@ export function userPrompt(question: string, hits: SearchHit[], contactMemory?: 
   if (memory) {
     parts.push(`What we know about this customer:\n${memory.slice(0, MAX_MEMORY_CHARS)}`)
   }
+  const previous = conversation?.previousQuestion?.trim()
+  if (previous) {
+    const answered = conversation?.previousAnswer?.trim()
+    parts.push(
+      [
+        'Earlier in this conversation (to understand a follow-up; not a source of facts):',
+        `Customer: ${previous.slice(0, MAX_TURN_CHARS)}`,
+        ...(answered ? [`You: ${answered.slice(0, MAX_TURN_CHARS)}`] : []),
+      ].join('\n')
+    )
+  }
   parts.push(`Question: ${question}`)
   return parts.join('\n\n---\n\n')
 }
@@ -98,6 +125,8 @@ interface ModelReply {
   citations: number[]
   covered: boolean
   confidence: number | null
+  /** JSON that does not parse, or an object without an answer: not a reply to trust. */
+  malformed: boolean
 }
 
 /**
@@ -109,15 +138,20 @@ interface ModelReply {
 export function parseModelReply(content: string): ModelReply {
   const trimmed = content.trim()
   let parsed: Record<string, unknown> | null = null
+  let broken = false
   const start = trimmed.indexOf('{')
   const end = trimmed.lastIndexOf('}')
   if (start >= 0 && end > start) {
     try {
       const value = JSON.parse(trimmed.slice(start, end + 1))
       if (value && typeof value === 'object' && !Array.isArray(value)) parsed = value
+      else broken = true
     } catch {
-      parsed = null
+      broken = true
     }
+  } else if (trimmed.startsWith('{')) {
+    // A JSON object cut off (the model ran out of tokens).
+    broken = true
   }
 
   const answer =
@@ -134,7 +168,9 @@ export function parseModelReply(content: string): ModelReply {
     // Some models answer in percent.
     confidence = clamp01(numeric > 1 ? numeric / 100 : numeric)
   }
-  return { answer, citations: listed, covered: covered && !marker, confidence }
+  const malformed =
+    broken || (parsed !== null && typeof parsed.answer !== 'string' && parsed.covered !== false)
+  return { answer, citations: listed, covered: covered && !marker, confidence, malformed }
 }
 
 /** Citation markers in the text: [2], [1, 3], [1][2]. */
@@ -202,10 +238,12 @@ export async function answerWithModel(
   const threshold = options.threshold ?? DEFAULT_CONFIDENCE_THRESHOLD
   const language = replyLanguage(question, options.language)
   if (hits.length === 0) return refusal(language, 'no_knowledge', 'llm')
+  // A follow-up's evidence is weighed with the question it follows.
+  const weighed = options.evidenceQuestion ?? question
 
   const config = providerConfig(options)
   if (!config.baseUrl || !config.chatModel) {
-    return fallback(question, hits, options, new Error('no chat model configured'))
+    return fallback(weighed, hits, options, new Error('no chat model configured'))
   }
 
   let content: string | null
@@ -216,32 +254,52 @@ export async function answerWithModel(
       temperature: 0,
       messages: [
         { role: 'system', content: systemPrompt(language, options.persona) },
-        { role: 'user', content: userPrompt(question, hits, options.contactMemory) },
+        {
+          role: 'user',
+          content: userPrompt(question, hits, options.contactMemory, options.conversation),
+        },
       ],
     })
     content = completion.choices?.[0]?.message?.content ?? null
   } catch (error) {
-    return fallback(question, hits, options, error)
+    return fallback(weighed, hits, options, error)
   }
   if (!content?.trim()) {
-    return fallback(question, hits, options, new Error('the model returned an empty reply'))
+    return fallback(weighed, hits, options, new Error('the model returned an empty reply'))
   }
 
   const reply = parseModelReply(content)
-  const evidence = retrievalEvidence(question, hits)
+  if (reply.malformed) {
+    return fallback(weighed, hits, options, new Error('the model reply was malformed'))
+  }
+  const evidence = retrievalEvidence(weighed, hits)
   if (!reply.covered) {
     return refusal(language, 'not_covered', 'llm', roundConfidence(evidence * 0.3))
   }
 
-  const { text, order } = resolveCitations(reply.answer, reply.citations, hits.length)
+  const resolved = resolveCitations(reply.answer, reply.citations, hits.length)
+  const { order } = resolved
   const cited = order.map((n) => hits[n - 1])
+  // Sentences the cited passages do not support never reach the customer;
+  // an answer that loses most of its sentences is handed to a person.
+  const support = checkSupport(
+    resolved.text,
+    cited.map((hit) => hit.text)
+  )
+  const text = support.text
+  if (support.removed.length) {
+    logger.info({ removed: support.removed.length }, 'brain: unsupported sentences removed')
+  }
+  if (cited.length && (support.kept === 0 || support.removed.length > support.kept)) {
+    return refusal(language, 'low_confidence', 'llm', roundConfidence(evidence * 0.3))
+  }
   const citations: Citation[] = cited.map((hit, i) =>
-    citationFor(i + 1, hit, quoteFor(question, text, hit))
+    citationFor(i + 1, hit, quoteFor(weighed, text, hit))
   )
   // An answer that cites nothing it was given is not grounded: however sure
   // the model sounds, it is not given to the customer.
   const modelConfidence = cited.length === 0 ? 0 : (reply.confidence ?? 0.7)
-  const citedEvidence = cited.length ? retrievalEvidence(question, cited) : 0
+  const citedEvidence = cited.length ? retrievalEvidence(weighed, cited) : 0
   const confidence = roundConfidence(0.7 * modelConfidence + 0.3 * citedEvidence)
   if (confidence < threshold || !text) {
     return refusal(language, 'low_confidence', 'llm', confidence)

@@ -1,6 +1,6 @@
 import type { SourceLanguage } from '../conversion.js'
 import type { SearchHit } from '../search.js'
-import { questionLanguage } from './text_analysis.js'
+import { messageLanguage } from '../text_toolkit.js'
 import type { Answer, Citation } from './types.js'
 
 export type ReplyLanguage = 'english' | 'arabic'
@@ -11,7 +11,7 @@ export type ReplyLanguage = 'english' | 'arabic'
  */
 export function replyLanguage(question: string, language?: SourceLanguage): ReplyLanguage {
   if (language === 'english' || language === 'arabic') return language
-  return questionLanguage(question)
+  return messageLanguage(question)
 }
 
 /**
@@ -24,19 +24,11 @@ export const NOT_COVERED_REPLY: Record<ReplyLanguage, string> = {
   arabic: 'عذراً، لا تتناول مستنداتنا هذا السؤال، ولن أجيب بالتخمين. سيتواصل معك أحد أعضاء فريقنا.',
 }
 
-/** Introduces quoted passages in the extractive answer. */
-export const QUOTE_INTRO: Record<ReplyLanguage, string> = {
-  english: 'Here is what our documents say:',
-  arabic: 'هذا ما تذكره مستنداتنا:',
-}
-
-/** The intro, addressing the customer by the name they gave us when we know it. */
-export function quoteIntro(language: ReplyLanguage, customerName?: string | null) {
+/** An answer addressed to the customer by the name they gave us, when we know it. */
+export function addressed(text: string, language: ReplyLanguage, customerName?: string | null) {
   const name = customerName?.trim()
-  if (!name) return QUOTE_INTRO[language]
-  return language === 'arabic'
-    ? `${name}، ${QUOTE_INTRO.arabic}`
-    : `${name}, ${QUOTE_INTRO.english.charAt(0).toLowerCase()}${QUOTE_INTRO.english.slice(1)}`
+  if (!name) return text
+  return language === 'arabic' ? `أهلاً ${name}. ${text}` : `Hi ${name}. ${text}`
 }
 
 export function refusal(

@@ -1,4 +1,4 @@
-import { normalizeArabic } from '../answers/text_analysis.js'
+import { normalizeArabic } from '../text_toolkit.js'
 import type { Citation } from '../answers/types.js'
 import type { ReplyLanguage } from '../answers/replies.js'
 
@@ -92,13 +92,33 @@ export function handoffText(language: ReplyLanguage, reason: HandoffReason) {
 /** Longest sources footer line: a chat message, not a bibliography. */
 const MAX_SOURCE_CHARS = 120
 
+/** Citation markers in an answer's text: [2], [1][3], [1, 3]. */
+const MARKERS = /\s*\[\d+(?:\s*,\s*\d+)*\]/g
+
+/** How the assistant introduces itself in its first answer of a conversation. */
+const INTRODUCTION: Record<ReplyLanguage, (name: string) => string> = {
+  english: (name) => `${name} here.`,
+  arabic: (name) => `معك ${name}.`,
+}
+
 /**
- * The answer as the customer reads it: the text with its [n] markers, then
- * the numbered sources by title (with the page, and the link when the source
- * is a public page). Quotes and confidence are for agents only.
+ * The answer as the customer reads it: introduced by the assistant's name
+ * in its first answer of a conversation, then the text. Where the channel
+ * asks for sources, the [n] markers stay and the numbered sources follow
+ * by title (with the page, and the link when the source is a public page);
+ * otherwise the markers go. Quotes and confidence are for agents only.
  */
-export function customerText(language: ReplyLanguage, text: string, citations: Citation[]) {
-  if (!citations.length) return text
+export function customerText(
+  language: ReplyLanguage,
+  text: string,
+  citations: Citation[],
+  options: { citeSources?: boolean; introduceAs?: string | null } = {}
+) {
+  const name = options.introduceAs?.trim()
+  const opening = name ? `${INTRODUCTION[language](name)} ` : ''
+  if (!options.citeSources || !citations.length) {
+    return `${opening}${text.replace(MARKERS, '').trim()}`
+  }
   const label = language === 'arabic' ? 'المصادر:' : 'Sources:'
   const page = language === 'arabic' ? 'صفحة' : 'p.'
   const lines = citations.map((citation) => {
@@ -110,5 +130,5 @@ export function customerText(language: ReplyLanguage, text: string, citations: C
     if (citation.url && /^https?:\/\//.test(citation.url)) parts.push(citation.url)
     return parts.join(', ')
   })
-  return `${text}\n\n${label}\n${lines.join('\n')}`
+  return `${opening}${text}\n\n${label}\n${lines.join('\n')}`
 }

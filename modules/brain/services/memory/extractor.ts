@@ -1,4 +1,4 @@
-import { normalizeArabic } from '../embedder.js'
+import { normalizeArabic } from '../text_toolkit.js'
 import type { FactKind } from '../memory.js'
 
 /**

@@ -1,0 +1,445 @@
+/*
+| The brain's one text toolkit: how Arabic and English text is normalised,
+| split into words, stripped of stop words, stemmed, and which language it
+| is in. The full-text index, the local embedder, the answerers and the
+| assistant all read text through it, so a question and a passage written
+| with different spellings of the same word (أ or ا, ة or ه, ى or ي,
+| diacritics, Arabic-Indic digits) meet on every path.
+*/
+
+/**
+ * Arabic spelling varies in ways that do not change the word: diacritics,
+ * the tatweel stretch, hamza forms of alef, final ya written as alef
+ * maqsura, ta marbuta written as ha, hamza on waw or ya. Arabic-Indic digits
+ * become ASCII so prices match however they are typed. Kept as data so the
+ * same rules run in JavaScript (normalizeArabic) and in SQL
+ * (normalizeArabicSql, for the full-text index).
+ */
+const ARABIC_FOLDS: Array<[string, string]> = [
+  ['\u0622\u0623\u0625\u0671\u0672\u0673', '\u0627'],
+  ['\u0649', '\u064A'],
+  ['\u0629', '\u0647'],
+  ['\u0624', '\u0648'],
+  ['\u0626', '\u064A'],
+  ['\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669', '0123456789'],
+  ['\u06F0\u06F1\u06F2\u06F3\u06F4\u06F5\u06F6\u06F7\u06F8\u06F9', '0123456789'],
+]
+
+function charRange(from: number, to: number) {
+  let chars = ''
+  for (let code = from; code <= to; code++) chars += String.fromCharCode(code)
+  return chars
+}
+
+/** Harakat, tanwin, shadda, superscript alef, Quranic marks, tatweel: dropped. */
+const ARABIC_DROPPED = charRange(0x064b, 0x065f) + '\u0670' + charRange(0x06d6, 0x06ed) + '\u0640'
+
+/**
+ * Tanween on a final alef (يوماً) is grammar, not meaning, so the alef goes
+ * with it. Runs before the marks are dropped.
+ */
+const TANWEEN_ALEF = '\u0627\u064B|\u064B\u0627'
+
+const FOLD_MAP = new Map<string, string>()
+for (const [from, to] of ARABIC_FOLDS) {
+  ;[...from].forEach((char, i) => FOLD_MAP.set(char, to.length === 1 ? to : to[i]))
+}
+for (const char of ARABIC_DROPPED) FOLD_MAP.set(char, '')
+const FOLD_CHARS = new RegExp(`[${[...FOLD_MAP.keys()].join('')}]`, 'g')
+const TANWEEN_ALEF_RE = new RegExp(TANWEEN_ALEF, 'g')
+
+export function normalizeArabic(text: string) {
+  return text.replace(TANWEEN_ALEF_RE, '').replace(FOLD_CHARS, (char) => FOLD_MAP.get(char)!)
+}
+
+/**
+ * The same folding as a SQL expression over `expr` (PostgreSQL's translate
+ * drops the characters it has no replacement for), so the full-text index
+ * folds passages inside the database exactly as normalizeArabic folds them
+ * here; a test runs both over the same text.
+ */
+export function normalizeArabicSql(expr: string) {
+  const from = [...FOLD_MAP.keys()].filter((char) => FOLD_MAP.get(char) !== '').join('')
+  const to = [...FOLD_MAP.keys()]
+    .filter((char) => FOLD_MAP.get(char) !== '')
+    .map((char) => FOLD_MAP.get(char))
+    .join('')
+  return `translate(regexp_replace(${expr}, '${TANWEEN_ALEF}', '', 'g'), '${from}${ARABIC_DROPPED}', '${to}')`
+}
+
+/**
+ * Text in the form every comparison uses: Unicode-normalised (Arabic
+ * presentation forms become letters), lower-cased, Arabic folded, thousands
+ * separators removed (250,000 and 250000 are one number), curly apostrophes
+ * straight.
+ */
+export function foldText(text: string) {
+  return normalizeArabic(text.normalize('NFKC').toLowerCase())
+    .replace(/(\d)[,\u066C](?=\d{3}\b)/g, '$1')
+    .replace(/[\u2019\u2018]/g, "'")
+}
+
+/** Letters and digits of any script, as the local embedder counts words. */
+export function lexicalWords(text: string): string[] {
+  return foldText(text).match(/[\p{L}\p{N}]+/gu) ?? []
+}
+
+/**
+ * Stop words: too common to say what a question or passage is about. One
+ * list per language, in folded form; used by the embedder, the answerers and
+ * language detection alike.
+ */
+export const ENGLISH_STOP_WORDS = new Set(
+  `a about above after again against all also am an and any anything are aren't as at be because
+  been before being below between both but by can can't cannot could couldn't did didn't do does
+  doesn't doing don't down during each either else etc ever every few for from further get gets
+  getting got had hadn't has hasn't have haven't having he her here hers herself him himself his
+  how however i i'd i'll i'm i've if in into is isn't it it's its itself just let let's like me
+  might more most much must my myself need needs no nor not now of off on once only or other
+  ought our ours ourselves out over own please same shall she should shouldn't so some such than
+  that that's the their theirs them themselves then there there's these they they're this those
+  through to too under until up us very via was wasn't we we're were weren't what what's when
+  where which while who whom whose why will with won't would wouldn't yes yet you you'd you'll
+  you're you've your yours yourself yourselves tell know want wanted wondering hi hello thanks
+  whats wats wat u ur pls plz thx
+  thank kindly dear anyone someone something still really able many way ok okay
+  take takes taking took taken make makes making made give gives giving gave given go goes going
+  went gone come comes coming came say says said see look find happen happens happened put`.split(
+    /\s+/
+  )
+)
+
+/** Written in normalised form (see normalizeArabic), as they are compared. */
+export const ARABIC_STOP_WORDS = new Set(
+  normalizeArabic(
+    `في من على إلى الى عن مع هل ما ماذا لماذا كيف كم متى أين اين أي اي أو او ثم لا لم لن إن ان أن
+    كان كانت يكون تكون هذا هذه ذلك تلك هؤلاء الذي التي الذين اللذين اللتين هو هي هم هن أنا انا نحن
+    أنت انت أنتم انتم أنتن لي لك له لها لنا لكم لهم بي بك به بها بنا بكم بهم عند عندي عندك عندنا
+    لدي لدينا لديك لديكم كل بعض أيضا ايضا قد لقد إذا اذا إذ لو ليس ليست غير سوى حتى كما بين بعد قبل
+    فوق تحت منذ خلال ضمن يا أم إما اما بل لكن لكنني ولكن يمكن يمكنني يمكنك أستطيع استطيع تستطيع
+    يستطيع أريد اريد نريد تريد أود اود أرجو ارجو من فضلك لو سمحت شكرا مرحبا السلام عليكم هناك هنا
+    وهل فهل وما وكيف وكم وماذا
+    شو ايش وش وين ابغى ابغي ابي اقدر نقدر تقدر عشان علشان معي معك ممكن لازم حق`
+  ).split(/\s+/)
+)
+
+/**
+ * Light English stemming: inflections and a few common derivations, one
+ * pass. Derivational suffixes need a longer remainder (payment stays
+ * whole). No final-e rule: it would make "care" and "car" one word; the
+ * prefix match in termMatch already joins "insure" and "insured".
+ */
+function stemEnglish(word: string) {
+  if (word.length <= 3) return word
+  const rules: Array<[string, string, number]> = [
+    ['ational', 'ate', 5],
+    ['ization', 'ize', 5],
+    ['ations', 'ate', 5],
+    ['ation', 'ate', 5],
+    ['ments', '', 5],
+    ['ment', '', 5],
+    ['ness', '', 5],
+    ['ings', '', 4],
+    ['ing', '', 4],
+    ['ies', 'y', 3],
+    ['ied', 'y', 3],
+    ['sses', 'ss', 3],
+    ['ed', '', 4],
+    ['es', '', 3],
+    ['s', '', 3],
+  ]
+  for (const [suffix, replacement, minimum] of rules) {
+    if (!word.endsWith(suffix)) continue
+    if (suffix === 's' && /(ss|us|is)$/.test(word)) return word
+    if (suffix === 'es' && !/(ss|x|z|ch|sh)es$/.test(word)) continue
+    const stem = word.slice(0, -suffix.length) + replacement
+    if (stem.length >= minimum) return stem
+  }
+  return word
+}
+
+const ARABIC_PREFIXES = ['وال', 'بال', 'كال', 'فال', 'لل', 'ال', 'و', 'ف', 'ب']
+const ARABIC_SUFFIXES = [
+  'هما',
+  'كما',
+  'ها',
+  'هم',
+  'كم',
+  'نا',
+  'ات',
+  'ون',
+  'ين',
+  'ان',
+  'يه',
+  'ه',
+  'ي',
+]
+
+/** Light Arabic stemming (in the spirit of Larkey's light10): affixes, not roots. */
+function stemArabic(word: string) {
+  let stem = word
+  for (const prefix of ARABIC_PREFIXES) {
+    if (stem.startsWith(prefix) && stem.length - prefix.length >= 3) {
+      stem = stem.slice(prefix.length)
+      break
+    }
+  }
+  for (const suffix of ARABIC_SUFFIXES) {
+    if (stem.endsWith(suffix) && stem.length - suffix.length >= 3) {
+      stem = stem.slice(0, -suffix.length)
+      break
+    }
+  }
+  return stem
+}
+
+export interface Token {
+  /** The comparable form: normalised and stemmed. */
+  stem: string
+  /** Whether the word carries meaning (not a stop word). */
+  content: boolean
+}
+
+/**
+ * Words of a text in comparable form. Numbers keep their digits with
+ * thousands separators removed (250,000 and 250000 are one number).
+ */
+export function tokenize(text: string): Token[] {
+  const normalised = foldText(text)
+  const words = normalised.match(/[a-z0-9]+(?:'[a-z]+)?|[\u0621-\u064A]+|\d+(?:\.\d+)?/g) ?? []
+  const tokens: Token[] = []
+  for (const word of words) {
+    const arabic = /[\u0621-\u064A]/.test(word)
+    if (arabic) {
+      const content = !ARABIC_STOP_WORDS.has(word) && word.length > 1
+      tokens.push({ stem: stemArabic(word), content })
+    } else {
+      const bare = word.replace(/'s$/, '')
+      const content = !ENGLISH_STOP_WORDS.has(word) && !ENGLISH_STOP_WORDS.has(bare)
+      tokens.push({
+        stem: stemEnglish(bare.replace(/'/g, '')),
+        content: content && (bare.length > 1 || /^\d$/.test(bare)),
+      })
+    }
+  }
+  return tokens
+}
+
+/** The distinct content stems of a text, in order of first appearance. */
+export function contentTerms(text: string): string[] {
+  return [
+    ...new Set(
+      tokenize(text)
+        .filter((t) => t.content)
+        .map((t) => t.stem)
+    ),
+  ]
+}
+
+/**
+ * Words customers use for what a business's documents say otherwise: a
+ * small lexicon of the everyday service vocabulary (prices, cancelling,
+ * opening hours, joining, children, homes), in English and Gulf Arabic.
+ * It stands in for what a semantic embedding model would know; it is not
+ * a thesaurus, and a question about something the documents never mention
+ * still finds nothing.
+ */
+const SYNONYM_GROUPS = [
+  'cost price fee charge pay rent premium rate',
+  'cancel quit terminate',
+  'refund reimburse',
+  'join sign register enrol enroll',
+  'open opening',
+  'close closes closing shut',
+  'freeze pause hold suspend',
+  'child children kid kids son daughter minor',
+  'apartment flat',
+  'size big large',
+  'pet pets dog dogs cat cats',
+  'year yearly annual annually',
+  'month monthly',
+  'guest guests visitor visitors friend friends',
+  'lawyer solicitor legal',
+  'america usa',
+  'doctor physician clinician',
+  'sue lawsuit',
+  'gym club',
+  'bedroom bed',
+  'lost missing misplaced',
+  'book booking reserve',
+  'free complimentary',
+  'سعر رسوم تكلفه ثمن',
+  'الغاء الغي اكنسل',
+  'جيم الصاله نادي',
+  'يسكر اسكر يغلق اغلاق',
+  'اجيب احضار',
+  'اصف موقف',
+  'فلوس مبلغ',
+  'تحت دون',
+  'سنه عام',
+]
+
+const SYNONYMS = new Map<string, Set<string>>()
+for (const group of SYNONYM_GROUPS) {
+  const stems = tokenize(group).map((t) => t.stem)
+  for (const stem of stems) {
+    const known = SYNONYMS.get(stem) ?? new Set<string>()
+    for (const other of stems) if (other !== stem) known.add(other)
+    SYNONYMS.set(stem, known)
+  }
+}
+
+/** Other stems meaning the same as `stem` in a customer's question. */
+export function synonymsOf(stem: string): string[] {
+  return [...(SYNONYMS.get(stem) ?? [])]
+}
+
+/**
+ * A question with the lexicon's synonyms of its words added, for retrieval:
+ * "quit my yearly plan" also looks for cancel and annual.
+ */
+export function expandQuery(question: string) {
+  const extra = new Set<string>()
+  for (const token of tokenize(question)) {
+    if (!token.content) continue
+    for (const group of SYNONYM_GROUPS) {
+      const words = group.split(' ')
+      const stems = tokenize(group).map((t) => t.stem)
+      if (stems.includes(token.stem)) for (const word of words) extra.add(word)
+    }
+  }
+  return extra.size ? `${question} ${[...extra].join(' ')}` : question
+}
+
+/**
+ * Initials of runs of three or four words (Jumeirah Lake Towers: jlt), so a
+ * question using an abbreviation meets the passage spelling it out.
+ */
+export function acronymsOf(text: string): string[] {
+  const words = lexicalWords(text).filter((word) => !isStopWord(word) && /^\p{L}/u.test(word))
+  const found: string[] = []
+  for (let i = 0; i + 3 <= words.length; i++) {
+    found.push(
+      words
+        .slice(i, i + 3)
+        .map((word) => word[0])
+        .join('')
+    )
+    if (i + 4 <= words.length)
+      found.push(
+        words
+          .slice(i, i + 4)
+          .map((word) => word[0])
+          .join('')
+      )
+  }
+  return found
+}
+
+/** Whether two words differ by one edit (a typo: a letter missing, extra, wrong or swapped). */
+function oneEditApart(a: string, b: string) {
+  if (Math.abs(a.length - b.length) > 1 || a === b) return false
+  let i = 0
+  while (i < a.length && i < b.length && a[i] === b[i]) i++
+  const restA = a.slice(i)
+  const restB = b.slice(i)
+  return (
+    restA.slice(1) === restB.slice(1) ||
+    restA.slice(1) === restB ||
+    restA === restB.slice(1) ||
+    (restA.length > 1 &&
+      restA[0] === restB[1] &&
+      restA[1] === restB[0] &&
+      restA.slice(2) === restB.slice(2))
+  )
+}
+
+/**
+ * How well a term is matched by a set of stems: 1 for the same stem, 0.8
+ * for a shared beginning long enough to be the same word in another form
+ * (cancel, cancellation), 0.85 for a synonym from the lexicon, 0.7 for a
+ * word of five letters or more one typo away, else 0.
+ */
+export function termMatch(term: string, stems: Set<string>): number {
+  if (stems.has(term)) return 1
+  for (const synonym of SYNONYMS.get(term) ?? []) if (stems.has(synonym)) return 0.85
+  if (/^\d/.test(term)) return 0
+  const arabic = /[\u0621-\u064A]/.test(term)
+  const minimum = arabic ? 4 : 5
+  if (term.length < minimum - 1) return 0
+  let best = 0
+  for (const stem of stems) {
+    if (/^\d/.test(stem)) continue
+    const shorter = Math.min(term.length, stem.length)
+    if (shorter < minimum - 1) continue
+    let shared = 0
+    while (shared < shorter && term[shared] === stem[shared]) shared++
+    if (shared >= minimum && shared >= shorter * 0.8) best = Math.max(best, 0.8)
+    // The whole of a shorter word begins the longer one: a stem and a typo of its word (open, openng).
+    else if (shared === shorter && shorter >= minimum - 1) best = Math.max(best, 0.75)
+    else if (term.length >= 5 && stem.length >= 5 && oneEditApart(term, stem)) {
+      best = Math.max(best, 0.7)
+    }
+  }
+  return best
+}
+
+/** Whether a folded word is a stop word in English or Arabic. */
+export function isStopWord(word: string) {
+  return ENGLISH_STOP_WORDS.has(word) || ARABIC_STOP_WORDS.has(word)
+}
+
+/**
+ * Which PostgreSQL text-search configuration suits a document: 'english'
+ * stems English words, 'arabic' stems Arabic ones, 'simple' only lowercases
+ * (right for anything else, and safe for mixed or unknown text).
+ */
+export type SourceLanguage = 'english' | 'arabic' | 'simple'
+
+/** Share of English stop words among Latin words for a text to count as English. */
+const ENGLISH_STOP_SHARE = 0.08
+
+/**
+ * A document's language: 'arabic' when Arabic script makes up most of the
+ * letters; 'english' when the letters are mostly Latin and enough of the
+ * words are English stop words (a Latin-script text with none of them is
+ * more likely French, a product list or codes, where English stemming would
+ * mangle words); otherwise 'simple'.
+ */
+export function detectLanguage(text: string): SourceLanguage {
+  let arabic = 0
+  let latin = 0
+  let letters = 0
+  for (const char of text) {
+    if (/\p{L}/u.test(char)) {
+      letters++
+      if (/\p{Script=Arabic}/u.test(char)) arabic++
+      else if (/\p{Script=Latin}/u.test(char)) latin++
+    }
+  }
+  if (letters === 0) return 'simple'
+  if (arabic / letters > 0.5) return 'arabic'
+  if (latin / letters <= 0.5) return 'simple'
+
+  const words = text.toLowerCase().match(/[a-z]+(?:'[a-z]+)?/g) ?? []
+  if (words.length === 0) return 'simple'
+  let stops = 0
+  for (const word of words) if (ENGLISH_STOP_WORDS.has(word)) stops++
+  // A title or a short phrase may hold one stop word in three words; a long
+  // text in another Latin language rarely reaches the share.
+  return stops >= 1 && stops / words.length >= ENGLISH_STOP_SHARE ? 'english' : 'simple'
+}
+
+const ARABIC_LETTER = /[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]/g
+const LATIN_LETTER = /[A-Za-z]/g
+
+/**
+ * A customer message's language, for the reply: 'arabic' when most letters
+ * are Arabic, else 'english' (a short message has too few words for
+ * detectLanguage's stop-word test).
+ */
+export function messageLanguage(text: string): 'english' | 'arabic' {
+  const arabic = text.match(ARABIC_LETTER)?.length ?? 0
+  const latin = text.match(LATIN_LETTER)?.length ?? 0
+  return arabic > latin ? 'arabic' : 'english'
+}

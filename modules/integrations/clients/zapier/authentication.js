@@ -33,7 +33,8 @@ module.exports = {
       label: 'FloMastr address',
       type: 'string',
       required: true,
-      helpText: 'The address you open FloMastr at, e.g. `https://app.flomastr.com` or your own server.',
+      helpText:
+        'The address you open FloMastr at, e.g. `https://app.flomastr.com` or your own server.',
     },
     {
       key: 'api_key',
@@ -46,5 +47,6 @@ module.exports = {
     },
   ],
   test,
-  connectionLabel: (z, bundle) => `${bundle.inputData.tenant.name} (${bundle.inputData.api_key.name})`,
+  connectionLabel: (z, bundle) =>
+    `${bundle.inputData.tenant.name} (${bundle.inputData.api_key.name})`,
 }

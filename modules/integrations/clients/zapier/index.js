@@ -33,7 +33,10 @@ module.exports = {
   searchOrCreates: {
     contact: {
       key: 'contact',
-      display: { label: 'Find or Create Contact', description: 'Finds a contact by phone, or creates it.' },
+      display: {
+        label: 'Find or Create Contact',
+        description: 'Finds a contact by phone, or creates it.',
+      },
       search: 'contact',
       create: 'contact',
     },

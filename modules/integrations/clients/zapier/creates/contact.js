@@ -29,7 +29,12 @@ module.exports = {
   },
   operation: {
     inputFields: [
-      { key: 'phone', label: 'Phone', required: true, helpText: 'International form, e.g. +971501234567.' },
+      {
+        key: 'phone',
+        label: 'Phone',
+        required: true,
+        helpText: 'International form, e.g. +971501234567.',
+      },
       { key: 'name', label: 'Name' },
       { key: 'email', label: 'E-mail' },
       { key: 'tags', label: 'Tags', list: true },

@@ -29,7 +29,11 @@ module.exports = {
       const body = input.url ? { url: input.url } : { title: input.title, text: input.text }
       if (input.url && input.title) body.title = input.title
       if (input.tags && input.tags.length) body.tags = input.tags
-      const response = await z.request({ url: apiUrl(bundle, '/brain/sources'), method: 'POST', body })
+      const response = await z.request({
+        url: apiUrl(bundle, '/brain/sources'),
+        method: 'POST',
+        body,
+      })
       return response.data
     },
     sample: samples['knowledge.source_ready'],

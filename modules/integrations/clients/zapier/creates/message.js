@@ -21,14 +21,21 @@ module.exports = {
   operation: {
     inputFields: [
       { key: 'channel_id', label: 'Channel', required: true, dynamic: 'channel_list.id.label' },
-      { key: 'to', label: 'To (phone)', helpText: 'International form, e.g. +971501234567. Or give a contact ID.' },
+      {
+        key: 'to',
+        label: 'To (phone)',
+        helpText: 'International form, e.g. +971501234567. Or give a contact ID.',
+      },
       { key: 'contact_id', label: 'Contact ID' },
       {
         key: 'type',
         label: 'Kind',
         required: true,
         default: 'template',
-        choices: { template: 'Template (any time)', text: 'Text (within 24 hours of their last message)' },
+        choices: {
+          template: 'Template (any time)',
+          text: 'Text (within 24 hours of their last message)',
+        },
         altersDynamicFields: true,
       },
       { key: 'text', label: 'Text', type: 'text' },
@@ -38,7 +45,12 @@ module.exports = {
         dynamic: 'template_list.id.label',
         helpText: 'An approved template of the channel.',
       },
-      { key: 'variables', label: 'Template variables', list: true, helpText: 'In order: {{1}}, {{2}}, ...' },
+      {
+        key: 'variables',
+        label: 'Template variables',
+        list: true,
+        helpText: 'In order: {{1}}, {{2}}, ...',
+      },
     ],
     perform: async (z, bundle) => {
       const input = bundle.inputData

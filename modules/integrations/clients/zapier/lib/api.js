@@ -9,7 +9,9 @@
 
 /** The address of an API path on the connected FloMastr. */
 function apiUrl(bundle, path) {
-  const base = String(bundle.authData.base_url || '').trim().replace(/\/+$/, '')
+  const base = String(bundle.authData.base_url || '')
+    .trim()
+    .replace(/\/+$/, '')
   return `${base}/api/v1${path}`
 }
 

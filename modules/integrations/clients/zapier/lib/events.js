@@ -11,17 +11,71 @@ const fields = require('./fields')
 | its id, since Zapier needs one on every record.
 */
 const EVENTS = [
-  ['message.received', 'Message', 'New Incoming Message', 'A customer wrote on WhatsApp or web chat.', fields.message],
-  ['message.sent', 'Message', 'New Outgoing Message', 'A message was sent to a customer (by an agent, the assistant, the API or a campaign).', fields.message],
-  ['message.status', 'Message', 'Message Status Changed', "An outgoing message's delivery status moved (sent, delivered, read, failed).", fields.message],
-  ['conversation.created', 'Conversation', 'New Conversation', 'A conversation was opened.', fields.conversation],
-  ['conversation.assigned', 'Conversation', 'Conversation Assigned', 'A conversation was assigned or unassigned.', fields.conversation],
-  ['conversation.resolved', 'Conversation', 'Conversation Resolved', 'A conversation was resolved.', fields.conversation],
+  [
+    'message.received',
+    'Message',
+    'New Incoming Message',
+    'A customer wrote on WhatsApp or web chat.',
+    fields.message,
+  ],
+  [
+    'message.sent',
+    'Message',
+    'New Outgoing Message',
+    'A message was sent to a customer (by an agent, the assistant, the API or a campaign).',
+    fields.message,
+  ],
+  [
+    'message.status',
+    'Message',
+    'Message Status Changed',
+    "An outgoing message's delivery status moved (sent, delivered, read, failed).",
+    fields.message,
+  ],
+  [
+    'conversation.created',
+    'Conversation',
+    'New Conversation',
+    'A conversation was opened.',
+    fields.conversation,
+  ],
+  [
+    'conversation.assigned',
+    'Conversation',
+    'Conversation Assigned',
+    'A conversation was assigned or unassigned.',
+    fields.conversation,
+  ],
+  [
+    'conversation.resolved',
+    'Conversation',
+    'Conversation Resolved',
+    'A conversation was resolved.',
+    fields.conversation,
+  ],
   ['contact.created', 'Contact', 'New Contact', 'A contact was created.', fields.contact],
   ['contact.updated', 'Contact', 'Contact Updated', "A contact's details changed.", fields.contact],
-  ['handoff.requested', 'Handoff', 'Handoff Requested', 'A person was asked to take over a conversation.', fields.handoff],
-  ['knowledge.source_ready', 'Knowledge Source', 'Knowledge Source Ready', 'A knowledge source is live.', fields.knowledgeSource],
-  ['knowledge.source_failed', 'Knowledge Source', 'Knowledge Source Failed', 'A knowledge source could not be read.', fields.knowledgeSource],
+  [
+    'handoff.requested',
+    'Handoff',
+    'Handoff Requested',
+    'A person was asked to take over a conversation.',
+    fields.handoff,
+  ],
+  [
+    'knowledge.source_ready',
+    'Knowledge Source',
+    'Knowledge Source Ready',
+    'A knowledge source is live.',
+    fields.knowledgeSource,
+  ],
+  [
+    'knowledge.source_failed',
+    'Knowledge Source',
+    'Knowledge Source Failed',
+    'A knowledge source could not be read.',
+    fields.knowledgeSource,
+  ],
 ]
 
 /** A delivered (or sample) envelope as the record a trigger gives. */

@@ -20,7 +20,8 @@ module.exports = {
     ],
     perform: async (z, bundle) => {
       const { phone, email } = bundle.inputData
-      if (!phone && !email) throw new z.errors.Error('Give a phone number or an e-mail', 'validation_failed', 422)
+      if (!phone && !email)
+        throw new z.errors.Error('Give a phone number or an e-mail', 'validation_failed', 422)
       const params = { limit: 1 }
       if (phone) params.phone = String(phone).trim()
       if (email) params.email = String(email).trim()

@@ -20,7 +20,11 @@ const channels = {
         label: [channel.name || channel.type, channel.display_number].filter(Boolean).join(' '),
       }))
     },
-    sample: { id: 'c0ffee00-1234-4abc-8def-0123456789ab', type: 'whatsapp', label: 'Sales +15550001234' },
+    sample: {
+      id: 'c0ffee00-1234-4abc-8def-0123456789ab',
+      type: 'whatsapp',
+      label: 'Sales +15550001234',
+    },
     outputFields: [
       { key: 'id', label: 'Channel ID' },
       { key: 'label', label: 'Channel' },
@@ -31,7 +35,11 @@ const channels = {
 const templates = {
   key: 'template_list',
   noun: 'Template',
-  display: { label: 'Templates', description: 'Lists approved templates, for dropdowns.', hidden: true },
+  display: {
+    label: 'Templates',
+    description: 'Lists approved templates, for dropdowns.',
+    hidden: true,
+  },
   operation: {
     perform: async (z, bundle) => {
       const params = { status: 'APPROVED', limit: 100 }

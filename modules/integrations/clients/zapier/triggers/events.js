@@ -15,7 +15,10 @@ function hookTrigger([type, noun, label, description, fields]) {
   return {
     key: triggerKey(type),
     noun,
-    display: { label, description: `Triggers when ${description.charAt(0).toLowerCase()}${description.slice(1)}` },
+    display: {
+      label,
+      description: `Triggers when ${description.charAt(0).toLowerCase()}${description.slice(1)}`,
+    },
     operation: {
       type: 'hook',
       performSubscribe: async (z, bundle) => {

@@ -10,7 +10,7 @@ import {
   knowledgeSourceData,
   messageData,
 } from './services/webhook_payloads.js'
-import type { WebhookEventType } from './services/webhook_events.js'
+import { eventKeys, type WebhookEventType } from './services/webhook_events.js'
 import { startWebhookRecovery } from './jobs/webhook_recovery_job.js'
 import { WEBHOOKS_QUEUE } from './jobs/deliver_webhook_job.js'
 
@@ -36,24 +36,24 @@ export function registerWebhookListeners() {
     })
 
   emitter.on('message:received', (e) =>
-    on(e, 'message.received', `message.received:${e.messageId}`, (trx) =>
+    on(e, 'message.received', eventKeys.messageReceived(e.messageId), (trx) =>
       messageData(trx, e.messageId)
     )
   )
   // Internal notes stay inside the team.
   emitter.on('message:sent', async (e) => {
     if (e.isNote) return
-    await on(e, 'message.sent', `message.sent:${e.messageId}`, (trx) =>
+    await on(e, 'message.sent', eventKeys.messageSent(e.messageId), (trx) =>
       messageData(trx, e.messageId)
     )
   })
   emitter.on('message:status', (e) =>
-    on(e, 'message.status', `message.status:${e.messageId}:${e.status}`, (trx) =>
+    on(e, 'message.status', eventKeys.messageStatus(e.messageId, e.status), (trx) =>
       messageData(trx, e.messageId)
     )
   )
   emitter.on('conversation:created', (e) =>
-    on(e, 'conversation.created', `conversation.created:${e.conversationId}`, (trx) =>
+    on(e, 'conversation.created', eventKeys.conversationCreated(e.conversationId), (trx) =>
       conversationData(trx, e.conversationId)
     )
   )
@@ -64,7 +64,7 @@ export function registerWebhookListeners() {
     on(e, 'conversation.resolved', null, (trx) => conversationData(trx, e.conversationId))
   )
   emitter.on('contact:created', (e) =>
-    on(e, 'contact.created', `contact.created:${e.contactId}`, (trx) =>
+    on(e, 'contact.created', eventKeys.contactCreated(e.contactId), (trx) =>
       contactData(trx, e.contactId)
     )
   )
@@ -75,12 +75,12 @@ export function registerWebhookListeners() {
     on(e, 'handoff.requested', null, (trx) => handoffData(trx, e))
   )
   emitter.on('brain:source_ready', (e) =>
-    on(e, 'knowledge.source_ready', `knowledge.source_ready:${e.sourceId}:${e.version}`, (trx) =>
+    on(e, 'knowledge.source_ready', eventKeys.sourceReady(e.sourceId, e.version), (trx) =>
       knowledgeSourceData(trx, e.sourceId)
     )
   )
   emitter.on('brain:source_failed', (e) =>
-    on(e, 'knowledge.source_failed', `knowledge.source_failed:${e.sourceId}:${e.version}`, (trx) =>
+    on(e, 'knowledge.source_failed', eventKeys.sourceFailed(e.sourceId, e.version), (trx) =>
       knowledgeSourceData(trx, e.sourceId)
     )
   )

@@ -3,7 +3,9 @@ import { validationError } from './shared.js'
 
 documentApi('me', {
   summary: 'The workspace and key a token belongs to',
-  description: 'The first call a connection (n8n, Zapier) makes to test its credentials.',
+  description:
+    'The first call a connection (n8n, Zapier) makes to test its credentials, and which of ' +
+    'our integrations the key’s scopes are enough for.',
   tag: 'Account',
   responses: {
     200: {
@@ -28,6 +30,30 @@ documentApi('me', {
               prefix: { type: 'string' },
               scopes: { type: 'array', items: { type: 'string' } },
               expires_at: { type: ['string', 'null'], format: 'date-time' },
+            },
+          },
+          integrations: {
+            type: 'object',
+            description:
+              'Per ready-made integration (zapier, n8n): whether the key’s scopes are enough, ' +
+              'the scopes it lacks, and which parts work as it is',
+            additionalProperties: {
+              type: 'object',
+              properties: {
+                sufficient: { type: 'boolean' },
+                missing_scopes: { type: 'array', items: { type: 'string' } },
+                features: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      name: { type: 'string' },
+                      scopes: { type: 'array', items: { type: 'string' } },
+                      sufficient: { type: 'boolean' },
+                    },
+                  },
+                },
+              },
             },
           },
         },

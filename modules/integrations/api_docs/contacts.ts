@@ -9,6 +9,7 @@ documentApi('contacts.index', {
   scope: 'contacts:read',
   query: {
     phone: { type: 'string', description: 'Exactly this number (any usual writing)' },
+    email: { type: 'string', description: 'Exactly this e-mail address, in any case' },
     tag: { type: 'string', description: 'Contacts with this tag' },
     updated_since: {
       type: 'string',

@@ -179,7 +179,7 @@ export function pageSchema(item: JsonSchema): JsonSchema {
   }
 }
 
-function parameter(name: string, where: 'path' | 'query', doc: ApiParameterDoc) {
+function parameter(name: string, where: 'path' | 'query' | 'header', doc: ApiParameterDoc) {
   const schema: JsonSchema = { type: doc.type }
   if (doc.format) schema.format = doc.format
   if (doc.enum) schema.enum = [...doc.enum]
@@ -274,6 +274,9 @@ function operationOf(route: ApiRoute, doc: ApiOperationDoc) {
   )
   for (const [name, query] of Object.entries(doc.query ?? {})) {
     parameters.push(parameter(name, 'query', query))
+  }
+  for (const [name, header] of Object.entries(doc.headers ?? {})) {
+    parameters.push(parameter(name, 'header', header))
   }
   if (Object.values(doc.responses).some((response) => response.page)) {
     parameters.push({ $ref: '#/components/parameters/limit' })

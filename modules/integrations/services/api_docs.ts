@@ -51,6 +51,8 @@ export interface ApiOperationDoc {
   /** Path parameters by name (every :name in the path must be here). */
   params?: Record<string, ApiParameterDoc>
   query?: Record<string, ApiParameterDoc>
+  /** Request headers the route reads, by name. */
+  headers?: Record<string, ApiParameterDoc>
   /** The route honours an Idempotency-Key header. */
   idempotent?: boolean
   /** Successful responses by status code; error responses are added by the generator. */

@@ -199,17 +199,40 @@ documentApi('hooks.store', {
 
 documentApi('hooks.destroy', {
   summary: 'Unsubscribe a REST hook',
+  description:
+    'Answers 200 with `{id, deleted: true}`, also when the hook was already deleted (a retried ' +
+    'unsubscribe succeeds); 204 with no body when the request says `Prefer: return=minimal`. ' +
+    'An id this workspace never had is 404.',
   tag: 'REST hooks',
   scope: 'webhooks:write',
   params: { id: { ...idParam.id, description: 'The hook’s id' } },
-  responses: { 204: { description: 'Unsubscribed' } },
+  headers: {
+    Prefer: { type: 'string', description: '`return=minimal` for a 204 with no body' },
+  },
+  responses: {
+    200: {
+      description: 'Unsubscribed (now or before)',
+      schema: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          deleted: { type: 'boolean', enum: [true] },
+        },
+        required: ['id', 'deleted'],
+      },
+    },
+    204: { description: 'Unsubscribed, with `Prefer: return=minimal`' },
+  },
   errors: [notFound],
 })
 
 documentApi('hooks.sample', {
   summary: 'A sample event',
   description:
-    'An event envelope as deliveries carry it, for a trigger’s field mapping: from the workspace’s latest record of the kind, else a fixed example.',
+    'An event envelope as deliveries carry it, for a trigger’s field mapping: from the ' +
+    'workspace’s newest record of the kind (the newest created one for a `.created` event), ' +
+    'with the id and time its delivery had, so a newer record gives a new sample; a fixed ' +
+    'example when the workspace has none yet.',
   tag: 'REST hooks',
   scope: 'webhooks:read',
   params: {

@@ -21,6 +21,23 @@ export const WEBHOOK_EVENT_TYPES = [
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]
 
+/**
+ * The natural keys of events that happen once per thing: an event's id is
+ * derived from its key (eventIdFor), so the same happening always has the
+ * same id, whether delivered or shown as a sample.
+ */
+export const eventKeys = {
+  messageReceived: (messageId: string) => `message.received:${messageId}`,
+  messageSent: (messageId: string) => `message.sent:${messageId}`,
+  messageStatus: (messageId: string, status: string) => `message.status:${messageId}:${status}`,
+  conversationCreated: (conversationId: string) => `conversation.created:${conversationId}`,
+  contactCreated: (contactId: string) => `contact.created:${contactId}`,
+  sourceReady: (sourceId: string, version: number) =>
+    `knowledge.source_ready:${sourceId}:${version}`,
+  sourceFailed: (sourceId: string, version: number) =>
+    `knowledge.source_failed:${sourceId}:${version}`,
+}
+
 /** What "send test event" posts: to one subscription, whatever it listens to. */
 export const TEST_EVENT_TYPE = 'webhook.test'
 

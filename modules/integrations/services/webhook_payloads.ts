@@ -1,9 +1,10 @@
+import type { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { Contact, Conversation, Message } from '#modules/channels/index'
 import { KnowledgeSource } from '#modules/brain/index'
 import { presentContact, presentConversation, presentMessage } from './api_presenters.js'
 import { serialize } from './api_serialization.js'
-import type { WebhookEventType } from './webhook_events.js'
+import { eventKeys, type WebhookEventType } from './webhook_events.js'
 
 /*
 | An event's `data`: the resource as the REST API shows it (the same
@@ -66,7 +67,9 @@ export async function knowledgeSourceData(trx: TransactionClientContract, source
 | no real record of the kind yet: Zapier and n8n map fields from a sample
 | before the first real event exists.
 */
-const at = '2026-01-15T09:30:00.000Z'
+/** When every fixed example happened (a fixed time, so a fixed sample stays the same). */
+export const FIXED_SAMPLE_TIME = '2026-01-15T09:30:00.000Z'
+const at = FIXED_SAMPLE_TIME
 const contactId = '3f1c2a9e-5b7d-4e21-9a0c-7d3e1f2b4c5a'
 const conversationId = '8a2b4c6d-1e3f-4a5b-9c7d-2e4f6a8b0c1d'
 const channelId = 'c0ffee00-1234-4abc-8def-0123456789ab'
@@ -179,48 +182,119 @@ export function fixedSample(type: WebhookEventType): unknown {
   }
 }
 
+/** A sample event's parts: the data, and the id and time its real delivery had. */
+export interface SampleEvent {
+  /** The natural key its delivery's id was derived from, else one naming the record's state. */
+  key: string
+  createdAt: DateTime
+  data: unknown
+}
+
 /**
- * A sample from the tenant's own latest record of the kind, so a trigger's
- * field mapping shows real values; null when there is none yet.
+ * A sample from the tenant's own newest record of the kind (the newest
+ * *created* one for a `.created` event), so a trigger's field mapping shows
+ * real values, with the event id its delivery carried (or would carry): a
+ * later record gives a new id, which is how Zapier's "load more samples"
+ * finds something new. Null when there is no record yet.
  */
 export async function latestSample(
   trx: TransactionClientContract,
   type: WebhookEventType
-): Promise<unknown | null> {
+): Promise<SampleEvent | null> {
   switch (type) {
     case 'message.received':
-    case 'message.sent':
-    case 'message.status': {
+    case 'message.sent': {
       const message = await Message.query({ client: trx })
         .where('direction', type === 'message.received' ? 'inbound' : 'outbound')
         .where('is_note', false)
         .orderBy('created_at', 'desc')
         .first()
-      return message ? presentMessage(message) : null
+      if (!message) return null
+      const key =
+        type === 'message.received'
+          ? eventKeys.messageReceived(message.id)
+          : eventKeys.messageSent(message.id)
+      return { key, createdAt: message.createdAt, data: presentMessage(message) }
     }
-    case 'conversation.created':
+    case 'message.status': {
+      // A status event fires when an outbound message moves past queued.
+      const message = await Message.query({ client: trx })
+        .where('direction', 'outbound')
+        .where('is_note', false)
+        .whereIn('status', ['sent', 'delivered', 'read', 'failed'])
+        .orderBy('updated_at', 'desc')
+        .first()
+      if (!message) return null
+      return {
+        key: eventKeys.messageStatus(message.id, message.status),
+        createdAt: message.updatedAt,
+        data: presentMessage(message),
+      }
+    }
+    case 'conversation.created': {
+      const conversation = await Conversation.query({ client: trx })
+        .orderBy('created_at', 'desc')
+        .first()
+      if (!conversation) return null
+      return {
+        key: eventKeys.conversationCreated(conversation.id),
+        createdAt: conversation.createdAt,
+        data: presentConversation(conversation),
+      }
+    }
     case 'conversation.assigned':
     case 'conversation.resolved': {
       const query = Conversation.query({ client: trx }).orderBy('updated_at', 'desc')
       if (type === 'conversation.resolved') query.where('status', 'resolved')
-      if (type === 'conversation.assigned') query.whereNotNull('assignee_id')
+      else query.whereNotNull('assignee_id')
       const conversation = await query.first()
-      return conversation ? presentConversation(conversation) : null
+      if (!conversation) return null
+      return changeSample(type, conversation, presentConversation(conversation))
     }
-    case 'contact.created':
+    case 'contact.created': {
+      const contact = await Contact.query({ client: trx }).orderBy('created_at', 'desc').first()
+      if (!contact) return null
+      return {
+        key: eventKeys.contactCreated(contact.id),
+        createdAt: contact.createdAt,
+        data: presentContact(contact),
+      }
+    }
     case 'contact.updated': {
       const contact = await Contact.query({ client: trx }).orderBy('updated_at', 'desc').first()
-      return contact ? presentContact(contact) : null
+      return contact ? changeSample(type, contact, presentContact(contact)) : null
     }
     case 'handoff.requested':
       return null
     case 'knowledge.source_ready':
     case 'knowledge.source_failed': {
+      const ready = type === 'knowledge.source_ready'
       const source = await KnowledgeSource.query({ client: trx })
-        .where('status', type === 'knowledge.source_ready' ? 'ready' : 'failed')
+        .where('status', ready ? 'ready' : 'failed')
         .orderBy('updated_at', 'desc')
         .first()
-      return source ? presentKnowledgeSource(source) : null
+      if (!source) return null
+      const key = ready
+        ? eventKeys.sourceReady(source.id, source.liveVersion ?? source.version)
+        : eventKeys.sourceFailed(source.id, source.version)
+      return { key, createdAt: source.updatedAt, data: presentKnowledgeSource(source) }
     }
+  }
+}
+
+/**
+ * Events that recur (an assignment, an update) have no natural key and
+ * their deliveries a random id; the sample's id names the record's state,
+ * so it changes when the record does.
+ */
+function changeSample(
+  type: WebhookEventType,
+  record: { id: string; updatedAt: DateTime },
+  data: unknown
+): SampleEvent {
+  return {
+    key: `sample:${type}:${record.id}:${record.updatedAt.toMillis()}`,
+    createdAt: record.updatedAt,
+    data,
   }
 }

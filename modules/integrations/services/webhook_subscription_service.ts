@@ -148,15 +148,38 @@ export async function rotateSecret(tenant: TenantContext, id: string) {
   })
 }
 
-/** Deletes a subscription and its delivery log; pending deliveries find it gone and stop. */
+/** How long a deleted subscription's id is remembered for a repeated delete. */
+const DELETED_KEPT = '90 days'
+
+/**
+ * Deletes a subscription and its delivery log; pending deliveries find it
+ * gone and stop. Its id is remembered, so a client repeating the delete
+ * (an unsubscribe retried) can be told it is already gone.
+ */
 export async function deleteSubscription(tenant: TenantContext, id: string) {
   if (!UUID.test(id)) throw notFound()
   return tenant.transaction(async (trx) => {
     const subscription = await WebhookSubscription.find(id, { client: trx })
     if (!subscription) throw notFound()
     await subscription.useTransaction(trx).delete()
+    await trx.rawQuery(
+      `with forgotten as (
+         delete from deleted_webhook_subscriptions where deleted_at < now() - ?::interval
+       )
+       insert into deleted_webhook_subscriptions (id) values (?) on conflict (id) do nothing`,
+      [DELETED_KEPT, id]
+    )
     return subscription
   })
+}
+
+/** Whether this tenant had a subscription `id` and deleted it (within DELETED_KEPT). */
+export async function wasSubscriptionDeleted(tenant: TenantContext, id: string) {
+  if (!UUID.test(id)) return false
+  const row = await tenant.transaction((trx) =>
+    trx.from('deleted_webhook_subscriptions').where('id', id).first()
+  )
+  return !!row
 }
 
 function notFound() {

@@ -24,7 +24,8 @@ test.group('API authentication', () => {
     const response = await api('GET', '/api/v1/me', { token })
     assert.equal(response.status, 200)
     assert.match(response.headers.get('content-type')!, /^application\/json/)
-    assert.deepEqual(response.json, {
+    const { integrations, ...who } = response.json
+    assert.deepEqual(who, {
       tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, status: 'active' },
       api_key: {
         id: key.id,
@@ -34,6 +35,9 @@ test.group('API authentication', () => {
         expires_at: null,
       },
     })
+    // Which of our integrations the scopes suffice for (hooks_api.spec.ts says more).
+    assert.sameMembers(Object.keys(integrations), ['zapier', 'n8n'])
+    assert.isFalse(integrations.zapier.sufficient)
   })
 
   test('a missing key is 401 missing_api_key; a malformed or unknown one is 401 invalid_api_key', async ({

@@ -52,9 +52,12 @@ test.group('Webhooks API and REST hooks', (group) => {
     assert.equal(request.json.data.id, created.json.id)
     assert.deepEqual(request.json.data, created.json, 'the event carries what the API shows')
 
-    // Now the sample is the workspace's own latest contact.
+    // Now the sample is the workspace's own contact, with the id and time
+    // its delivery carried.
     const real = await api('GET', '/api/v1/hooks/samples/contact.created', { token })
     assert.equal(real.json.data.phone, phone)
+    assert.equal(real.json.id, request.json.id, "the sample's id is the delivery's")
+    assert.equal(real.json.created_at, created.json.created_at)
 
     const listed = await api('GET', '/api/v1/webhooks', { token })
     assert.equal(listed.status, 200)
@@ -64,14 +67,85 @@ test.group('Webhooks API and REST hooks', (group) => {
     )
     assert.notProperty(listed.json.data[0], 'secret')
 
+    // Zapier's SDK needs a JSON answer to an unsubscribe, and retries one
+    // whose answer it lost: both are 200.
     const removed = await api('DELETE', `/api/v1/hooks/${subscribed.json.id}`, { token })
-    assert.equal(removed.status, 204)
-    assert.equal(
-      (await api('DELETE', `/api/v1/hooks/${subscribed.json.id}`, { token })).status,
-      404
-    )
+    assert.equal(removed.status, 200)
+    assert.deepEqual(removed.json, { id: subscribed.json.id, deleted: true })
+    const again = await api('DELETE', `/api/v1/hooks/${subscribed.json.id}`, { token })
+    assert.equal(again.status, 200)
+    assert.deepEqual(again.json, { id: subscribed.json.id, deleted: true })
+    const minimal = await api('DELETE', `/api/v1/hooks/${subscribed.json.id}`, {
+      token,
+      headers: { Prefer: 'respond-async, return=minimal' },
+    })
+    assert.equal(minimal.status, 204)
+    assert.equal(minimal.text, '')
+    const never = await api('DELETE', '/api/v1/hooks/00000000-0000-4000-8000-000000000000', {
+      token,
+    })
+    assert.equal(never.status, 404)
+    assert.equal(never.json.error.code, 'not_found')
     await api('POST', '/api/v1/contacts', { token, body: { phone: freshPhone() } })
     assert.lengthOf(receiver.requests, 1)
+  })
+
+  test('samples come from the newest created record, with the id its delivery has', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { tenant, cleanup: drop } = await makeTenant('hk')
+    cleanup(drop)
+    const { token } = await makeKey(tenant)
+    const sample = async () =>
+      (await api('GET', '/api/v1/hooks/samples/contact.created', { token })).json
+
+    const fixed = await sample()
+    assert.deepEqual(await sample(), fixed, 'the fixed example is the same on every call')
+    assert.equal(fixed.created_at, '2026-01-15T09:30:00.000Z')
+
+    const first = await api('POST', '/api/v1/contacts', { token, body: { phone: freshPhone() } })
+    const second = await api('POST', '/api/v1/contacts', { token, body: { phone: freshPhone() } })
+    // The first is then updated: a `.created` sample still shows the newest created.
+    await api('PATCH', `/api/v1/contacts/${first.json.id}`, { token, body: { name: 'Changed' } })
+    const newest = await sample()
+    assert.equal(newest.data.id, second.json.id)
+    assert.match(newest.id, /^evt_[0-9a-f]{32}$/)
+    assert.notEqual(newest.id, fixed.id)
+    assert.deepEqual(await sample(), newest, 'the same record gives the same sample')
+
+    const updated = await api('GET', '/api/v1/hooks/samples/contact.updated', { token })
+    assert.equal(updated.json.data.id, first.json.id, 'an update sample is the newest change')
+    assert.equal(updated.json.data.name, 'Changed')
+
+    const third = await api('POST', '/api/v1/contacts', { token, body: { phone: freshPhone() } })
+    const later = await sample()
+    assert.equal(later.data.id, third.json.id)
+    assert.notEqual(later.id, newest.id, 'a newer record is a new sample for "load more"')
+  })
+
+  test('GET /me says which integrations the key is enough for', async ({ assert, cleanup }) => {
+    const { tenant, cleanup: drop } = await makeTenant('hk')
+    cleanup(drop)
+    const { token: full } = await makeKey(tenant)
+    const { token: contactsOnly } = await makeKey(tenant, ['contacts:write'])
+
+    const all = await api('GET', '/api/v1/me', { token: full })
+    assert.equal(all.status, 200)
+    assert.isTrue(all.json.integrations.zapier.sufficient)
+    assert.isTrue(all.json.integrations.n8n.sufficient)
+    assert.deepEqual(all.json.integrations.zapier.missing_scopes, [])
+
+    const some = await api('GET', '/api/v1/me', { token: contactsOnly })
+    assert.deepEqual(some.json.api_key.scopes, ['contacts:write'])
+    const zapier = some.json.integrations.zapier
+    assert.isFalse(zapier.sufficient)
+    assert.include(zapier.missing_scopes, 'webhooks:write')
+    assert.notInclude(zapier.missing_scopes, 'contacts:read', 'contacts:write implies reading')
+    const parts = Object.fromEntries(zapier.features.map((f: any) => [f.name, f.sufficient]))
+    assert.isTrue(parts.contacts)
+    assert.isFalse(parts.triggers)
+    assert.isFalse(parts.searches, 'searches also need conversations:read')
   })
 
   test('webhooks CRUD: create with secret, update, rotate, deliveries, delete', async ({
@@ -250,6 +324,13 @@ test.group('Webhooks API and REST hooks', (group) => {
     const still = await api('GET', `/api/v1/webhooks/${id}`, { token })
     assert.equal(still.status, 200)
     assert.isTrue(still.json.active)
+
+    // Once its owner deleted it, a repeat is 200 for the owner only.
+    assert.equal((await api('DELETE', `/api/v1/hooks/${id}`, { token })).status, 200)
+    assert.equal((await api('DELETE', `/api/v1/hooks/${id}`, { token })).status, 200)
+    const foreign = await api('DELETE', `/api/v1/hooks/${id}`, { token: stranger })
+    assert.equal(foreign.status, 404)
+    assert.equal(foreign.json.error.code, 'not_found')
   })
 
   test("a REST hook's idempotent answer is stored encrypted, without its secret in the clear, and replays byte for byte", async ({

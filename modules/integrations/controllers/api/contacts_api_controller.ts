@@ -36,6 +36,7 @@ export default class ContactsApiController {
     const { rows, nextCursor } = await ctx.tenant.transaction((trx) => {
       const query = Contact.query({ client: trx })
       if (filters.phone) query.where('phone', filters.phone)
+      if (filters.email) query.whereRaw('lower(email) = ?', [filters.email])
       if (filters.tag) query.whereRaw('? = any(tags)', [filters.tag])
       if (filters.updatedSince) query.where('updated_at', '>=', filters.updatedSince.toJSDate())
       return keysetPage(query, { column: 'created_at', direction: 'desc', page })
@@ -195,7 +196,9 @@ function contactFilters(qs: Record<string, unknown>) {
   if (Object.keys(fields).length) {
     throw new ApiError(422, 'validation_failed', 'The request is invalid', fields)
   }
-  return { phone, tag: qs.tag ? String(qs.tag) : null, updatedSince }
+  // Addresses are matched whatever their case, as people type them.
+  const email = qs.email ? String(qs.email).trim().toLowerCase() : null
+  return { phone, email, tag: qs.tag ? String(qs.tag) : null, updatedSince }
 }
 
 /** A path parameter percent-decoded; malformed escapes (a lone `%`) decode to nothing. */

@@ -2,15 +2,17 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { ApiError } from '../../services/api_errors.js'
 import { validateApiBody } from '../../services/api_body.js'
 import { idempotent } from '../../services/idempotency.js'
-import { sendJson } from '../../services/api_serialization.js'
+import { apiTime, sendJson } from '../../services/api_serialization.js'
 import { apiErrorOf } from '../../services/webhook_api.js'
 import {
   createSubscription,
   deleteSubscription,
+  wasSubscriptionDeleted,
+  WebhookError,
 } from '../../services/webhook_subscription_service.js'
 import { eventIdFor } from '../../services/webhook_delivery_service.js'
 import { isWebhookEventType } from '../../services/webhook_events.js'
-import { fixedSample, latestSample } from '../../services/webhook_payloads.js'
+import { FIXED_SAMPLE_TIME, fixedSample, latestSample } from '../../services/webhook_payloads.js'
 import { createHookBody } from '../../validators/webhook_validator.js'
 
 /**
@@ -46,16 +48,31 @@ export default class HooksApiController {
     })
   }
 
+  /**
+   * Answers 200 with a body, because Zapier's SDK refuses an empty answer
+   * to an unsubscribe; 204 for clients that ask for no body (`Prefer:
+   * return=minimal`). Deleting a hook this workspace already deleted is a
+   * success too: an unsubscribe is retried when its answer was lost.
+   */
   async destroy(ctx: HttpContext) {
-    await deleteSubscription(ctx.tenant, ctx.params.id).catch((error) => {
-      throw apiErrorOf(error)
-    })
-    return ctx.response.status(204).send('')
+    const id = String(ctx.params.id)
+    try {
+      await deleteSubscription(ctx.tenant, id)
+    } catch (error) {
+      const gone =
+        error instanceof WebhookError &&
+        error.code === 'not_found' &&
+        (await wasSubscriptionDeleted(ctx.tenant, id))
+      if (!gone) throw apiErrorOf(error)
+    }
+    if (prefersMinimal(ctx.request.header('prefer'))) return ctx.response.status(204).send('')
+    return sendJson(ctx, 200, { id, deleted: true })
   }
 
   /**
-   * A sample event as a delivery would carry it: from the workspace's own
-   * latest record of the kind when there is one, else a fixed example.
+   * A sample event as a delivery carries it, with the id and time its
+   * delivery had: from the workspace's newest record of the kind when there
+   * is one, else a fixed example.
    */
   async sample(ctx: HttpContext) {
     const type = String(ctx.params.event)
@@ -64,11 +81,18 @@ export default class HooksApiController {
     }
     const real = await ctx.tenant.transaction((trx) => latestSample(trx, type))
     return sendJson(ctx, 200, {
-      id: eventIdFor(ctx.tenant, `sample:${type}`),
+      id: eventIdFor(ctx.tenant, real?.key ?? `sample:${type}`),
       type,
-      created_at: new Date().toISOString(),
+      created_at: real ? apiTime(real.createdAt) : FIXED_SAMPLE_TIME,
       tenant: { id: ctx.tenant.id, slug: ctx.tenant.slug },
-      data: real ?? fixedSample(type),
+      data: real ? real.data : fixedSample(type),
     })
   }
+}
+
+/** RFC 7240: `Prefer: return=minimal`, among other preferences, in any case. */
+function prefersMinimal(header: string | undefined) {
+  return (header ?? '')
+    .split(',')
+    .some((preference) => preference.trim().toLowerCase() === 'return=minimal')
 }

@@ -1,10 +1,12 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { apiTime, sendJson } from '../../services/api_serialization.js'
 import { normalizeScopes } from '../../services/scopes.js'
+import { integrationReadiness } from '../../services/integration_scopes.js'
 
 /**
  * GET /api/v1/me: which workspace and key a token is, the first call an n8n
- * or Zapier connection makes to test its credentials.
+ * or Zapier connection makes to test its credentials, and whether the key's
+ * scopes are enough for each of our integrations.
  */
 export default class MeController {
   async show(ctx: HttpContext) {
@@ -18,6 +20,7 @@ export default class MeController {
         scopes: normalizeScopes(key.scopes),
         expires_at: apiTime(key.expiresAt),
       },
+      integrations: integrationReadiness(key.scopes),
     })
   }
 }

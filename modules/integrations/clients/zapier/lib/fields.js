@@ -1,0 +1,92 @@
+'use strict'
+
+/*
+| Labelled output fields per record, so a Zap's mapping reads "Contact
+| phone" and "Event ID" instead of Zapier's flattened "Data Phone" and "ID".
+| A trigger's record is the resource's own fields with the event's id, type
+| and time beside them (see lib/events.js).
+*/
+
+const f = (key, label, type = 'string') => ({ key, label, type })
+
+const event = [
+  f('event_id', 'Event ID'),
+  f('event_type', 'Event type'),
+  f('event_created_at', 'Event time', 'datetime'),
+]
+
+const contact = [
+  f('id', 'Contact ID'),
+  f('phone', 'Phone'),
+  f('wa_id', 'WhatsApp ID'),
+  f('name', 'Name'),
+  f('profile_name', 'WhatsApp profile name'),
+  f('email', 'E-mail'),
+  f('tags[]', 'Tags'),
+  f('notes', 'Notes'),
+  f('opt_in', 'Opt-in'),
+  f('opted_out_at', 'Opted out at', 'datetime'),
+  f('source', 'Source'),
+  f('created_at', 'Created at', 'datetime'),
+  f('updated_at', 'Updated at', 'datetime'),
+]
+
+const conversation = [
+  f('id', 'Conversation ID'),
+  f('contact_id', 'Contact ID'),
+  f('channel_id', 'Channel ID'),
+  f('status', 'Status'),
+  f('assignee_id', 'Assignee ID'),
+  f('labels[]', 'Labels'),
+  f('priority', 'Priority'),
+  f('unread_count', 'Unread messages', 'integer'),
+  f('last_message_at', 'Last message at', 'datetime'),
+  f('resolved_at', 'Resolved at', 'datetime'),
+  f('created_at', 'Created at', 'datetime'),
+  f('updated_at', 'Updated at', 'datetime'),
+]
+
+const message = [
+  f('id', 'Message ID'),
+  f('conversation_id', 'Conversation ID'),
+  f('contact_id', 'Contact ID'),
+  f('channel_id', 'Channel ID'),
+  f('direction', 'Direction'),
+  f('type', 'Type'),
+  f('body', 'Text'),
+  f('status', 'Status'),
+  f('error_code', 'Error code'),
+  f('error_title', 'Error'),
+  f('author_type', 'Author type'),
+  f('external_id', 'WhatsApp message ID'),
+  f('sent_at', 'Sent at', 'datetime'),
+  f('delivered_at', 'Delivered at', 'datetime'),
+  f('read_at', 'Read at', 'datetime'),
+  f('created_at', 'Created at', 'datetime'),
+]
+
+const knowledgeSource = [
+  f('id', 'Source ID'),
+  f('kind', 'Kind'),
+  f('title', 'Title'),
+  f('status', 'Status'),
+  f('error_code', 'Error code'),
+  f('version', 'Version', 'integer'),
+  f('live_version', 'Live version', 'integer'),
+  f('url', 'URL'),
+  f('file_name', 'File name'),
+  f('chunk_count', 'Passages', 'integer'),
+  f('created_at', 'Created at', 'datetime'),
+  f('updated_at', 'Updated at', 'datetime'),
+]
+
+const handoff = [
+  f('id', 'Conversation ID'),
+  f('reason', 'Reason'),
+  f('requested_by', 'Requested by'),
+  f('conversation__contact_id', 'Contact ID'),
+  f('conversation__channel_id', 'Channel ID'),
+  f('conversation__status', 'Conversation status'),
+]
+
+module.exports = { event, contact, conversation, message, knowledgeSource, handoff }

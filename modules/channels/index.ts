@@ -73,6 +73,7 @@ export { autoAssignConversation } from './services/auto_assignment.js'
 export {
   registerAssignmentGate,
   registerThreadAnnotator,
+  registerAssistantProbe,
   type AssignmentGate,
   type ThreadAnnotator,
   type ThreadShown,
@@ -132,4 +133,5 @@ export {
   setConversationPriority,
   markConversationRead,
   normalizeLabels,
+  clearNeedsPerson,
 } from './services/conversation_service.js'

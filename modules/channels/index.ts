@@ -80,6 +80,7 @@ export {
   type ThreadMessageRef,
 } from './services/extensions.js'
 export { INBOUND_QUEUE } from './services/inbound_queue.js'
+export { inboxFigures, type InboxFigures } from './services/inbox_service.js'
 export {
   pruneProcessedWebhookEvents,
   sweepUnprocessedWebhookEvents,

@@ -7,7 +7,7 @@ import { workspaceLayout } from '#modules/tenancy/index'
 import type Conversation from '../models/conversation.js'
 import type Channel from '../models/channel.js'
 import { channelsOf } from '../services/channel_service.js'
-import { annotateThread, assistantChannels } from '../services/extensions.js'
+import { annotateThread, assistantChannels, hasAssistant } from '../services/extensions.js'
 import {
   ConversationError,
   MAX_LABELS,
@@ -443,6 +443,9 @@ async function statusData(
     owner,
     ownerLabel: ownerLabel(ctx, owner, assignee),
     assistantState: assistantState ?? null,
+    // With an assistant module present and the assistant off here, the page says so.
+    assistantOff: hasAssistant() && !assisted.has(conversation.channelId),
+    canManageAssistant: can(ctx.access, 'assistant.manage'),
     canReply: can(ctx.access, 'inbox.reply'),
     listQuery,
     base: workspaceLayout(ctx, 'inbox').base,

@@ -62,6 +62,11 @@ export function hasAssistant() {
   return assistantProbe !== null
 }
 
+/** True when there is an assistant and it is off on the channel (the pages say so). */
+export async function assistantOffOn(tenant: TenantContext, channelId: string) {
+  return assistantProbe !== null && !(await assistantProbe(tenant, channelId))
+}
+
 // Sets: registering the same function again (a second boot hook) changes nothing.
 const assignmentGates = new Set<AssignmentGate>()
 const threadAnnotators = new Set<ThreadAnnotator>()

@@ -1,5 +1,6 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { DatabaseQueryBuilderContract } from '@adonisjs/lucid/types/querybuilder'
+import { clock } from '#app/clock'
 import { User } from '#modules/identity/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { ConversationPriority, ConversationStatus } from '../models/conversation.js'
@@ -299,6 +300,63 @@ export async function needsPersonCount(tenant: TenantContext) {
       .first()
   )
   return Number(row?.total ?? 0)
+}
+
+export interface InboxFigures {
+  /** Conversations started today (in the reader's time zone). */
+  today: number
+  open: number
+  needsPerson: number
+  /** Mean seconds from a conversation's first customer message to the first reply, last 7 days; null with none. */
+  firstResponseSeconds: number | null
+}
+
+/** The dashboard's inbox figures, read fresh each time. */
+export async function inboxFigures(tenant: TenantContext, timeZone: string): Promise<InboxFigures> {
+  const now = clock.now().setZone(timeZone)
+  const startOfDay = now.startOf('day').toJSDate()
+  const weekAgo = now.minus({ days: 7 }).toJSDate()
+  return tenant.transaction(async (trx) => {
+    const counts = await trx
+      .from('conversations')
+      .select(
+        trx.raw('count(*) filter (where created_at >= ?) as today', [startOfDay]),
+        trx.raw(`count(*) filter (where status = 'open') as open`),
+        trx.raw(
+          `count(*) filter (where status = 'open' and needs_person_at is not null
+             and assignee_id is null) as needs_person`
+        )
+      )
+      .first()
+    // A reply by anyone (the assistant or a member), notes aside.
+    const response = await trx
+      .from('conversations as c')
+      .joinRaw(
+        `join lateral (
+           select min(m.created_at) as at from messages m
+            where m.conversation_id = c.id and m.direction = 'inbound'
+         ) fi on fi.at is not null`
+      )
+      .joinRaw(
+        `join lateral (
+           select min(m.created_at) as at from messages m
+            where m.conversation_id = c.id and m.direction = 'outbound'
+              and not m.is_note and m.created_at >= fi.at
+         ) fr on fr.at is not null`
+      )
+      .where('c.created_at', '>=', weekAgo)
+      .select(trx.raw('avg(extract(epoch from (fr.at - fi.at))) as seconds'))
+      .first()
+    return {
+      today: Number(counts?.today ?? 0),
+      open: Number(counts?.open ?? 0),
+      needsPerson: Number(counts?.needs_person ?? 0),
+      firstResponseSeconds:
+        response?.seconds === null || response?.seconds === undefined
+          ? null
+          : Math.round(Number(response.seconds)),
+    }
+  })
 }
 
 /** Every label in use, for the filter. */

@@ -23,7 +23,10 @@ addGettingStartedStep({
   path: '/knowledge/new',
   permission: 'knowledge.manage',
   labels: 'knowledge.getting_started',
-  done: async (tenant) => (await listSources(tenant, { limit: 1 })).data.length > 0,
+  done: async (tenant) => {
+    const { data } = await listSources(tenant, { limit: 1 })
+    return data.length > 0
+  },
 })
 
 tenantRoutes(() => {

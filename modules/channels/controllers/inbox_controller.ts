@@ -298,19 +298,21 @@ async function listData(
   ])
   const t = (key: string, data?: Record<string, unknown>) => ctx.i18n.t(key, data)
   const query = inboxQuery(filters)
-  const rows = page.rows.map((row) => ({
-    ...row,
-    href: `${base}/inbox/${row.id}${query}`,
-    label: row.contact.name || row.contact.profileName || row.contact.phone || t('inbox.unnamed'),
-    channel: channelFor(ctx, channels, row.channelId),
-    preview: previewOf(row.last, t),
-    when: shortWhen(ctx, row.activityAt),
-    assignee: row.assigneeId ? (names.get(row.assigneeId) ?? t('inbox.former_member')) : null,
-    current: row.id === current,
-  })).map((row) => {
-    const owner = ownerOf(row, assisted.has(row.channelId))
-    return { ...row, owner, ownerLabel: ownerLabel(ctx, owner, row.assignee) }
-  })
+  const rows = page.rows
+    .map((row) => ({
+      ...row,
+      href: `${base}/inbox/${row.id}${query}`,
+      label: row.contact.name || row.contact.profileName || row.contact.phone || t('inbox.unnamed'),
+      channel: channelFor(ctx, channels, row.channelId),
+      preview: previewOf(row.last, t),
+      when: shortWhen(ctx, row.activityAt),
+      assignee: row.assigneeId ? (names.get(row.assigneeId) ?? t('inbox.former_member')) : null,
+      current: row.id === current,
+    }))
+    .map((row) => {
+      const owner = ownerOf(row, assisted.has(row.channelId))
+      return { ...row, owner, ownerLabel: ownerLabel(ctx, owner, row.assignee) }
+    })
   return {
     filters,
     rows,

@@ -271,7 +271,11 @@ async function renderPhone(
   }
   if (problem) ctx.response.status(422)
   const recent = channel ? await recentSandboxCustomers(ctx.tenant, channel) : []
-  const mine = defaultCustomer(ctx.auth.user!, ctx.tenant.id, ctx.i18n.t('sandbox.customer.default_name'))
+  const mine = defaultCustomer(
+    ctx.auth.user!,
+    ctx.tenant.id,
+    ctx.i18n.t('sandbox.customer.default_name')
+  )
   return ctx.view.render('channels::sandbox/index', {
     ...workspaceLayout(ctx, 'sandbox'),
     ...data,

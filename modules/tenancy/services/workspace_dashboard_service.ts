@@ -37,4 +37,3 @@ addGettingStartedStep({
     return team.members > 1 || team.pendingInvitations > 0
   },
 })
-

@@ -22,7 +22,7 @@ import {
 async function backToDashboard(page: Page) {
   // Every form before this was boosted: its page must have settled, or its
   // swap (and address change) would close the menu just opened.
-  await page.waitForFunction(() => !document.querySelector('.htmx-request'))
+  await page.waitForFunction("!document.querySelector('.htmx-request')")
   await page.waitForLoadState('networkidle')
   await page.locator('.menu-toggle').click()
   await page.locator('#site-menu nav').waitFor({ state: 'visible' })

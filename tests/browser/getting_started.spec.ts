@@ -22,7 +22,8 @@ import {
 async function backToDashboard(page: Page) {
   // Every form before this was boosted: its page must have settled, or its
   // swap (and address change) would close the menu just opened.
-  await page.waitForFunction("!document.querySelector('.htmx-request')")
+  // (A function, not a string: the CSP refuses eval.)
+  await page.waitForFunction(() => !(globalThis as any).document.querySelector('.htmx-request'))
   await page.waitForLoadState('networkidle')
   await page.locator('.menu-toggle').click()
   await page.locator('#site-menu nav').waitFor({ state: 'visible' })
@@ -124,4 +125,24 @@ test.group('Journey: getting started', (group) => {
     await screenshot(page, 'getting-started-390-en-done')
     assert.deepEqual(problems, [], problems.join('\n'))
   }).timeout(90_000)
+
+  test('the sandbox shows why a customer number is refused instead of dropping the answer', async ({
+    assert,
+    cleanup,
+  }) => {
+    const made = await makeTenant('brsbx')
+    cleanup(made.cleanup)
+    const owner = await makeMember(made.tenant.id, 'owner')
+    cleanup(() => owner.delete())
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } })
+    cleanup(() => page.close())
+    await signInThroughForm(page, owner.email, TEST_PASSWORD)
+    await page.goto(serverUrl(`/t/${made.tenant.slug}/sandbox`))
+    await page.waitForLoadState('networkidle')
+
+    await page.locator('#sandbox-phone-number').fill('not a number')
+    await page.locator('.sandbox-customer-form button[type="submit"]').click()
+    await page.locator('#sandbox-phone-error').waitFor({ timeout: 5_000 })
+    assert.equal(await page.locator('#sandbox-phone-number').getAttribute('aria-invalid'), 'true')
+  })
 })

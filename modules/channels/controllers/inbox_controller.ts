@@ -86,6 +86,8 @@ export default class InboxController {
     await bouncer.with('InboxPolicy').authorize('view', access)
     const count = await needsPersonCount(tenant)
     response.header('Cache-Control', 'no-store')
+    // 200 even when empty: htmx leaves the old number in place on a 204.
+    response.status(200)
     return count ? ctx.i18n.formatNumber(count) : ''
   }
 

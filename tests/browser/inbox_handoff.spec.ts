@@ -80,7 +80,7 @@ test.group('Journey: a live handoff', (group) => {
       // The notice that the assistant was off went with the same refresh.
       assert.equal(await inbox.locator('[data-assistant-off]').count(), 0)
       await inbox
-        .locator('a[href$="/inbox?view=needs_person"] .nav-count', { hasText: /1|١/ })
+        .locator('li:has(a[href$="/inbox?view=needs_person"]) .nav-count', { hasText: /1|١/ })
         .waitFor({ timeout: 10_000 })
       await screenshot(inbox, `inbox-handoff-${lang}-needs-person`)
 
@@ -94,7 +94,7 @@ test.group('Journey: a live handoff', (group) => {
         .locator('[data-owner="person"]', { hasText: 'Omar Agent' })
         .waitFor({ timeout: 15_000 })
       await inbox
-        .locator('a[href$="/inbox?view=needs_person"] .nav-count:empty')
+        .locator('li:has(a[href$="/inbox?view=needs_person"]) .nav-count:empty')
         .waitFor({ state: 'attached', timeout: 10_000 })
       await screenshot(inbox, `inbox-handoff-${lang}-taken`)
       assert.equal(await inbox.locator('html').getAttribute('dir'), lang === 'ar' ? 'rtl' : 'ltr')

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import type { Page } from 'playwright-core'
 import { DateTime } from 'luxon'
@@ -143,6 +144,7 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/settings/api-keys',
     '/settings/webhooks',
     `/settings/webhooks/${webhook.id}`,
+    '/settings/api-reference',
     '#site-menu',
   ].map((path) => `${workspace}${path}`)
   const consolePages = [
@@ -206,6 +208,12 @@ test.group('Journey: every workspace and console page fits the screen', (group) 
           ).indexOf(path)
           if (shot >= 0) {
             await screenshot(page, `widths-${size.width}-${lang}-${shot}`)
+            // The window as a phone shows it: the reply box pinned to the bottom.
+            if (size.width < 800 && shot === 1) {
+              await page.screenshot({
+                path: app.makePath(`tmp/screenshots/widths-${size.width}-${lang}-inbox-window.png`),
+              })
+            }
           }
         }
         assert.deepEqual(wide, [], wide.join('\n'))

@@ -144,7 +144,6 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/settings/api-keys',
     '/settings/webhooks',
     `/settings/webhooks/${webhook.id}`,
-    '/settings/api-reference',
     '#site-menu',
   ].map((path) => `${workspace}${path}`)
   const consolePages = [

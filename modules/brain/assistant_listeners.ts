@@ -4,6 +4,7 @@ import logger from '@adonisjs/core/services/logger'
 import { dispatchTenantJobInBatch, usableTenantContext } from '#modules/tenancy/index'
 import {
   registerAssignmentGate,
+  registerAssistantProbe,
   registerThreadAnnotator,
   type ThreadAnnotator,
 } from '#modules/channels/index'
@@ -51,6 +52,7 @@ export function registerAssistantListeners() {
   registerUsageMeter('knowledge_bytes', knowledgeBytesInUse)
   registerAssignmentGate(assistantAnswersFirst)
   registerThreadAnnotator(annotateThread)
+  registerAssistantProbe(assistantEnabledOn)
   emitter.on('message:received', async (event) => {
     if (!READABLE_TYPES.includes(event.type)) return
     const tenant = await usableTenantContext(event.tenant)

@@ -4,7 +4,9 @@
 */
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
-import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
+import { addGettingStartedStep, addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
+import { channelsOf } from '#modules/channels/index'
+import { assistantEnabledOn } from './services/assistant_settings.js'
 
 const AssistantController = () => import('./controllers/assistant_controller.js')
 
@@ -14,6 +16,20 @@ addWorkspaceNavItem({
   label: 'assistant.nav',
   permission: 'assistant.manage',
   order: 55,
+})
+
+addGettingStartedStep({
+  key: 'assistant',
+  order: 30,
+  path: '/assistant',
+  permission: 'assistant.manage',
+  labels: 'assistant.getting_started',
+  done: async (tenant) => {
+    for (const channel of await channelsOf(tenant.id)) {
+      if (await assistantEnabledOn(tenant, channel.id)) return true
+    }
+    return false
+  },
 })
 
 tenantRoutes(() => {

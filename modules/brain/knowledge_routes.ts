@@ -4,7 +4,8 @@
 */
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
-import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
+import { addGettingStartedStep, addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
+import { listSources } from './services/source_service.js'
 
 const KnowledgeController = () => import('./controllers/knowledge_controller.js')
 
@@ -14,6 +15,18 @@ addWorkspaceNavItem({
   label: 'knowledge.nav',
   permission: 'knowledge.view',
   order: 50,
+})
+
+addGettingStartedStep({
+  key: 'knowledge',
+  order: 20,
+  path: '/knowledge/new',
+  permission: 'knowledge.manage',
+  labels: 'knowledge.getting_started',
+  done: async (tenant) => {
+    const { data } = await listSources(tenant, { limit: 1 })
+    return data.length > 0
+  },
 })
 
 tenantRoutes(() => {

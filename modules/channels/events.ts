@@ -1,7 +1,8 @@
 import emitter from '@adonisjs/core/services/emitter'
-import { dispatchTenantJobInBatch } from '#modules/tenancy/index'
+import { dispatchTenantJobInBatch, usableTenantContext } from '#modules/tenancy/index'
 import { registerUsageMeter } from '#modules/billing/index'
-import { channelsInUse } from './services/channel_service.js'
+import { channelsInUse, findTenantChannel } from './services/channel_service.js'
+import { assignOnReply, markNeedsPerson } from './services/conversation_service.js'
 import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
 import { closeLiveStreams, inboxTopic, publishLiveMany } from './services/live_updates.js'
@@ -174,6 +175,19 @@ export function registerChannelsListeners() {
       { jobId: `keywords-${event.tenant}-${event.messageId}` }
     )
   })
+  // A member who replies to a handed-off conversation nobody took becomes its assignee.
+  emitter.on('message:sent', async (event) => {
+    if (event.authorType !== 'agent' || event.isNote || !event.authorId) return
+    const tenant = await usableTenantContext(event.tenant)
+    if (!tenant) return
+    const channel = await findTenantChannel(tenant.id, event.channelId)
+    await assignOnReply(
+      tenant,
+      event.conversationId,
+      event.authorId,
+      channel?.settings.assignOnReply !== false
+    )
+  })
   // New conversations on channels with round-robin on go to the next online member.
   emitter.on('conversation:created', async (event) => {
     await dispatchTenantJobInBatch(
@@ -246,9 +260,16 @@ function publishInboxNotices() {
     notify(e, { kind: 'conversation', conversationId: e.conversationId })
   )
   emitter.on('contact:updated', (e) => notify(e, { kind: 'contact', contactId: e.contactId }))
-  emitter.on('handoff:requested', (e) =>
+  // Marked first, so the pages that refetch on the notice see "needs a person".
+  emitter.on('handoff:requested', async (e) => {
+    try {
+      const tenant = await usableTenantContext(e.tenant)
+      if (tenant) await markNeedsPerson(tenant, e.conversationId)
+    } catch (error) {
+      logger.error({ err: error, tenant: e.tenant }, 'marking a handoff as needing a person failed')
+    }
     notify(e, { kind: 'handoff', conversationId: e.conversationId })
-  )
+  })
 }
 
 /** What a live inbox notice says: what kind of thing changed, and which. */

@@ -15,11 +15,23 @@ addWorkspaceNavItem({
   permission: 'inbox.view',
   order: 20,
 })
+// Conversations handed to a person that nobody has taken, counted beside the link.
+addWorkspaceNavItem({
+  key: 'needs_person',
+  path: '/inbox?view=needs_person',
+  label: 'inbox.nav_needs_person',
+  permission: 'inbox.view',
+  order: 21,
+  countPath: '/inbox/needs-person/count',
+})
 
 tenantRoutes(() => {
   router
     .group(() => {
       router.get('/inbox', [InboxController, 'index']).as('inbox')
+      router
+        .get('/inbox/needs-person/count', [InboxController, 'needsPerson'])
+        .as('inbox.needs_person')
       // Conversation ids are uuids: /inbox/events and other fixed paths never match.
       const id = { id: router.matchers.uuid() }
       router.get('/inbox/:id', [InboxController, 'show']).as('inbox.show').where('id', id.id)

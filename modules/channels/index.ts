@@ -73,12 +73,14 @@ export { autoAssignConversation } from './services/auto_assignment.js'
 export {
   registerAssignmentGate,
   registerThreadAnnotator,
+  registerAssistantProbe,
   type AssignmentGate,
   type ThreadAnnotator,
   type ThreadShown,
   type ThreadMessageRef,
 } from './services/extensions.js'
 export { INBOUND_QUEUE } from './services/inbound_queue.js'
+export { inboxFigures, type InboxFigures } from './services/inbox_service.js'
 export {
   pruneProcessedWebhookEvents,
   sweepUnprocessedWebhookEvents,
@@ -132,4 +134,5 @@ export {
   setConversationPriority,
   markConversationRead,
   normalizeLabels,
+  clearNeedsPerson,
 } from './services/conversation_service.js'

@@ -4,9 +4,20 @@
 */
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
-import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
+import { addGettingStartedStep, addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
+import { sandboxTried } from './services/sandbox_service.js'
 
 const SandboxController = () => import('./controllers/sandbox_controller.js')
+
+// The first step of getting started: see the whole loop without a real number.
+addGettingStartedStep({
+  key: 'sandbox',
+  order: 10,
+  path: '/sandbox',
+  permission: 'sandbox.use',
+  labels: 'sandbox.getting_started',
+  done: sandboxTried,
+})
 
 addWorkspaceNavItem({
   key: 'sandbox',

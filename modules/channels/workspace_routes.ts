@@ -4,7 +4,8 @@
 */
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
-import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
+import { addGettingStartedStep, addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
+import { hasCustomerChannel } from './services/channel_service.js'
 
 const ChannelsController = () => import('./controllers/channels_controller.js')
 const ContactsController = () => import('./controllers/contacts_controller.js')
@@ -22,6 +23,15 @@ addWorkspaceNavItem({
   label: 'channels.nav',
   permission: 'channels.view',
   order: 70,
+})
+
+addGettingStartedStep({
+  key: 'connect',
+  order: 40,
+  path: '/channels',
+  permission: 'channels.manage',
+  labels: 'channels.getting_started',
+  done: (tenant) => hasCustomerChannel(tenant.id),
 })
 
 tenantRoutes(() => {

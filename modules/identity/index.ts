@@ -6,6 +6,7 @@
 import User from './models/user.js'
 import Membership from './models/membership.js'
 
+export { RETURNING_KEY } from './services/sign_in_service.js'
 export { User, Membership }
 export type { Role, Availability } from './models/membership.js'
 export { AVAILABILITIES } from './models/membership.js'

@@ -51,6 +51,7 @@ export {
   type WorkspaceNavItem,
   type NavLink,
 } from './services/workspace_nav.js'
+export { addGettingStartedStep, type GettingStartedStep } from './services/getting_started.js'
 export { consoleNav, type ConsoleSection, type ConsoleNavItem } from './services/console_nav.js'
 export { readLogo, type StoredLogo } from './services/branding_service.js'
 export { sendLogo, brandingCacheControl } from './services/branding_http.js'

@@ -146,7 +146,8 @@ test.group('Journey: team and invitations', (group) => {
       .filter({ hasText: `Welcome to ${w.tenant.name}. You joined as Agent.` })
       .waitFor()
     await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor()
-    await page.getByText('Welcome back, Nadia New. You are Agent in this workspace.').waitFor()
+    // A newcomer: welcome, not "welcome back".
+    await page.getByText('Welcome, Nadia New. You are Agent in this workspace.').waitFor()
     // An agent's menu has no Branding; the Team page is there to look at.
     const menu = page.getByRole('navigation', { name: 'Main menu' })
     const links = (await menu.getByRole('link').allTextContents()).map((l) => l.trim())

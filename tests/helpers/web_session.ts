@@ -24,8 +24,9 @@ export class WebSession {
     return this.cookies.get(name)
   }
 
-  async get(path: string) {
-    const response = await this.#fetch(path, { method: 'GET' })
+  /** A page, or with headers e.g. an htmx fragment (`HX-Request`, `HX-Target`). */
+  async get(path: string, headers: Record<string, string> = {}) {
+    const response = await this.#fetch(path, { method: 'GET', headers })
     // A live stream (server-sent events) never ends: the status is the answer.
     const streaming = response.headers.get('content-type')?.startsWith('text/event-stream')
     if (streaming) await response.body?.cancel()

@@ -19,7 +19,9 @@ import {
 import { fieldError, validatedOrBack } from './form_helpers.js'
 
 /** Time zones offered in the form: the runtime's list (IANA names). */
-const TIMEZONES = Intl.supportedValuesOf('timeZone')
+// Intl leaves UTC out of its list: without it, a select showing UTC picked
+// the first zone (Africa/Abidjan) and the form saved that unseen.
+const TIMEZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((zone) => zone !== 'UTC')]
 
 /**
  * The assistant's settings per channel (owners and admins), and handing a
@@ -54,6 +56,9 @@ export default class AssistantController {
     const channel = await findTenantChannel(tenant.id, params.channelId)
     if (!channel) throw notFound(ctx)
     const settings = await readAssistantSettings(tenant, channel.id)
+    // Never saved: the business's hours start in the time zone of the person setting them up.
+    const ownZone = ctx.auth.user!.timezone
+    if (!settings.updatedAt && TIMEZONES.includes(ownZone)) settings.timezone = ownZone
     const layout = workspaceLayout(ctx, 'assistant')
     return view.render('brain::assistant/show', {
       ...layout,

@@ -9,6 +9,7 @@ import {
   Message,
   assignConversation,
   autoAssignConversation,
+  clearNeedsPerson,
   queueOutboundMessage,
 } from '#modules/channels/index'
 import { answerQuestion, type ConversationContext } from './answers.js'
@@ -603,6 +604,7 @@ export async function handBackToAssistant(
   byUserId: string | null
 ) {
   await assignConversation(tenant, conversationId, null, byUserId)
+  await clearNeedsPerson(tenant, conversationId)
   const changed = await tenant.transaction(async (trx) => {
     const ownership = await lockOwnership(trx, conversationId)
     if (!ownership || ownership.state !== 'human') return false

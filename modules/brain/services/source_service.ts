@@ -51,7 +51,7 @@ export const SOURCE_FILE_EXTENSIONS = [
   '.csv',
 ]
 
-const MAX_TITLE = 300
+const MAX_TITLE = 200
 const MAX_TAGS = 20
 const MAX_TAG = 50
 const MAX_FAQ_PAIRS = 2000

@@ -24,7 +24,7 @@ const filters = vine
  */
 export const createSourceBody = apiBody({
   url: vine.string().trim().maxLength(2000).optional(),
-  title: vine.string().trim().maxLength(300).optional(),
+  title: vine.string().trim().maxLength(200).optional(),
   text: vine.string().optional(),
   pairs: vine
     .array(

@@ -9,7 +9,7 @@ export interface FormMeta {
 /** The service's own limits (source_service.ts), checked here first to answer on the field. */
 export const MAX_TAGS = 20
 export const MAX_TAG_LENGTH = 50
-export const MAX_TITLE = 300
+export const MAX_TITLE = 200
 /** Question rows the form shows without JavaScript; Alpine adds more. */
 export const FAQ_FORM_ROWS = 5
 export const MAX_FAQ_ROWS = 200

@@ -16,11 +16,15 @@ export default class AssignmentController {
     const channel = await findTenantChannel(access.tenantId, params.id)
     if (!channel) throw new errors.E_ROUTE_NOT_FOUND([request.method(), request.url()])
 
-    const on = ['1', 'on', 'true'].includes(String(request.input('auto_assign') ?? ''))
+    const checked = (name: string) =>
+      ['1', 'on', 'true'].includes(String(request.input(name) ?? ''))
+    const on = checked('auto_assign')
+    const changes: Record<string, boolean> = { autoAssign: on }
+    if (request.input('assign_on_reply_shown')) changes.assignOnReply = checked('assign_on_reply')
     await db.transaction(async (trx) => {
       await trx.rawQuery(
         `update channels set settings = settings || ?::jsonb, updated_at = now() where id = ?`,
-        [JSON.stringify({ autoAssign: on }), channel.id]
+        [JSON.stringify(changes), channel.id]
       )
       await recordAudit(
         actorFromRequest(ctx),

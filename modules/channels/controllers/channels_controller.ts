@@ -289,6 +289,7 @@ function describe(channel: Channel) {
     optOutWords: (channel.settings?.optOutWords ?? []).join(', '),
     metaAppId: channel.settings?.metaAppId ?? '',
     autoAssign: channel.settings?.autoAssign === true,
+    assignOnReply: channel.settings?.assignOnReply !== false,
     createdAt: channel.createdAt,
   }
 }

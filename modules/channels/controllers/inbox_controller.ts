@@ -7,7 +7,7 @@ import { workspaceLayout } from '#modules/tenancy/index'
 import type Conversation from '../models/conversation.js'
 import type Channel from '../models/channel.js'
 import { channelsOf } from '../services/channel_service.js'
-import { annotateThread } from '../services/extensions.js'
+import { annotateThread, assistantChannels, hasAssistant } from '../services/extensions.js'
 import {
   ConversationError,
   MAX_LABELS,
@@ -34,6 +34,7 @@ import {
   inboxLabels,
   inboxQuery,
   listInbox,
+  needsPersonCount,
   peopleNames,
   threadPage,
   type InboxFilters,
@@ -64,8 +65,8 @@ export default class InboxController {
   async index(ctx: HttpContext) {
     const { bouncer, request, view, access } = ctx
     await bouncer.with('InboxPolicy').authorize('view', access)
-    const layout = workspaceLayout(ctx, 'inbox')
     const filters = inboxFiltersFrom(request.qs())
+    const layout = workspaceLayout(ctx, filters.view === 'needs_person' ? 'needs_person' : 'inbox')
     const current = isUuid(request.qs().current) ? request.qs().current : null
     const list = await listData(ctx, layout.base, filters, current)
     if (isFragment(request, 'inbox-list')) {
@@ -77,6 +78,17 @@ export default class InboxController {
       swapList: true,
       canReply: can(access, 'inbox.reply'),
     })
+  }
+
+  /** The navigation's "Needs a person" count: a bare number, empty when none. */
+  async needsPerson(ctx: HttpContext) {
+    const { bouncer, access, tenant, response } = ctx
+    await bouncer.with('InboxPolicy').authorize('view', access)
+    const count = await needsPersonCount(tenant)
+    response.header('Cache-Control', 'no-store')
+    // 200 even when empty: htmx leaves the old number in place on a 204.
+    response.status(200)
+    return count ? ctx.i18n.formatNumber(count) : ''
   }
 
   async show(ctx: HttpContext) {
@@ -279,19 +291,30 @@ async function listData(
     inboxLabels(ctx.tenant),
     channelMap(ctx),
   ])
-  const names = await peopleNames(page.rows.map((row) => row.assigneeId))
+  const [names, assisted] = await Promise.all([
+    peopleNames(page.rows.map((row) => row.assigneeId)),
+    assistantChannels(
+      ctx.tenant,
+      page.rows.map((row) => row.channelId)
+    ),
+  ])
   const t = (key: string, data?: Record<string, unknown>) => ctx.i18n.t(key, data)
   const query = inboxQuery(filters)
-  const rows = page.rows.map((row) => ({
-    ...row,
-    href: `${base}/inbox/${row.id}${query}`,
-    label: row.contact.name || row.contact.profileName || row.contact.phone || t('inbox.unnamed'),
-    channel: channelFor(ctx, channels, row.channelId),
-    preview: previewOf(row.last, t),
-    when: shortWhen(ctx, row.activityAt),
-    assignee: row.assigneeId ? (names.get(row.assigneeId) ?? t('inbox.former_member')) : null,
-    current: row.id === current,
-  }))
+  const rows = page.rows
+    .map((row) => ({
+      ...row,
+      href: `${base}/inbox/${row.id}${query}`,
+      label: row.contact.name || row.contact.profileName || row.contact.phone || t('inbox.unnamed'),
+      channel: channelFor(ctx, channels, row.channelId),
+      preview: previewOf(row.last, t),
+      when: shortWhen(ctx, row.activityAt),
+      assignee: row.assigneeId ? (names.get(row.assigneeId) ?? t('inbox.former_member')) : null,
+      current: row.id === current,
+    }))
+    .map((row) => {
+      const owner = ownerOf(row, assisted.has(row.channelId))
+      return { ...row, owner, ownerLabel: ownerLabel(ctx, owner, row.assignee) }
+    })
   return {
     filters,
     rows,
@@ -367,13 +390,68 @@ async function threadData(
   }
 }
 
-async function statusData(ctx: HttpContext, conversation: Conversation) {
-  const names = await peopleNames([conversation.assigneeId])
+/**
+ * Who has a conversation, at a glance: a named person (assigned), nobody
+ * yet after a handoff ("needs a person"), the assistant (it answers on the
+ * channel), or simply unassigned.
+ */
+type Owner = 'person' | 'needs_person' | 'assistant' | 'unassigned'
+
+function ownerOf(
+  conversation: { assigneeId: string | null; needsPerson: boolean },
+  assistantOn: boolean,
+  personReplied = false
+): Owner {
+  if (conversation.assigneeId) return 'person'
+  if (conversation.needsPerson) return 'needs_person'
+  if (assistantOn && !personReplied) return 'assistant'
+  return 'unassigned'
+}
+
+function ownerLabel(ctx: HttpContext, owner: Owner, assignee: string | null) {
+  if (owner === 'person') return ctx.i18n.t('inbox.list.assigned_to', { name: assignee ?? '' })
+  if (owner === 'unassigned') return ctx.i18n.t('inbox.list.unassigned')
+  return ctx.i18n.t(`inbox.owner.${owner}`)
+}
+
+/**
+ * The conversation's head: status, owner, and the hand-back button, which
+ * appears as soon as the assistant hands off (refreshed live).
+ */
+async function statusData(
+  ctx: HttpContext,
+  conversation: Conversation,
+  filters: InboxFilters = inboxFiltersFrom(ctx.request.qs())
+) {
+  const [names, assisted, annotations] = await Promise.all([
+    peopleNames([conversation.assigneeId]),
+    assistantChannels(ctx.tenant, [conversation.channelId]),
+    annotateThread(ctx.tenant, { conversationId: conversation.id, messages: [] }),
+  ])
+  const assistantState = annotations.assistantState as { state: string } | undefined
+  const listQuery = inboxQuery(filters).slice(1)
+  const assignee = conversation.assigneeId
+    ? (names.get(conversation.assigneeId) ?? ctx.i18n.t('inbox.former_member'))
+    : null
+  const owner = ownerOf(
+    {
+      assigneeId: conversation.assigneeId,
+      needsPerson: !!conversation.needsPersonAt && !conversation.assigneeId,
+    },
+    assisted.has(conversation.channelId),
+    assistantState?.state === 'human'
+  )
   return {
     conversation,
-    assignee: conversation.assigneeId
-      ? (names.get(conversation.assigneeId) ?? ctx.i18n.t('inbox.former_member'))
-      : null,
+    assignee,
+    owner,
+    ownerLabel: ownerLabel(ctx, owner, assignee),
+    assistantState: assistantState ?? null,
+    // With an assistant module present and the assistant off here, the page says so.
+    assistantOff: hasAssistant() && !assisted.has(conversation.channelId),
+    canManageAssistant: can(ctx.access, 'assistant.manage'),
+    canReply: can(ctx.access, 'inbox.reply'),
+    listQuery,
     base: workspaceLayout(ctx, 'inbox').base,
   }
 }
@@ -392,7 +470,7 @@ async function renderConversation(
     contactPanel(tenant, conversation.contactId, conversation.id),
     assignableMembers(tenant),
     channelMap(ctx),
-    statusData(ctx, conversation),
+    statusData(ctx, conversation, filters),
   ])
   if (!panel) throw notFound(ctx)
   const { contact } = panel

@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { actorFromRequest, can } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
 import type Channel from '../models/channel.js'
+import { assistantOffOn } from '../services/extensions.js'
 import { addSandboxChannel } from '../services/channel_service.js'
 import { ChannelError } from '../services/channel_errors.js'
 import {
@@ -131,7 +132,7 @@ function currentCustomer(ctx: HttpContext): SandboxCustomer {
   const saved = ctx.session.get(sessionKey(ctx)) as { name?: string; phone?: string } | undefined
   return (
     (saved && customerFrom(saved.name, saved.phone)) ??
-    defaultCustomer(ctx.auth.user!, ctx.tenant.id)
+    defaultCustomer(ctx.auth.user!, ctx.tenant.id, ctx.i18n.t('sandbox.customer.default_name'))
   )
 }
 
@@ -240,6 +241,8 @@ async function phoneData(
     },
     maxText: MAX_TEXT,
     canSetUp: can(ctx.access, 'channels.manage'),
+    assistantOff: channel ? await assistantOffOn(ctx.tenant, channel.id) : false,
+    canManageAssistant: can(ctx.access, 'assistant.manage'),
   }
 }
 
@@ -268,7 +271,11 @@ async function renderPhone(
   }
   if (problem) ctx.response.status(422)
   const recent = channel ? await recentSandboxCustomers(ctx.tenant, channel) : []
-  const mine = defaultCustomer(ctx.auth.user!, ctx.tenant.id)
+  const mine = defaultCustomer(
+    ctx.auth.user!,
+    ctx.tenant.id,
+    ctx.i18n.t('sandbox.customer.default_name')
+  )
   return ctx.view.render('channels::sandbox/index', {
     ...workspaceLayout(ctx, 'sandbox'),
     ...data,

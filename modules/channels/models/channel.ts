@@ -18,6 +18,11 @@ export interface ChannelSettings {
   optOutWords?: string[]
   /** New conversations go to online members in turn (round-robin). */
   autoAssign?: boolean
+  /**
+   * A member who replies to a handed-off conversation nobody took becomes
+   * its assignee. On unless set to false.
+   */
+  assignOnReply?: boolean
   /** Web chat: the greeting shown before the visitor writes, per language. */
   welcomeMessage?: { en?: string; ar?: string }
   /** Web chat: the sites (origins) that may embed the widget; none means any site. */

@@ -51,6 +51,10 @@ export default class Conversation extends TenantModel {
   @column.dateTime()
   declare windowClosedAt: DateTime | null
 
+  /** When it was handed to a person (the assistant or the customer asked); null once settled. */
+  @column.dateTime()
+  declare needsPersonAt: DateTime | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

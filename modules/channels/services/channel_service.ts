@@ -214,6 +214,12 @@ export async function channelsInUse(tenantId: string, client?: TransactionClient
 }
 
 /** A tenant's channels, oldest first. */
+/** Whether customers can reach the workspace for real: WhatsApp or web chat (getting started). */
+export async function hasCustomerChannel(tenantId: string) {
+  const channels = await channelsOf(tenantId)
+  return channels.some((channel) => channel.type === 'whatsapp' || channel.type === 'webchat')
+}
+
 export function channelsOf(tenantId: string) {
   return Channel.query().where('tenant_id', tenantId).orderBy('created_at')
 }

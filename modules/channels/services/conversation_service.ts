@@ -208,6 +208,49 @@ export async function assignConversation(
   })
 }
 
+/**
+ * A handoff: the conversation waits for a person (the "Needs a person"
+ * view) until someone takes it, it is resolved or handed back.
+ */
+export async function markNeedsPerson(tenant: TenantContext, conversationId: string) {
+  await tenant.transaction((trx) =>
+    trx
+      .from('conversations')
+      .where('id', conversationId)
+      .whereNull('needs_person_at')
+      .update({ needs_person_at: clock.now().toJSDate() })
+  )
+}
+
+/** Handed back to the assistant: nobody needs to step in any more. */
+export async function clearNeedsPerson(tenant: TenantContext, conversationId: string) {
+  await tenant.transaction((trx) =>
+    trx.from('conversations').where('id', conversationId).update({ needs_person_at: null })
+  )
+}
+
+/**
+ * An agent replied to a handed-off conversation nobody had taken: it is
+ * theirs now (unless the channel's "assign on reply" is off), so the team
+ * sees someone has it. Returns whether it was assigned.
+ */
+export async function assignOnReply(
+  tenant: TenantContext,
+  conversationId: string,
+  userId: string,
+  enabled: boolean
+) {
+  if (!enabled || !(await isAssignable(tenant, userId))) return false
+  let assigned = false
+  await change(tenant, conversationId, userId, (conversation) => {
+    if (conversation.assigneeId !== null || !conversation.needsPersonAt) return null
+    conversation.assigneeId = userId
+    assigned = true
+    return { name: 'conversation:assigned', assigneeId: userId, previousAssigneeId: null }
+  })
+  return assigned
+}
+
 export function resolveConversation(
   tenant: TenantContext,
   conversationId: string,
@@ -215,7 +258,12 @@ export function resolveConversation(
 ) {
   return change(tenant, conversationId, byUserId, (conversation) => {
     if (conversation.status === 'resolved') return null
-    conversation.merge({ status: 'resolved', resolvedAt: DateTime.now(), snoozedUntil: null })
+    conversation.merge({
+      status: 'resolved',
+      resolvedAt: DateTime.now(),
+      snoozedUntil: null,
+      needsPersonAt: null,
+    })
     return { name: 'conversation:resolved' }
   })
 }

@@ -8,6 +8,8 @@ import type { TenantContext } from '#modules/tenancy/index'
 |
 | - An assignment gate may hold round-robin assignment of a conversation
 |   back (the assistant answers first, and asks for a person by handing off).
+| - An assistant probe says whether the assistant answers on a channel
+|   (the inbox shows who owns a conversation, and says when it is off).
 | - A thread annotator adds what it knows of a conversation's thread to the
 |   inbox's view state (the assistant's evidence for its messages, and
 |   whether it or a person has the conversation).
@@ -32,6 +34,38 @@ export type ThreadAnnotator = (
   tenant: TenantContext,
   thread: ThreadShown
 ) => Promise<Record<string, unknown>>
+
+/**
+ * Whether the assistant answers on a channel: null when no module provides
+ * an assistant (the inbox then says nothing about one).
+ */
+export type AssistantProbe = (tenant: TenantContext, channelId: string) => Promise<boolean>
+
+let assistantProbe: AssistantProbe | null = null
+
+export function registerAssistantProbe(probe: AssistantProbe) {
+  assistantProbe = probe
+}
+
+/** The channels among `channelIds` the assistant answers on (none without an assistant module). */
+export async function assistantChannels(tenant: TenantContext, channelIds: string[]) {
+  const on = new Set<string>()
+  if (!assistantProbe) return on
+  for (const id of new Set(channelIds)) {
+    if (await assistantProbe(tenant, id)) on.add(id)
+  }
+  return on
+}
+
+/** Whether a module provides an assistant at all. */
+export function hasAssistant() {
+  return assistantProbe !== null
+}
+
+/** True when there is an assistant and it is off on the channel (the pages say so). */
+export async function assistantOffOn(tenant: TenantContext, channelId: string) {
+  return assistantProbe !== null && !(await assistantProbe(tenant, channelId))
+}
 
 // Sets: registering the same function again (a second boot hook) changes nothing.
 const assignmentGates = new Set<AssignmentGate>()

@@ -1,5 +1,6 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { DatabaseQueryBuilderContract } from '@adonisjs/lucid/types/querybuilder'
+import { clock } from '#app/clock'
 import { User } from '#modules/identity/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { ConversationPriority, ConversationStatus } from '../models/conversation.js'
@@ -13,7 +14,7 @@ import { isUuid } from './conversation_service.js'
 | the side panel shows about its contact.
 */
 
-export const INBOX_VIEWS = ['mine', 'unassigned', 'all'] as const
+export const INBOX_VIEWS = ['mine', 'unassigned', 'needs_person', 'all'] as const
 export type InboxView = (typeof INBOX_VIEWS)[number]
 export const INBOX_STATUSES: ConversationStatus[] = ['open', 'pending', 'snoozed', 'resolved']
 export const CONVERSATIONS_PER_PAGE = 25
@@ -135,6 +136,7 @@ function applyFilters(query: DatabaseQueryBuilderContract, filters: InboxFilters
 function applyView(query: DatabaseQueryBuilderContract, view: InboxView, userId: string) {
   if (view === 'mine') query.where('c.assignee_id', userId)
   if (view === 'unassigned') query.whereNull('c.assignee_id')
+  if (view === 'needs_person') query.whereNotNull('c.needs_person_at').whereNull('c.assignee_id')
   return query
 }
 
@@ -147,6 +149,8 @@ export interface InboxRow {
   assigneeId: string | null
   channelId: string
   snoozedUntil: Date | null
+  /** Handed to a person, and nobody has taken it yet. */
+  needsPerson: boolean
   activityAt: Date
   contact: { id: string; name: string | null; profileName: string | null; phone: string | null }
   last: {
@@ -186,6 +190,7 @@ export async function listInbox(tenant: TenantContext, filters: InboxFilters, us
             'c.assignee_id',
             'c.channel_id',
             'c.snoozed_until',
+            'c.needs_person_at',
             trx.raw('coalesce(c.last_message_at, c.created_at) as activity_at'),
             trx.raw('coalesce(c.last_message_at, c.created_at)::text as activity_key'),
             'ct.id as contact_id',
@@ -235,6 +240,7 @@ function toRow(row: Record<string, any>): InboxRow {
     assigneeId: row.assignee_id,
     channelId: row.channel_id,
     snoozedUntil: row.snoozed_until ? new Date(row.snoozed_until) : null,
+    needsPerson: !!row.needs_person_at && !row.assignee_id,
     activityAt: new Date(row.activity_at),
     contact: {
       id: row.contact_id,
@@ -264,6 +270,9 @@ async function unreadCounts(trx: TransactionClientContract, filters: InboxFilter
       .select(
         trx.raw('count(*) filter (where c.assignee_id = ?) as mine', [userId]),
         trx.raw('count(*) filter (where c.assignee_id is null) as unassigned'),
+        trx.raw(
+          'count(*) filter (where c.assignee_id is null and c.needs_person_at is not null) as needs_person'
+        ),
         trx.raw('count(*) as total')
       ),
     filters
@@ -271,8 +280,83 @@ async function unreadCounts(trx: TransactionClientContract, filters: InboxFilter
   return {
     mine: Number(row?.mine ?? 0),
     unassigned: Number(row?.unassigned ?? 0),
+    needs_person: Number(row?.needs_person ?? 0),
     all: Number(row?.total ?? 0),
   }
+}
+
+/**
+ * Open conversations handed to a person that nobody has taken: the count
+ * beside "Needs a person" in the navigation.
+ */
+export async function needsPersonCount(tenant: TenantContext) {
+  const row = await tenant.transaction((trx) =>
+    trx
+      .from('conversations')
+      .whereNotNull('needs_person_at')
+      .whereNull('assignee_id')
+      .where('status', 'open')
+      .count('* as total')
+      .first()
+  )
+  return Number(row?.total ?? 0)
+}
+
+export interface InboxFigures {
+  /** Conversations started today (in the reader's time zone). */
+  today: number
+  open: number
+  needsPerson: number
+  /** Mean seconds from a conversation's first customer message to the first reply, last 7 days; null with none. */
+  firstResponseSeconds: number | null
+}
+
+/** The dashboard's inbox figures, read fresh each time. */
+export async function inboxFigures(tenant: TenantContext, timeZone: string): Promise<InboxFigures> {
+  const now = clock.now().setZone(timeZone)
+  const startOfDay = now.startOf('day').toJSDate()
+  const weekAgo = now.minus({ days: 7 }).toJSDate()
+  return tenant.transaction(async (trx) => {
+    const counts = await trx
+      .from('conversations')
+      .select(
+        trx.raw('count(*) filter (where created_at >= ?) as today', [startOfDay]),
+        trx.raw(`count(*) filter (where status = 'open') as open`),
+        trx.raw(
+          `count(*) filter (where status = 'open' and needs_person_at is not null
+             and assignee_id is null) as needs_person`
+        )
+      )
+      .first()
+    // A reply by anyone (the assistant or a member), notes aside.
+    const response = await trx
+      .from('conversations as c')
+      .joinRaw(
+        `join lateral (
+           select min(m.created_at) as at from messages m
+            where m.conversation_id = c.id and m.direction = 'inbound'
+         ) fi on fi.at is not null`
+      )
+      .joinRaw(
+        `join lateral (
+           select min(m.created_at) as at from messages m
+            where m.conversation_id = c.id and m.direction = 'outbound'
+              and not m.is_note and m.created_at >= fi.at
+         ) fr on fr.at is not null`
+      )
+      .where('c.created_at', '>=', weekAgo)
+      .select(trx.raw('avg(extract(epoch from (fr.at - fi.at))) as seconds'))
+      .first()
+    return {
+      today: Number(counts?.today ?? 0),
+      open: Number(counts?.open ?? 0),
+      needsPerson: Number(counts?.needs_person ?? 0),
+      firstResponseSeconds:
+        response?.seconds === null || response?.seconds === undefined
+          ? null
+          : Math.round(Number(response.seconds)),
+    }
+  })
 }
 
 /** Every label in use, for the filter. */

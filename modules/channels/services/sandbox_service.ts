@@ -52,15 +52,25 @@ export function customerFrom(name: string | null | undefined, phone: string | nu
   return { name: cleanName, phone: e164, waId: e164.slice(1) } satisfies SandboxCustomer
 }
 
+/** Whether anyone has written from the sandbox phone yet (getting started). */
+export async function sandboxTried(tenant: TenantContext) {
+  const channel = await sandboxChannelOf(tenant.id)
+  if (!channel) return false
+  const row = await tenant.transaction((trx) =>
+    trx.from('conversations').where('channel_id', channel.id).select('id').first()
+  )
+  return !!row
+}
+
 /**
  * A member's own simulated customer, the same every visit: a number in the
  * +1 555 range that telephone plans keep for fiction, derived from who they
  * are and where.
  */
-export function defaultCustomer(user: { id: string; name?: string | null }, tenantId: string) {
+export function defaultCustomer(user: { id: string }, tenantId: string, name: string) {
   const digits = createHash('sha256').update(`${tenantId}:${user.id}`).digest().readUInt32BE(0)
   const phone = `+1555${String(digits % 10_000_000).padStart(7, '0')}`
-  return customerFrom(user.name || 'Sandbox customer', phone)!
+  return customerFrom(name, phone)!
 }
 
 /**

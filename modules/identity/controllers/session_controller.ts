@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { DateTime } from 'luxon'
 import { signInValidator } from '../validators/session_validator.js'
-import { signIn } from '../services/sign_in_service.js'
+import { RETURNING_KEY, signIn } from '../services/sign_in_service.js'
 import { homePathFor, safeNextPath } from '../services/home_path.js'
 import { IMPERSONATOR_KEY } from '../services/impersonation_service.js'
 
@@ -29,6 +29,7 @@ export default class SessionController {
 
     // login() renews the session id, so a planted session cookie is worthless.
     await auth.use('web').login(result.user, !!remember)
+    session.put(RETURNING_KEY, result.user.lastSignInAt !== null)
     result.user.lastSignInAt = DateTime.now()
     await result.user.save()
     return response.redirect(safeNextPath(next) ?? (await homePathFor(result.user)))

@@ -64,3 +64,9 @@ export async function signIn(email: string, password: string, ip: string): Promi
     throw error
   }
 }
+
+/**
+ * Session flag set at sign-in: this person had signed in before, so the
+ * dashboard says "Welcome back" (a first visit gets a plain welcome).
+ */
+export const RETURNING_KEY = 'returning_member'

@@ -81,11 +81,3 @@ export async function readLogo(tenantId: string): Promise<StoredLogo | null> {
   const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 27)}"`
   return { bytes, mime: row.logo_mime, etag }
 }
-
-/**
- * Whether a workspace has made the product its own yet (the dashboard's
- * getting-started list).
- */
-export function hasBranding(tenant: Tenant) {
-  return !!(tenant.displayName || tenant.primaryColor || tenant.logoMime)
-}

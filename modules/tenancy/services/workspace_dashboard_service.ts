@@ -1,10 +1,9 @@
-import { can, teamCounts, type WorkspaceAccess } from '#modules/identity/index'
-import { Contact } from '#modules/channels/index'
-import type Tenant from '../models/tenant.js'
+import { teamCounts } from '#modules/identity/index'
+import { Contact, inboxFigures, type InboxFigures } from '#modules/channels/index'
 import type { TenantContext } from './tenant_context.js'
-import { hasBranding } from './branding_service.js'
+import { addGettingStartedStep } from './getting_started.js'
 
-export interface DashboardStats {
+export interface DashboardStats extends InboxFigures {
   members: number
   pendingInvitations: number
   contacts: number
@@ -14,45 +13,27 @@ export interface DashboardStats {
  * The numbers on a workspace's dashboard, read fresh each time (the stats
  * card refreshes itself every few seconds).
  */
-export async function dashboardStats(tenant: TenantContext): Promise<DashboardStats> {
+export async function dashboardStats(
+  tenant: TenantContext,
+  timeZone: string
+): Promise<DashboardStats> {
   const team = await teamCounts(tenant.id)
   const contacts = await tenant.transaction(async (trx) => {
     const row = await Contact.query({ client: trx }).count('* as total').first()
     return Number(row?.$extras.total ?? 0)
   })
-  return { ...team, contacts }
+  return { ...team, contacts, ...(await inboxFigures(tenant, timeZone)) }
 }
 
-export interface ChecklistItem {
-  key: 'branding' | 'teammate'
-  done: boolean
-  /** Path inside the workspace where the step is done. */
-  path: string
-  /** Whether this member may take the step (else the list only informs). */
-  actionable: boolean
-}
-
-/**
- * The getting-started list: make the workspace look like the business, and
- * bring in a colleague.
- */
-export function gettingStarted(
-  tenant: Tenant,
-  stats: DashboardStats,
-  access: WorkspaceAccess
-): ChecklistItem[] {
-  return [
-    {
-      key: 'branding',
-      done: hasBranding(tenant),
-      path: '/settings/branding',
-      actionable: can(access, 'branding.manage'),
-    },
-    {
-      key: 'teammate',
-      done: stats.members > 1 || stats.pendingInvitations > 0,
-      path: '/team',
-      actionable: can(access, 'team.invite'),
-    },
-  ]
-}
+// The last step of getting started: the team (the other steps come from the modules that own them).
+addGettingStartedStep({
+  key: 'team',
+  order: 50,
+  path: '/team',
+  permission: 'team.invite',
+  labels: 'workspace.checklist.team',
+  done: async (tenant) => {
+    const team = await teamCounts(tenant.id)
+    return team.members > 1 || team.pendingInvitations > 0
+  },
+})

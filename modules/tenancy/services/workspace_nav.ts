@@ -17,6 +17,12 @@ export interface WorkspaceNavItem {
   permission: Permission
   /** Lower comes first. */
   order: number
+  /**
+   * Path inside the workspace answering the item's count as a bare number
+   * (e.g. conversations waiting for a person); the page loads it beside the
+   * label, and again whenever the inbox changes.
+   */
+  countPath?: string
 }
 
 const items: WorkspaceNavItem[] = []
@@ -51,9 +57,11 @@ addWorkspaceNavItem({
 })
 
 export interface NavLink {
+  key: string
   href: string
   label: string
   current: boolean
+  countUrl: string | null
 }
 
 /**
@@ -73,9 +81,11 @@ export function workspaceNav(
   return items
     .filter((item) => can(access, item.permission))
     .map((item) => ({
+      key: item.key,
       href: `${base}${item.path}` || '/',
       label: translate(item.label),
       current: item.key === current,
+      countUrl: item.countPath ? `${base}${item.countPath}` : null,
     }))
 }
 

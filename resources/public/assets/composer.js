@@ -7,6 +7,7 @@
  * - composer: Reply / Template / Note as tabs.
  * - cannedPicker: typing `/` at the start of the reply lists canned
  *   responses (fetched by htmx); choosing one puts its text in the box.
+ * - attachmentName: the file chosen behind the paperclip, by name.
  * - templatePreview: the template's body with the typed variables.
  */
 ;(function () {
@@ -61,6 +62,17 @@
           if (this.mode !== 'template') return
           var loader = this.$root.querySelector('.composer-template-loader')
           if (loader) loader.dispatchEvent(new CustomEvent('composer-templates'))
+        },
+      }
+    })
+
+    // The paperclip's chosen file, named beside it (the input itself is hidden).
+    Alpine.data('attachmentName', function () {
+      return {
+        name: '',
+        chosen: function (event) {
+          var file = event.target.files && event.target.files[0]
+          this.name = file ? file.name : ''
         },
       }
     })

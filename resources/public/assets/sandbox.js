@@ -12,9 +12,17 @@
     if (list) list.scrollTop = list.scrollHeight
   }
 
+  // The customer form is a boosted GET: its 422 (a number that is not one)
+  // is the whole page with the message beside the field.
+  function customerRefused(detail) {
+    var path = (detail.pathInfo && detail.pathInfo.requestPath) || ''
+    return !!document.querySelector('.sandbox-layout') && /\/sandbox(\?|$)/.test(path)
+  }
+
   document.addEventListener('htmx:beforeSwap', function (event) {
     var target = event.detail.target
-    if (event.detail.xhr.status === 422 && target && target.id === 'sandbox-chat') {
+    var chat = target && target.id === 'sandbox-chat'
+    if (event.detail.xhr.status === 422 && (chat || customerRefused(event.detail))) {
       event.detail.shouldSwap = true
       event.detail.isError = false
     }

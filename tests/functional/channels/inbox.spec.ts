@@ -222,7 +222,7 @@ test.group('Inbox: the list', () => {
     assert.notInclude(row.slice(0, row.indexOf('</li>')), 'First question')
     assert.include(
       row,
-      `<span class="inbox-row-assignee" data-assignee="${agent.id}">Assigned to A agent</span>`
+      `<span class="inbox-row-assignee" data-assignee="${agent.id}" data-owner="person">Assigned to A agent</span>`
     )
     assert.include(row, 'data-label="renewal"')
     assert.include(row, 'data-label="vip"')

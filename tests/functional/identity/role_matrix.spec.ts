@@ -65,6 +65,7 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/channels/:id/assignment': MANAGERS,
   'GET /t/:tenant/inbox/events': MEMBERS,
   'GET /t/:tenant/inbox': MEMBERS,
+  'GET /t/:tenant/inbox/needs-person/count': MEMBERS,
   'GET /t/:tenant/inbox/:id': MEMBERS,
   'POST /t/:tenant/inbox/:id/assign': EDITORS,
   'POST /t/:tenant/inbox/:id/resolve': EDITORS,

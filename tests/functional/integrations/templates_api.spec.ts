@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import { randomUUID } from 'node:crypto'
 import { addWhatsAppChannel } from '#modules/channels/index'
 import { systemActor } from '#modules/tenancy/index'
+import { withoutPlan } from '#tests/helpers/tenants'
 import { api, makeKey } from './api_client.js'
 import { apiTenant, approvedTemplate } from './api_fixtures.js'
 
@@ -11,6 +12,8 @@ test.group('API templates', () => {
     cleanup,
   }) => {
     const { tenant, context, channel, token } = await apiTenant(cleanup, 'apit')
+    // Two channels: off the plan, whose default allows one.
+    await withoutPlan(tenant)
     const second = await addWhatsAppChannel(
       tenant,
       {

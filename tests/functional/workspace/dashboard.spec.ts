@@ -1,9 +1,18 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
-import { Contact } from '#modules/channels/index'
+import {
+  Contact,
+  Conversation,
+  Message,
+  addSandboxChannel,
+  addWebchatChannel,
+} from '#modules/channels/index'
+import { readAssistantSettings, saveAssistantSettings } from '#modules/brain/index'
 import { newLinkToken } from '#modules/identity/index'
-import { makeTenant } from '#tests/helpers/tenants'
+import { systemActor } from '#modules/tenancy/index'
+import { customerSays, learnText } from '#tests/helpers/brain'
+import { makeTenant, withoutPlan } from '#tests/helpers/tenants'
 import { makeMember } from '#tests/helpers/users'
 import { signIn } from './member_browser.js'
 
@@ -77,26 +86,166 @@ test.group('Workspace dashboard', () => {
     assert.include(fragment.body, 'hx-trigger="every 15s"')
   })
 
-  test('the getting-started list follows branding and invitations', async ({ assert, cleanup }) => {
+  test('getting started follows real state: sandbox, knowledge, assistant, a channel, the team', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { tenant, context, cleanup: remove } = await makeTenant('dash')
+    cleanup(remove)
+    await withoutPlan(tenant)
+    const owner = await makeMember(tenant.id, 'owner')
+    cleanup(() => owner.delete())
+    const web = await signIn(owner)
+    const steps = (body: string) =>
+      [...body.matchAll(/data-step="(\w+)" data-done="(true|false)"/g)].map(
+        (m) => `${m[1]}:${m[2]}`
+      )
+
+    let page = await web.get(`/t/${tenant.slug}`)
+    assert.deepEqual(steps(page.body), [
+      'sandbox:false',
+      'knowledge:false',
+      'assistant:false',
+      'connect:false',
+      'team:false',
+    ])
+    assert.include(page.body, '0 of 5 steps done.')
+    // Before every step is done, the list comes before the figures.
+    assert.isBelow(
+      page.body.indexOf('id="getting-started"'),
+      page.body.indexOf('id="workspace-stats"')
+    )
+    for (const path of ['/sandbox', '/knowledge/new', '/assistant', '/channels', '/team']) {
+      assert.include(page.body, `href="/t/${tenant.slug}${path}" class="button" data-step-action`)
+    }
+
+    // A sandbox channel alone is not trying it: a customer has to write.
+    const sandbox = await addSandboxChannel(tenant, systemActor, 'Sandbox')
+    page = await web.get(`/t/${tenant.slug}`)
+    assert.include(page.body, 'data-step="sandbox" data-done="false"')
+    await customerSays(context, sandbox.id, 'Hello from the sandbox')
+    await learnText(context, 'Prices', 'A car policy costs 100 a year.')
+    page = await web.get(`/t/${tenant.slug}`)
+    assert.deepEqual(steps(page.body).slice(0, 3), [
+      'sandbox:true',
+      'knowledge:true',
+      'assistant:false',
+    ])
+
+    await saveAssistantSettings(
+      context,
+      sandbox.id,
+      { ...(await readAssistantSettings(context, sandbox.id)), enabled: true },
+      null
+    )
+    await addWebchatChannel(tenant, { name: 'Site chat' }, systemActor)
+    await pendingInvitation(tenant.id, 'colleague@example.test')
+    page = await web.get(`/t/${tenant.slug}`)
+    assert.deepEqual(steps(page.body), [
+      'sandbox:true',
+      'knowledge:true',
+      'assistant:true',
+      'connect:true',
+      'team:true',
+    ])
+    assert.include(page.body, '5 of 5 steps done.')
+    // Done: the figures come first.
+    assert.isAbove(
+      page.body.indexOf('id="getting-started"'),
+      page.body.indexOf('id="workspace-stats"')
+    )
+  })
+
+  test('figures: today, open, needing a person and the average first response', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { tenant, context, cleanup: remove } = await makeTenant('dash')
+    cleanup(remove)
+    const owner = await makeMember(tenant.id, 'owner')
+    cleanup(() => owner.delete())
+    const sandbox = await addSandboxChannel(tenant, systemActor, 'Sandbox')
+    const now = DateTime.now()
+    await context.transaction(async (trx) => {
+      const people = [
+        ['+15550100001', { needsPersonAt: now }, 90],
+        ['+15550100002', { status: 'pending' as const }, 30],
+        ['+15550100003', { createdAt: now.minus({ days: 2 }), status: 'resolved' as const }, null],
+      ] as const
+      for (const [phone, extra, replyAfter] of people) {
+        const contact = await Contact.create({ phone, waId: phone.slice(1) }, { client: trx })
+        const conversation = await Conversation.create(
+          { contactId: contact.id, channelId: sandbox.id, status: 'open', ...extra },
+          { client: trx }
+        )
+        const base = {
+          conversationId: conversation.id,
+          contactId: contact.id,
+          channelId: sandbox.id,
+        }
+        const asked = conversation.createdAt
+        await Message.create(
+          {
+            ...base,
+            direction: 'inbound',
+            type: 'text',
+            body: 'Hi',
+            status: 'received',
+            authorType: 'contact',
+            createdAt: asked,
+          },
+          { client: trx }
+        )
+        if (replyAfter !== null) {
+          // A note first: it is not a reply to the customer.
+          await Message.create(
+            {
+              ...base,
+              direction: 'outbound',
+              type: 'text',
+              body: 'note',
+              isNote: true,
+              status: 'sent',
+              authorType: 'agent',
+              createdAt: asked.plus({ seconds: 5 }),
+            },
+            { client: trx }
+          )
+          await Message.create(
+            {
+              ...base,
+              direction: 'outbound',
+              type: 'text',
+              body: 'Hello!',
+              status: 'sent',
+              authorType: 'agent',
+              createdAt: asked.plus({ seconds: replyAfter }),
+            },
+            { client: trx }
+          )
+        }
+      }
+    })
+
+    const web = await signIn(owner)
+    const page = await web.get(`/t/${tenant.slug}/dashboard/stats`)
+    assert.equal(stat(page.body, 'today'), 2)
+    assert.equal(stat(page.body, 'open'), 1)
+    assert.equal(stat(page.body, 'needs_person'), 1)
+    assert.include(page.body, 'data-stat="first_response" data-seconds="60"')
+    assert.include(page.body, `href="/t/${tenant.slug}/inbox?view=needs_person"`)
+  })
+
+  test('"Welcome back" only for someone who has signed in before', async ({ assert, cleanup }) => {
     const { tenant, cleanup: remove } = await makeTenant('dash')
     cleanup(remove)
     const owner = await makeMember(tenant.id, 'owner')
     cleanup(() => owner.delete())
-    const web = await signIn(owner)
-
-    let page = await web.get(`/t/${tenant.slug}`)
-    assert.include(page.body, 'data-step="branding" data-done="false"')
-    assert.include(page.body, 'data-step="teammate" data-done="false"')
-    assert.include(page.body, '0 of 2 steps done.')
-    assert.include(page.body, `href="/t/${tenant.slug}/settings/branding"`)
-
-    tenant.primaryColor = '#123456'
-    await tenant.save()
-    await pendingInvitation(tenant.id, 'colleague@example.test')
-    page = await web.get(`/t/${tenant.slug}`)
-    assert.include(page.body, 'data-step="branding" data-done="true"')
-    assert.include(page.body, 'data-step="teammate" data-done="true"')
-    assert.include(page.body, '2 of 2 steps done.')
+    const first = await (await signIn(owner)).get(`/t/${tenant.slug}`)
+    assert.include(first.body, `Welcome, ${owner.name}.`)
+    assert.notInclude(first.body, 'Welcome back')
+    const again = await (await signIn(owner)).get(`/t/${tenant.slug}`)
+    assert.include(again.body, `Welcome back, ${owner.name}.`)
   })
 
   test('navigation shows only what the role may open', async ({ assert, cleanup }) => {

@@ -1,0 +1,223 @@
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
+import type { Page } from 'playwright-core'
+import { DateTime } from 'luxon'
+import { Contact, Conversation, Message, addSandboxChannel } from '#modules/channels/index'
+import { createCannedResponse } from '#modules/channels/services/canned_response_service'
+import { createApiKey } from '#modules/integrations/index'
+import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
+import { User } from '#modules/identity/index'
+import { systemActor } from '#modules/tenancy/index'
+import { learnText } from '#tests/helpers/brain'
+import { withoutPlan } from '#tests/helpers/tenants'
+import { makeWhatsAppTenant } from '#tests/helpers/whatsapp'
+import { makeMember, TEST_PASSWORD } from '#tests/helpers/users'
+import {
+  screenshot,
+  serverUrl,
+  signInThroughForm,
+  useBrowser,
+  watchProblems,
+} from '#tests/helpers/browser'
+
+/*
+| Every workspace and console page, on a phone (390 x 844) and a desktop
+| (1280 x 800), in English and Arabic: nothing scrolls sideways
+| (document.documentElement.scrollWidth <= innerWidth), and nothing breaks
+| (no console error, no refused request). The workspace holds what makes
+| pages wide in real life: long names, a long unbroken word, a busy thread,
+| tables. The phone's menu and the inbox's contact drawer are opened too.
+| Screenshots of a few pages go to tmp/screenshots (width-language-page).
+*/
+
+const SIZES = [
+  { width: 1280, height: 800 },
+  { width: 390, height: 844 },
+] as const
+const LANGUAGES = ['en', 'ar'] as const
+const LONG_WORD = 'Supercalifragilisticexpialidocious-renewal-2026-policy-number-AB1234567890'
+const SHOTS = ['', '/inbox/:conversation', '/sandbox', '/channels', '/knowledge']
+
+type Cleanup = (fn: () => void | Promise<void>) => void
+
+async function busyWorkspace(cleanup: Cleanup) {
+  const wa = await makeWhatsAppTenant('widths')
+  cleanup(wa.cleanup)
+  await withoutPlan(wa.tenant)
+  const owner = await makeMember(wa.tenant.id, 'owner')
+  cleanup(() => owner.delete())
+  await User.query().where('id', owner.id).update({ isSuperAdmin: true, name: 'Dana Owner' })
+  const sandbox = await addSandboxChannel(wa.tenant, systemActor, 'Sandbox phone')
+  const source = await learnText(
+    wa.context,
+    `Motor insurance price list ${LONG_WORD}`,
+    `A comprehensive car policy costs AED 1,200 a year. ${LONG_WORD}`
+  )
+  const canned = await createCannedResponse(
+    wa.context,
+    { shortcut: 'hours', title: 'Opening hours', body: `We open 9 to 5. ${LONG_WORD}` },
+    owner.id
+  )
+  await createApiKey(
+    wa.tenant,
+    { name: `zapier-${LONG_WORD}`.slice(0, 120), scopes: ['contacts:read'] },
+    systemActor
+  )
+  const webhook = await createSubscription(wa.context, {
+    url: `http://127.0.0.1:9/hooks/${LONG_WORD}`,
+    events: ['contact.created'],
+  })
+  const now = DateTime.now()
+  const { contact, conversation } = await wa.context.transaction(async (trx) => {
+    const person = await Contact.create(
+      {
+        name: `Layla Haddad ${LONG_WORD}`,
+        phone: '+971501234567',
+        waId: '971501234567',
+        source: 'whatsapp',
+        optIn: 'opted_in',
+        tags: ['customer', LONG_WORD],
+        attributes: { policy: LONG_WORD },
+      },
+      { client: trx }
+    )
+    const talk = await Conversation.create(
+      {
+        contactId: person.id,
+        channelId: wa.channel.id,
+        status: 'open',
+        labels: ['renewal', 'vip'],
+        priority: 'urgent',
+        lastMessageAt: now,
+        lastCustomerMessageAt: now,
+        needsPersonAt: now,
+      },
+      { client: trx }
+    )
+    const base = { conversationId: talk.id, contactId: person.id, channelId: wa.channel.id }
+    for (let i = 0; i < 12; i++) {
+      await Message.create(
+        {
+          ...base,
+          direction: i % 2 ? 'outbound' : 'inbound',
+          type: 'text',
+          body: i === 3 ? `See ${LONG_WORD} and https://example.com/${LONG_WORD}` : `Message ${i}`,
+          status: i % 2 ? 'read' : 'received',
+          authorType: i % 2 ? 'agent' : 'contact',
+          authorId: i % 2 ? owner.id : null,
+          providerTimestamp: now.minus({ minutes: 60 - i }),
+        },
+        { client: trx }
+      )
+    }
+    return { contact: person, conversation: talk }
+  })
+  const plan = await db.from('plans').select('id').first()
+  const workspace = `/t/${wa.tenant.slug}`
+  const pages = [
+    '',
+    '/inbox',
+    '/inbox?view=needs_person',
+    `/inbox/${conversation.id}`,
+    `/inbox/${conversation.id}#contact-panel`,
+    '/sandbox',
+    '/contacts',
+    '/contacts/new',
+    `/contacts/${contact.id}`,
+    `/contacts/${contact.id}/memory`,
+    '/knowledge',
+    '/knowledge/new',
+    '/knowledge/search?q=car',
+    `/knowledge/${source.id}`,
+    '/assistant',
+    `/assistant/${sandbox.id}`,
+    '/templates',
+    '/templates/new',
+    '/channels',
+    `/channels/${wa.channel.id}`,
+    `/channels/${sandbox.id}`,
+    '/team',
+    '/settings/branding',
+    '/settings/canned-responses',
+    `/settings/canned-responses/${canned.id}`,
+    '/settings/api-keys',
+    '/settings/webhooks',
+    `/settings/webhooks/${webhook.id}`,
+    '#site-menu',
+  ].map((path) => `${workspace}${path}`)
+  const consolePages = [
+    '/account/profile',
+    '/admin/tenants',
+    '/admin/tenants/create',
+    `/admin/tenants/${wa.tenant.id}`,
+    '/admin/audit',
+    '/admin/plans',
+    '/admin/plans/create',
+    ...(plan ? [`/admin/plans/${plan.id}/edit`] : []),
+  ]
+  return { owner, conversation, pages: [...pages, ...consolePages], workspace }
+}
+
+/** What sticks out past the window's edge, or [] when nothing scrolls sideways. */
+async function sideways(page: Page) {
+  return (await page.evaluate(`(() => {
+    if (document.documentElement.scrollWidth <= innerWidth) return []
+    return [...document.querySelectorAll('body *')]
+      .filter((el) => {
+        const box = el.getBoundingClientRect()
+        return box.width > 0 && (box.right > innerWidth + 1 || box.left < -1)
+      })
+      .slice(0, 4)
+      .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.'))
+  })()`)) as string[]
+}
+
+test.group('Journey: every workspace and console page fits the screen', (group) => {
+  const browser = useBrowser(group)
+
+  for (const size of SIZES) {
+    for (const lang of LANGUAGES) {
+      test(`no page scrolls sideways at ${size.width} px (${lang})`, async ({
+        assert,
+        cleanup,
+      }) => {
+        const ws = await busyWorkspace(cleanup)
+        await User.query().where('id', ws.owner.id).update({ locale: lang })
+        const context = await browser.newContext({
+          viewport: size,
+          locale: lang === 'ar' ? 'ar' : 'en-US',
+        })
+        cleanup(() => context.close())
+        const page = await context.newPage()
+        await signInThroughForm(page, ws.owner.email, TEST_PASSWORD)
+        const problems = watchProblems(page)
+
+        const wide: string[] = []
+        for (const path of ws.pages) {
+          const response = await page.goto(serverUrl(path))
+          // A #target on the page already open (the menu, the drawer) loads nothing.
+          if (response) assert.equal(response.status(), 200, path)
+          await page.waitForLoadState('networkidle')
+          assert.equal(await page.getAttribute('html', 'dir'), lang === 'ar' ? 'rtl' : 'ltr')
+          const out = await sideways(page)
+          if (out.length) wide.push(`${path}: ${out.join(', ')}`)
+          const shot = SHOTS.map(
+            (p) => `${ws.workspace}${p.replace(':conversation', ws.conversation.id)}`
+          ).indexOf(path)
+          if (shot >= 0) {
+            await screenshot(page, `widths-${size.width}-${lang}-${shot}`)
+            // The window as a phone shows it: the reply box pinned to the bottom.
+            if (size.width < 800 && shot === 1) {
+              await page.screenshot({
+                path: app.makePath(`tmp/screenshots/widths-${size.width}-${lang}-inbox-window.png`),
+              })
+            }
+          }
+        }
+        assert.deepEqual(wide, [], wide.join('\n'))
+        assert.deepEqual(problems, [])
+      }).timeout(120_000)
+    }
+  }
+})

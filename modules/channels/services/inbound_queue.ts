@@ -78,12 +78,19 @@ export function newWebhookJobId() {
  * does the id) and how long it waits for the window to close.
  */
 export function webhookDrainJob(tenant: { id: string; slug: string }, at = Date.now()) {
+  return { tenant: tenant.slug, ...windowJob('wh-drain', tenant.id, at) } satisfies WebhookEventsJob
+}
+
+/**
+ * The job of `kind` for a workspace and the DRAIN_WINDOW_MS window holding
+ * `at`: its id, and its delay from now to just after the window closes.
+ */
+function windowJob(kind: string, tenantId: string, at: number) {
   const window = Math.floor(at / DRAIN_WINDOW_MS)
   return {
-    tenant: tenant.slug,
-    jobId: `wh-drain-${tenant.id}-${window}`,
-    delay: (window + 1) * DRAIN_WINDOW_MS - at + DRAIN_MARGIN_MS,
-  } satisfies WebhookEventsJob
+    jobId: `${kind}-${tenantId}-${window}`,
+    delay: Math.max(0, (window + 1) * DRAIN_WINDOW_MS - Date.now()) + DRAIN_MARGIN_MS,
+  }
 }
 
 /**
@@ -134,19 +141,14 @@ export async function enqueueInboundDelivery(
   tenant: { id: string; slug: string },
   delayMs: number = ORDER_WINDOW_MS
 ) {
-  const at = Date.now() + delayMs
-  const window = Math.floor(at / DRAIN_WINDOW_MS)
   const defaults = app.config.get<Record<string, unknown>>('queue.jobs', {})
-  await queue.getOrSet(INBOUND_QUEUE).add(
-    DeliverConversationJob.$$filepath,
-    { tenant: tenant.slug },
-    {
-      ...defaults,
-      jobId: `dl-${tenant.id}-${window}`,
-      delay: (window + 1) * DRAIN_WINDOW_MS - Date.now() + DRAIN_MARGIN_MS,
-      removeOnComplete: true,
-    }
-  )
+  await queue
+    .getOrSet(INBOUND_QUEUE)
+    .add(
+      DeliverConversationJob.$$filepath,
+      { tenant: tenant.slug },
+      { ...defaults, ...windowJob('dl', tenant.id, Date.now() + delayMs), removeOnComplete: true }
+    )
 }
 
 /** How soon a hand-off that found another run handing on the workspace's messages looks again. */

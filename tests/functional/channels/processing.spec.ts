@@ -59,6 +59,45 @@ async function eventFor(wa: WhatsAppTenant, wamidInBody: string) {
   return result.rows as Array<{ id: string; processed_at: Date | null; attempts: number }>
 }
 
+type SentMessage = NonNullable<Parameters<typeof webhook>[1]['messages']>[number]
+
+/**
+ * A webhook of `owner` stored as intake stores it but never queued (as if
+ * the request died after its insert), with what a test sets on its row.
+ * Returns its id.
+ */
+async function storeUnqueued(
+  owner: WhatsAppTenant,
+  sent: SentMessage[],
+  row: {
+    senders?: string[]
+    attempts?: number
+    earliestMessageAt?: Date | null
+    /** How long ago it was received (an interval: '2 minutes'). */
+    age?: string
+    jobId?: string
+    channelId?: string
+  } = {}
+) {
+  const inserted = await db.rawQuery(
+    `insert into webhook_events (provider, channel_id, tenant_id, payload, senders, attempts,
+        earliest_message_at, received_at, job_id)
+      values ('whatsapp', ?, ?, ?::jsonb, ?::text[], ?, ?, now() - ?::interval, ?)
+      returning id::text as id`,
+    [
+      row.channelId ?? owner.channel.id,
+      owner.tenant.id,
+      JSON.stringify(webhook(owner, { messages: sent })),
+      row.senders ?? [],
+      row.attempts ?? 0,
+      row.earliestMessageAt ?? null,
+      row.age ?? '0 seconds',
+      row.jobId ?? null,
+    ]
+  )
+  return inserted.rows[0].id as string
+}
+
 /** Collects `message:received` for one tenant until the returned stop() is called. */
 function listen(tenant: string) {
   const received: MessageReceivedEvent[] = []
@@ -415,13 +454,7 @@ test.group('Inbound processing', (group) => {
     const wa = await makeWhatsAppTenant('in-twice')
     cleanup(wa.cleanup)
     const first = messages.image({ from: waId() })
-    // Stored but not queued, as if the request died after its insert.
-    const inserted = await db.rawQuery(
-      `insert into webhook_events (provider, channel_id, tenant_id, payload)
-        values ('whatsapp', ?, ?, ?::jsonb) returning id`,
-      [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [first] }))]
-    )
-    const eventId = String(inserted.rows[0].id)
+    const eventId = await storeUnqueued(wa, [first])
 
     const process = () => processPendingEvents(wa.context, { eventIds: [eventId] }, 10)
     const [a, b] = await Promise.all([process(), process()])
@@ -445,12 +478,7 @@ test.group('Inbound processing', (group) => {
     cleanup(wa.cleanup)
     const store = async (channelId: string) => {
       const message = messages.text({ from: waId() }, 'Sent as the number was removed')
-      const inserted = await db.rawQuery(
-        `insert into webhook_events (provider, channel_id, tenant_id, payload)
-          values ('whatsapp', ?, ?, ?::jsonb) returning id`,
-        [channelId, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [message] }))]
-      )
-      return String(inserted.rows[0].id)
+      return storeUnqueued(wa, [message], { channelId })
     }
     const pending = await store(wa.channel.id)
     // Committed in the moment after the channel went (intake checks it, no
@@ -494,14 +522,8 @@ test.group('Inbound processing', (group) => {
     cleanup(wa.cleanup)
     const lost = messages.text({ from: waId() }, 'I was never queued')
     const young = messages.text({ from: waId() }, 'Still in flight')
-    const insert = (message: typeof lost, age: string) =>
-      db.rawQuery(
-        `insert into webhook_events (provider, channel_id, tenant_id, payload, received_at)
-          values ('whatsapp', ?, ?, ?::jsonb, now() - ?::interval) returning id`,
-        [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [message] })), age]
-      )
-    await insert(lost, '2 minutes')
-    await insert(young, '1 second')
+    await storeUnqueued(wa, [lost], { age: '2 minutes' })
+    await storeUnqueued(wa, [young], { age: '1 second' })
 
     assert.isAtLeast(await sweepUnprocessedWebhookEvents(), 1)
     await waitFor(async () => (await eventFor(wa, lost.id))[0].processed_at)
@@ -518,11 +540,7 @@ test.group('Inbound processing', (group) => {
     const wa = await makeWhatsAppTenant('in-sweep-twice')
     cleanup(wa.cleanup)
     const lost = messages.text({ from: waId() }, 'Swept by two workers')
-    await db.rawQuery(
-      `insert into webhook_events (provider, channel_id, tenant_id, payload, received_at, job_id)
-        values ('whatsapp', ?, ?, ?::jsonb, now() - interval '2 minutes', 'wh-gone-from-redis')`,
-      [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [lost] }))]
-    )
+    await storeUnqueued(wa, [lost], { age: '2 minutes', jobId: 'wh-gone-from-redis' })
     const [event] = await eventFor(wa, lost.id)
 
     await Promise.all([sweepUnprocessedWebhookEvents(), sweepUnprocessedWebhookEvents()])
@@ -553,12 +571,7 @@ test.group('Inbound processing', (group) => {
     cleanup(wa.cleanup)
     const store = async (from: string, text: string) => {
       const message = messages.text({ from }, text)
-      const inserted = await db.rawQuery(
-        `insert into webhook_events (provider, channel_id, tenant_id, payload)
-          values ('whatsapp', ?, ?, ?::jsonb) returning id`,
-        [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [message] }))]
-      )
-      return { id: String(inserted.rows[0].id), message }
+      return { id: await storeUnqueued(wa, [message]), message }
     }
     const before = await store(waId(), 'Before the bad one')
     // A sender id longer than any wa_id: its contact cannot be stored.
@@ -600,12 +613,7 @@ test.group('Inbound processing', (group) => {
     cleanup(other.cleanup)
     const store = async (owner: WhatsAppTenant) => {
       const message = messages.text({ from: waId() }, `For ${owner.tenant.slug}`)
-      const inserted = await db.rawQuery(
-        `insert into webhook_events (provider, channel_id, tenant_id, payload)
-          values ('whatsapp', ?, ?, ?::jsonb) returning id`,
-        [owner.channel.id, owner.tenant.id, JSON.stringify(webhook(owner, { messages: [message] }))]
-      )
-      return { id: String(inserted.rows[0].id), message }
+      return { id: await storeUnqueued(owner, [message]), message }
     }
     const mine = await store(wa)
     const theirs = await store(other)
@@ -642,16 +650,7 @@ test.group('Inbound processing', (group) => {
     )
     // Stored as intake stores them, no job named: only drains will find them.
     const insert = (owner: WhatsAppTenant, m: (typeof sent)[number]) =>
-      db.rawQuery(
-        `insert into webhook_events (provider, channel_id, tenant_id, payload, senders)
-          values ('whatsapp', ?, ?, ?::jsonb, ?::text[])`,
-        [
-          owner.channel.id,
-          owner.tenant.id,
-          JSON.stringify(webhook(owner, { messages: [m] })),
-          [m.from],
-        ]
-      )
+      storeUnqueued(owner, [m], { senders: [m.from] })
     for (const m of [...sent].reverse()) await insert(wa, m)
     const foreign = messages.text({ from: waId() }, 'Another workspace')
     await insert(other, foreign)
@@ -767,11 +766,7 @@ test.group('Inbound processing', (group) => {
     const wa = await makeWhatsAppTenant('in-boot')
     cleanup(wa.cleanup)
     const lost = messages.text({ from: waId() }, 'Stored while no worker ran')
-    await db.rawQuery(
-      `insert into webhook_events (provider, channel_id, tenant_id, payload, received_at)
-        values ('whatsapp', ?, ?, ?::jsonb, now() - interval '5 minutes')`,
-      [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [lost] }))]
-    )
+    await storeUnqueued(wa, [lost], { age: '5 minutes' })
     const second = await startInboundWorkers()
     cleanup(() => second.stop())
     await waitFor(async () => (await eventFor(wa, lost.id))[0].processed_at)
@@ -831,18 +826,11 @@ test.group('Inbound processing', (group) => {
     // The earlier message's webhook failed once (the database was briefly
     // away, say): stored, unprocessed, left by drains to its retry job.
     // Whether or not it says when its message was sent.
-    const stored = await db.rawQuery(
-      `insert into webhook_events (provider, channel_id, tenant_id, payload, senders, attempts,
-          earliest_message_at)
-        values ('whatsapp', ?, ?, ?::jsonb, ?::text[], 1, ?) returning id, received_at`,
-      [
-        wa.channel.id,
-        wa.tenant.id,
-        JSON.stringify(webhook(wa, { messages: [earlier] })),
-        [from],
-        Math.random() < 0.5 ? new Date(base * 1000) : null,
-      ]
-    )
+    const eventId = await storeUnqueued(wa, [earlier], {
+      senders: [from],
+      attempts: 1,
+      earliestMessageAt: Math.random() < 0.5 ? new Date(base * 1000) : null,
+    })
     await postWebhook(webhook(wa, { messages: [later] }), wa.appSecret)
     await waitFor(async () => (await eventFor(wa, later.id))[0]?.processed_at)
     // Well past the order window, the later message is stored but held.
@@ -851,9 +839,8 @@ test.group('Inbound processing', (group) => {
     assert.isNull((await messageByWamid(wa, later.id)).processed_at)
 
     // The retry comes: both are handed on, in WhatsApp's order.
-    const [event] = stored.rows
     await enqueueWebhookEvents([
-      { tenant: wa.tenant.slug, eventIds: [String(event.id)], jobId: newWebhookJobId() },
+      { tenant: wa.tenant.slug, eventIds: [eventId], jobId: newWebhookJobId() },
     ])
     await waitFor(async () => heard.received.length === 2)
     assert.deepEqual(
@@ -876,18 +863,11 @@ test.group('Inbound processing', (group) => {
       messages.text({ from, timestamp: String(base + offset) }, text)
     const [first, second, stuck, last] = [at(0, 'one'), at(1, 'two'), at(2, 'three'), at(3, 'four')]
     // The third message's webhook failed once and waits for its retry.
-    const stored = await db.rawQuery(
-      `insert into webhook_events (provider, channel_id, tenant_id, payload, senders, attempts,
-          earliest_message_at)
-        values ('whatsapp', ?, ?, ?::jsonb, ?::text[], 1, ?) returning id`,
-      [
-        wa.channel.id,
-        wa.tenant.id,
-        JSON.stringify(webhook(wa, { messages: [stuck] })),
-        [from],
-        new Date((base + 2) * 1000),
-      ]
-    )
+    const stuckId = await storeUnqueued(wa, [stuck], {
+      senders: [from],
+      attempts: 1,
+      earliestMessageAt: new Date((base + 2) * 1000),
+    })
     for (const m of [first, second, last]) {
       await postWebhook(webhook(wa, { messages: [m] }), wa.appSecret)
     }
@@ -901,7 +881,7 @@ test.group('Inbound processing', (group) => {
     assert.isNull((await messageByWamid(wa, last.id)).processed_at)
 
     await enqueueWebhookEvents([
-      { tenant: wa.tenant.slug, eventIds: [String(stored.rows[0].id)], jobId: newWebhookJobId() },
+      { tenant: wa.tenant.slug, eventIds: [stuckId], jobId: newWebhookJobId() },
     ])
     await waitFor(async () => heard.received.length === 4)
     assert.deepEqual(
@@ -928,11 +908,7 @@ test.group('Inbound processing', (group) => {
     assert.sameMembers(stored[0].senders, [first, second])
 
     // A stuck webhook of someone else does not hold these two.
-    await db.rawQuery(
-      `insert into webhook_events (provider, channel_id, tenant_id, payload, senders)
-        values ('whatsapp', ?, ?, ?::jsonb, ?::text[])`,
-      [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [] })), [waId()]]
-    )
+    await storeUnqueued(wa, [], { senders: [waId()] })
     await waitFor(async () => heard.received.length === 2)
   })
 
@@ -1025,12 +1001,8 @@ test.group('Inbound processing', (group) => {
     deliveries.push(deliveries[0], deliveries[5])
     const eventIds: string[] = []
     for (const m of deliveries) {
-      const stored = await db.rawQuery(
-        `insert into webhook_events (provider, channel_id, tenant_id, payload, senders)
-          values ('whatsapp', ?, ?, ?::jsonb, ?::text[]) returning id`,
-        [wa.channel.id, wa.tenant.id, JSON.stringify(webhook(wa, { messages: [m] })), [m.from]]
-      )
-      eventIds.push(String(stored.rows[0].id))
+      const stored = await storeUnqueued(wa, [m], { senders: [m.from] })
+      eventIds.push(stored)
     }
     await enqueueWebhookEvents([{ tenant: wa.tenant.slug, eventIds, jobId: newWebhookJobId() }])
     await waitFor(async () => heard.received.length >= sent.length)

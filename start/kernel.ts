@@ -31,4 +31,7 @@ export const middleware = router.named({
   guest: () => import('#modules/identity/middleware/guest_middleware'),
   superAdmin: () => import('#modules/identity/middleware/super_admin_middleware'),
   workspace: () => import('#modules/identity/middleware/workspace_middleware'),
+  // The REST API's bearer tokens and their scopes (app/http/api/routes.ts, apiScope()).
+  apiAuth: () => import('#modules/integrations/middleware/api_auth_middleware'),
+  apiScope: () => import('#modules/integrations/middleware/api_scope_middleware'),
 })

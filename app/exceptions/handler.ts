@@ -2,7 +2,7 @@ import app from '@adonisjs/core/services/app'
 import { HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import { isMachineRequest } from '#app/http/machine_routes'
 import { internalErrorBody } from '#app/http/internal_error'
-import { isApiRequest, renderApiError } from '#modules/integrations/index'
+import { isApiRequest, renderApiError } from '#app/http/api/index'
 import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
 
 /**

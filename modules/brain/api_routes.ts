@@ -6,13 +6,8 @@
 | documented beside it for the OpenAPI reference.
 */
 import router from '@adonisjs/core/services/router'
-import {
-  apiScope,
-  apiV1,
-  describeApiTag,
-  documentApi,
-  documentSchema,
-} from '#modules/integrations/index'
+import { describeApiTag, documentApi, documentSchema } from '#app/http/api/index'
+import { apiScope, apiV1 } from '#app/http/api/routes'
 import {
   answerBody,
   createSourceBody,

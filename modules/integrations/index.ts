@@ -1,7 +1,9 @@
 /*
-| Integrations owns how programs use a workspace: API keys and their scopes,
-| the REST API v1 surface with its shared conventions (errors, pagination,
-| idempotency, rate limits), and, as it grows, outbound webhooks.
+| Integrations owns how programs use a workspace: API keys (their scopes are
+| the toolkit's, app/http/api/scopes.ts),
+| the REST API v1 resources and their OpenAPI document, rate limits, and
+| outbound webhooks. The REST toolkit itself (errors, pagination,
+| idempotency, apiV1) is cross-cutting and lives in app/http/api.
 */
 import ApiKey from './models/api_key.js'
 
@@ -15,29 +17,6 @@ export {
   checkToken,
   type NewApiKey,
 } from './services/api_key_service.js'
-export {
-  API_AREAS,
-  ALL_SCOPES,
-  hasScope,
-  normalizeScopes,
-  parseScopeList,
-  type ApiArea,
-  type ApiScope,
-} from './services/scopes.js'
-export { ApiError, renderApiError, isApiRequest, type FieldErrors } from './services/api_errors.js'
-export { apiBody, validateApiBody } from './services/api_body.js'
-export { apiTime, serialize, snakeCase, sendJson } from './services/api_serialization.js'
-export {
-  keysetPage,
-  pageBody,
-  pageRequestFrom,
-  encodeCursor,
-  decodeCursor,
-  DEFAULT_PAGE_SIZE,
-  MAX_PAGE_SIZE,
-  type PageRequest,
-} from './services/cursor_pagination.js'
-export { idempotent, purgeExpiredIdempotencyKeys, type ApiResult } from './services/idempotency.js'
 export { defaultRequestsPerMinute, requestsPerMinuteFor } from './services/api_rate_limit.js'
 
 export { registerWebhookListeners } from './webhook_listeners.js'
@@ -47,12 +26,3 @@ export const integrationsPolicies = {
   ApiKeysPolicy: () => import('./policies/api_keys_policy.js'),
   WebhooksPolicy: () => import('./policies/webhooks_policy.js'),
 }
-export { apiV1, apiScope } from './api_routes.js'
-export {
-  describeApiTag,
-  documentApi,
-  documentSchema,
-  describeRule,
-  type ApiOperationDoc,
-  type JsonSchema,
-} from './services/api_docs.js'

@@ -6,7 +6,7 @@
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
 import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
-import { apiScope, apiV1 } from './api_routes.js'
+import { apiScope, apiV1 } from '#app/http/api/routes'
 // What the OpenAPI document says of each route below, declared beside them.
 import './api_docs/index.js'
 

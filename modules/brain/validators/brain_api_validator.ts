@@ -1,5 +1,5 @@
 import vine from '@vinejs/vine'
-import { apiBody } from '#modules/integrations/index'
+import { apiBody } from '#app/http/api/index'
 import { MAX_K } from '../services/search.js'
 
 /*

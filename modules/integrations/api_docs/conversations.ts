@@ -1,4 +1,4 @@
-import { documentApi } from '../services/api_docs.js'
+import { documentApi } from '#app/http/api/index'
 import {
   CONVERSATION_STATUSES,
   updateConversationBody,

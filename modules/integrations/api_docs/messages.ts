@@ -1,4 +1,4 @@
-import { documentApi } from '../services/api_docs.js'
+import { documentApi } from '#app/http/api/index'
 import { sendMessageBody } from '../validators/message_api_validator.js'
 import { idParam, notFound, unknownField, validationError } from './shared.js'
 

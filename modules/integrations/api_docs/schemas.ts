@@ -1,4 +1,4 @@
-import { describeRule, documentSchema, type JsonSchema } from '../services/api_docs.js'
+import { describeRule, documentSchema, type JsonSchema } from '#app/http/api/index'
 import { OPT_IN_STATES, e164 } from '../validators/contact_api_validator.js'
 import {
   CONVERSATION_PRIORITIES,

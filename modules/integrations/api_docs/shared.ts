@@ -1,4 +1,4 @@
-import type { ApiParameterDoc } from '../services/api_docs.js'
+import type { ApiParameterDoc } from '#app/http/api/index'
 
 /*
 | Pieces the integrations module's route descriptions share. A list's limit

@@ -1,4 +1,4 @@
-import { describeApiTag } from '../services/api_docs.js'
+import { describeApiTag } from '#app/http/api/index'
 
 /*
 | What each group of the integrations module's operations is for (the

@@ -2,7 +2,7 @@ import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { cliActor, findUsableTenant } from '#modules/tenancy/index'
 import { createApiKey } from '../services/api_key_service.js'
-import { ALL_SCOPES, parseScopeList } from '../services/scopes.js'
+import { ALL_SCOPES, parseScopeList } from '#app/http/api/index'
 
 /**
  * `node ace apikeys:create --tenant acme --name zapier --json` prints

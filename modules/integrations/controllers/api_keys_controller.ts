@@ -9,7 +9,7 @@ import {
   listApiKeys,
   revokeApiKey,
 } from '../services/api_key_service.js'
-import { API_AREAS, hasScope, parseScopeList } from '../services/scopes.js'
+import { API_AREAS, hasScope, parseScopeList } from '#app/http/api/index'
 import { EXPIRY_CHOICES, createApiKeyValidator } from '../validators/api_key_validator.js'
 
 /**

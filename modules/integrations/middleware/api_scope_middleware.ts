@@ -1,7 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
-import { ApiError } from '../services/api_errors.js'
-import { hasScope, type ApiScope } from '../services/scopes.js'
+import { ApiError, hasScope, type ApiScope } from '#app/http/api/index'
 
 /**
  * Refuses a request whose key lacks the route's scope (403, naming it).

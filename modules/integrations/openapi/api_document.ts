@@ -11,7 +11,7 @@ import {
   documentedOperations,
   documentedSchemas,
   documentedWebhookEvents,
-} from '../services/api_docs.js'
+} from '#app/http/api/index'
 import { API_PREFIX, buildOpenApiDocument, type ApiRoute } from './document.js'
 
 /** Every /api/v1 route of the router (HEAD, which GET implies, left out). */

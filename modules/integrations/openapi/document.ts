@@ -12,8 +12,9 @@ import {
   type ApiResponseDoc,
   type JsonSchema,
   type WebhookEventDoc,
-} from '../services/api_docs.js'
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../services/cursor_pagination.js'
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+} from '#app/http/api/index'
 import {
   EVENT_ID_HEADER,
   EVENT_TYPE_HEADER,

@@ -6,7 +6,7 @@
 | i18n so the Arabic page reads in Arabic; names, paths and codes stay as
 | the API spells them.
 */
-import type { JsonSchema } from '../services/api_docs.js'
+import type { JsonSchema } from '#app/http/api/index'
 import { API_PREFIX } from './document.js'
 
 interface Translator {

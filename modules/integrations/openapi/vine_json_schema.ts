@@ -9,7 +9,7 @@
 */
 import vine, { type VineValidator } from '@vinejs/vine'
 import type { SchemaTypes } from '@vinejs/vine/types'
-import { ruleDescriberOf, type JsonSchema } from '../services/api_docs.js'
+import { ruleDescriberOf, type JsonSchema } from '#app/http/api/index'
 
 interface ValidationNode {
   ruleFnId: string

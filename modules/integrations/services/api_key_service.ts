@@ -4,7 +4,7 @@ import db from '@adonisjs/lucid/services/db'
 import { recordAudit, type AuditActor } from '#modules/tenancy/index'
 import { CentralCache } from '#app/cache/central_cache'
 import ApiKey, { TOKEN_PREFIX } from '../models/api_key.js'
-import { normalizeScopes, type ApiScope } from './scopes.js'
+import { normalizeScopes, type ApiScope } from '#app/http/api/index'
 
 /*
 | Tokens look like `fm_live_<prefix>_<secret>`: the prefix (8 hex characters)

@@ -5,7 +5,7 @@ import type {
   Message,
   MessageTemplate,
 } from '#modules/channels/index'
-import { apiTime, serialize, snakeCase } from './api_serialization.js'
+import { apiTime, serialize, snakeCase } from '#app/http/api/index'
 
 /*
 | What the API shows of each resource. Fields are listed, not spread, so a

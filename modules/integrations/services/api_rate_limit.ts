@@ -4,7 +4,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import env from '#start/env'
 import { Plan } from '#modules/billing/index'
 import { CentralCache } from '#app/cache/central_cache'
-import { ApiError } from './api_errors.js'
+import { ApiError } from '#app/http/api/index'
 
 /** Requests per minute per key when the tenant's plan sets none. */
 export function defaultRequestsPerMinute() {

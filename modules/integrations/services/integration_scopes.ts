@@ -1,4 +1,4 @@
-import { hasScope, normalizeScopes, type ApiScope } from './scopes.js'
+import { hasScope, normalizeScopes, type ApiScope } from '#app/http/api/index'
 
 /*
 | What our ready-made integrations (modules/integrations/clients) need of a

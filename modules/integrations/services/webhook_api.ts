@@ -1,7 +1,6 @@
 import type WebhookSubscription from '../models/webhook_subscription.js'
 import type WebhookDelivery from '../models/webhook_delivery.js'
-import { ApiError } from './api_errors.js'
-import { serialize } from './api_serialization.js'
+import { ApiError, serialize } from '#app/http/api/index'
 import { WebhookError } from './webhook_subscription_service.js'
 
 /** A subscription as the API shows it; the secret only where `withSecret` (create, rotate). */

@@ -1,4 +1,9 @@
-import { documentApi, documentSchema, documentWebhookEvent, type JsonSchema } from './api_docs.js'
+import {
+  documentApi,
+  documentSchema,
+  documentWebhookEvent,
+  type JsonSchema,
+} from '#app/http/api/index'
 import { WEBHOOK_EVENT_TYPES } from './webhook_events.js'
 import { fixedSample } from './webhook_payloads.js'
 import {

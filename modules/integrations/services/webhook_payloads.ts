@@ -3,7 +3,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { Contact, Conversation, Message } from '#modules/channels/index'
 import { KnowledgeSource } from '#modules/brain/index'
 import { presentContact, presentConversation, presentMessage } from './api_presenters.js'
-import { serialize } from './api_serialization.js'
+import { serialize } from '#app/http/api/index'
 import { eventKeys, type WebhookEventType } from './webhook_events.js'
 
 /*

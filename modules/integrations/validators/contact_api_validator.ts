@@ -1,7 +1,7 @@
 import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
 import { normalizeE164 } from '#modules/channels/index'
-import { apiBody } from '../services/api_body.js'
+import { apiBody } from '#app/http/api/index'
 
 /** The same limits as the workspace's contact form. */
 const MAX_TAGS = 30

@@ -1,7 +1,7 @@
 import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
 import { DateTime } from 'luxon'
-import { apiBody } from '../services/api_body.js'
+import { apiBody } from '#app/http/api/index'
 
 export const CONVERSATION_STATUSES = ['open', 'pending', 'resolved', 'snoozed'] as const
 export const CONVERSATION_PRIORITIES = ['none', 'low', 'medium', 'high', 'urgent'] as const

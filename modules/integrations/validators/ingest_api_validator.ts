@@ -1,5 +1,5 @@
 import vine from '@vinejs/vine'
-import { apiBody } from '../services/api_body.js'
+import { apiBody } from '#app/http/api/index'
 import { e164 } from './contact_api_validator.js'
 import { isoTime } from './conversation_api_validator.js'
 

@@ -1,5 +1,5 @@
 import vine from '@vinejs/vine'
-import { apiBody } from '../services/api_body.js'
+import { apiBody } from '#app/http/api/index'
 import { WEBHOOK_EVENT_TYPES } from '../services/webhook_events.js'
 
 /*

@@ -1,5 +1,6 @@
 import { WebSession } from '#tests/helpers/web_session'
-import { createApiKey, type ApiScope, ALL_SCOPES } from '#modules/integrations/index'
+import { createApiKey } from '#modules/integrations/index'
+import { type ApiScope, ALL_SCOPES } from '#app/http/api/index'
 import { systemActor } from '#modules/tenancy/index'
 
 /*

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { addSandboxChannel } from '#modules/channels/index'
 import { systemActor } from '#modules/tenancy/index'
-import { documentedOperations } from '#modules/integrations/services/api_docs'
+import { documentedOperations } from '#app/http/api/index'
 import { apiRoutes } from '#modules/integrations/openapi/api_document'
 import {
   DOCUMENT_ROUTE_NAME,

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import vine from '@vinejs/vine'
-import { apiBody } from '#modules/integrations/services/api_body'
-import type { ApiOperationDoc, JsonSchema } from '#modules/integrations/services/api_docs'
+import { apiBody } from '#app/http/api/index'
+import type { ApiOperationDoc, JsonSchema } from '#app/http/api/index'
 import {
   buildOpenApiDocument,
   openApiPath,

@@ -1,8 +1,7 @@
 import { test } from '@japa/runner'
 import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
-import { describeRule } from '#modules/integrations/services/api_docs'
-import { apiBody } from '#modules/integrations/services/api_body'
+import { describeRule, apiBody } from '#app/http/api/index'
 import { vineToJsonSchema } from '#modules/integrations/openapi/vine_json_schema'
 import { schemaErrors } from '#tests/helpers/json_schema'
 

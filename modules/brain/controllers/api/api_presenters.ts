@@ -1,5 +1,5 @@
 import i18nManager from '@adonisjs/i18n/services/main'
-import { ApiError, serialize } from '#modules/integrations/index'
+import { ApiError, serialize } from '#app/http/api/index'
 import type KnowledgeSource from '../../models/knowledge_source.js'
 import type { SearchHit } from '../../services/search.js'
 import type { Citation } from '../../services/answers/types.js'

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
 import { findContact } from '#modules/channels/index'
-import { ApiError, hasScope, sendJson, validateApiBody } from '#modules/integrations/index'
+import { hasScope, ApiError, sendJson, validateApiBody } from '#app/http/api/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { useMonthlyAllowance } from '#modules/billing/index'
 import { searchKnowledge, DEFAULT_K, type SearchFilters } from '../../services/search.js'

@@ -9,7 +9,7 @@ import {
   pageRequestFrom,
   sendJson,
   validateApiBody,
-} from '#modules/integrations/index'
+} from '#app/http/api/index'
 import KnowledgeSource, {
   type SourceKind,
   type SourceStatus,

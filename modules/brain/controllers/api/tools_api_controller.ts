@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { HttpContext } from '@adonisjs/core/http'
 import app from '@adonisjs/core/services/app'
-import { ApiError, sendJson, validateApiBody } from '#modules/integrations/index'
+import { ApiError, sendJson, validateApiBody } from '#app/http/api/index'
 import { convertFile, convertUrl, type ConvertedDocument } from '../../services/conversion.js'
 import { searchKnowledge, DEFAULT_K, type SearchHit } from '../../services/search.js'
 import { memoryPrompt, type ContactMemory } from '../../services/memory.js'

@@ -1,8 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { channelsOf } from '#modules/channels/index'
-import { keysetPage, pageBody, pageRequestFrom } from '../../services/cursor_pagination.js'
+import { keysetPage, pageBody, pageRequestFrom, sendJson } from '#app/http/api/index'
 import { presentChannel } from '../../services/api_presenters.js'
-import { sendJson } from '../../services/api_serialization.js'
 
 /** GET /api/v1/channels: the tenant's channels, oldest first (no secrets). */
 export default class ChannelsApiController {

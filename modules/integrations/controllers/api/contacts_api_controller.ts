@@ -11,12 +11,16 @@ import {
   type ContactDetails,
 } from '#modules/channels/index'
 import { recordAudit, type TenantContext } from '#modules/tenancy/index'
-import { ApiError } from '../../services/api_errors.js'
-import { validateApiBody } from '../../services/api_body.js'
-import { keysetPage, pageBody, pageRequestFrom } from '../../services/cursor_pagination.js'
-import { idempotent } from '../../services/idempotency.js'
+import {
+  ApiError,
+  validateApiBody,
+  keysetPage,
+  pageBody,
+  pageRequestFrom,
+  idempotent,
+  sendJson,
+} from '#app/http/api/index'
 import { presentContact } from '../../services/api_presenters.js'
-import { sendJson } from '../../services/api_serialization.js'
 import { contactDetailsBody, createContactBody } from '../../validators/contact_api_validator.js'
 import { apiActor } from './api_actor.js'
 

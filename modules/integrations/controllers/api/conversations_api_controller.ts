@@ -17,21 +17,21 @@ import {
   snoozeConversation,
 } from '#modules/channels/index'
 import type { TenantContext } from '#modules/tenancy/index'
-import { ApiError } from '../../services/api_errors.js'
-import { validateApiBody } from '../../services/api_body.js'
 import {
+  ApiError,
+  validateApiBody,
   conversationOrderPage,
   keysetPage,
   pageBody,
   pageRequestFrom,
-} from '../../services/cursor_pagination.js'
-import { idempotent } from '../../services/idempotency.js'
+  idempotent,
+  sendJson,
+} from '#app/http/api/index'
 import {
   presentConversation,
   presentConversationRow,
   presentMessage,
 } from '../../services/api_presenters.js'
-import { sendJson } from '../../services/api_serialization.js'
 import {
   CONVERSATION_STATUSES,
   updateConversationBody,

@@ -1,8 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { ApiError } from '../../services/api_errors.js'
-import { validateApiBody } from '../../services/api_body.js'
-import { idempotent } from '../../services/idempotency.js'
-import { apiTime, sendJson } from '../../services/api_serialization.js'
+import { ApiError, validateApiBody, idempotent, apiTime, sendJson } from '#app/http/api/index'
 import { apiErrorOf } from '../../services/webhook_api.js'
 import {
   createSubscription,

@@ -1,6 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { apiTime, sendJson } from '../../services/api_serialization.js'
-import { normalizeScopes } from '../../services/scopes.js'
+import { apiTime, sendJson, normalizeScopes } from '#app/http/api/index'
 import { integrationReadiness } from '../../services/integration_scopes.js'
 
 /**

@@ -17,11 +17,16 @@ import {
 } from '#modules/channels/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { CentralCache } from '#app/cache/central_cache'
-import { ApiError, type FieldErrors } from '../../services/api_errors.js'
-import { validateApiBody } from '../../services/api_body.js'
-import { idempotent, type AnswerRecorder, type ApiResult } from '../../services/idempotency.js'
+import {
+  ApiError,
+  type FieldErrors,
+  validateApiBody,
+  idempotent,
+  type AnswerRecorder,
+  type ApiResult,
+  sendJson,
+} from '#app/http/api/index'
 import { presentMessage } from '../../services/api_presenters.js'
-import { sendJson } from '../../services/api_serialization.js'
 import { sendMessageBody } from '../../validators/message_api_validator.js'
 
 type SendInput = Awaited<ReturnType<typeof sendMessageBody.validator.validate>>

@@ -1,9 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { MessageTemplate } from '#modules/channels/index'
-import { ApiError } from '../../services/api_errors.js'
-import { keysetPage, pageBody, pageRequestFrom } from '../../services/cursor_pagination.js'
+import { ApiError, keysetPage, pageBody, pageRequestFrom, sendJson } from '#app/http/api/index'
 import { presentTemplate } from '../../services/api_presenters.js'
-import { sendJson } from '../../services/api_serialization.js'
 
 /** WhatsApp's usual statuses (it may add others; any A-Z_ word filters). */
 export const TEMPLATE_STATUSES = ['APPROVED', 'PENDING', 'REJECTED', 'PAUSED', 'DISABLED'] as const

@@ -1,10 +1,14 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import WebhookSubscription from '../../models/webhook_subscription.js'
-import { ApiError } from '../../services/api_errors.js'
-import { validateApiBody } from '../../services/api_body.js'
-import { keysetPage, pageBody, pageRequestFrom } from '../../services/cursor_pagination.js'
-import { idempotent } from '../../services/idempotency.js'
-import { sendJson } from '../../services/api_serialization.js'
+import {
+  ApiError,
+  validateApiBody,
+  keysetPage,
+  pageBody,
+  pageRequestFrom,
+  idempotent,
+  sendJson,
+} from '#app/http/api/index'
 import { apiErrorOf, presentDelivery, presentWebhook } from '../../services/webhook_api.js'
 import {
   createSubscription,

@@ -54,7 +54,8 @@ export default defineConfig({
 
   /*
   | Preloads: routes (each module's routes.ts is imported by start/routes.ts),
-  | the middleware stack, the Edge view disks and event listeners.
+  | the middleware stack, the Edge view disks, event listeners, and the
+  | policies (which load every module's permission rows).
   */
   preloads: [
     () => import('#start/routes'),
@@ -62,6 +63,7 @@ export default defineConfig({
     () => import('#start/views'),
     () => import('#start/mail'),
     () => import('#start/events'),
+    () => import('#start/policies'),
   ],
 
   directories: {

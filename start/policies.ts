@@ -1,7 +1,11 @@
 /*
 | Bouncer policies by name, for `ctx.bouncer.with('WorkspacePolicy')`.
-| Each module exports its own; this file only gathers them.
+| Each module exports its own; this file only gathers them. Importing every
+| module's index here (a preload) also registers each module's rows of the
+| role matrix (its permissions.ts) before the first request asks can().
 */
+import '#modules/tenancy/index'
+import '#modules/billing/index'
 import { identityPolicies } from '#modules/identity/index'
 import { channelsPolicies } from '#modules/channels/index'
 import { integrationsPolicies } from '#modules/integrations/index'

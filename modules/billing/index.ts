@@ -3,6 +3,7 @@
 | (and, as it grows, subscriptions). Other modules read plans, ask whether a
 | creation fits and register the meters of what they own through here.
 */
+import './permissions.js'
 import Plan from './models/plan.js'
 
 export { Plan }

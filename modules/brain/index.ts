@@ -3,6 +3,7 @@
 | their ingestion, chunks with full-text and vector indexes, hybrid search,
 | and the embedders behind it.
 */
+import './permissions.js'
 import KnowledgeSource from './models/knowledge_source.js'
 
 export { KnowledgeSource }

@@ -2,6 +2,7 @@
 | Channels (the WhatsApp Engine) owns contacts, conversations and messages,
 | the WhatsApp Cloud API, web chat and sandbox channels, and the team inbox.
 */
+import './permissions.js'
 import Contact from './models/contact.js'
 import Channel from './models/channel.js'
 import Conversation from './models/conversation.js'

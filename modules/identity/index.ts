@@ -11,7 +11,16 @@ export { User, Membership }
 export type { Role, Availability } from './models/membership.js'
 export { AVAILABILITIES } from './models/membership.js'
 export { addMember, type NewMemberAccount } from './services/membership_service.js'
-export { can, ROLE_MATRIX, type Permission, type WorkspaceAccess } from './policies/role_matrix.js'
+import './permissions.js'
+export {
+  can,
+  definePermissions,
+  permissionRows,
+  type Permission,
+  type PermissionNames,
+  type PermissionRows,
+  type WorkspaceAccess,
+} from './policies/role_matrix.js'
 export {
   actorFromRequest,
   startImpersonation,

@@ -5,6 +5,7 @@
 | outbound webhooks. The REST toolkit itself (errors, pagination,
 | idempotency, apiV1) is cross-cutting and lives in app/http/api.
 */
+import './permissions.js'
 import ApiKey from './models/api_key.js'
 
 export { ApiKey }

@@ -3,6 +3,7 @@
 | lifecycle, resolution from the URL, the audit log, and the TenantContext
 | through which every module reads and writes a tenant's tables.
 */
+import './permissions.js'
 import Tenant from './models/tenant.js'
 import AuditLog from './models/audit_log.js'
 

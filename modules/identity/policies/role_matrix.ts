@@ -1,46 +1,40 @@
 import type { Availability, Role } from '../models/membership.js'
 
 /**
- * What each tenant role may do, readable at a glance. Policies ask this
- * table; nothing else decides who may do what inside a workspace. Later
- * modules add their rows here.
+ * What each tenant role may do. Every module declares its own rows in its
+ * permissions.ts with definePermissions(), which registers them here and
+ * adds their names to PermissionRows, so a misspelt permission fails to
+ * compile. Policies and navigation ask can(); nothing else decides who may
+ * do what inside a workspace.
  */
-export const ROLE_MATRIX = {
-  'workspace.view': ['owner', 'admin', 'agent', 'viewer'],
-  'team.view': ['owner', 'admin', 'agent', 'viewer'],
-  'team.invite': ['owner', 'admin'],
-  'team.manage': ['owner', 'admin'],
-  'branding.manage': ['owner', 'admin'],
-  'channels.view': ['owner', 'admin'],
-  'channels.manage': ['owner', 'admin'],
-  'contacts.view': ['owner', 'admin', 'agent', 'viewer'],
-  'contacts.manage': ['owner', 'admin', 'agent'],
-  // The team inbox: everyone reads; agents and up reply, assign, resolve.
-  'inbox.view': ['owner', 'admin', 'agent', 'viewer'],
-  'inbox.reply': ['owner', 'admin', 'agent'],
-  // Canned responses and labels are shared team vocabulary.
-  'inbox.settings': ['owner', 'admin'],
-  'templates.view': ['owner', 'admin', 'agent', 'viewer'],
-  'templates.manage': ['owner', 'admin'],
-  // The sandbox phone: try the product as a customer would.
-  'sandbox.use': ['owner', 'admin', 'agent'],
-  // REST API keys open the whole workspace to a program: managers only.
-  'apikeys.manage': ['owner', 'admin'],
-  // Webhooks send the workspace's events to a URL of their choosing: managers only.
-  'webhooks.manage': ['owner', 'admin'],
-  // The Business Brain's knowledge: every member reads and asks; managers curate it.
-  'knowledge.view': ['owner', 'admin', 'agent', 'viewer'],
-  'knowledge.manage': ['owner', 'admin'],
-  // A channel's AI assistant: managers set it up; whoever replies may hand a conversation back to it.
-  'assistant.manage': ['owner', 'admin'],
-  // A contact's conversational memory: whoever sees the contact reads it; agents and up correct it.
-  'memory.view': ['owner', 'admin', 'agent', 'viewer'],
-  'memory.edit': ['owner', 'admin', 'agent'],
-  // The plan's usage against its limits: those who add members, channels and knowledge.
-  'billing.usage': ['owner', 'admin'],
-} as const satisfies Record<string, readonly Role[]>
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by each module's permissions.ts
+export interface PermissionRows {}
 
-export type Permission = keyof typeof ROLE_MATRIX
+export type Permission = keyof PermissionRows & string
+
+/** A module's rows, as PermissionRows members (for `interface PermissionRows extends ...`). */
+export type PermissionNames<Rows> = { [Name in keyof Rows]: true }
+
+const matrix = new Map<string, { roles: readonly Role[]; module: string }>()
+
+export function definePermissions<const Rows extends Record<string, readonly Role[]>>(
+  module: string,
+  rows: Rows
+): Rows {
+  for (const [name, roles] of Object.entries(rows)) {
+    const owner = matrix.get(name)?.module
+    if (owner && owner !== module) {
+      throw new Error(`The permission "${name}" is declared by both ${owner} and ${module}`)
+    }
+    matrix.set(name, { roles, module })
+  }
+  return rows
+}
+
+/** Every registered row: permission, roles, declaring module (for tests and docs). */
+export function permissionRows() {
+  return [...matrix].map(([permission, row]) => ({ permission, ...row }))
+}
 
 /**
  * The signed-in person's standing in the workspace a request addresses.
@@ -58,7 +52,9 @@ export interface WorkspaceAccess {
 
 export function can(access: WorkspaceAccess | null | undefined, permission: Permission) {
   if (!access) return false
-  return (ROLE_MATRIX[permission] as readonly Role[]).includes(access.role)
+  const row = matrix.get(permission)
+  if (!row) throw new Error(`No module has registered the permission "${permission}"`)
+  return row.roles.includes(access.role)
 }
 
 /**

@@ -7,7 +7,6 @@ import type { Availability, Role } from '../models/membership.js'
  * compile. Policies and navigation ask can(); nothing else decides who may
  * do what inside a workspace.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by each module's permissions.ts
 export interface PermissionRows {}
 
 export type Permission = keyof PermissionRows & string

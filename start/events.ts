@@ -3,12 +3,14 @@
 */
 import { registerIdentityListeners } from '#modules/identity/index'
 import { registerChannelsListeners, registerWebchatListeners } from '#modules/channels/index'
+import { registerInboxListeners } from '#modules/inbox/index'
 import { registerAssistantListeners, registerMemoryListeners } from '#modules/brain/index'
 import { registerWebhookListeners } from '#modules/integrations/index'
 import { registerBillingListeners } from '#modules/billing/index'
 
 registerIdentityListeners()
 registerChannelsListeners()
+registerInboxListeners()
 registerWebchatListeners()
 registerAssistantListeners()
 registerMemoryListeners()

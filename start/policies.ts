@@ -8,12 +8,14 @@ import '#modules/tenancy/index'
 import '#modules/billing/index'
 import { identityPolicies } from '#modules/identity/index'
 import { channelsPolicies } from '#modules/channels/index'
+import { inboxPolicies } from '#modules/inbox/index'
 import { integrationsPolicies } from '#modules/integrations/index'
 import { brainPolicies } from '#modules/brain/index'
 
 export const policies = {
   ...identityPolicies,
   ...channelsPolicies,
+  ...inboxPolicies,
   ...integrationsPolicies,
   ...brainPolicies,
 }

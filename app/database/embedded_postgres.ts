@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { PGlite } from '@electric-sql/pglite'
 import { StartupError } from '#app/bootstrap/startup_error'
-import { PgliteWireServer } from './pglite_wire_server.js'
+import { PgliteWireServer } from '#app/database/pglite_wire_server'
 
 /**
  * The embedded database: PGlite (Postgres compiled to WebAssembly) with

@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { checkReadiness } from './readiness.js'
+import { checkReadiness } from '#app/health/readiness'
 
 export default class HealthController {
   /**

@@ -1,7 +1,7 @@
 import { Exception } from '@adonisjs/core/exceptions'
 import type { HttpContext } from '@adonisjs/core/http'
-import { SECRET_FIELDS } from './form_errors.js'
-import { withStorableText } from './text_input.js'
+import { SECRET_FIELDS } from '#app/http/form_errors'
+import { withStorableText } from '#app/http/text_input'
 
 /*
 | The two ways a request's input is refused before any validator or query

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { isMachinePath, setMachineHeaders } from './machine_routes.js'
+import { isMachinePath, setMachineHeaders } from '#app/http/machine_routes'
 
 /*
 | The Node HTTP server the app listens with, in production, in `node ace

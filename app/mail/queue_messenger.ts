@@ -1,6 +1,6 @@
 import queue from '@rlanz/bull-queue/services/main'
 import type { MailerMessenger } from '@adonisjs/mail/types'
-import SendMailJob from './send_mail_job.js'
+import SendMailJob from '#app/mail/send_mail_job'
 
 /**
  * `mail.sendLater()` hands compiled messages to BullMQ's `mail` queue, so a

@@ -1,5 +1,5 @@
 import { ListLoader } from '@adonisjs/core/ace'
-import QueueWork from './queue_work_command.js'
+import QueueWork from '#app/queue/queue_work_command'
 
 const loader = new ListLoader([QueueWork])
 

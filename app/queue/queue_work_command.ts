@@ -1,6 +1,6 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
-import { assertRedisReachable } from './redis_connection.js'
+import { assertRedisReachable } from '#app/queue/redis_connection'
 
 /**
  * A worker process: `node ace queue:work`, or `node bin/server.js` with

@@ -7,7 +7,7 @@ import {
   registerAssistantProbe,
   registerThreadAnnotator,
   type ThreadAnnotator,
-} from '#modules/channels/index'
+} from '#modules/inbox/index'
 import { registerUsageMeter } from '#modules/billing/index'
 import AssistantReplyJob from './jobs/assistant_reply_job.js'
 import { knowledgeBytesInUse } from './services/source_service.js'

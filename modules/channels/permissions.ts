@@ -10,13 +10,6 @@ export const channelsPermissions = definePermissions('channels', {
   'templates.manage': ['owner', 'admin'],
   // The sandbox phone: try the product as a customer would.
   'sandbox.use': ['owner', 'admin', 'agent'],
-  'contacts.view': ['owner', 'admin', 'agent', 'viewer'],
-  'contacts.manage': ['owner', 'admin', 'agent'],
-  // The team inbox: everyone reads; agents and up reply, assign, resolve.
-  'inbox.view': ['owner', 'admin', 'agent', 'viewer'],
-  'inbox.reply': ['owner', 'admin', 'agent'],
-  // Canned responses and labels are shared team vocabulary.
-  'inbox.settings': ['owner', 'admin'],
 })
 
 declare module '#modules/identity/index' {

@@ -1,6 +1,6 @@
 /*
-| The workspace pages of the channels module: channels (owners and admins)
-| and contacts (every member). Webhooks live in routes.ts.
+| The workspace pages of the channels module: channels (owners and
+| admins). Webhooks live in routes.ts.
 */
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
@@ -8,15 +8,7 @@ import { addGettingStartedStep, addWorkspaceNavItem, tenantRoutes } from '#modul
 import { hasCustomerChannel } from './services/channel_service.js'
 
 const ChannelsController = () => import('./controllers/channels_controller.js')
-const ContactsController = () => import('./controllers/contacts_controller.js')
 
-addWorkspaceNavItem({
-  key: 'contacts',
-  path: '/contacts',
-  label: 'contacts.nav',
-  permission: 'contacts.view',
-  order: 40,
-})
 addWorkspaceNavItem({
   key: 'channels',
   path: '/channels',
@@ -54,13 +46,6 @@ tenantRoutes(() => {
         .as('channels.secrets')
       router.post('/channels/:id/status', [ChannelsController, 'status']).as('channels.status')
       router.post('/channels/:id/delete', [ChannelsController, 'destroy']).as('channels.destroy')
-
-      router.get('/contacts', [ContactsController, 'index']).as('contacts')
-      router.get('/contacts/new', [ContactsController, 'create']).as('contacts.create')
-      router.post('/contacts', [ContactsController, 'store']).as('contacts.store')
-      router.get('/contacts/:id', [ContactsController, 'show']).as('contacts.show')
-      router.post('/contacts/:id', [ContactsController, 'update']).as('contacts.update')
-      router.post('/contacts/:id/delete', [ContactsController, 'destroy']).as('contacts.destroy')
     })
     .use([middleware.auth(), middleware.workspace()])
 })

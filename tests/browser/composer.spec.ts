@@ -1,8 +1,9 @@
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import type { Page } from 'playwright-core'
-import { Contact, Conversation, MessageTemplate } from '#modules/channels/index'
-import { createCannedResponse } from '#modules/channels/services/canned_response_service'
+import { MessageTemplate } from '#modules/channels/index'
+import { Contact, Conversation } from '#modules/inbox/index'
+import { createCannedResponse } from '#modules/inbox/services/canned_response_service'
 import { makeMember, TEST_PASSWORD } from '#tests/helpers/users'
 import { makeWhatsAppTenant } from '#tests/helpers/whatsapp'
 import {

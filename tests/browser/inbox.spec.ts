@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
-import { Contact, Conversation, Message } from '#modules/channels/index'
+import { Message } from '#modules/channels/index'
+import { Contact, Conversation } from '#modules/inbox/index'
 import { makeMember, TEST_PASSWORD } from '#tests/helpers/users'
 import { makeWhatsAppTenant } from '#tests/helpers/whatsapp'
 import {

@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import type { Page } from 'playwright-core'
-import { Contact, Conversation, queueOutboundMessage } from '#modules/channels/index'
+import { queueOutboundMessage } from '#modules/channels/index'
+import { Contact, Conversation } from '#modules/inbox/index'
 import { User } from '#modules/identity/index'
 import { makeWhatsAppTenant, waitFor } from '#tests/helpers/whatsapp'
 import { useWorkers, withDefaultQueueWorker } from '#tests/helpers/queue'

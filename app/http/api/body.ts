@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import vine, { errors as vineErrors } from '@vinejs/vine'
 import type { SchemaTypes } from '@vinejs/vine/types'
-import { ApiError, fieldsOf } from './errors.js'
+import { ApiError, fieldsOf } from '#app/http/api/errors'
 
 /**
  * A request body's validator for the API: the VineJS object schema (kept, so

@@ -5,7 +5,7 @@
 | what the API accepts; the generator (openapi/) turns them into JSON Schema.
 */
 import type { VineValidator } from '@vinejs/vine'
-import type { ApiScope } from './scopes.js'
+import type { ApiScope } from '#app/http/api/scopes'
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses) written by hand for a response. */
 export type JsonSchema = Record<string, unknown>

@@ -4,8 +4,8 @@ import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
 import encryption from '@adonisjs/core/services/encryption'
 import logger from '@adonisjs/core/services/logger'
-import { ApiError } from './errors.js'
-import { jsonText } from './serialization.js'
+import { ApiError } from '#app/http/api/errors'
+import { jsonText } from '#app/http/api/serialization'
 
 /** How long a key and its first response are remembered. */
 const RETENTION = '24 hours'

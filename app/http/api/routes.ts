@@ -7,7 +7,7 @@
 */
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
-import type { ApiScope } from './scopes.js'
+import type { ApiScope } from '#app/http/api/scopes'
 
 export function apiV1(declare: () => void) {
   return router.group(declare).prefix('/api/v1').use(middleware.apiAuth()).as('api.v1')

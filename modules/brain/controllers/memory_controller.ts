@@ -3,7 +3,7 @@ import { errors } from '@adonisjs/core'
 import { errors as vineErrors } from '@vinejs/vine'
 import { can } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
-import { findContact } from '#modules/channels/index'
+import { findContact } from '#modules/inbox/index'
 import { FACT_KINDS } from '../services/memory.js'
 import {
   MemoryError,

@@ -1,6 +1,6 @@
 import { TenantJob, dispatchTenantJob, dispatchTenantJobInBatch } from '#modules/tenancy/index'
 import type { TenantContext, TenantJobPayload } from '#modules/tenancy/index'
-import { Conversation } from '#modules/channels/index'
+import { Conversation } from '#modules/inbox/index'
 import { updateContactMemory } from '../services/memory/updater.js'
 
 interface Payload extends TenantJobPayload {

@@ -3,15 +3,13 @@ import logger from '@adonisjs/core/services/logger'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import { isWithinMonthlyLimit, recordMonthlyUsage } from '#modules/billing/index'
+import { ChannelError, Message, queueOutboundMessage } from '#modules/channels/index'
 import {
-  ChannelError,
   Conversation,
-  Message,
   assignConversation,
   autoAssignConversation,
   clearNeedsPerson,
-  queueOutboundMessage,
-} from '#modules/channels/index'
+} from '#modules/inbox/index'
 import { answerQuestion, type ConversationContext } from './answers.js'
 import { replyLanguage, type ReplyLanguage } from './answers/replies.js'
 import type { Answer, Citation } from './answers/types.js'

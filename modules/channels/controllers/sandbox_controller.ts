@@ -2,7 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { actorFromRequest, can } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
 import type Channel from '../models/channel.js'
-import { assistantOffOn } from '../services/extensions.js'
+import { assistantOffOn } from '#modules/inbox/index'
 import { addSandboxChannel } from '../services/channel_service.js'
 import { ChannelError } from '../services/channel_errors.js'
 import {

@@ -12,7 +12,7 @@ import {
   brandingCacheControl,
 } from '#modules/tenancy/index'
 import { ChannelError } from '../services/channel_errors.js'
-import { streamLive } from '../services/live_updates.js'
+import { streamLive } from '#modules/inbox/index'
 import {
   acknowledgeVisitorMessages,
   assertSessionOrigin,

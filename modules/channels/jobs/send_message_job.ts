@@ -15,7 +15,7 @@ import {
   type TenantJobPayload,
 } from '#modules/tenancy/index'
 import Message, { STATUS_RANK } from '../models/message.js'
-import Contact from '../models/contact.js'
+import { Contact } from '#modules/inbox/index'
 import Channel from '../models/channel.js'
 import { sendToGraph, uploadMediaToGraph, type SendResult } from '../services/graph_client.js'
 import { toGraphMessage, type OutboundContent } from '../services/outbound_content.js'

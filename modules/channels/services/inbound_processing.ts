@@ -4,11 +4,8 @@ import emitter from '@adonisjs/core/services/emitter'
 import { inWorkBatch } from '#app/queue/work_batch'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
-import type {
-  ContactCreatedEvent,
-  ConversationCreatedEvent,
-  MessageStatusEvent,
-} from '../events.js'
+import type { ContactCreatedEvent, ConversationCreatedEvent } from '#modules/inbox/index'
+import type { MessageStatusEvent } from '../events.js'
 import type { MessageMedia } from '../models/message.js'
 import { applyStatus } from './inbound_statuses.js'
 import { applyTemplateWebhook, TEMPLATE_WEBHOOK_FIELDS } from './template_service.js'

@@ -4,7 +4,7 @@ import logger from '@adonisjs/core/services/logger'
 import { translatorFor } from '#modules/identity/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import Channel from '../models/channel.js'
-import Contact from '../models/contact.js'
+import { Contact } from '#modules/inbox/index'
 import Message from '../models/message.js'
 import { queueOutboundMessage } from './outbound_service.js'
 

@@ -2,14 +2,13 @@ import { createHash, randomBytes } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import type { TenantContext } from '#modules/tenancy/index'
 import Channel from '../models/channel.js'
-import Contact from '../models/contact.js'
-import Conversation from '../models/conversation.js'
+import { Contact, Conversation } from '#modules/inbox/index'
 import Message from '../models/message.js'
 import MessageTemplate from '../models/message_template.js'
 import { ChannelError } from './channel_errors.js'
 import { storeWebhookEvents } from './webhook_store.js'
 import { orderingOf, type WaMessage, type WaStatus, type WaWebhook } from './whatsapp_payload.js'
-import { normalizeE164 } from '../validators/phone_rule.js'
+import { normalizeE164 } from '#app/validation/phone_rule'
 
 /*
 | The sandbox phone: a simulated customer inside the workspace. What the

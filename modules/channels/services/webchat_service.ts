@@ -14,7 +14,7 @@ import { ChannelError } from './channel_errors.js'
 import { storeInboundMessageOfContact } from './inbound_processing.js'
 import { applyStatus } from './inbound_statuses.js'
 import { enqueueInboundDelivery } from './inbound_queue.js'
-import { publishLive } from './live_updates.js'
+import { publishLive } from '#modules/inbox/index'
 import type { OutboundContent } from './outbound_content.js'
 
 /*

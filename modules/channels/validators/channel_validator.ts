@@ -1,6 +1,6 @@
 import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
-import { e164, type FormMeta } from './phone_rule.js'
+import { e164, type FormMeta } from '#app/validation/phone_rule'
 import { MAX_KEYWORD_LENGTH, normalizeKeyword } from '../services/opt_out_service.js'
 
 /**

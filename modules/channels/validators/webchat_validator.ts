@@ -1,6 +1,6 @@
 import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
-import type { FormMeta } from './phone_rule.js'
+import type { FormMeta } from '#app/validation/phone_rule'
 import { RECEIPT_STATUSES } from '../services/webchat_service.js'
 
 /*

@@ -1,10 +1,5 @@
-import type {
-  Channel,
-  Contact,
-  Conversation,
-  Message,
-  MessageTemplate,
-} from '#modules/channels/index'
+import type { Channel, Message, MessageTemplate } from '#modules/channels/index'
+import type { Contact, Conversation } from '#modules/inbox/index'
 import { apiTime, serialize, snakeCase } from '#app/http/api/index'
 
 /*

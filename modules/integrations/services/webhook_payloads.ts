@@ -1,6 +1,7 @@
 import type { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import { Contact, Conversation, Message } from '#modules/channels/index'
+import { Message } from '#modules/channels/index'
+import { Contact, Conversation } from '#modules/inbox/index'
 import { KnowledgeSource } from '#modules/brain/index'
 import { presentContact, presentConversation, presentMessage } from './api_presenters.js'
 import { serialize } from '#app/http/api/index'

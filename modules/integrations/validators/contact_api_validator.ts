@@ -1,6 +1,6 @@
 import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
-import { normalizeE164 } from '#modules/channels/index'
+import { normalizeE164 } from '#app/validation/phone_rule'
 import { apiBody } from '#app/http/api/index'
 
 /** The same limits as the workspace's contact form. */

@@ -1,5 +1,5 @@
 import { teamCounts } from '#modules/identity/index'
-import { Contact, inboxFigures, type InboxFigures } from '#modules/channels/index'
+import { Contact, inboxFigures, type InboxFigures } from '#modules/inbox/index'
 import type { TenantContext } from './tenant_context.js'
 import { addGettingStartedStep } from './getting_started.js'
 

@@ -2,13 +2,8 @@ import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import emitter from '@adonisjs/core/services/emitter'
-import {
-  Channel,
-  addSandboxChannel,
-  assignConversation,
-  queueOutboundMessage,
-  type HandoffRequestedEvent,
-} from '#modules/channels/index'
+import { Channel, addSandboxChannel, queueOutboundMessage } from '#modules/channels/index'
+import { assignConversation, type HandoffRequestedEvent } from '#modules/inbox/index'
 import {
   AssistantReplyJob,
   assistantAnswersFirst,

@@ -1,4 +1,4 @@
-import { createContact } from '#modules/channels/index'
+import { createContact } from '#modules/inbox/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { WebSession } from '#tests/helpers/web_session'

@@ -8,7 +8,7 @@ import {
   updateContactMemory,
   UpdateMemoryJob,
 } from '#modules/brain/index'
-import { deleteContact } from '#modules/channels/index'
+import { deleteContact } from '#modules/inbox/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
 import { withDefaultQueueWorker } from '#tests/helpers/queue'
 import { signIn } from '#tests/functional/workspace/member_browser'

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { Contact, Conversation } from '#modules/channels/index'
+import { Contact, Conversation } from '#modules/inbox/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { Group } from '@japa/runner/core'
 import { makeWorkspace } from '#tests/helpers/tenants'

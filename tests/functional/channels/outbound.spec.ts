@@ -4,10 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import {
   addSandboxChannel,
   addWhatsAppChannel,
-  Conversation,
   Message,
   queueOutboundMessage,
 } from '#modules/channels/index'
+import { Conversation } from '#modules/inbox/index'
 import { systemActor, type TenantContext } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { withDefaultQueueWorker } from '#tests/helpers/queue'

@@ -3,13 +3,12 @@ import db from '@adonisjs/lucid/services/db'
 import emitter from '@adonisjs/core/services/emitter'
 import {
   Channel,
-  Contact,
-  Conversation,
   Message,
   queueOutboundMessage,
   type MessageReceivedEvent,
   type MessageStatusEvent,
 } from '#modules/channels/index'
+import { Contact, Conversation } from '#modules/inbox/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
 import { useWorkers } from '#tests/helpers/queue'

@@ -7,7 +7,8 @@ import env from '#start/env'
 import { queuePrefix } from '#config/queue'
 import { Plan } from '#modules/billing/index'
 import { updatePlan, type PlanInput } from '#modules/billing/services/plan_service'
-import { Conversation, createContact, setChannelStatus } from '#modules/channels/index'
+import { setChannelStatus } from '#modules/channels/index'
+import { Conversation, createContact } from '#modules/inbox/index'
 import { revokeApiKey } from '#modules/integrations/index'
 import {
   Tenant,

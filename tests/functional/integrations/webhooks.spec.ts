@@ -5,13 +5,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import { Queue } from 'bullmq'
+import { queueOutboundMessage } from '#modules/channels/index'
 import {
   assignConversation,
   createContact,
-  queueOutboundMessage,
   resolveConversation,
   updateContact,
-} from '#modules/channels/index'
+} from '#modules/inbox/index'
 import { createFileSource } from '#modules/brain/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import WebhookDelivery from '#modules/integrations/models/webhook_delivery'

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import type webhooksConfig from '#config/webhooks'
-import { createContact } from '#modules/channels/index'
+import { createContact } from '#modules/inbox/index'
 import WebhookSubscription from '#modules/integrations/models/webhook_subscription'
 import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
 import { makeWorkspace } from '#tests/helpers/tenants'

@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
-import { Contact, Message } from '#modules/channels/index'
+import { Message } from '#modules/channels/index'
+import { Contact } from '#modules/inbox/index'
 import { webchatVisitor } from '#tests/helpers/webchat'
 import { makeTenant, makeWorkspace } from '#tests/helpers/tenants'
 import { WebSession } from '#tests/helpers/web_session'

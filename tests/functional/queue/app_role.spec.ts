@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Contact } from '#modules/channels/index'
+import { Contact } from '#modules/inbox/index'
 import { dispatchTenantJob, type TenantContext } from '#modules/tenancy/index'
 import RecordContactJob from '#tests/fixtures/jobs/record_contact_job'
 import { makeTenant } from '#tests/helpers/tenants'

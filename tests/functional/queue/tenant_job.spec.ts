@@ -3,7 +3,7 @@ import app from '@adonisjs/core/services/app'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { QueueEvents } from 'bullmq'
 import type queueConfig from '#config/queue'
-import { Contact } from '#modules/channels/index'
+import { Contact } from '#modules/inbox/index'
 import {
   dispatchTenantJob,
   softDeleteTenant,

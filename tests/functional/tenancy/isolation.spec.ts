@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import { Contact } from '#modules/channels/index'
+import { Contact } from '#modules/inbox/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 

@@ -1,13 +1,8 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
-import {
-  Contact,
-  Conversation,
-  Message,
-  addSandboxChannel,
-  addWebchatChannel,
-} from '#modules/channels/index'
+import { Message, addSandboxChannel, addWebchatChannel } from '#modules/channels/index'
+import { Contact, Conversation } from '#modules/inbox/index'
 import { readAssistantSettings, saveAssistantSettings } from '#modules/brain/index'
 import { newLinkToken } from '#modules/identity/index'
 import { systemActor } from '#modules/tenancy/index'

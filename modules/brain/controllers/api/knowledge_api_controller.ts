@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
-import { findContact } from '#modules/channels/index'
+import { findContact } from '#modules/inbox/index'
 import { hasScope, ApiError, sendJson, validateApiBody } from '#app/http/api/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { useMonthlyAllowance } from '#modules/billing/index'

@@ -1,6 +1,6 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
-import { Contact } from '#modules/channels/index'
+import { Contact } from '#modules/inbox/index'
 import { FACT_KINDS, type FactKind } from '../memory.js'
 import { factKey } from './extractor.js'
 

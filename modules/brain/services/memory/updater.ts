@@ -1,6 +1,7 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
-import { Contact, Message } from '#modules/channels/index'
+import { Message } from '#modules/channels/index'
+import { Contact } from '#modules/inbox/index'
 import type { FactKind, MemoryFact } from '../memory.js'
 import { extractFacts, factKey, rollSummary, type MemoryMessage } from './extractor.js'
 import { memoryModelConfigured, summarizeWithModel } from './model_summarizer.js'

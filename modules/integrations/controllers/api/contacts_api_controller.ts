@@ -1,15 +1,15 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { DateTime } from 'luxon'
+import { normalizeE164 } from '#app/validation/phone_rule'
 import {
   Contact,
   ContactError,
   createContact,
   deleteContact,
   findContact,
-  normalizeE164,
   updateContact,
   type ContactDetails,
-} from '#modules/channels/index'
+} from '#modules/inbox/index'
 import { recordAudit, type TenantContext } from '#modules/tenancy/index'
 import {
   ApiError,

@@ -1,12 +1,11 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { DateTime } from 'luxon'
 import { clock } from '#app/clock'
+import { Message, findTenantChannel } from '#modules/channels/index'
 import {
   Conversation,
   ConversationError,
-  Message,
   assignConversation,
-  findTenantChannel,
   importHistory,
   markConversationPending,
   normalizeLabels,
@@ -15,7 +14,7 @@ import {
   setConversationLabels,
   setConversationPriority,
   snoozeConversation,
-} from '#modules/channels/index'
+} from '#modules/inbox/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import {
   ApiError,

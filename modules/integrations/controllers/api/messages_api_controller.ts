@@ -4,17 +4,19 @@ import type { DateTime } from 'luxon'
 import {
   type Channel,
   ChannelError,
-  type Contact,
-  type Conversation,
-  ContactError,
   Message,
-  contactForSend,
-  conversationForSend,
-  createContact,
   findTenantChannel,
   queueOutboundMessage,
   type OutboundContent,
 } from '#modules/channels/index'
+import {
+  type Contact,
+  type Conversation,
+  ContactError,
+  contactForSend,
+  conversationForSend,
+  createContact,
+} from '#modules/inbox/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { CentralCache } from '#app/cache/central_cache'
 import {

@@ -1,0 +1,531 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import { errors } from '@adonisjs/core'
+import drive from '@adonisjs/drive/services/main'
+import type { MultipartFile } from '@adonisjs/core/bodyparser'
+import { workspaceLayout } from '#modules/tenancy/index'
+import Contact from '../models/contact.js'
+import type Conversation from '../models/conversation.js'
+import type { Channel } from '#modules/channels/index'
+import {
+  ChannelError,
+  findTenantChannel,
+  queueOutboundMessage,
+  LIMITS,
+  type OutboundContent,
+} from '#modules/channels/index'
+import { findConversation } from '../services/conversation_service.js'
+import {
+  addNote,
+  approvedTemplate,
+  approvedTemplates,
+  attachmentMimeType,
+  checkAttachment,
+  uploadKey,
+  type TemplateChoice,
+} from '../services/composer_service.js'
+import {
+  fillPlaceholders,
+  findCannedByShortcut,
+  shortcutIn,
+} from '../services/canned_response_service.js'
+
+type Mode = 'reply' | 'note' | 'template'
+
+/** What the composer shows after a refusal: the message, field errors and what was typed. */
+interface ComposerState {
+  conversationId: string
+  mode: Mode
+  error: string | null
+  errors: Record<string, string[]>
+  old: Record<string, unknown>
+}
+
+/** The conversation a member writes in, with what the composer needs to know about it. */
+interface Target {
+  conversation: Conversation
+  contact: Contact
+  channel: Pick<Channel, 'id' | 'type' | 'name' | 'status'>
+  base: string
+  windowOpen: boolean
+}
+
+/** A refusal the composer shows: a message, optionally on one field. */
+class Refusal {
+  constructor(
+    readonly message: string,
+    readonly fields: Record<string, string[]> = {}
+  ) {}
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The inbox composer: replies (text, or a file with a caption), WhatsApp
+ * templates, and internal notes. Everything goes out through
+ * queueOutboundMessage, which refuses what WhatsApp would (the 24-hour
+ * window, opted-out contacts, a disabled number). Without JavaScript a
+ * refusal returns to the conversation with what was typed; htmx gets the
+ * composer alone back (422 on a refusal).
+ */
+export default class ComposerController {
+  async send(ctx: HttpContext) {
+    const target = await replyTarget(ctx)
+    const { request, tenant, auth } = ctx
+    const file = attachmentOf(request.file('attachment'))
+    let stored: string | null = null
+    try {
+      let text = String(request.input('text') ?? '')
+      text = await expandShortcut(ctx, target, text)
+      let content: OutboundContent
+      if (file) {
+        const upload = await storeAttachment(ctx, target, file, text)
+        stored = upload.file!.key
+        content = upload
+      } else {
+        if (!text.trim()) throw fieldRefusal(ctx, 'text', 'composer.errors.text_required')
+        if ([...text].length > LIMITS.text) {
+          throw fieldRefusal(ctx, 'text', 'composer.errors.text_too_long', { max: LIMITS.text })
+        }
+        content = { type: 'text', text }
+      }
+      const message = await queueOutboundMessage(tenant, {
+        conversationId: target.conversation.id,
+        content,
+        authorType: 'agent',
+        authorId: auth.user!.id,
+        idempotencyKey: idempotencyKey(ctx),
+      })
+      // A repeated submit answers with the first message: this upload is not needed.
+      const sentFile = (message.payload.content as { file?: { key?: string } })?.file?.key
+      if (stored && sentFile !== stored) await drive.use().delete(stored)
+      return succeed(ctx, target, 'reply')
+    } catch (error) {
+      if (stored) await drive.use().delete(stored)
+      return refuse(ctx, target, 'reply', asRefusal(ctx, error))
+    }
+  }
+
+  async note(ctx: HttpContext) {
+    const target = await replyTarget(ctx)
+    const { request, tenant, auth } = ctx
+    try {
+      const text = String(request.input('note') ?? '')
+      if (!text.trim()) throw fieldRefusal(ctx, 'note', 'composer.errors.note_required')
+      if ([...text].length > LIMITS.text) {
+        throw fieldRefusal(ctx, 'note', 'composer.errors.text_too_long', { max: LIMITS.text })
+      }
+      await addNote(tenant, {
+        conversationId: target.conversation.id,
+        text,
+        authorId: auth.user!.id,
+      })
+      return succeed(ctx, target, 'note')
+    } catch (error) {
+      return refuse(ctx, target, 'note', asRefusal(ctx, error, 'note'))
+    }
+  }
+
+  /**
+   * The approved templates this conversation's number can send, or (with
+   * name and language) one template's fill-in form: a fragment for htmx, a
+   * page without JavaScript.
+   */
+  async templates(ctx: HttpContext) {
+    const target = await replyTarget(ctx)
+    const { request, view, tenant } = ctx
+    const name = String(request.input('name') ?? '')
+    const language = String(request.input('language') ?? '')
+    const chosen = name ? await templateFor(ctx, target, name, language) : null
+    if (name && !chosen) throw notFound(ctx)
+    const templates =
+      chosen || target.channel.type !== 'whatsapp'
+        ? []
+        : await approvedTemplates(tenant, target.channel.id)
+    const data = {
+      ...composerData(ctx, target),
+      templates,
+      chosen,
+      templatesUrl: `${target.base}/inbox/${target.conversation.id}/templates`,
+    }
+    if (isFragment(request)) {
+      return view.render(
+        chosen ? 'inbox::inbox/composer_template' : 'inbox::inbox/composer_templates',
+        data
+      )
+    }
+    return view.render('inbox::inbox/composer_templates_page', {
+      ...workspaceLayout(ctx, 'inbox'),
+      ...data,
+      contactLabel: contactLabel(ctx, target.contact),
+      standalone: true,
+    })
+  }
+
+  async sendTemplate(ctx: HttpContext) {
+    const target = await replyTarget(ctx)
+    const { request, tenant, auth } = ctx
+    const name = String(request.input('name') ?? '')
+    const language = String(request.input('language') ?? '')
+    const chosen = await templateFor(ctx, target, name, language)
+    try {
+      if (!chosen) throw fieldRefusal(ctx, 'template', 'composer.errors.template_unavailable')
+      const variables = listInput(request.input('variables')).map((value) => value.trim())
+      const content: OutboundContent = { type: 'template', name, language, variables }
+      if (chosen.headerMedia) {
+        const link = String(request.input('header_media') ?? '').trim()
+        if (!link) throw fieldRefusal(ctx, 'header_media', 'composer.errors.header_media_required')
+        content.headerMedia = { type: chosen.headerMedia, link }
+      }
+      await queueOutboundMessage(tenant, {
+        conversationId: target.conversation.id,
+        content,
+        authorType: 'agent',
+        authorId: auth.user!.id,
+        idempotencyKey: idempotencyKey(ctx),
+      })
+      return succeed(ctx, target, 'template')
+    } catch (error) {
+      const refusal = asRefusal(ctx, error, 'template', chosen)
+      if (!chosen || isFragment(request)) {
+        return refuse(ctx, target, 'template', refusal, chosen)
+      }
+      // Without JavaScript the fill-in form is its own page: back to it.
+      const query = new URLSearchParams({ name, language })
+      return refuse(ctx, target, 'template', refusal, chosen, `templates?${query}`)
+    }
+  }
+}
+
+/** Authorizes a reply and finds the conversation (404 for another tenant's or none). */
+async function replyTarget(ctx: HttpContext): Promise<Target> {
+  const { bouncer, access, params, tenant } = ctx
+  await bouncer.with('InboxPolicy').authorize('reply', access)
+  const conversation = await findConversation(tenant, params.id)
+  if (!conversation) throw notFound(ctx)
+  const [contact, channel] = await Promise.all([
+    tenant.transaction((trx) =>
+      Contact.query({ client: trx }).where('id', conversation.contactId).first()
+    ),
+    findTenantChannel(tenant.id, conversation.channelId),
+  ])
+  if (!contact) throw notFound(ctx)
+  const shown = channel ?? {
+    id: conversation.channelId,
+    type: 'whatsapp' as const,
+    name: ctx.i18n.t('composer.channel_removed'),
+    status: 'disabled' as const,
+  }
+  return {
+    conversation,
+    contact,
+    channel: shown,
+    base: workspaceLayout(ctx, 'inbox').base,
+    // Web chat and the sandbox have no 24-hour rule.
+    windowOpen: shown.type === 'whatsapp' ? conversation.isWindowOpen() : true,
+  }
+}
+
+/** The variables composer.edge reads, as the conversation page gives them. */
+function composerData(ctx: HttpContext, target: Target, extra: Record<string, unknown> = {}) {
+  return {
+    conversation: target.conversation,
+    contact: target.contact,
+    channel: target.channel,
+    base: target.base,
+    access: ctx.access,
+    windowOpen: target.windowOpen,
+    canReply: true,
+    listQuery: listQuery(ctx),
+    ...extra,
+  }
+}
+
+async function templateFor(ctx: HttpContext, target: Target, name: string, language: string) {
+  if (target.channel.type !== 'whatsapp') return null
+  if (!/^[a-z0-9_]{1,512}$/.test(name) || !/^[A-Za-z_]{2,10}$/.test(language)) return null
+  return approvedTemplate(ctx.tenant, target.channel.id, name, language)
+}
+
+/** The uploaded file, if one was chosen (an empty file input sends a nameless part). */
+function attachmentOf(file: MultipartFile | null) {
+  return file && file.clientName && file.size > 0 ? file : null
+}
+
+/**
+ * Checks an uploaded file against WhatsApp's types and sizes, keeps it in the
+ * tenant's storage and returns the message that carries it (the text as its
+ * caption). The send job uploads it to WhatsApp.
+ */
+async function storeAttachment(
+  ctx: HttpContext,
+  target: Target,
+  file: MultipartFile,
+  text: string
+): Promise<OutboundContent & { file?: { key: string } }> {
+  if (target.channel.type === 'webchat') {
+    throw fieldRefusal(ctx, 'attachment', 'composer.errors.attachment_webchat')
+  }
+  if (file.hasErrors) {
+    throw new Refusal(ctx.i18n.t('composer.errors.attachment_unreadable'), {
+      attachment: [ctx.i18n.t('composer.errors.attachment_unreadable')],
+    })
+  }
+  const detected =
+    file.type && file.subtype
+      ? `${file.type}/${file.subtype}`
+      : String(file.headers['content-type'] ?? '')
+  const mimeType = attachmentMimeType(detected, file.clientName)
+  const check = checkAttachment(mimeType, file.size)
+  if (!check.ok) {
+    if (check.problem === 'type') {
+      throw fieldRefusal(ctx, 'attachment', 'composer.errors.attachment_type', {
+        type: mimeType || '?',
+      })
+    }
+    throw fieldRefusal(ctx, 'attachment', 'composer.errors.attachment_size', {
+      kind: ctx.i18n.t(`composer.kinds.${check.kind}`),
+      max: Math.round(check.maxBytes / (1024 * 1024)),
+    })
+  }
+  const caption = text.trim()
+  if (caption && check.kind === 'audio') {
+    throw fieldRefusal(ctx, 'text', 'composer.errors.audio_caption')
+  }
+  if ([...caption].length > LIMITS.caption) {
+    throw fieldRefusal(ctx, 'text', 'composer.errors.caption_too_long', { max: LIMITS.caption })
+  }
+  const key = uploadKey(ctx.tenant, file.extname)
+  await file.moveToDisk(key)
+  return {
+    type: check.kind,
+    file: { key, mimeType, size: file.size, name: file.clientName },
+    ...(caption ? { caption } : {}),
+    ...(check.kind === 'document' ? { filename: file.clientName.slice(0, 240) } : {}),
+  }
+}
+
+/**
+ * A message that is exactly `/shortcut` becomes that canned response, with
+ * the contact's and the agent's names filled in: what the `/` menu inserts
+ * with JavaScript, done on the server without it.
+ */
+async function expandShortcut(ctx: HttpContext, target: Target, text: string) {
+  const shortcut = shortcutIn(text)
+  if (!shortcut) return text
+  const canned = await findCannedByShortcut(ctx.tenant, shortcut)
+  if (!canned) {
+    throw fieldRefusal(ctx, 'text', 'composer.errors.unknown_shortcut', { shortcut })
+  }
+  return fillPlaceholders(canned.body, {
+    contactName: target.contact.name || target.contact.profileName,
+    contactPhone: target.contact.phone,
+    agentName: ctx.auth.user!.name,
+  })
+}
+
+/**
+ * The sender's key for this message: one per rendered composer, so a
+ * double-submitted form sends once. Scoped to the member, so nobody can
+ * name (and so read back) another sender's message by its key.
+ */
+function idempotencyKey(ctx: HttpContext) {
+  const key = String(ctx.request.input('idempotency_key') ?? '')
+  return UUID.test(key) ? `composer:${ctx.auth.user!.id}:${key.toLowerCase()}` : null
+}
+
+function fieldRefusal(
+  ctx: HttpContext,
+  field: string,
+  key: string,
+  data?: Record<string, unknown>
+) {
+  const message = ctx.i18n.t(key, data)
+  return new Refusal(message, { [field]: [message] })
+}
+
+/**
+ * Turns what the send refused into what the composer says: the service's
+ * codes into sentences in the member's language, its field names into the
+ * form's.
+ */
+function asRefusal(
+  ctx: HttpContext,
+  error: unknown,
+  mode: Mode = 'reply',
+  template?: TemplateChoice | null
+): Refusal {
+  if (error instanceof Refusal) return error
+  if (!(error instanceof ChannelError)) throw error
+  const t = (key: string, data?: Record<string, unknown>) => ctx.i18n.t(key, data)
+  if (error.code === 'not_found') throw notFound(ctx)
+  if (error.code !== 'invalid_message') {
+    const known = ['window_closed', 'contact_opted_out', 'channel_disabled']
+    return new Refusal(
+      known.includes(error.code!) ? t(`composer.errors.${error.code}`) : error.message
+    )
+  }
+  const problems = ((error as ChannelError & { fields?: unknown }).fields ?? []) as Array<{
+    field: string
+    message: string
+  }>
+  const fields: Record<string, string[]> = {}
+  for (const problem of problems) {
+    const [field, message] = formField(problem, mode, template, t)
+    fields[field] = [...(fields[field] ?? []), message]
+  }
+  const first = Object.values(fields)[0]?.[0]
+  return new Refusal(first ?? error.message, fields)
+}
+
+function formField(
+  problem: { field: string; message: string },
+  mode: Mode,
+  template: TemplateChoice | null | undefined,
+  t: (key: string, data?: Record<string, unknown>) => string
+): [string, string] {
+  const variable = /^variables\.(\d+)$/.exec(problem.field)
+  if (variable) {
+    return [
+      `variables[${variable[1]}]`,
+      t('composer.errors.variable_required', { n: Number(variable[1]) + 1 }),
+    ]
+  }
+  switch (problem.field) {
+    case 'variables':
+      return [
+        'variables',
+        t('composer.errors.variables_count', { count: template?.variables ?? 0 }),
+      ]
+    case 'headerMedia.link':
+      return ['header_media', t('composer.errors.header_media_link')]
+    case 'name':
+    case 'language':
+    case 'type':
+      return [
+        mode === 'template' ? 'template' : 'attachment',
+        t('composer.errors.template_unavailable'),
+      ]
+    case 'link':
+    case 'file':
+      return ['attachment', t('composer.errors.attachment_unreadable')]
+    case 'caption':
+    case 'text':
+      return [mode === 'note' ? 'note' : 'text', problem.message]
+    default:
+      return [problem.field, problem.message]
+  }
+}
+
+/** The conversation list's filters the form carried (to return to the same list). */
+function listQuery(ctx: HttpContext) {
+  const carried = ctx.request.input('list')
+  if (typeof carried !== 'string' || !carried) return ''
+  return new URLSearchParams(carried.slice(0, 600)).toString()
+}
+
+function conversationUrl(ctx: HttpContext, target: Target) {
+  const list = listQuery(ctx)
+  return `${target.base}/inbox/${target.conversation.id}${list ? `?${list}` : ''}`
+}
+
+/** An htmx request for a fragment (never a boosted navigation). */
+function isFragment(request: HttpContext['request']) {
+  return !!request.header('HX-Request') && !request.header('HX-Boosted')
+}
+
+function succeed(ctx: HttpContext, target: Target, mode: Mode) {
+  if (isFragment(ctx.request)) {
+    return ctx.view.render(
+      'inbox::inbox/composer',
+      composerData(ctx, target, { composerState: freshState(target, mode) })
+    )
+  }
+  return ctx.response.redirect(`${conversationUrl(ctx, target)}#composer`)
+}
+
+function freshState(target: Target, mode: Mode): ComposerState {
+  return { conversationId: target.conversation.id, mode, error: null, errors: {}, old: {} }
+}
+
+/**
+ * Shows a refusal in the composer, keeping what was typed: the composer
+ * fragment with 422 for htmx; without JavaScript, back to the conversation
+ * (or the template's own page) with it all flashed.
+ */
+function refuse(
+  ctx: HttpContext,
+  target: Target,
+  mode: Mode,
+  refusal: Refusal,
+  template: TemplateChoice | null = null,
+  page: string | null = null
+) {
+  const { request, response, session, view } = ctx
+  const old = request.except(['_csrf', '_method', 'idempotency_key', 'attachment'])
+  const state: ComposerState = {
+    conversationId: target.conversation.id,
+    mode,
+    error: refusal.message,
+    errors: refusal.fields,
+    old,
+  }
+  if (isFragment(request)) {
+    response.status(422)
+    // The composer's fields (and the ui.field component) read errors and
+    // typed values the way a page re-rendered after a redirect does.
+    view.share({
+      flashMessages: flashView({ ...old, inputErrorsBag: refusal.fields, composer: state }),
+      old: (key: string, fallback?: unknown) => lookup(old, key) ?? fallback,
+    })
+    return view.render(
+      'inbox::inbox/composer',
+      composerData(ctx, target, { composerState: state, chosen: template })
+    )
+  }
+  session.flash('composer', state)
+  session.flash('inputErrorsBag', refusal.fields)
+  session.flashExcept(['_csrf', '_method', 'idempotency_key', 'attachment'])
+  const back = page
+    ? `${target.base}/inbox/${target.conversation.id}/${page}`
+    : `${conversationUrl(ctx, target)}#composer`
+  return response.redirect(back)
+}
+
+/** What `flashMessages` offers a template, over values of our own. */
+function flashView(values: Record<string, unknown>) {
+  return {
+    get: (key: string, fallback?: unknown) => lookup(values, key) ?? fallback,
+    has: (key: string) => lookup(values, key) !== undefined,
+    all: () => values,
+  }
+}
+
+/** A value by form name: `text`, `variables[1]` or `variables.1`. */
+function lookup(values: Record<string, unknown>, name: string): unknown {
+  let current: unknown = values
+  for (const part of name.replace(/\[(\w+)\]/g, '.$1').split('.')) {
+    if (current === null || typeof current !== 'object') return undefined
+    current = (current as Record<string, unknown>)[part]
+  }
+  return current
+}
+
+/** A list field as sent: an array, or an object keyed 0, 1, ... */
+function listInput(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map((item) => String(item ?? ''))
+  if (value && typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .filter(([key]) => /^\d+$/.test(key))
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, item]) => String(item ?? ''))
+  }
+  return []
+}
+
+function contactLabel(ctx: HttpContext, contact: Contact) {
+  return contact.name || contact.profileName || contact.phone || ctx.i18n.t('composer.unnamed')
+}
+
+function notFound(ctx: HttpContext) {
+  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
+}

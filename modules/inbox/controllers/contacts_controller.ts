@@ -1,0 +1,199 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import { errors } from '@adonisjs/core'
+import { actorFromRequest, can } from '#modules/identity/index'
+import { recordAudit, workspaceLayout } from '#modules/tenancy/index'
+import {
+  ContactError,
+  contactFiltersFrom,
+  contactTags,
+  createContact,
+  deleteContact,
+  findContact,
+  listContacts,
+  updateContact,
+} from '../services/contact_service.js'
+import {
+  OPT_IN_STATES,
+  attributesToText,
+  createContactValidator,
+  parseAttributes,
+  parseTags,
+  updateContactValidator,
+} from '../validators/contact_validator.js'
+import type Contact from '../models/contact.js'
+import { fieldError, validatedOrBack, wantsFragment } from '#app/http/form_errors'
+
+/**
+ * The people a workspace talks to: a searchable list, each contact's page,
+ * and the changes members make to them (viewers only look).
+ */
+export default class ContactsController {
+  async index(ctx: HttpContext) {
+    const { bouncer, request, view, access, tenant } = ctx
+    await bouncer.with('ContactsPolicy').authorize('view', access)
+    const layout = workspaceLayout(ctx, 'contacts')
+    const filters = contactFiltersFrom(request.qs())
+    const [contacts, tags] = await Promise.all([
+      listContacts(tenant, filters, `${layout.base}/contacts`),
+      contactTags(tenant),
+    ])
+    const data = {
+      base: layout.base,
+      filters,
+      contacts,
+      tags,
+      optInStates: OPT_IN_STATES,
+      canManage: can(access, 'contacts.manage'),
+      filtered: !!(filters.q || filters.tag || filters.optIn !== 'all'),
+    }
+    if (wantsFragment(request, 'contact-results')) {
+      return view.render('inbox::contacts/results', data)
+    }
+    return view.render('inbox::contacts/index', { ...layout, ...data })
+  }
+
+  async create(ctx: HttpContext) {
+    const { bouncer, view, access } = ctx
+    await bouncer.with('ContactsPolicy').authorize('manage', access)
+    return view.render('inbox::contacts/new', {
+      ...workspaceLayout(ctx, 'contacts'),
+      optInChoices: optInChoices(ctx),
+    })
+  }
+
+  async store(ctx: HttpContext) {
+    const { bouncer, request, response, session, access, i18n, tenant } = ctx
+    await bouncer.with('ContactsPolicy').authorize('manage', access)
+    const base = basePath(ctx)
+    const data = await validatedOrBack(ctx, `${base}/contacts/new`, (meta) =>
+      request.validateUsing(createContactValidator, { meta })
+    )
+    if (!data) return
+    try {
+      const contact = await createContact(tenant, {
+        phone: data.phone,
+        ...details(data),
+      })
+      session.flash('success', i18n.t('contacts.flash.created', { name: label(contact) }))
+      return response.redirect(`${base}/contacts/${contact.id}`)
+    } catch (error) {
+      if (!(error instanceof ContactError) || error.code !== 'phone_taken') throw error
+      fieldError(ctx, 'phone', i18n.t('contacts.errors.phone_taken', { phone: data.phone }))
+      return response.redirect(`${base}/contacts/new`)
+    }
+  }
+
+  async show(ctx: HttpContext) {
+    const { bouncer, view, access, params, tenant } = ctx
+    await bouncer.with('ContactsPolicy').authorize('view', access)
+    const found = await findContact(tenant, params.id)
+    if (!found) throw notFound(ctx)
+    const { contact, conversationsCount } = found
+    return view.render('inbox::contacts/show', {
+      ...workspaceLayout(ctx, 'contacts'),
+      contact,
+      label: label(contact),
+      attributes: Object.entries(contact.attributes ?? {}).map(([key, value]) => ({
+        key,
+        value: typeof value === 'string' ? value : JSON.stringify(value),
+      })),
+      attributesText: attributesToText(contact.attributes ?? {}),
+      tagsText: (contact.tags ?? []).join(', '),
+      conversationsCount,
+      confirmExpected: contact.phone ?? contact.email ?? contact.id.slice(0, 8),
+      canManage: can(access, 'contacts.manage'),
+      optInChoices: optInChoices(ctx),
+    })
+  }
+
+  async update(ctx: HttpContext) {
+    const { bouncer, request, response, session, access, params, i18n, tenant } = ctx
+    await bouncer.with('ContactsPolicy').authorize('manage', access)
+    const found = await findContact(tenant, params.id)
+    if (!found) throw notFound(ctx)
+    const back = `${basePath(ctx)}/contacts/${found.contact.id}`
+    const data = await validatedOrBack(ctx, `${back}#edit`, (meta) =>
+      request.validateUsing(updateContactValidator, { meta })
+    )
+    if (!data) return
+    const contact = await updateContact(tenant, found.contact.id, details(data)).catch((error) =>
+      rethrowNotFound(ctx, error)
+    )
+    session.flash('success', i18n.t('contacts.flash.saved', { name: label(contact) }))
+    return response.redirect(back)
+  }
+
+  /** Deletes a contact with its conversations once its number is typed. */
+  async destroy(ctx: HttpContext) {
+    const { bouncer, request, response, session, access, params, i18n, tenant } = ctx
+    await bouncer.with('ContactsPolicy').authorize('manage', access)
+    const found = await findContact(tenant, params.id)
+    if (!found) throw notFound(ctx)
+    const { contact } = found
+    const expected = contact.phone ?? contact.email ?? contact.id.slice(0, 8)
+    const typed = String(request.input('confirm') ?? '').trim()
+    if (typed.replace(/\s/g, '') !== expected) {
+      const message = i18n.t('contacts.errors.confirm_mismatch', { expected })
+      session.flash('inputErrorsBag', { confirm: [message] })
+      session.flash('error', message)
+      return response.redirect(`${basePath(ctx)}/contacts/${contact.id}#delete`)
+    }
+    const { conversationsErased } = await deleteContact(tenant, contact.id).catch((error) =>
+      rethrowNotFound(ctx, error)
+    )
+    // Central table: written after the tenant's transaction, which cannot see it.
+    await recordAudit(actorFromRequest(ctx), {
+      action: 'contact.deleted',
+      tenant: { id: access.tenantId, slug: access.tenantSlug },
+      subjectType: 'contact',
+      subjectId: contact.id,
+      metadata: { conversationsErased },
+    })
+    session.flash('success', i18n.t('contacts.flash.deleted', { name: label(contact) }))
+    return response.redirect(`${basePath(ctx)}/contacts`)
+  }
+}
+
+function details(data: {
+  name?: string
+  email?: string
+  tags?: string
+  notes?: string
+  attributes?: string
+  opt_in: (typeof OPT_IN_STATES)[number]
+}) {
+  const parsed = parseAttributes(data.attributes)
+  return {
+    name: data.name ?? null,
+    email: data.email ?? null,
+    tags: parseTags(data.tags),
+    notes: data.notes ?? null,
+    // The validator has refused malformed lines already.
+    attributes: 'attributes' in parsed ? parsed.attributes : {},
+    optIn: data.opt_in,
+  }
+}
+
+function label(contact: Contact) {
+  return contact.name || contact.profileName || contact.phone || contact.email || ''
+}
+
+function optInChoices(ctx: HttpContext) {
+  return OPT_IN_STATES.map((state) => ({
+    value: state,
+    label: ctx.i18n.t(`contacts.opt_in.${state}`),
+  }))
+}
+
+function basePath(ctx: HttpContext) {
+  return workspaceLayout(ctx, 'contacts').base
+}
+
+function notFound(ctx: HttpContext) {
+  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
+}
+
+function rethrowNotFound(ctx: HttpContext, error: unknown): never {
+  if (error instanceof ContactError && error.code === 'not_found') throw notFound(ctx)
+  throw error
+}

@@ -1,0 +1,74 @@
+/*
+| Inbox owns the people and the talk: contacts, conversations and their
+| assignment (round-robin, availability), the team inbox with its composer
+| and canned responses, and the live updates its pages refresh on. Messages
+| themselves travel through the channels module.
+*/
+import './permissions.js'
+import Contact from './models/contact.js'
+import Conversation from './models/conversation.js'
+import CannedResponse from './models/canned_response.js'
+
+export { Contact, Conversation, CannedResponse }
+export type { ConversationStatus, ConversationPriority } from './models/conversation.js'
+export { CUSTOMER_WINDOW_HOURS } from './models/conversation.js'
+export {
+  ContactError,
+  createContact,
+  updateContact,
+  deleteContact,
+  findContact,
+  listContacts,
+  type NewContact,
+  type ContactDetails,
+} from './services/contact_service.js'
+export {
+  ConversationError,
+  assignConversation,
+  resolveConversation,
+  reopenConversation,
+  markConversationPending,
+  snoozeConversation,
+  setConversationLabels,
+  editConversationLabels,
+  setConversationPriority,
+  markConversationRead,
+  normalizeLabels,
+  clearNeedsPerson,
+} from './services/conversation_service.js'
+export { autoAssignConversation } from './services/auto_assignment.js'
+export {
+  registerAssignmentGate,
+  registerThreadAnnotator,
+  registerAssistantProbe,
+  assistantOffOn,
+  type AssignmentGate,
+  type ThreadAnnotator,
+  type ThreadShown,
+  type ThreadMessageRef,
+} from './services/extensions.js'
+export { inboxFigures, type InboxFigures } from './services/inbox_service.js'
+export { contactForSend, conversationForSend } from './services/conversation_opening.js'
+export {
+  importHistory,
+  type HistoryImport,
+  type HistoryImportResult,
+} from './services/history_import.js'
+export { publishLive, streamLive } from './services/live_updates.js'
+export {
+  registerInboxListeners,
+  type ConversationCreatedEvent,
+  type ContactCreatedEvent,
+  type ConversationAssignedEvent,
+  type ConversationResolvedEvent,
+  type ConversationUpdatedEvent,
+  type ContactUpdatedEvent,
+  type HandoffRequestedEvent,
+  type LiveNotice,
+} from './events.js'
+
+export const inboxPolicies = {
+  ContactsPolicy: () => import('./policies/contacts_policy.js'),
+  InboxPolicy: () => import('./policies/inbox_policy.js'),
+  CannedResponsesPolicy: () => import('./policies/canned_responses_policy.js'),
+}

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto'
+import { DateTime } from 'luxon'
+import emitter from '@adonisjs/core/services/emitter'
+import type { TenantContext } from '#modules/tenancy/index'
+import Conversation from '../models/conversation.js'
+import { Message, MessageTemplate, ChannelError, LIMITS } from '#modules/channels/index'
+
+/*
+| What the inbox composer needs beyond the one door for sending
+| (queueOutboundMessage): internal notes, WhatsApp's rules for attached
+| files, and the approved templates a conversation can use.
+*/
+
+const MB = 1024 * 1024
+
+export type AttachmentKind = 'image' | 'video' | 'audio' | 'document'
+
+/** WhatsApp Cloud API's accepted media types and sizes, by kind. */
+export const ATTACHMENT_RULES: Record<AttachmentKind, { types: string[]; maxBytes: number }> = {
+  image: { types: ['image/jpeg', 'image/png'], maxBytes: 5 * MB },
+  video: { types: ['video/mp4', 'video/3gpp'], maxBytes: 16 * MB },
+  audio: {
+    types: ['audio/aac', 'audio/amr', 'audio/mpeg', 'audio/mp4', 'audio/ogg'],
+    maxBytes: 16 * MB,
+  },
+  document: {
+    types: [
+      'text/plain',
+      'application/pdf',
+      'application/msword',
+      'application/vnd.ms-excel',
+      'application/vnd.ms-powerpoint',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+    ],
+    maxBytes: 100 * MB,
+  },
+}
+
+/** Other names file detection gives the same formats. */
+const ALIASES: Record<string, string> = {
+  'image/jpg': 'image/jpeg',
+  'audio/x-m4a': 'audio/mp4',
+  'audio/m4a': 'audio/mp4',
+  'audio/mp3': 'audio/mpeg',
+  'audio/x-aac': 'audio/aac',
+  'audio/opus': 'audio/ogg',
+  'video/3gp': 'video/3gpp',
+}
+
+/** Old Office files are all one container format; their extension says which. */
+const OLD_OFFICE: Record<string, string> = {
+  doc: 'application/msword',
+  xls: 'application/vnd.ms-excel',
+  ppt: 'application/vnd.ms-powerpoint',
+}
+
+/** The MIME type WhatsApp should be told, from what the upload detected. */
+export function attachmentMimeType(detected: string, clientName: string) {
+  const type = detected.toLowerCase().split(';')[0].trim()
+  if (type === 'application/x-cfb') {
+    const extension = clientName.split('.').pop()?.toLowerCase() ?? ''
+    return OLD_OFFICE[extension] ?? type
+  }
+  return ALIASES[type] ?? type
+}
+
+export type AttachmentCheck =
+  | { ok: true; kind: AttachmentKind }
+  | { ok: false; problem: 'type' }
+  | { ok: false; problem: 'size'; kind: AttachmentKind; maxBytes: number }
+
+/** Whether WhatsApp takes a file of this type and size, and as what. */
+export function checkAttachment(mimeType: string, size: number): AttachmentCheck {
+  const kind = (Object.keys(ATTACHMENT_RULES) as AttachmentKind[]).find((candidate) =>
+    ATTACHMENT_RULES[candidate].types.includes(mimeType)
+  )
+  if (!kind) return { ok: false, problem: 'type' }
+  const { maxBytes } = ATTACHMENT_RULES[kind]
+  if (size > maxBytes) return { ok: false, problem: 'size', kind, maxBytes }
+  return { ok: true, kind }
+}
+
+/** Where an agent's upload lives in the tenant's storage. */
+export function uploadKey(tenant: TenantContext, extension: string | undefined) {
+  const suffix = extension && /^[a-z0-9]{1,8}$/i.test(extension) ? `.${extension}` : ''
+  return `tenants/${tenant.id}/uploads/${randomUUID()}${suffix}`
+}
+
+export interface NoteInput {
+  conversationId: string
+  text: string
+  authorId: string
+}
+
+/**
+ * An internal note in a conversation: the team reads it in the thread, the
+ * customer never does. It is not sent anywhere and does not count as the
+ * customer writing, so it neither opens the 24-hour window nor needs it.
+ */
+export async function addNote(tenant: TenantContext, input: NoteInput): Promise<Message> {
+  const text = input.text.trim()
+  if (!text || [...text].length > LIMITS.text) {
+    const message = text ? `At most ${LIMITS.text} characters` : 'Write the note'
+    const error = new ChannelError('invalid_message', message)
+    ;(error as ChannelError & { fields?: unknown }).fields = [{ field: 'note', message }]
+    throw error
+  }
+  const note = await tenant.transaction(async (trx) => {
+    const conversation = await Conversation.query({ client: trx })
+      .where('id', input.conversationId)
+      .first()
+    if (!conversation) throw new ChannelError('not_found', 'No such conversation', 404)
+    const now = DateTime.now()
+    const created = await Message.create(
+      {
+        conversationId: conversation.id,
+        contactId: conversation.contactId,
+        channelId: conversation.channelId,
+        direction: 'outbound',
+        type: 'text',
+        body: text,
+        payload: { note: true },
+        status: 'sent',
+        authorType: 'agent',
+        authorId: input.authorId,
+        isNote: true,
+        sentAt: now,
+      },
+      { client: trx }
+    )
+    await trx.from('conversations').where('id', conversation.id).update({ updated_at: new Date() })
+    return created
+  })
+  await emitter.emit('message:sent', {
+    tenant: tenant.slug,
+    tenantId: tenant.id,
+    messageId: note.id,
+    conversationId: note.conversationId,
+    contactId: note.contactId,
+    channelId: note.channelId,
+    type: note.type,
+    isNote: true,
+    authorType: 'agent',
+    authorId: input.authorId,
+  })
+  return note
+}
+
+export interface TemplateChoice {
+  name: string
+  language: string
+  category: string
+  body: string
+  /** How many {{n}} the body has: a send fills exactly that many. */
+  variables: number
+  /** WhatsApp's example values, one per variable, as placeholders. */
+  examples: string[]
+  header: { format: 'TEXT' | 'IMAGE' | 'VIDEO' | 'DOCUMENT' | 'LOCATION'; text: string | null }
+  /** Whether a send must give a media link for the header. */
+  headerMedia: 'image' | 'video' | 'document' | null
+  headerExample: string | null
+  footer: string | null
+  buttons: string[]
+}
+
+function describeTemplate(template: MessageTemplate): TemplateChoice {
+  const components = template.components ?? []
+  const part = (type: string) => components.find((c) => String(c.type).toUpperCase() === type)
+  const body = part('BODY')
+  const header = part('HEADER')
+  const footer = part('FOOTER')
+  const buttons = part('BUTTONS')
+  const format = String(
+    header?.format ?? 'TEXT'
+  ).toUpperCase() as TemplateChoice['header']['format']
+  const mediaHeader = ['IMAGE', 'VIDEO', 'DOCUMENT'].includes(format)
+  const examples: unknown = body?.example?.body_text?.[0]
+  return {
+    name: template.name,
+    language: template.language,
+    category: template.category,
+    body: String(body?.text ?? ''),
+    variables: template.bodyVariables,
+    examples: Array.from({ length: template.bodyVariables }, (_, index) =>
+      Array.isArray(examples) && typeof examples[index] === 'string' ? examples[index] : ''
+    ),
+    header: { format, text: header && !mediaHeader ? String(header.text ?? '') || null : null },
+    headerMedia: mediaHeader ? (format.toLowerCase() as TemplateChoice['headerMedia']) : null,
+    headerExample:
+      mediaHeader && typeof header?.example?.header_handle?.[0] === 'string'
+        ? header.example.header_handle[0]
+        : null,
+    footer: footer?.text ? String(footer.text) : null,
+    buttons: Array.isArray(buttons?.buttons)
+      ? buttons.buttons.map((button: { text?: unknown }) => String(button.text ?? ''))
+      : [],
+  }
+}
+
+/** The channel's templates WhatsApp approved (as of the last sync), by name. */
+export async function approvedTemplates(
+  tenant: TenantContext,
+  channelId: string
+): Promise<TemplateChoice[]> {
+  const templates = await tenant.transaction((trx) =>
+    MessageTemplate.query({ client: trx })
+      .where('channel_id', channelId)
+      .where('status', 'APPROVED')
+      .orderBy('name', 'asc')
+      .orderBy('language', 'asc')
+  )
+  return templates.map(describeTemplate)
+}
+
+/** One approved template of the channel, or null. */
+export async function approvedTemplate(
+  tenant: TenantContext,
+  channelId: string,
+  name: string,
+  language: string
+): Promise<TemplateChoice | null> {
+  const template = await tenant.transaction((trx) =>
+    MessageTemplate.query({ client: trx })
+      .where('channel_id', channelId)
+      .where('name', name)
+      .where('language', language)
+      .where('status', 'APPROVED')
+      .first()
+  )
+  return template ? describeTemplate(template) : null
+}

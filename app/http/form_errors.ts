@@ -36,13 +36,3 @@ export function fieldError(ctx: HttpContext, field: string, message: string) {
   keepInput(ctx)
   ctx.session.flash('inputErrorsBag', { [field]: [message] })
 }
-
-/**
- * htmx asks for the list alone when a search box or a filter changes;
- * boosted navigation (links, the no-JS form) wants the whole page.
- */
-export function wantsFragment(request: HttpContext['request'], target: string) {
-  if (!request.header('HX-Request') || request.header('HX-Boosted')) return false
-  const asked = request.header('HX-Target')
-  return !asked || asked === target
-}

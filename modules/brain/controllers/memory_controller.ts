@@ -19,6 +19,7 @@ import {
   MAX_FACT_VALUE,
   MAX_SUMMARY,
 } from '../validators/memory_validator.js'
+import { wantsFragment } from '#app/http/htmx'
 
 /** Which form of the panel a refusal belongs to: 'summary', 'new' or a fact's id. */
 interface FormProblem {
@@ -126,19 +127,15 @@ export default class MemoryController {
     return `${workspaceLayout(ctx, 'contacts').base}/contacts/${ctx.params.id}/memory`
   }
 
-  #isHtmx(ctx: HttpContext) {
-    return !!ctx.request.header('HX-Request') && !ctx.request.header('HX-Boosted')
-  }
-
   async #refused(ctx: HttpContext, problem: FormProblem) {
-    if (this.#isHtmx(ctx)) return this.#render(ctx, problem)
+    if (wantsFragment(ctx.request)) return this.#render(ctx, problem)
     ctx.session.flash('memoryProblem', problem)
     ctx.session.flash('error', ctx.i18n.t('memory.errors.not_saved'))
     return ctx.response.redirect(`${this.#memoryPath(ctx)}#memory-${problem.form}`)
   }
 
   async #done(ctx: HttpContext, notice: string) {
-    if (this.#isHtmx(ctx)) return this.#render(ctx, null, ctx.i18n.t(notice))
+    if (wantsFragment(ctx.request)) return this.#render(ctx, null, ctx.i18n.t(notice))
     ctx.session.flash('success', ctx.i18n.t(notice))
     return ctx.response.redirect(this.#memoryPath(ctx))
   }
@@ -165,7 +162,7 @@ export default class MemoryController {
       notice,
       limits: { summary: MAX_SUMMARY, value: MAX_FACT_VALUE },
     }
-    if (this.#isHtmx(ctx)) return view.render('brain::memory/_panel', data)
+    if (wantsFragment(ctx.request)) return view.render('brain::memory/_panel', data)
     const found = await findContact(tenant, params.id)
     const contact = found?.contact
     const label = contact?.name || contact?.profileName || contact?.phone || contact?.email || ''

@@ -18,6 +18,7 @@ import {
   type SandboxCustomer,
 } from '../services/sandbox_service.js'
 import { keepInput } from '#app/http/form_errors'
+import { wantsFragment } from '#app/http/htmx'
 
 /** What went wrong on the phone: shown under the part of it that was used. */
 interface PhoneError {
@@ -78,7 +79,7 @@ export default class SandboxController {
       if (!(error instanceof ChannelError)) throw error
       return refuse(ctx, channel, customer, phoneErrorOf(ctx, error))
     }
-    if (isFragment(ctx)) return renderFragment(ctx, channel, customer, null)
+    if (wantsFragment(ctx.request)) return renderFragment(ctx, channel, customer, null)
     session.flash('success', i18n.t('sandbox.flash.sent'))
     return response.redirect(back(customer))
   }
@@ -98,7 +99,7 @@ export default class SandboxController {
       })
     }
     const count = await markReadAsCustomer(tenant, channel, customer)
-    if (isFragment(ctx)) return renderFragment(ctx, channel, customer, null)
+    if (wantsFragment(ctx.request)) return renderFragment(ctx, channel, customer, null)
     session.flash('success', i18n.t('sandbox.flash.read', { count }))
     return response.redirect(phoneUrl(ctx, customer))
   }
@@ -186,11 +187,6 @@ function phoneErrorOf(ctx: HttpContext, error: ChannelError): PhoneError {
   }
 }
 
-function isFragment(ctx: HttpContext) {
-  const { request } = ctx
-  return !!request.header('HX-Request') && !request.header('HX-Boosted')
-}
-
 /**
  * A refusal: for htmx the phone again with the error (422); without
  * JavaScript, back to the phone with the error and what was typed.
@@ -201,7 +197,7 @@ function refuse(
   customer: SandboxCustomer | null,
   problem: PhoneError
 ) {
-  if (isFragment(ctx) && channel && customer) {
+  if (wantsFragment(ctx.request) && channel && customer) {
     ctx.response.status(422)
     return renderFragment(ctx, channel, customer, problem, ctx.request.all())
   }
@@ -266,7 +262,7 @@ async function renderPhone(
   problem: PhoneError | null
 ) {
   const data = await phoneData(ctx, channel, customer, problem)
-  if (isFragment(ctx) && ctx.request.header('HX-Target') === FRAGMENT && channel) {
+  if (wantsFragment(ctx.request, FRAGMENT) && channel) {
     return ctx.view.render('channels::sandbox/chat', data)
   }
   if (problem) ctx.response.status(422)

@@ -30,7 +30,7 @@ import {
   type TemplateForm,
 } from '../validators/template_validator.js'
 import { templatePreview } from '../services/template_preview.js'
-import { wantsFragment } from '#app/http/form_errors'
+import { isHtmx, wantsFragment } from '#app/http/htmx'
 
 /** How variables are written, passed into messages (braces are syntax in translations). */
 const VARIABLE_NAMES = { v1: '{{1}}', v2: '{{2}}' }
@@ -204,7 +204,7 @@ function refuse(
   fieldErrors: Record<string, string>,
   formError: string | null
 ) {
-  if (ctx.request.header('HX-Request')) {
+  if (isHtmx(ctx.request)) {
     return renderForm(ctx, channels, form, fieldErrors, formError, 422)
   }
   ctx.session.flash('templateRefused', { form, fieldErrors, formError } satisfies FlashedRefusal)

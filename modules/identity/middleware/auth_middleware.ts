@@ -3,6 +3,7 @@ import type { NextFn } from '@adonisjs/core/types/http'
 import { wantsJson } from '#app/exceptions/handler'
 import { workspacesOf } from '../services/home_path.js'
 import { IMPERSONATOR_KEY } from '../services/impersonation_service.js'
+import { isHtmx } from '#app/http/htmx'
 
 /**
  * Signed-in people only. Browsers go to the sign-in page and come back to
@@ -26,7 +27,7 @@ export default class AuthMiddleware {
     }
     const back = ctx.request.method() === 'GET' ? ctx.request.url(true) : undefined
     const login = back ? `/login?next=${encodeURIComponent(back)}` : '/login'
-    if (ctx.request.header('HX-Request')) {
+    if (isHtmx(ctx.request)) {
       ctx.response.header('HX-Redirect', login)
       return ctx.response.status(401).send('')
     }

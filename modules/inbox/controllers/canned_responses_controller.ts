@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { errors } from '@adonisjs/core'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 import { workspaceLayout } from '#modules/tenancy/index'
 import Contact from '../models/contact.js'
 import { ChannelError } from '#modules/channels/index'
@@ -10,7 +10,7 @@ import {
   createCannedResponse,
   deleteCannedResponse,
   fillPlaceholders,
-  findCannedResponse,
+  findCannedResponseOrFail,
   listCannedResponses,
   searchCannedResponses,
   updateCannedResponse,
@@ -64,8 +64,7 @@ export default class CannedResponsesController {
   async edit(ctx: HttpContext) {
     const { bouncer, view, access, params, tenant } = ctx
     await bouncer.with('CannedResponsesPolicy').authorize('manage', access)
-    const canned = await findCannedResponse(tenant, params.id)
-    if (!canned) throw notFound(ctx)
+    const canned = await findCannedResponseOrFail(tenant, params.id)
     return view.render('inbox::canned_responses/edit', {
       ...workspaceLayout(ctx, 'canned'),
       canned,
@@ -76,8 +75,7 @@ export default class CannedResponsesController {
   async update(ctx: HttpContext) {
     const { bouncer, request, response, session, access, params, i18n, tenant } = ctx
     await bouncer.with('CannedResponsesPolicy').authorize('manage', access)
-    const canned = await findCannedResponse(tenant, params.id)
-    if (!canned) throw notFound(ctx)
+    const canned = await findCannedResponseOrFail(tenant, params.id)
     const page = `${basePath(ctx)}/settings/canned-responses/${canned.id}`
     const data = await validatedOrBack(ctx, page, (meta) =>
       request.validateUsing(cannedResponseValidator, { meta })
@@ -89,7 +87,7 @@ export default class CannedResponsesController {
       return response.redirect(`${basePath(ctx)}/settings/canned-responses`)
     } catch (error) {
       if (!(error instanceof ChannelError)) throw error
-      if (error.code === 'not_found') throw notFound(ctx)
+      if (error.code === 'not_found') throw new lucidErrors.E_ROW_NOT_FOUND()
       if (error.code !== 'shortcut_taken') throw error
       fieldError(
         ctx,
@@ -104,8 +102,7 @@ export default class CannedResponsesController {
   async destroy(ctx: HttpContext) {
     const { bouncer, request, response, session, access, params, i18n, tenant } = ctx
     await bouncer.with('CannedResponsesPolicy').authorize('manage', access)
-    const canned = await findCannedResponse(tenant, params.id)
-    if (!canned) throw notFound(ctx)
+    const canned = await findCannedResponseOrFail(tenant, params.id)
     const typed = String(request.input('confirm') ?? '')
       .trim()
       .replace(/^\//, '')
@@ -117,7 +114,8 @@ export default class CannedResponsesController {
       return response.redirect(`${basePath(ctx)}/settings/canned-responses/${canned.id}#delete`)
     }
     await deleteCannedResponse(tenant, canned.id).catch((error) => {
-      if (error instanceof ChannelError && error.code === 'not_found') throw notFound(ctx)
+      if (error instanceof ChannelError && error.code === 'not_found')
+        throw new lucidErrors.E_ROW_NOT_FOUND()
       throw error
     })
     session.flash('success', i18n.t('composer.canned.flash.deleted', { shortcut: canned.shortcut }))
@@ -134,7 +132,7 @@ export default class CannedResponsesController {
     const typed = String(request.input('q') ?? request.input('text') ?? '')
     const conversationId = String(request.input('conversation') ?? '')
     const conversation = conversationId ? await findConversation(tenant, conversationId) : null
-    if (conversationId && !conversation) throw notFound(ctx)
+    if (conversationId && !conversation) throw new lucidErrors.E_ROW_NOT_FOUND()
     const contact = conversation
       ? await tenant.transaction((trx) =>
           Contact.query({ client: trx }).where('id', conversation.contactId).first()
@@ -163,8 +161,4 @@ export default class CannedResponsesController {
 
 function basePath(ctx: HttpContext) {
   return workspaceLayout(ctx, 'canned').base
-}
-
-function notFound(ctx: HttpContext) {
-  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
 }

@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { errors } from '@adonisjs/core'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 import drive from '@adonisjs/drive/services/main'
 import type { MultipartFile } from '@adonisjs/core/bodyparser'
 import { workspaceLayout } from '#modules/tenancy/index'
@@ -13,7 +13,7 @@ import {
   LIMITS,
   type OutboundContent,
 } from '#modules/channels/index'
-import { findConversation } from '../services/conversation_service.js'
+import { findConversationOrFail } from '../services/conversation_service.js'
 import {
   addNote,
   approvedTemplate,
@@ -28,6 +28,7 @@ import {
   findCannedByShortcut,
   shortcutIn,
 } from '../services/canned_response_service.js'
+import { wantsFragment } from '#app/http/htmx'
 
 type Mode = 'reply' | 'note' | 'template'
 
@@ -136,7 +137,7 @@ export default class ComposerController {
     const name = String(request.input('name') ?? '')
     const language = String(request.input('language') ?? '')
     const chosen = name ? await templateFor(ctx, target, name, language) : null
-    if (name && !chosen) throw notFound(ctx)
+    if (name && !chosen) throw new lucidErrors.E_ROW_NOT_FOUND()
     const templates =
       chosen || target.channel.type !== 'whatsapp'
         ? []
@@ -147,7 +148,7 @@ export default class ComposerController {
       chosen,
       templatesUrl: `${target.base}/inbox/${target.conversation.id}/templates`,
     }
-    if (isFragment(request)) {
+    if (wantsFragment(request)) {
       return view.render(
         chosen ? 'inbox::inbox/composer_template' : 'inbox::inbox/composer_templates',
         data
@@ -186,7 +187,7 @@ export default class ComposerController {
       return succeed(ctx, target, 'template')
     } catch (error) {
       const refusal = asRefusal(ctx, error, 'template', chosen)
-      if (!chosen || isFragment(request)) {
+      if (!chosen || wantsFragment(request)) {
         return refuse(ctx, target, 'template', refusal, chosen)
       }
       // Without JavaScript the fill-in form is its own page: back to it.
@@ -200,15 +201,14 @@ export default class ComposerController {
 async function replyTarget(ctx: HttpContext): Promise<Target> {
   const { bouncer, access, params, tenant } = ctx
   await bouncer.with('InboxPolicy').authorize('reply', access)
-  const conversation = await findConversation(tenant, params.id)
-  if (!conversation) throw notFound(ctx)
+  const conversation = await findConversationOrFail(tenant, params.id)
   const [contact, channel] = await Promise.all([
     tenant.transaction((trx) =>
       Contact.query({ client: trx }).where('id', conversation.contactId).first()
     ),
     findTenantChannel(tenant.id, conversation.channelId),
   ])
-  if (!contact) throw notFound(ctx)
+  if (!contact) throw new lucidErrors.E_ROW_NOT_FOUND()
   const shown = channel ?? {
     id: conversation.channelId,
     type: 'whatsapp' as const,
@@ -357,7 +357,7 @@ function asRefusal(
   if (error instanceof Refusal) return error
   if (!(error instanceof ChannelError)) throw error
   const t = (key: string, data?: Record<string, unknown>) => ctx.i18n.t(key, data)
-  if (error.code === 'not_found') throw notFound(ctx)
+  if (error.code === 'not_found') throw new lucidErrors.E_ROW_NOT_FOUND()
   if (error.code !== 'invalid_message') {
     const known = ['window_closed', 'contact_opted_out', 'channel_disabled']
     return new Refusal(
@@ -428,13 +428,8 @@ function conversationUrl(ctx: HttpContext, target: Target) {
   return `${target.base}/inbox/${target.conversation.id}${list ? `?${list}` : ''}`
 }
 
-/** An htmx request for a fragment (never a boosted navigation). */
-function isFragment(request: HttpContext['request']) {
-  return !!request.header('HX-Request') && !request.header('HX-Boosted')
-}
-
 function succeed(ctx: HttpContext, target: Target, mode: Mode) {
-  if (isFragment(ctx.request)) {
+  if (wantsFragment(ctx.request)) {
     return ctx.view.render(
       'inbox::inbox/composer',
       composerData(ctx, target, { composerState: freshState(target, mode) })
@@ -469,7 +464,7 @@ function refuse(
     errors: refusal.fields,
     old,
   }
-  if (isFragment(request)) {
+  if (wantsFragment(request)) {
     response.status(422)
     // The composer's fields (and the ui.field component) read errors and
     // typed values the way a page re-rendered after a redirect does.
@@ -524,8 +519,4 @@ function listInput(value: unknown): string[] {
 
 function contactLabel(ctx: HttpContext, contact: Contact) {
   return contact.name || contact.profileName || contact.phone || ctx.i18n.t('composer.unnamed')
-}
-
-function notFound(ctx: HttpContext) {
-  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
 }

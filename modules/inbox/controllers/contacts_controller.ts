@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { errors } from '@adonisjs/core'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 import { actorFromRequest, can } from '#modules/identity/index'
 import { recordAudit, workspaceLayout } from '#modules/tenancy/index'
 import {
@@ -8,7 +8,7 @@ import {
   contactTags,
   createContact,
   deleteContact,
-  findContact,
+  findContactOrFail,
   listContacts,
   updateContact,
 } from '../services/contact_service.js'
@@ -21,7 +21,8 @@ import {
   updateContactValidator,
 } from '../validators/contact_validator.js'
 import type Contact from '../models/contact.js'
-import { fieldError, validatedOrBack, wantsFragment } from '#app/http/form_errors'
+import { fieldError, validatedOrBack } from '#app/http/form_errors'
+import { wantsFragment } from '#app/http/htmx'
 
 /**
  * The people a workspace talks to: a searchable list, each contact's page,
@@ -86,8 +87,7 @@ export default class ContactsController {
   async show(ctx: HttpContext) {
     const { bouncer, view, access, params, tenant } = ctx
     await bouncer.with('ContactsPolicy').authorize('view', access)
-    const found = await findContact(tenant, params.id)
-    if (!found) throw notFound(ctx)
+    const found = await findContactOrFail(tenant, params.id)
     const { contact, conversationsCount } = found
     return view.render('inbox::contacts/show', {
       ...workspaceLayout(ctx, 'contacts'),
@@ -109,15 +109,14 @@ export default class ContactsController {
   async update(ctx: HttpContext) {
     const { bouncer, request, response, session, access, params, i18n, tenant } = ctx
     await bouncer.with('ContactsPolicy').authorize('manage', access)
-    const found = await findContact(tenant, params.id)
-    if (!found) throw notFound(ctx)
+    const found = await findContactOrFail(tenant, params.id)
     const back = `${basePath(ctx)}/contacts/${found.contact.id}`
     const data = await validatedOrBack(ctx, `${back}#edit`, (meta) =>
       request.validateUsing(updateContactValidator, { meta })
     )
     if (!data) return
     const contact = await updateContact(tenant, found.contact.id, details(data)).catch((error) =>
-      rethrowNotFound(ctx, error)
+      rethrowNotFound(error)
     )
     session.flash('success', i18n.t('contacts.flash.saved', { name: label(contact) }))
     return response.redirect(back)
@@ -127,8 +126,7 @@ export default class ContactsController {
   async destroy(ctx: HttpContext) {
     const { bouncer, request, response, session, access, params, i18n, tenant } = ctx
     await bouncer.with('ContactsPolicy').authorize('manage', access)
-    const found = await findContact(tenant, params.id)
-    if (!found) throw notFound(ctx)
+    const found = await findContactOrFail(tenant, params.id)
     const { contact } = found
     const expected = contact.phone ?? contact.email ?? contact.id.slice(0, 8)
     const typed = String(request.input('confirm') ?? '').trim()
@@ -139,7 +137,7 @@ export default class ContactsController {
       return response.redirect(`${basePath(ctx)}/contacts/${contact.id}#delete`)
     }
     const { conversationsErased } = await deleteContact(tenant, contact.id).catch((error) =>
-      rethrowNotFound(ctx, error)
+      rethrowNotFound(error)
     )
     // Central table: written after the tenant's transaction, which cannot see it.
     await recordAudit(actorFromRequest(ctx), {
@@ -189,11 +187,8 @@ function basePath(ctx: HttpContext) {
   return workspaceLayout(ctx, 'contacts').base
 }
 
-function notFound(ctx: HttpContext) {
-  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
-}
-
-function rethrowNotFound(ctx: HttpContext, error: unknown): never {
-  if (error instanceof ContactError && error.code === 'not_found') throw notFound(ctx)
+function rethrowNotFound(error: unknown): never {
+  if (error instanceof ContactError && error.code === 'not_found')
+    throw new lucidErrors.E_ROW_NOT_FOUND()
   throw error
 }

@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { errors } from '@adonisjs/core'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 import { DateTime } from 'luxon'
 import { clock } from '#app/clock'
 import { can } from '#modules/identity/index'
@@ -18,6 +18,7 @@ import {
   assignableMembers,
   editConversationLabels,
   findConversation,
+  findConversationOrFail,
   isUuid,
   markConversationPending,
   markConversationRead,
@@ -46,6 +47,7 @@ import {
   priorityFrom,
   snoozeUntilFrom,
 } from '../validators/inbox_validator.js'
+import { isHtmx, wantsFragment } from '#app/http/htmx'
 
 /** What an action form did wrong, shown beside that form on the re-rendered page. */
 interface ActionError {
@@ -69,7 +71,7 @@ export default class InboxController {
     const layout = workspaceLayout(ctx, filters.view === 'needs_person' ? 'needs_person' : 'inbox')
     const current = isUuid(request.qs().current) ? request.qs().current : null
     const list = await listData(ctx, layout.base, filters, current)
-    if (isFragment(request, 'inbox-list')) {
+    if (wantsFragment(request, 'inbox-list')) {
       return view.render('inbox::inbox/list', { base: layout.base, ...list, swapList: true })
     }
     return view.render('inbox::inbox/index', {
@@ -94,8 +96,7 @@ export default class InboxController {
   async show(ctx: HttpContext) {
     const { bouncer, request, view, access, params, tenant, auth } = ctx
     await bouncer.with('InboxPolicy').authorize('view', access)
-    const conversation = await findConversation(tenant, params.id)
-    if (!conversation) throw notFound(ctx)
+    const conversation = await findConversationOrFail(tenant, params.id)
     const base = workspaceLayout(ctx, 'inbox').base
     const before = typeof request.qs().before === 'string' ? request.qs().before : null
 
@@ -105,12 +106,12 @@ export default class InboxController {
       conversation.unreadCount = 0
     }
 
-    if (isFragment(request, 'inbox-thread') || isFragment(request, 'inbox-earlier')) {
+    if (wantsFragment(request, 'inbox-thread') || wantsFragment(request, 'inbox-earlier')) {
       const thread = await threadData(ctx, base, conversation, before)
-      const template = isFragment(request, 'inbox-earlier') ? 'earlier' : 'thread'
+      const template = wantsFragment(request, 'inbox-earlier') ? 'earlier' : 'thread'
       return view.render(`inbox::inbox/${template}`, { base, conversation, ...thread })
     }
-    if (isFragment(request, 'inbox-conversation-status')) {
+    if (wantsFragment(request, 'inbox-conversation-status')) {
       return view.render('inbox::inbox/status', await statusData(ctx, conversation))
     }
     return renderConversation(ctx, conversation, { before })
@@ -198,13 +199,12 @@ export default class InboxController {
 async function act(ctx: HttpContext, work: (conversation: Conversation) => Promise<string>) {
   const { bouncer, access, params, tenant, response, session } = ctx
   await bouncer.with('InboxPolicy').authorize('reply', access)
-  const conversation = await findConversation(tenant, params.id)
-  if (!conversation) throw notFound(ctx)
+  const conversation = await findConversationOrFail(tenant, params.id)
   const filters = filtersFromForm(ctx)
   const back = `${workspaceLayout(ctx, 'inbox').base}/inbox/${conversation.id}${inboxQuery(filters)}`
   try {
     const said = await work(conversation)
-    if (ctx.request.header('HX-Request')) {
+    if (isHtmx(ctx.request)) {
       // The change itself makes live.js refresh parts of this page at once;
       // those requests would use up a flash message before the redirect's
       // page could show it. So htmx gets the page with the message directly,
@@ -217,7 +217,7 @@ async function act(ctx: HttpContext, work: (conversation: Conversation) => Promi
     return response.redirect(back)
   } catch (error) {
     if (!(error instanceof ConversationError)) throw error
-    if (error.status === 404) throw notFound(ctx)
+    if (error.status === 404) throw new lucidErrors.E_ROW_NOT_FOUND()
     const fresh = (await findConversation(tenant, conversation.id)) ?? conversation
     response.status(error.status)
     return renderConversation(ctx, fresh, {
@@ -251,15 +251,6 @@ function filtersFromForm(ctx: HttpContext) {
   const carried = ctx.request.input('list')
   const params = new URLSearchParams(typeof carried === 'string' ? carried.slice(0, 600) : '')
   return inboxFiltersFrom(Object.fromEntries(params))
-}
-
-/** An htmx request for one fragment of the page (never a boosted navigation). */
-function isFragment(request: HttpContext['request'], target: string) {
-  return (
-    !!request.header('HX-Request') &&
-    !request.header('HX-Boosted') &&
-    request.header('HX-Target') === target
-  )
 }
 
 async function channelMap(ctx: HttpContext) {
@@ -472,7 +463,7 @@ async function renderConversation(
     channelMap(ctx),
     statusData(ctx, conversation, filters),
   ])
-  if (!panel) throw notFound(ctx)
+  if (!panel) throw new lucidErrors.E_ROW_NOT_FOUND()
   const { contact } = panel
   const channel = channelFor(ctx, channels, conversation.channelId)
   const user = auth.user!
@@ -543,8 +534,4 @@ function errorsByForm(error: ActionError | undefined) {
   const form = error.field === 'until' || error.field === 'custom_until' ? 'snooze' : error.field
   if (form in forms) forms[form] = error.message
   return forms
-}
-
-function notFound(ctx: HttpContext) {
-  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
 }

@@ -1,6 +1,7 @@
 import type { TenantContext } from '#modules/tenancy/index'
 import CannedResponse from '../models/canned_response.js'
 import { ChannelError } from '#modules/channels/index'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 
 /** Shortcuts are lowercase words a-z, 0-9, _ and -, typed after a slash. */
 export const SHORTCUT_PATTERN = /^[a-z0-9_-]{1,32}$/
@@ -80,6 +81,13 @@ export async function searchCannedResponses(tenant: TenantContext, typed: string
 export async function findCannedResponse(tenant: TenantContext, id: string) {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return null
   return tenant.transaction((trx) => CannedResponse.query({ client: trx }).where('id', id).first())
+}
+
+/** findCannedResponse, or E_ROW_NOT_FOUND (answered 404) for an unknown or another tenant's id. */
+export async function findCannedResponseOrFail(tenant: TenantContext, id: string) {
+  const canned = await findCannedResponse(tenant, id)
+  if (!canned) throw new lucidErrors.E_ROW_NOT_FOUND(CannedResponse)
+  return canned
 }
 
 export async function findCannedByShortcut(tenant: TenantContext, shortcut: string) {

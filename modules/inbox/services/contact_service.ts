@@ -6,6 +6,7 @@ import type { EventsList } from '@adonisjs/core/types'
 import type { TenantContext } from '#modules/tenancy/index'
 import Contact from '../models/contact.js'
 import { OPT_IN_STATES, type OptInState } from '../validators/contact_validator.js'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 
 export const CONTACTS_PER_PAGE = 25
 
@@ -112,6 +113,13 @@ export async function findContact(tenant: TenantContext, contactId: string) {
       .count('* as total')
     return { contact, conversationsCount: Number(total) }
   })
+}
+
+/** findContact, or E_ROW_NOT_FOUND (answered 404) for an unknown or another tenant's id. */
+export async function findContactOrFail(tenant: TenantContext, contactId: string) {
+  const found = await findContact(tenant, contactId)
+  if (!found) throw new lucidErrors.E_ROW_NOT_FOUND(Contact)
+  return found
 }
 
 export interface ContactDetails {

@@ -9,6 +9,7 @@ import Conversation, { type ConversationPriority } from '../models/conversation.
 import type { ConversationUpdatedEvent } from '#modules/inbox/index'
 import { ChannelError } from '#modules/channels/index'
 import WakeSnoozedJob from '../jobs/wake_snoozed_job.js'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 
 /*
 | What a member does to a conversation in the inbox: assign it, change its
@@ -58,6 +59,13 @@ export async function findConversation(tenant: TenantContext, conversationId: st
   return tenant.transaction((trx) =>
     Conversation.query({ client: trx }).where('id', conversationId).first()
   )
+}
+
+/** The conversation, or E_ROW_NOT_FOUND (answered 404, by page or API) for an unknown or another tenant's id. */
+export async function findConversationOrFail(tenant: TenantContext, conversationId: string) {
+  const conversation = await findConversation(tenant, conversationId)
+  if (!conversation) throw new lucidErrors.E_ROW_NOT_FOUND(Conversation)
+  return conversation
 }
 
 type Announcement =

@@ -15,6 +15,7 @@ import {
 import { listDeliveries, redeliver, sendTestEvent } from '../services/webhook_delivery_service.js'
 import { WEBHOOK_EVENT_TYPES } from '../services/webhook_events.js'
 import { webhookFormValidator } from '../validators/webhook_validator.js'
+import { wantsFragment } from '#app/http/htmx'
 
 /**
  * Settings → Webhooks (owners and admins): the subscriptions, a form to add
@@ -67,7 +68,7 @@ export default class WebhooksController {
       eventChoices: eventChoices(ctx, oldEvents(ctx) ?? subscription.events),
     }
     // The log's own refresh (htmx polling) wants the log alone.
-    if (ctx.request.header('HX-Request') && ctx.request.header('HX-Target') === 'delivery-log') {
+    if (wantsFragment(ctx.request, 'delivery-log')) {
       return ctx.view.render('integrations::webhooks/_deliveries', page)
     }
     return ctx.view.render('integrations::webhooks/show', page)

@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { consoleNav } from '../../services/console_nav.js'
 import { auditActions, auditFiltersFrom, searchAudit } from '../../services/console_audit.js'
-import { wantsFragment } from './tenants_controller.js'
+import { wantsFragment } from '#app/http/htmx'
 
 export default class AuditController {
   async index({ request, view, i18n, auth }: HttpContext) {

@@ -22,16 +22,7 @@ import {
   changePlanValidator,
   createTenantValidator,
 } from '../../validators/console_tenant_validator.js'
-
-/**
- * htmx asks for the list alone when the search box or the filters change;
- * boosted navigation (links, the no-JS form) wants the whole page.
- */
-export function wantsFragment(request: HttpContext['request'], target: string) {
-  if (!request.header('HX-Request') || request.header('HX-Boosted')) return false
-  const asked = request.header('HX-Target')
-  return !asked || asked === target
-}
+import { wantsFragment } from '#app/http/htmx'
 
 export default class TenantsController {
   async index({ request, view, i18n }: HttpContext) {

@@ -29,6 +29,8 @@ export {
   updateChannel,
   rotateChannelSecrets,
   setChannelStatus,
+  setChannelAssignment,
+  type ChannelAssignment,
   removeChannel,
   type ChannelUpdate,
   type ChannelSecrets,

@@ -397,6 +397,36 @@ export async function setChannelStatus(
   )
 }
 
+/** Round-robin assignment of a channel's new conversations, and assign-on-reply. */
+export interface ChannelAssignment {
+  autoAssign: boolean
+  /** Left as it is when not given. */
+  assignOnReply?: boolean
+}
+
+/** Turns a channel's round-robin assignment (and assign-on-reply) on or off, audited. */
+export async function setChannelAssignment(
+  tenant: TenantRef,
+  channelId: string,
+  assignment: ChannelAssignment,
+  actor: AuditActor
+): Promise<Channel> {
+  return changeChannel(
+    tenant,
+    channelId,
+    (channel) => {
+      const changes: Partial<ChannelSettings> = { autoAssign: assignment.autoAssign }
+      if (assignment.assignOnReply !== undefined) changes.assignOnReply = assignment.assignOnReply
+      channel.settings = { ...channel.settings, ...changes }
+    },
+    (channel) => ({
+      action: assignment.autoAssign ? 'channel.auto_assign_on' : 'channel.auto_assign_off',
+      metadata: { name: channel.name },
+    }),
+    actor
+  )
+}
+
 /**
  * Removes a channel and frees its number. Conversations held in the
  * tenant's schema stay as history.

@@ -128,3 +128,7 @@ export const brainPolicies = {
   AssistantPolicy: () => import('./policies/assistant_policy.js'),
   MemoryPolicy: () => import('./policies/memory_policy.js'),
 }
+export {
+  knowledgeSourceEventData,
+  latestKnowledgeSourceEvent,
+} from './services/source_event_data.js'

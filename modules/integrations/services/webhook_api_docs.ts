@@ -268,7 +268,7 @@ const summaries: Record<(typeof WEBHOOK_EVENT_TYPES)[number], string> = {
 }
 
 /**
- * A knowledge source in its events (presentKnowledgeSource): fewer fields
+ * A knowledge source in its events (the brain module's knowledgeSourceEventData): fewer fields
  * than GET /brain/sources/{id} gives, and the failure as a bare code.
  */
 documentSchema('KnowledgeSourceEvent', {

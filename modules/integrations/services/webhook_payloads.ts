@@ -2,9 +2,8 @@ import type { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { Message } from '#modules/channels/index'
 import { Contact, Conversation } from '#modules/inbox/index'
-import { KnowledgeSource } from '#modules/brain/index'
+import { knowledgeSourceEventData, latestKnowledgeSourceEvent } from '#modules/brain/index'
 import { presentContact, presentConversation, presentMessage } from './api_presenters.js'
-import { serialize } from '#app/http/api/index'
 import { eventKeys, type WebhookEventType } from './webhook_events.js'
 
 /*
@@ -12,27 +11,6 @@ import { eventKeys, type WebhookEventType } from './webhook_events.js'
 | presenters), read inside the tenant's transaction when the event fires, so
 | a receiver can use a webhook and a GET interchangeably.
 */
-
-/** A knowledge source as integrations show it (no file keys, no raw text). */
-export function presentKnowledgeSource(source: KnowledgeSource) {
-  return serialize(source, [
-    'id',
-    'kind',
-    'title',
-    'tags',
-    'language',
-    'status',
-    'errorCode',
-    'version',
-    'liveVersion',
-    'url',
-    'fileName',
-    'chunkCount',
-    'ingestedAt',
-    'createdAt',
-    'updatedAt',
-  ])
-}
 
 export async function messageData(trx: TransactionClientContract, messageId: string) {
   const message = await Message.query({ client: trx }).where('id', messageId).first()
@@ -58,10 +36,7 @@ export async function handoffData(
   return { conversation, reason: event.reason, requested_by: event.requestedBy }
 }
 
-export async function knowledgeSourceData(trx: TransactionClientContract, sourceId: string) {
-  const source = await KnowledgeSource.query({ client: trx }).where('id', sourceId).first()
-  return source ? presentKnowledgeSource(source) : null
-}
+export const knowledgeSourceData = knowledgeSourceEventData
 
 /*
 | Fixed examples for GET /api/v1/hooks/samples/:event when the tenant has
@@ -270,15 +245,12 @@ export async function latestSample(
     case 'knowledge.source_ready':
     case 'knowledge.source_failed': {
       const ready = type === 'knowledge.source_ready'
-      const source = await KnowledgeSource.query({ client: trx })
-        .where('status', ready ? 'ready' : 'failed')
-        .orderBy('updated_at', 'desc')
-        .first()
+      const source = await latestKnowledgeSourceEvent(trx, ready ? 'ready' : 'failed')
       if (!source) return null
       const key = ready
         ? eventKeys.sourceReady(source.id, source.liveVersion ?? source.version)
         : eventKeys.sourceFailed(source.id, source.version)
-      return { key, createdAt: source.updatedAt, data: presentKnowledgeSource(source) }
+      return { key, createdAt: source.updatedAt, data: source.data }
     }
   }
 }

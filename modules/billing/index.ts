@@ -15,6 +15,20 @@ export async function findDefaultPlan(): Promise<Plan | null> {
   return Plan.query().where('is_default', true).first()
 }
 
+/** Every plan, by name (the console's lists and pickers). */
+export async function listPlans(): Promise<Plan[]> {
+  return Plan.query().orderBy('name')
+}
+
+/** Plans by id, for showing the plans of a page of tenants. */
+export async function plansByIds(ids: string[]): Promise<Plan[]> {
+  return ids.length ? Plan.query().whereIn('id', ids) : []
+}
+
+export async function findPlan(id: string): Promise<Plan | null> {
+  return Plan.find(id)
+}
+
 /**
  * The limits a tenant's plan sets; null fields are unlimited, and a tenant
  * on no plan has no limits.

@@ -1,5 +1,5 @@
 import db from '@adonisjs/lucid/services/db'
-import { Plan } from '#modules/billing/index'
+import { findPlan, listPlans, plansByIds } from '#modules/billing/index'
 import { Membership } from '#modules/identity/index'
 import Tenant, { type TenantStatus } from '../models/tenant.js'
 import AuditLog from '../models/audit_log.js'
@@ -61,7 +61,7 @@ export async function listTenants(filters: TenantFilters, baseUrl: string) {
           .select('tenant_id')
           .count('* as total')
       : [],
-    planIds.length ? Plan.query().whereIn('id', planIds) : [],
+    plansByIds(planIds),
   ])
   const members = new Map(counts.map((row) => [row.tenantId, Number(row.$extras.total)]))
   const planNames = new Map(plans.map((plan) => [plan.id, plan.name]))
@@ -83,7 +83,7 @@ export async function listTenants(filters: TenantFilters, baseUrl: string) {
 export async function tenantDetail(tenantId: string) {
   const tenant = await Tenant.findOrFail(tenantId)
   const [plans, memberships, audit] = await Promise.all([
-    Plan.query().orderBy('name'),
+    listPlans(),
     Membership.query()
       .where('tenant_id', tenant.id)
       .preload('user')
@@ -112,7 +112,7 @@ export async function tenantDetail(tenantId: string) {
  */
 export async function changeTenantPlan(tenant: Tenant, planId: string | null, actor: AuditActor) {
   if (tenant.planId === planId) return tenant
-  const plan = planId ? await Plan.find(planId) : null
+  const plan = planId ? await findPlan(planId) : null
   if (planId && !plan) throw new TenancyError('plan_not_found', 'That plan does not exist', 422)
   const from = tenant.planId
   await db.transaction(async (trx) => {

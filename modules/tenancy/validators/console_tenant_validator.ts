@@ -1,6 +1,6 @@
 import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
-import { Plan } from '#modules/billing/index'
+import { findPlan } from '#modules/billing/index'
 import Tenant from '../models/tenant.js'
 import { checkSlug } from '../services/tenant_slug.js'
 
@@ -42,7 +42,7 @@ const knownPlan = vine.createRule(
   async (value: unknown, _options: undefined, field: FieldContext) => {
     if (typeof value !== 'string' || !field.isValid) return
     const { t } = field.meta as ConsoleMeta
-    if (!(await Plan.find(value))) {
+    if (!(await findPlan(value))) {
       field.report(t('console.validation.plan_unknown'), 'plan_unknown', field)
     }
   }

@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { Plan, findDefaultPlan } from '#modules/billing/index'
+import { findDefaultPlan, listPlans } from '#modules/billing/index'
 import { actorFromRequest } from '#modules/identity/index'
 import Tenant from '../../models/tenant.js'
 import { consoleNav } from '../../services/console_nav.js'
@@ -39,10 +39,7 @@ export default class TenantsController {
   }
 
   async create({ view, i18n }: HttpContext) {
-    const [plans, defaultPlan] = await Promise.all([
-      Plan.query().orderBy('name'),
-      findDefaultPlan(),
-    ])
+    const [plans, defaultPlan] = await Promise.all([listPlans(), findDefaultPlan()])
     return view.render('tenancy::console/tenants/create', {
       plans,
       defaultPlanId: defaultPlan?.id ?? '',

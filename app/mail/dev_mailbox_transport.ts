@@ -32,3 +32,12 @@ function formatRecipient(recipient: Recipient | undefined): string {
   if (typeof recipient === 'string') return recipient
   return recipient.name ? `${recipient.name} <${recipient.address}>` : recipient.address
 }
+
+/** The development mailbox's latest e-mails, newest first. */
+export function recentDevMails(limit = 100) {
+  return db.from('dev_mails').orderBy('id', 'desc').limit(limit)
+}
+
+export function findDevMail(id: number) {
+  return db.from('dev_mails').where('id', id).first()
+}

@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import db from '@adonisjs/lucid/services/db'
+import { findDevMail, recentDevMails } from '#app/mail/dev_mailbox_transport'
 
 /**
  * The development mailbox: every e-mail the app "sent" without SMTP. Only
@@ -7,15 +7,12 @@ import db from '@adonisjs/lucid/services/db'
  */
 export default class DevMailboxController {
   async index({ view }: HttpContext) {
-    const mails = await db.from('dev_mails').orderBy('id', 'desc').limit(100)
+    const mails = await recentDevMails()
     return view.render('identity::pages/dev_mailbox', { mails })
   }
 
   async show({ params, view, response }: HttpContext) {
-    const mail = await db
-      .from('dev_mails')
-      .where('id', Number(params.id) || 0)
-      .first()
+    const mail = await findDevMail(Number(params.id) || 0)
     if (!mail) return response.notFound('')
     return view.render('identity::pages/dev_mail', { mail })
   }

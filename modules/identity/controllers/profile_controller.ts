@@ -1,10 +1,10 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import hash from '@adonisjs/core/services/hash'
-import db from '@adonisjs/lucid/services/db'
 import { profileValidator, timezoneChoices } from '../validators/profile_validator.js'
 import { changePasswordValidator } from '../validators/password_validator.js'
 import { workspacesOf } from '../services/home_path.js'
 import { translatorFor } from '../services/translator.js'
+import { changePassword } from '../services/password_reset_service.js'
 
 export default class ProfileController {
   async show({ view, auth }: HttpContext) {
@@ -38,10 +38,7 @@ export default class ProfileController {
       session.flash('inputErrorsBag', { current_password: [i18n.t('account.password.wrong')] })
       return response.redirect('/account/profile#password')
     }
-    user.password = await hash.make(password)
-    await user.save()
-    await db.from('sessions').where('user_id', user.id).whereNot('id', session.sessionId).delete()
-    await db.from('remember_me_tokens').where('tokenable_id', user.id).delete()
+    await changePassword(user, password, session.sessionId)
     session.flash('success', i18n.t('account.password.changed'))
     return response.redirect('/account/profile')
   }

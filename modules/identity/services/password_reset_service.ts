@@ -6,6 +6,7 @@ import env from '#start/env'
 import User from '../models/user.js'
 import { hashLinkToken, newLinkToken } from './tokens.js'
 import { translatorFor } from './translator.js'
+import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 
 const RESET_LIFETIME_HOURS = 1
 
@@ -83,8 +84,36 @@ export async function resetPassword(token: string, password: string): Promise<Us
     const user = await User.findOrFail(row.user_id, { client: trx })
     user.password = newHash
     await user.save()
-    await trx.from('sessions').where('user_id', user.id).delete()
-    await trx.from('remember_me_tokens').where('tokenable_id', user.id).delete()
+    await endSessions(trx, user.id)
     return user
+  })
+}
+
+/**
+ * Ends a person's sessions and remember-me tokens, but for the session
+ * `keep` (the one changing the password stays signed in).
+ */
+async function endSessions(
+  client: QueryClientContract,
+  userId: string,
+  keep: string | null = null
+) {
+  const sessions = client.from('sessions').where('user_id', userId)
+  if (keep) sessions.whereNot('id', keep)
+  await sessions.delete()
+  await client.from('remember_me_tokens').where('tokenable_id', userId).delete()
+}
+
+/**
+ * A signed-in person's new password (the current one already checked):
+ * every other session of theirs ends, here and on other devices.
+ */
+export async function changePassword(user: User, password: string, keepSessionId: string) {
+  const newHash = await hash.make(password)
+  await db.transaction(async (trx) => {
+    user.useTransaction(trx)
+    user.password = newHash
+    await user.save()
+    await endSessions(trx, user.id, keepSessionId)
   })
 }

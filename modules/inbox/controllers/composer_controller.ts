@@ -1,6 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { errors as lucidErrors } from '@adonisjs/lucid'
-import drive from '@adonisjs/drive/services/main'
 import type { MultipartFile } from '@adonisjs/core/bodyparser'
 import { workspaceLayout } from '#modules/tenancy/index'
 import Contact from '../models/contact.js'
@@ -10,24 +9,17 @@ import {
   ChannelError,
   findTenantChannel,
   queueOutboundMessage,
-  LIMITS,
   type OutboundContent,
 } from '#modules/channels/index'
 import { findConversationOrFail } from '../services/conversation_service.js'
 import {
-  addNote,
+  ComposerRefusal,
   approvedTemplate,
   approvedTemplates,
-  attachmentMimeType,
-  checkAttachment,
-  uploadKey,
+  sendReply,
+  writeNote,
   type TemplateChoice,
 } from '../services/composer_service.js'
-import {
-  fillPlaceholders,
-  findCannedByShortcut,
-  shortcutIn,
-} from '../services/canned_response_service.js'
 import { wantsFragment } from '#app/http/htmx'
 
 type Mode = 'reply' | 'note' | 'template'
@@ -72,36 +64,18 @@ export default class ComposerController {
   async send(ctx: HttpContext) {
     const target = await replyTarget(ctx)
     const { request, tenant, auth } = ctx
-    const file = attachmentOf(request.file('attachment'))
-    let stored: string | null = null
     try {
-      let text = String(request.input('text') ?? '')
-      text = await expandShortcut(ctx, target, text)
-      let content: OutboundContent
-      if (file) {
-        const upload = await storeAttachment(ctx, target, file, text)
-        stored = upload.file!.key
-        content = upload
-      } else {
-        if (!text.trim()) throw fieldRefusal(ctx, 'text', 'composer.errors.text_required')
-        if ([...text].length > LIMITS.text) {
-          throw fieldRefusal(ctx, 'text', 'composer.errors.text_too_long', { max: LIMITS.text })
-        }
-        content = { type: 'text', text }
-      }
-      const message = await queueOutboundMessage(tenant, {
+      await sendReply(tenant, {
         conversationId: target.conversation.id,
-        content,
-        authorType: 'agent',
-        authorId: auth.user!.id,
+        channelType: target.channel.type,
+        contact: target.contact,
+        agent: { id: auth.user!.id, name: auth.user!.name },
+        text: String(request.input('text') ?? ''),
+        file: attachmentOf(request.file('attachment')),
         idempotencyKey: idempotencyKey(ctx),
       })
-      // A repeated submit answers with the first message: this upload is not needed.
-      const sentFile = (message.payload.content as { file?: { key?: string } })?.file?.key
-      if (stored && sentFile !== stored) await drive.use().delete(stored)
       return succeed(ctx, target, 'reply')
     } catch (error) {
-      if (stored) await drive.use().delete(stored)
       return refuse(ctx, target, 'reply', asRefusal(ctx, error))
     }
   }
@@ -110,14 +84,9 @@ export default class ComposerController {
     const target = await replyTarget(ctx)
     const { request, tenant, auth } = ctx
     try {
-      const text = String(request.input('note') ?? '')
-      if (!text.trim()) throw fieldRefusal(ctx, 'note', 'composer.errors.note_required')
-      if ([...text].length > LIMITS.text) {
-        throw fieldRefusal(ctx, 'note', 'composer.errors.text_too_long', { max: LIMITS.text })
-      }
-      await addNote(tenant, {
+      await writeNote(tenant, {
         conversationId: target.conversation.id,
-        text,
+        text: String(request.input('note') ?? ''),
         authorId: auth.user!.id,
       })
       return succeed(ctx, target, 'note')
@@ -252,78 +221,6 @@ function attachmentOf(file: MultipartFile | null) {
 }
 
 /**
- * Checks an uploaded file against WhatsApp's types and sizes, keeps it in the
- * tenant's storage and returns the message that carries it (the text as its
- * caption). The send job uploads it to WhatsApp.
- */
-async function storeAttachment(
-  ctx: HttpContext,
-  target: Target,
-  file: MultipartFile,
-  text: string
-): Promise<OutboundContent & { file?: { key: string } }> {
-  if (target.channel.type === 'webchat') {
-    throw fieldRefusal(ctx, 'attachment', 'composer.errors.attachment_webchat')
-  }
-  if (file.hasErrors) {
-    throw new Refusal(ctx.i18n.t('composer.errors.attachment_unreadable'), {
-      attachment: [ctx.i18n.t('composer.errors.attachment_unreadable')],
-    })
-  }
-  const detected =
-    file.type && file.subtype
-      ? `${file.type}/${file.subtype}`
-      : String(file.headers['content-type'] ?? '')
-  const mimeType = attachmentMimeType(detected, file.clientName)
-  const check = checkAttachment(mimeType, file.size)
-  if (!check.ok) {
-    if (check.problem === 'type') {
-      throw fieldRefusal(ctx, 'attachment', 'composer.errors.attachment_type', {
-        type: mimeType || '?',
-      })
-    }
-    throw fieldRefusal(ctx, 'attachment', 'composer.errors.attachment_size', {
-      kind: ctx.i18n.t(`composer.kinds.${check.kind}`),
-      max: Math.round(check.maxBytes / (1024 * 1024)),
-    })
-  }
-  const caption = text.trim()
-  if (caption && check.kind === 'audio') {
-    throw fieldRefusal(ctx, 'text', 'composer.errors.audio_caption')
-  }
-  if ([...caption].length > LIMITS.caption) {
-    throw fieldRefusal(ctx, 'text', 'composer.errors.caption_too_long', { max: LIMITS.caption })
-  }
-  const key = uploadKey(ctx.tenant, file.extname)
-  await file.moveToDisk(key)
-  return {
-    type: check.kind,
-    file: { key, mimeType, size: file.size, name: file.clientName },
-    ...(caption ? { caption } : {}),
-    ...(check.kind === 'document' ? { filename: file.clientName.slice(0, 240) } : {}),
-  }
-}
-
-/**
- * A message that is exactly `/shortcut` becomes that canned response, with
- * the contact's and the agent's names filled in: what the `/` menu inserts
- * with JavaScript, done on the server without it.
- */
-async function expandShortcut(ctx: HttpContext, target: Target, text: string) {
-  const shortcut = shortcutIn(text)
-  if (!shortcut) return text
-  const canned = await findCannedByShortcut(ctx.tenant, shortcut)
-  if (!canned) {
-    throw fieldRefusal(ctx, 'text', 'composer.errors.unknown_shortcut', { shortcut })
-  }
-  return fillPlaceholders(canned.body, {
-    contactName: target.contact.name || target.contact.profileName,
-    contactPhone: target.contact.phone,
-    agentName: ctx.auth.user!.name,
-  })
-}
-
-/**
  * The sender's key for this message: one per rendered composer, so a
  * double-submitted form sends once. Scoped to the member, so nobody can
  * name (and so read back) another sender's message by its key.
@@ -355,8 +252,17 @@ function asRefusal(
   template?: TemplateChoice | null
 ): Refusal {
   if (error instanceof Refusal) return error
-  if (!(error instanceof ChannelError)) throw error
   const t = (key: string, data?: Record<string, unknown>) => ctx.i18n.t(key, data)
+  if (error instanceof ComposerRefusal) {
+    const data = Object.fromEntries(
+      Object.entries(error.data).map(([name, value]) => [
+        name,
+        typeof value === 'object' ? t(value.key) : value,
+      ])
+    )
+    return fieldRefusal(ctx, error.field, error.key, data)
+  }
+  if (!(error instanceof ChannelError)) throw error
   if (error.code === 'not_found') throw new lucidErrors.E_ROW_NOT_FOUND()
   if (error.code !== 'invalid_message') {
     const known = ['window_closed', 'contact_opted_out', 'channel_disabled']

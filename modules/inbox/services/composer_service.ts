@@ -3,13 +3,39 @@ import { DateTime } from 'luxon'
 import emitter from '@adonisjs/core/services/emitter'
 import type { TenantContext } from '#modules/tenancy/index'
 import Conversation from '../models/conversation.js'
-import { Message, MessageTemplate, ChannelError, LIMITS } from '#modules/channels/index'
+import drive from '@adonisjs/drive/services/main'
+import type { MultipartFile } from '@adonisjs/core/bodyparser'
+import {
+  Message,
+  MessageTemplate,
+  ChannelError,
+  LIMITS,
+  queueOutboundMessage,
+  type OutboundContent,
+} from '#modules/channels/index'
+import { fillPlaceholders, findCannedByShortcut, shortcutIn } from './canned_response_service.js'
 
 /*
-| What the inbox composer needs beyond the one door for sending
-| (queueOutboundMessage): internal notes, WhatsApp's rules for attached
+| The inbox composer's work: a member's reply (text, a `/shortcut`, or a
+| file with a caption) sent through the one door for sending
+| (queueOutboundMessage), internal notes, WhatsApp's rules for attached
 | files, and the approved templates a conversation can use.
 */
+
+/**
+ * What the composer refuses before anything is sent: the form field it is
+ * about and an i18n key (with its values) for the page to say it in the
+ * member's language. A value `{ key }` is itself a key to translate.
+ */
+export class ComposerRefusal extends Error {
+  constructor(
+    readonly field: string,
+    readonly key: string,
+    readonly data: Record<string, string | number | { key: string }> = {}
+  ) {
+    super(key)
+  }
+}
 
 const MB = 1024 * 1024
 
@@ -230,4 +256,131 @@ export async function approvedTemplate(
       .first()
   )
   return template ? describeTemplate(template) : null
+}
+
+/** A member's reply from the composer, as the form gave it. */
+export interface ReplyInput {
+  conversationId: string
+  channelType: string
+  contact: { name: string | null; profileName: string | null; phone: string | null }
+  agent: { id: string; name: string }
+  text: string
+  /** The attached file, if any (an empty file input counts as none). */
+  file: MultipartFile | null
+  /** One per rendered composer, so a double-submitted form sends once. */
+  idempotencyKey: string | null
+}
+
+/**
+ * Sends a member's reply: expands a `/shortcut`, checks and stores an
+ * attached file (the send job uploads it to WhatsApp), and queues the
+ * message. A stored file the send did not use (a refusal, or a repeated
+ * submit answered with the first message) is removed again.
+ */
+export async function sendReply(tenant: TenantContext, input: ReplyInput): Promise<Message> {
+  let stored: string | null = null
+  try {
+    const text = await expandShortcut(tenant, input)
+    let content: OutboundContent
+    if (input.file) {
+      const upload = await storeAttachment(tenant, input.channelType, input.file, text)
+      stored = upload.file.key
+      content = upload
+    } else {
+      if (!text.trim()) throw new ComposerRefusal('text', 'composer.errors.text_required')
+      if ([...text].length > LIMITS.text) {
+        throw new ComposerRefusal('text', 'composer.errors.text_too_long', { max: LIMITS.text })
+      }
+      content = { type: 'text', text }
+    }
+    const message = await queueOutboundMessage(tenant, {
+      conversationId: input.conversationId,
+      content,
+      authorType: 'agent',
+      authorId: input.agent.id,
+      idempotencyKey: input.idempotencyKey,
+    })
+    const sentFile = (message.payload.content as { file?: { key?: string } })?.file?.key
+    if (stored && sentFile !== stored) await drive.use().delete(stored)
+    return message
+  } catch (error) {
+    if (stored) await drive.use().delete(stored)
+    throw error
+  }
+}
+
+/** A member's internal note from the composer. */
+export async function writeNote(tenant: TenantContext, input: NoteInput): Promise<Message> {
+  if (!input.text.trim()) throw new ComposerRefusal('note', 'composer.errors.note_required')
+  if ([...input.text].length > LIMITS.text) {
+    throw new ComposerRefusal('note', 'composer.errors.text_too_long', { max: LIMITS.text })
+  }
+  return addNote(tenant, input)
+}
+
+/**
+ * A message that is exactly `/shortcut` becomes that canned response, with
+ * the contact's and the agent's names filled in: what the `/` menu inserts
+ * with JavaScript, done on the server without it.
+ */
+async function expandShortcut(tenant: TenantContext, input: ReplyInput) {
+  const shortcut = shortcutIn(input.text)
+  if (!shortcut) return input.text
+  const canned = await findCannedByShortcut(tenant, shortcut)
+  if (!canned) throw new ComposerRefusal('text', 'composer.errors.unknown_shortcut', { shortcut })
+  return fillPlaceholders(canned.body, {
+    contactName: input.contact.name || input.contact.profileName,
+    contactPhone: input.contact.phone,
+    agentName: input.agent.name,
+  })
+}
+
+/**
+ * Checks an uploaded file against WhatsApp's types and sizes, keeps it in the
+ * tenant's storage and returns the message that carries it (the text as its
+ * caption).
+ */
+async function storeAttachment(
+  tenant: TenantContext,
+  channelType: string,
+  file: MultipartFile,
+  text: string
+): Promise<OutboundContent & { file: { key: string } }> {
+  if (channelType === 'webchat') {
+    throw new ComposerRefusal('attachment', 'composer.errors.attachment_webchat')
+  }
+  if (file.hasErrors)
+    throw new ComposerRefusal('attachment', 'composer.errors.attachment_unreadable')
+  const detected =
+    file.type && file.subtype
+      ? `${file.type}/${file.subtype}`
+      : String(file.headers['content-type'] ?? '')
+  const mimeType = attachmentMimeType(detected, file.clientName)
+  const check = checkAttachment(mimeType, file.size)
+  if (!check.ok) {
+    if (check.problem === 'type') {
+      throw new ComposerRefusal('attachment', 'composer.errors.attachment_type', {
+        type: mimeType || '?',
+      })
+    }
+    throw new ComposerRefusal('attachment', 'composer.errors.attachment_size', {
+      kind: { key: `composer.kinds.${check.kind}` },
+      max: Math.round(check.maxBytes / MB),
+    })
+  }
+  const caption = text.trim()
+  if (caption && check.kind === 'audio') {
+    throw new ComposerRefusal('text', 'composer.errors.audio_caption')
+  }
+  if ([...caption].length > LIMITS.caption) {
+    throw new ComposerRefusal('text', 'composer.errors.caption_too_long', { max: LIMITS.caption })
+  }
+  const key = uploadKey(tenant, file.extname)
+  await file.moveToDisk(key)
+  return {
+    type: check.kind,
+    file: { key, mimeType, size: file.size, name: file.clientName },
+    ...(caption ? { caption } : {}),
+    ...(check.kind === 'document' ? { filename: file.clientName.slice(0, 240) } : {}),
+  } as OutboundContent & { file: { key: string } }
 }

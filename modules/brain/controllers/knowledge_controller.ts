@@ -3,12 +3,10 @@ import { readFile } from 'node:fs/promises'
 import { extname } from 'node:path'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { MultipartFile } from '@adonisjs/core/bodyparser'
-import { errors } from '@adonisjs/core'
 import app from '@adonisjs/core/services/app'
 import drive from '@adonisjs/drive/services/main'
 import { can } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
-import type aiConfig from '#config/ai'
 import type KnowledgeSource from '../models/knowledge_source.js'
 import type { SourceKind, SourceStatus } from '../models/knowledge_source.js'
 import {
@@ -20,14 +18,14 @@ import {
   createUrlSource,
   deleteSource,
   findSource,
+  findSourceOrFail,
   listSources,
   refetchSource,
   replaceSourceFile,
   updateSource,
 } from '../services/source_service.js'
 import { searchKnowledge } from '../services/search.js'
-import { answerMode, answerQuestion } from '../services/answers.js'
-import { currentEmbedder } from '../services/embedder.js'
+import { answerQuestion } from '../services/answers.js'
 import {
   FAQ_FORM_ROWS,
   SEARCH_MODES,
@@ -41,6 +39,15 @@ import {
 } from '../validators/knowledge_validator.js'
 import { liveChunksOf } from '../services/source_chunks.js'
 import { fieldError, validatedOrBack, wantsFragment } from './form_helpers.js'
+import {
+  withHeadings,
+  assets,
+  present,
+  modesInUse,
+  confirmWord,
+  maxMegabytes,
+} from '../presenters/knowledge_presenter.js'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 
 const STATUSES: SourceStatus[] = ['queued', 'processing', 'ready', 'failed']
 const KINDS: SourceKind[] = ['file', 'url', 'text', 'faq']
@@ -51,17 +58,6 @@ const MAX_CHUNKS_SHOWN = 2000
 const MARKDOWN_SHOWN = 100_000
 /** Results a workspace search shows. */
 const SEARCH_K = 10
-const FILE_TYPES: Record<string, string> = {
-  '.pdf': 'PDF',
-  '.docx': 'DOCX',
-  '.html': 'HTML',
-  '.htm': 'HTML',
-  '.md': 'MD',
-  '.markdown': 'MD',
-  '.txt': 'TXT',
-  '.csv': 'CSV',
-}
-
 /**
  * The workspace's Knowledge section: the sources list, adding sources,
  * a source's page with its progress, Markdown and passages, and the search
@@ -263,8 +259,7 @@ export default class KnowledgeController {
   async show(ctx: HttpContext) {
     const { bouncer, request, view, access, params, tenant } = ctx
     await bouncer.with('KnowledgePolicy').authorize('view', access)
-    const source = await findSource(tenant, params.id)
-    if (!source) throw notFound(ctx)
+    const source = await findSourceOrFail(tenant, params.id)
     const layout = workspaceLayout(ctx, 'knowledge')
     const shown = Math.min(
       Math.max(Number.parseInt(String(request.qs().chunks ?? ''), 10) || CHUNKS_STEP, 1),
@@ -303,7 +298,8 @@ export default class KnowledgeController {
     const { bouncer, access, params, tenant, response } = ctx
     await bouncer.with('KnowledgePolicy').authorize('view', access)
     const source = await findSource(tenant, params.id)
-    if (!source?.fileKey || !(await drive.use().exists(source.fileKey))) throw notFound(ctx)
+    if (!source?.fileKey || !(await drive.use().exists(source.fileKey)))
+      throw new lucidErrors.E_ROW_NOT_FOUND()
     const { contentLength } = await drive.use().getMetaData(source.fileKey)
     response.header('Content-Type', source.fileMime || 'application/octet-stream')
     response.header('Content-Length', String(contentLength))
@@ -317,8 +313,7 @@ export default class KnowledgeController {
   async update(ctx: HttpContext) {
     const { request, response, params, tenant, session, i18n } = ctx
     await authorizeManage(ctx)
-    const source = await findSource(tenant, params.id)
-    if (!source) throw notFound(ctx)
+    const source = await findSourceOrFail(tenant, params.id)
     const back = `${basePath(ctx)}/knowledge/${source.id}`
     const data = await validatedOrBack(ctx, `${back}#details`, (meta) =>
       request.validateUsing(updateSourceValidator, { meta })
@@ -331,7 +326,7 @@ export default class KnowledgeController {
       })
       session.flash('success', i18n.t('knowledge.flash.saved', { title: updated.title }))
     } catch (error) {
-      rethrowNotFound(ctx, error)
+      rethrowNotFound(error)
       fieldError(
         ctx,
         (error as SourceError).field ?? 'title',
@@ -345,8 +340,7 @@ export default class KnowledgeController {
   async replace(ctx: HttpContext) {
     const { request, response, params, tenant, session, i18n } = ctx
     await authorizeManage(ctx)
-    const source = await findSource(tenant, params.id)
-    if (!source) throw notFound(ctx)
+    const source = await findSourceOrFail(tenant, params.id)
     const back = `${basePath(ctx)}/knowledge/${source.id}`
     const file = request.file('file')
     const problem = checkUploads(ctx, file ? [file] : [])
@@ -365,7 +359,7 @@ export default class KnowledgeController {
         fieldError(ctx, 'file', planLimitMessage(error, i18n.t.bind(i18n)))
         return response.redirect(`${back}#replace`)
       }
-      rethrowNotFound(ctx, error)
+      rethrowNotFound(error)
       fieldError(ctx, 'file', sourceMessage(ctx, error as SourceError))
       return response.redirect(`${back}#replace`)
     }
@@ -376,9 +370,8 @@ export default class KnowledgeController {
   async refetch(ctx: HttpContext) {
     const { response, params, tenant, session, i18n } = ctx
     await authorizeManage(ctx)
-    const source = await findSource(tenant, params.id)
-    if (!source) throw notFound(ctx)
-    await refetchSource(tenant, source.id).catch((error) => rethrowNotFound(ctx, error))
+    const source = await findSourceOrFail(tenant, params.id)
+    await refetchSource(tenant, source.id).catch((error) => rethrowNotFound(error))
     session.flash(
       'success',
       i18n.t(source.kind === 'url' ? 'knowledge.flash.refetching' : 'knowledge.flash.rereading')
@@ -390,8 +383,7 @@ export default class KnowledgeController {
   async destroy(ctx: HttpContext) {
     const { request, response, params, tenant, session, i18n } = ctx
     await authorizeManage(ctx)
-    const source = await findSource(tenant, params.id)
-    if (!source) throw notFound(ctx)
+    const source = await findSourceOrFail(tenant, params.id)
     const expected = confirmWord(source)
     const typed = String(request.input('confirm') ?? '').trim()
     if (typed !== expected) {
@@ -442,101 +434,6 @@ export default class KnowledgeController {
     }
     return view.render('brain::knowledge/search', { ...layout, ...assets(), ...data })
   }
-}
-
-/** A heading path without the empty levels a document may skip (an FAQ has no top heading). */
-function withHeadings<T extends { headingPath: string[] }>(item: T): T {
-  return { ...item, headingPath: item.headingPath.filter(Boolean) }
-}
-
-function assets() {
-  return { stylesheets: ['/assets/knowledge.css'], scripts: ['/assets/knowledge.js'] }
-}
-
-/** What a source looks like to the views: its facts and the words for its state. */
-function present(ctx: HttpContext, source: KnowledgeSource) {
-  const { i18n } = ctx
-  const extension = extname(source.fileName ?? '').toLowerCase()
-  const inProgress = source.status === 'queued' || source.status === 'processing'
-  const stage = source.stage
-    ? source.stageTotal
-      ? i18n.t(`knowledge.stage_counted.${source.stage}`, {
-          done: source.stageDone ?? 0,
-          total: source.stageTotal,
-        })
-      : i18n.t(`knowledge.stage.${source.stage}`)
-    : i18n.t('knowledge.stage.waiting')
-  const code = source.errorCode ?? 'internal_error'
-  const known = i18n.hasMessage(`knowledge.failure.${code}.reason`)
-  return {
-    id: source.id,
-    title: source.title,
-    kind: source.kind,
-    typeLabel:
-      source.kind === 'file'
-        ? (FILE_TYPES[extension] ?? extension.slice(1).toUpperCase()) || 'FILE'
-        : i18n.t(`knowledge.kinds.${source.kind}`),
-    tags: source.tags ?? [],
-    language: source.language,
-    languageLabel: i18n.t(`knowledge.languages.${languageKey(source.language)}`),
-    status: source.status,
-    progress: Math.min(Math.max(source.progress ?? 0, 0), 100),
-    stage,
-    inProgress,
-    version: source.version,
-    liveVersion: source.liveVersion,
-    // Still answering from an older version while the new one is read.
-    servingOlder: inProgress && source.liveVersion !== null,
-    chunkCount: source.chunkCount,
-    pageCount: source.pageCount,
-    failure:
-      source.status === 'failed'
-        ? {
-            code,
-            reason: i18n.t(`knowledge.failure.${known ? code : 'internal_error'}.reason`),
-            todo: i18n.t(`knowledge.failure.${known ? code : 'internal_error'}.todo`),
-          }
-        : null,
-    fileName: source.fileName,
-    fileSize: source.fileSize,
-    hasFile: Boolean(source.fileKey),
-    url: source.url,
-    finalUrl: source.finalUrl && source.finalUrl !== source.url ? source.finalUrl : null,
-    updatedAt: source.updatedAt,
-    createdAt: source.createdAt,
-    ingestedAt: source.ingestedAt,
-    confirmWord: confirmWord(source),
-  }
-}
-
-function languageKey(language: string) {
-  return ['english', 'arabic'].includes(language) ? language : 'simple'
-}
-
-/** Which embedder and answerer this installation uses, for the search page's banner. */
-function modesInUse() {
-  const embedder = currentEmbedder()
-  const config = app.config.get<typeof aiConfig>('ai')
-  return {
-    embedder: embedder.kind,
-    embedModel: embedder.model,
-    answers: answerMode(),
-    chatModel: config.chatModel,
-    endpoint: config.baseUrl ? hostOf(config.baseUrl) : null,
-  }
-}
-
-function hostOf(url: string) {
-  try {
-    return new URL(url).host
-  } catch {
-    return url
-  }
-}
-
-/** A word from the source's title that the member types to confirm its deletion. */
-function confirmWord(source: KnowledgeSource) {
-  return source.title.trim().split(/\s+/)[0]?.slice(0, 40) || 'delete'
 }
 
 async function authorizeManage(ctx: HttpContext) {
@@ -599,21 +496,12 @@ function mimeOf(file: MultipartFile) {
   return file.type && file.subtype ? `${file.type}/${file.subtype}` : null
 }
 
-function maxMegabytes() {
-  const bytes = app.config.get<number>('brain.maxFileBytes')
-  return Math.round((bytes / 1024 / 1024) * 10) / 10
-}
-
 function basePath(ctx: HttpContext) {
   return workspaceLayout(ctx, 'knowledge').base
 }
 
-function notFound(ctx: HttpContext) {
-  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
-}
-
-function rethrowNotFound(ctx: HttpContext, error: unknown) {
-  if (error instanceof SourceError && error.status === 404) throw notFound(ctx)
+function rethrowNotFound(error: unknown) {
+  if (error instanceof SourceError && error.status === 404) throw new lucidErrors.E_ROW_NOT_FOUND()
   if (!(error instanceof SourceError)) throw error
 }
 

@@ -14,6 +14,7 @@ import KnowledgeSource, {
 import IngestSourceJob from '../jobs/ingest_source_job.js'
 import { refreshChunkText } from './chunk_store.js'
 import { sourceFilePrefix } from './ingestion.js'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 
 /** A request about sources the brain refuses; `field` names the input at fault. */
 export class SourceError extends Exception {
@@ -248,6 +249,13 @@ export async function findSource(tenant: TenantContext, sourceId: string) {
     async (trx) =>
       (await KnowledgeSource.query({ client: trx }).where('id', sourceId).first()) ?? null
   )
+}
+
+/** findSource, or E_ROW_NOT_FOUND (answered 404) for an unknown or another tenant's id. */
+export async function findSourceOrFail(tenant: TenantContext, sourceId: string) {
+  const source = await findSource(tenant, sourceId)
+  if (!source) throw new lucidErrors.E_ROW_NOT_FOUND(KnowledgeSource)
+  return source
 }
 
 export interface SourceListOptions {

@@ -1,5 +1,4 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { errors } from '@adonisjs/core'
 import { channelsOf, findTenantChannel } from '#modules/channels/index'
 import { workspaceLayout } from '#modules/tenancy/index'
 import {
@@ -17,6 +16,7 @@ import {
   parseHandoffWords,
 } from '../validators/assistant_validator.js'
 import { fieldError, validatedOrBack } from './form_helpers.js'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 
 /** Time zones offered in the form: the runtime's list (IANA names). */
 // Intl leaves UTC out of its list: without it, a select showing UTC picked
@@ -54,7 +54,7 @@ export default class AssistantController {
     const { bouncer, access, tenant, view, params } = ctx
     await bouncer.with('AssistantPolicy').authorize('manage', access)
     const channel = await findTenantChannel(tenant.id, params.channelId)
-    if (!channel) throw notFound(ctx)
+    if (!channel) throw new lucidErrors.E_ROW_NOT_FOUND()
     const settings = await readAssistantSettings(tenant, channel.id)
     // Never saved: the business's hours start in the time zone of the person setting them up.
     const ownZone = ctx.auth.user!.timezone
@@ -81,7 +81,7 @@ export default class AssistantController {
     const { bouncer, access, tenant, request, response, params, session, i18n, auth } = ctx
     await bouncer.with('AssistantPolicy').authorize('manage', access)
     const channel = await findTenantChannel(tenant.id, params.channelId)
-    if (!channel) throw notFound(ctx)
+    if (!channel) throw new lucidErrors.E_ROW_NOT_FOUND()
     const back = `${workspaceLayout(ctx, 'assistant').base}/assistant/${channel.id}`
     const data = await validatedOrBack(ctx, back, (meta) =>
       request.validateUsing(assistantSettingsValidator, { meta })
@@ -126,7 +126,7 @@ export default class AssistantController {
     try {
       await handBackToAssistant(tenant, params.id, auth.user!.id)
     } catch (error) {
-      if ((error as { status?: number }).status === 404) throw notFound(ctx)
+      if ((error as { status?: number }).status === 404) throw new lucidErrors.E_ROW_NOT_FOUND()
       throw error
     }
     session.flash('success', i18n.t('assistant.flash.handed_back'))
@@ -135,8 +135,4 @@ export default class AssistantController {
     const query = /^[\w=&%.+-]*$/.test(list) && list ? `?${list}` : ''
     return response.redirect(`${base}/inbox/${params.id}${query}`)
   }
-}
-
-function notFound(ctx: HttpContext) {
-  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
-import { errors } from '@adonisjs/core'
 import env from '#start/env'
 import { PlanLimitError, planLimitsFor } from '#modules/billing/index'
 import { actorFromRequest, can } from '#modules/identity/index'
@@ -32,6 +31,7 @@ import {
   updateWebchatChannelValidator,
 } from '../validators/webchat_validator.js'
 import { fieldError, keepInput, validatedOrBack } from '#app/http/form_errors'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 
 /**
  * The channels page of a workspace: the numbers customers write to, their
@@ -129,7 +129,7 @@ export default class ChannelsController {
     const { bouncer, view, access, params } = ctx
     await bouncer.with('ChannelsPolicy').authorize('view', access)
     const channel = await findTenantChannel(access.tenantId, params.id)
-    if (!channel) throw notFound(ctx)
+    if (!channel) throw new lucidErrors.E_ROW_NOT_FOUND()
     return view.render('channels::channels/show', {
       ...workspaceLayout(ctx, 'channels'),
       channel: describe(channel),
@@ -148,7 +148,7 @@ export default class ChannelsController {
     const { bouncer, request, response, session, access, params, i18n } = ctx
     await bouncer.with('ChannelsPolicy').authorize('manage', access)
     const channel = await findTenantChannel(access.tenantId, params.id)
-    if (!channel) throw notFound(ctx)
+    if (!channel) throw new lucidErrors.E_ROW_NOT_FOUND()
     const back = `${basePath(ctx)}/channels/${channel.id}`
     if (channel.type === 'webchat') return this.#updateWebchat(ctx, channel.id, back)
     const data = await validatedOrBack(ctx, `${back}#settings`, (meta) =>
@@ -170,7 +170,7 @@ export default class ChannelsController {
         metaAppId: data.meta_app_id,
       },
       actorFromRequest(ctx)
-    ).catch((error) => rethrowNotFound(ctx, error))
+    ).catch((error) => rethrowNotFound(error))
     session.flash('success', i18n.t('channels.flash.saved', { name: updated.name }))
     return response.redirect(back)
   }
@@ -186,7 +186,7 @@ export default class ChannelsController {
       channelId,
       webchatInput(data),
       actorFromRequest(ctx)
-    ).catch((error) => rethrowNotFound(ctx, error))
+    ).catch((error) => rethrowNotFound(error))
     session.flash('success', i18n.t('channels.flash.saved', { name: updated.name }))
     return response.redirect(back)
   }
@@ -195,7 +195,7 @@ export default class ChannelsController {
     const { bouncer, request, response, session, access, params, i18n } = ctx
     await bouncer.with('ChannelsPolicy').authorize('manage', access)
     const channel = await findTenantChannel(access.tenantId, params.id)
-    if (!channel) throw notFound(ctx)
+    if (!channel) throw new lucidErrors.E_ROW_NOT_FOUND()
     const back = `${basePath(ctx)}/channels/${channel.id}`
     const data = await validatedOrBack(ctx, `${back}#credentials`, (meta) =>
       request.validateUsing(rotateSecretsValidator, { meta })
@@ -228,14 +228,14 @@ export default class ChannelsController {
     const { bouncer, request, response, session, access, params, i18n } = ctx
     await bouncer.with('ChannelsPolicy').authorize('manage', access)
     const channel = await findTenantChannel(access.tenantId, params.id)
-    if (!channel) throw notFound(ctx)
+    if (!channel) throw new lucidErrors.E_ROW_NOT_FOUND()
     const back = `${basePath(ctx)}/channels/${channel.id}`
     const data = await validatedOrBack(ctx, back, (meta) =>
       request.validateUsing(channelStatusValidator, { meta })
     )
     if (!data) return
     await setChannelStatus(tenantRef(ctx), channel.id, data.status, actorFromRequest(ctx)).catch(
-      (error) => rethrowNotFound(ctx, error)
+      (error) => rethrowNotFound(error)
     )
     session.flash(
       'success',
@@ -251,7 +251,7 @@ export default class ChannelsController {
     const { bouncer, request, response, session, access, params, i18n } = ctx
     await bouncer.with('ChannelsPolicy').authorize('manage', access)
     const channel = await findTenantChannel(access.tenantId, params.id)
-    if (!channel) throw notFound(ctx)
+    if (!channel) throw new lucidErrors.E_ROW_NOT_FOUND()
     const typed = String(request.input('confirm') ?? '').trim()
     if (typed !== channel.name) {
       const message = i18n.t('channels.errors.confirm_mismatch', { name: channel.name })
@@ -260,7 +260,7 @@ export default class ChannelsController {
       return response.redirect(`${basePath(ctx)}/channels/${channel.id}#delete`)
     }
     await removeChannel(tenantRef(ctx), channel.id, actorFromRequest(ctx)).catch((error) =>
-      rethrowNotFound(ctx, error)
+      rethrowNotFound(error)
     )
     session.flash('success', i18n.t('channels.flash.deleted', { name: channel.name }))
     return response.redirect(`${basePath(ctx)}/channels`)
@@ -331,12 +331,9 @@ function webchatInput(data: {
   }
 }
 
-function notFound(ctx: HttpContext) {
-  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
-}
-
-function rethrowNotFound(ctx: HttpContext, error: unknown): never {
-  if (error instanceof ChannelError && error.code === 'channel_not_found') throw notFound(ctx)
+function rethrowNotFound(error: unknown): never {
+  if (error instanceof ChannelError && error.code === 'channel_not_found')
+    throw new lucidErrors.E_ROW_NOT_FOUND()
   throw error
 }
 
@@ -356,7 +353,7 @@ async function reportChannelError(ctx: HttpContext, error: unknown) {
       session.flash('error', i18n.t(`channels.errors.${error.code}`))
       return
     case 'channel_not_found':
-      throw notFound(ctx)
+      throw new lucidErrors.E_ROW_NOT_FOUND()
     default:
       keepInput(ctx)
       session.flash('error', i18n.t('channels.errors.generic'))

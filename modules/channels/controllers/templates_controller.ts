@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { MultipartFile } from '@adonisjs/core/bodyparser'
-import { errors } from '@adonisjs/core'
 import { can } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
 import Channel from '../models/channel.js'
@@ -31,6 +30,7 @@ import {
 } from '../validators/template_validator.js'
 import { templatePreview } from '../services/template_preview.js'
 import { isHtmx, wantsFragment } from '#app/http/htmx'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 
 /** How variables are written, passed into messages (braces are syntax in translations). */
 const VARIABLE_NAMES = { v1: '{{1}}', v2: '{{2}}' }
@@ -92,7 +92,7 @@ export default class TemplatesController {
     const { bouncer, request, view, access, tenant, params } = ctx
     await bouncer.with('TemplatesPolicy').authorize('view', access)
     const batch = await findTemplateSyncBatch(tenant, params.id)
-    if (!batch) throw notFound(ctx)
+    if (!batch) throw new lucidErrors.E_ROW_NOT_FOUND()
     const layout = workspaceLayout(ctx, 'templates')
     const data = { base: layout.base, batch }
     if (wantsFragment(request, 'template-sync-progress')) {
@@ -249,8 +249,4 @@ function renderForm(
     buttonKinds: BUTTON_KINDS,
     vars: VARIABLE_NAMES,
   })
-}
-
-function notFound(ctx: HttpContext) {
-  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
 }

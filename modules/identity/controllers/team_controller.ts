@@ -1,5 +1,4 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { errors } from '@adonisjs/core'
 import { workspaceLayout } from '#modules/tenancy/index'
 import { PlanLimitError, planLimitMessage } from '#modules/billing/index'
 import { changeRoleValidator, inviteMemberValidator, ROLES } from '../validators/team_validator.js'
@@ -18,6 +17,7 @@ import {
 } from '../services/invitation_service.js'
 import { actorFromRequest } from '../services/impersonation_service.js'
 import { can, canAssignRole, canManageMember } from '../policies/role_matrix.js'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 
 /**
  * The team page of a workspace: members, pending invitations, and the
@@ -83,7 +83,7 @@ export default class TeamController {
     await bouncer.with('WorkspacePolicy').authorize('manageInvitations', access)
     let invitation
     try {
-      invitation = await orNotFound(ctx, () =>
+      invitation = await orNotFound(() =>
         resendInvitation({
           tenant: tenantOf(ctx),
           invitationId: params.id,
@@ -103,7 +103,7 @@ export default class TeamController {
   async revoke(ctx: HttpContext) {
     const { bouncer, response, session, access, params, i18n } = ctx
     await bouncer.with('WorkspacePolicy').authorize('manageInvitations', access)
-    const invitation = await orNotFound(ctx, () =>
+    const invitation = await orNotFound(() =>
       revokeInvitation({
         tenant: tenantOf(ctx),
         invitationId: params.id,
@@ -117,7 +117,7 @@ export default class TeamController {
   async changeRole(ctx: HttpContext) {
     const { bouncer, request, response, session, access, params, i18n } = ctx
     const member = await findMembership(access.tenantId, params.id)
-    if (!member) throw notFound(ctx)
+    if (!member) throw new lucidErrors.E_ROW_NOT_FOUND()
     const { role } = await request.validateUsing(changeRoleValidator)
     await bouncer.with('WorkspacePolicy').authorize('changeRole', access, member, role)
     await member.load('user')
@@ -149,7 +149,7 @@ export default class TeamController {
   async remove(ctx: HttpContext) {
     const { bouncer, request, response, session, access, params, i18n } = ctx
     const member = await findMembership(access.tenantId, params.id)
-    if (!member) throw notFound(ctx)
+    if (!member) throw new lucidErrors.E_ROW_NOT_FOUND()
     await bouncer.with('WorkspacePolicy').authorize('removeMember', access, member)
     await member.load('user')
     // Each row's confirmation has its own field, so the page's ids stay unique.
@@ -196,23 +196,20 @@ function teamPath(ctx: HttpContext) {
   return `${workspaceLayout(ctx, 'team').base}/team`
 }
 
-function notFound(ctx: HttpContext) {
-  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
-}
-
 /** Ids that are not this workspace's are answered like unknown pages. */
-async function orNotFound<T>(ctx: HttpContext, work: () => Promise<T>): Promise<T> {
+async function orNotFound<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work()
   } catch (error) {
-    if (error instanceof TeamError && error.code === 'invitation_not_found') throw notFound(ctx)
+    if (error instanceof TeamError && error.code === 'invitation_not_found')
+      throw new lucidErrors.E_ROW_NOT_FOUND()
     throw error
   }
 }
 
 function teamErrorMessage(ctx: HttpContext, error: unknown) {
   if (!(error instanceof TeamError)) throw error
-  if (error.code === 'not_found') throw notFound(ctx)
+  if (error.code === 'not_found') throw new lucidErrors.E_ROW_NOT_FOUND()
   if (error.code === 'forbidden') return ctx.i18n.t('common.not_allowed')
   return ctx.i18n.t(`team.errors.${error.code}`)
 }

@@ -1,5 +1,4 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { errors } from '@adonisjs/core'
 import { workspaceLayout } from '#modules/tenancy/index'
 import { fieldError, validatedOrBack } from '#app/http/form_errors'
 import type WebhookSubscription from '../models/webhook_subscription.js'
@@ -16,6 +15,7 @@ import { listDeliveries, redeliver, sendTestEvent } from '../services/webhook_de
 import { WEBHOOK_EVENT_TYPES } from '../services/webhook_events.js'
 import { webhookFormValidator } from '../validators/webhook_validator.js'
 import { wantsFragment } from '#app/http/htmx'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 
 /**
  * Settings → Webhooks (owners and admins): the subscriptions, a form to add
@@ -138,7 +138,7 @@ export default class WebhooksController {
       ctx.session.flash('success', ctx.i18n.t('webhooks.flash.redelivered'))
     } catch (error) {
       if (!(error instanceof WebhookError)) throw error
-      if (error.code === 'not_found') throw notFound(ctx)
+      if (error.code === 'not_found') throw new lucidErrors.E_ROW_NOT_FOUND()
       ctx.session.flash('error', ctx.i18n.t(`webhooks.errors.${error.code}`))
     }
     return ctx.response.redirect(`${page}#deliveries`)
@@ -163,12 +163,8 @@ function base(ctx: HttpContext) {
 
 async function findOr404(ctx: HttpContext) {
   const subscription = await findSubscription(ctx.tenant, String(ctx.params.id))
-  if (!subscription) throw notFound(ctx)
+  if (!subscription) throw new lucidErrors.E_ROW_NOT_FOUND()
   return subscription
-}
-
-function notFound(ctx: HttpContext) {
-  return new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
 }
 
 function refused(ctx: HttpContext, error: unknown, back: string) {

@@ -29,6 +29,16 @@ export {
 export { translatorFor } from './services/translator.js'
 export { newLinkToken, hashLinkToken } from './services/tokens.js'
 export { teamCounts, seatsInUse, ownersOf } from './services/team_service.js'
+export {
+  membersWithRoles,
+  hasMemberWithRole,
+  peopleNames,
+  memberCounts,
+  tenantTeam,
+  memberUserOrFail,
+  ownerAccounts,
+  type MemberSummary,
+} from './services/member_directory.js'
 
 export const identityPolicies = {
   WorkspacePolicy: () => import('./policies/workspace_policy.js'),

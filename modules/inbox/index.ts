@@ -19,6 +19,7 @@ export {
   deleteContact,
   findContact,
   listContacts,
+  contactCount,
   type NewContact,
   type ContactDetails,
 } from './services/contact_service.js'

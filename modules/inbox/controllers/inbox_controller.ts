@@ -1,6 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { errors as lucidErrors } from '@adonisjs/lucid'
-import { can } from '#modules/identity/index'
+import { can, peopleNames } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
 import type Conversation from '../models/conversation.js'
 import {
@@ -20,12 +20,7 @@ import {
   setConversationPriority,
   snoozeConversation,
 } from '../services/conversation_service.js'
-import {
-  inboxFiltersFrom,
-  inboxQuery,
-  needsPersonCount,
-  peopleNames,
-} from '../services/inbox_service.js'
+import { inboxFiltersFrom, inboxQuery, needsPersonCount } from '../services/inbox_service.js'
 import {
   assigneeFrom,
   labelsFrom,
@@ -33,8 +28,13 @@ import {
   snoozeUntilFrom,
 } from '../validators/inbox_validator.js'
 import { isHtmx, wantsFragment } from '#app/http/htmx'
-import { listData, threadData, statusData } from '../presenters/inbox_presenter.js'
-import { conversationPage, type ConversationPageOptions } from '../presenters/inbox_presenter.js'
+import {
+  listData,
+  threadData,
+  statusData,
+  conversationPage,
+  type ConversationPageOptions,
+} from '../presenters/inbox_presenter.js'
 
 /**
  * The team inbox: the conversation list, one conversation with its thread

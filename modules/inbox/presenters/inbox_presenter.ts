@@ -6,7 +6,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { DateTime } from 'luxon'
 import { clock } from '#app/clock'
-import { can } from '#modules/identity/index'
+import { can, peopleNames } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
 import type Conversation from '../models/conversation.js'
 import type { Channel } from '#modules/channels/index'
@@ -19,7 +19,6 @@ import {
   inboxLabels,
   inboxQuery,
   listInbox,
-  peopleNames,
   threadPage,
   type InboxFilters,
   contactPanel,

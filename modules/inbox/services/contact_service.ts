@@ -248,3 +248,11 @@ export async function deleteContact(tenant: TenantContext, contactId: string) {
 function notFound() {
   return new ContactError('not_found', 'No such contact in this workspace', null, 404)
 }
+
+/** How many contacts the workspace has (the dashboard's figure). */
+export async function contactCount(tenant: TenantContext) {
+  return tenant.transaction(async (trx) => {
+    const row = await Contact.query({ client: trx }).count('* as total').first()
+    return Number(row?.$extras.total ?? 0)
+  })
+}

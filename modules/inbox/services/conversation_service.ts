@@ -3,7 +3,7 @@ import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
 import { clock } from '#app/clock'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import { Membership } from '#modules/identity/index'
+import { hasMemberWithRole, membersWithRoles } from '#modules/identity/index'
 import { dispatchTenantJob, type TenantContext } from '#modules/tenancy/index'
 import Conversation, { type ConversationPriority } from '../models/conversation.js'
 import type { ConversationUpdatedEvent } from '#modules/inbox/index'
@@ -164,29 +164,14 @@ async function assertCanBecomeActive(trx: TransactionClientContract, conversatio
  * may reply. Memberships are central, so this is read outside any tenant
  * transaction.
  */
-export async function isAssignable(tenant: TenantContext, userId: string) {
-  if (!isUuid(userId)) return false
-  const membership = await Membership.query()
-    .where('tenant_id', tenant.id)
-    .where('user_id', userId)
-    .whereIn('role', [...ASSIGNABLE_ROLES])
-    .first()
-  return !!membership
+export function isAssignable(tenant: TenantContext, userId: string) {
+  return hasMemberWithRole(tenant.id, userId, ASSIGNABLE_ROLES)
 }
 
 /** The members a conversation can be assigned to, by name. */
 export async function assignableMembers(tenant: TenantContext) {
-  const memberships = await Membership.query()
-    .where('tenant_id', tenant.id)
-    .whereIn('role', [...ASSIGNABLE_ROLES])
-    .preload('user')
-  return memberships
-    .map((membership) => ({
-      id: membership.userId,
-      name: membership.user.name,
-      email: membership.user.email,
-    }))
-    .sort((a, b) => a.name.localeCompare(b.name) || a.email.localeCompare(b.email))
+  const members = await membersWithRoles(tenant.id, ASSIGNABLE_ROLES)
+  return members.map((member) => ({ id: member.userId, name: member.name, email: member.email }))
 }
 
 /** Gives the conversation to a member who may reply, or to no one (null). */

@@ -1,7 +1,6 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { DatabaseQueryBuilderContract } from '@adonisjs/lucid/types/querybuilder'
 import { clock } from '#app/clock'
-import { User } from '#modules/identity/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { ConversationPriority, ConversationStatus } from '../models/conversation.js'
 import Contact from '../models/contact.js'
@@ -367,14 +366,6 @@ export async function inboxLabels(tenant: TenantContext): Promise<string[]> {
     )
     return result.rows.map((row: { label: string }) => row.label)
   })
-}
-
-/** Names of members (and former members) by user id, for assignees and authors. */
-export async function peopleNames(ids: Array<string | null | undefined>) {
-  const wanted = [...new Set(ids.filter((id): id is string => isUuid(id)))]
-  if (!wanted.length) return new Map<string, string>()
-  const users = await User.query().whereIn('id', wanted).select('id', 'name', 'email')
-  return new Map(users.map((user) => [user.id, user.name || user.email]))
 }
 
 export interface ThreadPage {

@@ -1,6 +1,6 @@
 import env from '#start/env'
 import mail from '@adonisjs/mail/services/main'
-import { Membership, translatorFor } from '#modules/identity/index'
+import { ownerAccounts, translatorFor } from '#modules/identity/index'
 import { Tenant, type TenantContext } from '#modules/tenancy/index'
 import type WebhookSubscription from '../models/webhook_subscription.js'
 
@@ -14,12 +14,9 @@ export async function notifyOwnersOfDisabledWebhook(
   subscription: WebhookSubscription
 ) {
   const workspace = await Tenant.find(tenant.id)
-  const owners = await Membership.query()
-    .where('tenant_id', tenant.id)
-    .where('role', 'owner')
-    .preload('user')
+  const owners = await ownerAccounts(tenant.id)
   const link = `${env.get('APP_URL', 'http://localhost:3333')}/t/${tenant.slug}/settings/webhooks/${subscription.id}`
-  for (const { user } of owners) {
+  for (const user of owners) {
     const t = translatorFor(user.locale)
     const data = {
       link,

@@ -1,6 +1,6 @@
 import db from '@adonisjs/lucid/services/db'
 import { findPlan, listPlans, plansByIds } from '#modules/billing/index'
-import { Membership } from '#modules/identity/index'
+import { memberCounts, tenantTeam } from '#modules/identity/index'
 import Tenant, { type TenantStatus } from '../models/tenant.js'
 import AuditLog from '../models/audit_log.js'
 import { recordAudit, type AuditActor } from './audit_log_service.js'
@@ -53,17 +53,7 @@ export async function listTenants(filters: TenantFilters, baseUrl: string) {
         .filter(Boolean)
     ),
   ] as string[]
-  const [counts, plans] = await Promise.all([
-    ids.length
-      ? Membership.query()
-          .whereIn('tenant_id', ids)
-          .groupBy('tenant_id')
-          .select('tenant_id')
-          .count('* as total')
-      : [],
-    plansByIds(planIds),
-  ])
-  const members = new Map(counts.map((row) => [row.tenantId, Number(row.$extras.total)]))
+  const [members, plans] = await Promise.all([memberCounts(ids), plansByIds(planIds)])
   const planNames = new Map(plans.map((plan) => [plan.id, plan.name]))
 
   return {
@@ -84,13 +74,7 @@ export async function tenantDetail(tenantId: string) {
   const tenant = await Tenant.findOrFail(tenantId)
   const [plans, memberships, audit] = await Promise.all([
     listPlans(),
-    Membership.query()
-      .where('tenant_id', tenant.id)
-      .preload('user')
-      .orderByRaw(
-        `case role when 'owner' then 0 when 'admin' then 1 when 'agent' then 2 else 3 end`
-      )
-      .orderBy('created_at'),
+    tenantTeam(tenant.id),
     AuditLog.query()
       .where((w) => w.where('tenant_id', tenant.id).orWhere('tenant_slug', tenant.slug))
       .orderBy('occurred_at', 'desc')

@@ -1,5 +1,5 @@
 import { teamCounts } from '#modules/identity/index'
-import { Contact, inboxFigures, type InboxFigures } from '#modules/inbox/index'
+import { contactCount, inboxFigures, type InboxFigures } from '#modules/inbox/index'
 import type { TenantContext } from './tenant_context.js'
 import { addGettingStartedStep } from './getting_started.js'
 
@@ -18,10 +18,7 @@ export async function dashboardStats(
   timeZone: string
 ): Promise<DashboardStats> {
   const team = await teamCounts(tenant.id)
-  const contacts = await tenant.transaction(async (trx) => {
-    const row = await Contact.query({ client: trx }).count('* as total').first()
-    return Number(row?.$extras.total ?? 0)
-  })
+  const contacts = await contactCount(tenant)
   return { ...team, contacts, ...(await inboxFigures(tenant, timeZone)) }
 }
 

@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { Membership, User, startImpersonation, stopImpersonation } from '#modules/identity/index'
+import { memberUserOrFail, startImpersonation, stopImpersonation } from '#modules/identity/index'
 import Tenant from '../../models/tenant.js'
 import { lifecycleActionsFor } from '../../services/console_tenant_service.js'
 
@@ -15,11 +15,7 @@ export default class ImpersonationController {
   async start(ctx: HttpContext) {
     const { params, response, session, bouncer, i18n } = ctx
     const tenant = await Tenant.findOrFail(params.tenantId)
-    const membership = await Membership.query()
-      .where('tenant_id', tenant.id)
-      .where('user_id', params.userId)
-      .firstOrFail()
-    const target = await User.findOrFail(membership.userId)
+    const target = await memberUserOrFail(tenant.id, String(params.userId))
 
     const back = `/admin/tenants/${tenant.id}`
     if (!lifecycleActionsFor(tenant.status).impersonate) {

@@ -86,3 +86,8 @@ export {
   openWebchatChannel,
   webchatTopic,
 } from './services/webchat_service.js'
+export {
+  pageOfMessages,
+  pageOfTemplates,
+  type TemplatePageFilters,
+} from './services/message_pages.js'

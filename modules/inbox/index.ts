@@ -73,3 +73,12 @@ export const inboxPolicies = {
   InboxPolicy: () => import('./policies/inbox_policy.js'),
   CannedResponsesPolicy: () => import('./policies/canned_responses_policy.js'),
 }
+export {
+  pageOfContacts,
+  findContactByPhone,
+  pageOfConversations,
+  conversationById,
+  newerActiveConversation,
+  type ContactPageFilters,
+  type ConversationPageFilters,
+} from './services/inbox_pages.js'

@@ -1,7 +1,6 @@
-import type { HttpContext } from '@adonisjs/core/http'
-import { DateTime } from 'luxon'
-import { normalizeE164 } from '#app/validation/phone_rule'
 import {
+  findContactByPhone,
+  pageOfContacts,
   Contact,
   ContactError,
   createContact,
@@ -10,11 +9,13 @@ import {
   updateContact,
   type ContactDetails,
 } from '#modules/inbox/index'
+import type { HttpContext } from '@adonisjs/core/http'
+import { DateTime } from 'luxon'
+import { normalizeE164 } from '#app/validation/phone_rule'
 import { recordAudit, type TenantContext } from '#modules/tenancy/index'
 import {
   ApiError,
   validateApiBody,
-  keysetPage,
   pageBody,
   pageRequestFrom,
   idempotent,
@@ -37,14 +38,7 @@ export default class ContactsApiController {
     const qs = ctx.request.qs()
     const page = pageRequestFrom(qs)
     const filters = contactFilters(qs)
-    const { rows, nextCursor } = await ctx.tenant.transaction((trx) => {
-      const query = Contact.query({ client: trx })
-      if (filters.phone) query.where('phone', filters.phone)
-      if (filters.email) query.whereRaw('lower(email) = ?', [filters.email])
-      if (filters.tag) query.whereRaw('? = any(tags)', [filters.tag])
-      if (filters.updatedSince) query.where('updated_at', '>=', filters.updatedSince.toJSDate())
-      return keysetPage(query, { column: 'created_at', direction: 'desc', page })
-    })
+    const { rows, nextCursor } = await pageOfContacts(ctx.tenant, filters, page)
     return sendJson(ctx, 200, pageBody(rows.map(presentContact), nextCursor))
   }
 
@@ -94,9 +88,7 @@ export default class ContactsApiController {
     }
     const data = await validateApiBody(ctx, contactDetailsBody)
     for (let attempt = 0; attempt < 2; attempt++) {
-      const existing = await ctx.tenant.transaction((trx) =>
-        Contact.query({ client: trx }).where('phone', phone).first()
-      )
+      const existing = await findContactByPhone(ctx.tenant, phone)
       if (existing) {
         const contact = await changeContact(ctx.tenant, existing, data)
         return sendJson(ctx, 200, presentContact(contact))

@@ -1,8 +1,8 @@
-import type { HttpContext } from '@adonisjs/core/http'
-import { DateTime } from 'luxon'
-import { clock } from '#app/clock'
-import { Message, findTenantChannel } from '#modules/channels/index'
+import { pageOfMessages, findTenantChannel } from '#modules/channels/index'
 import {
+  newerActiveConversation,
+  pageOfConversations,
+  conversationById,
   Conversation,
   ConversationError,
   assignConversation,
@@ -15,12 +15,13 @@ import {
   setConversationPriority,
   snoozeConversation,
 } from '#modules/inbox/index'
+import type { HttpContext } from '@adonisjs/core/http'
+import { DateTime } from 'luxon'
+import { clock } from '#app/clock'
 import type { TenantContext } from '#modules/tenancy/index'
 import {
   ApiError,
   validateApiBody,
-  conversationOrderPage,
-  keysetPage,
   pageBody,
   pageRequestFrom,
   idempotent,
@@ -61,20 +62,7 @@ export default class ConversationsApiController {
     const qs = ctx.request.qs()
     const page = pageRequestFrom(qs)
     const filters = conversationFilters(qs)
-    // One statement naming the schema: a list needs no transaction.
-    const query = ctx.tenant.query(Conversation).pojo<Record<string, unknown>>()
-    if (filters.status) query.where('status', filters.status)
-    if (filters.assignee === 'none') query.whereNull('assignee_id')
-    else if (filters.assignee) query.where('assignee_id', filters.assignee)
-    if (filters.label) query.whereRaw('? = any(labels)', [filters.label])
-    if (filters.channelId) query.where('channel_id', filters.channelId)
-    if (filters.contactId) query.where('contact_id', filters.contactId)
-    if (filters.updatedSince) query.where('updated_at', '>=', filters.updatedSince.toJSDate())
-    const { rows, nextCursor } = await keysetPage(query, {
-      column: 'updated_at',
-      direction: 'desc',
-      page,
-    })
+    const { rows, nextCursor } = await pageOfConversations(ctx.tenant, filters, page)
     return sendJson(ctx, 200, pageBody(rows.map(presentConversationRow), nextCursor))
   }
 
@@ -130,12 +118,10 @@ export default class ConversationsApiController {
         order: ['Use asc (oldest first) or desc (newest first)'],
       })
     }
-    const { rows, nextCursor } = await ctx.tenant.transaction((trx) =>
-      conversationOrderPage(
-        Message.query({ client: trx }).where('conversation_id', conversation.id),
-        { direction: order, page }
-      )
-    )
+    const { rows, nextCursor } = await pageOfMessages(ctx.tenant, conversation.id, {
+      direction: order,
+      page,
+    })
     return sendJson(ctx, 200, pageBody(rows.map(presentMessage), nextCursor))
   }
 
@@ -185,9 +171,7 @@ export default class ConversationsApiController {
 }
 
 async function findConversation(tenant: TenantContext, id: string) {
-  const conversation = UUID.test(id)
-    ? await tenant.query(Conversation).where('id', id).first()
-    : null
+  const conversation = await conversationById(tenant, id)
   if (!conversation) throw new ApiError(404, 'not_found', 'No such conversation')
   return conversation
 }
@@ -200,14 +184,7 @@ async function findConversation(tenant: TenantContext, id: string) {
  */
 async function assertNoNewer(tenant: TenantContext, conversation: Conversation) {
   if (conversation.status !== 'resolved') return
-  const newer = await tenant.transaction((trx) =>
-    Conversation.query({ client: trx })
-      .where('contact_id', conversation.contactId)
-      .where('channel_id', conversation.channelId)
-      .whereNot('status', 'resolved')
-      .whereNot('id', conversation.id)
-      .first()
-  )
+  const newer = await newerActiveConversation(tenant, conversation)
   if (newer) {
     throw new ApiError(
       409,

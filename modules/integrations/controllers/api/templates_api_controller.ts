@@ -1,6 +1,6 @@
+import { pageOfTemplates } from '#modules/channels/index'
 import type { HttpContext } from '@adonisjs/core/http'
-import { MessageTemplate } from '#modules/channels/index'
-import { ApiError, keysetPage, pageBody, pageRequestFrom, sendJson } from '#app/http/api/index'
+import { ApiError, pageBody, pageRequestFrom, sendJson } from '#app/http/api/index'
 import { presentTemplate } from '../../services/api_presenters.js'
 
 /** WhatsApp's usual statuses (it may add others; any A-Z_ word filters). */
@@ -27,13 +27,11 @@ export default class TemplatesApiController {
       throw new ApiError(422, 'validation_failed', 'The request is invalid', fields)
     }
     const language = qs.language ? String(qs.language) : null
-    const { rows, nextCursor } = await ctx.tenant.transaction((trx) => {
-      const query = MessageTemplate.query({ client: trx })
-      if (status) query.where('status', status)
-      if (language) query.where('language', language)
-      if (channelId) query.where('channel_id', channelId)
-      return keysetPage(query, { column: 'created_at', direction: 'asc', page })
-    })
+    const { rows, nextCursor } = await pageOfTemplates(
+      ctx.tenant,
+      { status, language, channelId },
+      page
+    )
     return sendJson(ctx, 200, pageBody(rows.map(presentTemplate), nextCursor))
   }
 }

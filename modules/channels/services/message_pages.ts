@@ -1,0 +1,44 @@
+import type { TenantContext } from '#modules/tenancy/index'
+import { conversationOrderPage, keysetPage, type PageRequest } from '#app/http/api/index'
+import Message from '../models/message.js'
+import MessageTemplate from '../models/message_template.js'
+
+/*
+| Cursor pages of a conversation's messages and of the workspace's
+| templates for programs (the REST API). The query runs in the tenant's
+| schema, so another tenant's rows are never in it.
+*/
+
+/** A conversation's messages in WhatsApp's order (its timestamps, not arrival). */
+export function pageOfMessages(
+  tenant: TenantContext,
+  conversationId: string,
+  options: { direction: 'asc' | 'desc'; page: PageRequest }
+) {
+  return tenant.transaction((trx) =>
+    conversationOrderPage(
+      Message.query({ client: trx }).where('conversation_id', conversationId),
+      options
+    )
+  )
+}
+
+export interface TemplatePageFilters {
+  status?: string | null
+  language?: string | null
+  channelId?: string | null
+}
+
+export function pageOfTemplates(
+  tenant: TenantContext,
+  filters: TemplatePageFilters,
+  page: PageRequest
+) {
+  return tenant.transaction((trx) => {
+    const query = MessageTemplate.query({ client: trx })
+    if (filters.status) query.where('status', filters.status)
+    if (filters.language) query.where('language', filters.language)
+    if (filters.channelId) query.where('channel_id', filters.channelId)
+    return keysetPage(query, { column: 'created_at', direction: 'asc', page })
+  })
+}

@@ -1,0 +1,89 @@
+import type { DateTime } from 'luxon'
+import type { TenantContext } from '#modules/tenancy/index'
+import { keysetPage, type PageRequest } from '#app/http/api/index'
+import Contact from '../models/contact.js'
+import Conversation from '../models/conversation.js'
+
+/*
+| Cursor pages of contacts and conversations for programs (the REST API),
+| newest first, with the filters the API offers. Keyset pages from the
+| REST toolkit; the query runs in the tenant's schema, so another tenant's
+| rows are never in it.
+*/
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export interface ContactPageFilters {
+  phone?: string | null
+  /** Lower-cased. */
+  email?: string | null
+  tag?: string | null
+  updatedSince?: DateTime | null
+}
+
+export function pageOfContacts(
+  tenant: TenantContext,
+  filters: ContactPageFilters,
+  page: PageRequest
+) {
+  return tenant.transaction((trx) => {
+    const query = Contact.query({ client: trx })
+    if (filters.phone) query.where('phone', filters.phone)
+    if (filters.email) query.whereRaw('lower(email) = ?', [filters.email])
+    if (filters.tag) query.whereRaw('? = any(tags)', [filters.tag])
+    if (filters.updatedSince) query.where('updated_at', '>=', filters.updatedSince.toJSDate())
+    return keysetPage(query, { column: 'created_at', direction: 'desc', page })
+  })
+}
+
+export function findContactByPhone(tenant: TenantContext, phone: string) {
+  return tenant.transaction((trx) => Contact.query({ client: trx }).where('phone', phone).first())
+}
+
+export interface ConversationPageFilters {
+  status?: string | null
+  /** A member's user id, or 'none' for unassigned. */
+  assignee?: string | null
+  label?: string | null
+  channelId?: string | null
+  contactId?: string | null
+  updatedSince?: DateTime | null
+}
+
+/** Conversations most recently updated first, as plain rows (one statement, no transaction). */
+export function pageOfConversations(
+  tenant: TenantContext,
+  filters: ConversationPageFilters,
+  page: PageRequest
+) {
+  const query = tenant.query(Conversation).pojo<Record<string, unknown>>()
+  if (filters.status) query.where('status', filters.status)
+  if (filters.assignee === 'none') query.whereNull('assignee_id')
+  else if (filters.assignee) query.where('assignee_id', filters.assignee)
+  if (filters.label) query.whereRaw('? = any(labels)', [filters.label])
+  if (filters.channelId) query.where('channel_id', filters.channelId)
+  if (filters.contactId) query.where('contact_id', filters.contactId)
+  if (filters.updatedSince) query.where('updated_at', '>=', filters.updatedSince.toJSDate())
+  return keysetPage(query, { column: 'updated_at', direction: 'desc', page })
+}
+
+/** A conversation by id in one statement naming the schema, or null (any id accepted). */
+export async function conversationById(tenant: TenantContext, id: string) {
+  if (!UUID.test(id)) return null
+  return tenant.query(Conversation).where('id', id).first()
+}
+
+/**
+ * The contact's other conversation on the same channel that is still
+ * active, if any: a resolved conversation may come back only without one.
+ */
+export function newerActiveConversation(tenant: TenantContext, conversation: Conversation) {
+  return tenant.transaction((trx) =>
+    Conversation.query({ client: trx })
+      .where('contact_id', conversation.contactId)
+      .where('channel_id', conversation.channelId)
+      .whereNot('status', 'resolved')
+      .whereNot('id', conversation.id)
+      .first()
+  )
+}

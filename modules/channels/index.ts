@@ -89,5 +89,7 @@ export {
 export {
   pageOfMessages,
   pageOfTemplates,
+  messageIn,
+  latestMessage,
   type TemplatePageFilters,
 } from './services/message_pages.js'

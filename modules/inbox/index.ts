@@ -79,6 +79,10 @@ export {
   pageOfConversations,
   conversationById,
   newerActiveConversation,
+  contactIn,
+  conversationIn,
+  latestContact,
+  latestConversation,
   type ContactPageFilters,
   type ConversationPageFilters,
 } from './services/inbox_pages.js'

@@ -1,3 +1,4 @@
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import { conversationOrderPage, keysetPage, type PageRequest } from '#app/http/api/index'
 import Message from '../models/message.js'
@@ -41,4 +42,24 @@ export function pageOfTemplates(
     if (filters.channelId) query.where('channel_id', filters.channelId)
     return keysetPage(query, { column: 'created_at', direction: 'asc', page })
   })
+}
+
+/** A message read inside the caller's tenant transaction (an event's payload), or null. */
+export function messageIn(trx: TransactionClientContract, messageId: string) {
+  return Message.query({ client: trx }).where('id', messageId).first()
+}
+
+/**
+ * The newest message sent one way (notes left out), by creation or by last
+ * change; with `statuses`, only messages that reached one of them.
+ */
+export function latestMessage(
+  trx: TransactionClientContract,
+  options: { direction: 'inbound' | 'outbound'; by: 'created' | 'updated'; statuses?: string[] }
+) {
+  const query = Message.query({ client: trx })
+    .where('direction', options.direction)
+    .where('is_note', false)
+  if (options.statuses) query.whereIn('status', options.statuses)
+  return query.orderBy(options.by === 'created' ? 'created_at' : 'updated_at', 'desc').first()
 }

@@ -1,3 +1,4 @@
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { DateTime } from 'luxon'
 import type { TenantContext } from '#modules/tenancy/index'
 import { keysetPage, type PageRequest } from '#app/http/api/index'
@@ -86,4 +87,38 @@ export function newerActiveConversation(tenant: TenantContext, conversation: Con
       .whereNot('id', conversation.id)
       .first()
   )
+}
+
+/** A contact read inside the caller's tenant transaction (an event's payload), or null. */
+export function contactIn(trx: TransactionClientContract, contactId: string) {
+  return Contact.query({ client: trx }).where('id', contactId).first()
+}
+
+/** A conversation read inside the caller's tenant transaction (an event's payload), or null. */
+export function conversationIn(trx: TransactionClientContract, conversationId: string) {
+  return Conversation.query({ client: trx }).where('id', conversationId).first()
+}
+
+/** The newest contact, by creation or by last change. */
+export function latestContact(trx: TransactionClientContract, by: 'created' | 'updated') {
+  return Contact.query({ client: trx })
+    .orderBy(by === 'created' ? 'created_at' : 'updated_at', 'desc')
+    .first()
+}
+
+/**
+ * The newest conversation by creation, or the most recently changed one
+ * that is resolved (`resolved`) or has an assignee (`assigned`).
+ */
+export function latestConversation(
+  trx: TransactionClientContract,
+  which: 'created' | 'resolved' | 'assigned'
+) {
+  if (which === 'created') {
+    return Conversation.query({ client: trx }).orderBy('created_at', 'desc').first()
+  }
+  const query = Conversation.query({ client: trx }).orderBy('updated_at', 'desc')
+  if (which === 'resolved') query.where('status', 'resolved')
+  else query.whereNotNull('assignee_id')
+  return query.first()
 }

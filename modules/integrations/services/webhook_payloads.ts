@@ -1,7 +1,7 @@
+import { messageIn, latestMessage } from '#modules/channels/index'
+import { contactIn, latestConversation, latestContact, conversationIn } from '#modules/inbox/index'
 import type { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import { Message } from '#modules/channels/index'
-import { Contact, Conversation } from '#modules/inbox/index'
 import { knowledgeSourceEventData, latestKnowledgeSourceEvent } from '#modules/brain/index'
 import { presentContact, presentConversation, presentMessage } from './api_presenters.js'
 import { eventKeys, type WebhookEventType } from './webhook_events.js'
@@ -13,17 +13,17 @@ import { eventKeys, type WebhookEventType } from './webhook_events.js'
 */
 
 export async function messageData(trx: TransactionClientContract, messageId: string) {
-  const message = await Message.query({ client: trx }).where('id', messageId).first()
+  const message = await messageIn(trx, messageId)
   return message ? presentMessage(message) : null
 }
 
 export async function conversationData(trx: TransactionClientContract, conversationId: string) {
-  const conversation = await Conversation.query({ client: trx }).where('id', conversationId).first()
+  const conversation = await conversationIn(trx, conversationId)
   return conversation ? presentConversation(conversation) : null
 }
 
 export async function contactData(trx: TransactionClientContract, contactId: string) {
-  const contact = await Contact.query({ client: trx }).where('id', contactId).first()
+  const contact = await contactIn(trx, contactId)
   return contact ? presentContact(contact) : null
 }
 
@@ -180,11 +180,10 @@ export async function latestSample(
   switch (type) {
     case 'message.received':
     case 'message.sent': {
-      const message = await Message.query({ client: trx })
-        .where('direction', type === 'message.received' ? 'inbound' : 'outbound')
-        .where('is_note', false)
-        .orderBy('created_at', 'desc')
-        .first()
+      const message = await latestMessage(trx, {
+        direction: type === 'message.received' ? 'inbound' : 'outbound',
+        by: 'created',
+      })
       if (!message) return null
       const key =
         type === 'message.received'
@@ -194,12 +193,11 @@ export async function latestSample(
     }
     case 'message.status': {
       // A status event fires when an outbound message moves past queued.
-      const message = await Message.query({ client: trx })
-        .where('direction', 'outbound')
-        .where('is_note', false)
-        .whereIn('status', ['sent', 'delivered', 'read', 'failed'])
-        .orderBy('updated_at', 'desc')
-        .first()
+      const message = await latestMessage(trx, {
+        direction: 'outbound',
+        by: 'updated',
+        statuses: ['sent', 'delivered', 'read', 'failed'],
+      })
       if (!message) return null
       return {
         key: eventKeys.messageStatus(message.id, message.status),
@@ -208,9 +206,7 @@ export async function latestSample(
       }
     }
     case 'conversation.created': {
-      const conversation = await Conversation.query({ client: trx })
-        .orderBy('created_at', 'desc')
-        .first()
+      const conversation = await latestConversation(trx, 'created')
       if (!conversation) return null
       return {
         key: eventKeys.conversationCreated(conversation.id),
@@ -220,15 +216,15 @@ export async function latestSample(
     }
     case 'conversation.assigned':
     case 'conversation.resolved': {
-      const query = Conversation.query({ client: trx }).orderBy('updated_at', 'desc')
-      if (type === 'conversation.resolved') query.where('status', 'resolved')
-      else query.whereNotNull('assignee_id')
-      const conversation = await query.first()
+      const conversation = await latestConversation(
+        trx,
+        type === 'conversation.resolved' ? 'resolved' : 'assigned'
+      )
       if (!conversation) return null
       return changeSample(type, conversation, presentConversation(conversation))
     }
     case 'contact.created': {
-      const contact = await Contact.query({ client: trx }).orderBy('created_at', 'desc').first()
+      const contact = await latestContact(trx, 'created')
       if (!contact) return null
       return {
         key: eventKeys.contactCreated(contact.id),
@@ -237,7 +233,7 @@ export async function latestSample(
       }
     }
     case 'contact.updated': {
-      const contact = await Contact.query({ client: trx }).orderBy('updated_at', 'desc').first()
+      const contact = await latestContact(trx, 'updated')
       return contact ? changeSample(type, contact, presentContact(contact)) : null
     }
     case 'handoff.requested':

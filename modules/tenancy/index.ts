@@ -19,6 +19,13 @@ export {
 } from './services/tenant_registry.js'
 export { tenantRoutes } from './services/tenant_routes.js'
 export {
+  findTenant,
+  findLiveTenantBySlug,
+  tenantsInStatus,
+  tenantCountsByPlan,
+  tenantPlanIdQuery,
+} from './services/tenant_directory.js'
+export {
   TenantJob,
   dispatchTenantJob,
   dispatchTenantJobInBatch,

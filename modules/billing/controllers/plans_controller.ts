@@ -1,7 +1,7 @@
+import { tenantCountsByPlan, consoleNav } from '#modules/tenancy/index'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { Infer } from '@vinejs/vine/types'
 import { actorFromRequest } from '#modules/identity/index'
-import { Tenant, consoleNav } from '#modules/tenancy/index'
 import Plan from '../models/plan.js'
 import { PLAN_LIMITS, createPlan, updatePlan, type PlanInput } from '../services/plan_service.js'
 import { planValidator } from '../validators/plan_validator.js'
@@ -25,14 +25,9 @@ export default class PlansController {
   async index({ view, i18n }: HttpContext) {
     const [plans, usage] = await Promise.all([
       Plan.query().orderBy('is_default', 'desc').orderBy('name'),
-      Tenant.query()
-        .whereNotNull('plan_id')
-        .whereNot('status', 'deleted')
-        .groupBy('plan_id')
-        .select('plan_id')
-        .count('* as total'),
+      tenantCountsByPlan(),
     ])
-    const tenants = Object.fromEntries(usage.map((row) => [row.planId, Number(row.$extras.total)]))
+    const tenants = Object.fromEntries(usage)
     return view.render('billing::plans/index', {
       plans,
       tenants,

@@ -1,8 +1,8 @@
+import { findTenant } from '#modules/tenancy/index'
 import db from '@adonisjs/lucid/services/db'
 import mail from '@adonisjs/mail/services/main'
 import env from '#start/env'
 import { ownersOf, translatorFor } from '#modules/identity/index'
-import { Tenant } from '#modules/tenancy/index'
 import type { LimitUsage } from './usage_service.js'
 
 /**
@@ -34,7 +34,7 @@ export async function sendLimitNotices(
     .returning('threshold')
   if (!claimed.length) return
   const threshold = Math.max(...claimed.map((row) => Number(row.threshold)))
-  const tenant = await Tenant.find(tenantId)
+  const tenant = await findTenant(tenantId)
   if (!tenant) return
   const workspace = tenant.displayName || tenant.name
   const link = `${env.get('APP_URL', 'http://localhost:3333')}/t/${tenant.slug}`

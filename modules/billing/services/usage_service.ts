@@ -1,9 +1,9 @@
+import { tenantPlanIdQuery } from '#modules/tenancy/index'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { Exception } from '@adonisjs/core/exceptions'
 import logger from '@adonisjs/core/services/logger'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import { Tenant } from '#modules/tenancy/index'
 import Plan from '../models/plan.js'
 import { sendLimitNotices } from './limit_notices.js'
 
@@ -110,7 +110,7 @@ export function usagePeriod(at: DateTime = DateTime.utc()) {
 
 /** The tenant's plan (one statement), or null when it is on none. */
 export async function planOfTenant(tenantId: string) {
-  return Plan.query().whereIn('id', Tenant.query().where('id', tenantId).select('plan_id')).first()
+  return Plan.query().whereIn('id', tenantPlanIdQuery(tenantId)).first()
 }
 
 async function used(limit: LimitName, tenantId: string, client?: TransactionClientContract) {

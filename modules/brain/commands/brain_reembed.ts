@@ -1,6 +1,6 @@
+import { findLiveTenantBySlug, ProgressBar, contextFor } from '#modules/tenancy/index'
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
-import { ProgressBar, Tenant, contextFor } from '#modules/tenancy/index'
 import { currentEmbedder } from '../services/embedder.js'
 import { reembedTenant } from '../services/reembed.js'
 
@@ -21,10 +21,7 @@ export default class BrainReembed extends BaseCommand {
   declare json: boolean
 
   async run() {
-    const tenant = await Tenant.query()
-      .where('slug', this.tenant)
-      .whereNot('status', 'deleted')
-      .first()
+    const tenant = await findLiveTenantBySlug(this.tenant)
     if (!tenant) {
       this.logger.error(`No tenant has the slug "${this.tenant}"`)
       this.exitCode = 1

@@ -1,10 +1,15 @@
+import {
+  findTenant,
+  contextFor,
+  dispatchTenantJob,
+  type TenantContext,
+} from '#modules/tenancy/index'
 import { randomUUID } from 'node:crypto'
 import { extname } from 'node:path'
 import app from '@adonisjs/core/services/app'
 import drive from '@adonisjs/drive/services/main'
 import { Exception } from '@adonisjs/core/exceptions'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import { Tenant, contextFor, dispatchTenantJob, type TenantContext } from '#modules/tenancy/index'
 import { limitGuard, usageChanged } from '#modules/billing/index'
 import KnowledgeSource, {
   type FaqPair,
@@ -355,7 +360,7 @@ const STORED_BYTES = `coalesce(sum(case
 export async function knowledgeBytesInUse(tenantId: string, client?: TransactionClientContract) {
   const sum = (trx: TransactionClientContract) =>
     trx.from('knowledge_sources').select(trx.raw(STORED_BYTES)).first()
-  const tenant = client ? null : await Tenant.find(tenantId)
+  const tenant = client ? null : await findTenant(tenantId)
   if (!client && !tenant) return 0
   const row = client ? await sum(client) : await contextFor(tenant!).transaction(sum)
   return Number(row?.total ?? 0)

@@ -1,3 +1,4 @@
+import { findTenant, Tenant, contextFor, type TenantContext } from '#modules/tenancy/index'
 import { createHash, randomBytes } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
@@ -6,7 +7,6 @@ import encryption from '@adonisjs/core/services/encryption'
 import logger from '@adonisjs/core/services/logger'
 import limiter from '@adonisjs/limiter/services/main'
 import { errors as limiterErrors } from '@adonisjs/limiter'
-import { Tenant, contextFor, type TenantContext } from '#modules/tenancy/index'
 import Channel from '../models/channel.js'
 import type { MessageStatus } from '../models/message.js'
 import type { MessageStatusEvent } from '../events.js'
@@ -76,7 +76,7 @@ export async function openWebchatChannel(channelId: string): Promise<WebchatTarg
   }
   const channel = await Channel.query().where('id', channelId).where('type', 'webchat').first()
   if (!channel) throw unknownChannel()
-  const tenant = await Tenant.find(channel.tenantId)
+  const tenant = await findTenant(channel.tenantId)
   if (!tenant || tenant.status === 'provisioning' || tenant.status === 'deleted') {
     throw unknownChannel()
   }

@@ -1,6 +1,6 @@
+import { findTenant, Tenant, contextFor } from '#modules/tenancy/index'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
-import { Tenant, contextFor } from '#modules/tenancy/index'
 import type ApiKey from '../models/api_key.js'
 import { ApiError } from '#app/http/api/index'
 import { checkToken, touchApiKey } from '../services/api_key_service.js'
@@ -61,7 +61,7 @@ export default class ApiAuthMiddleware {
     }
     const key = check.key
 
-    const tenant = await tenants.get(key.tenantId, version, () => Tenant.find(key.tenantId))
+    const tenant = await tenants.get(key.tenantId, version, () => findTenant(key.tenantId))
     if (!tenant || tenant.status === 'deleted' || tenant.status === 'provisioning') {
       throw new ApiError(
         401,

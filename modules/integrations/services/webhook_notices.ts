@@ -1,7 +1,7 @@
+import { findTenant, type TenantContext } from '#modules/tenancy/index'
 import env from '#start/env'
 import mail from '@adonisjs/mail/services/main'
 import { ownerAccounts, translatorFor } from '#modules/identity/index'
-import { Tenant, type TenantContext } from '#modules/tenancy/index'
 import type WebhookSubscription from '../models/webhook_subscription.js'
 
 /**
@@ -13,7 +13,7 @@ export async function notifyOwnersOfDisabledWebhook(
   tenant: TenantContext,
   subscription: WebhookSubscription
 ) {
-  const workspace = await Tenant.find(tenant.id)
+  const workspace = await findTenant(tenant.id)
   const owners = await ownerAccounts(tenant.id)
   const link = `${env.get('APP_URL', 'http://localhost:3333')}/t/${tenant.slug}/settings/webhooks/${subscription.id}`
   for (const user of owners) {

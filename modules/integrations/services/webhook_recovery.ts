@@ -1,5 +1,5 @@
+import { tenantsInStatus, contextFor } from '#modules/tenancy/index'
 import logger from '@adonisjs/core/services/logger'
-import { Tenant, contextFor } from '#modules/tenancy/index'
 import { dispatchDelivery } from './webhook_delivery_service.js'
 
 /*
@@ -18,7 +18,7 @@ export const STRANDED_AFTER = '10 minutes'
 const BATCH = 200
 
 export async function sweepStrandedDeliveries(): Promise<number> {
-  const tenants = await Tenant.query().whereIn('status', ['active', 'suspended'])
+  const tenants = await tenantsInStatus(['active', 'suspended'])
   let queued = 0
   for (const tenant of tenants) {
     const context = contextFor(tenant)

@@ -35,7 +35,7 @@
 | queue prefix EVAL_QUEUE_PREFIX (default flomastr-eval-brain).
 */
 import 'reflect-metadata'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -177,6 +177,9 @@ async function main() {
       readFileSync(new URL('questions.json', FIXTURES), 'utf8')
     )
     const outcomes: Outcome[] = []
+    // EVAL_DUMP=<file>: the passages the answerer is given for each question,
+    // for replaying the answerer offline (tests/eval/brain_replay.ts).
+    const dump: unknown[] = []
     const answerStart = performance.now()
     for (const q of questions) {
       const hits = await brain.searchKnowledge(tenant, q.question, { k: K })
@@ -189,6 +192,16 @@ async function main() {
       const index = hits.findIndex((h) => holdsExpected(h.sourceId, h.text))
 
       const answer = await answerQuestion(tenant, q.question, { k: K })
+      if (process.env.EVAL_DUMP) {
+        const { retrieveForAnswer } = await import('#modules/brain/services/answers')
+        const { expandQuery } = await import('#modules/brain/services/text_toolkit')
+        const seen = await retrieveForAnswer(tenant, [q.question, expandQuery(q.question)], { k: K })
+        dump.push({
+          q,
+          rank: index >= 0 ? index + 1 : null,
+          hits: seen.map((h) => ({ ...h, file: fileOfSource.get(h.sourceId) })),
+        })
+      }
       const textOf = new Map(hits.map((h) => [h.chunkId, h.text]))
       const missing = answer.citations.filter((c) => !textOf.has(c.chunkId)).map((c) => c.chunkId)
       if (missing.length) {
@@ -218,6 +231,7 @@ async function main() {
       })
     }
     const perQuestionMs = (performance.now() - answerStart) / questions.length
+    if (process.env.EVAL_DUMP) writeFileSync(process.env.EVAL_DUMP, JSON.stringify(dump))
 
     report({
       outcomes,

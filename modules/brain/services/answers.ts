@@ -105,7 +105,7 @@ export async function answerQuestion(
  * find "cancel" for "quit" but, alone, would drown a short question in
  * synonyms). Each hit keeps its best ranks; its score is the fused one.
  */
-async function retrieveForAnswer(
+export async function retrieveForAnswer(
   tenant: TenantContext,
   queries: string[],
   options: { k: number; filters?: SearchFilters }

@@ -1,0 +1,54 @@
+/*
+| Replays the extractive answerer over the passages a run of eval:brain gave
+| it (EVAL_DUMP=<file> npm run eval:brain), without a database: for quick
+| iteration on the answerer. Retrieval changes need a new dump.
+|   node --import=ts-node-maintained/register/esm tests/eval/brain_replay.ts <file>
+| Held-out questions are counted, never listed (EVAL_HELDOUT=1 lists them).
+*/
+import { readFileSync } from 'node:fs'
+import { answerExtractively } from '../../modules/brain/services/answers/extractive_answerer.js'
+import { foldText } from '../../modules/brain/services/text_toolkit.js'
+
+const dump = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Array<{ q: any; rank: number | null; hits: any[] }>
+const norm = (t: string) => t.replace(/\s+/g, ' ').toLowerCase()
+const rows = dump.map(({ q, rank, hits }) => {
+  const answer = answerExtractively(q.question, hits)
+  const holds = (c: any) => {
+    const hit = hits.find((h) => h.chunkId === c.chunkId)
+    return q.expected.some((e: any) => hit?.file === e.source && norm(hit.text).includes(norm(e.contains)))
+  }
+  const facts = q.fact ? [q.fact] : q.expected.map((e: any) => e.contains)
+  return {
+    q,
+    rank,
+    answer,
+    refused: answer.handoff,
+    right: !answer.handoff && facts.some((f: string) => foldText(answer.text).includes(foldText(f))),
+    cites: answer.citations.length,
+    good: answer.citations.filter(holds).length,
+  }
+})
+const pct = (n: number, d: number) => (d ? ((100 * n) / d).toFixed(1) + '%' : 'n/a')
+function line(name: string, set: typeof rows) {
+  const a = set.filter((r) => r.q.answerable)
+  const u = set.filter((r) => !r.q.answerable)
+  const right = a.filter((r) => r.right).length
+  const ref = u.filter((r) => r.refused).length
+  const c = a.reduce((s, r) => s + r.cites, 0)
+  const g = a.reduce((s, r) => s + r.good, 0)
+  console.log(`${name.padEnd(8)} right ${pct(right, a.length)} (${right}/${a.length})  refused ${pct(ref, u.length)} (${ref}/${u.length})  citations ${pct(g, c)} (${g}/${c})`)
+}
+const show = process.env.EVAL_HELDOUT === '1'
+if (process.env.Q !== undefined) {
+  for (const r of rows) {
+    if (r.q.split === 'heldout' && !show) continue
+    if (process.env.Q && !r.q.id.includes(process.env.Q)) continue
+    const mark = r.q.answerable ? (r.right ? '✓' : r.refused ? 'H' : '✗') : r.refused ? '✓' : 'A'
+    console.log(`${mark} ${r.q.id.padEnd(26)} r${r.rank ?? '-'} ${r.answer.confidence.toFixed(2)} ${r.good}/${r.cites} ${r.answer.citations.map((c) => c.quote).join(' ‖ ').slice(0, 170)}`)
+  }
+}
+line('all', rows)
+line('en', rows.filter((r) => r.q.language === 'en'))
+line('ar', rows.filter((r) => r.q.language === 'ar'))
+line('tune', rows.filter((r) => r.q.split === 'tune'))
+line('heldout', rows.filter((r) => r.q.split === 'heldout'))

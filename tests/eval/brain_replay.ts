@@ -12,12 +12,26 @@ import { foldText } from '../../modules/brain/services/text_toolkit.js'
 const dump = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Array<{ q: any; rank: number | null; hits: any[] }>
 const norm = (t: string) => t.replace(/\s+/g, ' ').toLowerCase()
 const rows = dump.map(({ q, rank, hits }) => {
+  const debug =
+    Boolean(process.env.BRAIN_DEBUG) &&
+    (q.split !== 'heldout' || process.env.EVAL_HELDOUT === '1') &&
+    (!process.env.Q || q.id.includes(process.env.Q))
+  ;(globalThis as any).__brainDebug = debug
+  if (debug) console.log(`[${q.id}] ${q.question}`)
+  const features: any[] = []
+  ;(globalThis as any).__brainFeatures = process.env.FEATURES ? features : null
   const answer = answerExtractively(q.question, hits)
+  ;(globalThis as any).__brainFeatures = null
+  ;(globalThis as any).__brainDebug = false
   const holds = (c: any) => {
     const hit = hits.find((h) => h.chunkId === c.chunkId)
     return q.expected.some((e: any) => hit?.file === e.source && norm(hit.text).includes(norm(e.contains)))
   }
   const facts = q.fact ? [q.fact] : q.expected.map((e: any) => e.contains)
+  if (process.env.FEATURES && q.split !== 'heldout') {
+    const bestHolds = hits.some((h) => q.expected.some((e: any) => h.file === e.source && norm(h.text).includes(norm(e.contains)) && norm(h.text).includes(norm(features[0]?.best ?? '~~'))))
+    console.log(JSON.stringify({ id: q.id, answerable: q.answerable, bestHolds, ...features[0] }))
+  }
   return {
     q,
     rank,

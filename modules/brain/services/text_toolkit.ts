@@ -193,6 +193,56 @@ function stemArabic(word: string) {
   return stem
 }
 
+/**
+ * Numbers written as words, for comparing: "three hours" and "3 hours",
+ * "ثلاثين يوماً" and "30 يوم" are the same fact. Compound numbers ("twenty
+ * five", "خمسة وعشرين") stay words.
+ */
+const ENGLISH_NUMBERS = new Map(
+  `one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
+  sixteen seventeen eighteen nineteen twenty`
+    .split(/\s+/)
+    .map((word, i) => [word, String(i + 1)] as [string, string])
+    .concat(
+      ['thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'].map(
+        (word, i) => [word, String(30 + 10 * i)] as [string, string]
+      )
+    )
+)
+/** Folded Arabic number words (masculine and feminine, with the case endings dialects drop). */
+const ARABIC_NUMBERS = new Map<string, string>(
+  (
+    [
+      ['واحد واحده', '1'],
+      ['اثنين اثنان اثنتين اثنتان', '2'],
+      ['ثلاث ثلاثه', '3'],
+      ['اربع اربعه', '4'],
+      ['خمس خمسه', '5'],
+      ['ست سته', '6'],
+      ['سبع سبعه', '7'],
+      ['ثمان ثماني ثمانيه', '8'],
+      ['تسع تسعه', '9'],
+      ['عشر عشره', '10'],
+      ['عشرين عشرون', '20'],
+      ['ثلاثين ثلاثون', '30'],
+      ['اربعين اربعون', '40'],
+      ['خمسين خمسون', '50'],
+      ['ستين ستون', '60'],
+      ['تسعين تسعون', '90'],
+    ] as Array<[string, string]>
+  ).flatMap(([words, digits]) => words.split(' ').map((word) => [word, digits] as [string, string]))
+)
+const ARABIC_NUMBER_PREFIXES = ['', 'و', 'ب', 'ل', 'ف', 'وب', 'ول']
+
+function arabicNumber(word: string) {
+  for (const prefix of ARABIC_NUMBER_PREFIXES) {
+    if (!word.startsWith(prefix)) continue
+    const digits = ARABIC_NUMBERS.get(word.slice(prefix.length))
+    if (digits) return digits
+  }
+  return null
+}
+
 export interface Token {
   /** The comparable form: normalised and stemmed. */
   stem: string
@@ -212,14 +262,16 @@ export function tokenize(text: string): Token[] {
     const arabic = /[\u0621-\u064A]/.test(word)
     if (arabic) {
       const content = !ARABIC_STOP_WORDS.has(word) && word.length > 1
-      tokens.push({ stem: stemArabic(word), content })
+      tokens.push({ stem: arabicNumber(word) ?? stemArabic(word), content })
     } else {
       const bare = word.replace(/'s$/, '')
-      const content = !ENGLISH_STOP_WORDS.has(word) && !ENGLISH_STOP_WORDS.has(bare)
-      tokens.push({
-        stem: stemEnglish(bare.replace(/'/g, '')),
-        content: content && (bare.length > 1 || /^\d$/.test(bare)),
-      })
+      const stem = ENGLISH_NUMBERS.get(bare) ?? stemEnglish(bare.replace(/'/g, ''))
+      // "wants" and "tells" are as empty as "want" and "tell".
+      const content =
+        !ENGLISH_STOP_WORDS.has(word) &&
+        !ENGLISH_STOP_WORDS.has(bare) &&
+        !(ENGLISH_STOP_WORDS.has(stem) && stem !== bare)
+      tokens.push({ stem, content: content && (bare.length > 1 || /^\d$/.test(bare)) })
     }
   }
   return tokens

@@ -9,7 +9,7 @@ import {
   roundConfidence,
 } from './replies.js'
 import { splitPassages } from './text_analysis.js'
-import { questionType, statesType, typeCues } from './answer_type.js'
+import { askedFact, questionType, statesType, typeCues } from './answer_type.js'
 import { acronymsOf, contentTerms, termMatch, tokenize } from '../text_toolkit.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
@@ -33,6 +33,11 @@ const NEIGHBOUR_SHARE = 0.6
 const CALIBRATION = 0.7
 /** What is left of a passage's weight when it states no fact of the kind asked for. */
 const TYPE_MISMATCH = 0.7
+/** Two neighbouring passages are one answer only if together they match this much more... */
+const PAIR_MIN_GAIN = 0.1
+/** ...and a pair is preferred to a single passage less than its gain, the more so across paragraphs. */
+const PAIR_SAME_BLOCK = 0.95
+const PAIR_OTHER_BLOCK = 0.9
 
 /**
  * The offline answerer: no model, so it never writes a sentence of its own.
@@ -208,40 +213,110 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   }
 
   // A passage stating the kind of fact asked for (an amount for "how
-  // much") is preferred, and one that cannot answer it counts for less.
+  // much") is preferred, and one that cannot answer it counts for less. A
+  // yes/no question is answered by any statement, but one about a kind of
+  // fact ("Do I pay extra for classes?") finds its cue words answered by a
+  // passage stating such a fact ("Group classes are free").
   const type = questionType(question)
-  const cues = typeCues(type)
+  const fact = type === 'yesno' ? askedFact(question) : type
+  const cues = typeCues(fact)
   const none = new Set<string>()
-  const scored = evidence.candidates.map((candidate) => {
-    const typed = type !== null && type !== 'yesno'
-    const states = typed && statesType(type, `${candidate.text} ${candidateContext(candidate)}`)
+  const single = evidence.candidates.map((candidate) => {
+    const states = fact !== null && statesType(fact, `${candidate.text} ${candidateContext(candidate)}`)
     // "how long" is answered by a passage stating a duration.
     const scores = termScores(evidence, candidate, states ? cues : none)
     const coverage = coverageOf(evidence, [scores])
-    const fit = !typed || states ? 1 : TYPE_MISMATCH
+    const fit = type === 'yesno' || fact === null || states ? 1 : TYPE_MISMATCH
     return {
       candidate,
+      members: [candidate],
       scores,
       coverage,
       fit,
       rank: coverage * fit * rankWeight(hits, candidate.hit),
     }
   })
+  // An answer can span two neighbouring passages: "We will pay the legal
+  // costs of representing you at a disciplinary hearing." and
+  // "Representation ... is limited to AED 250,000." Each pair of
+  // neighbours in a chunk is weighed as one unit; it wins over its better
+  // half only when the other half adds what the question asks (the fact
+  // of the asked kind, or words of the question).
+  const pairs = []
+  for (let i = 0; i + 1 < single.length; i++) {
+    const [a, b] = [single[i], single[i + 1]]
+    if (a.candidate.hit !== b.candidate.hit) continue
+    const scores = new Map(
+      evidence.terms.map((t) => [t, Math.max(a.scores.get(t) ?? 0, b.scores.get(t) ?? 0)])
+    )
+    const coverage = coverageOf(evidence, [scores])
+    const fit = Math.max(a.fit, b.fit)
+    const better = a.coverage * a.fit >= b.coverage * b.fit ? a : b
+    const gain = coverage * fit - better.coverage * better.fit
+    if (gain < PAIR_MIN_GAIN) continue
+    const sameBlock = a.candidate.block === b.candidate.block
+    pairs.push({
+      candidate: better.candidate,
+      members: [a.candidate, b.candidate],
+      scores,
+      coverage,
+      fit,
+      rank:
+        coverage * fit * rankWeight(hits, a.candidate.hit) * (sameBlock ? PAIR_SAME_BLOCK : PAIR_OTHER_BLOCK),
+    })
+  }
+  const scored = [...single, ...pairs]
   scored.sort((a, b) => b.rank - a.rank)
   const best = scored[0]
+  if ((globalThis as any).__brainFeatures) {
+    const total = evidence.candidates.length
+    const df = (term: string) =>
+      evidence.candidates.filter(
+        (c) => termMatch(term, c.stems) > 0 || termMatch(term, c.contextStems) > 0
+      ).length
+    const dfs = new Map(evidence.terms.map((t) => [t, df(t)]))
+    const w = (t: string) => evidence.weights.get(t) ?? 0
+    const seen = evidence.terms.filter((t) => dfs.get(t)! > 0)
+    const seenW = seen.reduce((a, t) => a + w(t), 0)
+    const allW = evidence.terms.reduce((a, t) => a + w(t), 0)
+    const matchedSeen = seen.reduce((a, t) => a + w(t) * (best.scores.get(t) ?? 0), 0)
+    ;(globalThis as any).__brainFeatures.push({
+      type,
+      nterms: evidence.terms.length,
+      total,
+      cov: best.coverage,
+      fit: best.fit,
+      covSeen: seenW ? matchedSeen / seenW : 0,
+      unseenShare: allW ? 1 - seenW / allW : 0,
+      specific: evidence.terms.filter((t) => (best.scores.get(t) ?? 0) >= 0.7 && dfs.get(t)! <= total * 0.25).length,
+      ties: scored.filter((o) => o !== best && o.rank >= best.rank * 0.9).length,
+      second: scored[1] ? scored[1].rank / best.rank : 0,
+      agreement: agreement(best.candidate.hit),
+      gap: scoreGap(hits),
+      best: best.candidate.text.slice(0, 60),
+    })
+  }
+  if ((globalThis as any).__brainDebug) {
+    console.log('  type', type, 'terms', evidence.terms.map((t) => `${t}:${(evidence.weights.get(t) ?? 0).toFixed(2)}`).join(' '))
+    for (const s of scored.slice(0, 4)) console.log(`   ${s.rank.toFixed(2)} cov ${s.coverage.toFixed(2)} fit ${s.fit} [${[...s.scores].filter(([, v]) => v > 0).map(([k, v]) => k + ':' + v.toFixed(2)).join(' ')}] ${s.candidate.text.slice(0, 100)}`)
+  }
   if (best.coverage === 0) return { quotes: [], coverage: 0, confidence: 0 }
 
   const chosen = [best]
-  const sameHit = (a: Candidate, b: Candidate) => a.hit === b.hit
+  const quoted = (c: Candidate) => chosen.some((unit) => unit.members.includes(c))
   // The sentences either side of the best one are quoted with it when they
   // are about the same thing: a passage reads better than a lone sentence.
-  for (const option of scored) {
+  for (const option of single) {
     if (chosen.length >= MAX_QUOTED_PASSAGES) break
     // Only within a paragraph: list items and rows are separate facts.
     const adjacent =
-      sameHit(option.candidate, best.candidate) &&
-      option.candidate.block === best.candidate.block &&
-      Math.abs(option.candidate.index - best.candidate.index) === 1
+      !quoted(option.candidate) &&
+      best.members.some(
+        (member) =>
+          option.candidate.hit === member.hit &&
+          option.candidate.block === member.block &&
+          Math.abs(option.candidate.index - member.index) === 1
+      )
     if (adjacent && option.coverage >= best.coverage * NEIGHBOUR_SHARE) chosen.push(option)
   }
 
@@ -262,10 +337,10 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
         (evidence.weights.get(term) ?? 0) >= meanWeight &&
         Math.max(...chosen.map((c) => c.scores.get(term) ?? 0)) < 0.8
     )
-    let next: (typeof scored)[number] | null = null
+    let next: (typeof single)[number] | null = null
     let nextGain = 0
-    for (const option of scored) {
-      if (chosen.includes(option) || option.coverage < MIN_OWN_COVERAGE) continue
+    for (const option of single) {
+      if (quoted(option.candidate) || option.coverage < MIN_OWN_COVERAGE) continue
       const bringsMissing = missing.some((term) => termMatch(term, option.candidate.stems) >= 0.8)
       if (!bringsMissing) continue
       const gain = coverageOf(evidence, [...chosen.map((c) => c.scores), option.scores]) - current
@@ -292,11 +367,10 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     (0.75 + 0.15 * agreement(primary) + 0.1 * scoreGap(hits))
 
   const quotes: ExtractiveSelection['quotes'] = []
+  const members = chosen.flatMap((unit) => unit.members)
   for (const hit of hits) {
-    const own = chosen
-      .filter((c) => c.candidate.hit === hit)
-      .sort((a, b) => a.candidate.index - b.candidate.index)
-    if (own.length) quotes.push({ hit, passages: own.map((c) => c.candidate.text) })
+    const own = [...new Set(members.filter((c) => c.hit === hit))].sort((a, b) => a.index - b.index)
+    if (own.length) quotes.push({ hit, passages: own.map((c) => c.text) })
   }
   // Cite the strongest hit first.
   quotes.sort((a, b) => (a.hit === primary ? -1 : b.hit === primary ? 1 : 0))

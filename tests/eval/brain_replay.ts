@@ -66,3 +66,18 @@ line('en', rows.filter((r) => r.q.language === 'en'))
 line('ar', rows.filter((r) => r.q.language === 'ar'))
 line('tune', rows.filter((r) => r.q.split === 'tune'))
 line('heldout', rows.filter((r) => r.q.split === 'heldout'))
+if (process.env.SWEEP) {
+  // Right facts and refusals of the tuning split at other thresholds.
+  for (const threshold of [0.2, 0.22, 0.24, 0.26, 0.28, 0.3, 0.32, 0.34, 0.35, 0.36, 0.38, 0.4]) {
+    const tune = dump.filter((d) => d.q.split === 'tune')
+    let right = 0
+    let refused = 0
+    for (const { q, hits } of tune) {
+      const answer = answerExtractively(q.question, hits, { threshold })
+      const facts = q.fact ? [q.fact] : q.expected.map((e: any) => e.contains)
+      if (q.answerable && !answer.handoff && facts.some((f: string) => foldText(answer.text).includes(foldText(f)))) right++
+      if (!q.answerable && answer.handoff) refused++
+    }
+    console.log(`threshold ${threshold}: right ${right}/${tune.filter((d) => d.q.answerable).length} refused ${refused}/${tune.filter((d) => !d.q.answerable).length}`)
+  }
+}

@@ -16,6 +16,8 @@ import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './type
 /** Passages quoted at most: an answer, not a document. */
 const MAX_QUOTED_PASSAGES = 3
 const HEADING_CREDIT = 0.7
+/** An FAQ's question, as the heading of its answer, says what the answer is about. */
+const QUESTION_HEADING_CREDIT = 0.8
 const TITLE_CREDIT = 0.4
 /** A passage for another part of the question must add this much coverage... */
 const MIN_GAIN = 0.15
@@ -33,6 +35,12 @@ const NEIGHBOUR_SHARE = 0.6
 const CALIBRATION = 0.7
 /** What is left of a passage's weight when it states no fact of the kind asked for. */
 const TYPE_MISMATCH = 0.7
+/** The same for a yes/no question about a kind of fact: "no" needs no amount. */
+const YES_NO_MISMATCH = 0.85
+/** A passage matching this share of the answer's evidence is its rival... */
+const RIVAL_SHARE = 0.95
+/** ...and each rival past the first takes this much from the confidence. */
+const RIVAL_PENALTY = 0.1
 /** Two neighbouring passages are one answer only if together they match this much more... */
 const PAIR_MIN_GAIN = 0.1
 /** ...and a pair is preferred to a single passage less than its gain, the more so across paragraphs. */
@@ -68,6 +76,8 @@ interface Candidate {
  */
 interface Frame {
   near: Set<string>
+  /** How much the nearest heading's words count: more when it is an FAQ's question. */
+  nearCredit: number
   far: Set<string>
 }
 
@@ -75,6 +85,7 @@ function frameOf(hit: SearchHit): Frame {
   const stems = (text: string) => new Set(tokenize(text).map((t) => t.stem))
   return {
     near: stems(hit.headingPath.at(-1) ?? ''),
+    nearCredit: /[?\u061F]\s*$/.test(hit.headingPath.at(-1) ?? '') ? QUESTION_HEADING_CREDIT : HEADING_CREDIT,
     far: stems([hit.title, ...hit.headingPath.slice(0, -1)].join(' ')),
   }
 }
@@ -141,7 +152,7 @@ function termScores(evidence: Evidence, candidate: Candidate, answered: Set<stri
       Math.max(
         termMatch(term, candidate.stems),
         0.9 * termMatch(term, candidate.contextStems),
-        HEADING_CREDIT * termMatch(term, frame.near),
+        frame.nearCredit * termMatch(term, frame.near),
         TITLE_CREDIT * termMatch(term, frame.far)
       )
     )
@@ -226,7 +237,7 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     // "how long" is answered by a passage stating a duration.
     const scores = termScores(evidence, candidate, states ? cues : none)
     const coverage = coverageOf(evidence, [scores])
-    const fit = type === 'yesno' || fact === null || states ? 1 : TYPE_MISMATCH
+    const fit = fact === null || states ? 1 : type === 'yesno' ? YES_NO_MISMATCH : TYPE_MISMATCH
     return {
       candidate,
       members: [candidate],
@@ -358,16 +369,32 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     chosen.map((c) => c.scores)
   )
   const primary = best.candidate.hit
+  const members = chosen.flatMap((unit) => unit.members)
   // Coverage is the evidence; agreement between the retrieval signals and a
   // clear lead of the best hit refine it, they never make up for it.
   const fit = Math.max(...chosen.map((c) => c.fit))
+  // Many other passages matching as well as the answer (every row of a
+  // price list for "the premium for a psychiatrist", when no row names
+  // one) mean the question's telling words matched nothing in particular.
+  const strength = best.coverage * best.fit
+  const rivals = new Set(
+    single
+      .filter(
+        (o) =>
+          !quoted(o.candidate) &&
+          o.coverage * o.fit >= strength * RIVAL_SHARE &&
+          !members.some((m) => m.text === o.candidate.text)
+      )
+      .map((o) => o.candidate.text)
+  ).size
+  const distinct = 1 / (1 + RIVAL_PENALTY * Math.max(0, rivals - 1))
   const confidence =
     CALIBRATION *
     Math.min(1, coverage * fit) *
+    distinct *
     (0.75 + 0.15 * agreement(primary) + 0.1 * scoreGap(hits))
 
   const quotes: ExtractiveSelection['quotes'] = []
-  const members = chosen.flatMap((unit) => unit.members)
   for (const hit of hits) {
     const own = [...new Set(members.filter((c) => c.hit === hit))].sort((a, b) => a.index - b.index)
     if (own.length) quotes.push({ hit, passages: own.map((c) => c.text) })

@@ -20,7 +20,7 @@ const rows = dump.map(({ q, rank, hits }) => {
   if (debug) console.log(`[${q.id}] ${q.question}`)
   const features: any[] = []
   ;(globalThis as any).__brainFeatures = process.env.FEATURES ? features : null
-  const answer = answerExtractively(q.question, hits)
+  const answer = answerExtractively(q.question, hits, process.env.T ? { threshold: Number(process.env.T) } : {})
   ;(globalThis as any).__brainFeatures = null
   ;(globalThis as any).__brainDebug = false
   const holds = (c: any) => {

@@ -320,14 +320,14 @@ const SYNONYM_GROUPS = [
   'lost missing misplaced',
   'book booking reserve',
   'free complimentary',
-  'protect cover insure',
+  'protect cover',
   'report notify inform',
   'restore reinstate',
   'discount reduction lower cheaper',
   'advance ahead beforehand',
   'cap maximum limit',
   'new replacement replace',
-  'abroad overseas',
+  'abroad overseas outside',
   'phone call ring telephone',
   'سعر رسوم تكلفه ثمن',
   'اشتراك عضويه',
@@ -425,7 +425,12 @@ function oneEditApart(a: string, b: string) {
  */
 export function termMatch(term: string, stems: Set<string>): number {
   if (stems.has(term)) return 1
-  for (const synonym of SYNONYMS.get(term) ?? []) if (stems.has(synonym)) return 0.85
+  const synonyms = synonymsOfForm(term)
+  for (const synonym of synonyms) if (stems.has(synonym)) return 0.85
+  // Another form of a synonym: "restored" meets "reinstatement".
+  for (const synonym of synonyms) {
+    for (const stem of stems) if (sameWordForms(synonym, stem)) return 0.8
+  }
   if (/^\d/.test(term)) return 0
   const arabic = /[\u0621-\u064A]/.test(term)
   const minimum = arabic ? 4 : 5
@@ -445,6 +450,25 @@ export function termMatch(term: string, stems: Set<string>): number {
     }
   }
   return best
+}
+
+/** Whether two stems are forms of one word: a long shared beginning (cancel, cancellation). */
+function sameWordForms(a: string, b: string) {
+  const shorter = Math.min(a.length, b.length)
+  const minimum = /[\u0621-\u064A]/.test(a) ? 4 : 5
+  if (shorter < minimum - 1 || /^\d/.test(a) || /^\d/.test(b)) return false
+  let shared = 0
+  while (shared < shorter && a[shared] === b[shared]) shared++
+  return (shared >= minimum && shared >= shorter * 0.8) || (shared === shorter && shorter >= minimum)
+}
+
+/** The lexicon's synonyms of a stem, or of another form of its word ("restor" for "restore"). */
+function synonymsOfForm(term: string): Set<string> {
+  const known = SYNONYMS.get(term)
+  if (known) return known
+  if (/^\d/.test(term)) return new Set()
+  for (const [key, synonyms] of SYNONYMS) if (sameWordForms(term, key)) return synonyms
+  return new Set()
 }
 
 /** Whether a folded word is a stop word in English or Arabic. */

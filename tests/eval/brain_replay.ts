@@ -29,8 +29,10 @@ const rows = dump.map(({ q, rank, hits }) => {
   }
   const facts = q.fact ? [q.fact] : q.expected.map((e: any) => e.contains)
   if (process.env.FEATURES && q.split !== 'heldout') {
-    const bestHolds = hits.some((h) => q.expected.some((e: any) => h.file === e.source && norm(h.text).includes(norm(e.contains)) && norm(h.text).includes(norm(features[0]?.best ?? '~~'))))
-    console.log(JSON.stringify({ id: q.id, answerable: q.answerable, bestHolds, ...features[0] }))
+    const facts = q.fact ? [q.fact] : q.expected.map((e: any) => e.contains)
+    const wouldBeRight = answerExtractively(q.question, hits, { threshold: 0 }).text
+    const right = facts.some((f: string) => foldText(wouldBeRight).includes(foldText(f)))
+    console.log(JSON.stringify({ id: q.id, answerable: q.answerable, right, ...features[0] }))
   }
   return {
     q,

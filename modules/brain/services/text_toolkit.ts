@@ -118,7 +118,7 @@ export const ARABIC_STOP_WORDS = new Set(
     لدي لدينا لديك لديكم كل بعض أيضا ايضا قد لقد إذا اذا إذ لو ليس ليست غير سوى حتى كما بين بعد قبل
     فوق تحت منذ خلال ضمن يا أم إما اما بل لكن لكنني ولكن يمكن يمكنني يمكنك أستطيع استطيع تستطيع
     يستطيع أريد اريد نريد تريد أود اود أرجو ارجو من فضلك لو سمحت شكرا مرحبا السلام عليكم هناك هنا
-    وهل فهل وما وكيف وكم وماذا
+    وهل فهل وما وكيف وكم وماذا عندما حين لما
     شو ايش وش وين ابغى ابغي ابي اقدر نقدر تقدر عشان علشان معي معك ممكن لازم حق`
   ).split(/\s+/)
 )
@@ -328,6 +328,7 @@ const SYNONYM_GROUPS = [
   'cap maximum limit',
   'new replacement replace',
   'abroad overseas outside',
+  'slip slipping fall trip',
   'phone call ring telephone',
   'سعر رسوم تكلفه ثمن',
   'اشتراك عضويه',
@@ -447,9 +448,23 @@ export function termMatch(term: string, stems: Set<string>): number {
     else if (shared === shorter && shorter >= minimum - 1) best = Math.max(best, 0.75)
     else if (term.length >= 5 && stem.length >= 5 && oneEditApart(term, stem)) {
       best = Math.max(best, 0.7)
-    }
+    } else if (arabic && sameArabicVerb(term, stem)) best = Math.max(best, 0.8)
   }
   return best
+}
+
+/**
+ * Arabic verbs carry their person and tense in front: أعمل, نعمل, تعملون,
+ * سأتقاعد are forms of عمل and تقاعد. Light stemming keeps those letters
+ * (stripping them from nouns would wreck words such as تأمين), so a verb is
+ * compared with and without them.
+ */
+const ARABIC_VERB_PREFIX = /^(س?[اينت])/
+function sameArabicVerb(a: string, b: string) {
+  const bare = (word: string) => word.replace(ARABIC_VERB_PREFIX, '')
+  const [x, y] = [bare(a), bare(b)]
+  if (Math.min(x.length, y.length) < 3) return false
+  return x === y || x === b || a === y
 }
 
 /** Whether two stems are forms of one word: a long shared beginning (cancel, cancellation). */

@@ -41,6 +41,10 @@ const YES_NO_MISMATCH = 0.85
 const RIVAL_SHARE = 0.95
 /** ...and each rival past the first takes this much from the confidence. */
 const RIVAL_PENALTY = 0.1
+/** Unanswered words of the question found elsewhere up to this share cost nothing... */
+const ELSEWHERE_ALLOWED = 0.1
+/** ...and past it they take this much of their share from the confidence. */
+const ELSEWHERE_PENALTY = 0.5
 /** Two neighbouring passages are one answer only if together they match this much more... */
 const PAIR_MIN_GAIN = 0.1
 /** ...and a pair is preferred to a single passage less than its gain, the more so across paragraphs. */
@@ -279,34 +283,6 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   const scored = [...single, ...pairs]
   scored.sort((a, b) => b.rank - a.rank)
   const best = scored[0]
-  if ((globalThis as any).__brainFeatures) {
-    const total = evidence.candidates.length
-    const df = (term: string) =>
-      evidence.candidates.filter(
-        (c) => termMatch(term, c.stems) > 0 || termMatch(term, c.contextStems) > 0
-      ).length
-    const dfs = new Map(evidence.terms.map((t) => [t, df(t)]))
-    const w = (t: string) => evidence.weights.get(t) ?? 0
-    const seen = evidence.terms.filter((t) => dfs.get(t)! > 0)
-    const seenW = seen.reduce((a, t) => a + w(t), 0)
-    const allW = evidence.terms.reduce((a, t) => a + w(t), 0)
-    const matchedSeen = seen.reduce((a, t) => a + w(t) * (best.scores.get(t) ?? 0), 0)
-    ;(globalThis as any).__brainFeatures.push({
-      type,
-      nterms: evidence.terms.length,
-      total,
-      cov: best.coverage,
-      fit: best.fit,
-      covSeen: seenW ? matchedSeen / seenW : 0,
-      unseenShare: allW ? 1 - seenW / allW : 0,
-      specific: evidence.terms.filter((t) => (best.scores.get(t) ?? 0) >= 0.7 && dfs.get(t)! <= total * 0.25).length,
-      ties: scored.filter((o) => o !== best && o.rank >= best.rank * 0.9).length,
-      second: scored[1] ? scored[1].rank / best.rank : 0,
-      agreement: agreement(best.candidate.hit),
-      gap: scoreGap(hits),
-      best: best.candidate.text.slice(0, 60),
-    })
-  }
   if ((globalThis as any).__brainDebug) {
     console.log('  type', type, 'terms', evidence.terms.map((t) => `${t}:${(evidence.weights.get(t) ?? 0).toFixed(2)}`).join(' '))
     for (const s of scored.slice(0, 4)) console.log(`   ${s.rank.toFixed(2)} cov ${s.coverage.toFixed(2)} fit ${s.fit} [${[...s.scores].filter(([, v]) => v > 0).map(([k, v]) => k + ':' + v.toFixed(2)).join(' ')}] ${s.candidate.text.slice(0, 100)}`)
@@ -388,10 +364,28 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
       .map((o) => o.candidate.text)
   ).size
   const distinct = 1 / (1 + RIVAL_PENALTY * Math.max(0, rivals - 1))
+  // The question's words the answer leaves out, found together in another
+  // document ("villas for rent" in the listings, when the answer is the
+  // broker's "offices in Abu Dhabi"), say it asks about something else.
+  const totalWeight = evidence.terms.reduce((sum, t) => sum + (evidence.weights.get(t) ?? 0), 0)
+  const covered = (t: string) => Math.max(...chosen.map((c) => c.scores.get(t) ?? 0))
+  let elsewhere = 0
+  for (const option of single) {
+    if (option.candidate.hit.sourceId === primary.sourceId) continue
+    let weight = 0
+    for (const t of evidence.terms) {
+      if (covered(t) < 0.7 && termMatch(t, option.candidate.stems) >= 0.8) {
+        weight += evidence.weights.get(t) ?? 0
+      }
+    }
+    elsewhere = Math.max(elsewhere, totalWeight ? weight / totalWeight : 0)
+  }
+  const focused = 1 - ELSEWHERE_PENALTY * Math.max(0, elsewhere - ELSEWHERE_ALLOWED)
   const confidence =
     CALIBRATION *
     Math.min(1, coverage * fit) *
     distinct *
+    focused *
     (0.75 + 0.15 * agreement(primary) + 0.1 * scoreGap(hits))
 
   const quotes: ExtractiveSelection['quotes'] = []

@@ -191,11 +191,14 @@ async function main() {
         )
       const index = hits.findIndex((h) => holdsExpected(h.sourceId, h.text))
 
-      const answer = await answerQuestion(tenant, q.question, { k: K })
+      // As the assistant asks: the answerer's own number of passages.
+      const answer = await answerQuestion(tenant, q.question)
       if (process.env.EVAL_DUMP) {
-        const { retrieveForAnswer } = await import('#modules/brain/services/answers')
+        const { retrieveForAnswer, ANSWER_K } = await import('#modules/brain/services/answers')
         const { expandQuery } = await import('#modules/brain/services/text_toolkit')
-        const seen = await retrieveForAnswer(tenant, [q.question, expandQuery(q.question)], { k: K })
+        const seen = await retrieveForAnswer(tenant, [q.question, expandQuery(q.question)], {
+          k: ANSWER_K,
+        })
         dump.push({
           q,
           rank: index >= 0 ? index + 1 : null,

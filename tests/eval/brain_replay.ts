@@ -83,3 +83,14 @@ if (process.env.SWEEP) {
     console.log(`threshold ${threshold}: right ${right}/${tune.filter((d) => d.q.answerable).length} refused ${refused}/${tune.filter((d) => !d.q.answerable).length}`)
   }
 }
+if (process.env.MISSES) {
+  // Tuning misses: is the expected passage among the passages the answerer was given?
+  for (const r of rows) {
+    if (r.q.split === 'heldout' || !r.q.answerable || r.right) continue
+    const { hits } = dump.find((d) => d.q.id === r.q.id)!
+    const at = hits.findIndex((h: any) =>
+      r.q.expected.some((e: any) => h.file === e.source && norm(h.text).includes(norm(e.contains)))
+    )
+    console.log(`${at < 0 ? 'NOT GIVEN' : `given #${at + 1}`}  ${r.refused ? 'handoff' : 'wrong  '} ${r.answer.confidence.toFixed(2)} ${r.q.id}`)
+  }
+}

@@ -48,8 +48,12 @@ export interface AnswerQuestionOptions {
   conversation?: ConversationContext | null
 }
 
-/** Passages retrieved for an answer: enough to answer, few enough to quote. */
-const ANSWER_K = 5
+/**
+ * Passages retrieved for an answer: enough to answer (a customer's words
+ * often rank the answering passage sixth or seventh behind passages sharing
+ * its common words), few enough to weigh and to prompt with.
+ */
+export const ANSWER_K = 8
 
 /** 'llm' when AI_BASE_URL and AI_CHAT_MODEL are both set, else 'extractive'. */
 export function answerMode(): 'llm' | 'extractive' {

@@ -139,6 +139,7 @@ function stemEnglish(word: string) {
     ['ments', '', 5],
     ['ment', '', 5],
     ['ness', '', 5],
+    ['ying', 'y', 3],
     ['ings', '', 4],
     ['ing', '', 4],
     ['ies', 'y', 3],

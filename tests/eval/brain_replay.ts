@@ -4,42 +4,41 @@
 | iteration on the answerer. Retrieval changes need a new dump.
 |   node --import=ts-node-maintained/register/esm tests/eval/brain_replay.ts <file>
 | Held-out questions are counted, never listed (EVAL_HELDOUT=1 lists them).
+| Q=<part of an id> lists the matching tuning questions (Q= lists all),
+| T=<threshold> answers at another threshold, SWEEP=1 counts the tuning
+| split's right facts and refusals over a range of thresholds, MISSES=1 says
+| for each missed tuning question whether its passage was given at all.
 */
 import { readFileSync } from 'node:fs'
 import { answerExtractively } from '../../modules/brain/services/answers/extractive_answerer.js'
 import { foldText } from '../../modules/brain/services/text_toolkit.js'
 
-const dump = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Array<{ q: any; rank: number | null; hits: any[] }>
+const dump = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Array<{
+  q: any
+  rank: number | null
+  hits: any[]
+}>
 const norm = (t: string) => t.replace(/\s+/g, ' ').toLowerCase()
 const rows = dump.map(({ q, rank, hits }) => {
-  const debug =
-    Boolean(process.env.BRAIN_DEBUG) &&
-    (q.split !== 'heldout' || process.env.EVAL_HELDOUT === '1') &&
-    (!process.env.Q || q.id.includes(process.env.Q))
-  ;(globalThis as any).__brainDebug = debug
-  if (debug) console.log(`[${q.id}] ${q.question}`)
-  const features: any[] = []
-  ;(globalThis as any).__brainFeatures = process.env.FEATURES ? features : null
-  const answer = answerExtractively(q.question, hits, process.env.T ? { threshold: Number(process.env.T) } : {})
-  ;(globalThis as any).__brainFeatures = null
-  ;(globalThis as any).__brainDebug = false
+  const answer = answerExtractively(
+    q.question,
+    hits,
+    process.env.T ? { threshold: Number(process.env.T) } : {}
+  )
   const holds = (c: any) => {
     const hit = hits.find((h) => h.chunkId === c.chunkId)
-    return q.expected.some((e: any) => hit?.file === e.source && norm(hit.text).includes(norm(e.contains)))
+    return q.expected.some(
+      (e: any) => hit?.file === e.source && norm(hit.text).includes(norm(e.contains))
+    )
   }
   const facts = q.fact ? [q.fact] : q.expected.map((e: any) => e.contains)
-  if (process.env.FEATURES && q.split !== 'heldout') {
-    const facts = q.fact ? [q.fact] : q.expected.map((e: any) => e.contains)
-    const wouldBeRight = answerExtractively(q.question, hits, { threshold: 0 }).text
-    const right = facts.some((f: string) => foldText(wouldBeRight).includes(foldText(f)))
-    console.log(JSON.stringify({ id: q.id, answerable: q.answerable, right, ...features[0] }))
-  }
   return {
     q,
     rank,
     answer,
     refused: answer.handoff,
-    right: !answer.handoff && facts.some((f: string) => foldText(answer.text).includes(foldText(f))),
+    right:
+      !answer.handoff && facts.some((f: string) => foldText(answer.text).includes(foldText(f))),
     cites: answer.citations.length,
     good: answer.citations.filter(holds).length,
   }
@@ -52,7 +51,9 @@ function line(name: string, set: typeof rows) {
   const ref = u.filter((r) => r.refused).length
   const c = a.reduce((s, r) => s + r.cites, 0)
   const g = a.reduce((s, r) => s + r.good, 0)
-  console.log(`${name.padEnd(8)} right ${pct(right, a.length)} (${right}/${a.length})  refused ${pct(ref, u.length)} (${ref}/${u.length})  citations ${pct(g, c)} (${g}/${c})`)
+  console.log(
+    `${name.padEnd(8)} right ${pct(right, a.length)} (${right}/${a.length})  refused ${pct(ref, u.length)} (${ref}/${u.length})  citations ${pct(g, c)} (${g}/${c})`
+  )
 }
 const show = process.env.EVAL_HELDOUT === '1'
 if (process.env.Q !== undefined) {
@@ -60,14 +61,31 @@ if (process.env.Q !== undefined) {
     if (r.q.split === 'heldout' && !show) continue
     if (process.env.Q && !r.q.id.includes(process.env.Q)) continue
     const mark = r.q.answerable ? (r.right ? '✓' : r.refused ? 'H' : '✗') : r.refused ? '✓' : 'A'
-    console.log(`${mark} ${r.q.id.padEnd(26)} r${r.rank ?? '-'} ${r.answer.confidence.toFixed(2)} ${r.good}/${r.cites} ${r.answer.citations.map((c) => c.quote).join(' ‖ ').slice(0, 170)}`)
+    console.log(
+      `${mark} ${r.q.id.padEnd(26)} r${r.rank ?? '-'} ${r.answer.confidence.toFixed(2)} ${r.good}/${r.cites} ${r.answer.citations
+        .map((c) => c.quote)
+        .join(' ‖ ')
+        .slice(0, 170)}`
+    )
   }
 }
 line('all', rows)
-line('en', rows.filter((r) => r.q.language === 'en'))
-line('ar', rows.filter((r) => r.q.language === 'ar'))
-line('tune', rows.filter((r) => r.q.split === 'tune'))
-line('heldout', rows.filter((r) => r.q.split === 'heldout'))
+line(
+  'en',
+  rows.filter((r) => r.q.language === 'en')
+)
+line(
+  'ar',
+  rows.filter((r) => r.q.language === 'ar')
+)
+line(
+  'tune',
+  rows.filter((r) => r.q.split === 'tune')
+)
+line(
+  'heldout',
+  rows.filter((r) => r.q.split === 'heldout')
+)
 if (process.env.SWEEP) {
   // Right facts and refusals of the tuning split at other thresholds.
   for (const threshold of [0.2, 0.22, 0.24, 0.26, 0.28, 0.3, 0.32, 0.34, 0.35, 0.36, 0.38, 0.4]) {
@@ -77,10 +95,17 @@ if (process.env.SWEEP) {
     for (const { q, hits } of tune) {
       const answer = answerExtractively(q.question, hits, { threshold })
       const facts = q.fact ? [q.fact] : q.expected.map((e: any) => e.contains)
-      if (q.answerable && !answer.handoff && facts.some((f: string) => foldText(answer.text).includes(foldText(f)))) right++
+      if (
+        q.answerable &&
+        !answer.handoff &&
+        facts.some((f: string) => foldText(answer.text).includes(foldText(f)))
+      )
+        right++
       if (!q.answerable && answer.handoff) refused++
     }
-    console.log(`threshold ${threshold}: right ${right}/${tune.filter((d) => d.q.answerable).length} refused ${refused}/${tune.filter((d) => !d.q.answerable).length}`)
+    console.log(
+      `threshold ${threshold}: right ${right}/${tune.filter((d) => d.q.answerable).length} refused ${refused}/${tune.filter((d) => !d.q.answerable).length}`
+    )
   }
 }
 if (process.env.MISSES) {
@@ -91,6 +116,8 @@ if (process.env.MISSES) {
     const at = hits.findIndex((h: any) =>
       r.q.expected.some((e: any) => h.file === e.source && norm(h.text).includes(norm(e.contains)))
     )
-    console.log(`${at < 0 ? 'NOT GIVEN' : `given #${at + 1}`}  ${r.refused ? 'handoff' : 'wrong  '} ${r.answer.confidence.toFixed(2)} ${r.q.id}`)
+    console.log(
+      `${at < 0 ? 'NOT GIVEN' : `given #${at + 1}`}  ${r.refused ? 'handoff' : 'wrong  '} ${r.answer.confidence.toFixed(2)} ${r.q.id}`
+    )
   }
 }

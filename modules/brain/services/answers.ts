@@ -127,7 +127,8 @@ export async function retrieveForAnswer(
     lists.push(await searchKnowledge(tenant, query, { ...options, k: depth }))
   }
   const pool = new Map<string, SearchHit>()
-  for (const list of lists) for (const hit of list) if (!pool.has(hit.chunkId)) pool.set(hit.chunkId, hit)
+  for (const list of lists)
+    for (const hit of list) if (!pool.has(hit.chunkId)) pool.set(hit.chunkId, hit)
   lists.push(rankByRarity(distinct[0], [...pool.values()]))
 
   const fused = new Map<string, SearchHit>()

@@ -477,7 +477,9 @@ function sameWordForms(a: string, b: string) {
   if (shorter < minimum - 1 || /^\d/.test(a) || /^\d/.test(b)) return false
   let shared = 0
   while (shared < shorter && a[shared] === b[shared]) shared++
-  return (shared >= minimum && shared >= shorter * 0.8) || (shared === shorter && shorter >= minimum)
+  return (
+    (shared >= minimum && shared >= shorter * 0.8) || (shared === shorter && shorter >= minimum)
+  )
 }
 
 /** The lexicon's synonyms of a stem, or of another form of its word ("restor" for "restore"). */

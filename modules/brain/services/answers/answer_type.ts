@@ -9,16 +9,7 @@ import { foldText, tokenize } from '../text_toolkit.js'
  * the answer. Yes/no questions are answered by any statement.
  */
 export type AnswerType =
-  | 'amount'
-  | 'duration'
-  | 'time'
-  | 'date'
-  | 'count'
-  | 'age'
-  | 'contact'
-  | 'address'
-  | 'yesno'
-  | null
+  'amount' | 'duration' | 'time' | 'date' | 'count' | 'age' | 'contact' | 'address' | 'yesno' | null
 
 type FactType = Exclude<AnswerType, null | 'yesno'>
 
@@ -29,8 +20,14 @@ const QUESTION_TYPES: Array<[FactType, RegExp]> = [
     'contact',
     /\b(what|which)( phone| telephone| contact)? number\b|\b(phone|telephone|helpline|hotline|whatsapp|e-?mail)\b|\bhow (do|can) (i|we) (call|ring|phone|contact|reach|email)\b|\b(call|ring|phone)\b.*\?|رقم (الهاتف|التلفون|الجوال|التواصل|الطوارئ)|(ايميل|بريد الكتروني|اتصل)/,
   ],
-  ['address', /\b(street|postal|office|home) address\b|\baddress of\b|\bwhere (is|are) (your|the)\b.*\b(office|offices|branch|clinic|club|building)\b|عنوان/],
-  ['age', /\b(minimum|maximum|min|max) age\b|\bage (limit|restriction|requirement)s?\b|\bhow old\b|\bage\b|(عمر|سن) /],
+  [
+    'address',
+    /\b(street|postal|office|home) address\b|\baddress of\b|\bwhere (is|are) (your|the)\b.*\b(office|offices|branch|clinic|club|building)\b|عنوان/,
+  ],
+  [
+    'age',
+    /\b(minimum|maximum|min|max) age\b|\bage (limit|restriction|requirement)s?\b|\bhow old\b|\bage\b|(عمر|سن) /,
+  ],
   [
     'duration',
     /\bhow (long|soon)\b|\bhow many (days|weeks|months|years|hours|minutes)\b|\bnotice\b|\bhow far (in )?(advance|ahead)\b|\bin advance\b|(كم|خلال كم|بعد كم) (يوم|ساعه|شهر|اسبوع|سنه)|مده/,

@@ -21,6 +21,8 @@ const QUESTION_HEADING_CREDIT = 0.8
 const TITLE_CREDIT = 0.4
 /** A passage for another part of the question must add this much coverage... */
 const MIN_GAIN = 0.15
+/** ...twice that, from another document (most answers sit in one)... */
+const MIN_GAIN_ELSEWHERE = 0.3
 /** ...and match this much of the question by itself. */
 const MIN_OWN_COVERAGE = 0.4
 /** A neighbouring sentence joins the quote when it matches this share of the best one. */
@@ -89,7 +91,9 @@ function frameOf(hit: SearchHit): Frame {
   const stems = (text: string) => new Set(tokenize(text).map((t) => t.stem))
   return {
     near: stems(hit.headingPath.at(-1) ?? ''),
-    nearCredit: /[?\u061F]\s*$/.test(hit.headingPath.at(-1) ?? '') ? QUESTION_HEADING_CREDIT : HEADING_CREDIT,
+    nearCredit: /[?\u061F]\s*$/.test(hit.headingPath.at(-1) ?? '')
+      ? QUESTION_HEADING_CREDIT
+      : HEADING_CREDIT,
     far: stems([hit.title, ...hit.headingPath.slice(0, -1)].join(' ')),
   }
 }
@@ -237,7 +241,8 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   const cues = typeCues(fact)
   const none = new Set<string>()
   const single = evidence.candidates.map((candidate) => {
-    const states = fact !== null && statesType(fact, `${candidate.text} ${candidateContext(candidate)}`)
+    const states =
+      fact !== null && statesType(fact, `${candidate.text} ${candidateContext(candidate)}`)
     // "how long" is answered by a passage stating a duration.
     const scores = termScores(evidence, candidate, states ? cues : none)
     const coverage = coverageOf(evidence, [scores])
@@ -277,16 +282,16 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
       coverage,
       fit,
       rank:
-        coverage * fit * rankWeight(hits, a.candidate.hit) * (sameBlock ? PAIR_SAME_BLOCK : PAIR_OTHER_BLOCK),
+        coverage *
+        fit *
+        rankWeight(hits, a.candidate.hit) *
+        (sameBlock ? PAIR_SAME_BLOCK : PAIR_OTHER_BLOCK),
     })
   }
   const scored = [...single, ...pairs]
   scored.sort((a, b) => b.rank - a.rank)
   const best = scored[0]
-  if ((globalThis as any).__brainDebug) {
-    console.log('  type', type, 'terms', evidence.terms.map((t) => `${t}:${(evidence.weights.get(t) ?? 0).toFixed(2)}`).join(' '))
-    for (const s of scored.slice(0, 4)) console.log(`   ${s.rank.toFixed(2)} cov ${s.coverage.toFixed(2)} fit ${s.fit} [${[...s.scores].filter(([, v]) => v > 0).map(([k, v]) => k + ':' + v.toFixed(2)).join(' ')}] ${s.candidate.text.slice(0, 100)}`)
-  }
+
   if (best.coverage === 0) return { quotes: [], coverage: 0, confidence: 0 }
 
   const chosen = [best]
@@ -328,10 +333,12 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     let nextGain = 0
     for (const option of single) {
       if (quoted(option.candidate) || option.coverage < MIN_OWN_COVERAGE) continue
+      // From another document, only a passage that clearly answers more.
+      const elsewhere = option.candidate.hit.sourceId !== best.candidate.hit.sourceId
       const bringsMissing = missing.some((term) => termMatch(term, option.candidate.stems) >= 0.8)
       if (!bringsMissing) continue
       const gain = coverageOf(evidence, [...chosen.map((c) => c.scores), option.scores]) - current
-      if (gain >= MIN_GAIN && gain > nextGain) {
+      if (gain >= (elsewhere ? MIN_GAIN_ELSEWHERE : MIN_GAIN) && gain > nextGain) {
         next = option
         nextGain = gain
       }

@@ -223,7 +223,7 @@ async function main() {
         rightFact:
           !answer.handoff &&
           (q.fact ? [q.fact] : q.expected.map((e) => e.contains)).some((fact) =>
-            foldText(answer.text).includes(foldText(fact))
+            statesFact(foldText(answer.text), foldText(fact))
           ),
         confidence: answer.confidence,
         citations: answer.citations.length,
@@ -277,6 +277,17 @@ async function waitUntilIngested(
   throw new Error(
     `the fixtures were not ingested within ${INGEST_TIMEOUT_MS / 1000} s (is a worker running on this queue?)`
   )
+}
+
+/**
+ * Whether an answer states a fact: the fact's words, and a number in it as
+ * the whole number ("AED 50" is not stated by "AED 50,000").
+ */
+function statesFact(answer: string, fact: string) {
+  const escaped = fact.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const before = /^\d/.test(fact) ? '(?<![\\d.])' : ''
+  const after = /\d$/.test(fact) ? '(?![\\d])' : ''
+  return new RegExp(`${before}${escaped}${after}`, 'u').test(answer)
 }
 
 function normalise(text: string) {

@@ -13,6 +13,14 @@ import { readFileSync } from 'node:fs'
 import { answerExtractively } from '../../modules/brain/services/answers/extractive_answerer.js'
 import { foldText } from '../../modules/brain/services/text_toolkit.js'
 
+// As eval:brain judges a right fact (a number as the whole number).
+function statesFact(answer: string, fact: string) {
+  const escaped = fact.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const before = /^\d/.test(fact) ? '(?<![\\d.])' : ''
+  const after = /\d$/.test(fact) ? '(?![\\d])' : ''
+  return new RegExp(`${before}${escaped}${after}`, 'u').test(answer)
+}
+
 const dump = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Array<{
   q: any
   rank: number | null
@@ -38,7 +46,7 @@ const rows = dump.map(({ q, rank, hits }) => {
     answer,
     refused: answer.handoff,
     right:
-      !answer.handoff && facts.some((f: string) => foldText(answer.text).includes(foldText(f))),
+      !answer.handoff && facts.some((f: string) => statesFact(foldText(answer.text), foldText(f))),
     cites: answer.citations.length,
     good: answer.citations.filter(holds).length,
   }
@@ -98,7 +106,7 @@ if (process.env.SWEEP) {
       if (
         q.answerable &&
         !answer.handoff &&
-        facts.some((f: string) => foldText(answer.text).includes(foldText(f)))
+        facts.some((f: string) => statesFact(foldText(answer.text), foldText(f)))
       )
         right++
       if (!q.answerable && answer.handoff) refused++

@@ -20,9 +20,7 @@ const HEADING_CREDIT = 0.7
 const QUESTION_HEADING_CREDIT = 0.8
 const TITLE_CREDIT = 0.4
 /** A passage for another part of the question must add this much coverage... */
-const MIN_GAIN = 0.15
-/** ...twice that, from another document (most answers sit in one)... */
-const MIN_GAIN_ELSEWHERE = 0.3
+const MIN_GAIN = 0.3
 /** ...and match this much of the question by itself. */
 const MIN_OWN_COVERAGE = 0.4
 /** A neighbouring sentence joins the quote when it matches this share of the best one. */
@@ -333,12 +331,10 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     let nextGain = 0
     for (const option of single) {
       if (quoted(option.candidate) || option.coverage < MIN_OWN_COVERAGE) continue
-      // From another document, only a passage that clearly answers more.
-      const elsewhere = option.candidate.hit.sourceId !== best.candidate.hit.sourceId
       const bringsMissing = missing.some((term) => termMatch(term, option.candidate.stems) >= 0.8)
       if (!bringsMissing) continue
       const gain = coverageOf(evidence, [...chosen.map((c) => c.scores), option.scores]) - current
-      if (gain >= (elsewhere ? MIN_GAIN_ELSEWHERE : MIN_GAIN) && gain > nextGain) {
+      if (gain >= MIN_GAIN && gain > nextGain) {
         next = option
         nextGain = gain
       }

@@ -158,7 +158,7 @@ const BM25_B = 0.75
  * a word few passages of the pool hold counts for more than one most hold.
  * A passage's headings and title count as its words.
  */
-function rankByRarity(question: string, pool: SearchHit[]) {
+export function rankByRarity(question: string, pool: SearchHit[]) {
   const terms = contentTerms(question)
   if (terms.length === 0 || pool.length === 0) return []
   const docs = pool.map((hit) => {

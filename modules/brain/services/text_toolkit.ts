@@ -451,7 +451,8 @@ export function termMatch(term: string, stems: Set<string>): number {
     else if (shared === shorter && shorter >= minimum - 1) best = Math.max(best, 0.75)
     else if (term.length >= 5 && stem.length >= 5 && oneEditApart(term, stem)) {
       best = Math.max(best, 0.7)
-    } else if (arabic && sameArabicVerb(term, stem)) best = Math.max(best, 0.8)
+    }
+    if (arabic && sameArabicVerb(term, stem)) best = Math.max(best, 0.8)
   }
   return best
 }

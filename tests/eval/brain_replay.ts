@@ -7,7 +7,8 @@
 | Q=<part of an id> lists the matching tuning questions (Q= lists all),
 | T=<threshold> answers at another threshold, SWEEP=1 counts the tuning
 | split's right facts and refusals over a range of thresholds, MISSES=1 says
-| for each missed tuning question whether its passage was given at all.
+| for each missed tuning question whether its passage was given at all,
+| IDS=<a questions.json> keeps only the questions it holds.
 */
 import { readFileSync } from 'node:fs'
 import { answerExtractively } from '../../modules/brain/services/answers/extractive_answerer.js'
@@ -21,11 +22,16 @@ function statesFact(answer: string, fact: string) {
   return new RegExp(`${before}${escaped}${after}`, 'u').test(answer)
 }
 
-const dump = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Array<{
+const everything = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Array<{
   q: any
   rank: number | null
   hits: any[]
 }>
+// IDS=<questions.json of another version>: only the questions it holds (before/after on one set).
+const only = process.env.IDS
+  ? new Set(JSON.parse(readFileSync(process.env.IDS, 'utf8')).map((q: any) => q.id))
+  : null
+const dump = only ? everything.filter((d) => only.has(d.q.id)) : everything
 const norm = (t: string) => t.replace(/\s+/g, ' ').toLowerCase()
 const rows = dump.map(({ q, rank, hits }) => {
   const answer = answerExtractively(

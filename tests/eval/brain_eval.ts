@@ -25,7 +25,7 @@
 |                       answered, over all questions
 |
 | also for the questions phrased unlike the source, and for the tuning and
-| held-out splits. The worst misses follow (EVAL_VERBOSE=1 lists every
+| held-out splits (the held-out one per language too). The worst misses follow (EVAL_VERBOSE=1 lists every
 | question); held-out questions, which the answerer is never tuned on, are
 | left out of both unless EVAL_HELDOUT=1. Tuning on a question means adding
 | two new ones. It is a measurement, not a test: it exits 0 whatever
@@ -352,6 +352,8 @@ function report(run: {
     ['unlike', outcomes.filter((o) => o.q.phrasing === 'unlike')],
     ['tune', outcomes.filter((o) => o.q.split === 'tune')],
     ['heldout', outcomes.filter((o) => o.q.split === 'heldout')],
+    ['held en', outcomes.filter((o) => o.q.split === 'heldout' && o.q.language === 'en')],
+    ['held ar', outcomes.filter((o) => o.q.split === 'heldout' && o.q.language === 'ar')],
   ]
   console.log(
     `  ${'set'.padEnd(8)} ${'n'.padStart(3)}  ${'right fact'.padStart(17)}  ${'refused unans.'.padStart(17)}  ${'recall@5'.padStart(17)}  ${'MRR'.padStart(6)}  ${'citation precision'.padStart(20)}  ${'refusal accuracy'.padStart(18)}  refused unanswerable / answered answerable`

@@ -25,7 +25,7 @@
 |                       answered, over all questions
 |
 | also for the questions phrased unlike the source, and for the tuning and
-| held-out splits. The worst misses follow (EVAL_VERBOSE=1 lists every
+| held-out splits (the held-out one per language too). The worst misses follow (EVAL_VERBOSE=1 lists every
 | question); held-out questions, which the answerer is never tuned on, are
 | left out of both unless EVAL_HELDOUT=1. Tuning on a question means adding
 | two new ones. It is a measurement, not a test: it exits 0 whatever
@@ -35,7 +35,7 @@
 | queue prefix EVAL_QUEUE_PREFIX (default flomastr-eval-brain).
 */
 import 'reflect-metadata'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -177,6 +177,9 @@ async function main() {
       readFileSync(new URL('questions.json', FIXTURES), 'utf8')
     )
     const outcomes: Outcome[] = []
+    // EVAL_DUMP=<file>: the passages the answerer is given for each question,
+    // for replaying the answerer offline (tests/eval/brain_replay.ts).
+    const dump: unknown[] = []
     const answerStart = performance.now()
     for (const q of questions) {
       const hits = await brain.searchKnowledge(tenant, q.question, { k: K })
@@ -188,7 +191,20 @@ async function main() {
         )
       const index = hits.findIndex((h) => holdsExpected(h.sourceId, h.text))
 
-      const answer = await answerQuestion(tenant, q.question, { k: K })
+      // As the assistant asks: the answerer's own number of passages.
+      const answer = await answerQuestion(tenant, q.question)
+      if (process.env.EVAL_DUMP) {
+        const { retrieveForAnswer, ANSWER_K } = await import('#modules/brain/services/answers')
+        const { expandQuery } = await import('#modules/brain/services/text_toolkit')
+        const seen = await retrieveForAnswer(tenant, [q.question, expandQuery(q.question)], {
+          k: ANSWER_K,
+        })
+        dump.push({
+          q,
+          rank: index >= 0 ? index + 1 : null,
+          hits: seen.map((h) => ({ ...h, file: fileOfSource.get(h.sourceId) })),
+        })
+      }
       const textOf = new Map(hits.map((h) => [h.chunkId, h.text]))
       const missing = answer.citations.filter((c) => !textOf.has(c.chunkId)).map((c) => c.chunkId)
       if (missing.length) {
@@ -207,7 +223,7 @@ async function main() {
         rightFact:
           !answer.handoff &&
           (q.fact ? [q.fact] : q.expected.map((e) => e.contains)).some((fact) =>
-            foldText(answer.text).includes(foldText(fact))
+            statesFact(foldText(answer.text), foldText(fact))
           ),
         confidence: answer.confidence,
         citations: answer.citations.length,
@@ -218,6 +234,7 @@ async function main() {
       })
     }
     const perQuestionMs = (performance.now() - answerStart) / questions.length
+    if (process.env.EVAL_DUMP) writeFileSync(process.env.EVAL_DUMP, JSON.stringify(dump))
 
     report({
       outcomes,
@@ -260,6 +277,17 @@ async function waitUntilIngested(
   throw new Error(
     `the fixtures were not ingested within ${INGEST_TIMEOUT_MS / 1000} s (is a worker running on this queue?)`
   )
+}
+
+/**
+ * Whether an answer states a fact: the fact's words, and a number in it as
+ * the whole number ("AED 50" is not stated by "AED 50,000").
+ */
+function statesFact(answer: string, fact: string) {
+  const escaped = fact.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const before = /^\d/.test(fact) ? '(?<![\\d.])' : ''
+  const after = /\d$/.test(fact) ? '(?![\\d])' : ''
+  return new RegExp(`${before}${escaped}${after}`, 'u').test(answer)
 }
 
 function normalise(text: string) {
@@ -324,6 +352,8 @@ function report(run: {
     ['unlike', outcomes.filter((o) => o.q.phrasing === 'unlike')],
     ['tune', outcomes.filter((o) => o.q.split === 'tune')],
     ['heldout', outcomes.filter((o) => o.q.split === 'heldout')],
+    ['held en', outcomes.filter((o) => o.q.split === 'heldout' && o.q.language === 'en')],
+    ['held ar', outcomes.filter((o) => o.q.split === 'heldout' && o.q.language === 'ar')],
   ]
   console.log(
     `  ${'set'.padEnd(8)} ${'n'.padStart(3)}  ${'right fact'.padStart(17)}  ${'refused unans.'.padStart(17)}  ${'recall@5'.padStart(17)}  ${'MRR'.padStart(6)}  ${'citation precision'.padStart(20)}  ${'refusal accuracy'.padStart(18)}  refused unanswerable / answered answerable`

@@ -6,7 +6,7 @@ import { RRF_K, searchKnowledge, type SearchFilters, type SearchHit } from './se
 import { answerExtractively } from './answers/extractive_answerer.js'
 import { answerWithModel, type AssistantPersona } from './answers/model_answerer.js'
 import { memoryPrompt, type ContactMemory } from './memory.js'
-import { expandQuery } from './text_toolkit.js'
+import { contentTerms, expandQuery, termMatch, tokenize } from './text_toolkit.js'
 import { replyLanguage } from './answers/replies.js'
 import { withContext, type ConversationContext } from './answers/follow_up.js'
 
@@ -48,8 +48,12 @@ export interface AnswerQuestionOptions {
   conversation?: ConversationContext | null
 }
 
-/** Passages retrieved for an answer: enough to answer, few enough to quote. */
-const ANSWER_K = 5
+/**
+ * Passages retrieved for an answer: enough to answer (a customer's words
+ * often rank the answering passage sixth or seventh behind passages sharing
+ * its common words), few enough to weigh and to prompt with.
+ */
+export const ANSWER_K = 8
 
 /** 'llm' when AI_BASE_URL and AI_CHAT_MODEL are both set, else 'extractive'. */
 export function answerMode(): 'llm' | 'extractive' {
@@ -104,16 +108,29 @@ export async function answerQuestion(
  * the customer's own words, and the same with the lexicon's synonyms (which
  * find "cancel" for "quit" but, alone, would drown a short question in
  * synonyms). Each hit keeps its best ranks; its score is the fused one.
+ *
+ * A third list re-ranks everything found by how rare the question's words
+ * are among it (BM25 over the pool): the full-text rank counts every shared
+ * word alike, so "court in America" ranks passages saying "insurer" and
+ * "pay" above the one clause naming the courts of America.
  */
-async function retrieveForAnswer(
+export async function retrieveForAnswer(
   tenant: TenantContext,
   queries: string[],
   options: { k: number; filters?: SearchFilters }
 ) {
   const distinct = [...new Set(queries.map((q) => q.trim()).filter(Boolean))]
-  if (distinct.length === 1) return searchKnowledge(tenant, distinct[0], options)
-  const lists = []
-  for (const query of distinct) lists.push(await searchKnowledge(tenant, query, options))
+  if (distinct.length === 0) return []
+  const depth = Math.max(options.k, ANSWER_POOL)
+  const lists: SearchHit[][] = []
+  for (const query of distinct) {
+    lists.push(await searchKnowledge(tenant, query, { ...options, k: depth }))
+  }
+  const pool = new Map<string, SearchHit>()
+  for (const list of lists)
+    for (const hit of list) if (!pool.has(hit.chunkId)) pool.set(hit.chunkId, hit)
+  lists.push(rankByRarity(distinct[0], [...pool.values()]))
+
   const fused = new Map<string, SearchHit>()
   for (const list of lists) {
     list.forEach((hit, index) => {
@@ -128,6 +145,58 @@ async function retrieveForAnswer(
     })
   }
   return [...fused.values()].sort((a, b) => b.score - a.score).slice(0, options.k)
+}
+
+/** Passages each query fetches for the pool the answer's passages are chosen from. */
+const ANSWER_POOL = 30
+/** BM25's usual constants (Robertson and Zaragoza, 2009). */
+const BM25_K1 = 1.2
+const BM25_B = 0.75
+
+/**
+ * The pool's passages that hold the question's words, best first by BM25:
+ * a word few passages of the pool hold counts for more than one most hold.
+ * A passage's headings and title count as its words.
+ */
+export function rankByRarity(question: string, pool: SearchHit[]) {
+  const terms = contentTerms(question)
+  if (terms.length === 0 || pool.length === 0) return []
+  const docs = pool.map((hit) => {
+    const stems = tokenize([hit.title, ...hit.headingPath, hit.text].join('\n'))
+      .filter((t) => t.content)
+      .map((t) => t.stem)
+    const counts = new Map<string, number>()
+    for (const stem of stems) counts.set(stem, (counts.get(stem) ?? 0) + 1)
+    const distinctStems = new Set(stems)
+    const tf = new Map(
+      terms.map((term) => {
+        const exact = counts.get(term) ?? 0
+        return [term, exact > 0 ? exact : termMatch(term, distinctStems) >= 0.8 ? 1 : 0]
+      })
+    )
+    return { hit, length: stems.length, tf }
+  })
+  const meanLength = docs.reduce((sum, d) => sum + d.length, 0) / docs.length || 1
+  const idf = new Map(
+    terms.map((term) => {
+      const df = docs.filter((d) => (d.tf.get(term) ?? 0) > 0).length
+      return [term, Math.log(1 + (docs.length - df + 0.5) / (df + 0.5))]
+    })
+  )
+  return docs
+    .map((d) => {
+      let score = 0
+      for (const term of terms) {
+        const tf = d.tf.get(term) ?? 0
+        if (tf === 0) continue
+        const norm = BM25_K1 * (1 - BM25_B + (BM25_B * d.length) / meanLength)
+        score += (idf.get(term) ?? 0) * ((tf * (BM25_K1 + 1)) / (tf + norm))
+      }
+      return { hit: d.hit, score }
+    })
+    .filter((d) => d.score > 0)
+    .sort((a, b) => b.score - a.score)
+    .map((d) => d.hit)
 }
 
 function minRank(a: number | null, b: number | null) {

@@ -118,7 +118,7 @@ export const ARABIC_STOP_WORDS = new Set(
     لدي لدينا لديك لديكم كل بعض أيضا ايضا قد لقد إذا اذا إذ لو ليس ليست غير سوى حتى كما بين بعد قبل
     فوق تحت منذ خلال ضمن يا أم إما اما بل لكن لكنني ولكن يمكن يمكنني يمكنك أستطيع استطيع تستطيع
     يستطيع أريد اريد نريد تريد أود اود أرجو ارجو من فضلك لو سمحت شكرا مرحبا السلام عليكم هناك هنا
-    وهل فهل وما وكيف وكم وماذا
+    وهل فهل وما وكيف وكم وماذا عندما حين لما
     شو ايش وش وين ابغى ابغي ابي اقدر نقدر تقدر عشان علشان معي معك ممكن لازم حق`
   ).split(/\s+/)
 )
@@ -139,6 +139,7 @@ function stemEnglish(word: string) {
     ['ments', '', 5],
     ['ment', '', 5],
     ['ness', '', 5],
+    ['ying', 'y', 3],
     ['ings', '', 4],
     ['ing', '', 4],
     ['ies', 'y', 3],
@@ -193,6 +194,56 @@ function stemArabic(word: string) {
   return stem
 }
 
+/**
+ * Numbers written as words, for comparing: "three hours" and "3 hours",
+ * "ثلاثين يوماً" and "30 يوم" are the same fact. Compound numbers ("twenty
+ * five", "خمسة وعشرين") stay words.
+ */
+const ENGLISH_NUMBERS = new Map(
+  `one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
+  sixteen seventeen eighteen nineteen twenty`
+    .split(/\s+/)
+    .map((word, i) => [word, String(i + 1)] as [string, string])
+    .concat(
+      ['thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'].map(
+        (word, i) => [word, String(30 + 10 * i)] as [string, string]
+      )
+    )
+)
+/** Folded Arabic number words (masculine and feminine, with the case endings dialects drop). */
+const ARABIC_NUMBERS = new Map<string, string>(
+  (
+    [
+      ['واحد واحده', '1'],
+      ['اثنين اثنان اثنتين اثنتان', '2'],
+      ['ثلاث ثلاثه', '3'],
+      ['اربع اربعه', '4'],
+      ['خمس خمسه', '5'],
+      ['ست سته', '6'],
+      ['سبع سبعه', '7'],
+      ['ثمان ثماني ثمانيه', '8'],
+      ['تسع تسعه', '9'],
+      ['عشر عشره', '10'],
+      ['عشرين عشرون', '20'],
+      ['ثلاثين ثلاثون', '30'],
+      ['اربعين اربعون', '40'],
+      ['خمسين خمسون', '50'],
+      ['ستين ستون', '60'],
+      ['تسعين تسعون', '90'],
+    ] as Array<[string, string]>
+  ).flatMap(([words, digits]) => words.split(' ').map((word) => [word, digits] as [string, string]))
+)
+const ARABIC_NUMBER_PREFIXES = ['', 'و', 'ب', 'ل', 'ف', 'وب', 'ول']
+
+function arabicNumber(word: string) {
+  for (const prefix of ARABIC_NUMBER_PREFIXES) {
+    if (!word.startsWith(prefix)) continue
+    const digits = ARABIC_NUMBERS.get(word.slice(prefix.length))
+    if (digits) return digits
+  }
+  return null
+}
+
 export interface Token {
   /** The comparable form: normalised and stemmed. */
   stem: string
@@ -212,14 +263,16 @@ export function tokenize(text: string): Token[] {
     const arabic = /[\u0621-\u064A]/.test(word)
     if (arabic) {
       const content = !ARABIC_STOP_WORDS.has(word) && word.length > 1
-      tokens.push({ stem: stemArabic(word), content })
+      tokens.push({ stem: arabicNumber(word) ?? stemArabic(word), content })
     } else {
       const bare = word.replace(/'s$/, '')
-      const content = !ENGLISH_STOP_WORDS.has(word) && !ENGLISH_STOP_WORDS.has(bare)
-      tokens.push({
-        stem: stemEnglish(bare.replace(/'/g, '')),
-        content: content && (bare.length > 1 || /^\d$/.test(bare)),
-      })
+      const stem = ENGLISH_NUMBERS.get(bare) ?? stemEnglish(bare.replace(/'/g, ''))
+      // "wants" and "tells" are as empty as "want" and "tell".
+      const content =
+        !ENGLISH_STOP_WORDS.has(word) &&
+        !ENGLISH_STOP_WORDS.has(bare) &&
+        !(ENGLISH_STOP_WORDS.has(stem) && stem !== bare)
+      tokens.push({ stem, content: content && (bare.length > 1 || /^\d$/.test(bare)) })
     }
   }
   return tokens
@@ -268,7 +321,21 @@ const SYNONYM_GROUPS = [
   'lost missing misplaced',
   'book booking reserve',
   'free complimentary',
+  'protect cover',
+  'report notify inform',
+  'restore reinstate',
+  'discount reduction lower cheaper',
+  'advance ahead beforehand',
+  'cap maximum limit',
+  'new replacement replace',
+  'abroad overseas outside',
+  'slip slipping fall trip',
+  'phone call ring telephone',
   'سعر رسوم تكلفه ثمن',
+  'اشتراك عضويه',
+  'تجميد اجمد جمد ايقاف اوقف',
+  'اشتغل عمل شغل',
+  'مجاني مجانا بلاش ببلاش',
   'الغاء الغي اكنسل',
   'جيم الصاله نادي',
   'يسكر اسكر يغلق اغلاق',
@@ -362,7 +429,12 @@ function oneEditApart(a: string, b: string) {
  */
 export function termMatch(term: string, stems: Set<string>): number {
   if (stems.has(term)) return 1
-  for (const synonym of SYNONYMS.get(term) ?? []) if (stems.has(synonym)) return 0.85
+  const synonyms = synonymsOfForm(term)
+  for (const synonym of synonyms) if (stems.has(synonym)) return 0.85
+  // Another form of a synonym: "restored" meets "reinstatement".
+  for (const synonym of synonyms) {
+    for (const stem of stems) if (sameWordForms(synonym, stem)) return 0.8
+  }
   if (/^\d/.test(term)) return 0
   const arabic = /[\u0621-\u064A]/.test(term)
   const minimum = arabic ? 4 : 5
@@ -380,8 +452,44 @@ export function termMatch(term: string, stems: Set<string>): number {
     else if (term.length >= 5 && stem.length >= 5 && oneEditApart(term, stem)) {
       best = Math.max(best, 0.7)
     }
+    if (arabic && sameArabicVerb(term, stem)) best = Math.max(best, 0.8)
   }
   return best
+}
+
+/**
+ * Arabic verbs carry their person and tense in front: أعمل, نعمل, تعملون,
+ * سأتقاعد are forms of عمل and تقاعد. Light stemming keeps those letters
+ * (stripping them from nouns would wreck words such as تأمين), so a verb is
+ * compared with and without them.
+ */
+const ARABIC_VERB_PREFIX = /^(س?[اينت])/
+function sameArabicVerb(a: string, b: string) {
+  const bare = (word: string) => word.replace(ARABIC_VERB_PREFIX, '')
+  const [x, y] = [bare(a), bare(b)]
+  if (Math.min(x.length, y.length) < 3) return false
+  return x === y || x === b || a === y
+}
+
+/** Whether two stems are forms of one word: a long shared beginning (cancel, cancellation). */
+function sameWordForms(a: string, b: string) {
+  const shorter = Math.min(a.length, b.length)
+  const minimum = /[\u0621-\u064A]/.test(a) ? 4 : 5
+  if (shorter < minimum - 1 || /^\d/.test(a) || /^\d/.test(b)) return false
+  let shared = 0
+  while (shared < shorter && a[shared] === b[shared]) shared++
+  return (
+    (shared >= minimum && shared >= shorter * 0.8) || (shared === shorter && shorter >= minimum)
+  )
+}
+
+/** The lexicon's synonyms of a stem, or of another form of its word ("restor" for "restore"). */
+function synonymsOfForm(term: string): Set<string> {
+  const known = SYNONYMS.get(term)
+  if (known) return known
+  if (/^\d/.test(term)) return new Set()
+  for (const [key, synonyms] of SYNONYMS) if (sameWordForms(term, key)) return synonyms
+  return new Set()
 }
 
 /** Whether a folded word is a stop word in English or Arabic. */

@@ -8,16 +8,33 @@ import { foldText, tokenize } from '../text_toolkit.js'
  * probably about the topic, not the answer; one that holds it is likely
  * the answer. Yes/no questions are answered by any statement.
  */
-export type AnswerType = 'amount' | 'duration' | 'time' | 'date' | 'count' | 'yesno' | null
+export type AnswerType =
+  'amount' | 'duration' | 'time' | 'date' | 'count' | 'age' | 'contact' | 'address' | 'yesno' | null
 
-const QUESTION_TYPES: Array<[Exclude<AnswerType, null>, RegExp]> = [
+type FactType = Exclude<AnswerType, null | 'yesno'>
+
+/** Questions asking for a kind of fact, in the order they are tried. */
+const QUESTION_TYPES: Array<[FactType, RegExp]> = [
+  // "email address" asks for a way to write, not a street.
+  [
+    'contact',
+    /\b(what|which)( phone| telephone| contact)? number\b|\b(phone|telephone|helpline|hotline|whatsapp|e-?mail)\b|\bhow (do|can) (i|we) (call|ring|phone|contact|reach|email)\b|\b(call|ring|phone)\b.*\?|رقم (الهاتف|التلفون|الجوال|التواصل|الطوارئ)|(ايميل|بريد الكتروني|اتصل)/,
+  ],
+  [
+    'address',
+    /\b(street|postal|office|home) address\b|\baddress of\b|\bwhere (is|are) (your|the)\b.*\b(office|offices|branch|clinic|club|building)\b|عنوان/,
+  ],
+  [
+    'age',
+    /\b(minimum|maximum|min|max) age\b|\bage (limit|restriction|requirement)s?\b|\bhow old\b|\bage\b|(عمر|سن) /,
+  ],
   [
     'duration',
-    /\bhow (long|soon)\b|\bhow many (days|weeks|months|years|hours|minutes)\b|\bnotice\b|(كم|خلال كم|بعد كم) (يوم|ساعه|شهر|اسبوع|سنه)|مده/,
+    /\bhow (long|soon)\b|\bhow many (days|weeks|months|years|hours|minutes)\b|\bnotice\b|\bhow far (in )?(advance|ahead)\b|\bin advance\b|(كم|خلال كم|بعد كم) (يوم|ساعه|شهر|اسبوع|سنه)|مده/,
   ],
   [
     'amount',
-    /\bhow much\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess)\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)/,
+    /\bhow much\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)/,
   ],
   [
     'time',
@@ -25,10 +42,24 @@ const QUESTION_TYPES: Array<[Exclude<AnswerType, null>, RegExp]> = [
   ],
   ['date', /\b(from )?when is\b.*\bavailable\b|\bwhat date\b|من متي/],
   ['count', /\bhow many\b|كم (ضيف|شخص|عدد|مره|موقف)|عدد/],
-  ['yesno', /^(is|are|can|could|do|does|did|will|would|am|may|should|shall|have|has)\b|^هل\s/],
 ]
 
+const YES_NO = /^(is|are|can|could|do|does|did|will|would|am|may|should|shall|have|has)\b|^هل\s/
+
+/**
+ * The kind of fact a question asks for. A yes/no question is 'yesno'
+ * whatever it mentions ("Can I spread the premium over monthly payments?"
+ * is answered by "We do not offer monthly payments"); askedFact says what
+ * fact a yes/no question is about, if any.
+ */
 export function questionType(question: string): AnswerType {
+  const folded = foldText(question).trim()
+  if (YES_NO.test(folded)) return 'yesno'
+  return askedFact(question)
+}
+
+/** The kind of fact a question mentions ("Do I pay extra for classes?": an amount), yes/no or not. */
+export function askedFact(question: string): FactType | null {
   const folded = foldText(question).trim()
   for (const [type, pattern] of QUESTION_TYPES) if (pattern.test(folded)) return type
   return null
@@ -36,14 +67,18 @@ export function questionType(question: string): AnswerType {
 
 const NUMBER =
   /\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|sixty|ninety|hundred)\b|(واحد|اثنين|ضيفين|ثلاث|اربع|خمس|ست|سبع|ثماني|تسع|عشر|ثلاثين|ستين|تسعين)/
-const PASSAGE_TYPES: Record<Exclude<AnswerType, null | 'yesno'>, RegExp> = {
+const PASSAGE_TYPES: Record<FactType, RegExp> = {
   amount:
-    /\b(aed|usd|dhs?|dirhams?|dollars?|free|no charge)\b|\d+\s*(aed|درهم)|درهم|مجان|\(aed\)|\$\d/,
+    /\b(aed|usd|dhs?|dirhams?|dollars?|free|no charge)\b|\d+\s*(aed|درهم)|درهم|مجان|\(aed\)|\$\d|\d+(\.\d+)?\s*%|\bper ?cent\b|بالمئه|بالمائه/,
   duration:
-    /\b(\d+|one|two|three|four|five|six|seven|ten|twelve|fourteen|fifteen|twenty|thirty|sixty|ninety)[- ](business |working |calendar )?(days?|weeks?|months?|years?|hours?|minutes?)\b|(يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|ساع|دقيق)/,
+    /\b(\d+|one|two|three|four|five|six|seven|ten|twelve|fourteen|fifteen|twenty|thirty|sixty|ninety)[- ](business |working |calendar |clear )?(days?|weeks?|months?|years?|hours?|minutes?)\b|\bsame day\b|(يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|ساع|دقيق)/,
   time: /\b\d{1,2}(:\d{2})?\s*(am|pm)\b|\b\d{1,2}:\d{2}\b|صباح|مساء|around the clock|24 hours/,
   date: /\b\d{4}-\d{2}-\d{2}\b|\b(january|february|march|april|may|june|july|august|september|october|november|december)\b|\d{1,2}\/\d{1,2}/,
   count: NUMBER,
+  age: /\b\d+ (or|and) (older|over|above|younger|under)\b|\b(under|over|aged?|above) \d+\b|\b\d+ years? old\b|\b(adults?|minors?)\b|(عمر|سن|دون|فوق|تحت) \d+|\d+ (عام|سنه)/,
+  contact: /\b\d{3}[\d ]{4,}\d\b|\+\d{3}|[a-z0-9.]+@[a-z0-9.-]+\.[a-z]+/,
+  address:
+    /\b(street|road|avenue|boulevard|building|tower|floor|suite|p\.? ?o\.? box)\b|\b\d+\s+[a-z]+\s+(street|road|st)\b|شارع|مبني|الطابق|ص\.ب/,
 }
 
 /** Whether a passage (with the words framing it) states a fact of the asked kind. */
@@ -57,9 +92,12 @@ export function statesType(type: AnswerType, passage: string) {
  * "what time"): a passage stating such a fact has answered them, though it
  * never uses them.
  */
-const CUES: Record<Exclude<AnswerType, null | 'yesno'>, string> = {
-  duration: 'long soon quickly far advance time deadline مده',
-  amount: 'much cost price fee charge pay extra expensive cheap سعر رسوم تكلفه',
+const CUES: Record<FactType, string> = {
+  duration: 'long soon quickly far advance ahead time deadline مده',
+  amount: 'much cost price fee charge pay extra expensive cheap cap maximum سعر رسوم تكلفه',
+  age: 'age old minimum maximum عمر سن',
+  contact: 'number call ring phone contact reach email helpline hotline رقم اتصل',
+  address: 'address street where located عنوان',
   time: 'time open opening close closing when مواعيد',
   date: 'when date',
   count: 'many number عدد',

@@ -9,16 +9,18 @@ import {
   roundConfidence,
 } from './replies.js'
 import { splitPassages } from './text_analysis.js'
-import { questionType, statesType, typeCues } from './answer_type.js'
+import { askedFact, questionType, statesType, typeCues } from './answer_type.js'
 import { acronymsOf, contentTerms, termMatch, tokenize } from '../text_toolkit.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
 /** Passages quoted at most: an answer, not a document. */
 const MAX_QUOTED_PASSAGES = 3
 const HEADING_CREDIT = 0.7
+/** An FAQ's question, as the heading of its answer, says what the answer is about. */
+const QUESTION_HEADING_CREDIT = 0.8
 const TITLE_CREDIT = 0.4
 /** A passage for another part of the question must add this much coverage... */
-const MIN_GAIN = 0.15
+const MIN_GAIN = 0.3
 /** ...and match this much of the question by itself. */
 const MIN_OWN_COVERAGE = 0.4
 /** A neighbouring sentence joins the quote when it matches this share of the best one. */
@@ -33,6 +35,21 @@ const NEIGHBOUR_SHARE = 0.6
 const CALIBRATION = 0.7
 /** What is left of a passage's weight when it states no fact of the kind asked for. */
 const TYPE_MISMATCH = 0.7
+/** The same for a yes/no question about a kind of fact: "no" needs no amount. */
+const YES_NO_MISMATCH = 0.85
+/** A passage matching this share of the answer's evidence is its rival... */
+const RIVAL_SHARE = 0.95
+/** ...and each rival past the first takes this much from the confidence. */
+const RIVAL_PENALTY = 0.1
+/** Unanswered words of the question found elsewhere up to this share cost nothing... */
+const ELSEWHERE_ALLOWED = 0.1
+/** ...and past it they take this much of their share from the confidence. */
+const ELSEWHERE_PENALTY = 0.5
+/** Two neighbouring passages are one answer only if together they match this much more... */
+const PAIR_MIN_GAIN = 0.1
+/** ...and a pair is preferred to a single passage less than its gain, the more so across paragraphs. */
+const PAIR_SAME_BLOCK = 0.95
+const PAIR_OTHER_BLOCK = 0.9
 
 /**
  * The offline answerer: no model, so it never writes a sentence of its own.
@@ -63,6 +80,8 @@ interface Candidate {
  */
 interface Frame {
   near: Set<string>
+  /** How much the nearest heading's words count: more when it is an FAQ's question. */
+  nearCredit: number
   far: Set<string>
 }
 
@@ -70,6 +89,9 @@ function frameOf(hit: SearchHit): Frame {
   const stems = (text: string) => new Set(tokenize(text).map((t) => t.stem))
   return {
     near: stems(hit.headingPath.at(-1) ?? ''),
+    nearCredit: /[?\u061F]\s*$/.test(hit.headingPath.at(-1) ?? '')
+      ? QUESTION_HEADING_CREDIT
+      : HEADING_CREDIT,
     far: stems([hit.title, ...hit.headingPath.slice(0, -1)].join(' ')),
   }
 }
@@ -136,7 +158,7 @@ function termScores(evidence: Evidence, candidate: Candidate, answered: Set<stri
       Math.max(
         termMatch(term, candidate.stems),
         0.9 * termMatch(term, candidate.contextStems),
-        HEADING_CREDIT * termMatch(term, frame.near),
+        frame.nearCredit * termMatch(term, frame.near),
         TITLE_CREDIT * termMatch(term, frame.far)
       )
     )
@@ -208,40 +230,83 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   }
 
   // A passage stating the kind of fact asked for (an amount for "how
-  // much") is preferred, and one that cannot answer it counts for less.
+  // much") is preferred, and one that cannot answer it counts for less. A
+  // yes/no question is answered by any statement, but one about a kind of
+  // fact ("Do I pay extra for classes?") finds its cue words answered by a
+  // passage stating such a fact ("Group classes are free").
   const type = questionType(question)
-  const cues = typeCues(type)
+  const fact = type === 'yesno' ? askedFact(question) : type
+  const cues = typeCues(fact)
   const none = new Set<string>()
-  const scored = evidence.candidates.map((candidate) => {
-    const typed = type !== null && type !== 'yesno'
-    const states = typed && statesType(type, `${candidate.text} ${candidateContext(candidate)}`)
+  const single = evidence.candidates.map((candidate) => {
+    const states =
+      fact !== null && statesType(fact, `${candidate.text} ${candidateContext(candidate)}`)
     // "how long" is answered by a passage stating a duration.
     const scores = termScores(evidence, candidate, states ? cues : none)
     const coverage = coverageOf(evidence, [scores])
-    const fit = !typed || states ? 1 : TYPE_MISMATCH
+    const fit = fact === null || states ? 1 : type === 'yesno' ? YES_NO_MISMATCH : TYPE_MISMATCH
     return {
       candidate,
+      members: [candidate],
       scores,
       coverage,
       fit,
       rank: coverage * fit * rankWeight(hits, candidate.hit),
     }
   })
+  // An answer can span two neighbouring passages: "We will pay the legal
+  // costs of representing you at a disciplinary hearing." and
+  // "Representation ... is limited to AED 250,000." Each pair of
+  // neighbours in a chunk is weighed as one unit; it wins over its better
+  // half only when the other half adds what the question asks (the fact
+  // of the asked kind, or words of the question).
+  const pairs = []
+  for (let i = 0; i + 1 < single.length; i++) {
+    const [a, b] = [single[i], single[i + 1]]
+    if (a.candidate.hit !== b.candidate.hit) continue
+    const scores = new Map(
+      evidence.terms.map((t) => [t, Math.max(a.scores.get(t) ?? 0, b.scores.get(t) ?? 0)])
+    )
+    const coverage = coverageOf(evidence, [scores])
+    const fit = Math.max(a.fit, b.fit)
+    const better = a.coverage * a.fit >= b.coverage * b.fit ? a : b
+    const gain = coverage * fit - better.coverage * better.fit
+    if (gain < PAIR_MIN_GAIN) continue
+    const sameBlock = a.candidate.block === b.candidate.block
+    pairs.push({
+      candidate: better.candidate,
+      members: [a.candidate, b.candidate],
+      scores,
+      coverage,
+      fit,
+      rank:
+        coverage *
+        fit *
+        rankWeight(hits, a.candidate.hit) *
+        (sameBlock ? PAIR_SAME_BLOCK : PAIR_OTHER_BLOCK),
+    })
+  }
+  const scored = [...single, ...pairs]
   scored.sort((a, b) => b.rank - a.rank)
   const best = scored[0]
+
   if (best.coverage === 0) return { quotes: [], coverage: 0, confidence: 0 }
 
   const chosen = [best]
-  const sameHit = (a: Candidate, b: Candidate) => a.hit === b.hit
+  const quoted = (c: Candidate) => chosen.some((unit) => unit.members.includes(c))
   // The sentences either side of the best one are quoted with it when they
   // are about the same thing: a passage reads better than a lone sentence.
-  for (const option of scored) {
+  for (const option of single) {
     if (chosen.length >= MAX_QUOTED_PASSAGES) break
     // Only within a paragraph: list items and rows are separate facts.
     const adjacent =
-      sameHit(option.candidate, best.candidate) &&
-      option.candidate.block === best.candidate.block &&
-      Math.abs(option.candidate.index - best.candidate.index) === 1
+      !quoted(option.candidate) &&
+      best.members.some(
+        (member) =>
+          option.candidate.hit === member.hit &&
+          option.candidate.block === member.block &&
+          Math.abs(option.candidate.index - member.index) === 1
+      )
     if (adjacent && option.coverage >= best.coverage * NEIGHBOUR_SHARE) chosen.push(option)
   }
 
@@ -262,10 +327,10 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
         (evidence.weights.get(term) ?? 0) >= meanWeight &&
         Math.max(...chosen.map((c) => c.scores.get(term) ?? 0)) < 0.8
     )
-    let next: (typeof scored)[number] | null = null
+    let next: (typeof single)[number] | null = null
     let nextGain = 0
-    for (const option of scored) {
-      if (chosen.includes(option) || option.coverage < MIN_OWN_COVERAGE) continue
+    for (const option of single) {
+      if (quoted(option.candidate) || option.coverage < MIN_OWN_COVERAGE) continue
       const bringsMissing = missing.some((term) => termMatch(term, option.candidate.stems) >= 0.8)
       if (!bringsMissing) continue
       const gain = coverageOf(evidence, [...chosen.map((c) => c.scores), option.scores]) - current
@@ -283,20 +348,53 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     chosen.map((c) => c.scores)
   )
   const primary = best.candidate.hit
+  const members = chosen.flatMap((unit) => unit.members)
   // Coverage is the evidence; agreement between the retrieval signals and a
   // clear lead of the best hit refine it, they never make up for it.
   const fit = Math.max(...chosen.map((c) => c.fit))
+  // Many other passages matching as well as the answer (every row of a
+  // price list for "the premium for a psychiatrist", when no row names
+  // one) mean the question's telling words matched nothing in particular.
+  const strength = best.coverage * best.fit
+  const rivals = new Set(
+    single
+      .filter(
+        (o) =>
+          !quoted(o.candidate) &&
+          o.coverage * o.fit >= strength * RIVAL_SHARE &&
+          !members.some((m) => m.text === o.candidate.text)
+      )
+      .map((o) => o.candidate.text)
+  ).size
+  const distinct = 1 / (1 + RIVAL_PENALTY * Math.max(0, rivals - 1))
+  // The question's words the answer leaves out, found together in another
+  // document ("villas for rent" in the listings, when the answer is the
+  // broker's "offices in Abu Dhabi"), say it asks about something else.
+  const totalWeight = evidence.terms.reduce((sum, t) => sum + (evidence.weights.get(t) ?? 0), 0)
+  const covered = (t: string) => Math.max(...chosen.map((c) => c.scores.get(t) ?? 0))
+  let elsewhere = 0
+  for (const option of single) {
+    if (option.candidate.hit.sourceId === primary.sourceId) continue
+    let weight = 0
+    for (const t of evidence.terms) {
+      if (covered(t) < 0.7 && termMatch(t, option.candidate.stems) >= 0.8) {
+        weight += evidence.weights.get(t) ?? 0
+      }
+    }
+    elsewhere = Math.max(elsewhere, totalWeight ? weight / totalWeight : 0)
+  }
+  const focused = 1 - ELSEWHERE_PENALTY * Math.max(0, elsewhere - ELSEWHERE_ALLOWED)
   const confidence =
     CALIBRATION *
     Math.min(1, coverage * fit) *
+    distinct *
+    focused *
     (0.75 + 0.15 * agreement(primary) + 0.1 * scoreGap(hits))
 
   const quotes: ExtractiveSelection['quotes'] = []
   for (const hit of hits) {
-    const own = chosen
-      .filter((c) => c.candidate.hit === hit)
-      .sort((a, b) => a.candidate.index - b.candidate.index)
-    if (own.length) quotes.push({ hit, passages: own.map((c) => c.candidate.text) })
+    const own = [...new Set(members.filter((c) => c.hit === hit))].sort((a, b) => a.index - b.index)
+    if (own.length) quotes.push({ hit, passages: own.map((c) => c.text) })
   }
   // Cite the strongest hit first.
   quotes.sort((a, b) => (a.hit === primary ? -1 : b.hit === primary ? 1 : 0))

@@ -91,5 +91,6 @@ export {
   pageOfTemplates,
   messageIn,
   latestMessage,
+  contactMessagesSince,
   type TemplatePageFilters,
 } from './services/message_pages.js'

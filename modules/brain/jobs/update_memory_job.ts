@@ -1,6 +1,6 @@
+import { conversationIn } from '#modules/inbox/index'
 import { TenantJob, dispatchTenantJob, dispatchTenantJobInBatch } from '#modules/tenancy/index'
 import type { TenantContext, TenantJobPayload } from '#modules/tenancy/index'
-import { Conversation } from '#modules/inbox/index'
 import { updateContactMemory } from '../services/memory/updater.js'
 
 interface Payload extends TenantJobPayload {
@@ -26,9 +26,7 @@ export default class UpdateMemoryJob extends TenantJob<Payload> {
   }
 
   async run(tenant: TenantContext, { conversationId }: Payload) {
-    const conversation = await tenant.transaction((trx) =>
-      Conversation.find(conversationId, { client: trx })
-    )
+    const conversation = await tenant.transaction((trx) => conversationIn(trx, conversationId))
     if (!conversation) return { status: 'no_contact' as const }
     return updateContactMemory(tenant, conversation.contactId)
   }

@@ -1,15 +1,16 @@
-import emitter from '@adonisjs/core/services/emitter'
-import logger from '@adonisjs/core/services/logger'
-import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import type { TenantContext } from '#modules/tenancy/index'
-import { isWithinMonthlyLimit, recordMonthlyUsage } from '#modules/billing/index'
-import { ChannelError, Message, queueOutboundMessage } from '#modules/channels/index'
 import {
+  conversationIn,
   Conversation,
   assignConversation,
   autoAssignConversation,
   clearNeedsPerson,
 } from '#modules/inbox/index'
+import { messageIn, ChannelError, queueOutboundMessage } from '#modules/channels/index'
+import emitter from '@adonisjs/core/services/emitter'
+import logger from '@adonisjs/core/services/logger'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import type { TenantContext } from '#modules/tenancy/index'
+import { isWithinMonthlyLimit, recordMonthlyUsage } from '#modules/billing/index'
 import { answerQuestion, type ConversationContext } from './answers.js'
 import { replyLanguage, type ReplyLanguage } from './answers/replies.js'
 import type { Answer, Citation } from './answers/types.js'
@@ -93,10 +94,7 @@ function personOwns(ownership: Ownership) {
 }
 
 function conversationOf(trx: TransactionClientContract, id: string) {
-  return Conversation.query({ client: trx })
-    .where('id', id)
-    .select('id', 'assignee_id', 'status', 'channel_id')
-    .first()
+  return conversationIn(trx, id)
 }
 
 function stateQuery(trx: TransactionClientContract, conversationId: string) {
@@ -172,10 +170,7 @@ export async function replyToInboundMessage(
   inboundMessageId: string
 ): Promise<AssistantOutcome> {
   const start = await tenant.transaction(async (trx) => {
-    const found = await Message.query({ client: trx })
-      .where('id', inboundMessageId)
-      .select('id', 'conversation_id', 'contact_id', 'channel_id', 'direction', 'type', 'body')
-      .first()
+    const found = await messageIn(trx, inboundMessageId)
     if (!found) return null
     const message: InboundRow = {
       id: found.id,

@@ -63,3 +63,24 @@ export function latestMessage(
   if (options.statuses) query.whereIn('status', options.statuses)
   return query.orderBy(options.by === 'created' ? 'created_at' : 'updated_at', 'desc').first()
 }
+
+/**
+ * A contact's messages after `afterSeq` in the order they were stored
+ * (notes and system messages left out), at most `limit`: what a reader of
+ * the conversation so far (the brain's memory) has not read yet.
+ */
+export function contactMessagesSince(
+  trx: TransactionClientContract,
+  contactId: string,
+  afterSeq: number,
+  limit: number
+) {
+  return Message.query({ client: trx })
+    .where('contact_id', contactId)
+    .where('seq', '>', afterSeq)
+    .where('is_note', false)
+    .whereNot('author_type', 'system')
+    .select('id', 'seq', 'conversation_id', 'direction', 'body', 'provider_timestamp', 'created_at')
+    .orderBy('seq')
+    .limit(limit)
+}

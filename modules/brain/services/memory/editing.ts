@@ -1,6 +1,6 @@
+import { contactIn } from '#modules/inbox/index'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
-import { Contact } from '#modules/inbox/index'
 import { FACT_KINDS, type FactKind } from '../memory.js'
 import { factKey } from './extractor.js'
 
@@ -37,7 +37,7 @@ export interface MemoryPanel {
 
 async function contactExists(trx: TransactionClientContract, contactId: string) {
   if (!/^[0-9a-f-]{36}$/i.test(contactId)) return false
-  return Boolean(await Contact.find(contactId, { client: trx }))
+  return Boolean(await contactIn(trx, contactId))
 }
 
 /** The memory with everything the panel shows; null when the tenant has no such contact. */

@@ -1,7 +1,7 @@
+import { contactIn } from '#modules/inbox/index'
+import { contactMessagesSince } from '#modules/channels/index'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
-import { Message } from '#modules/channels/index'
-import { Contact } from '#modules/inbox/index'
 import type { FactKind, MemoryFact } from '../memory.js'
 import { extractFacts, factKey, rollSummary, type MemoryMessage } from './extractor.js'
 import { memoryModelConfigured, summarizeWithModel } from './model_summarizer.js'
@@ -37,7 +37,7 @@ interface MemoryRow {
 }
 
 async function readState(trx: TransactionClientContract, contactId: string, afterSeq?: number) {
-  const contact = await Contact.find(contactId, { client: trx })
+  const contact = await contactIn(trx, contactId)
   if (!contact) return null
   const memory: MemoryRow | null =
     (await trx
@@ -46,14 +46,7 @@ async function readState(trx: TransactionClientContract, contactId: string, afte
       .select('summary', 'source', 'last_message_seq')
       .first()) ?? null
   const mark = afterSeq ?? Number(memory?.last_message_seq ?? 0)
-  const rows = await Message.query({ client: trx })
-    .where('contact_id', contactId)
-    .where('seq', '>', mark)
-    .where('is_note', false)
-    .whereNot('author_type', 'system')
-    .select('id', 'seq', 'conversation_id', 'direction', 'body', 'provider_timestamp', 'created_at')
-    .orderBy('seq')
-    .limit(BATCH)
+  const rows = await contactMessagesSince(trx, contactId, mark, BATCH)
   const facts: MemoryFact[] = await trx
     .from('contact_memory_facts')
     .where('contact_id', contactId)

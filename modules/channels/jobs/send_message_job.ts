@@ -1,3 +1,5 @@
+import { errors as lucidErrors } from '@adonisjs/lucid'
+import { contactIn } from '#modules/inbox/index'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DateTime } from 'luxon'
@@ -15,7 +17,6 @@ import {
   type TenantJobPayload,
 } from '#modules/tenancy/index'
 import Message, { STATUS_RANK } from '../models/message.js'
-import { Contact } from '#modules/inbox/index'
 import Channel from '../models/channel.js'
 import { sendToGraph, uploadMediaToGraph, type SendResult } from '../services/graph_client.js'
 import { toGraphMessage, type OutboundContent } from '../services/outbound_content.js'
@@ -75,9 +76,8 @@ export default class SendMessageJob extends TenantJob<Payload> {
         send: { ...send, startedAt: new Date().toISOString() },
       }
       await message.useTransaction(trx).save()
-      const contact = await Contact.query({ client: trx })
-        .where('id', message.contactId)
-        .firstOrFail()
+      const contact = await contactIn(trx, message.contactId)
+      if (!contact) throw new lucidErrors.E_ROW_NOT_FOUND()
       return { message, contact }
     })
     if (!claimed) return

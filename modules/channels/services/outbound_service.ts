@@ -1,9 +1,9 @@
+import { conversationById, contactById, Conversation, Contact } from '#modules/inbox/index'
 import { randomUUID } from 'node:crypto'
 import emitter from '@adonisjs/core/services/emitter'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { dispatchTenantJob, type TenantContext } from '#modules/tenancy/index'
-import { Conversation, Contact } from '#modules/inbox/index'
 import Message from '../models/message.js'
 import Channel from '../models/channel.js'
 import MessageTemplate from '../models/message_template.js'
@@ -214,10 +214,8 @@ async function sendingRows(tenant: TenantContext, request: OutboundRequest) {
     }
     return request.loaded
   }
-  const conversation = await tenant.query(Conversation).where('id', request.conversationId).first()
-  const contact = conversation
-    ? await tenant.query(Contact).where('id', conversation.contactId).first()
-    : null
+  const conversation = await conversationById(tenant, request.conversationId)
+  const contact = conversation ? await contactById(tenant, conversation.contactId) : null
   if (!conversation || !contact) throw new ChannelError('not_found', 'No such conversation', 404)
   // Central: the query names no tenant schema.
   const channel = await Channel.query()

@@ -1,8 +1,8 @@
+import { contactIn, contactByWaIdIn, currentConversationIn, Contact } from '#modules/inbox/index'
 import { createHash, randomBytes } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import type { TenantContext } from '#modules/tenancy/index'
 import Channel from '../models/channel.js'
-import { Contact, Conversation } from '#modules/inbox/index'
 import Message from '../models/message.js'
 import MessageTemplate from '../models/message_template.js'
 import { ChannelError } from './channel_errors.js'
@@ -163,7 +163,7 @@ async function tappedMessage(
       .where('is_note', false)
       .first()
     if (!message) return null
-    const contact = await Contact.query({ client: trx }).where('id', message.contactId).first()
+    const contact = await contactIn(trx, message.contactId)
     return contact?.waId === customer.waId ? message : null
   })
 }
@@ -545,14 +545,9 @@ export async function sandboxChat(
     [tenant.id, channel.id]
   )
   const found = await tenant.transaction(async (trx) => {
-    const contact = await Contact.query({ client: trx }).where('wa_id', customer.waId).first()
+    const contact = await contactByWaIdIn(trx, customer.waId)
     if (!contact) return null
-    const conversation = await Conversation.query({ client: trx })
-      .where('contact_id', contact.id)
-      .where('channel_id', channel.id)
-      .orderByRaw(`(status <> 'resolved') desc`)
-      .orderBy('created_at', 'desc')
-      .first()
+    const conversation = await currentConversationIn(trx, contact.id, channel.id)
     const newestFirst = await Message.query({ client: trx })
       .where('contact_id', contact.id)
       .where('channel_id', channel.id)

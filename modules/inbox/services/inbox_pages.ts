@@ -122,3 +122,28 @@ export function latestConversation(
   else query.whereNotNull('assignee_id')
   return query.first()
 }
+
+/** A contact by id in one statement naming the schema, or null. */
+export async function contactById(tenant: TenantContext, id: string) {
+  if (!UUID.test(id)) return null
+  return tenant.query(Contact).where('id', id).first()
+}
+
+/** A contact by WhatsApp id, inside the caller's tenant transaction, or null. */
+export function contactByWaIdIn(trx: TransactionClientContract, waId: string) {
+  return Contact.query({ client: trx }).where('wa_id', waId).first()
+}
+
+/** The contact's conversation on a channel: the active one if any, else the latest. */
+export function currentConversationIn(
+  trx: TransactionClientContract,
+  contactId: string,
+  channelId: string
+) {
+  return Conversation.query({ client: trx })
+    .where('contact_id', contactId)
+    .where('channel_id', channelId)
+    .orderByRaw(`(status <> 'resolved') desc`)
+    .orderBy('created_at', 'desc')
+    .first()
+}

@@ -38,6 +38,11 @@ export const ROLE_MATRIX = {
   'memory.edit': ['owner', 'admin', 'agent'],
   // The plan's usage against its limits: those who add members, channels and knowledge.
   'billing.usage': ['owner', 'admin'],
+  // Approval tasks (hitl; mirrored in modules/hitl/permissions.ts): everyone reads; agents
+  // and up act on their own and unassigned tasks; managers reassign anyone's.
+  'tasks.view': ['owner', 'admin', 'agent', 'viewer'],
+  'tasks.act': ['owner', 'admin', 'agent'],
+  'tasks.manage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>
 
 export type Permission = keyof typeof ROLE_MATRIX

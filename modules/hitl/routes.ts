@@ -1,0 +1,1 @@
+// web routes: see below

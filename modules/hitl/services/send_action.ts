@@ -120,6 +120,12 @@ export async function sendApprovedMessage(
   if (!conversation) {
     throw new TaskError('no_conversation', 'The contact has no conversation to send on yet', 422)
   }
+  // The door lets system messages past an opt-out (notices the platform must
+  // send); an approved reply is the business writing, so opt-out holds here.
+  const contact = await tenant.query(Contact).where('id', conversation.contactId).first()
+  if (contact?.optIn === 'opted_out') {
+    throw new TaskError('contact_opted_out', 'This contact has opted out of messages', 422)
+  }
   const text = approvedText(task, response.values)
   const chosen = template ?? (text === null ? previewTemplate(task) : null)
   const content: OutboundContent = chosen

@@ -90,7 +90,8 @@ export async function sendOutlook(tenant: TenantContext, task: Task): Promise<Se
   }
   const [contact, channel] = await Promise.all([
     tenant.query(Contact).where('id', conversation.contactId).first(),
-    tenant.query(Channel).where('id', conversation.channelId).first(),
+    // Channels are central rows (the routing table), scoped by tenant id.
+    Channel.query().where('id', conversation.channelId).where('tenant_id', tenant.id).first(),
   ])
   const whatsapp = channel?.type === 'whatsapp'
   const open = !whatsapp || conversation.isWindowOpen()

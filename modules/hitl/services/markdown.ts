@@ -19,7 +19,7 @@ function inline(text: string) {
   const codes: string[] = []
   html = html.replace(/`([^`]+)`/g, (_, code) => {
     codes.push(`<code>${code}</code>`)
-    return `\u0000${codes.length - 1}\u0000`
+    return `\uE000${codes.length - 1}\uE001`
   })
   html = html.replace(
     /\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/g,
@@ -28,7 +28,7 @@ function inline(text: string) {
   )
   html = html.replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
   html = html.replace(/(^|[^*])\*([^*\s][^*]*)\*/g, '$1<em>$2</em>')
-  html = html.replace(/\u0000(\d+)\u0000/g, (_, i) => codes[Number(i)])
+  html = html.replace(/\uE000(\d+)\uE001/g, (_, i) => codes[Number(i)])
   return html
 }
 

@@ -292,7 +292,7 @@ export default class TasksController {
 }
 
 function assets() {
-  return { stylesheets: ['/assets/tasks.css'], scripts: [] as string[] }
+  return { stylesheets: ['/assets/tasks.css'], scripts: ['/assets/tasks.js'] }
 }
 
 function messageFor(ctx: HttpContext, error: TaskError) {

@@ -95,40 +95,52 @@ export async function createTask(tenant: TenantContext, input: NewTask, audit: A
     ? `whsec_${randomBytes(24).toString('base64url')}`
     : null
   const resumeToken = randomBytes(24).toString('base64url')
-  const task = await tenant.transaction(async (trx) => {
-    const created = await Task.create(
-      {
-        id: randomUUID(),
-        kind: input.kind,
-        title: input.title,
-        description: input.description ?? null,
-        status: 'pending',
-        priority: input.priority ?? 'normal',
-        dueAt,
-        expiresAt,
-        onTimeout: input.on_timeout ?? 'cancel',
-        assigneeUserId: assignee.userId,
-        assigneeRole: assignee.role,
-        contactId: input.contact_id ?? null,
-        conversationId: input.conversation_id ?? null,
-        components,
-        action,
-        allowed: {
-          edit: input.allowed?.edit ?? true,
-          reject_reasons: input.allowed?.reject_reasons ?? [],
-        },
-        response: null,
-        sourceType: input.source?.type ?? 'api',
-        sourceRef: input.source?.ref ?? null,
-        callbackUrl: input.callback_url ?? null,
-        callbackSecretEncrypted: callbackSecret ? encryption.encrypt(callbackSecret) : null,
-        resumeTokenHash: hashToken(resumeToken),
-      },
-      { client: trx }
-    )
-    await addEvent(trx, created.id, 'created', audit, null, { source: created.sourceType })
-    return created
-  })
+  // The task and its first history entry in one statement naming the
+  // tenant's schema: atomic without a transaction (BEGIN, SET LOCAL, COMMIT).
+  const sourceType = input.source?.type ?? 'api'
+  const inserted = await db.rawQuery(
+    `with task as (
+       insert into ${tenant.table('hitl_tasks')}
+         (id, kind, title, description, status, priority, due_at, expires_at, on_timeout,
+          assignee_user_id, assignee_role, contact_id, conversation_id, components, action,
+          allowed, source_type, source_ref, callback_url, callback_secret_encrypted,
+          resume_token_hash)
+       values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?)
+       returning *),
+     event as (
+       insert into ${tenant.table('hitl_task_events')} (task_id, type, actor_user_id, actor_label, data)
+       select id, 'created', ?, ?, ?::jsonb from task)
+     select * from task`,
+    [
+      randomUUID(),
+      input.kind,
+      input.title,
+      input.description ?? null,
+      input.priority ?? 'normal',
+      dueAt?.toJSDate() ?? null,
+      expiresAt?.toJSDate() ?? null,
+      input.on_timeout ?? 'cancel',
+      assignee.userId,
+      assignee.role,
+      input.contact_id ?? null,
+      input.conversation_id ?? null,
+      JSON.stringify(components),
+      JSON.stringify(action),
+      JSON.stringify({
+        edit: input.allowed?.edit ?? true,
+        reject_reasons: input.allowed?.reject_reasons ?? [],
+      }),
+      sourceType,
+      input.source?.ref ?? null,
+      input.callback_url ?? null,
+      callbackSecret ? encryption.encrypt(callbackSecret) : null,
+      hashToken(resumeToken),
+      audit.userId,
+      audit.label,
+      JSON.stringify({ source: sourceType }),
+    ]
+  )
+  const task = Task.$createFromAdapterResult(inserted.rows[0])!
   await announce(tenant, 'hitl:task_created', task)
   return { task, callbackSecret, resumeToken }
 }

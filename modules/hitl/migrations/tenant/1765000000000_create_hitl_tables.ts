@@ -47,6 +47,7 @@ export default class extends BaseSchema {
       table.index(['status', 'created_at'])
       table.index(['assignee_user_id', 'status'])
       table.index(['contact_id'])
+      table.index(['kind'])
       table.unique(['resume_token_hash'])
     })
     // The expiry sweep's claim: pending tasks by expiry time.

@@ -56,14 +56,44 @@ export async function queueCallback(tenant: TenantContext, task: Task) {
   return id ?? null
 }
 
-export async function dispatchCallback(tenant: Pick<TenantContext, 'slug'>, callbackId: string) {
+export async function dispatchCallback(
+  tenant: Pick<TenantContext, 'slug'>,
+  callbackId: string,
+  round: string | null = null
+) {
   const { default: TaskCallbackJob } = await import('../jobs/task_callback_job.js')
   return dispatchTenantJob(
     TaskCallbackJob,
     tenant,
     { callbackId },
-    { queueName: WEBHOOKS_QUEUE, jobId: `hitl-callback-${tenant.slug}-${callbackId}` }
+    {
+      queueName: WEBHOOKS_QUEUE,
+      jobId: `hitl-callback-${tenant.slug}-${callbackId}${round ? `-${round}` : ''}`,
+    }
   )
+}
+
+/** How overdue a callback must be to count as stranded (its job lost with Redis). */
+const STRANDED_AFTER = '10 minutes'
+
+/**
+ * Callbacks whose job was lost (Redis refused or forgot it) are queued
+ * again; the row is claimed before each attempt, so one still queued is
+ * not sent twice. Runs with the expiry sweep.
+ */
+export async function requeueStrandedCallbacks(tenant: TenantContext) {
+  const result = await db.rawQuery(
+    `select id, extract(epoch from updated_at)::bigint as stamp
+       from ${tenant.table('hitl_callbacks')}
+      where status in ('pending', 'retrying', 'sending')
+        and updated_at < now() - interval '${STRANDED_AFTER}'
+        and coalesce(next_attempt_at, updated_at) < now() - interval '${STRANDED_AFTER}'
+      order by updated_at limit 200`
+  )
+  for (const row of result.rows as Array<{ id: string; stamp: string }>) {
+    await dispatchCallback(tenant, row.id, `s${row.stamp}`)
+  }
+  return result.rows.length
 }
 
 /**

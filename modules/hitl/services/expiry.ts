@@ -4,6 +4,7 @@ import Task, { type TaskResponse, type TaskStatus } from '../models/task.js'
 import { initialValues } from './components.js'
 import { afterResolution, settle } from './task_service.js'
 import { sendApprovedMessage } from './send_action.js'
+import { requeueStrandedCallbacks } from './callbacks.js'
 
 /*
 | Expiry: a pending task past its expires_at is resolved by its on_timeout
@@ -93,7 +94,9 @@ export async function sweepExpiredTasks(now = new Date()) {
   let resolved = 0
   for (const tenant of tenants) {
     try {
-      resolved += await expireDueTasks(contextFor(tenant), now)
+      const context = contextFor(tenant)
+      resolved += await expireDueTasks(context, now)
+      await requeueStrandedCallbacks(context)
     } catch (error) {
       logger.warn({ err: error, tenant: tenant.slug }, 'task expiry skipped a tenant')
     }

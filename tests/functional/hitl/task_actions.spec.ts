@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { expireDueTasks } from '#modules/hitl/index'
+import { requeueStrandedCallbacks } from '#modules/hitl/services/callbacks'
 import { useWorkers } from '#tests/helpers/queue'
 import { customer, makeWhatsAppTenant } from '#tests/helpers/whatsapp'
 import { api, makeKey } from '../integrations/api_client.js'
@@ -194,6 +195,37 @@ test.group('Task expiry', (group) => {
       .where('subject_id', cancel.json.id)
       .where('action', 'hitl.task.expired')
     assert.lengthOf(audit, 1)
+  })
+
+  test('a callback left pending (its job lost) is queued again by the sweep, then settled', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { token, context } = await tenantWithKey(cleanup)
+    const receiver = await startReceiver(cleanup)
+    const task = await createTaskViaApi(token, replyTask({ callback_url: receiver.url }))
+    // The resolution's row as if Redis had lost its job: pending, written long ago.
+    const resolved = await api('POST', `/api/v1/tasks/${task.json.id}/resolve`, {
+      token,
+      body: { decision: 'approve' },
+    })
+    assert.equal(resolved.status, 200)
+    await receiver.waitFor(1)
+    await db
+      .from('hitl_callbacks')
+      .withSchema(context.schema)
+      .where('task_id', task.json.id)
+      .update({ status: 'pending', updated_at: DateTime.now().minus({ hours: 1 }).toJSDate() })
+    assert.equal(await requeueStrandedCallbacks(context), 1)
+    await receiver.waitFor(2)
+    assert.equal(receiver.requests[1].body, receiver.requests[0].body)
+    const row = await db
+      .from('hitl_callbacks')
+      .withSchema(context.schema)
+      .where('task_id', task.json.id)
+      .first()
+    assert.equal(row.status, 'delivered')
+    assert.equal(await requeueStrandedCallbacks(context), 0)
   })
 
   test('a person approving as the sweep expires resolves the task once', async ({

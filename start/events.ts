@@ -7,6 +7,7 @@ import { registerInboxListeners } from '#modules/inbox/index'
 import { registerAssistantListeners, registerMemoryListeners } from '#modules/brain/index'
 import { registerWebhookListeners } from '#modules/integrations/index'
 import { registerBillingListeners } from '#modules/billing/index'
+import { registerHitlListeners } from '#modules/hitl/index'
 
 registerIdentityListeners()
 registerChannelsListeners()
@@ -16,3 +17,4 @@ registerAssistantListeners()
 registerMemoryListeners()
 registerWebhookListeners()
 registerBillingListeners()
+registerHitlListeners()

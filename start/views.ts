@@ -15,6 +15,7 @@ const modulesWithViews = [
   'inbox',
   'brain',
   'integrations',
+  'hitl',
 ]
 
 for (const name of modulesWithViews) {

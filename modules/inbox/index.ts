@@ -82,6 +82,7 @@ export {
   contactIn,
   conversationIn,
   contactById,
+  lastConversationOfContact,
   contactByWaIdIn,
   currentConversationIn,
   latestContact,

@@ -27,3 +27,23 @@ export const integrationsPolicies = {
   ApiKeysPolicy: () => import('./policies/api_keys_policy.js'),
   WebhooksPolicy: () => import('./policies/webhooks_policy.js'),
 }
+/*
+| The outbound webhook machinery other modules reuse for their own signed
+| POSTs (hitl's task callbacks): the signature scheme, the guarded POST,
+| the retry schedule and the queue, and publishing a webhook event.
+*/
+export {
+  SIGNATURE_HEADER,
+  signatureHeader,
+  verifySignature,
+  newWebhookSecret,
+} from './services/webhook_signing.js'
+export { postWebhook, type PostOutcome } from './services/webhook_http.js'
+export {
+  publishEvent,
+  retryDelayMs,
+  type EventLoader,
+} from './services/webhook_delivery_service.js'
+export { webhookSettings, checkTargetUrl } from './services/webhook_subscription_service.js'
+export { WEBHOOKS_QUEUE } from './jobs/deliver_webhook_job.js'
+export { apiActor } from './controllers/api/api_actor.js'

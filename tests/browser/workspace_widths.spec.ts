@@ -21,6 +21,7 @@ import {
   useBrowser,
   watchProblems,
 } from '#tests/helpers/browser'
+import { createTask } from '#modules/hitl/index'
 
 /*
 | Every workspace and console page, on a phone (390 x 844) and a desktop
@@ -114,6 +115,49 @@ async function busyWorkspace(cleanup: Cleanup) {
     }
     return { contact: person, conversation: talk }
   })
+  const { task } = await createTask(
+    wa.context,
+    {
+      kind: 'quote_review',
+      title: `Compare the quotes for ${LONG_WORD}`,
+      description: `Check **${LONG_WORD}** before approving.`,
+      due_at: now.minus({ hours: 1 }).toISO(),
+      contact_id: contact.id,
+      components: [
+        { type: 'text', text: `The customer wrote: ${LONG_WORD}` },
+        {
+          type: 'table',
+          columns: [
+            { key: 'insurer', label: 'Insurer' },
+            { key: 'premium', label: 'Premium' },
+            { key: 'deductible', label: 'Deductible' },
+            { key: 'exclusions', label: 'Main exclusions' },
+          ],
+          rows: [
+            {
+              insurer: LONG_WORD,
+              premium: 'AED 1,200',
+              deductible: 'AED 500',
+              exclusions: 'Racing',
+            },
+            {
+              insurer: 'Oman Insurance',
+              premium: 'AED 1,100',
+              deductible: 'AED 750',
+              exclusions: LONG_WORD,
+            },
+          ],
+          highlight_row: 1,
+        },
+        { type: 'key_values', items: [{ label: 'Policy', value: LONG_WORD }] },
+        { type: 'citations', items: [{ source: `${LONG_WORD}.pdf`, quote: LONG_WORD }] },
+        { type: 'editable_text', name: 'reply', label: 'Reply', value: `Dear Layla, ${LONG_WORD}` },
+        { type: 'message_preview', text_from: 'reply' },
+      ],
+      action: { type: 'send_message' },
+    },
+    systemActor
+  )
   const plan = await db.from('plans').select('id').first()
   const workspace = `/t/${wa.tenant.slug}`
   const pages = [
@@ -127,6 +171,8 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/contacts/new',
     `/contacts/${contact.id}`,
     `/contacts/${contact.id}/memory`,
+    '/tasks',
+    `/tasks/${task.id}`,
     '/knowledge',
     '/knowledge/new',
     '/knowledge/search?q=car',

@@ -147,3 +147,14 @@ export function currentConversationIn(
     .orderBy('created_at', 'desc')
     .first()
 }
+
+/** The contact's conversation the customer wrote in last (any channel), or null. */
+export function lastConversationOfContact(tenant: TenantContext, contactId: string) {
+  if (!UUID.test(contactId)) return Promise.resolve(null)
+  return tenant
+    .query(Conversation)
+    .where('contact_id', contactId)
+    .orderByRaw('last_customer_message_at desc nulls last')
+    .orderBy('created_at', 'desc')
+    .first()
+}

@@ -265,6 +265,8 @@ const summaries: Record<(typeof WEBHOOK_EVENT_TYPES)[number], string> = {
   'handoff.requested': 'A person was asked to take over a conversation',
   'knowledge.source_ready': 'A knowledge source is live',
   'knowledge.source_failed': 'A knowledge source could not be read',
+  'task.created': 'An approval task was opened',
+  'task.resolved': 'An approval task was approved, rejected, expired or cancelled',
 }
 
 /**
@@ -314,6 +316,8 @@ const eventData: Record<(typeof WEBHOOK_EVENT_TYPES)[number], JsonSchema> = {
   },
   'knowledge.source_ready': { $ref: '#/components/schemas/KnowledgeSourceEvent' },
   'knowledge.source_failed': { $ref: '#/components/schemas/KnowledgeSourceEvent' },
+  'task.created': { $ref: '#/components/schemas/Task' },
+  'task.resolved': { $ref: '#/components/schemas/Task' },
 }
 
 for (const type of WEBHOOK_EVENT_TYPES) {

@@ -17,6 +17,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'handoff.requested',
   'knowledge.source_ready',
   'knowledge.source_failed',
+  'task.created',
+  'task.resolved',
 ] as const
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]
@@ -36,6 +38,8 @@ export const eventKeys = {
     `knowledge.source_ready:${sourceId}:${version}`,
   sourceFailed: (sourceId: string, version: number) =>
     `knowledge.source_failed:${sourceId}:${version}`,
+  taskCreated: (taskId: string) => `task.created:${taskId}`,
+  taskResolved: (taskId: string) => `task.resolved:${taskId}`,
 }
 
 /** What "send test event" posts: to one subscription, whatever it listens to. */

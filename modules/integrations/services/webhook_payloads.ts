@@ -129,6 +129,37 @@ const SAMPLE_SOURCE = {
   updated_at: at,
 }
 
+/** A task as the tasks API presents it (hitl's presentTask), for samples. */
+const SAMPLE_TASK = {
+  id: '6d1f3b7e-2a4c-4e8b-9f10-7c5a2e9d1b33',
+  kind: 'reply_approval',
+  title: 'Approve the reply to Omar',
+  description: null,
+  status: 'pending',
+  priority: 'normal',
+  due_at: null,
+  expires_at: null,
+  on_timeout: 'cancel',
+  assignee: null,
+  contact_id: null,
+  conversation_id: null,
+  components: [
+    {
+      type: 'editable_text',
+      name: 'reply',
+      label: 'Reply',
+      value: 'Your renewal quote is attached.',
+    },
+  ],
+  action: { type: 'callback' },
+  allowed: { edit: true, reject_reasons: [] },
+  response: null,
+  source: { type: 'api', ref: null },
+  callback_url: 'https://n8n.example/webhook-waiting/123',
+  created_at: at,
+  resolved_at: null,
+}
+
 export function fixedSample(type: WebhookEventType): unknown {
   switch (type) {
     case 'message.received':
@@ -155,6 +186,24 @@ export function fixedSample(type: WebhookEventType): unknown {
       return SAMPLE_SOURCE
     case 'knowledge.source_failed':
       return { ...SAMPLE_SOURCE, status: 'failed', error_code: 'fetch_failed', live_version: null }
+    case 'task.created':
+      return SAMPLE_TASK
+    case 'task.resolved':
+      return {
+        ...SAMPLE_TASK,
+        status: 'approved',
+        resolved_at: at,
+        response: {
+          decision: 'approved',
+          values: { reply: 'Your renewal quote is attached; the premium is unchanged.' },
+          original_values: { reply: 'Your renewal quote is attached.' },
+          edited: ['reply'],
+          reason: null,
+          comment: null,
+          by: { type: 'user', id: '3f0c2a9e-5b1d-4c8e-9a77-2d6b1e0f4a55', name: 'Sara' },
+          at,
+        },
+      }
   }
 }
 
@@ -236,7 +285,10 @@ export async function latestSample(
       const contact = await latestContact(trx, 'updated')
       return contact ? changeSample(type, contact, presentContact(contact)) : null
     }
+    // Tasks belong to the hitl module, which presents them; the fixed sample stands in.
     case 'handoff.requested':
+    case 'task.created':
+    case 'task.resolved':
       return null
     case 'knowledge.source_ready':
     case 'knowledge.source_failed': {

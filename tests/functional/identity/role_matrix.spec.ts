@@ -12,6 +12,7 @@ import { Contact, Conversation } from '#modules/inbox/index'
 import { createFileSource } from '#modules/brain/index'
 import { addMember, hashLinkToken, User, type Role } from '#modules/identity/index'
 import { createApiKey } from '#modules/integrations/index'
+import { createTask } from '#modules/hitl/index'
 import { systemActor } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
@@ -131,6 +132,14 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/knowledge/:id/file': MANAGERS,
   'POST /t/:tenant/knowledge/:id/refetch': MANAGERS,
   'POST /t/:tenant/knowledge/:id/delete': MANAGERS,
+  // Approval tasks: everyone reads; agents and up act on unassigned ones (the fixture's).
+  'GET /t/:tenant/tasks': MEMBERS,
+  'GET /t/:tenant/tasks/count': MEMBERS,
+  'GET /t/:tenant/tasks/:id': MEMBERS,
+  'POST /t/:tenant/tasks/:id/approve': EDITORS,
+  'POST /t/:tenant/tasks/:id/reject': EDITORS,
+  'POST /t/:tenant/tasks/:id/reassign': EDITORS,
+  'POST /t/:tenant/tasks/:id/comment': EDITORS,
   'GET /t/:tenant/assistant': MANAGERS,
   'GET /t/:tenant/assistant/:channelId': MANAGERS,
   'POST /t/:tenant/assistant/:channelId': MANAGERS,
@@ -348,6 +357,18 @@ test.group('Role matrix', () => {
           })
         })
         return { messageId }
+      }
+      if (path.startsWith('/t/:tenant/tasks/:id')) {
+        const { task } = await createTask(
+          home.context,
+          {
+            kind: 'matrix',
+            title: 'Matrix task',
+            components: [{ type: 'editable_text', name: 'reply', label: 'Reply', value: 'Hi' }],
+          },
+          systemActor
+        )
+        return { id: task.id }
       }
       if (path.startsWith('/t/:tenant/knowledge/:id')) {
         // A stored file, so the download route has something to serve.

@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core'
 import { useBrowser } from '#tests/helpers/browser'
 import { buildAttributes } from '#app/view/safe_attributes'
 import { HOSTILE, inertnessProblems } from '#tests/helpers/markup'
+import { renderMarkdown } from '#modules/hitl/services/markdown'
 
 /*
 | Every UI component, found on disk (resources/views/components and each
@@ -88,6 +89,78 @@ const STRUCTURED: Record<string, (value: string) => Array<Record<string, unknown
           limits: [value],
         },
       ],
+    },
+  ],
+  'hitl::components/task/component': (value) => {
+    const values = { reply: value, choice: value, n: 3, d: '2027-01-01' }
+    const components = [
+      // Markdown's markup follows its text by design (a `*` in it is emphasis): its
+      // escaping is tests/unit/hitl/markdown.spec.ts's; here the html is fixed.
+      { type: 'text', html: renderMarkdown('**Plain** text') },
+      { type: 'editable_text', name: 'reply', label: value, placeholder: value, required: true },
+      { type: 'choice', name: 'choice', label: value, options: [{ value, label: value }] },
+      { type: 'number', name: 'n', label: value, unit: value, min: 1 },
+      { type: 'date', name: 'd', label: value },
+      { type: 'image', url: value, caption: value, alt: value },
+      { type: 'video', url: value, caption: value },
+      { type: 'audio', url: value, caption: value },
+      {
+        type: 'document',
+        url: value,
+        filename: value,
+        caption: value,
+        page_images: [value],
+        pages: 2,
+      },
+      {
+        type: 'table',
+        columns: [{ key: 'a', label: value }],
+        rows: [{ a: value }, { a: value }],
+        highlight_row: 1,
+        caption: value,
+      },
+      { type: 'key_values', items: [{ label: value, value }] },
+      { type: 'citations', items: [{ source: value, heading: value, quote: value, url: value }] },
+      { type: 'message_preview', text_from: 'reply', previewText: value },
+      { type: 'message_preview', template: { name: value, variables: [value] } },
+    ]
+    return components.map((c) => ({
+      c,
+      values,
+      canEdit: true,
+      errors: { 'values.reply': [value] },
+    }))
+  },
+  'hitl::components/task/input': (value) => [
+    {
+      c: { type: 'editable_text', name: 'reply', label: value, placeholder: value },
+      value,
+      canEdit: true,
+      errors: [value],
+    },
+    {
+      c: {
+        type: 'choice',
+        name: 'c',
+        label: value,
+        multiple: true,
+        options: [{ value, label: value }],
+      },
+      value: [value],
+      canEdit: false,
+      errors: [],
+    },
+    {
+      c: { type: 'number', name: 'n', label: value, unit: value },
+      value: 1,
+      canEdit: true,
+      errors: [],
+    },
+    {
+      c: { type: 'date', name: 'd', label: value },
+      value: '2027-01-01',
+      canEdit: true,
+      errors: [],
     },
   ],
   'ui/pagination': (value) => [

@@ -1,5 +1,9 @@
 import { test } from '@japa/runner'
-import { checkOutboundContent, toGraphMessage, type OutboundContent } from '#modules/channels/index'
+import {
+  checkOutboundContent,
+  toGraphMessage,
+  type OutboundContent,
+} from '#modules/channels/index'
 
 const fields = (content: OutboundContent) => checkOutboundContent(content).map((p) => p.field)
 

@@ -34,6 +34,9 @@ const EXPECTED: Record<string, { module: string; roles: string[] }> = {
   'memory.view': { module: 'brain', roles: EVERYONE },
   'memory.edit': { module: 'brain', roles: REPLIERS },
   'billing.usage': { module: 'billing', roles: MANAGERS },
+  'tasks.view': { module: 'hitl', roles: EVERYONE },
+  'tasks.act': { module: 'hitl', roles: REPLIERS },
+  'tasks.manage': { module: 'hitl', roles: MANAGERS },
 }
 
 function member(role: Role): WorkspaceAccess {

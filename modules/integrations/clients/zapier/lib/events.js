@@ -76,6 +76,14 @@ const EVENTS = [
     'A knowledge source could not be read.',
     fields.knowledgeSource,
   ],
+  ['task.created', 'Task', 'New Approval Task', 'An approval task was opened.', fields.task],
+  [
+    'task.resolved',
+    'Task',
+    'Approval Task Resolved',
+    'An approval task was approved, rejected, expired or cancelled.',
+    fields.task,
+  ],
 ]
 
 /** A delivered (or sample) envelope as the record a trigger gives. */

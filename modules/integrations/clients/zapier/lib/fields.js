@@ -80,6 +80,21 @@ const knowledgeSource = [
   f('updated_at', 'Updated at', 'datetime'),
 ]
 
+const task = [
+  f('id', 'Task ID'),
+  f('kind', 'Kind'),
+  f('title', 'Title'),
+  f('status', 'Status'),
+  f('priority', 'Priority'),
+  f('contact_id', 'Contact ID'),
+  f('conversation_id', 'Conversation ID'),
+  f('response__decision', 'Decision'),
+  f('response__reason', 'Reason'),
+  f('response__comment', 'Comment'),
+  f('created_at', 'Created at', 'datetime'),
+  f('resolved_at', 'Resolved at', 'datetime'),
+]
+
 const handoff = [
   f('id', 'Conversation ID'),
   f('reason', 'Reason'),
@@ -89,4 +104,4 @@ const handoff = [
   f('conversation__status', 'Conversation status'),
 ]
 
-module.exports = { event, contact, conversation, message, knowledgeSource, handoff }
+module.exports = { event, contact, conversation, message, knowledgeSource, handoff, task }

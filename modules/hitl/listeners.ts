@@ -1,0 +1,37 @@
+import app from '@adonisjs/core/services/app'
+import emitter from '@adonisjs/core/services/emitter'
+import logger from '@adonisjs/core/services/logger'
+import { usableTenantContext } from '#modules/tenancy/index'
+import { publishEvent } from '#modules/integrations/index'
+import Task from './models/task.js'
+import { presentTask } from './services/task_presenter.js'
+import { startTaskExpiry } from './jobs/task_expiry_job.js'
+
+/**
+ * Task events become webhook events (task.created, task.resolved), each
+ * once per task (their ids derive from the task's), and the expiry sweep's
+ * schedule starts where a worker pool works the default queue.
+ */
+export function registerHitlListeners() {
+  const publish = async (slug: string, type: 'task.created' | 'task.resolved', taskId: string) => {
+    const tenant = await usableTenantContext(slug)
+    if (!tenant) return
+    await publishEvent(tenant, type, `${type}:${taskId}`, async (trx) => {
+      const task = await Task.query({ client: trx }).where('id', taskId).first()
+      return task ? presentTask(task) : null
+    })
+  }
+  const safely = (work: Promise<void>, type: string, tenant: string) =>
+    work.catch((error) => logger.error({ err: error, tenant, type }, 'task webhook not queued'))
+
+  emitter.on('hitl:task_created', (e) =>
+    safely(publish(e.tenant, 'task.created', e.taskId), 'task.created', e.tenant)
+  )
+  emitter.on('hitl:task_resolved', (e) =>
+    safely(publish(e.tenant, 'task.resolved', e.taskId), 'task.resolved', e.tenant)
+  )
+
+  emitter.on('queue:started', async ({ queues }) => {
+    if (queues.includes('default') && !app.inTest) await startTaskExpiry()
+  })
+}

@@ -92,5 +92,11 @@ export {
   messageIn,
   latestMessage,
   contactMessagesSince,
+  messageById,
+  conversationMessagesIn,
+  messagesByExternalIdsIn,
+  approvedTemplatesOf,
+  approvedTemplateOf,
+  storeNoteIn,
   type TemplatePageFilters,
 } from './services/message_pages.js'

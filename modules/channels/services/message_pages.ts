@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import { conversationOrderPage, keysetPage, type PageRequest } from '#app/http/api/index'
@@ -83,4 +84,100 @@ export function contactMessagesSince(
     .select('id', 'seq', 'conversation_id', 'direction', 'body', 'provider_timestamp', 'created_at')
     .orderBy('seq')
     .limit(limit)
+}
+
+/** A message by id in one statement naming the schema, or null. */
+export async function messageById(tenant: TenantContext, id: string) {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null
+  return tenant.query(Message).where('id', id).first()
+}
+
+/**
+ * Up to `limit` of a conversation's messages newest first, in WhatsApp's
+ * order (sort_at, then seq), before the position `before` when given, with
+ * each row's position as text (`order_key`, `seq_key` extras) for cursors.
+ */
+export function conversationMessagesIn(
+  trx: TransactionClientContract,
+  conversationId: string,
+  limit: number,
+  before?: { at: string; seq: string } | null
+) {
+  const query = Message.query({ client: trx })
+    .where('conversation_id', conversationId)
+    .select('*', trx.raw('sort_at::text as order_key'), trx.raw('seq::text as seq_key'))
+    .orderByRaw('sort_at desc, seq desc')
+    .limit(limit)
+  if (before) query.whereRaw('(sort_at, seq) < (?::timestamptz, ?)', [before.at, before.seq])
+  return query
+}
+
+/** A conversation's messages with these WhatsApp ids (replies' quoted messages). */
+export function messagesByExternalIdsIn(
+  trx: TransactionClientContract,
+  conversationId: string,
+  externalIds: string[]
+) {
+  if (!externalIds.length) return Promise.resolve([])
+  return Message.query({ client: trx })
+    .where('conversation_id', conversationId)
+    .whereIn('external_id', externalIds)
+}
+
+/** A channel's templates WhatsApp approved (as of the last sync), by name and language. */
+export function approvedTemplatesOf(tenant: TenantContext, channelId: string) {
+  return tenant.transaction((trx) =>
+    MessageTemplate.query({ client: trx })
+      .where('channel_id', channelId)
+      .where('status', 'APPROVED')
+      .orderBy('name', 'asc')
+      .orderBy('language', 'asc')
+  )
+}
+
+/** One approved template of the channel, or null. */
+export function approvedTemplateOf(
+  tenant: TenantContext,
+  channelId: string,
+  name: string,
+  language: string
+) {
+  return tenant.transaction((trx) =>
+    MessageTemplate.query({ client: trx })
+      .where('channel_id', channelId)
+      .where('name', name)
+      .where('language', language)
+      .where('status', 'APPROVED')
+      .first()
+  )
+}
+
+/**
+ * Stores a member's internal note in a conversation (inside the caller's
+ * tenant transaction): a message the team reads and the customer never
+ * does, so it is born `sent` and goes nowhere.
+ */
+export function storeNoteIn(
+  trx: TransactionClientContract,
+  conversation: { id: string; contactId: string; channelId: string },
+  text: string,
+  authorId: string
+) {
+  return Message.create(
+    {
+      conversationId: conversation.id,
+      contactId: conversation.contactId,
+      channelId: conversation.channelId,
+      direction: 'outbound',
+      type: 'text',
+      body: text,
+      payload: { note: true },
+      status: 'sent',
+      authorType: 'agent',
+      authorId,
+      isNote: true,
+      sentAt: DateTime.now(),
+    },
+    { client: trx }
+  )
 }

@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto'
-import { DateTime } from 'luxon'
+import {
+  approvedTemplateOf,
+  approvedTemplatesOf,
+  storeNoteIn,
+  ChannelError,
+  LIMITS,
+  queueOutboundMessage,
+  type Message,
+  type MessageTemplate,
+  type OutboundContent,
+} from '#modules/channels/index'
 import emitter from '@adonisjs/core/services/emitter'
 import type { TenantContext } from '#modules/tenancy/index'
 import Conversation from '../models/conversation.js'
 import drive from '@adonisjs/drive/services/main'
 import type { MultipartFile } from '@adonisjs/core/bodyparser'
-import {
-  Message,
-  MessageTemplate,
-  ChannelError,
-  LIMITS,
-  queueOutboundMessage,
-  type OutboundContent,
-} from '#modules/channels/index'
 import { fillPlaceholders, findCannedByShortcut, shortcutIn } from './canned_response_service.js'
 
 /*
@@ -138,24 +140,7 @@ export async function addNote(tenant: TenantContext, input: NoteInput): Promise<
       .where('id', input.conversationId)
       .first()
     if (!conversation) throw new ChannelError('not_found', 'No such conversation', 404)
-    const now = DateTime.now()
-    const created = await Message.create(
-      {
-        conversationId: conversation.id,
-        contactId: conversation.contactId,
-        channelId: conversation.channelId,
-        direction: 'outbound',
-        type: 'text',
-        body: text,
-        payload: { note: true },
-        status: 'sent',
-        authorType: 'agent',
-        authorId: input.authorId,
-        isNote: true,
-        sentAt: now,
-      },
-      { client: trx }
-    )
+    const created = await storeNoteIn(trx, conversation, text, input.authorId)
     await trx.from('conversations').where('id', conversation.id).update({ updated_at: new Date() })
     return created
   })
@@ -230,13 +215,7 @@ export async function approvedTemplates(
   tenant: TenantContext,
   channelId: string
 ): Promise<TemplateChoice[]> {
-  const templates = await tenant.transaction((trx) =>
-    MessageTemplate.query({ client: trx })
-      .where('channel_id', channelId)
-      .where('status', 'APPROVED')
-      .orderBy('name', 'asc')
-      .orderBy('language', 'asc')
-  )
+  const templates = await approvedTemplatesOf(tenant, channelId)
   return templates.map(describeTemplate)
 }
 
@@ -247,14 +226,7 @@ export async function approvedTemplate(
   name: string,
   language: string
 ): Promise<TemplateChoice | null> {
-  const template = await tenant.transaction((trx) =>
-    MessageTemplate.query({ client: trx })
-      .where('channel_id', channelId)
-      .where('name', name)
-      .where('language', language)
-      .where('status', 'APPROVED')
-      .first()
-  )
+  const template = await approvedTemplateOf(tenant, channelId, name, language)
   return template ? describeTemplate(template) : null
 }
 

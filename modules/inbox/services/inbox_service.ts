@@ -1,10 +1,10 @@
+import { conversationMessagesIn, messagesByExternalIdsIn, Message } from '#modules/channels/index'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { DatabaseQueryBuilderContract } from '@adonisjs/lucid/types/querybuilder'
 import { clock } from '#app/clock'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { ConversationPriority, ConversationStatus } from '../models/conversation.js'
 import Contact from '../models/contact.js'
-import { Message } from '#modules/channels/index'
 import { isUuid } from './conversation_service.js'
 
 /*
@@ -387,15 +387,12 @@ export async function threadPage(
 ): Promise<ThreadPage> {
   const cursor = decodeThreadCursor(before)
   return tenant.transaction(async (trx) => {
-    const query = Message.query({ client: trx })
-      .where('conversation_id', conversationId)
-      .select('*', trx.raw('sort_at::text as order_key'), trx.raw('seq::text as seq_key'))
-      .orderByRaw('sort_at desc, seq desc')
-      .limit(MESSAGES_PER_PAGE + 1)
-    if (cursor) {
-      query.whereRaw('(sort_at, seq) < (?::timestamptz, ?)', [cursor.at, cursor.seq])
-    }
-    const newestFirst = await query
+    const newestFirst = await conversationMessagesIn(
+      trx,
+      conversationId,
+      MESSAGES_PER_PAGE + 1,
+      cursor
+    )
     const more = newestFirst.length > MESSAGES_PER_PAGE
     const page = newestFirst.slice(0, MESSAGES_PER_PAGE).reverse()
     const oldest = page[0]
@@ -406,11 +403,7 @@ export async function threadPage(
       const reacted = message.type === 'reaction' ? message.payload?.messageId : null
       if (typeof reacted === 'string') wanted.add(reacted)
     }
-    const referenced = wanted.size
-      ? await Message.query({ client: trx })
-          .where('conversation_id', conversationId)
-          .whereIn('external_id', [...wanted])
-      : []
+    const referenced = await messagesByExternalIdsIn(trx, conversationId, [...wanted])
     return {
       messages: page,
       referenced: new Map(referenced.map((message) => [message.externalId!, message])),

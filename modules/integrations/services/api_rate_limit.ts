@@ -2,7 +2,7 @@ import limiter from '@adonisjs/limiter/services/main'
 import { errors as limiterErrors } from '@adonisjs/limiter'
 import type { HttpContext } from '@adonisjs/core/http'
 import env from '#start/env'
-import { Plan } from '#modules/billing/index'
+import { findPlan } from '#modules/billing/index'
 import { CentralCache } from '#app/cache/central_cache'
 import { ApiError } from '#app/http/api/index'
 
@@ -18,7 +18,7 @@ const budgets = new CentralCache<{ perMinute: number | null }>()
 export async function requestsPerMinuteFor(planId: string | null, version: string | null = null) {
   const plan = planId
     ? await budgets.get(planId, version, async () => {
-        const found = await Plan.find(planId)
+        const found = await findPlan(planId)
         return { perMinute: found?.apiRequestsPerMinute ?? null }
       })
     : null

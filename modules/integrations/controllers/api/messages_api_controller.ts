@@ -4,7 +4,7 @@ import type { DateTime } from 'luxon'
 import {
   type Channel,
   ChannelError,
-  Message,
+  messageById,
   findTenantChannel,
   queueOutboundMessage,
   type OutboundContent,
@@ -32,8 +32,6 @@ import { presentMessage } from '../../services/api_presenters.js'
 import { sendMessageBody } from '../../validators/message_api_validator.js'
 
 type SendInput = Awaited<ReturnType<typeof sendMessageBody.validator.validate>>
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** The channels module's refusals, as the API names them. */
 const REFUSALS: Record<string, { status: number; code: string }> = {
@@ -110,7 +108,7 @@ export default class MessagesApiController {
 
   async show(ctx: HttpContext) {
     const id = String(ctx.params.id)
-    const message = UUID.test(id) ? await ctx.tenant.query(Message).where('id', id).first() : null
+    const message = await messageById(ctx.tenant, id)
     if (!message) throw new ApiError(404, 'not_found', 'No such message')
     return sendJson(ctx, 200, presentMessage(message))
   }

@@ -1,0 +1,115 @@
+/*
+| Generated datasets for the data engine's tests, evaluation and bench:
+| property listings of a Dubai agency and a shop's product catalogue, with
+| values spread deterministically so tests can count on them.
+*/
+
+export const COMMUNITIES = [
+  'JLT',
+  'Dubai Marina',
+  'Downtown',
+  'Business Bay',
+  'JVC',
+  'Palm Jumeirah',
+  'Arabian Ranches',
+  'Al Barsha',
+]
+export const PROPERTY_TYPES = ['Apartment', 'Villa', 'Townhouse', 'Studio']
+export const FEATURES = [
+  'sea view',
+  'balcony',
+  'private pool',
+  'gym',
+  'parking',
+  'maid room',
+  'garden',
+  'burj view',
+]
+
+/** A small deterministic generator (mulberry32), so every run makes the same rows. */
+export function seeded(seed: number) {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export interface Listing {
+  ref: string
+  title: string
+  community: string
+  bedrooms: number
+  price: number
+  type: string
+  available: boolean
+  listed_on: string
+  features: string
+  photo: string
+}
+
+export function listing(i: number): Listing {
+  const random = seeded(i + 1)
+  const community = COMMUNITIES[i % COMMUNITIES.length]
+  const bedrooms = Math.floor(random() * 5) + (i % 7 === 0 ? 0 : 1)
+  const type = bedrooms === 0 ? 'Studio' : PROPERTY_TYPES[Math.floor(random() * 3)]
+  const price = Math.round((40 + bedrooms * 35 + random() * 120) * 1000)
+  const features = FEATURES.filter(() => random() < 0.3)
+  const day = 1 + Math.floor(random() * 28)
+  return {
+    ref: `L-${1000 + i}`,
+    title: `${bedrooms ? `${bedrooms} bedroom` : 'Studio'} ${type.toLowerCase()} in ${community}`,
+    community,
+    bedrooms,
+    price,
+    type,
+    available: random() > 0.2,
+    listed_on: `2026-0${1 + (i % 9)}-${String(day).padStart(2, '0')}`,
+    features: features.join(', '),
+    photo: `https://cdn.example/listings/${i}.jpg`,
+  }
+}
+
+function csvCell(value: unknown) {
+  const text = String(value)
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
+}
+
+export const LISTING_HEADERS = [
+  'ref',
+  'title',
+  'community',
+  'bedrooms',
+  'price',
+  'type',
+  'available',
+  'listed_on',
+  'features',
+  'photo',
+]
+
+export function listingRow(item: Listing) {
+  return [
+    item.ref,
+    item.title,
+    item.community,
+    item.bedrooms,
+    `AED ${item.price.toLocaleString('en-US')}`,
+    item.type,
+    item.available ? 'yes' : 'no',
+    item.listed_on,
+    item.features,
+    item.photo,
+  ]
+    .map(csvCell)
+    .join(',')
+}
+
+export function listingsCsv(count: number, from = 0) {
+  const lines = [LISTING_HEADERS.join(',')]
+  for (let i = from; i < from + count; i++) lines.push(listingRow(listing(i)))
+  return lines.join('\n')
+}

@@ -26,6 +26,7 @@ export {
   normalizeArabic,
   lexicalWords,
   foldText,
+  isStopWord,
   tokenize,
   contentTerms,
   detectLanguage,

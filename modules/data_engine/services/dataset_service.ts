@@ -549,6 +549,10 @@ export async function finishDataset(tenant: TenantContext, dataset: Dataset) {
 async function refreshChoices(trx: TransactionClientContract, dataset: Dataset) {
   const columns: DatasetColumn[] = []
   for (const column of dataset.columns) {
+    if (column.type === 'text' && column.filterable) {
+      columns.push({ ...column, choices: await listItems(trx, dataset.rowTable, column.slot) })
+      continue
+    }
     if (column.type !== 'choice') {
       columns.push(column)
       continue
@@ -561,6 +565,28 @@ async function refreshChoices(trx: TransactionClientContract, dataset: Dataset) 
     columns.push({ ...column, choices: result.rows.map((row: any) => row.value as string).sort() })
   }
   return columns
+}
+
+/**
+ * The items of a text column holding short comma-separated lists ("sea
+ * view, balcony, gym"), so "with sea view" becomes a filter; none for a
+ * column of sentences.
+ */
+async function listItems(trx: TransactionClientContract, table: string, slot: string) {
+  const share = await raw(
+    trx,
+    `select count(*) filter (where ${slot} like '%,%')::float / greatest(count(${slot}), 1) as listy
+       from (select ${slot} from ${table} limit 2000) sample`
+  )
+  if (Number(share.rows[0]?.listy ?? 0) < 0.2) return []
+  const items = await raw(
+    trx,
+    `select min(item) as value from (
+       select trim(regexp_split_to_table(${slot}, ',')) as item from (select ${slot} from ${table} limit 5000) sample
+     ) items where item <> '' and length(item) <= 40 group by lower(item) order by count(*) desc limit ${MAX_CHOICES + 1}`
+  )
+  if (items.rows.length > MAX_CHOICES) return []
+  return items.rows.map((row: any) => row.value as string).sort()
 }
 
 /**

@@ -37,3 +37,16 @@ export {
   type ColumnInput,
 } from './services/dataset_service.js'
 export { default as ImportDatasetJob } from './jobs/import_dataset_job.js'
+export {
+  parseQuery,
+  checkFilter,
+  type ParsedQuery,
+  type DroppedFilter,
+} from './services/query_parser.js'
+export {
+  searchDataset,
+  type DatasetSearchOptions,
+  type DatasetSearchResult,
+  type DatasetHit,
+} from './services/dataset_search.js'
+export { proposeFilters, filterSchema } from './services/model_filters.js'

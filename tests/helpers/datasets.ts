@@ -3,6 +3,14 @@
 | property listings of a Dubai agency and a shop's product catalogue, with
 | values spread deterministically so tests can count on them.
 */
+import {
+  confirmDraft,
+  createDraftFromFile,
+  findDataset,
+  latestImport,
+  runImport,
+} from '#modules/data_engine/index'
+import type { TenantContext } from '#modules/tenancy/index'
 
 export const COMMUNITIES = [
   'JLT',
@@ -113,3 +121,39 @@ export function listingsCsv(count: number, from = 0) {
   for (let i = from; i < from + count; i++) lines.push(listingRow(listing(i)))
   return lines.join('\n')
 }
+
+/**
+ * A listings dataset imported through the real upload path (draft, confirm,
+ * import), with the synonyms an agency would give its columns.
+ */
+export async function importListings(context: TenantContext, count: number) {
+  const draft = await createDraftFromFile(context, {
+    name: 'Listings',
+    description: 'Properties for rent in Dubai',
+    file: { bytes: Buffer.from(listingsCsv(count)), filename: 'listings.csv' },
+  })
+  await confirmDraft(context, draft.id, { keyColumn: 'ref', columns: LISTING_SETTINGS })
+  const job = await latestImport(context, draft.id)
+  await runImport(context, job!.id)
+  return (await findDataset(context, draft.id))!
+}
+
+export const LISTING_SETTINGS = [
+  { name: 'bedrooms', synonyms: 'br, bed, bedroom, beds, غرف, غرفه, غرفة نوم' },
+  {
+    name: 'community',
+    synonyms:
+      'area, location, المنطقة, Dubai Marina=مرسى دبي, Dubai Marina=marina, Downtown=داون تاون, Downtown=وسط المدينة, Palm Jumeirah=نخلة جميرا, Palm Jumeirah=the palm, Business Bay=الخليج التجاري, JLT=أبراج بحيرات جميرا, Arabian Ranches=المرابع العربية, Al Barsha=البرشاء',
+  },
+  { name: 'price', synonyms: 'rent, cost, السعر, الايجار' },
+  {
+    name: 'type',
+    synonyms: 'Apartment=شقة, Apartment=flat, Villa=فيلا, Villa=فيلات, Townhouse=تاون هاوس, Studio=استوديو',
+  },
+  {
+    name: 'features',
+    synonyms:
+      'sea view=إطلالة بحرية, sea view=اطلالة على البحر, private pool=مسبح خاص, balcony=بلكونة, garden=حديقة, parking=موقف, gym=نادي رياضي',
+  },
+  { name: 'available', synonyms: 'vacant, متاح, متاحة' },
+]

@@ -9,6 +9,7 @@ import {
   findDataset,
   latestImport,
   runImport,
+  type ColumnInput,
 } from '#modules/data_engine/index'
 import type { TenantContext } from '#modules/tenancy/index'
 
@@ -157,3 +158,136 @@ export const LISTING_SETTINGS = [
   },
   { name: 'available', synonyms: 'vacant, متاح, متاحة' },
 ]
+
+export const CATEGORIES = ['Phones', 'Laptops', 'Headphones', 'Watches', 'Tablets']
+export const BRANDS = ['Apple', 'Samsung', 'Sony', 'Lenovo', 'Xiaomi']
+export const COLORS = ['Black', 'White', 'Blue', 'Silver', 'Red']
+
+export interface Product {
+  sku: string
+  name: string
+  category: string
+  brand: string
+  color: string
+  price: number
+  rating: number
+  storage_gb: number
+  in_stock: boolean
+  description: string
+}
+
+const BASE_PRICES: Record<string, number> = {
+  Phones: 1500,
+  Laptops: 3500,
+  Headphones: 300,
+  Watches: 900,
+  Tablets: 1800,
+}
+const DESCRIPTIONS = [
+  'long battery life',
+  'noise cancelling',
+  'lightweight and slim',
+  'water resistant',
+  'fast charging',
+  'bright display',
+  'great for gaming',
+  'ideal for travel',
+]
+
+export function product(i: number): Product {
+  const random = seeded(10_000 + i)
+  const category = CATEGORIES[i % CATEGORIES.length]
+  const brand = BRANDS[Math.floor(random() * BRANDS.length)]
+  const color = COLORS[Math.floor(random() * COLORS.length)]
+  const price = Math.round(BASE_PRICES[category] * (0.5 + random() * 1.5))
+  const storage = [64, 128, 256, 512, 1024][Math.floor(random() * 5)]
+  const words = DESCRIPTIONS.filter(() => random() < 0.25)
+  return {
+    sku: `P-${5000 + i}`,
+    name: `${brand} ${category.replace(/s$/, '')} ${100 + (i % 900)}`,
+    category,
+    brand,
+    color,
+    price,
+    rating: Math.round((2.5 + random() * 2.5) * 10) / 10,
+    storage_gb: storage,
+    in_stock: random() > 0.25,
+    description: words.join(', ') || 'everyday essential',
+  }
+}
+
+export const PRODUCT_SETTINGS = [
+  {
+    name: 'category',
+    synonyms:
+      'Phones=phone, Phones=mobile, Phones=هاتف, Phones=جوال, Laptops=laptop, Laptops=لابتوب, Laptops=notebook, Headphones=headphone, Headphones=سماعات, Headphones=سماعة, Watches=watch, Watches=ساعة, Watches=ساعات, Tablets=tablet, Tablets=تابلت',
+  },
+  {
+    name: 'brand',
+    synonyms: 'Apple=ابل, Apple=آبل, Samsung=سامسونج, Sony=سوني, Lenovo=لينوفو, Xiaomi=شاومي',
+  },
+  {
+    name: 'color',
+    synonyms:
+      'colour, اللون, Black=اسود, Black=أسود, White=ابيض, White=أبيض, Blue=ازرق, Blue=أزرق, Silver=فضي, Red=احمر, Red=أحمر',
+  },
+  { name: 'price', synonyms: 'cost, السعر' },
+  { name: 'rating', synonyms: 'stars, star, rated, تقييم' },
+  { name: 'storage_gb', synonyms: 'gb, storage, جيجا, تخزين' },
+  { name: 'in_stock', synonyms: 'in stock, available, متوفر, متوفرة' },
+  { name: 'description', searchable: true, filterable: false },
+]
+
+export function productsCsv(count: number) {
+  const headers = [
+    'sku',
+    'name',
+    'category',
+    'brand',
+    'color',
+    'price',
+    'rating',
+    'storage_gb',
+    'in_stock',
+    'description',
+  ]
+  const lines = [headers.join(',')]
+  for (let i = 0; i < count; i++) {
+    const p = product(i)
+    lines.push(
+      [
+        p.sku,
+        p.name,
+        p.category,
+        p.brand,
+        p.color,
+        `${p.price} AED`,
+        p.rating,
+        p.storage_gb,
+        p.in_stock ? 'true' : 'false',
+        p.description,
+      ]
+        .map(csvCell)
+        .join(',')
+    )
+  }
+  return lines.join('\n')
+}
+
+/** An uploaded sheet imported through the real path, with column settings. */
+export async function importCsv(
+  context: TenantContext,
+  name: string,
+  csv: string,
+  keyColumn: string,
+  settings: ColumnInput[]
+) {
+  const draft = await createDraftFromFile(context, {
+    name,
+    file: { bytes: Buffer.from(csv), filename: `${name.toLowerCase()}.csv` },
+  })
+  await confirmDraft(context, draft.id, { keyColumn, columns: settings })
+  const job = await latestImport(context, draft.id)
+  await runImport(context, job!.id)
+  return (await findDataset(context, draft.id))!
+}

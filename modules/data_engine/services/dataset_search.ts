@@ -1,8 +1,16 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import { contentTerms, localEmbedder } from '#modules/brain/index'
+import { contentTerms } from '#modules/brain/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { Dataset } from './dataset_service.js'
-import { filterSql, recordFrom, rowsByIds, type Filter, type RowRecord } from './row_table.js'
+import {
+  embedRows,
+  filterSql,
+  recordFrom,
+  rowsByIds,
+  vectorText,
+  type Filter,
+  type RowRecord,
+} from './row_table.js'
 import {
   checkFilter,
   isDropped,
@@ -99,7 +107,7 @@ export async function searchDataset(
   }
 
   const terms = contentTerms(parsed.rest)
-  const [vector] = parsed.rest ? await localEmbedder.embed([parsed.rest]) : [[]]
+  const [vector] = parsed.rest ? await embedRows([parsed.rest]) : [[]]
   const vectorUsable = vector.some((value) => value !== 0)
 
   const results = await tenant.transaction(async (trx) => {
@@ -143,7 +151,7 @@ export async function searchDataset(
             where embedding is not null ${where.length ? `and ${where.join(' and ')}` : ''}
             order by distance limit ${CANDIDATES}
          ) nearest order by distance, id`,
-        [`[${vector.join(',')}]`, ...bindings] as any[]
+        [vectorText(vector), ...bindings] as any[]
       )
       nearest.push(...rows.rows.map((row: any) => Number(row.id)))
     }

@@ -159,7 +159,7 @@ function phrasePattern(phrase: string) {
     .map((word) => {
       const arabic = /[\u0621-\u064A]/.test(word)
       if (arabic) return `(?:و|ب|ل)?(?:ال)?${escapeRe(word.replace(/^ال/, ''))}`
-      const base = word.length > 3 ? word.replace(/(?:es|s)$/, '') : word
+      const base = word.length > 3 ? word.replace(/(?<=ch|sh|x|ss)es$|s$/, '') : word
       return `${escapeRe(base)}(?:s|es)?`
     })
   if (words.length === 0) return null
@@ -404,7 +404,9 @@ export function parseQuery(query: string, columns: DatasetColumn[]): ParsedQuery
     if (consumed.has(mention) || overlaps(used, mention.start, mention.unitEnd)) continue
     const less = compareWordBefore(text, mention.start, LESS_WORDS)
     const more = less ? null : compareWordBefore(text, mention.start, MORE_WORDS)
-    const plusAfter = /^\s?(?:\+|plus|or more|and above|او اكثر|وفوق)/u.exec(text.slice(mention.unitEnd))
+    const plusAfter = /^\s?(?:\+|plus|or more|and above|and up|او اكثر|وفوق|فما فوق|علي الاقل)/u.exec(
+      text.slice(mention.unitEnd)
+    )
     const lessAfter = /^\s?(?:or less|and below|max|او اقل)/u.exec(text.slice(mention.unitEnd))
     let op: FilterOp = 'eq'
     let start = mention.start

@@ -50,3 +50,8 @@ export {
   type DatasetHit,
 } from './services/dataset_search.js'
 export { proposeFilters, filterSchema } from './services/model_filters.js'
+export { dataEnginePermissions } from './permissions.js'
+
+export const dataEnginePolicies = {
+  DatasetPolicy: () => import('./policies/dataset_policy.js'),
+}

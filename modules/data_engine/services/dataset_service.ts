@@ -167,7 +167,7 @@ export async function listDatasets(
       bindings as any[]
     )
   )
-  const rows = result.rows.map(datasetFrom)
+  const rows: Dataset[] = result.rows.map(datasetFrom)
   return { data: rows.slice(0, limit), more: rows.length > limit }
 }
 

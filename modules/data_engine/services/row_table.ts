@@ -414,3 +414,21 @@ export async function tableStats(trx: TransactionClientContract, table: string) 
   )
   return { rows: result.rows[0].rows as number, bytes: Number(result.rows[0].bytes) }
 }
+
+/** Rows after an id, in id order: the API's cursor pages. */
+export async function rowsAfter(
+  trx: TransactionClientContract,
+  table: string,
+  columns: DatasetColumn[],
+  afterId: number,
+  limit: number
+) {
+  checkTable(table)
+  const result = await trx.rawQuery(
+    `select id, row_key, ${columns.map(slot).join(', ')} from ${table} where id > ?
+      order by id limit ${Math.trunc(limit) + 1}`,
+    [afterId]
+  )
+  const rows: RowRecord[] = result.rows.map((row: any) => recordFrom(columns, row))
+  return { rows: rows.slice(0, limit), more: rows.length > limit }
+}

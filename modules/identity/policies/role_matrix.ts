@@ -31,6 +31,9 @@ export const ROLE_MATRIX = {
   // The Business Brain's knowledge: every member reads and asks; managers curate it.
   'knowledge.view': ['owner', 'admin', 'agent', 'viewer'],
   'knowledge.manage': ['owner', 'admin'],
+  // Datasets (the Data Engine): every member searches them; managers import and edit.
+  'datasets.view': ['owner', 'admin', 'agent', 'viewer'],
+  'datasets.manage': ['owner', 'admin'],
   // A channel's AI assistant: managers set it up; whoever replies may hand a conversation back to it.
   'assistant.manage': ['owner', 'admin'],
   // A contact's conversational memory: whoever sees the contact reads it; agents and up correct it.

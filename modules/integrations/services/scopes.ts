@@ -10,6 +10,7 @@ export const API_AREAS = [
   'templates',
   'knowledge',
   'webhooks',
+  'datasets',
 ] as const
 
 export type ApiArea = (typeof API_AREAS)[number]

@@ -7,7 +7,15 @@ import edge from 'edge.js'
 import app from '@adonisjs/core/services/app'
 import { safeAttrs } from '#app/view/safe_attributes'
 
-const modulesWithViews = ['tenancy', 'identity', 'billing', 'channels', 'brain', 'integrations', 'data_engine']
+const modulesWithViews = [
+  'tenancy',
+  'identity',
+  'billing',
+  'channels',
+  'brain',
+  'integrations',
+  'data_engine',
+]
 
 for (const name of modulesWithViews) {
   edge.mount(name, app.makeURL(`modules/${name}/views`))

@@ -13,11 +13,7 @@ import {
 } from '#modules/integrations/index'
 import { COLUMN_TYPES } from './services/column_types.js'
 import { FILTER_OPS } from './services/row_table.js'
-import {
-  createDatasetBody,
-  searchBody,
-  writeRowsBody,
-} from './validators/dataset_api_validator.js'
+import { createDatasetBody, searchBody, writeRowsBody } from './validators/dataset_api_validator.js'
 
 const DatasetsApiController = () => import('./controllers/api/datasets_api_controller.js')
 
@@ -137,7 +133,10 @@ documentApi('datasets.store', {
   scope: 'datasets:write',
   body: createDatasetBody,
   responses: {
-    201: { description: 'The dataset (with inserted, updated and errors when rows were sent)', schema: 'Dataset' },
+    201: {
+      description: 'The dataset (with inserted, updated and errors when rows were sent)',
+      schema: 'Dataset',
+    },
   },
   errors: [{ status: 422, code: 'invalid', description: 'A column or the key column is wrong' }],
 })

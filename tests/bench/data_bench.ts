@@ -24,14 +24,17 @@ function runParent() {
   const admin = new URL(nativeUrl)
   const dbName = admin.pathname.slice(1)
   admin.pathname = '/postgres'
-  if (!process.env.BENCH_SEARCH_ONLY) execFileSync('psql', [
-    admin.href,
-    '-qc',
-    `drop database if exists ${dbName}`,
-    '-c',
-    `create database ${dbName}`,
-  ])
-  console.log(`bench:data — native PostgreSQL, ${ROWS.toLocaleString('en')} rows, ${QUERIES} searches\n`)
+  if (!process.env.BENCH_SEARCH_ONLY)
+    execFileSync('psql', [
+      admin.href,
+      '-qc',
+      `drop database if exists ${dbName}`,
+      '-c',
+      `create database ${dbName}`,
+    ])
+  console.log(
+    `bench:data — native PostgreSQL, ${ROWS.toLocaleString('en')} rows, ${QUERIES} searches\n`
+  )
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: nativeUrl,
@@ -66,9 +69,8 @@ async function runChild() {
   const { default: drive } = await import('@adonisjs/drive/services/main')
   const { provisionTenant, systemActor, contextFor } = await import('#modules/tenancy/index')
   const data = await import('#modules/data_engine/index')
-  const { listingsCsv, LISTING_SETTINGS, COMMUNITIES, FEATURES } = await import(
-    '#tests/helpers/datasets'
-  )
+  const { listingsCsv, LISTING_SETTINGS, COMMUNITIES, FEATURES } =
+    await import('#tests/helpers/datasets')
   const runner = new MigrationRunner(db, app, { direction: 'up' })
   await runner.run()
   if (runner.error) throw runner.error
@@ -77,7 +79,9 @@ async function runChild() {
     const { Tenant } = await import('#modules/tenancy/index')
     const tenant = await Tenant.findByOrFail('slug', 'bench-data')
     const context = contextFor(tenant)
-    const { data: [dataset] } = await data.listDatasets(context)
+    const {
+      data: [dataset],
+    } = await data.listDatasets(context)
     await searches(data, context, dataset, COMMUNITIES, FEATURES)
     await app.terminate()
     return
@@ -108,7 +112,13 @@ async function runChild() {
   await app.terminate()
 }
 
-async function searches(data: any, context: any, dataset: any, COMMUNITIES: string[], FEATURES: string[]) {
+async function searches(
+  data: any,
+  context: any,
+  dataset: any,
+  COMMUNITIES: string[],
+  FEATURES: string[]
+) {
   let seed = 7
   const random = () => {
     seed = (seed * 1103515245 + 12345) % 2147483648
@@ -116,9 +126,11 @@ async function searches(data: any, context: any, dataset: any, COMMUNITIES: stri
   }
   const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]
   const shapes = [
-    () => `${1 + Math.floor(random() * 4)}br ${pick(FEATURES)} ${pick(COMMUNITIES)} under ${100 + Math.floor(random() * 200)}k`,
+    () =>
+      `${1 + Math.floor(random() * 4)}br ${pick(FEATURES)} ${pick(COMMUNITIES)} under ${100 + Math.floor(random() * 200)}k`,
     () => `villa in ${pick(COMMUNITIES)} with ${pick(FEATURES)}`,
-    () => `apartment between ${50 + Math.floor(random() * 50)}k and ${150 + Math.floor(random() * 100)}k`,
+    () =>
+      `apartment between ${50 + Math.floor(random() * 50)}k and ${150 + Math.floor(random() * 100)}k`,
     () => `شقة غرفتين في ${pick(COMMUNITIES)} أقل من 150 ألف`,
     () => `${pick(FEATURES)} ${pick(['bright', 'quiet', 'family', 'modern'])} home`,
     () => `studio ${pick(COMMUNITIES)}`,
@@ -137,12 +149,16 @@ async function searches(data: any, context: any, dataset: any, COMMUNITIES: stri
   if (process.env.BENCH_VERBOSE) {
     for (const [shape, list] of byShape) {
       list.sort((a, b) => a - b)
-      console.log(`  shape ${shape} (${queries[shape]}): p50 ${list[Math.floor(list.length / 2)].toFixed(1)} max ${list.at(-1)!.toFixed(1)}`)
+      console.log(
+        `  shape ${shape} (${queries[shape]}): p50 ${list[Math.floor(list.length / 2)].toFixed(1)} max ${list.at(-1)!.toFixed(1)}`
+      )
     }
   }
   samples.sort((a, b) => a - b)
   const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]
-  console.log(`search: p50 ${at(0.5).toFixed(1)} ms   p95 ${at(0.95).toFixed(1)} ms   max ${samples.at(-1)!.toFixed(1)} ms`)
+  console.log(
+    `search: p50 ${at(0.5).toFixed(1)} ms   p95 ${at(0.95).toFixed(1)} ms   max ${samples.at(-1)!.toFixed(1)} ms`
+  )
 }
 
 if (process.argv.includes('--child')) {

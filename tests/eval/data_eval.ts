@@ -111,7 +111,13 @@ async function main() {
     const questions: Question[] = JSON.parse(
       readFileSync(new URL('tests/fixtures/data_engine/queries.json', APP_ROOT), 'utf8')
     )
-    const outcomes: Array<{ q: Question; parsedOk: boolean; recall: number | null; got: unknown; dropped: unknown }> = []
+    const outcomes: Array<{
+      q: Question
+      parsedOk: boolean
+      recall: number | null
+      got: unknown
+      dropped: unknown
+    }> = []
     for (const q of questions) {
       const dataset = q.dataset === 'listings' ? listings : products
       const result = await data.searchDataset(context, dataset, q.query, { k: 10 })
@@ -139,10 +145,22 @@ async function main() {
       )
     }
     report('overall', outcomes)
-    report('listings', outcomes.filter((o) => o.q.dataset === 'listings'))
-    report('products', outcomes.filter((o) => o.q.dataset === 'products'))
-    report('english', outcomes.filter((o) => o.q.lang === 'en'))
-    report('arabic', outcomes.filter((o) => o.q.lang === 'ar'))
+    report(
+      'listings',
+      outcomes.filter((o) => o.q.dataset === 'listings')
+    )
+    report(
+      'products',
+      outcomes.filter((o) => o.q.dataset === 'products')
+    )
+    report(
+      'english',
+      outcomes.filter((o) => o.q.lang === 'en')
+    )
+    report(
+      'arabic',
+      outcomes.filter((o) => o.q.lang === 'ar')
+    )
     const shown = process.env.EVAL_VERBOSE
       ? outcomes
       : outcomes.filter((o) => !o.parsedOk || (o.recall !== null && o.recall < 1))
@@ -167,7 +185,11 @@ async function main() {
 function canonical(filters: Array<{ column: string; op: string; value: any }>) {
   return filters
     .map((f) =>
-      JSON.stringify([f.column, f.op, Array.isArray(f.value) && f.op === 'in' ? [...f.value].sort() : f.value])
+      JSON.stringify([
+        f.column,
+        f.op,
+        Array.isArray(f.value) && f.op === 'in' ? [...f.value].sort() : f.value,
+      ])
     )
     .sort()
 }
@@ -182,9 +204,13 @@ function matches(row: Record<string, any>, filter: { column: string; op: string;
   const lower = (v: unknown) => String(v).toLowerCase()
   switch (filter.op) {
     case 'eq':
-      return typeof value === 'string' ? lower(value) === lower(filter.value) : value === filter.value
+      return typeof value === 'string'
+        ? lower(value) === lower(filter.value)
+        : value === filter.value
     case 'neq':
-      return typeof value === 'string' ? lower(value) !== lower(filter.value) : value !== filter.value
+      return typeof value === 'string'
+        ? lower(value) !== lower(filter.value)
+        : value !== filter.value
     case 'in':
       return filter.value.some((v: unknown) => lower(v) === lower(value))
     case 'contains':

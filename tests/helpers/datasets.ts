@@ -149,7 +149,8 @@ export const LISTING_SETTINGS = [
   { name: 'price', synonyms: 'rent, cost, السعر, الايجار' },
   {
     name: 'type',
-    synonyms: 'Apartment=شقة, Apartment=flat, Villa=فيلا, Villa=فيلات, Townhouse=تاون هاوس, Studio=استوديو',
+    synonyms:
+      'Apartment=شقة, Apartment=flat, Villa=فيلا, Villa=فيلات, Townhouse=تاون هاوس, Studio=استوديو',
   },
   {
     name: 'features',

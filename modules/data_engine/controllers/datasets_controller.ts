@@ -118,12 +118,17 @@ export default class DatasetsController {
     if (dataset.status === 'draft') {
       return view.render('data_engine::datasets/columns', {
         ...common,
-        types: COLUMN_TYPES.map((type) => ({ value: type, label: i18n.t(`datasets.types.${type}`) })),
+        types: COLUMN_TYPES.map((type) => ({
+          value: type,
+          label: i18n.t(`datasets.types.${type}`),
+        })),
       })
     }
 
     const qs = request.qs()
-    const q = String(qs.q ?? '').trim().slice(0, 300)
+    const q = String(qs.q ?? '')
+      .trim()
+      .slice(0, 300)
     const shown = dataset.columns.filter((column) => column.shown)
     const data: Record<string, unknown> = {
       ...common,
@@ -167,12 +172,12 @@ export default class DatasetsController {
         offset: (page - 1) * PAGE_SIZE,
       })
       const keep = (extra: Record<string, string | number>) => {
-        const params = new URLSearchParams()
+        const search = new URLSearchParams()
         for (const key of ['col', 'op', 'val', 'sort', 'dir']) {
-          if (qs[key]) params.set(key, String(qs[key]))
+          if (qs[key]) search.set(key, String(qs[key]))
         }
-        for (const [key, value] of Object.entries(extra)) params.set(key, String(value))
-        return `${common.url}?${params}`
+        for (const [key, value] of Object.entries(extra)) search.set(key, String(value))
+        return `${common.url}?${search}`
       }
       const pages = Math.max(1, Math.ceil(browse.total / PAGE_SIZE))
       data.browse = {
@@ -407,8 +412,7 @@ function browseFilter(dataset: Dataset, qs: Record<string, any>) {
   const form = { col: String(qs.col ?? ''), op: String(qs.op ?? 'eq'), val: String(qs.val ?? '') }
   if (!form.col || form.val === '') return { filter: null as Filter | null, form, error: null }
   const op = FILTER_OPS.includes(form.op as FilterOp) ? (form.op as FilterOp) : 'eq'
-  const value =
-    op === 'between' || op === 'in' ? form.val.split(/\s*(?:,|–|\.\.)\s*/) : form.val
+  const value = op === 'between' || op === 'in' ? form.val.split(/\s*(?:,|–|\.\.)\s*/) : form.val
   const checked = checkFilter(dataset.columns, { column: form.col, op, value })
   if (isDropped(checked)) return { filter: null, form, error: checked.reason }
   return { filter: checked, form, error: null }

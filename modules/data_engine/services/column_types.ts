@@ -127,7 +127,9 @@ function readBoolean(raw: string): boolean | null {
 function readDate(raw: string): string | null {
   const text = toAsciiDigits(raw.trim())
   let match = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$/.exec(text)
-  let year: number, month: number, day: number
+  let year: number
+  let month: number
+  let day: number
   if (match) {
     ;[year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])]
   } else {
@@ -236,7 +238,10 @@ export function inferColumn(
   if (all((v) => readBoolean(v) !== null) && !all((v) => readNumber(v) !== null)) {
     return { type: 'boolean', ...none }
   }
-  if (all((v) => PHONE_RE.test(v) && /^\+|^0\d{6,}/.test(v.trim())) || (PHONE_NAMES.test(name) && all((v) => PHONE_RE.test(v)))) {
+  if (
+    all((v) => PHONE_RE.test(v) && /^\+|^0\d{6,}/.test(v.trim())) ||
+    (PHONE_NAMES.test(name) && all((v) => PHONE_RE.test(v)))
+  ) {
     return { type: 'phone', ...none }
   }
   if (all((v) => readNumber(v) !== null)) {

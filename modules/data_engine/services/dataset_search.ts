@@ -11,12 +11,7 @@ import {
   type Filter,
   type RowRecord,
 } from './row_table.js'
-import {
-  checkFilter,
-  isDropped,
-  parseQuery,
-  type DroppedFilter,
-} from './query_parser.js'
+import { checkFilter, isDropped, parseQuery, type DroppedFilter } from './query_parser.js'
 import { proposeFilters } from './model_filters.js'
 
 export interface DatasetSearchOptions {

@@ -146,7 +146,8 @@ function newRowTable() {
 function cleanName(name: unknown) {
   const text = String(name ?? '').trim()
   if (!text) throw new DatasetError('invalid', 'Give the dataset a name.', 'name')
-  if (text.length > 120) throw new DatasetError('invalid', 'Names are 120 characters at most.', 'name')
+  if (text.length > 120)
+    throw new DatasetError('invalid', 'Names are 120 characters at most.', 'name')
   return text
 }
 
@@ -162,7 +163,8 @@ export async function listDatasets(
     bindings.push(options.after.createdAt, options.after.id)
   }
   const result = await tenant.transaction((trx) =>
-    raw(trx, 
+    raw(
+      trx,
       `select * from datasets ${where} order by created_at desc, id desc limit ${limit + 1}`,
       bindings as any[]
     )
@@ -187,7 +189,8 @@ export async function findDatasetOrFail(tenant: TenantContext, id: string) {
 
 export async function latestImport(tenant: TenantContext, datasetId: string) {
   const result = await tenant.transaction((trx) =>
-    raw(trx, 
+    raw(
+      trx,
       'select * from dataset_imports where dataset_id = ? order by created_at desc limit 1',
       [datasetId]
     )
@@ -262,7 +265,8 @@ export async function createDraftFromFile(
     throw error
   }
   const made = await tenant.transaction(async (trx) => {
-    const dataset = await raw(trx, 
+    const dataset = await raw(
+      trx,
       `insert into datasets (name, description, columns, row_table, status, created_by_user_id)
        values (?, ?, ?::jsonb, ?, 'draft', ?) returning *`,
       [
@@ -274,7 +278,8 @@ export async function createDraftFromFile(
       ]
     )
     const row = dataset.rows[0]
-    const imported = await raw(trx, 
+    const imported = await raw(
+      trx,
       `insert into dataset_imports (dataset_id, source, file_name) values (?, ?, ?) returning *`,
       [row.id, format, input.file.filename.slice(0, 255)]
     )
@@ -365,12 +370,14 @@ export async function confirmDraft(
   const keyColumn = checkKeyColumn(columns, input.keyColumn)
   const job = await tenant.transaction(async (trx) => {
     await createRowTable(trx, dataset.rowTable, columns)
-    await raw(trx, 
+    await raw(
+      trx,
       `update datasets set columns = ?::jsonb, key_column = ?, status = 'importing',
               description = coalesce(?, description), updated_at = now() where id = ?`,
       [JSON.stringify(columns), keyColumn, input.description ?? null, dataset.id]
     )
-    const pending = await raw(trx, 
+    const pending = await raw(
+      trx,
       `select id from dataset_imports where dataset_id = ? and status = 'queued'
         order by created_at desc limit 1`,
       [dataset.id]
@@ -441,7 +448,8 @@ export async function runImport(tenant: TenantContext, importId: string) {
   const bytes = Buffer.from(await drive.use().getBytes((await fileKeyOf(tenant, importId))!))
   const total = countLines(bytes, format)
   await tenant.transaction((trx) =>
-    raw(trx, 
+    raw(
+      trx,
       `update dataset_imports set status = 'processing', started_at = now(), total = ?,
               done = 0, inserted = 0, updated = 0, error_count = 0, errors = '[]' where id = ?`,
       [total, importId]
@@ -491,7 +499,8 @@ export async function runImport(tenant: TenantContext, importId: string) {
     await writing
     await finishDataset(tenant, dataset)
     await tenant.transaction((trx) =>
-      raw(trx, 
+      raw(
+        trx,
         `update dataset_imports set status = 'done', finished_at = now(), total = ? where id = ?`,
         [done, importId]
       )
@@ -507,14 +516,16 @@ export async function runImport(tenant: TenantContext, importId: string) {
 
 export async function failImport(tenant: TenantContext, importId: string, message: string) {
   await tenant.transaction(async (trx) => {
-    const result = await raw(trx, 
+    const result = await raw(
+      trx,
       `update dataset_imports set status = 'failed', failure = ?, finished_at = now()
         where id = ? returning dataset_id`,
       [message, importId]
     )
     const datasetId = result.rows[0]?.dataset_id
     if (datasetId) {
-      await raw(trx, 
+      await raw(
+        trx,
         `update datasets set status = case when row_count > 0 then 'ready' else 'failed' end,
                 updated_at = now() where id = ?`,
         [datasetId]
@@ -550,7 +561,8 @@ export async function finishDataset(tenant: TenantContext, dataset: Dataset) {
     if (process.env.DATA_PROFILE) console.log('hnsw', (performance.now() - t).toFixed(0))
     const columns = await refreshChoices(trx, dataset)
     const stats = await tableStats(trx, dataset.rowTable)
-    await raw(trx, 
+    await raw(
+      trx,
       `update datasets set status = 'ready', row_count = ?, size_bytes = ?, columns = ?::jsonb,
               updated_at = now() where id = ?`,
       [stats.rows, stats.bytes, JSON.stringify(columns), dataset.id]
@@ -569,7 +581,8 @@ async function refreshChoices(trx: TransactionClientContract, dataset: Dataset) 
       columns.push(column)
       continue
     }
-    const result = await raw(trx, 
+    const result = await raw(
+      trx,
       `select min(${column.slot}) as value from ${dataset.rowTable}
         where ${column.slot} is not null group by lower(${column.slot})
         order by count(*) desc limit ${MAX_CHOICES}`
@@ -624,7 +637,9 @@ export async function createDataset(
     }
     const names = new Set<string>()
     columns = input.columns.map((given, i) => {
-      const columnName = String(given.name ?? '').trim().slice(0, 100)
+      const columnName = String(given.name ?? '')
+        .trim()
+        .slice(0, 100)
       if (!columnName) throw new DatasetError('invalid', 'Every column needs a name.', 'columns')
       if (names.has(columnName.toLowerCase())) {
         throw new DatasetError('invalid', `Two columns are named “${columnName}”.`, 'columns')
@@ -661,7 +676,8 @@ export async function createDataset(
   const table = newRowTable()
   const created = await tenant.transaction(async (trx) => {
     await createRowTable(trx, table, columns)
-    const result = await raw(trx, 
+    const result = await raw(
+      trx,
       `insert into datasets (name, description, columns, key_column, row_table, status, created_by_user_id)
        values (?, ?, ?::jsonb, ?, ?, 'ready', ?) returning *`,
       [
@@ -685,7 +701,12 @@ export async function writeRows(
   rows: Record<string, unknown>[]
 ) {
   if (dataset.status === 'draft') {
-    throw new DatasetError('not_ready', 'The dataset is waiting for its columns to be confirmed.', null, 409)
+    throw new DatasetError(
+      'not_ready',
+      'The dataset is waiting for its columns to be confirmed.',
+      null,
+      409
+    )
   }
   if (rows.length > MAX_API_ROWS) {
     throw new DatasetError('invalid', `At most ${MAX_API_ROWS} rows per call.`, 'rows')
@@ -733,12 +754,15 @@ export async function updateDatasetSettings(
   )
   await tenant.transaction(async (trx) => {
     if (!draft) await syncIndexes(trx, dataset.rowTable, columns)
-    await raw(trx, 
+    await raw(
+      trx,
       `update datasets set name = ?, description = ?, columns = ?::jsonb, updated_at = now()
         where id = ?`,
       [
         input.name !== undefined ? cleanName(input.name) : dataset.name,
-        input.description !== undefined ? String(input.description ?? '').trim() : dataset.description,
+        input.description !== undefined
+          ? String(input.description ?? '').trim()
+          : dataset.description,
         JSON.stringify(columns),
         dataset.id,
       ]
@@ -760,7 +784,11 @@ export async function deleteDataset(tenant: TenantContext, datasetId: string) {
 }
 
 /** A page of a dataset's rows for the row browser and the API. */
-export async function browseDataset(tenant: TenantContext, dataset: Dataset, options: BrowseOptions) {
+export async function browseDataset(
+  tenant: TenantContext,
+  dataset: Dataset,
+  options: BrowseOptions
+) {
   return tenant.transaction((trx) => browseRows(trx, dataset.rowTable, dataset.columns, options))
 }
 
@@ -783,10 +811,11 @@ export async function editRow(
   if (!row) return { ok: false as const, errors }
   const clash = await tenant.transaction(async (trx) => {
     if (row.key !== null) {
-      const other = await raw(trx, `select id from ${dataset.rowTable} where row_key = ? and id <> ?`, [
-        row.key,
-        rowId,
-      ])
+      const other = await raw(
+        trx,
+        `select id from ${dataset.rowTable} where row_key = ? and id <> ?`,
+        [row.key, rowId]
+      )
       if (other.rows.length) return true
       await raw(trx, `update ${dataset.rowTable} set row_key = ? where id = ?`, [row.key, rowId])
     }

@@ -63,7 +63,9 @@ function describeColumns(columns: DatasetColumn[]) {
   return columns
     .filter((column) => column.filterable)
     .map((column) => {
-      const parts = [`- ${column.name} (${column.type}${column.currency ? `, ${column.currency}` : ''})`]
+      const parts = [
+        `- ${column.name} (${column.type}${column.currency ? `, ${column.currency}` : ''})`,
+      ]
       if (column.synonyms.length) parts.push(`also called: ${column.synonyms.join(', ')}`)
       if (column.choices.length) parts.push(`values: ${column.choices.slice(0, 50).join(', ')}`)
       return parts.join('; ')

@@ -202,7 +202,12 @@ function termsOf(columns: DatasetColumn[]) {
           if (fold(spelling).length < 2 || /^[\d.,\s]+$/.test(spelling)) continue
           const pattern = phrasePattern(spelling)
           if (pattern) {
-            values.push({ column, value, pattern: new RegExp(pattern, 'gu'), length: spelling.length })
+            values.push({
+              column,
+              value,
+              pattern: new RegExp(pattern, 'gu'),
+              length: spelling.length,
+            })
           }
         }
       }
@@ -236,7 +241,10 @@ function compareWordBefore(text: string, at: number, words: string[]) {
       before.endsWith(word) &&
       (before.length === word.length || /[\s\d]/.test(before[before.length - word.length - 1]))
     ) {
-      return { word, start: at - (text.slice(0, at).length - text.slice(0, at).trimEnd().length) - word.length }
+      return {
+        word,
+        start: at - (text.slice(0, at).length - text.slice(0, at).trimEnd().length) - word.length,
+      }
     }
   }
   return null
@@ -382,15 +390,20 @@ export function parseQuery(query: string, columns: DatasetColumn[]): ParsedQuery
     if (!lead && gap.trim() !== '-') continue
     const unit = high.unitColumn ?? low.unitColumn
     const isMoney = low.money || high.money
-    const lowValue = isMoney && !low.money && high.value >= 1000 && low.value < 1000
-      ? low.value * (high.value >= 1_000_000 ? 1_000_000 : 1_000)
-      : low.value
+    const lowValue =
+      isMoney && !low.money && high.value >= 1000 && low.value < 1000
+        ? low.value * (high.value >= 1_000_000 ? 1_000_000 : 1_000)
+        : low.value
     const start = lead ? lead.start : low.start
     const column = pickColumn(text, start, unit, isMoney, numeric, money, names, used)
     used.push({ start, end: high.unitEnd })
     consumed.add(low).add(high)
     if (!column.ok) {
-      dropped.push({ text: text.slice(start, high.unitEnd).trim(), reason: column.reason, column: column.name })
+      dropped.push({
+        text: text.slice(start, high.unitEnd).trim(),
+        reason: column.reason,
+        column: column.name,
+      })
       continue
     }
     filters.push({
@@ -404,9 +417,10 @@ export function parseQuery(query: string, columns: DatasetColumn[]): ParsedQuery
     if (consumed.has(mention) || overlaps(used, mention.start, mention.unitEnd)) continue
     const less = compareWordBefore(text, mention.start, LESS_WORDS)
     const more = less ? null : compareWordBefore(text, mention.start, MORE_WORDS)
-    const plusAfter = /^\s?(?:\+|plus|or more|and above|and up|او اكثر|وفوق|فما فوق|علي الاقل)/u.exec(
-      text.slice(mention.unitEnd)
-    )
+    const plusAfter =
+      /^\s?(?:\+|plus|or more|and above|and up|او اكثر|وفوق|فما فوق|علي الاقل)/u.exec(
+        text.slice(mention.unitEnd)
+      )
     const lessAfter = /^\s?(?:or less|and below|max|او اقل)/u.exec(text.slice(mention.unitEnd))
     let op: FilterOp = 'eq'
     let start = mention.start
@@ -426,10 +440,23 @@ export function parseQuery(query: string, columns: DatasetColumn[]): ParsedQuery
     }
     // A bare number with no unit, no comparison and no money sign says nothing for sure.
     if (op === 'eq' && !mention.unitColumn && !mention.money) continue
-    const column = pickColumn(text, start, mention.unitColumn, mention.money, numeric, money, names, used)
+    const column = pickColumn(
+      text,
+      start,
+      mention.unitColumn,
+      mention.money,
+      numeric,
+      money,
+      names,
+      used
+    )
     used.push({ start, end })
     if (!column.ok) {
-      dropped.push({ text: text.slice(start, end).trim(), reason: column.reason, column: column.name })
+      dropped.push({
+        text: text.slice(start, end).trim(),
+        reason: column.reason,
+        column: column.name,
+      })
       continue
     }
     filters.push({ column: column.column.name, op, value: mention.value })
@@ -503,7 +530,8 @@ function pickColumn(
   }
   if (named) {
     // "3 bedrooms over 200k": an amount goes to the money column, not the one named before.
-    if (isMoney && named.type !== 'money' && NUMERIC_TYPES.includes(named.type) && money.length) return { ok: true, column: money[0] }
+    if (isMoney && named.type !== 'money' && NUMERIC_TYPES.includes(named.type) && money.length)
+      return { ok: true, column: money[0] }
     if (NUMERIC_TYPES.includes(named.type)) return { ok: true, column: named }
     return { ok: false, reason: 'not_numeric', name: named.name }
   }
@@ -534,7 +562,11 @@ function mergeFilters(filters: Filter[]) {
       twin.value = [low as TypedValue, high as TypedValue]
       continue
     }
-    if (out.some((f) => f.column === filter.column && f.op === filter.op && same(f.value, filter.value))) {
+    if (
+      out.some(
+        (f) => f.column === filter.column && f.op === filter.op && same(f.value, filter.value)
+      )
+    ) {
       continue
     }
     out.push(filter)

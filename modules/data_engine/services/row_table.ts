@@ -177,7 +177,10 @@ export interface RowBatch {
  * The CPU half of a write (search words and vectors), apart from the
  * database half so an import computes one batch while the last is written.
  */
-export async function prepareRows(columns: DatasetColumn[], rows: PreparedRow[]): Promise<RowBatch> {
+export async function prepareRows(
+  columns: DatasetColumn[],
+  rows: PreparedRow[]
+): Promise<RowBatch> {
   // A key twice in one batch: the later row wins, as it would row by row.
   const byKey = new Map<string, PreparedRow>()
   const keyless: PreparedRow[] = []
@@ -327,7 +330,10 @@ export async function browseRows(
   const order = sortColumn
     ? `${slot(sortColumn)} ${options.sort!.direction === 'desc' ? 'desc' : 'asc'} nulls last, id`
     : 'id'
-  const count = await trx.rawQuery(`select count(*)::int as n from ${table} ${whereSql}`, bindings as any[])
+  const count = await trx.rawQuery(
+    `select count(*)::int as n from ${table} ${whereSql}`,
+    bindings as any[]
+  )
   const rows = await trx.rawQuery(
     `select id, row_key, ${columns.map(slot).join(', ')} from ${table} ${whereSql}
       order by ${order} limit ${Math.trunc(options.limit)} offset ${Math.trunc(options.offset)}`,

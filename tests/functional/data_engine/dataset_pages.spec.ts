@@ -46,10 +46,16 @@ test.group('Dataset pages', () => {
     const w = await makeWorkspace(cleanup, 'dsp')
     const web = await signIn(await w.member('owner'))
     const datasets = `${w.base}/datasets`
-    const made = await upload(web, `${datasets}/new`, datasets, { name: 'Listings' }, {
-      name: 'listings.csv',
-      content: listingsCsv(300) + '\nL-x,Bad,JLT,many,AED 1,Villa,yes,2026-01-01,,\n',
-    })
+    const made = await upload(
+      web,
+      `${datasets}/new`,
+      datasets,
+      { name: 'Listings' },
+      {
+        name: 'listings.csv',
+        content: listingsCsv(300) + '\nL-x,Bad,JLT,many,AED 1,Villa,yes,2026-01-01,,\n',
+      }
+    )
     assert.equal(made.status, 302)
     const [draft] = (await listDatasets(w.context)).data
     assert.equal(made.location, `${datasets}/${draft.id}`)
@@ -68,7 +74,11 @@ test.group('Dataset pages', () => {
         column.name === 'bedrooms' ? 'br, bed, غرف' : column.name === 'type' ? 'Apartment=شقة' : '',
       ])
     })
-    const confirmed = await web.submit(`${datasets}/${draft.id}`, `${datasets}/${draft.id}/confirm`, fields)
+    const confirmed = await web.submit(
+      `${datasets}/${draft.id}`,
+      `${datasets}/${draft.id}/confirm`,
+      fields
+    )
     assert.equal(confirmed.status, 302)
     const importing = await htmxGet(web, `${datasets}/${draft.id}`, 'dataset-progress')
     assert.include(importing.body, 'hx-trigger="every 1s"')
@@ -86,7 +96,11 @@ test.group('Dataset pages', () => {
     const search = await web.get(
       `${datasets}/${draft.id}?q=${encodeURIComponent('2br sea view JLT under 150k')}`
     )
-    const chips = [...search.body.matchAll(/<li class="dataset-chip" data-chip>\s*<span dir="auto">([^<]+)<\/span>/g)].map((m) => m[1])
+    const chips = [
+      ...search.body.matchAll(
+        /<li class="dataset-chip" data-chip>\s*<span dir="auto">([^<]+)<\/span>/g
+      ),
+    ].map((m) => m[1])
     assert.deepEqual(chips, ['features ∋ sea view', 'JLT', 'bedrooms: 2', 'price ≤ AED 150,000'])
     const removed = await web.get(
       `${datasets}/${draft.id}?q=${encodeURIComponent('2br sea view JLT under 150k')}&without=0`
@@ -94,15 +108,22 @@ test.group('Dataset pages', () => {
     assert.notInclude(removed.body, 'features ∋ sea view')
     assert.include(removed.body, 'Restore all filters')
 
-    const impossible = await web.get(`${datasets}/${draft.id}?q=${encodeURIComponent('title under 150k')}`)
+    const impossible = await web.get(
+      `${datasets}/${draft.id}?q=${encodeURIComponent('title under 150k')}`
+    )
     assert.include(impossible.body, '“under 150k” was ignored: title is not a number.')
 
-    const browse = await web.get(`${datasets}/${draft.id}?col=price&op=lte&val=100000&sort=price&dir=desc`)
+    const browse = await web.get(
+      `${datasets}/${draft.id}?col=price&op=lte&val=100000&sort=price&dir=desc`
+    )
     const prices = [...browse.body.matchAll(/data-label="price">\s*AED ([\d,]+)/g)].map((m) =>
       Number(m[1].replace(/,/g, ''))
     )
     assert.isAbove(prices.length, 0)
-    assert.deepEqual(prices, [...prices].sort((a, b) => b - a))
+    assert.deepEqual(
+      prices,
+      [...prices].sort((a, b) => b - a)
+    )
     for (const price of prices) assert.isAtMost(price, 100000)
   })
 
@@ -138,7 +159,7 @@ test.group('Dataset pages', () => {
     const price = dataset.columns.findIndex((c) => c.name === 'price')
     const form = await owner.get(`${url}/rows/1`)
     assert.equal(form.status, 200)
-    const values: Array<[string, string]> = dataset.columns.map((column, i) => {
+    const values: Array<[string, string]> = dataset.columns.map((_column, i) => {
       const value = form.body.match(new RegExp(`name="v${i}"[^>]*value="([^"]*)"`))?.[1] ?? ''
       return [`v${i}`, value]
     })

@@ -20,8 +20,7 @@ test.group('Datasets', () => {
   }) => {
     const { context, cleanup: drop } = await makeTenant('ds')
     cleanup(drop)
-    const csv =
-      listingsCsv(30) + '\nL-bad,Broken,JLT,two,AED 90000,Apartment,yes,2026-01-01,,\n'
+    const csv = listingsCsv(30) + '\nL-bad,Broken,JLT,two,AED 90000,Apartment,yes,2026-01-01,,\n'
     const draft = await createDraftFromFile(context, {
       name: 'Listings',
       file: { bytes: Buffer.from(csv), filename: 'listings.csv' },
@@ -79,7 +78,10 @@ test.group('Datasets', () => {
       assert.equal(row.values.bedrooms, 2)
     }
     const prices = page.rows.map((row) => row.values.price as number)
-    assert.deepEqual(prices, [...prices].sort((a, b) => a - b))
+    assert.deepEqual(
+      prices,
+      [...prices].sort((a, b) => a - b)
+    )
   })
 
   test('rows by API are upserted by the key column and bad rows are reported by index', async ({

@@ -102,9 +102,17 @@ test.group('API datasets', () => {
 
     const extra = await api('POST', `/api/v1/datasets/${id}/search`, {
       token,
-      body: { query: 'JLT', filters: [{ column: 'bedrooms', op: 'gte', value: 3 }, { column: 'ref', op: 'lt', value: 5 }] },
+      body: {
+        query: 'JLT',
+        filters: [
+          { column: 'bedrooms', op: 'gte', value: 3 },
+          { column: 'ref', op: 'lt', value: 5 },
+        ],
+      },
     })
-    assert.deepEqual(extra.json.dropped, [{ text: 'ref lt 5', reason: 'not_numeric', column: 'ref' }])
+    assert.deepEqual(extra.json.dropped, [
+      { text: 'ref lt 5', reason: 'not_numeric', column: 'ref' },
+    ])
     for (const hit of extra.json.results) assert.isAtLeast(hit.row.bedrooms, 3)
   })
 

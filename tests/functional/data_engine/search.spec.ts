@@ -27,7 +27,10 @@ test.group('Dataset search', (group) => {
     ])
     const expected = Array.from({ length: 1500 }, (_, i) => listing(i)).filter(
       (l) =>
-        l.bedrooms === 2 && l.community === 'JLT' && l.price <= 150000 && l.features.includes('sea view')
+        l.bedrooms === 2 &&
+        l.community === 'JLT' &&
+        l.price <= 150000 &&
+        l.features.includes('sea view')
     )
     assert.isAbove(expected.length, 0)
     assert.sameMembers(
@@ -96,9 +99,14 @@ test.group('Dataset search with a chat model', (group) => {
         ],
       })
     )
-    const result = await searchDataset(context, dataset, 'family home downtown, three bedrooms or more', {
-      useModel: true,
-    })
+    const result = await searchDataset(
+      context,
+      dataset,
+      'family home downtown, three bedrooms or more',
+      {
+        useModel: true,
+      }
+    )
     assert.equal(result.mode, 'model')
     const [call] = ai.chatCalls()
     assert.equal(call.body.response_format.type, 'json_schema')

@@ -11,7 +11,11 @@ import {
 } from '../../services/dataset_service.js'
 import { rowsAfter } from '../../services/row_table.js'
 import { searchDataset } from '../../services/dataset_search.js'
-import { createDatasetBody, searchBody, writeRowsBody } from '../../validators/dataset_api_validator.js'
+import {
+  createDatasetBody,
+  searchBody,
+  writeRowsBody,
+} from '../../validators/dataset_api_validator.js'
 
 const DEFAULT_LIMIT = 25
 const MAX_LIMIT = 100
@@ -59,7 +63,9 @@ export default class DatasetsApiController {
     ctx.response.header('Location', `/api/v1/datasets/${dataset.id}`)
     return sendJson(ctx, 201, {
       ...presentDataset(fresh),
-      ...(written ? { inserted: written.inserted, updated: written.updated, errors: written.errors } : {}),
+      ...(written
+        ? { inserted: written.inserted, updated: written.updated, errors: written.errors }
+        : {}),
     })
   }
 

@@ -169,7 +169,7 @@ documentApi('datasets.rows.index', {
   responses: {
     200: {
       description: 'A page of rows',
-      schema: { type: 'object', additionalProperties: true },
+      schema: { type: 'object', additionalProperties: { description: 'A value by column name' } },
       page: true,
     },
   },
@@ -238,7 +238,7 @@ documentApi('datasets.search', {
             items: {
               type: 'object',
               properties: {
-                row: { type: 'object', additionalProperties: true },
+                row: { type: 'object', additionalProperties: { description: 'A value by column name' } },
                 score: { type: 'number' },
               },
             },

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import ExcelJS from 'exceljs'
 import {
   browseDataset,
   confirmDraft,
@@ -130,5 +131,48 @@ test.group('Datasets', () => {
     )
     assert.isTrue(await deleteDataset(context, dataset.id))
     assert.isNull(await findDataset(context, dataset.id))
+  })
+
+  test('an XLSX upload reads its first sheet: dates, numbers and formulas as values', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, cleanup: drop } = await makeTenant('ds')
+    cleanup(drop)
+    const workbook = new ExcelJS.Workbook()
+    const sheet = workbook.addWorksheet('Products')
+    sheet.addRow(['sku', 'name', 'price', 'launched', 'stock'])
+    for (let i = 1; i <= 40; i++) {
+      sheet.addRow([`S-${i}`, `Item ${i}`, 10 * i, new Date(Date.UTC(2026, 0, i % 28 || 1)), i % 3 === 0])
+    }
+    sheet.getCell('C42').value = { formula: 'C2*2', result: 20 }
+    sheet.getCell('A42').value = 'S-41'
+    const bytes = Buffer.from(await workbook.xlsx.writeBuffer())
+    const draft = await createDraftFromFile(context, {
+      name: 'Products',
+      file: { bytes, filename: 'products.xlsx' },
+    })
+    assert.deepEqual(
+      draft.columns.map((c) => [c.name, c.type]),
+      [
+        ['sku', 'text'],
+        ['name', 'text'],
+        ['price', 'money'],
+        ['launched', 'date'],
+        ['stock', 'boolean'],
+      ]
+    )
+    await confirmDraft(context, draft.id, { keyColumn: 'sku', columns: [] })
+    await runImport(context, (await latestImport(context, draft.id))!.id)
+    const done = (await latestImport(context, draft.id))!
+    assert.include(done, { status: 'done', inserted: 41, errorCount: 0 })
+    const dataset = (await findDataset(context, draft.id))!
+    const page = await browseDataset(context, dataset, {
+      filters: [{ column: 'launched', op: 'gte', value: '2026-01-20' }],
+      limit: 100,
+      offset: 0,
+    })
+    assert.isAbove(page.total, 0)
+    for (const row of page.rows) assert.isAtLeast(String(row.values.launched), '2026-01-20')
   })
 })

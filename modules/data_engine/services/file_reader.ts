@@ -107,7 +107,8 @@ async function* readXlsx(bytes: Buffer) {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([bytes]), {
     sharedStrings: 'cache',
     hyperlinks: 'ignore',
-    styles: 'ignore',
+    // Styles say which numbers are dates; without them a date reads as its serial number.
+    styles: 'cache',
     worksheets: 'emit',
   })
   let headers: string[] | null = null

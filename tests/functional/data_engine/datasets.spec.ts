@@ -173,6 +173,6 @@ test.group('Datasets', () => {
       offset: 0,
     })
     assert.isAbove(page.total, 0)
-    for (const row of page.rows) assert.isAtLeast(String(row.values.launched), '2026-01-20')
+    for (const row of page.rows) assert.isTrue(String(row.values.launched) >= '2026-01-20')
   })
 })

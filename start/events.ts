@@ -6,6 +6,7 @@ import { registerChannelsListeners, registerWebchatListeners } from '#modules/ch
 import { registerAssistantListeners, registerMemoryListeners } from '#modules/brain/index'
 import { registerWebhookListeners } from '#modules/integrations/index'
 import { registerBillingListeners } from '#modules/billing/index'
+import { registerDataEngineListeners } from '#modules/data_engine/index'
 
 registerIdentityListeners()
 registerChannelsListeners()
@@ -14,3 +15,4 @@ registerAssistantListeners()
 registerMemoryListeners()
 registerWebhookListeners()
 registerBillingListeners()
+registerDataEngineListeners()

@@ -238,7 +238,10 @@ documentApi('datasets.search', {
             items: {
               type: 'object',
               properties: {
-                row: { type: 'object', additionalProperties: { description: 'A value by column name' } },
+                row: {
+                  type: 'object',
+                  additionalProperties: { description: 'A value by column name' },
+                },
                 score: { type: 'number' },
               },
             },

@@ -55,3 +55,4 @@ export { dataEnginePermissions } from './permissions.js'
 export const dataEnginePolicies = {
   DatasetPolicy: () => import('./policies/dataset_policy.js'),
 }
+export { registerDataEngineListeners, datasetBytesInUse } from './events.js'

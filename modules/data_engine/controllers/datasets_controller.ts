@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import type { HttpContext } from '@adonisjs/core/http'
 import { errors } from '@adonisjs/core'
 import { can } from '#modules/identity/index'
+import { PlanLimitError, planLimitMessage } from '#modules/billing/index'
 import { workspaceLayout } from '#modules/tenancy/index'
 import { fieldError, keepInput } from '#app/http/form_errors'
 import { COLUMN_TYPES, displayValue, type DatasetColumn } from '../services/column_types.js'
@@ -84,6 +85,10 @@ export default class DatasetsController {
       })
       return response.redirect(`${base}/datasets/${dataset.id}`)
     } catch (error) {
+      if (error instanceof PlanLimitError) {
+        fieldError(ctx, 'file', planLimitMessage(error, i18n.t.bind(i18n)))
+        return response.redirect(back)
+      }
       if (!(error instanceof DatasetError)) throw error
       fieldError(ctx, error.field === 'name' ? 'name' : 'file', errorMessage(ctx, error))
       return response.redirect(back)

@@ -3,6 +3,7 @@ import drive from '@adonisjs/drive/services/main'
 import { Exception } from '@adonisjs/core/exceptions'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { dispatchTenantJob, type TenantContext } from '#modules/tenancy/index'
+import { limitGuard, usageChanged } from '#modules/billing/index'
 import {
   COLUMN_TYPES,
   ValueError,
@@ -257,6 +258,10 @@ export async function createDraftFromFile(
   if (input.file.bytes.length > MAX_FILE_BYTES) {
     throw new DatasetError('too_large', 'Files are 50 MB at most.', 'file', 413)
   }
+  // Stored rows take about what the sheet did (words, vectors and indexes
+  // added, quoting and repetition gone); the plan's storage is checked
+  // against that, and measured exactly once imported.
+  await (await limitGuard(tenant.id, 'knowledge_bytes')).ensure({ adding: input.file.bytes.length })
   let columns: DatasetColumn[]
   try {
     columns = await inferFromSheet(input.file.bytes, format)
@@ -568,6 +573,7 @@ export async function finishDataset(tenant: TenantContext, dataset: Dataset) {
       [stats.rows, stats.bytes, JSON.stringify(columns), dataset.id]
     )
   })
+  await usageChanged(tenant.id, 'knowledge_bytes')
 }
 
 async function refreshChoices(trx: TransactionClientContract, dataset: Dataset) {
@@ -673,6 +679,9 @@ export async function createDataset(
     columns = inferColumns(headers, rows.slice(0, SAMPLE_ROWS))
   }
   const keyColumn = checkKeyColumn(columns, input.keyColumn)
+  await (
+    await limitGuard(tenant.id, 'knowledge_bytes')
+  ).ensure({ adding: Buffer.byteLength(JSON.stringify(input.sampleRows ?? [])) })
   const table = newRowTable()
   const created = await tenant.transaction(async (trx) => {
     await createRowTable(trx, table, columns)
@@ -711,6 +720,9 @@ export async function writeRows(
   if (rows.length > MAX_API_ROWS) {
     throw new DatasetError('invalid', `At most ${MAX_API_ROWS} rows per call.`, 'rows')
   }
+  await (
+    await limitGuard(tenant.id, 'knowledge_bytes')
+  ).ensure({ adding: Buffer.byteLength(JSON.stringify(rows)) })
   const known = new Set(dataset.columns.map((column) => column.name))
   const errors: RowError[] = []
   const prepared: PreparedRow[] = []
@@ -780,6 +792,7 @@ export async function deleteDataset(tenant: TenantContext, datasetId: string) {
     await raw(trx, 'delete from datasets where id = ?', [dataset.id])
   })
   await drive.use().deleteAll(`datasets/${tenant.id}/${dataset.id}`)
+  await usageChanged(tenant.id, 'knowledge_bytes')
   return true
 }
 

@@ -143,7 +143,13 @@ test.group('Datasets', () => {
     const sheet = workbook.addWorksheet('Products')
     sheet.addRow(['sku', 'name', 'price', 'launched', 'stock'])
     for (let i = 1; i <= 40; i++) {
-      sheet.addRow([`S-${i}`, `Item ${i}`, 10 * i, new Date(Date.UTC(2026, 0, i % 28 || 1)), i % 3 === 0])
+      sheet.addRow([
+        `S-${i}`,
+        `Item ${i}`,
+        10 * i,
+        new Date(Date.UTC(2026, 0, i % 28 || 1)),
+        i % 3 === 0,
+      ])
     }
     sheet.getCell('C42').value = { formula: 'C2*2', result: 20 }
     sheet.getCell('A42').value = 'S-41'

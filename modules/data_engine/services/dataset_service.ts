@@ -136,6 +136,12 @@ function raw(trx: TransactionClientContract, sql: string, bindings: unknown[] = 
   return trx.rawQuery(sql, bindings as any[])
 }
 
+/** Refuses (PlanLimitError, 402) what would take the tenant past its plan's storage. */
+async function ensureStorage(tenant: TenantContext, adding: number) {
+  const storage = await limitGuard(tenant.id, 'knowledge_bytes')
+  await storage.ensure({ adding })
+}
+
 export function notFound() {
   return new DatasetError('not_found', 'No such dataset.', null, 404)
 }
@@ -261,7 +267,7 @@ export async function createDraftFromFile(
   // Stored rows take about what the sheet did (words, vectors and indexes
   // added, quoting and repetition gone); the plan's storage is checked
   // against that, and measured exactly once imported.
-  await (await limitGuard(tenant.id, 'knowledge_bytes')).ensure({ adding: input.file.bytes.length })
+  await ensureStorage(tenant, input.file.bytes.length)
   let columns: DatasetColumn[]
   try {
     columns = await inferFromSheet(input.file.bytes, format)
@@ -679,9 +685,7 @@ export async function createDataset(
     columns = inferColumns(headers, rows.slice(0, SAMPLE_ROWS))
   }
   const keyColumn = checkKeyColumn(columns, input.keyColumn)
-  await (
-    await limitGuard(tenant.id, 'knowledge_bytes')
-  ).ensure({ adding: Buffer.byteLength(JSON.stringify(input.sampleRows ?? [])) })
+  await ensureStorage(tenant, Buffer.byteLength(JSON.stringify(input.sampleRows ?? [])))
   const table = newRowTable()
   const created = await tenant.transaction(async (trx) => {
     await createRowTable(trx, table, columns)
@@ -720,9 +724,7 @@ export async function writeRows(
   if (rows.length > MAX_API_ROWS) {
     throw new DatasetError('invalid', `At most ${MAX_API_ROWS} rows per call.`, 'rows')
   }
-  await (
-    await limitGuard(tenant.id, 'knowledge_bytes')
-  ).ensure({ adding: Buffer.byteLength(JSON.stringify(rows)) })
+  await ensureStorage(tenant, Buffer.byteLength(JSON.stringify(rows)))
   const known = new Set(dataset.columns.map((column) => column.name))
   const errors: RowError[] = []
   const prepared: PreparedRow[] = []

@@ -105,6 +105,9 @@ test.group('Journey: datasets', (group) => {
       await page.locator('input[name="key_column"][value="ref"]').check()
       await page.locator('input[name="col[9][shown]"]').uncheck()
       await screenshot(page, `datasets-columns-${lang}`)
+      await page.screenshot({
+        path: app.makePath(`tmp/screenshots/datasets-columns-top-${lang}.png`),
+      })
 
       const { WorkerPool } = await import('#app/queue/worker_pool')
       const pool = new WorkerPool(app, await app.container.make('logger'))
@@ -136,6 +139,9 @@ test.group('Journey: datasets', (group) => {
       await page.waitForLoadState('networkidle')
       assert.isTrue(await noSidewaysScroll(page), 'no sideways scroll at 390 px')
       await screenshot(page, `datasets-search-390-${lang}`)
+      await page.screenshot({
+        path: app.makePath(`tmp/screenshots/datasets-search-390-top-${lang}.png`),
+      })
       await page.goto(serverUrl(`${base}`))
       assert.isTrue(await noSidewaysScroll(page), 'list at 390 px')
       await page.goto(page.url().replace(/\/datasets$/, '/datasets/new'))

@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
-import { ApiKey } from '#modules/integrations/index'
+import { API_AREAS, ApiKey } from '#modules/integrations/index'
 import { runAce } from '#tests/helpers/ace'
 import { makeTenant, uniqueSlug } from '#tests/helpers/tenants'
 import { api } from './api_client.js'
@@ -28,7 +28,7 @@ test.group('apikeys:create', () => {
     const key = await ApiKey.findOrFail(printed.id)
     assert.equal(key.tenantId, tenant.id)
     assert.equal(key.name, 'zapier')
-    assert.lengthOf(key.scopes, 7)
+    assert.lengthOf(key.scopes, API_AREAS.length)
     assert.isNull(key.expiresAt)
 
     const me = await api('GET', '/api/v1/me', { token: printed.token })

@@ -224,7 +224,7 @@ function overlaps(spans: Span[], start: number, end: number) {
 }
 
 const NUMBER_RE =
-  /(?<![\p{L}\p{N}.])(aed|dhs|usd|sar|\$|€|£)?\s?(\d+(?:\.\d+)?)\s?(k|m|mn|thousand|million|الف|آلاف|الاف|مليون)?(?![\p{N}])/giu
+  /(?<![\p{L}\p{N}.])(aed|dhs|usd|sar|\$|€|£)?\s?(\d+(?:\.\d+)?)(?:\s?(k|m|mn|thousand|million|الف|آلاف|الاف|مليون)(?![\p{L}]))?(?![\p{N}])/giu
 
 interface NumberMention extends Span {
   value: number

@@ -567,9 +567,7 @@ function countLines(bytes: Buffer, format: SheetFormat) {
  */
 export async function finishDataset(tenant: TenantContext, dataset: Dataset) {
   await tenant.transaction(async (trx) => {
-    const t = performance.now()
     await buildVectorIndex(trx, dataset.rowTable)
-    if (process.env.DATA_PROFILE) console.log('hnsw', (performance.now() - t).toFixed(0))
     const columns = await refreshChoices(trx, dataset)
     const stats = await tableStats(trx, dataset.rowTable)
     await raw(

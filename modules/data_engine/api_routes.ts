@@ -220,6 +220,10 @@ documentApi('datasets.search', {
       schema: {
         type: 'object',
         properties: {
+          mode: {
+            enum: ['offline', 'model'],
+            description: 'model: the configured chat model proposed filters too',
+          },
           parsed_filters: { type: 'array', items: filterSchema },
           filters: { type: 'array', items: filterSchema, description: 'All filters applied' },
           dropped: {

@@ -148,7 +148,11 @@ export default class DatasetsController {
         .split(',')
         .filter((part) => /^\d+$/.test(part))
         .map(Number)
-      const result = await searchDataset(tenant, dataset, q, { k: SEARCH_K, without })
+      const result = await searchDataset(tenant, dataset, q, {
+        k: SEARCH_K,
+        without,
+        useModel: true,
+      })
       const chipUrl = (index: number) => {
         const next = [...new Set([...without, index])].sort()
         return `${common.url}?${new URLSearchParams({ q, without: next.join(',') })}`

@@ -110,8 +110,11 @@ export default class DatasetsApiController {
     const result = await searchDataset(ctx.tenant, dataset, data.query, {
       k: data.k,
       filters: data.filters ?? [],
+      // With a chat model configured it proposes filters too (none: offline only).
+      useModel: true,
     })
     return sendJson(ctx, 200, {
+      mode: result.mode,
       parsed_filters: result.parsedFilters,
       filters: result.filters,
       dropped: result.dropped.map((dropped) => ({

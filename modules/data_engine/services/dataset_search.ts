@@ -44,8 +44,9 @@ export interface DatasetSearchResult {
 export const RRF_K = 60
 export const DEFAULT_K = 10
 export const MAX_K = 50
-const CANDIDATES = 100
-const EF_SEARCH = 100
+/** Candidates each retriever gives the fusion (as the brain's search); k is at most 50. */
+const CANDIDATES = 50
+const EF_SEARCH = 64
 
 let iterativeScan: boolean | null = null
 

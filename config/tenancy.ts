@@ -15,6 +15,7 @@ const tenancyConfig = {
     'modules/brain/migrations/tenant',
     'modules/integrations/migrations/tenant',
     'modules/hitl/migrations/tenant',
+    'modules/data_engine/migrations/tenant',
   ],
 
   /**

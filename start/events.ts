@@ -8,6 +8,7 @@ import { registerAssistantListeners, registerMemoryListeners } from '#modules/br
 import { registerWebhookListeners } from '#modules/integrations/index'
 import { registerBillingListeners } from '#modules/billing/index'
 import { registerHitlListeners } from '#modules/hitl/index'
+import { registerDataEngineListeners } from '#modules/data_engine/index'
 
 registerIdentityListeners()
 registerChannelsListeners()
@@ -18,3 +19,4 @@ registerMemoryListeners()
 registerWebhookListeners()
 registerBillingListeners()
 registerHitlListeners()
+registerDataEngineListeners()

@@ -12,6 +12,7 @@ import { inboxPolicies } from '#modules/inbox/index'
 import { integrationsPolicies } from '#modules/integrations/index'
 import { brainPolicies } from '#modules/brain/index'
 import { hitlPolicies } from '#modules/hitl/index'
+import { dataEnginePolicies } from '#modules/data_engine/index'
 
 export const policies = {
   ...identityPolicies,
@@ -20,4 +21,5 @@ export const policies = {
   ...integrationsPolicies,
   ...brainPolicies,
   ...hitlPolicies,
+  ...dataEnginePolicies,
 }

@@ -16,6 +16,7 @@ const modulesWithViews = [
   'brain',
   'integrations',
   'hitl',
+  'data_engine',
 ]
 
 for (const name of modulesWithViews) {

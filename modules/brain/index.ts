@@ -27,6 +27,7 @@ export {
   normalizeArabic,
   lexicalWords,
   foldText,
+  isStopWord,
   tokenize,
   contentTerms,
   detectLanguage,
@@ -60,6 +61,7 @@ export {
 export { ingestSource, type IngestErrorCode, type IngestOutcome } from './services/ingestion.js'
 export { reembedTenant, type ReembedResult } from './services/reembed.js'
 export { readBrainSettings, type BrainSettings } from './services/embedding_space.js'
+export { openAiClient } from './services/ai_client.js'
 export { default as IngestSourceJob } from './jobs/ingest_source_job.js'
 export type { SourceReadyEvent, SourceFailedEvent } from './events.js'
 export { liveChunksOf, type SourceChunkRow } from './services/source_chunks.js'

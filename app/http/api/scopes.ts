@@ -11,6 +11,7 @@ export const API_AREAS = [
   'knowledge',
   'webhooks',
   'tasks',
+  'datasets',
 ] as const
 
 export type ApiArea = (typeof API_AREAS)[number]

@@ -97,10 +97,17 @@ function limitMessage(limit: LimitName, allowed: number) {
  */
 export type UsageMeter = (tenantId: string, client?: TransactionClientContract) => Promise<number>
 
-const meters = new Map<LimitName, UsageMeter>()
+/*
+| A limit may have several meters, summed: knowledge storage counts the
+| brain's sources and the data engine's datasets. Registering the same
+| meter twice counts it once.
+*/
+const meters = new Map<LimitName, Set<UsageMeter>>()
 
 export function registerUsageMeter(limit: LimitName, meter: UsageMeter) {
-  meters.set(limit, meter)
+  const list = meters.get(limit) ?? new Set<UsageMeter>()
+  list.add(meter)
+  meters.set(limit, list)
 }
 
 /** The calendar month (UTC) usage counts against, such as '2026-03'. */
@@ -122,8 +129,10 @@ async function used(limit: LimitName, tenantId: string, client?: TransactionClie
       .first()
     return Number(row?.total ?? 0)
   }
-  const meter = meters.get(limit)
-  return meter ? meter(tenantId, client) : 0
+  let total = 0
+  // One after another: on a caller's transaction, statements cannot overlap.
+  for (const meter of meters.get(limit) ?? []) total += await meter(tenantId, client)
+  return total
 }
 
 export interface LimitUsage {

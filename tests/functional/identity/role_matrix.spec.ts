@@ -10,6 +10,7 @@ import { Plan } from '#modules/billing/index'
 import { Channel } from '#modules/channels/index'
 import { Contact, Conversation } from '#modules/inbox/index'
 import { createFileSource } from '#modules/brain/index'
+import { createDataset, writeRows } from '#modules/data_engine/index'
 import { addMember, hashLinkToken, User, type Role } from '#modules/identity/index'
 import { createApiKey } from '#modules/integrations/index'
 import { createTask } from '#modules/hitl/index'
@@ -140,6 +141,15 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/tasks/:id/reject': EDITORS,
   'POST /t/:tenant/tasks/:id/reassign': EDITORS,
   'POST /t/:tenant/tasks/:id/comment': EDITORS,
+  'GET /t/:tenant/datasets': MEMBERS,
+  'GET /t/:tenant/datasets/new': MANAGERS,
+  'POST /t/:tenant/datasets': MANAGERS,
+  'GET /t/:tenant/datasets/:id': MEMBERS,
+  'POST /t/:tenant/datasets/:id/confirm': MANAGERS,
+  'POST /t/:tenant/datasets/:id/settings': MANAGERS,
+  'GET /t/:tenant/datasets/:id/rows/:rowId': MANAGERS,
+  'POST /t/:tenant/datasets/:id/rows/:rowId': MANAGERS,
+  'POST /t/:tenant/datasets/:id/delete': MANAGERS,
   'GET /t/:tenant/assistant': MANAGERS,
   'GET /t/:tenant/assistant/:channelId': MANAGERS,
   'POST /t/:tenant/assistant/:channelId': MANAGERS,
@@ -377,6 +387,15 @@ test.group('Role matrix', () => {
           filename: 'matrix.txt',
         })
         return { id: source.id }
+      }
+      if (path.startsWith('/t/:tenant/datasets/:id')) {
+        // A dataset with one row, so the row routes have something to open.
+        const dataset = await createDataset(home.context, {
+          name: 'Matrix dataset',
+          columns: [{ name: 'name', type: 'text' }],
+        })
+        await writeRows(home.context, dataset, [{ name: 'Matrix row' }])
+        return { id: dataset.id, rowId: '1' }
       }
       if (path.startsWith('/t/:tenant/settings/webhooks/:id')) {
         return home.context.transaction(async (trx) => {

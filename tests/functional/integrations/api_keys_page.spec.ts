@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import { ApiKey } from '#modules/integrations/index'
+import { API_AREAS } from '#app/http/api/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
 import { signIn } from '#tests/functional/workspace/member_browser'
 import { api, makeKey } from './api_client.js'
@@ -99,7 +100,7 @@ test.group('API keys page', () => {
     ])
     assert.equal(all.status, 201)
     const key = await ApiKey.query().where('tenant_id', w.tenant.id).firstOrFail()
-    assert.lengthOf(key.scopes, 8)
+    assert.lengthOf(key.scopes, API_AREAS.length)
     assert.isTrue(key.scopes.every((scope) => scope.endsWith(':write')))
     assert.isNull(key.expiresAt)
   })

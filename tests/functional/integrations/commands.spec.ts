@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import { ApiKey } from '#modules/integrations/index'
+import { API_AREAS } from '#app/http/api/index'
 import { runAce } from '#tests/helpers/ace'
 import { makeTenant, uniqueSlug } from '#tests/helpers/tenants'
 import { api } from './api_client.js'
@@ -28,7 +29,7 @@ test.group('apikeys:create', () => {
     const key = await ApiKey.findOrFail(printed.id)
     assert.equal(key.tenantId, tenant.id)
     assert.equal(key.name, 'zapier')
-    assert.lengthOf(key.scopes, 8)
+    assert.lengthOf(key.scopes, API_AREAS.length)
     assert.isNull(key.expiresAt)
 
     const me = await api('GET', '/api/v1/me', { token: printed.token })

@@ -37,6 +37,8 @@ const EXPECTED: Record<string, { module: string; roles: string[] }> = {
   'tasks.view': { module: 'hitl', roles: EVERYONE },
   'tasks.act': { module: 'hitl', roles: REPLIERS },
   'tasks.manage': { module: 'hitl', roles: MANAGERS },
+  'datasets.view': { module: 'data_engine', roles: EVERYONE },
+  'datasets.manage': { module: 'data_engine', roles: MANAGERS },
 }
 
 function member(role: Role): WorkspaceAccess {

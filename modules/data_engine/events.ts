@@ -1,0 +1,22 @@
+import { findTenant, contextFor } from '#modules/tenancy/index'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import { registerUsageMeter } from '#modules/billing/index'
+
+/**
+ * Datasets count against the plan's storage (the knowledge_bytes limit,
+ * beside the brain's sources): their row tables with indexes, as last
+ * measured after each import or write. `client` is the caller's tenant
+ * transaction when it counts under its own lock.
+ */
+export async function datasetBytesInUse(tenantId: string, client?: TransactionClientContract) {
+  const sum = (trx: TransactionClientContract) =>
+    trx.rawQuery('select coalesce(sum(size_bytes), 0)::bigint as total from datasets')
+  const tenant = client ? null : await findTenant(tenantId)
+  if (!client && !tenant) return 0
+  const result = client ? await sum(client) : await contextFor(tenant!).transaction(sum)
+  return Number(result.rows[0]?.total ?? 0)
+}
+
+export function registerDataEngineListeners() {
+  registerUsageMeter('knowledge_bytes', datasetBytesInUse)
+}

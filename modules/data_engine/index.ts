@@ -1,0 +1,58 @@
+/*
+| The data engine owns a tenant's datasets: typed tables imported from CSV,
+| XLSX or the API, their row browser, and the natural-language search over
+| them (filters parsed from the question, full text and vectors fused).
+*/
+import './permissions.js'
+export {
+  COLUMN_TYPES,
+  coerceValue,
+  inferColumn,
+  displayValue,
+  type ColumnType,
+  type DatasetColumn,
+  type TypedValue,
+} from './services/column_types.js'
+export { FILTER_OPS, type Filter, type FilterOp, type RowRecord } from './services/row_table.js'
+export {
+  DatasetError,
+  listDatasets,
+  findDataset,
+  findDatasetOrFail,
+  latestImport,
+  findImport,
+  createDraftFromFile,
+  confirmDraft,
+  runImport,
+  createDataset,
+  writeRows,
+  updateDatasetSettings,
+  deleteDataset,
+  browseDataset,
+  findDatasetRow,
+  editRow,
+  removeRow,
+  type Dataset,
+  type DatasetImport,
+  type RowError,
+  type ColumnInput,
+} from './services/dataset_service.js'
+export { default as ImportDatasetJob } from './jobs/import_dataset_job.js'
+export {
+  parseQuery,
+  checkFilter,
+  type ParsedQuery,
+  type DroppedFilter,
+} from './services/query_parser.js'
+export {
+  searchDataset,
+  type DatasetSearchOptions,
+  type DatasetSearchResult,
+  type DatasetHit,
+} from './services/dataset_search.js'
+export { proposeFilters, filterSchema } from './services/model_filters.js'
+
+export const dataEnginePolicies = {
+  DatasetPolicy: () => import('./policies/dataset_policy.js'),
+}
+export { registerDataEngineListeners, datasetBytesInUse } from './events.js'

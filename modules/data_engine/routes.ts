@@ -1,0 +1,55 @@
+/*
+| The workspace's Datasets section: the list, an upload and its column
+| settings, a dataset's page (import progress, natural-language search with
+| chips, the row browser), editing a row, and deleting a dataset.
+*/
+import router from '@adonisjs/core/services/router'
+import { middleware } from '#start/kernel'
+import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
+
+const DatasetsController = () => import('./controllers/datasets_controller.js')
+
+addWorkspaceNavItem({
+  key: 'datasets',
+  path: '/datasets',
+  label: 'datasets.nav',
+  permission: 'datasets.view',
+  order: 55,
+})
+
+tenantRoutes(() => {
+  router
+    .group(() => {
+      const uuid = router.matchers.uuid()
+      router.get('/datasets', [DatasetsController, 'index']).as('datasets')
+      router.get('/datasets/new', [DatasetsController, 'create']).as('datasets.create')
+      router.post('/datasets', [DatasetsController, 'store']).as('datasets.store')
+      router
+        .get('/datasets/:id', [DatasetsController, 'show'])
+        .as('datasets.show')
+        .where('id', uuid)
+      router
+        .post('/datasets/:id/confirm', [DatasetsController, 'confirm'])
+        .as('datasets.confirm')
+        .where('id', uuid)
+      router
+        .post('/datasets/:id/settings', [DatasetsController, 'settings'])
+        .as('datasets.settings')
+        .where('id', uuid)
+      router
+        .get('/datasets/:id/rows/:rowId', [DatasetsController, 'editRow'])
+        .as('datasets.rows.edit')
+        .where('id', uuid)
+        .where('rowId', router.matchers.number())
+      router
+        .post('/datasets/:id/rows/:rowId', [DatasetsController, 'updateRow'])
+        .as('datasets.rows.update')
+        .where('id', uuid)
+        .where('rowId', router.matchers.number())
+      router
+        .post('/datasets/:id/delete', [DatasetsController, 'destroy'])
+        .as('datasets.destroy')
+        .where('id', uuid)
+    })
+    .use([middleware.auth(), middleware.workspace()])
+})

@@ -41,7 +41,7 @@ test.group('Journey: arriving in a workspace', (group) => {
     assert.include(stylesheets as string[], `${landed}/branding.css`)
 
     await page.getByLabel('Switch workspace').selectOption(other.slug)
-    await page.waitForURL(serverUrl(`/t/${other.slug}`), { timeout: 5_000 })
+    await page.waitForURL(serverUrl(`/t/${other.slug}`), { timeout: 15_000 })
     assert.deepEqual(problems, [])
   })
 })

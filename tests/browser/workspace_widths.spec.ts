@@ -39,7 +39,15 @@ const SIZES = [
 ] as const
 const LANGUAGES = ['en', 'ar'] as const
 const LONG_WORD = 'Supercalifragilisticexpialidocious-renewal-2026-policy-number-AB1234567890'
-const SHOTS = ['', '/inbox/:conversation', '/sandbox', '/channels', '/knowledge']
+const SHOTS = [
+  '',
+  '/inbox/:conversation',
+  '/sandbox',
+  '/channels',
+  '/knowledge',
+  '/settings/api-reference',
+  '/datasets',
+]
 
 type Cleanup = (fn: () => void | Promise<void>) => void
 
@@ -191,6 +199,9 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/settings/api-keys',
     '/settings/webhooks',
     `/settings/webhooks/${webhook.id}`,
+    '/settings/api-reference',
+    '/datasets',
+    '/datasets/new',
     '#site-menu',
   ].map((path) => `${workspace}${path}`)
   const consolePages = [
@@ -210,13 +221,21 @@ async function busyWorkspace(cleanup: Cleanup) {
 async function sideways(page: Page) {
   return (await page.evaluate(`(() => {
     if (document.documentElement.scrollWidth <= innerWidth) return []
+    // An element inside a box that scrolls or clips sideways (a wide table
+    // in its .table-wrap) does not widen the page: the culprits are the others.
+    const clipped = (el) => {
+      for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+        if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(up).overflowX)) return true
+      }
+      return false
+    }
     return [...document.querySelectorAll('body *')]
       .filter((el) => {
         const box = el.getBoundingClientRect()
-        return box.width > 0 && (box.right > innerWidth + 1 || box.left < -1)
+        return box.width > 0 && (box.right > innerWidth + 1 || box.left < -1) && !clipped(el)
       })
       .slice(0, 4)
-      .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.'))
+      .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.') + '(' + Math.round(el.getBoundingClientRect().right) + ')')
   })()`)) as string[]
 }
 

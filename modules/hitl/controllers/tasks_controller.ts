@@ -1,9 +1,14 @@
 import { wantsFragment } from '#app/http/htmx'
 import type { HttpContext } from '@adonisjs/core/http'
 import { DateTime } from 'luxon'
-import { Membership, actorFromRequest, can, type WorkspaceAccess } from '#modules/identity/index'
+import {
+  actorFromRequest,
+  can,
+  membersWithRoles,
+  type WorkspaceAccess,
+} from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
-import { MessageTemplate } from '#modules/channels/index'
+import { approvedTemplatesOf } from '#modules/channels/index'
 import { keysetPage, pageRequestFrom } from '#app/http/api/index'
 import { keepInput } from '#app/http/form_errors'
 import Task, { TASK_STATUSES, type TaskStatus } from '../models/task.js'
@@ -109,11 +114,7 @@ export default class TasksController {
       task.action.type === 'send_message' && task.isPending ? await sendOutlook(tenant, task) : null
     const templates =
       outlook && !outlook.windowOpen && outlook.channelId
-        ? await tenant
-            .query(MessageTemplate)
-            .where('channel_id', outlook.channelId)
-            .where('status', 'APPROVED')
-            .orderBy('name')
+        ? await approvedTemplatesOf(tenant, outlook.channelId)
         : []
     const names = await memberNames(access.tenantId)
     const history = await taskHistory(tenant, task.id)
@@ -301,17 +302,14 @@ function messageFor(ctx: HttpContext, error: TaskError) {
 }
 
 async function memberNames(tenantId: string) {
-  const members = await Membership.query().where('tenant_id', tenantId).preload('user')
-  return new Map(members.map((m) => [m.userId, m.user.name || m.user.email]))
+  const members = await membersWithRoles(tenantId, ['owner', 'admin', 'agent', 'viewer'])
+  return new Map(members.map((m) => [m.userId, m.name || m.email]))
 }
 
 async function assignable(tenantId: string) {
-  const members = await Membership.query()
-    .where('tenant_id', tenantId)
-    .whereIn('role', ['owner', 'admin', 'agent'])
-    .preload('user')
+  const members = await membersWithRoles(tenantId, ['owner', 'admin', 'agent'])
   return members
-    .map((m) => ({ value: `user:${m.userId}`, label: m.user.name || m.user.email }))
+    .map((m) => ({ value: `user:${m.userId}`, label: m.name || m.email }))
     .sort((a, b) => a.label.localeCompare(b.label))
 }
 

@@ -1,5 +1,10 @@
+import {
+  tenantsInStatus,
+  contextFor,
+  systemActor,
+  type TenantContext,
+} from '#modules/tenancy/index'
 import logger from '@adonisjs/core/services/logger'
-import { Tenant, contextFor, systemActor, type TenantContext } from '#modules/tenancy/index'
 import Task, { type TaskResponse, type TaskStatus } from '../models/task.js'
 import { initialValues } from './components.js'
 import { afterResolution, settle } from './task_service.js'
@@ -90,7 +95,7 @@ export async function expireDueTasks(tenant: TenantContext, now = new Date()): P
 
 /** Every workspace's expired tasks (the scheduled job's work). */
 export async function sweepExpiredTasks(now = new Date()) {
-  const tenants = await Tenant.query().where('status', 'active')
+  const tenants = await tenantsInStatus(['active'])
   let resolved = 0
   for (const tenant of tenants) {
     try {

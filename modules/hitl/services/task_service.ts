@@ -1,3 +1,4 @@
+import { hasMemberWithRole, type Role } from '#modules/identity/index'
 import { conversationById, contactById } from '#modules/inbox/index'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import emitter from '@adonisjs/core/services/emitter'
@@ -6,7 +7,6 @@ import logger from '@adonisjs/core/services/logger'
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { DateTime } from 'luxon'
-import { Membership, type Role } from '#modules/identity/index'
 import { recordAudit, type AuditActor, type TenantContext } from '#modules/tenancy/index'
 import Task, {
   type OnTimeout,
@@ -182,10 +182,12 @@ function checkAction(input: NewTask, components: Component[]): TaskAction {
 async function checkAssignee(tenant: TenantContext, assignee: NewTask['assignee']) {
   if (!assignee || (!assignee.user_id && !assignee.role)) return { userId: null, role: null }
   if (assignee.user_id) {
-    const member = await Membership.query()
-      .where('tenant_id', tenant.id)
-      .where('user_id', assignee.user_id)
-      .first()
+    const member = await hasMemberWithRole(tenant.id, assignee.user_id, [
+      'owner',
+      'admin',
+      'agent',
+      'viewer',
+    ])
     if (!member) {
       throw new TaskError(
         'validation_failed',

@@ -87,7 +87,12 @@ export default class TasksController {
     if (wantsFragment(request, 'task-list')) {
       return view.render('hitl::tasks/list', data)
     }
-    return view.render('hitl::tasks/index', { ...layout, ...data, ...assets() })
+    return view.render('hitl::tasks/index', {
+      ...layout,
+      ...data,
+      ...assets(),
+      canAnalyze: can(access, 'tasks.act'),
+    })
   }
 
   /** The navigation's count: pending tasks this member may act on. */

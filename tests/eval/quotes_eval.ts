@@ -13,7 +13,10 @@
 | Caveat: the fixtures were written beside the extractor, not held out.
 */
 import { quoteFixtures, type ExpectedQuote } from '../helpers/quote_fixtures.js'
-import { extractQuote, type QuoteExtraction } from '../../modules/hitl/services/quotes/quote_extractor.js'
+import {
+  extractQuote,
+  type QuoteExtraction,
+} from '../../modules/hitl/services/quotes/quote_extractor.js'
 import { quotePdfPages } from '../../modules/hitl/services/quotes/quote_text.js'
 
 const FIELDS = [
@@ -67,7 +70,9 @@ for (const fixture of quoteFixtures()) {
       correct++
       quoteRight++
     } else {
-      misses.push(`${name}: got ${JSON.stringify(got[name].value)}, expected ${JSON.stringify(fixture.expected[name])}`)
+      misses.push(
+        `${name}: got ${JSON.stringify(got[name].value)}, expected ${JSON.stringify(fixture.expected[name])}`
+      )
     }
   }
   console.log(

@@ -60,7 +60,10 @@ export default class QuotesController {
       files.push({ filename: upload.clientName, bytes: await readFile(upload.tmpPath) })
     }
     if (files.length < MIN_QUOTES || files.length > MAX_QUOTES) {
-      session.flash('error', i18n.t('tasks.quotes.errors.count', { min: MIN_QUOTES, max: MAX_QUOTES }))
+      session.flash(
+        'error',
+        i18n.t('tasks.quotes.errors.count', { min: MIN_QUOTES, max: MAX_QUOTES })
+      )
       return response.redirect(back)
     }
     try {

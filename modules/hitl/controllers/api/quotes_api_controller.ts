@@ -23,7 +23,8 @@ export default class QuotesApiController {
     }
     const uploads = ctx.request.files('files', { size: '10mb' })
     const body = ctx.request.body()
-    const contactId = typeof body.contact_id === 'string' && body.contact_id ? body.contact_id : null
+    const contactId =
+      typeof body.contact_id === 'string' && body.contact_id ? body.contact_id : null
     if (contactId && !UUID.test(contactId)) {
       throw new ApiError(422, 'validation_failed', 'contact_id is a contact id', {
         contact_id: ['A contact id'],

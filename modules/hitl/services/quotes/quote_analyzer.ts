@@ -230,20 +230,20 @@ export async function analyzeQuotes(
       type: 'table',
       name: 'quotes',
       label: words.table,
+      caption: words.table,
       columns: Object.entries(words.columns).map(([key, label]) => ({ key, label })),
       rows,
       ...(best !== null ? { highlight_row: best } : {}),
     },
-    ...documents.map(
-      (doc): Component => ({
-        type: 'document',
-        name: `quote_${documents.indexOf(doc) + 1}`,
-        label: quotes[documents.indexOf(doc)].insurer.value ?? doc.filename,
-        url: `${base}/t/${tenant.slug}/tasks/documents/${doc.id}`,
-        filename: doc.filename,
-        pages: doc.pages,
-      })
-    ),
+    ...documents.map((doc): Component => ({
+      type: 'document',
+      name: `quote_${documents.indexOf(doc) + 1}`,
+      label: quotes[documents.indexOf(doc)].insurer.value ?? doc.filename,
+      caption: (quotes[documents.indexOf(doc)].insurer.value ?? doc.filename).slice(0, 200),
+      url: `${base}/t/${tenant.slug}/tasks/documents/${doc.id}`,
+      filename: doc.filename,
+      pages: doc.pages,
+    })),
     {
       type: 'editable_text',
       name: 'summary',
@@ -255,7 +255,12 @@ export async function analyzeQuotes(
     },
   ]
   if (contact) {
-    components.push({ type: 'message_preview', name: 'preview', label: words.preview, text_from: 'summary' })
+    components.push({
+      type: 'message_preview',
+      name: 'preview',
+      label: words.preview,
+      text_from: 'summary',
+    })
   }
   const name = contact?.name || contact?.profileName || contact?.phone || null
   const { task } = await createTask(
@@ -263,7 +268,8 @@ export async function analyzeQuotes(
     {
       kind: QUOTE_TASK_KIND,
       title: fill(name ? words.titleFor : words.title, { name: name ?? '', count: quotes.length }),
-      description: best !== null ? fill(words.best, { insurer: quotes[best].insurer.value ?? '—' }) : null,
+      description:
+        best !== null ? fill(words.best, { insurer: quotes[best].insurer.value ?? '—' }) : null,
       contact_id: contact?.id ?? null,
       components,
       action: contact ? { type: 'send_message', text_from: 'summary' } : { type: 'none' },
@@ -272,39 +278,45 @@ export async function analyzeQuotes(
     },
     actor
   )
-  await db.table(tenant.table('hitl_documents')).multiInsert(
-    documents.map((doc) => ({
-      id: doc.id,
-      task_id: task.id,
-      filename: doc.filename,
-      pages: doc.pages,
-      size: doc.size,
-      bytes: doc.bytes,
-      extraction: JSON.stringify(doc.extraction),
-    }))
+  await tenant.transaction((trx) =>
+    trx.table('hitl_documents').multiInsert(
+      documents.map((doc) => ({
+        id: doc.id,
+        task_id: task.id,
+        filename: doc.filename,
+        pages: doc.pages,
+        size: doc.size,
+        bytes: doc.bytes,
+        extraction: JSON.stringify(doc.extraction),
+      }))
+    )
   )
   return {
     task,
-    quotes: read.map(
-      (r, i): AnalyzedQuote => ({
-        documentId: documents[i].id,
-        filename: documents[i].filename,
-        pages: r.pages.length,
-        extraction: r.extraction,
-      })
-    ),
+    quotes: read.map((r, i): AnalyzedQuote => ({
+      documentId: documents[i].id,
+      filename: documents[i].filename,
+      pages: r.pages.length,
+      extraction: r.extraction,
+    })),
     best,
   }
 }
 
 /** The client's summary: one line per quote, the best value named; unread figures are left out. */
-export function summaryText(quotes: QuoteExtraction[], best: number | null, language: QuoteLanguage) {
+export function summaryText(
+  quotes: QuoteExtraction[],
+  best: number | null,
+  language: QuoteLanguage
+) {
   const words = WORDS[language]
   const lines = [fill(words.intro, { count: quotes.length }), '']
   quotes.forEach((q, i) => {
     const parts = [
       q.product.value,
-      q.premium.value !== null ? `${words.columns.premium}: ${money(q.premium.value, q.currency.value)}` : null,
+      q.premium.value !== null
+        ? `${words.columns.premium}: ${money(q.premium.value, q.currency.value)}`
+        : null,
       q.coverage_limit.value !== null
         ? `${words.columns.coverage_limit}: ${money(q.coverage_limit.value, q.currency.value)}`
         : null,
@@ -312,11 +324,15 @@ export function summaryText(quotes: QuoteExtraction[], best: number | null, lang
         ? `${words.columns.deductible}: ${money(q.deductible.value, q.currency.value)}`
         : null,
     ].filter(Boolean)
-    lines.push(`${i + 1}. ${q.insurer.value ?? words.notFound}${parts.length ? ` — ${parts.join(', ')}` : ''}`)
+    lines.push(
+      `${i + 1}. ${q.insurer.value ?? words.notFound}${parts.length ? ` — ${parts.join(', ')}` : ''}`
+    )
   })
   lines.push('')
   lines.push(
-    best !== null ? fill(words.bestLine, { insurer: quotes[best].insurer.value ?? '' }) : words.outro
+    best !== null
+      ? fill(words.bestLine, { insurer: quotes[best].insurer.value ?? '' })
+      : words.outro
   )
   return lines.join('\n').slice(0, 4096)
 }
@@ -324,7 +340,7 @@ export function summaryText(quotes: QuoteExtraction[], best: number | null, lang
 /** A task's stored document, for a member who may see the task. */
 export async function findTaskDocument(tenant: TenantContext, id: string) {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return null
-  const row = await db.from(tenant.table('hitl_documents')).where('id', id).first()
+  const row = await db.from('hitl_documents').withSchema(tenant.schema).where('id', id).first()
   return row as
     | { id: string; task_id: string | null; filename: string; content_type: string; bytes: Buffer }
     | undefined

@@ -166,11 +166,7 @@ function normalize(text: string) {
 }
 
 function fold(text: string) {
-  return text
-    .toLowerCase()
-    .replace(/[أإآ]/g, 'ا')
-    .replace(/ة/g, 'ه')
-    .replace(/ى/g, 'ي')
+  return text.toLowerCase().replace(/[أإآ]/g, 'ا').replace(/ة/g, 'ه').replace(/ى/g, 'ي')
 }
 
 interface Line {
@@ -230,7 +226,9 @@ function headerRow(line: Line): LabelledField[] | null {
 /** An amount: "AED 7,850.00", "2,000,000 درهم", "USD 1.5m". */
 export function parseAmount(text: string): { amount: number; currency: string | null } | null {
   const normalized = normalize(text)
-  const match = normalized.match(/(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(m|mn|million|k|مليون|ألف)?/i)
+  const match = normalized.match(
+    /(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(m|mn|million|k|مليون|ألف)?/i
+  )
   if (!match) return null
   let amount = Number(`${match[1].replace(/,/g, '')}${match[2] ? `.${match[2]}` : ''}`)
   const scale = match[3]?.toLowerCase()
@@ -247,7 +245,8 @@ function currencyIn(text: string) {
   return null
 }
 
-const MONEY = /(?:(?:AED|USD|SAR|QAR|KWD|BHD|OMR|EUR|GBP|EGP|JOD|INR|\$|€|£)\s*\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s*(?:AED|USD|SAR|QAR|KWD|BHD|OMR|EUR|GBP|درهم|ريال|دولار))/gi
+const MONEY =
+  /(?:(?:AED|USD|SAR|QAR|KWD|BHD|OMR|EUR|GBP|EGP|JOD|INR|\$|€|£)\s*\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s*(?:AED|USD|SAR|QAR|KWD|BHD|OMR|EUR|GBP|درهم|ريال|دولار))/gi
 
 /** Words that end an insurer's name, to split "Noor Takaful Family Health Gold". */
 const INSURER_END =
@@ -332,7 +331,10 @@ export function extractQuote(pages: string[]): QuoteExtraction {
 }
 
 function cleanText(value: string) {
-  return value.replace(/^[:\-–—\s]+/, '').replace(/\s+/g, ' ').trim()
+  return value
+    .replace(/^[:\-–—\s]+/, '')
+    .replace(/\s+/g, ' ')
+    .trim()
 }
 
 /** Splits a one-row table's values among its header's fields. */

@@ -260,7 +260,7 @@ documentApi('quotes.analyze', {
   summary: 'Analyze insurer quotes',
   description:
     'Multipart form: `files` (2 to 6 quote PDFs, 10 MB each), `contact_id` (optional: approving ' +
-    'sends the summary to this contact) and `language` (en or ar, for the task\'s labels and ' +
+    "sends the summary to this contact) and `language` (en or ar, for the task's labels and " +
     'summary). Each quote is read offline from its text (labelled lines and simple tables, ' +
     'English and Arabic labels): insurer, product, premium and currency, period, coverage limit, ' +
     'deductible, main exclusions, each with the page it came from; a field it could not read is ' +
@@ -270,7 +270,7 @@ documentApi('quotes.analyze', {
   scope: 'tasks:write',
   responses: {
     201: {
-      description: 'The task, the best value\'s index and the fields read from each quote',
+      description: "The task, the best value's index and the fields read from each quote",
       schema: {
         type: 'object',
         properties: {
@@ -300,7 +300,11 @@ documentApi('quotes.analyze', {
   errors: [
     { status: 415, code: 'unsupported_media_type', description: 'Not multipart/form-data' },
     { status: 422, code: 'validation_failed', description: 'Fewer than 2 or more than 6 files' },
-    { status: 422, code: 'invalid_file', description: 'A file is not a readable PDF: fields name it' },
+    {
+      status: 422,
+      code: 'invalid_file',
+      description: 'A file is not a readable PDF: fields name it',
+    },
     { status: 413, code: 'too_large' },
     { status: 404, code: 'contact_not_found' },
   ],

@@ -205,7 +205,11 @@ export function quoteFixtures(): QuoteFixture[] {
             [60, 260],
             700
           ),
-          { x: 60, y: 560, text: 'Exclusions: war and terrorism; nuclear risks; fines and penalties' },
+          {
+            x: 60,
+            y: 560,
+            text: 'Exclusions: war and terrorism; nuclear risks; fines and penalties',
+          },
         ],
       ]),
       expected: {

@@ -16,9 +16,8 @@ export const ASSISTANT_DRAFT_KIND = 'assistant_draft'
 export const annotateThreadTasks: ThreadAnnotator = async (tenant, thread) => {
   const viewer = thread.viewer
   if (!viewer || !can(viewer, 'tasks.view') || !thread.messages.length) return {}
-  const tasks = (await pendingTasksOfConversation(tenant, thread.conversationId)).filter((task) =>
-    maySee(task, viewer)
-  )
+  const pending = await pendingTasksOfConversation(tenant, thread.conversationId)
+  const tasks = pending.filter((task) => maySee(task, viewer))
   if (!tasks.length) return {}
   return {
     threadPanels: [

@@ -301,12 +301,7 @@ test.group('Assistant drafts for approval', () => {
     assert.equal(refused.status, 403)
 
     const current = await readAssistantSettings(w.context, w.channel.id)
-    await saveAssistantSettings(
-      w.context,
-      w.channel.id,
-      { ...current, draftReplies: false },
-      null
-    )
+    await saveAssistantSettings(w.context, w.channel.id, { ...current, draftReplies: false }, null)
     const direct = await customerSays(w.context, w.channel.id, LOCUM_QUESTION)
     assert.equal((await replyToInboundMessage(w.context, direct.messageId)).kind, 'answered')
     assert.lengthOf(await tasksOf(w.context, direct.conversationId), 0)

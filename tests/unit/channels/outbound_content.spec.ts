@@ -1,9 +1,5 @@
 import { test } from '@japa/runner'
-import {
-  checkOutboundContent,
-  toGraphMessage,
-  type OutboundContent,
-} from '#modules/channels/index'
+import { checkOutboundContent, toGraphMessage, type OutboundContent } from '#modules/channels/index'
 
 const fields = (content: OutboundContent) => checkOutboundContent(content).map((p) => p.field)
 

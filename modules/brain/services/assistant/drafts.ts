@@ -118,7 +118,9 @@ export async function openDraftTask(tenant: TenantContext, draft: DraftInput) {
       label: labels.sources,
       items: draft.citations.slice(0, 20).map((citation) => ({
         source: citation.title.slice(0, 200),
-        heading: citation.headingPath.length ? citation.headingPath.join(' › ').slice(0, 200) : null,
+        heading: citation.headingPath.length
+          ? citation.headingPath.join(' › ').slice(0, 200)
+          : null,
         quote: citation.quote.slice(0, 4000),
         ...(citation.url && /^https?:\/\//.test(citation.url) ? { url: citation.url } : {}),
       })),

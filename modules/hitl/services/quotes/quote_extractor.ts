@@ -193,7 +193,7 @@ function linesOf(pages: string[]): Line[] {
 
 /** Every label of every field, longest first, folded. */
 const ALL_LABELS = (Object.entries(LABELS) as Array<[LabelledField, string[]]>)
-  .flatMap(([field, labels]) => labels.map((label) => ({ field, label, folded: fold(label) })))
+  .flatMap(([name, labels]) => labels.map((label) => ({ field: name, label, folded: fold(label) })))
   .sort((a, b) => b.folded.length - a.folded.length)
 
 /** The label a line starts with, and what follows it. */

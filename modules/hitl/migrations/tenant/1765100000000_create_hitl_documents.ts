@@ -1,12 +1,19 @@
 import { BaseSchema } from '@adonisjs/lucid/schema'
 
 /**
+ * A conversation's pending tasks are read on every inbox thread view and
+ * every agent reply (the assistant's drafts): a partial index keeps that
+ * to the few pending rows.
+ *
  * Files a task shows as `document` components (the quote analyzer's PDFs):
  * kept in the tenant schema with the task that shows them, served only to
  * members who may see that task, and removed with it.
  */
 export default class extends BaseSchema {
   async up() {
+    this.schema.raw(
+      `create index hitl_tasks_pending_conversation on hitl_tasks (conversation_id) where status = 'pending' and conversation_id is not null`
+    )
     this.schema.createTable('hitl_documents', (table) => {
       table.uuid('id').primary().defaultTo(this.raw('gen_random_uuid()'))
       table.uuid('task_id').nullable().references('id').inTable('hitl_tasks').onDelete('CASCADE')
@@ -24,5 +31,6 @@ export default class extends BaseSchema {
 
   async down() {
     this.schema.dropTable('hitl_documents')
+    this.schema.raw('drop index if exists hitl_tasks_pending_conversation')
   }
 }

@@ -140,6 +140,10 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/tasks/:id/reject': EDITORS,
   'POST /t/:tenant/tasks/:id/reassign': EDITORS,
   'POST /t/:tenant/tasks/:id/comment': EDITORS,
+  // The quote analyzer's upload form (agents and up) and a task's stored PDFs (who sees the task).
+  'GET /t/:tenant/tasks/quotes/new': EDITORS,
+  'POST /t/:tenant/tasks/quotes': EDITORS,
+  'GET /t/:tenant/tasks/documents/:id': MEMBERS,
   'GET /t/:tenant/assistant': MANAGERS,
   'GET /t/:tenant/assistant/:channelId': MANAGERS,
   'POST /t/:tenant/assistant/:channelId': MANAGERS,
@@ -357,6 +361,24 @@ test.group('Role matrix', () => {
           })
         })
         return { messageId }
+      }
+      if (path === '/t/:tenant/tasks/documents/:id') {
+        const { task } = await createTask(
+          home.context,
+          { kind: 'matrix', title: 'Matrix quotes', components: [{ type: 'text', text: 'Hi' }] },
+          systemActor
+        )
+        const [row] = await db
+          .table('hitl_documents')
+          .withSchema(home.context.schema)
+          .insert({
+            task_id: task.id,
+            filename: 'matrix.pdf',
+            size: 8,
+            bytes: Buffer.from('%PDF-1.4'),
+          })
+          .returning('id')
+        return { id: row.id }
       }
       if (path.startsWith('/t/:tenant/tasks/:id')) {
         const { task } = await createTask(

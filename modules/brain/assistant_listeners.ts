@@ -16,8 +16,12 @@ import {
   assistantAnswersFirst,
   assistantRepliesFor,
   assistantStateOf,
+  handOffRejectedDraft,
   markPersonReplied,
+  recordApprovedDraft,
 } from './services/assistant_service.js'
+import { ASSISTANT_DRAFT_KIND, findTask } from '#modules/hitl/index'
+import { withdrawDrafts } from './services/assistant/drafts.js'
 
 /** Inbound types that carry text the assistant can read. */
 const READABLE_TYPES = ['text', 'button', 'interactive']
@@ -75,12 +79,36 @@ export function registerAssistantListeners() {
       const tenant = await usableTenantContext(event.tenant)
       if (tenant) {
         await markPersonReplied(tenant, event.conversationId, event.channelId)
+        // The person answered: a draft still waiting would answer twice.
+        await withdrawDrafts(tenant, event.conversationId, 'personReplied')
       }
     } catch (error) {
       logger.error(
         { err: error, tenant: event.tenant },
         'assistant: marking the agent reply failed'
       )
+    }
+  })
+  // A draft reply's outcome: approved, its message carries the evidence;
+  // rejected or expired, a person takes the conversation.
+  emitter.on('hitl:task_resolved', async (event) => {
+    if (event.kind !== ASSISTANT_DRAFT_KIND || event.sourceType !== 'assistant') return
+    try {
+      const tenant = await usableTenantContext(event.tenant)
+      if (!tenant) return
+      const task = await findTask(tenant, event.taskId)
+      if (!task?.conversationId) return
+      if (task.status === 'approved' && task.response?.message_id && task.sourceRef) {
+        await recordApprovedDraft(tenant, task.sourceRef, task.response.message_id)
+      } else if (task.status === 'rejected' || task.status === 'expired') {
+        await handOffRejectedDraft(
+          tenant,
+          task.conversationId,
+          task.status === 'rejected' ? 'draft_rejected' : 'draft_expired'
+        )
+      }
+    } catch (error) {
+      logger.error({ err: error, tenant: event.tenant }, 'assistant: a draft’s outcome failed')
     }
   })
 }

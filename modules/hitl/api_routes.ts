@@ -13,6 +13,7 @@ import { ON_TIMEOUT, SOURCE_TYPES, TASK_PRIORITIES, TASK_STATUSES } from './mode
 
 const TasksApiController = () => import('./controllers/api/tasks_api_controller.js')
 const TaskResumeController = () => import('./controllers/task_resume_controller.js')
+const QuotesApiController = () => import('./controllers/api/quotes_api_controller.js')
 
 apiV1(() => {
   const uuid = router.matchers.uuid()
@@ -36,6 +37,10 @@ apiV1(() => {
     .where('id', uuid)
     .use(apiScope('tasks:write'))
     .as('tasks.cancel')
+  router
+    .post('/quotes/analyze', [QuotesApiController, 'analyze'])
+    .use(apiScope('tasks:write'))
+    .as('quotes.analyze')
 })
 
 router
@@ -248,5 +253,59 @@ documentApi('tasks.cancel', {
   errors: [
     { status: 404, code: 'not_found' },
     { status: 409, code: 'task_already_resolved' },
+  ],
+})
+
+documentApi('quotes.analyze', {
+  summary: 'Analyze insurer quotes',
+  description:
+    'Multipart form: `files` (2 to 6 quote PDFs, 10 MB each), `contact_id` (optional: approving ' +
+    "sends the summary to this contact) and `language` (en or ar, for the task's labels and " +
+    'summary). Each quote is read offline from its text (labelled lines and simple tables, ' +
+    'English and Arabic labels): insurer, product, premium and currency, period, coverage limit, ' +
+    'deductible, main exclusions, each with the page it came from; a field it could not read is ' +
+    '`missing: true` with a null value, never guessed. Opens a `quote_comparison` task: a table ' +
+    '(best value highlighted), the PDFs as documents and an editable summary.',
+  tag: 'Tasks',
+  scope: 'tasks:write',
+  responses: {
+    201: {
+      description: "The task, the best value's index and the fields read from each quote",
+      schema: {
+        type: 'object',
+        properties: {
+          task: { $ref: '#/components/schemas/Task' },
+          best_index: { type: ['integer', 'null'] },
+          quotes: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                document_id: { type: 'string', format: 'uuid' },
+                filename: string,
+                pages: { type: 'integer' },
+                fields: {
+                  type: 'object',
+                  description:
+                    'insurer, product, premium, currency, period, coverage_limit, deductible, ' +
+                    'exclusions: each {value, page, source, missing}',
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  errors: [
+    { status: 415, code: 'unsupported_media_type', description: 'Not multipart/form-data' },
+    { status: 422, code: 'validation_failed', description: 'Fewer than 2 or more than 6 files' },
+    {
+      status: 422,
+      code: 'invalid_file',
+      description: 'A file is not a readable PDF: fields name it',
+    },
+    { status: 413, code: 'too_large' },
+    { status: 404, code: 'contact_not_found' },
   ],
 })

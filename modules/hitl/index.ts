@@ -33,6 +33,11 @@ export {
   type Component,
   type ComponentType,
 } from './services/components.js'
+export {
+  pendingTasksOfConversation,
+  withdrawConversationTasks,
+} from './services/conversation_tasks.js'
+export { ASSISTANT_DRAFT_KIND } from './services/thread_tasks.js'
 export { presentTask } from './services/task_presenter.js'
 export { expireDueTasks, sweepExpiredTasks } from './services/expiry.js'
 export { registerHitlListeners } from './listeners.js'

@@ -6,13 +6,18 @@ import { publishEvent } from '#modules/integrations/index'
 import Task from './models/task.js'
 import { presentTask } from './services/task_presenter.js'
 import { startTaskExpiry } from './jobs/task_expiry_job.js'
+import { registerThreadAnnotator } from '#modules/inbox/index'
+import { annotateThreadTasks } from './services/thread_tasks.js'
 
 /**
  * Task events become webhook events (task.created, task.resolved), each
  * once per task (their ids derive from the task's), and the expiry sweep's
- * schedule starts where a worker pool works the default queue.
+ * schedule starts where a worker pool works the default queue; the inbox
+ * thread shows a conversation's pending tasks.
  */
 export function registerHitlListeners() {
+  // The inbox thread shows the conversation's pending tasks (a draft reply to approve there).
+  registerThreadAnnotator(annotateThreadTasks)
   const publish = async (slug: string, type: 'task.created' | 'task.resolved', taskId: string) => {
     const tenant = await usableTenantContext(slug)
     if (!tenant) return

@@ -9,6 +9,7 @@ import { middleware } from '#start/kernel'
 import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
 
 const TasksController = () => import('./controllers/tasks_controller.js')
+const QuotesController = () => import('./controllers/quotes_controller.js')
 
 addWorkspaceNavItem({
   key: 'tasks',
@@ -37,6 +38,12 @@ tenantRoutes(() => {
       router
         .post('/tasks/:id/reassign', [TasksController, 'reassign'])
         .as('tasks.reassign')
+        .where('id', uuid)
+      router.get('/tasks/quotes/new', [QuotesController, 'create']).as('tasks.quotes.create')
+      router.post('/tasks/quotes', [QuotesController, 'store']).as('tasks.quotes.store')
+      router
+        .get('/tasks/documents/:id', [QuotesController, 'document'])
+        .as('tasks.documents.show')
         .where('id', uuid)
       router
         .post('/tasks/:id/comment', [TasksController, 'comment'])

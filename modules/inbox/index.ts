@@ -46,6 +46,7 @@ export {
   type AssignmentGate,
   type ThreadAnnotator,
   type ThreadShown,
+  type ThreadPanel,
   type ThreadMessageRef,
 } from './services/extensions.js'
 export { inboxFigures, type InboxFigures } from './services/inbox_service.js'

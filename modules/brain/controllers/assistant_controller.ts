@@ -111,6 +111,7 @@ export default class AssistantController {
         handoffWords: parseHandoffWords(data.handoff_words),
         maxFailures: data.max_failures,
         citeSources: data.cite_sources ?? false,
+        draftReplies: data.draft_replies ?? false,
       },
       auth.user!.id
     )

@@ -26,6 +26,7 @@ import {
   handoffText,
   type HandoffReason,
 } from './assistant/customer_text.js'
+import { openDraftTask, withdrawDrafts } from './assistant/drafts.js'
 
 /*
 | The assistant on a channel. Each customer message it may answer gets one
@@ -45,6 +46,8 @@ const READABLE_TYPES = ['text', 'button', 'interactive']
 
 export type AssistantOutcome =
   | { kind: 'answered'; messageId: string; confidence: number }
+  /** The channel drafts for approval: the answer waits in a task for a person. */
+  | { kind: 'drafted'; taskId: string; confidence: number }
   | { kind: 'handoff'; reason: HandoffReason; messageId: string | null }
   | {
       kind: 'skipped'
@@ -385,13 +388,24 @@ async function answerTurn(
     return handOff(tenant, message, language, handoffReasonOf(answer), answer)
   }
 
+  const reply = customerText(language, answer.text, answer.citations, {
+    citeSources: settings.citeSources,
+    introduceAs: firstAnswer ? settings.personaName : null,
+  })
+  if (settings.draftReplies) {
+    const drafted = await draft(tenant, message, reply, answer, {
+      question: text,
+      language,
+      expected: final ? null : expected,
+    })
+    if (drafted === 'turn_changed') return drafted
+    if (!drafted) return { kind: 'skipped', why: 'person_owns' }
+    return { kind: 'drafted', taskId: drafted, confidence: answer.confidence }
+  }
   const sent = await send(
     tenant,
     message,
-    customerText(language, answer.text, answer.citations, {
-      citeSources: settings.citeSources,
-      introduceAs: firstAnswer ? settings.personaName : null,
-    }),
+    reply,
     { outcome: 'answered', answer, reason: null },
     { expected: final ? null : expected }
   )
@@ -444,28 +458,7 @@ async function send(
   record: ReplyRecord,
   options: { handoff?: boolean; expected?: string[] | null } = {}
 ): Promise<string | null | 'turn_changed'> {
-  const claimed = await tenant.transaction(async (trx) => {
-    const conversation = await lockOwnership(trx, message.conversationId)
-    if (!conversation) return false
-    // A handoff has just made the conversation a person's: its notice still goes out.
-    if (!options.handoff && personOwns(conversation)) {
-      await insertReply(trx, message, { ...record, outcome: 'skipped', reason: 'person_owns' })
-      return false
-    }
-    const turn = await customerTurn(trx, message)
-    const ids = turn.messages.map((m) => m.id)
-    if (options.expected && ids.join() !== options.expected.join()) return 'turn_changed'
-    if (!(await insertReply(trx, message, record))) return false
-    const upTo = ids.indexOf(message.id)
-    for (const id of ids.slice(0, Math.max(upTo, 0))) {
-      await insertReply(
-        trx,
-        { ...message, id },
-        { outcome: 'skipped', answer: null, reason: 'answered_with_later' }
-      )
-    }
-    return true
-  })
+  const claimed = await claimTurn(tenant, message, record, options)
   if (claimed === 'turn_changed') return claimed
   if (!claimed) return null
 
@@ -493,6 +486,96 @@ async function send(
         .from('assistant_replies')
         .where('inbound_message_id', message.id)
         .update({ reason: `not_sent:${error.code}`.slice(0, 32) })
+    )
+    return null
+  }
+}
+
+/**
+ * Claims the inbound message for a reply (under the conversation's lock),
+ * unless a person took the conversation over while the answer was being
+ * worked out; the turn's earlier messages are claimed with it (answered
+ * together). With `expected`, the turn is read again under the lock first:
+ * if a message joined it meanwhile, nothing is claimed ('turn_changed').
+ */
+async function claimTurn(
+  tenant: TenantContext,
+  message: InboundRow,
+  record: ReplyRecord,
+  options: { handoff?: boolean; expected?: string[] | null }
+): Promise<boolean | 'turn_changed'> {
+  return tenant.transaction(async (trx) => {
+    const conversation = await lockOwnership(trx, message.conversationId)
+    if (!conversation) return false
+    // A handoff has just made the conversation a person's: its notice still goes out.
+    if (!options.handoff && personOwns(conversation)) {
+      await insertReply(trx, message, { ...record, outcome: 'skipped', reason: 'person_owns' })
+      return false
+    }
+    const turn = await customerTurn(trx, message)
+    const ids = turn.messages.map((m) => m.id)
+    if (options.expected && ids.join() !== options.expected.join()) return 'turn_changed'
+    if (!(await insertReply(trx, message, record))) return false
+    const upTo = ids.indexOf(message.id)
+    for (const id of ids.slice(0, Math.max(upTo, 0))) {
+      await insertReply(
+        trx,
+        { ...message, id },
+        { outcome: 'skipped', answer: null, reason: 'answered_with_later' }
+      )
+    }
+    return true
+  })
+}
+
+/**
+ * The answer as a draft for a person to approve (the channel drafts
+ * replies): the message is claimed as for a reply, then a hitl task holds
+ * the text; nothing reaches the customer until it is approved. Returns the
+ * task's id, or null when a person owns the conversation.
+ */
+async function draft(
+  tenant: TenantContext,
+  message: InboundRow,
+  text: string,
+  answer: Answer,
+  options: { question: string; language: ReplyLanguage; expected: string[] | null }
+): Promise<string | null | 'turn_changed'> {
+  const claimed = await claimTurn(
+    tenant,
+    message,
+    { outcome: 'answered', answer, reason: 'draft' },
+    { expected: options.expected }
+  )
+  if (claimed === 'turn_changed') return claimed
+  if (!claimed) return null
+  try {
+    const taskId = await openDraftTask(tenant, {
+      inboundMessageId: message.id,
+      conversationId: message.conversationId,
+      contactId: message.contactId,
+      question: options.question,
+      text,
+      citations: answer.citations,
+      language: options.language,
+    })
+    // The inbox thread shows the pending draft: it refreshes on this.
+    await emitter.emit('conversation:updated', {
+      tenant: tenant.slug,
+      tenantId: tenant.id,
+      conversationId: message.conversationId,
+      byUserId: null,
+      changes: ['status'],
+    })
+    return taskId
+  } catch (error) {
+    // The claim stays (a retry would draft twice); the reason says what happened.
+    logger.error({ err: error, tenant: tenant.slug }, 'assistant: the draft task was not opened')
+    await tenant.transaction((trx) =>
+      trx
+        .from('assistant_replies')
+        .where('inbound_message_id', message.id)
+        .update({ reason: 'draft_failed' })
     )
     return null
   }
@@ -555,6 +638,8 @@ async function handOff(
     { handoff: true }
   )
   const messageId = sent === 'turn_changed' ? null : sent
+  // A draft still waiting for approval would answer after the person does.
+  await withdrawDrafts(tenant, message.conversationId, 'handedOff')
   await emitter.emit('handoff:requested', {
     tenant: tenant.slug,
     tenantId: tenant.id,
@@ -565,6 +650,52 @@ async function handOff(
   })
   await autoAssignConversation(tenant, message.conversationId)
   return { kind: 'handoff', reason, messageId }
+}
+
+/**
+ * A draft reply a person rejected (or left to expire) hands the
+ * conversation to a person, as the assistant's own handoffs do: it becomes
+ * a person's, `handoff:requested` is announced (the inbox marks it as
+ * needing a person) and round-robin may pick someone. The customer is sent
+ * nothing: the business chose not to answer with the draft, and the person
+ * taking over writes. False when a person had it already.
+ */
+export async function handOffRejectedDraft(
+  tenant: TenantContext,
+  conversationId: string,
+  reason: 'draft_rejected' | 'draft_expired'
+) {
+  const taken = await tenant.transaction(async (trx) => {
+    const ownership = await lockOwnership(trx, conversationId)
+    if (!ownership || ownership.state !== 'assistant') return false
+    await setState(trx, conversationId, { state: 'human', handoff_reason: reason, failures: 0 })
+    return true
+  })
+  if (!taken) return false
+  await emitter.emit('handoff:requested', {
+    tenant: tenant.slug,
+    tenantId: tenant.id,
+    conversationId,
+    reason,
+    requestedBy: reason === 'draft_rejected' ? 'agent' : 'assistant',
+  })
+  await autoAssignConversation(tenant, conversationId)
+  return true
+}
+
+/** An approved draft's message carries the assistant's evidence, as a sent answer does. */
+export async function recordApprovedDraft(
+  tenant: TenantContext,
+  inboundMessageId: string,
+  messageId: string
+) {
+  await tenant.transaction((trx) =>
+    trx
+      .from('assistant_replies')
+      .where('inbound_message_id', inboundMessageId)
+      .whereNull('message_id')
+      .update({ message_id: messageId, reason: 'draft_approved' })
+  )
 }
 
 /**

@@ -32,6 +32,8 @@ export interface AssistantSettings {
   maxFailures: number
   /** Customers see the numbered sources under an answer (agents always do). */
   citeSources: boolean
+  /** The assistant's answers wait for a person's approval (a task) instead of being sent. */
+  draftReplies: boolean
   updatedAt: Date | null
 }
 
@@ -70,6 +72,7 @@ export function defaultAssistantSettings(channelId: string): AssistantSettings {
     handoffWords: [...DEFAULT_HANDOFF_WORDS],
     maxFailures: 2,
     citeSources: false,
+    draftReplies: false,
     updatedAt: null,
   }
 }
@@ -87,6 +90,7 @@ interface SettingsRow {
   handoff_words: string[]
   max_failures: number
   cite_sources: boolean
+  draft_replies: boolean
   updated_at: Date
 }
 
@@ -104,6 +108,7 @@ function fromRow(row: SettingsRow): AssistantSettings {
     handoffWords: row.handoff_words ?? [],
     maxFailures: row.max_failures,
     citeSources: row.cite_sources ?? false,
+    draftReplies: row.draft_replies ?? false,
     updatedAt: row.updated_at,
   }
 }
@@ -149,6 +154,7 @@ export async function saveAssistantSettings(
     handoff_words: words,
     max_failures: input.maxFailures,
     cite_sources: input.citeSources,
+    draft_replies: input.draftReplies ?? false,
     updated_by_user_id: byUserId,
     updated_at: new Date(),
   }

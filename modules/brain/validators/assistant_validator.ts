@@ -62,6 +62,7 @@ export const assistantSettingsValidator = vine.compile(
     handoff_words: vine.string().trim().maxLength(3000).use(handoffWords()).optional(),
     max_failures: vine.number().withoutDecimals().min(1).max(10),
     cite_sources: vine.boolean().optional(),
+    draft_replies: vine.boolean().optional(),
     ...hourFields,
   })
 )

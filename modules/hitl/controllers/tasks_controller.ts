@@ -92,7 +92,12 @@ export default class TasksController {
     if (wantsFragment(request, 'task-list')) {
       return view.render('hitl::tasks/list', data)
     }
-    return view.render('hitl::tasks/index', { ...layout, ...data, ...assets() })
+    return view.render('hitl::tasks/index', {
+      ...layout,
+      ...data,
+      ...assets(),
+      canAnalyze: can(access, 'tasks.act'),
+    })
   }
 
   /** The navigation's count: pending tasks this member may act on. */
@@ -180,7 +185,8 @@ export default class TasksController {
     const task = await findTask(tenant, params.id)
     if (!task || !maySee(task, access)) return response.notFound(i18n.t('tasks.not_found'))
     await bouncer.with('TasksPolicy').authorize('act', access, task)
-    const back = `${workspaceLayout(ctx, 'tasks').base}/tasks/${task.id}`
+    const returnTo = conversationReturn(ctx, task)
+    const back = returnTo ?? `${workspaceLayout(ctx, 'tasks').base}/tasks/${task.id}`
     const submitted = request.input('values')
     const values: Values = {}
     if (submitted && typeof submitted === 'object') {
@@ -240,7 +246,7 @@ export default class TasksController {
         title: task.title,
       })
     )
-    return response.redirect(`${workspaceLayout(ctx, 'tasks').base}/tasks`)
+    return response.redirect(returnTo ?? `${workspaceLayout(ctx, 'tasks').base}/tasks`)
   }
 
   async reassign(ctx: HttpContext) {
@@ -287,6 +293,17 @@ export default class TasksController {
     }
     return response.redirect(`${back}#history`)
   }
+}
+
+/**
+ * Where a form posted from the inbox thread comes back to: the task's own
+ * conversation in this workspace's inbox, and nowhere else (no open redirect).
+ */
+function conversationReturn(ctx: HttpContext, task: Task) {
+  const asked = String(ctx.request.input('return_to', '') ?? '')
+  if (!asked || !task.conversationId) return null
+  const inbox = `${workspaceLayout(ctx, 'inbox').base}/inbox/${task.conversationId}`
+  return asked === inbox ? inbox : null
 }
 
 function assets() {

@@ -20,7 +20,14 @@ export const ON_TIMEOUT: OnTimeout[] = ['cancel', 'approve', 'reject']
 export const SOURCE_TYPES: SourceType[] = ['api', 'assistant', 'analyzer', 'pulse', 'flow']
 
 export type TaskAction =
-  { type: 'none' } | { type: 'callback' } | { type: 'send_message'; text_from?: string }
+  | { type: 'none' }
+  | { type: 'callback' }
+  /**
+   * `author: 'assistant'`: the approved message is the assistant's (a draft
+   * reply a person approved), so the conversation stays the assistant's.
+   * Set only by modules in code, never through the API.
+   */
+  | { type: 'send_message'; text_from?: string; author?: 'assistant' }
 
 export interface TaskAllowed {
   edit: boolean

@@ -129,14 +129,17 @@ export async function sendApprovedMessage(
       }
     : { type: 'text', text: text ?? '' }
 
+  const assistantDraft = task.action.type === 'send_message' && task.action.author === 'assistant'
   let plannedId: string | null = null
   let message
   try {
     message = await queueOutboundMessage(tenant, {
       conversationId: conversation.id,
       content,
-      authorType: response.by.type === 'user' ? 'agent' : 'system',
-      authorId: response.by.type === 'user' ? response.by.id : null,
+      // An approved assistant draft stays the assistant's message: the
+      // conversation is not taken over by the person who approved it.
+      authorType: assistantDraft ? 'assistant' : response.by.type === 'user' ? 'agent' : 'system',
+      authorId: !assistantDraft && response.by.type === 'user' ? response.by.id : null,
       idempotencyKey: messageKeyOf(task.id),
       alongside: (planned, stored) => {
         plannedId = planned.id

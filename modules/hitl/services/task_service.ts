@@ -43,7 +43,7 @@ export interface NewTask {
   contact_id?: string | null
   conversation_id?: string | null
   components: unknown
-  action?: { type: string; text_from?: string } | null
+  action?: { type: string; text_from?: string; author?: 'assistant' } | null
   allowed?: { edit?: boolean; reject_reasons?: string[] } | null
   source?: { type?: SourceType; ref?: string | null } | null
   callback_url?: string | null
@@ -172,7 +172,10 @@ function checkAction(input: NewTask, components: Component[]): TaskAction {
           'send_message needs an editable_text (the message) or a message_preview with text or a template'
         )
       }
-      return from ? { type: 'send_message', text_from: from } : { type: 'send_message' }
+      const author = action.author === 'assistant' ? { author: 'assistant' as const } : {}
+      return from
+        ? { type: 'send_message', text_from: from, ...author }
+        : { type: 'send_message', ...author }
     }
     default:
       return fail('action.type', 'One of callback, send_message, none')

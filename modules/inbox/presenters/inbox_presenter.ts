@@ -144,6 +144,7 @@ export async function threadData(
   const annotations = await annotateThread(ctx.tenant, {
     conversationId: conversation.id,
     messages: page.messages.map((m) => ({ id: m.id, authorType: m.authorType })),
+    viewer: ctx.access,
   })
   const context = {
     base,

@@ -1,4 +1,5 @@
 import type { TenantContext } from '#modules/tenancy/index'
+import type { WorkspaceAccess } from '#modules/identity/index'
 
 /*
 | Where modules built on channels take part in its work without channels
@@ -12,7 +13,10 @@ import type { TenantContext } from '#modules/tenancy/index'
 |   (the inbox shows who owns a conversation, and says when it is off).
 | - A thread annotator adds what it knows of a conversation's thread to the
 |   inbox's view state (the assistant's evidence for its messages, and
-|   whether it or a person has the conversation).
+|   whether it or a person has the conversation). Its `threadPanels` (each
+|   `{view, ...}`) are rendered under the messages, one Edge view each (the
+|   hitl module's pending draft reply with its approve and reject forms);
+|   those of several annotators are shown together.
 */
 
 /** True when round-robin assignment of the conversation should wait. */
@@ -27,6 +31,14 @@ export interface ThreadShown {
   conversationId: string
   /** The page of messages the inbox is about to show. */
   messages: ThreadMessageRef[]
+  /** Who is looking (absent when the thread is read without a member, e.g. the status bar). */
+  viewer?: WorkspaceAccess
+}
+
+/** A block shown under a thread's messages: an Edge view name and what it reads. */
+export interface ThreadPanel {
+  view: string
+  [key: string]: unknown
 }
 
 /** Named values for the thread's views; names must not collide with the inbox's own. */
@@ -92,5 +104,9 @@ export async function annotateThread(tenant: TenantContext, thread: ThreadShown)
   const results = await Promise.all(
     [...threadAnnotators].map((annotate) => annotate(tenant, thread))
   )
-  return Object.assign({}, ...results) as Record<string, unknown>
+  const merged = Object.assign({}, ...results) as Record<string, unknown>
+  merged.threadPanels = results.flatMap((result) =>
+    Array.isArray(result.threadPanels) ? (result.threadPanels as ThreadPanel[]) : []
+  )
+  return merged
 }

@@ -150,6 +150,10 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'GET /t/:tenant/datasets/:id/rows/:rowId': MANAGERS,
   'POST /t/:tenant/datasets/:id/rows/:rowId': MANAGERS,
   'POST /t/:tenant/datasets/:id/delete': MANAGERS,
+  // The quote analyzer's upload form (agents and up) and a task's stored PDFs (who sees the task).
+  'GET /t/:tenant/tasks/quotes/new': EDITORS,
+  'POST /t/:tenant/tasks/quotes': EDITORS,
+  'GET /t/:tenant/tasks/documents/:id': MEMBERS,
   'GET /t/:tenant/assistant': MANAGERS,
   'GET /t/:tenant/assistant/:channelId': MANAGERS,
   'POST /t/:tenant/assistant/:channelId': MANAGERS,
@@ -367,6 +371,24 @@ test.group('Role matrix', () => {
           })
         })
         return { messageId }
+      }
+      if (path === '/t/:tenant/tasks/documents/:id') {
+        const { task } = await createTask(
+          home.context,
+          { kind: 'matrix', title: 'Matrix quotes', components: [{ type: 'text', text: 'Hi' }] },
+          systemActor
+        )
+        const [row] = await db
+          .table('hitl_documents')
+          .withSchema(home.context.schema)
+          .insert({
+            task_id: task.id,
+            filename: 'matrix.pdf',
+            size: 8,
+            bytes: Buffer.from('%PDF-1.4'),
+          })
+          .returning('id')
+        return { id: row.id }
       }
       if (path.startsWith('/t/:tenant/tasks/:id')) {
         const { task } = await createTask(

@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises'
+import type { HttpContext } from '@adonisjs/core/http'
+import env from '#start/env'
+import { actorFromRequest, can } from '#modules/identity/index'
+import { contactById } from '#modules/inbox/index'
+import { workspaceLayout } from '#modules/tenancy/index'
+import { findTask, maySee } from '../services/task_service.js'
+import { TaskError } from '../services/task_errors.js'
+import {
+  MAX_QUOTES,
+  MIN_QUOTES,
+  analyzeQuotes,
+  findTaskDocument,
+  type QuoteFile,
+} from '../services/quotes/quote_analyzer.js'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The quote analyzer in the workspace: an agent uploads a contact's quote
+ * PDFs (a plain multipart form) and lands on the comparison task; the
+ * task's documents are served to members who may see the task.
+ */
+export default class QuotesController {
+  async create(ctx: HttpContext) {
+    const { access, tenant, request, view, response, i18n } = ctx
+    if (!can(access, 'tasks.act')) return response.forbidden(i18n.t('tasks.forbidden'))
+    const contactId = String(request.qs().contact_id ?? '')
+    const contact = UUID.test(contactId) ? await contactById(tenant, contactId) : null
+    if (contactId && !contact) return response.notFound(i18n.t('tasks.quotes.no_contact'))
+    const layout = workspaceLayout(ctx, 'tasks')
+    return view.render('hitl::tasks/quotes_new', {
+      ...layout,
+      stylesheets: ['/assets/tasks.css'],
+      scripts: [],
+      contact: contact
+        ? {
+            id: contact.id,
+            label: contact.name || contact.profileName || contact.phone || '—',
+          }
+        : null,
+      min: MIN_QUOTES,
+      max: MAX_QUOTES,
+    })
+  }
+
+  async store(ctx: HttpContext) {
+    const { access, tenant, request, response, session, i18n } = ctx
+    if (!can(access, 'tasks.act')) return response.forbidden(i18n.t('tasks.forbidden'))
+    const base = workspaceLayout(ctx, 'tasks').base
+    const contactId = String(request.input('contact_id', '') ?? '')
+    const back = `${base}/tasks/quotes/new${UUID.test(contactId) ? `?contact_id=${contactId}` : ''}`
+    const uploads = request.files('files', { size: '10mb', extnames: ['pdf'] })
+    const files: QuoteFile[] = []
+    for (const upload of uploads) {
+      if (!upload.isValid || !upload.tmpPath) {
+        session.flash('error', i18n.t('tasks.quotes.errors.file', { name: upload.clientName }))
+        return response.redirect(back)
+      }
+      files.push({ filename: upload.clientName, bytes: await readFile(upload.tmpPath) })
+    }
+    if (files.length < MIN_QUOTES || files.length > MAX_QUOTES) {
+      session.flash(
+        'error',
+        i18n.t('tasks.quotes.errors.count', { min: MIN_QUOTES, max: MAX_QUOTES })
+      )
+      return response.redirect(back)
+    }
+    try {
+      const analyzed = await analyzeQuotes(
+        tenant,
+        files,
+        {
+          contactId: UUID.test(contactId) ? contactId : null,
+          language: i18n.locale === 'ar' ? 'ar' : 'en',
+          baseUrl: env.get('APP_URL', `${request.protocol()}://${request.host()}`),
+        },
+        actorFromRequest(ctx)
+      )
+      session.flash('success', i18n.t('tasks.quotes.flash.analyzed'))
+      return response.redirect(`${base}/tasks/${analyzed.task.id}`)
+    } catch (error) {
+      if (!(error instanceof TaskError)) throw error
+      session.flash('error', error.message)
+      return response.redirect(back)
+    }
+  }
+
+  /** A task's PDF, inline, for a member who may see the task. */
+  async document(ctx: HttpContext) {
+    const { access, tenant, params, response, i18n } = ctx
+    if (!can(access, 'tasks.view')) return response.forbidden(i18n.t('tasks.forbidden'))
+    const doc = await findTaskDocument(tenant, params.id)
+    const task = doc?.task_id ? await findTask(tenant, doc.task_id) : null
+    if (!doc || !task || !maySee(task, access)) return response.notFound(i18n.t('tasks.not_found'))
+    const safeName = doc.filename.replace(/[^\w.\- ]+/g, '_')
+    return response
+      .header('Content-Type', doc.content_type)
+      .header('Content-Disposition', `inline; filename="${safeName}"`)
+      .header('X-Content-Type-Options', 'nosniff')
+      .header('Cache-Control', 'private, no-store')
+      .send(doc.bytes)
+  }
+}

@@ -1,0 +1,347 @@
+import { randomUUID } from 'node:crypto'
+import env from '#start/env'
+import db from '@adonisjs/lucid/services/db'
+import type { AuditActor, TenantContext } from '#modules/tenancy/index'
+import { contactById } from '#modules/inbox/index'
+import { createTask } from '../task_service.js'
+import { TaskError } from '../task_errors.js'
+import type { Component } from '../components.js'
+import { extractQuote, type QuoteExtraction } from './quote_extractor.js'
+import { QuotePdfError, quotePdfPages } from './quote_text.js'
+
+/*
+| The quote analyzer (the insurance broker's workflow): two or more insurer
+| quote PDFs become one task. Each quote is read offline (quote_extractor);
+| the task shows a comparison table (the best value highlighted, every
+| figure with the page it came from, unread fields marked, never guessed),
+| the PDFs as documents, and a summary for the client to edit. With a
+| contact, approving sends the summary to them (send_message).
+*/
+
+export const QUOTE_TASK_KIND = 'quote_comparison'
+export const MIN_QUOTES = 2
+export const MAX_QUOTES = 6
+export const MAX_QUOTE_BYTES = 10 * 1024 * 1024
+
+export type QuoteLanguage = 'en' | 'ar'
+
+export interface QuoteFile {
+  filename: string
+  bytes: Buffer
+}
+
+export interface AnalyzedQuote {
+  documentId: string
+  filename: string
+  pages: number
+  extraction: QuoteExtraction
+}
+
+const WORDS: Record<
+  QuoteLanguage,
+  {
+    title: string
+    titleFor: string
+    table: string
+    summary: string
+    preview: string
+    notFound: string
+    page: string
+    best: string
+    columns: Record<string, string>
+    intro: string
+    bestLine: string
+    outro: string
+    none: string
+  }
+> = {
+  en: {
+    title: 'Quote comparison ({count} quotes)',
+    titleFor: 'Quote comparison for {name} ({count} quotes)',
+    table: 'Quotes side by side',
+    summary: 'Summary for the client',
+    preview: 'What the client will read',
+    notFound: 'not found',
+    page: 'p.',
+    best: 'Best value: {insurer}',
+    columns: {
+      insurer: 'Insurer',
+      product: 'Product',
+      premium: 'Premium',
+      period: 'Period',
+      coverage_limit: 'Coverage limit',
+      deductible: 'Deductible',
+      exclusions: 'Main exclusions',
+      file: 'File',
+    },
+    intro: 'Here is a comparison of the {count} quotes we received for you:',
+    bestLine:
+      'Our pick for value: {insurer} — the lowest premium for the cover. Reply to this message if you would like to go ahead or have questions.',
+    outro: 'Reply to this message if you would like to go ahead or have questions.',
+    none: 'none listed',
+  },
+  ar: {
+    title: 'مقارنة عروض الأسعار ({count} عروض)',
+    titleFor: 'مقارنة عروض الأسعار لـ {name} ({count} عروض)',
+    table: 'العروض جنباً إلى جنب',
+    summary: 'ملخص للعميل',
+    preview: 'ما سيقرؤه العميل',
+    notFound: 'غير موجود',
+    page: 'ص',
+    best: 'أفضل قيمة: {insurer}',
+    columns: {
+      insurer: 'شركة التأمين',
+      product: 'المنتج',
+      premium: 'القسط',
+      period: 'المدة',
+      coverage_limit: 'حد التغطية',
+      deductible: 'مبلغ التحمل',
+      exclusions: 'أهم الاستثناءات',
+      file: 'الملف',
+    },
+    intro: 'إليك مقارنة بين {count} عروض أسعار وصلتنا لك:',
+    bestLine:
+      'اختيارنا من حيث القيمة: {insurer} — أقل قسط مقابل التغطية. يمكنك الرد على هذه الرسالة للمتابعة أو لأي استفسار.',
+    outro: 'يمكنك الرد على هذه الرسالة للمتابعة أو لأي استفسار.',
+    none: 'لا يوجد',
+  },
+}
+
+function fill(template: string, values: Record<string, string | number>) {
+  return template.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ''))
+}
+
+function money(value: number | null, currency: string | null) {
+  if (value === null) return null
+  const amount = value.toLocaleString('en-US', { maximumFractionDigits: 2 })
+  return currency ? `${currency} ${amount}` : amount
+}
+
+/**
+ * The best value: the lowest premium among quotes in the most common
+ * currency, a higher coverage limit breaking ties. Null when fewer than two
+ * premiums could be compared.
+ */
+export function bestValueIndex(quotes: QuoteExtraction[]) {
+  const counts = new Map<string, number>()
+  for (const q of quotes) {
+    if (q.premium.value !== null) {
+      const key = q.currency.value ?? ''
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
+  }
+  const [currency, count] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['', 0]
+  if (count < 2) return null
+  let best: number | null = null
+  quotes.forEach((q, i) => {
+    if (q.premium.value === null || (q.currency.value ?? '') !== currency) return
+    if (best === null) return (best = i)
+    const b = quotes[best]
+    if (
+      q.premium.value < b.premium.value! ||
+      (q.premium.value === b.premium.value &&
+        (q.coverage_limit.value ?? 0) > (b.coverage_limit.value ?? 0))
+    ) {
+      best = i
+    }
+  })
+  return best
+}
+
+/** Reads each quote; a file that is not a readable PDF is a 422 naming it. */
+export async function readQuotes(files: QuoteFile[]) {
+  if (files.length < MIN_QUOTES || files.length > MAX_QUOTES) {
+    throw new TaskError(
+      'validation_failed',
+      `Send ${MIN_QUOTES} to ${MAX_QUOTES} quote PDFs`,
+      422,
+      { files: [`${MIN_QUOTES} to ${MAX_QUOTES} PDF files`] }
+    )
+  }
+  const read: Array<{ file: QuoteFile; pages: string[]; extraction: QuoteExtraction }> = []
+  for (const [index, file] of files.entries()) {
+    if (file.bytes.length > MAX_QUOTE_BYTES) {
+      throw new TaskError('too_large', `${file.filename} is larger than 10 MB`, 413, {
+        [`files.${index}`]: ['At most 10 MB'],
+      })
+    }
+    try {
+      const pages = await quotePdfPages(file.bytes)
+      read.push({ file, pages, extraction: extractQuote(pages) })
+    } catch (error) {
+      if (!(error instanceof QuotePdfError)) throw error
+      throw new TaskError('invalid_file', `${file.filename}: ${error.message}`, 422, {
+        [`files.${index}`]: [error.message],
+      })
+    }
+  }
+  return read
+}
+
+/**
+ * Analyzes the quotes and opens the task. With a contact, approval sends
+ * the (edited) summary to them; without one, the task only records the
+ * decision (action none).
+ */
+export async function analyzeQuotes(
+  tenant: TenantContext,
+  files: QuoteFile[],
+  options: { contactId?: string | null; language?: QuoteLanguage; baseUrl?: string },
+  actor: AuditActor
+) {
+  const language = options.language ?? 'en'
+  const words = WORDS[language]
+  const contact = options.contactId ? await contactById(tenant, options.contactId) : null
+  if (options.contactId && !contact) {
+    throw new TaskError('contact_not_found', 'No such contact', 404, {
+      contact_id: ['No such contact in this workspace'],
+    })
+  }
+  const read = await readQuotes(files)
+  const quotes = read.map((r) => r.extraction)
+  const best = bestValueIndex(quotes)
+  const base = (options.baseUrl ?? env.get('APP_URL', 'http://localhost:3333')).replace(/\/+$/, '')
+  const documents = read.map((r) => ({
+    id: randomUUID(),
+    filename: r.file.filename.slice(0, 200) || 'quote.pdf',
+    pages: r.pages.length,
+    size: r.file.bytes.length,
+    bytes: r.file.bytes,
+    extraction: r.extraction,
+  }))
+
+  const cell = <T>(f: { value: T | null; page: number | null }, show: (v: T) => string | null) =>
+    f.value === null
+      ? `— ${words.notFound}`
+      : `${show(f.value)}${f.page ? ` (${words.page} ${f.page})` : ''}`
+  const rows = quotes.map((q, i) => ({
+    insurer: cell(q.insurer, (v) => v),
+    product: cell(q.product, (v) => v),
+    premium: cell(q.premium, (v) => money(v, q.currency.value)),
+    period: cell(q.period, (v) => v),
+    coverage_limit: cell(q.coverage_limit, (v) => money(v, q.currency.value)),
+    deductible: cell(q.deductible, (v) => money(v, q.currency.value)),
+    exclusions: cell(q.exclusions, (v) => v.join('; ').slice(0, 900)),
+    file: documents[i].filename,
+  }))
+  const summary = summaryText(quotes, best, language)
+  const components: Component[] = [
+    {
+      type: 'table',
+      name: 'quotes',
+      label: words.table,
+      caption: words.table,
+      columns: Object.entries(words.columns).map(([key, label]) => ({ key, label })),
+      rows,
+      ...(best !== null ? { highlight_row: best } : {}),
+    },
+    ...documents.map((doc): Component => ({
+      type: 'document',
+      name: `quote_${documents.indexOf(doc) + 1}`,
+      label: quotes[documents.indexOf(doc)].insurer.value ?? doc.filename,
+      caption: (quotes[documents.indexOf(doc)].insurer.value ?? doc.filename).slice(0, 200),
+      url: `${base}/t/${tenant.slug}/tasks/documents/${doc.id}`,
+      filename: doc.filename,
+      pages: doc.pages,
+    })),
+    {
+      type: 'editable_text',
+      name: 'summary',
+      label: words.summary,
+      value: summary,
+      max_length: 4096,
+      required: true,
+      multiline: true,
+    },
+  ]
+  if (contact) {
+    components.push({
+      type: 'message_preview',
+      name: 'preview',
+      label: words.preview,
+      text_from: 'summary',
+    })
+  }
+  const name = contact?.name || contact?.profileName || contact?.phone || null
+  const { task } = await createTask(
+    tenant,
+    {
+      kind: QUOTE_TASK_KIND,
+      title: fill(name ? words.titleFor : words.title, { name: name ?? '', count: quotes.length }),
+      description:
+        best !== null ? fill(words.best, { insurer: quotes[best].insurer.value ?? '—' }) : null,
+      contact_id: contact?.id ?? null,
+      components,
+      action: contact ? { type: 'send_message', text_from: 'summary' } : { type: 'none' },
+      allowed: { edit: true },
+      source: { type: 'analyzer', ref: null },
+    },
+    actor
+  )
+  await tenant.transaction((trx) =>
+    trx.table('hitl_documents').multiInsert(
+      documents.map((doc) => ({
+        id: doc.id,
+        task_id: task.id,
+        filename: doc.filename,
+        pages: doc.pages,
+        size: doc.size,
+        bytes: doc.bytes,
+        extraction: JSON.stringify(doc.extraction),
+      }))
+    )
+  )
+  return {
+    task,
+    quotes: read.map((r, i): AnalyzedQuote => ({
+      documentId: documents[i].id,
+      filename: documents[i].filename,
+      pages: r.pages.length,
+      extraction: r.extraction,
+    })),
+    best,
+  }
+}
+
+/** The client's summary: one line per quote, the best value named; unread figures are left out. */
+export function summaryText(
+  quotes: QuoteExtraction[],
+  best: number | null,
+  language: QuoteLanguage
+) {
+  const words = WORDS[language]
+  const lines = [fill(words.intro, { count: quotes.length }), '']
+  quotes.forEach((q, i) => {
+    const parts = [
+      q.product.value,
+      q.premium.value !== null
+        ? `${words.columns.premium}: ${money(q.premium.value, q.currency.value)}`
+        : null,
+      q.coverage_limit.value !== null
+        ? `${words.columns.coverage_limit}: ${money(q.coverage_limit.value, q.currency.value)}`
+        : null,
+      q.deductible.value !== null
+        ? `${words.columns.deductible}: ${money(q.deductible.value, q.currency.value)}`
+        : null,
+    ].filter(Boolean)
+    lines.push(
+      `${i + 1}. ${q.insurer.value ?? words.notFound}${parts.length ? ` — ${parts.join(', ')}` : ''}`
+    )
+  })
+  lines.push('')
+  lines.push(
+    best !== null
+      ? fill(words.bestLine, { insurer: quotes[best].insurer.value ?? '' })
+      : words.outro
+  )
+  return lines.join('\n').slice(0, 4096)
+}
+
+/** A task's stored document, for a member who may see the task. */
+export async function findTaskDocument(tenant: TenantContext, id: string) {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null
+  const row = await db.from('hitl_documents').withSchema(tenant.schema).where('id', id).first()
+  return row as
+    | { id: string; task_id: string | null; filename: string; content_type: string; bytes: Buffer }
+    | undefined
+}

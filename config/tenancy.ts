@@ -14,6 +14,7 @@ const tenancyConfig = {
     'modules/channels/migrations/tenant',
     'modules/brain/migrations/tenant',
     'modules/integrations/migrations/tenant',
+    'modules/inbox/migrations/tenant',
   ],
 
   /**

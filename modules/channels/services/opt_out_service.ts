@@ -99,6 +99,14 @@ export async function applyKeywords(
     if (outcome === 'opted_in' && current.optIn !== 'opted_out') return false
     current.optIn = outcome
     current.optedOutAt = outcome === 'opted_out' ? DateTime.now() : null
+    current.serviceConsentSource = 'keyword'
+    current.serviceConsentAt = DateTime.now()
+    // STOP withdraws marketing consent too; START restores service messages only.
+    if (outcome === 'opted_out' && current.marketingConsent !== 'opted_out') {
+      current.marketingConsent = 'opted_out'
+      current.marketingConsentSource = 'keyword'
+      current.marketingConsentAt = DateTime.now()
+    }
     await current.useTransaction(trx).save()
     return true
   })

@@ -162,7 +162,9 @@ tenantRoutes(() => {
   router
     .group(() => {
       const uuid = router.matchers.uuid()
-      router.get('/settings/contact-fields', [ContactFieldsController, 'index']).as('contact_fields')
+      router
+        .get('/settings/contact-fields', [ContactFieldsController, 'index'])
+        .as('contact_fields')
       router
         .post('/settings/contact-fields', [ContactFieldsController, 'store'])
         .as('contact_fields.store')

@@ -50,7 +50,10 @@ export default class ContactFieldsController {
         required: data.required ?? false,
         choices: parseChoices(data.choices),
       })
-      session.flash('success', i18n.t('contacts.custom_fields.flash.created', { label: field.label }))
+      session.flash(
+        'success',
+        i18n.t('contacts.custom_fields.flash.created', { label: field.label })
+      )
       return response.redirect(list)
     } catch (error) {
       if (!(error instanceof ContactError) || !error.field) throw error
@@ -100,7 +103,9 @@ export default class ContactFieldsController {
     await bouncer.with('ContactsPolicy').authorize('defineFields', access)
     const found = await findContactFieldOrFail(tenant, params.id).catch(rethrowNotFound)
     if (String(request.input('confirm') ?? '').trim() !== found.key) {
-      const message = i18n.t('contacts.custom_fields.errors.confirm_mismatch', { expected: found.key })
+      const message = i18n.t('contacts.custom_fields.errors.confirm_mismatch', {
+        expected: found.key,
+      })
       session.flash('inputErrorsBag', { confirm: [message] })
       session.flash('error', message)
       return response.redirect(`${basePath(ctx)}/settings/contact-fields/${found.id}#delete`)

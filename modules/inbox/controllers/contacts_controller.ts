@@ -23,11 +23,7 @@ import {
 import type Contact from '../models/contact.js'
 import { ContactAttributesError } from '../services/contact_service.js'
 import { MAX_TEXT_VALUE, listContactFields } from '../services/contact_field_service.js'
-import {
-  consentLines,
-  customFieldRows,
-  otherAttributes,
-} from '../presenters/contact_presenter.js'
+import { consentLines, customFieldRows, otherAttributes } from '../presenters/contact_presenter.js'
 import { fieldError, keepInput, validatedOrBack } from '#app/http/form_errors'
 import { wantsFragment } from '#app/http/htmx'
 

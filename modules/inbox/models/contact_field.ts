@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
-import { column } from '@adonisjs/lucid/orm'
+import { randomUUID } from 'node:crypto'
+import { beforeCreate, column } from '@adonisjs/lucid/orm'
 import { TenantModel } from '#modules/tenancy/index'
 
 export const CONTACT_FIELD_TYPES = ['text', 'number', 'date', 'boolean', 'choice'] as const
@@ -8,6 +9,7 @@ export type ContactFieldType = (typeof CONTACT_FIELD_TYPES)[number]
 /** A custom field the workspace defines for its contacts; values live in contacts.attributes. */
 export default class ContactField extends TenantModel {
   static table = 'contact_fields'
+  static selfAssignPrimaryKey = true
 
   @column({ isPrimary: true })
   declare id: string
@@ -35,4 +37,9 @@ export default class ContactField extends TenantModel {
 
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime
+
+  @beforeCreate()
+  static assignId(field: ContactField) {
+    field.id ??= randomUUID()
+  }
 }

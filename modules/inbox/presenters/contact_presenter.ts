@@ -42,7 +42,8 @@ export function customFieldRows(
         { value: 'true', label: t('contacts.show.yes') },
         { value: 'false', label: t('contacts.show.no') },
       ]
-      shown = value === 'true' ? t('contacts.show.yes') : value === 'false' ? t('contacts.show.no') : '—'
+      shown =
+        value === 'true' ? t('contacts.show.yes') : value === 'false' ? t('contacts.show.no') : '—'
     } else if (field.type === 'choice') {
       options = [unset, ...field.choices.map((choice) => ({ value: choice, label: choice }))]
     }

@@ -1,12 +1,15 @@
 import { DateTime } from 'luxon'
 import type { TenantContext } from '#modules/tenancy/index'
-import ContactField, { CONTACT_FIELD_TYPES, type ContactFieldType } from '../models/contact_field.js'
+import ContactField, {
+  CONTACT_FIELD_TYPES,
+  type ContactFieldType,
+} from '../models/contact_field.js'
 import { ContactError } from './contact_service.js'
 
 export const MAX_CONTACT_FIELDS = 50
 export const MAX_TEXT_VALUE = 500
 export const MAX_CHOICES = 50
-export const FIELD_KEY = /^[a-z][a-z0-9_]{0,39}$/
+export const FIELD_KEY = /^[A-Za-z][A-Za-z0-9_]{0,39}$/
 
 export { CONTACT_FIELD_TYPES, type ContactFieldType }
 
@@ -103,20 +106,17 @@ export async function findContactFieldOrFail(tenant: TenantContext, fieldId: str
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-async function findField(trx: Parameters<Parameters<TenantContext['transaction']>[0]>[0], id: string) {
+async function findField(
+  trx: Parameters<Parameters<TenantContext['transaction']>[0]>[0],
+  id: string
+) {
   const field = UUID.test(id) ? await ContactField.find(id, { client: trx }) : null
   if (!field) throw new ContactError('not_found', 'No such field in this workspace', null, 404)
   return field
 }
 
 export type AttributeProblem =
-  | 'unknown'
-  | 'required'
-  | 'number'
-  | 'date'
-  | 'boolean'
-  | 'choice'
-  | 'too_long'
+  'unknown' | 'required' | 'number' | 'date' | 'boolean' | 'choice' | 'too_long'
 
 export interface CheckedAttributes {
   values: Record<string, string | number | boolean>
@@ -164,7 +164,8 @@ function typedValue(
       return text.length > MAX_TEXT_VALUE ? { problem: 'too_long' } : text
     }
     case 'number': {
-      const number = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN
+      const number =
+        typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN
       return Number.isFinite(number) ? number : { problem: 'number' }
     }
     case 'date': {

@@ -60,11 +60,13 @@ const details = {
   notes: vine.string().trim().maxLength(5000).nullable().optional(),
   /** Checked against the workspace's custom field definitions by the inbox (unknown keys refused). */
   attributes: vine
-    .record(vine.union([
-      vine.union.if((value) => typeof value === 'number', vine.number()),
-      vine.union.if((value) => typeof value === 'boolean', vine.boolean({ strict: true })),
-      vine.union.else(vine.string().maxLength(MAX_ATTRIBUTE_VALUE).nullable()),
-    ]))
+    .record(
+      vine.union([
+        vine.union.if((value) => typeof value === 'number', vine.number()),
+        vine.union.if((value) => typeof value === 'boolean', vine.boolean({ strict: true })),
+        vine.union.else(vine.string().maxLength(MAX_ATTRIBUTE_VALUE).nullable()),
+      ])
+    )
     .use(attributeLimits())
     .optional(),
   opt_in: vine.enum(OPT_IN_STATES).optional(),

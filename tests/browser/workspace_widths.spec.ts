@@ -14,6 +14,7 @@ import { learnText } from '#tests/helpers/brain'
 import { withoutPlan } from '#tests/helpers/tenants'
 import { makeWhatsAppTenant } from '#tests/helpers/whatsapp'
 import { makeMember, TEST_PASSWORD } from '#tests/helpers/users'
+import { defineContactFields } from '#tests/helpers/contact_fields'
 import {
   screenshot,
   serverUrl,
@@ -69,6 +70,11 @@ async function busyWorkspace(cleanup: Cleanup) {
     url: `http://127.0.0.1:9/hooks/${LONG_WORD}`,
     events: ['contact.created'],
   })
+  const [policyField] = await defineContactFields(wa.context, [
+    { key: 'policy', label: `Policy ${LONG_WORD}` },
+    { key: 'area', type: 'choice', label: 'Area', choices: ['JLT', LONG_WORD] },
+    { key: 'renewal', type: 'date', label: 'Renewal', required: true },
+  ])
   const now = DateTime.now()
   const { contact, conversation } = await wa.context.transaction(async (trx) => {
     const person = await Contact.create(
@@ -79,7 +85,12 @@ async function busyWorkspace(cleanup: Cleanup) {
         source: 'whatsapp',
         optIn: 'opted_in',
         tags: ['customer', LONG_WORD],
-        attributes: { policy: LONG_WORD },
+        attributes: { policy: LONG_WORD, area: LONG_WORD, legacy_note: LONG_WORD },
+        timeZone: 'Asia/Dubai',
+        language: 'ar',
+        marketingConsent: 'opted_in',
+        marketingConsentSource: 'web_chat',
+        marketingConsentAt: now,
       },
       { client: trx }
     )
@@ -142,6 +153,8 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/settings/branding',
     '/settings/canned-responses',
     `/settings/canned-responses/${canned.id}`,
+    '/settings/contact-fields',
+    `/settings/contact-fields/${policyField.id}`,
     '/settings/api-keys',
     '/settings/webhooks',
     `/settings/webhooks/${webhook.id}`,

@@ -165,7 +165,7 @@ function typedValue(
     }
     case 'number': {
       const number =
-        typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN
+        typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : Number.NaN
       return Number.isFinite(number) ? number : { problem: 'number' }
     }
     case 'date': {

@@ -93,3 +93,4 @@ export {
   latestMessage,
   type TemplatePageFilters,
 } from './services/message_pages.js'
+export { lastOutboundAtSql } from './services/message_times.js'

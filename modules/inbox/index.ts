@@ -98,3 +98,17 @@ export {
   type ContactPageFilters,
   type ConversationPageFilters,
 } from './services/inbox_pages.js'
+export {
+  FILTER_OPS,
+  MAX_CONDITIONS,
+  checkContactFilter,
+  compileContactFilter,
+  matchContacts,
+  opsFor,
+  pageOfMatchingContacts,
+  type ContactFilter,
+  type FilterCondition,
+  type FilterOp,
+  type FilterProblem,
+  type MatchingContact,
+} from './services/contact_filter.js'

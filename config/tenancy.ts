@@ -15,6 +15,7 @@ const tenancyConfig = {
     'modules/brain/migrations/tenant',
     'modules/integrations/migrations/tenant',
     'modules/inbox/migrations/tenant',
+    'modules/pulse/migrations/tenant',
   ],
 
   /**

@@ -11,6 +11,7 @@ import { channelsPolicies } from '#modules/channels/index'
 import { inboxPolicies } from '#modules/inbox/index'
 import { integrationsPolicies } from '#modules/integrations/index'
 import { brainPolicies } from '#modules/brain/index'
+import { pulsePolicies } from '#modules/pulse/index'
 
 export const policies = {
   ...identityPolicies,
@@ -18,4 +19,5 @@ export const policies = {
   ...inboxPolicies,
   ...integrationsPolicies,
   ...brainPolicies,
+  ...pulsePolicies,
 }

@@ -15,6 +15,7 @@ const modulesWithViews = [
   'inbox',
   'brain',
   'integrations',
+  'pulse',
 ]
 
 for (const name of modulesWithViews) {

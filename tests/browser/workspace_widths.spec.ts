@@ -7,6 +7,7 @@ import { Message, addSandboxChannel } from '#modules/channels/index'
 import { Contact, Conversation } from '#modules/inbox/index'
 import { createCannedResponse } from '#modules/inbox/services/canned_response_service'
 import { createApiKey } from '#modules/integrations/index'
+import { Segment } from '#modules/pulse/index'
 import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
 import { User } from '#modules/identity/index'
 import { systemActor } from '#modules/tenancy/index'
@@ -125,6 +126,21 @@ async function busyWorkspace(cleanup: Cleanup) {
     }
     return { contact: person, conversation: talk }
   })
+  const segment = await wa.context.transaction((trx) =>
+    Segment.create(
+      {
+        name: `Renewals ${LONG_WORD}`,
+        filter: {
+          match: 'all',
+          conditions: [
+            { field: 'attr.area', op: 'eq', value: LONG_WORD },
+            { field: 'tag', op: 'has', value: 'customer' },
+          ],
+        },
+      },
+      { client: trx }
+    )
+  )
   const plan = await db.from('plans').select('id').first()
   const workspace = `/t/${wa.tenant.slug}`
   const pages = [
@@ -153,6 +169,9 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/settings/branding',
     '/settings/canned-responses',
     `/settings/canned-responses/${canned.id}`,
+    '/segments',
+    '/segments/new',
+    `/segments/${segment.id}`,
     '/settings/contact-fields',
     `/settings/contact-fields/${policyField.id}`,
     '/settings/api-keys',

@@ -10,6 +10,7 @@ export const API_AREAS = [
   'templates',
   'knowledge',
   'webhooks',
+  'campaigns',
 ] as const
 
 export type ApiArea = (typeof API_AREAS)[number]

@@ -1,5 +1,7 @@
 import type { TenantContext } from '#modules/tenancy/index'
 import { lastOutboundAtSql } from '#modules/channels/index'
+import { keysetPage, type PageRequest } from '#app/http/api/index'
+import Contact from '../models/contact.js'
 import ContactField from '../models/contact_field.js'
 
 /*
@@ -356,22 +358,21 @@ export async function matchContacts(
 }
 
 /**
- * A page of a filter's contacts after `afterId` (ordered by id), for the
- * API's cursor and for campaigns that walk an audience.
+ * A page of a filter's contacts, newest first by cursor (the API's
+ * keyset pages), as Contact rows: one statement per page.
  */
 export async function pageOfMatchingContacts(
   tenant: TenantContext,
   filter: ContactFilter,
-  page: { afterId: string | null; limit: number }
+  page: PageRequest
 ) {
   return tenant.transaction(async (trx) => {
     const fields = await ContactField.query({ client: trx })
     const where = compileContactFilter(filter, fields)
-    const after = page.afterId ? 'and c.id > ?' : ''
-    const result = await trx.rawQuery(
-      `select c.* from contacts c where (${where.sql}) ${after} order by c.id limit ?`,
-      [...where.bindings, ...(page.afterId ? [page.afterId] : []), page.limit] as any[]
+    const query = Contact.query({ client: trx }).whereRaw(
+      `id in (select c.id from contacts c where ${where.sql})`,
+      where.bindings as any[]
     )
-    return result.rows as Array<Record<string, any>>
+    return keysetPage(query, { column: 'created_at', direction: 'desc', page })
   })
 }

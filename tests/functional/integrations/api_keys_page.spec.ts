@@ -99,7 +99,7 @@ test.group('API keys page', () => {
     ])
     assert.equal(all.status, 201)
     const key = await ApiKey.query().where('tenant_id', w.tenant.id).firstOrFail()
-    assert.lengthOf(key.scopes, 7)
+    assert.lengthOf(key.scopes, 8)
     assert.isTrue(key.scopes.every((scope) => scope.endsWith(':write')))
     assert.isNull(key.expiresAt)
   })

@@ -28,7 +28,7 @@ test.group('apikeys:create', () => {
     const key = await ApiKey.findOrFail(printed.id)
     assert.equal(key.tenantId, tenant.id)
     assert.equal(key.name, 'zapier')
-    assert.lengthOf(key.scopes, 7)
+    assert.lengthOf(key.scopes, 8)
     assert.isNull(key.expiresAt)
 
     const me = await api('GET', '/api/v1/me', { token: printed.token })

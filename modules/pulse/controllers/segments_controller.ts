@@ -122,7 +122,7 @@ function filterInput(body: Record<string, unknown>) {
 async function validName(ctx: HttpContext): Promise<string | null> {
   try {
     const data = await ctx.request.validateUsing(segmentValidator, {
-      meta: { t: (key: string, data?: Record<string, unknown>) => ctx.i18n.t(key, data) },
+      meta: { t: (key: string, values?: Record<string, unknown>) => ctx.i18n.t(key, values) },
     })
     return data.name
   } catch (error) {

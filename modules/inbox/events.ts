@@ -7,7 +7,6 @@ import { batchedWork } from '#app/queue/work_batch'
 import { assignOnReply, markNeedsPerson } from './services/conversation_service.js'
 import { closeLiveStreams, inboxTopic, publishLiveMany } from './services/live_updates.js'
 import AutoAssignJob from './jobs/auto_assign_job.js'
-import { guessMissingLocale } from './services/contact_service.js'
 
 /*
 | The inbox module's typed events: contacts and conversations. Like the
@@ -111,12 +110,6 @@ export function registerInboxListeners() {
       { conversationId: event.conversationId },
       { jobId: `assign-${event.tenant}-${event.conversationId}` }
     )
-  })
-  // Contacts that wrote first get a guessed time zone and language, as created ones do.
-  emitter.on('contact:created', async (event) => {
-    if (event.source !== 'whatsapp') return
-    const tenant = await usableTenantContext(event.tenant)
-    if (tenant) await guessMissingLocale(tenant, event.contactId)
   })
   publishInboxNotices()
   // Open streams would hold the HTTP server's shutdown for ever.

@@ -323,20 +323,3 @@ export async function contactCount(tenant: TenantContext) {
     return Number(row?.$extras.total ?? 0)
   })
 }
-
-/** Fills a contact's time zone and language from its phone's country where they are unset. */
-export async function guessMissingLocale(tenant: TenantContext, contactId: string) {
-  await tenant.transaction(async (trx) => {
-    const contact = await Contact.find(contactId, { client: trx })
-    if (!contact?.phone || (contact.timeZone && contact.language)) return
-    const guessed = guessLocale(contact.phone)
-    if (!guessed.timeZone) return
-    await trx
-      .from('contacts')
-      .where('id', contact.id)
-      .update({
-        time_zone: contact.timeZone ?? guessed.timeZone,
-        language: contact.language ?? guessed.language,
-      })
-  })
-}

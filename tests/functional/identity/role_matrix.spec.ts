@@ -432,6 +432,10 @@ test.group('Role matrix', () => {
         return { url: 'https://example.com/matrix', events: 'contact.created' }
       }
       if (path === '/t/:tenant/availability') return { availability: 'online' }
+      // The segment editor answers a form it cannot save with 422 and the editor again.
+      if (path === '/t/:tenant/segments' || path === '/t/:tenant/segments/:id') {
+        return { name: 'Matrix segment', match: 'all' }
+      }
       if (path === '/t/:tenant/inbox/:id/assign') return { assignee: '' }
       if (path === '/t/:tenant/inbox/:id/snooze') return { until: '1h' }
       if (path === '/t/:tenant/inbox/:id/labels') return { add: 'matrix' }

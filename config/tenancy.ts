@@ -16,6 +16,8 @@ const tenancyConfig = {
     'modules/integrations/migrations/tenant',
     'modules/hitl/migrations/tenant',
     'modules/data_engine/migrations/tenant',
+    'modules/inbox/migrations/tenant',
+    'modules/pulse/migrations/tenant',
   ],
 
   /**

@@ -13,6 +13,7 @@ import { integrationsPolicies } from '#modules/integrations/index'
 import { brainPolicies } from '#modules/brain/index'
 import { hitlPolicies } from '#modules/hitl/index'
 import { dataEnginePolicies } from '#modules/data_engine/index'
+import { pulsePolicies } from '#modules/pulse/index'
 
 export const policies = {
   ...identityPolicies,
@@ -22,4 +23,5 @@ export const policies = {
   ...brainPolicies,
   ...hitlPolicies,
   ...dataEnginePolicies,
+  ...pulsePolicies,
 }

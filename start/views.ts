@@ -17,6 +17,7 @@ const modulesWithViews = [
   'integrations',
   'hitl',
   'data_engine',
+  'pulse',
 ]
 
 for (const name of modulesWithViews) {

@@ -100,3 +100,4 @@ export {
   storeNoteIn,
   type TemplatePageFilters,
 } from './services/message_pages.js'
+export { lastOutboundAtSql } from './services/message_times.js'

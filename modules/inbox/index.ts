@@ -9,7 +9,16 @@ import Contact from './models/contact.js'
 import Conversation from './models/conversation.js'
 import CannedResponse from './models/canned_response.js'
 
-export { Contact, Conversation, CannedResponse }
+import ContactField from './models/contact_field.js'
+
+export { Contact, Conversation, CannedResponse, ContactField }
+export { LANGUAGE_TAG, isTimeZone, guessLocale } from './services/contact_locale.js'
+export {
+  listContactFields,
+  attributeProblemText,
+  CONTACT_FIELD_TYPES,
+  type ContactFieldType,
+} from './services/contact_field_service.js'
 export type { ConversationStatus, ConversationPriority } from './models/conversation.js'
 export { CUSTOMER_WINDOW_HOURS } from './models/conversation.js'
 export {
@@ -20,6 +29,10 @@ export {
   findContact,
   listContacts,
   contactCount,
+  recordKeywordConsent,
+  ContactAttributesError,
+  CONSENT_SOURCES,
+  type ConsentSource,
   type NewContact,
   type ContactDetails,
 } from './services/contact_service.js'
@@ -91,3 +104,17 @@ export {
   type ContactPageFilters,
   type ConversationPageFilters,
 } from './services/inbox_pages.js'
+export {
+  FILTER_OPS,
+  MAX_CONDITIONS,
+  checkContactFilter,
+  compileContactFilter,
+  matchContacts,
+  opsFor,
+  pageOfMatchingContacts,
+  type ContactFilter,
+  type FilterCondition,
+  type FilterOp,
+  type FilterProblem,
+  type MatchingContact,
+} from './services/contact_filter.js'

@@ -14,6 +14,7 @@ const InboxController = () => import('./controllers/inbox_controller.js')
 const ComposerController = () => import('./controllers/composer_controller.js')
 const CannedResponsesController = () => import('./controllers/canned_responses_controller.js')
 const ContactsController = () => import('./controllers/contacts_controller.js')
+const ContactFieldsController = () => import('./controllers/contact_fields_controller.js')
 
 tenantRoutes(() => {
   router
@@ -145,6 +146,40 @@ tenantRoutes(() => {
       router.get('/contacts/:id', [ContactsController, 'show']).as('contacts.show')
       router.post('/contacts/:id', [ContactsController, 'update']).as('contacts.update')
       router.post('/contacts/:id/delete', [ContactsController, 'destroy']).as('contacts.destroy')
+    })
+    .use([middleware.auth(), middleware.workspace()])
+})
+
+addWorkspaceNavItem({
+  key: 'contact_fields',
+  path: '/settings/contact-fields',
+  label: 'contacts.custom_fields.nav',
+  permission: 'inbox.settings',
+  order: 86,
+})
+
+tenantRoutes(() => {
+  router
+    .group(() => {
+      const uuid = router.matchers.uuid()
+      router
+        .get('/settings/contact-fields', [ContactFieldsController, 'index'])
+        .as('contact_fields')
+      router
+        .post('/settings/contact-fields', [ContactFieldsController, 'store'])
+        .as('contact_fields.store')
+      router
+        .get('/settings/contact-fields/:id', [ContactFieldsController, 'edit'])
+        .as('contact_fields.edit')
+        .where('id', uuid)
+      router
+        .post('/settings/contact-fields/:id', [ContactFieldsController, 'update'])
+        .as('contact_fields.update')
+        .where('id', uuid)
+      router
+        .post('/settings/contact-fields/:id/delete', [ContactFieldsController, 'destroy'])
+        .as('contact_fields.destroy')
+        .where('id', uuid)
     })
     .use([middleware.auth(), middleware.workspace()])
 })

@@ -14,6 +14,7 @@ const ApiKeysController = () => import('./controllers/api_keys_controller.js')
 const MeController = () => import('./controllers/api/me_controller.js')
 const ChannelsApiController = () => import('./controllers/api/channels_api_controller.js')
 const ContactsApiController = () => import('./controllers/api/contacts_api_controller.js')
+const SegmentsApiController = () => import('./controllers/api/segments_api_controller.js')
 const ConversationsApiController = () => import('./controllers/api/conversations_api_controller.js')
 const MessagesApiController = () => import('./controllers/api/messages_api_controller.js')
 const TemplatesApiController = () => import('./controllers/api/templates_api_controller.js')
@@ -70,6 +71,21 @@ apiV1(() => {
     .delete('/contacts/:id', [ContactsApiController, 'destroy'])
     .use(apiScope('contacts:write'))
     .as('contacts.destroy')
+
+  router
+    .post('/segments', [SegmentsApiController, 'store'])
+    .use(apiScope('campaigns:write'))
+    .as('segments.store')
+  router
+    .get('/segments/:id', [SegmentsApiController, 'show'])
+    .where('id', router.matchers.uuid())
+    .use(apiScope('campaigns:read'))
+    .as('segments.show')
+  router
+    .get('/segments/:id/contacts', [SegmentsApiController, 'contacts'])
+    .where('id', router.matchers.uuid())
+    .use(apiScope('campaigns:read'))
+    .as('segments.contacts')
 
   router
     .get('/conversations', [ConversationsApiController, 'index'])

@@ -7,6 +7,7 @@ import { Message, addSandboxChannel } from '#modules/channels/index'
 import { Contact, Conversation } from '#modules/inbox/index'
 import { createCannedResponse } from '#modules/inbox/services/canned_response_service'
 import { createApiKey } from '#modules/integrations/index'
+import { Segment } from '#modules/pulse/index'
 import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
 import { User } from '#modules/identity/index'
 import { systemActor } from '#modules/tenancy/index'
@@ -14,6 +15,7 @@ import { learnText } from '#tests/helpers/brain'
 import { withoutPlan } from '#tests/helpers/tenants'
 import { makeWhatsAppTenant } from '#tests/helpers/whatsapp'
 import { makeMember, TEST_PASSWORD } from '#tests/helpers/users'
+import { defineContactFields } from '#tests/helpers/contact_fields'
 import {
   screenshot,
   serverUrl,
@@ -78,6 +80,11 @@ async function busyWorkspace(cleanup: Cleanup) {
     url: `http://127.0.0.1:9/hooks/${LONG_WORD}`,
     events: ['contact.created'],
   })
+  const [policyField] = await defineContactFields(wa.context, [
+    { key: 'policy', label: `Policy ${LONG_WORD}` },
+    { key: 'area', type: 'choice', label: 'Area', choices: ['JLT', LONG_WORD] },
+    { key: 'renewal', type: 'date', label: 'Renewal', required: true },
+  ])
   const now = DateTime.now()
   const { contact, conversation } = await wa.context.transaction(async (trx) => {
     const person = await Contact.create(
@@ -88,7 +95,12 @@ async function busyWorkspace(cleanup: Cleanup) {
         source: 'whatsapp',
         optIn: 'opted_in',
         tags: ['customer', LONG_WORD],
-        attributes: { policy: LONG_WORD },
+        attributes: { policy: LONG_WORD, area: LONG_WORD, legacy_note: LONG_WORD },
+        timeZone: 'Asia/Dubai',
+        language: 'ar',
+        marketingConsent: 'opted_in',
+        marketingConsentSource: 'web_chat',
+        marketingConsentAt: now,
       },
       { client: trx }
     )
@@ -166,6 +178,21 @@ async function busyWorkspace(cleanup: Cleanup) {
     },
     systemActor
   )
+  const segment = await wa.context.transaction((trx) =>
+    Segment.create(
+      {
+        name: `Renewals ${LONG_WORD}`,
+        filter: {
+          match: 'all',
+          conditions: [
+            { field: 'attr.area', op: 'eq', value: LONG_WORD },
+            { field: 'tag', op: 'has', value: 'customer' },
+          ],
+        },
+      },
+      { client: trx }
+    )
+  )
   const plan = await db.from('plans').select('id').first()
   const workspace = `/t/${wa.tenant.slug}`
   const pages = [
@@ -196,6 +223,11 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/settings/branding',
     '/settings/canned-responses',
     `/settings/canned-responses/${canned.id}`,
+    '/segments',
+    '/segments/new',
+    `/segments/${segment.id}`,
+    '/settings/contact-fields',
+    `/settings/contact-fields/${policyField.id}`,
     '/settings/api-keys',
     '/settings/webhooks',
     `/settings/webhooks/${webhook.id}`,

@@ -12,6 +12,7 @@ export const API_AREAS = [
   'webhooks',
   'tasks',
   'datasets',
+  'campaigns',
 ] as const
 
 export type ApiArea = (typeof API_AREAS)[number]

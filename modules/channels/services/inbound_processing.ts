@@ -4,7 +4,11 @@ import emitter from '@adonisjs/core/services/emitter'
 import { inWorkBatch } from '#app/queue/work_batch'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
-import type { ContactCreatedEvent, ConversationCreatedEvent } from '#modules/inbox/index'
+import {
+  guessLocale,
+  type ContactCreatedEvent,
+  type ConversationCreatedEvent,
+} from '#modules/inbox/index'
 import type { MessageStatusEvent } from '../events.js'
 import type { MessageMedia } from '../models/message.js'
 import { applyStatus } from './inbound_statuses.js'
@@ -574,7 +578,8 @@ async function upsertContacts(
     if (!missing.length) return contacts
     const found = await trx.rawQuery(
       `with input as (
-          select * from unnest(?::text[], ?::text[], ?::text[]) as i(wa_id, phone, profile_name)
+          select * from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+            as i(wa_id, phone, profile_name, time_zone, language)
         ),
         matched as (
           select distinct on (m.wa_id) m.* from (
@@ -592,8 +597,8 @@ async function upsertContacts(
               or (i.profile_name is not null and i.profile_name is distinct from c.profile_name))
         ),
         inserted as (
-          insert into contacts (phone, wa_id, profile_name, source)
-          select i.phone, i.wa_id, i.profile_name, 'whatsapp' from input i
+          insert into contacts (phone, wa_id, profile_name, source, time_zone, language)
+          select i.phone, i.wa_id, i.profile_name, 'whatsapp', i.time_zone, i.language from input i
             where not exists (select 1 from matched m where m.wa_id = i.wa_id)
             order by i.wa_id
           on conflict do nothing
@@ -606,6 +611,9 @@ async function upsertContacts(
         missing,
         missing.map((waId) => e164FromWaId(waId)),
         missing.map((waId) => profiles.get(waId) ?? null),
+        // A new contact's likely zone and language, from the number's country (the inbox's guess).
+        missing.map((waId) => guessLocale(e164FromWaId(waId)).timeZone),
+        missing.map((waId) => guessLocale(e164FromWaId(waId)).language),
       ] as unknown as SqlValue[]
     )
     for (const row of found.rows as Array<{ wa_id: string; id: string; created: boolean }>) {

@@ -1,10 +1,7 @@
-import { DateTime } from 'luxon'
-import emitter from '@adonisjs/core/services/emitter'
-import logger from '@adonisjs/core/services/logger'
+import { recordKeywordConsent, contactIn } from '#modules/inbox/index'
+import { findTenantChannel } from './channel_service.js'
 import { translatorFor } from '#modules/identity/index'
 import type { TenantContext } from '#modules/tenancy/index'
-import Channel from '../models/channel.js'
-import { Contact } from '#modules/inbox/index'
 import Message from '../models/message.js'
 import { queueOutboundMessage } from './outbound_service.js'
 
@@ -71,16 +68,13 @@ export async function applyKeywords(
   const found = await tenant.transaction(async (trx) => {
     const message = await Message.query({ client: trx }).where('id', messageId).first()
     if (!message || message.direction !== 'inbound' || !message.body) return null
-    const contact = await Contact.query({ client: trx }).where('id', message.contactId).first()
+    const contact = await contactIn(trx, message.contactId)
     return contact ? { message, contact } : null
   })
   if (!found) return null
   const { message, contact } = found
 
-  const channel = await Channel.query()
-    .where('id', message.channelId)
-    .where('tenant_id', tenant.id)
-    .first()
+  const channel = await findTenantChannel(tenant.id, message.channelId)
   const said = normalizeKeyword(message.body!)
   const optOutWords = (channel?.settings.optOutWords ?? DEFAULT_OPT_OUT_WORDS).map(normalizeKeyword)
   const outcome: KeywordOutcome = optOutWords.includes(said)
@@ -90,28 +84,8 @@ export async function applyKeywords(
       : null
   if (!outcome) return null
 
-  const changed = await tenant.transaction(async (trx) => {
-    const current = await Contact.query({ client: trx })
-      .where('id', contact.id)
-      .forUpdate()
-      .firstOrFail()
-    if (outcome === 'opted_out' && current.optIn === 'opted_out') return false
-    if (outcome === 'opted_in' && current.optIn !== 'opted_out') return false
-    current.optIn = outcome
-    current.optedOutAt = outcome === 'opted_out' ? DateTime.now() : null
-    await current.useTransaction(trx).save()
-    return true
-  })
+  const changed = await recordKeywordConsent(tenant, contact.id, outcome)
   if (!changed) return null
-  await emitter
-    .emit('contact:updated', {
-      tenant: tenant.slug,
-      tenantId: tenant.id,
-      contactId: contact.id,
-      byUserId: null,
-      changes: ['opt_in'],
-    })
-    .catch((error) => logger.error({ err: error }, 'contact:updated listener failed'))
 
   const t = translatorFor(isArabic(message.body!) ? 'ar' : 'en')
   await queueOutboundMessage(tenant, {

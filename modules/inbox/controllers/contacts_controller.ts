@@ -11,17 +11,20 @@ import {
   findContactOrFail,
   listContacts,
   updateContact,
+  ContactAttributesError,
 } from '../services/contact_service.js'
 import {
+  CUSTOM_FIELD_PREFIX,
   OPT_IN_STATES,
-  attributesToText,
   createContactValidator,
-  parseAttributes,
+  customFieldInput,
   parseTags,
   updateContactValidator,
 } from '../validators/contact_validator.js'
 import type Contact from '../models/contact.js'
-import { fieldError, validatedOrBack } from '#app/http/form_errors'
+import { MAX_TEXT_VALUE, listContactFields } from '../services/contact_field_service.js'
+import { consentLines, customFieldRows, otherAttributes } from '../presenters/contact_presenter.js'
+import { fieldError, keepInput, validatedOrBack } from '#app/http/form_errors'
 import { wantsFragment } from '#app/http/htmx'
 
 /**
@@ -54,11 +57,13 @@ export default class ContactsController {
   }
 
   async create(ctx: HttpContext) {
-    const { bouncer, view, access } = ctx
+    const { bouncer, view, access, tenant } = ctx
     await bouncer.with('ContactsPolicy').authorize('manage', access)
+    const fields = await listContactFields(tenant)
     return view.render('inbox::contacts/new', {
       ...workspaceLayout(ctx, 'contacts'),
       optInChoices: optInChoices(ctx),
+      customFields: customFieldRows(fields, {}, ctx.i18n.t.bind(ctx.i18n)),
     })
   }
 
@@ -73,11 +78,18 @@ export default class ContactsController {
     try {
       const contact = await createContact(tenant, {
         phone: data.phone,
-        ...details(data),
+        ...details(data, request.all()),
+        // Left blank: guessed from the phone's country.
+        timeZone: data.time_zone || undefined,
+        language: data.language || undefined,
       })
       session.flash('success', i18n.t('contacts.flash.created', { name: label(contact) }))
       return response.redirect(`${base}/contacts/${contact.id}`)
     } catch (error) {
+      if (error instanceof ContactAttributesError) {
+        attributeErrors(ctx, error)
+        return response.redirect(`${base}/contacts/new`)
+      }
       if (!(error instanceof ContactError) || error.code !== 'phone_taken') throw error
       fieldError(ctx, 'phone', i18n.t('contacts.errors.phone_taken', { phone: data.phone }))
       return response.redirect(`${base}/contacts/new`)
@@ -87,17 +99,19 @@ export default class ContactsController {
   async show(ctx: HttpContext) {
     const { bouncer, view, access, params, tenant } = ctx
     await bouncer.with('ContactsPolicy').authorize('view', access)
-    const found = await findContactOrFail(tenant, params.id)
+    const [found, fields] = await Promise.all([
+      findContactOrFail(tenant, params.id),
+      listContactFields(tenant),
+    ])
     const { contact, conversationsCount } = found
     return view.render('inbox::contacts/show', {
       ...workspaceLayout(ctx, 'contacts'),
       contact,
       label: label(contact),
-      attributes: Object.entries(contact.attributes ?? {}).map(([key, value]) => ({
-        key,
-        value: typeof value === 'string' ? value : JSON.stringify(value),
-      })),
-      attributesText: attributesToText(contact.attributes ?? {}),
+      customFields: customFieldRows(fields, contact.attributes ?? {}, ctx.i18n.t.bind(ctx.i18n)),
+      otherAttributes: otherAttributes(fields, contact.attributes ?? {}),
+      consent: consentLines(contact),
+      canDefineFields: can(access, 'inbox.settings'),
       tagsText: (contact.tags ?? []).join(', '),
       conversationsCount,
       confirmExpected: contact.phone ?? contact.email ?? contact.id.slice(0, 8),
@@ -115,9 +129,14 @@ export default class ContactsController {
       request.validateUsing(updateContactValidator, { meta })
     )
     if (!data) return
-    const contact = await updateContact(tenant, found.contact.id, details(data)).catch((error) =>
-      rethrowNotFound(error)
-    )
+    let contact: Contact
+    try {
+      contact = await updateContact(tenant, found.contact.id, details(data, request.all()))
+    } catch (error) {
+      if (!(error instanceof ContactAttributesError)) rethrowNotFound(error)
+      attributeErrors(ctx, error)
+      return response.redirect(`${back}#edit`)
+    }
     session.flash('success', i18n.t('contacts.flash.saved', { name: label(contact) }))
     return response.redirect(back)
   }
@@ -152,24 +171,45 @@ export default class ContactsController {
   }
 }
 
-function details(data: {
-  name?: string
-  email?: string
-  tags?: string
-  notes?: string
-  attributes?: string
-  opt_in: (typeof OPT_IN_STATES)[number]
-}) {
-  const parsed = parseAttributes(data.attributes)
+function details(
+  data: {
+    name?: string
+    email?: string
+    tags?: string
+    notes?: string
+    opt_in: (typeof OPT_IN_STATES)[number]
+    marketing_consent?: (typeof OPT_IN_STATES)[number]
+    time_zone?: string
+    language?: string
+  },
+  body: Record<string, unknown>
+) {
   return {
     name: data.name ?? null,
     email: data.email ?? null,
     tags: parseTags(data.tags),
     notes: data.notes ?? null,
-    // The validator has refused malformed lines already.
-    attributes: 'attributes' in parsed ? parsed.attributes : {},
+    // Every defined field is in the form; the service checks them against their definitions.
+    attributes: customFieldInput(body),
     optIn: data.opt_in,
+    marketingConsent: data.marketing_consent,
+    consentSource: 'form',
+    timeZone: data.time_zone ?? null,
+    language: data.language ?? null,
   }
+}
+
+/** The service's verdict on custom field values, as the form's field errors. */
+function attributeErrors(ctx: HttpContext, error: ContactAttributesError) {
+  keepInput(ctx)
+  const bag: Record<string, string[]> = {}
+  for (const [key, problem] of Object.entries(error.problems)) {
+    bag[`${CUSTOM_FIELD_PREFIX}${key}`] = [
+      ctx.i18n.t(`contacts.validation.custom.${problem}`, { max: MAX_TEXT_VALUE }),
+    ]
+  }
+  ctx.session.flash('inputErrorsBag', bag)
+  ctx.session.flash('error', ctx.i18n.t('contacts.validation.custom_summary'))
 }
 
 function label(contact: Contact) {

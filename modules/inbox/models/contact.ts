@@ -43,6 +43,30 @@ export default class Contact extends TenantModel {
   @column()
   declare source: string
 
+  /** IANA zone, e.g. Asia/Dubai: guessed from the phone's country, editable. */
+  @column()
+  declare timeZone: string | null
+
+  /** A BCP 47 tag (en, ar, pt-BR): guessed from the phone's country, editable. */
+  @column()
+  declare language: string | null
+
+  /** Consent to marketing messages (campaigns); `optIn` is consent to service messages. */
+  @column()
+  declare marketingConsent: 'unknown' | 'opted_in' | 'opted_out'
+
+  @column()
+  declare marketingConsentSource: string | null
+
+  @column.dateTime()
+  declare marketingConsentAt: DateTime | null
+
+  @column()
+  declare serviceConsentSource: string | null
+
+  @column.dateTime()
+  declare serviceConsentAt: DateTime | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

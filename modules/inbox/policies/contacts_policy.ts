@@ -13,4 +13,9 @@ export default class ContactsPolicy extends BasePolicy {
   manage(_user: User, access: WorkspaceAccess): AuthorizerResponse {
     return can(access, 'contacts.manage')
   }
+
+  /** The workspace's custom contact fields are settings: owners and admins define them. */
+  defineFields(_user: User, access: WorkspaceAccess): AuthorizerResponse {
+    return can(access, 'inbox.settings')
+  }
 }

@@ -3,10 +3,18 @@ import { Exception } from '@adonisjs/core/exceptions'
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
 import type { EventsList } from '@adonisjs/core/types'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import Contact from '../models/contact.js'
 import { OPT_IN_STATES, type OptInState } from '../validators/contact_validator.js'
 import { errors as lucidErrors } from '@adonisjs/lucid'
+import { guessLocale } from './contact_locale.js'
+import ContactField from '../models/contact_field.js'
+import { checkAttributes, type AttributeProblem } from './contact_field_service.js'
+
+/** Where a consent (given or withdrawn) came from. */
+export const CONSENT_SOURCES = ['import', 'web_chat', 'keyword', 'api', 'form'] as const
+export type ConsentSource = (typeof CONSENT_SOURCES)[number]
 
 export const CONTACTS_PER_PAGE = 25
 
@@ -19,6 +27,16 @@ export class ContactError extends Exception {
     status = 422
   ) {
     super(message, { code, status })
+  }
+}
+
+/** Custom field values the workspace's definitions refuse, by key. */
+export class ContactAttributesError extends ContactError {
+  constructor(
+    readonly problems: Record<string, AttributeProblem>,
+    readonly fields: ContactField[]
+  ) {
+    super('invalid_attributes', 'Some custom field values are invalid', 'attributes', 422)
   }
 }
 
@@ -127,8 +145,16 @@ export interface ContactDetails {
   email?: string | null
   tags?: string[]
   notes?: string | null
-  attributes?: Record<string, string>
+  attributes?: Record<string, unknown>
+  /** Consent to service messages. */
   optIn: OptInState
+  /** Consent to marketing messages; unchanged when not given. */
+  marketingConsent?: OptInState
+  /** Where a change of either consent came from (defaults to the form). */
+  consentSource?: ConsentSource | string | null
+  /** Unchanged when not given (undefined); null clears. */
+  timeZone?: string | null
+  language?: string | null
 }
 
 export interface NewContact extends ContactDetails {
@@ -137,18 +163,51 @@ export interface NewContact extends ContactDetails {
   source?: string
 }
 
+/**
+ * Checks given custom field values against the workspace's definitions
+ * (throws ContactAttributesError) and sets them; keys stored before any
+ * definition existed stay as they are. Not given: unchanged.
+ */
+async function applyAttributes(
+  trx: TransactionClientContract,
+  contact: Contact,
+  given: Record<string, unknown> | undefined
+) {
+  if (given === undefined) {
+    contact.attributes ??= {}
+    return
+  }
+  const fields = await ContactField.query({ client: trx })
+  const { values, problems } = checkAttributes(fields, given)
+  if (Object.keys(problems).length) throw new ContactAttributesError(problems, fields)
+  const defined = new Set(fields.map((field) => field.key))
+  const kept = Object.fromEntries(
+    Object.entries(contact.attributes ?? {}).filter(([key]) => !defined.has(key))
+  )
+  contact.attributes = { ...kept, ...values }
+}
+
 function applyDetails(contact: Contact, details: ContactDetails) {
   contact.merge({
     name: details.name || null,
     email: details.email?.toLowerCase() || null,
     tags: details.tags ?? [],
     notes: details.notes || null,
-    attributes: details.attributes ?? {},
   })
+  if (details.timeZone !== undefined) contact.timeZone = details.timeZone || null
+  if (details.language !== undefined) contact.language = details.language || null
+  const source = details.consentSource || 'form'
   if (details.optIn !== contact.optIn) {
     // Opting out is dated (it is what the law asks us to prove); any other change clears it.
     contact.optedOutAt = details.optIn === 'opted_out' ? DateTime.now() : null
     contact.optIn = details.optIn
+    contact.serviceConsentSource = source
+    contact.serviceConsentAt = DateTime.now()
+  }
+  if (details.marketingConsent && details.marketingConsent !== contact.marketingConsent) {
+    contact.marketingConsent = details.marketingConsent
+    contact.marketingConsentSource = source
+    contact.marketingConsentAt = DateTime.now()
   }
 }
 
@@ -169,8 +228,15 @@ export async function createContact(tenant: TenantContext, input: NewContact): P
       source: input.source ?? 'manual',
       optIn: 'unknown',
       optedOutAt: null,
+      marketingConsent: 'unknown',
     })
-    applyDetails(contact, input)
+    const guessed = guessLocale(input.phone)
+    applyDetails(contact, {
+      ...input,
+      timeZone: input.timeZone === undefined ? guessed.timeZone : input.timeZone,
+      language: input.language === undefined ? guessed.language : input.language,
+    })
+    await applyAttributes(trx, contact, input.attributes)
     try {
       await contact.save()
     } catch (error) {
@@ -199,6 +265,7 @@ export async function updateContact(
     const found = await Contact.find(contactId, { client: trx })
     if (!found) throw notFound()
     applyDetails(found, details)
+    await applyAttributes(trx, found, details.attributes)
     const dirty = Object.keys(found.$dirty)
     await found.save()
     return { contact: found, changes: dirty }
@@ -255,4 +322,48 @@ export async function contactCount(tenant: TenantContext) {
     const row = await Contact.query({ client: trx }).count('* as total').first()
     return Number(row?.$extras.total ?? 0)
   })
+}
+
+/**
+ * A customer's opt-out or opt-in keyword (STOP / START), recorded on their
+ * contact under a row lock: STOP withdraws service and marketing consent,
+ * START restores service messages only. Answers whether anything changed
+ * (a second STOP changes nothing), and announces a change as
+ * `contact:updated`.
+ */
+export async function recordKeywordConsent(
+  tenant: TenantContext,
+  contactId: string,
+  outcome: 'opted_out' | 'opted_in'
+): Promise<boolean> {
+  const changed = await tenant.transaction(async (trx) => {
+    const current = await Contact.query({ client: trx }).where('id', contactId).forUpdate().first()
+    if (!current) return false
+    if (outcome === 'opted_out' && current.optIn === 'opted_out') return false
+    if (outcome === 'opted_in' && current.optIn !== 'opted_out') return false
+    const now = DateTime.now()
+    current.optIn = outcome
+    current.optedOutAt = outcome === 'opted_out' ? now : null
+    current.serviceConsentSource = 'keyword'
+    current.serviceConsentAt = now
+    if (outcome === 'opted_out' && current.marketingConsent !== 'opted_out') {
+      current.marketingConsent = 'opted_out'
+      current.marketingConsentSource = 'keyword'
+      current.marketingConsentAt = now
+    }
+    await current.useTransaction(trx).save()
+    return true
+  })
+  if (changed) {
+    await emitter
+      .emit('contact:updated', {
+        tenant: tenant.slug,
+        tenantId: tenant.id,
+        contactId,
+        byUserId: null,
+        changes: ['opt_in'],
+      })
+      .catch((error) => logger.error({ err: error }, 'contact:updated listener failed'))
+  }
+  return changed
 }

@@ -1,15 +1,13 @@
 import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
 import { e164, type FormMeta } from '#app/validation/phone_rule'
+import { LANGUAGE_TAG, isTimeZone } from '../services/contact_locale.js'
 
 export const OPT_IN_STATES = ['unknown', 'opted_in', 'opted_out'] as const
 export type OptInState = (typeof OPT_IN_STATES)[number]
 
 const MAX_TAGS = 30
 const MAX_TAG_LENGTH = 50
-const MAX_ATTRIBUTES = 50
-const MAX_ATTRIBUTE_KEY = 64
-const MAX_ATTRIBUTE_VALUE = 500
 
 /** Tags as typed: comma-separated, trimmed, duplicates (in any case) dropped. */
 export function parseTags(raw: string | null | undefined): string[] {
@@ -19,35 +17,6 @@ export function parseTags(raw: string | null | undefined): string[] {
     if (tag && !tags.has(tag.toLowerCase())) tags.set(tag.toLowerCase(), tag)
   }
   return [...tags.values()]
-}
-
-/**
- * Custom attributes as typed: one `key=value` per line. Returns the problem
- * line (1-based) when one is not of that shape.
- */
-export function parseAttributes(
-  raw: string | null | undefined
-): { attributes: Record<string, string> } | { badLine: number } {
-  const attributes: Record<string, string> = {}
-  const lines = (raw ?? '').split(/\r?\n/)
-  for (const [index, line] of lines.entries()) {
-    if (!line.trim()) continue
-    const eq = line.indexOf('=')
-    const key = eq > 0 ? line.slice(0, eq).trim() : ''
-    const value = eq > 0 ? line.slice(eq + 1).trim() : ''
-    if (!key || key.length > MAX_ATTRIBUTE_KEY || value.length > MAX_ATTRIBUTE_VALUE) {
-      return { badLine: index + 1 }
-    }
-    attributes[key] = value
-  }
-  return { attributes }
-}
-
-/** The textarea form of stored attributes, for the edit form. */
-export function attributesToText(attributes: Record<string, unknown>) {
-  return Object.entries(attributes)
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join('\n')
 }
 
 const tagList = vine.createRule((value: unknown, _options: undefined, field: FieldContext) => {
@@ -61,38 +30,42 @@ const tagList = vine.createRule((value: unknown, _options: undefined, field: Fie
   }
 })
 
-const attributeLines = vine.createRule(
-  (value: unknown, _options: undefined, field: FieldContext) => {
-    if (typeof value !== 'string') return
+const timeZone = vine.createRule((value: unknown, _options: undefined, field: FieldContext) => {
+  if (typeof value !== 'string' || !value) return
+  if (!isTimeZone(value)) {
     const { t } = field.meta as FormMeta
-    const parsed = parseAttributes(value)
-    if ('badLine' in parsed) {
-      field.report(
-        t('contacts.validation.attribute_line', {
-          line: parsed.badLine,
-          key: MAX_ATTRIBUTE_KEY,
-          value: MAX_ATTRIBUTE_VALUE,
-        }),
-        'attributes',
-        field
-      )
-    } else if (Object.keys(parsed.attributes).length > MAX_ATTRIBUTES) {
-      field.report(
-        t('contacts.validation.too_many_attributes', { max: MAX_ATTRIBUTES }),
-        'attributes',
-        field
-      )
-    }
+    field.report(t('contacts.validation.time_zone'), 'time_zone', field)
   }
-)
+})
+
+const languageTag = vine.createRule((value: unknown, _options: undefined, field: FieldContext) => {
+  if (typeof value !== 'string' || !value) return
+  if (!LANGUAGE_TAG.test(value)) {
+    const { t } = field.meta as FormMeta
+    field.report(t('contacts.validation.language'), 'language', field)
+  }
+})
+
+/** Custom field values arrive as `cf_<key>` form fields (flat, so errors and old input line up). */
+export const CUSTOM_FIELD_PREFIX = 'cf_'
+
+export function customFieldInput(body: Record<string, unknown>): Record<string, unknown> {
+  const values: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(body)) {
+    if (name.startsWith(CUSTOM_FIELD_PREFIX)) values[name.slice(CUSTOM_FIELD_PREFIX.length)] = value
+  }
+  return values
+}
 
 const editableFields = {
   name: vine.string().trim().maxLength(200).optional(),
   email: vine.string().trim().email().maxLength(254).optional(),
   tags: vine.string().trim().maxLength(2000).use(tagList()).optional(),
   notes: vine.string().trim().maxLength(5000).optional(),
-  attributes: vine.string().maxLength(20000).use(attributeLines()).optional(),
   opt_in: vine.enum(OPT_IN_STATES),
+  marketing_consent: vine.enum(OPT_IN_STATES).optional(),
+  time_zone: vine.string().trim().maxLength(64).use(timeZone()).optional(),
+  language: vine.string().trim().maxLength(16).use(languageTag()).optional(),
 }
 
 export const createContactValidator = vine.compile(

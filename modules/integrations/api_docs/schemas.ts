@@ -1,5 +1,5 @@
 import { describeRule, documentSchema, type JsonSchema } from '#app/http/api/index'
-import { OPT_IN_STATES, e164 } from '../validators/contact_api_validator.js'
+import { CONSENT_SOURCES, OPT_IN_STATES, e164 } from '../validators/contact_api_validator.js'
 import {
   CONVERSATION_PRIORITIES,
   CONVERSATION_STATUSES,
@@ -44,13 +44,36 @@ documentSchema(
     profile_name: { ...nullableString, description: 'The name the person gave WhatsApp' },
     email: nullableString,
     tags: { type: 'array', items: { type: 'string' } },
-    attributes: { type: 'object', additionalProperties: { type: 'string' } },
+    attributes: {
+      type: 'object',
+      description: "Values of the workspace's custom contact fields, by key",
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+    },
     notes: nullableString,
-    opt_in: { type: 'string', enum: [...OPT_IN_STATES] },
+    opt_in: {
+      type: 'string',
+      enum: [...OPT_IN_STATES],
+      description: 'Consent to service messages',
+    },
     opted_out_at: nullableTime,
     source: { type: 'string', description: 'whatsapp, webchat, manual, api, import…' },
+    time_zone: { ...nullableString, description: "IANA zone, guessed from the phone's country" },
+    language: { ...nullableString, description: 'BCP 47 tag, e.g. ar, en' },
     created_at: time,
     updated_at: time,
+    consent: object({
+      marketing: {
+        type: 'string',
+        enum: [...OPT_IN_STATES],
+        description: 'Consent to marketing messages (campaigns)',
+      },
+      source: {
+        type: ['string', 'null'],
+        enum: [...CONSENT_SOURCES, null],
+        description: 'Where the marketing consent came from',
+      },
+      updated_at: nullableTime,
+    }),
   })
 )
 

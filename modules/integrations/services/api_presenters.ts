@@ -8,7 +8,7 @@ import { apiTime, serialize, snakeCase } from '#app/http/api/index'
 */
 
 export function presentContact(contact: Contact) {
-  return serialize(contact, [
+  const base = serialize(contact, [
     'id',
     'phone',
     'waId',
@@ -21,9 +21,19 @@ export function presentContact(contact: Contact) {
     'optIn',
     'optedOutAt',
     'source',
+    'timeZone',
+    'language',
     'createdAt',
     'updatedAt',
   ])
+  return {
+    ...base,
+    consent: {
+      marketing: contact.marketingConsent ?? 'unknown',
+      source: contact.marketingConsentSource ?? null,
+      updated_at: contact.marketingConsentAt ? contact.marketingConsentAt.toUTC().toISO() : null,
+    },
+  }
 }
 
 export function presentChannel(channel: Channel) {

@@ -64,8 +64,11 @@ const SAMPLE_CONTACT = {
   opt_in: 'opted_in',
   opted_out_at: null,
   source: 'whatsapp',
+  time_zone: 'Asia/Dubai',
+  language: 'ar',
   created_at: at,
   updated_at: at,
+  consent: { marketing: 'opted_in', source: 'web_chat', updated_at: at },
 }
 
 const SAMPLE_CONVERSATION = {

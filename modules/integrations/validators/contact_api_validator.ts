@@ -2,6 +2,7 @@ import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
 import { normalizeE164 } from '#app/validation/phone_rule'
 import { apiBody } from '#app/http/api/index'
+import { CONSENT_SOURCES, LANGUAGE_TAG, isTimeZone } from '#modules/inbox/index'
 
 /** The same limits as the workspace's contact form. */
 const MAX_TAGS = 30
@@ -38,6 +39,14 @@ const attributeLimits = vine.createRule(
 )
 
 export const OPT_IN_STATES = ['unknown', 'opted_in', 'opted_out'] as const
+export { CONSENT_SOURCES }
+
+const timeZone = vine.createRule((value: unknown, _options: undefined, field: FieldContext) => {
+  if (typeof value !== 'string' || !value || !field.isValid) return
+  if (!isTimeZone(value)) {
+    field.report('Give an IANA time zone, e.g. Asia/Dubai', 'time_zone', field)
+  }
+})
 
 /** What a contact is besides its phone number: every field optional. */
 const details = {
@@ -49,11 +58,26 @@ const details = {
     .distinct()
     .optional(),
   notes: vine.string().trim().maxLength(5000).nullable().optional(),
+  /** Checked against the workspace's custom field definitions by the inbox (unknown keys refused). */
   attributes: vine
-    .record(vine.string().maxLength(MAX_ATTRIBUTE_VALUE))
+    .record(
+      vine.union([
+        vine.union.if((value) => typeof value === 'number', vine.number()),
+        vine.union.if((value) => typeof value === 'boolean', vine.boolean({ strict: true })),
+        vine.union.else(vine.string().maxLength(MAX_ATTRIBUTE_VALUE).nullable()),
+      ])
+    )
     .use(attributeLimits())
     .optional(),
   opt_in: vine.enum(OPT_IN_STATES).optional(),
+  consent: vine
+    .object({
+      marketing: vine.enum(OPT_IN_STATES),
+      source: vine.enum(CONSENT_SOURCES).optional(),
+    })
+    .optional(),
+  time_zone: vine.string().trim().maxLength(64).use(timeZone()).nullable().optional(),
+  language: vine.string().trim().regex(LANGUAGE_TAG).nullable().optional(),
 }
 
 export const createContactBody = apiBody({

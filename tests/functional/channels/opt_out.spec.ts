@@ -53,6 +53,12 @@ test.group('Opt-out and opt-in keywords', (group) => {
       wa.appSecret
     )
     await waitFor(async () => (await contactOf(wa.context, customer))?.opt_in === 'opted_out')
+    // STOP withdraws marketing consent too, recorded as coming from the keyword.
+    const stopped = await contactOf(wa.context, customer)
+    assert.equal(stopped.marketing_consent, 'opted_out')
+    assert.equal(stopped.marketing_consent_source, 'keyword')
+    assert.equal(stopped.service_consent_source, 'keyword')
+    assert.isNotNull(stopped.marketing_consent_at)
     const [confirmation] = await waitFor(async () => {
       const sent = await confirmations(wa.context, customer)
       return sent.length && sent[0].external_id ? sent : null
@@ -89,7 +95,28 @@ test.group('Opt-out and opt-in keywords', (group) => {
       return sent.length === 2 ? sent : null
     })
     assert.match(all[1].body, /Welcome back/)
+    // START brings back service messages only: marketing needs a fresh consent.
+    assert.equal((await contactOf(wa.context, customer)).marketing_consent, 'opted_out')
   }).timeout(60_000)
+
+  test("a contact who writes first gets a time zone and language guessed from the number's country", async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('optloc')
+    cleanup(wa.cleanup)
+    const emirati = `97150${String(Date.now()).slice(-7)}`
+    await postWebhook(
+      webhook(wa, { messages: [messages.text({ from: emirati }, 'Hello')] }),
+      wa.appSecret
+    )
+    const contact = await waitFor(async () => {
+      const row = await contactOf(wa.context, emirati)
+      return row?.time_zone ? row : null
+    })
+    assert.equal(contact.time_zone, 'Asia/Dubai')
+    assert.equal(contact.language, 'ar')
+  }).timeout(30_000)
 
   test('an Arabic opt-out is confirmed in Arabic; ordinary messages change nothing', async ({
     assert,

@@ -87,6 +87,18 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'GET /t/:tenant/settings/canned-responses/:id': MANAGERS,
   'POST /t/:tenant/settings/canned-responses/:id': MANAGERS,
   'POST /t/:tenant/settings/canned-responses/:id/delete': MANAGERS,
+  'GET /t/:tenant/settings/contact-fields': MANAGERS,
+  'POST /t/:tenant/settings/contact-fields': MANAGERS,
+  'GET /t/:tenant/settings/contact-fields/:id': MANAGERS,
+  'POST /t/:tenant/settings/contact-fields/:id': MANAGERS,
+  'POST /t/:tenant/settings/contact-fields/:id/delete': MANAGERS,
+  'GET /t/:tenant/segments': MEMBERS,
+  'GET /t/:tenant/segments/new': EDITORS,
+  'POST /t/:tenant/segments/preview': MEMBERS,
+  'POST /t/:tenant/segments': EDITORS,
+  'GET /t/:tenant/segments/:id': MEMBERS,
+  'POST /t/:tenant/segments/:id': EDITORS,
+  'POST /t/:tenant/segments/:id/delete': EDITORS,
   'GET /t/:tenant/contacts': MEMBERS,
   'GET /t/:tenant/contacts/new': EDITORS,
   'POST /t/:tenant/contacts': EDITORS,
@@ -326,6 +338,21 @@ test.group('Role matrix', () => {
         })
         return { id: conversation.id }
       }
+      if (path.startsWith('/t/:tenant/settings/contact-fields/:id')) {
+        const [row] = await home.context.transaction((trx) =>
+          trx
+            .table('contact_fields')
+            .insert({ key: `m${randomBytes(4).toString('hex')}`, label: 'Matrix', type: 'text' })
+            .returning('id')
+        )
+        return { id: row.id }
+      }
+      if (path.startsWith('/t/:tenant/segments/:id')) {
+        const [row] = await home.context.transaction((trx) =>
+          trx.table('segments').insert({ name: 'Matrix' }).returning('id')
+        )
+        return { id: row.id }
+      }
       if (path.startsWith('/t/:tenant/settings/canned-responses/:id')) {
         const [row] = await home.context.transaction((trx) =>
           trx
@@ -467,6 +494,10 @@ test.group('Role matrix', () => {
         return { url: 'https://example.com/matrix', events: 'contact.created' }
       }
       if (path === '/t/:tenant/availability') return { availability: 'online' }
+      // The segment editor answers a form it cannot save with 422 and the editor again.
+      if (path === '/t/:tenant/segments' || path === '/t/:tenant/segments/:id') {
+        return { name: 'Matrix segment', match: 'all' }
+      }
       if (path === '/t/:tenant/inbox/:id/assign') return { assignee: '' }
       if (path === '/t/:tenant/inbox/:id/snooze') return { until: '1h' }
       if (path === '/t/:tenant/inbox/:id/labels') return { add: 'matrix' }

@@ -7,6 +7,7 @@ import type { TenantContext } from '#modules/tenancy/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
 import { WebSession } from '#tests/helpers/web_session'
 import { signIn } from '#tests/functional/workspace/member_browser'
+import { defineContactFields } from '#tests/helpers/contact_fields'
 
 type Cleanup = (fn: () => void | Promise<void>) => void
 
@@ -22,7 +23,6 @@ function contactForm(overrides: Record<string, string> = {}) {
     email: 'Layla@Example.test',
     opt_in: 'opted_in',
     tags: 'vip, renewal',
-    attributes: 'policy_number=PN-1042\nbroker = Sami',
     notes: 'Prefers Arabic.',
     ...overrides,
   }
@@ -60,8 +60,13 @@ test.group('Contacts: creating', () => {
     cleanup,
   }) => {
     const w = await workspace(cleanup)
+    await defineContactFields(w.context, [{ key: 'policy_number' }, { key: 'broker' }])
     const web = await signIn(await w.member('agent'))
-    const created = await web.submit(`${w.contacts}/new`, w.contacts, contactForm())
+    const created = await web.submit(
+      `${w.contacts}/new`,
+      w.contacts,
+      contactForm({ cf_policy_number: 'PN-1042', cf_broker: ' Sami ' })
+    )
     assert.equal(created.status, 302)
 
     const [contact] = await contactsIn(w.context)
@@ -80,7 +85,7 @@ test.group('Contacts: creating', () => {
     assert.include(page.body, 'Layla Haddad is added.')
     assert.include(page.body, '+971501234567')
     assert.include(page.body, '<dt>policy_number</dt>')
-    assert.include(page.body, '<dd>PN-1042</dd>')
+    assert.match(page.body, /data-attribute="policy_number"[^>]*>PN-1042</)
     assert.include(page.body, 'Prefers Arabic.')
     assert.include(page.body, 'data-opt-in="opted_in"')
     assert.include(page.body, 'Added by hand')
@@ -134,7 +139,7 @@ test.group('Contacts: creating', () => {
       )
       assert.include(page.body, 'Enter an e-mail address such as name@example.com.', phone)
       assert.include(page.body, 'value="Layla Haddad"', phone)
-      assert.include(page.body, 'policy_number=PN-1042', phone)
+      assert.include(page.body, 'Prefers Arabic.', phone)
     }
     assert.lengthOf(await contactsIn(w.context), 0)
   })
@@ -158,20 +163,32 @@ test.group('Contacts: creating', () => {
     assert.lengthOf(await contactsIn(w.context), 1)
   })
 
-  test('bad tags and attribute lines are refused with the line at fault', async ({
+  test('bad tags are refused, then custom field values are checked against their definitions', async ({
     assert,
     cleanup,
   }) => {
     const w = await workspace(cleanup)
+    await defineContactFields(w.context, [
+      { key: 'policy_number' },
+      { key: 'broker' },
+      { key: 'premium', type: 'number', label: 'Premium' },
+      { key: 'renewal', type: 'date', label: 'Renewal', required: true },
+    ])
     const web = await signIn(await w.member('owner'))
+    await web.submit(`${w.contacts}/new`, w.contacts, contactForm({ tags: 'x'.repeat(51) }))
+    let page = await web.get(`${w.contacts}/new`)
+    assert.include(page.body, 'Keep each tag to 50 characters.')
+
     await web.submit(
       `${w.contacts}/new`,
       w.contacts,
-      contactForm({ attributes: 'ok=1\nno equals sign here', tags: 'x'.repeat(51) })
+      contactForm({ cf_premium: 'a lot', cf_renewal: '', cf_invented: 'x', cf_broker: 'Sami' })
     )
-    const page = await web.get(`${w.contacts}/new`)
-    assert.include(page.body, 'Line 2 is not key=value')
-    assert.include(page.body, 'Keep each tag to 50 characters.')
+    page = await web.get(`${w.contacts}/new`)
+    assert.include(page.body, 'Some custom fields need attention.')
+    assert.include(page.body, 'Enter a number.')
+    assert.include(page.body, 'This field is required.')
+    assert.include(page.body, 'value="a lot"')
     assert.lengthOf(await contactsIn(w.context), 0)
   })
 })
@@ -182,17 +199,25 @@ test.group('Contacts: editing and deleting', () => {
     cleanup,
   }) => {
     const w = await workspace(cleanup)
+    await defineContactFields(w.context, [
+      { key: 'city', label: 'City' },
+      { key: 'plan', type: 'choice', label: 'Plan', choices: ['Single', 'Family'] },
+    ])
     const [contact] = await seed(w.context, [
       { phone: '+15550001234', name: 'Omar', profileName: 'Omar WA', optIn: 'opted_in' },
     ])
     const page = `${w.contacts}/${contact.id}`
     const web = await signIn(await w.member('agent'))
 
-    const bad = await web.submit(page, page, { name: 'Omar K', opt_in: 'maybe', attributes: '=x' })
+    const bad = await web.submit(page, page, {
+      name: 'Omar K',
+      opt_in: 'maybe',
+      time_zone: 'Mars/Olympus',
+    })
     assert.equal(bad.location, `${page}#edit`)
     const badPage = await web.get(page)
     assert.include(badPage.body, 'Choose one of the options.')
-    assert.include(badPage.body, 'Line 1 is not key=value')
+    assert.include(badPage.body, 'Enter a time zone as Continent/City')
     assert.include(badPage.body, 'value="Omar K"')
 
     const saved = await web.submit(page, page, {
@@ -200,7 +225,8 @@ test.group('Contacts: editing and deleting', () => {
       email: '',
       tags: ' Gold , gold, renewal-2025 ,, ',
       notes: 'Call after 5pm.',
-      attributes: 'city=Dubai\n\nplan = Family',
+      cf_city: 'Dubai',
+      cf_plan: 'Family',
       opt_in: 'opted_out',
     })
     assert.equal(saved.location, page)
@@ -217,7 +243,8 @@ test.group('Contacts: editing and deleting', () => {
     assert.include(shown.body, 'Omar WA')
     assert.include(shown.body, 'data-opt-in="opted_out"')
     assert.match(shown.body, /since \w+ \d+, \d{4}/)
-    assert.include(shown.body, 'city=Dubai\nplan=Family')
+    assert.match(shown.body, /data-attribute="city"[^>]*>Dubai</)
+    assert.match(shown.body, /data-attribute="plan"[^>]*>Family</)
 
     // Back to opted in: the opt-out date goes.
     await web.submit(page, page, { name: 'Omar K', opt_in: 'opted_in' })

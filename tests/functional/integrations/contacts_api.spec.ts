@@ -7,6 +7,7 @@ import { Contact } from '#modules/inbox/index'
 import { systemActor } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { api, freshPhone, makeKey } from './api_client.js'
+import { defineContactFields } from '#tests/helpers/contact_fields'
 
 type Cleanup = (fn: () => void | Promise<void>) => void
 
@@ -24,7 +25,8 @@ test.group('API contacts', () => {
     assert,
     cleanup,
   }) => {
-    const { token } = await tenantWithKey(cleanup)
+    const { token, context } = await tenantWithKey(cleanup)
+    await defineContactFields(context, [{ key: 'policyNumber' }])
     const created = await api('POST', '/api/v1/contacts', {
       token,
       body: {
@@ -295,7 +297,8 @@ test.group('API contacts: upsert, update, delete', () => {
     assert,
     cleanup,
   }) => {
-    const { tenant, token } = await tenantWithKey(cleanup)
+    const { tenant, token, context } = await tenantWithKey(cleanup)
+    await defineContactFields(context, [{ key: 'plan' }])
     const events: string[] = []
     const stop = [
       emitter.on('contact:created', (e) => {

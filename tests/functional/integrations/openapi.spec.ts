@@ -12,6 +12,7 @@ import { makeTenant, makeWorkspace } from '#tests/helpers/tenants'
 import { schemaErrors } from '#tests/helpers/json_schema'
 import { signIn } from '#tests/functional/workspace/member_browser'
 import { api, freshPhone, makeKey } from './api_client.js'
+import { defineContactFields } from '#tests/helpers/contact_fields'
 
 /**
  * The OpenAPI document against the router and against real answers: every
@@ -236,6 +237,7 @@ test.group('OpenAPI document', () => {
     cleanup(made.cleanup)
     const { token } = await makeKey(made.tenant)
     await addSandboxChannel(made.tenant, systemActor)
+    await defineContactFields(made.context, [{ key: 'plan' }])
     const created = await api('POST', '/api/v1/contacts', {
       token,
       body: { phone: freshPhone(), name: 'Amira', tags: ['lead'], attributes: { plan: 'gold' } },

@@ -12,6 +12,7 @@ import { DOCUMENT_ROUTE_NAME, openApiPath } from '#modules/integrations/openapi/
 import { WEBHOOK_EVENT_TYPES } from '#modules/integrations/services/webhook_events'
 import { schemaErrors } from '#tests/helpers/json_schema'
 import { makeTenant } from '#tests/helpers/tenants'
+import { defineContactFields } from '#tests/helpers/contact_fields'
 import { WebSession } from '#tests/helpers/web_session'
 import { api, freshPhone, makeKey } from './api_client.js'
 
@@ -316,6 +317,7 @@ test.group('OpenAPI document, a generated client', () => {
     }
     const made = await makeTenant('oapits')
     cleanup(made.cleanup)
+    await defineContactFields(made.context, [{ key: 'plan' }])
     const { token } = await makeKey(made.tenant)
     const phone = freshPhone()
     const { run } = await import(pathToFileURL(join(directory, 'calls.js')).href)

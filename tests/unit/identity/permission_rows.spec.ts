@@ -39,6 +39,8 @@ const EXPECTED: Record<string, { module: string; roles: string[] }> = {
   'tasks.manage': { module: 'hitl', roles: MANAGERS },
   'datasets.view': { module: 'data_engine', roles: EVERYONE },
   'datasets.manage': { module: 'data_engine', roles: MANAGERS },
+  'segments.view': { module: 'pulse', roles: EVERYONE },
+  'segments.manage': { module: 'pulse', roles: REPLIERS },
 }
 
 function member(role: Role): WorkspaceAccess {

@@ -2,7 +2,9 @@ import {
   findContactByPhone,
   pageOfContacts,
   Contact,
+  ContactAttributesError,
   ContactError,
+  attributeProblemText,
   createContact,
   deleteContact,
   findContact,
@@ -59,8 +61,13 @@ export default class ContactsApiController {
           email: data.email ?? null,
           tags: data.tags ?? [],
           notes: data.notes ?? null,
+          // Checked against the workspace's fields, required ones included.
           attributes: data.attributes ?? {},
           optIn: data.opt_in ?? 'unknown',
+          marketingConsent: data.consent?.marketing,
+          consentSource: data.consent?.source ?? 'api',
+          timeZone: data.time_zone,
+          language: data.language,
           source: 'api',
         })
         return {
@@ -97,7 +104,10 @@ export default class ContactsApiController {
         const contact = await createContact(ctx.tenant, {
           phone,
           ...mergedDetails(null, data),
+          attributes: data.attributes ?? {},
           source: 'api',
+        }).catch((error) => {
+          throw attributesAsApiError(error)
         })
         ctx.response.header('Location', `/api/v1/contacts/${contact.id}`)
         return sendJson(ctx, 201, presentContact(contact))
@@ -152,8 +162,13 @@ function mergedDetails(contact: Contact | null, data: DetailsInput): ContactDeta
     email: pick(data.email, contact?.email ?? null),
     tags: pick(data.tags, contact?.tags ?? []),
     notes: pick(data.notes, contact?.notes ?? null),
-    attributes: pick(data.attributes, (contact?.attributes ?? {}) as Record<string, string>),
+    // Not given: unchanged (the inbox checks given ones against the workspace's fields).
+    attributes: data.attributes,
     optIn: pick(data.opt_in, contact?.optIn ?? 'unknown'),
+    marketingConsent: data.consent?.marketing,
+    consentSource: data.consent?.source ?? 'api',
+    timeZone: data.time_zone,
+    language: data.language,
   }
 }
 
@@ -161,11 +176,23 @@ function mergedDetails(contact: Contact | null, data: DetailsInput): ContactDeta
 function changeContact(tenant: TenantContext, contact: Contact, data: DetailsInput) {
   return updateContact(tenant, contact.id, mergedDetails(contact, data)).catch((error) => {
     if (error instanceof ContactError && error.code === 'not_found') throw contactNotFound()
-    throw error
+    throw attributesAsApiError(error)
   })
 }
 
+/** Custom field values the workspace's definitions refuse, as field errors `attributes.<key>`. */
+function attributesAsApiError(error: unknown) {
+  if (!(error instanceof ContactAttributesError)) return error
+  const fields: Record<string, string[]> = {}
+  for (const [key, problem] of Object.entries(error.problems)) {
+    const field = error.fields.find((candidate) => candidate.key === key)
+    fields[`attributes.${key}`] = [attributeProblemText(problem, field)]
+  }
+  return new ApiError(422, 'validation_failed', 'The request is invalid', fields)
+}
+
 function phoneTakenAsApiError(error: unknown) {
+  if (error instanceof ContactAttributesError) return attributesAsApiError(error)
   if (error instanceof ContactError && error.code === 'phone_taken') {
     return new ApiError(409, 'phone_taken', error.message, { phone: [error.message] })
   }

@@ -61,3 +61,39 @@ export async function validateApiBody<Properties extends Record<string, SchemaTy
     throw error
   }
 }
+
+/**
+ * A query string's validator for the API (filters beside `limit` and
+ * `cursor`, which pageRequestFrom reads). Unknown parameters are ignored, as
+ * clients add cache-busters and tracking parameters to GETs.
+ */
+export function apiQuery<Properties extends Record<string, SchemaTypes>>(properties: Properties) {
+  const schema = vine.object(properties)
+  return { schema, validator: vine.compile(schema) }
+}
+
+/**
+ * Validates the query string: an empty parameter (`?status=`) counts as not
+ * given, and a failed rule is 422 `validation_failed` naming the parameter.
+ */
+export async function validateApiQuery<Properties extends Record<string, SchemaTypes>>(
+  ctx: HttpContext,
+  query: ReturnType<typeof apiQuery<Properties>>
+) {
+  const given = Object.fromEntries(
+    Object.entries(ctx.request.qs()).filter(([, value]) => value !== '' && value !== undefined)
+  )
+  try {
+    return await query.validator.validate(given)
+  } catch (error) {
+    if (error instanceof vineErrors.E_VALIDATION_ERROR) {
+      throw new ApiError(
+        422,
+        'validation_failed',
+        'The request is invalid',
+        fieldsOf(error.messages)
+      )
+    }
+    throw error
+  }
+}

@@ -1,14 +1,11 @@
 import { PlanLimitError, planLimitMessage } from '#modules/billing/index'
 import { readFile } from 'node:fs/promises'
-import { extname } from 'node:path'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { MultipartFile } from '@adonisjs/core/bodyparser'
-import app from '@adonisjs/core/services/app'
 import drive from '@adonisjs/drive/services/main'
 import { can } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
 import type KnowledgeSource from '../models/knowledge_source.js'
-import type { SourceKind, SourceStatus } from '../models/knowledge_source.js'
 import {
   SOURCE_FILE_EXTENSIONS,
   SourceError,
@@ -27,16 +24,26 @@ import {
 import { searchKnowledge } from '../services/search.js'
 import { answerQuestion } from '../services/answers.js'
 import {
+  CHUNKS_STEP,
   FAQ_FORM_ROWS,
-  SEARCH_MODES,
+  SOURCE_KINDS,
+  SOURCE_STATUSES,
   faqSourceValidator,
+  fileMessages,
   fileSourceValidator,
+  knowledgeSearchQueryValidator,
+  maxMegabytes,
+  newSourceQueryValidator,
   parseTags,
+  replaceFileValidator,
+  sourceListQueryValidator,
+  sourcePageQueryValidator,
   textSourceValidator,
   updateSourceValidator,
   urlSourceValidator,
   type SearchMode,
 } from '../validators/knowledge_validator.js'
+import { readQuery } from '#app/validation/query'
 import { liveChunksOf } from '../services/source_chunks.js'
 import { fieldError, validatedOrBack, wantsFragment } from './form_helpers.js'
 import {
@@ -45,15 +52,9 @@ import {
   present,
   modesInUse,
   confirmWord,
-  maxMegabytes,
 } from '../presenters/knowledge_presenter.js'
 import { errors as lucidErrors } from '@adonisjs/lucid'
 
-const STATUSES: SourceStatus[] = ['queued', 'processing', 'ready', 'failed']
-const KINDS: SourceKind[] = ['file', 'url', 'text', 'faq']
-/** Passages shown on a source page at first; "show more" adds this many again. */
-const CHUNKS_STEP = 20
-const MAX_CHUNKS_SHOWN = 2000
 /** The Markdown shown on a source page; a longer document is cut with a note. */
 const MARKDOWN_SHOWN = 100_000
 /** Results a workspace search shows. */
@@ -68,17 +69,12 @@ export default class KnowledgeController {
     const { bouncer, request, view, access, tenant } = ctx
     await bouncer.with('KnowledgePolicy').authorize('view', access)
     const layout = workspaceLayout(ctx, 'knowledge')
-    const qs = request.qs()
-    const filters = {
-      q: String(qs.q ?? '').trim(),
-      status: STATUSES.includes(qs.status) ? (qs.status as SourceStatus) : undefined,
-      kind: KINDS.includes(qs.kind) ? (qs.kind as SourceKind) : undefined,
-      tag: String(qs.tag ?? '').trim() || undefined,
-    }
+    const { cursor, ...asked } = await readQuery(sourceListQueryValidator, request.qs())
+    const filters = { ...asked, q: asked.q ?? '', tag: asked.tag || undefined }
     const page = await listSources(tenant, {
       ...filters,
       limit: 50,
-      cursor: typeof qs.cursor === 'string' ? qs.cursor : null,
+      cursor: cursor ?? null,
     }).catch((error) => {
       // A mangled cursor from an old link starts the list over.
       if (error instanceof SourceError) return listSources(tenant, { ...filters, limit: 50 })
@@ -97,7 +93,7 @@ export default class KnowledgeController {
         ? `${layout.base}/knowledge?${new URLSearchParams({ ...Object.fromEntries(search), cursor: page.nextCursor })}`
         : null,
       tags: [...new Set(page.data.flatMap((source) => source.tags))].sort(),
-      statuses: STATUSES,
+      statuses: SOURCE_STATUSES,
       inProgress: sources.some((source) => source.inProgress),
       filtered: Boolean(filters.q || filters.status || filters.kind || filters.tag),
       canManage: can(access, 'knowledge.manage'),
@@ -111,8 +107,8 @@ export default class KnowledgeController {
   async create(ctx: HttpContext) {
     const { bouncer, request, view, access, session } = ctx
     await bouncer.with('KnowledgePolicy').authorize('manage', access)
-    const asked = String(request.qs().kind ?? '')
-    const kind = KINDS.includes(asked as SourceKind) ? asked : 'file'
+    const asked = await readQuery(newSourceQueryValidator, request.qs())
+    const kind = asked.kind ?? 'file'
     const typed = session.flashMessages.get('faq')
     const faqRows = Array.isArray(typed)
       ? typed.map((row: { question?: string; answer?: string } | null) => ({
@@ -125,7 +121,7 @@ export default class KnowledgeController {
       ...workspaceLayout(ctx, 'knowledge'),
       ...assets(),
       kind,
-      kinds: KINDS,
+      kinds: SOURCE_KINDS,
       faqRows,
       maxMegabytes: maxMegabytes(),
       accept: SOURCE_FILE_EXTENSIONS.join(','),
@@ -210,15 +206,14 @@ export default class KnowledgeController {
     const base = basePath(ctx)
     const back = `${base}/knowledge/new?kind=file`
     const data = await validatedOrBack(ctx, back, (meta) =>
-      request.validateUsing(fileSourceValidator, { meta })
+      fileSourceValidator.validate(
+        // A browser sends one nameless, empty part when no file was chosen.
+        { ...request.all(), files: request.files('files').filter((file) => file.clientName) },
+        { meta, messagesProvider: fileMessages(meta.t) }
+      )
     )
     if (!data) return
-    const files = request.files('files')
-    const problem = checkUploads(ctx, files)
-    if (problem) {
-      fieldError(ctx, 'files', problem)
-      return response.redirect(back)
-    }
+    const { files } = data
     const made: KnowledgeSource[] = []
     for (const file of files) {
       const upload = {
@@ -261,10 +256,8 @@ export default class KnowledgeController {
     await bouncer.with('KnowledgePolicy').authorize('view', access)
     const source = await findSourceOrFail(tenant, params.id)
     const layout = workspaceLayout(ctx, 'knowledge')
-    const shown = Math.min(
-      Math.max(Number.parseInt(String(request.qs().chunks ?? ''), 10) || CHUNKS_STEP, 1),
-      MAX_CHUNKS_SHOWN
-    )
+    const { chunks: asked } = await readQuery(sourcePageQueryValidator, request.qs())
+    const shown = asked ?? CHUNKS_STEP
     const chunks = await liveChunksOf(tenant, source, shown)
     const markdown = source.markdown ?? ''
     const data = {
@@ -342,17 +335,20 @@ export default class KnowledgeController {
     await authorizeManage(ctx)
     const source = await findSourceOrFail(tenant, params.id)
     const back = `${basePath(ctx)}/knowledge/${source.id}`
-    const file = request.file('file')
-    const problem = checkUploads(ctx, file ? [file] : [])
-    if (problem) {
-      fieldError(ctx, 'file', problem)
-      return response.redirect(`${back}#replace`)
-    }
+    const chosen = request.file('file')
+    const data = await validatedOrBack(ctx, `${back}#replace`, (meta) =>
+      replaceFileValidator.validate(
+        { file: chosen?.clientName ? chosen : undefined },
+        { meta, messagesProvider: fileMessages(meta.t) }
+      )
+    )
+    if (!data) return
+    const { file } = data
     try {
       await replaceSourceFile(tenant, source.id, {
-        bytes: await readFile(file!.tmpPath!),
-        filename: file!.clientName,
-        mimeType: mimeOf(file!),
+        bytes: await readFile(file.tmpPath!),
+        filename: file.clientName,
+        mimeType: mimeOf(file),
       })
     } catch (error) {
       if (error instanceof PlanLimitError) {
@@ -402,12 +398,10 @@ export default class KnowledgeController {
     const { bouncer, request, view, access, tenant } = ctx
     await bouncer.with('KnowledgePolicy').authorize('view', access)
     const layout = workspaceLayout(ctx, 'knowledge')
-    const qs = request.qs()
-    const q = String(qs.q ?? '')
-      .trim()
-      .slice(0, 2000)
-    const mode: SearchMode = SEARCH_MODES.includes(qs.mode) ? qs.mode : 'search'
-    const tag = String(qs.tag ?? '').trim()
+    const asked = await readQuery(knowledgeSearchQueryValidator, request.qs())
+    const q = asked.q ?? ''
+    const mode: SearchMode = asked.mode ?? 'search'
+    const tag = asked.tag ?? ''
     const filters = tag ? { tags: [tag] } : undefined
     let hits: Awaited<ReturnType<typeof searchKnowledge>> = []
     let answer: Awaited<ReturnType<typeof answerQuestion>> | null = null
@@ -467,29 +461,6 @@ function sourceMessage(ctx: HttpContext, error: SourceError) {
   const key = `knowledge.source_errors.${error.code}`
   if (!ctx.i18n.hasMessage(key)) return error.message
   return ctx.i18n.t(key, { max: maxMegabytes() })
-}
-
-/** Checks uploads before anything is stored: one at least, each of a known type and size. */
-function checkUploads(ctx: HttpContext, files: MultipartFile[]) {
-  const { i18n } = ctx
-  const chosen = files.filter((file) => file.clientName)
-  if (chosen.length === 0) return i18n.t('knowledge.validation.file_required')
-  const limit = app.config.get<number>('brain.maxFileBytes')
-  for (const file of chosen) {
-    const extension = extname(file.clientName).toLowerCase()
-    if (!SOURCE_FILE_EXTENSIONS.includes(extension)) {
-      return i18n.t('knowledge.validation.file_type', { name: file.clientName })
-    }
-    if (file.size > limit) {
-      return i18n.t('knowledge.validation.file_size', {
-        name: file.clientName,
-        max: maxMegabytes(),
-      })
-    }
-    if (file.size === 0) return i18n.t('knowledge.validation.file_empty', { name: file.clientName })
-    if (!file.tmpPath) return i18n.t('knowledge.validation.file_required')
-  }
-  return null
 }
 
 function mimeOf(file: MultipartFile) {

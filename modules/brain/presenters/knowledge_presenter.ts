@@ -116,8 +116,3 @@ export function hostOf(url: string) {
 export function confirmWord(source: KnowledgeSource) {
   return source.title.trim().split(/\s+/)[0]?.slice(0, 40) || 'delete'
 }
-
-export function maxMegabytes() {
-  const bytes = app.config.get<number>('brain.maxFileBytes')
-  return Math.round((bytes / 1024 / 1024) * 10) / 10
-}

@@ -36,7 +36,7 @@ export default class ContactsController {
     const { bouncer, request, view, access, tenant } = ctx
     await bouncer.with('ContactsPolicy').authorize('view', access)
     const layout = workspaceLayout(ctx, 'contacts')
-    const filters = contactFiltersFrom(request.qs())
+    const filters = await contactFiltersFrom(request.qs())
     const [contacts, tags] = await Promise.all([
       listContacts(tenant, filters, `${layout.base}/contacts`),
       contactTags(tenant),

@@ -12,7 +12,6 @@ import {
   editConversationLabels,
   findConversation,
   findConversationOrFail,
-  isUuid,
   markConversationPending,
   markConversationRead,
   reopenConversation,
@@ -20,7 +19,12 @@ import {
   setConversationPriority,
   snoozeConversation,
 } from '../services/conversation_service.js'
-import { inboxFiltersFrom, inboxQuery, needsPersonCount } from '../services/inbox_service.js'
+import {
+  inboxFiltersFrom,
+  inboxQuery,
+  needsPersonCount,
+  readInboxQuery,
+} from '../services/inbox_service.js'
 import {
   assigneeFrom,
   labelsFrom,
@@ -46,9 +50,8 @@ export default class InboxController {
   async index(ctx: HttpContext) {
     const { bouncer, request, view, access } = ctx
     await bouncer.with('InboxPolicy').authorize('view', access)
-    const filters = inboxFiltersFrom(request.qs())
+    const { filters, current } = await readInboxQuery(request.qs())
     const layout = workspaceLayout(ctx, filters.view === 'needs_person' ? 'needs_person' : 'inbox')
-    const current = isUuid(request.qs().current) ? request.qs().current : null
     const list = await listData(ctx, layout.base, filters, current)
     if (wantsFragment(request, 'inbox-list')) {
       return view.render('inbox::inbox/list', { base: layout.base, ...list, swapList: true })
@@ -77,7 +80,7 @@ export default class InboxController {
     await bouncer.with('InboxPolicy').authorize('view', access)
     const conversation = await findConversationOrFail(tenant, params.id)
     const base = workspaceLayout(ctx, 'inbox').base
-    const before = typeof request.qs().before === 'string' ? request.qs().before : null
+    const { filters, before } = await readInboxQuery(request.qs())
 
     // Reading it is what clears the unread badge; a viewer looking on leaves it for the team.
     if (can(access, 'inbox.reply') && !before) {
@@ -91,9 +94,9 @@ export default class InboxController {
       return view.render(`inbox::inbox/${template}`, { base, conversation, ...thread })
     }
     if (wantsFragment(request, 'inbox-conversation-status')) {
-      return view.render('inbox::inbox/status', await statusData(ctx, conversation))
+      return view.render('inbox::inbox/status', await statusData(ctx, conversation, filters))
     }
-    return renderConversation(ctx, conversation, { before })
+    return renderConversation(ctx, conversation, { before, filters })
   }
 
   async assign(ctx: HttpContext) {
@@ -179,7 +182,7 @@ async function act(ctx: HttpContext, work: (conversation: Conversation) => Promi
   const { bouncer, access, params, tenant, response, session } = ctx
   await bouncer.with('InboxPolicy').authorize('reply', access)
   const conversation = await findConversationOrFail(tenant, params.id)
-  const filters = filtersFromForm(ctx)
+  const filters = await filtersFromForm(ctx)
   const back = `${workspaceLayout(ctx, 'inbox').base}/inbox/${conversation.id}${inboxQuery(filters)}`
   try {
     const said = await work(conversation)

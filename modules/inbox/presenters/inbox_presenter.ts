@@ -194,7 +194,7 @@ export function ownerLabel(ctx: HttpContext, owner: Owner, assignee: string | nu
 export async function statusData(
   ctx: HttpContext,
   conversation: Conversation,
-  filters: InboxFilters = inboxFiltersFrom(ctx.request.qs())
+  filters: InboxFilters
 ) {
   const [names, assisted, annotations] = await Promise.all([
     peopleNames([conversation.assigneeId]),
@@ -243,7 +243,7 @@ export async function conversationPage(
 ) {
   const { access, tenant, auth } = ctx
   const layout = workspaceLayout(ctx, 'inbox')
-  const filters = options.filters ?? inboxFiltersFrom(ctx.request.qs())
+  const filters = options.filters ?? (await inboxFiltersFrom(ctx.request.qs()))
   const [list, thread, panel, members, channels, status] = await Promise.all([
     listData(ctx, layout.base, filters, conversation.id),
     threadData(ctx, layout.base, conversation, options.before ?? null),

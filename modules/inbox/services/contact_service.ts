@@ -6,7 +6,8 @@ import type { EventsList } from '@adonisjs/core/types'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import Contact from '../models/contact.js'
-import { OPT_IN_STATES, type OptInState } from '../validators/contact_validator.js'
+import { contactListQueryValidator, type OptInState } from '../validators/contact_validator.js'
+import { readQuery } from '#app/validation/query'
 import { errors as lucidErrors } from '@adonisjs/lucid'
 import { guessLocale } from './contact_locale.js'
 import ContactField from '../models/contact_field.js'
@@ -47,19 +48,14 @@ export interface ContactFilters {
   page: number
 }
 
-/** Reads the list's search and filters from a query string, ignoring nonsense. */
-export function contactFiltersFrom(qs: Record<string, unknown>): ContactFilters {
-  const optIn = String(qs.opt_in ?? 'all')
-  const page = Number.parseInt(String(qs.page ?? '1'), 10)
+/** Reads the list's search and filters from a query string with VineJS, ignoring nonsense. */
+export async function contactFiltersFrom(qs: Record<string, unknown>): Promise<ContactFilters> {
+  const query = await readQuery(contactListQueryValidator, qs)
   return {
-    q: String(qs.q ?? '')
-      .trim()
-      .slice(0, 100),
-    tag: String(qs.tag ?? '')
-      .trim()
-      .slice(0, 50),
-    optIn: (OPT_IN_STATES as readonly string[]).includes(optIn) ? (optIn as OptInState) : 'all',
-    page: Number.isFinite(page) && page > 0 ? page : 1,
+    q: query.q ?? '',
+    tag: query.tag ?? '',
+    optIn: query.opt_in ?? 'all',
+    page: query.page ?? 1,
   }
 }
 

@@ -6,6 +6,13 @@ import type { TenantContext } from '#modules/tenancy/index'
 import type { ConversationPriority, ConversationStatus } from '../models/conversation.js'
 import Contact from '../models/contact.js'
 import { isUuid } from './conversation_service.js'
+import { readQuery } from '#app/validation/query'
+import {
+  INBOX_STATUSES,
+  INBOX_VIEWS,
+  inboxQueryValidator,
+  type InboxView,
+} from '../validators/inbox_validator.js'
 
 /*
 | What the team inbox reads: the conversation list with its filters, search
@@ -13,9 +20,7 @@ import { isUuid } from './conversation_service.js'
 | the side panel shows about its contact.
 */
 
-export const INBOX_VIEWS = ['mine', 'unassigned', 'needs_person', 'all'] as const
-export type InboxView = (typeof INBOX_VIEWS)[number]
-export const INBOX_STATUSES: ConversationStatus[] = ['open', 'pending', 'snoozed', 'resolved']
+export { INBOX_VIEWS, INBOX_STATUSES, type InboxView }
 export const CONVERSATIONS_PER_PAGE = 25
 export const MESSAGES_PER_PAGE = 50
 
@@ -29,25 +34,29 @@ export interface InboxFilters {
   cursor: string | null
 }
 
-/** Reads the list's filters from a query string, ignoring nonsense. */
-export function inboxFiltersFrom(qs: Record<string, unknown>): InboxFilters {
-  const text = (value: unknown, max: number) =>
-    typeof value === 'string' ? value.trim().slice(0, max) : ''
-  const view = text(qs.view, 20)
-  const status = text(qs.status, 20)
-  const channel = text(qs.channel, 40)
-  const cursor = text(qs.cursor, 200)
-  return {
-    view: (INBOX_VIEWS as readonly string[]).includes(view) ? (view as InboxView) : 'all',
-    status:
-      status === 'all' || (INBOX_STATUSES as string[]).includes(status)
-        ? (status as ConversationStatus | 'all')
-        : 'open',
-    label: text(qs.label, 40).toLowerCase(),
-    channel: isUuid(channel) ? channel : '',
-    q: text(qs.q, 100),
-    cursor: decodeListCursor(cursor) ? cursor : null,
+/**
+ * Reads the inbox's query string with its VineJS schema, ignoring nonsense:
+ * a refused value falls back to the default. Also answers which
+ * conversation is open beside the list and where an earlier page of its
+ * thread starts.
+ */
+export async function readInboxQuery(qs: Record<string, unknown>) {
+  const query = await readQuery(inboxQueryValidator, qs)
+  const filters: InboxFilters = {
+    view: query.view ?? 'all',
+    status: query.status ?? 'open',
+    label: query.label ?? '',
+    channel: query.channel ?? '',
+    q: query.q ?? '',
+    cursor: query.cursor && decodeListCursor(query.cursor) ? query.cursor : null,
   }
+  return { filters, current: query.current ?? null, before: query.before ?? null }
+}
+
+/** The list's filters alone, from a query string (see readInboxQuery). */
+export async function inboxFiltersFrom(qs: Record<string, unknown>): Promise<InboxFilters> {
+  const { filters } = await readInboxQuery(qs)
+  return filters
 }
 
 /**

@@ -6,6 +6,24 @@ import { LANGUAGE_TAG, isTimeZone } from '../services/contact_locale.js'
 export const OPT_IN_STATES = ['unknown', 'opted_in', 'opted_out'] as const
 export type OptInState = (typeof OPT_IN_STATES)[number]
 
+/** The contact list's query string: search, tag, consent and page (read with readQuery). */
+export const contactListQueryValidator = vine.compile(
+  vine.object({
+    q: vine
+      .string()
+      .trim()
+      .transform((value) => value.slice(0, 100))
+      .optional(),
+    tag: vine
+      .string()
+      .trim()
+      .transform((value) => value.slice(0, 50))
+      .optional(),
+    opt_in: vine.enum([...OPT_IN_STATES, 'all' as const]).optional(),
+    page: vine.number().withoutDecimals().min(1).max(1_000_000).optional(),
+  })
+)
+
 const MAX_TAGS = 30
 const MAX_TAG_LENGTH = 50
 

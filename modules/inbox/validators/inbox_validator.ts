@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
+import vine from '@vinejs/vine'
 import { clock } from '#app/clock'
-import type { ConversationPriority } from '../models/conversation.js'
+import type { ConversationPriority, ConversationStatus } from '../models/conversation.js'
 import { ConversationError, PRIORITIES, isUuid } from '../services/conversation_service.js'
 
 /*
@@ -8,6 +9,37 @@ import { ConversationError, PRIORITIES, isUuid } from '../services/conversation_
 | refusing what cannot be meant with the field at fault. Range checks that
 | depend on the conversation (a time in the future) stay in the service.
 */
+
+export const INBOX_VIEWS = ['mine', 'unassigned', 'needs_person', 'all'] as const
+export type InboxView = (typeof INBOX_VIEWS)[number]
+export const INBOX_STATUSES: ConversationStatus[] = ['open', 'pending', 'snoozed', 'resolved']
+
+/** Cuts what was typed to `max` characters rather than refusing the whole filter. */
+const upTo = (max: number) =>
+  vine
+    .string()
+    .trim()
+    .transform((value) => value.slice(0, max))
+
+/**
+ * The inbox's query string: the list's filters and page, which conversation
+ * is open beside it, and where an earlier page of its thread starts. Read
+ * with readQuery, which drops a refused parameter (the page's default).
+ */
+export const inboxQueryValidator = vine.compile(
+  vine.object({
+    view: vine.enum(INBOX_VIEWS).optional(),
+    status: vine.enum([...INBOX_STATUSES, 'all' as const]).optional(),
+    label: upTo(40)
+      .transform((value) => value.toLowerCase())
+      .optional(),
+    channel: vine.string().trim().uuid().optional(),
+    q: upTo(100).optional(),
+    cursor: vine.string().trim().maxLength(200).optional(),
+    current: vine.string().trim().uuid().optional(),
+    before: vine.string().trim().maxLength(200).optional(),
+  })
+)
 
 export const SNOOZE_PRESETS = ['1h', 'tomorrow', 'next_week', 'custom'] as const
 export type SnoozePreset = (typeof SNOOZE_PRESETS)[number]

@@ -1,7 +1,8 @@
 import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
 import { normalizeE164 } from '#app/validation/phone_rule'
-import { apiBody } from '#app/http/api/index'
+import { apiBody, apiQuery } from '#app/http/api/index'
+import { sinceTime } from './conversation_api_validator.js'
 import { CONSENT_SOURCES, LANGUAGE_TAG, isTimeZone } from '#modules/inbox/index'
 
 /** The same limits as the workspace's contact form. */
@@ -91,3 +92,17 @@ export const createContactBody = apiBody({
  * and is not changed here).
  */
 export const contactDetailsBody = apiBody(details)
+
+/** GET /contacts: the filters beside the page's limit and cursor. */
+export const contactListQuery = apiQuery({
+  phone: vine.string().trim().use(e164()).optional(),
+  // Addresses are matched whatever their case, as people type them.
+  email: vine
+    .string()
+    .trim()
+    .maxLength(320)
+    .transform((value) => value.toLowerCase())
+    .optional(),
+  tag: vine.string().trim().maxLength(200).optional(),
+  updated_since: vine.string().trim().use(sinceTime()).optional(),
+})

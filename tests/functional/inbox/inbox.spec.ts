@@ -342,6 +342,13 @@ test.group('Inbox: the list', () => {
       open.conversation.id,
       onSandbox.conversation.id,
     ])
+    // Only the refused parameter falls back: the label beside a bad status still filters,
+    // a repeated parameter keeps its first value, and an overlong search is cut, not dropped.
+    assert.deepEqual(await ids('?status=bogus&label=claim'), [open.conversation.id])
+    assert.deepEqual(await ids('?status=pending&status=resolved'), [pending.conversation.id])
+    assert.deepEqual(await ids(`?status=all&q=windscreen${'%20'.repeat(150)}zzz`), [
+      open.conversation.id,
+    ])
   })
 
   test('a row’s time is the hour today, the weekday within the week, else the date, in the member’s zone', async ({

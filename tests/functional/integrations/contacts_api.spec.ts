@@ -109,6 +109,24 @@ test.group('API contacts', () => {
       mine.json.data.map((c: { id: string }) => c.id),
       [id]
     )
+    // The same number written with spaces finds it too.
+    const phone: string = created.json.phone
+    const spaced = `${phone.slice(0, 4)} ${phone.slice(4, 8)} ${phone.slice(8)}`
+    const typed = await api('GET', `/api/v1/contacts?phone=${encodeURIComponent(spaced)}`, {
+      token: home.token,
+    })
+    assert.deepEqual(
+      typed.json.data.map((c: { id: string }) => c.id),
+      [id]
+    )
+
+    // Filters the API cannot read are a 422 naming each; an empty one is not given.
+    const bad = await api('GET', '/api/v1/contacts?phone=call-me&updated_since=yesterday&tag=', {
+      token: home.token,
+    })
+    assert.equal(bad.status, 422)
+    assert.equal(bad.json.error.code, 'validation_failed')
+    assert.sameMembers(Object.keys(bad.json.error.fields), ['phone', 'updated_since'])
   })
 
   test('pagination walks every contact once, newest first, with no duplicates or gaps', async ({

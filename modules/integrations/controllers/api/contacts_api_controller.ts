@@ -12,19 +12,24 @@ import {
   type ContactDetails,
 } from '#modules/inbox/index'
 import type { HttpContext } from '@adonisjs/core/http'
-import { DateTime } from 'luxon'
+import type { DateTime } from 'luxon'
 import { normalizeE164 } from '#app/validation/phone_rule'
 import { recordAudit, type TenantContext } from '#modules/tenancy/index'
 import {
   ApiError,
   validateApiBody,
+  validateApiQuery,
   pageBody,
   pageRequestFrom,
   idempotent,
   sendJson,
 } from '#app/http/api/index'
 import { presentContact } from '../../services/api_presenters.js'
-import { contactDetailsBody, createContactBody } from '../../validators/contact_api_validator.js'
+import {
+  contactDetailsBody,
+  contactListQuery,
+  createContactBody,
+} from '../../validators/contact_api_validator.js'
 import { apiActor } from './api_actor.js'
 
 type DetailsInput = Awaited<ReturnType<typeof contactDetailsBody.validator.validate>>
@@ -39,7 +44,7 @@ export default class ContactsApiController {
   async index(ctx: HttpContext) {
     const qs = ctx.request.qs()
     const page = pageRequestFrom(qs)
-    const filters = contactFilters(qs)
+    const filters = await contactFilters(ctx)
     const { rows, nextCursor } = await pageOfContacts(ctx.tenant, filters, page)
     return sendJson(ctx, 200, pageBody(rows.map(presentContact), nextCursor))
   }
@@ -203,25 +208,14 @@ function contactNotFound() {
   return new ApiError(404, 'not_found', 'No such contact')
 }
 
-function contactFilters(qs: Record<string, unknown>) {
-  const fields: Record<string, string[]> = {}
-  let phone: string | null = null
-  if (qs.phone) {
-    phone = normalizeE164(String(qs.phone))
-    if (!phone) fields.phone = ['The phone number must be in international form']
+async function contactFilters(ctx: HttpContext) {
+  const query = await validateApiQuery(ctx, contactListQuery)
+  return {
+    phone: query.phone ?? null,
+    email: query.email ?? null,
+    tag: query.tag ?? null,
+    updatedSince: (query.updated_since as unknown as DateTime | undefined) ?? null,
   }
-  let updatedSince: DateTime | null = null
-  if (qs.updated_since) {
-    updatedSince = DateTime.fromISO(String(qs.updated_since), { zone: 'utc' })
-    if (!updatedSince.isValid)
-      fields.updated_since = ['Give an ISO-8601 time, e.g. 2026-01-31T00:00:00Z']
-  }
-  if (Object.keys(fields).length) {
-    throw new ApiError(422, 'validation_failed', 'The request is invalid', fields)
-  }
-  // Addresses are matched whatever their case, as people type them.
-  const email = qs.email ? String(qs.email).trim().toLowerCase() : null
-  return { phone, email, tag: qs.tag ? String(qs.tag) : null, updatedSince }
 }
 
 /** A path parameter percent-decoded; malformed escapes (a lone `%`) decode to nothing. */

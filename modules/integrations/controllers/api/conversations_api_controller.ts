@@ -22,6 +22,7 @@ import type { TenantContext } from '#modules/tenancy/index'
 import {
   ApiError,
   validateApiBody,
+  validateApiQuery,
   pageBody,
   pageRequestFrom,
   idempotent,
@@ -33,12 +34,12 @@ import {
   presentMessage,
 } from '../../services/api_presenters.js'
 import {
-  CONVERSATION_STATUSES,
+  conversationListQuery,
+  messageListQuery,
   updateConversationBody,
 } from '../../validators/conversation_api_validator.js'
 import { ingestBody } from '../../validators/ingest_api_validator.js'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** How far ahead a conversation may be snoozed: the inbox's limit. */
 const MAX_SNOOZE_DAYS = 365
 
@@ -61,7 +62,7 @@ export default class ConversationsApiController {
   async index(ctx: HttpContext) {
     const qs = ctx.request.qs()
     const page = pageRequestFrom(qs)
-    const filters = conversationFilters(qs)
+    const filters = await conversationFilters(ctx)
     const { rows, nextCursor } = await pageOfConversations(ctx.tenant, filters, page)
     return sendJson(ctx, 200, pageBody(rows.map(presentConversationRow), nextCursor))
   }
@@ -110,14 +111,8 @@ export default class ConversationsApiController {
    */
   async messages(ctx: HttpContext) {
     const conversation = await findConversation(ctx.tenant, ctx.params.id)
-    const qs = ctx.request.qs()
-    const page = pageRequestFrom(qs)
-    const order = qs.order === undefined || qs.order === '' ? 'asc' : String(qs.order)
-    if (order !== 'asc' && order !== 'desc') {
-      throw new ApiError(422, 'validation_failed', 'The request is invalid', {
-        order: ['Use asc (oldest first) or desc (newest first)'],
-      })
-    }
+    const page = pageRequestFrom(ctx.request.qs())
+    const { order = 'asc' } = await validateApiQuery(ctx, messageListQuery)
     const { rows, nextCursor } = await pageOfMessages(ctx.tenant, conversation.id, {
       direction: order,
       page,
@@ -230,39 +225,14 @@ async function asApiError<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function conversationFilters(qs: Record<string, unknown>) {
-  const fields: Record<string, string[]> = {}
-  const given = (name: string) =>
-    qs[name] === undefined || qs[name] === '' ? null : String(qs[name])
-  const status = given('status')
-  if (status && !(CONVERSATION_STATUSES as readonly string[]).includes(status)) {
-    fields.status = [`One of ${CONVERSATION_STATUSES.join(', ')}`]
-  }
-  const assignee = given('assignee')
-  if (assignee && assignee !== 'none' && !UUID.test(assignee)) {
-    fields.assignee = ['A member’s user id, or none for unassigned conversations']
-  }
-  for (const name of ['channel_id', 'contact_id']) {
-    const value = given(name)
-    if (value && !UUID.test(value)) fields[name] = ['An id (UUID)']
-  }
-  let updatedSince: DateTime | null = null
-  const since = given('updated_since')
-  if (since) {
-    updatedSince = DateTime.fromISO(since, { zone: 'utc' })
-    if (!updatedSince.isValid) {
-      fields.updated_since = ['Give an ISO-8601 time, e.g. 2026-01-31T00:00:00Z']
-    }
-  }
-  if (Object.keys(fields).length) {
-    throw new ApiError(422, 'validation_failed', 'The request is invalid', fields)
-  }
+async function conversationFilters(ctx: HttpContext) {
+  const query = await validateApiQuery(ctx, conversationListQuery)
   return {
-    status,
-    assignee,
-    label: given('label')?.trim().toLowerCase() ?? null,
-    channelId: given('channel_id'),
-    contactId: given('contact_id'),
-    updatedSince,
+    status: query.status ?? null,
+    assignee: query.assignee?.toLowerCase() ?? null,
+    label: query.label ?? null,
+    channelId: query.channel_id ?? null,
+    contactId: query.contact_id ?? null,
+    updatedSince: (query.updated_since as unknown as DateTime | undefined) ?? null,
   }
 }

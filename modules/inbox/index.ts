@@ -52,6 +52,19 @@ export {
 } from './services/conversation_service.js'
 export { autoAssignConversation } from './services/auto_assignment.js'
 export {
+  contactsOfSenders,
+  activeConversationsFor,
+  lockConversations,
+  countInboundMessages,
+  channelHasConversations,
+  numberTalksElsewhere,
+  recentContactsOn,
+  createVisitorContact,
+  followedConversation,
+  markWindowClosed,
+  type InboundSender,
+} from './services/intake_service.js'
+export {
   registerAssignmentGate,
   registerThreadAnnotator,
   registerAssistantProbe,

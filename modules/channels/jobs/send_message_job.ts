@@ -1,5 +1,5 @@
 import { errors as lucidErrors } from '@adonisjs/lucid'
-import { contactIn } from '#modules/inbox/index'
+import { contactIn, markWindowClosed } from '#modules/inbox/index'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DateTime } from 'luxon'
@@ -125,10 +125,7 @@ export default class SendMessageJob extends TenantJob<Payload> {
         if (!result.retryable) {
           markFailed(message, result.code, result.title)
           if (result.code === REENGAGEMENT) {
-            await trx
-              .from('conversations')
-              .where('id', message.conversationId)
-              .update({ window_closed_at: new Date() })
+            await markWindowClosed(trx, message.conversationId)
           }
         }
       } else {

@@ -5,7 +5,10 @@ import { inWorkBatch } from '#app/queue/work_batch'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import {
-  guessLocale,
+  activeConversationsFor,
+  contactsOfSenders,
+  countInboundMessages,
+  lockConversations,
   type ContactCreatedEvent,
   type ConversationCreatedEvent,
 } from '#modules/inbox/index'
@@ -363,7 +366,13 @@ async function storeInboundBatch(
       profiles.set(item.waId, item.profileName)
     }
   }
-  const contacts = await upsertContacts(trx, tenant, profiles, pending)
+  const senders = [...profiles].map(([waId, profileName]) => ({
+    waId,
+    phone: e164FromWaId(waId),
+    profileName,
+  }))
+  const { contacts, created } = await contactsOfSenders(trx, tenant, senders)
+  pending.push(...created.map((data) => ({ name: 'contact:created' as const, data })))
   const conversations = await openConversations(
     trx,
     tenant,
@@ -463,19 +472,6 @@ async function storedMessage(trx: TransactionClientContract, externalId: string)
   return row ? { messageId: row.id, conversationId: row.conversation_id } : null
 }
 
-/**
- * Locks conversations in id order before their counters change: a
- * multi-row update locks rows in whatever order its plan meets them, and
- * two jobs sharing conversations could then deadlock.
- */
-async function lockConversations(trx: TransactionClientContract, conversationIds: string[]) {
-  if (!conversationIds.length) return
-  await trx.rawQuery(
-    `select id from conversations where id = any(?::uuid[]) order by id for update`,
-    [[...new Set(conversationIds)]]
-  )
-}
-
 /** The conversation of each already stored message among `externalIds`. */
 async function storedConversations(trx: TransactionClientContract, externalIds: string[]) {
   const byId = new Map<string, string>()
@@ -492,10 +488,8 @@ async function storedConversations(trx: TransactionClientContract, externalIds: 
 
 /**
  * Inserts inbound messages, in the given order (seq, the tie-breaker for
- * messages stamped in the same second), and their conversations' counters
- * in the same statement: a conversation is counted only for the rows that
- * were inserted. greatest() keeps the later time when webhooks arrive out
- * of order; a customer writing to a snoozed conversation wakes it. Returns
+ * messages stamped in the same second), then has the inbox count the ones
+ * inserted on their conversations (the caller has locked those). Returns
  * each message inserted, by external id (one stored meanwhile by another
  * worker is left out).
  */
@@ -521,20 +515,8 @@ async function insertInboundMessages(
           from input order by position
         on conflict (external_id) do nothing
         returning id, external_id, conversation_id, provider_timestamp
-      ),
-      counted as (
-        update conversations c set
-          last_message_at = greatest(c.last_message_at, n.at),
-          last_customer_message_at = greatest(c.last_customer_message_at, n.at),
-          unread_count = c.unread_count + n.count,
-          status = case when c.status = 'snoozed' then 'open' else c.status end,
-          snoozed_until = case when c.status = 'snoozed' then null else c.snoozed_until end,
-          updated_at = now()
-        from (select conversation_id, max(provider_timestamp) as at, count(*)::int as count
-                from inserted group by conversation_id) n
-        where c.id = n.conversation_id
       )
-      select id, external_id, conversation_id from inserted`,
+      select id, external_id, conversation_id, provider_timestamp from inserted`,
     [
       column((row) => row.conversationId),
       column((row) => row.contactId),
@@ -548,163 +530,36 @@ async function insertInboundMessages(
       column((row) => row.at),
     ] as unknown as SqlValue[]
   )
-  for (const row of inserted.rows as Array<{
+  const rowsIn = inserted.rows as Array<{
     id: string
     external_id: string
     conversation_id: string
-  }>) {
+    provider_timestamp: Date | string
+  }>
+  for (const row of rowsIn) {
     byId.set(row.external_id, { messageId: row.id, conversationId: row.conversation_id })
   }
+  // A conversation is counted only for the rows that were inserted.
+  await countInboundMessages(
+    trx,
+    rowsIn.map((row) => ({
+      conversationId: row.conversation_id,
+      at: new Date(row.provider_timestamp),
+    }))
+  )
   return byId
 }
 
-/**
- * The contact of each wa_id (with the name it goes by, null when unknown),
- * in one statement: found by wa_id, else linked by phone if new to
- * WhatsApp, else created (source whatsapp). A name that changed is
- * updated. Inserts take no conflict target: a concurrent insert of the
- * same wa_id or phone makes it a no-op, and the next round reads the
- * winner.
- */
-async function upsertContacts(
-  trx: TransactionClientContract,
-  tenant: TenantContext,
-  profiles: Map<string, string | null>,
-  pending: PendingEvent[]
-): Promise<Map<string, string>> {
-  const contacts = new Map<string, string>()
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const missing = [...profiles.keys()].filter((waId) => !contacts.has(waId)).sort()
-    if (!missing.length) return contacts
-    const found = await trx.rawQuery(
-      `with input as (
-          select * from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-            as i(wa_id, phone, profile_name, time_zone, language)
-        ),
-        matched as (
-          select distinct on (m.wa_id) m.* from (
-            select i.wa_id, c.id, 0 as rank from input i join contacts c on c.wa_id = i.wa_id
-            union all
-            select i.wa_id, c.id, 1 from input i join contacts c on c.phone = i.phone
-              where i.phone is not null
-          ) m order by m.wa_id, m.rank
-        ),
-        updated as (
-          update contacts c set wa_id = coalesce(c.wa_id, i.wa_id),
-              profile_name = coalesce(i.profile_name, c.profile_name), updated_at = now()
-            from matched m join input i on i.wa_id = m.wa_id
-            where c.id = m.id and (c.wa_id is null
-              or (i.profile_name is not null and i.profile_name is distinct from c.profile_name))
-        ),
-        inserted as (
-          insert into contacts (phone, wa_id, profile_name, source, time_zone, language)
-          select i.phone, i.wa_id, i.profile_name, 'whatsapp', i.time_zone, i.language from input i
-            where not exists (select 1 from matched m where m.wa_id = i.wa_id)
-            order by i.wa_id
-          on conflict do nothing
-          returning id, wa_id
-        )
-        select wa_id, id, false as created from matched
-        union all
-        select wa_id, id, true from inserted`,
-      [
-        missing,
-        missing.map((waId) => e164FromWaId(waId)),
-        missing.map((waId) => profiles.get(waId) ?? null),
-        // A new contact's likely zone and language, from the number's country (the inbox's guess).
-        missing.map((waId) => guessLocale(e164FromWaId(waId)).timeZone),
-        missing.map((waId) => guessLocale(e164FromWaId(waId)).language),
-      ] as unknown as SqlValue[]
-    )
-    for (const row of found.rows as Array<{ wa_id: string; id: string; created: boolean }>) {
-      contacts.set(row.wa_id, row.id)
-      if (row.created) {
-        pending.push({
-          name: 'contact:created',
-          data: { tenant: tenant.slug, tenantId: tenant.id, contactId: row.id, source: 'whatsapp' },
-        })
-      }
-    }
-  }
-  const lost = [...profiles.keys()].filter((waId) => !contacts.has(waId))
-  if (lost.length) throw new Error(`could not find or create the contacts for wa_id ${lost}`)
-  return contacts
-}
-
-/**
- * The conversation in progress for each (contact, channel), or a new open
- * one, in one statement for all of them; returns their ids in the given
- * order. Resolved conversations are history: a message after resolution
- * starts a new conversation, which the partial unique index
- * conversations_one_active allows. Two workers opening one at once collide
- * on that index; the loser reads the winner's row in the next round.
- */
+/** The inbox's conversations in progress (or new ones), their openings queued as events. */
 async function openConversations(
   trx: TransactionClientContract,
   tenant: TenantContext,
   wanted: Array<{ contactId: string; channelId: string }>,
   pending: PendingEvent[]
-): Promise<string[]> {
-  const key = (contactId: string, channelId: string) => `${contactId}|${channelId}`
-  const byPair = new Map<string, string>()
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const missing = [
-      ...new Map(
-        wanted
-          .filter((pair) => !byPair.has(key(pair.contactId, pair.channelId)))
-          .map((pair) => [key(pair.contactId, pair.channelId), pair])
-      ).values(),
-    ].sort((a, b) => key(a.contactId, a.channelId).localeCompare(key(b.contactId, b.channelId)))
-    if (!missing.length) break
-    const found = await trx.rawQuery(
-      `with input as (
-          select * from unnest(?::uuid[], ?::uuid[]) as i(contact_id, channel_id)
-        ),
-        active as (
-          select c.id, c.contact_id, c.channel_id from conversations c
-            join input i on i.contact_id = c.contact_id and i.channel_id = c.channel_id
-            where c.status <> 'resolved'
-        ),
-        opened as (
-          insert into conversations (contact_id, channel_id, status)
-          select i.contact_id, i.channel_id, 'open' from input i
-            where not exists (select 1 from active a
-              where a.contact_id = i.contact_id and a.channel_id = i.channel_id)
-            order by i.contact_id, i.channel_id
-          on conflict do nothing
-          returning id, contact_id, channel_id
-        )
-        select id, contact_id, channel_id, false as created from active
-        union all
-        select id, contact_id, channel_id, true from opened`,
-      [missing.map((pair) => pair.contactId), missing.map((pair) => pair.channelId)]
-    )
-    for (const row of found.rows as Array<{
-      id: string
-      contact_id: string
-      channel_id: string
-      created: boolean
-    }>) {
-      byPair.set(key(row.contact_id, row.channel_id), row.id)
-      if (row.created) {
-        pending.push({
-          name: 'conversation:created',
-          data: {
-            tenant: tenant.slug,
-            tenantId: tenant.id,
-            conversationId: row.id,
-            contactId: row.contact_id,
-            channelId: row.channel_id,
-          },
-        })
-      }
-    }
-  }
-  return wanted.map((pair) => {
-    const id = byPair.get(key(pair.contactId, pair.channelId))
-    if (!id) throw new Error(`could not find or open a conversation for contact ${pair.contactId}`)
-    return id
-  })
+) {
+  const { ids, created } = await activeConversationsFor(trx, tenant, wanted)
+  pending.push(...created.map((data) => ({ name: 'conversation:created' as const, data })))
+  return ids
 }
 
 /** Records a failed attempt (a drain then leaves the event to a retry job of its own). */

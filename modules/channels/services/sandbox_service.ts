@@ -1,4 +1,12 @@
-import { contactIn, contactByWaIdIn, currentConversationIn, Contact } from '#modules/inbox/index'
+import {
+  channelHasConversations,
+  contactIn,
+  contactByWaIdIn,
+  currentConversationIn,
+  numberTalksElsewhere,
+  recentContactsOn,
+  Contact,
+} from '#modules/inbox/index'
 import { createHash, randomBytes } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import type { TenantContext } from '#modules/tenancy/index'
@@ -55,10 +63,7 @@ export function customerFrom(name: string | null | undefined, phone: string | nu
 export async function sandboxTried(tenant: TenantContext) {
   const channel = await sandboxChannelOf(tenant.id)
   if (!channel) return false
-  const row = await tenant.transaction((trx) =>
-    trx.from('conversations').where('channel_id', channel.id).select('id').first()
-  )
-  return !!row
+  return channelHasConversations(tenant, channel.id)
 }
 
 /**
@@ -81,15 +86,7 @@ export async function assertSandboxNumber(
   sandboxChannelId: string,
   customer: SandboxCustomer
 ) {
-  const used = await tenant.transaction(async (trx) => {
-    const found = await trx.rawQuery(
-      `select 1 from contacts c join conversations v on v.contact_id = c.id
-        where (c.phone = ? or c.wa_id = ?) and v.channel_id <> ? limit 1`,
-      [customer.phone, customer.waId, sandboxChannelId]
-    )
-    return found.rows.length > 0
-  })
-  if (used) {
+  if (await numberTalksElsewhere(tenant, customer, sandboxChannelId)) {
     throw new ChannelError(
       'real_customer',
       'This number belongs to a real customer; pick another for the sandbox'
@@ -294,13 +291,14 @@ export async function markReadAsCustomer(
   customer: SandboxCustomer
 ): Promise<number> {
   const unread = await tenant.transaction(async (trx) => {
+    const contact = await contactByWaIdIn(trx, customer.waId)
+    if (!contact) return []
     const found = await trx.rawQuery(
-      `select m.external_id from messages m join contacts c on c.id = m.contact_id
-        where m.channel_id = ? and c.wa_id = ? and m.direction = 'outbound'
-          and m.is_note = false and m.external_id is not null
-          and m.status in ('sent', 'delivered')
-        order by m.created_at`,
-      [channel.id, customer.waId]
+      `select external_id from messages
+        where channel_id = ? and contact_id = ? and direction = 'outbound'
+          and is_note = false and external_id is not null and status in ('sent', 'delivered')
+        order by created_at`,
+      [channel.id, contact.id]
     )
     return (found.rows as Array<{ external_id: string }>).map((row) => row.external_id)
   })
@@ -618,16 +616,8 @@ function pendingText(message: WaMessage) {
 
 /** The simulated customers this workspace has played, most recent first. */
 export async function recentSandboxCustomers(tenant: TenantContext, channel: Channel) {
-  return tenant.transaction(async (trx) => {
-    const found = await trx.rawQuery(
-      `select c.wa_id, c.phone, coalesce(c.profile_name, c.name) as name, max(v.last_message_at) as at
-        from contacts c join conversations v on v.contact_id = c.id
-        where v.channel_id = ? and c.wa_id is not null
-        group by c.id order by at desc nulls last limit 8`,
-      [channel.id]
-    )
-    return (found.rows as Array<{ wa_id: string; phone: string | null; name: string | null }>)
-      .map((row) => customerFrom(row.name, row.phone ?? `+${row.wa_id}`))
-      .filter((customer): customer is SandboxCustomer => customer !== null)
-  })
+  const rows = await recentContactsOn(tenant, channel.id, 8)
+  return rows
+    .map((row) => customerFrom(row.name, row.phone ?? `+${row.wa_id}`))
+    .filter((customer): customer is SandboxCustomer => customer !== null)
 }

@@ -14,7 +14,7 @@ import { ChannelError } from './channel_errors.js'
 import { storeInboundMessageOfContact } from './inbound_processing.js'
 import { applyStatus } from './inbound_statuses.js'
 import { enqueueInboundDelivery } from './inbound_queue.js'
-import { publishLive } from '#modules/inbox/index'
+import { createVisitorContact, followedConversation, publishLive } from '#modules/inbox/index'
 import type { OutboundContent } from './outbound_content.js'
 
 /*
@@ -179,14 +179,11 @@ export async function startVisitorSession(
   const name = input.name?.trim() || null
   const email = input.email?.trim().toLowerCase() || null
   const created = await target.context.transaction(async (trx) => {
-    const contact = await trx.rawQuery(
-      // The name the visitor gave is what the channel reports, like a
-      // WhatsApp profile name; the team's own name for them stays theirs to set.
-      `insert into contacts (profile_name, email, source, attributes)
-        values (?, ?, 'webchat', ?::jsonb) returning id`,
-      [name, email, JSON.stringify({ webchat: { channelId: target.channel.id } })] as string[]
-    )
-    const contactId = contact.rows[0].id as string
+    const contactId = await createVisitorContact(trx, {
+      name,
+      email,
+      channelId: target.channel.id,
+    })
     const visitor = await trx.rawQuery(
       `insert into webchat_visitors (channel_id, contact_id, token_hash, locale, last_seen_at)
         values (?, ?, ?, ?, now()) returning id`,
@@ -369,12 +366,7 @@ async function currentConversation(
   trx: TransactionClientContract,
   visitor: Visitor
 ): Promise<string | null> {
-  const result = await trx.rawQuery(
-    `select id from conversations where contact_id = ? and channel_id = ?
-      order by (status <> 'resolved') desc, created_at desc limit 1`,
-    [visitor.contactId, visitor.channelId]
-  )
-  return (result.rows[0]?.id as string | undefined) ?? null
+  return followedConversation(trx, visitor.contactId, visitor.channelId)
 }
 
 /** How long a stream ticket opens the stream (each connection checks it once, at the start). */

@@ -2,7 +2,7 @@ import { PlanLimitError, planLimitMessage } from '#modules/billing/index'
 import { readFile } from 'node:fs/promises'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { MultipartFile } from '@adonisjs/core/bodyparser'
-import drive from '@adonisjs/drive/services/main'
+import { streamStoredFile } from '#app/http/stored_file'
 import { can } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
 import type KnowledgeSource from '../models/knowledge_source.js'
@@ -29,6 +29,7 @@ import {
   SOURCE_KINDS,
   SOURCE_STATUSES,
   faqSourceValidator,
+  filledFaq,
   fileMessages,
   fileSourceValidator,
   knowledgeSearchQueryValidator,
@@ -165,34 +166,18 @@ export default class KnowledgeController {
   }
 
   async storeFaq(ctx: HttpContext) {
-    const { request, tenant, auth, i18n } = ctx
+    const { request, tenant, auth } = ctx
     await authorizeManage(ctx)
     const back = `${basePath(ctx)}/knowledge/new?kind=faq`
     const data = await validatedOrBack(ctx, back, (meta) =>
-      request.validateUsing(faqSourceValidator, { meta })
+      // No rows at all is reported like blank ones: nothing to add.
+      faqSourceValidator.validate({ ...request.all(), faq: request.input('faq') ?? [] }, { meta })
     )
     if (!data) return
-    // Rows keep their numbers as the member saw them, blank ones aside.
-    const rows = (data.faq ?? []).map((row) => ({
-      question: row?.question ?? '',
-      answer: row?.answer ?? '',
-    }))
-    const filled = rows.filter((row) => row.question || row.answer)
-    if (filled.length === 0) {
-      fieldError(ctx, 'faq', i18n.t('knowledge.validation.faq_empty'))
-      return ctx.response.redirect(back)
-    }
-    const half = rows.findIndex(
-      (row) => (row.question || row.answer) && !(row.question && row.answer)
-    )
-    if (half >= 0) {
-      fieldError(ctx, 'faq', i18n.t('knowledge.validation.faq_incomplete', { n: half + 1 }))
-      return ctx.response.redirect(back)
-    }
     await created(ctx, back, () =>
       createFaqSource(tenant, {
         title: data.title,
-        pairs: filled,
+        pairs: filledFaq(data.faq),
         tags: parseTags(data.tags),
         createdByUserId: auth.user!.id,
       })
@@ -288,19 +273,20 @@ export default class KnowledgeController {
 
   /** The uploaded file as it was given, never shown as one of our pages. */
   async download(ctx: HttpContext) {
-    const { bouncer, access, params, tenant, response } = ctx
+    const { bouncer, access, params, tenant } = ctx
     await bouncer.with('KnowledgePolicy').authorize('view', access)
     const source = await findSource(tenant, params.id)
-    if (!source?.fileKey || !(await drive.use().exists(source.fileKey)))
-      throw new lucidErrors.E_ROW_NOT_FOUND()
-    const { contentLength } = await drive.use().getMetaData(source.fileKey)
-    response.header('Content-Type', source.fileMime || 'application/octet-stream')
-    response.header('Content-Length', String(contentLength))
-    response.header('Cache-Control', 'private, no-cache')
-    response.header('X-Content-Type-Options', 'nosniff')
-    response.header('Content-Security-Policy', "default-src 'none'; sandbox")
-    response.header('Content-Disposition', attachment(source.fileName || 'source'))
-    return response.stream(await drive.use().getStream(source.fileKey))
+    const sent =
+      source?.fileKey &&
+      (await streamStoredFile(ctx, {
+        key: source.fileKey,
+        contentType: source.fileMime || 'application/octet-stream',
+        filename: source.fileName || 'source',
+        download: true,
+        cacheControl: 'private, no-cache',
+        sandbox: true,
+      }))
+    if (!sent) throw new lucidErrors.E_ROW_NOT_FOUND()
   }
 
   async update(ctx: HttpContext) {
@@ -474,19 +460,4 @@ function basePath(ctx: HttpContext) {
 function rethrowNotFound(error: unknown) {
   if (error instanceof SourceError && error.status === 404) throw new lucidErrors.E_ROW_NOT_FOUND()
   if (!(error instanceof SourceError)) throw error
-}
-
-/** An attachment header that survives quotes and Arabic in the file name (RFC 6266). */
-function attachment(filename: string) {
-  const ascii = filename
-    .normalize('NFKD')
-    .replace(/[^\x20-\x7e]/g, '')
-    .replace(/["\\;]/g, '')
-    .trim()
-  const fallback = !ascii ? 'file' : ascii.startsWith('.') ? `file${ascii}` : ascii
-  const encoded = encodeURIComponent(filename).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`
-  )
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`
 }

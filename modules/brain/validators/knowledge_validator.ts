@@ -63,10 +63,35 @@ export const urlSourceValidator = vine.compile(
   })
 )
 
+type FaqRow = { question?: string | null; answer?: string | null } | null
+
+/**
+ * At least one row filled, and no row with a question but no answer (or
+ * the reverse), reported with the row's number as the member saw it.
+ */
+const completeFaq = vine.createRule((value: unknown, _options: undefined, field: FieldContext) => {
+  const rows = Array.isArray(value) ? (value as FaqRow[]) : []
+  const { t } = field.meta as FormMeta
+  const filled = (row: FaqRow) => Boolean(row?.question || row?.answer)
+  if (!rows.some(filled)) return field.report(t('knowledge.validation.faq_empty'), 'faq', field)
+  const half = rows.findIndex((row) => filled(row) && !(row?.question && row?.answer))
+  if (half >= 0) {
+    field.report(t('knowledge.validation.faq_incomplete', { n: half + 1 }), 'faq', field)
+  }
+})
+
 /**
  * FAQ rows arrive as `faq[0][question]`, `faq[0][answer]`, ...; blank rows
- * are dropped and a half-filled one is reported on its own row.
+ * are left for filledFaq to drop, and a half-filled one is reported with
+ * its number.
  */
+/** The validated rows that hold a question and its answer. */
+export function filledFaq(rows: FaqRow[]) {
+  return rows.flatMap((row) =>
+    row?.question && row.answer ? [{ question: row.question, answer: row.answer }] : []
+  )
+}
+
 export const faqSourceValidator = vine.compile(
   vine.object({
     title: vine.string().trim().maxLength(MAX_TITLE),
@@ -78,7 +103,7 @@ export const faqSourceValidator = vine.compile(
         })
       )
       .maxLength(MAX_FAQ_ROWS)
-      .optional(),
+      .use(completeFaq()),
     tags,
   })
 )

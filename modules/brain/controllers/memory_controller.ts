@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { errors } from '@adonisjs/core'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 import { errors as vineErrors } from '@vinejs/vine'
 import { can } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
@@ -48,7 +48,7 @@ export default class MemoryController {
     )
     if (!data) return this.#refused(ctx, problem)
     await saveSummary(ctx.tenant, ctx.params.id, data.summary ?? '', ctx.auth.user!.id).catch(
-      (error) => this.#notFound(ctx, error)
+      (error) => this.#notFound(error)
     )
     return this.#done(
       ctx,
@@ -62,7 +62,7 @@ export default class MemoryController {
       ctx.request.validateUsing(factValidator)
     )
     if (!data) return this.#refused(ctx, problem)
-    await addFact(ctx.tenant, ctx.params.id, data).catch((error) => this.#notFound(ctx, error))
+    await addFact(ctx.tenant, ctx.params.id, data).catch((error) => this.#notFound(error))
     return this.#done(ctx, 'memory.flash.fact_added')
   }
 
@@ -77,7 +77,7 @@ export default class MemoryController {
       await updateFact(ctx.tenant, id, factId, data)
     } catch (error) {
       if (!(error instanceof MemoryError) || error.code !== 'duplicate_fact') {
-        return this.#notFound(ctx, error)
+        return this.#notFound(error)
       }
       return this.#refused(ctx, {
         form: factId,
@@ -91,7 +91,7 @@ export default class MemoryController {
   async destroyFact(ctx: HttpContext) {
     await ctx.bouncer.with('MemoryPolicy').authorize('edit', ctx.access)
     await deleteFact(ctx.tenant, ctx.params.id, ctx.params.factId).catch((error) =>
-      this.#notFound(ctx, error)
+      this.#notFound(error)
     )
     return this.#done(ctx, 'memory.flash.fact_deleted')
   }
@@ -140,9 +140,9 @@ export default class MemoryController {
     return ctx.response.redirect(this.#memoryPath(ctx))
   }
 
-  #notFound(ctx: HttpContext, error: unknown): never {
+  #notFound(error: unknown): never {
     if (error instanceof MemoryError && error.code === 'not_found') {
-      throw new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
+      throw new lucidErrors.E_ROW_NOT_FOUND()
     }
     throw error
   }
@@ -150,7 +150,7 @@ export default class MemoryController {
   async #render(ctx: HttpContext, problem: FormProblem | null, notice: string | null = null) {
     const { tenant, params, access, view } = ctx
     const memory = await memoryPanel(tenant, params.id)
-    if (!memory) throw new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
+    if (!memory) throw new lucidErrors.E_ROW_NOT_FOUND()
     const layout = workspaceLayout(ctx, 'contacts')
     const data = {
       base: layout.base,

@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { errors } from '@adonisjs/core'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 import { errors as vineErrors } from '@vinejs/vine'
 import { actorFromRequest } from '#modules/identity/index'
 import { workspaceLayout } from '#modules/tenancy/index'
@@ -78,7 +78,7 @@ export default class ApiKeysController {
     const { bouncer, response, session, access, params, i18n } = ctx
     await bouncer.with('ApiKeysPolicy').authorize('manage', access)
     const key = await findTenantApiKey(access.tenantId, params.id)
-    if (!key) throw new errors.E_ROUTE_NOT_FOUND([ctx.request.method(), ctx.request.url()])
+    if (!key) throw new lucidErrors.E_ROW_NOT_FOUND()
     await revokeApiKey({ id: access.tenantId, slug: access.tenantSlug }, key, actorFromRequest(ctx))
     session.flash('success', i18n.t('integrations.flash.revoked', { name: key.name }))
     return response.redirect(`${workspaceLayout(ctx, 'api_keys').base}/settings/api-keys`)

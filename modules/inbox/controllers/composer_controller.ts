@@ -21,6 +21,12 @@ import {
   type TemplateChoice,
 } from '../services/composer_service.js'
 import { wantsFragment } from '#app/http/htmx'
+import { errors as vineErrors } from '@vinejs/vine'
+import {
+  noteFormValidator,
+  replyFormValidator,
+  templateFormValidator,
+} from '../validators/composer_validator.js'
 
 type Mode = 'reply' | 'note' | 'template'
 
@@ -65,14 +71,18 @@ export default class ComposerController {
     const target = await replyTarget(ctx)
     const { request, tenant, auth } = ctx
     try {
+      const form = await readForm(ctx, replyFormValidator, {
+        ...request.all(),
+        attachment: attachmentOf(request.file('attachment')) ?? undefined,
+      })
       await sendReply(tenant, {
         conversationId: target.conversation.id,
         channelType: target.channel.type,
         contact: target.contact,
         agent: { id: auth.user!.id, name: auth.user!.name },
-        text: String(request.input('text') ?? ''),
-        file: attachmentOf(request.file('attachment')),
-        idempotencyKey: idempotencyKey(ctx),
+        text: form.text ?? '',
+        file: form.attachment ?? null,
+        idempotencyKey: idempotencyKey(ctx, form.idempotency_key),
       })
       return succeed(ctx, target, 'reply')
     } catch (error) {
@@ -84,9 +94,10 @@ export default class ComposerController {
     const target = await replyTarget(ctx)
     const { request, tenant, auth } = ctx
     try {
+      const form = await readForm(ctx, noteFormValidator, request.all())
       await writeNote(tenant, {
         conversationId: target.conversation.id,
-        text: String(request.input('note') ?? ''),
+        text: form.note ?? '',
         authorId: auth.user!.id,
       })
       return succeed(ctx, target, 'note')
@@ -103,10 +114,10 @@ export default class ComposerController {
   async templates(ctx: HttpContext) {
     const target = await replyTarget(ctx)
     const { request, view, tenant } = ctx
-    const name = String(request.input('name') ?? '')
-    const language = String(request.input('language') ?? '')
-    const chosen = name ? await templateFor(ctx, target, name, language) : null
-    if (name && !chosen) throw new lucidErrors.E_ROW_NOT_FOUND()
+    const asked = await templateFormValidator.validate(request.all()).catch(() => null)
+    const name = asked?.name ?? ''
+    const chosen = name ? await templateFor(ctx, target, name, asked?.language ?? '') : null
+    if ((!asked || name) && !chosen) throw new lucidErrors.E_ROW_NOT_FOUND()
     const templates =
       chosen || target.channel.type !== 'whatsapp'
         ? []
@@ -134,15 +145,18 @@ export default class ComposerController {
   async sendTemplate(ctx: HttpContext) {
     const target = await replyTarget(ctx)
     const { request, tenant, auth } = ctx
-    const name = String(request.input('name') ?? '')
-    const language = String(request.input('language') ?? '')
-    const chosen = await templateFor(ctx, target, name, language)
+    const form = await templateFormValidator.validate(request.all()).catch(() => null)
+    const name = form?.name ?? ''
+    const language = form?.language ?? ''
+    const chosen = form ? await templateFor(ctx, target, name, language) : null
     try {
-      if (!chosen) throw fieldRefusal(ctx, 'template', 'composer.errors.template_unavailable')
-      const variables = listInput(request.input('variables')).map((value) => value.trim())
+      if (!form || !chosen) {
+        throw fieldRefusal(ctx, 'template', 'composer.errors.template_unavailable')
+      }
+      const variables = form.variables ?? []
       const content: OutboundContent = { type: 'template', name, language, variables }
       if (chosen.headerMedia) {
-        const link = String(request.input('header_media') ?? '').trim()
+        const link = form.header_media ?? ''
         if (!link) throw fieldRefusal(ctx, 'header_media', 'composer.errors.header_media_required')
         content.headerMedia = { type: chosen.headerMedia, link }
       }
@@ -151,7 +165,7 @@ export default class ComposerController {
         content,
         authorType: 'agent',
         authorId: auth.user!.id,
-        idempotencyKey: idempotencyKey(ctx),
+        idempotencyKey: idempotencyKey(ctx, form.idempotency_key),
       })
       return succeed(ctx, target, 'template')
     } catch (error) {
@@ -210,9 +224,25 @@ function composerData(ctx: HttpContext, target: Target, extra: Record<string, un
 }
 
 async function templateFor(ctx: HttpContext, target: Target, name: string, language: string) {
-  if (target.channel.type !== 'whatsapp') return null
-  if (!/^[a-z0-9_]{1,512}$/.test(name) || !/^[A-Za-z_]{2,10}$/.test(language)) return null
+  if (target.channel.type !== 'whatsapp' || !name || !language) return null
   return approvedTemplate(ctx.tenant, target.channel.id, name, language)
+}
+
+/** A composer form through its VineJS schema; what it refuses is a refusal on those fields. */
+async function readForm<Output>(
+  ctx: HttpContext,
+  validator: { validate(data: unknown): Promise<Output> },
+  data: Record<string, unknown>
+): Promise<Output> {
+  try {
+    return await validator.validate(data)
+  } catch (error) {
+    if (!(error instanceof vineErrors.E_VALIDATION_ERROR)) throw error
+    const messages = error.messages as Array<{ field: string; message: string }>
+    const fields: Record<string, string[]> = {}
+    for (const { field, message } of messages) (fields[field] ??= []).push(message)
+    throw new Refusal(messages[0]?.message ?? ctx.i18n.t('composer.errors.unreadable'), fields)
+  }
 }
 
 /** The uploaded file, if one was chosen (an empty file input sends a nameless part). */
@@ -225,9 +255,8 @@ function attachmentOf(file: MultipartFile | null) {
  * double-submitted form sends once. Scoped to the member, so nobody can
  * name (and so read back) another sender's message by its key.
  */
-function idempotencyKey(ctx: HttpContext) {
-  const key = String(ctx.request.input('idempotency_key') ?? '')
-  return UUID.test(key) ? `composer:${ctx.auth.user!.id}:${key.toLowerCase()}` : null
+function idempotencyKey(ctx: HttpContext, key: string | undefined) {
+  return key && UUID.test(key) ? `composer:${ctx.auth.user!.id}:${key.toLowerCase()}` : null
 }
 
 function fieldRefusal(
@@ -412,17 +441,6 @@ function lookup(values: Record<string, unknown>, name: string): unknown {
 }
 
 /** A list field as sent: an array, or an object keyed 0, 1, ... */
-function listInput(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map((item) => String(item ?? ''))
-  if (value && typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>)
-      .filter(([key]) => /^\d+$/.test(key))
-      .sort(([a], [b]) => Number(a) - Number(b))
-      .map(([, item]) => String(item ?? ''))
-  }
-  return []
-}
-
 function contactLabel(ctx: HttpContext, contact: Contact) {
   return contact.name || contact.profileName || contact.phone || ctx.i18n.t('composer.unnamed')
 }

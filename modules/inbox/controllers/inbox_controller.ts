@@ -26,9 +26,11 @@ import {
   readInboxQuery,
 } from '../services/inbox_service.js'
 import {
-  assigneeFrom,
-  labelsFrom,
-  priorityFrom,
+  actionForm,
+  assignForm,
+  labelsForm,
+  priorityForm,
+  snoozeForm,
   snoozeUntilFrom,
 } from '../validators/inbox_validator.js'
 import { isHtmx, wantsFragment } from '#app/http/htmx'
@@ -101,7 +103,8 @@ export default class InboxController {
 
   async assign(ctx: HttpContext) {
     return act(ctx, async (conversation) => {
-      const assigneeId = assigneeFrom(ctx.request.input('assignee'))
+      const { assignee } = await actionForm(assignForm, ctx.request.all())
+      const assigneeId = assignee ?? null
       const changed = await assignConversation(
         ctx.tenant,
         conversation.id,
@@ -138,7 +141,8 @@ export default class InboxController {
   async snooze(ctx: HttpContext) {
     return act(ctx, async (conversation) => {
       const user = ctx.auth.user!
-      const until = snoozeUntilFrom(ctx.request.only(['until', 'custom_until']), user.timezone)
+      const form = await actionForm(snoozeForm, ctx.request.all())
+      const until = snoozeUntilFrom(form, user.timezone)
       const changed = await snoozeConversation(ctx.tenant, conversation.id, until, user.id)
       return ctx.i18n.t('inbox.flash.snoozed', {
         until: ctx.i18n.formatDate(changed.snoozedUntil!.toJSDate(), {
@@ -152,17 +156,16 @@ export default class InboxController {
 
   async labels(ctx: HttpContext) {
     return act(ctx, async (conversation) => {
-      const add = labelsFrom(ctx.request.input('add'))
-      const removing = ctx.request.input('remove')
-      const remove = typeof removing === 'string' ? [removing] : []
-      await editConversationLabels(ctx.tenant, conversation.id, { add, remove }, ctx.auth.user!.id)
+      const form = await actionForm(labelsForm, ctx.request.all())
+      const edit = { add: form.add ?? [], remove: form.remove ? [form.remove] : [] }
+      await editConversationLabels(ctx.tenant, conversation.id, edit, ctx.auth.user!.id)
       return ctx.i18n.t('inbox.flash.labels')
     })
   }
 
   async priority(ctx: HttpContext) {
     return act(ctx, async (conversation) => {
-      const priority = priorityFrom(ctx.request.input('priority'))
+      const { priority } = await actionForm(priorityForm, ctx.request.all())
       await setConversationPriority(ctx.tenant, conversation.id, priority, ctx.auth.user!.id)
       return ctx.i18n.t('inbox.flash.priority', {
         priority: ctx.i18n.t(`inbox.priority.${priority}`),

@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon'
 import vine from '@vinejs/vine'
 import { clock } from '#app/clock'
-import type { ConversationPriority, ConversationStatus } from '../models/conversation.js'
-import { ConversationError, PRIORITIES, isUuid } from '../services/conversation_service.js'
+import { refusedParameters } from '#app/validation/query'
+import type { ConversationStatus } from '../models/conversation.js'
+import { ConversationError, PRIORITIES } from '../services/conversation_service.js'
 
 /*
 | The inbox's action forms carry one or two fields each; these read them,
@@ -44,19 +45,61 @@ export const inboxQueryValidator = vine.compile(
 export const SNOOZE_PRESETS = ['1h', 'tomorrow', 'next_week', 'custom'] as const
 export type SnoozePreset = (typeof SNOOZE_PRESETS)[number]
 
-/** '' unassigns; anything else must look like a user id (membership is checked later). */
-export function assigneeFrom(value: unknown): string | null {
-  const text = typeof value === 'string' ? value.trim() : ''
-  if (text === '') return null
-  if (!isUuid(text)) {
-    throw new ConversationError(
-      'invalid_assignee',
-      'Choose a member of this workspace who may reply',
-      422,
-      'assignee'
-    )
+/*
+| The action forms' schemas. A refused field becomes the inbox's own error
+| (its code names the sentence the page shows beside that form), through
+| actionForm below.
+*/
+
+/** '' (no one) unassigns; anything else must be a user id (membership is checked later). */
+export const assignForm = vine.compile(
+  vine.object({ assignee: vine.string().trim().uuid().optional() })
+)
+
+export const priorityForm = vine.compile(vine.object({ priority: vine.enum(PRIORITIES) }))
+
+/** Labels to add, typed into one box separated by commas; one label to remove. */
+export const labelsForm = vine.compile(
+  vine.object({
+    add: vine
+      .string()
+      .maxLength(4000)
+      .transform((value) => value.split(','))
+      .optional(),
+    remove: vine.string().trim().maxLength(200).optional(),
+  })
+)
+
+/** A preset, or `custom` with a local date and time (read in the member's zone by snoozeUntilFrom). */
+export const snoozeForm = vine.compile(
+  vine.object({
+    until: vine.enum(SNOOZE_PRESETS),
+    custom_until: vine.string().trim().maxLength(40).optional(),
+  })
+)
+
+/** Each action form's field, with the error the inbox reports when the schema refuses it. */
+const REFUSALS: Record<string, [code: string, message: string]> = {
+  assignee: ['invalid_assignee', 'Choose a member of this workspace who may reply'],
+  priority: ['invalid_priority', 'Choose one of the priorities'],
+  add: ['invalid_labels', 'Labels could not be read'],
+  remove: ['invalid_labels', 'Labels could not be read'],
+  until: ['invalid_snooze', 'Choose when to snooze until'],
+  custom_until: ['invalid_snooze', 'Enter a date and time to snooze until'],
+}
+
+/** An action form through its schema; the first field refused is the inbox's error on it. */
+export async function actionForm<Output>(
+  validator: { validate(data: unknown): Promise<Output> },
+  data: unknown
+): Promise<Output> {
+  try {
+    return await validator.validate(data)
+  } catch (error) {
+    const [field] = refusedParameters(error)
+    const [code, message] = REFUSALS[field] ?? ['invalid_input', 'The form could not be read']
+    throw new ConversationError(code, message, 422, field)
   }
-  return text
 }
 
 /**
@@ -100,17 +143,4 @@ export function snoozeUntilFrom(
     default:
       throw new ConversationError('invalid_snooze', 'Choose when to snooze until', 422, 'until')
   }
-}
-
-export function priorityFrom(value: unknown): ConversationPriority {
-  if (typeof value === 'string' && (PRIORITIES as string[]).includes(value)) {
-    return value as ConversationPriority
-  }
-  throw new ConversationError('invalid_priority', 'Choose one of the priorities', 422, 'priority')
-}
-
-/** Labels typed into one box, separated by commas. */
-export function labelsFrom(value: unknown): string[] {
-  if (typeof value !== 'string') return []
-  return value.split(',')
 }

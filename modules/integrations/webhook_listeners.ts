@@ -2,12 +2,12 @@ import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
 import { usableTenantContext } from '#modules/tenancy/index'
+import { knowledgeSourceEventData } from '#modules/brain/index'
 import { publishEvent, type EventLoader } from './services/webhook_delivery_service.js'
 import {
   contactData,
   conversationData,
   handoffData,
-  knowledgeSourceData,
   messageData,
 } from './services/webhook_payloads.js'
 import { eventKeys, type WebhookEventType } from './services/webhook_events.js'
@@ -76,12 +76,12 @@ export function registerWebhookListeners() {
   )
   emitter.on('brain:source_ready', (e) =>
     on(e, 'knowledge.source_ready', eventKeys.sourceReady(e.sourceId, e.version), (trx) =>
-      knowledgeSourceData(trx, e.sourceId)
+      knowledgeSourceEventData(trx, e.sourceId)
     )
   )
   emitter.on('brain:source_failed', (e) =>
     on(e, 'knowledge.source_failed', eventKeys.sourceFailed(e.sourceId, e.version), (trx) =>
-      knowledgeSourceData(trx, e.sourceId)
+      knowledgeSourceEventData(trx, e.sourceId)
     )
   )
 

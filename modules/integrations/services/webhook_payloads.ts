@@ -2,7 +2,7 @@ import { messageIn, latestMessage } from '#modules/channels/index'
 import { contactIn, latestConversation, latestContact, conversationIn } from '#modules/inbox/index'
 import type { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import { knowledgeSourceEventData, latestKnowledgeSourceEvent } from '#modules/brain/index'
+import { latestKnowledgeSourceEvent } from '#modules/brain/index'
 import { presentContact, presentConversation, presentMessage } from './api_presenters.js'
 import { eventKeys, type WebhookEventType } from './webhook_events.js'
 
@@ -35,8 +35,6 @@ export async function handoffData(
   if (!conversation) return null
   return { conversation, reason: event.reason, requested_by: event.requestedBy }
 }
-
-export const knowledgeSourceData = knowledgeSourceEventData
 
 /*
 | Fixed examples for GET /api/v1/hooks/samples/:event when the tenant has

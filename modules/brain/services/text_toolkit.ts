@@ -471,6 +471,17 @@ function sameArabicVerb(a: string, b: string) {
   return x === y || x === b || a === y
 }
 
+/**
+ * Whether a set of stems holds a term as the same word, in any form
+ * (cancel, cancellation), but not a synonym or a typo: for checks where
+ * "rent" must not meet "price" ("is the flat for sale" against a rent).
+ */
+export function holdsWord(term: string, stems: Set<string>) {
+  if (stems.has(term)) return true
+  for (const stem of stems) if (sameWordForms(term, stem)) return true
+  return false
+}
+
 /** Whether two stems are forms of one word: a long shared beginning (cancel, cancellation). */
 function sameWordForms(a: string, b: string) {
   const shorter = Math.min(a.length, b.length)

@@ -10,6 +10,7 @@ import {
 } from './replies.js'
 import { splitPassages } from './text_analysis.js'
 import { askedFact, questionType, statesType, typeCues } from './answer_type.js'
+import { contradictedRows } from './row_constraints.js'
 import { acronymsOf, contentTerms, termMatch, tokenize } from '../text_toolkit.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
@@ -136,7 +137,13 @@ function gatherEvidence(question: string, hits: SearchHit[]): Evidence {
     }
     weights.set(term, Math.log(1 + total / (1 + df)))
   }
-  return { terms, weights, candidates, frames }
+  // A row the question rules out (another area, type or tenure than the
+  // one asked about) is no answer, however many words it shares.
+  const contradicted = contradictedRows(
+    question,
+    candidates.map((c) => ({ text: c.text, context: c.context, title: c.hit.title }))
+  )
+  return { terms, weights, candidates: candidates.filter((_, i) => !contradicted[i]), frames }
 }
 
 /**

@@ -1,0 +1,222 @@
+import {
+  acronymsOf,
+  foldText,
+  holdsWord,
+  synonymsOf,
+  termMatch,
+  tokenize,
+} from '../text_toolkit.js'
+
+/*
+| Rows that contradict the question. A table row (or a "Key: value; Key:
+| value" record, as CSV sources are written) answers a question only if it
+| is the row asked about: "the studio in Business Bay" is not answered by a
+| one-bedroom flat in Business Bay, nor by the studio in Dubai Marina, and
+| "a villa for sale" is not answered by a villa to rent, however many of
+| the question's words those rows share. Two checks, both in English and
+| Arabic:
+|
+|   1. The table's own values: a value the question names in one column
+|      (an area, a plan, a type, "2 bedroom") rules out the rows holding
+|      another value there, unless the question names theirs too.
+|   2. Alternatives that exclude each other (rent or sale; a flat, a villa,
+|      an office...): a row stating only other alternatives than the
+|      question's contradicts it.
+|
+| A contradicting row is not an answer; when every row contradicts, the
+| question is refused rather than answered with the nearest row.
+*/
+
+export interface RowPassage {
+  text: string
+  /** Words framing the passage (a table's header row). */
+  context: string
+  /** The document's title (a listings table says "rental" there). */
+  title?: string
+}
+
+interface Field {
+  column: string
+  value: string
+}
+
+/**
+ * Alternatives that exclude each other, each a list of words (English and
+ * folded Gulf Arabic) naming one alternative. Kept small and about kinds of
+ * things a row describes; prose is not checked.
+ */
+const EXCLUSIVE_FACETS: string[][] = [
+  // Tenure.
+  [
+    'rent rental rented renting lease leased leasing tenancy ايجار مستاجر مؤجر',
+    'sale sell selling buy buying purchase purchasing freehold بيع شراء تمليك اشتري',
+  ],
+  // Kind of property.
+  [
+    'apartment apartments flat flats شقه شقق',
+    'villa villas فيلا فله فلل',
+    'townhouse townhouses تاون',
+    'studio studios استوديو ستوديو',
+    'office offices مكتب مكاتب',
+    'penthouse penthouses بنتهاوس',
+    'shop shops retail محل محلات',
+    'warehouse warehouses مستودع مخزن',
+    'plot plots land ارض اراضي',
+  ],
+]
+
+const FACETS = EXCLUSIVE_FACETS.map((facet) =>
+  facet.map((alternative) => tokenize(alternative).map((t) => t.stem))
+)
+
+/** Comparison words before a number: "under 100000" does not name a row's value. */
+const COMPARISON = new Set(
+  tokenize(
+    'under over below above less more least most max maximum min minimum up between than upto اقل اكثر فوق تحت بين حد'
+  ).map((t) => t.stem)
+)
+/** Numbers read as a row's value (bedrooms, parking spaces), not prices or sizes. */
+const SMALL_NUMBER = 100
+
+/**
+ * A passage as a record: the cells of a table row under its header, or the
+ * "Key: value; Key: value" fields of a CSV row; null for prose.
+ */
+export function recordFields(passage: RowPassage): Field[] | null {
+  const text = passage.text.trim()
+  if (passage.context) {
+    const columns = passage.context.split(' · ')
+    const values = text.split(' · ')
+    if (columns.length >= 2 && columns.length === values.length) {
+      return columns.map((column, i) => ({ column: column.trim(), value: values[i].trim() }))
+    }
+  }
+  const parts = text.replace(/[.;]\s*$/, '').split(/;\s+/)
+  if (parts.length < 2) return null
+  const fields: Field[] = []
+  for (const part of parts) {
+    const match = /^([^:;]{1,60}):\s*(.*)$/.exec(part)
+    if (!match) return null
+    fields.push({ column: match[1].trim(), value: match[2].trim() })
+  }
+  return fields
+}
+
+interface Column {
+  headerStems: Set<string>
+  /** Each value's content stems, by the value's folded text. */
+  values: Map<string, string[]>
+}
+
+/**
+ * For each passage, whether it is a row contradicting the question. The
+ * columns' values are read from every row among the passages.
+ */
+export function contradictedRows(question: string, passages: RowPassage[]): boolean[] {
+  const tokens = tokenize(question)
+  const questionStems = new Set(tokens.filter((t) => t.content).map((t) => t.stem))
+  const allStems = tokens.map((t) => t.stem)
+  const records = passages.map(recordFields)
+  if (records.every((record) => record === null)) return passages.map(() => false)
+
+  const columns = new Map<string, Column>()
+  for (const record of records) {
+    for (const field of record ?? []) {
+      const key = foldText(field.column)
+      const column = columns.get(key) ?? {
+        headerStems: new Set(tokenize(field.column).filter((t) => t.content).map((t) => t.stem)),
+        values: new Map<string, string[]>(),
+      }
+      column.values.set(foldText(field.value), valueStems(field.value))
+      columns.set(key, column)
+    }
+  }
+
+  // The values the question names, per column.
+  const named = new Map<string, Set<string>>()
+  for (const [key, column] of columns) {
+    const own = new Set<string>()
+    for (const [value, stems] of column.values) {
+      if (namesValue(value, stems, column, questionStems, allStems)) own.add(value)
+    }
+    if (own.size) named.set(key, own)
+  }
+  const askedAlternatives = FACETS.map((facet) =>
+    facet.flatMap((words, i) => (words.some((w) => holdsWord(w, questionStems)) ? [i] : []))
+  )
+
+  return passages.map((passage, p) => {
+    const record = records[p]
+    if (!record) return false
+    for (const field of record) {
+      const asked = named.get(foldText(field.column))
+      if (asked && !asked.has(foldText(field.value))) return true
+    }
+    const rowStems = new Set(
+      tokenize([passage.text, passage.context, passage.title ?? ''].join(' ')).map((t) => t.stem)
+    )
+    return FACETS.some((facet, f) => {
+      const asked = askedAlternatives[f]
+      if (asked.length === 0) return false
+      const stated = facet.flatMap((words, i) =>
+        words.some((w) => holdsWord(w, rowStems)) ? [i] : []
+      )
+      return stated.length > 0 && !stated.some((i) => asked.includes(i))
+    })
+  })
+}
+
+function valueStems(value: string) {
+  return tokenize(value)
+    .filter((t) => t.content)
+    .map((t) => t.stem)
+}
+
+/**
+ * Whether the question names a column's value: a word only that value has
+ * in its column ("marina" for Dubai Marina, "villa", a synonym such as
+ * "flat" for Apartment), its initials (JLT), or for a small number, the
+ * number beside a word of the column's header ("2 bedroom", "3 bed").
+ */
+function namesValue(
+  value: string,
+  stems: string[],
+  column: Column,
+  questionStems: Set<string>,
+  allStems: string[]
+) {
+  if (stems.length === 0) return false
+  if (stems.every((stem) => /^\d+(\.\d+)?$/.test(stem))) {
+    if (stems.length !== 1 || Number(stems[0]) >= SMALL_NUMBER) return false
+    return allStems.some((stem, i) => {
+      if (stem !== stems[0]) return false
+      if (COMPARISON.has(allStems[i - 1] ?? '') || COMPARISON.has(allStems[i - 2] ?? ''))
+        return false
+      const beside = [allStems[i - 1], allStems[i + 1]].filter((s): s is string => Boolean(s))
+      return beside.some((word) => termMatch(word, column.headerStems) >= 0.8)
+    })
+  }
+  if (acronymsOf(value).some((acronym) => questionStems.has(acronym))) return true
+  const others = [...column.values].filter(([other]) => other !== value)
+  const distinctive = stems.filter(
+    (stem) => !/^\d/.test(stem) && !others.some(([, words]) => words.includes(stem))
+  )
+  return distinctive.some((stem) => namesWord(stem, questionStems))
+}
+
+/**
+ * Whether the question holds a value's word: itself, a synonym ("flat" for
+ * apartment), or another form sharing nearly all of the longer word
+ * (neurosurgeon, neurosurgery), not merely a beginning (villa, village).
+ */
+function namesWord(word: string, questionStems: Set<string>) {
+  if (questionStems.has(word)) return true
+  if (synonymsOf(word).some((synonym) => questionStems.has(synonym))) return true
+  for (const stem of questionStems) {
+    const longer = Math.max(stem.length, word.length)
+    let shared = 0
+    while (shared < Math.min(stem.length, word.length) && stem[shared] === word[shared]) shared++
+    if (shared >= 5 && shared >= 0.8 * longer) return true
+  }
+  return false
+}

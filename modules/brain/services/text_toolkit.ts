@@ -331,6 +331,51 @@ const SYNONYM_GROUPS = [
   'abroad overseas outside',
   'slip slipping fall trip',
   'phone call ring telephone',
+  // Insurance: what a policyholder says for what a policy wording says.
+  'insurer underwriter',
+  'excess deductible',
+  'locum substitute fill',
+  'cosmetic aesthetic appearance beauty',
+  'botox botulinum',
+  'employee employees staff worker workers',
+  'hack hacker hackers cyber breach',
+  'apologise apologize apology sorry sympathy',
+  'document documents paperwork papers',
+  'proof certificate',
+  'country countries territory territorial',
+  'ceiling cap',
+  'pr publicity media press',
+  'maternity pregnancy',
+  'retire retirement retired',
+  'court courts judge',
+  'witness testify',
+  // Real estate: listings and tenancy.
+  'parking garage',
+  'furnished furniture',
+  'available vacant',
+  'rent lease rental tenancy',
+  'sale buy purchase',
+  // Clubs, coaching and memberships.
+  'membership subscription',
+  'trainer coach instructor',
+  'injury injured hurt',
+  'immediately instantly',
+  'padlock lock',
+  'session sessions lesson lessons',
+  'damaged broken',
+  // Gulf Arabic and Modern Standard Arabic.
+  'بديل مناوب',
+  'تجميلي تجميل',
+  'موظف موظفين عامل',
+  'تقاعد متقاعد',
+  'شقه شقق',
+  'ايجار اجار',
+  'مدرب كوتش',
+  'اصابه اصبت',
+  'سافر سفر مسافر',
+  'وقف اوقف ايقاف موقت',
+  'اقصى اكثر',
+  'مده فتره',
   'سعر رسوم تكلفه ثمن',
   'اشتراك عضويه',
   'تجميد اجمد جمد ايقاف اوقف',
@@ -447,8 +492,14 @@ export function termMatch(term: string, stems: Set<string>): number {
     let shared = 0
     while (shared < shorter && term[shared] === stem[shared]) shared++
     if (shared >= minimum && shared >= shorter * 0.8) best = Math.max(best, 0.8)
-    // The whole of a shorter word begins the longer one: a stem and a typo of its word (open, openng).
-    else if (shared === shorter && shorter >= minimum - 1) best = Math.max(best, 0.75)
+    // The whole of a shorter word begins the longer one: a stem and a typo of its word (open,
+    // openng), not a short word inside a long one (card, cardiologist).
+    else if (
+      shared === shorter &&
+      shorter >= minimum - 1 &&
+      Math.max(term.length, stem.length) - shorter <= 3
+    )
+      best = Math.max(best, 0.75)
     else if (term.length >= 5 && stem.length >= 5 && oneEditApart(term, stem)) {
       best = Math.max(best, 0.7)
     }
@@ -464,6 +515,13 @@ export function termMatch(term: string, stems: Set<string>): number {
  * compared with and without them.
  */
 const ARABIC_VERB_PREFIX = /^(س?[اينت])/
+
+/** An Arabic word without a verb's person and tense prefix (اسافر, سأسافر: سافر); others unchanged. */
+function arabicVerbStem(word: string) {
+  if (!/^[\u0621-\u064A]+$/.test(word)) return word
+  const bare = word.replace(ARABIC_VERB_PREFIX, '')
+  return bare.length >= 3 ? bare : word
+}
 function sameArabicVerb(a: string, b: string) {
   const bare = (word: string) => word.replace(ARABIC_VERB_PREFIX, '')
   const [x, y] = [bare(a), bare(b)]
@@ -496,7 +554,7 @@ function sameWordForms(a: string, b: string) {
 
 /** The lexicon's synonyms of a stem, or of another form of its word ("restor" for "restore"). */
 function synonymsOfForm(term: string): Set<string> {
-  const known = SYNONYMS.get(term)
+  const known = SYNONYMS.get(term) ?? SYNONYMS.get(arabicVerbStem(term))
   if (known) return known
   if (/^\d/.test(term)) return new Set()
   for (const [key, synonyms] of SYNONYMS) if (sameWordForms(term, key)) return synonyms

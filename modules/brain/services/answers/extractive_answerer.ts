@@ -341,6 +341,7 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     let nextGain = 0
     for (const option of single) {
       if (quoted(option.candidate) || option.coverage < MIN_OWN_COVERAGE) continue
+      if (option.candidate.hit.sourceId !== best.candidate.hit.sourceId) continue
       const bringsMissing = missing.some((term) => termMatch(term, option.candidate.stems) >= 0.8)
       if (!bringsMissing) continue
       const gain = coverageOf(evidence, [...chosen.map((c) => c.scores), option.scores]) - current

@@ -180,3 +180,19 @@ test.group('Lexicon | a customer’s words and a document’s', () => {
     assert.isAtLeast(matches('openng', 'opening hours'), 0.7)
   })
 })
+
+test.group('Row constraints | follow-ups and bursts', () => {
+  test('a follow-up naming rows itself decides; one that does not is read with the question before', ({
+    assert,
+  }) => {
+    // "and the villa in Arabian Ranches?" after asking about the 2 bedroom flat in JLT.
+    assert.deepEqual(
+      standing('and the villa in Arabian Ranches?\nWhat is the rent of the 2 bedroom flat in JLT?'),
+      ['GV-105']
+    )
+    // A burst: "hi", "is the flat in JLT still free", "the 2 bedroom one".
+    assert.deepEqual(standing('hi\nis the flat in JLT still free\nthe 2 bedroom one'), ['GV-102'])
+    // "and the price?" names nothing: the question before decides.
+    assert.deepEqual(standing('and the price?\nIs the studio furnished?'), ['GV-103'])
+  })
+})

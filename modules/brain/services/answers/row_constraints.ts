@@ -113,9 +113,6 @@ interface Column {
  * columns' values are read from every row among the passages.
  */
 export function contradictedRows(question: string, passages: RowPassage[]): boolean[] {
-  const tokens = tokenize(question)
-  const questionStems = new Set(tokens.filter((t) => t.content).map((t) => t.stem))
-  const allStems = tokens.map((t) => t.stem)
   const records = passages.map(recordFields)
   if (records.every((record) => record === null)) return passages.map(() => false)
 
@@ -132,7 +129,47 @@ export function contradictedRows(question: string, passages: RowPassage[]): bool
     }
   }
 
-  // The values the question names, per column.
+  // A follow-up is read with the question before it, one per line ("and
+  // the villa in Mirdif?" then "the 2 bedroom flat in JLT"): a first line
+  // that names rows itself decides alone, else every line counts (a burst
+  // of "hi", "the flat in JLT", "the 2 bedroom one").
+  const lines = question.split('\n').map((line) => askedIn(line, columns))
+  const asked = lines[0].names ? lines[0] : mergeAsked(lines)
+
+  return passages.map((passage, p) => {
+    const record = records[p]
+    if (!record) return false
+    for (const field of record) {
+      const values = asked.named.get(foldText(field.column))
+      if (values && !values.has(foldText(field.value))) return true
+    }
+    const rowStems = new Set(
+      tokenize([passage.text, passage.context, passage.title ?? ''].join(' ')).map((t) => t.stem)
+    )
+    return FACETS.some((facet, f) => {
+      const alternatives = asked.alternatives[f]
+      if (alternatives.length === 0) return false
+      const stated = facet.flatMap((words, i) =>
+        words.some((w) => holdsWord(w, rowStems)) ? [i] : []
+      )
+      return stated.length > 0 && !stated.some((i) => alternatives.includes(i))
+    })
+  })
+}
+
+interface Asked {
+  /** The values named, per column. */
+  named: Map<string, Set<string>>
+  /** Per facet, the alternatives named. */
+  alternatives: number[][]
+  names: boolean
+}
+
+/** What a line of the question names: columns' values and facets' alternatives. */
+function askedIn(line: string, columns: Map<string, Column>): Asked {
+  const tokens = tokenize(line)
+  const questionStems = new Set(tokens.filter((t) => t.content).map((t) => t.stem))
+  const allStems = tokens.map((t) => t.stem)
   const named = new Map<string, Set<string>>()
   for (const [key, column] of columns) {
     const own = new Set<string>()
@@ -141,29 +178,21 @@ export function contradictedRows(question: string, passages: RowPassage[]): bool
     }
     if (own.size) named.set(key, own)
   }
-  const askedAlternatives = FACETS.map((facet) =>
+  const alternatives = FACETS.map((facet) =>
     facet.flatMap((words, i) => (words.some((w) => holdsWord(w, questionStems)) ? [i] : []))
   )
+  return { named, alternatives, names: named.size > 0 || alternatives.some((a) => a.length > 0) }
+}
 
-  return passages.map((passage, p) => {
-    const record = records[p]
-    if (!record) return false
-    for (const field of record) {
-      const asked = named.get(foldText(field.column))
-      if (asked && !asked.has(foldText(field.value))) return true
+function mergeAsked(lines: Asked[]): Asked {
+  const named = new Map<string, Set<string>>()
+  for (const line of lines) {
+    for (const [key, values] of line.named) {
+      named.set(key, new Set([...(named.get(key) ?? []), ...values]))
     }
-    const rowStems = new Set(
-      tokenize([passage.text, passage.context, passage.title ?? ''].join(' ')).map((t) => t.stem)
-    )
-    return FACETS.some((facet, f) => {
-      const asked = askedAlternatives[f]
-      if (asked.length === 0) return false
-      const stated = facet.flatMap((words, i) =>
-        words.some((w) => holdsWord(w, rowStems)) ? [i] : []
-      )
-      return stated.length > 0 && !stated.some((i) => asked.includes(i))
-    })
-  })
+  }
+  const alternatives = FACETS.map((_, f) => [...new Set(lines.flatMap((l) => l.alternatives[f]))])
+  return { named, alternatives, names: lines.some((l) => l.names) }
 }
 
 function valueStems(value: string) {
@@ -176,7 +205,7 @@ function valueStems(value: string) {
  * Whether the question names a column's value: a word only that value has
  * in its column ("marina" for Dubai Marina, "villa", a synonym such as
  * "flat" for Apartment), its initials (JLT), or for a small number, the
- * number beside a word of the column's header ("2 bedroom", "3 bed").
+ * number before a word of the column's header ("2 bedroom", "3 bed").
  */
 function namesValue(
   value: string,
@@ -192,8 +221,10 @@ function namesValue(
       if (stem !== stems[0]) return false
       if (COMPARISON.has(allStems[i - 1] ?? '') || COMPARISON.has(allStems[i - 2] ?? ''))
         return false
-      const beside = [allStems[i - 1], allStems[i + 1]].filter((s): s is string => Boolean(s))
-      return beside.some((word) => termMatch(word, column.headerStems) >= 0.8)
+      // The number before the header's word: "2 bedroom", "3 غرف" (after it, "the
+      // bedroom one" would name one bedroom).
+      const next = allStems[i + 1]
+      return next !== undefined && termMatch(next, column.headerStems) >= 0.8
     })
   }
   if (acronymsOf(value).some((acronym) => questionStems.has(acronym))) return true

@@ -244,6 +244,31 @@ function arabicNumber(word: string) {
   return null
 }
 
+/**
+ * Phrases whose words say something else than the phrase: "sign up" is
+ * joining (a health declaration is signed too), "let us know" is notifying,
+ * "topped back up" reinstating. Each becomes the one word it means, for the
+ * question and the passage alike. Everyday service English, not a domain's
+ * terms.
+ */
+const PHRASES: Array<[RegExp, string]> = [
+  [/\bsign(?:s|ed|ing)? (?:me |us |you )?up\b/g, 'join'],
+  [/\blet(?:s|ting)? (?:me|us|you|him|her|them|the \w+) know\b/g, 'notify'],
+  [/\btop(?:s|ped|ping)? (?:it |them )?(?:back )?up\b/g, 'reinstate'],
+  [/\bstraight away\b|\bright away\b|\bon the spot\b/g, 'immediately'],
+  [/\bcall(?:s|ed|ing)? off\b/g, 'cancel'],
+  [/\bput (?:it |my \w+ )?on hold\b/g, 'freeze'],
+  [/\bfill(?:s|ed|ing)? in for\b/g, 'substitute'],
+  [/\bpass(?:es|ed|ing)? away\b/g, 'death'],
+  [/\bmove(?:s|d)? in\b/g, 'available'],
+]
+
+function phrasesAsWords(text: string) {
+  let out = text
+  for (const [pattern, word] of PHRASES) out = out.replace(pattern, word)
+  return out
+}
+
 export interface Token {
   /** The comparable form: normalised and stemmed. */
   stem: string
@@ -256,7 +281,7 @@ export interface Token {
  * thousands separators removed (250,000 and 250000 are one number).
  */
 export function tokenize(text: string): Token[] {
-  const normalised = foldText(text)
+  const normalised = phrasesAsWords(foldText(text))
   const words = normalised.match(/[a-z0-9]+(?:'[a-z]+)?|[\u0621-\u064A]+|\d+(?:\.\d+)?/g) ?? []
   const tokens: Token[] = []
   for (const word of words) {
@@ -301,7 +326,7 @@ const SYNONYM_GROUPS = [
   'cost price fee charge pay rent premium rate',
   'cancel quit terminate',
   'refund reimburse',
-  'join sign register enrol enroll',
+  'join register enrol enroll',
   'open opening',
   'close closes closing shut',
   'freeze pause hold suspend',

@@ -174,6 +174,18 @@ test.group('Lexicon | a customer’s words and a document’s', () => {
     assert.isAtLeast(matches('اجار', 'الإيجار السنوي'), 0.8)
   })
 
+  test('phrases mean the one word they stand for, in the question and the passage', ({
+    assert,
+  }) => {
+    assert.deepEqual(contentTerms('What do I need to sign up?'), ['join'])
+    assert.include(contentTerms('How soon must I let the insurer know?'), 'notify')
+    assert.include(contentTerms('Can my limit be topped back up?'), 'reinstate')
+    assert.include(contentTerms('Can I put my membership on hold?'), 'freeze')
+    // Signing a declaration is not joining.
+    assert.notInclude(contentTerms('Guests must sign the health declaration'), 'join')
+    assert.equal(matches('sign', 'You join at reception'), 0)
+  })
+
   test('a short word does not match inside a long one', ({ assert }) => {
     assert.equal(matches('cardiologist', 'pay by card'), 0)
     // A typo that drops letters at the end still matches.

@@ -121,7 +121,11 @@ export function contradictedRows(question: string, passages: RowPassage[]): bool
     for (const field of record ?? []) {
       const key = foldText(field.column)
       const column = columns.get(key) ?? {
-        headerStems: new Set(tokenize(field.column).filter((t) => t.content).map((t) => t.stem)),
+        headerStems: new Set(
+          tokenize(field.column)
+            .filter((t) => t.content)
+            .map((t) => t.stem)
+        ),
         values: new Map<string, string[]>(),
       }
       column.values.set(foldText(field.value), valueStems(field.value))

@@ -2,7 +2,11 @@ import { test } from '@japa/runner'
 import { randomUUID } from 'node:crypto'
 import type { SearchHit } from '#modules/brain/services/search'
 import { answerExtractively } from '#modules/brain/services/answers'
-import { contradictedRows, recordFields } from '#modules/brain/services/answers/row_constraints'
+import {
+  contradictedRows,
+  recordFields,
+  rowAnswer,
+} from '#modules/brain/services/answers/row_constraints'
 import { unknownNames } from '#modules/brain/services/answers/extractive_answerer'
 import { contentTerms, expandQuery, termMatch } from '#modules/brain/services/text_toolkit'
 
@@ -133,6 +137,31 @@ test.group('Row constraints | a row the question rules out', () => {
       assert.isTrue(answer.handoff, question)
       assert.lengthOf(answer.citations, 0, question)
     }
+  })
+})
+
+test.group('Row constraints | a row as an answer', () => {
+  test('the fields asked about lead; the fields naming the row and the rest follow', ({
+    assert,
+  }) => {
+    const asked = (question: string) => new Set(contentTerms(question))
+    assert.equal(
+      rowAnswer(ROWS[1], asked('What is the rent for the 2 bedroom flat in JLT?')),
+      'Annual rent (AED): 115000. Reference: GV-102; Area: Jumeirah Lake Towers; Type: Apartment; Bedrooms: 2; Pets allowed: Yes'
+    )
+    assert.match(
+      rowAnswer(ROWS[3], asked('Can I keep a dog in the villa?')),
+      /^Pets allowed: Yes\. Reference: GV-105/
+    )
+    // Nothing asked about, or prose: as written.
+    assert.equal(rowAnswer(ROWS[0], asked('Tell me about GV-101')), ROWS[0])
+    assert.equal(rowAnswer('Towels are free.', asked('towels')), 'Towels are free.')
+
+    const answer = answerExtractively('How much is the villa in Arabian Ranches per year?', [
+      listingsHit(),
+    ])
+    assert.match(answer.text, /^Annual rent \(AED\): 265000\. Reference: GV-105/)
+    assert.include(answer.citations[0].quote, 'Reference: GV-105; Area: Arabian Ranches')
   })
 })
 

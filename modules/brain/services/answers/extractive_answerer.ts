@@ -10,7 +10,7 @@ import {
 } from './replies.js'
 import { splitPassages } from './text_analysis.js'
 import { askedFact, questionType, statesType, typeCues } from './answer_type.js'
-import { contradictedRows } from './row_constraints.js'
+import { contradictedRows, rowAnswer } from './row_constraints.js'
 import { acronymsOf, contentTerms, termMatch, tokenize } from '../text_toolkit.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
@@ -497,8 +497,11 @@ export function answerExtractively(
   )
   // The answer leads, in the source's own words (numbers, dates and prices
   // exactly as written); a passage for another part of the question follows.
+  // A row leads with the fields asked about ("the rent": Annual rent (AED)).
+  const asked = new Set(contentTerms(question))
   const paragraphs = selection.quotes.map(
-    (quote, i) => `${quote.passages.join(' ')} [${citations[i].n}]`
+    (quote, i) =>
+      `${quote.passages.map((passage) => rowAnswer(passage, asked)).join(' ')} [${citations[i].n}]`
   )
   return {
     text: addressed(paragraphs.join('\n\n'), language, options.customerName),

@@ -255,3 +255,26 @@ function namesWord(word: string, questionStems: Set<string>) {
   }
   return false
 }
+
+/**
+ * A row quoted as an answer, the fields the question asks about first:
+ * "Annual rent (AED): 115000. Reference: GV-102; Area: ..." reads as an
+ * answer, the row in its own order as a record. `asked` are the question's
+ * content stems; a field whose value the question names (the "2" of "the 2
+ * bedroom flat") does not lead. Every field stays, as written; prose is
+ * returned as it is.
+ */
+export function rowAnswer(text: string, asked: Set<string>) {
+  const fields = recordFields({ text, context: '' })
+  if (!fields) return text
+  const wanted = fields.filter((field) => {
+    const header = tokenize(field.column).filter((t) => t.content)
+    // A value the question names is how it picked the row, not what it asks.
+    const named = tokenize(field.value).some((t) => t.content && asked.has(t.stem))
+    return !named && header.some((t) => termMatch(t.stem, asked) >= 0.8)
+  })
+  if (wanted.length === 0 || wanted.length === fields.length) return text
+  const rest = fields.filter((field) => !wanted.includes(field))
+  const line = (list: Field[]) => list.map((f) => `${f.column}: ${f.value}`).join('; ')
+  return `${line(wanted)}. ${line(rest)}`
+}

@@ -174,6 +174,14 @@ test.group('Names no passage knows', () => {
     assert.isFalse(unknownNames('Do you have any villas for rent in Arabian Ranches?', hits))
     assert.isFalse(unknownNames('Do you have anything in JLT?', hits), 'initials of a name')
     assert.isFalse(unknownNames('I’m looking for a villa', hits), 'a sentence’s own words')
+    assert.isFalse(
+      unknownNames(
+        'Hi there, I am Sara Haddad. Is the villa in Arabian Ranches free? URGENT please',
+        hits
+      ),
+      'the customer’s own name and shouted words are not names'
+    )
+    assert.isTrue(unknownNames('Hello Omar here, anything in Al Furjan?', hits))
 
     const known = answerExtractively('How much is the villa in Arabian Ranches per year?', hits)
     const unknown = answerExtractively('How much is the villa in Sharjah per year?', hits)

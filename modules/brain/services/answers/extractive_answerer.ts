@@ -417,9 +417,7 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   // An answer sharing only the names of the question ("offices in Abu
   // Dhabi" for "villas for rent in Abu Dhabi") is about the place, not the
   // question.
-  const nameStems = new Set(
-    (question.match(NAME) ?? []).flatMap((name) => tokenize(name).map((t) => t.stem))
-  )
+  const nameStems = new Set(namesIn(question).flatMap((name) => tokenize(name).map((t) => t.stem)))
   const others = evidence.terms.filter((t) => !nameStems.has(t))
   const onlyNames =
     nameStems.size > 0 && others.length > 0 && !others.some((t) => covered(t) >= 0.8)
@@ -450,7 +448,7 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
  * their headings or titles mention in any form.
  */
 export function unknownNames(question: string, hits: SearchHit[]) {
-  const names = (question.match(NAME) ?? []).filter((word) => !NOT_NAMES.has(word))
+  const names = namesIn(question)
   if (names.length === 0) return false
   const stems = new Set<string>()
   for (const hit of hits) {
@@ -466,6 +464,18 @@ export function unknownNames(question: string, hits: SearchHit[]) {
 /** A capitalised word after another word of its sentence (not the first word, not "I"). */
 const NAME = /(?<=[\p{L}\p{N},'’]\s+)\p{Lu}[\p{L}'’-]{2,}/gu
 const NOT_NAMES = new Set(['I’m', "I'm", 'I’ve', "I've", 'I’d', "I'd", 'I’ll', "I'll"])
+/** The customer's own name after a greeting or an introduction ("Hi Sara", "I'm Omar"). */
+const PERSON =
+  /\b(?:[Hh]i|[Hh]ello|[Hh]ey|[Dd]ear|[Tt]hanks|[Tt]hank you|[Rr]egards|I['’]?m|I am|[Mm]y name is|[Tt]his is|[Ii]t['’]s)\s+\p{Lu}[\p{L}'’-]*(?:\s+\p{Lu}[\p{L}'’-]*)?/gu
+/** Shouted words ("URGENT", "PLEASE HELP") are not names; acronyms (JLT) are. */
+const SHOUTED = /^\p{Lu}{5,}$/u
+
+/** The names a question mentions (see NAME), without the customer's own or shouted words. */
+function namesIn(question: string) {
+  return (question.replace(PERSON, ' ').match(NAME) ?? []).filter(
+    (word) => !NOT_NAMES.has(word) && !SHOUTED.test(word)
+  )
+}
 
 /** How a known-nothing name scales the confidence. */
 const UNKNOWN_NAME = 0.6

@@ -91,6 +91,24 @@ test.group('Row constraints | a row the question rules out', () => {
     ])
   })
 
+  test('a value is named by all its words even when each is shared with another', ({ assert }) => {
+    const prices = [
+      'Plan: Premier; Specialty: General Surgery; Annual premium (AED): 41200',
+      'Plan: Premier; Specialty: General Practice; Annual premium (AED): 9100',
+      'Plan: Premier; Specialty: Orthopaedic Surgery; Annual premium (AED): 38920',
+    ].map((text) => ({ text, context: '' }))
+    assert.deepEqual(contradictedRows('What is the Premier premium for general surgery?', prices), [
+      false,
+      true,
+      true,
+    ])
+    assert.deepEqual(
+      contradictedRows('What is the Premier premium for surgery?', prices),
+      [false, false, false],
+      'one shared word names no value'
+    )
+  })
+
   test('a number after "under" or "more than" names no row', ({ assert }) => {
     assert.lengthOf(standing('anything with more than 2 bedrooms?'), ROWS.length)
     assert.lengthOf(standing('a place for under 3 people'), ROWS.length)

@@ -206,8 +206,8 @@ function valueStems(value: string) {
 }
 
 /**
- * Whether the question names a column's value: a word only that value has
- * in its column ("marina" for Dubai Marina, "villa", a synonym such as
+ * Whether the question names a column's value: all its words, a word only
+ * that value has in its column ("marina" for Dubai Marina, "villa", a synonym such as
  * "flat" for Apartment), its initials (JLT), or for a small number, the
  * number before a word of the column's header ("2 bedroom", "3 bed").
  */
@@ -232,6 +232,7 @@ function namesValue(
     })
   }
   if (acronymsOf(value).some((acronym) => questionStems.has(acronym))) return true
+  if (stems.every((stem) => namesWord(stem, questionStems))) return true
   const others = [...column.values].filter(([other]) => other !== value)
   const distinctive = stems.filter(
     (stem) => !/^\d/.test(stem) && !others.some(([, words]) => words.includes(stem))

@@ -2,7 +2,7 @@ import app from '@adonisjs/core/services/app'
 import type aiConfig from '#config/ai'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { SourceLanguage } from './conversion.js'
-import { RRF_K, searchKnowledge, type SearchFilters, type SearchHit } from './search.js'
+import { MAX_K, RRF_K, searchKnowledge, type SearchFilters, type SearchHit } from './search.js'
 import { answerExtractively } from './answers/extractive_answerer.js'
 import { answerWithModel, type AssistantPersona } from './answers/model_answerer.js'
 import { memoryPrompt, type ContactMemory } from './memory.js'
@@ -132,10 +132,11 @@ export async function retrieveForAnswer(
   lists.push(rankByRarity(distinct[0], [...pool.values()]))
 
   const fused = new Map<string, SearchHit>()
-  for (const list of lists) {
+  lists.forEach((list, l) => {
+    const weight = l === lists.length - 1 ? RARITY_WEIGHT : 1
     list.forEach((hit, index) => {
       const known = fused.get(hit.chunkId)
-      const score = 1 / (RRF_K + index + 1)
+      const score = weight / (RRF_K + index + 1)
       if (!known) fused.set(hit.chunkId, { ...hit, score })
       else {
         known.score += score
@@ -143,12 +144,23 @@ export async function retrieveForAnswer(
         known.vectorRank = minRank(known.vectorRank, hit.vectorRank)
       }
     })
-  }
+  })
   return [...fused.values()].sort((a, b) => b.score - a.score).slice(0, options.k)
 }
 
-/** Passages each query fetches for the pool the answer's passages are chosen from. */
-const ANSWER_POOL = 30
+/**
+ * Passages each query fetches for the pool the answer's passages are chosen
+ * from: the most a search returns, so that a clause naming the question's
+ * rare word ("the courts of America") is in the pool even when many passages
+ * share its common words.
+ */
+const ANSWER_POOL = MAX_K
+/**
+ * The rarity list counts twice in the fusion: it alone weighs the
+ * question's rare words above its common ones, which the two searches of
+ * the pool count alike.
+ */
+const RARITY_WEIGHT = 2
 /** BM25's usual constants (Robertson and Zaragoza, 2009). */
 const BM25_K1 = 1.2
 const BM25_B = 0.75

@@ -244,6 +244,31 @@ function arabicNumber(word: string) {
   return null
 }
 
+/**
+ * Phrases whose words say something else than the phrase: "sign up" is
+ * joining (a health declaration is signed too), "let us know" is notifying,
+ * "topped back up" reinstating. Each becomes the one word it means, for the
+ * question and the passage alike. Everyday service English, not a domain's
+ * terms.
+ */
+const PHRASES: Array<[RegExp, string]> = [
+  [/\bsign(?:s|ed|ing)? (?:me |us |you )?up\b/g, 'join'],
+  [/\blet(?:s|ting)? (?:me|us|you|him|her|them|the \w+) know\b/g, 'notify'],
+  [/\btop(?:s|ped|ping)? (?:it |them )?(?:back )?up\b/g, 'reinstate'],
+  [/\bstraight away\b|\bright away\b|\bon the spot\b/g, 'immediately'],
+  [/\bcall(?:s|ed|ing)? off\b/g, 'cancel'],
+  [/\bput (?:it |my \w+ )?on hold\b/g, 'freeze'],
+  [/\bfill(?:s|ed|ing)? in for\b/g, 'substitute'],
+  [/\bpass(?:es|ed|ing)? away\b/g, 'death'],
+  [/\bmove(?:s|d)? in\b/g, 'available'],
+]
+
+function phrasesAsWords(text: string) {
+  let out = text
+  for (const [pattern, word] of PHRASES) out = out.replace(pattern, word)
+  return out
+}
+
 export interface Token {
   /** The comparable form: normalised and stemmed. */
   stem: string
@@ -256,7 +281,7 @@ export interface Token {
  * thousands separators removed (250,000 and 250000 are one number).
  */
 export function tokenize(text: string): Token[] {
-  const normalised = foldText(text)
+  const normalised = phrasesAsWords(foldText(text))
   const words = normalised.match(/[a-z0-9]+(?:'[a-z]+)?|[\u0621-\u064A]+|\d+(?:\.\d+)?/g) ?? []
   const tokens: Token[] = []
   for (const word of words) {
@@ -301,7 +326,7 @@ const SYNONYM_GROUPS = [
   'cost price fee charge pay rent premium rate',
   'cancel quit terminate',
   'refund reimburse',
-  'join sign register enrol enroll',
+  'join register enrol enroll',
   'open opening',
   'close closes closing shut',
   'freeze pause hold suspend',
@@ -331,6 +356,51 @@ const SYNONYM_GROUPS = [
   'abroad overseas outside',
   'slip slipping fall trip',
   'phone call ring telephone',
+  // Insurance: what a policyholder says for what a policy wording says.
+  'insurer underwriter',
+  'excess deductible',
+  'locum substitute fill',
+  'cosmetic aesthetic appearance beauty',
+  'botox botulinum',
+  'employee employees staff worker workers',
+  'hack hacker hackers cyber breach',
+  'apologise apologize apology sorry sympathy',
+  'document documents paperwork papers',
+  'proof certificate',
+  'country countries territory territorial',
+  'ceiling cap',
+  'pr publicity media press',
+  'maternity pregnancy',
+  'retire retirement retired',
+  'court courts judge',
+  'witness testify',
+  // Real estate: listings and tenancy.
+  'parking garage',
+  'furnished furniture',
+  'available vacant',
+  'rent lease rental tenancy',
+  'sale buy purchase',
+  // Clubs, coaching and memberships.
+  'membership subscription',
+  'trainer coach instructor',
+  'injury injured hurt',
+  'immediately instantly',
+  'padlock lock',
+  'session sessions lesson lessons',
+  'damaged broken',
+  // Gulf Arabic and Modern Standard Arabic.
+  'بديل مناوب',
+  'تجميلي تجميل',
+  'موظف موظفين عامل',
+  'تقاعد متقاعد',
+  'شقه شقق',
+  'ايجار اجار',
+  'مدرب كوتش',
+  'اصابه اصبت',
+  'سافر سفر مسافر',
+  'وقف اوقف ايقاف موقت',
+  'اقصى اكثر',
+  'مده فتره',
   'سعر رسوم تكلفه ثمن',
   'اشتراك عضويه',
   'تجميد اجمد جمد ايقاف اوقف',
@@ -447,8 +517,14 @@ export function termMatch(term: string, stems: Set<string>): number {
     let shared = 0
     while (shared < shorter && term[shared] === stem[shared]) shared++
     if (shared >= minimum && shared >= shorter * 0.8) best = Math.max(best, 0.8)
-    // The whole of a shorter word begins the longer one: a stem and a typo of its word (open, openng).
-    else if (shared === shorter && shorter >= minimum - 1) best = Math.max(best, 0.75)
+    // The whole of a shorter word begins the longer one: a stem and a typo of its word (open,
+    // openng), not a short word inside a long one (card, cardiologist).
+    else if (
+      shared === shorter &&
+      shorter >= minimum - 1 &&
+      Math.max(term.length, stem.length) - shorter <= 3
+    )
+      best = Math.max(best, 0.75)
     else if (term.length >= 5 && stem.length >= 5 && oneEditApart(term, stem)) {
       best = Math.max(best, 0.7)
     }
@@ -464,11 +540,29 @@ export function termMatch(term: string, stems: Set<string>): number {
  * compared with and without them.
  */
 const ARABIC_VERB_PREFIX = /^(س?[اينت])/
+
+/** An Arabic word without a verb's person and tense prefix (اسافر, سأسافر: سافر); others unchanged. */
+function arabicVerbStem(word: string) {
+  if (!/^[\u0621-\u064A]+$/.test(word)) return word
+  const bare = word.replace(ARABIC_VERB_PREFIX, '')
+  return bare.length >= 3 ? bare : word
+}
 function sameArabicVerb(a: string, b: string) {
   const bare = (word: string) => word.replace(ARABIC_VERB_PREFIX, '')
   const [x, y] = [bare(a), bare(b)]
   if (Math.min(x.length, y.length) < 3) return false
   return x === y || x === b || a === y
+}
+
+/**
+ * Whether a set of stems holds a term as the same word, in any form
+ * (cancel, cancellation), but not a synonym or a typo: for checks where
+ * "rent" must not meet "price" ("is the flat for sale" against a rent).
+ */
+export function holdsWord(term: string, stems: Set<string>) {
+  if (stems.has(term)) return true
+  for (const stem of stems) if (sameWordForms(term, stem)) return true
+  return false
 }
 
 /** Whether two stems are forms of one word: a long shared beginning (cancel, cancellation). */
@@ -485,7 +579,7 @@ function sameWordForms(a: string, b: string) {
 
 /** The lexicon's synonyms of a stem, or of another form of its word ("restor" for "restore"). */
 function synonymsOfForm(term: string): Set<string> {
-  const known = SYNONYMS.get(term)
+  const known = SYNONYMS.get(term) ?? SYNONYMS.get(arabicVerbStem(term))
   if (known) return known
   if (/^\d/.test(term)) return new Set()
   for (const [key, synonyms] of SYNONYMS) if (sameWordForms(term, key)) return synonyms

@@ -1,4 +1,4 @@
-import { normalizeArabic } from '../text_toolkit.js'
+import { foldText } from '../text_toolkit.js'
 import type { Citation } from '../answers/types.js'
 import type { ReplyLanguage } from '../answers/replies.js'
 
@@ -17,9 +17,9 @@ export type HandoffReason =
   | 'repeated_failure'
   | 'plan_limit'
 
-/** Lower case, Arabic letter forms unified, punctuation as spaces, single spaces. */
+/** The toolkit's folded form (case, Arabic letter forms), punctuation as spaces, single spaces. */
 function fold(text: string) {
-  return ` ${normalizeArabic(text.toLowerCase())
+  return ` ${foldText(text)
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim()} `
 }
@@ -28,7 +28,7 @@ function fold(text: string) {
  * Asking for a person in so many words. English: "speak/talk to a
  * person/someone/an agent", "I want/need a human"; Arabic: أريد/ممكن/أبغى
  * ... موظف/شخص/أحد, أتحدث/أكلم ... موظف/شخص/أحد. Matched on folded text
- * (the Arabic written in normalizeArabic's forms).
+ * (the Arabic written in the toolkit's folded forms).
  */
 const PERSON_REQUESTS = [
   /\b(speak|talk|chat)\s+(to|with)\s+(a|an|the|some|your|real)?\s*(person|someone|somebody|human|agent|staff|representative|manager|team|people)\b/,

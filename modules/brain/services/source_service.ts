@@ -20,6 +20,7 @@ import IngestSourceJob from '../jobs/ingest_source_job.js'
 import { refreshChunkText } from './chunk_store.js'
 import { sourceFilePrefix } from './ingestion.js'
 import { errors as lucidErrors } from '@adonisjs/lucid'
+import { keysetPage, type PageRequest } from '#app/http/api/index'
 
 /** A request about sources the brain refuses; `field` names the input at fault. */
 export class SourceError extends Exception {
@@ -277,6 +278,21 @@ export interface SourceListOptions {
  * Sources newest first, a page at a time: `nextCursor` (opaque) fetches the
  * next page, null at the end.
  */
+/** The API's pages of sources (its own cursors), newest first, with its filters. */
+export async function pageOfSources(
+  tenant: TenantContext,
+  filters: { status?: SourceStatus; kind?: SourceKind; tag?: string },
+  page: PageRequest
+) {
+  return tenant.transaction((trx) => {
+    const query = KnowledgeSource.query({ client: trx })
+    if (filters.status) query.where('status', filters.status)
+    if (filters.kind) query.where('kind', filters.kind)
+    if (filters.tag) query.whereRaw('? = any(tags)', [filters.tag])
+    return keysetPage(query, { column: 'created_at', direction: 'desc', page })
+  })
+}
+
 export async function listSources(tenant: TenantContext, options: SourceListOptions = {}) {
   const limit = Math.min(Math.max(Math.trunc(options.limit ?? 25), 1), 100)
   const after = decodeCursor(options.cursor)

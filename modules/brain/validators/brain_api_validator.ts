@@ -1,5 +1,6 @@
 import vine from '@vinejs/vine'
-import { apiBody } from '#app/http/api/index'
+import { apiBody, apiQuery } from '#app/http/api/index'
+import { SOURCE_KINDS, SOURCE_STATUSES } from './knowledge_validator.js'
 import { MAX_K } from '../services/search.js'
 
 /*
@@ -60,4 +61,11 @@ export const prepareContextBody = apiBody({
 
 export const urlToMarkdownBody = apiBody({
   url: vine.string().trim().minLength(1).maxLength(2000),
+})
+
+/** GET /brain/sources: the filters beside the page's limit and cursor. */
+export const sourceListQuery = apiQuery({
+  status: vine.enum(SOURCE_STATUSES).optional(),
+  kind: vine.enum(SOURCE_KINDS).optional(),
+  tag: vine.string().trim().maxLength(200).optional(),
 })

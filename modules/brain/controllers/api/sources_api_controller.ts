@@ -4,16 +4,12 @@ import app from '@adonisjs/core/services/app'
 import {
   ApiError,
   idempotent,
-  keysetPage,
   pageBody,
   pageRequestFrom,
   sendJson,
   validateApiBody,
+  validateApiQuery,
 } from '#app/http/api/index'
-import KnowledgeSource, {
-  type SourceKind,
-  type SourceStatus,
-} from '../../models/knowledge_source.js'
 import {
   createFaqSource,
   createFileSource,
@@ -21,13 +17,11 @@ import {
   createUrlSource,
   deleteSource,
   findSource,
+  pageOfSources,
   refetchSource,
 } from '../../services/source_service.js'
-import { createSourceBody } from '../../validators/brain_api_validator.js'
+import { createSourceBody, sourceListQuery } from '../../validators/brain_api_validator.js'
 import { presentSource, rethrowAsApiError } from './api_presenters.js'
-
-const STATUSES: SourceStatus[] = ['queued', 'processing', 'ready', 'failed']
-const KINDS: SourceKind[] = ['file', 'url', 'text', 'faq']
 
 /**
  * /api/v1/brain/sources: what n8n or Zapier teaches the brain. A new source
@@ -38,22 +32,9 @@ const KINDS: SourceKind[] = ['file', 'url', 'text', 'faq']
  */
 export default class SourcesApiController {
   async index(ctx: HttpContext) {
-    const qs = ctx.request.qs()
-    const page = pageRequestFrom(qs)
-    const fields: Record<string, string[]> = {}
-    if (qs.status && !STATUSES.includes(qs.status))
-      fields.status = [`One of ${STATUSES.join(', ')}`]
-    if (qs.kind && !KINDS.includes(qs.kind)) fields.kind = [`One of ${KINDS.join(', ')}`]
-    if (Object.keys(fields).length) {
-      throw new ApiError(422, 'validation_failed', 'The request is invalid', fields)
-    }
-    const { rows, nextCursor } = await ctx.tenant.transaction((trx) => {
-      const query = KnowledgeSource.query({ client: trx })
-      if (qs.status) query.where('status', qs.status)
-      if (qs.kind) query.where('kind', qs.kind)
-      if (qs.tag) query.whereRaw('? = any(tags)', [String(qs.tag)])
-      return keysetPage(query, { column: 'created_at', direction: 'desc', page })
-    })
+    const page = pageRequestFrom(ctx.request.qs())
+    const filters = await validateApiQuery(ctx, sourceListQuery)
+    const { rows, nextCursor } = await pageOfSources(ctx.tenant, filters, page)
     return sendJson(ctx, 200, pageBody(rows.map(presentSource), nextCursor))
   }
 

@@ -1,10 +1,29 @@
 import { pageOfTemplates } from '#modules/channels/index'
 import type { HttpContext } from '@adonisjs/core/http'
-import { ApiError, pageBody, pageRequestFrom, sendJson } from '#app/http/api/index'
+import vine from '@vinejs/vine'
+import {
+  apiQuery,
+  pageBody,
+  pageRequestFrom,
+  sendJson,
+  validateApiQuery,
+} from '#app/http/api/index'
 import { presentTemplate } from '../../services/api_presenters.js'
 
 /** WhatsApp's usual statuses (it may add others; any A-Z_ word filters). */
 export const TEMPLATE_STATUSES = ['APPROVED', 'PENDING', 'REJECTED', 'PAUSED', 'DISABLED'] as const
+
+/** `status` is WhatsApp's, in any case; `language` a code like en_US. */
+const templateListQuery = apiQuery({
+  status: vine
+    .string()
+    .trim()
+    .regex(/^[A-Za-z_]{1,20}$/)
+    .transform((value) => value.toUpperCase())
+    .optional(),
+  language: vine.string().trim().maxLength(20).optional(),
+  channel_id: vine.string().trim().uuid().optional(),
+})
 
 /**
  * GET /api/v1/templates: the WhatsApp templates of the tenant's numbers as
@@ -14,19 +33,11 @@ export const TEMPLATE_STATUSES = ['APPROVED', 'PENDING', 'REJECTED', 'PAUSED', '
  */
 export default class TemplatesApiController {
   async index(ctx: HttpContext) {
-    const qs = ctx.request.qs()
-    const page = pageRequestFrom(qs)
-    const fields: Record<string, string[]> = {}
-    const status = qs.status ? String(qs.status).toUpperCase() : null
-    if (status && !/^[A-Z_]{1,20}$/.test(status)) {
-      fields.status = [`A WhatsApp status such as ${TEMPLATE_STATUSES.join(', ')}`]
-    }
-    const channelId = qs.channel_id ? String(qs.channel_id) : null
-    if (channelId && !/^[0-9a-f-]{36}$/i.test(channelId)) fields.channel_id = ['An id (UUID)']
-    if (Object.keys(fields).length) {
-      throw new ApiError(422, 'validation_failed', 'The request is invalid', fields)
-    }
-    const language = qs.language ? String(qs.language) : null
+    const page = pageRequestFrom(ctx.request.qs())
+    const query = await validateApiQuery(ctx, templateListQuery)
+    const status = query.status ?? null
+    const language = query.language ?? null
+    const channelId = query.channel_id ?? null
     const { rows, nextCursor } = await pageOfTemplates(
       ctx.tenant,
       { status, language, channelId },

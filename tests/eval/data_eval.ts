@@ -2,7 +2,7 @@
 | npm run eval:data
 |
 | Measures the data engine's offline natural-language search on the
-| evaluation set in tests/fixtures/data_engine/queries.json: 103 questions
+| evaluation set in tests/fixtures/data_engine/queries.json: 113 questions
 | (a third in Arabic) over two generated datasets imported through the real
 | path — 5,000 Dubai property listings and a 2,000-product electronics
 | catalogue (tests/helpers/datasets.ts), with the synonyms a business would
@@ -19,7 +19,10 @@
 | written after the parser's first tuning; their misses were then looked at
 | and their general causes fixed (an "or" list of numbers, "4+ bedroom"), so
 | they are no longer unseen. The next 21 (heldout: "data19b") were written
-| and committed before that second round of fixes and never tuned on. The
+| and committed before the second round of fixes; one of their misses (an
+| Arabic "one" after its noun) was seen and fixed, so they count as seen too.
+| The last 10 (heldout: "data19b-3") were written after every fix and never
+| tuned on: the honest held-out figure. The
 | misses follow (EVAL_VERBOSE=1 lists every question). A measurement,
 | not a test: it exits 0 whatever the numbers. The embedded database by
 | default (tmp/eval-data-db, recreated) or the server at DATABASE_URL (a
@@ -179,6 +182,10 @@ async function main() {
     report(
       'held-out 2',
       outcomes.filter((o) => o.q.heldout === 'data19b')
+    )
+    report(
+      'held-out 3',
+      outcomes.filter((o) => o.q.heldout === 'data19b-3')
     )
     const shown = process.env.EVAL_VERBOSE
       ? outcomes

@@ -1,6 +1,8 @@
 import { findTenant, contextFor } from '#modules/tenancy/index'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { registerUsageMeter } from '#modules/billing/index'
+import { registerDataAnswerer } from '#modules/brain/index'
+import { answerFromDatasets } from './services/customer_answers.js'
 
 /**
  * Datasets count against the plan's storage (the knowledge_bytes limit,
@@ -19,4 +21,6 @@ export async function datasetBytesInUse(tenantId: string, client?: TransactionCl
 
 export function registerDataEngineListeners() {
   registerUsageMeter('knowledge_bytes', datasetBytesInUse)
+  // The assistant answers a customer's question that matches a dataset from its rows.
+  registerDataAnswerer('datasets', answerFromDatasets)
 }

@@ -51,6 +51,7 @@ export {
   type DatasetHit,
 } from './services/dataset_search.js'
 export { proposeFilters, filterSchema } from './services/model_filters.js'
+export { answerFromDatasets, rowChoiceId, LIST_LIMITS } from './services/customer_answers.js'
 
 export const dataEnginePolicies = {
   DatasetPolicy: () => import('./policies/dataset_policy.js'),

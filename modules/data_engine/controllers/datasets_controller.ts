@@ -238,6 +238,7 @@ export default class DatasetsController {
         name: request.input('name') ?? undefined,
         description: request.input('description') ?? undefined,
         columns: columnInputs(request, dataset),
+        answersCustomers: !!request.input('answers_customers'),
       })
       session.flash('success', i18n.t('datasets.flash.saved'))
     } catch (error) {

@@ -56,6 +56,8 @@ export interface Dataset {
   status: DatasetStatus
   rowCount: number
   sizeBytes: number
+  /** The assistant answers customers from its rows (a question that matches it). */
+  answersCustomers: boolean
   createdAt: Date
   updatedAt: Date
 }
@@ -107,6 +109,7 @@ function datasetFrom(row: any): Dataset {
     status: row.status,
     rowCount: row.row_count,
     sizeBytes: Number(row.size_bytes),
+    answersCustomers: row.answers_customers === true,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }
@@ -756,7 +759,12 @@ export async function writeRows(
 export async function updateDatasetSettings(
   tenant: TenantContext,
   datasetId: string,
-  input: { name?: string; description?: string | null; columns?: ColumnInput[] }
+  input: {
+    name?: string
+    description?: string | null
+    columns?: ColumnInput[]
+    answersCustomers?: boolean
+  }
 ) {
   const dataset = await findDatasetOrFail(tenant, datasetId)
   const byName = new Map((input.columns ?? []).map((column) => [column.name, column]))
@@ -768,7 +776,8 @@ export async function updateDatasetSettings(
     if (!draft) await syncIndexes(trx, dataset.rowTable, columns)
     await raw(
       trx,
-      `update datasets set name = ?, description = ?, columns = ?::jsonb, updated_at = now()
+      `update datasets set name = ?, description = ?, columns = ?::jsonb,
+          answers_customers = ?, updated_at = now()
         where id = ?`,
       [
         input.name !== undefined ? cleanName(input.name) : dataset.name,
@@ -776,6 +785,7 @@ export async function updateDatasetSettings(
           ? String(input.description ?? '').trim()
           : dataset.description,
         JSON.stringify(columns),
+        input.answersCustomers ?? dataset.answersCustomers,
         dataset.id,
       ]
     )

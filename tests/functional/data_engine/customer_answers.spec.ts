@@ -4,13 +4,7 @@ import {
   saveAssistantSettings,
   replyToInboundMessage,
 } from '#modules/brain/index'
-import {
-  confirmDraft,
-  createDraftFromFile,
-  findDataset,
-  updateDatasetSettings,
-  type Dataset,
-} from '#modules/data_engine/index'
+import { updateDatasetSettings, type Dataset } from '#modules/data_engine/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { useWorkers } from '#tests/helpers/queue'
 import { invalidInteractive, useFakeGraph } from '#tests/helpers/fake_graph_server'
@@ -23,7 +17,7 @@ import {
   webhook,
   type WhatsAppTenant,
 } from '#tests/helpers/whatsapp'
-import { importCsv } from '#tests/helpers/datasets'
+import { importCsv, importCsvByWorker } from '#tests/helpers/datasets'
 import { customerSays, learnText } from '#tests/helpers/brain'
 import { makeWorkspace } from '#tests/helpers/tenants'
 import { signIn } from '#tests/functional/workspace/member_browser'
@@ -63,24 +57,15 @@ const LISTING_SETTINGS = [
   { name: 'title', searchable: true },
 ]
 
-/**
- * The listings imported through the real upload path. With workers running,
- * the queued import job does the import (running it here too would race it).
- */
 async function listingsOf(tenant: TenantContext, answersCustomers = true, workers = false) {
-  let id: string
-  if (workers) {
-    const draft = await createDraftFromFile(tenant, {
-      name: 'Listings',
-      file: { bytes: Buffer.from(LISTINGS_CSV), filename: 'listings.csv' },
-    })
-    await confirmDraft(tenant, draft.id, { keyColumn: 'ref', columns: LISTING_SETTINGS })
-    await waitFor(async () => (await findDataset(tenant, draft.id))?.status === 'ready')
-    id = draft.id
-  } else {
-    id = (await importCsv(tenant, 'Listings', LISTINGS_CSV, 'ref', LISTING_SETTINGS)).id
-  }
-  return updateDatasetSettings(tenant, id, { answersCustomers })
+  const dataset = await (workers ? importCsvByWorker : importCsv)(
+    tenant,
+    'Listings',
+    LISTINGS_CSV,
+    'ref',
+    LISTING_SETTINGS
+  )
+  return updateDatasetSettings(tenant, dataset.id, { answersCustomers })
 }
 
 async function assistantOn(tenant: TenantContext, channelId: string) {

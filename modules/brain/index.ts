@@ -68,6 +68,7 @@ export { liveChunksOf, type SourceChunkRow } from './services/source_chunks.js'
 export {
   convertFile,
   convertUrl,
+  fetchUrlBytes,
   convertText,
   convertFaq,
   ConversionError,

@@ -36,8 +36,18 @@ export {
   type DatasetImport,
   type RowError,
   type ColumnInput,
+  type DatasetSource,
 } from './services/dataset_service.js'
 export { default as ImportDatasetJob } from './jobs/import_dataset_job.js'
+export { default as RefreshDatasetJob } from './jobs/refresh_dataset_job.js'
+export {
+  createDraftFromUrl,
+  refreshDataset,
+  updateRefresh,
+  queueDueRefreshes,
+  REFRESH_CHOICES,
+  type RefreshOutcome,
+} from './services/dataset_sources.js'
 export {
   parseQuery,
   checkFilter,

@@ -47,6 +47,10 @@ tenantRoutes(() => {
         .where('id', uuid)
         .where('rowId', router.matchers.number())
       router
+        .post('/datasets/:id/refresh', [DatasetsController, 'refresh'])
+        .as('datasets.refresh')
+        .where('id', uuid)
+      router
         .post('/datasets/:id/delete', [DatasetsController, 'destroy'])
         .as('datasets.destroy')
         .where('id', uuid)

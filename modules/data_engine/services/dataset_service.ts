@@ -58,8 +58,20 @@ export interface Dataset {
   sizeBytes: number
   /** The assistant answers customers from its rows (a question that matches it). */
   answersCustomers: boolean
+  /** A dataset read from a CSV address: the address and its refreshes. */
+  source: DatasetSource | null
   createdAt: Date
   updatedAt: Date
+}
+
+export interface DatasetSource {
+  url: string
+  /** How often it is read again, in minutes; null: only when asked. */
+  refreshMinutes: number | null
+  nextRefreshAt: Date | null
+  refreshedAt: Date | null
+  /** Why the last refresh failed; null when it went well. */
+  error: string | null
 }
 
 export interface RowError {
@@ -98,7 +110,7 @@ const MAX_CHOICES = 200
 /** Rows one API call may send. */
 export const MAX_API_ROWS = 5000
 
-function datasetFrom(row: any): Dataset {
+export function datasetFrom(row: any): Dataset {
   return {
     id: row.id,
     name: row.name,
@@ -110,6 +122,15 @@ function datasetFrom(row: any): Dataset {
     rowCount: row.row_count,
     sizeBytes: Number(row.size_bytes),
     answersCustomers: row.answers_customers === true,
+    source: row.source_url
+      ? {
+          url: row.source_url,
+          refreshMinutes: row.refresh_minutes ?? null,
+          nextRefreshAt: row.next_refresh_at ?? null,
+          refreshedAt: row.refreshed_at ?? null,
+          error: row.refresh_error ?? null,
+        }
+      : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }
@@ -546,6 +567,37 @@ export async function failImport(tenant: TenantContext, importId: string, messag
       )
     }
   })
+}
+
+/**
+ * A new import of a whole sheet into a dataset that has its columns (a
+ * refresh from its address): the file kept, the import row queued for
+ * runImport. Returns the import's id.
+ */
+export async function addSheetImport(
+  tenant: TenantContext,
+  dataset: Dataset,
+  file: { bytes: Buffer; filename: string }
+) {
+  const format = formatOf(file.filename)
+  if (!format) throw new DatasetError('unsupported_type', 'Only CSV or XLSX sheets.', 'file')
+  if (file.bytes.length > MAX_FILE_BYTES) {
+    throw new DatasetError('too_large', 'Files are 50 MB at most.', 'file', 413)
+  }
+  const importId = await tenant.transaction(async (trx) => {
+    const imported = await raw(
+      trx,
+      `insert into dataset_imports (dataset_id, source, file_name) values (?, ?, ?) returning id`,
+      [dataset.id, format, file.filename.slice(0, 255)]
+    )
+    return imported.rows[0].id as string
+  })
+  const key = fileKey(tenant, dataset.id, importId, format)
+  await drive.use().put(key, file.bytes)
+  await tenant.transaction((trx) =>
+    raw(trx, 'update dataset_imports set file_key = ? where id = ?', [key, importId])
+  )
+  return importId
 }
 
 async function fileKeyOf(tenant: TenantContext, importId: string) {

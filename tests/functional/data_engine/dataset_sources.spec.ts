@@ -211,6 +211,13 @@ test.group('Data engine: datasets read from a CSV address', (group) => {
     const form = await owner.get(`${a.base}/datasets/new`)
     assert.include(form.body, 'Give the full address, starting with https://.')
 
+    await confirmDraft(a.context, id, { keyColumn: 'ref', columns: [] })
+    await runImport(a.context, (await latestImport(a.context, id))!.id)
+    const shown = await owner.get(`${a.base}/datasets/${id}`)
+    assert.include(shown.body, server.url)
+    assert.include(shown.body, 'Every 6 hours')
+    assert.include(shown.body, 'Read it now')
+
     const stranger = await signIn(await b.member('owner'))
     const refused = await stranger.submit(
       `${b.base}/datasets`,

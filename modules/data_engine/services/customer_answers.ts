@@ -244,6 +244,25 @@ async function customerDatasets(tenant: TenantContext) {
   return datasets.filter((d): d is Dataset => d !== null)
 }
 
+/** A row as a card: its title, and every other shown column on its own line, links last. */
+export function rowCard(dataset: Dataset, row: RowRecord) {
+  const title = rowTitle(dataset, row)
+  const lines = dataset.columns
+    .filter((c) => c.shown && c.name !== titleColumn(dataset).name)
+    .sort(
+      (a, b) =>
+        Number(['url', 'image_url'].includes(a.type)) -
+        Number(['url', 'image_url'].includes(b.type))
+    )
+    .map((column) => {
+      const value = row.values[column.name] ?? null
+      if (value === null || value === '') return ''
+      return `${column.name}: ${displayValue(column, value)}`
+    })
+    .filter(Boolean)
+  return { title, lines, text: [`*${title}*`, ...lines].join('\n') }
+}
+
 /** A picked row's details, every shown column on its own line, links last. */
 async function rowDetails(
   question: DataQuestion,
@@ -261,20 +280,7 @@ async function rowDetails(
       content: { type: 'text', text: t(question.language, 'gone', { dataset: dataset.name }) },
     }
   }
-  const title = rowTitle(dataset, row)
-  const lines = dataset.columns
-    .filter((c) => c.shown && c.name !== titleColumn(dataset).name)
-    .sort(
-      (a, b) =>
-        Number(['url', 'image_url'].includes(a.type)) -
-        Number(['url', 'image_url'].includes(b.type))
-    )
-    .map((column) => {
-      const value = row.values[column.name] ?? null
-      if (value === null || value === '') return ''
-      return `${column.name}: ${displayValue(column, value)}`
-    })
-    .filter(Boolean)
+  const { title, lines } = rowCard(dataset, row)
   const text = [`*${title}*`, ...lines, '', t(question.language, 'details_follow_up')].join('\n')
   return {
     mode: 'dataset',

@@ -23,9 +23,8 @@ export default class ComposerInsertController {
     const conversation = String(request.input('conversation') ?? '')
     if (!UUID.test(conversation)) throw new lucidErrors.E_ROW_NOT_FOUND()
     const layout = workspaceLayout(ctx, 'datasets')
-    const ready = (await listDatasets(tenant, { limit: 200 })).data.filter(
-      (d) => d.status === 'ready'
-    )
+    const { data } = await listDatasets(tenant, { limit: 200 })
+    const ready = data.filter((d) => d.status === 'ready')
     const chosenId = String(request.input('dataset') ?? ready[0]?.id ?? '')
     const dataset = ready.find((d) => d.id === chosenId) ?? null
     if (request.input('dataset') && !dataset) throw new lucidErrors.E_ROW_NOT_FOUND()

@@ -9,6 +9,7 @@ import type { TenantContext } from '#modules/tenancy/index'
 import { useWorkers } from '#tests/helpers/queue'
 import { invalidInteractive, useFakeGraph } from '#tests/helpers/fake_graph_server'
 import {
+  baseUrl,
   makeWhatsAppTenant,
   messages,
   postWebhook,
@@ -19,7 +20,9 @@ import {
 } from '#tests/helpers/whatsapp'
 import { importCsv, importCsvByWorker } from '#tests/helpers/datasets'
 import { customerSays, learnText } from '#tests/helpers/brain'
-import { makeWorkspace } from '#tests/helpers/tenants'
+import { makeTenant, makeWorkspace } from '#tests/helpers/tenants'
+import { webchatVisitor } from '#tests/helpers/webchat'
+import { randomUUID } from 'node:crypto'
 import { signIn } from '#tests/functional/workspace/member_browser'
 
 /*
@@ -183,6 +186,48 @@ test.group('Data engine: the assistant answers customers from datasets over What
     assert.include(details.text.body, '*Marina Heights 2BR with full sea view and balcony*')
     assert.include(details.text.body, 'price: AED 140,000')
     assert.include(details.text.body, 'photo: https://cdn.example/a1.jpg')
+  })
+
+  test('on web chat the list comes as choices; picking one brings its details', async ({
+    assert,
+    cleanup,
+  }) => {
+    const made = await makeTenant('dsw')
+    cleanup(made.cleanup)
+    const { channel, visitorToken } = await webchatVisitor(made.tenant)
+    await listingsOf(made.context, true, true)
+    await assistantOn(made.context, channel.id)
+    const api = `${baseUrl()}/webchat/${channel.id}`
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${api}${path}`, {
+        method,
+        headers: {
+          accept: 'application/json',
+          authorization: `Bearer ${visitorToken}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      })
+      return (await response.json()) as any
+    }
+    await call('POST', '/messages', { text: '2br in JLT under 150k', clientId: randomUUID() })
+    const listed = await waitFor(async () => {
+      const history = await call('GET', '/messages')
+      return history.data.find((m: any) => m.from === 'assistant' && m.choices?.length)
+    })
+    assert.isAtMost(listed.choices.length, 10)
+    const first = listed.choices[0]
+    assert.match(first.id, /^dsrow:/)
+    await call('POST', '/messages', {
+      text: first.title,
+      clientId: randomUUID(),
+      choiceId: first.id,
+    })
+    const details = await waitFor(async () => {
+      const history = await call('GET', '/messages')
+      return history.data.find((m: any) => m.from === 'assistant' && m.text?.includes('price: AED'))
+    })
+    assert.include(details.text, 'community: JLT')
   })
 
   test('the Graph server refuses a list past Meta’s limits, as Meta does', async ({ assert }) => {

@@ -28,6 +28,9 @@ export const LIST_LIMITS = {
 }
 
 const ROW_ID = /^dsrow:([0-9a-f-]{36}):(\d+)$/i
+const MORE_ID = /^dsmore:([0-9a-f-]{36}):(\d{1,2}):([\w-]*)$/i
+/** The furthest a customer can page through one question's rows (the search's own limit). */
+const MAX_RESULTS = 50
 /** The datasets one question is tried against, newest first. */
 const MAX_DATASETS = 20
 
@@ -144,6 +147,13 @@ interface Section {
 export async function answerFromDatasets(question: DataQuestion): Promise<DataAnswer | null> {
   const picked = question.choiceId ? ROW_ID.exec(question.choiceId) : null
   if (picked) return rowDetails(question, picked[1], Number(picked[2]))
+  const more = question.choiceId ? MORE_ID.exec(question.choiceId) : null
+  if (more) {
+    const dataset = await findDataset(question.tenant, more[1])
+    if (!dataset || !dataset.answersCustomers || dataset.status !== 'ready') return null
+    const asked = Buffer.from(more[3], 'base64url').toString('utf8')
+    return listAnswer(question, [dataset], asked, Number(more[2]))
+  }
 
   const open = await customerDatasets(question.tenant)
   const candidates = open
@@ -154,13 +164,49 @@ export async function answerFromDatasets(question: DataQuestion): Promise<DataAn
     .filter((c) => c.score >= 2)
     .sort((a, b) => b.score - a.score)
   if (!candidates.length) return null
+  return listAnswer(
+    question,
+    candidates.map((c) => c.dataset),
+    question.text,
+    0
+  )
+}
 
+/** Code points of `text` whose UTF-8 takes at most `bytes` (a list row id has room for so much). */
+function clipBytes(text: string, bytes: number) {
+  let out = ''
+  for (const char of text) {
+    if (Buffer.byteLength(out + char) > bytes) break
+    out += char
+  }
+  return out
+}
+
+/**
+ * The list of rows matching `asked`, from `offset` on. With one dataset and
+ * more rows than a list holds, the last row is "More results": picking it
+ * brings the next page (the question rides in its id, WhatsApp hands it back).
+ */
+async function listAnswer(
+  question: DataQuestion,
+  datasets: Dataset[],
+  asked: string,
+  offset: number
+): Promise<DataAnswer> {
   const sections: Section[] = []
-  for (const { dataset } of candidates.slice(0, LIST_LIMITS.rows)) {
-    const found = await searchDataset(question.tenant, dataset, question.text, {
-      k: LIST_LIMITS.rows,
+  let moreId: string | null = null
+  for (const dataset of datasets.slice(0, LIST_LIMITS.rows)) {
+    const paged = datasets.length === 1
+    const found = await searchDataset(question.tenant, dataset, asked, {
+      k: paged ? Math.min(offset + LIST_LIMITS.rows + 1, MAX_RESULTS) : LIST_LIMITS.rows,
     })
-    sections.push({ dataset, filters: found.filters, rows: found.results.map((hit) => hit.row) })
+    let rows = found.results.map((hit) => hit.row).slice(paged ? offset : 0)
+    if (paged && rows.length > LIST_LIMITS.rows && offset + LIST_LIMITS.rows - 1 < MAX_RESULTS) {
+      rows = rows.slice(0, LIST_LIMITS.rows - 1)
+      const query = Buffer.from(clipBytes(asked, 110)).toString('base64url')
+      moreId = `dsmore:${dataset.id}:${offset + rows.length}:${query}`
+    }
+    sections.push({ dataset, filters: found.filters, rows })
   }
   const withRows = sections.filter((s) => s.rows.length)
   if (!withRows.length) {
@@ -177,8 +223,8 @@ export async function answerFromDatasets(question: DataQuestion): Promise<DataAn
       },
     }
   }
-  // Ten rows in all, shared out between the sections in order of match.
-  let room = LIST_LIMITS.rows
+  // Ten rows in all (one of them "More results"), shared out between the sections in order of match.
+  let room = LIST_LIMITS.rows - (moreId ? 1 : 0)
   const shown = withRows.map((section, i) => {
     const share = Math.max(1, Math.floor(room / (withRows.length - i)))
     const rows = section.rows.slice(0, Math.min(share, room))
@@ -219,6 +265,13 @@ export async function answerFromDatasets(question: DataQuestion): Promise<DataAn
       }
     }),
   }))
+  if (moreId) {
+    sectionsOut[0].rows.push({
+      id: moreId,
+      title: clip(t(question.language, 'more'), LIST_LIMITS.rowTitle),
+      description: clip(t(question.language, 'more_description'), LIST_LIMITS.rowDescription),
+    })
+  }
   return {
     mode: 'dataset',
     citations,

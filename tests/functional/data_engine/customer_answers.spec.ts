@@ -132,9 +132,11 @@ test.group('Data engine: the assistant answers customers from datasets over What
     const rows = list.action.sections.flatMap((s: any) => s.rows)
     assert.lengthOf(list.action.sections, 1)
     assert.isAtMost(list.action.sections[0].title.length, 24)
-    // 16 rows match (two Lake Terrace and 14 JLT Residence); ten are shown.
+    // 16 rows match (two Lake Terrace and 14 JLT Residence): nine, and "More results".
     assert.lengthOf(rows, 10)
-    for (const row of rows) {
+    assert.equal(rows.at(-1).title, 'More results')
+    assert.match(rows.at(-1).id, /^dsmore:[0-9a-f-]{36}:9:[\w-]+$/)
+    for (const row of rows.slice(0, -1)) {
       assert.match(row.id, /^dsrow:[0-9a-f-]{36}:\d+$/)
       assert.isAtMost([...row.title].length, 24)
       assert.isAtMost([...(row.description ?? '')].length, 72)
@@ -151,7 +153,28 @@ test.group('Data engine: the assistant answers customers from datasets over What
       trx.from('assistant_replies').where('message_id', stored.id).firstOrFail()
     )
     assert.equal(evidence.mode, 'dataset')
-    assert.lengthOf(evidence.citations, 10)
+    assert.lengthOf(evidence.citations, 9)
+
+    // "More results" brings the other seven, with no further page.
+    const pickMore = {
+      ...messages.text({ from }),
+      type: 'interactive',
+      text: undefined,
+      context: { from: '15550001234', id: 'wamid.LIST' },
+      interactive: {
+        type: 'list_reply',
+        list_reply: { id: rows.at(-1).id, title: rows.at(-1).title },
+      },
+    }
+    const next = await customerWrites(wa, from, pickMore, sends.length)
+    const page2 = listOf(next.at(-1)!).action.sections.flatMap((section: any) => section.rows)
+    assert.lengthOf(page2, 7)
+    assert.isTrue(page2.every((row: any) => row.id.startsWith('dsrow:')))
+    const firstIds = new Set(rows.map((row: any) => row.id))
+    assert.isFalse(
+      page2.some((row: any) => firstIds.has(row.id)),
+      'the second page repeats none of the first'
+    )
   })
 
   test('a row picked from the list is answered with its details; the customer can ask on', async ({

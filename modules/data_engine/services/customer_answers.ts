@@ -235,7 +235,7 @@ async function listAnswer(
   const count = kept.reduce((sum, s) => sum + s.rows.length, 0)
   const lead = kept[0]
   const body = clip(
-    t(question.language, count === 1 ? 'found_one' : 'found', {
+    t(question.language, moreId ? 'found_more' : count === 1 ? 'found_one' : 'found', {
       count,
       dataset: lead.dataset.name,
       filters: filterWords(lead.dataset, lead.filters),

@@ -68,6 +68,7 @@ export { liveChunksOf, type SourceChunkRow } from './services/source_chunks.js'
 export {
   convertFile,
   convertUrl,
+  fetchUrlBytes,
   convertText,
   convertFaq,
   ConversionError,
@@ -106,6 +107,12 @@ export {
   DEFAULT_HANDOFF_WORDS,
   type AssistantSettings,
 } from './services/assistant_settings.js'
+export {
+  registerDataAnswerer,
+  type DataAnswerer,
+  type DataAnswer,
+  type DataQuestion,
+} from './services/assistant/data_answers.js'
 export { default as AssistantReplyJob } from './jobs/assistant_reply_job.js'
 export { registerAssistantListeners } from './assistant_listeners.js'
 

@@ -1,6 +1,11 @@
 import { findTenant, contextFor } from '#modules/tenancy/index'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { registerUsageMeter } from '#modules/billing/index'
+import { registerDataAnswerer } from '#modules/brain/index'
+import { answerFromDatasets } from './services/customer_answers.js'
+import app from '@adonisjs/core/services/app'
+import emitter from '@adonisjs/core/services/emitter'
+import { scheduleDatasetRefresh } from './jobs/dataset_refresh_sweep_job.js'
 
 /**
  * Datasets count against the plan's storage (the knowledge_bytes limit,
@@ -19,4 +24,11 @@ export async function datasetBytesInUse(tenantId: string, client?: TransactionCl
 
 export function registerDataEngineListeners() {
   registerUsageMeter('knowledge_bytes', datasetBytesInUse)
+  // The assistant answers a customer's question that matches a dataset from its rows.
+  registerDataAnswerer('datasets', answerFromDatasets)
+  // Datasets read from a CSV address are read again on their schedule; only
+  // real worker processes keep the sweep's schedule, not the test suite's pools.
+  emitter.on('queue:started', async ({ queues }) => {
+    if (queues.includes('default') && !app.inTest) await scheduleDatasetRefresh()
+  })
 }

@@ -36,8 +36,18 @@ export {
   type DatasetImport,
   type RowError,
   type ColumnInput,
+  type DatasetSource,
 } from './services/dataset_service.js'
 export { default as ImportDatasetJob } from './jobs/import_dataset_job.js'
+export { default as RefreshDatasetJob } from './jobs/refresh_dataset_job.js'
+export {
+  createDraftFromUrl,
+  refreshDataset,
+  updateRefresh,
+  queueDueRefreshes,
+  REFRESH_CHOICES,
+  type RefreshOutcome,
+} from './services/dataset_sources.js'
 export {
   parseQuery,
   checkFilter,
@@ -51,6 +61,7 @@ export {
   type DatasetHit,
 } from './services/dataset_search.js'
 export { proposeFilters, filterSchema } from './services/model_filters.js'
+export { answerFromDatasets, rowChoiceId, LIST_LIMITS } from './services/customer_answers.js'
 
 export const dataEnginePolicies = {
   DatasetPolicy: () => import('./policies/dataset_policy.js'),

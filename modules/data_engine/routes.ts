@@ -8,6 +8,7 @@ import { middleware } from '#start/kernel'
 import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
 
 const DatasetsController = () => import('./controllers/datasets_controller.js')
+const ComposerInsertController = () => import('./controllers/composer_insert_controller.js')
 
 addWorkspaceNavItem({
   key: 'datasets',
@@ -23,6 +24,10 @@ tenantRoutes(() => {
       const uuid = router.matchers.uuid()
       router.get('/datasets', [DatasetsController, 'index']).as('datasets')
       router.get('/datasets/new', [DatasetsController, 'create']).as('datasets.create')
+      router.get('/datasets/insert', [ComposerInsertController, 'show']).as('datasets.insert')
+      router
+        .post('/datasets/insert', [ComposerInsertController, 'insert'])
+        .as('datasets.insert.store')
       router.post('/datasets', [DatasetsController, 'store']).as('datasets.store')
       router
         .get('/datasets/:id', [DatasetsController, 'show'])
@@ -46,6 +51,10 @@ tenantRoutes(() => {
         .as('datasets.rows.update')
         .where('id', uuid)
         .where('rowId', router.matchers.number())
+      router
+        .post('/datasets/:id/refresh', [DatasetsController, 'refresh'])
+        .as('datasets.refresh')
+        .where('id', uuid)
       router
         .post('/datasets/:id/delete', [DatasetsController, 'destroy'])
         .as('datasets.destroy')

@@ -2,7 +2,7 @@
 | npm run eval:data
 |
 | Measures the data engine's offline natural-language search on the
-| evaluation set in tests/fixtures/data_engine/queries.json: 82 questions
+| evaluation set in tests/fixtures/data_engine/queries.json: 113 questions
 | (a third in Arabic) over two generated datasets imported through the real
 | path — 5,000 Dubai property listings and a 2,000-product electronics
 | catalogue (tests/helpers/datasets.ts), with the synonyms a business would
@@ -15,8 +15,14 @@
 |                          the top 10 (or of all matches, when fewer) that
 |                          satisfy the expected filters
 |
-| The last 15 questions are held out: written after the parser was tuned on
-| the others, and never tuned on; they are reported apart as well. The
+| Held-out questions are reported apart. The first 15 (heldout: true) were
+| written after the parser's first tuning; their misses were then looked at
+| and their general causes fixed (an "or" list of numbers, "4+ bedroom"), so
+| they are no longer unseen. The next 21 (heldout: "data19b") were written
+| and committed before the second round of fixes; one of their misses (an
+| Arabic "one" after its noun) was seen and fixed, so they count as seen too.
+| The last 10 (heldout: "data19b-3") were written after every fix and never
+| tuned on: the honest held-out figure. The
 | misses follow (EVAL_VERBOSE=1 lists every question). A measurement,
 | not a test: it exits 0 whatever the numbers. The embedded database by
 | default (tmp/eval-data-db, recreated) or the server at DATABASE_URL (a
@@ -46,8 +52,8 @@ interface Question {
   lang: 'en' | 'ar'
   query: string
   filters: Array<{ column: string; op: string; value: any }>
-  /** Written after the parser was tuned, and never tuned on. */
-  heldout?: boolean
+  /** Written after a round of tuning: true for the first set, "data19b" for the second. */
+  heldout?: boolean | string
 }
 
 process.exitCode = await main()
@@ -170,8 +176,16 @@ async function main() {
       outcomes.filter((o) => !o.q.heldout)
     )
     report(
-      'held-out',
-      outcomes.filter((o) => o.q.heldout)
+      'held-out 1',
+      outcomes.filter((o) => o.q.heldout === true)
+    )
+    report(
+      'held-out 2',
+      outcomes.filter((o) => o.q.heldout === 'data19b')
+    )
+    report(
+      'held-out 3',
+      outcomes.filter((o) => o.q.heldout === 'data19b-3')
     )
     const shown = process.env.EVAL_VERBOSE
       ? outcomes

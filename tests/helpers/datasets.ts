@@ -292,3 +292,29 @@ export async function importCsv(
   await runImport(context, job!.id)
   return (await findDataset(context, draft.id))!
 }
+
+/**
+ * An uploaded sheet imported by the queued import job, for tests whose
+ * default-queue workers run (importing here as well would race the job).
+ */
+export async function importCsvByWorker(
+  context: TenantContext,
+  name: string,
+  csv: string,
+  keyColumn: string,
+  settings: ColumnInput[]
+) {
+  const draft = await createDraftFromFile(context, {
+    name,
+    file: { bytes: Buffer.from(csv), filename: `${name.toLowerCase()}.csv` },
+  })
+  await confirmDraft(context, draft.id, { keyColumn, columns: settings })
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const dataset = await findDataset(context, draft.id)
+    if (dataset?.status === 'ready') return dataset
+    if (dataset?.status === 'failed') throw new Error(`the import of ${name} failed`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`the import of ${name} did not finish in 30 s`)
+}

@@ -166,6 +166,8 @@ export class FakeGraphServer {
 
       const match = path.match(/^\/v[\d.]+\/(\d+)\/messages$/)
       if (call.method === 'POST' && match) {
+        const invalid = invalidInteractive(body)
+        if (invalid) return send(response, 400, graphError(131009, invalid))
         return send(response, 200, {
           messaging_product: 'whatsapp',
           contacts: [{ input: body?.to, wa_id: String(body?.to ?? '').replace(/\D/g, '') }],
@@ -357,4 +359,60 @@ export function useFakeGraph(group: Group, options: { token?: string } = {}) {
     }
   })
   return graph
+}
+
+/**
+ * What Meta refuses in an interactive list or button message (error 131009,
+ * "Parameter value is not valid"), by its documented limits: a body of at
+ * most 1024 characters; a list's button of 1 to 20, 1 to 10 sections with
+ * 10 rows in all, section titles of at most 24 (required with several
+ * sections), row ids unique and at most 200, row titles 1 to 24 and
+ * descriptions at most 72; 1 to 3 reply buttons of at most 20. Null when
+ * the message is fine or not interactive.
+ */
+export function invalidInteractive(body: any): string | null {
+  if (body?.type !== 'interactive') return null
+  const interactive = body.interactive
+  const length = (value: unknown) => [...String(value ?? '')].length
+  if (!interactive || typeof interactive !== 'object') return 'interactive is required'
+  if (!['list', 'button'].includes(interactive.type)) return null
+  const text = interactive.body?.text
+  if (!length(text) || length(text) > 1024) return 'body.text must have 1 to 1024 characters'
+  const action = interactive.action ?? {}
+  if (interactive.type === 'button') {
+    const buttons = Array.isArray(action.buttons) ? action.buttons : []
+    if (buttons.length < 1 || buttons.length > 3) return 'action.buttons must have 1 to 3 items'
+    for (const button of buttons) {
+      if (!length(button?.reply?.title) || length(button?.reply?.title) > 20) {
+        return 'button titles must have 1 to 20 characters'
+      }
+    }
+    return null
+  }
+  if (!length(action.button) || length(action.button) > 20) {
+    return 'action.button must have 1 to 20 characters'
+  }
+  const sections = Array.isArray(action.sections) ? action.sections : []
+  if (sections.length < 1 || sections.length > 10) return 'action.sections must have 1 to 10 items'
+  const rows = sections.flatMap((section: any) =>
+    Array.isArray(section?.rows) ? section.rows : []
+  )
+  if (rows.length < 1 || rows.length > 10) return 'a list has 1 to 10 rows in all its sections'
+  for (const section of sections) {
+    if (sections.length > 1 && !length(section?.title)) {
+      return 'each section needs a title when there are several'
+    }
+    if (length(section?.title) > 24) return 'section titles have at most 24 characters'
+  }
+  const ids = new Set<string>()
+  for (const row of rows) {
+    if (!length(row?.id) || length(row?.id) > 200) return 'row ids have 1 to 200 characters'
+    if (ids.has(String(row.id))) return 'row ids must be unique'
+    ids.add(String(row.id))
+    if (!length(row?.title) || length(row?.title) > 24) {
+      return 'row titles have 1 to 24 characters'
+    }
+    if (length(row?.description) > 72) return 'row descriptions have at most 72 characters'
+  }
+  return null
 }

@@ -5,7 +5,12 @@ import {
   autoAssignConversation,
   clearNeedsPerson,
 } from '#modules/inbox/index'
-import { messageIn, ChannelError, queueOutboundMessage } from '#modules/channels/index'
+import {
+  messageIn,
+  ChannelError,
+  queueOutboundMessage,
+  type OutboundContent,
+} from '#modules/channels/index'
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
@@ -27,6 +32,7 @@ import {
   type HandoffReason,
 } from './assistant/customer_text.js'
 import { openDraftTask, withdrawDrafts } from './assistant/drafts.js'
+import { answerFromData, type DataAnswer } from './assistant/data_answers.js'
 
 /*
 | The assistant on a channel. Each customer message it may answer gets one
@@ -67,6 +73,8 @@ interface InboundRow {
   direction: string
   type: string
   body: string | null
+  /** The list row or button the customer picked (WhatsApp's reply id, or web chat's choice). */
+  choiceId: string | null
 }
 
 type AssistantState = 'assistant' | 'human'
@@ -183,6 +191,7 @@ export async function replyToInboundMessage(
       direction: found.direction,
       type: found.type,
       body: found.body,
+      choiceId: choiceOf(found.payload),
     }
     const done = await trx
       .from('assistant_replies')
@@ -214,6 +223,16 @@ export async function replyToInboundMessage(
     const outcome = await answerTurn(tenant, message, settings, turn, attempt >= MAX_TURN_ATTEMPTS)
     if (outcome !== 'turn_changed') return outcome
   }
+}
+
+/** The id of what the customer picked: a WhatsApp list or button reply, or a web chat choice. */
+function choiceOf(payload: Record<string, unknown> | null | undefined): string | null {
+  const webchat = payload?.webchat as Record<string, unknown> | undefined
+  const id =
+    payload?.interactiveType === 'list_reply' || payload?.interactiveType === 'button_reply'
+      ? payload.id
+      : webchat?.choiceId
+  return typeof id === 'string' && id ? id : null
 }
 
 /** How often a run works its answer out again for messages that joined the turn. */
@@ -346,6 +365,19 @@ async function answerTurn(
   const quota = await recordMonthlyUsage(tenant.id, 'ai_answers', `message:${message.id}`)
   if (!quota.withinLimit) return handOff(tenant, message, language, 'plan_limit')
 
+  // Structured data first (a dataset's rows, a live lookup): a question it
+  // answers is answered from the rows, as a list the customer can pick from.
+  // A channel that drafts replies for approval drafts knowledge answers only.
+  if (!settings.draftReplies) {
+    const fromData = await answerFromData({
+      tenant,
+      text,
+      choiceId: message.choiceId,
+      language,
+    })
+    if (fromData) return sendDataAnswer(tenant, message, fromData, final ? null : expected)
+  }
+
   let answer: Answer | null = null
   let failure: unknown = null
   let firstAnswer = false
@@ -414,6 +446,31 @@ async function answerTurn(
   return { kind: 'answered', messageId: sent, confidence: answer.confidence }
 }
 
+async function sendDataAnswer(
+  tenant: TenantContext,
+  message: InboundRow,
+  fromData: DataAnswer,
+  expected: string[] | null
+): Promise<AssistantOutcome | 'turn_changed'> {
+  await countFailure(tenant, message.conversationId, false)
+  const sent = await send(
+    tenant,
+    message,
+    fromData.content,
+    {
+      outcome: 'answered',
+      answer: null,
+      reason: null,
+      mode: fromData.mode,
+      citations: fromData.citations,
+    },
+    { expected }
+  )
+  if (sent === 'turn_changed') return sent
+  if (!sent) return { kind: 'skipped', why: 'person_owns' }
+  return { kind: 'answered', messageId: sent, confidence: 1 }
+}
+
 function languageOf(settings: AssistantSettings) {
   return settings.language === 'en' ? 'english' : settings.language === 'ar' ? 'arabic' : undefined
 }
@@ -439,6 +496,9 @@ interface ReplyRecord {
   outcome: 'answered' | 'handoff' | 'skipped'
   answer: Answer | null
   reason: string | null
+  /** For an answer from data (no Answer): what answered, and the rows it rests on. */
+  mode?: string
+  citations?: Citation[]
 }
 
 /**
@@ -454,7 +514,7 @@ interface ReplyRecord {
 async function send(
   tenant: TenantContext,
   message: InboundRow,
-  text: string,
+  reply: string | OutboundContent,
   record: ReplyRecord,
   options: { handoff?: boolean; expected?: string[] | null } = {}
 ): Promise<string | null | 'turn_changed'> {
@@ -465,7 +525,7 @@ async function send(
   try {
     const sent = await queueOutboundMessage(tenant, {
       conversationId: message.conversationId,
-      content: { type: 'text', text },
+      content: typeof reply === 'string' ? { type: 'text', text: reply } : reply,
       authorType: 'assistant',
       idempotencyKey: `assistant-${message.id}`,
     })
@@ -594,9 +654,9 @@ async function insertReply(
       conversation_id: message.conversationId,
       outcome: record.outcome,
       reason: record.reason,
-      mode: record.answer?.mode ?? 'none',
-      confidence: record.answer?.confidence ?? 0,
-      citations: JSON.stringify(record.answer?.citations ?? []),
+      mode: record.answer?.mode ?? record.mode ?? 'none',
+      confidence: record.answer?.confidence ?? (record.mode ? 1 : 0),
+      citations: JSON.stringify(record.answer?.citations ?? record.citations ?? []),
     })
     .knexQuery.onConflict('inbound_message_id')
     .ignore()

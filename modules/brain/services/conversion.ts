@@ -125,6 +125,16 @@ function titleFromFilename(filename: string): string | null {
 }
 
 /**
+ * The bytes at a URL a tenant chose (a sheet to import, say), fetched as URL
+ * sources are: through the outbound guard at every hop, within the time and
+ * size limits. Another module's sources use it so one guard serves all.
+ */
+export async function fetchUrlBytes(url: string, limits: { maxBytes: number; timeoutMs: number }) {
+  const allowPrivate = app.config.get<boolean>('brain.allowPrivateUrlSources', false)
+  return fetchGuarded(url, { ...limits, allowPrivate })
+}
+
+/**
  * Fetches a web page (or a document behind a URL) and converts it. Every hop
  * of the fetch goes through the outbound address guard, so a tenant cannot
  * point the server at its own private network.

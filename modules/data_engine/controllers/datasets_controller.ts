@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import type { HttpContext } from '@adonisjs/core/http'
 import { can } from '#modules/identity/index'
 import { PlanLimitError, planLimitMessage } from '#modules/billing/index'
-import { workspaceLayout } from '#modules/tenancy/index'
+import { dispatchTenantJob, workspaceLayout } from '#modules/tenancy/index'
 import { fieldError, keepInput } from '#app/http/form_errors'
 import { COLUMN_TYPES, displayValue, type DatasetColumn } from '../services/column_types.js'
 import {
@@ -26,6 +26,8 @@ import {
 import { FILTER_OPS, type Filter, type FilterOp, type RowRecord } from '../services/row_table.js'
 import { checkFilter, isDropped, type DroppedFilter } from '../services/query_parser.js'
 import { searchDataset } from '../services/dataset_search.js'
+import { REFRESH_CHOICES, createDraftFromUrl, updateRefresh } from '../services/dataset_sources.js'
+import RefreshDatasetJob from '../jobs/refresh_dataset_job.js'
 
 const PAGE_SIZE = 25
 const SEARCH_K = 20
@@ -59,6 +61,7 @@ export default class DatasetsController {
       ...workspaceLayout(ctx, 'datasets'),
       ...assets(),
       maxMegabytes: MAX_FILE_BYTES / 1024 / 1024,
+      refreshOptions: refreshOptions(ctx),
     })
   }
 
@@ -73,27 +76,63 @@ export default class DatasetsController {
       fieldError(ctx, 'name', i18n.t('datasets.errors.name'))
       return response.redirect(back)
     }
-    if (!file || !file.tmpPath || !file.isValid) {
+    const address = String(request.input('url', '') ?? '').trim()
+    const fromUrl = address !== '' && (!file || !file.tmpPath)
+    if (!fromUrl && (!file || !file.tmpPath || !file.isValid)) {
       fieldError(ctx, 'file', i18n.t('datasets.errors.file'))
       return response.redirect(back)
     }
     try {
-      const dataset = await createDraftFromFile(tenant, {
-        name,
-        description: request.input('description'),
-        file: { bytes: await readFile(file.tmpPath), filename: file.clientName },
-        createdByUserId: auth.user!.id,
-      })
+      const dataset = fromUrl
+        ? await createDraftFromUrl(tenant, {
+            name,
+            description: request.input('description'),
+            url: address,
+            refreshMinutes: request.input('refresh'),
+            createdByUserId: auth.user!.id,
+          })
+        : await createDraftFromFile(tenant, {
+            name,
+            description: request.input('description'),
+            file: { bytes: await readFile(file!.tmpPath!), filename: file!.clientName },
+            createdByUserId: auth.user!.id,
+          })
       return response.redirect(`${base}/datasets/${dataset.id}`)
     } catch (error) {
+      const field = fromUrl ? 'url' : 'file'
       if (error instanceof PlanLimitError) {
-        fieldError(ctx, 'file', planLimitMessage(error, i18n.t.bind(i18n)))
+        fieldError(ctx, field, planLimitMessage(error, i18n.t.bind(i18n)))
         return response.redirect(back)
       }
       if (!(error instanceof DatasetError)) throw error
-      fieldError(ctx, error.field === 'name' ? 'name' : 'file', errorMessage(ctx, error))
+      fieldError(
+        ctx,
+        error.field === 'name' ? 'name' : error.field === 'refresh' ? 'refresh' : field,
+        errorMessage(ctx, error)
+      )
       return response.redirect(back)
     }
+  }
+
+  /** "Read the address now": the refresh runs as a job; the page shows how it went. */
+  async refresh(ctx: HttpContext) {
+    const { bouncer, response, access, tenant, params, session, i18n } = ctx
+    await bouncer.with('DatasetPolicy').authorize('manage', access)
+    const url = `${workspaceLayout(ctx, 'datasets').base}/datasets/${params.id}`
+    const dataset = await findDataset(tenant, params.id)
+    if (!dataset) throw new lucidErrors.E_ROW_NOT_FOUND()
+    if (!dataset.source || dataset.status !== 'ready') {
+      session.flash('error', i18n.t('datasets.source.not_ready'))
+      return response.redirect(`${url}#source`)
+    }
+    await dispatchTenantJob(
+      RefreshDatasetJob,
+      tenant,
+      { datasetId: dataset.id },
+      { jobId: `dataset-refresh-${tenant.slug}-${dataset.id}-now-${Date.now()}` }
+    )
+    session.flash('success', i18n.t('datasets.source.queued'))
+    return response.redirect(`${url}#source`)
   }
 
   async show(ctx: HttpContext) {
@@ -111,6 +150,7 @@ export default class DatasetsController {
       dataset,
       progress,
       canManage,
+      refreshOptions: refreshOptions(ctx),
       base: layout.base,
       url: `${layout.base}/datasets/${dataset.id}`,
     }
@@ -238,7 +278,11 @@ export default class DatasetsController {
         name: request.input('name') ?? undefined,
         description: request.input('description') ?? undefined,
         columns: columnInputs(request, dataset),
+        answersCustomers: !!request.input('answers_customers'),
       })
+      if (dataset.source && request.input('refresh') !== undefined) {
+        await updateRefresh(tenant, dataset.id, request.input('refresh'))
+      }
       session.flash('success', i18n.t('datasets.flash.saved'))
     } catch (error) {
       if (!(error instanceof DatasetError)) throw error
@@ -321,6 +365,17 @@ function assets() {
 function errorMessage(ctx: HttpContext, error: DatasetError) {
   const key = `datasets.errors.${error.code}`
   return ctx.i18n.hasMessage(key) ? ctx.i18n.t(key) : error.message
+}
+
+/** How often a CSV address is read again, as the forms offer it. */
+function refreshOptions(ctx: HttpContext) {
+  return [
+    { value: 'never', label: ctx.i18n.t('datasets.source.every.never') },
+    ...REFRESH_CHOICES.map((minutes) => ({
+      value: String(minutes),
+      label: ctx.i18n.t(`datasets.source.every.m${minutes}`),
+    })),
+  ]
 }
 
 function sizeLabel(bytes: number) {

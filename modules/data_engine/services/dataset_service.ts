@@ -56,8 +56,22 @@ export interface Dataset {
   status: DatasetStatus
   rowCount: number
   sizeBytes: number
+  /** The assistant answers customers from its rows (a question that matches it). */
+  answersCustomers: boolean
+  /** A dataset read from a CSV address: the address and its refreshes. */
+  source: DatasetSource | null
   createdAt: Date
   updatedAt: Date
+}
+
+export interface DatasetSource {
+  url: string
+  /** How often it is read again, in minutes; null: only when asked. */
+  refreshMinutes: number | null
+  nextRefreshAt: Date | null
+  refreshedAt: Date | null
+  /** Why the last refresh failed; null when it went well. */
+  error: string | null
 }
 
 export interface RowError {
@@ -96,7 +110,7 @@ const MAX_CHOICES = 200
 /** Rows one API call may send. */
 export const MAX_API_ROWS = 5000
 
-function datasetFrom(row: any): Dataset {
+export function datasetFrom(row: any): Dataset {
   return {
     id: row.id,
     name: row.name,
@@ -107,6 +121,16 @@ function datasetFrom(row: any): Dataset {
     status: row.status,
     rowCount: row.row_count,
     sizeBytes: Number(row.size_bytes),
+    answersCustomers: row.answers_customers === true,
+    source: row.source_url
+      ? {
+          url: row.source_url,
+          refreshMinutes: row.refresh_minutes ?? null,
+          nextRefreshAt: row.next_refresh_at ?? null,
+          refreshedAt: row.refreshed_at ?? null,
+          error: row.refresh_error ?? null,
+        }
+      : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }
@@ -545,6 +569,37 @@ export async function failImport(tenant: TenantContext, importId: string, messag
   })
 }
 
+/**
+ * A new import of a whole sheet into a dataset that has its columns (a
+ * refresh from its address): the file kept, the import row queued for
+ * runImport. Returns the import's id.
+ */
+export async function addSheetImport(
+  tenant: TenantContext,
+  dataset: Dataset,
+  file: { bytes: Buffer; filename: string }
+) {
+  const format = formatOf(file.filename)
+  if (!format) throw new DatasetError('unsupported_type', 'Only CSV or XLSX sheets.', 'file')
+  if (file.bytes.length > MAX_FILE_BYTES) {
+    throw new DatasetError('too_large', 'Files are 50 MB at most.', 'file', 413)
+  }
+  const importId = await tenant.transaction(async (trx) => {
+    const imported = await raw(
+      trx,
+      `insert into dataset_imports (dataset_id, source, file_name) values (?, ?, ?) returning id`,
+      [dataset.id, format, file.filename.slice(0, 255)]
+    )
+    return imported.rows[0].id as string
+  })
+  const key = fileKey(tenant, dataset.id, importId, format)
+  await drive.use().put(key, file.bytes)
+  await tenant.transaction((trx) =>
+    raw(trx, 'update dataset_imports set file_key = ? where id = ?', [key, importId])
+  )
+  return importId
+}
+
 async function fileKeyOf(tenant: TenantContext, importId: string) {
   const result = await tenant.transaction((trx) =>
     raw(trx, 'select file_key from dataset_imports where id = ?', [importId])
@@ -756,7 +811,12 @@ export async function writeRows(
 export async function updateDatasetSettings(
   tenant: TenantContext,
   datasetId: string,
-  input: { name?: string; description?: string | null; columns?: ColumnInput[] }
+  input: {
+    name?: string
+    description?: string | null
+    columns?: ColumnInput[]
+    answersCustomers?: boolean
+  }
 ) {
   const dataset = await findDatasetOrFail(tenant, datasetId)
   const byName = new Map((input.columns ?? []).map((column) => [column.name, column]))
@@ -768,7 +828,8 @@ export async function updateDatasetSettings(
     if (!draft) await syncIndexes(trx, dataset.rowTable, columns)
     await raw(
       trx,
-      `update datasets set name = ?, description = ?, columns = ?::jsonb, updated_at = now()
+      `update datasets set name = ?, description = ?, columns = ?::jsonb,
+          answers_customers = ?, updated_at = now()
         where id = ?`,
       [
         input.name !== undefined ? cleanName(input.name) : dataset.name,
@@ -776,6 +837,7 @@ export async function updateDatasetSettings(
           ? String(input.description ?? '').trim()
           : dataset.description,
         JSON.stringify(columns),
+        input.answersCustomers ?? dataset.answersCustomers,
         dataset.id,
       ]
     )

@@ -232,6 +232,8 @@ interface NumberMention extends Span {
   /** The unit word or column word right after it, if any (2br, 3 bedrooms, 1200 sqft). */
   unitColumn: DatasetColumn | null
   unitEnd: number
+  /** "4+ bedrooms": a plus between the number and its unit means at least. */
+  plus?: boolean
 }
 
 function compareWordBefore(text: string, at: number, words: string[]) {
@@ -316,14 +318,21 @@ export function parseQuery(query: string, columns: DatasetColumn[]): ParsedQuery
       isMoney = true
       unitEnd = end + moneyAfter[0].length
     } else if (!isMoney) {
+      const plus = /^\s?\+/.exec(after)
+      const unitText = plus ? after.slice(plus[0].length) : after
+      const unitAt = end + (plus ? plus[0].length : 0)
       for (const term of names) {
         if (!NUMERIC_TYPES.includes(term.column.type)) continue
-        const sticky = new RegExp(`^\\s?(?:${term.pattern.source})`, 'u').exec(after)
+        const sticky = new RegExp(`^\\s?(?:${term.pattern.source})`, 'u').exec(unitText)
         if (sticky) {
           unitColumn = term.column
-          unitEnd = end + sticky[0].length
+          unitEnd = unitAt + sticky[0].length
           break
         }
+      }
+      if (unitColumn && plus) {
+        mentions.push({ start, end, value, money: false, unitColumn, unitEnd, plus: true })
+        continue
       }
     }
     mentions.push({ start, end, value, money: isMoney, unitColumn, unitEnd })
@@ -336,6 +345,7 @@ export function parseQuery(query: string, columns: DatasetColumn[]): ParsedQuery
       const end = start + match[0].length
       if (overlaps(used, start, end)) continue
       const after = text.slice(end)
+      let found = false
       for (const term of names) {
         const sticky = new RegExp(`^\\s?(?:${term.pattern.source})`, 'u').exec(after)
         if (sticky && NUMERIC_TYPES.includes(term.column.type)) {
@@ -346,6 +356,25 @@ export function parseQuery(query: string, columns: DatasetColumn[]): ParsedQuery
             money: false,
             unitColumn: term.column,
             unitEnd: end + sticky[0].length,
+          })
+          found = true
+          break
+        }
+      }
+      // Arabic puts one and two after the noun: "غرفة واحدة".
+      if (found || !/[\u0621-\u064A]/.test(word)) continue
+      const before = text.slice(0, start)
+      for (const term of names) {
+        if (!NUMERIC_TYPES.includes(term.column.type)) continue
+        const sticky = new RegExp(`(?:${term.pattern.source})\\s?$`, 'u').exec(before)
+        if (sticky && !overlaps(used, sticky.index, start)) {
+          mentions.push({
+            start: sticky.index,
+            end,
+            value,
+            money: false,
+            unitColumn: term.column,
+            unitEnd: end,
           })
           break
         }
@@ -379,8 +408,39 @@ export function parseQuery(query: string, columns: DatasetColumn[]): ParsedQuery
   }
   mentions.sort((a, b) => a.start - b.start)
 
-  // Ranges first: "between 100k and 200k", "100k-200k", "من 100 الف الى 200 الف".
   const consumed = new Set<NumberMention>()
+  // Lists of one column's values: "2 or 3 bedrooms", "1, 2 or 3 br", "غرفتين او ثلاث غرف".
+  for (let i = 0; i < mentions.length; i++) {
+    const chain = [mentions[i]]
+    while (chain.length + i < mentions.length) {
+      const next = mentions[i + chain.length]
+      const gap = text.slice(chain[chain.length - 1].unitEnd, next.start)
+      if (!/^\s*(?:,|or|او|,\s*or)\s*$/u.test(gap)) break
+      chain.push(next)
+    }
+    const units = new Set(chain.map((m) => m.unitColumn).filter(Boolean))
+    const [unit] = units
+    if (
+      chain.length < 2 ||
+      units.size !== 1 ||
+      chain.some((m) => m.money || m.plus) ||
+      compareWordBefore(text, chain[0].start, [...LESS_WORDS, ...MORE_WORDS, 'between', 'بين'])
+    ) {
+      continue
+    }
+    const last = chain[chain.length - 1]
+    used.push({ start: chain[0].start, end: last.unitEnd })
+    for (const mention of chain) consumed.add(mention)
+    filters.push({
+      column: unit!.name,
+      op: 'in',
+      value: [...new Set(chain.map((m) => m.value))].sort((a, b) => a - b),
+    })
+    i += chain.length - 1
+  }
+
+  // Ranges: "between 100k and 200k", "100k-200k", "من 100 الف الى 200 الف".
+  for (const mention of consumed) mentions.splice(mentions.indexOf(mention), 1)
   for (let i = 0; i + 1 < mentions.length; i++) {
     const low = mentions[i]
     const high = mentions[i + 1]
@@ -431,9 +491,9 @@ export function parseQuery(query: string, columns: DatasetColumn[]): ParsedQuery
     } else if (more && !(more.word === 'من' && !mention.money && !mention.unitColumn)) {
       op = 'gte'
       start = more.start
-    } else if (plusAfter) {
+    } else if (mention.plus || plusAfter) {
       op = 'gte'
-      end += plusAfter[0].length
+      if (plusAfter) end += plusAfter[0].length
     } else if (lessAfter) {
       op = 'lte'
       end += lessAfter[0].length

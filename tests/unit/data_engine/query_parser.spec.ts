@@ -45,6 +45,43 @@ test.group('Query parser', () => {
     })
   })
 
+  test('a list of values for one column: "2 or 3 bedrooms" keeps both', ({ assert }) => {
+    const filters = (q: string) => parseQuery(q, LISTINGS).filters
+    assert.deepEqual(filters('2 or 3 bedrooms'), [{ column: 'bedrooms', op: 'in', value: [2, 3] }])
+    assert.deepEqual(filters('1, 2 or 3 br in JLT'), [
+      { column: 'community', op: 'eq', value: 'JLT' },
+      { column: 'bedrooms', op: 'in', value: [1, 2, 3] },
+    ])
+    // Money and a count are not one list.
+    assert.deepEqual(filters('2br or 150k'), [
+      { column: 'bedrooms', op: 'eq', value: 2 },
+      { column: 'price', op: 'eq', value: 150000 },
+    ])
+  })
+
+  test('"4+ bedroom" is at least 4 bedrooms, not a price', ({ assert }) => {
+    const filters = (q: string) => parseQuery(q, LISTINGS).filters
+    assert.deepEqual(filters('4+ bedroom villa'), [
+      { column: 'type', op: 'eq', value: 'Villa' },
+      { column: 'bedrooms', op: 'gte', value: 4 },
+    ])
+    assert.deepEqual(filters('3+ br under 250k'), [
+      { column: 'bedrooms', op: 'gte', value: 3 },
+      { column: 'price', op: 'lte', value: 250000 },
+    ])
+  })
+
+  test('Arabic one after its noun: "غرفة واحدة" is one bedroom', ({ assert }) => {
+    const columns = LISTINGS.map((c) =>
+      c.name === 'bedrooms' ? { ...c, synonyms: [...c.synonyms, 'غرفه'] } : c
+    )
+    assert.deepInclude(parseQuery('شقة غرفة واحدة', columns).filters, {
+      column: 'bedrooms',
+      op: 'eq',
+      value: 1,
+    })
+  })
+
   test('comparisons: over, at least, between, ranges with a dash, and two bounds merged', ({
     assert,
   }) => {

@@ -375,13 +375,12 @@ export function settleStatement(
   tenant: TenantContext,
   id: string,
   status: TaskStatus,
-  response: TaskResponse,
-  condition: string
+  response: TaskResponse
 ) {
   return {
     sql: `update ${tenant.table('hitl_tasks')}
              set status = ?, response = ?::jsonb, resolved_at = now(), updated_at = now()
-           where id = ? and status = 'pending' and ${condition}
+           where id = ? and status = 'pending'
            returning id`,
     bindings: [status, JSON.stringify(response), id] as unknown[],
   }

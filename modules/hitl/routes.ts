@@ -26,6 +26,7 @@ tenantRoutes(() => {
       const uuid = router.matchers.uuid()
       router.get('/tasks', [TasksController, 'index']).as('tasks')
       router.get('/tasks/count', [TasksController, 'count']).as('tasks.count')
+      router.get('/tasks/events', [TasksController, 'events']).as('tasks.events')
       router.get('/tasks/:id', [TasksController, 'show']).as('tasks.show').where('id', uuid)
       router
         .post('/tasks/:id/approve', [TasksController, 'approve'])

@@ -107,16 +107,16 @@ export async function queueOutboundMessage(
   const now = new Date()
   const planned: PlannedMessage | null =
     request.alongside || request.requires
-    ? {
-        id: randomUUID(),
-        status: 'pending',
-        conversationId: conversation.id,
-        contactId: contact.id,
-        channelId: channel.id,
-        type: storedType(request.content),
-        createdAt: DateTime.fromJSDate(now),
-      }
-    : null
+      ? {
+          id: randomUUID(),
+          status: 'pending',
+          conversationId: conversation.id,
+          contactId: contact.id,
+          channelId: channel.id,
+          type: storedType(request.content),
+          createdAt: DateTime.fromJSDate(now),
+        }
+      : null
   const alongside =
     planned && request.alongside
       ? request.alongside(planned, 'exists (select 1 from inserted)')

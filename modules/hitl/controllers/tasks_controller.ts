@@ -28,6 +28,8 @@ import { TaskError } from '../services/task_errors.js'
 import { inputComponents, type Values } from '../services/components.js'
 import { renderMarkdown } from '../services/markdown.js'
 import { approvedText, sendOutlook } from '../services/send_action.js'
+import { tasksTopic } from '../services/live.js'
+import { streamLive } from '#modules/inbox/index'
 
 const VIEWS = ['all', 'mine', 'unassigned'] as const
 const DUES = ['overdue', 'today', 'week'] as const
@@ -98,6 +100,20 @@ export default class TasksController {
       ...assets(),
       canAnalyze: can(access, 'tasks.act'),
     })
+  }
+
+  /**
+   * The task inbox's live stream: a notice per created, resolved or
+   * reassigned task; the page refetches its list (what this member may see)
+   * on each. Server-sent events, as the inbox's stream.
+   */
+  async events(ctx: HttpContext) {
+    if (!can(ctx.access, 'tasks.view')) {
+      return ctx.response.forbidden({
+        error: { code: 'forbidden', message: 'You cannot see these tasks' },
+      })
+    }
+    await streamLive(ctx, [tasksTopic(ctx.tenant.id)], { event: 'tasks' })
   }
 
   /** The navigation's count: pending tasks this member may act on. */
@@ -307,7 +323,7 @@ function conversationReturn(ctx: HttpContext, task: Task) {
 }
 
 function assets() {
-  return { stylesheets: ['/assets/tasks.css'], scripts: ['/assets/tasks.js'] }
+  return { stylesheets: ['/assets/tasks.css'], scripts: ['/assets/live.js', '/assets/tasks.js'] }
 }
 
 function messageFor(ctx: HttpContext, error: TaskError) {

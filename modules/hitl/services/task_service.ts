@@ -28,6 +28,7 @@ import {
 import { TaskError, alreadyResolved, fieldsFrom, taskNotFound } from './task_errors.js'
 import { queueCallback } from './callbacks.js'
 import { sendApprovedMessage } from './send_action.js'
+import { publishTaskNotice } from './live.js'
 
 export const ASSIGNABLE_ROLES: Role[] = ['owner', 'admin', 'agent']
 
@@ -464,6 +465,7 @@ async function announce(
       status: task.status,
       sourceType: task.sourceType,
       sourceRef: task.sourceRef,
+      conversationId: task.conversationId,
     })
   } catch (error) {
     // The task is stored and resolved; a failing listener must not undo that answer.
@@ -549,6 +551,13 @@ export async function reassignTask(
     subjectType: 'hitl_task',
     subjectId: task.id,
     metadata: { user_id: checked.userId, role: checked.role },
+  })
+  await publishTaskNotice({
+    tenantId: tenant.id,
+    taskId: task.id,
+    change: 'reassigned',
+    status: task.status,
+    conversationId: task.conversationId,
   })
 }
 

@@ -43,6 +43,10 @@ tenantRoutes(() => {
       router.get('/tasks/quotes/new', [QuotesController, 'create']).as('tasks.quotes.create')
       router.post('/tasks/quotes', [QuotesController, 'store']).as('tasks.quotes.store')
       router
+        .get('/tasks/quotes/runs/:id', [QuotesController, 'run'])
+        .as('tasks.quotes.run')
+        .where('id', uuid)
+      router
         .get('/tasks/documents/:id', [QuotesController, 'document'])
         .as('tasks.documents.show')
         .where('id', uuid)

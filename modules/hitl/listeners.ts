@@ -10,6 +10,7 @@ import { startTaskExpiry } from './jobs/task_expiry_job.js'
 import { registerThreadAnnotator } from '#modules/inbox/index'
 import { annotateThreadTasks } from './services/thread_tasks.js'
 import { publishTaskNotice } from './services/live.js'
+import { onMediaStored } from './services/quotes/whatsapp_quotes.js'
 
 /**
  * Task events become webhook events (task.created, task.resolved), each
@@ -49,6 +50,16 @@ export function registerHitlListeners() {
   emitter.on('hitl:task_resolved', (e) =>
     safely(publish(e.tenant, 'task.resolved', e.taskId), 'task.resolved', e.tenant)
   )
+
+  // Customers' quote PDFs on WhatsApp start the analyzer (when the workspace wants it).
+  emitter.on('message:media_stored', async (e) => {
+    try {
+      const tenant = await usableTenantContext(e.tenant)
+      if (tenant) await onMediaStored(tenant, e)
+    } catch (error) {
+      logger.error({ err: error, tenant: e.tenant }, 'customer quotes check not queued')
+    }
+  })
 
   emitter.on('queue:started', async ({ queues }) => {
     if (queues.includes('default') && !app.inTest) await startTaskExpiry()

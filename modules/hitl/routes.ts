@@ -43,6 +43,9 @@ tenantRoutes(() => {
       router.get('/tasks/quotes/new', [QuotesController, 'create']).as('tasks.quotes.create')
       router.post('/tasks/quotes', [QuotesController, 'store']).as('tasks.quotes.store')
       router
+        .post('/tasks/quotes/settings', [QuotesController, 'settings'])
+        .as('tasks.quotes.settings')
+      router
         .get('/tasks/quotes/runs/:id', [QuotesController, 'run'])
         .as('tasks.quotes.run')
         .where('id', uuid)

@@ -14,6 +14,8 @@ import {
 } from '../services/quotes/quote_analyzer.js'
 import { findQuoteRun, startQuoteRun } from '../services/quotes/quote_runs.js'
 import { isHtmx } from '#app/http/htmx'
+import { documentBytes } from '../services/quotes/document_files.js'
+import { hitlSettings, updateHitlSettings } from '../services/settings.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -42,7 +44,22 @@ export default class QuotesController {
         : null,
       min: MIN_QUOTES,
       max: MAX_QUOTES,
+      canManage: can(access, 'tasks.manage'),
+      settings: await hitlSettings(tenant),
     })
+  }
+
+  /** The workspace's switch: customers' quote PDFs on WhatsApp start the analyzer. */
+  async settings(ctx: HttpContext) {
+    const { access, tenant, request, response, session, i18n } = ctx
+    if (!can(access, 'tasks.manage')) return response.forbidden(i18n.t('tasks.forbidden'))
+    await updateHitlSettings(
+      tenant,
+      { analyzeWhatsAppQuotes: request.input('analyze_whatsapp_quotes') === 'on' },
+      actorFromRequest(ctx)
+    )
+    session.flash('success', i18n.t('tasks.quotes.whatsapp.saved'))
+    return response.redirect(`${workspaceLayout(ctx, 'tasks').base}/tasks/quotes/new`)
   }
 
   async store(ctx: HttpContext) {
@@ -127,12 +144,14 @@ export default class QuotesController {
     const doc = await findTaskDocument(tenant, params.id)
     const task = doc?.task_id ? await findTask(tenant, doc.task_id) : null
     if (!doc || !task || !maySee(task, access)) return response.notFound(i18n.t('tasks.not_found'))
+    const bytes = await documentBytes(tenant, doc)
+    if (!bytes) return response.notFound(i18n.t('tasks.not_found'))
     const safeName = doc.filename.replace(/[^\w.\- ]+/g, '_')
     return response
       .header('Content-Type', doc.content_type)
       .header('Content-Disposition', `inline; filename="${safeName}"`)
       .header('X-Content-Type-Options', 'nosniff')
       .header('Cache-Control', 'private, no-store')
-      .send(doc.bytes)
+      .send(bytes)
   }
 }

@@ -9,6 +9,7 @@ import type { Component } from '../components.js'
 import { extractQuote, type QuoteExtraction } from './quote_extractor.js'
 import { QuotePdfError, quotePdfPages } from './quote_text.js'
 import { extractWithModel } from './model_extractor.js'
+import { putDocumentFile } from './document_files.js'
 
 /*
 | The quote analyzer (the insurance broker's workflow): two or more insurer
@@ -222,16 +223,20 @@ export async function analyzeQuotes(
   await checkQuoteContact(tenant, options.contactId)
   const read = await readQuotes(files)
   const documentIds = read.map(() => randomUUID())
+  const keys: string[] = []
+  for (const [i, r] of read.entries())
+    keys.push(await putDocumentFile(tenant, documentIds[i], r.file.bytes))
   const opened = await openQuoteTask(tenant, read, documentIds, options, actor)
   await tenant.transaction((trx) =>
     trx.table('hitl_documents').multiInsert(
       read.map((r, i) => ({
         id: documentIds[i],
         task_id: opened.task.id,
+        position: i,
         filename: documentName(r.file),
         pages: r.pages.length,
         size: r.file.bytes.length,
-        bytes: r.file.bytes,
+        storage_key: keys[i],
         extraction: JSON.stringify({ ...r.extraction, by: r.by }),
       }))
     )
@@ -241,6 +246,9 @@ export async function analyzeQuotes(
 
 export interface QuoteTaskOptions {
   contactId?: string | null
+  /** The conversation the quotes came in (a customer's WhatsApp PDFs): the task is its. */
+  conversationId?: string | null
+  assigneeUserId?: string | null
   language?: QuoteLanguage
   baseUrl?: string
 }
@@ -357,6 +365,8 @@ export async function openQuoteTask(
       description:
         best !== null ? fill(words.best, { insurer: quotes[best].insurer.value ?? '—' }) : null,
       contact_id: contact?.id ?? null,
+      conversation_id: options.conversationId ?? null,
+      assignee: options.assigneeUserId ? { user_id: options.assigneeUserId } : null,
       components,
       action: contact ? { type: 'send_message', text_from: 'summary' } : { type: 'none' },
       allowed: { edit: true },
@@ -415,6 +425,13 @@ export async function findTaskDocument(tenant: TenantContext, id: string) {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return null
   const row = await db.from('hitl_documents').withSchema(tenant.schema).where('id', id).first()
   return row as
-    | { id: string; task_id: string | null; filename: string; content_type: string; bytes: Buffer }
+    | {
+        id: string
+        task_id: string | null
+        filename: string
+        content_type: string
+        storage_key: string | null
+        bytes: Buffer | null
+      }
     | undefined
 }

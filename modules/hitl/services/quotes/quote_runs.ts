@@ -8,7 +8,9 @@ import {
   type TenantContext,
 } from '#modules/tenancy/index'
 import { TaskError } from '../task_errors.js'
+import { conversationById } from '#modules/inbox/index'
 import { QuotePdfError } from './quote_text.js'
+import { deleteDocumentFiles, documentBytes, putDocumentFile } from './document_files.js'
 import {
   checkQuoteContact,
   checkQuoteFiles,
@@ -32,6 +34,7 @@ export interface QuoteRun {
   total: number
   done: number
   contact_id: string | null
+  conversation_id: string | null
   language: QuoteLanguage
   source: 'upload' | 'whatsapp' | 'api'
   source_ref: string | null
@@ -43,6 +46,9 @@ export interface QuoteRun {
 
 export interface QuoteRunOptions {
   contactId?: string | null
+  conversationId?: string | null
+  /** Per file, the customer's message it came in (WhatsApp). */
+  messageIds?: string[]
   language?: QuoteLanguage
   baseUrl?: string
   source?: QuoteRun['source']
@@ -60,16 +66,23 @@ export async function startQuoteRun(
   checkQuoteFiles(files)
   await checkQuoteContact(tenant, options.contactId)
   const runId = randomUUID()
+  const documentIds = files.map(() => randomUUID())
+  const keys: string[] = []
+  for (const [i, file] of files.entries()) {
+    keys.push(await putDocumentFile(tenant, documentIds[i], file.bytes))
+  }
   const run = await tenant.transaction(async (trx) => {
     const inserted = await trx.rawQuery(
-      `insert into hitl_quote_runs (id, total, contact_id, language, source, source_ref, created_by)
-       values (?, ?, ?, ?, ?, ?, ?)
+      `insert into hitl_quote_runs
+         (id, total, contact_id, conversation_id, language, source, source_ref, created_by)
+       values (?, ?, ?, ?, ?, ?, ?, ?)
        on conflict (source_ref) do nothing
        returning *`,
       [
         runId,
         files.length,
         options.contactId ?? null,
+        options.conversationId ?? null,
         options.language ?? 'en',
         options.source ?? 'upload',
         options.sourceRef ?? null,
@@ -80,16 +93,20 @@ export async function startQuoteRun(
     if (!row) return null
     await trx.table('hitl_documents').multiInsert(
       files.map((file, position) => ({
+        id: documentIds[position],
         run_id: runId,
         position,
         filename: documentName(file),
         size: file.bytes.length,
-        bytes: file.bytes,
+        storage_key: keys[position],
+        message_id: options.messageIds?.[position] ?? null,
       }))
     )
     return row
   })
   if (!run) {
+    // Started before for the same source: its files are the ones kept.
+    await deleteDocumentFiles(keys)
     const earlier = await db
       .from('hitl_quote_runs')
       .withSchema(tenant.schema)
@@ -143,18 +160,28 @@ export async function runQuoteAnalysis(
     .withSchema(tenant.schema)
     .where('run_id', runId)
     .orderBy('position')
-    .select('id', 'filename', 'bytes')
+    .select('id', 'filename', 'bytes', 'storage_key')
   try {
-    const read = await readQuotes(
-      documents.map((d) => ({ filename: d.filename, bytes: d.bytes })),
-      (done) => updateRun(tenant, runId, { done })
-    )
+    const files: QuoteFile[] = []
+    for (const d of documents) {
+      files.push({
+        filename: d.filename,
+        bytes: (await documentBytes(tenant, d)) ?? Buffer.alloc(0),
+      })
+    }
+    const read = await readQuotes(files, (done) => updateRun(tenant, runId, { done }))
+    const conversation = run.conversation_id
+      ? await conversationById(tenant, run.conversation_id)
+      : null
     const opened = await openQuoteTask(
       tenant,
       read,
       documents.map((d) => d.id),
       {
         contactId: run.contact_id,
+        conversationId: run.conversation_id,
+        // A customer's quotes go to whoever has their conversation.
+        assigneeUserId: conversation?.assigneeId ?? null,
         language: run.language,
         baseUrl: options.baseUrl ?? undefined,
       },

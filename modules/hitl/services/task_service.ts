@@ -29,6 +29,7 @@ import { TaskError, alreadyResolved, fieldsFrom, taskNotFound } from './task_err
 import { queueCallback } from './callbacks.js'
 import { sendApprovedMessage } from './send_action.js'
 import { publishTaskNotice } from './live.js'
+import { noteExpiry } from './expiry_schedule.js'
 
 export const ASSIGNABLE_ROLES: Role[] = ['owner', 'admin', 'agent']
 
@@ -142,6 +143,13 @@ export async function createTask(tenant: TenantContext, input: NewTask, audit: A
     ]
   )
   const task = Task.$createFromAdapterResult(inserted.rows[0])!
+  if (expiresAt) {
+    // The sweep reads only the workspaces due (expiry_schedule.ts); should
+    // Redis refuse, the hourly full pass still finds this task.
+    await noteExpiry(tenant.id, expiresAt.toJSDate()).catch((error) =>
+      logger.warn({ err: error, tenant: tenant.slug }, 'task expiry not scheduled')
+    )
+  }
   await announce(tenant, 'hitl:task_created', task)
   return { task, callbackSecret, resumeToken }
 }

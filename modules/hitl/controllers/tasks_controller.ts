@@ -61,7 +61,8 @@ export default class TasksController {
       page = pageRequestFrom({ limit: 50 })
     }
     // Single statements naming the tenant's schema: no transaction round trips.
-    const query = tenant.query(Task)
+    // Plain rows, not models: a page is 50 of them, read once to render.
+    const query = tenant.query(Task).pojo<TaskListRow>()
     if (filters.status !== 'any') query.where('status', filters.status)
     if (filters.kind) query.where('kind', filters.kind)
     if (filters.view === 'mine') query.where('assignee_user_id', access.userId)
@@ -89,7 +90,7 @@ export default class TasksController {
       views: VIEWS,
       statuses: TASK_STATUSES,
       dues: DUES,
-      tasks: rows.map((task) => presentRow(ctx, task, names, labels)),
+      tasks: rows.map((row) => presentRow(ctx, listRow(row), names, labels)),
       overdueLabel: labels('tasks.overdue'),
       listUrl: `${layout.base}/tasks?${search}`,
       nextUrl: nextCursor
@@ -422,10 +423,64 @@ async function taskKinds(tenant: HttpContext['tenant']) {
   return result.rows.map((row: { kind: string }) => row.kind)
 }
 
+/** A list row as PostgreSQL returns it (`select *`), the columns the list shows. */
+interface TaskListRow {
+  id: string
+  title: string
+  kind: string
+  status: TaskStatus
+  priority: Task['priority']
+  assignee_user_id: string | null
+  assignee_role: string | null
+  due_at: Date | null
+  expires_at: Date | null
+  created_at: Date
+  resolved_at: Date | null
+  action: Task['action']
+}
+
+/** What presentRow reads of a task: a Task, or a list row in its shape. */
+type Presentable = Pick<
+  Task,
+  | 'id'
+  | 'title'
+  | 'kind'
+  | 'status'
+  | 'priority'
+  | 'assigneeUserId'
+  | 'assigneeRole'
+  | 'dueAt'
+  | 'expiresAt'
+  | 'createdAt'
+  | 'resolvedAt'
+  | 'action'
+  | 'isOverdue'
+>
+
+function listRow(row: TaskListRow): Presentable {
+  const time = (value: Date | null) => (value ? DateTime.fromJSDate(value) : null)
+  const dueAt = time(row.due_at)
+  return {
+    id: row.id,
+    title: row.title,
+    kind: row.kind,
+    status: row.status,
+    priority: row.priority,
+    assigneeUserId: row.assignee_user_id,
+    assigneeRole: row.assignee_role,
+    dueAt,
+    expiresAt: time(row.expires_at),
+    createdAt: DateTime.fromJSDate(row.created_at),
+    resolvedAt: time(row.resolved_at),
+    action: row.action,
+    isOverdue: row.status === 'pending' && !!dueAt && dueAt.toMillis() < Date.now(),
+  }
+}
+
 /** What a task looks like in the list and the page header. */
 function presentRow(
   ctx: HttpContext,
-  task: Task,
+  task: Presentable,
   names: Map<string, string>,
   label: ReturnType<typeof labelCache> = labelCache(ctx)
 ) {

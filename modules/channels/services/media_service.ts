@@ -79,8 +79,9 @@ export async function inboundPdfsOf(tenant: TenantContext, conversationId: strin
       .where('type', 'document')
       .whereRaw(`lower(media->>'mimeType') like 'application/pdf%'`)
       .where('created_at', '>=', since)
-      .orderBy('created_at')
-      .orderBy('id')
+      // The conversation's order (WhatsApp's time, then arrival).
+      .orderBy('sort_at')
+      .orderBy('seq')
       .limit(50)
   )
   return rows.map((message) => ({

@@ -74,9 +74,25 @@ export interface MessageSentEvent extends TenantEvent {
   authorId: string | null
 }
 
+/**
+ * An inbound message's file was copied into the tenant's storage (see
+ * FetchMediaJob): listeners that read files (the quote analyzer reads PDFs)
+ * start here, not at `message:received`, when the file is not there yet.
+ * At least once: a job run twice may emit it twice.
+ */
+export interface MediaStoredEvent extends TenantEvent {
+  messageId: string
+  conversationId: string
+  contactId: string
+  channelId: string
+  mimeType: string
+  filename: string | null
+}
+
 declare module '@adonisjs/core/types' {
   interface EventsList {
     'message:received': MessageReceivedEvent
+    'message:media_stored': MediaStoredEvent
     'message:sent': MessageSentEvent
     'message:status': MessageStatusEvent
   }

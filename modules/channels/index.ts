@@ -47,7 +47,9 @@ export {
   type MessageReceivedEvent,
   type MessageStatusEvent,
   type MessageSentEvent,
+  type MediaStoredEvent,
 } from './events.js'
+export { storedMediaOf, inboundPdfsOf, type StoredMedia } from './services/media_service.js'
 export { applyPendingStatuses } from './services/inbound_statuses.js'
 export { INBOUND_QUEUE } from './services/inbound_queue.js'
 export {

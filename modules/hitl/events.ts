@@ -13,6 +13,8 @@ export interface TaskEvent {
   status: string
   sourceType: string
   sourceRef: string | null
+  /** The conversation the task belongs to (an assistant's draft), if any. */
+  conversationId: string | null
 }
 
 declare module '@adonisjs/core/types' {

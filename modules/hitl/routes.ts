@@ -26,6 +26,7 @@ tenantRoutes(() => {
       const uuid = router.matchers.uuid()
       router.get('/tasks', [TasksController, 'index']).as('tasks')
       router.get('/tasks/count', [TasksController, 'count']).as('tasks.count')
+      router.get('/tasks/events', [TasksController, 'events']).as('tasks.events')
       router.get('/tasks/:id', [TasksController, 'show']).as('tasks.show').where('id', uuid)
       router
         .post('/tasks/:id/approve', [TasksController, 'approve'])
@@ -41,6 +42,13 @@ tenantRoutes(() => {
         .where('id', uuid)
       router.get('/tasks/quotes/new', [QuotesController, 'create']).as('tasks.quotes.create')
       router.post('/tasks/quotes', [QuotesController, 'store']).as('tasks.quotes.store')
+      router
+        .post('/tasks/quotes/settings', [QuotesController, 'settings'])
+        .as('tasks.quotes.settings')
+      router
+        .get('/tasks/quotes/runs/:id', [QuotesController, 'run'])
+        .as('tasks.quotes.run')
+        .where('id', uuid)
       router
         .get('/tasks/documents/:id', [QuotesController, 'document'])
         .as('tasks.documents.show')

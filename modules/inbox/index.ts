@@ -82,7 +82,7 @@ export {
   type HistoryImport,
   type HistoryImportResult,
 } from './services/history_import.js'
-export { publishLive, streamLive } from './services/live_updates.js'
+export { publishLive, publishLiveMany, streamLive, inboxTopic } from './services/live_updates.js'
 export {
   registerInboxListeners,
   type ConversationCreatedEvent,

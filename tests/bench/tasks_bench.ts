@@ -21,6 +21,9 @@
 | reads and writes (the inbox's keyset page of 51 rows rendered as bare
 | HTML; one INSERT of the task), with the app's pool size. The floor shares
 | this process with the load generator, so it is a conservative floor.
+|
+| BENCH_CPU_PROF=1 makes the web process write a V8 CPU profile
+| (tmp/bench-tasks/*.cpuprofile) when it stops, to see where a page's time goes.
 */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -80,7 +83,9 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 function startWeb() {
   const log = createWriteStream(`${LOG_DIR}/web.log`)
-  const child = spawn(process.execPath, ['bin/server.js'], {
+  // BENCH_CPU_PROF=1: the web process writes a V8 CPU profile to LOG_DIR on exit.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}`] : []
+  const child = spawn(process.execPath, [...profile, 'bin/server.js'], {
     cwd: `${APP_ROOT}build`,
     env: env({
       NODE_ENV: 'production',

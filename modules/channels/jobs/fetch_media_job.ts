@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { Transform } from 'node:stream'
 import drive from '@adonisjs/drive/services/main'
+import emitter from '@adonisjs/core/services/emitter'
 import { TenantJob, type TenantContext, type TenantJobPayload } from '#modules/tenancy/index'
 import Message, { type MessageMedia } from '../models/message.js'
 import Channel from '../models/channel.js'
@@ -104,14 +105,27 @@ export default class FetchMediaJob extends TenantJob<Payload> {
   }
 
   async #settle(tenant: TenantContext, messageId: string, change: Partial<MessageMedia>) {
-    await tenant.transaction(async (trx) => {
+    const settled = await tenant.transaction(async (trx) => {
       const message = await Message.query({ client: trx })
         .where('id', messageId)
         .forUpdate()
         .first()
-      if (!message?.media) return
+      if (!message?.media) return null
       message.media = { ...message.media, ...change }
       await message.useTransaction(trx).save()
+      return message
     })
+    if (settled?.media?.status === 'stored') {
+      await emitter.emit('message:media_stored', {
+        tenant: tenant.slug,
+        tenantId: tenant.id,
+        messageId: settled.id,
+        conversationId: settled.conversationId,
+        contactId: settled.contactId,
+        channelId: settled.channelId,
+        mimeType: (settled.media.mimeType ?? 'application/octet-stream').split(';')[0].trim(),
+        filename: settled.media.filename ?? null,
+      })
+    }
   }
 }

@@ -65,3 +65,29 @@ export async function storedMediaOf(
     isPdf: safeType === 'application/pdf',
   }
 }
+
+/**
+ * A conversation's inbound PDFs received since `since`, oldest first, with
+ * whether each file is stored yet (the quote analyzer groups a customer's
+ * quotes by them).
+ */
+export async function inboundPdfsOf(tenant: TenantContext, conversationId: string, since: Date) {
+  const rows = await tenant.transaction((trx) =>
+    Message.query({ client: trx })
+      .where('conversation_id', conversationId)
+      .where('direction', 'inbound')
+      .where('type', 'document')
+      .whereRaw(`lower(media->>'mimeType') like 'application/pdf%'`)
+      .where('created_at', '>=', since)
+      // The conversation's order (WhatsApp's time, then arrival).
+      .orderBy('sort_at')
+      .orderBy('seq')
+      .limit(50)
+  )
+  return rows.map((message) => ({
+    messageId: message.id,
+    receivedAt: message.createdAt.toJSDate(),
+    stored: message.media?.status === 'stored',
+    failed: message.media?.status === 'failed',
+  }))
+}

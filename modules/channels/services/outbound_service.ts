@@ -42,6 +42,15 @@ export interface OutboundRequest {
    * (with `?` bindings) to run as a CTE of that statement.
    */
   alongside?: (message: PlannedMessage, stored: string) => { sql: string; bindings: unknown[] }
+  /**
+   * A write the message depends on (an UPDATE ... RETURNING that claims a
+   * row): it runs first in the insert's statement and the message is stored
+   * only if it returned a row. Its row lock orders it against a racing
+   * write (a cancel): that one commits first and nothing is stored, or it
+   * waits for this one. When it returned nothing, a ChannelError with code
+   * `precondition_failed` (409).
+   */
+  requires?: (message: PlannedMessage) => { sql: string; bindings: unknown[] }
 }
 
 /** A message as queueOutboundMessage will store it, known before it is (for `alongside`). */
@@ -96,25 +105,35 @@ export async function queueOutboundMessage(
   // a write alongside, the id and time are chosen here so that the caller
   // can write what it will answer in this same statement.
   const now = new Date()
-  const planned: PlannedMessage | null = request.alongside
-    ? {
-        id: randomUUID(),
-        status: 'pending',
-        conversationId: conversation.id,
-        contactId: contact.id,
-        channelId: channel.id,
-        type: storedType(request.content),
-        createdAt: DateTime.fromJSDate(now),
-      }
-    : null
-  const alongside = planned ? request.alongside!(planned, 'exists (select 1 from inserted)') : null
+  const planned: PlannedMessage | null =
+    request.alongside || request.requires
+      ? {
+          id: randomUUID(),
+          status: 'pending',
+          conversationId: conversation.id,
+          contactId: contact.id,
+          channelId: channel.id,
+          type: storedType(request.content),
+          createdAt: DateTime.fromJSDate(now),
+        }
+      : null
+  const alongside =
+    planned && request.alongside
+      ? request.alongside(planned, 'exists (select 1 from inserted)')
+      : null
+  const required = planned && request.requires ? request.requires(planned) : null
+  // A select rather than VALUES so that a required write can gate it; the
+  // casts name the types VALUES would have taken from the columns.
   const inserted = await db.rawQuery(
-    `with inserted as (
+    `with ${required ? `required as (${required.sql}),` : ''}
+     inserted as (
        insert into ${tenant.table('messages')}
          (id, created_at, conversation_id, contact_id, channel_id, direction, idempotency_key,
           type, body, payload, media, status, author_type, author_id)
-       values (coalesce(?::uuid, gen_random_uuid()), coalesce(?::timestamptz, now()),
-               ?, ?, ?, 'outbound', ?, ?, ?, ?, ?, 'pending', ?, ?)
+       select coalesce(?::uuid, gen_random_uuid()), coalesce(?::timestamptz, now()),
+              ?::uuid, ?::uuid, ?::uuid, 'outbound', ?::text, ?::text, ?::text, ?::jsonb,
+              ?::jsonb, 'pending', ?::text, ?::uuid
+       ${required ? 'where exists (select 1 from required)' : ''}
        on conflict (idempotency_key) do nothing
        returning *),
      touched as (
@@ -127,6 +146,7 @@ export async function queueOutboundMessage(
         }
      select * from inserted`,
     [
+      ...(required?.bindings ?? []),
       planned?.id ?? null,
       planned ? now : null,
       conversation.id,
@@ -146,6 +166,15 @@ export async function queueOutboundMessage(
     ]
   )
   const row = inserted.rows[0]
+  if (!row && required) {
+    const earlier = key ? await tenant.query(Message).where('idempotency_key', key).first() : null
+    if (earlier) return earlier
+    throw new ChannelError(
+      'precondition_failed',
+      'Not sent: what this message depended on changed first',
+      409
+    )
+  }
   const message = row
     ? { stored: Message.$createFromAdapterResult(row)!, created: true }
     : // Lost a race with the same key: the other request's message stands.

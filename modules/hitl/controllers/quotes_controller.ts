@@ -9,10 +9,13 @@ import { TaskError } from '../services/task_errors.js'
 import {
   MAX_QUOTES,
   MIN_QUOTES,
-  analyzeQuotes,
   findTaskDocument,
   type QuoteFile,
 } from '../services/quotes/quote_analyzer.js'
+import { findQuoteRun, startQuoteRun } from '../services/quotes/quote_runs.js'
+import { isHtmx } from '#app/http/htmx'
+import { documentBytes } from '../services/quotes/document_files.js'
+import { hitlSettings, updateHitlSettings } from '../services/settings.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -41,7 +44,22 @@ export default class QuotesController {
         : null,
       min: MIN_QUOTES,
       max: MAX_QUOTES,
+      canManage: can(access, 'tasks.manage'),
+      settings: await hitlSettings(tenant),
     })
+  }
+
+  /** The workspace's switch: customers' quote PDFs on WhatsApp start the analyzer. */
+  async settings(ctx: HttpContext) {
+    const { access, tenant, request, response, session, i18n } = ctx
+    if (!can(access, 'tasks.manage')) return response.forbidden(i18n.t('tasks.forbidden'))
+    await updateHitlSettings(
+      tenant,
+      { analyzeWhatsAppQuotes: request.input('analyze_whatsapp_quotes') === 'on' },
+      actorFromRequest(ctx)
+    )
+    session.flash('success', i18n.t('tasks.quotes.whatsapp.saved'))
+    return response.redirect(`${workspaceLayout(ctx, 'tasks').base}/tasks/quotes/new`)
   }
 
   async store(ctx: HttpContext) {
@@ -67,23 +85,56 @@ export default class QuotesController {
       return response.redirect(back)
     }
     try {
-      const analyzed = await analyzeQuotes(
+      // Read by a job: the page that follows shows its progress.
+      const run = await startQuoteRun(
         tenant,
         files,
         {
           contactId: UUID.test(contactId) ? contactId : null,
           language: i18n.locale === 'ar' ? 'ar' : 'en',
           baseUrl: env.get('APP_URL', `${request.protocol()}://${request.host()}`),
+          source: 'upload',
         },
         actorFromRequest(ctx)
       )
-      session.flash('success', i18n.t('tasks.quotes.flash.analyzed'))
-      return response.redirect(`${base}/tasks/${analyzed.task.id}`)
+      return response.redirect(`${base}/tasks/quotes/runs/${run.id}`)
     } catch (error) {
       if (!(error instanceof TaskError)) throw error
       session.flash('error', error.message)
       return response.redirect(back)
     }
+  }
+
+  /**
+   * A quote run's progress; once its task is open, the task (a redirect, or
+   * HX-Redirect for htmx's poll). Runs are seen by members who may act on
+   * tasks, within their workspace.
+   */
+  async run(ctx: HttpContext) {
+    const { access, tenant, params, request, response, view, session, i18n } = ctx
+    if (!can(access, 'tasks.act')) return response.forbidden(i18n.t('tasks.forbidden'))
+    const run = await findQuoteRun(tenant, params.id)
+    if (!run) return response.notFound(i18n.t('tasks.not_found'))
+    const layout = workspaceLayout(ctx, 'tasks')
+    if (run.status === 'done' && run.task_id) {
+      const to = `${layout.base}/tasks/${run.task_id}`
+      session.flash('success', i18n.t('tasks.quotes.flash.analyzed'))
+      if (isHtmx(request)) return response.header('HX-Redirect', to).send('')
+      return response.redirect(to)
+    }
+    const data = {
+      base: layout.base,
+      run,
+      againUrl: `${layout.base}/tasks/quotes/new${run.contact_id ? `?contact_id=${run.contact_id}` : ''}`,
+    }
+    if (isHtmx(request)) return view.render('hitl::tasks/quotes_run_status', data)
+    response.header('Cache-Control', 'no-store')
+    return view.render('hitl::tasks/quotes_run', {
+      ...layout,
+      ...data,
+      stylesheets: ['/assets/tasks.css'],
+      scripts: [],
+    })
   }
 
   /** A task's PDF, inline, for a member who may see the task. */
@@ -93,12 +144,14 @@ export default class QuotesController {
     const doc = await findTaskDocument(tenant, params.id)
     const task = doc?.task_id ? await findTask(tenant, doc.task_id) : null
     if (!doc || !task || !maySee(task, access)) return response.notFound(i18n.t('tasks.not_found'))
+    const bytes = await documentBytes(tenant, doc)
+    if (!bytes) return response.notFound(i18n.t('tasks.not_found'))
     const safeName = doc.filename.replace(/[^\w.\- ]+/g, '_')
     return response
       .header('Content-Type', doc.content_type)
       .header('Content-Disposition', `inline; filename="${safeName}"`)
       .header('X-Content-Type-Options', 'nosniff')
       .header('Cache-Control', 'private, no-store')
-      .send(doc.bytes)
+      .send(bytes)
   }
 }

@@ -11,6 +11,7 @@ import { workspaceLayout } from '#modules/tenancy/index'
 import { approvedTemplatesOf } from '#modules/channels/index'
 import { keysetPage, pageRequestFrom } from '#app/http/api/index'
 import { keepInput } from '#app/http/form_errors'
+import db from '@adonisjs/lucid/services/db'
 import Task, { TASK_STATUSES, type TaskStatus } from '../models/task.js'
 import {
   commentOnTask,
@@ -28,6 +29,8 @@ import { TaskError } from '../services/task_errors.js'
 import { inputComponents, type Values } from '../services/components.js'
 import { renderMarkdown } from '../services/markdown.js'
 import { approvedText, sendOutlook } from '../services/send_action.js'
+import { tasksTopic } from '../services/live.js'
+import { streamLive } from '#modules/inbox/index'
 
 const VIEWS = ['all', 'mine', 'unassigned'] as const
 const DUES = ['overdue', 'today', 'week'] as const
@@ -57,25 +60,29 @@ export default class TasksController {
     } catch {
       page = pageRequestFrom({ limit: 50 })
     }
-    const { rows, nextCursor, kinds } = await tenant.transaction(async (trx) => {
-      const query = Task.query({ client: trx })
-      if (filters.status !== 'any') query.where('status', filters.status)
-      if (filters.kind) query.where('kind', filters.kind)
-      if (filters.view === 'mine') query.where('assignee_user_id', access.userId)
-      if (filters.view === 'unassigned')
-        query.whereNull('assignee_user_id').whereNull('assignee_role')
-      if (access.role === 'agent') restrictToAgent(query, access)
-      const now = DateTime.now()
-      if (filters.due === 'overdue') query.where('due_at', '<', now.toJSDate())
-      if (filters.due === 'today') query.where('due_at', '<', now.endOf('day').toJSDate())
-      if (filters.due === 'week') query.where('due_at', '<', now.plus({ days: 7 }).toJSDate())
-      const found = await keysetPage(query, { column: 'created_at', direction: 'desc', page })
-      const kindRows = await trx.from('hitl_tasks').distinct('kind').orderBy('kind').limit(50)
-      return { ...found, kinds: kindRows.map((row: { kind: string }) => row.kind) }
-    })
-    const names = await memberNames(access.tenantId)
+    // Single statements naming the tenant's schema: no transaction round trips.
+    // Plain rows, not models: a page is 50 of them, read once to render.
+    const query = tenant.query(Task).pojo<TaskListRow>()
+    if (filters.status !== 'any') query.where('status', filters.status)
+    if (filters.kind) query.where('kind', filters.kind)
+    if (filters.view === 'mine') query.where('assignee_user_id', access.userId)
+    if (filters.view === 'unassigned')
+      query.whereNull('assignee_user_id').whereNull('assignee_role')
+    if (access.role === 'agent') restrictToAgent(query, access)
+    const now = DateTime.now()
+    if (filters.due === 'overdue') query.where('due_at', '<', now.toJSDate())
+    if (filters.due === 'today') query.where('due_at', '<', now.endOf('day').toJSDate())
+    if (filters.due === 'week') query.where('due_at', '<', now.plus({ days: 7 }).toJSDate())
+    const fragment = wantsFragment(request, 'task-list')
+    // The list's refresh (live, htmx) needs no kinds for the filter.
+    const [{ rows, nextCursor }, kinds, names] = await Promise.all([
+      keysetPage(query, { column: 'created_at', direction: 'desc', page }),
+      fragment ? Promise.resolve([]) : taskKinds(tenant),
+      memberNames(access.tenantId),
+    ])
     const search = new URLSearchParams()
     for (const [key, value] of Object.entries(filters)) if (value) search.set(key, value)
+    const labels = labelCache(ctx)
     const data = {
       base: layout.base,
       filters,
@@ -83,21 +90,34 @@ export default class TasksController {
       views: VIEWS,
       statuses: TASK_STATUSES,
       dues: DUES,
-      tasks: rows.map((task) => presentRow(ctx, task, names)),
+      tasks: rows.map((row) => presentRow(ctx, listRow(row), names, labels)),
+      overdueLabel: labels('tasks.overdue'),
       listUrl: `${layout.base}/tasks?${search}`,
       nextUrl: nextCursor
         ? `${layout.base}/tasks?${new URLSearchParams({ ...Object.fromEntries(search), cursor: nextCursor })}`
         : null,
     }
-    if (wantsFragment(request, 'task-list')) {
-      return view.render('hitl::tasks/list', data)
-    }
+    if (fragment) return view.render('hitl::tasks/list', data)
     return view.render('hitl::tasks/index', {
       ...layout,
       ...data,
       ...assets(),
       canAnalyze: can(access, 'tasks.act'),
     })
+  }
+
+  /**
+   * The task inbox's live stream: a notice per created, resolved or
+   * reassigned task; the page refetches its list (what this member may see)
+   * on each. Server-sent events, as the inbox's stream.
+   */
+  async events(ctx: HttpContext) {
+    if (!can(ctx.access, 'tasks.view')) {
+      return ctx.response.forbidden({
+        error: { code: 'forbidden', message: 'You cannot see these tasks' },
+      })
+    }
+    await streamLive(ctx, [tasksTopic(ctx.tenant.id)], { event: 'tasks' })
   }
 
   /** The navigation's count: pending tasks this member may act on. */
@@ -307,7 +327,7 @@ function conversationReturn(ctx: HttpContext, task: Task) {
 }
 
 function assets() {
-  return { stylesheets: ['/assets/tasks.css'], scripts: ['/assets/tasks.js'] }
+  return { stylesheets: ['/assets/tasks.css'], scripts: ['/assets/live.js', '/assets/tasks.js'] }
 }
 
 function messageFor(ctx: HttpContext, error: TaskError) {
@@ -367,25 +387,121 @@ function display(value: unknown) {
   return Array.isArray(value) ? value.join(', ') : String(value)
 }
 
+/**
+ * Translations without values, each read once per request: i18n parses the
+ * ICU message on every t(), and a list page asks for the same few labels
+ * on each of its 50 rows.
+ */
+function labelCache(ctx: HttpContext) {
+  const cache = new Map<string, string>()
+  const label = (key: string, value?: { name: string; text: string }) => {
+    const id = value ? `${key}:${value.name}` : key
+    let text = cache.get(id)
+    if (text === undefined) {
+      // A value is put in after: the message is translated once around a marker.
+      text = value ? ctx.i18n.t(key, { [value.name]: VALUE_MARKER }) : ctx.i18n.t(key)
+      cache.set(id, text)
+    }
+    return value ? text.replace(VALUE_MARKER, value.text) : text
+  }
+  return label
+}
+
+const VALUE_MARKER = '\u0001'
+
+/** The kinds in use, for the filter: a loose index scan (one probe per kind, not per task). */
+async function taskKinds(tenant: HttpContext['tenant']) {
+  const table = tenant.table('hitl_tasks')
+  const result = await db.rawQuery(
+    `with recursive kinds as (
+       (select kind from ${table} order by kind limit 1)
+       union all
+       select (select t.kind from ${table} t where t.kind > kinds.kind order by t.kind limit 1)
+         from kinds where kinds.kind is not null)
+     select kind from kinds where kind is not null limit 50`
+  )
+  return result.rows.map((row: { kind: string }) => row.kind)
+}
+
+/** A list row as PostgreSQL returns it (`select *`), the columns the list shows. */
+interface TaskListRow {
+  id: string
+  title: string
+  kind: string
+  status: TaskStatus
+  priority: Task['priority']
+  assignee_user_id: string | null
+  assignee_role: string | null
+  due_at: Date | null
+  expires_at: Date | null
+  created_at: Date
+  resolved_at: Date | null
+  action: Task['action']
+}
+
+/** What presentRow reads of a task: a Task, or a list row in its shape. */
+type Presentable = Pick<
+  Task,
+  | 'id'
+  | 'title'
+  | 'kind'
+  | 'status'
+  | 'priority'
+  | 'assigneeUserId'
+  | 'assigneeRole'
+  | 'dueAt'
+  | 'expiresAt'
+  | 'createdAt'
+  | 'resolvedAt'
+  | 'action'
+  | 'isOverdue'
+>
+
+function listRow(row: TaskListRow): Presentable {
+  const time = (value: Date | null) => (value ? DateTime.fromJSDate(value) : null)
+  const dueAt = time(row.due_at)
+  return {
+    id: row.id,
+    title: row.title,
+    kind: row.kind,
+    status: row.status,
+    priority: row.priority,
+    assigneeUserId: row.assignee_user_id,
+    assigneeRole: row.assignee_role,
+    dueAt,
+    expiresAt: time(row.expires_at),
+    createdAt: DateTime.fromJSDate(row.created_at),
+    resolvedAt: time(row.resolved_at),
+    action: row.action,
+    isOverdue: row.status === 'pending' && !!dueAt && dueAt.toMillis() < Date.now(),
+  }
+}
+
 /** What a task looks like in the list and the page header. */
-function presentRow(ctx: HttpContext, task: Task, names: Map<string, string>) {
-  const { i18n } = ctx
+function presentRow(
+  ctx: HttpContext,
+  task: Presentable,
+  names: Map<string, string>,
+  label: ReturnType<typeof labelCache> = labelCache(ctx)
+) {
   const assignee = task.assigneeUserId
-    ? (names.get(task.assigneeUserId) ?? i18n.t('tasks.assignee.former_member'))
+    ? (names.get(task.assigneeUserId) ?? label('tasks.assignee.former_member'))
     : task.assigneeRole
-      ? i18n.t(`tasks.assignee.role_${task.assigneeRole}`)
-      : i18n.t('tasks.assignee.unassigned')
+      ? label(`tasks.assignee.role_${task.assigneeRole}`)
+      : label('tasks.assignee.unassigned')
+  const due = formatTime(ctx, task.dueAt)
   return {
     id: task.id,
     title: task.title,
     kind: task.kind,
     status: task.status,
-    statusLabel: i18n.t(`tasks.status.${task.status}`),
+    statusLabel: label(`tasks.status.${task.status}`),
     priority: task.priority,
-    priorityLabel: i18n.t(`tasks.priority.${task.priority}`),
+    priorityLabel: label(`tasks.priority.${task.priority}`),
     assignee,
     overdue: task.isOverdue,
-    due: formatTime(ctx, task.dueAt),
+    due,
+    dueLabel: due ? label('tasks.due_at', { name: 'when', text: due }) : null,
     dueIso: task.dueAt?.toISO() ?? null,
     expires: formatTime(ctx, task.expiresAt),
     created: formatTime(ctx, task.createdAt),

@@ -69,7 +69,7 @@ const PROPERTIES: Record<ComponentType, string[]> = {
   video: ['url', 'caption'],
   audio: ['url', 'caption'],
   document: ['url', 'filename', 'caption', 'page_images', 'pages'],
-  table: ['columns', 'rows', 'highlight_row', 'caption'],
+  table: ['columns', 'rows', 'highlight_row', 'caption', 'links'],
   key_values: ['items'],
   citations: ['items'],
   message_preview: ['text', 'template', 'text_from'],
@@ -336,6 +336,20 @@ export function checkComponents(input: unknown): ComponentProblem[] {
           'the index of a row'
         )
         optionalText('caption', LIMITS.caption)
+        // Per row, the cells that link somewhere (a figure to its page in a document).
+        need(
+          component.links === undefined ||
+            (Array.isArray(component.links) &&
+              Array.isArray(rows) &&
+              component.links.length <= rows.length &&
+              component.links.every(
+                (row) =>
+                  row === null ||
+                  (isObject(row) && Object.values(row).every((href) => isHttpUrl(href)))
+              )),
+          'links',
+          'per row, null or an object of column key to an http(s) address'
+        )
         break
       }
       case 'key_values': {
@@ -666,6 +680,14 @@ export function componentJsonSchema() {
           },
           highlight_row: { type: 'integer', description: 'Index of the row to highlight' },
           caption: { type: 'string' },
+          links: {
+            type: 'array',
+            description:
+              'Per row (same order), null or the cells that link somewhere: column key to an http(s) address',
+            items: {
+              anyOf: [{ type: 'null' }, { type: 'object', additionalProperties: url }],
+            },
+          },
         },
         ['columns', 'rows']
       ),

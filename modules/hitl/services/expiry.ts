@@ -10,6 +10,12 @@ import { initialValues } from './components.js'
 import { afterResolution, settle } from './task_service.js'
 import { sendApprovedMessage } from './send_action.js'
 import { requeueStrandedCallbacks } from './callbacks.js'
+import {
+  claimReconcile,
+  dueTenantIds,
+  forgetTenantExpiry,
+  rescheduleTenant,
+} from './expiry_schedule.js'
 
 /*
 | Expiry: a pending task past its expires_at is resolved by its on_timeout
@@ -93,18 +99,36 @@ export async function expireDueTasks(tenant: TenantContext, now = new Date()): P
   }
 }
 
-/** Every workspace's expired tasks (the scheduled job's work). */
+/**
+ * Every workspace's expired tasks (the scheduled job's work). Only the
+ * workspaces the schedule says are due are read (expiry_schedule.ts); once
+ * an hour, or when the schedule is empty after a Redis loss, all active
+ * ones are, which rebuilds it and requeues stranded callbacks.
+ */
 export async function sweepExpiredTasks(now = new Date()) {
-  const tenants = await tenantsInStatus(['active'])
+  const full = await claimReconcile()
+  const tenants = full
+    ? await tenantsInStatus(['active'])
+    : await dueTenants(await dueTenantIds(now))
   let resolved = 0
   for (const tenant of tenants) {
     try {
       const context = contextFor(tenant)
       resolved += await expireDueTasks(context, now)
-      await requeueStrandedCallbacks(context)
+      await rescheduleTenant(context)
+      if (full) await requeueStrandedCallbacks(context)
     } catch (error) {
       logger.warn({ err: error, tenant: tenant.slug }, 'task expiry skipped a tenant')
     }
   }
-  return resolved
+  return { resolved, tenants: tenants.length, full }
+}
+
+async function dueTenants(ids: string[]) {
+  if (!ids.length) return []
+  const found = await tenantsInStatus(['active']).whereIn('id', ids)
+  // Tenants no longer active leave the schedule (a reactivated one is found by the hourly pass).
+  const gone = ids.filter((id) => !found.some((tenant) => tenant.id === id))
+  for (const id of gone) await forgetTenantExpiry(id)
+  return found
 }

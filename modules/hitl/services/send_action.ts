@@ -19,8 +19,11 @@ import { settleStatement } from './task_service.js'
 | approver picks an approved template instead.
 |
 | The message and the decision commit in one statement (queueOutboundMessage's
-| `alongside`), and the message's idempotency key is the task's: two
-| approvals at once send one message and resolve the task once.
+| `requires`): the decision's conditional UPDATE runs first and the message
+| is stored only if it claimed the pending task. A cancel, reject or expiry
+| that commits first leaves nothing sent; one racing it waits on the row
+| lock and then finds the task approved. The message's idempotency key is
+| the task's, so two approvals at once send one message.
 */
 
 export function messageKeyOf(taskId: string) {
@@ -141,19 +144,17 @@ export async function sendApprovedMessage(
       authorType: assistantDraft ? 'assistant' : response.by.type === 'user' ? 'agent' : 'system',
       authorId: !assistantDraft && response.by.type === 'user' ? response.by.id : null,
       idempotencyKey: messageKeyOf(task.id),
-      alongside: (planned, stored) => {
+      // The decision is the write the message depends on: it claims the
+      // pending task first in the insert's statement, so a cancel, a reject
+      // or the expiry sweep that got there first leaves nothing sent.
+      requires: (planned) => {
         plannedId = planned.id
-        return settleStatement(
-          tenant,
-          task.id,
-          'approved',
-          { ...response, message_id: planned.id },
-          stored
-        )
+        return settleStatement(tenant, task.id, 'approved', { ...response, message_id: planned.id })
       },
     })
   } catch (error) {
     if (error instanceof ChannelError) {
+      if ((error as ChannelError & { code?: string }).code === 'precondition_failed') return null
       const code = (error as ChannelError & { code?: string }).code ?? 'send_refused'
       if (code === 'window_closed') {
         throw new TaskError(

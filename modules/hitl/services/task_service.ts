@@ -28,6 +28,8 @@ import {
 import { TaskError, alreadyResolved, fieldsFrom, taskNotFound } from './task_errors.js'
 import { queueCallback } from './callbacks.js'
 import { sendApprovedMessage } from './send_action.js'
+import { publishTaskNotice } from './live.js'
+import { noteExpiry } from './expiry_schedule.js'
 
 export const ASSIGNABLE_ROLES: Role[] = ['owner', 'admin', 'agent']
 
@@ -141,6 +143,13 @@ export async function createTask(tenant: TenantContext, input: NewTask, audit: A
     ]
   )
   const task = Task.$createFromAdapterResult(inserted.rows[0])!
+  if (expiresAt) {
+    // The sweep reads only the workspaces due (expiry_schedule.ts); should
+    // Redis refuse, the hourly full pass still finds this task.
+    await noteExpiry(tenant.id, expiresAt.toJSDate()).catch((error) =>
+      logger.warn({ err: error, tenant: tenant.slug }, 'task expiry not scheduled')
+    )
+  }
   await announce(tenant, 'hitl:task_created', task)
   return { task, callbackSecret, resumeToken }
 }
@@ -375,13 +384,12 @@ export function settleStatement(
   tenant: TenantContext,
   id: string,
   status: TaskStatus,
-  response: TaskResponse,
-  condition: string
+  response: TaskResponse
 ) {
   return {
     sql: `update ${tenant.table('hitl_tasks')}
              set status = ?, response = ?::jsonb, resolved_at = now(), updated_at = now()
-           where id = ? and status = 'pending' and ${condition}
+           where id = ? and status = 'pending'
            returning id`,
     bindings: [status, JSON.stringify(response), id] as unknown[],
   }
@@ -465,6 +473,7 @@ async function announce(
       status: task.status,
       sourceType: task.sourceType,
       sourceRef: task.sourceRef,
+      conversationId: task.conversationId,
     })
   } catch (error) {
     // The task is stored and resolved; a failing listener must not undo that answer.
@@ -550,6 +559,13 @@ export async function reassignTask(
     subjectType: 'hitl_task',
     subjectId: task.id,
     metadata: { user_id: checked.userId, role: checked.role },
+  })
+  await publishTaskNotice({
+    tenantId: tenant.id,
+    taskId: task.id,
+    change: 'reassigned',
+    status: task.status,
+    conversationId: task.conversationId,
   })
 }
 

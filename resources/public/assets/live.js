@@ -6,9 +6,12 @@
  *   inbox-changed            anything in the inbox changed
  *   conversation-<uuid>      that conversation changed (message, tick, assignment)
  *   contact-<uuid>           that contact changed
+ *   tasks-changed            a task was created, resolved or reassigned
+ *   task-<uuid>              that task changed
  *
  * e.g. hx-trigger="conversation-{{ id }} from:body". After a reconnect an
- * inbox-changed is sent, since notices missed meanwhile are not replayed.
+ * inbox-changed and a tasks-changed are sent, since notices missed
+ * meanwhile are not replayed.
  * Without JavaScript, pages still show the truth on reload.
  */
 ;(function () {
@@ -85,7 +88,10 @@
     source.addEventListener('ready', function () {
       document.documentElement.setAttribute('data-live', 'on')
       // Reconnected: whatever happened while away is fetched again.
-      if (opened) dispatch('inbox-changed', { kind: 'reconnect' })
+      if (opened) {
+        dispatch('inbox-changed', { kind: 'reconnect' })
+        dispatch('tasks-changed', { kind: 'reconnect' })
+      }
       opened = true
     })
     source.addEventListener('inbox', function (event) {
@@ -98,6 +104,17 @@
       if (notice.conversationId) dispatch('conversation-' + notice.conversationId, notice)
       if (notice.contactId) dispatch('contact-' + notice.contactId, notice)
       dispatch('inbox-changed', notice)
+    })
+    // The task inbox's stream (modules/hitl).
+    source.addEventListener('tasks', function (event) {
+      var notice
+      try {
+        notice = JSON.parse(event.data)
+      } catch (error) {
+        return
+      }
+      if (notice.taskId) dispatch('task-' + notice.taskId, notice)
+      dispatch('tasks-changed', notice)
     })
     source.addEventListener('error', function () {
       document.documentElement.setAttribute('data-live', 'reconnecting')

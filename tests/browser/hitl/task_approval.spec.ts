@@ -18,7 +18,8 @@ import {
 | The task inbox in Chromium: an owner approves the AI's draft after
 | editing it, and rejects another task with a reason. English and Arabic,
 | on a phone (390 px) and a desktop (1280 px), with screenshots; no page
-| is wider than the screen and nothing breaks (CSP, console).
+| is wider than the screen and nothing breaks (CSP, console). A task
+| opened meanwhile appears in the open list without a reload.
 */
 
 const TEXT = {
@@ -166,6 +167,16 @@ test.group('Journey: approving tasks', (group) => {
         await page.waitForURL((url) => url.pathname === base)
         await page.waitForLoadState('networkidle')
         await screenshot(page, `tasks-after-${lang}-${width}`)
+
+        // Live: a task opened now appears in the open list without a reload.
+        await page.locator('html[data-live="on"]').waitFor({ state: 'attached' })
+        const { task: third } = await createTask(
+          made.context,
+          quoteTask(lang, lang === 'en' ? 'A new quote for Huda' : 'عرض جديد لهدى'),
+          systemActor
+        )
+        await page.locator(`.task-row[data-task="${third.id}"]`).waitFor({ timeout: 10_000 })
+        await screenshot(page, `tasks-live-${lang}-${width}`)
 
         // The approved task shows the AI draft beside the approved text.
         await page.goto(serverUrl(`${base}/${first.id}`))

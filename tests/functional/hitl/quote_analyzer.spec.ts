@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import { addSandboxChannel } from '#modules/channels/index'
 import { systemActor, type TenantContext } from '#modules/tenancy/index'
@@ -10,6 +11,9 @@ import { WebSession } from '#tests/helpers/web_session'
 import { api, makeKey } from '#tests/functional/integrations/api_client'
 import { extractQuote } from '#modules/hitl/services/quotes/quote_extractor'
 import { quotePdfPages } from '#modules/hitl/services/quotes/quote_text'
+import { withDefaultQueueWorker } from '#tests/helpers/queue'
+import { useFakeOpenAI } from '#tests/helpers/fake_openai_server'
+import { readQuotes } from '#modules/hitl/services/quotes/quote_analyzer'
 
 /*
 | The quote analyzer (issue 15, point 7): quote PDFs generated here (four
@@ -101,7 +105,23 @@ test.group('Quote analyzer: the offline extractor', () => {
   })
 })
 
-test.group('Quote analyzer: API and upload form', () => {
+/** Follows a quote run's page until it redirects to its task; answers the task's path. */
+async function untilRunOpens(web: WebSession, runPath: string) {
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    const page = await web.get(runPath)
+    if (page.status === 302) return page.location!
+    if (page.status !== 200 || page.body.includes('data-run-status="failed"')) {
+      throw new Error(`the run did not open a task: ${page.status} ${page.body.slice(0, 200)}`)
+    }
+    if (Date.now() > deadline) throw new Error('the run never finished')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+test.group('Quote analyzer: API and upload form', (group) => {
+  withDefaultQueueWorker(group)
+
   test('POST /api/v1/quotes/analyze opens a comparison task: table, best value, documents, summary', async ({
     assert,
     cleanup,
@@ -134,6 +154,10 @@ test.group('Quote analyzer: API and upload form', () => {
     assert.equal(table.rows[3].insurer, 'الأمانة للتأمين (p. 1)')
     const documents = task.components.filter((c: any) => c.type === 'document')
     assert.lengthOf(documents, 4)
+    // Each figure links to its page in its document; a missing one links nowhere.
+    assert.equal(table.links[0].premium, `${documents[0].url}#page=1`)
+    assert.equal(table.links[0].file, documents[0].url)
+    assert.notProperty(table.links[2], 'deductible')
     const summary = task.components.find((c: any) => c.name === 'summary')
     assert.include(summary.value, 'Gulf Shield Insurance PJSC')
     assert.include(summary.value, 'Our pick for value: الأمانة للتأمين')
@@ -156,6 +180,7 @@ test.group('Quote analyzer: API and upload form', () => {
     const page = await agent.get(`${w.base}/tasks/${task.id}`)
     assert.equal(page.status, 200)
     assert.include(page.body, 'class="highlighted"')
+    assert.include(page.body, `href="${documents[0].url}#page=1"`)
     assert.include(page.body, 'Quotes side by side')
     const edited = `${summary.value}\n\nYour broker, Sara`
     const approved = await agent.post(`${w.base}/tasks/${task.id}/approve`, {
@@ -239,9 +264,12 @@ test.group('Quote analyzer: API and upload form', () => {
       { contact_id: asked.contactId },
       allFiles().slice(0, 2)
     )
+    // A job reads them: the run's page shows the progress, then opens the task.
     assert.equal(sent.status, 302)
-    assert.match(sent.location!, new RegExp(`^${w.base}/tasks/[0-9a-f-]{36}$`))
-    const page = await agent.get(sent.location!)
+    assert.match(sent.location!, new RegExp(`^${w.base}/tasks/quotes/runs/[0-9a-f-]{36}$`))
+    const taskUrl = await untilRunOpens(agent, sent.location!)
+    assert.match(taskUrl, new RegExp(`^${w.base}/tasks/[0-9a-f-]{36}$`))
+    const page = await agent.get(taskUrl)
     assert.equal(page.status, 200)
     // Arabic labels for an Arabic-speaking agent.
     assert.include(page.body, 'العروض جنباً إلى جنب')
@@ -250,7 +278,7 @@ test.group('Quote analyzer: API and upload form', () => {
     // Viewers cannot upload; another workspace sees neither the task nor its PDFs.
     const viewer = await signIn(await w.member('viewer'))
     assert.equal((await viewer.get(`${w.base}/tasks/quotes/new`)).status, 403)
-    const taskId = sent.location!.split('/').at(-1)!
+    const taskId = taskUrl.split('/').at(-1)!
     const task = await taskRow(w.context, taskId)
     const docPath = new URL(task.components.find((c: any) => c.type === 'document').url).pathname
     const other = await makeWorkspace(cleanup, 'qformo')
@@ -261,5 +289,115 @@ test.group('Quote analyzer: API and upload form', () => {
     assert.equal((await stranger.get(docPath)).status, 404)
     const { token } = await makeKey(other.tenant)
     assert.equal((await api('GET', `/api/v1/tasks/${taskId}`, { token })).status, 404)
+    // Nor the run.
+    assert.equal((await stranger.get(sent.location!)).status, 404)
+    assert.equal((await stranger.get(sent.location!.replace(w.base, other.base))).status, 404)
+  })
+})
+
+/** The model's answer for a quote: every field as {value, page}. */
+function modelAnswer(fields: Record<string, unknown>) {
+  const answer: Record<string, { value: unknown; page: number | null }> = {}
+  for (const name of [
+    'insurer',
+    'product',
+    'premium',
+    'currency',
+    'period',
+    'coverage_limit',
+    'deductible',
+    'exclusions',
+  ]) {
+    answer[name] = name in fields ? { value: fields[name], page: 1 } : { value: null, page: null }
+  }
+  return JSON.stringify(answer)
+}
+
+test.group('Quote analyzer: the chat-model path', (group) => {
+  const ai = useFakeOpenAI(group, { chatModel: 'quotes-test', embedModel: null })
+
+  test('with a model configured it asks with the JSON schema, retries a malformed answer once, and keeps only grounded figures', async ({
+    assert,
+  }) => {
+    const [gulf] = fixtures
+    let calls = 0
+    ai.respond(() => {
+      calls++
+      // First a malformed answer, then a good one with an invented deductible.
+      if (calls === 1) return '{"insurer": "Gulf Shield"'
+      return modelAnswer({
+        insurer: gulf.expected.insurer,
+        premium: gulf.expected.premium,
+        currency: gulf.expected.currency,
+        deductible: 123456,
+      })
+    })
+    const pages = await quotePdfPages(gulf.pdf)
+    const read = await readQuotes([
+      { filename: 'a.pdf', bytes: gulf.pdf },
+      { filename: 'b.pdf', bytes: gulf.pdf },
+    ])
+    const chat = ai.calls.filter((c) => c.path.endsWith('/chat/completions'))
+    assert.equal(chat[0].body.model, 'quotes-test')
+    assert.equal(chat[0].body.response_format.type, 'json_schema')
+    assert.deepEqual(chat[0].body.response_format.json_schema.schema.required, [
+      'insurer',
+      'product',
+      'premium',
+      'currency',
+      'period',
+      'coverage_limit',
+      'deductible',
+      'exclusions',
+    ])
+    assert.include(chat[0].body.messages[1].content, '[page 1]')
+    // The retry says what was wrong.
+    assert.match(chat[1].body.messages.at(-1).content, /does not match the schema/)
+    assert.equal(read[0].by, 'model')
+    assert.equal(read[0].extraction.insurer.value, gulf.expected.insurer)
+    assert.equal(read[0].extraction.premium.value, gulf.expected.premium)
+    assert.equal(read[0].extraction.premium.page, 1)
+    // 123,456 is written nowhere in the quote: marked missing, not kept.
+    assert.isTrue(read[0].extraction.deductible.missing)
+    assert.isNull(read[0].extraction.deductible.value)
+    assert.isTrue(read[0].extraction.product.missing)
+    assert.lengthOf(pages, 1)
+  })
+
+  test('two malformed answers, or a failing model, fall back to the offline extractor', async ({
+    assert,
+    cleanup,
+  }) => {
+    const [gulf, second] = fixtures
+    ai.respond(() => 'not json at all')
+    const read = await readQuotes([
+      { filename: 'a.pdf', bytes: gulf.pdf },
+      { filename: 'b.pdf', bytes: second.pdf },
+    ])
+    // Two attempts per quote, then offline.
+    assert.lengthOf(
+      ai.calls.filter((c) => c.path.endsWith('/chat/completions')),
+      4
+    )
+    assert.deepEqual(
+      read.map((r) => r.by),
+      ['offline', 'offline']
+    )
+    assert.equal(read[0].extraction.premium.value, gulf.expected.premium)
+
+    // The client's own retries off: the model is down for good.
+    const previous = app.config.get<Record<string, unknown>>('ai')
+    app.config.set('ai', { ...previous, maxRetries: 0 })
+    cleanup(() => app.config.set('ai', previous))
+    ai.respond(() => ({ status: 500, body: { error: { message: 'down', type: 'server_error' } } }))
+    const down = await readQuotes([
+      { filename: 'a.pdf', bytes: gulf.pdf },
+      { filename: 'b.pdf', bytes: second.pdf },
+    ])
+    assert.deepEqual(
+      down.map((r) => r.by),
+      ['offline', 'offline']
+    )
+    assert.equal(down[1].extraction.insurer.value, second.expected.insurer)
   })
 })

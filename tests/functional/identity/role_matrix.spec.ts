@@ -148,6 +148,7 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   // Approval tasks: everyone reads; agents and up act on unassigned ones (the fixture's).
   'GET /t/:tenant/tasks': MEMBERS,
   'GET /t/:tenant/tasks/count': MEMBERS,
+  'GET /t/:tenant/tasks/events': MEMBERS,
   'GET /t/:tenant/tasks/:id': MEMBERS,
   'POST /t/:tenant/tasks/:id/approve': EDITORS,
   'POST /t/:tenant/tasks/:id/reject': EDITORS,
@@ -165,6 +166,8 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   // The quote analyzer's upload form (agents and up) and a task's stored PDFs (who sees the task).
   'GET /t/:tenant/tasks/quotes/new': EDITORS,
   'POST /t/:tenant/tasks/quotes': EDITORS,
+  'GET /t/:tenant/tasks/quotes/runs/:id': EDITORS,
+  'POST /t/:tenant/tasks/quotes/settings': MANAGERS,
   'GET /t/:tenant/tasks/documents/:id': MEMBERS,
   'GET /t/:tenant/assistant': MANAGERS,
   'GET /t/:tenant/assistant/:channelId': MANAGERS,
@@ -414,6 +417,14 @@ test.group('Role matrix', () => {
             size: 8,
             bytes: Buffer.from('%PDF-1.4'),
           })
+          .returning('id')
+        return { id: row.id }
+      }
+      if (path === '/t/:tenant/tasks/quotes/runs/:id') {
+        const [row] = await db
+          .table('hitl_quote_runs')
+          .withSchema(home.context.schema)
+          .insert({ status: 'failed', total: 2, error: 'Matrix' })
           .returning('id')
         return { id: row.id }
       }

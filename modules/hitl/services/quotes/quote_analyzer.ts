@@ -8,10 +8,14 @@ import { TaskError } from '../task_errors.js'
 import type { Component } from '../components.js'
 import { extractQuote, type QuoteExtraction } from './quote_extractor.js'
 import { QuotePdfError, quotePdfPages } from './quote_text.js'
+import { extractWithModel } from './model_extractor.js'
+import { putDocumentFile } from './document_files.js'
 
 /*
 | The quote analyzer (the insurance broker's workflow): two or more insurer
-| quote PDFs become one task. Each quote is read offline (quote_extractor);
+| quote PDFs become one task. Each quote is read by the chat model when one
+| is configured (model_extractor), else (or when it fails) offline
+| (quote_extractor);
 | the task shows a comparison table (the best value highlighted, every
 | figure with the page it came from, unread fields marked, never guessed),
 | the PDFs as documents, and a summary for the client to edit. With a
@@ -148,8 +152,8 @@ export function bestValueIndex(quotes: QuoteExtraction[]) {
   return best
 }
 
-/** Reads each quote; a file that is not a readable PDF is a 422 naming it. */
-export async function readQuotes(files: QuoteFile[]) {
+/** The count and sizes, checked before anything is read or stored. */
+export function checkQuoteFiles(files: QuoteFile[]) {
   if (files.length < MIN_QUOTES || files.length > MAX_QUOTES) {
     throw new TaskError(
       'validation_failed',
@@ -158,16 +162,43 @@ export async function readQuotes(files: QuoteFile[]) {
       { files: [`${MIN_QUOTES} to ${MAX_QUOTES} PDF files`] }
     )
   }
-  const read: Array<{ file: QuoteFile; pages: string[]; extraction: QuoteExtraction }> = []
   for (const [index, file] of files.entries()) {
     if (file.bytes.length > MAX_QUOTE_BYTES) {
       throw new TaskError('too_large', `${file.filename} is larger than 10 MB`, 413, {
         [`files.${index}`]: ['At most 10 MB'],
       })
     }
+  }
+}
+
+export interface ReadQuote {
+  file: QuoteFile
+  pages: string[]
+  extraction: QuoteExtraction
+  /** Who read it: the chat model, or the offline extractor. */
+  by: 'model' | 'offline'
+}
+
+/**
+ * Reads each quote (the model when configured, else offline); a file that
+ * is not a readable PDF is a 422 naming it. `progress` hears each quote read.
+ */
+export async function readQuotes(
+  files: QuoteFile[],
+  progress?: (done: number, total: number) => Promise<void>
+) {
+  checkQuoteFiles(files)
+  const read: ReadQuote[] = []
+  for (const [index, file] of files.entries()) {
     try {
       const pages = await quotePdfPages(file.bytes)
-      read.push({ file, pages, extraction: extractQuote(pages) })
+      const modelRead = await extractWithModel(pages)
+      read.push(
+        modelRead
+          ? { file, pages, extraction: modelRead, by: 'model' }
+          : { file, pages, extraction: extractQuote(pages), by: 'offline' }
+      )
+      await progress?.(index + 1, files.length)
     } catch (error) {
       if (!(error instanceof QuotePdfError)) throw error
       throw new TaskError('invalid_file', `${file.filename}: ${error.message}`, 422, {
@@ -179,41 +210,94 @@ export async function readQuotes(files: QuoteFile[]) {
 }
 
 /**
- * Analyzes the quotes and opens the task. With a contact, approval sends
- * the (edited) summary to them; without one, the task only records the
- * decision (action none).
+ * Analyzes the quotes and opens the task, in this request (the API's
+ * answer carries the task). The workspace's form and the customers' PDFs
+ * go through a job instead (quote_runs.ts).
  */
 export async function analyzeQuotes(
   tenant: TenantContext,
   files: QuoteFile[],
-  options: { contactId?: string | null; language?: QuoteLanguage; baseUrl?: string },
+  options: QuoteTaskOptions,
   actor: AuditActor
 ) {
-  const language = options.language ?? 'en'
-  const words = WORDS[language]
-  const contact = options.contactId ? await contactById(tenant, options.contactId) : null
-  if (options.contactId && !contact) {
+  await checkQuoteContact(tenant, options.contactId)
+  const read = await readQuotes(files)
+  const documentIds = read.map(() => randomUUID())
+  const keys: string[] = []
+  for (const [i, r] of read.entries())
+    keys.push(await putDocumentFile(tenant, documentIds[i], r.file.bytes))
+  const opened = await openQuoteTask(tenant, read, documentIds, options, actor)
+  await tenant.transaction((trx) =>
+    trx.table('hitl_documents').multiInsert(
+      read.map((r, i) => ({
+        id: documentIds[i],
+        task_id: opened.task.id,
+        position: i,
+        filename: documentName(r.file),
+        pages: r.pages.length,
+        size: r.file.bytes.length,
+        storage_key: keys[i],
+        extraction: JSON.stringify({ ...r.extraction, by: r.by }),
+      }))
+    )
+  )
+  return opened
+}
+
+export interface QuoteTaskOptions {
+  contactId?: string | null
+  /** The conversation the quotes came in (a customer's WhatsApp PDFs): the task is its. */
+  conversationId?: string | null
+  assigneeUserId?: string | null
+  language?: QuoteLanguage
+  baseUrl?: string
+}
+
+export function documentName(file: QuoteFile) {
+  return file.filename.slice(0, 200) || 'quote.pdf'
+}
+
+export async function checkQuoteContact(tenant: TenantContext, contactId?: string | null) {
+  const contact = contactId ? await contactById(tenant, contactId) : null
+  if (contactId && !contact) {
     throw new TaskError('contact_not_found', 'No such contact', 404, {
       contact_id: ['No such contact in this workspace'],
     })
   }
-  const read = await readQuotes(files)
+  return contact
+}
+
+/**
+ * Opens the comparison task for quotes already read, their documents
+ * stored (or about to be) under `documentIds`. With a contact, approval
+ * sends the (edited) summary to them; without one, the task only records
+ * the decision (action none).
+ */
+export async function openQuoteTask(
+  tenant: TenantContext,
+  read: ReadQuote[],
+  documentIds: string[],
+  options: QuoteTaskOptions,
+  actor: AuditActor
+) {
+  const language = options.language ?? 'en'
+  const words = WORDS[language]
+  const contact = await checkQuoteContact(tenant, options.contactId)
   const quotes = read.map((r) => r.extraction)
   const best = bestValueIndex(quotes)
   const base = (options.baseUrl ?? env.get('APP_URL', 'http://localhost:3333')).replace(/\/+$/, '')
-  const documents = read.map((r) => ({
-    id: randomUUID(),
-    filename: r.file.filename.slice(0, 200) || 'quote.pdf',
+  const documents = read.map((r, i) => ({
+    id: documentIds[i],
+    filename: documentName(r.file),
     pages: r.pages.length,
-    size: r.file.bytes.length,
-    bytes: r.file.bytes,
-    extraction: r.extraction,
+    url: `${base}/t/${tenant.slug}/tasks/documents/${documentIds[i]}`,
   }))
 
   const cell = <T>(f: { value: T | null; page: number | null }, show: (v: T) => string | null) =>
     f.value === null
       ? `— ${words.notFound}`
       : `${show(f.value)}${f.page ? ` (${words.page} ${f.page})` : ''}`
+  const columns = Object.keys(words.columns) as Array<keyof typeof words.columns>
   const rows = quotes.map((q, i) => ({
     insurer: cell(q.insurer, (v) => v),
     product: cell(q.product, (v) => v),
@@ -224,6 +308,15 @@ export async function analyzeQuotes(
     exclusions: cell(q.exclusions, (v) => v.join('; ').slice(0, 900)),
     file: documents[i].filename,
   }))
+  // Each figure links to the page of the document it was read on.
+  const links = quotes.map((q, i) => {
+    const row: Record<string, string> = { file: documents[i].url }
+    for (const key of columns) {
+      const found = (q as unknown as Record<string, { page: number | null } | undefined>)[key]
+      if (found?.page) row[key] = `${documents[i].url}#page=${found.page}`
+    }
+    return row
+  })
   const summary = summaryText(quotes, best, language)
   const components: Component[] = [
     {
@@ -231,16 +324,17 @@ export async function analyzeQuotes(
       name: 'quotes',
       label: words.table,
       caption: words.table,
-      columns: Object.entries(words.columns).map(([key, label]) => ({ key, label })),
+      columns: columns.map((key) => ({ key, label: words.columns[key] })),
       rows,
+      links,
       ...(best !== null ? { highlight_row: best } : {}),
     },
-    ...documents.map((doc): Component => ({
+    ...documents.map((doc, i): Component => ({
       type: 'document',
-      name: `quote_${documents.indexOf(doc) + 1}`,
-      label: quotes[documents.indexOf(doc)].insurer.value ?? doc.filename,
-      caption: (quotes[documents.indexOf(doc)].insurer.value ?? doc.filename).slice(0, 200),
-      url: `${base}/t/${tenant.slug}/tasks/documents/${doc.id}`,
+      name: `quote_${i + 1}`,
+      label: quotes[i].insurer.value ?? doc.filename,
+      caption: (quotes[i].insurer.value ?? doc.filename).slice(0, 200),
+      url: doc.url,
       filename: doc.filename,
       pages: doc.pages,
     })),
@@ -271,25 +365,14 @@ export async function analyzeQuotes(
       description:
         best !== null ? fill(words.best, { insurer: quotes[best].insurer.value ?? '—' }) : null,
       contact_id: contact?.id ?? null,
+      conversation_id: options.conversationId ?? null,
+      assignee: options.assigneeUserId ? { user_id: options.assigneeUserId } : null,
       components,
       action: contact ? { type: 'send_message', text_from: 'summary' } : { type: 'none' },
       allowed: { edit: true },
       source: { type: 'analyzer', ref: null },
     },
     actor
-  )
-  await tenant.transaction((trx) =>
-    trx.table('hitl_documents').multiInsert(
-      documents.map((doc) => ({
-        id: doc.id,
-        task_id: task.id,
-        filename: doc.filename,
-        pages: doc.pages,
-        size: doc.size,
-        bytes: doc.bytes,
-        extraction: JSON.stringify(doc.extraction),
-      }))
-    )
   )
   return {
     task,
@@ -342,6 +425,13 @@ export async function findTaskDocument(tenant: TenantContext, id: string) {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return null
   const row = await db.from('hitl_documents').withSchema(tenant.schema).where('id', id).first()
   return row as
-    | { id: string; task_id: string | null; filename: string; content_type: string; bytes: Buffer }
+    | {
+        id: string
+        task_id: string | null
+        filename: string
+        content_type: string
+        storage_key: string | null
+        bytes: Buffer | null
+      }
     | undefined
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { HttpContext } from '@adonisjs/core/http'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 import env from '#start/env'
 import { actorFromRequest, can } from '#modules/identity/index'
 import { contactById } from '#modules/inbox/index'
@@ -30,7 +31,7 @@ export default class QuotesController {
     if (!can(access, 'tasks.act')) return response.forbidden(i18n.t('tasks.forbidden'))
     const contactId = String(request.qs().contact_id ?? '')
     const contact = UUID.test(contactId) ? await contactById(tenant, contactId) : null
-    if (contactId && !contact) return response.notFound(i18n.t('tasks.quotes.no_contact'))
+    if (contactId && !contact) throw new lucidErrors.E_ROW_NOT_FOUND()
     const layout = workspaceLayout(ctx, 'tasks')
     return view.render('hitl::tasks/quotes_new', {
       ...layout,
@@ -114,7 +115,7 @@ export default class QuotesController {
     const { access, tenant, params, request, response, view, session, i18n } = ctx
     if (!can(access, 'tasks.act')) return response.forbidden(i18n.t('tasks.forbidden'))
     const run = await findQuoteRun(tenant, params.id)
-    if (!run) return response.notFound(i18n.t('tasks.not_found'))
+    if (!run) throw new lucidErrors.E_ROW_NOT_FOUND()
     const layout = workspaceLayout(ctx, 'tasks')
     if (run.status === 'done' && run.task_id) {
       const to = `${layout.base}/tasks/${run.task_id}`
@@ -143,9 +144,9 @@ export default class QuotesController {
     if (!can(access, 'tasks.view')) return response.forbidden(i18n.t('tasks.forbidden'))
     const doc = await findTaskDocument(tenant, params.id)
     const task = doc?.task_id ? await findTask(tenant, doc.task_id) : null
-    if (!doc || !task || !maySee(task, access)) return response.notFound(i18n.t('tasks.not_found'))
+    if (!doc || !task || !maySee(task, access)) throw new lucidErrors.E_ROW_NOT_FOUND()
     const bytes = await documentBytes(tenant, doc)
-    if (!bytes) return response.notFound(i18n.t('tasks.not_found'))
+    if (!bytes) throw new lucidErrors.E_ROW_NOT_FOUND()
     const safeName = doc.filename.replace(/[^\w.\- ]+/g, '_')
     return response
       .header('Content-Type', doc.content_type)

@@ -1,5 +1,6 @@
 import { wantsFragment } from '#app/http/htmx'
 import type { HttpContext } from '@adonisjs/core/http'
+import { errors as lucidErrors } from '@adonisjs/lucid'
 import { DateTime } from 'luxon'
 import {
   actorFromRequest,
@@ -129,10 +130,10 @@ export default class TasksController {
   }
 
   async show(ctx: HttpContext) {
-    const { bouncer, view, access, tenant, params, response } = ctx
+    const { bouncer, view, access, tenant, params } = ctx
     await bouncer.with('TasksPolicy').authorize('view', access)
     const task = await findTask(tenant, params.id)
-    if (!task || !maySee(task, access)) return response.notFound(ctx.i18n.t('tasks.not_found'))
+    if (!task || !maySee(task, access)) throw new lucidErrors.E_ROW_NOT_FOUND()
     const layout = workspaceLayout(ctx, 'tasks')
     const canAct = task.isPending && can(access, 'tasks.act') && mayAct(task, access)
     const outlook =
@@ -203,7 +204,7 @@ export default class TasksController {
   async #decide(ctx: HttpContext, decision: Decision['decision']) {
     const { bouncer, access, tenant, params, request, response, session, i18n } = ctx
     const task = await findTask(tenant, params.id)
-    if (!task || !maySee(task, access)) return response.notFound(i18n.t('tasks.not_found'))
+    if (!task || !maySee(task, access)) throw new lucidErrors.E_ROW_NOT_FOUND()
     await bouncer.with('TasksPolicy').authorize('act', access, task)
     const returnTo = conversationReturn(ctx, task)
     const back = returnTo ?? `${workspaceLayout(ctx, 'tasks').base}/tasks/${task.id}`
@@ -272,7 +273,7 @@ export default class TasksController {
   async reassign(ctx: HttpContext) {
     const { bouncer, access, tenant, params, request, response, session, i18n } = ctx
     const task = await findTask(tenant, params.id)
-    if (!task || !maySee(task, access)) return response.notFound(i18n.t('tasks.not_found'))
+    if (!task || !maySee(task, access)) throw new lucidErrors.E_ROW_NOT_FOUND()
     await bouncer.with('TasksPolicy').authorize('reassign', access, task)
     const back = `${workspaceLayout(ctx, 'tasks').base}/tasks/${task.id}`
     const to = String(request.input('assignee', '') ?? '')
@@ -294,7 +295,7 @@ export default class TasksController {
   async comment(ctx: HttpContext) {
     const { access, tenant, params, request, response, session, i18n } = ctx
     const task = await findTask(tenant, params.id)
-    if (!task || !maySee(task, access)) return response.notFound(i18n.t('tasks.not_found'))
+    if (!task || !maySee(task, access)) throw new lucidErrors.E_ROW_NOT_FOUND()
     if (!can(access, 'tasks.act') || !mayAct(task, access))
       return response.forbidden(i18n.t('tasks.forbidden'))
     const back = `${workspaceLayout(ctx, 'tasks').base}/tasks/${task.id}`

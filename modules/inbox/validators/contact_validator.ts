@@ -6,8 +6,8 @@ import { LANGUAGE_TAG, isTimeZone } from '../services/contact_locale.js'
 export const OPT_IN_STATES = ['unknown', 'opted_in', 'opted_out'] as const
 export type OptInState = (typeof OPT_IN_STATES)[number]
 
-const MAX_TAGS = 30
-const MAX_TAG_LENGTH = 50
+export const MAX_TAGS = 30
+export const MAX_TAG_LENGTH = 50
 
 /** Tags as typed: comma-separated, trimmed, duplicates (in any case) dropped. */
 export function parseTags(raw: string | null | undefined): string[] {

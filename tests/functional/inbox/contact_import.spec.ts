@@ -1,0 +1,173 @@
+import { test } from '@japa/runner'
+import { Contact, runContactImport, findContactImport, importErrorsPage } from '#modules/inbox/index'
+import type { TenantContext } from '#modules/tenancy/index'
+import { makeWorkspace } from '#tests/helpers/tenants'
+import { defineContactFields } from '#tests/helpers/contact_fields'
+import { csvOf, importCsv } from '#tests/helpers/contact_imports'
+
+function contactsIn(context: TenantContext) {
+  return context.transaction((trx) => Contact.query({ client: trx }).orderBy('phone'))
+}
+
+async function errorsOf(context: TenantContext, importId: string) {
+  return (await importErrorsPage(context, importId, { limit: 1000 })).rows
+}
+
+test.group('Contact import: mapping, phones, merging', () => {
+  test('guesses English and Arabic headers, normalises phones to E.164 and guesses the locale', async ({
+    assert,
+    cleanup,
+  }) => {
+    const w = await makeWorkspace(cleanup, 'cimp')
+    await defineContactFields(w.context, [{ key: 'area', label: 'المنطقة السكنية', type: 'text' }])
+    const done = await importCsv(
+      w.context,
+      '\uFEFF' +
+        csvOf([
+          ['الاسم', 'رقم الجوال', 'البريد الإلكتروني', 'المنطقة السكنية', 'موافقة تسويقية'],
+          ['سارة أحمد', '050 123 4567', 'Sara@Example.com', 'مرسى دبي', 'نعم'],
+          ['Omar', '+44 7911 123456', '', '', 'no'],
+        ]),
+      { defaultCountry: 'AE', label: 'March renewals' }
+    )
+    assert.deepEqual(done.mapping, ['name', 'phone', 'email', 'attr.area', 'marketing_consent'])
+    assert.include(done, { status: 'done', created: 2, updated: 0, errorCount: 0, processed: 2 })
+    const [uk, uae] = await contactsIn(w.context)
+    assert.include(uae.toJSON(), {
+      phone: '+971501234567',
+      name: 'سارة أحمد',
+      email: 'sara@example.com',
+      timeZone: 'Asia/Dubai',
+      language: 'ar',
+      marketingConsent: 'opted_in',
+      marketingConsentSource: 'import',
+      source: 'import',
+      waId: '971501234567',
+    })
+    assert.deepEqual(uae.attributes, { area: 'مرسى دبي' })
+    assert.deepEqual(uae.tags, ['March renewals'])
+    assert.include(uk.toJSON(), { phone: '+447911123456', marketingConsent: 'opted_out', timeZone: 'Europe/London' })
+  })
+
+  test('refuses rows with bad phones or custom field values and reports row, column and reason', async ({
+    assert,
+    cleanup,
+  }) => {
+    const w = await makeWorkspace(cleanup, 'cimp')
+    await defineContactFields(w.context, [
+      { key: 'policy_end', type: 'date' },
+      { key: 'plan', type: 'choice', choices: ['gold', 'silver'] },
+      { key: 'broker', type: 'text', required: true },
+    ])
+    const done = await importCsv(
+      w.context,
+      csvOf([
+        ['phone', 'name', 'policy_end', 'plan', 'broker', 'time zone', 'language'],
+        ['+15550001111', 'Good', '2027-03-01', 'gold', 'Ann', 'Asia/Dubai', 'English'],
+        ['12', 'Short phone', '', '', 'Ann', '', ''],
+        ['', 'No phone', '', '', 'Ann', '', ''],
+        ['+15550002222', 'Bad values', 'March 1st', 'bronze', '', 'Mars/Base', 'xx-yy-zz'],
+      ])
+    )
+    assert.include(done, { status: 'done', created: 1, errorCount: 3, processed: 4 })
+    const errors = await errorsOf(w.context, done.id)
+    assert.deepEqual(
+      errors.map((e) => [e.row, e.column, e.code]),
+      [
+        [3, 'phone', 'phone_invalid'],
+        [4, 'phone', 'phone_missing'],
+        [5, 'policy_end', 'date'],
+        [5, 'plan', 'choice'],
+        [5, 'broker', 'required'],
+        [5, 'time zone', 'time_zone'],
+        [5, 'language', 'language'],
+      ]
+    )
+    const [only] = await contactsIn(w.context)
+    assert.include(only.toJSON(), { phone: '+15550001111', timeZone: 'Asia/Dubai', language: 'en' })
+    assert.deepEqual(only.attributes, { policy_end: '2027-03-01', plan: 'gold', broker: 'Ann' })
+  })
+
+  test('merges duplicates within the file and with existing contacts, never undoing an opt-out', async ({
+    assert,
+    cleanup,
+  }) => {
+    const w = await makeWorkspace(cleanup, 'cimp')
+    await w.context.transaction(async (trx) => {
+      await Contact.createMany(
+        [
+          {
+            phone: '+15550003333',
+            name: 'Kept name',
+            email: 'kept@example.com',
+            tags: ['vip'],
+            attributes: {},
+            timeZone: 'Europe/Paris',
+            language: 'fr',
+            marketingConsent: 'opted_out',
+            marketingConsentSource: 'keyword',
+          },
+          { phone: '+15550004444', name: 'Old', tags: [], attributes: {} },
+        ],
+        { client: trx }
+      )
+    })
+    const done = await importCsv(
+      w.context,
+      csvOf([
+        ['Phone', 'Name', 'Email', 'Tags', 'Consent'],
+        ['+1 555 000 3333', '', 'new@example.com', 'buyer; vip', 'yes'],
+        ['+15550004444', 'New name', '', 'lead', 'yes'],
+        ['+15550005555', 'First', 'first@example.com', 'a', ''],
+        ['001 555 000 5555', 'Second', '', 'b', 'yes'],
+      ])
+    )
+    assert.include(done, { created: 1, updated: 2, errorCount: 0 })
+    const [kept, renamed, merged] = await contactsIn(w.context)
+    assert.include(kept.toJSON(), {
+      name: 'Kept name',
+      email: 'new@example.com',
+      timeZone: 'Europe/Paris',
+      language: 'fr',
+      marketingConsent: 'opted_out',
+      marketingConsentSource: 'keyword',
+    })
+    assert.deepEqual(kept.tags, ['vip', 'buyer'])
+    assert.include(renamed.toJSON(), { name: 'New name', marketingConsent: 'opted_in', marketingConsentSource: 'import' })
+    assert.include(merged.toJSON(), { name: 'Second', email: 'first@example.com', marketingConsent: 'opted_in' })
+    assert.deepEqual(merged.tags, ['a', 'b'])
+    assert.lengthOf(await contactsIn(w.context), 3)
+  })
+
+  test('a retried job neither duplicates nor recounts, and resumes after the last batch written', async ({
+    assert,
+    cleanup,
+  }) => {
+    const w = await makeWorkspace(cleanup, 'cimp')
+    const rows = [['phone', 'name']]
+    for (let i = 0; i < 4500; i++) rows.push([`+1555100${String(i).padStart(4, '0')}`, `P${i}`])
+    const done = await importCsv(w.context, csvOf(rows))
+    assert.include(done, { status: 'done', created: 4500, processed: 4500 })
+
+    // The job ran again after finishing (a retry that raced its own success): nothing changes.
+    await w.context.transaction((trx) =>
+      trx.rawQuery(`update contact_imports set status = 'running' where id = ?`, [done.id])
+    )
+    const again = await runContactImport(w.context, done.id)
+    assert.include(again!, { status: 'done', created: 4500, updated: 0 })
+
+    // A crash after the first batch: rows after it were never written.
+    await w.context.transaction(async (trx) => {
+      await trx.rawQuery(`delete from contacts where name <> 'P0' and substr(name, 2)::int >= 1999`)
+      await trx.rawQuery(
+        `update contact_imports set status = 'running', processed = 1999, created_count = 1999
+          where id = ?`,
+        [done.id]
+      )
+    })
+    const resumed = await runContactImport(w.context, done.id)
+    assert.include(resumed!, { status: 'done', created: 4500, updated: 0, processed: 4500 })
+    assert.lengthOf(await contactsIn(w.context), 4500)
+    assert.equal((await findContactImport(w.context, done.id))!.errorCount, 0)
+  })
+})

@@ -32,7 +32,7 @@ test.group('Contact import: mapping, phones, merging', () => {
     )
     assert.deepEqual(done.mapping, ['name', 'phone', 'email', 'attr.area', 'marketing_consent'])
     assert.include(done, { status: 'done', created: 2, updated: 0, errorCount: 0, processed: 2 })
-    const [uae, sa] = await contactsIn(w.context)
+    const [sa, uae] = await contactsIn(w.context)
     assert.include(uae.toJSON(), {
       phone: '+971501234567',
       name: 'سارة أحمد',

@@ -132,3 +132,4 @@ export {
 } from './services/contact_import_service.js'
 export { guessMapping, normalizePhone } from './services/contact_import_rows.js'
 export { default as ImportContactsJob } from './jobs/import_contacts_job.js'
+export { contactsCsv, csvLine, type ExportSelection } from './services/contact_export.js'

@@ -68,7 +68,13 @@ const COUNTRIES = new Set<string>(getCountries())
 /** An upload or mapping the import refuses; the API answers `status` with `code`. */
 export class ContactImportError extends Exception {
   constructor(
-    code: 'invalid_file' | 'file_too_large' | 'invalid_mapping' | 'invalid_option' | 'not_mapping',
+    code:
+      | 'invalid_file'
+      | 'file_too_large'
+      | 'invalid_mapping'
+      | 'invalid_country'
+      | 'invalid_label'
+      | 'not_mapping',
     message: string,
     readonly problems: MappingProblem[] = [],
     status = 422
@@ -120,7 +126,7 @@ export async function findContactImportOrFail(tenant: TenantContext, importId: s
   return found
 }
 
-export async function recentContactImports(tenant: TenantContext, limit = 10) {
+export async function recentContactImports(tenant: TenantContext, limit = 10): Promise<ContactImport[]> {
   const result = await tenant.transaction((trx) =>
     trx.rawQuery('select * from contact_imports order by created_at desc limit ?', [limit])
   )
@@ -284,12 +290,12 @@ export async function startContactImport(
   }
   const country = (options.defaultCountry ?? '').trim().toUpperCase() || null
   if (country && !isCountry(country)) {
-    throw new ContactImportError('invalid_option', 'default_country is not a known country code.')
+    throw new ContactImportError('invalid_country', 'default_country is not a known country code.')
   }
   const label = (options.label ?? '').trim().replace(/\s+/g, ' ') || null
   if (label && (label.length > 50 || /[,;،]/.test(label))) {
     throw new ContactImportError(
-      'invalid_option',
+      'invalid_label',
       'The label is 50 characters at most, without commas.'
     )
   }

@@ -1,5 +1,4 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { errors as lucidErrors } from '@adonisjs/lucid'
 import { ApiError, sendJson } from '#app/http/api/index'
 import {
   ContactImportError,
@@ -72,7 +71,7 @@ export default class ContactImportsApiController {
 
   async show(ctx: HttpContext) {
     const job = await findContactImport(ctx.tenant, ctx.params.id)
-    if (!job) throw new lucidErrors.E_ROW_NOT_FOUND()
+    if (!job) throw new ApiError(404, 'not_found', 'No such import')
     const errors = job.errorCount
       ? (await importErrorsPage(ctx.tenant, job.id, { limit: ERRORS_SHOWN })).rows
       : []
@@ -81,7 +80,11 @@ export default class ContactImportsApiController {
 
   async export(ctx: HttpContext) {
     const qs = ctx.request.qs()
-    const segment = qs.segment_id ? await segmentFilter(ctx.tenant, String(qs.segment_id)) : null
+    const segment = qs.segment_id
+      ? await segmentFilter(ctx.tenant, String(qs.segment_id)).catch(() => {
+          throw new ApiError(404, 'not_found', 'No such segment')
+        })
+      : null
     const { page: _page, ...list } = contactFiltersFrom(qs)
     ctx.response.header('Content-Type', 'text/csv; charset=utf-8')
     ctx.response.header('Content-Disposition', `attachment; filename="${exportFileName()}"`)

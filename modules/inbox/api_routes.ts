@@ -134,7 +134,7 @@ documentApi('contacts.export', {
     segment_id: { type: 'string', format: 'uuid', description: 'Only a segment’s contacts' },
   },
   responses: {
-    200: { description: 'The CSV file', schema: { type: 'string', contentMediaType: 'text/csv' } },
+    200: { description: 'The CSV file', mediaType: 'text/csv', schema: { type: 'string' } },
   },
   errors: [{ status: 404, code: 'not_found', description: 'Unknown segment' }],
 })

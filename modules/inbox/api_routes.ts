@@ -43,7 +43,10 @@ documentSchema('ContactImport', {
     counts: {
       type: 'object',
       properties: {
-        total: { type: ['integer', 'null'], description: 'Data rows in the file (an estimate until done)' },
+        total: {
+          type: ['integer', 'null'],
+          description: 'Data rows in the file (an estimate until done)',
+        },
         processed: { type: 'integer', description: 'Data rows read and written so far' },
         created: { type: 'integer' },
         updated: { type: 'integer', description: 'Rows merged into a contact with the same phone' },
@@ -102,7 +105,12 @@ documentApi('contacts.import', {
   errors: [
     { status: 413, code: 'file_too_large' },
     { status: 422, code: 'invalid_file', description: 'Not a CSV with a header row' },
-    { status: 422, code: 'invalid_mapping', description: 'Unknown field, a field twice, no phone column or a required custom field left out' },
+    {
+      status: 422,
+      code: 'invalid_mapping',
+      description:
+        'Unknown field, a field twice, no phone column or a required custom field left out',
+    },
     { status: 422, code: 'invalid_country' },
     { status: 422, code: 'invalid_label' },
   ],
@@ -130,7 +138,11 @@ documentApi('contacts.export', {
   query: {
     q: { type: 'string', description: 'Search in name, phone and e-mail' },
     tag: { type: 'string', description: 'Contacts with this tag' },
-    opt_in: { type: 'string', enum: ['unknown', 'opted_in', 'opted_out'], description: 'Service consent' },
+    opt_in: {
+      type: 'string',
+      enum: ['unknown', 'opted_in', 'opted_out'],
+      description: 'Service consent',
+    },
     segment_id: { type: 'string', format: 'uuid', description: 'Only a segment’s contacts' },
   },
   responses: {

@@ -117,7 +117,11 @@ async function runChild() {
 
   const importOnce = async () => {
     const started = performance.now()
-    const upload = await inbox.uploadContactImport(context, { path, fileName: 'contacts.csv' }, null)
+    const upload = await inbox.uploadContactImport(
+      context,
+      { path, fileName: 'contacts.csv' },
+      null
+    )
     // As the form would: the guessed mapping, UAE as the default country.
     const queued = await inbox.findContactImport(context, upload.id)
     await context.transaction((trx) =>

@@ -30,10 +30,11 @@ export default class ContactImportsController {
   async create(ctx: HttpContext) {
     const { bouncer, view, access, tenant } = ctx
     await bouncer.with('ContactsPolicy').authorize('bulk', access)
+    const imports = await recentContactImports(tenant)
     return view.render('inbox::contacts/import', {
       ...workspaceLayout(ctx, 'contacts'),
       maxMegabytes: MAX_IMPORT_BYTES / 1024 / 1024,
-      imports: (await recentContactImports(tenant)).map((job) => present(ctx, job)),
+      imports: imports.map((job) => present(ctx, job)),
     })
   }
 
@@ -67,7 +68,11 @@ export default class ContactImportsController {
     await bouncer.with('ContactsPolicy').authorize('bulk', access)
     const job = await findContactImportOrFail(tenant, params.id)
     const layout = workspaceLayout(ctx, 'contacts')
-    const data = { ...layout, job: present(ctx, job), url: `${layout.base}/contacts/imports/${job.id}` }
+    const data = {
+      ...layout,
+      job: present(ctx, job),
+      url: `${layout.base}/contacts/imports/${job.id}`,
+    }
     if (wantsFragment(request, 'import-progress')) {
       return view.render('inbox::contacts/_import_progress', data)
     }
@@ -106,7 +111,9 @@ export default class ContactImportsController {
     await bouncer.with('ContactsPolicy').authorize('bulk', access)
     const job = await findContactImportOrFail(tenant, params.id)
     const url = `${workspaceLayout(ctx, 'contacts').base}/contacts/imports/${job.id}`
-    const mapping = job.headers.map((_, index) => String(request.input(`column_${index}`, 'ignore')))
+    const mapping = job.headers.map((_, index) =>
+      String(request.input(`column_${index}`, 'ignore'))
+    )
     try {
       await startContactImport(tenant, job.id, {
         mapping,
@@ -160,7 +167,10 @@ export default class ContactImportsController {
       }
     }
     response.header('Content-Type', 'text/csv; charset=utf-8')
-    response.header('Content-Disposition', `attachment; filename="import-errors-${job.id.slice(0, 8)}.csv"`)
+    response.header(
+      'Content-Disposition',
+      `attachment; filename="import-errors-${job.id.slice(0, 8)}.csv"`
+    )
     return response.stream(Readable.from(lines()))
   }
 
@@ -170,7 +180,7 @@ export default class ContactImportsController {
     await bouncer.with('ContactsPolicy').authorize('bulk', access)
     const qs = request.qs()
     const segment = qs.segment ? await segmentFilter(tenant, String(qs.segment)) : null
-    const { page: _page, ...list } = contactFiltersFrom(qs)
+    const list = contactFiltersFrom(qs)
     response.header('Content-Type', 'text/csv; charset=utf-8')
     response.header('Content-Disposition', `attachment; filename="${exportFileName()}"`)
     return response.stream(contactsCsv(tenant, { list, segment }))
@@ -211,7 +221,10 @@ const REGIONS = new Intl.DisplayNames(['en'], { type: 'region' })
 function countryChoices(ctx: HttpContext) {
   const names = new Intl.DisplayNames([ctx.i18n.locale], { type: 'region' })
   return getCountries()
-    .map((code) => ({ value: code, label: `${names.of(code) ?? REGIONS.of(code) ?? code} (${code})` }))
+    .map((code) => ({
+      value: code,
+      label: `${names.of(code) ?? REGIONS.of(code) ?? code} (${code})`,
+    }))
     .sort((a, b) => a.label.localeCompare(b.label, ctx.i18n.locale))
 }
 

@@ -67,16 +67,14 @@ async function* contactCsvLines(tenant: TenantContext, selection: ExportSelectio
   let after: { at: string; id: string } | null = null
   for (;;) {
     const rows: Array<Record<string, any>> = await tenant.transaction(async (trx) => {
-      const query = trx
-        .from('contacts')
-        .select(
-          'contacts.*',
-          trx.raw('created_at::text as cursor_at'),
-          trx.raw(
-            `array(select distinct l from conversations v, unnest(v.labels) l
+      const query = trx.from('contacts').select(
+        'contacts.*',
+        trx.raw('created_at::text as cursor_at'),
+        trx.raw(
+          `array(select distinct l from conversations v, unnest(v.labels) l
                     where v.contact_id = contacts.id order by l) as conversation_labels`
-          )
         )
+      )
       applyListFilters(query, selection.list)
       if (selection.segment) {
         const where = compileContactFilter(selection.segment, fields)

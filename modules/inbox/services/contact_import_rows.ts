@@ -127,8 +127,29 @@ const HEADER_WORDS: Record<BuiltInTarget, string[]> = {
     'اسمالعميل',
     'العميل',
   ],
-  email: ['email', 'emailaddress', 'mail', 'بريد', 'البريد', 'البريدالالكتروني', 'ايميل', 'الايميل'],
-  tags: ['tags', 'tag', 'labels', 'label', 'groups', 'وسوم', 'الوسوم', 'وسم', 'تصنيف', 'التصنيفات', 'التصنيف'],
+  email: [
+    'email',
+    'emailaddress',
+    'mail',
+    'بريد',
+    'البريد',
+    'البريدالالكتروني',
+    'ايميل',
+    'الايميل',
+  ],
+  tags: [
+    'tags',
+    'tag',
+    'labels',
+    'label',
+    'groups',
+    'وسوم',
+    'الوسوم',
+    'وسم',
+    'تصنيف',
+    'التصنيفات',
+    'التصنيف',
+  ],
   language: ['language', 'lang', 'locale', 'لغه', 'اللغه'],
   time_zone: ['timezone', 'tz', 'zone', 'المنطقهالزمنيه', 'التوقيت', 'المنطقهالزمني'],
   marketing_consent: [
@@ -218,10 +239,36 @@ export interface ImportedContact {
 }
 
 const CONSENT_WORDS: Record<string, 'opted_in' | 'opted_out'> = {}
-for (const word of ['yes', 'y', 'true', '1', 'opted_in', 'optedin', 'opt_in', 'optin', 'subscribed', 'نعم', 'موافق', 'مشترك']) {
+for (const word of [
+  'yes',
+  'y',
+  'true',
+  '1',
+  'opted_in',
+  'optedin',
+  'opt_in',
+  'optin',
+  'subscribed',
+  'نعم',
+  'موافق',
+  'مشترك',
+]) {
   CONSENT_WORDS[word] = 'opted_in'
 }
-for (const word of ['no', 'n', 'false', '0', 'opted_out', 'optedout', 'opt_out', 'optout', 'unsubscribed', 'لا', 'غير موافق', 'رافض']) {
+for (const word of [
+  'no',
+  'n',
+  'false',
+  '0',
+  'opted_out',
+  'optedout',
+  'opt_out',
+  'optout',
+  'unsubscribed',
+  'لا',
+  'غير موافق',
+  'رافض',
+]) {
   CONSENT_WORDS[word] = 'opted_out'
 }
 
@@ -229,13 +276,13 @@ const LANGUAGE_NAMES: Record<string, string> = {
   english: 'en',
   arabic: 'ar',
   french: 'fr',
-  'عربي': 'ar',
-  'العربية': 'ar',
-  'عربية': 'ar',
-  'انجليزي': 'en',
-  'إنجليزي': 'en',
-  'الإنجليزية': 'en',
-  'الانجليزية': 'en',
+  عربي: 'ar',
+  العربية: 'ar',
+  عربية: 'ar',
+  انجليزي: 'en',
+  إنجليزي: 'en',
+  الإنجليزية: 'en',
+  الانجليزية: 'en',
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
@@ -270,7 +317,12 @@ export class ImportPlan {
   read(cells: string[], row: number, errors: RowError[]): ImportedContact | null {
     const found: RowError[] = []
     const fail = (column: number | null, code: RowErrorCode, value: string | null) => {
-      found.push({ row, column: column === null ? null : (this.headers[column] ?? null), code, value })
+      found.push({
+        row,
+        column: column === null ? null : (this.headers[column] ?? null),
+        code,
+        value,
+      })
     }
     const rawPhone = (cells[this.phoneColumn] ?? '').trim()
     const phone = rawPhone ? normalizePhone(rawPhone, this.defaultCountry) : null

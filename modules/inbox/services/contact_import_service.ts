@@ -126,7 +126,10 @@ export async function findContactImportOrFail(tenant: TenantContext, importId: s
   return found
 }
 
-export async function recentContactImports(tenant: TenantContext, limit = 10): Promise<ContactImport[]> {
+export async function recentContactImports(
+  tenant: TenantContext,
+  limit = 10
+): Promise<ContactImport[]> {
   const result = await tenant.transaction((trx) =>
     trx.rawQuery('select * from contact_imports order by created_at desc limit ?', [limit])
   )
@@ -422,7 +425,9 @@ async function writeBatch(
     )
     // `processed` counts data rows: the last one written is spreadsheet row processed + 1.
     if (Number(locked.rows[0]?.processed ?? 0) >= lastRow - 1) return
-    const written = contacts.length ? await upsertContacts(trx, contacts) : { created: 0, updated: 0 }
+    const written = contacts.length
+      ? await upsertContacts(trx, contacts)
+      : { created: 0, updated: 0 }
     if (errors.length) {
       await trx.rawQuery(
         `insert into contact_import_errors (import_id, "row", "column", code, value)

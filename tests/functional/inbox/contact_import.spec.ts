@@ -1,5 +1,10 @@
 import { test } from '@japa/runner'
-import { Contact, runContactImport, findContactImport, importErrorsPage } from '#modules/inbox/index'
+import {
+  Contact,
+  runContactImport,
+  findContactImport,
+  importErrorsPage,
+} from '#modules/inbox/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
 import { defineContactFields } from '#tests/helpers/contact_fields'
@@ -46,7 +51,11 @@ test.group('Contact import: mapping, phones, merging', () => {
     })
     assert.deepEqual(uae.attributes, { area: 'مرسى دبي' })
     assert.deepEqual(uae.tags, ['March renewals'])
-    assert.include(sa.toJSON(), { phone: '+966501234567', marketingConsent: 'opted_out', timeZone: 'Asia/Riyadh' })
+    assert.include(sa.toJSON(), {
+      phone: '+966501234567',
+      marketingConsent: 'opted_out',
+      timeZone: 'Asia/Riyadh',
+    })
   })
 
   test('refuses rows with bad phones or custom field values and reports row, column and reason', async ({
@@ -133,8 +142,16 @@ test.group('Contact import: mapping, phones, merging', () => {
       marketingConsentSource: 'keyword',
     })
     assert.deepEqual(kept.tags, ['vip', 'buyer'])
-    assert.include(renamed.toJSON(), { name: 'New name', marketingConsent: 'opted_in', marketingConsentSource: 'import' })
-    assert.include(merged.toJSON(), { name: 'Second', email: 'first@example.com', marketingConsent: 'opted_in' })
+    assert.include(renamed.toJSON(), {
+      name: 'New name',
+      marketingConsent: 'opted_in',
+      marketingConsentSource: 'import',
+    })
+    assert.include(merged.toJSON(), {
+      name: 'Second',
+      email: 'first@example.com',
+      marketingConsent: 'opted_in',
+    })
     assert.deepEqual(merged.tags, ['a', 'b'])
     assert.lengthOf(await contactsIn(w.context), 3)
   })

@@ -30,7 +30,11 @@ async function postImport(
     body: form,
     headers: { authorization: `Bearer ${token}` },
   })
-  return { status: response.status, headers: response.headers, json: (await response.json()) as any }
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as any,
+  }
 }
 
 async function finished(token: string, id: string) {
@@ -77,7 +81,13 @@ test.group('API contact import and export', (group) => {
     const status = await finished(token, started.json.id)
     assert.equal(status.status, 200)
     assert.include(status.json, { status: 'done', default_country: 'AE', label: 'api-import' })
-    assert.deepEqual(status.json.counts, { total: 3, processed: 3, created: 1, updated: 0, errors: 1 })
+    assert.deepEqual(status.json.counts, {
+      total: 3,
+      processed: 3,
+      created: 1,
+      updated: 0,
+      errors: 1,
+    })
     assert.deepEqual(status.json.errors, [
       { row: 3, column: 'Budget', code: 'number', value: 'lots' },
     ])
@@ -123,10 +133,19 @@ test.group('API contact import and export', (group) => {
     assert.equal((await api('GET', '/api/v1/contacts/export', { token: other.token })).status, 403)
   })
 
-  test('another tenant cannot read an import or export the contacts', async ({ assert, cleanup }) => {
+  test('another tenant cannot read an import or export the contacts', async ({
+    assert,
+    cleanup,
+  }) => {
     const mine = await tenantWithKey(cleanup)
     const theirs = await tenantWithKey(cleanup)
-    const done = await importCsv(mine.context, csvOf([['phone', 'name'], ['+15550008888', 'Mine']]))
+    const done = await importCsv(
+      mine.context,
+      csvOf([
+        ['phone', 'name'],
+        ['+15550008888', 'Mine'],
+      ])
+    )
     const own = await api('GET', `/api/v1/contacts/imports/${done.id}`, { token: mine.token })
     assert.equal(own.status, 200)
     const peek = await api('GET', `/api/v1/contacts/imports/${done.id}`, { token: theirs.token })
@@ -140,7 +159,7 @@ test.group('API contact import and export', (group) => {
     assert.include(mineExported.text, '+15550008888,Mine,')
   })
 
-  test('export takes a segment: only its contacts; another tenant\'s segment is not found', async ({
+  test("export takes a segment: only its contacts; another tenant's segment is not found", async ({
     assert,
     cleanup,
   }) => {
@@ -156,7 +175,10 @@ test.group('API contact import and export', (group) => {
     )
     const segment = await createSegment(mine.context, {
       name: 'Opted in',
-      filter: { match: 'all', conditions: [{ field: 'marketing_consent', op: 'eq', value: 'opted_in' }] },
+      filter: {
+        match: 'all',
+        conditions: [{ field: 'marketing_consent', op: 'eq', value: 'opted_in' }],
+      },
     })
     const exported = await api('GET', `/api/v1/contacts/export?segment_id=${segment.id}`, {
       token: mine.token,

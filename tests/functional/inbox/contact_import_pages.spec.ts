@@ -26,16 +26,27 @@ async function download(web: WebSession, path: string) {
   const cookie = [...web.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
   const response = await fetch(`${WebSession.baseUrl()}${path}`, { headers: { cookie } })
   const bytes = Buffer.from(await response.arrayBuffer())
-  return { status: response.status, type: response.headers.get('content-type'), bytes, body: bytes.toString('utf8') }
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    bytes,
+    body: bytes.toString('utf8'),
+  }
 }
 
 function upload(web: WebSession, base: string, text: string, name = 'people.csv') {
-  return postMultipart(web, `${base}/contacts/import`, `${base}/contacts/import`, {}, {
-    field: 'file',
-    name,
-    type: 'text/csv',
-    bytes: Buffer.from(text),
-  })
+  return postMultipart(
+    web,
+    `${base}/contacts/import`,
+    `${base}/contacts/import`,
+    {},
+    {
+      field: 'file',
+      name,
+      type: 'text/csv',
+      bytes: Buffer.from(text),
+    }
+  )
 }
 
 test.group('Contact import pages', (group) => {
@@ -46,7 +57,9 @@ test.group('Contact import pages', (group) => {
     cleanup,
   }) => {
     const w = await makeWorkspace(cleanup, 'cimpw')
-    await defineContactFields(w.context, [{ key: 'area', label: 'Area', type: 'choice', choices: ['JLT', 'Marina'] }])
+    await defineContactFields(w.context, [
+      { key: 'area', label: 'Area', type: 'choice', choices: ['JLT', 'Marina'] },
+    ])
     const web = await signIn(await w.member('owner'))
     const list = await web.get(`${w.base}/contacts`)
     assert.include(list.body, `${w.base}/contacts/import`)
@@ -115,7 +128,7 @@ test.group('Contact import pages', (group) => {
       report.body.replace(/^\uFEFF/, ''),
       'Row,Column,Value,Reason\r\n' +
         '3,WhatsApp,call me,"Not a phone number (add the country code, or choose the country for national numbers)"\r\n' +
-        '4,Area,Downtown,Not one of the field\'s choices\r\n'
+        "4,Area,Downtown,Not one of the field's choices\r\n"
     )
     const tagged = await web.get(`${w.base}/contacts?tag=Expo%202026`)
     assert.include(tagged.body, 'Lina')
@@ -137,7 +150,10 @@ test.group('Contact import pages', (group) => {
     }
     const stranger = await signIn(await other.member('owner'))
     assert.equal((await stranger.get(`${other.base}/contacts/imports/${done.id}`)).status, 404)
-    assert.equal((await stranger.get(`${other.base}/contacts/imports/${done.id}/errors`)).status, 404)
+    assert.equal(
+      (await stranger.get(`${other.base}/contacts/imports/${done.id}/errors`)).status,
+      404
+    )
     // Not a member there: the workspace itself is not found.
     assert.equal((await stranger.get(`${w.base}/contacts/imports/${done.id}`)).status, 404)
     assert.equal((await download(stranger, `${w.base}/contacts/export`)).status, 404)
@@ -152,7 +168,9 @@ test.group('Contact import pages', (group) => {
     cleanup,
   }) => {
     const w = await makeWorkspace(cleanup, 'cimpw')
-    await defineContactFields(w.context, [{ key: 'policy_end', label: 'Policy ends', type: 'date' }])
+    await defineContactFields(w.context, [
+      { key: 'policy_end', label: 'Policy ends', type: 'date' },
+    ])
     await importCsv(
       w.context,
       csvOf([

@@ -72,9 +72,10 @@ export default class ContactImportsApiController {
   async show(ctx: HttpContext) {
     const job = await findContactImport(ctx.tenant, ctx.params.id)
     if (!job) throw new ApiError(404, 'not_found', 'No such import')
-    const errors = job.errorCount
-      ? (await importErrorsPage(ctx.tenant, job.id, { limit: ERRORS_SHOWN })).rows
-      : []
+    const page = job.errorCount
+      ? await importErrorsPage(ctx.tenant, job.id, { limit: ERRORS_SHOWN })
+      : null
+    const errors = page?.rows ?? []
     return sendJson(ctx, 200, presentImport(job, errors))
   }
 
@@ -85,7 +86,7 @@ export default class ContactImportsApiController {
           throw new ApiError(404, 'not_found', 'No such segment')
         })
       : null
-    const { page: _page, ...list } = contactFiltersFrom(qs)
+    const list = contactFiltersFrom(qs)
     ctx.response.header('Content-Type', 'text/csv; charset=utf-8')
     ctx.response.header('Content-Disposition', `attachment; filename="${exportFileName()}"`)
     return ctx.response.stream(contactsCsv(ctx.tenant, { list, segment }))

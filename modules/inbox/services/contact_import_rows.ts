@@ -463,5 +463,6 @@ export function mergeByPhone(contacts: ImportedContact[]): ImportedContact[] {
       attributes: { ...earlier.attributes, ...contact.attributes },
     })
   }
-  return [...byPhone.values()]
+  // In phone order: two imports (or an import and WhatsApp) locking the same contacts take them alike.
+  return [...byPhone.values()].sort((a, b) => (a.phone < b.phone ? -1 : a.phone > b.phone ? 1 : 0))
 }

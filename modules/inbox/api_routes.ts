@@ -49,7 +49,14 @@ documentSchema('ContactImport', {
         },
         processed: { type: 'integer', description: 'Data rows read and written so far' },
         created: { type: 'integer' },
-        updated: { type: 'integer', description: 'Rows merged into a contact with the same phone' },
+        updated: {
+          type: 'integer',
+          description: 'Rows merged into a stored contact with the same phone',
+        },
+        repeated: {
+          type: 'integer',
+          description: 'Rows merged into an earlier row of the file with the same phone',
+        },
         errors: { type: 'integer', description: 'Rows refused' },
       },
     },

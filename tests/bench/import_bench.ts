@@ -140,6 +140,7 @@ async function runChild() {
     `import (new contacts): ${first.done.processed.toLocaleString('en')} rows in ` +
       `${first.seconds.toFixed(1)} s = ${rate.toLocaleString('en')} rows/s ` +
       `(created ${first.done.created.toLocaleString('en')}, merged ${first.done.updated.toLocaleString('en')}, ` +
+      `repeated in the file ${first.done.repeated.toLocaleString('en')}, ` +
       `refused ${first.done.errorCount.toLocaleString('en')})`
   )
   const second = await importOnce()

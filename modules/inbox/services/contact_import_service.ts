@@ -52,6 +52,8 @@ export interface ContactImport {
   processed: number
   created: number
   updated: number
+  /** Rows merged into an earlier row with the same phone before reaching the database. */
+  repeated: number
   errorCount: number
   failure: string | null
   createdAt: Date
@@ -103,6 +105,7 @@ function importFrom(row: Record<string, any>): ContactImport {
     processed: row.processed,
     created: row.created_count,
     updated: row.updated_count,
+    repeated: row.repeated_count,
     errorCount: row.error_count,
     failure: row.failure,
     createdAt: row.created_at,
@@ -371,7 +374,7 @@ export async function runContactImport(tenant: TenantContext, importId: string) 
   let batch: ImportedContact[] = []
   let errors: RowError[] = []
   const flush = async () => {
-    await writeBatch(tenant, importId, row, mergeByPhone(batch), errors)
+    await writeBatch(tenant, importId, row, batch.length, mergeByPhone(batch), errors)
     batch = []
     errors = []
   }
@@ -415,6 +418,7 @@ async function writeBatch(
   tenant: TenantContext,
   importId: string,
   lastRow: number,
+  rowsRead: number,
   contacts: ImportedContact[],
   errors: RowError[]
 ) {
@@ -439,8 +443,16 @@ async function writeBatch(
     const rowsWithErrors = new Set(errors.map((error) => error.row)).size
     await trx.rawQuery(
       `update contact_imports set processed = ?, created_count = created_count + ?,
-              updated_count = updated_count + ?, error_count = error_count + ? where id = ?`,
-      [lastRow - 1, written.created, written.updated, rowsWithErrors, importId]
+              updated_count = updated_count + ?, repeated_count = repeated_count + ?,
+              error_count = error_count + ? where id = ?`,
+      [
+        lastRow - 1,
+        written.created,
+        written.updated,
+        rowsRead - contacts.length,
+        rowsWithErrors,
+        importId,
+      ]
     )
   })
 }

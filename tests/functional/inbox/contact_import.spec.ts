@@ -131,7 +131,7 @@ test.group('Contact import: mapping, phones, merging', () => {
         ['001 555 000 5555', 'Second', '', 'b', 'yes'],
       ])
     )
-    assert.include(done, { created: 1, updated: 2, errorCount: 0 })
+    assert.include(done, { created: 1, updated: 2, repeated: 1, errorCount: 0 })
     const [kept, renamed, merged] = await contactsIn(w.context)
     assert.include(kept.toJSON(), {
       name: 'Kept name',

@@ -86,6 +86,7 @@ test.group('API contact import and export', (group) => {
       processed: 3,
       created: 1,
       updated: 0,
+      repeated: 1,
       errors: 1,
     })
     assert.deepEqual(status.json.errors, [

@@ -132,6 +132,7 @@ function presentImport(
       processed: job.processed,
       created: job.created,
       updated: job.updated,
+      repeated: job.repeated,
       errors: job.errorCount,
     },
     errors,

@@ -27,6 +27,8 @@ export default class extends BaseSchema {
       table.integer('processed').notNullable().defaultTo(0)
       table.integer('created_count').notNullable().defaultTo(0)
       table.integer('updated_count').notNullable().defaultTo(0)
+      // Rows whose phone an earlier row of the same batch had: merged into that contact.
+      table.integer('repeated_count').notNullable().defaultTo(0)
       table.integer('error_count').notNullable().defaultTo(0)
       table.text('failure').nullable()
       table.uuid('created_by_user_id').nullable()

@@ -4,11 +4,14 @@ import {
   runContactImport,
   findContactImport,
   importErrorsPage,
+  startContactImport,
+  uploadContactImport,
 } from '#modules/inbox/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
 import { defineContactFields } from '#tests/helpers/contact_fields'
-import { csvOf, importCsv } from '#tests/helpers/contact_imports'
+import { csvFile, csvOf, importCsv } from '#tests/helpers/contact_imports'
+import { withDefaultQueueWorker } from '#tests/helpers/queue'
 
 function contactsIn(context: TenantContext) {
   return context.transaction((trx) => Contact.query({ client: trx }).orderBy('phone'))
@@ -187,4 +190,56 @@ test.group('Contact import: mapping, phones, merging', () => {
     assert.lengthOf(await contactsIn(w.context), 4500)
     assert.equal((await findContactImport(w.context, done.id))!.errorCount, 0)
   })
+})
+
+test.group('Contact import: the job under BullMQ', (group) => {
+  withDefaultQueueWorker(group)
+
+  test('a batch that fails is retried by the queue and the import resumes after the rows written', async ({
+    assert,
+    cleanup,
+  }) => {
+    const w = await makeWorkspace(cleanup, 'cimp')
+    const rows = [['phone', 'name']]
+    for (let i = 0; i < 5000; i++) rows.push([`+1555200${String(i).padStart(4, '0')}`, `Q${i}`])
+    // The database refuses the third batch once (a sequence is not rolled back with it).
+    await w.context.transaction(async (trx) => {
+      await trx.rawQuery('create sequence import_fail_once')
+      await trx.rawQuery('create sequence import_rows_seen')
+      await trx.rawQuery(`
+        create function import_fail_once() returns trigger language plpgsql as $$
+        begin
+          perform nextval('import_rows_seen');
+          if new.phone = '+15552004500' and nextval('import_fail_once') = 1 then
+            raise exception 'the database went away';
+          end if;
+          return new;
+        end $$`)
+      await trx.rawQuery(
+        'create trigger import_fail_once before insert on contacts for each row execute function import_fail_once()'
+      )
+    })
+    const uploaded = await uploadContactImport(w.context, await csvFile(csvOf(rows)), null)
+    await startContactImport(w.context, uploaded.id, {})
+    let job = await findContactImport(w.context, uploaded.id)
+    const end = Date.now() + 30_000
+    while (job!.status !== 'done' && job!.status !== 'failed' && Date.now() < end) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      job = await findContactImport(w.context, uploaded.id)
+    }
+    assert.include(job!, { status: 'done', created: 5000, updated: 0, processed: 5000 })
+    assert.lengthOf(await contactsIn(w.context), 5000)
+    const [{ calls, seen }] = (
+      await w.context.transaction((trx) =>
+        trx.rawQuery(
+          `select (select last_value from import_fail_once) as calls,
+                  (select last_value from import_rows_seen) as seen`
+        )
+      )
+    ).rows
+    assert.equal(Number(calls), 2, 'the failing batch ran twice')
+    // 5,000 rows, plus the failed batch's rows up to the failure: the first 4,000 ran once.
+    assert.isAbove(Number(seen), 5000)
+    assert.isBelow(Number(seen), 6001)
+  }).timeout(60_000)
 })

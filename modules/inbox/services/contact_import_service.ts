@@ -373,8 +373,13 @@ export async function runContactImport(tenant: TenantContext, importId: string) 
   let row = 1
   let batch: ImportedContact[] = []
   let errors: RowError[] = []
+  // One batch is written while the next is read; writes stay in file order.
+  let writing: Promise<void> = Promise.resolve()
   const flush = async () => {
-    await writeBatch(tenant, importId, row, batch.length, mergeByPhone(batch), errors)
+    await writing
+    writing = writeBatch(tenant, importId, row, batch.length, mergeByPhone(batch), errors)
+    // Awaited at the next batch or the end; marked handled so a failure waits for that.
+    writing.catch(() => {})
     batch = []
     errors = []
   }
@@ -390,8 +395,12 @@ export async function runContactImport(tenant: TenantContext, importId: string) 
       if (batch.length + errors.length >= BATCH_ROWS) await flush()
     }
     await flush()
+    await writing
   } catch (error) {
     if ((error as { code?: string }).code?.startsWith('CSV_')) {
+      // The rows before the unreadable one are kept.
+      await flush()
+      await writing
       await failContactImport(tenant, importId, `Row ${row + 1} could not be read as CSV.`)
       return findContactImport(tenant, importId)
     }

@@ -192,6 +192,23 @@ test.group('Contact import: mapping, phones, merging', () => {
   })
 })
 
+test.group('Contact import: unreadable files', () => {
+  test('a file that stops being CSV halfway fails the import, keeping the rows before it', async ({
+    assert,
+    cleanup,
+  }) => {
+    const w = await makeWorkspace(cleanup, 'cimp')
+    const good = Array.from({ length: 10 }, (_, n) => `+155500060${10 + n},Ok ${n}`)
+    const done = await importCsv(
+      w.context,
+      ['phone,name', ...good, '+15550006099,"never closed', ''].join('\n')
+    )
+    assert.equal(done.status, 'failed')
+    assert.match(done.failure!, /Row \d+ could not be read as CSV/)
+    assert.lengthOf(await contactsIn(w.context), 10)
+  })
+})
+
 test.group('Contact import: the job under BullMQ', (group) => {
   withDefaultQueueWorker(group)
 

@@ -366,6 +366,10 @@ export async function runContactImport(tenant: TenantContext, importId: string) 
     )
     return result.rows[0] as { file_key: string; delimiter: string }
   })
+  if (!fileKey?.file_key) {
+    await failContactImport(tenant, importId, 'The uploaded file is no longer stored.')
+    return findContactImport(tenant, importId)
+  }
   const fields = await fieldsOf(tenant)
   const plan = new ImportPlan(job.headers, job.mapping, fields, job.defaultCountry, job.label)
   const stream = (await drive.use().getStream(fileKey.file_key)) as Readable
@@ -384,6 +388,8 @@ export async function runContactImport(tenant: TenantContext, importId: string) 
     errors = []
   }
   const parser = csvParser(fileKey.delimiter, 2)
+  // A file that cannot be read (gone, a disk error) ends the loop below with that error.
+  stream.on('error', (error) => parser.destroy(error))
   stream.pipe(parser)
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
@@ -402,6 +408,7 @@ export async function runContactImport(tenant: TenantContext, importId: string) 
       await flush()
       await writing
       await failContactImport(tenant, importId, `Row ${row + 1} could not be read as CSV.`)
+      await forgetFile(tenant, importId, fileKey.file_key)
       return findContactImport(tenant, importId)
     }
     throw error
@@ -415,7 +422,16 @@ export async function runContactImport(tenant: TenantContext, importId: string) 
       [importId]
     )
   )
+  await forgetFile(tenant, importId, fileKey.file_key)
   return findContactImport(tenant, importId)
+}
+
+/** A finished import's upload is deleted: the contacts and the error report are what stays. */
+async function forgetFile(tenant: TenantContext, importId: string, key: string) {
+  await drive.use().delete(key)
+  await tenant.transaction((trx) =>
+    trx.rawQuery('update contact_imports set file_key = null where id = ?', [importId])
+  )
 }
 
 /**

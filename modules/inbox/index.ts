@@ -131,3 +131,18 @@ export {
   type FilterProblem,
   type MatchingContact,
 } from './services/contact_filter.js'
+export {
+  ContactImportError,
+  findContactImport,
+  findContactImportOrFail,
+  importErrorsPage,
+  runContactImport,
+  startContactImport,
+  uploadContactImport,
+  MAX_IMPORT_BYTES,
+  type ContactImport,
+  type ImportOptions,
+} from './services/contact_import_service.js'
+export { guessMapping, normalizePhone } from './services/contact_import_rows.js'
+export { default as ImportContactsJob } from './jobs/import_contacts_job.js'
+export { contactsCsv, csvLine, type ExportSelection } from './services/contact_export.js'

@@ -15,6 +15,7 @@ const ComposerController = () => import('./controllers/composer_controller.js')
 const CannedResponsesController = () => import('./controllers/canned_responses_controller.js')
 const ContactsController = () => import('./controllers/contacts_controller.js')
 const ContactFieldsController = () => import('./controllers/contact_fields_controller.js')
+const ContactImportsController = () => import('./controllers/contact_imports_controller.js')
 
 tenantRoutes(() => {
   router
@@ -142,6 +143,25 @@ tenantRoutes(() => {
     .group(() => {
       router.get('/contacts', [ContactsController, 'index']).as('contacts')
       router.get('/contacts/new', [ContactsController, 'create']).as('contacts.create')
+      // Fixed paths before /contacts/:id.
+      router.get('/contacts/import', [ContactImportsController, 'create']).as('contacts.import')
+      router
+        .post('/contacts/import', [ContactImportsController, 'store'])
+        .as('contacts.import.store')
+      router.get('/contacts/export', [ContactImportsController, 'export']).as('contacts.export')
+      const uuid = router.matchers.uuid()
+      router
+        .get('/contacts/imports/:id', [ContactImportsController, 'show'])
+        .as('contacts.imports.show')
+        .where('id', uuid)
+      router
+        .post('/contacts/imports/:id', [ContactImportsController, 'start'])
+        .as('contacts.imports.start')
+        .where('id', uuid)
+      router
+        .get('/contacts/imports/:id/errors', [ContactImportsController, 'errors'])
+        .as('contacts.imports.errors')
+        .where('id', uuid)
       router.post('/contacts', [ContactsController, 'store']).as('contacts.store')
       router.get('/contacts/:id', [ContactsController, 'show']).as('contacts.show')
       router.post('/contacts/:id', [ContactsController, 'update']).as('contacts.update')

@@ -204,6 +204,7 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/sandbox',
     '/contacts',
     '/contacts/new',
+    '/contacts/import',
     `/contacts/${contact.id}`,
     `/contacts/${contact.id}/memory`,
     '/tasks',

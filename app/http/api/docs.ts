@@ -33,6 +33,8 @@ export interface ApiResponseDoc {
   schema?: JsonSchema | string
   /** The body is a page: {data: [schema], next_cursor}. */
   page?: boolean
+  /** The body's media type when it is not JSON (e.g. text/csv). */
+  mediaType?: string
 }
 
 export interface ApiOperationDoc {

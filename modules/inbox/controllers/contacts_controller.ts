@@ -48,6 +48,8 @@ export default class ContactsController {
       tags,
       optInStates: OPT_IN_STATES,
       canManage: can(access, 'contacts.manage'),
+      canBulk: can(access, 'contacts.bulk'),
+      exportUrl: `${layout.base}/contacts/export${exportQuery(filters)}`,
       filtered: !!(filters.q || filters.tag || filters.optIn !== 'all'),
     }
     if (wantsFragment(request, 'contact-results')) {
@@ -210,6 +212,16 @@ function attributeErrors(ctx: HttpContext, error: ContactAttributesError) {
   }
   ctx.session.flash('inputErrorsBag', bag)
   ctx.session.flash('error', ctx.i18n.t('contacts.validation.custom_summary'))
+}
+
+/** The list's filters as the export's query string, so it downloads what the page shows. */
+function exportQuery(filters: { q: string; tag: string; optIn: string }) {
+  const qs = new URLSearchParams()
+  if (filters.q) qs.set('q', filters.q)
+  if (filters.tag) qs.set('tag', filters.tag)
+  if (filters.optIn !== 'all') qs.set('opt_in', filters.optIn)
+  const text = qs.toString()
+  return text ? `?${text}` : ''
 }
 
 function label(contact: Contact) {

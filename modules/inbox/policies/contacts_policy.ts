@@ -14,6 +14,11 @@ export default class ContactsPolicy extends BasePolicy {
     return can(access, 'contacts.manage')
   }
 
+  /** Importing and exporting the contact list as CSV. */
+  bulk(_user: User, access: WorkspaceAccess): AuthorizerResponse {
+    return can(access, 'contacts.bulk')
+  }
+
   /** The workspace's custom contact fields are settings: owners and admins define them. */
   defineFields(_user: User, access: WorkspaceAccess): AuthorizerResponse {
     return can(access, 'inbox.settings')

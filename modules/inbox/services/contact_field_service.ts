@@ -153,7 +153,8 @@ export function checkAttributes(
   return { values, problems }
 }
 
-function typedValue(
+/** One custom field value checked and typed (the import checks cell by cell). */
+export function typedValue(
   field: ContactField,
   raw: unknown
 ): string | number | boolean | { problem: AttributeProblem } {

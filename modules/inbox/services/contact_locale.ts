@@ -88,6 +88,11 @@ export interface ContactLocale {
 
 export function guessLocale(phone: string | null | undefined): ContactLocale {
   const country = phone ? parsePhoneNumberFromString(phone)?.country : undefined
+  return localeOfCountry(country)
+}
+
+/** The guess for a country already known (an import parses each phone once). */
+export function localeOfCountry(country: string | undefined): ContactLocale {
   const known = country ? COUNTRY_LOCALE[country] : undefined
   return known ? { timeZone: known[0], language: known[1] } : { timeZone: null, language: null }
 }

@@ -63,6 +63,32 @@ function likePattern(term: string) {
   return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 }
 
+interface FilterableQuery {
+  where(callback: (where: any) => void): unknown
+  whereRaw(sql: string, bindings: any[]): unknown
+}
+
+/**
+ * The list's search (name, profile name, phone, e-mail) and filters on a
+ * query over `contacts`: the page and the CSV export select alike.
+ */
+export function applyListFilters(query: FilterableQuery, filters: Omit<ContactFilters, 'page'>) {
+  if (filters.q) {
+    const term = likePattern(filters.q)
+    // People type numbers with spaces and dashes; stored ones have none.
+    const digits = filters.q.replace(/[\s\-().]/g, '')
+    query.where((where) => {
+      where
+        .whereILike('name', term)
+        .orWhereILike('profile_name', term)
+        .orWhereILike('email', term)
+        .orWhereILike('phone', digits ? likePattern(digits) : term)
+    })
+  }
+  if (filters.tag) query.whereRaw('? = any(tags)', [filters.tag])
+  if (filters.optIn !== 'all') query.where((where) => where.where('opt_in', filters.optIn))
+}
+
 /**
  * A page of the tenant's contacts, most recently updated first, matching the
  * search (name, profile name, phone, e-mail) and the filters. `baseUrl` and the
@@ -75,20 +101,7 @@ export async function listContacts(
 ) {
   const contacts = await tenant.transaction(async (trx) => {
     const query = Contact.query({ client: trx })
-    if (filters.q) {
-      const term = likePattern(filters.q)
-      // People type numbers with spaces and dashes; stored ones have none.
-      const digits = filters.q.replace(/[\s\-().]/g, '')
-      query.where((where) => {
-        where
-          .whereILike('name', term)
-          .orWhereILike('profile_name', term)
-          .orWhereILike('email', term)
-          .orWhereILike('phone', digits ? likePattern(digits) : term)
-      })
-    }
-    if (filters.tag) query.whereRaw('? = any(tags)', [filters.tag])
-    if (filters.optIn !== 'all') query.where('opt_in', filters.optIn)
+    applyListFilters(query, filters)
     return query
       .orderBy('updated_at', 'desc')
       .orderBy('id')

@@ -24,8 +24,8 @@ export const contactListQueryValidator = vine.compile(
   })
 )
 
-const MAX_TAGS = 30
-const MAX_TAG_LENGTH = 50
+export const MAX_TAGS = 30
+export const MAX_TAG_LENGTH = 50
 
 /** Tags as typed: comma-separated, trimmed, duplicates (in any case) dropped. */
 export function parseTags(raw: string | null | undefined): string[] {

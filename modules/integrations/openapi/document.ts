@@ -201,7 +201,9 @@ function successResponse(status: number, doc: ApiResponseDoc) {
   const response: Record<string, unknown> = { description: doc.description, headers }
   if (doc.schema !== undefined && status !== 204) {
     const schema = schemaRef(doc.schema)
-    response.content = { 'application/json': { schema: doc.page ? pageSchema(schema) : schema } }
+    response.content = {
+      [doc.mediaType ?? 'application/json']: { schema: doc.page ? pageSchema(schema) : schema },
+    }
   }
   return response
 }

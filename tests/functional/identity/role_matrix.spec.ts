@@ -101,6 +101,12 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/segments/:id/delete': EDITORS,
   'GET /t/:tenant/contacts': MEMBERS,
   'GET /t/:tenant/contacts/new': EDITORS,
+  'GET /t/:tenant/contacts/import': MANAGERS,
+  'POST /t/:tenant/contacts/import': MANAGERS,
+  'GET /t/:tenant/contacts/export': MANAGERS,
+  'GET /t/:tenant/contacts/imports/:id': MANAGERS,
+  'POST /t/:tenant/contacts/imports/:id': MANAGERS,
+  'GET /t/:tenant/contacts/imports/:id/errors': MANAGERS,
   'POST /t/:tenant/contacts': EDITORS,
   'GET /t/:tenant/contacts/:id': MEMBERS,
   'POST /t/:tenant/contacts/:id': EDITORS,
@@ -308,6 +314,16 @@ test.group('Role matrix', () => {
           settings: {},
         })
         return { id: channel.id }
+      }
+      if (path.startsWith('/t/:tenant/contacts/imports/:id')) {
+        // An upload waiting for its mapping (an empty form is refused, so it stays that way).
+        const [row] = await home.context.transaction((trx) =>
+          trx
+            .table('contact_imports')
+            .insert({ file_name: 'matrix.csv', headers: JSON.stringify(['phone']) })
+            .returning('id')
+        )
+        return { id: row.id }
       }
       if (path.startsWith('/t/:tenant/contacts/:id/memory/facts/:factId')) {
         return home.context.transaction(async (trx) => {

@@ -23,6 +23,7 @@ const EXPECTED: Record<string, { module: string; roles: string[] }> = {
   'sandbox.use': { module: 'channels', roles: REPLIERS },
   'contacts.view': { module: 'inbox', roles: EVERYONE },
   'contacts.manage': { module: 'inbox', roles: REPLIERS },
+  'contacts.bulk': { module: 'inbox', roles: MANAGERS },
   'inbox.view': { module: 'inbox', roles: EVERYONE },
   'inbox.reply': { module: 'inbox', roles: REPLIERS },
   'inbox.settings': { module: 'inbox', roles: MANAGERS },

@@ -30,6 +30,7 @@ export {
   listContacts,
   contactCount,
   recordKeywordConsent,
+  withdrawMarketingConsent,
   ContactAttributesError,
   CONSENT_SOURCES,
   type ConsentSource,
@@ -109,6 +110,7 @@ export {
   MAX_CONDITIONS,
   checkContactFilter,
   compileContactFilter,
+  contactAudienceSql,
   matchContacts,
   opsFor,
   pageOfMatchingContacts,
@@ -117,4 +119,5 @@ export {
   type FilterOp,
   type FilterProblem,
   type MatchingContact,
+  type AudienceRow,
 } from './services/contact_filter.js'

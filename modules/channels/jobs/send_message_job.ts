@@ -7,8 +7,7 @@ import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import type { MessageStatusEvent } from '../events.js'
 import drive from '@adonisjs/drive/services/main'
-import limiter from '@adonisjs/limiter/services/main'
-import { errors as limiterErrors } from '@adonisjs/limiter'
+import { takeSendTurn } from '../services/send_pacing.js'
 import {
   TenantJob,
   contextFor,
@@ -253,20 +252,16 @@ function markFailed(message: Message, code: number | null, title: string) {
 
 /**
  * Each number sends at most its configured rate (WhatsApp's default tier is
- * 80 messages a second), counted in Redis so every worker shares the budget.
+ * 80 messages a second) in any one second, counted in Redis so every worker
+ * shares the budget (services/send_pacing.ts).
  */
 async function waitForTurn(channel: Channel) {
   const perSecond =
     channel.settings.messagesPerSecond ??
     app.config.get<number>('whatsapp.defaultMessagesPerSecond')
-  const budget = limiter.use({ requests: perSecond, duration: '1 sec' })
   for (;;) {
-    try {
-      await budget.consume(`wa-send:${channel.phoneNumberId}`)
-      return
-    } catch (error) {
-      if (!(error instanceof limiterErrors.E_TOO_MANY_REQUESTS)) throw error
-      await sleep(Math.max(20, error.response.availableIn * 1000))
-    }
+    const wait = await takeSendTurn(channel.phoneNumberId ?? channel.id, perSecond)
+    if (wait === 0) return
+    await sleep(wait)
   }
 }

@@ -78,7 +78,9 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     const rate =
       channel.settings.messagesPerSecond ??
       app.config.get<number>('whatsapp.defaultMessagesPerSecond')
-    const perSlice = Math.max(1, Math.round((rate * SLICE_MS) / 1000))
+    // Paced by elapsed time: `rate` recipients a second, never a catch-up burst.
+    let paceFrom = Date.now()
+    let paced = 0
     const deadline = Date.now() + RUN_MS
     let wakeAt: number | null = null
     let checkedAt = Date.now()
@@ -92,7 +94,18 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
         if (!(await this.#current(tenant, payload))) return
         room = await tierRoom(tenant, channel)
       }
-      const want = Math.min(perSlice, room)
+      let due = Math.floor((rate * (sliceStart - paceFrom + SLICE_MS)) / 1000) - paced
+      if (due > rate) {
+        // Far behind (a slow spell): start the count again rather than burst.
+        paceFrom = sliceStart
+        paced = 0
+        due = Math.ceil((rate * SLICE_MS) / 1000)
+      }
+      if (due <= 0) {
+        await sleep(SLICE_MS)
+        continue
+      }
+      const want = Math.min(due, room)
       if (want <= 0) {
         // The tier is full: try again in a minute.
         wakeAt = Date.now() + 60_000
@@ -117,6 +130,7 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
         if (!started) return
       }
       room -= claimed.length
+      paced += claimed.length
       for (let i = 0; i < claimed.length; i += PARALLEL) {
         await Promise.all(
           claimed

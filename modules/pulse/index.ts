@@ -38,7 +38,7 @@ export {
   type CampaignInput,
   type CampaignStats,
 } from './services/campaign_service.js'
-export { campaignRepliedTo, registerPulseListeners } from './listeners.js'
+export { registerPulseListeners } from './listeners.js'
 export { default as CampaignDispatchJob } from './jobs/campaign_dispatch_job.js'
 
 export const pulsePolicies = {

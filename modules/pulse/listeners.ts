@@ -1,13 +1,14 @@
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
 import { usableTenantContext, type TenantContext } from '#modules/tenancy/index'
-import { withdrawMarketingConsent } from '#modules/inbox/index'
+import { registerThreadAnnotator, withdrawMarketingConsent } from '#modules/inbox/index'
 import { publishEvent } from '#modules/integrations/index'
 import type { MessageStatusEvent } from '#modules/channels/index'
 import Campaign from './models/campaign.js'
 import { launchCampaign, statsIn } from './services/campaign_service.js'
 import { APPROVAL_KIND } from './services/campaign_approval.js'
 import { presentCampaign } from './presenters/campaign_presenter.js'
+import { annotateCampaignThread } from './services/campaign_thread.js'
 
 /** WhatsApp's per-user marketing cap: that person is not sent marketing again for 24 h. */
 export const MARKETING_CAP = 131049
@@ -90,20 +91,8 @@ export async function recordCampaignReply(tenant: TenantContext, contactId: stri
   )
 }
 
-/** The campaign a contact's recent reply answers (the last one sent them in 72 hours), for the inbox. */
-export async function campaignRepliedTo(tenant: TenantContext, contactId: string) {
-  const result = await tenant.transaction((trx) =>
-    trx.rawQuery(
-      `select c.id, c.name from campaign_recipients r join campaigns c on c.id = r.campaign_id
-        where r.contact_id = ? and r.sent_at >= now() - interval '72 hours'
-        order by r.sent_at desc limit 1`,
-      [contactId]
-    )
-  )
-  return (result.rows[0] as { id: string; name: string } | undefined) ?? null
-}
-
 export function registerPulseListeners() {
+  registerThreadAnnotator(annotateCampaignThread)
   const safely = (what: string, work: () => Promise<unknown>) =>
     work().catch((error) => logger.error({ err: error }, `pulse: ${what} failed`))
 

@@ -15,14 +15,17 @@ export async function campaignTenant(
 ) {
   const made = await makeTenant(prefix)
   cleanup(made.cleanup)
+  const phoneNumberId = `1${randomInt(1e9, 9e9)}${randomInt(1e4, 9e4)}`
+  const wabaId = `2${randomInt(1e9, 9e9)}`
+  const appSecret = randomBytes(8).toString('hex')
   const channel = await addWhatsAppChannel(
     made.tenant,
     {
-      phoneNumberId: `1${randomInt(1e9, 9e9)}${randomInt(1e4, 9e4)}`,
-      wabaId: `2${randomInt(1e9, 9e9)}`,
+      phoneNumberId,
+      wabaId,
       displayNumber: '+15550001234',
       accessToken: 'test-access-token',
-      appSecret: randomBytes(8).toString('hex'),
+      appSecret,
       verifyToken: 'verify',
       settings,
     },
@@ -56,7 +59,7 @@ export async function campaignTenant(
       { client: trx }
     )
   )
-  return { ...made, channel }
+  return { ...made, channel, phoneNumberId, wabaId, appSecret }
 }
 
 let phoneSequence = randomInt(1_000_000, 8_000_000)

@@ -27,7 +27,7 @@ export default class extends BaseSchema {
       table.boolean('allow_unknown_consent').notNullable().defaultTo(false)
       table.boolean('requires_approval').notNullable().defaultTo(false)
       table.uuid('approval_task_id').nullable()
-      table.string('status', 16).notNullable().defaultTo('draft')
+      table.string('status', 24).notNullable().defaultTo('draft')
       // Bumped at every launch and resume: a dispatcher of an older one stops.
       table.integer('generation').notNullable().defaultTo(0)
       table.uuid('created_by').nullable()

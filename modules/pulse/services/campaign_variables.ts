@@ -100,7 +100,8 @@ export function compileVariables(variables: Record<string, string>) {
 /** The variables filled for one contact (for previews and test sends), fallbacks included. */
 export function fillVariables(
   variables: Record<string, string>,
-  contact: { name?: string | null; profileName?: string | null; attributes?: Record<string, unknown> } & Record<string, unknown>
+  contact: Record<string, any>,
+  options: { missingAs?: (field: string) => string } = {}
 ): { values: string[]; missing: string[] } {
   const missing: string[] = []
   const numbers = Object.keys(variables)
@@ -114,7 +115,7 @@ export function fillVariables(
         if (value) return value
         if (part.fallback !== null) return part.fallback
         missing.push(part.field)
-        return ''
+        return options.missingAs ? options.missingAs(part.field) : ''
       })
       .join('')
   )

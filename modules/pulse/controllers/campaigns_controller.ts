@@ -81,9 +81,12 @@ export default class CampaignsController {
     const state = stateFrom(ctx.request.all())
     const campaignId = String(ctx.request.input('campaign_id') ?? '')
     const campaign = campaignId ? await findCampaignOrFail(ctx.tenant, campaignId) : null
-    if (wantsFragment(ctx.request, 'campaign-live')) {
-      const model = await formModel(ctx, state, {})
-      return ctx.view.render('pulse::campaigns/_live', { ...model, base: workspaceLayout(ctx, 'campaigns').base })
+    for (const part of ['live', 'vars']) {
+      if (wantsFragment(ctx.request, `campaign-${part}`)) {
+        const model = await formModel(ctx, state, {})
+        const base = workspaceLayout(ctx, 'campaigns').base
+        return ctx.view.render(`pulse::campaigns/_${part}`, { ...model, base })
+      }
     }
     return renderForm(ctx, campaign, state)
   }

@@ -92,10 +92,17 @@ export async function recordCampaignReply(tenant: TenantContext, contactId: stri
 }
 
 export function registerPulseListeners() {
-  registerThreadAnnotator(annotateCampaignThread)
   const safely = (what: string, work: () => Promise<unknown>) =>
     work().catch((error) => logger.error({ err: error }, `pulse: ${what} failed`))
-
+  registerThreadAnnotator(annotateCampaignThread)
+  // A worker killed mid-campaign: the next worker to start takes it over.
+  emitter.on('queue:started', ({ queues }) =>
+    safely('campaign resume', async () => {
+      if (!queues.includes('default')) return
+      const { resumeDispatchers } = await import('./jobs/campaign_dispatch_job.js')
+      await resumeDispatchers()
+    })
+  )
   emitter.on('message:status', (event) =>
     safely('campaign status', async () => {
       const tenant = await usableTenantContext(event.tenant)

@@ -54,6 +54,19 @@ export default class SendMessageJob extends TenantJob<Payload> {
   async run(tenant: TenantContext, { messageId }: Payload) {
     if (!(await this.#uploadFile(tenant, messageId))) return
 
+    // The number's turn is waited for before the send is claimed: a worker
+    // that dies while waiting leaves no send in doubt.
+    const waiting = await tenant.transaction((trx) =>
+      Message.query({ client: trx }).where('id', messageId).select('channel_id').first()
+    )
+    if (!waiting) return
+    const channel = await Channel.query()
+      .where('id', waiting.channelId)
+      .where('tenant_id', tenant.id)
+      .firstOrFail()
+    const ours = channel.type === 'sandbox' || channel.type === 'webchat'
+    if (!ours) await waitForTurn(channel)
+
     const claimed = await tenant.transaction(async (trx) => {
       const message = await Message.query({ client: trx })
         .where('id', messageId)
@@ -81,10 +94,6 @@ export default class SendMessageJob extends TenantJob<Payload> {
     })
     if (!claimed) return
 
-    const channel = await Channel.query()
-      .where('id', claimed.message.channelId)
-      .where('tenant_id', tenant.id)
-      .firstOrFail()
     const stored = claimed.message.payload.content as OutboundContent
     const uploadedId = (claimed.message.payload.send as SendState | undefined)?.mediaId
     // A file from our storage goes out as the media id WhatsApp gave it.
@@ -96,11 +105,9 @@ export default class SendMessageJob extends TenantJob<Payload> {
     let result: SendResult
     // The sandbox phone and the web chat widget are ours: the message is on
     // their screen (the widget reads it from our database) once it is "sent".
-    const ours = channel.type === 'sandbox' || channel.type === 'webchat'
     if (ours) {
       result = { ok: true, wamid: `${channel.type}.${randomUUID()}`, waId: null }
     } else {
-      await waitForTurn(channel)
       const to = claimed.contact.phone ?? claimed.contact.waId
       result = await sendToGraph(channel, toGraphMessage(to!, content))
     }

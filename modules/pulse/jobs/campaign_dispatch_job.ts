@@ -5,6 +5,7 @@ import { DateTime } from 'luxon'
 import {
   TenantJob,
   dispatchTenantJob,
+  usableTenantContext,
   type TenantContext,
   type TenantJobPayload,
 } from '#modules/tenancy/index'
@@ -21,11 +22,20 @@ import { contactForSend, conversationForSend } from '#modules/inbox/index'
 import Campaign from '../models/campaign.js'
 import { announce } from '../services/campaign_service.js'
 import { quietUntil } from '../services/campaign_schedule.js'
+import {
+  awaitLease,
+  holdLease,
+  markRunning,
+  newChain,
+  releaseLease,
+} from '../services/campaign_lease.js'
 
 interface Payload extends TenantJobPayload {
   campaignId: string
   /** The launch or resume this dispatcher serves; a newer one makes it stop. */
   generation: number
+  /** The dispatch chain (campaign_lease.ts) this job belongs to. */
+  chain?: string
   tick?: number
 }
 
@@ -63,16 +73,38 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     return import.meta.url
   }
 
-  async run(tenant: TenantContext, payload: Payload) {
+  async run(tenant: TenantContext, given: Payload) {
+    const chain = given.chain ?? newChain()
+    let payload = given
+    if (payload.generation < 0) {
+      // Queued at a worker's start: whatever launch or resume is current.
+      const row = await tenant.transaction((trx) => Campaign.find(given.campaignId, { client: trx }))
+      payload = { ...given, generation: row?.generation ?? 0 }
+    }
     const campaign = await this.#current(tenant, payload)
-    if (!campaign) return
+    if (!campaign) {
+      await markRunning(tenant.slug, payload.campaignId, false)
+      return
+    }
+    // Another chain sends this campaign: leave it to it.
+    if (!(await awaitLease(tenant.slug, campaign.id, chain))) return
+    let handedOver = false
+    try {
+      handedOver = await this.#dispatch(tenant, payload, campaign, chain)
+    } finally {
+      if (!handedOver) await releaseLease(tenant.slug, campaign.id, chain)
+    }
+  }
+
+  /** Sends for up to RUN_MS; true when it queued its successor (which keeps the lease). */
+  async #dispatch(tenant: TenantContext, payload: Payload, campaign: Campaign, chain: string) {
     const channel = await findTenantChannel(tenant.id, campaign.channelId)
     const template = channel
       ? await approvedTemplateOf(tenant, channel.id, campaign.templateName, campaign.templateLanguage)
       : null
     if (!channel || channel.status !== 'active' || !template) {
       await pauseFor(tenant, campaign, 'the channel or its approved template is gone')
-      return
+      return false
     }
     const marketing = template.category === 'MARKETING'
     const rate =
@@ -91,7 +123,11 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
       const sliceStart = Date.now()
       if (sliceStart - checkedAt >= 1000) {
         checkedAt = sliceStart
-        if (!(await this.#current(tenant, payload))) return
+        if (!(await holdLease(tenant.slug, campaign.id, chain))) return false
+        if (!(await this.#current(tenant, payload))) {
+          await markRunning(tenant.slug, campaign.id, false)
+          return false
+        }
         room = await tierRoom(tenant, channel)
       }
       let due = Math.floor((rate * (sliceStart - paceFrom + SLICE_MS)) / 1000) - paced
@@ -116,7 +152,7 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
         const left = await remaining(tenant, campaign.id)
         if (!left.queued && !left.sending) {
           await complete(tenant, campaign.id, payload.generation)
-          return
+          return false
         }
         if (left.nextDue && left.nextDue.getTime() > Date.now() + SLICE_MS) {
           wakeAt = left.nextDue.getTime()
@@ -127,7 +163,7 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
       }
       if (!started) {
         started = await markStarted(tenant, campaign.id, payload.generation)
-        if (!started) return
+        if (!started) return false
       }
       room -= claimed.length
       paced += claimed.length
@@ -141,15 +177,22 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
       const rest = sliceStart + SLICE_MS - Date.now()
       if (rest > 0) await sleep(rest)
     }
+    const delay = wakeAt ? Math.max(0, wakeAt - Date.now()) : 0
+    // A successor starting soon keeps the lease; one waiting long takes it again.
+    const keep = delay < 2_000
+    if (keep) await holdLease(tenant.slug, campaign.id, chain)
     await dispatchTenantJob(
       CampaignDispatchJob,
       tenant,
-      { campaignId: campaign.id, generation: payload.generation, tick: (payload.tick ?? 0) + 1 },
       {
-        jobId: `campaign-${tenant.slug}-${campaign.id}-${payload.generation}-${(payload.tick ?? 0) + 1}`,
-        delay: wakeAt ? Math.max(0, wakeAt - Date.now()) : 0,
-      }
+        campaignId: campaign.id,
+        generation: payload.generation,
+        chain,
+        tick: (payload.tick ?? 0) + 1,
+      },
+      { jobId: `campaign-${tenant.slug}-${campaign.id}-${chain}-${(payload.tick ?? 0) + 1}`, delay }
     )
+    return keep
   }
 
   /** The campaign while this dispatcher may still send it, else null. */
@@ -326,6 +369,7 @@ async function complete(tenant: TenantContext, campaignId: string, generation: n
     await row.save()
     return row
   })
+  await markRunning(tenant.slug, campaignId, false)
   if (campaign) await announce(tenant, campaign, 'completed')
 }
 
@@ -338,4 +382,25 @@ async function pauseFor(tenant: TenantContext, campaign: Campaign, why: string) 
       [campaign.id]
     )
   })
+}
+
+/**
+ * When a worker process starts: a new dispatch chain for every campaign
+ * that was sending, which takes over from a chain whose worker died.
+ */
+export async function resumeDispatchers() {
+  const { runningCampaigns } = await import('../services/campaign_lease.js')
+  for (const { tenant, campaignId } of await runningCampaigns()) {
+    if (!(await usableTenantContext(tenant))) {
+      await markRunning(tenant, campaignId, false)
+      continue
+    }
+    const chain = newChain()
+    await dispatchTenantJob(
+      CampaignDispatchJob,
+      { slug: tenant },
+      { campaignId, generation: -1, chain },
+      { jobId: `campaign-${tenant}-${campaignId}-${chain}-0` }
+    )
+  }
 }

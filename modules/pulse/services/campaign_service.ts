@@ -10,6 +10,7 @@ import Campaign, { type CampaignAudience, type CampaignStatus } from '../models/
 import Segment from '../models/segment.js'
 import { compileVariables, unknownFields } from './campaign_variables.js'
 import { DEFAULT_QUIET, dueAtSql } from './campaign_schedule.js'
+import { markRunning, newChain } from './campaign_lease.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -393,11 +394,13 @@ async function transition(
 
 async function startDispatch(tenant: TenantContext, campaign: Campaign) {
   const { default: CampaignDispatchJob } = await import('../jobs/campaign_dispatch_job.js')
+  await markRunning(tenant.slug, campaign.id, true)
+  const chain = newChain()
   await dispatchTenantJob(
     CampaignDispatchJob,
     tenant,
-    { campaignId: campaign.id, generation: campaign.generation },
-    { jobId: `campaign-${tenant.slug}-${campaign.id}-${campaign.generation}-0` }
+    { campaignId: campaign.id, generation: campaign.generation, chain },
+    { jobId: `campaign-${tenant.slug}-${campaign.id}-${chain}-0` }
   )
 }
 
@@ -445,9 +448,11 @@ export async function launchCampaign(
 }
 
 export async function pauseCampaign(tenant: TenantContext, campaignId: string) {
-  return transition(tenant, campaignId, ['running', 'scheduled'], (row) => {
+  const campaign = await transition(tenant, campaignId, ['running', 'scheduled'], (row) => {
     row.status = 'paused'
   })
+  await markRunning(tenant.slug, campaign.id, false)
+  return campaign
 }
 
 export async function resumeCampaign(tenant: TenantContext, campaignId: string) {
@@ -460,7 +465,7 @@ export async function resumeCampaign(tenant: TenantContext, campaignId: string) 
 }
 
 export async function cancelCampaign(tenant: TenantContext, campaignId: string) {
-  return transition(
+  const campaign = await transition(
     tenant,
     campaignId,
     ['draft', 'awaiting_approval', 'scheduled', 'running', 'paused'],
@@ -474,6 +479,8 @@ export async function cancelCampaign(tenant: TenantContext, campaignId: string) 
       )
     }
   )
+  await markRunning(tenant.slug, campaign.id, false)
+  return campaign
 }
 
 /**

@@ -11,7 +11,7 @@ type Cleanup = (fn: () => Promise<void>) => void
 
 async function workspace(cleanup: Cleanup, prefix = 'cmpui') {
   const made = await campaignTenant(cleanup, {}, prefix)
-  const member = async (role: 'owner' | 'admin' | 'agent' | 'viewer', locale?: string) => {
+  const member = async (role: 'owner' | 'admin' | 'agent' | 'viewer', locale?: 'en' | 'ar') => {
     const user = await makeMember(made.tenant.id, role)
     if (locale) {
       user.locale = locale

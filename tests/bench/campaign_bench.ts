@@ -170,7 +170,7 @@ async function prepare(db: pg.Client, rate: number) {
   ])
   await db.query(
     `insert into ${schema}.contacts (phone, name, tags, marketing_consent, opt_in, attributes)
-     select '+9715' || lpad((${rate} * 1000000 + n)::text, 8, '0'), 'Client ' || n, array['bench'],
+     select '+97150' || lpad(n::text, 7, '0'), 'Client ' || n, array['bench'],
             'opted_in', 'opted_in', jsonb_build_object('area', case when n % 2 = 0 then 'JLT' else 'Marina' end)
        from generate_series(1, $1::int) n`,
     [RECIPIENTS]

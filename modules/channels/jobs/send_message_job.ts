@@ -7,7 +7,7 @@ import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import type { MessageStatusEvent } from '../events.js'
 import drive from '@adonisjs/drive/services/main'
-import { takeSendTurn } from '../services/send_pacing.js'
+import { peekSendTurn, takeSendTurn } from '../services/send_pacing.js'
 import {
   TenantJob,
   contextFor,
@@ -54,8 +54,9 @@ export default class SendMessageJob extends TenantJob<Payload> {
   async run(tenant: TenantContext, { messageId }: Payload) {
     if (!(await this.#uploadFile(tenant, messageId))) return
 
-    // The number's turn is waited for before the send is claimed: a worker
-    // that dies while waiting leaves no send in doubt.
+    // Room in the number's budget is waited for before the send is claimed
+    // (a worker that dies while waiting leaves no send in doubt); the turn
+    // itself is taken just before the request, so the rate holds at WhatsApp.
     const waiting = await tenant.transaction((trx) =>
       Message.query({ client: trx }).where('id', messageId).select('channel_id').first()
     )
@@ -65,7 +66,7 @@ export default class SendMessageJob extends TenantJob<Payload> {
       .where('tenant_id', tenant.id)
       .firstOrFail()
     const ours = channel.type === 'sandbox' || channel.type === 'webchat'
-    if (!ours) await waitForTurn(channel)
+    if (!ours) await waitForTurn(channel, peekSendTurn)
 
     const claimed = await tenant.transaction(async (trx) => {
       const message = await Message.query({ client: trx })
@@ -108,6 +109,7 @@ export default class SendMessageJob extends TenantJob<Payload> {
     if (ours) {
       result = { ok: true, wamid: `${channel.type}.${randomUUID()}`, waId: null }
     } else {
+      await waitForTurn(channel, takeSendTurn)
       const to = claimed.contact.phone ?? claimed.contact.waId
       result = await sendToGraph(channel, toGraphMessage(to!, content))
     }
@@ -262,12 +264,15 @@ function markFailed(message: Message, code: number | null, title: string) {
  * 80 messages a second) in any one second, counted in Redis so every worker
  * shares the budget (services/send_pacing.ts).
  */
-async function waitForTurn(channel: Channel) {
+async function waitForTurn(
+  channel: Channel,
+  ask: (key: string, perSecond: number) => Promise<number>
+) {
   const perSecond =
     channel.settings.messagesPerSecond ??
     app.config.get<number>('whatsapp.defaultMessagesPerSecond')
   for (;;) {
-    const wait = await takeSendTurn(channel.phoneNumberId ?? channel.id, perSecond)
+    const wait = await ask(channel.phoneNumberId ?? channel.id, perSecond)
     if (wait === 0) return
     await sleep(wait)
   }

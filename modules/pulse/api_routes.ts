@@ -142,7 +142,11 @@ documentSchema('CampaignRecipient', {
 
 const idParam = { id: { type: 'string' as const, format: 'uuid', description: 'The campaign' } }
 const notFound = { status: 404, code: 'not_found', description: 'No such campaign' }
-const wrongState = { status: 409, code: 'invalid_state', description: 'Not in a state that allows it' }
+const wrongState = {
+  status: 409,
+  code: 'invalid_state',
+  description: 'Not in a state that allows it',
+}
 
 documentApi('campaigns.store', {
   summary: 'Create a campaign',
@@ -213,6 +217,8 @@ documentApi('campaigns.recipients', {
     skip_reason: { type: 'string', description: 'Only recipients skipped for this reason' },
     error_code: { type: 'integer', description: 'Only failures with this WhatsApp code' },
   },
-  responses: { 200: { description: 'A page of recipients', schema: 'CampaignRecipient', page: true } },
+  responses: {
+    200: { description: 'A page of recipients', schema: 'CampaignRecipient', page: true },
+  },
   errors: [notFound],
 })

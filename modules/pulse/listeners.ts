@@ -143,10 +143,17 @@ export function registerPulseListeners() {
       safely(`campaign.${what} webhook`, async () => {
         const tenant = await usableTenantContext(event.tenant)
         if (!tenant) return
-        await publishEvent(tenant, `campaign.${what}`, `campaign.${what}:${event.campaignId}`, async (trx) => {
-          const campaign = await Campaign.query({ client: trx }).where('id', event.campaignId).first()
-          return campaign ? presentCampaign(campaign, await statsIn(trx, campaign.id)) : null
-        })
+        await publishEvent(
+          tenant,
+          `campaign.${what}`,
+          `campaign.${what}:${event.campaignId}`,
+          async (trx) => {
+            const campaign = await Campaign.query({ client: trx })
+              .where('id', event.campaignId)
+              .first()
+            return campaign ? presentCampaign(campaign, await statsIn(trx, campaign.id)) : null
+          }
+        )
       })
     )
   }

@@ -36,7 +36,10 @@ tenantRoutes(() => {
       router.get(c(''), [CampaignsController, 'show']).as('campaigns.show').where('id', uuid)
       router.get(c('/edit'), [CampaignsController, 'edit']).as('campaigns.edit').where('id', uuid)
       router.post(c(''), [CampaignsController, 'update']).as('campaigns.update').where('id', uuid)
-      router.get(c('/funnel'), [CampaignsController, 'funnel']).as('campaigns.funnel').where('id', uuid)
+      router
+        .get(c('/funnel'), [CampaignsController, 'funnel'])
+        .as('campaigns.funnel')
+        .where('id', uuid)
       router
         .get(c('/recipients.csv'), [CampaignsController, 'exportCsv'])
         .as('campaigns.csv')
@@ -47,7 +50,10 @@ tenantRoutes(() => {
           .as(`campaigns.${action}`)
           .where('id', uuid)
       }
-      router.post(c('/test'), [CampaignsController, 'testSend']).as('campaigns.test').where('id', uuid)
+      router
+        .post(c('/test'), [CampaignsController, 'testSend'])
+        .as('campaigns.test')
+        .where('id', uuid)
     })
     .use([middleware.auth(), middleware.workspace()])
 })

@@ -126,7 +126,7 @@ async function api(token: string, method: string, path: string, body?: unknown) 
   const response = await fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
     method,
     headers: {
-      'authorization': `Bearer ${token}`,
+      authorization: `Bearer ${token}`,
       ...(body ? { 'content-type': 'application/json' } : {}),
     },
     body: body ? JSON.stringify(body) : undefined,
@@ -139,7 +139,10 @@ async function api(token: string, method: string, path: string, body?: unknown) 
 /** A tenant off any plan, with a WhatsApp number at `rate`, its contacts, a segment and a template. */
 async function prepare(db: pg.Client, rate: number) {
   const slug = `campaign-bench-${rate}`
-  const tenant = await aceJson(['tenants:create', '--slug', slug, '--name', `Campaign ${rate}`], env())
+  const tenant = await aceJson(
+    ['tenants:create', '--slug', slug, '--name', `Campaign ${rate}`],
+    env()
+  )
   const schema = String(tenant.schema)
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unexpected schema "${schema}"`)
   await db.query(`update tenants set plan_id = null where slug = $1`, [slug])
@@ -175,6 +178,7 @@ async function prepare(db: pg.Client, rate: number) {
        from generate_series(1, $1::int) n`,
     [RECIPIENTS]
   )
+  await db.query(`insert into ${schema}.contact_fields (key, label) values ('area', 'Area')`)
   await db.query(
     `insert into ${schema}.message_templates
        (channel_id, provider_id, name, language, category, status, body_variables, components)
@@ -186,7 +190,14 @@ async function prepare(db: pg.Client, rate: number) {
     [JSON.stringify({ match: 'all', conditions: [{ field: 'tag', op: 'has', value: 'bench' }] })]
   )
   const { token } = await aceJson(['apikeys:create', '--tenant', slug, '--name', 'bench'], env())
-  return { slug, schema, channelId: channel.id as string, phoneNumberId, segmentId: segment.rows[0].id, token }
+  return {
+    slug,
+    schema,
+    channelId: channel.id as string,
+    phoneNumberId,
+    segmentId: segment.rows[0].id,
+    token,
+  }
 }
 
 /** The most of `times` (ms, sorted) in any window of one second. */
@@ -317,13 +328,17 @@ async function run(db: pg.Client, graph: FakeGraphServer, rate: number) {
       })()
     : 0
 
-  console.log(`  achieved   ${achieved.toFixed(1)}/s over ${seconds.toFixed(1)} s = ${((achieved / rate) * 100).toFixed(1)}% of ${rate}/s (the crash's gap included: ${gap.toFixed(1)} s)`)
+  console.log(
+    `  achieved   ${achieved.toFixed(1)}/s over ${seconds.toFixed(1)} s = ${((achieved / rate) * 100).toFixed(1)}% of ${rate}/s (the crash's gap included: ${gap.toFixed(1)} s)`
+  )
   console.log(`  busiest    ${busiestSecond(times)} sends in any one second (limit ${rate})`)
   console.log(`  sent       ${times.length} requests to ${perNumber.size} numbers of ${RECIPIENTS}`)
   console.log(`  duplicates ${duplicates}`)
   console.log(`  misses     ${misses}`)
   if (unsettled.rows.length) {
-    console.log(`  recipients not sent: ${unsettled.rows.map((r) => `${r.status} "${r.title}": ${r.n}`).join('; ')}`)
+    console.log(
+      `  recipients not sent: ${unsettled.rows.map((r) => `${r.status} "${r.title}": ${r.n}`).join('; ')}`
+    )
   }
   const byWorker = [1, 2].map((n) => memory.filter((m) => m.worker === n).map((m) => m.mb))
   for (const [i, series] of byWorker.entries()) {
@@ -356,7 +371,8 @@ async function main() {
     await recreateDatabase(DATABASE_URL)
     if (!process.env.BENCH_SKIP_BUILD) {
       const built = await ace(['build'], env())
-      if (built.status !== 0) throw new Error(`node ace build failed:\n${built.stdout}${built.stderr}`)
+      if (built.status !== 0)
+        throw new Error(`node ace build failed:\n${built.stdout}${built.stderr}`)
     }
     const migrated = await ace(['migration:run', '--force'], env())
     if (migrated.status !== 0) throw new Error(`migration:run failed:\n${migrated.stderr}`)

@@ -135,9 +135,10 @@ export class FakeGraphServer {
         return send(response, 401, graphError(190, 'Invalid OAuth access token'))
       }
       const recipient = String(body?.to ?? '').replace(/\D/g, '')
-      const forRecipient = path.endsWith('/messages') && recipient
-        ? this.#byRecipient.get(recipient)?.shift()
-        : undefined
+      const forRecipient =
+        path.endsWith('/messages') && recipient
+          ? this.#byRecipient.get(recipient)?.shift()
+          : undefined
       const scripted = forRecipient ?? this.#script.shift()
       if (scripted && 'drop' in scripted) return request.socket.destroy()
       if (scripted) return send(response, scripted.status, scripted.body)

@@ -170,7 +170,11 @@ const SAMPLE_CAMPAIGN = {
   status: 'running',
   awaiting_approval: false,
   channel_id: '3f1c2b7e-9d4a-4e6b-8c2f-5a1d0e9b7c63',
-  template: { name: 'renewal_reminder', language: 'en', variables: { '1': '{{contact.name|there}}' } },
+  template: {
+    name: 'renewal_reminder',
+    language: 'en',
+    variables: { '1': '{{contact.name|there}}' },
+  },
   audience: { labels: ['renewal'] },
   schedule_at: null,
   local_time: false,

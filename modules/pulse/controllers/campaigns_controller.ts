@@ -2,7 +2,12 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { DateTime } from 'luxon'
 import { workspaceLayout } from '#modules/tenancy/index'
 import { can } from '#modules/identity/index'
-import { approvedTemplatesOf, channelsOf, ChannelError, type MessageTemplate } from '#modules/channels/index'
+import {
+  approvedTemplatesOf,
+  channelsOf,
+  ChannelError,
+  type MessageTemplate,
+} from '#modules/channels/index'
 import { wantsFragment } from '#app/http/htmx'
 import type Campaign from '../models/campaign.js'
 import type { CampaignAudience } from '../models/campaign.js'
@@ -142,7 +147,11 @@ export default class CampaignsController {
     const layout = workspaceLayout(ctx, 'campaigns')
     const funnel = await funnelModel(ctx, campaign)
     const query = new URLSearchParams(
-      Object.entries({ status: filters.status ?? '', reason: filters.reason ?? '', code: filters.code ?? '' })
+      Object.entries({
+        status: filters.status ?? '',
+        reason: filters.reason ?? '',
+        code: filters.code ?? '',
+      })
         .filter(([, v]) => v !== '')
         .map(([k, v]) => [k, String(v)] as [string, string])
     ).toString()
@@ -154,7 +163,10 @@ export default class CampaignsController {
       nextAfter: rows.length > RECIPIENTS_PER_PAGE ? rows[RECIPIENTS_PER_PAGE - 1].id : null,
       filters,
       query,
-      statuses: [...RECIPIENT_STATUSES.filter((s) => s !== 'sending' && s !== 'accepted'), 'replied'],
+      statuses: [
+        ...RECIPIENT_STATUSES.filter((s) => s !== 'sending' && s !== 'accepted'),
+        'replied',
+      ],
       canManage: can(access, 'campaigns.manage'),
       testPhone: String(ctx.session.flashMessages.get('test_phone') ?? ''),
     })
@@ -180,7 +192,10 @@ export default class CampaignsController {
     const chunks: string[] = [RECIPIENT_CSV_COLUMNS.join(',') + '\r\n']
     let after = 0
     for (;;) {
-      const rows = await recipientsPage(tenant, campaign.id, filters, { afterId: after, limit: 1000 })
+      const rows = await recipientsPage(tenant, campaign.id, filters, {
+        afterId: after,
+        limit: 1000,
+      })
       for (const row of rows) chunks.push(recipientCsvLine(row))
       if (rows.length < 1000) break
       after = rows[rows.length - 1].id
@@ -302,7 +317,8 @@ function stateOf(campaign: Campaign): FormState {
     segmentId: audience.segment_id ?? '',
     labels: (audience.labels ?? []).join(', '),
     schedule: campaign.localAt ? 'local' : campaign.scheduleAt ? 'at' : 'now',
-    scheduleAt: campaign.localAt ?? campaign.scheduleAt?.toUTC().toFormat("yyyy-MM-dd'T'HH:mm") ?? '',
+    scheduleAt:
+      campaign.localAt ?? campaign.scheduleAt?.toUTC().toFormat("yyyy-MM-dd'T'HH:mm") ?? '',
     quietStart: clockText(campaign.quietStart),
     quietEnd: clockText(campaign.quietEnd),
     allowUnknown: campaign.allowUnknownConsent,
@@ -311,7 +327,8 @@ function stateOf(campaign: Campaign): FormState {
 }
 
 function stateFrom(body: Record<string, any>): FormState {
-  const text = (value: unknown, max = 500) => (typeof value === 'string' ? value.trim().slice(0, max) : '')
+  const text = (value: unknown, max = 500) =>
+    typeof value === 'string' ? value.trim().slice(0, max) : ''
   const variables: Record<string, string> = {}
   for (const [key, value] of Object.entries(body)) {
     const match = key.match(/^var_(\d{1,2})$/)
@@ -335,7 +352,14 @@ function stateFrom(body: Record<string, any>): FormState {
 }
 
 function labelsOf(text: string) {
-  return [...new Set(text.split(',').map((label) => label.trim()).filter(Boolean))].slice(0, 20)
+  return [
+    ...new Set(
+      text
+        .split(',')
+        .map((label) => label.trim())
+        .filter(Boolean)
+    ),
+  ].slice(0, 20)
 }
 
 function inputFrom(state: FormState): CampaignInput {
@@ -383,7 +407,8 @@ function previewOf(template: MessageTemplate | undefined, variables: Record<stri
 
 async function formModel(ctx: HttpContext, state: FormState, errors: Record<string, string>) {
   const { tenant } = ctx
-  const channels = (await channelsOf(tenant.id)).filter((c) => c.type === 'whatsapp')
+  const all = await channelsOf(tenant.id)
+  const channels = all.filter((c) => c.type === 'whatsapp')
   const channelId = state.channelId || channels[0]?.id || ''
   const templates = channelId ? await approvedTemplatesOf(tenant, channelId) : []
   const key = (t: MessageTemplate) => `${t.name}::${t.language}`
@@ -396,7 +421,9 @@ async function formModel(ctx: HttpContext, state: FormState, errors: Record<stri
         ? { labels: labelsOf(state.labels) }
         : { segment_id: state.segmentId || segments[0]?.id || '' }
     const usable =
-      'labels' in audience ? audience.labels.length > 0 : segments.some((s) => s.id === audience.segment_id)
+      'labels' in audience
+        ? audience.labels.length > 0
+        : segments.some((s) => s.id === audience.segment_id)
     count = usable ? await audienceCount(tenant, audience) : null
   } catch {
     count = null
@@ -408,7 +435,10 @@ async function formModel(ctx: HttpContext, state: FormState, errors: Record<stri
   return {
     entry: { ...state, channelId, template: template ? key(template) : '' },
     channels,
-    templates: templates.map((t) => ({ value: key(t), label: `${t.name} (${t.language}) · ${t.category}` })),
+    templates: templates.map((t) => ({
+      value: key(t),
+      label: `${t.name} (${t.language}) · ${t.category}`,
+    })),
     variableNumbers: numbers,
     placeholderExample: '{{contact.name|there}}',
     preview: previewOf(template, state.variables),

@@ -78,7 +78,9 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     let payload = given
     if (payload.generation < 0) {
       // Queued at a worker's start: whatever launch or resume is current.
-      const row = await tenant.transaction((trx) => Campaign.find(given.campaignId, { client: trx }))
+      const row = await tenant.transaction((trx) =>
+        Campaign.find(given.campaignId, { client: trx })
+      )
       payload = { ...given, generation: row?.generation ?? 0 }
     }
     const campaign = await this.#current(tenant, payload)
@@ -100,7 +102,12 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
   async #dispatch(tenant: TenantContext, payload: Payload, campaign: Campaign, chain: string) {
     const channel = await findTenantChannel(tenant.id, campaign.channelId)
     const template = channel
-      ? await approvedTemplateOf(tenant, channel.id, campaign.templateName, campaign.templateLanguage)
+      ? await approvedTemplateOf(
+          tenant,
+          channel.id,
+          campaign.templateName,
+          campaign.templateLanguage
+        )
       : null
     if (!channel || channel.status !== 'active' || !template) {
       await pauseFor(tenant, campaign, 'the channel or its approved template is gone')
@@ -286,16 +293,21 @@ async function sendOne(
       return await settle(tenant, recipient.id, { status: 'queued', dueAt: quiet.toJSDate() })
     }
     const { found } = await contactForSend(tenant, { id: recipient.contact_id }, channel.id)
-    if (!found) return await settle(tenant, recipient.id, { status: 'skipped', reason: 'contact_deleted' })
+    if (!found)
+      return await settle(tenant, recipient.id, { status: 'skipped', reason: 'contact_deleted' })
     const { contact } = found
     if (contact.optIn === 'opted_out') {
       return await settle(tenant, recipient.id, { status: 'skipped', reason: 'opted_out' })
     }
     if (marketing && contact.marketingConsent === 'opted_out') {
-      return await settle(tenant, recipient.id, { status: 'skipped', reason: 'marketing_opted_out' })
+      return await settle(tenant, recipient.id, {
+        status: 'skipped',
+        reason: 'marketing_opted_out',
+      })
     }
     const conversation =
-      found.conversation ?? (await conversationForSend(tenant, contact.id, channel.id))!.conversation
+      found.conversation ??
+      (await conversationForSend(tenant, contact.id, channel.id))!.conversation
     let plannedId: string | null = null
     const message = await queueOutboundMessage(tenant, {
       conversationId: conversation.id,
@@ -335,7 +347,10 @@ async function sendOne(
     if (error instanceof PlanLimitError) {
       return settle(tenant, recipient.id, { status: 'failed', title: error.message })
     }
-    logger.error({ err: error, tenant: tenant.slug, recipient: recipient.id }, 'campaign send failed')
+    logger.error(
+      { err: error, tenant: tenant.slug, recipient: recipient.id },
+      'campaign send failed'
+    )
     // Tried again in a minute.
     await settle(tenant, recipient.id, {
       status: 'queued',

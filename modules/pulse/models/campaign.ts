@@ -15,9 +15,7 @@ export const CAMPAIGN_STATUSES = [
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number]
 
 export type CampaignAudience =
-  | { segment_id: string }
-  | { labels: string[] }
-  | { contact_ids: string[] }
+  { segment_id: string } | { labels: string[] } | { contact_ids: string[] }
 
 const json = { prepare: (value: unknown) => JSON.stringify(value) }
 

@@ -43,9 +43,10 @@ export function presentRecipient(row: RecipientRow) {
     phone: row.phone,
     status: row.status === 'accepted' || row.status === 'sending' ? 'queued' : row.status,
     skip_reason: row.skip_reason,
-    error: row.error_code !== null || row.error_title
-      ? { code: row.error_code, title: row.error_title, retryable: row.retryable }
-      : null,
+    error:
+      row.error_code !== null || row.error_title
+        ? { code: row.error_code, title: row.error_title, retryable: row.retryable }
+        : null,
     cost_category: row.cost_category,
     sent_at: iso(row.sent_at),
     delivered_at: iso(row.delivered_at),

@@ -61,7 +61,10 @@ export async function requestApproval(tenant: TenantContext, campaign: Campaign)
     systemActor
   )
   return tenant.transaction(async (trx) => {
-    const row = await Campaign.query({ client: trx }).where('id', campaign.id).forUpdate().firstOrFail()
+    const row = await Campaign.query({ client: trx })
+      .where('id', campaign.id)
+      .forUpdate()
+      .firstOrFail()
     if (row.status !== 'draft') {
       throw new CampaignError('invalid_state', `The campaign is ${row.status}`, {}, 409)
     }

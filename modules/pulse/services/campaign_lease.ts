@@ -64,7 +64,8 @@ export async function markRunning(tenant: string, campaignId: string, running: b
 }
 
 export async function runningCampaigns() {
-  return (await redis.smembers(RUNNING)).map((member) => {
+  const members = await redis.smembers(RUNNING)
+  return members.map((member) => {
     const [tenant, campaignId] = member.split(' ')
     return { tenant, campaignId }
   })

@@ -96,7 +96,8 @@ async function checkInput(tenant: TenantContext, input: CampaignInput) {
       }
     }
   }
-  const customKeys = (await listContactFields(tenant)).map((field) => field.key)
+  const defined = await listContactFields(tenant)
+  const customKeys = defined.map((field) => field.key)
   const unknown = unknownFields(input.template.variables, customKeys)
   if (unknown.length) {
     fields['template.variables'] = `No such contact field: ${unknown.join(', ')}`
@@ -104,7 +105,9 @@ async function checkInput(tenant: TenantContext, input: CampaignInput) {
   const audience = input.audience as Record<string, unknown>
   if ('segment_id' in audience) {
     const segment = UUID.test(String(audience.segment_id))
-      ? await tenant.transaction((trx) => Segment.find(String(audience.segment_id), { client: trx }))
+      ? await tenant.transaction((trx) =>
+          Segment.find(String(audience.segment_id), { client: trx })
+        )
       : null
     if (!segment) fields['audience.segment_id'] = 'No such segment'
   } else if ('labels' in audience) {
@@ -164,14 +167,21 @@ export async function createCampaign(
   })
 }
 
-export async function updateCampaign(tenant: TenantContext, campaignId: string, input: CampaignInput) {
+export async function updateCampaign(
+  tenant: TenantContext,
+  campaignId: string,
+  input: CampaignInput
+) {
   const existing = await findCampaignOrFail(tenant, campaignId)
   if (!existing.editable) {
     throw new CampaignError('not_editable', 'Only a draft campaign can be changed', {}, 409)
   }
   await checkInput(tenant, input)
   return tenant.transaction(async (trx) => {
-    const campaign = await Campaign.query({ client: trx }).where('id', campaignId).forUpdate().firstOrFail()
+    const campaign = await Campaign.query({ client: trx })
+      .where('id', campaignId)
+      .forUpdate()
+      .firstOrFail()
     if (!campaign.editable) {
       throw new CampaignError('not_editable', 'Only a draft campaign can be changed', {}, 409)
     }
@@ -196,7 +206,10 @@ async function audienceOf(
     }
   }
   const segment = await Segment.find(audience.segment_id, { client: trx })
-  if (!segment) throw new CampaignError('validation_failed', 'The segment is gone', { 'audience.segment_id': 'No such segment' })
+  if (!segment)
+    throw new CampaignError('validation_failed', 'The segment is gone', {
+      'audience.segment_id': 'No such segment',
+    })
   return { filter: segment.filter }
 }
 
@@ -312,7 +325,12 @@ export async function campaignBreakdown(tenant: TenantContext, campaignId: strin
     )
     return {
       skipped: skipped.rows as Array<{ reason: string; count: number }>,
-      failed: failed.rows as Array<{ code: number | null; title: string; count: number; retryable: boolean }>,
+      failed: failed.rows as Array<{
+        code: number | null
+        title: string
+        count: number
+        retryable: boolean
+      }>,
       costs: costs.rows as Array<{ category: string; count: number }>,
     }
   })
@@ -358,9 +376,22 @@ export async function recipientsPage(
       .orderBy('id')
       .limit(options.limit)
       .select(
-        'id', 'contact_id', 'phone', 'status', 'skip_reason', 'error_code', 'error_title',
-        'retryable', 'cost_category', 'due_at', 'sent_at', 'delivered_at', 'read_at',
-        'replied_at', 'failed_at', 'message_id'
+        'id',
+        'contact_id',
+        'phone',
+        'status',
+        'skip_reason',
+        'error_code',
+        'error_title',
+        'retryable',
+        'cost_category',
+        'due_at',
+        'sent_at',
+        'delivered_at',
+        'read_at',
+        'replied_at',
+        'failed_at',
+        'message_id'
       )
     if (filters.status === 'replied') query.whereNotNull('replied_at')
     else if (filters.status === 'sent') query.whereNotNull('sent_at')
@@ -381,7 +412,10 @@ async function transition(
 ) {
   if (!UUID.test(campaignId)) throw new lucidErrors.E_ROW_NOT_FOUND()
   return tenant.transaction(async (trx) => {
-    const campaign = await Campaign.query({ client: trx }).where('id', campaignId).forUpdate().first()
+    const campaign = await Campaign.query({ client: trx })
+      .where('id', campaignId)
+      .forUpdate()
+      .first()
     if (!campaign) throw new lucidErrors.E_ROW_NOT_FOUND()
     if (!from.includes(campaign.status)) {
       throw new CampaignError('invalid_state', `The campaign is ${campaign.status}`, {}, 409)

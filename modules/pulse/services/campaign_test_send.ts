@@ -12,7 +12,11 @@ import { fillVariables } from './campaign_variables.js'
  * is not one; variables are filled from that contact, a missing field shown
  * as its name in brackets. Not a recipient: the funnel does not count it.
  */
-export async function sendTestMessage(tenant: TenantContext, campaign: Campaign, phoneText: string) {
+export async function sendTestMessage(
+  tenant: TenantContext,
+  campaign: Campaign,
+  phoneText: string
+) {
   const parsed = parsePhoneNumberFromString(phoneText.trim(), 'AE')
   if (!parsed?.isValid()) {
     throw new CampaignError('validation_failed', 'Give a valid phone number', {

@@ -12,9 +12,7 @@ export const BUILT_IN_FIELDS = ['name', 'profile_name', 'phone', 'email', 'langu
 
 const PLACEHOLDER = /\{\{\s*contact\.([a-z][a-z0-9_]*)\s*(?:\|([^}]*))?\}\}/g
 
-export type VariablePart =
-  | { text: string }
-  | { field: string; fallback: string | null }
+export type VariablePart = { text: string } | { field: string; fallback: string | null }
 
 export function parseVariable(text: string): VariablePart[] {
   const parts: VariablePart[] = []

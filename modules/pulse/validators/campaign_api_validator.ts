@@ -16,7 +16,11 @@ export const createCampaignBody = apiBody({
   }),
   audience: vine.object({
     segment_id: vine.string().trim().optional(),
-    labels: vine.array(vine.string().trim().minLength(1).maxLength(60)).minLength(1).maxLength(20).optional(),
+    labels: vine
+      .array(vine.string().trim().minLength(1).maxLength(60))
+      .minLength(1)
+      .maxLength(20)
+      .optional(),
     contact_ids: vine.array(vine.string().trim()).minLength(1).maxLength(10_000).optional(),
   }),
   schedule_at: vine.date({ formats: { utc: true } }).optional(),

@@ -22,7 +22,11 @@ import { campaignTenant, contact } from '#tests/functional/pulse/campaign_fixtur
 */
 
 const WORDS = {
-  en: { labels: /^by labels|contacts with conversation labels/i, save: /^save campaign$/i, launch: /^launch$/i },
+  en: {
+    labels: /^by labels|contacts with conversation labels/i,
+    save: /^save campaign$/i,
+    launch: /^launch$/i,
+  },
   ar: { labels: /جهات اتصال لمحادثاتها وسوم/, save: /^احفظ الحملة$/, launch: /^إطلاق$/ },
 } as const
 
@@ -50,7 +54,12 @@ test.group('Journey: a campaign from form to funnel', (group) => {
         for (const name of ['Layla', 'Omar', 'Sara']) {
           await contact(made.context, { name, label: 'jlt', channelId: made.channel.id })
         }
-        await contact(made.context, { name: 'Nadia', label: 'jlt', channelId: made.channel.id, marketingConsent: 'unknown' })
+        await contact(made.context, {
+          name: 'Nadia',
+          label: 'jlt',
+          channelId: made.channel.id,
+          marketingConsent: 'unknown',
+        })
 
         const context = await browser.newContext({
           viewport: { width, height: width === 390 ? 844 : 900 },
@@ -73,9 +82,7 @@ test.group('Journey: a campaign from form to funnel', (group) => {
         await page.getByLabel(WORDS[lang].labels).check()
         await page.locator('#campaign-labels').fill('jlt')
         await page.locator('[data-audience-count="4"]').waitFor()
-        await page
-          .locator('[data-template-preview]', { hasText: '{{contact.area|JLT}}' })
-          .waitFor()
+        await page.locator('[data-template-preview]', { hasText: '{{contact.area|JLT}}' }).waitFor()
         await page.waitForLoadState('networkidle')
         assert.isTrue(await noWiderThanScreen(page), 'the form fits the screen')
         await screenshot(page, `campaign-form-${lang}-${width}`)
@@ -91,9 +98,7 @@ test.group('Journey: a campaign from form to funnel', (group) => {
         assert.isTrue(await noWiderThanScreen(page), 'the funnel fits the screen')
         await screenshot(page, `campaign-funnel-${lang}-${width}`)
 
-        const [campaign] = await made.context.transaction((trx) =>
-          Campaign.query({ client: trx })
-        )
+        const [campaign] = await made.context.transaction((trx) => Campaign.query({ client: trx }))
         assert.equal(campaign.name, 'JLT tower')
         assert.deepEqual(campaign.audience, { labels: ['jlt'] })
         assert.deepEqual(problems, [])

@@ -113,10 +113,12 @@ export async function waitForStats(
 }
 
 export async function recipientsOf(context: TenantContext, campaignId: string) {
-  return context.transaction(async (trx) =>
-    (await trx.rawQuery(
-      `select * from campaign_recipients where campaign_id = ? order by id`,
-      [campaignId]
-    )).rows as Array<Record<string, any>>
+  return context.transaction(
+    async (trx) =>
+      (
+        await trx.rawQuery(`select * from campaign_recipients where campaign_id = ? order by id`, [
+          campaignId,
+        ])
+      ).rows as Array<Record<string, any>>
   )
 }

@@ -19,7 +19,11 @@ function input(channelId: string, overrides: Partial<CampaignInput> = {}): Campa
   return {
     name: 'Renewals',
     channelId,
-    template: { name: 'policy_notice', language: 'en', variables: { '1': '{{contact.name|friend}}' } },
+    template: {
+      name: 'policy_notice',
+      language: 'en',
+      variables: { '1': '{{contact.name|friend}}' },
+    },
     audience: { labels: ['renewal'] },
     quiet: { start: null, end: null },
     ...overrides,
@@ -49,9 +53,12 @@ test.group('Campaigns: funnel, schedule and approval', (group) => {
     const rows = await recipientsOf(context, campaign.id)
     const wamids = await context.transaction(async (trx) =>
       Object.fromEntries(
-        (await Message.query({ client: trx }).whereIn('id', rows.map((r) => r.message_id))).map(
-          (m) => [m.contactId, m.externalId!]
-        )
+        (
+          await Message.query({ client: trx }).whereIn(
+            'id',
+            rows.map((r) => r.message_id)
+          )
+        ).map((m) => [m.contactId, m.externalId!])
       )
     )
     const pricing = { billable: true, pricing_model: 'PMP', category: 'utility' }
@@ -61,7 +68,9 @@ test.group('Campaigns: funnel, schedule and approval', (group) => {
           status(wamids[a.id], 'sent', { pricing }),
           status(wamids[a.id], 'delivered', { pricing }),
           status(wamids[a.id], 'read', { pricing }),
-          status(wamids[b.id], 'failed', { error: { code: 131026, title: 'Message undeliverable' } }),
+          status(wamids[b.id], 'failed', {
+            error: { code: 131026, title: 'Message undeliverable' },
+          }),
         ],
       }),
       made.appSecret
@@ -72,7 +81,14 @@ test.group('Campaigns: funnel, schedule and approval', (group) => {
       campaign.id,
       (s) => s.read === 1 && s.failed === 1
     )
-    assert.deepInclude(stats, { targeted: 2, sent: 2, delivered: 1, read: 1, failed: 1, replied: 0 })
+    assert.deepInclude(stats, {
+      targeted: 2,
+      sent: 2,
+      delivered: 1,
+      read: 1,
+      failed: 1,
+      replied: 0,
+    })
     const after = Object.fromEntries(
       (await recipientsOf(context, campaign.id)).map((r) => [r.contact_id, r])
     )
@@ -115,7 +131,10 @@ test.group('Campaigns: funnel, schedule and approval', (group) => {
     )
     await launchCampaign(context, late.id)
     const due = Object.fromEntries(
-      (await recipientsOf(context, late.id)).map((r) => [r.contact_id, new Date(r.due_at).toISOString()])
+      (await recipientsOf(context, late.id)).map((r) => [
+        r.contact_id,
+        new Date(r.due_at).toISOString(),
+      ])
     )
     assert.equal(due[dubai.id], '2031-03-10T06:00:00.000Z')
     assert.equal(due[york.id], '2031-03-10T14:00:00.000Z')
@@ -131,7 +150,10 @@ test.group('Campaigns: funnel, schedule and approval', (group) => {
     )
     await launchCampaign(context, quiet.id)
     const quietDue = Object.fromEntries(
-      (await recipientsOf(context, quiet.id)).map((r) => [r.contact_id, new Date(r.due_at).toISOString()])
+      (await recipientsOf(context, quiet.id)).map((r) => [
+        r.contact_id,
+        new Date(r.due_at).toISOString(),
+      ])
     )
     assert.equal(quietDue[dubai.id], '2031-03-11T05:00:00.000Z')
     assert.equal(quietDue[york.id], '2031-03-10T18:30:00.000Z')

@@ -96,7 +96,11 @@ test.group('Campaigns: pages', (group) => {
     const before = graph.sends().length
     const launched = await web.post(`${w.campaigns}/${campaign.id}/launch`, {})
     assert.equal(launched.status, 302)
-    await waitForStats(w.context, campaign.id, (s, row) => s.sent === 2 && row.status === 'completed')
+    await waitForStats(
+      w.context,
+      campaign.id,
+      (s, row) => s.sent === 2 && row.status === 'completed'
+    )
     assert.lengthOf(graph.sends().slice(before), 2)
 
     const page = await web.get(`${w.campaigns}/${campaign.id}`)
@@ -113,7 +117,10 @@ test.group('Campaigns: pages', (group) => {
     assert.equal(csv.status, 200)
     assert.match(csv.response.headers.get('content-type')!, /^text\/csv/)
     const lines = csv.body.trim().split('\r\n')
-    assert.equal(lines[0], 'contact_id,phone,status,skip_reason,error_code,error_title,cost_category,sent_at,delivered_at,read_at,replied_at,failed_at')
+    assert.equal(
+      lines[0],
+      'contact_id,phone,status,skip_reason,error_code,error_title,cost_category,sent_at,delivered_at,read_at,replied_at,failed_at'
+    )
     assert.lengthOf(lines, 4)
     const sentOnly = await web.get(`${w.campaigns}/${campaign.id}/recipients.csv?status=sent`)
     assert.lengthOf(sentOnly.body.trim().split('\r\n'), 3)
@@ -189,7 +196,11 @@ test.group('Campaigns: pages', (group) => {
       assert.equal((await web.get(`${a.campaigns}/${theirs.id}${path}`)).status, 404, path)
     }
     for (const action of ['launch', 'pause', 'cancel', 'retry', 'test']) {
-      assert.equal((await web.post(`${a.campaigns}/${theirs.id}/${action}`, {})).status, 404, action)
+      assert.equal(
+        (await web.post(`${a.campaigns}/${theirs.id}/${action}`, {})).status,
+        404,
+        action
+      )
     }
     assert.notInclude((await web.get(a.campaigns)).body, 'B only')
     // B's channel cannot be used from A either.

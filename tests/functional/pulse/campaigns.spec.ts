@@ -92,12 +92,13 @@ test.group('Campaigns: sending', (group) => {
     const { context, channel } = await campaignTenant(cleanup)
     await contact(context, { label: 'jlt', channelId: channel.id, marketingConsent: 'unknown' })
     await contact(context, { label: 'jlt', channelId: channel.id, marketingConsent: 'opted_out' })
-    const campaign = await createCampaign(
-      context,
-      input(channel.id, { allowUnknownConsent: true })
-    )
+    const campaign = await createCampaign(context, input(channel.id, { allowUnknownConsent: true }))
     await launchCampaign(context, campaign.id)
-    const { stats } = await waitForStats(context, campaign.id, (_s, row) => row.status === 'completed')
+    const { stats } = await waitForStats(
+      context,
+      campaign.id,
+      (_s, row) => row.status === 'completed'
+    )
     assert.deepInclude(stats, { targeted: 2, sent: 1, skipped: 1 })
     const rows = await recipientsOf(context, campaign.id)
     assert.sameMembers(
@@ -128,9 +129,10 @@ test.group('Campaigns: sending', (group) => {
       )
     )
     await context.transaction((trx) =>
-      trx.rawQuery(`update campaigns set status = 'running', generation = generation where id = ?`, [
-        campaign.id,
-      ])
+      trx.rawQuery(
+        `update campaigns set status = 'running', generation = generation where id = ?`,
+        [campaign.id]
+      )
     )
     await resumeCampaign(context, campaign.id).catch(() => null)
     await pauseCampaign(context, campaign.id).catch(() => null)
@@ -154,8 +156,18 @@ test.group('Campaigns: sending', (group) => {
     const mk = () => contact(context, { label: 'jlt', channelId: channel.id })
     const [busy, capped, stopped, absent] = await Promise.all([mk(), mk(), mk(), mk()])
     graph.failTo(busy.phone!, 400, 130429, 'Rate limit hit')
-    graph.failTo(capped.phone!, 400, 131049, 'This message was not delivered to maintain healthy ecosystem engagement.')
-    graph.failTo(stopped.phone!, 400, 131050, 'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.')
+    graph.failTo(
+      capped.phone!,
+      400,
+      131049,
+      'This message was not delivered to maintain healthy ecosystem engagement.'
+    )
+    graph.failTo(
+      stopped.phone!,
+      400,
+      131050,
+      'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.'
+    )
     graph.failTo(absent.phone!, 400, 131026, 'Message undeliverable')
 
     const campaign = await createCampaign(context, input(channel.id))
@@ -198,7 +210,10 @@ test.group('Campaigns: sending', (group) => {
     await waitForStats(context, campaign.id, (s) => s.sent === 2 && s.failed === 2)
   })
 
-  test('pause stops sending, resume finishes, cancel skips the rest', async ({ assert, cleanup }) => {
+  test('pause stops sending, resume finishes, cancel skips the rest', async ({
+    assert,
+    cleanup,
+  }) => {
     const { context, channel } = await campaignTenant(cleanup, { messagesPerSecond: 5 })
     await Promise.all(
       Array.from({ length: 12 }, () => contact(context, { label: 'jlt', channelId: channel.id }))
@@ -236,7 +251,9 @@ test.group('Campaigns: sending', (group) => {
     // Someone else got a template from this number an hour ago.
     const other = await contact(context, { label: 'other', channelId: channel.id })
     await context.transaction(async (trx) => {
-      const talk = await trx.rawQuery(`select id from conversations where contact_id = ?`, [other.id])
+      const talk = await trx.rawQuery(`select id from conversations where contact_id = ?`, [
+        other.id,
+      ])
       await Message.create(
         {
           conversationId: talk.rows[0].id,

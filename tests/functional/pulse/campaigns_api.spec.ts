@@ -58,7 +58,11 @@ test.group('API campaigns', (group) => {
     assert.equal(launched.status, 200, launched.text)
     assert.equal(launched.json.status, 'running')
     assert.equal(launched.json.stats.targeted, 3)
-    await waitForStats(context, created.json.id, (s, row) => s.sent === 3 && row.status === 'completed')
+    await waitForStats(
+      context,
+      created.json.id,
+      (s, row) => s.sent === 3 && row.status === 'completed'
+    )
     const shown = await api('GET', `/api/v1/campaigns/${created.json.id}`, { token })
     assert.equal(shown.json.status, 'completed')
     assert.deepInclude(shown.json.stats, { targeted: 3, sent: 3, failed: 0, skipped: 0 })

@@ -66,14 +66,22 @@ export default class CampaignsApiController {
 
   async show(ctx: HttpContext) {
     const campaign = await find(ctx)
-    return sendJson(ctx, 200, presentCampaign(campaign, await campaignStats(ctx.tenant, campaign.id)))
+    return sendJson(
+      ctx,
+      200,
+      presentCampaign(campaign, await campaignStats(ctx.tenant, campaign.id))
+    )
   }
 
   async launch(ctx: HttpContext) {
     await find(ctx)
     try {
       const campaign = await launchCampaign(ctx.tenant, ctx.params.id)
-      return sendJson(ctx, 200, presentCampaign(campaign, await campaignStats(ctx.tenant, campaign.id)))
+      return sendJson(
+        ctx,
+        200,
+        presentCampaign(campaign, await campaignStats(ctx.tenant, campaign.id))
+      )
     } catch (error) {
       throw apiErrorOf(error)
     }
@@ -83,7 +91,11 @@ export default class CampaignsApiController {
     await find(ctx)
     try {
       const campaign = await pauseCampaign(ctx.tenant, ctx.params.id)
-      return sendJson(ctx, 200, presentCampaign(campaign, await campaignStats(ctx.tenant, campaign.id)))
+      return sendJson(
+        ctx,
+        200,
+        presentCampaign(campaign, await campaignStats(ctx.tenant, campaign.id))
+      )
     } catch (error) {
       throw apiErrorOf(error)
     }
@@ -98,7 +110,8 @@ export default class CampaignsApiController {
       fields.limit = [`The limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`]
     }
     const after = qs.cursor === undefined ? 0 : Number(qs.cursor)
-    if (!Number.isSafeInteger(after) || after < 0) fields.cursor = ['The cursor is not one this API returned']
+    if (!Number.isSafeInteger(after) || after < 0)
+      fields.cursor = ['The cursor is not one this API returned']
     const statuses = [...RECIPIENT_STATUSES, 'replied']
     if (qs.status !== undefined && !statuses.includes(String(qs.status))) {
       fields.status = [`One of ${statuses.join(', ')}`]

@@ -22,8 +22,14 @@ export default class extends BaseSchema {
       table.boolean('local_time').notNullable().defaultTo(false)
       table.string('local_at', 16).nullable()
       // Quiet hours in the contact's time, minutes after midnight (null: none).
-      table.integer('quiet_start').nullable().defaultTo(21 * 60)
-      table.integer('quiet_end').nullable().defaultTo(9 * 60)
+      table
+        .integer('quiet_start')
+        .nullable()
+        .defaultTo(21 * 60)
+      table
+        .integer('quiet_end')
+        .nullable()
+        .defaultTo(9 * 60)
       table.boolean('allow_unknown_consent').notNullable().defaultTo(false)
       table.boolean('requires_approval').notNullable().defaultTo(false)
       table.uuid('approval_task_id').nullable()

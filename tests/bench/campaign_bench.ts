@@ -178,7 +178,9 @@ async function prepare(db: pg.Client, rate: number) {
        from generate_series(1, $1::int) n`,
     [RECIPIENTS]
   )
-  await db.query(`insert into ${schema}.contact_fields (key, label) values ('area', 'Area')`)
+  await db.query(
+    `insert into ${schema}.contact_fields (key, label, type) values ('area', 'Area', 'text')`
+  )
   await db.query(
     `insert into ${schema}.message_templates
        (channel_id, provider_id, name, language, category, status, body_variables, components)

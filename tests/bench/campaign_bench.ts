@@ -137,7 +137,7 @@ async function api(token: string, method: string, path: string, body?: unknown) 
 }
 
 /** A tenant off any plan, with a WhatsApp number at `rate`, its contacts, a segment and a template. */
-async function prepare(db: pg.Client, rate: number) {
+async function prepare(db: pg.Client, graph: FakeGraphServer, rate: number) {
   const slug = `campaign-bench-${rate}`
   const tenant = await aceJson(
     ['tenants:create', '--slug', slug, '--name', `Campaign ${rate}`],
@@ -147,6 +147,18 @@ async function prepare(db: pg.Client, rate: number) {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unexpected schema "${schema}"`)
   await db.query(`update tenants set plan_id = null where slug = $1`, [slug])
   const phoneNumberId = `1${randomInt(1e9, 9e9)}${rate}`
+  const wabaId = `2${randomInt(1e9, 9e9)}`
+  // The workers sync templates from Graph when they start: Graph has it approved.
+  graph.templates.set(wabaId, [
+    {
+      id: '9001',
+      name: 'tower_launch',
+      language: 'en',
+      status: 'APPROVED',
+      category: 'MARKETING',
+      components: [{ type: 'BODY', text: 'Hello {{1}}, new towers in {{2}}!' }],
+    },
+  ])
   const channel = await aceJson(
     [
       'channels:add-whatsapp',
@@ -155,7 +167,7 @@ async function prepare(db: pg.Client, rate: number) {
       '--phone-number-id',
       phoneNumberId,
       '--waba-id',
-      `2${randomInt(1e9, 9e9)}`,
+      wabaId,
       '--display-number',
       '+15550001234',
       '--access-token',
@@ -242,7 +254,7 @@ async function floor(graph: FakeGraphServer, phoneNumberId: string, rate: number
 }
 
 async function run(db: pg.Client, graph: FakeGraphServer, rate: number) {
-  const setup = await prepare(db, rate)
+  const setup = await prepare(db, graph, rate)
   const pathOf = `/v21.0/${setup.phoneNumberId}/messages`
   const mine = () => graph.calls.filter((call) => call.method === 'POST' && call.path === pathOf)
   let worker = start('worker', `worker-${rate}-1`)

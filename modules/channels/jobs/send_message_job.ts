@@ -68,6 +68,8 @@ export default class SendMessageJob extends TenantJob<Payload> {
     const ours = channel.type === 'sandbox' || channel.type === 'webchat'
     if (!ours) await waitForTurn(channel, peekSendTurn)
 
+    // A send found interrupted fails, and says so like any status change.
+    let unconfirmed: MessageStatusEvent | null = null
     const claimed = await tenant.transaction(async (trx) => {
       const message = await Message.query({ client: trx })
         .where('id', messageId)
@@ -76,12 +78,24 @@ export default class SendMessageJob extends TenantJob<Payload> {
       if (!message || message.externalId || message.status === 'failed') return null
       const send = (message.payload.send ?? {}) as SendState
       if (send.startedAt) {
+        const previousStatus = message.status
         markFailed(
           message,
           null,
           'Delivery unconfirmed: the send was interrupted; check before resending'
         )
         await message.useTransaction(trx).save()
+        unconfirmed = {
+          tenant: tenant.slug,
+          tenantId: tenant.id,
+          messageId: message.id,
+          externalId: message.externalId ?? '',
+          conversationId: message.conversationId,
+          status: message.status,
+          previousStatus,
+          errorCode: null,
+          errorTitle: message.errorTitle,
+        }
         return null
       }
       message.payload = {
@@ -93,6 +107,7 @@ export default class SendMessageJob extends TenantJob<Payload> {
       if (!contact) throw new lucidErrors.E_ROW_NOT_FOUND()
       return { message, contact }
     })
+    if (unconfirmed) await emitter.emit('message:status', unconfirmed)
     if (!claimed) return
 
     const stored = claimed.message.payload.content as OutboundContent

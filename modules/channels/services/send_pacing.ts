@@ -11,7 +11,7 @@ import redis from '@adonisjs/redis/services/main'
 | together than that.
 */
 
-const WINDOW_MICROS = 1_025_000
+const WINDOW_MICROS = 1_100_000
 
 const GRANT = `
 local key = KEYS[1]

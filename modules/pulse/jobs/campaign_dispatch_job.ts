@@ -13,6 +13,7 @@ import {
   ChannelError,
   approvedTemplateOf,
   findTenantChannel,
+  messageById,
   queueOutboundMessage,
   templateRecipientsSince,
   type Channel,
@@ -21,6 +22,7 @@ import { PlanLimitError } from '#modules/billing/index'
 import { contactForSend, conversationForSend } from '#modules/inbox/index'
 import Campaign from '../models/campaign.js'
 import { announce } from '../services/campaign_service.js'
+import { applyCampaignStatus } from '../listeners.js'
 import { quietUntil } from '../services/campaign_schedule.js'
 import {
   awaitLease,
@@ -157,6 +159,13 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
       const claimed = await claim(tenant, campaign.id, want)
       if (!claimed.length) {
         const left = await remaining(tenant, campaign.id)
+        if (!left.queued && !left.sending && left.accepted) {
+          // Handed to the channel but no status heard (a worker died between
+          // recording it and announcing it): read where those messages are.
+          await reconcileAccepted(tenant, campaign.id)
+          await sleep(1000)
+          continue
+        }
         if (!left.queued && !left.sending) {
           await complete(tenant, campaign.id, payload.generation)
           return false
@@ -240,6 +249,7 @@ async function remaining(tenant: TenantContext, campaignId: string) {
     trx.rawQuery(
       `select count(*) filter (where status = 'queued')::int as queued,
               count(*) filter (where status = 'sending')::int as sending,
+              count(*) filter (where status = 'accepted' and claimed_at is null)::int as accepted,
               min(due_at) filter (where status = 'queued') as next_due
          from campaign_recipients where campaign_id = ?`,
       [campaignId]
@@ -249,7 +259,42 @@ async function remaining(tenant: TenantContext, campaignId: string) {
   return {
     queued: row.queued as number,
     sending: row.sending as number,
+    accepted: row.accepted as number,
     nextDue: row.next_due ? new Date(row.next_due) : null,
+  }
+}
+
+/**
+ * Recipients whose message the channel took more than 15 seconds ago with
+ * no status since: their message's status now, applied as its event would
+ * have been (a message still waiting to be sent is left to its job).
+ */
+async function reconcileAccepted(tenant: TenantContext, campaignId: string) {
+  const result = await tenant.transaction((trx) =>
+    trx.rawQuery(
+      `update campaign_recipients set claimed_at = now()
+        where id in (select id from campaign_recipients
+                      where campaign_id = ? and status = 'accepted' and message_id is not null
+                        and coalesce(claimed_at, due_at) < now() - interval '15 seconds'
+                      limit 200)
+        returning message_id`,
+      [campaignId]
+    )
+  )
+  for (const { message_id: messageId } of result.rows as Array<{ message_id: string }>) {
+    const message = await messageById(tenant, messageId)
+    if (!message || message.status === 'pending') continue
+    await applyCampaignStatus(tenant, {
+      tenant: tenant.slug,
+      tenantId: tenant.id,
+      messageId: message.id,
+      externalId: message.externalId ?? '',
+      conversationId: message.conversationId,
+      status: message.status,
+      previousStatus: 'pending',
+      errorCode: message.errorCode,
+      errorTitle: message.errorTitle,
+    })
   }
 }
 

@@ -9,6 +9,7 @@ import { registerWebhookListeners } from '#modules/integrations/index'
 import { registerBillingListeners } from '#modules/billing/index'
 import { registerHitlListeners } from '#modules/hitl/index'
 import { registerDataEngineListeners } from '#modules/data_engine/index'
+import { registerPulseListeners } from '#modules/pulse/index'
 
 registerIdentityListeners()
 registerChannelsListeners()
@@ -20,3 +21,4 @@ registerWebhookListeners()
 registerBillingListeners()
 registerHitlListeners()
 registerDataEngineListeners()
+registerPulseListeners()

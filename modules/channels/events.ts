@@ -56,6 +56,8 @@ export interface MessageStatusEvent extends TenantEvent {
   previousStatus: MessageStatus
   errorCode: number | null
   errorTitle: string | null
+  /** WhatsApp's `pricing` of the status webhook (its category: marketing, utility, …), when given. */
+  pricing?: { category: string | null; billable: boolean | null } | null
 }
 
 /**

@@ -99,6 +99,7 @@ export {
   messagesByExternalIdsIn,
   approvedTemplatesOf,
   approvedTemplateOf,
+  templateRecipientsSince,
   storeNoteIn,
   type TemplatePageFilters,
 } from './services/message_pages.js'

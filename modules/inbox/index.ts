@@ -30,6 +30,7 @@ export {
   listContacts,
   contactCount,
   recordKeywordConsent,
+  withdrawMarketingConsent,
   ContactAttributesError,
   CONSENT_SOURCES,
   type ConsentSource,
@@ -122,6 +123,7 @@ export {
   MAX_CONDITIONS,
   checkContactFilter,
   compileContactFilter,
+  contactAudienceSql,
   matchContacts,
   opsFor,
   pageOfMatchingContacts,
@@ -130,6 +132,7 @@ export {
   type FilterOp,
   type FilterProblem,
   type MatchingContact,
+  type AudienceRow,
 } from './services/contact_filter.js'
 export {
   ContactImportError,

@@ -1,12 +1,16 @@
 /*
-| Pulse reaches out: saved audiences (segments) first, built on the inbox's
-| contact filters; campaigns, sequences and check-ins come next and send
+| Pulse reaches out: saved audiences (segments), built on the inbox's
+| contact filters, and campaigns (one-off WhatsApp broadcasts) that send
 | through the channels module's one outbound entry point.
 */
 import './permissions.js'
+import './events.js'
 import Segment from './models/segment.js'
+import Campaign from './models/campaign.js'
 
-export { Segment }
+export { Segment, Campaign }
+export type { CampaignStatus, CampaignAudience } from './models/campaign.js'
+export type { CampaignEvent } from './events.js'
 export {
   SegmentFilterError,
   createSegment,
@@ -18,7 +22,26 @@ export {
   updateSegment,
   type SegmentInput,
 } from './services/segment_service.js'
+export {
+  CampaignError,
+  createCampaign,
+  updateCampaign,
+  findCampaignOrFail,
+  listCampaigns,
+  launchCampaign,
+  pauseCampaign,
+  resumeCampaign,
+  cancelCampaign,
+  retryFailed,
+  campaignStats,
+  audienceCount,
+  type CampaignInput,
+  type CampaignStats,
+} from './services/campaign_service.js'
+export { registerPulseListeners } from './listeners.js'
+export { default as CampaignDispatchJob } from './jobs/campaign_dispatch_job.js'
 
 export const pulsePolicies = {
   SegmentsPolicy: () => import('./policies/segments_policy.js'),
+  CampaignsPolicy: () => import('./policies/campaigns_policy.js'),
 }

@@ -6,6 +6,7 @@ import { middleware } from '#start/kernel'
 import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
 
 const SegmentsController = () => import('./controllers/segments_controller.js')
+const CampaignsController = () => import('./controllers/campaigns_controller.js')
 
 addWorkspaceNavItem({
   key: 'segments',
@@ -13,6 +14,48 @@ addWorkspaceNavItem({
   label: 'pulse.segments.nav',
   permission: 'segments.view',
   order: 45,
+})
+
+addWorkspaceNavItem({
+  key: 'campaigns',
+  path: '/campaigns',
+  label: 'pulse.campaigns.nav',
+  permission: 'campaigns.view',
+  order: 46,
+})
+
+tenantRoutes(() => {
+  router
+    .group(() => {
+      const uuid = router.matchers.uuid()
+      const c = (path: string) => `/campaigns/:id${path}`
+      router.get('/campaigns', [CampaignsController, 'index']).as('campaigns')
+      router.get('/campaigns/new', [CampaignsController, 'create']).as('campaigns.create')
+      router.post('/campaigns/form', [CampaignsController, 'form']).as('campaigns.form')
+      router.post('/campaigns', [CampaignsController, 'store']).as('campaigns.store')
+      router.get(c(''), [CampaignsController, 'show']).as('campaigns.show').where('id', uuid)
+      router.get(c('/edit'), [CampaignsController, 'edit']).as('campaigns.edit').where('id', uuid)
+      router.post(c(''), [CampaignsController, 'update']).as('campaigns.update').where('id', uuid)
+      router
+        .get(c('/funnel'), [CampaignsController, 'funnel'])
+        .as('campaigns.funnel')
+        .where('id', uuid)
+      router
+        .get(c('/recipients.csv'), [CampaignsController, 'exportCsv'])
+        .as('campaigns.csv')
+        .where('id', uuid)
+      for (const action of ['launch', 'pause', 'resume', 'cancel', 'retry'] as const) {
+        router
+          .post(c(`/${action}`), [CampaignsController, action])
+          .as(`campaigns.${action}`)
+          .where('id', uuid)
+      }
+      router
+        .post(c('/test'), [CampaignsController, 'testSend'])
+        .as('campaigns.test')
+        .where('id', uuid)
+    })
+    .use([middleware.auth(), middleware.workspace()])
 })
 
 tenantRoutes(() => {

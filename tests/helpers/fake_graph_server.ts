@@ -75,6 +75,25 @@ export class FakeGraphServer {
     return this
   }
 
+  #byRecipient = new Map<string, GraphReply[]>()
+
+  /**
+   * Scripted answers for sends to one number (`to`, digits), in order;
+   * once they are used up that number's sends succeed. Order-proof where
+   * several sends run at once.
+   */
+  replyTo(to: string, ...replies: GraphReply[]) {
+    const key = to.replace(/\D/g, '')
+    this.#byRecipient.set(key, [...(this.#byRecipient.get(key) ?? []), ...replies])
+    return this
+  }
+
+  /** A Graph error for the next `times` sends to the number, e.g. failTo(phone, 400, 131049). */
+  failTo(to: string, status: number, code: number, message = 'Graph error', times = 1) {
+    const reply = { status, body: graphErrorBody(code, message) }
+    return this.replyTo(to, ...Array.from({ length: times }, () => reply))
+  }
+
   reply(...replies: GraphReply[]) {
     this.#script.push(...replies)
     return this
@@ -82,18 +101,7 @@ export class FakeGraphServer {
 
   /** Queues a Graph error, e.g. fail(400, 131047, 'Re-engagement message'). */
   fail(status: number, code: number, message = 'Graph error') {
-    return this.reply({
-      status,
-      body: {
-        error: {
-          message: `(#${code}) ${message}`,
-          type: 'OAuthException',
-          code,
-          error_data: { messaging_product: 'whatsapp', details: message },
-          fbtrace_id: randomBytes(8).toString('hex'),
-        },
-      },
-    })
+    return this.reply({ status, body: graphErrorBody(code, message) })
   }
 
   /** Media uploads (POST /<phone-number-id>/media). */
@@ -126,7 +134,12 @@ export class FakeGraphServer {
       if (this.#tokens.size && (!token || !this.#tokens.has(token))) {
         return send(response, 401, graphError(190, 'Invalid OAuth access token'))
       }
-      const scripted = this.#script.shift()
+      const recipient = String(body?.to ?? '').replace(/\D/g, '')
+      const forRecipient =
+        path.endsWith('/messages') && recipient
+          ? this.#byRecipient.get(recipient)?.shift()
+          : undefined
+      const scripted = forRecipient ?? this.#script.shift()
       if (scripted && 'drop' in scripted) return request.socket.destroy()
       if (scripted) return send(response, scripted.status, scripted.body)
 
@@ -415,4 +428,17 @@ export function invalidInteractive(body: any): string | null {
     if (length(row?.description) > 72) return 'row descriptions have at most 72 characters'
   }
   return null
+}
+
+/** A Graph API error body as WhatsApp answers it. */
+function graphErrorBody(code: number, message: string) {
+  return {
+    error: {
+      message: `(#${code}) ${message}`,
+      type: 'OAuthException',
+      code,
+      error_data: { messaging_product: 'whatsapp', details: message },
+      fbtrace_id: randomBytes(8).toString('hex'),
+    },
+  }
 }

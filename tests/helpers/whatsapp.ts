@@ -179,13 +179,20 @@ export const messages = {
 export function status(
   id: string,
   name: 'sent' | 'delivered' | 'read' | 'failed',
-  options: { recipient?: string; timestamp?: string; error?: { code: number; title: string } } = {}
+  options: {
+    recipient?: string
+    timestamp?: string
+    error?: { code: number; title: string }
+    /** WhatsApp's pricing object, e.g. {billable: true, pricing_model: 'PMP', category: 'marketing'}. */
+    pricing?: Record<string, unknown>
+  } = {}
 ) {
   return {
     id,
     status: name,
     timestamp: options.timestamp ?? unix(),
     recipient_id: options.recipient ?? '15551234567',
+    ...(options.pricing ? { pricing: options.pricing } : {}),
     ...(name === 'failed' && options.error
       ? {
           errors: [

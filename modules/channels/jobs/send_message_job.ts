@@ -7,8 +7,7 @@ import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import type { MessageStatusEvent } from '../events.js'
 import drive from '@adonisjs/drive/services/main'
-import limiter from '@adonisjs/limiter/services/main'
-import { errors as limiterErrors } from '@adonisjs/limiter'
+import { peekSendTurn, takeSendTurn } from '../services/send_pacing.js'
 import {
   TenantJob,
   contextFor,
@@ -55,6 +54,22 @@ export default class SendMessageJob extends TenantJob<Payload> {
   async run(tenant: TenantContext, { messageId }: Payload) {
     if (!(await this.#uploadFile(tenant, messageId))) return
 
+    // Room in the number's budget is waited for before the send is claimed
+    // (a worker that dies while waiting leaves no send in doubt); the turn
+    // itself is taken just before the request, so the rate holds at WhatsApp.
+    const waiting = await tenant.transaction((trx) =>
+      Message.query({ client: trx }).where('id', messageId).select('channel_id').first()
+    )
+    if (!waiting) return
+    const channel = await Channel.query()
+      .where('id', waiting.channelId)
+      .where('tenant_id', tenant.id)
+      .firstOrFail()
+    const ours = channel.type === 'sandbox' || channel.type === 'webchat'
+    if (!ours) await waitForTurn(channel, peekSendTurn)
+
+    // A send found interrupted fails, and says so like any status change.
+    let unconfirmed: MessageStatusEvent | null = null
     const claimed = await tenant.transaction(async (trx) => {
       const message = await Message.query({ client: trx })
         .where('id', messageId)
@@ -63,12 +78,24 @@ export default class SendMessageJob extends TenantJob<Payload> {
       if (!message || message.externalId || message.status === 'failed') return null
       const send = (message.payload.send ?? {}) as SendState
       if (send.startedAt) {
+        const previousStatus = message.status
         markFailed(
           message,
           null,
           'Delivery unconfirmed: the send was interrupted; check before resending'
         )
         await message.useTransaction(trx).save()
+        unconfirmed = {
+          tenant: tenant.slug,
+          tenantId: tenant.id,
+          messageId: message.id,
+          externalId: message.externalId ?? '',
+          conversationId: message.conversationId,
+          status: message.status,
+          previousStatus,
+          errorCode: null,
+          errorTitle: message.errorTitle,
+        }
         return null
       }
       message.payload = {
@@ -80,12 +107,9 @@ export default class SendMessageJob extends TenantJob<Payload> {
       if (!contact) throw new lucidErrors.E_ROW_NOT_FOUND()
       return { message, contact }
     })
+    if (unconfirmed) await emitter.emit('message:status', unconfirmed)
     if (!claimed) return
 
-    const channel = await Channel.query()
-      .where('id', claimed.message.channelId)
-      .where('tenant_id', tenant.id)
-      .firstOrFail()
     const stored = claimed.message.payload.content as OutboundContent
     const uploadedId = (claimed.message.payload.send as SendState | undefined)?.mediaId
     // A file from our storage goes out as the media id WhatsApp gave it.
@@ -97,11 +121,10 @@ export default class SendMessageJob extends TenantJob<Payload> {
     let result: SendResult
     // The sandbox phone and the web chat widget are ours: the message is on
     // their screen (the widget reads it from our database) once it is "sent".
-    const ours = channel.type === 'sandbox' || channel.type === 'webchat'
     if (ours) {
       result = { ok: true, wamid: `${channel.type}.${randomUUID()}`, waId: null }
     } else {
-      await waitForTurn(channel)
+      await waitForTurn(channel, takeSendTurn)
       const to = claimed.contact.phone ?? claimed.contact.waId
       result = await sendToGraph(channel, toGraphMessage(to!, content))
     }
@@ -250,20 +273,19 @@ function markFailed(message: Message, code: number | null, title: string) {
 
 /**
  * Each number sends at most its configured rate (WhatsApp's default tier is
- * 80 messages a second), counted in Redis so every worker shares the budget.
+ * 80 messages a second) in any one second, counted in Redis so every worker
+ * shares the budget (services/send_pacing.ts).
  */
-async function waitForTurn(channel: Channel) {
+async function waitForTurn(
+  channel: Channel,
+  ask: (key: string, perSecond: number) => Promise<number>
+) {
   const perSecond =
     channel.settings.messagesPerSecond ??
     app.config.get<number>('whatsapp.defaultMessagesPerSecond')
-  const budget = limiter.use({ requests: perSecond, duration: '1 sec' })
   for (;;) {
-    try {
-      await budget.consume(`wa-send:${channel.phoneNumberId}`)
-      return
-    } catch (error) {
-      if (!(error instanceof limiterErrors.E_TOO_MANY_REQUESTS)) throw error
-      await sleep(Math.max(20, error.response.availableIn * 1000))
-    }
+    const wait = await ask(channel.phoneNumberId ?? channel.id, perSecond)
+    if (wait === 0) return
+    await sleep(wait)
   }
 }

@@ -10,6 +10,12 @@ export interface ChannelSettings {
   /** Outbound messages per second for this number (WhatsApp's default tier is 80). */
   messagesPerSecond?: number
   /**
+   * WhatsApp's messaging tier: unique users the business may start
+   * conversations with in a moving 24 hours (250, 2000, 10000, 100000);
+   * unset or null is unlimited. Campaigns wait for room under it.
+   */
+  messagingTier?: number | null
+  /**
    * WhatsApp: the Meta app the access token belongs to. Template header
    * samples are uploaded to it (Meta's Resumable Upload API names the app).
    */

@@ -75,6 +75,7 @@ export async function applyStatus(
     previousStatus: message.status,
     errorCode: next === 'failed' ? errorCode : null,
     errorTitle: next === 'failed' ? errorTitle : null,
+    pricing: pricingOf(status),
   }
 }
 
@@ -106,4 +107,13 @@ export async function applyPendingStatuses(
     if (event) events.push(event)
   }
   return events
+}
+
+function pricingOf(status: WaStatus) {
+  const pricing = status.pricing as { category?: unknown; billable?: unknown } | undefined
+  if (!pricing || typeof pricing !== 'object') return null
+  return {
+    category: typeof pricing.category === 'string' ? pricing.category : null,
+    billable: typeof pricing.billable === 'boolean' ? pricing.billable : null,
+  }
 }

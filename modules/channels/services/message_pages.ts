@@ -181,3 +181,25 @@ export function storeNoteIn(
     { client: trx }
   )
 }
+
+/**
+ * How many different contacts got a template (a business-initiated
+ * message) from the channel since `since`, and whether `contactIds` are
+ * among them: what WhatsApp's messaging tier counts (unique users in a
+ * moving 24 hours), whoever sent them (inbox, API, campaigns).
+ */
+export async function templateRecipientsSince(
+  tenant: TenantContext,
+  channelId: string,
+  since: Date
+): Promise<number> {
+  const result = await tenant.transaction((trx) =>
+    trx.rawQuery(
+      `select count(distinct contact_id)::int as n from messages
+        where channel_id = ? and direction = 'outbound' and type = 'template'
+          and created_at >= ? and status <> 'failed'`,
+      [channelId, since]
+    )
+  )
+  return result.rows[0].n
+}

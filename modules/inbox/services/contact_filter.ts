@@ -1,3 +1,4 @@
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import { lastOutboundAtSql } from '#modules/channels/index'
 import { keysetPage, type PageRequest } from '#app/http/api/index'
@@ -375,4 +376,38 @@ export async function pageOfMatchingContacts(
     )
     return keysetPage(query, { column: 'created_at', direction: 'desc', page })
   })
+}
+
+/** The columns of each row contactAudienceSql selects. */
+export interface AudienceRow {
+  contact_id: string
+  name: string | null
+  profile_name: string | null
+  phone: string | null
+  email: string | null
+  language: string | null
+  time_zone: string | null
+  marketing_consent: 'unknown' | 'opted_in' | 'opted_out'
+  opt_in: 'unknown' | 'opted_in' | 'opted_out'
+  attributes: Record<string, unknown>
+}
+
+/**
+ * A SELECT (inside the tenant's search path) of the contacts a filter
+ * matches, or of the given contact ids, with the AudienceRow columns: for a
+ * campaign to insert its recipients from in one statement.
+ */
+export async function contactAudienceSql(
+  trx: TransactionClientContract,
+  audience: { filter: ContactFilter } | { contactIds: string[] }
+): Promise<{ sql: string; bindings: unknown[] }> {
+  const columns = `c.id as contact_id, c.name, c.profile_name, c.phone, c.email, c.language,
+    c.time_zone, c.marketing_consent, c.opt_in, c.attributes`
+  if ('contactIds' in audience) {
+    const ids = audience.contactIds.filter((id) => UUID.test(id))
+    return { sql: `select ${columns} from contacts c where c.id = any(?::uuid[])`, bindings: [ids] }
+  }
+  const fields = await ContactField.query({ client: trx })
+  const where = compileContactFilter(audience.filter, fields)
+  return { sql: `select ${columns} from contacts c where ${where.sql}`, bindings: where.bindings }
 }

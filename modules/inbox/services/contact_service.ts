@@ -376,3 +376,35 @@ export async function recordKeywordConsent(
   }
   return changed
 }
+
+/**
+ * WhatsApp said the person stopped marketing messages from the business
+ * (error 131050): their marketing consent becomes opted_out, source
+ * "whatsapp". Service consent is untouched. Returns whether it changed.
+ */
+export async function withdrawMarketingConsent(
+  tenant: TenantContext,
+  contactId: string
+): Promise<boolean> {
+  const changed = await tenant.transaction(async (trx) => {
+    const current = await Contact.query({ client: trx }).where('id', contactId).forUpdate().first()
+    if (!current || current.marketingConsent === 'opted_out') return false
+    current.marketingConsent = 'opted_out'
+    current.marketingConsentSource = 'whatsapp'
+    current.marketingConsentAt = DateTime.now()
+    await current.useTransaction(trx).save()
+    return true
+  })
+  if (changed) {
+    await emitter
+      .emit('contact:updated', {
+        tenant: tenant.slug,
+        tenantId: tenant.id,
+        contactId,
+        byUserId: null,
+        changes: ['marketing_consent'],
+      })
+      .catch((error) => logger.error({ err: error }, 'contact:updated listener failed'))
+  }
+  return changed
+}

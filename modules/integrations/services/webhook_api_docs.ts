@@ -267,6 +267,8 @@ const summaries: Record<(typeof WEBHOOK_EVENT_TYPES)[number], string> = {
   'knowledge.source_failed': 'A knowledge source could not be read',
   'task.created': 'An approval task was opened',
   'task.resolved': 'An approval task was approved, rejected, expired or cancelled',
+  'campaign.started': 'A campaign began sending',
+  'campaign.completed': 'A campaign sent to every recipient it could',
 }
 
 /**
@@ -318,6 +320,8 @@ const eventData: Record<(typeof WEBHOOK_EVENT_TYPES)[number], JsonSchema> = {
   'knowledge.source_failed': { $ref: '#/components/schemas/KnowledgeSourceEvent' },
   'task.created': { $ref: '#/components/schemas/Task' },
   'task.resolved': { $ref: '#/components/schemas/Task' },
+  'campaign.started': { $ref: '#/components/schemas/Campaign' },
+  'campaign.completed': { $ref: '#/components/schemas/Campaign' },
 }
 
 for (const type of WEBHOOK_EVENT_TYPES) {

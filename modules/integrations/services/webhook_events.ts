@@ -19,6 +19,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'knowledge.source_failed',
   'task.created',
   'task.resolved',
+  'campaign.started',
+  'campaign.completed',
 ] as const
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]

@@ -161,6 +161,27 @@ const SAMPLE_TASK = {
   resolved_at: null,
 }
 
+/** A campaign as the pulse module presents it (GET /api/v1/campaigns/{id}). */
+const SAMPLE_CAMPAIGN = {
+  id: '7d2c5e0a-4b1f-4c8e-9a3d-2f6b8e1c0d94',
+  name: 'March renewals',
+  status: 'running',
+  awaiting_approval: false,
+  channel_id: '3f1c2b7e-9d4a-4e6b-8c2f-5a1d0e9b7c63',
+  template: {
+    name: 'renewal_reminder',
+    language: 'en',
+    variables: { '1': '{{contact.name|there}}' },
+  },
+  audience: { labels: ['renewal'] },
+  schedule_at: null,
+  local_time: false,
+  stats: { targeted: 120, skipped: 4, sent: 0, delivered: 0, read: 0, replied: 0, failed: 0 },
+  started_at: at,
+  completed_at: null,
+  created_at: at,
+}
+
 export function fixedSample(type: WebhookEventType): unknown {
   switch (type) {
     case 'message.received':
@@ -187,6 +208,12 @@ export function fixedSample(type: WebhookEventType): unknown {
       return SAMPLE_SOURCE
     case 'knowledge.source_failed':
       return { ...SAMPLE_SOURCE, status: 'failed', error_code: 'fetch_failed', live_version: null }
+    case 'campaign.started':
+    case 'campaign.completed':
+      return {
+        ...SAMPLE_CAMPAIGN,
+        status: type === 'campaign.started' ? 'running' : 'completed',
+      }
     case 'task.created':
       return SAMPLE_TASK
     case 'task.resolved':
@@ -290,6 +317,8 @@ export async function latestSample(
     case 'handoff.requested':
     case 'task.created':
     case 'task.resolved':
+    case 'campaign.started':
+    case 'campaign.completed':
       return null
     case 'knowledge.source_ready':
     case 'knowledge.source_failed': {

@@ -42,6 +42,8 @@ const EXPECTED: Record<string, { module: string; roles: string[] }> = {
   'datasets.manage': { module: 'data_engine', roles: MANAGERS },
   'segments.view': { module: 'pulse', roles: EVERYONE },
   'segments.manage': { module: 'pulse', roles: REPLIERS },
+  'campaigns.view': { module: 'pulse', roles: EVERYONE },
+  'campaigns.manage': { module: 'pulse', roles: MANAGERS },
 }
 
 function member(role: Role): WorkspaceAccess {

@@ -1,0 +1,160 @@
+import emitter from '@adonisjs/core/services/emitter'
+import logger from '@adonisjs/core/services/logger'
+import { usableTenantContext, type TenantContext } from '#modules/tenancy/index'
+import { registerThreadAnnotator, withdrawMarketingConsent } from '#modules/inbox/index'
+import { publishEvent } from '#modules/integrations/index'
+import type { MessageStatusEvent } from '#modules/channels/index'
+import Campaign from './models/campaign.js'
+import { launchCampaign, statsIn } from './services/campaign_service.js'
+import { APPROVAL_KIND } from './services/campaign_approval.js'
+import { presentCampaign } from './presenters/campaign_presenter.js'
+import { annotateCampaignThread } from './services/campaign_thread.js'
+
+/** WhatsApp's per-user marketing cap: that person is not sent marketing again for 24 h. */
+export const MARKETING_CAP = 131049
+/** The person stopped marketing messages from the business. */
+export const MARKETING_STOPPED = 131050
+/** Throughput and transient errors worth another campaign try. */
+const RETRYABLE = new Set([1, 2, 4, 80007, 130429, 131000, 131016, 131056, 133004])
+
+const RANK = `(case status when 'queued' then 0 when 'sending' then 1 when 'accepted' then 2
+  when 'sent' then 3 when 'delivered' then 4 when 'read' then 5 else 6 end)`
+
+/**
+ * A campaign message's progress, from the channels module's status events,
+ * moves its recipient along the funnel (sent, delivered, read, failed with
+ * WhatsApp's code and title, the pricing category). Only ever forward.
+ */
+export async function applyCampaignStatus(tenant: TenantContext, event: MessageStatusEvent) {
+  const category = event.pricing?.category ?? null
+  let sql: string
+  let bindings: unknown[]
+  switch (event.status) {
+    case 'queued':
+    case 'sent':
+      sql = `status = case when ${RANK} < 3 then 'sent' else status end,
+             sent_at = coalesce(sent_at, now())`
+      bindings = []
+      break
+    case 'delivered':
+      sql = `status = case when ${RANK} < 4 then 'delivered' else status end,
+             sent_at = coalesce(sent_at, now()), delivered_at = coalesce(delivered_at, now())`
+      bindings = []
+      break
+    case 'read':
+      sql = `status = case when ${RANK} < 5 then 'read' else status end,
+             sent_at = coalesce(sent_at, now()), delivered_at = coalesce(delivered_at, now()),
+             read_at = coalesce(read_at, now())`
+      bindings = []
+      break
+    case 'failed': {
+      const code = event.errorCode
+      const capped = code === MARKETING_CAP
+      sql = `status = case when ${RANK} < 4 then 'failed' else status end,
+             failed_at = case when ${RANK} < 4 then now() else failed_at end,
+             error_code = case when ${RANK} < 4 then ?::int else error_code end,
+             error_title = case when ${RANK} < 4 then ? else error_title end,
+             retryable = case when ${RANK} < 4 then ? else retryable end,
+             retry_after = case when ${RANK} < 4 then ?::timestamptz else retry_after end`
+      bindings = [
+        code,
+        event.errorTitle,
+        capped || (code !== null && RETRYABLE.has(code)),
+        capped ? new Date(Date.now() + 24 * 3600 * 1000) : null,
+      ]
+      break
+    }
+    default:
+      return
+  }
+  const result = await tenant.transaction((trx) =>
+    trx.rawQuery(
+      `update campaign_recipients set ${sql}, cost_category = coalesce(?, cost_category)
+        where message_id = ? returning contact_id`,
+      [...bindings, category, event.messageId] as any[]
+    )
+  )
+  const row = result.rows[0] as { contact_id: string } | undefined
+  if (row && event.status === 'failed' && event.errorCode === MARKETING_STOPPED) {
+    await withdrawMarketingConsent(tenant, row.contact_id)
+  }
+}
+
+/** A contact's message counts as a reply to the campaigns sent them in the last 72 hours. */
+export async function recordCampaignReply(tenant: TenantContext, contactId: string) {
+  await tenant.transaction((trx) =>
+    trx.rawQuery(
+      `update campaign_recipients set replied_at = now()
+        where contact_id = ? and replied_at is null and sent_at >= now() - interval '72 hours'`,
+      [contactId]
+    )
+  )
+}
+
+export function registerPulseListeners() {
+  const safely = (what: string, work: () => Promise<unknown>) =>
+    work().catch((error) => logger.error({ err: error }, `pulse: ${what} failed`))
+  registerThreadAnnotator(annotateCampaignThread)
+  // A worker killed mid-campaign: the next worker to start takes it over.
+  emitter.on('queue:started', ({ queues }) =>
+    safely('campaign resume', async () => {
+      if (!queues.includes('default')) return
+      const { resumeDispatchers } = await import('./jobs/campaign_dispatch_job.js')
+      await resumeDispatchers()
+    })
+  )
+  emitter.on('message:status', (event) =>
+    safely('campaign status', async () => {
+      const tenant = await usableTenantContext(event.tenant)
+      if (tenant) await applyCampaignStatus(tenant, event)
+    })
+  )
+  emitter.on('message:received', (event) =>
+    safely('campaign reply', async () => {
+      const tenant = await usableTenantContext(event.tenant)
+      if (tenant) await recordCampaignReply(tenant, event.contactId)
+    })
+  )
+  // The owner's decision on a campaign waiting for approval.
+  emitter.on('hitl:task_resolved', (event) =>
+    safely('campaign approval', async () => {
+      if (event.kind !== APPROVAL_KIND || event.sourceType !== 'pulse' || !event.sourceRef) return
+      const tenant = await usableTenantContext(event.tenant)
+      if (!tenant) return
+      const campaign = await tenant.transaction((trx) =>
+        Campaign.find(event.sourceRef!, { client: trx })
+      )
+      if (!campaign || campaign.status !== 'awaiting_approval') return
+      if (event.status === 'approved') {
+        await launchCampaign(tenant, campaign.id, { approved: true })
+      } else {
+        await tenant.transaction((trx) =>
+          trx.rawQuery(
+            `update campaigns set status = 'draft', approval_task_id = null, updated_at = now()
+              where id = ? and status = 'awaiting_approval'`,
+            [campaign.id]
+          )
+        )
+      }
+    })
+  )
+  for (const what of ['started', 'completed'] as const) {
+    emitter.on(`campaign:${what}`, (event) =>
+      safely(`campaign.${what} webhook`, async () => {
+        const tenant = await usableTenantContext(event.tenant)
+        if (!tenant) return
+        await publishEvent(
+          tenant,
+          `campaign.${what}`,
+          `campaign.${what}:${event.campaignId}`,
+          async (trx) => {
+            const campaign = await Campaign.query({ client: trx })
+              .where('id', event.campaignId)
+              .first()
+            return campaign ? presentCampaign(campaign, await statsIn(trx, campaign.id)) : null
+          }
+        )
+      })
+    )
+  }
+}

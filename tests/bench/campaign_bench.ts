@@ -1,0 +1,417 @@
+/*
+| npm run bench:campaign
+|
+| A campaign's sending under a worker crash, on the native PostgreSQL at
+| BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/
+| flomastr_campaign_bench, recreated for the run) and Redis at REDIS_URL
+| under BENCH_QUEUE_PREFIX (default flomastr-bench-campaign, flushed at start
+| and end), against the local Graph API server (tests/helpers/
+| fake_graph_server.ts) in this process.
+|
+| The app runs as production runs it (`node ace build`; BENCH_SKIP_BUILD=1
+| reuses build/): one APP_ROLE=web process for the API and one APP_ROLE=worker
+| process (QUEUE_CONCURRENCY = BENCH_CONCURRENCY, default 32). For each rate
+| in BENCH_RATES (default "1000,80" messages per second, set on the channel)
+| a fresh tenant gets BENCH_RECIPIENTS (default 100000) opted-in contacts in
+| a segment and an approved marketing template; a campaign to the segment is
+| created and launched through the API. When half the messages have reached
+| Graph the worker is SIGKILLed and a new one started. It prints:
+|
+|   - the achieved send rate (first to last send at Graph) against the rate
+|   - the most sends Graph saw in any one-second window (sliding)
+|   - the worker's resident memory over the run (sampled every second)
+|   - duplicates (a number sent to twice) and misses (a recipient never sent to)
+|   - the floor: this process sending the same count to the same Graph
+|     server, paced at the same rate by a bare token bucket, and the ratio.
+*/
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomInt } from 'node:crypto'
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
+import { Redis } from 'ioredis'
+import { FakeGraphServer } from '#tests/helpers/fake_graph_server'
+import {
+  APP_ROOT,
+  ace,
+  aceJson,
+  appKey,
+  flushQueuePrefix,
+  freePort,
+  positive,
+  recreateDatabase,
+} from './bench_support.js'
+
+const LOG_DIR = `${APP_ROOT}tmp/bench-campaign`
+const DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/flomastr_campaign_bench'
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const QUEUE_PREFIX = process.env.BENCH_QUEUE_PREFIX ?? 'flomastr-bench-campaign'
+const RECIPIENTS = positive('BENCH_RECIPIENTS', 100_000)
+const CONCURRENCY = positive('BENCH_CONCURRENCY', 32)
+const RATES = (process.env.BENCH_RATES ?? '1000,80').split(',').map((rate) => {
+  const value = Number(rate)
+  if (!Number.isInteger(value) || value <= 0) throw new Error('BENCH_RATES: whole numbers')
+  return value
+})
+
+let port = 0
+let graphUrl = ''
+const children = new Set<ChildProcess>()
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL,
+    REDIS_URL,
+    QUEUE_PREFIX,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    API_REQUESTS_PER_MINUTE: '100000000',
+    WHATSAPP_GRAPH_URL: graphUrl,
+    ALLOW_PRIVATE_MEDIA_URLS: 'true',
+    ...extra,
+  }
+  delete out.EMBEDDED_DB_DIR
+  return out
+}
+
+function start(role: 'web' | 'worker', name: string) {
+  const log = createWriteStream(`${LOG_DIR}/${name}.log`)
+  const child = spawn(process.execPath, ['bin/server.js'], {
+    cwd: `${APP_ROOT}build`,
+    env: env({
+      NODE_ENV: 'production',
+      APP_ROLE: role,
+      APP_KEY: appKey(),
+      APP_URL: `http://127.0.0.1:${port}`,
+      QUEUE_CONCURRENCY: String(CONCURRENCY),
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout!.pipe(log)
+  child.stderr!.pipe(log)
+  children.add(child)
+  child.on('exit', () => children.delete(child))
+  return child
+}
+
+async function waitForHealth(child: ChildProcess, ms = 90_000) {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error('the web process exited during start')
+    const ok = await fetch(`http://127.0.0.1:${port}/health`)
+      .then((response) => response.ok)
+      .catch(() => false)
+    if (ok) return
+    await sleep(250)
+  }
+  throw new Error(`GET /health not 200 within ${ms} ms`)
+}
+
+/** Resident memory of a process in MB (Linux /proc), or null once it is gone. */
+function rssMb(pid: number) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1])
+    return Number.isFinite(kb) ? kb / 1024 : null
+  } catch {
+    return null
+  }
+}
+
+async function api(token: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  const json = (await response.json()) as any
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+/** A tenant off any plan, with a WhatsApp number at `rate`, its contacts, a segment and a template. */
+async function prepare(db: pg.Client, graph: FakeGraphServer, rate: number) {
+  const slug = `campaign-bench-${rate}`
+  const tenant = await aceJson(
+    ['tenants:create', '--slug', slug, '--name', `Campaign ${rate}`],
+    env()
+  )
+  const schema = String(tenant.schema)
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unexpected schema "${schema}"`)
+  await db.query(`update tenants set plan_id = null where slug = $1`, [slug])
+  const phoneNumberId = `1${randomInt(1e9, 9e9)}${rate}`
+  const wabaId = `2${randomInt(1e9, 9e9)}`
+  // The workers sync templates from Graph when they start: Graph has it approved.
+  graph.templates.set(wabaId, [
+    {
+      id: '9001',
+      name: 'tower_launch',
+      language: 'en',
+      status: 'APPROVED',
+      category: 'MARKETING',
+      components: [{ type: 'BODY', text: 'Hello {{1}}, new towers in {{2}}!' }],
+    },
+  ])
+  const channel = await aceJson(
+    [
+      'channels:add-whatsapp',
+      '--tenant',
+      slug,
+      '--phone-number-id',
+      phoneNumberId,
+      '--waba-id',
+      wabaId,
+      '--display-number',
+      '+15550001234',
+      '--access-token',
+      'bench-token',
+      '--app-secret',
+      'bench-secret',
+      '--verify-token',
+      'bench-verify',
+    ],
+    env()
+  )
+  await db.query(`update channels set settings = settings || $1::jsonb where id = $2`, [
+    JSON.stringify({ messagesPerSecond: rate }),
+    channel.id,
+  ])
+  await db.query(
+    `insert into ${schema}.contacts (phone, name, tags, marketing_consent, opt_in, attributes)
+     select '+97150' || lpad(n::text, 7, '0'), 'Client ' || n, array['bench'],
+            'opted_in', 'opted_in', jsonb_build_object('area', case when n % 2 = 0 then 'JLT' else 'Marina' end)
+       from generate_series(1, $1::int) n`,
+    [RECIPIENTS]
+  )
+  await db.query(
+    `insert into ${schema}.contact_fields (key, label, type) values ('area', 'Area', 'text')`
+  )
+  await db.query(
+    `insert into ${schema}.message_templates
+       (channel_id, provider_id, name, language, category, status, body_variables, components)
+     values ($1, '9001', 'tower_launch', 'en', 'MARKETING', 'APPROVED', 2, $2::jsonb)`,
+    [channel.id, JSON.stringify([{ type: 'BODY', text: 'Hello {{1}}, new towers in {{2}}!' }])]
+  )
+  const segment = await db.query(
+    `insert into ${schema}.segments (name, filter) values ('Everyone tagged bench', $1::jsonb) returning id`,
+    [JSON.stringify({ match: 'all', conditions: [{ field: 'tag', op: 'has', value: 'bench' }] })]
+  )
+  const { token } = await aceJson(['apikeys:create', '--tenant', slug, '--name', 'bench'], env())
+  return {
+    slug,
+    schema,
+    channelId: channel.id as string,
+    phoneNumberId,
+    segmentId: segment.rows[0].id,
+    token,
+  }
+}
+
+/** The most of `times` (ms, sorted) in any window of one second. */
+function busiestSecond(times: number[]) {
+  let most = 0
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i] - times[j] >= 1000) j++
+    most = Math.max(most, i - j + 1)
+  }
+  return most
+}
+
+/** The floor: this process sending `count` to the same Graph server at `rate`, by a bare token bucket. */
+async function floor(graph: FakeGraphServer, phoneNumberId: string, rate: number, count: number) {
+  const before = graph.sends().length
+  const started = Date.now()
+  let sent = 0
+  const agent = async () => {
+    while (sent < count) {
+      const due = started + (sent / rate) * 1000
+      if (due > Date.now()) {
+        await sleep(due - Date.now())
+        continue
+      }
+      const n = sent++
+      await fetch(`${graph.url}/${phoneNumberId}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'authorization': 'Bearer floor' },
+        body: JSON.stringify({ messaging_product: 'whatsapp', to: `floor${n}`, type: 'template' }),
+      })
+    }
+  }
+  await Promise.all(Array.from({ length: 16 }, agent))
+  const times = graph
+    .sends()
+    .slice(before)
+    .map((call) => call.at)
+    .sort((a, b) => a - b)
+  return (times.length - 1) / ((times[times.length - 1] - times[0]) / 1000)
+}
+
+async function run(db: pg.Client, graph: FakeGraphServer, rate: number) {
+  const setup = await prepare(db, graph, rate)
+  const pathOf = `/v21.0/${setup.phoneNumberId}/messages`
+  const mine = () => graph.calls.filter((call) => call.method === 'POST' && call.path === pathOf)
+  let worker = start('worker', `worker-${rate}-1`)
+  const memory: Array<{ at: number; worker: number; mb: number }> = []
+  let workerNo = 1
+  const sampler = setInterval(() => {
+    const mb = rssMb(worker.pid!)
+    if (mb !== null) memory.push({ at: Date.now(), worker: workerNo, mb })
+  }, 1000)
+  await sleep(3000)
+
+  const created = await api(setup.token, 'POST', '/campaigns', {
+    name: `Bench ${rate}/s`,
+    channel_id: setup.channelId,
+    template: {
+      name: 'tower_launch',
+      language: 'en',
+      variables: { '1': '{{contact.name}}', '2': '{{contact.area|Dubai}}' },
+    },
+    audience: { segment_id: setup.segmentId },
+  })
+  const launchedAt = Date.now()
+  const launched = await api(setup.token, 'POST', `/campaigns/${created.id}/launch`)
+  const launchMs = Date.now() - launchedAt
+  console.log(
+    `\n${rate}/s: ${launched.stats.targeted} recipients written in ${launchMs} ms; sending…`
+  )
+
+  let killedAt: number | null = null
+  const expectedMs = (RECIPIENTS / rate) * 1000
+  const deadline = Date.now() + expectedMs * 2 + 180_000
+  let lastReport = Date.now()
+  for (;;) {
+    await sleep(250)
+    const count = mine().length
+    if (killedAt === null && count >= RECIPIENTS / 2) {
+      worker.kill('SIGKILL')
+      killedAt = Date.now()
+      console.log(`  worker SIGKILLed at ${count} sends; a new one starts`)
+      workerNo = 2
+      worker = start('worker', `worker-${rate}-2`)
+    }
+    const left = await db.query(
+      `select count(*) filter (where status in ('queued', 'sending', 'accepted'))::int as waiting
+         from ${setup.schema}.campaign_recipients where campaign_id = $1`,
+      [created.id]
+    )
+    if (Date.now() - lastReport > 15_000) {
+      lastReport = Date.now()
+      console.log(`  … ${count} sent, ${left.rows[0].waiting} waiting`)
+    }
+    if (count >= RECIPIENTS && left.rows[0].waiting === 0) break
+    if (killedAt !== null && left.rows[0].waiting === 0) {
+      // Everything settled: whatever did not reach Graph is a miss.
+      await sleep(2000)
+      break
+    }
+    if (Date.now() > deadline) {
+      console.log('  (stopped waiting: past twice the expected time)')
+      break
+    }
+  }
+  clearInterval(sampler)
+  worker.kill('SIGTERM')
+
+  const calls = mine()
+  const times = calls.map((call) => call.at).sort((a, b) => a - b)
+  const perNumber = new Map<string, number>()
+  for (const call of calls) perNumber.set(call.body.to, (perNumber.get(call.body.to) ?? 0) + 1)
+  const duplicates = [...perNumber.values()].reduce((sum, n) => sum + (n > 1 ? n - 1 : 0), 0)
+  const misses = RECIPIENTS - perNumber.size
+  const seconds = (times[times.length - 1] - times[0]) / 1000
+  const achieved = (times.length - 1) / seconds
+  const unsettled = await db.query(
+    `select status, coalesce(error_title, '') as title, count(*)::int as n
+       from ${setup.schema}.campaign_recipients where campaign_id = $1 and status not in ('sent', 'accepted')
+      group by 1, 2`,
+    [created.id]
+  )
+  const gap = killedAt
+    ? (() => {
+        const after = times.find((t) => t > killedAt!) ?? killedAt
+        const before = [...times].reverse().find((t) => t <= killedAt!) ?? killedAt
+        return (after - before) / 1000
+      })()
+    : 0
+
+  console.log(
+    `  achieved   ${achieved.toFixed(1)}/s over ${seconds.toFixed(1)} s = ${((achieved / rate) * 100).toFixed(1)}% of ${rate}/s (the crash's gap included: ${gap.toFixed(1)} s)`
+  )
+  console.log(`  busiest    ${busiestSecond(times)} sends in any one second (limit ${rate})`)
+  console.log(`  sent       ${times.length} requests to ${perNumber.size} numbers of ${RECIPIENTS}`)
+  console.log(`  duplicates ${duplicates}`)
+  console.log(`  misses     ${misses}`)
+  if (unsettled.rows.length) {
+    console.log(
+      `  recipients not sent: ${unsettled.rows.map((r) => `${r.status} "${r.title}": ${r.n}`).join('; ')}`
+    )
+  }
+  const byWorker = [1, 2].map((n) => memory.filter((m) => m.worker === n).map((m) => m.mb))
+  for (const [i, series] of byWorker.entries()) {
+    if (!series.length) continue
+    const step = Math.max(1, Math.floor(series.length / 12))
+    const shown = series.filter((_, k) => k % step === 0).map((mb) => mb.toFixed(0))
+    console.log(
+      `  worker ${i + 1} RSS MB: first ${series[0].toFixed(0)}, max ${Math.max(...series).toFixed(0)}, last ${series[series.length - 1].toFixed(0)}  [${shown.join(' ')}]`
+    )
+  }
+  const floorCount = Math.min(RECIPIENTS, rate * 20)
+  const floorRate = await floor(graph, setup.phoneNumberId, rate, floorCount)
+  console.log(
+    `  floor      ${floorRate.toFixed(1)}/s (${floorCount} bare paced requests from this process); ratio ${(achieved / floorRate).toFixed(2)}`
+  )
+  return { ok: duplicates === 0 && misses === 0 && busiestSecond(times) <= rate }
+}
+
+async function main() {
+  mkdirSync(LOG_DIR, { recursive: true })
+  port = await freePort()
+  const graph = await new FakeGraphServer().start()
+  graphUrl = graph.url
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true })
+  await redis.connect()
+  let db: pg.Client | null = null
+  let failed = false
+  try {
+    await flushQueuePrefix(redis, QUEUE_PREFIX)
+    await recreateDatabase(DATABASE_URL)
+    if (!process.env.BENCH_SKIP_BUILD) {
+      const built = await ace(['build'], env())
+      if (built.status !== 0)
+        throw new Error(`node ace build failed:\n${built.stdout}${built.stderr}`)
+    }
+    const migrated = await ace(['migration:run', '--force'], env())
+    if (migrated.status !== 0) throw new Error(`migration:run failed:\n${migrated.stderr}`)
+    db = new pg.Client({ connectionString: DATABASE_URL })
+    await db.connect()
+    const web = start('web', 'web')
+    await waitForHealth(web)
+    console.log(
+      `bench:campaign — ${RECIPIENTS} recipients per rate, 1 worker process (concurrency ${CONCURRENCY}) SIGKILLed halfway, native PostgreSQL, local Graph server`
+    )
+    for (const rate of RATES) {
+      const result = await run(db, graph, rate)
+      if (!result.ok) failed = true
+    }
+  } catch (error) {
+    console.error(error)
+    failed = true
+  } finally {
+    for (const child of children) child.kill('SIGTERM')
+    await db?.end()
+    await graph.stop()
+    await flushQueuePrefix(redis, QUEUE_PREFIX).catch(() => {})
+    redis.disconnect()
+  }
+  process.exit(failed ? 1 : 0)
+}
+
+await main()

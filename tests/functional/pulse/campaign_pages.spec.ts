@@ -107,6 +107,8 @@ test.group('Campaigns: pages', (group) => {
     assert.include(page.body, 'data-step="sent"')
     assert.match(page.body, /data-step="sent">\s*<dt>Sent<\/dt>\s*<dd data-count="2"/)
     assert.include(page.body, 'data-skip="opted_out"')
+    // Reasons are said in words, not as codes.
+    assert.match(page.body, /data-skip="opted_out">.*Opted out of messages<\/a>/)
     const fragment = await web.get(`${w.campaigns}/${campaign.id}/funnel`, { 'HX-Request': 'true' })
     assert.include(fragment.body, 'id="campaign-funnel"')
     assert.notInclude(fragment.body, '<html')

@@ -7,7 +7,7 @@ import ApplyKeywordsJob from './jobs/apply_keywords_job.js'
 import FetchMediaJob from './jobs/fetch_media_job.js'
 import { scheduleTemplateSync } from './jobs/sync_all_templates_job.js'
 import type { MessageStatus } from './models/message.js'
-import { INBOUND_QUEUE } from './services/inbound_queue.js'
+import { INBOUND_QUEUE } from './services/queue_names.js'
 import { mayBeKeyword } from './services/opt_out_service.js'
 import { startInboundRecovery } from './jobs/inbound_recovery_job.js'
 

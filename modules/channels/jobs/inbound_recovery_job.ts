@@ -1,6 +1,6 @@
 import { Job } from '@rlanz/bull-queue'
 import { runScheduleNow, upsertSchedule, type Schedule } from '#app/queue/schedules'
-import { INBOUND_QUEUE } from '../services/inbound_queue.js'
+import { INBOUND_QUEUE } from '../services/queue_names.js'
 import {
   SWEEP_INTERVAL_MS,
   pruneProcessedWebhookEvents,

@@ -4,15 +4,11 @@ import queue from '@rlanz/bull-queue/services/main'
 import ProcessWebhookEventsJob from '../jobs/process_webhook_events_job.js'
 import DeliverConversationJob from '../jobs/deliver_conversation_job.js'
 import { ORDER_WINDOW_MS } from './inbound_ordering.js'
+import { INBOUND_QUEUE } from './queue_names.js'
 
 export { ORDER_WINDOW_MS }
 
-/**
- * Inbound work has its own queue so a burst of webhooks never waits behind
- * mail or exports, and a deployment can give it its own worker processes
- * (`node ace queue:work --queue inbound`).
- */
-export const INBOUND_QUEUE = 'inbound'
+export { INBOUND_QUEUE }
 
 /** The enqueue must not hold the webhook's answer hostage to a slow Redis. */
 const ENQUEUE_TIMEOUT_MS = 2_000

@@ -84,6 +84,20 @@ const EVENTS = [
     'An approval task was approved, rejected, expired or cancelled.',
     fields.task,
   ],
+  [
+    'campaign.started',
+    'Campaign',
+    'Campaign Started',
+    'A WhatsApp campaign began sending.',
+    fields.campaign,
+  ],
+  [
+    'campaign.completed',
+    'Campaign',
+    'Campaign Completed',
+    'A WhatsApp campaign finished: every recipient was sent to or skipped.',
+    fields.campaign,
+  ],
 ]
 
 /** A delivered (or sample) envelope as the record a trigger gives. */

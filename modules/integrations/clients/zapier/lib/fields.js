@@ -104,4 +104,21 @@ const handoff = [
   f('conversation__status', 'Conversation status'),
 ]
 
-module.exports = { event, contact, conversation, message, knowledgeSource, handoff, task }
+const campaign = [
+  f('id', 'Campaign ID'),
+  f('name', 'Name'),
+  f('status', 'Status'),
+  f('channel_id', 'Channel ID'),
+  f('template__name', 'Template'),
+  f('stats__targeted', 'Targeted', 'integer'),
+  f('stats__skipped', 'Skipped', 'integer'),
+  f('stats__sent', 'Sent', 'integer'),
+  f('stats__delivered', 'Delivered', 'integer'),
+  f('stats__read', 'Read', 'integer'),
+  f('stats__replied', 'Replied', 'integer'),
+  f('stats__failed', 'Failed', 'integer'),
+  f('started_at', 'Started at', 'datetime'),
+  f('completed_at', 'Completed at', 'datetime'),
+]
+
+module.exports = { event, contact, conversation, message, knowledgeSource, handoff, task, campaign }

@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import env from '#start/env'
 import type { TenantContext } from '#modules/tenancy/index'
 import { expireDueTasks } from '#modules/hitl/index'
 import { settle } from '#modules/hitl/services/task_service'
@@ -16,6 +17,15 @@ import { type Cleanup, createTaskViaApi, replyTask } from './hitl_fixtures.js'
 | a transaction of the test's own, let the approval reach its statement and
 | wait on that lock, then commit the other resolution first.
 */
+
+/**
+ * The embedded database serves one session at a time, so a lock the test
+ * holds cannot be waited on by the app: those two cases need a server (the
+ * suite's PostgreSQL run covers them); the concurrent ones run on both.
+ */
+const ONE_SESSION = !env.get('DATABASE_URL')
+const HELD_LOCK_NEEDS_TWO_SESSIONS =
+  'holding a row lock while the app waits on it needs a second database session'
 
 async function whatsappTask(cleanup: Cleanup, extra: Record<string, unknown> = {}) {
   const made = await makeWhatsAppTenant('hitlrace')
@@ -107,7 +117,7 @@ test.group('Task races: send_message approval against cancel and expiry', () => 
     assert.equal(answer.json.error.code, 'task_already_resolved')
     assert.equal(await statusOf(context, task.json.id), 'cancelled')
     assert.lengthOf(await sentOf(context, task.json.id), 0)
-  })
+  }).skip(ONE_SESSION, HELD_LOCK_NEEDS_TWO_SESSIONS)
 
   test('the expiry sweep committed while the approval waits wins, and nothing is sent', async ({
     assert,
@@ -121,7 +131,7 @@ test.group('Task races: send_message approval against cancel and expiry', () => 
     assert.equal(answer.status, 409, answer.text)
     assert.equal(await statusOf(context, task.json.id), 'expired')
     assert.lengthOf(await sentOf(context, task.json.id), 0)
-  })
+  }).skip(ONE_SESSION, HELD_LOCK_NEEDS_TWO_SESSIONS)
 
   test('approvals fired at once with cancels: one resolution each, sends only when approved', async ({
     assert,

@@ -193,6 +193,18 @@ async function busyWorkspace(cleanup: Cleanup) {
       { client: trx }
     )
   )
+  const [campaign] = await wa.context.transaction((trx) =>
+    trx
+      .table('campaigns')
+      .insert({
+        name: `Renewals ${LONG_WORD}`,
+        channel_id: wa.channel.id,
+        template_name: 'renewal_reminder',
+        template_language: 'en',
+        audience: JSON.stringify({ segment_id: segment.id }),
+      })
+      .returning('id')
+  )
   const plan = await db.from('plans').select('id').first()
   const workspace = `/t/${wa.tenant.slug}`
   const pages = [
@@ -209,6 +221,10 @@ async function busyWorkspace(cleanup: Cleanup) {
     `/contacts/${contact.id}/memory`,
     '/tasks',
     `/tasks/${task.id}`,
+    '/tasks/quotes/new',
+    '/campaigns',
+    '/campaigns/new',
+    `/campaigns/${campaign.id}`,
     '/knowledge',
     '/knowledge/new',
     '/knowledge/search?q=car',

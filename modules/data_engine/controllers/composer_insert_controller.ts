@@ -20,6 +20,8 @@ export default class ComposerInsertController {
   async show(ctx: HttpContext) {
     const { bouncer, request, view, access, tenant, i18n } = ctx
     await bouncer.with('DatasetPolicy').authorize('view', access)
+    // Inserting is writing a reply: members who may reply in the inbox.
+    await bouncer.with('InboxPolicy').authorize('reply', access)
     const conversation = String(request.input('conversation') ?? '')
     if (!UUID.test(conversation)) throw new lucidErrors.E_ROW_NOT_FOUND()
     const layout = workspaceLayout(ctx, 'datasets')
@@ -53,6 +55,8 @@ export default class ComposerInsertController {
   async insert(ctx: HttpContext) {
     const { bouncer, request, response, access, tenant, session } = ctx
     await bouncer.with('DatasetPolicy').authorize('view', access)
+    // Inserting is writing a reply: members who may reply in the inbox.
+    await bouncer.with('InboxPolicy').authorize('reply', access)
     const conversation = String(request.input('conversation') ?? '')
     if (!UUID.test(conversation)) throw new lucidErrors.E_ROW_NOT_FOUND()
     const dataset = await findDataset(tenant, String(request.input('dataset') ?? ''))

@@ -18,6 +18,7 @@ import { systemActor } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
 import { WebSession } from '#tests/helpers/web_session'
+import { quoteFixtures } from '#tests/helpers/quote_fixtures'
 
 /**
  * Walks every back-office route (the console, the account pages and the
@@ -193,11 +194,15 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'GET /t/:tenant/tasks/quotes/runs/:id': EDITORS,
   'POST /t/:tenant/tasks/quotes/settings': MANAGERS,
   'GET /t/:tenant/tasks/documents/:id': MEMBERS,
+  'GET /t/:tenant/tasks/documents/:id/pages/:page': MEMBERS,
   'GET /t/:tenant/assistant': MANAGERS,
   'GET /t/:tenant/assistant/:channelId': MANAGERS,
   'POST /t/:tenant/assistant/:channelId': MANAGERS,
   'POST /t/:tenant/inbox/:id/assistant': EDITORS,
 }
+
+/** A one-page PDF, for the task document routes (its first page is drawn). */
+const matrixPdf = quoteFixtures()[0].pdf
 
 type Outcome = 'allowed' | 'login' | 'forbidden' | 'not_found'
 
@@ -457,7 +462,7 @@ test.group('Role matrix', () => {
         })
         return { messageId }
       }
-      if (path === '/t/:tenant/tasks/documents/:id') {
+      if (path.startsWith('/t/:tenant/tasks/documents/:id')) {
         const { task } = await createTask(
           home.context,
           { kind: 'matrix', title: 'Matrix quotes', components: [{ type: 'text', text: 'Hi' }] },
@@ -469,11 +474,12 @@ test.group('Role matrix', () => {
           .insert({
             task_id: task.id,
             filename: 'matrix.pdf',
-            size: 8,
-            bytes: Buffer.from('%PDF-1.4'),
+            size: matrixPdf.length,
+            pages: 1,
+            bytes: matrixPdf,
           })
           .returning('id')
-        return { id: row.id }
+        return { id: row.id, page: '1' }
       }
       if (path === '/t/:tenant/tasks/quotes/runs/:id') {
         const [row] = await db

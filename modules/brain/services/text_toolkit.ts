@@ -123,6 +123,13 @@ export const ARABIC_STOP_WORDS = new Set(
   ).split(/\s+/)
 )
 
+/** Words ending in s that are not plurals ("news" is not "new"). */
+const NOT_PLURALS = new Set(
+  'news series species always perhaps whereas alias atlas bias canvas gas lens physics politics economics ethics mathematics'.split(
+    ' '
+  )
+)
+
 /**
  * Light English stemming: inflections and a few common derivations, one
  * pass. Derivational suffixes need a longer remainder (payment stays
@@ -151,13 +158,64 @@ function stemEnglish(word: string) {
   ]
   for (const [suffix, replacement, minimum] of rules) {
     if (!word.endsWith(suffix)) continue
-    if (suffix === 's' && /(ss|us|is)$/.test(word)) return word
+    if (suffix === 's' && (/(ss|us|is)$/.test(word) || NOT_PLURALS.has(word))) return word
     if (suffix === 'es' && !/(ss|x|z|ch|sh)es$/.test(word)) continue
     const stem = word.slice(0, -suffix.length) + replacement
-    if (stem.length >= minimum) return stem
+    if (stem.length < minimum) continue
+    // A consonant doubled before -ed or -ing is the verb's own (stopped,
+    // tripped, planning: stop, trip, plan); l, s and z stay (filled, missed).
+    if ((suffix === 'ed' || suffix === 'ing') && /([b-df-hj-km-np-rtv-y])\1$/.test(stem)) {
+      return stem.slice(0, -1)
+    }
+    return stem
   }
   return word
 }
+
+/**
+ * Irregular past forms, as their verb: "I paid", "we sent", "someone
+ * stole" meet "pay", "send" and "theft"-free "steal" in a passage.
+ */
+const IRREGULAR_FORMS = new Map(
+  (
+    [
+      ['paid', 'pay'],
+      ['sent', 'send'],
+      ['bought', 'buy'],
+      ['brought', 'bring'],
+      ['sold', 'sell'],
+      ['spent', 'spend'],
+      ['kept', 'keep'],
+      ['stole', 'steal'],
+      ['stolen', 'steal'],
+      ['broke', 'break'],
+      ['broken', 'break'],
+      ['fell', 'fall'],
+      ['fallen', 'fall'],
+      ['wrote', 'write'],
+      ['written', 'write'],
+      ['chose', 'choose'],
+      ['chosen', 'choose'],
+      ['began', 'begin'],
+      ['begun', 'begin'],
+      ['ran', 'run'],
+      ['met', 'meet'],
+      ['won', 'win'],
+      ['felt', 'feel'],
+      ['heard', 'hear'],
+      ['forgot', 'forget'],
+      ['forgotten', 'forget'],
+      ['caught', 'catch'],
+      ['held', 'hold'],
+      ['drove', 'drive'],
+      ['driven', 'drive'],
+      ['flew', 'fly'],
+      ['flown', 'fly'],
+      ['signed', 'sign'],
+      ['understood', 'understand'],
+    ] as Array<[string, string]>
+  )
+)
 
 const ARABIC_PREFIXES = ['وال', 'بال', 'كال', 'فال', 'لل', 'ال', 'و', 'ف', 'ب']
 const ARABIC_SUFFIXES = [
@@ -253,6 +311,7 @@ function arabicNumber(word: string) {
  */
 const PHRASES: Array<[RegExp, string]> = [
   [/\bsign(?:s|ed|ing)? (?:me |us |you )?up\b/g, 'join'],
+  [/\be-mail/g, 'email'],
   [/\blet(?:s|ting)? (?:me|us|you|him|her|them|the \w+) know\b/g, 'notify'],
   [/\btop(?:s|ped|ping)? (?:it |them )?(?:back )?up\b/g, 'reinstate'],
   [/\bstraight away\b|\bright away\b|\bon the spot\b/g, 'immediately'],
@@ -284,14 +343,19 @@ export function tokenize(text: string): Token[] {
   const normalised = phrasesAsWords(foldText(text))
   const words = normalised.match(/[a-z0-9]+(?:'[a-z]+)?|[\u0621-\u064A]+|\d+(?:\.\d+)?/g) ?? []
   const tokens: Token[] = []
-  for (const word of words) {
+  for (const [i, word] of words.entries()) {
+    if (word === 'one' && isPronounOne(words[i - 1], words[i + 1])) {
+      tokens.push({ stem: word, content: false })
+      continue
+    }
     const arabic = /[\u0621-\u064A]/.test(word)
     if (arabic) {
       const content = !ARABIC_STOP_WORDS.has(word) && word.length > 1
       tokens.push({ stem: arabicNumber(word) ?? stemArabic(word), content })
     } else {
       const bare = word.replace(/'s$/, '')
-      const stem = ENGLISH_NUMBERS.get(bare) ?? stemEnglish(bare.replace(/'/g, ''))
+      const stem =
+        ENGLISH_NUMBERS.get(bare) ?? IRREGULAR_FORMS.get(bare) ?? stemEnglish(bare.replace(/'/g, ''))
       // "wants" and "tells" are as empty as "want" and "tell".
       const content =
         !ENGLISH_STOP_WORDS.has(word) &&
@@ -301,6 +365,22 @@ export function tokenize(text: string): Token[] {
     }
   }
   return tokens
+}
+
+/** Words before "one" that make it a pronoun ("a new one", "which one"), not the number. */
+const ONE_PRONOUN_BEFORE = new Set(
+  'a an the this that which each every any no another new old other same only right wrong first last next big small cheaper cheapest better best'.split(
+    ' '
+  )
+)
+
+/**
+ * Whether "one" stands for a thing already named ("a new one", "the
+ * cheaper one", "one of them") rather than the number 1 ("one year").
+ */
+function isPronounOne(before: string | undefined, after: string | undefined) {
+  if (after === 'of') return true
+  return before !== undefined && ONE_PRONOUN_BEFORE.has(before) && !/^[a-z]{3,}$/.test(after ?? '')
 }
 
 /** The distinct content stems of a text, in order of first appearance. */
@@ -369,7 +449,7 @@ const SYNONYM_GROUPS = [
   'proof certificate',
   'country countries territory territorial',
   'ceiling cap',
-  'pr publicity media press',
+  'pr publicity media press news journalist',
   'maternity pregnancy',
   'retire retirement retired',
   'court courts judge',

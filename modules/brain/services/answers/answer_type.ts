@@ -34,7 +34,7 @@ const QUESTION_TYPES: Array<[FactType, RegExp]> = [
   ],
   [
     'amount',
-    /\bhow much\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)/,
+    /\bhow much\b|\bwhat (do|does|did|will|would|should) (i|we|you|they|it|he|she) (have to |need to )?(pay|cost|charge)\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|ceiling|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)/,
   ],
   [
     'time',
@@ -67,11 +67,19 @@ export function askedFact(question: string): FactType | null {
 
 const NUMBER =
   /\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|sixty|ninety|hundred)\b|(واحد|اثنين|ضيفين|ثلاث|اربع|خمس|ست|سبع|ثماني|تسع|عشر|ثلاثين|ستين|تسعين)/
+/**
+ * An Arabic duration: a number (digits or words) before a unit, or a unit
+ * in the dual (يومين, أسبوعين, شهرين, سنتين) which is its own number. A unit
+ * alone ("في الشهر", per month) is a rate, not a duration.
+ */
+const ARABIC_DURATION =
+  /(\d+|واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثماني|ثمان|تسع|عشر)\S*\s+(يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|سنين|ساع|دقيق)|(يومين|اسبوعين|شهرين|سنتين|ساعتين|دقيقتين)/
 const PASSAGE_TYPES: Record<FactType, RegExp> = {
   amount:
     /\b(aed|usd|dhs?|dirhams?|dollars?|free|no charge)\b|\d+\s*(aed|درهم)|درهم|مجان|\(aed\)|\$\d|\d+(\.\d+)?\s*%|\bper ?cent\b|بالمئه|بالمائه/,
-  duration:
-    /\b(\d+|one|two|three|four|five|six|seven|ten|twelve|fourteen|fifteen|twenty|thirty|sixty|ninety)[- ](business |working |calendar |clear )?(days?|weeks?|months?|years?|hours?|minutes?)\b|\bsame day\b|(يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|ساع|دقيق)/,
+  duration: new RegExp(
+    `${/\b(\d+|one|two|three|four|five|six|seven|ten|twelve|fourteen|fifteen|twenty|thirty|sixty|ninety)[- ](business |working |calendar |clear )?(days?|weeks?|months?|years?|hours?|minutes?)\b|\bsame day\b/.source}|${ARABIC_DURATION.source}`
+  ),
   time: /\b\d{1,2}(:\d{2})?\s*(am|pm)\b|\b\d{1,2}:\d{2}\b|صباح|مساء|around the clock|24 hours/,
   date: /\b\d{4}-\d{2}-\d{2}\b|\b(january|february|march|april|may|june|july|august|september|october|november|december)\b|\d{1,2}\/\d{1,2}/,
   count: NUMBER,
@@ -94,7 +102,7 @@ export function statesType(type: AnswerType, passage: string) {
  */
 const CUES: Record<FactType, string> = {
   duration: 'long soon quickly far advance ahead time deadline مده',
-  amount: 'much cost price fee charge pay extra expensive cheap cap maximum سعر رسوم تكلفه',
+  amount: 'much cost price fee charge pay extra expensive cheap cap ceiling maximum سعر رسوم تكلفه',
   age: 'age old minimum maximum عمر سن',
   contact: 'number call ring phone contact reach email helpline hotline رقم اتصل',
   address: 'address street where located عنوان',

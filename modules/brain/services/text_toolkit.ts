@@ -176,46 +176,42 @@ function stemEnglish(word: string) {
  * Irregular past forms, as their verb: "I paid", "we sent", "someone
  * stole" meet "pay", "send" and "theft"-free "steal" in a passage.
  */
-const IRREGULAR_FORMS = new Map(
-  (
-    [
-      ['paid', 'pay'],
-      ['sent', 'send'],
-      ['bought', 'buy'],
-      ['brought', 'bring'],
-      ['sold', 'sell'],
-      ['spent', 'spend'],
-      ['kept', 'keep'],
-      ['stole', 'steal'],
-      ['stolen', 'steal'],
-      ['broke', 'break'],
-      ['broken', 'break'],
-      ['fell', 'fall'],
-      ['fallen', 'fall'],
-      ['wrote', 'write'],
-      ['written', 'write'],
-      ['chose', 'choose'],
-      ['chosen', 'choose'],
-      ['began', 'begin'],
-      ['begun', 'begin'],
-      ['ran', 'run'],
-      ['met', 'meet'],
-      ['won', 'win'],
-      ['felt', 'feel'],
-      ['heard', 'hear'],
-      ['forgot', 'forget'],
-      ['forgotten', 'forget'],
-      ['caught', 'catch'],
-      ['held', 'hold'],
-      ['drove', 'drive'],
-      ['driven', 'drive'],
-      ['flew', 'fly'],
-      ['flown', 'fly'],
-      ['signed', 'sign'],
-      ['understood', 'understand'],
-    ] as Array<[string, string]>
-  )
-)
+const IRREGULAR_FORMS = new Map([
+  ['paid', 'pay'],
+  ['sent', 'send'],
+  ['bought', 'buy'],
+  ['brought', 'bring'],
+  ['sold', 'sell'],
+  ['spent', 'spend'],
+  ['kept', 'keep'],
+  ['stole', 'steal'],
+  ['stolen', 'steal'],
+  ['broke', 'break'],
+  ['broken', 'break'],
+  ['fell', 'fall'],
+  ['fallen', 'fall'],
+  ['wrote', 'write'],
+  ['written', 'write'],
+  ['chose', 'choose'],
+  ['chosen', 'choose'],
+  ['began', 'begin'],
+  ['begun', 'begin'],
+  ['ran', 'run'],
+  ['met', 'meet'],
+  ['won', 'win'],
+  ['felt', 'feel'],
+  ['heard', 'hear'],
+  ['forgot', 'forget'],
+  ['forgotten', 'forget'],
+  ['caught', 'catch'],
+  ['held', 'hold'],
+  ['drove', 'drive'],
+  ['driven', 'drive'],
+  ['flew', 'fly'],
+  ['flown', 'fly'],
+  ['signed', 'sign'],
+  ['understood', 'understand'],
+] as Array<[string, string]>)
 
 const ARABIC_PREFIXES = ['وال', 'بال', 'كال', 'فال', 'لل', 'ال', 'و', 'ف', 'ب']
 const ARABIC_SUFFIXES = [
@@ -355,7 +351,9 @@ export function tokenize(text: string): Token[] {
     } else {
       const bare = word.replace(/'s$/, '')
       const stem =
-        ENGLISH_NUMBERS.get(bare) ?? IRREGULAR_FORMS.get(bare) ?? stemEnglish(bare.replace(/'/g, ''))
+        ENGLISH_NUMBERS.get(bare) ??
+        IRREGULAR_FORMS.get(bare) ??
+        stemEnglish(bare.replace(/'/g, ''))
       // "wants" and "tells" are as empty as "want" and "tell".
       const content =
         !ENGLISH_STOP_WORDS.has(word) &&

@@ -9,7 +9,17 @@ import { foldText, tokenize } from '../text_toolkit.js'
  * the answer. Yes/no questions are answered by any statement.
  */
 export type AnswerType =
-  'amount' | 'duration' | 'time' | 'date' | 'count' | 'age' | 'contact' | 'address' | 'yesno' | null
+  | 'amount'
+  | 'duration'
+  | 'time'
+  | 'date'
+  | 'count'
+  | 'age'
+  | 'contact'
+  | 'address'
+  | 'place'
+  | 'yesno'
+  | null
 
 type FactType = Exclude<AnswerType, null | 'yesno'>
 
@@ -23,6 +33,11 @@ const QUESTION_TYPES: Array<[FactType, RegExp]> = [
   [
     'address',
     /\b(street|postal|office|home) address\b|\baddress of\b|\bwhere (is|are) (your|the)\b.*\b(office|offices|branch|clinic|club|building)\b|عنوان/,
+  ],
+  // "Which countries …" wants their names, not a clause mentioning a country.
+  [
+    'place',
+    /\b(which|what) (countries|country|cities|city|areas|emirates|regions|places|locations|neighbou?rhoods|communities|districts)\b|(اي|ما هي|ما|وش|ايش|شو) (الدول|دول|المدن|مدن|المناطق|مناطق|البلدان)/,
   ],
   [
     'age',
@@ -74,7 +89,7 @@ const NUMBER =
  */
 const ARABIC_DURATION =
   /(\d+|واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثماني|ثمان|تسع|عشر)\S*\s+(يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|سنين|ساع|دقيق)|(يومين|اسبوعين|شهرين|سنتين|ساعتين|دقيقتين)/
-const PASSAGE_TYPES: Record<FactType, RegExp> = {
+const PASSAGE_TYPES: Record<Exclude<FactType, 'place'>, RegExp> = {
   amount:
     /\b(aed|usd|dhs?|dirhams?|dollars?|free|no charge)\b|\d+\s*(aed|درهم)|درهم|مجان|\(aed\)|\$\d|\d+(\.\d+)?\s*%|\bper ?cent\b|بالمئه|بالمائه/,
   duration: new RegExp(
@@ -92,7 +107,20 @@ const PASSAGE_TYPES: Record<FactType, RegExp> = {
 /** Whether a passage (with the words framing it) states a fact of the asked kind. */
 export function statesType(type: AnswerType, passage: string) {
   if (type === null || type === 'yesno') return true
+  if (type === 'place') return namesPlaces(passage)
   return PASSAGE_TYPES[type].test(foldText(passage))
+}
+
+/** A capitalised word inside a sentence: a name (Qatar, the Kingdom of Bahrain). */
+const INNER_NAME = /(?<=[\p{L},;]\s+)\p{Lu}\p{Ll}+/gu
+
+/**
+ * Whether a passage names places: two names or more inside its sentences.
+ * Arabic has no capitals, so an Arabic passage is not judged.
+ */
+function namesPlaces(passage: string) {
+  if (/\p{Script=Arabic}/u.test(passage)) return true
+  return (passage.match(INNER_NAME)?.length ?? 0) >= 2
 }
 
 /**
@@ -106,6 +134,7 @@ const CUES: Record<FactType, string> = {
   age: 'age old minimum maximum عمر سن',
   contact: 'number call ring phone contact reach email helpline hotline رقم اتصل',
   address: 'address street where located عنوان',
+  place: 'country countries city cities area region place location دول مدن مناطق',
   time: 'time open opening close closing when مواعيد',
   date: 'when date',
   count: 'many number عدد',

@@ -269,7 +269,11 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     // "how long" is answered by a passage stating a duration.
     const scores = termScores(evidence, candidate, states ? cues : none)
     const coverage = coverageOf(evidence, [scores])
-    const fit = fact === null || states ? 1 : type === 'yesno' ? YES_NO_MISMATCH : TYPE_MISMATCH
+    // A definition says what a thing is, not whether it is covered, allowed
+    // or free: a yes/no question prefers the clause that rules on it.
+    const ruling = type === 'yesno' && isDefinition(candidate) ? YES_NO_MISMATCH : 1
+    const fit =
+      (fact === null || states ? 1 : type === 'yesno' ? YES_NO_MISMATCH : TYPE_MISMATCH) * ruling
     return {
       candidate,
       members: [candidate],
@@ -334,7 +338,8 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
       )
     // A yes/no answer carries its conditions: "covered automatically,
     // provided that:" beside "Your cover follows you when you work as a locum."
-    const condition = type === 'yesno' && option.coverage > 0 && CONDITION.test(option.candidate.text)
+    const condition =
+      type === 'yesno' && option.coverage > 0 && CONDITION.test(option.candidate.text)
     if (adjacent && (option.coverage >= best.coverage * NEIGHBOUR_SHARE || condition))
       chosen.push(option)
   }
@@ -451,6 +456,21 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   // Cite the strongest hit first.
   quotes.sort((a, b) => (a.hit === primary ? -1 : b.hit === primary ? 1 : 0))
   return { quotes, coverage, confidence }
+}
+
+/** A definitions section's heading, in English or Arabic. */
+const DEFINITIONS_HEADING =
+  /^\s*(\d+(\.\d+)*\.?\s+)?(definitions|glossary|meaning of words|التعريفات|تعريفات|تعاريف)\b/iu
+/** "A locum tenens engagement is …", "Clinician, you and your mean …", "Incident means …". */
+const DEFINING_SENTENCE =
+  /^(an?|the)?\s*[\p{L}' ,-]{2,60}?\s+(is|are|means|mean)\s+(an?|the|any)\b/iu
+
+/** Whether a passage defines a term: it sits in a definitions section or reads as a definition. */
+function isDefinition(candidate: Candidate) {
+  return (
+    candidate.hit.headingPath.some((heading) => DEFINITIONS_HEADING.test(heading)) ||
+    DEFINING_SENTENCE.test(candidate.text)
+  )
 }
 
 /** A sentence stating a condition of what it says: what a yes/no answer must not drop. */

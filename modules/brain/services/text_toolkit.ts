@@ -21,6 +21,11 @@ const ARABIC_FOLDS: Array<[string, string]> = [
   ['\u0629', '\u0647'],
   ['\u0624', '\u0648'],
   ['\u0626', '\u064A'],
+  // The same letters from Persian and Urdu keyboards, common in Gulf chat:
+  // keheh (ک) is kaf, Farsi yeh (ی) is ya, ae (ە) and heh with yeh (ۀ) are ha.
+  ['\u06A9', '\u0643'],
+  ['\u06CC', '\u064A'],
+  ['\u06D5\u06C0', '\u0647'],
   ['\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669', '0123456789'],
   ['\u06F0\u06F1\u06F2\u06F3\u06F4\u06F5\u06F6\u06F7\u06F8\u06F9', '0123456789'],
 ]
@@ -119,7 +124,8 @@ export const ARABIC_STOP_WORDS = new Set(
     فوق تحت منذ خلال ضمن يا أم إما اما بل لكن لكنني ولكن يمكن يمكنني يمكنك أستطيع استطيع تستطيع
     يستطيع أريد اريد نريد تريد أود اود أرجو ارجو من فضلك لو سمحت شكرا مرحبا السلام عليكم هناك هنا
     وهل فهل وما وكيف وكم وماذا عندما حين لما
-    شو ايش وش وين ابغى ابغي ابي اقدر نقدر تقدر عشان علشان معي معك ممكن لازم حق`
+    شو ايش وش وين ابغى ابغي ابي اقدر نقدر تقدر عشان علشان معي معك ممكن لازم حق
+    شنو ليش ليه امتى ايمتى فين عايز عاوز بدي بدنا شلون اشلون ازاي إزاي كيفك هلا يعني`
   ).split(/\s+/)
 )
 
@@ -570,10 +576,39 @@ function oneEditApart(a: string, b: string) {
 }
 
 /**
+ * Whether two words are at most two edits apart (letters missing, extra,
+ * wrong or swapped: optimal string alignment distance), for long words only,
+ * where two slips still leave the word recognisable.
+ */
+function twoEditsApart(a: string, b: string) {
+  if (Math.abs(a.length - b.length) > 2 || a[0] !== b[0]) return false
+  let before = Array.from({ length: b.length + 1 }, (_, j) => j)
+  let previous = before
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    let smallest = i
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let value = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        value = Math.min(value, before[j - 2] + 1)
+      }
+      row.push(value)
+      smallest = Math.min(smallest, value)
+    }
+    if (smallest > 2) return false
+    before = previous
+    previous = row
+  }
+  return previous[b.length] <= 2
+}
+
+/**
  * How well a term is matched by a set of stems: 1 for the same stem, 0.8
  * for a shared beginning long enough to be the same word in another form
  * (cancel, cancellation), 0.85 for a synonym from the lexicon, 0.7 for a
- * word of five letters or more one typo away, else 0.
+ * word of five letters or more one typo away, 0.65 for an English word of
+ * eight letters or more two typos away, else 0.
  */
 export function termMatch(term: string, stems: Set<string>): number {
   if (stems.has(term)) return 1
@@ -605,6 +640,9 @@ export function termMatch(term: string, stems: Set<string>): number {
       best = Math.max(best, 0.75)
     else if (term.length >= 5 && stem.length >= 5 && oneEditApart(term, stem)) {
       best = Math.max(best, 0.7)
+    } else if (!arabic && term.length >= 8 && stem.length >= 8 && twoEditsApart(term, stem)) {
+      // A long word survives two slips ("reinstatment", "acommodation").
+      best = Math.max(best, 0.65)
     }
     if (arabic && sameArabicVerb(term, stem)) best = Math.max(best, 0.8)
   }

@@ -4,7 +4,7 @@ import type { SearchHit } from '#modules/brain/services/search'
 import { answerExtractively } from '#modules/brain/services/answers'
 import { rankByRarity } from '#modules/brain/services/answers'
 import { askedFact, questionType } from '#modules/brain/services/answers/answer_type'
-import { contentTerms, termMatch } from '#modules/brain/services/text_toolkit'
+import { contentTerms, foldText, termMatch } from '#modules/brain/services/text_toolkit'
 
 /*
 | How the offline answerer chooses what answers: the sentence (or two
@@ -272,6 +272,24 @@ test.group('Text toolkit | matching a customer’s words', () => {
     assert.deepEqual(contentTerms('I paid, we sent'), ['pay', 'send'])
     assert.deepEqual(contentTerms('by e-mail'), contentTerms('by email'))
     assert.deepEqual(contentTerms('in the news'), ['news'])
+  })
+
+  test('a long word meets its word across two typos, a short one across none', ({ assert }) => {
+    const match = (a: string, b: string) => termMatch(contentTerms(a)[0], new Set(contentTerms(b)))
+    assert.isAtLeast(match('acomodation', 'accommodation'), 0.65)
+    assert.isAtLeast(match('physioterapy', 'physiotherapy'), 0.7)
+    assert.equal(match('insurance', 'assurance'), 0)
+    assert.equal(match('card', 'care'), 0)
+  })
+
+  test('Persian-keyboard letters and Gulf, Levantine and Egyptian question words fold away', ({
+    assert,
+  }) => {
+    assert.equal(foldText('کم یوم'), foldText('كم يوم'))
+    assert.deepEqual(contentTerms('شنو امتى يفتح النادي'), contentTerms('متى يفتح النادي'))
+    assert.equal(askedFact('قديش رسوم الضيف؟'), 'amount')
+    assert.equal(askedFact('بكام تصريح الضيف'), 'amount')
+    assert.equal(askedFact('امتى يفتح النادي بالعيد؟'), 'time')
   })
 
   test('numbers written as words meet their digits, in English and Arabic', ({ assert }) => {

@@ -49,11 +49,11 @@ const QUESTION_TYPES: Array<[FactType, RegExp]> = [
   ],
   [
     'amount',
-    /\bhow much\b|\bwhat (do|does|did|will|would|should) (i|we|you|they|it|he|she) (have to |need to )?(pay|cost|charge)\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|ceiling|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)/,
+    /\bhow much\b|\bwhat (do|does|did|will|would|should) (i|we|you|they|it|he|she) (have to |need to )?(pay|cost|charge)\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|ceiling|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)|(?<![\u0621-\u064A])(قديش|قديه|بقديش|بكام|بچم)(?![\u0621-\u064A])/,
   ],
   [
     'time',
-    /\bwhat time\b|\bwhen does\b.*\b(open|close|shut)|\b(opening|closing) (time|hours)\b|متي (يفتح|يغلق|يسكر)|مواعيد|الساعه كم/,
+    /\bwhat time\b|\bwhen does\b.*\b(open|close|shut)|\b(opening|closing) (time|hours)\b|(متي|امتي|ايمتي) (يفتح|يغلق|يسكر|يقفل|تفتحون|تسكرون)|مواعيد|الساعه كم/,
   ],
   ['date', /\b(from )?when is\b.*\bavailable\b|\bwhat date\b|من متي/],
   ['count', /\bhow many\b|كم (ضيف|شخص|عدد|مره|موقف)|عدد/],

@@ -31,20 +31,24 @@ test.group('Local embedder', () => {
     assert.isAbove(cosine(query, related), 0.5)
   })
 
-  test('puts a passage using a synonym of the question\'s word (the lexicon) closer, on both sides alike', async ({
+  test("puts a passage using a synonym of the question's word (the lexicon) closer, on both sides alike", async ({
     assert,
   }) => {
     const [question, synonym, other] = await embedder.embed([
-      'how do I get reimbursed',
-      'We refund the unused premium',
-      'We renew the unused premium',
+      'can I be reimbursed',
+      'Refunds are paid within a week',
+      'Lockers are cleaned within a week',
     ])
     assert.isAbove(cosine(question, synonym), cosine(question, other))
     assert.isAbove(cosine(question, synonym), 0)
     // The same pair read the other way round: the feature is the group's, not the question's.
-    const [passage, asked] = await embedder.embed(['Refunds are paid', 'reimburse me'])
-    assert.closeTo(cosine(passage, asked), cosine(asked, passage), 1e-12)
-    assert.isAbove(cosine(passage, asked), 0.2)
+    const [asked, passage, unrelated] = await embedder.embed([
+      'reimburse me',
+      'Refunds are paid',
+      'Lockers are cleaned',
+    ])
+    assert.isAbove(cosine(passage, asked), 0.1)
+    assert.isAbove(cosine(passage, asked), cosine(passage, unrelated))
   })
 
   test('ignores common words, case and punctuation', async ({ assert }) => {

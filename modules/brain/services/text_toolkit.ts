@@ -501,8 +501,13 @@ const SYNONYM_GROUPS = [
 ]
 
 const SYNONYMS = new Map<string, Set<string>>()
-for (const group of SYNONYM_GROUPS) {
+/** Each stem's synonym groups, by their place in SYNONYM_GROUPS. */
+const SYNONYM_GROUP_IDS = new Map<string, number[]>()
+for (const [index, group] of SYNONYM_GROUPS.entries()) {
   const stems = tokenize(group).map((t) => t.stem)
+  for (const stem of new Set(stems)) {
+    SYNONYM_GROUP_IDS.set(stem, [...(SYNONYM_GROUP_IDS.get(stem) ?? []), index])
+  }
   for (const stem of stems) {
     const known = SYNONYMS.get(stem) ?? new Set<string>()
     for (const other of stems) if (other !== stem) known.add(other)
@@ -513,6 +518,15 @@ for (const group of SYNONYM_GROUPS) {
 /** Other stems meaning the same as `stem` in a customer's question. */
 export function synonymsOf(stem: string): string[] {
   return [...(SYNONYMS.get(stem) ?? [])]
+}
+
+/**
+ * The synonym groups a stem belongs to (their places in the lexicon), so a
+ * question's word and a passage's synonym of it can share one feature: the
+ * local embedder adds it on both sides.
+ */
+export function synonymGroupsOf(stem: string): number[] {
+  return SYNONYM_GROUP_IDS.get(stem) ?? []
 }
 
 /**

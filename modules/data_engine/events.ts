@@ -3,6 +3,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { registerUsageMeter } from '#modules/billing/index'
 import { registerDataAnswerer } from '#modules/brain/index'
 import { answerFromDatasets } from './services/customer_answers.js'
+import { answerFromConnectors } from './services/connector_answers.js'
 import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import { scheduleDatasetRefresh } from './jobs/dataset_refresh_sweep_job.js'
@@ -24,7 +25,10 @@ export async function datasetBytesInUse(tenantId: string, client?: TransactionCl
 
 export function registerDataEngineListeners() {
   registerUsageMeter('knowledge_bytes', datasetBytesInUse)
-  // The assistant answers a customer's question that matches a dataset from its rows.
+  // A live lookup first: its phrases and parameters ("order 4471") are more
+  // specific than a dataset's filters. Then a question that matches a
+  // dataset is answered from its rows.
+  registerDataAnswerer('connectors', answerFromConnectors)
   registerDataAnswerer('datasets', answerFromDatasets)
   // Datasets read from a CSV address are read again on their schedule; only
   // real worker processes keep the sweep's schedule, not the test suite's pools.

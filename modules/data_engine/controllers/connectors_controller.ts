@@ -155,7 +155,12 @@ function formInput(ctx: HttpContext): ConnectorInput {
     auth_secret: request.input('auth_secret'),
     clear_secret: request.input('clear_secret'),
     headers: rows(ctx, 'h', ['name', 'value'], CONNECTOR_LIMITS.headers),
-    parameters: rows(ctx, 'p', ['name', 'type', 'pattern', 'required', 'example'], CONNECTOR_LIMITS.parameters).map(
+    parameters: rows(
+      ctx,
+      'p',
+      ['name', 'type', 'pattern', 'required', 'example'],
+      CONNECTOR_LIMITS.parameters
+    ).map(
       // An unticked box sends nothing: a named parameter without it is optional.
       (entry) => ({ ...entry, required: entry.required ?? 'false' })
     ),
@@ -169,16 +174,26 @@ function formInput(ctx: HttpContext): ConnectorInput {
 }
 
 /** The form's rows: the connector's own, then spares up to the limit. */
-function formData(ctx: HttpContext, connector: Connector | null, samples: Record<string, string> = {}) {
+function formData(
+  ctx: HttpContext,
+  connector: Connector | null,
+  samples: Record<string, string> = {}
+) {
   const { i18n } = ctx
   const fill = <T>(items: T[], max: number, empty: T) =>
-    [...items, ...Array.from({ length: SPARE_ROWS }, () => empty)].slice(0, Math.max(items.length, Math.min(max, items.length + SPARE_ROWS)))
+    [...items, ...Array.from({ length: SPARE_ROWS }, () => empty)].slice(
+      0,
+      Math.max(items.length, Math.min(max, items.length + SPARE_ROWS))
+    )
   const base = page(ctx).base
   return {
     connector,
     action: connector ? `${base}/connectors/${connector.id}` : `${base}/connectors`,
     methods: CONNECTOR_METHODS.map((m) => ({ value: m, label: m })),
-    authModes: AUTH_MODES.map((mode) => ({ value: mode, label: i18n.t(`connectors.auth.${mode}`) })),
+    authModes: AUTH_MODES.map((mode) => ({
+      value: mode,
+      label: i18n.t(`connectors.auth.${mode}`),
+    })),
     parameterTypes: PARAMETER_TYPES.map((type) => ({
       value: type,
       label: i18n.t(`connectors.types.${type}`),
@@ -206,7 +221,8 @@ function present(call: ConnectorCall) {
     headerLines: Object.entries(call.request.headers).map(([name, value]) => `${name}: ${value}`),
     fieldRows: Object.entries(call.fields).map(([name, value]) => ({
       name,
-      value: value === null ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value),
+      value:
+        value === null ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value),
     })),
   }
 }

@@ -41,7 +41,10 @@ export function extractInputs(
     if (match) {
       inputs[parameter.name] = (match[1] ?? match[0]).trim()
       // One piece of the message fills one parameter.
-      rest = rest.slice(0, match.index) + ' '.repeat(match[0].length) + rest.slice(match.index + match[0].length)
+      rest =
+        rest.slice(0, match.index) +
+        ' '.repeat(match[0].length) +
+        rest.slice(match.index + match[0].length)
     } else if (parameter.required) {
       return { inputs, missing: parameter }
     }
@@ -92,7 +95,9 @@ export function matchConnector(connectors: Connector[], message: string): Connec
 }
 
 function t(language: DataQuestion['language'], key: string, data?: Record<string, unknown>) {
-  return i18nManager.locale(language === 'arabic' ? 'ar' : 'en').t(`connectors.assistant.${key}`, data)
+  return i18nManager
+    .locale(language === 'arabic' ? 'ar' : 'en')
+    .t(`connectors.assistant.${key}`, data)
 }
 
 /** A call's outcome as a chat message (for an agent, the reason of a failure too). */

@@ -146,7 +146,10 @@ export function connectorNotFound() {
   return new DatasetError('not_found', 'No such connector.', null, 404)
 }
 
-export async function listConnectors(tenant: TenantContext, options: { answersCustomers?: boolean } = {}) {
+export async function listConnectors(
+  tenant: TenantContext,
+  options: { answersCustomers?: boolean } = {}
+) {
   const result = await tenant.transaction((trx) =>
     raw(
       trx,
@@ -275,7 +278,8 @@ function checkInput(input: ConnectorInput, stored: StoredConnector | null) {
     invalid('url_template', 'Parameters go in the path or the query, not the host.')
   }
   const bodyTemplate = method === 'POST' ? text(input.body_template) || null : null
-  if (bodyTemplate && bodyTemplate.length > 10_000) invalid('body_template', 'The body is too long.')
+  if (bodyTemplate && bodyTemplate.length > 10_000)
+    invalid('body_template', 'The body is too long.')
 
   const headers: { name: string; value: string }[] = []
   for (const entry of list(input.headers)) {
@@ -340,14 +344,19 @@ function checkInput(input: ConnectorInput, stored: StoredConnector | null) {
   }
 
   const replyTemplate = text(input.reply_template)
-  if (!replyTemplate) invalid('reply_template', 'Write the reply, e.g. Order {{order}}: {{status}}.')
-  if (replyTemplate.length > 1000) invalid('reply_template', 'The reply is 1,000 characters at most.')
+  if (!replyTemplate)
+    invalid('reply_template', 'Write the reply, e.g. Order {{order}}: {{status}}.')
+  if (replyTemplate.length > 1000)
+    invalid('reply_template', 'The reply is 1,000 characters at most.')
   const fields = new Set([...mapping.map((m) => m.name), ...known])
   for (const match of replyTemplate.matchAll(TEMPLATE_VAR)) {
-    if (!fields.has(match[1])) invalid('reply_template', `{{${match[1]}}} is not a field or parameter.`)
+    if (!fields.has(match[1]))
+      invalid('reply_template', `{{${match[1]}}} is not a field or parameter.`)
   }
 
-  const triggerText = Array.isArray(input.triggers) ? input.triggers.join(',') : text(input.triggers)
+  const triggerText = Array.isArray(input.triggers)
+    ? input.triggers.join(',')
+    : text(input.triggers)
   const triggers = [
     ...new Set(
       triggerText
@@ -425,7 +434,9 @@ export async function updateConnector(tenant: TenantContext, id: string, input: 
       .where('id', id)
       .update({
         ...values,
-        ...(secret === undefined ? {} : { auth_secret: secret ? encryption.encrypt(secret) : null }),
+        ...(secret === undefined
+          ? {}
+          : { auth_secret: secret ? encryption.encrypt(secret) : null }),
         updated_at: new Date(),
       })
     // A changed call may answer differently: nothing cached before it is reused.
@@ -491,7 +502,9 @@ function buildRequest(connector: StoredConnector, values: Record<string, string>
     'user-agent': 'FloMastr-Connectors/1.0',
   }
   for (const header of connector.headers) {
-    headers[header.name.toLowerCase()] = fill(header.value, values, (v) => v.replace(/[\r\n]/g, ' '))
+    headers[header.name.toLowerCase()] = fill(header.value, values, (v) =>
+      v.replace(/[\r\n]/g, ' ')
+    )
   }
   const shownHeaders = { ...headers }
   const secret = connector.secret ?? ''
@@ -550,7 +563,10 @@ async function exchange(
   const client = request.url.protocol === 'https:' ? https : http
   return new Promise((resolve, reject) => {
     let settled = false
-    const finish = (error: ConnectorCallError | null, result?: { status: number; body: string }) => {
+    const finish = (
+      error: ConnectorCallError | null,
+      result?: { status: number; body: string }
+    ) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
@@ -598,7 +614,9 @@ async function exchange(
       if (error instanceof BlockedAddressError) {
         finish(new ConnectorCallError('blocked_address', error.message))
       } else {
-        finish(new ConnectorCallError('fetch_failed', `The API could not be reached (${error.message}).`))
+        finish(
+          new ConnectorCallError('fetch_failed', `The API could not be reached (${error.message}).`)
+        )
       }
     })
     outgoing.end(request.body ?? undefined)
@@ -622,7 +640,9 @@ function show(value: unknown): string {
 
 function requestHash(request: ReturnType<typeof buildRequest>['real']) {
   return createHash('sha256')
-    .update(`${request.method}\n${request.url}\n${JSON.stringify(request.headers)}\n${request.body ?? ''}`)
+    .update(
+      `${request.method}\n${request.url}\n${JSON.stringify(request.headers)}\n${request.body ?? ''}`
+    )
     .digest('hex')
 }
 
@@ -698,9 +718,11 @@ export async function callConnector(
     }
     if (useCache) {
       await tenant.transaction(async (trx) => {
-        await raw(trx, 'delete from api_connector_cache where connector_id = ? and expires_at <= now()', [
-          connector.id,
-        ])
+        await raw(
+          trx,
+          'delete from api_connector_cache where connector_id = ? and expires_at <= now()',
+          [connector.id]
+        )
         await raw(
           trx,
           `insert into api_connector_cache (connector_id, request_hash, fields, status, expires_at)

@@ -48,7 +48,9 @@ export {
   type MessageStatusEvent,
   type MessageSentEvent,
   type MediaStoredEvent,
+  type MemberMessageEvent,
 } from './events.js'
+export { sendDirectWhatsApp } from './services/direct_send.js'
 export { storedMediaOf, inboundPdfsOf, type StoredMedia } from './services/media_service.js'
 export { applyPendingStatuses } from './services/inbound_statuses.js'
 export { INBOUND_QUEUE } from './services/inbound_queue.js'

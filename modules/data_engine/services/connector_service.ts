@@ -149,7 +149,7 @@ export function connectorNotFound() {
 export async function listConnectors(
   tenant: TenantContext,
   options: { answersCustomers?: boolean } = {}
-) {
+): Promise<Connector[]> {
   const result = await tenant.transaction((trx) =>
     raw(
       trx,
@@ -157,7 +157,7 @@ export async function listConnectors(
         order by created_at desc, id desc limit 200`
     )
   )
-  return result.rows.map((row: any) => publicView(connectorFrom(row)))
+  return result.rows.map((row: any): Connector => publicView(connectorFrom(row)))
 }
 
 async function findStored(tenant: TenantContext, id: string) {

@@ -143,26 +143,38 @@ interface Section {
   rows: RowRecord[]
 }
 
-/** The assistant's answer from the tenant's datasets, or null when none matches. */
-export async function answerFromDatasets(question: DataQuestion): Promise<DataAnswer | null> {
+/**
+ * The assistant's answer from the tenant's datasets, or null when none
+ * matches. `internal`: a team member asks (over WhatsApp, from their own
+ * number): every ready dataset is searched, not only those opened to
+ * customers, and one filter or the dataset's name is enough to match.
+ */
+export async function answerFromDatasets(
+  question: DataQuestion,
+  options: { internal?: boolean } = {}
+): Promise<DataAnswer | null> {
+  const internal = options.internal ?? false
+  const usable = (dataset: Dataset | null): dataset is Dataset =>
+    !!dataset && (internal || dataset.answersCustomers) && dataset.status === 'ready'
   const picked = question.choiceId ? ROW_ID.exec(question.choiceId) : null
-  if (picked) return rowDetails(question, picked[1], Number(picked[2]))
+  if (picked) return rowDetails(question, picked[1], Number(picked[2]), usable)
   const more = question.choiceId ? MORE_ID.exec(question.choiceId) : null
   if (more) {
     const dataset = await findDataset(question.tenant, more[1])
-    if (!dataset || !dataset.answersCustomers || dataset.status !== 'ready') return null
+    if (!usable(dataset)) return null
     const asked = Buffer.from(more[3], 'base64url').toString('utf8')
     return listAnswer(question, [dataset], asked, Number(more[2]))
   }
 
-  const open = await customerDatasets(question.tenant)
-  const candidates = open
+  const open = await customerDatasets(question.tenant, internal)
+  const scored = open
     .map((dataset) => {
       const parsed = parseQuery(question.text, dataset.columns)
       return { dataset, score: matchScore(dataset, question.text, parsed.filters) }
     })
-    .filter((c) => c.score >= 2)
     .sort((a, b) => b.score - a.score)
+  let candidates = scored.filter((c) => c.score >= 2)
+  if (!candidates.length && internal) candidates = scored.filter((c) => c.score >= 1)
   if (!candidates.length) return null
   return listAnswer(
     question,
@@ -284,10 +296,10 @@ async function listAnswer(
   }
 }
 
-async function customerDatasets(tenant: TenantContext) {
+async function customerDatasets(tenant: TenantContext, all = false) {
   const result = await tenant.transaction((trx) =>
     trx.rawQuery(
-      `select id from datasets where answers_customers and status = 'ready'
+      `select id from datasets where ${all ? 'true' : 'answers_customers'} and status = 'ready'
         order by updated_at desc limit ${MAX_DATASETS}`
     )
   )
@@ -320,11 +332,12 @@ export function rowCard(dataset: Dataset, row: RowRecord) {
 async function rowDetails(
   question: DataQuestion,
   datasetId: string,
-  rowId: number
+  rowId: number,
+  usable: (dataset: Dataset | null) => dataset is Dataset
 ): Promise<DataAnswer | null> {
   const dataset = await findDataset(question.tenant, datasetId)
   // A row of a dataset since closed to customers (or deleted) is not shown.
-  if (!dataset || !dataset.answersCustomers || dataset.status !== 'ready') return null
+  if (!usable(dataset)) return null
   const row = await findDatasetRow(question.tenant, dataset, rowId)
   if (!row) {
     return {

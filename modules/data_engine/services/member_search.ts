@@ -77,9 +77,8 @@ export async function answerMember(question: MemberQuestion): Promise<{
     text || question.choiceId ? await answerFromDatasets(asked, { internal: true }) : null
   if (fromData) return { mode: 'dataset', content: fromData.content }
 
-  const datasets = (await listDatasets(question.tenant, { limit: 20 })).data.filter(
-    (d) => d.status === 'ready'
-  )
+  const { data: all } = await listDatasets(question.tenant, { limit: 20 })
+  const datasets = all.filter((d) => d.status === 'ready')
   const connectors = await listConnectors(question.tenant)
   const names = [...datasets.map((d) => d.name), ...connectors.map((c) => c.name)]
   return {

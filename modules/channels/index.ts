@@ -68,6 +68,7 @@ export {
   toGraphMessage,
   LIMITS,
   type OutboundContent,
+  type ListCard,
 } from './services/outbound_content.js'
 export { default as MessageTemplate, type TemplateCategory } from './models/message_template.js'
 export {

@@ -1,6 +1,7 @@
 import i18nManager from '@adonisjs/i18n/services/main'
 import { contentTerms, type DataAnswer, type DataQuestion } from '#modules/brain/index'
 import type { TenantContext } from '#modules/tenancy/index'
+import type { ListCard } from '#modules/channels/index'
 import { displayValue, type DatasetColumn } from './column_types.js'
 import { findDataset, findDatasetRow, type Dataset } from './dataset_service.js'
 import { searchDataset } from './dataset_search.js'
@@ -277,6 +278,11 @@ async function listAnswer(
       }
     }),
   }))
+  // Web chat shows the rows as cards (image, title, the shown values, a link);
+  // WhatsApp never sees them.
+  const cards = kept.flatMap((section) =>
+    section.rows.map((row) => rowAsCard(section.dataset, row))
+  )
   if (moreId) {
     sectionsOut[0].rows.push({
       id: moreId,
@@ -292,6 +298,7 @@ async function listAnswer(
       body,
       button: clip(t(question.language, 'button'), LIST_LIMITS.button),
       sections: sectionsOut,
+      cards,
     },
   }
 }
@@ -326,6 +333,42 @@ export function rowCard(dataset: Dataset, row: RowRecord) {
     })
     .filter(Boolean)
   return { title, lines, text: [`*${title}*`, ...lines].join('\n') }
+}
+
+const HTTPS = /^https:\/\/\S+$/
+
+/** A row as a web chat card: its first image and link (https only), its other shown values as lines. */
+export function rowAsCard(dataset: Dataset, row: RowRecord): ListCard {
+  const title = rowTitle(dataset, row)
+  const valueOf = (column: DatasetColumn) => {
+    const value = row.values[column.name]
+    return value === null || value === undefined ? '' : String(value)
+  }
+  const shown = dataset.columns.filter((c) => c.shown)
+  const image = shown
+    .filter((c) => c.type === 'image_url')
+    .map(valueOf)
+    .find((v) => HTTPS.test(v))
+  const link = shown
+    .filter((c) => c.type === 'url')
+    .map(valueOf)
+    .find((v) => HTTPS.test(v))
+  const lines = shown
+    .filter((c) => c.name !== titleColumn(dataset).name && !['url', 'image_url'].includes(c.type))
+    .map((column) => {
+      const value = row.values[column.name] ?? null
+      if (value === null || value === '') return ''
+      return clip(`${column.name}: ${displayValue(column, value)}`, 120)
+    })
+    .filter(Boolean)
+    .slice(0, 6)
+  return {
+    id: rowChoiceId(dataset.id, row.id),
+    title: clip(title, 120),
+    image: image ?? null,
+    lines,
+    link: link ?? null,
+  }
 }
 
 /** A picked row's details, every shown column on its own line, links last. */

@@ -35,6 +35,7 @@ export {
   removeRow,
   type Dataset,
   type DatasetImport,
+  type ImportTimings,
   type RowError,
   type ColumnInput,
   type DatasetSource,

@@ -475,7 +475,25 @@ export function prepareRow(
  * show them as they come. Safe to run twice: a finished import is left
  * alone and rows are upserted by key.
  */
-export async function runImport(tenant: TenantContext, importId: string) {
+/** Where an import's time went, in milliseconds (bench:data prints it). */
+export interface ImportTimings {
+  /** Reading the sheet and typing its values. */
+  read: number
+  /** Search words and vectors. */
+  prepare: number
+  /** Waiting for row writes the reading had caught up with. */
+  writeWait: number
+  /** Indexes, choices and the size, after the rows. */
+  finish: number
+}
+
+export async function runImport(
+  tenant: TenantContext,
+  importId: string,
+  options: { timings?: ImportTimings } = {}
+) {
+  const timings = options.timings ?? { read: 0, prepare: 0, writeWait: 0, finish: 0 }
+  const clock = () => performance.now()
   const job = await findImport(tenant, importId)
   if (!job || job.status === 'done' || job.status === 'failed') return job
   const dataset = await findDatasetOrFail(tenant, job.datasetId)
@@ -499,9 +517,13 @@ export async function runImport(tenant: TenantContext, importId: string) {
   // One batch is written while the next is read and embedded.
   let writing: Promise<void> = Promise.resolve()
   const flush = async () => {
+    let at = clock()
     const prepared = await prepareRows(dataset.columns, batch)
+    timings.prepare += clock() - at
     batch = []
+    at = clock()
     await writing
+    timings.writeWait += clock() - at
     const progress = { done, errorCount, errors: JSON.stringify(errors) }
     writing = tenant.transaction(async (trx) => {
       const written = await writeRowBatch(trx, dataset.rowTable, dataset.columns, prepared)
@@ -518,6 +540,7 @@ export async function runImport(tenant: TenantContext, importId: string) {
     writing.catch(() => {})
   }
   try {
+    let readFrom = clock()
     for await (const item of readSheet(bytes, format)) {
       if ('headers' in item) continue
       done++
@@ -528,11 +551,20 @@ export async function runImport(tenant: TenantContext, importId: string) {
         if (errors.length < MAX_ERRORS_KEPT) errors.push(...found)
       }
       if (row) batch.push(row)
-      if (batch.length >= BATCH_ROWS) await flush()
+      if (batch.length >= BATCH_ROWS) {
+        timings.read += clock() - readFrom
+        await flush()
+        readFrom = clock()
+      }
     }
+    timings.read += clock() - readFrom
     await flush()
+    let at = clock()
     await writing
+    timings.writeWait += clock() - at
+    at = clock()
     await finishDataset(tenant, dataset)
+    timings.finish += clock() - at
     await tenant.transaction((trx) =>
       raw(
         trx,

@@ -17,7 +17,10 @@ import {
 import { SheetError, formatOf, readSheet, type SheetFormat } from './file_reader.js'
 import {
   browseRows,
+  buildSecondaryIndexes,
   buildVectorIndex,
+  checkTable,
+  dropSecondaryIndexes,
   createRowTable,
   deleteRow,
   findRow,
@@ -105,6 +108,8 @@ const SAMPLE_ROWS = 500
 const MAX_ERRORS_KEPT = 500
 /** Rows per upsert statement. */
 const BATCH_ROWS = 2000
+/** Rows an import writes per statement: fewer round trips than the API's batches. */
+const IMPORT_BATCH_ROWS = 5000
 /** Distinct values of a choice column kept for the query parser. */
 const MAX_CHOICES = 200
 /** Rows one API call may send. */
@@ -508,6 +513,16 @@ export async function runImport(
       [total, importId]
     )
   )
+  // Into an empty table, the full-text and filter indexes are built at the end.
+  const deferred = await tenant.transaction(async (trx) => {
+    const empty = await raw(
+      trx,
+      `select not exists (select 1 from ${checkTable(dataset.rowTable)}) as empty`
+    )
+    if (!empty.rows[0].empty) return false
+    await dropSecondaryIndexes(trx, dataset.rowTable, dataset.columns)
+    return true
+  })
   const errors: RowError[] = []
   let errorCount = 0
   let done = 0
@@ -551,7 +566,7 @@ export async function runImport(
         if (errors.length < MAX_ERRORS_KEPT) errors.push(...found)
       }
       if (row) batch.push(row)
-      if (batch.length >= BATCH_ROWS) {
+      if (batch.length >= IMPORT_BATCH_ROWS) {
         timings.read += clock() - readFrom
         await flush()
         readFrom = clock()
@@ -575,6 +590,13 @@ export async function runImport(
   } catch (error) {
     const message =
       error instanceof SheetError ? error.message : 'The import stopped on an unexpected error.'
+    // Rows written before the failure stay searchable, with their indexes.
+    if (deferred) {
+      await writing.catch(() => {})
+      await tenant
+        .transaction((trx) => buildSecondaryIndexes(trx, dataset.rowTable, dataset.columns))
+        .catch(() => {})
+    }
     await failImport(tenant, importId, message)
     if (!(error instanceof SheetError)) throw error
   }
@@ -654,6 +676,7 @@ function countLines(bytes: Buffer, format: SheetFormat) {
  */
 export async function finishDataset(tenant: TenantContext, dataset: Dataset) {
   await tenant.transaction(async (trx) => {
+    await buildSecondaryIndexes(trx, dataset.rowTable, dataset.columns)
     await buildVectorIndex(trx, dataset.rowTable)
     const columns = await refreshChoices(trx, dataset)
     const stats = await tableStats(trx, dataset.rowTable)

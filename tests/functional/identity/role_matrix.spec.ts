@@ -10,7 +10,7 @@ import { Plan } from '#modules/billing/index'
 import { Channel } from '#modules/channels/index'
 import { Contact, Conversation } from '#modules/inbox/index'
 import { createFileSource } from '#modules/brain/index'
-import { createDataset, writeRows } from '#modules/data_engine/index'
+import { createConnector, createDataset, writeRows } from '#modules/data_engine/index'
 import { addMember, hashLinkToken, User, type Role } from '#modules/identity/index'
 import { createApiKey } from '#modules/integrations/index'
 import { createTask } from '#modules/hitl/index'
@@ -53,6 +53,7 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/team/invitations/:id/revoke': MANAGERS,
   'POST /t/:tenant/team/members/:id/role': MANAGERS,
   'POST /t/:tenant/team/members/:id/remove': MANAGERS,
+  'POST /t/:tenant/team/members/:id/phone': MANAGERS,
   'POST /t/:tenant/availability': EDITORS,
   'GET /t/:tenant/settings/branding': MANAGERS,
   'POST /t/:tenant/settings/branding': MANAGERS,
@@ -188,6 +189,13 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'GET /t/:tenant/datasets/:id/rows/:rowId': MANAGERS,
   'POST /t/:tenant/datasets/:id/rows/:rowId': MANAGERS,
   'POST /t/:tenant/datasets/:id/delete': MANAGERS,
+  'GET /t/:tenant/connectors': MEMBERS,
+  'GET /t/:tenant/connectors/new': MANAGERS,
+  'POST /t/:tenant/connectors': MANAGERS,
+  'GET /t/:tenant/connectors/:id': MANAGERS,
+  'POST /t/:tenant/connectors/:id': MANAGERS,
+  'POST /t/:tenant/connectors/:id/test': MANAGERS,
+  'POST /t/:tenant/connectors/:id/delete': MANAGERS,
   // The quote analyzer's upload form (agents and up) and a task's stored PDFs (who sees the task).
   'GET /t/:tenant/tasks/quotes/new': EDITORS,
   'POST /t/:tenant/tasks/quotes': EDITORS,
@@ -532,6 +540,17 @@ test.group('Role matrix', () => {
         })
         await writeRows(home.context, dataset, [{ name: 'Matrix row' }])
         return { id: dataset.id, rowId: '1' }
+      }
+      if (path.startsWith('/t/:tenant/connectors/:id')) {
+        // A connector whose parameter the empty form lacks: "Try it" answers without a call.
+        const connector = await createConnector(home.context, {
+          name: 'Matrix connector',
+          url_template: 'https://example.com/orders/{{order}}',
+          parameters: [{ name: 'order', type: 'integer', required: true }],
+          mapping: [{ name: 'status', path: '$.status' }],
+          reply_template: '{{status}}',
+        })
+        return { id: connector.id }
       }
       if (path.startsWith('/t/:tenant/settings/webhooks/:id')) {
         return home.context.transaction(async (trx) => {

@@ -51,6 +51,7 @@ const SHOTS = [
   '/settings/api-reference',
   '/datasets',
   '/connectors',
+  '/team',
 ]
 
 type Cleanup = (fn: () => void | Promise<void>) => void

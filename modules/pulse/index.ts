@@ -5,6 +5,7 @@
 */
 import './permissions.js'
 import './events.js'
+import './services/sequence_runner.js'
 import Segment from './models/segment.js'
 import Campaign from './models/campaign.js'
 
@@ -69,6 +70,28 @@ export {
   type Weekday,
 } from './services/local_time.js'
 export { quietUntil, zoneOf } from './services/campaign_schedule.js'
+export {
+  SequenceError,
+  listSequences,
+  findSequence,
+  findSequenceOrFail,
+  createSequence,
+  updateSequence,
+  saveSteps,
+  setSequenceStatus,
+  deleteSequence,
+  enrollContact,
+  unenrollContact,
+  exitEnrollment,
+  enrollmentsOfContact,
+  activeEnrollmentsOf,
+  contactTimeline,
+  type Sequence,
+  type SequenceInput,
+  type Enrollment,
+  type EnrollSource,
+} from './services/sequence_service.js'
+export type { SequenceCompletedEvent } from './events.js'
 export { registerPulseListeners } from './listeners.js'
 export { default as CampaignDispatchJob } from './jobs/campaign_dispatch_job.js'
 

@@ -264,9 +264,14 @@ function filterSql(filter: DueFilter) {
 export async function cancelDue(
   tenant: TenantContext,
   filter: DueFilter,
-  options: { client?: TransactionClientContract; reason?: string } = {}
+  options: { client?: TransactionClientContract; reason?: string; exceptId?: string | null } = {}
 ): Promise<number> {
   const { where, bindings } = filterSql(filter)
+  if (options.exceptId) {
+    // The row whose own handler is cancelling the rest keeps its claim (it finishes as done).
+    where.push('id <> ?')
+    bindings.push(options.exceptId)
+  }
   if (!where.length) throw new Error('cancelDue needs at least one filter')
   if (filter.ids && !filter.ids.length) return 0
   const client: Client = options.client ?? db

@@ -582,7 +582,10 @@ export async function activeEnrollmentsOf(tenant: TenantContext, contactId: stri
 }
 
 /** A contact's enrollments, newest first, with their sequence's name. */
-export async function enrollmentsOfContact(tenant: TenantContext, contactId: string) {
+export async function enrollmentsOfContact(
+  tenant: TenantContext,
+  contactId: string
+): Promise<Array<Enrollment & { sequenceName: string }>> {
   if (!UUID.test(contactId)) return []
   const result = await db.rawQuery(
     `select e.*, s.name as sequence_name from ${tenant.table('sequence_enrollments')} e

@@ -273,7 +273,7 @@ async function main() {
       `select count(*)::int as n from ${schema}.due_work where dedupe_key like 'seq:%:lesson' and attempts > 1`
     )
     const moved = await db.query(
-      `select count(*)::int as n from ${schema}.sequence_enrollments where current_step = 'later'`
+      `select count(*)::int as n from ${schema}.sequence_enrollments where current_step is distinct from 'lesson'`
     )
     let duplicates = 0
     let unsent = 0
@@ -320,7 +320,7 @@ async function main() {
     console.log(
       `  lateness after due: p50 ${fmt(percentile(lateness, 50))}, p99 ${fmt(percentile(lateness, 99))}, max ${fmt(lateness[lateness.length - 1] ?? NaN)}; more than ${LATE_LIMIT_S} s late: ${over}`
     )
-    console.log(`  enrollments moved to the next step: ${moved.rows[0].n}`)
+    console.log(`  enrollments moved past the step: ${moved.rows[0].n}`)
     console.log(`  steps claimed again after the kill (lease lapsed): ${reclaimed.rows[0].n}`)
     if (STEP === 'send') {
       console.log(

@@ -60,6 +60,44 @@ import { enterBranch, findStep, stepAfter, type Step } from './sequence_steps.js
 | because the send is guarded by the row (scheduler.sendGuard).
 */
 
+/*
+| Under load every row of a sequence reads the same sequence and template:
+| both are kept for a couple of seconds per process. A pause or archive is
+| seen within SHORT_CACHE_MS (an archived sequence's enrollments are ended
+| by conditional writes, which a stale read cannot undo).
+*/
+const SHORT_CACHE_MS = 2_000
+const sequenceCache = new Map<string, { at: number; value: Sequence | null }>()
+const templateCache = new Map<
+  string,
+  { at: number; value: Awaited<ReturnType<typeof approvedTemplateOf>> }
+>()
+
+async function cachedSequence(tenant: TenantContext, id: string) {
+  const key = `${tenant.schema}:${id}`
+  const kept = sequenceCache.get(key)
+  if (kept && Date.now() - kept.at < SHORT_CACHE_MS) return kept.value
+  const value = await findSequence(tenant, id)
+  if (sequenceCache.size > 1000) sequenceCache.clear()
+  sequenceCache.set(key, { at: Date.now(), value })
+  return value
+}
+
+async function cachedTemplate(
+  tenant: TenantContext,
+  channelId: string,
+  name: string,
+  language: string
+) {
+  const key = `${tenant.schema}:${channelId}:${name}:${language}`
+  const kept = templateCache.get(key)
+  if (kept && Date.now() - kept.at < SHORT_CACHE_MS) return kept.value
+  const value = await approvedTemplateOf(tenant, channelId, name, language)
+  if (templateCache.size > 1000) templateCache.clear()
+  templateCache.set(key, { at: Date.now(), value })
+  return value
+}
+
 interface Loaded {
   contact: Contact
   conversation: Conversation | null
@@ -223,7 +261,7 @@ export async function runSequenceStep(
   if (!enrollment || enrollment.status !== 'active' || enrollment.currentStep !== stepId) {
     return { stale: true }
   }
-  const sequence = await findSequence(tenant, enrollment.sequenceId)
+  const sequence = await cachedSequence(tenant, enrollment.sequenceId)
   if (!sequence || sequence.status === 'archived') {
     await exitEnrollment(tenant, enrollment.id, 'sequence_archived', now, row.id)
     return { exited: 'sequence_archived' }
@@ -467,7 +505,7 @@ async function sendStep(
     content = { type: 'text', text: renderText(step.text, loaded.contact) }
     mode = 'free_form'
   } else if (step.template) {
-    const template = await approvedTemplateOf(
+    const template = await cachedTemplate(
       tenant,
       sequence.channelId,
       step.template.name,

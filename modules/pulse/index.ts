@@ -91,6 +91,7 @@ export {
   type Enrollment,
   type EnrollSource,
 } from './services/sequence_service.js'
+export { dryRunSequence, type DryRunEntry } from './services/sequence_dry_run.js'
 export type { SequenceCompletedEvent } from './events.js'
 export { registerPulseListeners } from './listeners.js'
 export { default as CampaignDispatchJob } from './jobs/campaign_dispatch_job.js'

@@ -9,6 +9,7 @@ import {
   contactTimeline,
   createSequence,
   dueRowsFor,
+  dryRunSequence,
   enrollContact,
   enrollmentsOfContact,
   runDueNow,
@@ -460,5 +461,49 @@ test.group('Sequences: steps', () => {
       `select count(*)::int as n from ${b.context.table('sequence_enrollments')}`
     )
     assert.equal(count.rows[0].n, 0)
+  })
+
+  test('a dry run shows what would be sent when, in the contact’s zone, and writes nothing', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel } = await campaignTenant(cleanup, {}, 'seq')
+    const person = await contact(context, {
+      label: 'lead',
+      channelId: channel.id,
+      name: 'Omar',
+      timeZone: 'America/New_York',
+    })
+    const sequence = await activeSequence(
+      context,
+      channel.id,
+      [
+        { type: 'send', text: 'Hi {{contact.name}}', template: policyNotice },
+        { type: 'wait', until: { weekdays: ['mon'], at: '09:00' } },
+        {
+          type: 'condition',
+          on: 'label',
+          op: 'exists',
+          value: 'vip',
+          then: [{ type: 'handoff' }],
+          else: [{ type: 'send', text: 'Lesson', template: null }],
+        },
+      ],
+      { quiet: { start: '21:00', end: '09:00' } }
+    )
+    const friday = at('2026-03-06T22:00:00-05:00')
+    const run = await dryRunSequence(context, sequence.id, person.id, { now: friday })
+    assert.deepEqual(
+      run.entries.map((e) => [e.action, e.at.setZone('America/New_York').toFormat('ccc HH:mm')]),
+      [
+        ['send_template', 'Sat 09:00'],
+        ['wait', 'Mon 09:00'],
+        ['branch', 'Mon 09:00'],
+        ['skip', 'Mon 09:00'],
+      ]
+    )
+    assert.deepEqual(run.entries[0].detail.variables, ['Omar'])
+    assert.equal(run.entries[3].detail.reason, 'window_closed_no_template')
+    assert.lengthOf(await dueRowsFor(context, { contactId: person.id }), 0)
   })
 })

@@ -20,6 +20,7 @@ import {
 } from './services/sequence_service.js'
 import { activeSequencesWith, enrollQuietly, onContactReply } from './services/sequence_runner.js'
 import { presentEnrollment } from './presenters/sequence_presenter.js'
+import { annotateSequenceThread } from './services/sequence_thread.js'
 
 /** WhatsApp's per-user marketing cap: that person is not sent marketing again for 24 h. */
 export const MARKETING_CAP = 131049
@@ -226,6 +227,7 @@ export function registerPulseListeners() {
   const safely = (what: string, work: () => Promise<unknown>) =>
     work().catch((error) => logger.error({ err: error }, `pulse: ${what} failed`))
   registerThreadAnnotator(annotateCampaignThread)
+  registerThreadAnnotator(annotateSequenceThread)
   registerSequenceListeners(safely)
   // A worker killed mid-campaign: the next worker to start takes it over.
   emitter.on('queue:started', ({ queues }) =>

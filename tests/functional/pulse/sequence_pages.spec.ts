@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import { enrollContact, runDueNow } from '#modules/pulse/index'
+import { enrollInSequence, runDueNow } from '#modules/pulse/index'
 import { makeMember } from '#tests/helpers/users'
 import { signIn } from '#tests/functional/workspace/member_browser'
 import { campaignTenant, contact } from './campaign_fixtures.js'
@@ -30,7 +30,7 @@ test.group('Sequences: the contact’s timeline in the inbox thread', () => {
       { type: 'end' },
     ])
     const now = at('2026-03-02T10:00:00Z')
-    await enrollContact(context, sequence.id, person.id, 'manual', { now })
+    await enrollInSequence(context, sequence.id, person.id, 'manual', { now })
     await runDueNow({ tenant: context, now })
     const conversation = await context.transaction((trx) =>
       trx.rawQuery(`select id from conversations where contact_id = ?`, [person.id])

@@ -10,7 +10,7 @@ import {
   createSequence,
   dueRowsFor,
   dryRunSequence,
-  enrollContact,
+  enrollInSequence,
   enrollmentsOfContact,
   runDueNow,
   setSequenceStatus,
@@ -56,7 +56,7 @@ test.group('Sequences: steps', () => {
     cleanup(() => emitter.off('sequence:completed', listener))
 
     const start = at('2026-03-02T10:00:00+04:00')
-    const enrollment = await enrollContact(context, sequence.id, person.id, 'api', { now: start })
+    const enrollment = await enrollInSequence(context, sequence.id, person.id, 'api', { now: start })
     await runDueNow({ tenant: context, now: start })
     let sent = await outbound(context)
     assert.lengthOf(sent, 1)
@@ -94,7 +94,7 @@ test.group('Sequences: steps', () => {
       { type: 'send', text: 'Only free-form', template: null },
     ])
     const now = at('2026-03-02T10:00:00Z')
-    const enrollment = await enrollContact(context, sequence.id, person.id, 'manual', { now })
+    const enrollment = await enrollInSequence(context, sequence.id, person.id, 'manual', { now })
     await runDueNow({ tenant: context, now })
     assert.lengthOf(await outbound(context), 0)
     const events = await eventsOf(context, enrollment.id)
@@ -139,8 +139,8 @@ test.group('Sequences: steps', () => {
       { exitOnReply: true }
     )
     const start = at('2026-03-02T10:00:00Z')
-    const a = await enrollContact(context, sequence.id, quiet.id, 'api', { now: start })
-    const b = await enrollContact(context, sequence.id, talker.id, 'api', { now: start })
+    const a = await enrollInSequence(context, sequence.id, quiet.id, 'api', { now: start })
+    const b = await enrollInSequence(context, sequence.id, talker.id, 'api', { now: start })
     await runDueNow({ tenant: context, now: start })
     const conversation = (await enrollmentsOfContact(context, talker.id))[0]
     assert.equal(conversation.status, 'active')
@@ -209,8 +209,8 @@ test.group('Sequences: steps', () => {
       goal: { label: 'won' },
     })
     const start = at('2026-03-02T10:00:00Z')
-    const a = await enrollContact(context, sequence.id, replier.id, 'api', { now: start })
-    const b = await enrollContact(context, sequence.id, goal.id, 'api', { now: start })
+    const a = await enrollInSequence(context, sequence.id, replier.id, 'api', { now: start })
+    const b = await enrollInSequence(context, sequence.id, goal.id, 'api', { now: start })
     await runDueNow({ tenant: context, now: start })
     const conv = await context.transaction((trx) =>
       trx.rawQuery(`select id, contact_id from conversations where contact_id = any(?::uuid[])`, [
@@ -249,7 +249,7 @@ test.group('Sequences: steps', () => {
       { quiet: { start: '21:00', end: '09:00' } }
     )
     const late = at('2026-03-02T23:00:00+04:00')
-    await enrollContact(context, sequence.id, person.id, 'api', { now: late })
+    await enrollInSequence(context, sequence.id, person.id, 'api', { now: late })
     await runDueNow({ tenant: context, now: late })
     assert.lengthOf(await outbound(context), 0)
     const [row] = await dueRowsFor(context, { contactId: person.id, statuses: ['pending'] })
@@ -276,7 +276,7 @@ test.group('Sequences: steps', () => {
     ])
     // Friday 2026-03-06 in New York (EST); DST starts Sunday 2026-03-08.
     const friday = at('2026-03-06T12:00:00-05:00')
-    await enrollContact(context, sequence.id, person.id, 'api', { now: friday })
+    await enrollInSequence(context, sequence.id, person.id, 'api', { now: friday })
     await runDueNow({ tenant: context, now: friday })
     const [wait] = await dueRowsFor(context, { contactId: person.id, statuses: ['pending'] })
     assert.equal(wait.dueAt.toUTC().toISO(), '2026-03-09T13:00:00.000Z')
@@ -300,23 +300,23 @@ test.group('Sequences: steps', () => {
       cooldownDays: 7,
     })
     const now = at('2026-03-02T10:00:00Z')
-    await enrollContact(context, once.id, person.id, 'api', { now })
+    await enrollInSequence(context, once.id, person.id, 'api', { now })
     await runDueNow({ tenant: context, now })
     await assert.rejects(
-      () => enrollContact(context, once.id, person.id, 'api', { now }),
+      () => enrollInSequence(context, once.id, person.id, 'api', { now }),
       /does not take/
     )
-    await enrollContact(context, again.id, person.id, 'api', { now })
+    await enrollInSequence(context, again.id, person.id, 'api', { now })
     await assert.rejects(
-      () => enrollContact(context, again.id, person.id, 'api', { now }),
+      () => enrollInSequence(context, again.id, person.id, 'api', { now }),
       /already/
     )
     await runDueNow({ tenant: context, now })
     await assert.rejects(
-      () => enrollContact(context, again.id, person.id, 'api', { now: now.plus({ days: 6 }) }),
+      () => enrollInSequence(context, again.id, person.id, 'api', { now: now.plus({ days: 6 }) }),
       /may enter again/
     )
-    const back = await enrollContact(context, again.id, person.id, 'api', {
+    const back = await enrollInSequence(context, again.id, person.id, 'api', {
       now: now.plus({ days: 7 }),
     })
     assert.equal(back.status, 'active')
@@ -383,7 +383,7 @@ test.group('Sequences: steps', () => {
       { type: 'end' },
     ])
     const now = at('2026-03-02T10:00:00Z')
-    const enrollment = await enrollContact(context, sequence.id, person.id, 'api', { now })
+    const enrollment = await enrollInSequence(context, sequence.id, person.id, 'api', { now })
     const claimed = await claimDue(context, { now, workerId: 'killed' })
     assert.lengthOf(claimed, 1)
     await runDueNow({ tenant: context, now: now.plus({ seconds: 1 }) })
@@ -407,7 +407,7 @@ test.group('Sequences: steps', () => {
       { type: 'send', text: 'x', template: policyNotice },
     ])
     const now = at('2026-03-02T10:00:00Z')
-    const enrollment = await enrollContact(context, sequence.id, person.id, 'api', { now })
+    const enrollment = await enrollInSequence(context, sequence.id, person.id, 'api', { now })
     await setSequenceStatus(context, sequence.id, 'paused')
     await runDueNow({ tenant: context, now })
     assert.lengthOf(await outbound(context), 0)
@@ -447,15 +447,15 @@ test.group('Sequences: steps', () => {
     const theirs = await contact(b.context, { label: 'lead', channelId: b.channel.id })
     const ours = await activeSequence(a.context, a.channel.id, [{ type: 'end' }])
     await assert.rejects(
-      () => enrollContact(a.context, ours.id, theirs.id, 'api'),
+      () => enrollInSequence(a.context, ours.id, theirs.id, 'api'),
       /No such contact/
     )
     await assert.rejects(
-      () => enrollContact(b.context, ours.id, theirs.id, 'api'),
+      () => enrollInSequence(b.context, ours.id, theirs.id, 'api'),
       /Row not found|E_ROW_NOT_FOUND/
     )
     const mine = await contact(a.context, { label: 'lead', channelId: a.channel.id })
-    await enrollContact(a.context, ours.id, mine.id, 'api')
+    await enrollInSequence(a.context, ours.id, mine.id, 'api')
     assert.lengthOf(await enrollmentsOfContact(b.context, mine.id), 0)
     const count = await db.rawQuery(
       `select count(*)::int as n from ${b.context.table('sequence_enrollments')}`

@@ -129,7 +129,9 @@ function notFound(): never {
   throw new lucidErrors.E_ROW_NOT_FOUND()
 }
 
-export async function listSequences(tenant: TenantContext) {
+export async function listSequences(
+  tenant: TenantContext
+): Promise<Array<Sequence & { activeCount: number; completedCount: number }>> {
   const result = await db.rawQuery(
     `select s.*,
             (select count(*)::int from ${tenant.table('sequence_enrollments')} e
@@ -572,7 +574,10 @@ export async function unenrollContact(
   return exitEnrollment(tenant, active.id, 'removed')
 }
 
-export async function activeEnrollmentsOf(tenant: TenantContext, contactId: string) {
+export async function activeEnrollmentsOf(
+  tenant: TenantContext,
+  contactId: string
+): Promise<Enrollment[]> {
   if (!UUID.test(contactId)) return []
   const result = await db.rawQuery(
     `select * from ${tenant.table('sequence_enrollments')} where contact_id = ? and status = 'active'`,

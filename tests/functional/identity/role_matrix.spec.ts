@@ -109,6 +109,8 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/campaigns/:id/cancel': MANAGERS,
   'POST /t/:tenant/campaigns/:id/retry': MANAGERS,
   'POST /t/:tenant/campaigns/:id/test': MANAGERS,
+  'POST /t/:tenant/sequences/enrollments': MANAGERS,
+  'POST /t/:tenant/sequences/enrollments/remove': MANAGERS,
   'GET /t/:tenant/segments': MEMBERS,
   'GET /t/:tenant/segments/new': EDITORS,
   'POST /t/:tenant/segments/preview': MEMBERS,

@@ -38,6 +38,37 @@ export {
   type CampaignInput,
   type CampaignStats,
 } from './services/campaign_service.js'
+export {
+  registerDueHandler,
+  registeredDueKinds,
+  scheduleDue,
+  cancelDue,
+  deferDue,
+  sendGuard,
+  claimDue,
+  finishClaimed,
+  runDueBatch,
+  runDueNow,
+  dueRowsFor,
+  startDueWorker,
+  stopDueWorker,
+  LEASE_MS as DUE_LEASE_MS,
+  type DueRow,
+  type DueStatus,
+  type DueHandler,
+  type DueContext,
+  type DueFilter,
+  type ScheduleInput,
+} from './services/scheduler.js'
+export {
+  nextLocalTime,
+  addLocal,
+  localDateAt,
+  parseClock,
+  WEEKDAYS,
+  type Weekday,
+} from './services/local_time.js'
+export { quietUntil, zoneOf } from './services/campaign_schedule.js'
 export { registerPulseListeners } from './listeners.js'
 export { default as CampaignDispatchJob } from './jobs/campaign_dispatch_job.js'
 

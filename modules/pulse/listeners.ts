@@ -1,3 +1,4 @@
+import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
 import { usableTenantContext, type TenantContext } from '#modules/tenancy/index'
@@ -101,6 +102,20 @@ export function registerPulseListeners() {
       if (!queues.includes('default')) return
       const { resumeDispatchers } = await import('./jobs/campaign_dispatch_job.js')
       await resumeDispatchers()
+    })
+  )
+  // The scheduler's polling loop (services/scheduler.ts) runs in every worker.
+  emitter.on('queue:started', ({ queues }) =>
+    safely('scheduler start', async () => {
+      if (!queues.includes('default') || app.inTest) return
+      const { startDueWorker } = await import('./services/scheduler.js')
+      startDueWorker()
+    })
+  )
+  emitter.on('queue:stopping', () =>
+    safely('scheduler stop', async () => {
+      const { stopDueWorker } = await import('./services/scheduler.js')
+      await stopDueWorker()
     })
   )
   emitter.on('message:status', (event) =>

@@ -84,7 +84,8 @@ export function registerOutreachListeners() {
   )
   emitter.on('hitl:task_resolved', (event) =>
     safely('pulse draft decision', async () => {
-      if (event.kind !== PULSE_DRAFT_KIND || event.sourceType !== 'pulse' || !event.sourceRef) return
+      if (event.kind !== PULSE_DRAFT_KIND || event.sourceType !== 'pulse' || !event.sourceRef)
+        return
       const tenant = await usableTenantContext(event.tenant)
       if (tenant) await applyDraftDecision(tenant, event.sourceRef, event.taskId)
     })

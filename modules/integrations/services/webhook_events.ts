@@ -21,6 +21,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'task.resolved',
   'campaign.started',
   'campaign.completed',
+  'checkin.answered',
+  'renewal.due',
 ] as const
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]

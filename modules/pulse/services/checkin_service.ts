@@ -196,7 +196,11 @@ export async function syncTagEnrollments(tenant: TenantContext, contactId: strin
 
 /** The scheduler's handler: ask today's check-in, then schedule the next one. */
 export async function runCheckin(tenant: TenantContext, row: DueRow, { now }: { now: DateTime }) {
-  const { planId, contactId, day } = row.payload as { planId: string; contactId: string; day: string }
+  const { planId, contactId, day } = row.payload as {
+    planId: string
+    contactId: string
+    day: string
+  }
   const plan = await tenant.transaction((trx) => CheckinPlan.find(planId, { client: trx }))
   if (!plan || !plan.enabled) return { skipped: 'plan_disabled' }
   const enrolled = await db.rawQuery(
@@ -243,7 +247,9 @@ export async function runCheckin(tenant: TenantContext, row: DueRow, { now }: { 
         id,
       ]
     )
-    result = outcome.sent ? { ...result, sent: outcome.messageId } : { ...result, skipped: outcome.reason }
+    result = outcome.sent
+      ? { ...result, sent: outcome.messageId }
+      : { ...result, skipped: outcome.reason }
     if (outcome.sent && plan.nudgeAfterHours && plan.nudgeText?.trim()) {
       await scheduleDue(tenant, {
         kind: CHECKIN_NUDGE_KIND,
@@ -333,7 +339,9 @@ export async function recordCheckinAnswer(tenant: TenantContext, event: MessageR
   ).rows[0] as { id: string; plan_id: string; contact_id: string; answer: string } | undefined
   if (!answered) return null
   await cancelDue(tenant, { dedupePrefix: `checkin-nudge:${answered.id}` })
-  const plan = await tenant.transaction((trx) => CheckinPlan.find(answered.plan_id, { client: trx }))
+  const plan = await tenant.transaction((trx) =>
+    CheckinPlan.find(answered.plan_id, { client: trx })
+  )
   if (plan?.followUp?.trim() && target.index !== 0 && !isSkip(plan, target.index)) {
     await sendOutreach(tenant, {
       contactId: answered.contact_id,

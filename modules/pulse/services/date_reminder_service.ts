@@ -200,7 +200,12 @@ export async function syncRuleReminders(tenant: TenantContext, rule: DateRule) {
     ).rows as Array<{ id: string; attributes: Record<string, unknown>; time_zone: string | null }>
   })
   for (const row of rows) {
-    await syncOne(tenant, rule, { id: row.id, attributes: row.attributes, timeZone: row.time_zone }, now)
+    await syncOne(
+      tenant,
+      rule,
+      { id: row.id, attributes: row.attributes, timeZone: row.time_zone },
+      now
+    )
   }
   if (!rule.enabled) {
     await cancelDue(tenant, { kind: REMINDER_KIND, refId: rule.id })
@@ -211,7 +216,12 @@ export async function syncRuleReminders(tenant: TenantContext, rule: DateRule) {
 async function recordReminder(
   tenant: TenantContext,
   key: { ruleId: string; contactId: string; value: string; offset: number },
-  change: { status: string; reason?: string | null; messageId?: string | null; taskId?: string | null }
+  change: {
+    status: string
+    reason?: string | null
+    messageId?: string | null
+    taskId?: string | null
+  }
 ) {
   const result = await db.rawQuery(
     `insert into ${tenant.table('date_reminders')}
@@ -370,9 +380,10 @@ export async function listRenewals(
     const select = await contactAudienceSql(trx, {
       filter: { match: 'all', conditions: [{ field: `attr.${fieldKey}`, op: 'not_empty' }] },
     })
-    const status = options.status && (RENEWAL_STATUSES as readonly string[]).includes(options.status)
-      ? options.status
-      : null
+    const status =
+      options.status && (RENEWAL_STATUSES as readonly string[]).includes(options.status)
+        ? options.status
+        : null
     const result = await trx.rawQuery(
       `select c.contact_id, c.name, c.phone, to_char(c.day, 'YYYY-MM-DD') as day,
               r.status as renewal_status, last.offset_days, last.ran_at, last.status as reminder_status
@@ -424,7 +435,13 @@ export async function listRenewals(
 /** The team moves a renewal along (in talks, renewed, lost, or back to reminded). */
 export async function setRenewalStatus(
   tenant: TenantContext,
-  input: { fieldKey: string; contactId: string; date: string; status: string; userId: string | null }
+  input: {
+    fieldKey: string
+    contactId: string
+    date: string
+    status: string
+    userId: string | null
+  }
 ) {
   if (!(RENEWAL_STATUSES as readonly string[]).includes(input.status)) {
     throw new lucidErrors.E_ROW_NOT_FOUND()

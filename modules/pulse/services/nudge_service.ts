@@ -204,13 +204,20 @@ export async function runNudgeStep(tenant: TenantContext, row: DueRow, { now }: 
       [ruleId, conversationId]
     )
   ).rows[0]
-  if (!thread || thread.status !== 'waiting' || new Date(thread.since).getTime() !== since.toMillis()) {
+  if (
+    !thread ||
+    thread.status !== 'waiting' ||
+    new Date(thread.since).getTime() !== since.toMillis()
+  ) {
     return { skipped: 'stale' }
   }
   const conversation = await conversationById(tenant, conversationId)
   if (!conversation) return { skipped: 'conversation_deleted' }
   if (conversation.lastCustomerMessageAt && conversation.lastCustomerMessageAt >= since) {
-    await settleThread(tenant, ruleId, conversationId, since, { status: 'replied', outcome: 'replied' })
+    await settleThread(tenant, ruleId, conversationId, since, {
+      status: 'replied',
+      outcome: 'replied',
+    })
     return { skipped: 'replied' }
   }
   if (rule.label && !(conversation.labels ?? []).includes(rule.label)) {

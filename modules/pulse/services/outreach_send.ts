@@ -53,8 +53,7 @@ export interface OutreachMessage {
 }
 
 export type SendOutcome =
-  | { sent: true; messageId: string; via: 'free_form' | 'template' }
-  | { sent: false; reason: string }
+  { sent: true; messageId: string; via: 'free_form' | 'template' } | { sent: false; reason: string }
 
 const PLACEHOLDER = /\{\{\s*(contact\.([a-z][a-z0-9_]*)|text)\s*(?:\|([^}]*))?\}\}/gi
 
@@ -142,7 +141,8 @@ export async function sendOutreach(
     via = 'template'
     if (!conversation || conversation.channelId !== channel.id) {
       try {
-        conversation = (await conversationForSend(tenant, contact.id, channel.id))?.conversation ?? null
+        conversation =
+          (await conversationForSend(tenant, contact.id, channel.id))?.conversation ?? null
       } catch (error) {
         if (error instanceof PlanLimitError) return { sent: false, reason: 'plan_limit' }
         throw error

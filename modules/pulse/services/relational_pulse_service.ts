@@ -115,7 +115,10 @@ export async function scheduleAllPulses(tenant: TenantContext) {
       filter: { match: 'all', conditions: [{ field: 'tag', op: 'has', value: settings.tag }] },
     })
     return (
-      await trx.rawQuery(`select a.contact_id, a.time_zone from (${select.sql}) a`, select.bindings as any[])
+      await trx.rawQuery(
+        `select a.contact_id, a.time_zone from (${select.sql}) a`,
+        select.bindings as any[]
+      )
     ).rows as Array<{ contact_id: string; time_zone: string | null }>
   })
   const now = clock.now()
@@ -149,7 +152,10 @@ async function schedulePulse(
 }
 
 /** The offline draft: a warm template filled with what is remembered. */
-export function templateDraft(contact: Pick<Contact, 'name' | 'profileName'>, memory: ContactMemory) {
+export function templateDraft(
+  contact: Pick<Contact, 'name' | 'profileName'>,
+  memory: ContactMemory
+) {
   const name =
     memory.facts.find((fact) => fact.kind === 'name')?.value ||
     contact.name ||
@@ -186,13 +192,19 @@ export async function draftFor(
     try {
       const notes = memoryPrompt(memory) || '(nothing remembered yet)'
       const talk = recent
-        .map((m) => `${m.direction === 'inbound' ? 'Customer' : 'Team'}: ${m.body!.replace(/\s+/g, ' ').slice(0, 300)}`)
+        .map(
+          (m) =>
+            `${m.direction === 'inbound' ? 'Customer' : 'Team'}: ${m.body!.replace(/\s+/g, ' ').slice(0, 300)}`
+        )
         .join('\n')
       const completion = await openAiClient(config).chat.completions.create({
         model: config.chatModel,
         temperature: 0.4,
         messages: [
-          { role: 'system', content: SYSTEM_PROMPT + (instructions ? `\nThe business asks: ${instructions}` : '') },
+          {
+            role: 'system',
+            content: SYSTEM_PROMPT + (instructions ? `\nThe business asks: ${instructions}` : ''),
+          },
           {
             role: 'user',
             content: `Customer: ${contact.name || contact.profileName || 'unknown name'}\n${notes}\n\nLatest messages:\n${talk || '(none)'}`,
@@ -229,10 +241,10 @@ export async function runRelationalPulse(
   await schedulePulse(tenant, settings, contactId, contact.timeZone, row.dueAt.plus({ days: 1 }))
 
   let draft = (
-    await db.rawQuery(`select * from ${tenant.table('pulse_drafts')} where contact_id = ? and week = ?`, [
-      contactId,
-      week,
-    ])
+    await db.rawQuery(
+      `select * from ${tenant.table('pulse_drafts')} where contact_id = ? and week = ?`,
+      [contactId, week]
+    )
   ).rows[0]
   if (!draft) {
     const { text, source } = await draftFor(tenant, contact, settings.instructions)
@@ -261,7 +273,14 @@ export async function runRelationalPulse(
         assignee: { role: 'agent' },
         expires_at: now.plus({ days: 6 }).toISO(),
         components: [
-          { type: 'editable_text', name: 'message', label: 'Message', value: draft.text, multiline: true, required: true },
+          {
+            type: 'editable_text',
+            name: 'message',
+            label: 'Message',
+            value: draft.text,
+            multiline: true,
+            required: true,
+          },
         ],
         action: { type: 'none' },
         source: { type: 'pulse', ref: draft.id },
@@ -315,7 +334,9 @@ async function sendDraft(
       draftId,
     ]
   )
-  return outcome.sent ? { draft: draftId, sent: outcome.messageId } : { draft: draftId, skipped: outcome.reason }
+  return outcome.sent
+    ? { draft: draftId, sent: outcome.messageId }
+    : { draft: draftId, skipped: outcome.reason }
 }
 
 /** A draft's approval task was decided (here or in the task inbox): send it, or skip it. */
@@ -363,7 +384,9 @@ export async function listDrafts(tenant: TenantContext, limit = 200): Promise<Dr
     const select = await contactAudienceSql(trx, { contactIds: rows.map((row) => row.contact_id) })
     const names = new Map(
       (
-        (await trx.rawQuery(select.sql, select.bindings as any[])).rows as Array<Record<string, any>>
+        (await trx.rawQuery(select.sql, select.bindings as any[])).rows as Array<
+          Record<string, any>
+        >
       ).map((c) => [c.contact_id, c.name || c.profile_name || c.phone])
     )
     for (const row of rows) row.name = names.get(row.contact_id) ?? null
@@ -383,7 +406,8 @@ export async function listDrafts(tenant: TenantContext, limit = 200): Promise<Dr
 
 async function pendingDraft(tenant: TenantContext, draftId: string) {
   const draft = /^[0-9a-f-]{36}$/i.test(draftId)
-    ? (await db.rawQuery(`select * from ${tenant.table('pulse_drafts')} where id = ?`, [draftId])).rows[0]
+    ? (await db.rawQuery(`select * from ${tenant.table('pulse_drafts')} where id = ?`, [draftId]))
+        .rows[0]
     : null
   if (!draft) throw new lucidErrors.E_ROW_NOT_FOUND()
   return draft
@@ -412,7 +436,12 @@ export async function approveDraft(
   return true
 }
 
-export async function skipDraft(tenant: TenantContext, draftId: string, actor: AuditActor, name: string | null) {
+export async function skipDraft(
+  tenant: TenantContext,
+  draftId: string,
+  actor: AuditActor,
+  name: string | null
+) {
   const draft = await pendingDraft(tenant, draftId)
   if (draft.status !== 'awaiting_approval' || !draft.task_id) return false
   await resolveTask(tenant, draft.task_id, { decision: 'reject' }, resolverOf(actor, name))
@@ -420,7 +449,11 @@ export async function skipDraft(tenant: TenantContext, draftId: string, actor: A
 }
 
 /** Approve all: every draft waiting, as drafted. Returns how many were approved. */
-export async function approveAllDrafts(tenant: TenantContext, actor: AuditActor, name: string | null) {
+export async function approveAllDrafts(
+  tenant: TenantContext,
+  actor: AuditActor,
+  name: string | null
+) {
   const waiting = (
     await db.rawQuery(
       `select id from ${tenant.table('pulse_drafts')} where status = 'awaiting_approval' order by created_at, id`

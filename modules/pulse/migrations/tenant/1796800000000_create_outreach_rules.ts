@@ -90,12 +90,7 @@ export default class extends BaseSchema {
     // Exactly once per rule, contact, field value and offset.
     this.schema.createTable('date_reminders', (table) => {
       table.bigIncrements('id').primary()
-      table
-        .uuid('rule_id')
-        .notNullable()
-        .references('id')
-        .inTable('date_rules')
-        .onDelete('CASCADE')
+      table.uuid('rule_id').notNullable().references('id').inTable('date_rules').onDelete('CASCADE')
       table.uuid('contact_id').notNullable()
       table.date('field_value').notNullable()
       table.integer('offset_days').notNullable()

@@ -98,6 +98,20 @@ const EVENTS = [
     'A WhatsApp campaign finished: every recipient was sent to or skipped.',
     fields.campaign,
   ],
+  [
+    'checkin.answered',
+    'Check-in',
+    'Check-in Answered',
+    'A contact answered a daily check-in.',
+    fields.checkin,
+  ],
+  [
+    'renewal.due',
+    'Renewal',
+    'Renewal Reminder Due',
+    'A date reminder ran for a contact (e.g. 30 days before a policy ends).',
+    fields.renewal,
+  ],
 ]
 
 /** A delivered (or sample) envelope as the record a trigger gives. */

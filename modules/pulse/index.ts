@@ -127,4 +127,5 @@ export { default as CampaignDispatchJob } from './jobs/campaign_dispatch_job.js'
 export const pulsePolicies = {
   SegmentsPolicy: () => import('./policies/segments_policy.js'),
   CampaignsPolicy: () => import('./policies/campaigns_policy.js'),
+  OutreachPolicy: () => import('./policies/outreach_policy.js'),
 }

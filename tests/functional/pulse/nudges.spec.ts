@@ -1,7 +1,14 @@
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import { saveNudgeRule, NUDGE_KIND, type NudgeRuleInput } from '#modules/pulse/index'
-import { customer, messages, postWebhook, startInboundWorkers, waitFor, webhook } from '#tests/helpers/whatsapp'
+import {
+  customer,
+  messages,
+  postWebhook,
+  startInboundWorkers,
+  waitFor,
+  webhook,
+} from '#tests/helpers/whatsapp'
 import { campaignTenant } from './campaign_fixtures.js'
 import {
   agentSays,
@@ -111,7 +118,10 @@ test.group('Follow-up nudges', () => {
     assert.exists(skipped, JSON.stringify(threads))
   })
 
-  test('a rule with a label waits only in conversations carrying it', async ({ assert, cleanup }) => {
+  test('a rule with a label waits only in conversations carrying it', async ({
+    assert,
+    cleanup,
+  }) => {
     const { context, channel } = await campaignTenant(cleanup, {}, 'ndg')
     clockAt(cleanup, DateTime.now())
     await saveNudgeRule(context, null, rule({ label: 'Proposal' }))

@@ -55,7 +55,12 @@ export async function dueOf(
 }
 
 /** Rows of one of the pulse tables (read in the tenant's schema). */
-export async function rowsOf(context: TenantContext, table: string, where = 'true', bindings: any[] = []) {
+export async function rowsOf(
+  context: TenantContext,
+  table: string,
+  where = 'true',
+  bindings: any[] = []
+) {
   const result = await db.rawQuery(
     `select * from ${context.table(table)} where ${where} order by 1`,
     bindings

@@ -154,10 +154,10 @@ test.group('Date reminders and renewals', () => {
       pending.map((row) => row.payload.value + ':' + row.payload.offset),
       ['2026-06-30:-60', '2026-06-30:-30', '2026-06-30:-7']
     )
-    assert.deepEqual(
-      cancelled.map((row) => row.payload.value + ':' + row.payload.offset).sort(),
-      ['2026-04-15:-30', '2026-04-15:-7']
-    )
+    assert.deepEqual(cancelled.map((row) => row.payload.value + ':' + row.payload.offset).sort(), [
+      '2026-04-15:-30',
+      '2026-04-15:-7',
+    ])
     // Back to the first date: its rows come back (never duplicated).
     await updateContact(context, omar.id, {
       name: 'Omar',
@@ -211,8 +211,14 @@ test.group('Date reminders and renewals', () => {
   }) => {
     const { context, channel } = await renewalTenant(cleanup)
     clockAt(cleanup, '2026-03-01T00:00:00Z')
-    const soon = await contact(context, { name: 'Soon', attributes: { policy_end_date: '2026-03-20' } })
-    const later = await contact(context, { name: 'Later', attributes: { policy_end_date: '2026-05-29' } })
+    const soon = await contact(context, {
+      name: 'Soon',
+      attributes: { policy_end_date: '2026-03-20' },
+    })
+    const later = await contact(context, {
+      name: 'Later',
+      attributes: { policy_end_date: '2026-05-29' },
+    })
     await contact(context, { name: 'Too far', attributes: { policy_end_date: '2026-06-15' } })
     await contact(context, { name: 'Past', attributes: { policy_end_date: '2026-02-15' } })
     await saveDateRule(context, null, rule(channel.id))

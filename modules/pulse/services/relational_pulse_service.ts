@@ -179,9 +179,10 @@ export async function draftFor(
   contact: Contact,
   instructions: string | null
 ): Promise<{ text: string; source: 'model' | 'template' }> {
+  // Read before the transaction: a second connection taken inside it could wait on a full pool.
+  const conversation = await lastConversationOfContact(tenant, contact.id)
   const { memory, recent } = await tenant.transaction(async (trx) => {
     const memory = await loadMemory(trx, contact.id)
-    const conversation = await lastConversationOfContact(tenant, contact.id)
     const recent = conversation
       ? (await conversationMessagesIn(trx, conversation.id, 10)).filter((m) => m.body && !m.isNote)
       : []

@@ -9,7 +9,7 @@ import { registerWebhookListeners } from '#modules/integrations/index'
 import { registerBillingListeners } from '#modules/billing/index'
 import { registerHitlListeners } from '#modules/hitl/index'
 import { registerDataEngineListeners } from '#modules/data_engine/index'
-import { registerPulseListeners } from '#modules/pulse/index'
+import { registerOutreachListeners, registerPulseListeners } from '#modules/pulse/index'
 
 registerIdentityListeners()
 registerChannelsListeners()
@@ -22,3 +22,4 @@ registerBillingListeners()
 registerHitlListeners()
 registerDataEngineListeners()
 registerPulseListeners()
+registerOutreachListeners()

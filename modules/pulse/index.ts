@@ -94,9 +94,62 @@ export {
 export { dryRunSequence, type DryRunEntry } from './services/sequence_dry_run.js'
 export type { SequenceCompletedEvent } from './events.js'
 export { registerPulseListeners } from './listeners.js'
+export { registerOutreachListeners } from './outreach_listeners.js'
+export { default as NudgeRule } from './models/nudge_rule.js'
+export { default as DateRule } from './models/date_rule.js'
+export { default as CheckinPlan } from './models/checkin_plan.js'
+export {
+  NUDGE_KIND,
+  listNudgeRules,
+  saveNudgeRule,
+  deleteNudgeRule,
+  findNudgeRuleOrFail,
+  type NudgeRuleInput,
+} from './services/nudge_service.js'
+export {
+  REMINDER_KIND,
+  RENEWAL_STATUSES,
+  listDateRules,
+  saveDateRule,
+  deleteDateRule,
+  findDateRuleOrFail,
+  listRenewals,
+  setRenewalStatus,
+  syncContactReminders,
+  type DateRuleInput,
+  type RenewalDueEvent,
+} from './services/date_reminder_service.js'
+export {
+  CHECKIN_KIND,
+  CHECKIN_NUDGE_KIND,
+  listCheckinPlans,
+  saveCheckinPlan,
+  findCheckinPlanOrFail,
+  enrollContact,
+  unenrollContact,
+  coachBoard,
+  streakOf,
+  sendWeeklySummary,
+  type CheckinPlanInput,
+  type CheckinAnsweredEvent,
+} from './services/checkin_service.js'
+export {
+  PULSE_KIND,
+  PULSE_DRAFT_KIND,
+  readPulseSettings,
+  savePulseSettings,
+  listDrafts,
+  approveDraft,
+  approveAllDrafts,
+  skipDraft,
+  templateDraft,
+  type PulseSettings,
+} from './services/relational_pulse_service.js'
+export { localDayAt, nextLocalSlot } from './services/rule_times.js'
 export { default as CampaignDispatchJob } from './jobs/campaign_dispatch_job.js'
 
 export const pulsePolicies = {
   SegmentsPolicy: () => import('./policies/segments_policy.js'),
   CampaignsPolicy: () => import('./policies/campaigns_policy.js'),
+  OutreachPolicy: () => import('./policies/outreach_policy.js'),
 }

@@ -7,7 +7,13 @@ import { Message, addSandboxChannel } from '#modules/channels/index'
 import { Contact, Conversation } from '#modules/inbox/index'
 import { createCannedResponse } from '#modules/inbox/services/canned_response_service'
 import { createApiKey } from '#modules/integrations/index'
-import { Segment } from '#modules/pulse/index'
+import {
+  Segment,
+  enrollContact,
+  saveCheckinPlan,
+  saveDateRule,
+  saveNudgeRule,
+} from '#modules/pulse/index'
 import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
 import { User } from '#modules/identity/index'
 import { systemActor } from '#modules/tenancy/index'
@@ -98,7 +104,12 @@ async function busyWorkspace(cleanup: Cleanup) {
         source: 'whatsapp',
         optIn: 'opted_in',
         tags: ['customer', LONG_WORD],
-        attributes: { policy: LONG_WORD, area: LONG_WORD, legacy_note: LONG_WORD },
+        attributes: {
+          policy: LONG_WORD,
+          area: LONG_WORD,
+          legacy_note: LONG_WORD,
+          renewal: now.plus({ days: 30 }).toISODate(),
+        },
         timeZone: 'Asia/Dubai',
         language: 'ar',
         marketingConsent: 'opted_in',
@@ -219,6 +230,59 @@ async function busyWorkspace(cleanup: Cleanup) {
     triggers: 'order, طلب',
     answers_customers: true,
   })
+  const nudgeRule = await saveNudgeRule(wa.context, null, {
+    name: `Proposal ${LONG_WORD}`,
+    enabled: true,
+    label: 'proposal',
+    afterHours: 20,
+    maxNudges: 2,
+    message: `Any thoughts on ${LONG_WORD}?`,
+    templateName: 'renewal_reminder',
+    templateLanguage: 'en',
+    templateVariables: ['{{contact.name|there}}'],
+    finalAction: 'label',
+    finalLabel: 'cold',
+  })
+  const dateRule = await saveDateRule(wa.context, null, {
+    name: `Renewals ${LONG_WORD}`,
+    enabled: true,
+    fieldKey: 'renewal',
+    offsets: [-60, -30, -7],
+    localTime: '10:00',
+    channelId: wa.channel.id,
+    message: `Your policy ${LONG_WORD} ends soon`,
+    templateName: null,
+    templateLanguage: null,
+    templateVariables: [],
+    createTask: true,
+    taskTitle: null,
+  })
+  const checkinPlan = await saveCheckinPlan(wa.context, null, {
+    name: `Coaching ${LONG_WORD}`,
+    enabled: true,
+    days: [1, 2, 3, 4, 5],
+    localTime: '08:00',
+    question: `Did you do ${LONG_WORD} today?`,
+    answers: ['Done', 'Not yet', 'Skip'],
+    followUp: null,
+    nudgeAfterHours: null,
+    nudgeText: null,
+    tag: null,
+    channelId: null,
+    templateName: null,
+    templateLanguage: null,
+    templateVariables: [],
+  })
+  await enrollContact(wa.context, checkinPlan.id, contact.id)
+  await wa.context.transaction((trx) =>
+    trx.table('pulse_drafts').insert({
+      contact_id: contact.id,
+      week: now.startOf('week').toISODate(),
+      text: `Hi Layla, ${LONG_WORD}`,
+      source: 'template',
+      status: 'awaiting_approval',
+    })
+  )
   const plan = await db.from('plans').select('id').first()
   const workspace = `/t/${wa.tenant.slug}`
   const pages = [
@@ -268,6 +332,16 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/connectors',
     '/connectors/new',
     `/connectors/${connector.id}`,
+    '/outreach',
+    '/outreach/nudges/new',
+    `/outreach/nudges/${nudgeRule.id}`,
+    '/outreach/reminders/new',
+    `/outreach/reminders/${dateRule.id}`,
+    '/outreach/checkins/new',
+    `/outreach/checkins/${checkinPlan.id}`,
+    `/outreach/checkins/${checkinPlan.id}/coach`,
+    '/outreach/pulse',
+    '/renewals',
     '#site-menu',
   ].map((path) => `${workspace}${path}`)
   const consolePages = [

@@ -270,6 +270,8 @@ const summaries: Record<(typeof WEBHOOK_EVENT_TYPES)[number], string> = {
   'campaign.started': 'A campaign began sending',
   'campaign.completed': 'A campaign sent to every recipient it could',
   'sequence.completed': 'A contact reached the end of a sequence (early exits do not count)',
+  'checkin.answered': 'A contact answered a daily check-in (a reply button or its title)',
+  'renewal.due': 'A date reminder ran for a contact (e.g. 30 days before a policy ends)',
 }
 
 /**
@@ -298,6 +300,17 @@ documentSchema('KnowledgeSourceEvent', {
   required: ['id', 'kind', 'title', 'status', 'version', 'created_at', 'updated_at'],
 })
 
+/** A contact as events of the pulse rules name it. */
+const personRef = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    name: { type: ['string', 'null'] },
+    phone: { type: ['string', 'null'] },
+  },
+  required: ['id'],
+} as const
+
 /** An event's `data`: the resource as the REST API presents it. */
 const eventData: Record<(typeof WEBHOOK_EVENT_TYPES)[number], JsonSchema> = {
   'message.received': { $ref: '#/components/schemas/Message' },
@@ -324,6 +337,40 @@ const eventData: Record<(typeof WEBHOOK_EVENT_TYPES)[number], JsonSchema> = {
   'campaign.started': { $ref: '#/components/schemas/Campaign' },
   'campaign.completed': { $ref: '#/components/schemas/Campaign' },
   'sequence.completed': { $ref: '#/components/schemas/SequenceEnrollment' },
+  'checkin.answered': {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      plan: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+      contact: personRef,
+      day: { type: 'string', format: 'date', description: 'The local day it was asked' },
+      status: { type: 'string', enum: ['answered'] },
+      answer: { type: 'string', description: 'The reply button’s title' },
+      answer_index: { type: 'integer', description: '0 is the first button (it keeps the streak)' },
+      sent_at: nullableTime,
+      answered_at: nullableTime,
+      message_id: { type: ['string', 'null'] },
+    },
+    required: ['id', 'plan', 'contact', 'day', 'answer'],
+  },
+  'renewal.due': {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      rule: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+      contact: personRef,
+      field: { type: 'string', description: 'The contact date field' },
+      date: { type: 'string', format: 'date' },
+      offset_days: { type: 'integer', description: 'Days from the date (negative: before)' },
+      status: { type: 'string', enum: ['sent', 'skipped'] },
+      skip_reason: { type: ['string', 'null'] },
+      renewal_status: { type: 'string', enum: ['reminded', 'in_talks', 'renewed', 'lost'] },
+      message_id: { type: ['string', 'null'] },
+      task_id: { type: ['string', 'null'] },
+      ran_at: nullableTime,
+    },
+    required: ['id', 'rule', 'contact', 'field', 'date', 'offset_days', 'status'],
+  },
 }
 
 for (const type of WEBHOOK_EVENT_TYPES) {

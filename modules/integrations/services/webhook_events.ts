@@ -22,6 +22,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'campaign.started',
   'campaign.completed',
   'sequence.completed',
+  'checkin.answered',
+  'renewal.due',
 ] as const
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]

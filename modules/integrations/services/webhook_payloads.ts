@@ -196,6 +196,50 @@ const SAMPLE_CAMPAIGN = {
   created_at: at,
 }
 
+/** A check-in as the pulse module presents it in checkin.answered. */
+const SAMPLE_CHECKIN = {
+  id: '4182',
+  plan: {
+    id: '5e1f0c2a-7b3d-4c9e-8a6f-1d2b3c4e5f60',
+    name: 'Morning accountability',
+  },
+  contact: {
+    id: '9b3e4f10-2c5d-4a7e-8f1b-6d0c2a3e4b51',
+    name: 'Layla Haddad',
+    phone: '+971501234567',
+  },
+  day: '2026-01-15',
+  status: 'answered',
+  answer: 'Done',
+  answer_index: 0,
+  sent_at: '2026-01-15T04:00:00.000Z',
+  answered_at: '2026-01-15T04:12:31.000Z',
+  message_id: '0c6f2d3e-8a1b-4c5d-9e7f-2a3b4c5d6e7f',
+}
+
+/** A date reminder as the pulse module presents it in renewal.due. */
+const SAMPLE_RENEWAL_DUE = {
+  id: '2291',
+  rule: {
+    id: '6a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+    name: 'Policy renewals',
+  },
+  contact: {
+    id: '9b3e4f10-2c5d-4a7e-8f1b-6d0c2a3e4b51',
+    name: 'Layla Haddad',
+    phone: '+971501234567',
+  },
+  field: 'policy_end_date',
+  date: '2026-02-14',
+  offset_days: -30,
+  status: 'sent',
+  skip_reason: null,
+  renewal_status: 'reminded',
+  message_id: '1d7e3f4a-9b2c-4d6e-8f1a-3b4c5d6e7f80',
+  task_id: '7e8f9a0b-1c2d-4e3f-8a5b-6c7d8e9f0a1b',
+  ran_at: '2026-01-15T06:00:00.000Z',
+}
+
 export function fixedSample(type: WebhookEventType): unknown {
   switch (type) {
     case 'message.received':
@@ -230,6 +274,10 @@ export function fixedSample(type: WebhookEventType): unknown {
       }
     case 'sequence.completed':
       return SAMPLE_ENROLLMENT
+    case 'checkin.answered':
+      return SAMPLE_CHECKIN
+    case 'renewal.due':
+      return SAMPLE_RENEWAL_DUE
     case 'task.created':
       return SAMPLE_TASK
     case 'task.resolved':
@@ -336,6 +384,8 @@ export async function latestSample(
     case 'campaign.started':
     case 'campaign.completed':
     case 'sequence.completed':
+    case 'checkin.answered':
+    case 'renewal.due':
       return null
     case 'knowledge.source_ready':
     case 'knowledge.source_failed': {

@@ -209,6 +209,34 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'GET /t/:tenant/assistant/:channelId': MANAGERS,
   'POST /t/:tenant/assistant/:channelId': MANAGERS,
   'POST /t/:tenant/inbox/:id/assistant': EDITORS,
+  // Outreach rules: everyone sees them, admins and owners write them; agents coach
+  // check-in clients, review pulse drafts and move renewals along.
+  'GET /t/:tenant/outreach': MEMBERS,
+  'GET /t/:tenant/outreach/nudges/new': MANAGERS,
+  'POST /t/:tenant/outreach/nudges': MANAGERS,
+  'GET /t/:tenant/outreach/nudges/:id': MANAGERS,
+  'POST /t/:tenant/outreach/nudges/:id': MANAGERS,
+  'POST /t/:tenant/outreach/nudges/:id/delete': MANAGERS,
+  'GET /t/:tenant/outreach/reminders/new': MANAGERS,
+  'POST /t/:tenant/outreach/reminders': MANAGERS,
+  'GET /t/:tenant/outreach/reminders/:id': MANAGERS,
+  'POST /t/:tenant/outreach/reminders/:id': MANAGERS,
+  'POST /t/:tenant/outreach/reminders/:id/delete': MANAGERS,
+  'GET /t/:tenant/outreach/checkins/new': MANAGERS,
+  'POST /t/:tenant/outreach/checkins': MANAGERS,
+  'GET /t/:tenant/outreach/checkins/:id': MANAGERS,
+  'POST /t/:tenant/outreach/checkins/:id': MANAGERS,
+  'GET /t/:tenant/outreach/checkins/:id/coach': MEMBERS,
+  'POST /t/:tenant/outreach/checkins/:id/enroll': EDITORS,
+  'POST /t/:tenant/outreach/checkins/:id/unenroll': EDITORS,
+  'POST /t/:tenant/outreach/checkins/:id/summary': EDITORS,
+  'GET /t/:tenant/outreach/pulse': MEMBERS,
+  'POST /t/:tenant/outreach/pulse': MANAGERS,
+  'POST /t/:tenant/outreach/pulse/approve-all': EDITORS,
+  'POST /t/:tenant/outreach/pulse/drafts/:id/approve': EDITORS,
+  'POST /t/:tenant/outreach/pulse/drafts/:id/skip': EDITORS,
+  'GET /t/:tenant/renewals': MEMBERS,
+  'POST /t/:tenant/renewals/status': EDITORS,
 }
 
 /** A one-page PDF, for the task document routes (its first page is drawn). */
@@ -220,6 +248,14 @@ type Outcome = 'allowed' | 'login' | 'forbidden' | 'not_found'
 const SAVED_ONLY_WHEN_COMPLETE = new Set([
   'POST /t/:tenant/campaigns',
   'POST /t/:tenant/campaigns/:id',
+  'POST /t/:tenant/outreach/nudges',
+  'POST /t/:tenant/outreach/nudges/:id',
+  'POST /t/:tenant/outreach/reminders',
+  'POST /t/:tenant/outreach/reminders/:id',
+  'POST /t/:tenant/outreach/checkins',
+  'POST /t/:tenant/outreach/checkins/:id',
+  'POST /t/:tenant/outreach/pulse',
+  'POST /t/:tenant/renewals/status',
 ])
 
 /** What each visitor should meet on a route. */
@@ -415,6 +451,49 @@ test.group('Role matrix', () => {
               channel_id: randomUUID(),
               template_name: 'matrix',
               template_language: 'en',
+            })
+            .returning('id')
+        )
+        return { id: row.id }
+      }
+      if (path.startsWith('/t/:tenant/outreach/nudges/:id')) {
+        const [row] = await home.context.transaction((trx) =>
+          trx
+            .table('nudge_rules')
+            .insert({ name: 'Matrix nudge', after_hours: 4, message: 'Hi' })
+            .returning('id')
+        )
+        return { id: row.id }
+      }
+      if (path.startsWith('/t/:tenant/outreach/reminders/:id')) {
+        const [row] = await home.context.transaction((trx) =>
+          trx
+            .table('date_rules')
+            .insert({ name: 'Matrix reminder', field_key: 'matrix', offsets: [-1] })
+            .returning('id')
+        )
+        return { id: row.id }
+      }
+      if (path.startsWith('/t/:tenant/outreach/checkins/:id')) {
+        const [row] = await home.context.transaction((trx) =>
+          trx
+            .table('checkin_plans')
+            .insert({ name: 'Matrix plan', days: [1], question: 'Done?', answers: '["Done"]' })
+            .returning('id')
+        )
+        return { id: row.id }
+      }
+      if (path.startsWith('/t/:tenant/outreach/pulse/drafts/:id')) {
+        // A draft already sent: deciding it again changes nothing.
+        const [row] = await home.context.transaction((trx) =>
+          trx
+            .table('pulse_drafts')
+            .insert({
+              contact_id: randomUUID(),
+              week: '2026-01-05',
+              text: 'Hi',
+              source: 'template',
+              status: 'sent',
             })
             .returning('id')
         )

@@ -44,6 +44,11 @@ const EXPECTED: Record<string, { module: string; roles: string[] }> = {
   'segments.manage': { module: 'pulse', roles: REPLIERS },
   'campaigns.view': { module: 'pulse', roles: EVERYONE },
   'campaigns.manage': { module: 'pulse', roles: MANAGERS },
+  'outreach.view': { module: 'pulse', roles: EVERYONE },
+  'outreach.manage': { module: 'pulse', roles: MANAGERS },
+  'outreach.coach': { module: 'pulse', roles: REPLIERS },
+  'renewals.view': { module: 'pulse', roles: EVERYONE },
+  'renewals.update': { module: 'pulse', roles: REPLIERS },
 }
 
 function member(role: Role): WorkspaceAccess {

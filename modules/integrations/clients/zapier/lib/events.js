@@ -105,6 +105,20 @@ const EVENTS = [
     'A contact reached the end of a drip sequence (early exits do not count).',
     fields.enrollment,
   ],
+  [
+    'checkin.answered',
+    'Check-in',
+    'Check-in Answered',
+    'A contact answered a daily check-in.',
+    fields.checkin,
+  ],
+  [
+    'renewal.due',
+    'Renewal',
+    'Renewal Reminder Due',
+    'A date reminder ran for a contact (e.g. 30 days before a policy ends).',
+    fields.renewal,
+  ],
 ]
 
 /** A delivered (or sample) envelope as the record a trigger gives. */

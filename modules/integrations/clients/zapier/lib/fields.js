@@ -133,6 +133,33 @@ const enrollment = [
   f('ended_at', 'Ended at', 'datetime'),
 ]
 
+const checkin = [
+  f('id', 'Check-in ID'),
+  f('plan__name', 'Plan'),
+  f('contact__id', 'Contact ID'),
+  f('contact__name', 'Contact name'),
+  f('contact__phone', 'Contact phone'),
+  f('day', 'Day'),
+  f('answer', 'Answer'),
+  f('answer_index', 'Answer number', 'integer'),
+  f('answered_at', 'Answered at', 'datetime'),
+]
+
+const renewal = [
+  f('id', 'Reminder ID'),
+  f('rule__name', 'Rule'),
+  f('contact__id', 'Contact ID'),
+  f('contact__name', 'Contact name'),
+  f('contact__phone', 'Contact phone'),
+  f('field', 'Date field'),
+  f('date', 'Date'),
+  f('offset_days', 'Days from the date', 'integer'),
+  f('status', 'Status'),
+  f('renewal_status', 'Renewal status'),
+  f('task_id', 'Task ID'),
+  f('ran_at', 'Ran at', 'datetime'),
+]
+
 module.exports = {
   event,
   contact,
@@ -143,4 +170,6 @@ module.exports = {
   task,
   campaign,
   enrollment,
+  checkin,
+  renewal,
 }

@@ -58,6 +58,8 @@ const SHOTS = [
   '/datasets',
   '/connectors',
   '/team',
+  '/outreach',
+  '/renewals',
 ]
 
 type Cleanup = (fn: () => void | Promise<void>) => void

@@ -84,7 +84,15 @@ export {
   answerFromConnectors,
   matchConnector,
   extractInputs,
+  answerToAsk,
+  ASK_MEMORY_SECONDS,
 } from './services/connector_answers.js'
+export {
+  connectorTools,
+  checkToolCall,
+  pickConnectorByModel,
+  toolName,
+} from './services/connector_tools.js'
 
 export const dataEnginePolicies = {
   DatasetPolicy: () => import('./policies/dataset_policy.js'),

@@ -15,8 +15,25 @@ export interface OpenAICall {
 /** A scripted answer: an HTTP status, a JSON body and headers (e.g. retry-after-ms). */
 export type OpenAIReply = { status: number; body: unknown; headers?: Record<string, string> }
 
-/** What a test's chat responder returns: the assistant's text, or a whole HTTP answer. */
-export type ChatResponder = (request: any) => string | OpenAIReply | Promise<string | OpenAIReply>
+/**
+ * A function call the assistant makes, as a test scripts it: `arguments`
+ * an object (sent JSON-encoded, as OpenAI does) or a raw string (to send
+ * arguments that are not JSON).
+ */
+export interface ScriptedToolCall {
+  name: string
+  arguments: Record<string, unknown> | string
+}
+
+/** An answer that calls functions (finish_reason 'tool_calls') instead of writing text. */
+export type ToolCallReply = { toolCalls: ScriptedToolCall[]; content?: string | null }
+
+type ChatAnswer = string | OpenAIReply | ToolCallReply
+
+/** What a test's chat responder returns: the assistant's text, its tool calls, or a whole HTTP answer. */
+export type ChatResponder = (request: any) => ChatAnswer | Promise<ChatAnswer>
+
+const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/
 
 /**
  * A local stand-in for an OpenAI-compatible API (what OpenAI, Azure, Ollama
@@ -30,6 +47,13 @@ export type ChatResponder = (request: any) => string | OpenAIReply | Promise<str
  *   created, model, choices:[{index, message:{role:'assistant', content},
  *   finish_reason:'stop'}], usage}, with the content the test's responder
  *   returns;
+ *   or, when the responder gives `toolCalls`, message {role:'assistant',
+ *   content:null, tool_calls:[{id, type:'function', function:{name,
+ *   arguments}}]} with finish_reason 'tool_calls'. A request's `tools` are
+ *   checked as OpenAI does ({type:'function', function:{name matching
+ *   ^[a-zA-Z0-9_-]{1,64}$, parameters: a JSON Schema object}}, names
+ *   unique; tool_choice 'none' | 'auto' | 'required' | a named function):
+ *   a wrong one is a 400 invalid_request_error naming the param;
  * - scripted failures (`fail()`) come first, in order, with OpenAI's error
  *   shape {error:{message, type, param, code}}.
  *
@@ -175,7 +199,41 @@ export class FakeOpenAIServer {
         openAIError(400, 'invalid_request', "'messages' and 'model' are required")
       )
     }
+    const toolError = checkTools(body)
+    if (toolError) return send(response, 400, toolError)
     const answer = await this.#chat(body)
+    if (typeof answer !== 'string' && 'toolCalls' in answer) {
+      return send(response, 200, {
+        id: `chatcmpl-${randomBytes(12).toString('hex')}`,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model: body.model,
+        choices: [
+          {
+            index: 0,
+            message: {
+              role: 'assistant',
+              content: answer.content ?? null,
+              refusal: null,
+              tool_calls: answer.toolCalls.map((call) => ({
+                id: `call_${randomBytes(12).toString('hex')}`,
+                type: 'function',
+                function: {
+                  name: call.name,
+                  arguments:
+                    typeof call.arguments === 'string'
+                      ? call.arguments
+                      : JSON.stringify(call.arguments),
+                },
+              })),
+            },
+            logprobs: null,
+            finish_reason: 'tool_calls',
+          },
+        ],
+        usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
+      })
+    }
     if (typeof answer !== 'string')
       return send(response, answer.status, answer.body, answer.headers)
     send(response, 200, {
@@ -217,6 +275,58 @@ function hashedVector(text: string, size: number) {
   }
   const norm = Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0))
   return norm ? vector.map((value) => value / norm) : vector.map((_, i) => (i === 0 ? 1 : 0))
+}
+
+/** OpenAI's checks of a request's `tools` and `tool_choice`: the error body, or null. */
+function checkTools(body: any) {
+  const invalid = (param: string, message: string) => ({
+    error: { message, type: 'invalid_request_error', param, code: null },
+  })
+  if (body.tools === undefined) {
+    return body.tool_choice === undefined || body.tool_choice === 'none'
+      ? null
+      : invalid(
+          'tool_choice',
+          "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified."
+        )
+  }
+  if (!Array.isArray(body.tools))
+    return invalid('tools', "Invalid type for 'tools': expected an array.")
+  if (body.tools.length > 128) return invalid('tools', "Invalid 'tools': array too long.")
+  const names = new Set<string>()
+  for (const [i, tool] of body.tools.entries()) {
+    if (tool?.type !== 'function')
+      return invalid(`tools[${i}].type`, `Invalid value: '${tool?.type}'.`)
+    const fn = tool.function
+    if (!fn || typeof fn.name !== 'string' || !FUNCTION_NAME.test(fn.name)) {
+      return invalid(
+        `tools[${i}].function.name`,
+        "Invalid 'tools[].function.name': string does not match pattern."
+      )
+    }
+    if (names.has(fn.name)) return invalid('tools', `Duplicate function name: '${fn.name}'.`)
+    names.add(fn.name)
+    if (fn.description !== undefined && typeof fn.description !== 'string') {
+      return invalid(`tools[${i}].function.description`, 'Invalid type: expected a string.')
+    }
+    const schema = fn.parameters
+    if (
+      schema !== undefined &&
+      (typeof schema !== 'object' || schema === null || schema.type !== 'object')
+    ) {
+      return invalid(
+        `tools[${i}].function.parameters`,
+        'Invalid schema for function: schema must be a JSON Schema of \'type: "object"\'.'
+      )
+    }
+  }
+  const choice = body.tool_choice
+  if (choice !== undefined && !['none', 'auto', 'required'].includes(choice)) {
+    if (choice?.type !== 'function' || !names.has(choice.function?.name)) {
+      return invalid('tool_choice', "Invalid value for 'tool_choice'.")
+    }
+  }
+  return null
 }
 
 function openAIError(status: number, code: string, message: string) {

@@ -374,6 +374,7 @@ async function answerTurn(
       text,
       choiceId: message.choiceId,
       language,
+      conversationId: message.conversationId,
     })
     if (fromData?.handoff) return handOff(tenant, message, language, fromData.handoff)
     if (fromData) return sendDataAnswer(tenant, message, fromData, final ? null : expected)

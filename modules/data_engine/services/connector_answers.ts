@@ -1,4 +1,6 @@
 import i18nManager from '@adonisjs/i18n/services/main'
+import logger from '@adonisjs/core/services/logger'
+import redis from '@adonisjs/redis/services/main'
 import { foldText, type DataAnswer, type DataQuestion } from '#modules/brain/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import {
@@ -8,6 +10,7 @@ import {
   type ConnectorCall,
   type ConnectorParameter,
 } from './connector_service.js'
+import { checkArgument, pickConnectorByModel } from './connector_tools.js'
 
 /*
 | The assistant's (and agents') live lookups. Offline, a message is for a
@@ -113,13 +116,102 @@ export function callText(
   return t(language, 'failed', { connector: connector.name }) + reason
 }
 
-/** Answers a message with a connector the business opened to customers, or null. */
+/*
+| A parameter the assistant asked for ("What is your order number?") is
+| remembered for the conversation for ASK_MEMORY_SECONDS, so the
+| customer's next message "4471", without any phrase, goes back to that
+| connector. Kept in Redis under the tenant and the conversation; a reply
+| that does not give it (or says something longer) forgets it.
+*/
+export const ASK_MEMORY_SECONDS = 600
+/** A reply this long or longer is a new question, not the value asked for. */
+const ASK_REPLY_MAX_WORDS = 6
+
+interface PendingAsk {
+  connectorId: string
+  parameter: string
+  inputs: Record<string, string>
+}
+
+function askKey(tenant: TenantContext, conversationId: string) {
+  return `data:connector-ask:${tenant.id}:${conversationId}`
+}
+
+async function rememberAsk(tenant: TenantContext, conversationId: string, ask: PendingAsk) {
+  await redis.set(askKey(tenant, conversationId), JSON.stringify(ask), 'EX', ASK_MEMORY_SECONDS)
+}
+
+async function takeAsk(tenant: TenantContext, conversationId: string) {
+  const key = askKey(tenant, conversationId)
+  const raw = await redis.get(key)
+  if (!raw) return null
+  await redis.del(key)
+  try {
+    return JSON.parse(raw) as PendingAsk
+  } catch {
+    return null
+  }
+}
+
+/** The reply to a parameter asked for, as a match of that connector; null when it is not one. */
+export function answerToAsk(
+  connectors: Connector[],
+  ask: PendingAsk,
+  message: string
+): ConnectorMatch | null {
+  const connector = connectors.find((c) => c.id === ask.connectorId)
+  const parameter = connector?.parameters.find((p) => p.name === ask.parameter)
+  if (!connector || !parameter) return null
+  const words = message.trim().split(/\s+/).filter(Boolean)
+  if (!words.length || words.length >= ASK_REPLY_MAX_WORDS) return null
+  // The value as the parameter finds it in a message ("it's 4471", "#4471"), or the whole reply.
+  const found = extractInputs({ ...connector, parameters: [parameter] }, message).inputs[
+    parameter.name
+  ]
+  const value = checkArgument(parameter, found ?? message.trim(), message)
+  if (value === null) return null
+  const inputs = { ...ask.inputs, [parameter.name]: value }
+  const rest = extractInputs(
+    { ...connector, parameters: connector.parameters.filter((p) => !(p.name in inputs)) },
+    message
+  )
+  const all = { ...rest.inputs, ...inputs }
+  return rest.missing
+    ? { connector, inputs: all, missing: rest.missing }
+    : { connector, inputs: all, missing: null }
+}
+
+/**
+ * Answers a message with a connector the business opened to customers, or
+ * null. A reply to a parameter asked for comes first; then, with a chat
+ * model, the model's tool call; then (no model, no call, or a call that
+ * did not hold) the offline phrases and patterns.
+ */
 export async function answerFromConnectors(question: DataQuestion): Promise<DataAnswer | null> {
   if (question.choiceId) return null
   const connectors = await listConnectors(question.tenant, { answersCustomers: true })
   if (!connectors.length) return null
-  const match = matchConnector(connectors, question.text)
+  const conversationId = question.conversationId ?? null
+  let match: ConnectorMatch | null = null
+  if (conversationId) {
+    const ask = await takeAsk(question.tenant, conversationId)
+    if (ask) match = answerToAsk(connectors, ask, question.text)
+  }
+  if (!match) {
+    const picked = await pickConnectorByModel(connectors, question.text)
+    if (picked && picked !== 'none') match = picked
+  }
+  match ??= matchConnector(connectors, question.text)
   if (!match) return null
+  if (match.missing && conversationId) {
+    await rememberAsk(question.tenant, conversationId, {
+      connectorId: match.connector.id,
+      parameter: match.missing.name,
+      inputs: match.inputs,
+    }).catch((error) =>
+      logger.warn({ err: error }, 'connectors: could not remember the parameter asked for')
+    )
+  }
   return answerMatch(question.tenant, match, question.language)
 }
 

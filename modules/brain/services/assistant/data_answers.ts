@@ -21,6 +21,11 @@ export interface DataQuestion {
   /** The id of the list row or button the customer picked, when the turn's last message was one. */
   choiceId: string | null
   language: ReplyLanguage
+  /**
+   * The conversation the turn is in, so an answerer can remember what it
+   * asked there (a live lookup's missing order number); null outside one.
+   */
+  conversationId?: string | null
 }
 
 export interface DataAnswer {

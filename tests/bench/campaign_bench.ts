@@ -80,7 +80,11 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 function start(role: 'web' | 'worker', name: string) {
   const log = createWriteStream(`${LOG_DIR}/${name}.log`)
-  const child = spawn(process.execPath, ['bin/server.js'], {
+  // BENCH_CPU_PROF=1: each process writes a V8 CPU profile (tmp/bench-campaign/*.cpuprofile) at exit.
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}`, `--cpu-prof-name=${name}.cpuprofile`]
+    : []
+  const child = spawn(process.execPath, [...profile, 'bin/server.js'], {
     cwd: `${APP_ROOT}build`,
     env: env({
       NODE_ENV: 'production',

@@ -172,6 +172,8 @@ export async function sendTemplateBatch(
     }
   }
 
+  // The token is decrypted once for the batch, not per request.
+  const credentials = { phoneNumberId: channel.phoneNumberId, accessToken: channel.accessToken }
   // The requests, OPEN_REQUESTS at a time, over the process's kept-alive pool.
   const todo = sends.map((send, i) => ({ send, id: ids[i], content: contents[i] }))
   const toSend = todo.filter((t) => fresh.has(t.id))
@@ -182,7 +184,7 @@ export async function sendTemplateBatch(
       const n = next++
       const { send, id, content } = toSend[n]
       if (options.beforeEach) await options.beforeEach()
-      const result = await sendToGraph(channel, {
+      const result = await sendToGraph(credentials, {
         ...toGraphMessage(send.to, content),
         biz_opaque_callback_data: id,
       })

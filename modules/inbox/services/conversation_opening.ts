@@ -1,6 +1,7 @@
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
 import db from '@adonisjs/lucid/services/db'
+import { inWorkBatch } from '#app/queue/work_batch'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
 import { PlanLimitError, limitGuard } from '#modules/billing/index'
@@ -250,18 +251,21 @@ export async function conversationsForSendMany(
     }
   }
   const byId = new Map([...out.values()].map((c) => [c.conversationId, c.contactId]))
-  for (const conversationId of created) {
-    try {
-      await emitter.emit('conversation:created', {
-        tenant: tenant.slug,
-        tenantId: tenant.id,
-        conversationId,
-        contactId: byId.get(conversationId)!,
-        channelId,
-      })
-    } catch (error) {
-      logger.error({ err: error }, 'conversation:created listener failed')
+  // One work batch: the listeners' queue and Redis work is one round trip.
+  await inWorkBatch(async () => {
+    for (const conversationId of created) {
+      try {
+        await emitter.emit('conversation:created', {
+          tenant: tenant.slug,
+          tenantId: tenant.id,
+          conversationId,
+          contactId: byId.get(conversationId)!,
+          channelId,
+        })
+      } catch (error) {
+        logger.error({ err: error }, 'conversation:created listener failed')
+      }
     }
-  }
+  })
   return out
 }

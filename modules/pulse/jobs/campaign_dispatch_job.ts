@@ -74,7 +74,7 @@ const SLOW_DOWN_MS = 2_000
  * this long was not taken by WhatsApp (which reports every message it
  * takes within seconds): it is sent anew.
  */
-const DOUBT_MS = Number(process.env.CAMPAIGN_DOUBT_MS ?? 60_000)
+const doubtMs = () => Number(process.env.CAMPAIGN_DOUBT_MS ?? 60_000)
 
 /**
  * Sends a running campaign: every tenth of a second it claims the next
@@ -539,7 +539,7 @@ async function sendBatch(
       // In doubt since a crash: WhatsApp's status webhook names a message it
       // took (and gives it its id); one it never named after DOUBT_MS it did
       // not take, and the person gets it as a new attempt. Until then, wait.
-      const abandoned = new Set(await abandonUnconfirmed(tenant, doubtful, DOUBT_MS))
+      const abandoned = new Set(await abandonUnconfirmed(tenant, doubtful, doubtMs()))
       for (const messageId of doubtful) {
         const id = doubtOf.get(messageId)!
         settlements.push(

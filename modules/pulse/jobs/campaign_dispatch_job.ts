@@ -140,7 +140,9 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     // Requests start at least `spacing` apart (a hair under the rate), so no
     // second at WhatsApp holds more than the rate, and batches are claimed a
     // little ahead of their turn so the database work never starves the line.
-    const spacing = 1000 / (rate * PACE)
+    // At low rates one request late on the wire is a large share of a
+    // second: two requests a second are kept as room for that.
+    const spacing = 1000 / Math.max(rate * 0.5, Math.min(rate * PACE, rate - 2))
     let nextSlot = Date.now()
     const turn = async () => {
       const at = Math.max(Date.now(), nextSlot)

@@ -55,6 +55,8 @@ export type TemplateBatchOutcome =
       title: string
       retryable: boolean
     }
+  /** Withdrawn by the caller before its request: no message remains. */
+  | { ref: string; kind: 'withdrawn' }
   /** No answer from WhatsApp (a timeout): it may have taken the message; in doubt. */
   | { ref: string; kind: 'unknown'; messageId: string; title: string }
   /** The key was used before: that message, as it stands. */
@@ -78,8 +80,12 @@ export async function sendTemplateBatch(
   template: { name: string; language: string },
   sends: TemplateBatchSend[],
   options: {
-    /** Awaited before each request: the caller's spacing (its rate). */
-    beforeEach?: () => Promise<void>
+    /**
+     * Awaited before each request: the caller's spacing (its rate). False
+     * withdraws the send (the caller stopped: a pause, a cancel): its
+     * message is removed unsent and comes back as `withdrawn`.
+     */
+    beforeEach?: () => Promise<boolean>
   } = {}
 ): Promise<TemplateBatchOutcome[]> {
   if (!sends.length) return []
@@ -183,7 +189,10 @@ export async function sendTemplateBatch(
     while (next < toSend.length) {
       const n = next++
       const { send, id, content } = toSend[n]
-      if (options.beforeEach) await options.beforeEach()
+      if (options.beforeEach && !(await options.beforeEach())) {
+        answers[n] = { ref: send.ref, kind: 'withdrawn' }
+        continue
+      }
       const result = await sendToGraph(credentials, {
         ...toGraphMessage(send.to, content),
         biz_opaque_callback_data: id,
@@ -203,6 +212,15 @@ export async function sendTemplateBatch(
     }
   }
   await Promise.all(Array.from({ length: Math.min(OPEN_REQUESTS, toSend.length) }, lane))
+
+  const withdrawn = toSend.filter((_, n) => answers[n].kind === 'withdrawn')
+  if (withdrawn.length) {
+    await db.rawQuery(
+      `delete from ${tenant.table('messages')}
+        where id = any(?::uuid[]) and external_id is null and status = 'pending'`,
+      [withdrawn.map((t) => t.id)]
+    )
+  }
 
   // Every answer in one statement: accepted ones get WhatsApp's id and
   // `queued`, refused ones fail with its code; both stop being in flight.
@@ -241,7 +259,8 @@ export async function sendTemplateBatch(
 
   // Each new message is announced like any other send, and its first step.
   await inWorkBatch(async () => {
-    for (const { send, id } of toSend) {
+    for (const [n, { send, id }] of toSend.entries()) {
+      if (answers[n].kind === 'withdrawn') continue
       await emitter.emit('message:sent', {
         tenant: tenant.slug,
         tenantId: tenant.id,

@@ -64,6 +64,8 @@ const AHEAD_MS = 400
 /** Batches in progress at once (one sending while the next is read and written). */
 const MAX_BATCHES = 3
 const TICK_MS = 20
+/** How often the campaign's status is read while sending. */
+const STATE_MS = 250
 /** A claim older than this with no outcome recorded is taken again (its worker died). */
 const STALE_CLAIM_SECONDS = 5
 /** WhatsApp's "slow down": the person is tried again after this, and the line pauses as long. */
@@ -144,17 +146,26 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     // second: two requests a second are kept as room for that.
     const spacing = 1000 / Math.max(rate * 0.5, Math.min(rate * PACE, rate - 2))
     let nextSlot = Date.now()
+    // Where the sends claimed so far end, at the rate: claiming waits while
+    // more than AHEAD_MS of them are lined up.
+    let reservedUntil = Date.now()
+    // Set once the campaign is paused, cancelled or relaunched: sends lined
+    // up and not yet made are withdrawn.
+    let stopped = false
     const turn = async () => {
+      if (stopped) return false
       const at = Math.max(Date.now(), nextSlot)
       nextSlot = at + spacing
       const wait = at - Date.now()
       if (wait > 0) await sleep(wait)
+      return !stopped
     }
     const batchSize = Math.max(1, Math.ceil((rate * BATCH_MS) / 1000))
     const inFlight = new Set<Promise<void>>()
     const deadline = Date.now() + RUN_MS
     let wakeAt: number | null = null
     let checkedAt = Date.now()
+    let stateAt = Date.now()
     let room = await tierRoom(tenant, channel)
     let started = campaign.status === 'running'
     let slowUntil = 0
@@ -165,18 +176,27 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     try {
       while (Date.now() < deadline) {
         const now = Date.now()
+        if (now - stateAt >= STATE_MS) {
+          // A pause or cancel takes effect within STATE_MS (one statement).
+          stateAt = now
+          if (!(await stillCurrent(tenant, payload))) {
+            stopped = true
+            await markRunning(tenant.slug, campaign.id, false)
+            return false
+          }
+        }
         if (now - checkedAt >= 1000) {
           checkedAt = now
-          if (!(await holdLease(tenant.slug, campaign.id, chain))) return false
-          if (!(await this.#current(tenant, payload))) {
-            await markRunning(tenant.slug, campaign.id, false)
+          if (!(await holdLease(tenant.slug, campaign.id, chain))) {
+            stopped = true
             return false
           }
           room = await tierRoom(tenant, channel)
         }
         // Enough is claimed while the line holds AHEAD_MS of sends, or
         // WhatsApp asked to slow down (130429).
-        if (nextSlot - now > AHEAD_MS || inFlight.size >= MAX_BATCHES || now < slowUntil) {
+        const lined = Math.max(reservedUntil, nextSlot) - now
+        if (lined > AHEAD_MS || inFlight.size >= MAX_BATCHES || now < slowUntil) {
           await Promise.race([sleep(TICK_MS), ...inFlight])
           continue
         }
@@ -222,6 +242,7 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
           if (!started) return false
         }
         room -= claimed.length
+        reservedUntil = Math.max(reservedUntil, Date.now()) + claimed.length * spacing
         const work = sendBatch(tenant, campaign, channel, marketing, claimed, turn)
           .then((slow) => {
             if (slow) slowUntil = Date.now() + SLOW_DOWN_MS
@@ -259,6 +280,20 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     if (!campaign || campaign.generation !== generation) return null
     return campaign.status === 'running' || campaign.status === 'scheduled' ? campaign : null
   }
+}
+
+/** Whether the campaign is still this dispatcher's to send (one statement naming the schema). */
+async function stillCurrent(tenant: TenantContext, { campaignId, generation }: Payload) {
+  const result = await db.rawQuery(
+    `select status, generation from ${tenant.table('campaigns')} where id = ?`,
+    [campaignId]
+  )
+  const row = result.rows[0] as { status: string; generation: number } | undefined
+  return Boolean(
+    row &&
+      row.generation === generation &&
+      (row.status === 'running' || row.status === 'scheduled')
+  )
 }
 
 /** Unique users the channel may still start conversations with now (its tier minus the last 24 h). */
@@ -363,8 +398,10 @@ async function settleMany(tenant: TenantContext, rows: Settlement[]) {
   const pick = <T>(f: (row: any) => T) => rows.map((row) => f(row) ?? null)
   await db.rawQuery(
     `update ${tenant.table('campaign_recipients')} r
-        set status = v.status,
-            skip_reason = coalesce(v.reason, r.skip_reason),
+        set status = case when v.status = 'queued' and c.status = 'cancelled' then 'skipped'
+                          else v.status end,
+            skip_reason = case when v.status = 'queued' and c.status = 'cancelled' then 'cancelled'
+                               else coalesce(v.reason, r.skip_reason) end,
             error_code = case when v.status = 'failed' then v.code else r.error_code end,
             error_title = case when v.status = 'failed' then v.title else r.error_title end,
             retryable = case when v.status = 'failed' then v.retryable else r.retryable end,
@@ -377,8 +414,9 @@ async function settleMany(tenant: TenantContext, rows: Settlement[]) {
             claimed_at = case when v.status = 'sending' then now() else null end
        from unnest(?::bigint[], ?::text[], ?::text[], ?::int[], ?::text[], ?::bool[],
                    ?::timestamptz[], ?::uuid[], ?::timestamptz[], ?::bool[])
-         as v(id, status, reason, code, title, retryable, retry_after, message_id, due_at, new_attempt)
-      where r.id = v.id and r.status = 'sending'`,
+         as v(id, status, reason, code, title, retryable, retry_after, message_id, due_at, new_attempt),
+         ${tenant.table('campaigns')} c
+      where r.id = v.id and r.status = 'sending' and c.id = r.campaign_id`,
     [
       pick((r) => r.id),
       pick((r) => r.status),
@@ -435,7 +473,7 @@ async function sendBatch(
   channel: Channel,
   marketing: boolean,
   claimed: Claimed[],
-  turn: () => Promise<void>
+  turn: () => Promise<boolean>
 ): Promise<boolean> {
   const settlements: Settlement[] = []
   const now = DateTime.now()
@@ -513,6 +551,10 @@ async function sendBatch(
           break
         case 'unknown':
           settlements.push({ id, status: 'sending', messageId: outcome.messageId })
+          break
+        case 'withdrawn':
+          // Never sent (the campaign stopped first): waits for a resume.
+          settlements.push({ id, status: 'queued', dueAt: new Date() })
           break
         case 'existing':
           // Claimed again after a crash: the message its first claim wrote.

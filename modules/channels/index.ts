@@ -106,7 +106,7 @@ export {
 export { lastOutboundAtSql } from './services/message_times.js'
 export {
   sendTemplateBatch,
-  abandonUnconfirmed,
+  settleInDoubt,
   type TemplateBatchSend,
   type TemplateBatchOutcome,
 } from './services/template_batch.js'

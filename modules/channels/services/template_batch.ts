@@ -1,5 +1,6 @@
 import emitter from '@adonisjs/core/services/emitter'
 import db from '@adonisjs/lucid/services/db'
+import redis from '@adonisjs/redis/services/main'
 import { randomUUID } from 'node:crypto'
 import { inWorkBatch } from '#app/queue/work_batch'
 import type { TenantContext } from '#modules/tenancy/index'
@@ -70,6 +71,10 @@ export type TemplateBatchOutcome =
       errorCode: number | null
       errorTitle: string | null
     }
+
+/** How long a request's started mark is kept (a day: longer than any doubt lasts). */
+const MARK_SECONDS = 24 * 3600
+const startedKey = (messageId: string) => `wa-started:${messageId}`
 
 /** How many requests are open to WhatsApp at once. */
 const OPEN_REQUESTS = 64
@@ -189,7 +194,14 @@ export async function sendTemplateBatch(
     while (next < toSend.length) {
       const n = next++
       const { send, id, content } = toSend[n]
-      if (options.beforeEach && !(await options.beforeEach())) {
+      // The request is marked as started in Redis, atomically, just before
+      // it leaves: a send found in doubt after a crash whose mark is missing
+      // provably never left (settleInDoubt takes the mark first, so this
+      // one then withdraws).
+      if (
+        (options.beforeEach && !(await options.beforeEach())) ||
+        !(await redis.set(startedKey(id), 'sent', 'EX', MARK_SECONDS, 'NX'))
+      ) {
         answers[n] = { ref: send.ref, kind: 'withdrawn' }
         continue
       }
@@ -293,26 +305,51 @@ export async function sendTemplateBatch(
 }
 
 /**
- * Gives up on messages in doubt (sent in a batch whose worker died, or whose
- * request got no answer) that no status webhook named within the time
- * WhatsApp takes to report a message it took: it did not take them. They
- * fail as not sent, so the caller may send anew. Returns the ids given up.
+ * Settles messages in doubt (written by a batch whose worker died, or whose
+ * request got no answer):
+ *
+ * - one whose request never left (no started mark; the mark is taken here
+ *   so that a request still waiting for its turn never leaves either) is
+ *   removed unsent: `removed`, to be sent anew at once;
+ * - one whose request left and that no status webhook named within
+ *   `olderThanMs` (WhatsApp reports every message it takes within seconds)
+ *   fails as not sent: `abandoned`, to be sent anew;
+ * - the rest wait for their status webhook (inbound_statuses.ts adopts a
+ *   message by its biz_opaque_callback_data).
  */
-export async function abandonUnconfirmed(
+export async function settleInDoubt(
   tenant: TenantContext,
   messageIds: string[],
   olderThanMs: number
-): Promise<string[]> {
-  if (!messageIds.length) return []
-  const result = await db.rawQuery(
-    `update ${tenant.table('messages')}
-        set status = 'failed', failed_at = now(),
-            error_title = 'Not sent: WhatsApp never reported it',
-            payload = jsonb_set(payload, '{send}', (payload->'send') - 'startedAt')
-      where id = any(?::uuid[]) and external_id is null and status = 'pending'
-        and (payload->'send'->>'startedAt')::timestamptz < now() - make_interval(secs => ?)
-      returning id`,
-    [messageIds, olderThanMs / 1000]
-  )
-  return (result.rows as Array<{ id: string }>).map((r) => r.id)
+): Promise<{ removed: string[]; abandoned: string[] }> {
+  if (!messageIds.length) return { removed: [], abandoned: [] }
+  const never: string[] = []
+  for (const id of messageIds) {
+    if (await redis.set(startedKey(id), 'void', 'EX', MARK_SECONDS, 'NX')) never.push(id)
+  }
+  const removed = never.length
+    ? await db.rawQuery(
+        `delete from ${tenant.table('messages')}
+          where id = any(?::uuid[]) and external_id is null and status = 'pending'
+          returning id`,
+        [never]
+      )
+    : { rows: [] }
+  const started = messageIds.filter((id) => !never.includes(id))
+  const abandoned = started.length
+    ? await db.rawQuery(
+        `update ${tenant.table('messages')}
+            set status = 'failed', failed_at = now(),
+                error_title = 'Not sent: WhatsApp never reported it',
+                payload = jsonb_set(payload, '{send}', (payload->'send') - 'startedAt')
+          where id = any(?::uuid[]) and external_id is null and status = 'pending'
+            and (payload->'send'->>'startedAt')::timestamptz < now() - make_interval(secs => ?)
+          returning id`,
+        [started, olderThanMs / 1000]
+      )
+    : { rows: [] }
+  return {
+    removed: (removed.rows as Array<{ id: string }>).map((r) => r.id),
+    abandoned: (abandoned.rows as Array<{ id: string }>).map((r) => r.id),
+  }
 }

@@ -12,7 +12,7 @@ import {
 import db from '@adonisjs/lucid/services/db'
 import {
   ChannelError,
-  abandonUnconfirmed,
+  settleInDoubt,
   approvedTemplateOf,
   findTenantChannel,
   messageById,
@@ -60,9 +60,9 @@ const PACE = 0.985
 /** A batch is this many milliseconds of sends at the rate. */
 const BATCH_MS = 250
 /** Batches are claimed while fewer than this many milliseconds of sends are lined up. */
-const AHEAD_MS = 400
-/** Batches in progress at once (one sending while the next is read and written). */
-const MAX_BATCHES = 3
+const AHEAD_MS = 1000
+/** Batches in progress at once (one sending while the next ones are read and written). */
+const MAX_BATCHES = 4
 const TICK_MS = 20
 /** How often the campaign's status is read while sending. */
 const STATE_MS = 250
@@ -156,8 +156,10 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
       if (stopped) return false
       const at = Math.max(Date.now(), nextSlot)
       nextSlot = at + spacing
-      const wait = at - Date.now()
-      if (wait > 0) await sleep(wait)
+      // In short steps, so that a stop is heard while waiting.
+      for (let wait = at - Date.now(); wait > 0 && !stopped; wait = at - Date.now()) {
+        await sleep(Math.min(wait, TICK_MS * 2))
+      }
       return !stopped
     }
     const batchSize = Math.max(1, Math.ceil((rate * BATCH_MS) / 1000))
@@ -583,13 +585,18 @@ async function sendBatch(
       // In doubt since a crash: WhatsApp's status webhook names a message it
       // took (and gives it its id); one it never named after DOUBT_MS it did
       // not take, and the person gets it as a new attempt. Until then, wait.
-      const abandoned = new Set(await abandonUnconfirmed(tenant, doubtful, doubtMs()))
+      const settled = await settleInDoubt(tenant, doubtful, doubtMs())
+      const removed = new Set(settled.removed)
+      const abandoned = new Set(settled.abandoned)
       for (const messageId of doubtful) {
         const id = doubtOf.get(messageId)!
         settlements.push(
-          abandoned.has(messageId)
-            ? { id, status: 'queued', dueAt: new Date(), newAttempt: true }
-            : { id, status: 'sending', messageId }
+          removed.has(messageId)
+            ? // Its request never left: sent now, under the same key.
+              { id, status: 'queued', dueAt: new Date() }
+            : abandoned.has(messageId)
+              ? { id, status: 'queued', dueAt: new Date(), newAttempt: true }
+              : { id, status: 'sending', messageId }
         )
       }
     }

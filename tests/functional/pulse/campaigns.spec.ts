@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import redis from '@adonisjs/redis/services/main'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DateTime } from 'luxon'
 import { Message } from '#modules/channels/index'
@@ -149,21 +150,20 @@ test.group('Campaigns: sending', (group) => {
     assert.lengthOf(messages, 3)
   })
 
-  test('sends in flight when the worker died: a status webhook settles one (no second send), one never reported goes anew', async ({
+  test('sends in flight when the worker died: reported ones are settled, never-started ones go at once, unreported ones go anew', async ({
     assert,
     cleanup,
   }) => {
     const { context, channel } = await campaignTenant(cleanup)
-    const [reported, silent] = await Promise.all(
-      [1, 2].map(() => contact(context, { label: 'jlt', channelId: channel.id }))
+    const [reported, silent, unsent] = await Promise.all(
+      [1, 2, 3].map(() => contact(context, { label: 'jlt', channelId: channel.id }))
     )
     const campaign = await createCampaign(context, input(channel.id))
     await launchCampaign(context, campaign.id)
-    await waitForStats(context, campaign.id, (s, row) => row.status === 'completed' && s.sent === 2)
+    await waitForStats(context, campaign.id, (s, row) => row.status === 'completed' && s.sent === 3)
     const sendsTo = (phone: string | null) =>
       graph.sends().filter((call) => call.body.to === digits(phone)).length
-    assert.equal(sendsTo(reported.phone), 1)
-    assert.equal(sendsTo(silent.phone), 1)
+    for (const person of [reported, silent, unsent]) assert.equal(sendsTo(person.phone), 1)
     // The request carried our message id for WhatsApp to echo back.
     const first = Object.fromEntries(
       (await recipientsOf(context, campaign.id)).map((row) => [row.contact_id, row])
@@ -171,8 +171,9 @@ test.group('Campaigns: sending', (group) => {
     const sent = graph.sends().find((call) => call.body.to === digits(reported.phone))!
     assert.equal(sent.body.biz_opaque_callback_data, first[reported.id].message_id)
 
-    // As if the worker died with both requests in flight: the messages are
-    // marked as being sent and have no WhatsApp id, the recipients claimed.
+    // As if the worker died with the three in flight: the messages are
+    // marked as being sent and have no WhatsApp id, the recipients claimed;
+    // the third's request had not left yet (no started mark in Redis).
     await context.transaction(async (trx) => {
       await trx.rawQuery(
         `update messages set external_id = null, status = 'pending',
@@ -186,6 +187,7 @@ test.group('Campaigns: sending', (group) => {
       )
       await trx.rawQuery(`update campaigns set status = 'paused' where id = ?`, [campaign.id])
     })
+    await redis.del(`wa-started:${first[unsent.id].message_id}`)
     // WhatsApp's status webhook for the one it took names it by that id.
     const event = await context.transaction((trx) =>
       applyStatus(trx, context, {
@@ -197,13 +199,13 @@ test.group('Campaigns: sending', (group) => {
     )
     assert.equal(event?.status, 'sent')
     const before = process.env.CAMPAIGN_DOUBT_MS
-    process.env.CAMPAIGN_DOUBT_MS = '1000'
+    process.env.CAMPAIGN_DOUBT_MS = '1500'
     try {
       await resumeCampaign(context, campaign.id)
       await waitForStats(
         context,
         campaign.id,
-        (s, row) => row.status === 'completed' && s.sent === 2,
+        (s, row) => row.status === 'completed' && s.sent === 3,
         20_000
       )
     } finally {
@@ -213,6 +215,7 @@ test.group('Campaigns: sending', (group) => {
     await sleep(300)
     assert.equal(sendsTo(reported.phone), 1, 'the reported send is not made again')
     assert.equal(sendsTo(silent.phone), 2, 'the never-reported send is made anew')
+    assert.equal(sendsTo(unsent.phone), 2, 'the send that never left goes')
     const messages = await context.transaction((trx) =>
       Message.query({ client: trx }).where('direction', 'outbound').orderBy('created_at')
     )
@@ -221,7 +224,13 @@ test.group('Campaigns: sending', (group) => {
     const abandoned = messages.find((m) => m.id === first[silent.id].message_id)!
     assert.equal(abandoned.status, 'failed')
     assert.equal(abandoned.errorTitle, 'Not sent: WhatsApp never reported it')
-    assert.lengthOf(messages, 3)
+    // The unsent one's message was removed and written again under its key.
+    assert.isUndefined(messages.find((m) => m.id === first[unsent.id].message_id))
+    assert.lengthOf(
+      messages.filter((m) => m.contactId === unsent.id),
+      1
+    )
+    assert.lengthOf(messages, 4)
   })
 
   test('WhatsApp errors: 130429 slows and retries, 131049 waits 24 h, 131050 withdraws consent, 131026 is final', async ({

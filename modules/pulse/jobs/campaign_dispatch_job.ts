@@ -60,14 +60,14 @@ const PACE = 0.985
 /** A batch is this many milliseconds of sends at the rate. */
 const BATCH_MS = 250
 /** Batches are claimed while fewer than this many milliseconds of sends are lined up. */
-const AHEAD_MS = 1000
+const AHEAD_MS = 2500
 /** Batches in progress at once (one sending while the next ones are read and written). */
-const MAX_BATCHES = 4
+const MAX_BATCHES = 10
 const TICK_MS = 20
 /** How often the campaign's status is read while sending. */
 const STATE_MS = 250
 /** A claim older than this with no outcome recorded is taken again (its worker died). */
-const STALE_CLAIM_SECONDS = 5
+const STALE_CLAIM_SECONDS = 10
 /** WhatsApp's "slow down": the person is tried again after this, and the line pauses as long. */
 const SLOW_DOWN = 130429
 const SLOW_DOWN_MS = 2_000
@@ -146,13 +146,14 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     // second: two requests a second are kept as room for that.
     const spacing = 1000 / Math.max(rate * 0.5, Math.min(rate * PACE, rate - 2))
     let nextSlot = Date.now()
-    // Where the sends claimed so far end, at the rate: claiming waits while
-    // more than AHEAD_MS of them are lined up.
-    let reservedUntil = Date.now()
+    // Sends claimed and not yet at their turn: claiming waits while more
+    // than AHEAD_MS of them (at the rate) are lined up.
+    let lined = 0
     // Set once the campaign is paused, cancelled or relaunched: sends lined
     // up and not yet made are withdrawn.
     let stopped = false
     const turn = async () => {
+      lined--
       if (stopped) return false
       const at = Math.max(Date.now(), nextSlot)
       nextSlot = at + spacing
@@ -197,8 +198,8 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
         }
         // Enough is claimed while the line holds AHEAD_MS of sends, or
         // WhatsApp asked to slow down (130429).
-        const lined = Math.max(reservedUntil, nextSlot) - now
-        if (lined > AHEAD_MS || inFlight.size >= MAX_BATCHES || now < slowUntil) {
+        const ahead = Math.max(lined * spacing, nextSlot - now)
+        if (ahead > AHEAD_MS || inFlight.size >= MAX_BATCHES || now < slowUntil) {
           await Promise.race([sleep(TICK_MS), ...inFlight])
           continue
         }
@@ -244,15 +245,24 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
           if (!started) return false
         }
         room -= claimed.length
-        reservedUntil = Math.max(reservedUntil, Date.now()) + claimed.length * spacing
-        const work = sendBatch(tenant, campaign, channel, marketing, claimed, turn)
+        lined += claimed.length
+        let taken = 0
+        const batchTurn = () => {
+          taken++
+          return turn()
+        }
+        const work = sendBatch(tenant, campaign, channel, marketing, claimed, batchTurn)
           .then((slow) => {
             if (slow) slowUntil = Date.now() + SLOW_DOWN_MS
           })
           .catch((error) =>
             logger.error({ err: error, tenant: tenant.slug }, 'campaign batch failed')
           )
-          .finally(() => inFlight.delete(work))
+          .finally(() => {
+            inFlight.delete(work)
+            // Whatever of it never reached its turn (skipped, withdrawn) is no longer lined up.
+            lined -= claimed.length - taken
+          })
         inFlight.add(work)
       }
     } finally {

@@ -144,7 +144,8 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     // little ahead of their turn so the database work never starves the line.
     // At low rates one request late on the wire is a large share of a
     // second: two requests a second are kept as room for that.
-    const spacing = 1000 / Math.max(rate * 0.5, Math.min(rate * PACE, rate - 2))
+    const paced = Math.max(rate * 0.5, Math.min(rate * PACE, rate - 2))
+    const spacing = 1000 / paced
     let nextSlot = Date.now()
     // Sends claimed and not yet at their turn: claiming waits while more
     // than AHEAD_MS of them (at the rate) are lined up.
@@ -152,16 +153,28 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     // Set once the campaign is paused, cancelled or relaunched: sends lined
     // up and not yet made are withdrawn.
     let stopped = false
+    // When the last `windowLimit` requests started: a request starts only
+    // once the one `windowLimit` before it is a second old, so a late wake
+    // (a busy event loop) never lets a burst exceed the rate in any second.
+    const windowLimit = Math.max(1, Math.floor(paced))
+    const starts: number[] = new Array(windowLimit).fill(0)
+    let startAt = 0
     const turn = async () => {
       lined--
       if (stopped) return false
       const at = Math.max(Date.now(), nextSlot)
       nextSlot = at + spacing
       // In short steps, so that a stop is heard while waiting.
-      for (let wait = at - Date.now(); wait > 0 && !stopped; wait = at - Date.now()) {
+      for (;;) {
+        if (stopped) return false
+        const now = Date.now()
+        const wait = Math.max(at - now, starts[startAt] + 1000 - now)
+        if (wait <= 0) break
         await sleep(Math.min(wait, TICK_MS * 2))
       }
-      return !stopped
+      starts[startAt] = Date.now()
+      startAt = (startAt + 1) % windowLimit
+      return true
     }
     const batchSize = Math.max(1, Math.ceil((rate * BATCH_MS) / 1000))
     const inFlight = new Set<Promise<void>>()

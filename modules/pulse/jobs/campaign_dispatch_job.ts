@@ -186,8 +186,14 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     let started = campaign.status === 'running'
     let slowUntil = 0
 
+    // Waiting for the batches still sending keeps the lease alive (another
+    // chain taking it meanwhile would pace the same number twice); losing
+    // it withdraws what is lined up.
     const settleAll = async () => {
-      while (inFlight.size) await Promise.all([...inFlight])
+      while (inFlight.size) {
+        await Promise.race([Promise.all([...inFlight]), sleep(1000)])
+        if (inFlight.size && !(await holdLease(tenant.slug, campaign.id, chain))) stopped = true
+      }
     }
     try {
       while (Date.now() < deadline) {

@@ -6,6 +6,7 @@
 import edge from 'edge.js'
 import app from '@adonisjs/core/services/app'
 import { safeAttrs } from '#app/view/safe_attributes'
+import { ownUrl } from '#app/view/own_url'
 
 const modulesWithViews = [
   'tenancy',
@@ -29,6 +30,9 @@ for (const name of modulesWithViews) {
 | (Edge's $props.toAttrs() does not); see app/view/safe_attributes.ts.
 */
 edge.global('safeAttrs', safeAttrs)
+
+/* Our own absolute addresses (APP_URL) shown as paths: see app/view/own_url.ts. */
+edge.global('ownUrl', ownUrl)
 
 /*
 | Edge's components plugin lists every disk's components/ folder again each

@@ -91,8 +91,29 @@ export interface MediaStoredEvent extends TenantEvent {
   filename: string | null
 }
 
+/**
+ * A team member wrote to the business number from their own WhatsApp number
+ * (identity's membersByWhatsApp): an internal request, never stored as a
+ * customer's message or conversation. Listeners (the data engine's search
+ * by message) answer through `sendDirectWhatsApp`. At least once: key work
+ * on `externalId` (the wamid).
+ */
+export interface MemberMessageEvent extends TenantEvent {
+  channelId: string
+  userId: string
+  /** The member's wa_id, where answers go. */
+  waId: string
+  externalId: string
+  /** The text, or a tapped button's or list row's title. */
+  text: string | null
+  /** The id of the list row or button tapped, when the message was one. */
+  choiceId: string | null
+  locale: string | null
+}
+
 declare module '@adonisjs/core/types' {
   interface EventsList {
+    'member:message': MemberMessageEvent
     'message:received': MessageReceivedEvent
     'message:media_stored': MediaStoredEvent
     'message:sent': MessageSentEvent

@@ -48,7 +48,9 @@ export {
   type MessageStatusEvent,
   type MessageSentEvent,
   type MediaStoredEvent,
+  type MemberMessageEvent,
 } from './events.js'
+export { sendDirectWhatsApp } from './services/direct_send.js'
 export { storedMediaOf, inboundPdfsOf, type StoredMedia } from './services/media_service.js'
 export { applyPendingStatuses } from './services/inbound_statuses.js'
 export { INBOUND_QUEUE } from './services/inbound_queue.js'
@@ -66,6 +68,7 @@ export {
   toGraphMessage,
   LIMITS,
   type OutboundContent,
+  type ListCard,
 } from './services/outbound_content.js'
 export { default as MessageTemplate, type TemplateCategory } from './models/message_template.js'
 export {

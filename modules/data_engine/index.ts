@@ -1,7 +1,8 @@
 /*
 | The data engine owns a tenant's datasets: typed tables imported from CSV,
 | XLSX or the API, their row browser, and the natural-language search over
-| them (filters parsed from the question, full text and vectors fused).
+| them (filters parsed from the question, full text and vectors fused),
+| and live API connectors called through the outbound guard.
 */
 import './permissions.js'
 export {
@@ -34,6 +35,7 @@ export {
   removeRow,
   type Dataset,
   type DatasetImport,
+  type ImportTimings,
   type RowError,
   type ColumnInput,
   type DatasetSource,
@@ -62,6 +64,27 @@ export {
 } from './services/dataset_search.js'
 export { proposeFilters, filterSchema } from './services/model_filters.js'
 export { answerFromDatasets, rowChoiceId, LIST_LIMITS } from './services/customer_answers.js'
+export {
+  AUTH_MODES,
+  PARAMETER_TYPES,
+  SECRET_MASK,
+  listConnectors,
+  findConnector,
+  createConnector,
+  updateConnector,
+  deleteConnector,
+  callConnector,
+  type Connector,
+  type ConnectorCall,
+  type ConnectorInput,
+  type ConnectorParameter,
+} from './services/connector_service.js'
+export { readJsonPath, parseJsonPath, JsonPathError } from './services/json_path.js'
+export {
+  answerFromConnectors,
+  matchConnector,
+  extractInputs,
+} from './services/connector_answers.js'
 
 export const dataEnginePolicies = {
   DatasetPolicy: () => import('./policies/dataset_policy.js'),

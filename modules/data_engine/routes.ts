@@ -9,6 +9,7 @@ import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
 
 const DatasetsController = () => import('./controllers/datasets_controller.js')
 const ComposerInsertController = () => import('./controllers/composer_insert_controller.js')
+const ConnectorsController = () => import('./controllers/connectors_controller.js')
 
 addWorkspaceNavItem({
   key: 'datasets',
@@ -16,6 +17,14 @@ addWorkspaceNavItem({
   label: 'datasets.nav',
   permission: 'datasets.view',
   order: 55,
+})
+
+addWorkspaceNavItem({
+  key: 'connectors',
+  path: '/connectors',
+  label: 'connectors.nav',
+  permission: 'datasets.view',
+  order: 56,
 })
 
 tenantRoutes(() => {
@@ -58,6 +67,27 @@ tenantRoutes(() => {
       router
         .post('/datasets/:id/delete', [DatasetsController, 'destroy'])
         .as('datasets.destroy')
+        .where('id', uuid)
+
+      // Live API connectors.
+      router.get('/connectors', [ConnectorsController, 'index']).as('connectors')
+      router.get('/connectors/new', [ConnectorsController, 'create']).as('connectors.create')
+      router.post('/connectors', [ConnectorsController, 'store']).as('connectors.store')
+      router
+        .get('/connectors/:id', [ConnectorsController, 'show'])
+        .as('connectors.show')
+        .where('id', uuid)
+      router
+        .post('/connectors/:id', [ConnectorsController, 'update'])
+        .as('connectors.update')
+        .where('id', uuid)
+      router
+        .post('/connectors/:id/test', [ConnectorsController, 'test'])
+        .as('connectors.test')
+        .where('id', uuid)
+      router
+        .post('/connectors/:id/delete', [ConnectorsController, 'destroy'])
+        .as('connectors.destroy')
         .where('id', uuid)
     })
     .use([middleware.auth(), middleware.workspace()])

@@ -41,6 +41,11 @@ apiV1(() => {
     .post('/quotes/analyze', [QuotesApiController, 'analyze'])
     .use(apiScope('tasks:write'))
     .as('quotes.analyze')
+  router
+    .get('/quotes/runs/:id', [QuotesApiController, 'run'])
+    .where('id', uuid)
+    .use(apiScope('tasks:read'))
+    .as('quotes.runs.show')
 })
 
 router
@@ -256,6 +261,21 @@ documentApi('tasks.cancel', {
   ],
 })
 
+const quoteRunSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    status: { type: 'string', enum: ['queued', 'running', 'done', 'failed'] },
+    done: { type: 'integer', description: 'Quotes read so far' },
+    total: { type: 'integer', description: 'Quotes sent' },
+    contact_id: { type: ['string', 'null'] },
+    language: { type: 'string', enum: ['en', 'ar'] },
+    task_id: { type: ['string', 'null'], description: 'The comparison task, once done' },
+    error: { type: ['string', 'null'], description: 'Why it failed (e.g. a file is not a PDF)' },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+} as const
+
 documentApi('quotes.analyze', {
   summary: 'Analyze insurer quotes',
   description:
@@ -265,10 +285,23 @@ documentApi('quotes.analyze', {
     'English and Arabic labels): insurer, product, premium and currency, period, coverage limit, ' +
     'deductible, main exclusions, each with the page it came from; a field it could not read is ' +
     '`missing: true` with a null value, never guessed. Opens a `quote_comparison` task: a table ' +
-    '(best value highlighted), the PDFs as documents and an editable summary.',
+    '(best value highlighted), the PDFs as documents (their first pages as images) and an ' +
+    'editable summary. With `Prefer: respond-async` the quotes are read by a background job: ' +
+    'the answer is 202 with the run, and `GET /api/v1/quotes/runs/{id}` tells its progress.',
   tag: 'Tasks',
   scope: 'tasks:write',
+  headers: {
+    Prefer: {
+      type: 'string',
+      description: '`respond-async`: answer 202 at once and read the quotes in the background',
+    },
+  },
   responses: {
+    202: {
+      description: 'With Prefer: respond-async, the queued run',
+      schema: { type: 'object', properties: { run: quoteRunSchema } },
+      headers: { Location: 'The run: GET it for its progress and, when done, its task' },
+    },
     201: {
       description: "The task, the best value's index and the fields read from each quote",
       schema: {
@@ -308,4 +341,27 @@ documentApi('quotes.analyze', {
     { status: 413, code: 'too_large' },
     { status: 404, code: 'contact_not_found' },
   ],
+})
+
+documentApi('quotes.runs.show', {
+  summary: 'Read a quote analysis run',
+  description:
+    'The progress of an analysis started with `Prefer: respond-async`: quotes read of total, ' +
+    'then `done` with the comparison task, or `failed` with the reason.',
+  tag: 'Tasks',
+  scope: 'tasks:read',
+  params: { id: { type: 'string', format: 'uuid', description: 'The run', required: true } },
+  responses: {
+    200: {
+      description: 'The run and, once done, its task',
+      schema: {
+        type: 'object',
+        properties: {
+          run: quoteRunSchema,
+          task: { oneOf: [{ $ref: '#/components/schemas/Task' }, { type: 'null' }] },
+        },
+      },
+    },
+  },
+  errors: [{ status: 404, code: 'not_found' }],
 })

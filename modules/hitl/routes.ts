@@ -54,6 +54,11 @@ tenantRoutes(() => {
         .as('tasks.documents.show')
         .where('id', uuid)
       router
+        .get('/tasks/documents/:id/pages/:page', [QuotesController, 'documentPage'])
+        .as('tasks.documents.page')
+        .where('id', uuid)
+        .where('page', /^[1-9]\d{0,2}$/)
+      router
         .post('/tasks/:id/comment', [TasksController, 'comment'])
         .as('tasks.comment')
         .where('id', uuid)

@@ -44,5 +44,12 @@ export const identityPolicies = {
   WorkspacePolicy: () => import('./policies/workspace_policy.js'),
   PlatformPolicy: () => import('./policies/platform_policy.js'),
 }
+export {
+  membersByWhatsApp,
+  memberPhoneOf,
+  setMemberPhone,
+  MemberPhoneError,
+  type PhoneMember,
+} from './services/member_phones.js'
 export { registerIdentityListeners } from './events.js'
 export { syncSuperAdmins, staffEmailsFrom } from './services/staff_service.js'

@@ -51,6 +51,7 @@ tenantRoutes(() => {
         .as('team.invitations.revoke')
       router.post('/team/members/:id/role', [TeamController, 'changeRole']).as('team.members.role')
       router.post('/team/members/:id/remove', [TeamController, 'remove']).as('team.members.remove')
+      router.post('/team/members/:id/phone', [TeamController, 'phone']).as('team.members.phone')
       router.post('/availability', [AvailabilityController]).as('availability')
     })
     .use([middleware.auth(), middleware.workspace()])

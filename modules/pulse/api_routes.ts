@@ -7,8 +7,10 @@ import { describeApiTag, documentApi, documentSchema } from '#app/http/api/index
 import { apiScope, apiV1 } from '#app/http/api/routes'
 import { createCampaignBody } from './validators/campaign_api_validator.js'
 import { RECIPIENT_STATUSES } from './services/campaign_service.js'
+import { enrollBody } from './validators/sequence_api_validator.js'
 
 const CampaignsApiController = () => import('./controllers/api/campaigns_api_controller.js')
+const SequencesApiController = () => import('./controllers/api/sequences_api_controller.js')
 
 apiV1(() => {
   const uuid = router.matchers.uuid()
@@ -36,6 +38,21 @@ apiV1(() => {
     .where('id', uuid)
     .use(apiScope('campaigns:read'))
     .as('campaigns.recipients')
+  router
+    .post('/sequences/:id/enrollments', [SequencesApiController, 'enroll'])
+    .where('id', uuid)
+    .use(apiScope('sequences:write'))
+    .as('sequences.enroll')
+  router
+    .delete('/sequences/:id/enrollments', [SequencesApiController, 'unenroll'])
+    .where('id', uuid)
+    .use(apiScope('sequences:write'))
+    .as('sequences.unenroll')
+  router
+    .get('/contacts/:id/enrollments', [SequencesApiController, 'ofContact'])
+    .where('id', uuid)
+    .use(apiScope('sequences:read'))
+    .as('contacts.enrollments')
 })
 
 const nullableString = { type: ['string', 'null'] }
@@ -221,4 +238,86 @@ documentApi('campaigns.recipients', {
     200: { description: 'A page of recipients', schema: 'CampaignRecipient', page: true },
   },
   errors: [notFound],
+})
+
+describeApiTag(
+  'Sequences',
+  'Drip sequences: timed steps per contact (messages in the 24-hour window or by template, ' +
+    'waits in the contact’s own time zone, replies, conditions, tasks). Enroll and remove ' +
+    'contacts; build sequences in the app.'
+)
+
+documentSchema('SequenceEnrollment', {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    sequence_id: { type: 'string', format: 'uuid' },
+    sequence_name: nullableString,
+    contact_id: { type: 'string', format: 'uuid' },
+    status: { type: 'string', enum: ['active', 'completed', 'exited'] },
+    source: {
+      type: 'string',
+      enum: ['label', 'segment', 'keyword', 'campaign_reply', 'api', 'manual', 'sequence'],
+    },
+    current_step: { ...nullableString, description: 'The step the contact is at (while active)' },
+    waiting_for_reply: { type: 'boolean' },
+    exit_reason: {
+      ...nullableString,
+      description: 'replied, opted_out, handoff, goal, removed, sequence_archived, contact_deleted',
+    },
+    enrolled_at: { type: 'string', format: 'date-time' },
+    ended_at: nullableTime,
+  },
+  required: ['id', 'sequence_id', 'contact_id', 'status', 'source', 'enrolled_at'],
+})
+
+const sequenceParam = {
+  id: { type: 'string' as const, format: 'uuid', description: 'The sequence' },
+}
+const noSequence = { status: 404, code: 'not_found', description: 'No such sequence' }
+
+documentApi('sequences.enroll', {
+  summary: 'Enroll a contact in a sequence',
+  description:
+    'Its first step is due at once. Refused (409) when the sequence is not on ' +
+    '(sequence_not_active), the contact is in it already (already_enrolled), opted out ' +
+    '(contact_opted_out), or its re-entry rule or cooldown forbids another round ' +
+    '(reentry_refused, cooldown).',
+  tag: 'Sequences',
+  scope: 'sequences:write',
+  params: sequenceParam,
+  body: enrollBody,
+  idempotent: true,
+  responses: { 201: { description: 'Enrolled', schema: 'SequenceEnrollment' } },
+  errors: [
+    noSequence,
+    { status: 409, code: 'already_enrolled', description: 'Enrollment refused by the rules' },
+  ],
+})
+
+documentApi('sequences.unenroll', {
+  summary: 'Remove a contact from a sequence',
+  description:
+    'Ends the contact’s active enrollment (exit_reason removed) and cancels its pending steps. ' +
+    'The contact is given as {"contact_id"} in a JSON body or as ?contact_id=.',
+  tag: 'Sequences',
+  scope: 'sequences:write',
+  params: sequenceParam,
+  query: {
+    contact_id: { type: 'string', format: 'uuid', description: 'The contact (or in the body)' },
+  },
+  responses: { 200: { description: 'The ended enrollment', schema: 'SequenceEnrollment' } },
+  errors: [noSequence],
+})
+
+documentApi('contacts.enrollments', {
+  summary: 'A contact’s sequence enrollments',
+  description: 'Newest first, active and ended (up to 100).',
+  tag: 'Sequences',
+  scope: 'sequences:read',
+  params: { id: { type: 'string' as const, format: 'uuid', description: 'The contact' } },
+  responses: {
+    200: { description: 'The enrollments', schema: 'SequenceEnrollment', page: true },
+  },
+  errors: [{ status: 404, code: 'not_found', description: 'No such contact' }],
 })

@@ -15,3 +15,18 @@ declare module '@adonisjs/core/types' {
     'campaign:completed': CampaignEvent
   }
 }
+
+/** A contact reached the end of a sequence (not an early exit). */
+export interface SequenceCompletedEvent {
+  tenant: string
+  tenantId: string
+  sequenceId: string
+  enrollmentId: string
+  contactId: string
+}
+
+declare module '@adonisjs/core/types' {
+  interface EventsList {
+    'sequence:completed': SequenceCompletedEvent
+  }
+}

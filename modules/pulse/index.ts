@@ -5,6 +5,7 @@
 */
 import './permissions.js'
 import './events.js'
+import './services/sequence_runner.js'
 import Segment from './models/segment.js'
 import Campaign from './models/campaign.js'
 
@@ -38,6 +39,60 @@ export {
   type CampaignInput,
   type CampaignStats,
 } from './services/campaign_service.js'
+export {
+  registerDueHandler,
+  registeredDueKinds,
+  scheduleDue,
+  cancelDue,
+  deferDue,
+  sendGuard,
+  claimDue,
+  finishClaimed,
+  runDueBatch,
+  runDueNow,
+  dueRowsFor,
+  startDueWorker,
+  stopDueWorker,
+  LEASE_MS as DUE_LEASE_MS,
+  type DueRow,
+  type DueStatus,
+  type DueHandler,
+  type DueContext,
+  type DueFilter,
+  type ScheduleInput,
+} from './services/scheduler.js'
+export {
+  nextLocalTime,
+  addLocal,
+  localDateAt,
+  parseClock,
+  WEEKDAYS,
+  type Weekday,
+} from './services/local_time.js'
+export { quietUntil, zoneOf } from './services/campaign_schedule.js'
+export {
+  SequenceError,
+  listSequences,
+  findSequence,
+  findSequenceOrFail,
+  createSequence,
+  updateSequence,
+  saveSteps,
+  setSequenceStatus,
+  deleteSequence,
+  enrollContact as enrollInSequence,
+  unenrollContact as unenrollFromSequence,
+  exitEnrollment,
+  enrollmentsOfContact,
+  activeEnrollmentsOf,
+  contactTimeline,
+  type Sequence,
+  type SequenceInput,
+  type Enrollment,
+  type EnrollSource,
+} from './services/sequence_service.js'
+export { dryRunSequence, type DryRunEntry } from './services/sequence_dry_run.js'
+export type { SequenceCompletedEvent } from './events.js'
 export { registerPulseListeners } from './listeners.js'
 export { default as CampaignDispatchJob } from './jobs/campaign_dispatch_job.js'
 

@@ -1,3 +1,4 @@
+import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import db from '@adonisjs/lucid/services/db'
 import { batchedWork } from '#app/queue/work_batch'
@@ -11,6 +12,17 @@ import { launchCampaign, statsIn } from './services/campaign_service.js'
 import { APPROVAL_KIND } from './services/campaign_approval.js'
 import { presentCampaign } from './presenters/campaign_presenter.js'
 import { annotateCampaignThread } from './services/campaign_thread.js'
+import { clock } from '#app/clock'
+import { contactById, conversationById } from '#modules/inbox/index'
+import {
+  activeEnrollmentsOf,
+  exitEnrollment,
+  findEnrollment,
+  findSequence,
+} from './services/sequence_service.js'
+import { activeSequencesWith, enrollQuietly, onContactReply } from './services/sequence_runner.js'
+import { presentEnrollment } from './presenters/sequence_presenter.js'
+import { annotateSequenceThread } from './services/sequence_thread.js'
 
 /** WhatsApp's per-user marketing cap: that person is not sent marketing again for 24 h. */
 export const MARKETING_CAP = 131049
@@ -139,16 +151,152 @@ export async function recordCampaignReply(tenant: TenantContext, contactId: stri
   )
 }
 
+/** Sequence triggers and exits from what happens in the inbox and channels. */
+function registerSequenceListeners(safely: (what: string, work: () => Promise<unknown>) => void) {
+  const withTenant = (slug: string, work: (tenant: TenantContext) => Promise<unknown>) =>
+    usableTenantContext(slug).then((tenant) => (tenant ? work(tenant) : null))
+
+  emitter.on('message:received', (event) =>
+    safely('sequence reply', () =>
+      withTenant(event.tenant, async (tenant) => {
+        const now = clock.now()
+        await onContactReply(tenant, event.contactId, { text: event.text, type: event.type }, now)
+        const text = (event.text ?? '').trim().toLowerCase()
+        if (text) {
+          for (const sequence of await activeSequencesWith(tenant, 'keywords')) {
+            const words = new Set(text.split(/[^\p{L}\p{N}_]+/u))
+            if (sequence.triggers.keywords.some((k) => k === text || words.has(k))) {
+              await enrollQuietly(tenant, sequence.id, event.contactId, 'keyword', now)
+            }
+          }
+        }
+        const campaignSequences = await activeSequencesWith(tenant, 'campaign_ids')
+        if (campaignSequences.length) {
+          await recordCampaignReply(tenant, event.contactId)
+          const replied = await campaignsRepliedBy(tenant, event.contactId)
+          for (const sequence of campaignSequences) {
+            if (sequence.triggers.campaign_ids.some((id) => replied.has(id))) {
+              await enrollQuietly(tenant, sequence.id, event.contactId, 'campaign_reply', now)
+            }
+          }
+        }
+      })
+    )
+  )
+  emitter.on('conversation:updated', (event) =>
+    safely('sequence labels', async () => {
+      if (!event.changes.includes('labels')) return
+      await withTenant(event.tenant, async (tenant) => {
+        const conversation = await conversationById(tenant, event.conversationId)
+        if (!conversation) return
+        const labels = new Set((conversation.labels ?? []).map((l) => l.toLowerCase()))
+        for (const sequence of await activeSequencesWith(tenant, 'labels')) {
+          if (sequence.triggers.labels.some((label) => labels.has(label))) {
+            await enrollQuietly(tenant, sequence.id, conversation.contactId, 'label')
+          }
+        }
+        await exitOnGoalLabel(tenant, conversation.contactId, labels)
+      })
+    })
+  )
+  emitter.on('handoff:requested', (event) =>
+    safely('sequence handoff', async () => {
+      if (event.reason === 'sequence') return
+      await withTenant(event.tenant, async (tenant) => {
+        const conversation = await conversationById(tenant, event.conversationId)
+        if (conversation) await exitAll(tenant, conversation.contactId, 'handoff')
+      })
+    })
+  )
+  emitter.on('conversation:assigned', (event) =>
+    safely('sequence handoff', async () => {
+      if (!event.assigneeId || !event.byUserId) return
+      await withTenant(event.tenant, async (tenant) => {
+        const conversation = await conversationById(tenant, event.conversationId)
+        if (conversation) await exitAll(tenant, conversation.contactId, 'handoff')
+      })
+    })
+  )
+  emitter.on('contact:updated', (event) =>
+    safely('sequence opt-out', async () => {
+      if (!event.changes.some((c) => c === 'opt_in' || c === 'optIn')) return
+      await withTenant(event.tenant, async (tenant) => {
+        const contact = await contactById(tenant, event.contactId)
+        if (contact?.optIn === 'opted_out') await exitAll(tenant, contact.id, 'opted_out')
+      })
+    })
+  )
+  emitter.on('sequence:completed', (event) =>
+    safely('sequence.completed webhook', () =>
+      withTenant(event.tenant, (tenant) =>
+        publishEvent(
+          tenant,
+          'sequence.completed',
+          `sequence.completed:${event.enrollmentId}`,
+          async (trx) => {
+            const enrollment = await findEnrollment(tenant, event.enrollmentId, trx)
+            const sequence = await findSequence(tenant, event.sequenceId, trx)
+            return enrollment && sequence ? presentEnrollment(enrollment, sequence) : null
+          }
+        )
+      )
+    )
+  )
+}
+
+async function exitAll(tenant: TenantContext, contactId: string, reason: string) {
+  for (const enrollment of await activeEnrollmentsOf(tenant, contactId)) {
+    await exitEnrollment(tenant, enrollment.id, reason)
+  }
+}
+
+async function exitOnGoalLabel(tenant: TenantContext, contactId: string, labels: Set<string>) {
+  for (const enrollment of await activeEnrollmentsOf(tenant, contactId)) {
+    const sequence = await findSequence(tenant, enrollment.sequenceId)
+    if (sequence?.goal?.label && labels.has(sequence.goal.label)) {
+      await exitEnrollment(tenant, enrollment.id, 'goal')
+    }
+  }
+}
+
+/** The campaigns a contact answered (within the 72 hours campaigns count replies in). */
+async function campaignsRepliedBy(tenant: TenantContext, contactId: string) {
+  const result = await tenant.transaction((trx) =>
+    trx.rawQuery(
+      `select campaign_id from campaign_recipients
+        where contact_id = ? and replied_at is not null and sent_at >= now() - interval '72 hours'`,
+      [contactId]
+    )
+  )
+  return new Set(result.rows.map((row: any) => row.campaign_id as string))
+}
+
 export function registerPulseListeners() {
   const safely = (what: string, work: () => Promise<unknown>) =>
     work().catch((error) => logger.error({ err: error }, `pulse: ${what} failed`))
   registerThreadAnnotator(annotateCampaignThread)
+  registerThreadAnnotator(annotateSequenceThread)
+  registerSequenceListeners(safely)
   // A worker killed mid-campaign: the next worker to start takes it over.
   emitter.on('queue:started', ({ queues }) =>
     safely('campaign resume', async () => {
       if (!queues.includes('default')) return
       const { resumeDispatchers } = await import('./jobs/campaign_dispatch_job.js')
       await resumeDispatchers()
+    })
+  )
+  // The scheduler's polling loop (services/scheduler.ts) runs in every worker.
+  emitter.on('queue:started', ({ queues }) =>
+    safely('scheduler start', async () => {
+      if (!queues.includes('default') || app.inTest) return
+      const { startDueWorker } = await import('./services/scheduler.js')
+      startDueWorker()
+    })
+  )
+  emitter.on('queue:stopping', () =>
+    safely('scheduler stop', async () => {
+      const { stopDueWorker } = await import('./services/scheduler.js')
+      await stopDueWorker()
     })
   )
   emitter.on('message:status', (event) => safely('campaign status', () => statusBatch(event)))

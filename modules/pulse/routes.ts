@@ -7,6 +7,8 @@ import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
 
 const SegmentsController = () => import('./controllers/segments_controller.js')
 const CampaignsController = () => import('./controllers/campaigns_controller.js')
+const SequenceEnrollmentsController = () =>
+  import('./controllers/sequence_enrollments_controller.js')
 
 addWorkspaceNavItem({
   key: 'segments',
@@ -78,6 +80,19 @@ tenantRoutes(() => {
         .post('/segments/:id/delete', [SegmentsController, 'destroy'])
         .as('segments.destroy')
         .where('id', uuid)
+    })
+    .use([middleware.auth(), middleware.workspace()])
+})
+
+tenantRoutes(() => {
+  router
+    .group(() => {
+      router
+        .post('/sequences/enrollments', [SequenceEnrollmentsController, 'store'])
+        .as('sequences.enrollments.store')
+      router
+        .post('/sequences/enrollments/remove', [SequenceEnrollmentsController, 'destroy'])
+        .as('sequences.enrollments.destroy')
     })
     .use([middleware.auth(), middleware.workspace()])
 })

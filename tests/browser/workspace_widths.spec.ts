@@ -24,6 +24,7 @@ import {
   watchProblems,
 } from '#tests/helpers/browser'
 import { createTask } from '#modules/hitl/index'
+import { createConnector } from '#modules/data_engine/index'
 
 /*
 | Every workspace and console page, on a phone (390 x 844) and a desktop
@@ -49,6 +50,8 @@ const SHOTS = [
   '/knowledge',
   '/settings/api-reference',
   '/datasets',
+  '/connectors',
+  '/team',
 ]
 
 type Cleanup = (fn: () => void | Promise<void>) => void
@@ -205,6 +208,17 @@ async function busyWorkspace(cleanup: Cleanup) {
       })
       .returning('id')
   )
+  const connector = await createConnector(wa.context, {
+    name: `Order status ${LONG_WORD}`,
+    url_template: `https://shop.example/api/orders/{{order}}?ref=${LONG_WORD}`,
+    auth_mode: 'bearer',
+    auth_secret: 'matrix-secret',
+    parameters: [{ name: 'order', type: 'integer', required: true, example: '4471' }],
+    mapping: [{ name: 'status', path: '$.order.status' }],
+    reply_template: 'Order {{order}} is {{status}}.',
+    triggers: 'order, طلب',
+    answers_customers: true,
+  })
   const plan = await db.from('plans').select('id').first()
   const workspace = `/t/${wa.tenant.slug}`
   const pages = [
@@ -251,6 +265,9 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/settings/api-reference',
     '/datasets',
     '/datasets/new',
+    '/connectors',
+    '/connectors/new',
+    `/connectors/${connector.id}`,
     '#site-menu',
   ].map((path) => `${workspace}${path}`)
   const consolePages = [

@@ -13,6 +13,7 @@ export const API_AREAS = [
   'tasks',
   'datasets',
   'campaigns',
+  'sequences',
 ] as const
 
 export type ApiArea = (typeof API_AREAS)[number]

@@ -375,6 +375,7 @@ async function answerTurn(
       choiceId: message.choiceId,
       language,
     })
+    if (fromData?.handoff) return handOff(tenant, message, language, fromData.handoff)
     if (fromData) return sendDataAnswer(tenant, message, fromData, final ? null : expected)
   }
 

@@ -21,6 +21,11 @@ const ARABIC_FOLDS: Array<[string, string]> = [
   ['\u0629', '\u0647'],
   ['\u0624', '\u0648'],
   ['\u0626', '\u064A'],
+  // The same letters from Persian and Urdu keyboards, common in Gulf chat:
+  // keheh (ک) is kaf, Farsi yeh (ی) is ya, ae (ە) and heh with yeh (ۀ) are ha.
+  ['\u06A9', '\u0643'],
+  ['\u06CC', '\u064A'],
+  ['\u06D5\u06C0', '\u0647'],
   ['\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669', '0123456789'],
   ['\u06F0\u06F1\u06F2\u06F3\u06F4\u06F5\u06F6\u06F7\u06F8\u06F9', '0123456789'],
 ]
@@ -119,8 +124,16 @@ export const ARABIC_STOP_WORDS = new Set(
     فوق تحت منذ خلال ضمن يا أم إما اما بل لكن لكنني ولكن يمكن يمكنني يمكنك أستطيع استطيع تستطيع
     يستطيع أريد اريد نريد تريد أود اود أرجو ارجو من فضلك لو سمحت شكرا مرحبا السلام عليكم هناك هنا
     وهل فهل وما وكيف وكم وماذا عندما حين لما
-    شو ايش وش وين ابغى ابغي ابي اقدر نقدر تقدر عشان علشان معي معك ممكن لازم حق`
+    شو ايش وش وين ابغى ابغي ابي اقدر نقدر تقدر عشان علشان معي معك ممكن لازم حق
+    شنو ليش ليه امتى ايمتى فين عايز عاوز بدي بدنا شلون اشلون ازاي إزاي كيفك هلا يعني`
   ).split(/\s+/)
+)
+
+/** Words ending in s that are not plurals ("news" is not "new"). */
+const NOT_PLURALS = new Set(
+  'news series species always perhaps whereas alias atlas bias canvas gas lens physics politics economics ethics mathematics'.split(
+    ' '
+  )
 )
 
 /**
@@ -151,13 +164,60 @@ function stemEnglish(word: string) {
   ]
   for (const [suffix, replacement, minimum] of rules) {
     if (!word.endsWith(suffix)) continue
-    if (suffix === 's' && /(ss|us|is)$/.test(word)) return word
+    if (suffix === 's' && (/(ss|us|is)$/.test(word) || NOT_PLURALS.has(word))) return word
     if (suffix === 'es' && !/(ss|x|z|ch|sh)es$/.test(word)) continue
     const stem = word.slice(0, -suffix.length) + replacement
-    if (stem.length >= minimum) return stem
+    if (stem.length < minimum) continue
+    // A consonant doubled before -ed or -ing is the verb's own (stopped,
+    // tripped, planning: stop, trip, plan); l, s and z stay (filled, missed).
+    if ((suffix === 'ed' || suffix === 'ing') && /([b-df-hj-km-np-rtv-y])\1$/.test(stem)) {
+      return stem.slice(0, -1)
+    }
+    return stem
   }
   return word
 }
+
+/**
+ * Irregular past forms, as their verb: "I paid", "we sent", "someone
+ * stole" meet "pay", "send" and "theft"-free "steal" in a passage.
+ */
+const IRREGULAR_FORMS = new Map([
+  ['paid', 'pay'],
+  ['sent', 'send'],
+  ['bought', 'buy'],
+  ['brought', 'bring'],
+  ['sold', 'sell'],
+  ['spent', 'spend'],
+  ['kept', 'keep'],
+  ['stole', 'steal'],
+  ['stolen', 'steal'],
+  ['broke', 'break'],
+  ['broken', 'break'],
+  ['fell', 'fall'],
+  ['fallen', 'fall'],
+  ['wrote', 'write'],
+  ['written', 'write'],
+  ['chose', 'choose'],
+  ['chosen', 'choose'],
+  ['began', 'begin'],
+  ['begun', 'begin'],
+  ['ran', 'run'],
+  ['met', 'meet'],
+  ['won', 'win'],
+  ['felt', 'feel'],
+  ['heard', 'hear'],
+  ['forgot', 'forget'],
+  ['forgotten', 'forget'],
+  ['caught', 'catch'],
+  ['held', 'hold'],
+  ['drove', 'drive'],
+  ['driven', 'drive'],
+  ['flew', 'fly'],
+  ['flown', 'fly'],
+  ['signed', 'sign'],
+  ['understood', 'understand'],
+] as Array<[string, string]>)
 
 const ARABIC_PREFIXES = ['وال', 'بال', 'كال', 'فال', 'لل', 'ال', 'و', 'ف', 'ب']
 const ARABIC_SUFFIXES = [
@@ -253,6 +313,7 @@ function arabicNumber(word: string) {
  */
 const PHRASES: Array<[RegExp, string]> = [
   [/\bsign(?:s|ed|ing)? (?:me |us |you )?up\b/g, 'join'],
+  [/\be-mail/g, 'email'],
   [/\blet(?:s|ting)? (?:me|us|you|him|her|them|the \w+) know\b/g, 'notify'],
   [/\btop(?:s|ped|ping)? (?:it |them )?(?:back )?up\b/g, 'reinstate'],
   [/\bstraight away\b|\bright away\b|\bon the spot\b/g, 'immediately'],
@@ -284,14 +345,21 @@ export function tokenize(text: string): Token[] {
   const normalised = phrasesAsWords(foldText(text))
   const words = normalised.match(/[a-z0-9]+(?:'[a-z]+)?|[\u0621-\u064A]+|\d+(?:\.\d+)?/g) ?? []
   const tokens: Token[] = []
-  for (const word of words) {
+  for (const [i, word] of words.entries()) {
+    if (word === 'one' && isPronounOne(words[i - 1], words[i + 1])) {
+      tokens.push({ stem: word, content: false })
+      continue
+    }
     const arabic = /[\u0621-\u064A]/.test(word)
     if (arabic) {
       const content = !ARABIC_STOP_WORDS.has(word) && word.length > 1
       tokens.push({ stem: arabicNumber(word) ?? stemArabic(word), content })
     } else {
       const bare = word.replace(/'s$/, '')
-      const stem = ENGLISH_NUMBERS.get(bare) ?? stemEnglish(bare.replace(/'/g, ''))
+      const stem =
+        ENGLISH_NUMBERS.get(bare) ??
+        IRREGULAR_FORMS.get(bare) ??
+        stemEnglish(bare.replace(/'/g, ''))
       // "wants" and "tells" are as empty as "want" and "tell".
       const content =
         !ENGLISH_STOP_WORDS.has(word) &&
@@ -301,6 +369,22 @@ export function tokenize(text: string): Token[] {
     }
   }
   return tokens
+}
+
+/** Words before "one" that make it a pronoun ("a new one", "which one"), not the number. */
+const ONE_PRONOUN_BEFORE = new Set(
+  'a an the this that which each every any no another new old other same only right wrong first last next big small cheaper cheapest better best'.split(
+    ' '
+  )
+)
+
+/**
+ * Whether "one" stands for a thing already named ("a new one", "the
+ * cheaper one", "one of them") rather than the number 1 ("one year").
+ */
+function isPronounOne(before: string | undefined, after: string | undefined) {
+  if (after === 'of') return true
+  return before !== undefined && ONE_PRONOUN_BEFORE.has(before) && !/^[a-z]{3,}$/.test(after ?? '')
 }
 
 /** The distinct content stems of a text, in order of first appearance. */
@@ -369,7 +453,7 @@ const SYNONYM_GROUPS = [
   'proof certificate',
   'country countries territory territorial',
   'ceiling cap',
-  'pr publicity media press',
+  'pr publicity media press news journalist',
   'maternity pregnancy',
   'retire retirement retired',
   'court courts judge',
@@ -417,8 +501,13 @@ const SYNONYM_GROUPS = [
 ]
 
 const SYNONYMS = new Map<string, Set<string>>()
-for (const group of SYNONYM_GROUPS) {
+/** Each stem's synonym groups, by their place in SYNONYM_GROUPS. */
+const SYNONYM_GROUP_IDS = new Map<string, number[]>()
+for (const [index, group] of SYNONYM_GROUPS.entries()) {
   const stems = tokenize(group).map((t) => t.stem)
+  for (const stem of new Set(stems)) {
+    SYNONYM_GROUP_IDS.set(stem, [...(SYNONYM_GROUP_IDS.get(stem) ?? []), index])
+  }
   for (const stem of stems) {
     const known = SYNONYMS.get(stem) ?? new Set<string>()
     for (const other of stems) if (other !== stem) known.add(other)
@@ -429,6 +518,15 @@ for (const group of SYNONYM_GROUPS) {
 /** Other stems meaning the same as `stem` in a customer's question. */
 export function synonymsOf(stem: string): string[] {
   return [...(SYNONYMS.get(stem) ?? [])]
+}
+
+/**
+ * The synonym groups a stem belongs to (their places in the lexicon), so a
+ * question's word and a passage's synonym of it can share one feature: the
+ * local embedder adds it on both sides.
+ */
+export function synonymGroupsOf(stem: string): number[] {
+  return SYNONYM_GROUP_IDS.get(stem) ?? []
 }
 
 /**
@@ -492,10 +590,39 @@ function oneEditApart(a: string, b: string) {
 }
 
 /**
+ * Whether two words are at most two edits apart (letters missing, extra,
+ * wrong or swapped: optimal string alignment distance), for long words only,
+ * where two slips still leave the word recognisable.
+ */
+function twoEditsApart(a: string, b: string) {
+  if (Math.abs(a.length - b.length) > 2 || a[0] !== b[0]) return false
+  let before = Array.from({ length: b.length + 1 }, (_, j) => j)
+  let previous = before
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    let smallest = i
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let value = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        value = Math.min(value, before[j - 2] + 1)
+      }
+      row.push(value)
+      smallest = Math.min(smallest, value)
+    }
+    if (smallest > 2) return false
+    before = previous
+    previous = row
+  }
+  return previous[b.length] <= 2
+}
+
+/**
  * How well a term is matched by a set of stems: 1 for the same stem, 0.8
  * for a shared beginning long enough to be the same word in another form
  * (cancel, cancellation), 0.85 for a synonym from the lexicon, 0.7 for a
- * word of five letters or more one typo away, else 0.
+ * word of five letters or more one typo away, 0.65 for an English word of
+ * eight letters or more two typos away, else 0.
  */
 export function termMatch(term: string, stems: Set<string>): number {
   if (stems.has(term)) return 1
@@ -527,6 +654,9 @@ export function termMatch(term: string, stems: Set<string>): number {
       best = Math.max(best, 0.75)
     else if (term.length >= 5 && stem.length >= 5 && oneEditApart(term, stem)) {
       best = Math.max(best, 0.7)
+    } else if (!arabic && term.length >= 8 && stem.length >= 8 && twoEditsApart(term, stem)) {
+      // A long word survives two slips ("reinstatment", "acommodation").
+      best = Math.max(best, 0.65)
     }
     if (arabic && sameArabicVerb(term, stem)) best = Math.max(best, 0.8)
   }

@@ -103,6 +103,8 @@ export default class WebchatController {
         offline: i18n.t('webchat.offline'),
         attachment: i18n.t('webchat.attachment'),
         newMessage: i18n.t('webchat.new_message'),
+        choose: i18n.t('webchat.choose'),
+        open: i18n.t('webchat.open_link'),
       },
     }
     return view.render('channels::webchat/frame', {

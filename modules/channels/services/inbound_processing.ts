@@ -12,7 +12,8 @@ import {
   type ContactCreatedEvent,
   type ConversationCreatedEvent,
 } from '#modules/inbox/index'
-import type { MessageStatusEvent } from '../events.js'
+import { membersByWhatsApp } from '#modules/identity/index'
+import type { MemberMessageEvent, MessageStatusEvent } from '../events.js'
 import type { MessageMedia } from '../models/message.js'
 import { applyStatus } from './inbound_statuses.js'
 import { applyTemplateWebhook, TEMPLATE_WEBHOOK_FIELDS } from './template_service.js'
@@ -40,6 +41,7 @@ type PendingEvent =
   | { name: 'contact:created'; data: ContactCreatedEvent }
   | { name: 'conversation:created'; data: ConversationCreatedEvent }
   | { name: 'message:status'; data: MessageStatusEvent }
+  | { name: 'member:message'; data: MemberMessageEvent }
 
 interface ProcessedWebhook {
   /** Conversations holding this event's messages, new or seen before. */
@@ -82,11 +84,12 @@ async function storeEvents(
   for (const { event, channelId, accounts } of work) {
     await readEvent(trx, event, channelId, accounts, inbound, statuses)
   }
-  const stored = await storeInboundBatch(trx, tenant, inbound, pending)
+  const customers = await divertMemberMessages(trx, tenant, inbound, pending)
+  const stored = await storeInboundBatch(trx, tenant, customers, pending)
   for (const { event } of work) {
     results.set(event.id, { conversationIds: [], insertedMessages: 0 })
   }
-  inbound.forEach((item, index) => {
+  customers.forEach((item, index) => {
     const result = results.get(item.eventId)!
     const { conversationId, inserted } = stored[index]
     if (!result.conversationIds.includes(conversationId)) {
@@ -278,6 +281,54 @@ async function readEvent(
       statuses.push(...(value.statuses ?? []))
     }
   }
+}
+
+/**
+ * Messages from the workspace's own members (their WhatsApp numbers, as
+ * identity keeps them) are not a customer's: none is stored, no contact or
+ * conversation opens; each becomes a `member:message` event after the
+ * commit. Returns the customers' messages.
+ */
+async function divertMemberMessages(
+  trx: TransactionClientContract,
+  tenant: TenantContext,
+  inbound: BatchMessage[],
+  pending: PendingEvent[]
+) {
+  if (!inbound.length) return inbound
+  const members = await membersByWhatsApp(
+    tenant.id,
+    inbound.map((item) => item.waId),
+    trx
+  )
+  if (!members.size) return inbound
+  const seen = new Set<string>()
+  for (const item of inbound) {
+    const member = members.get(item.waId)
+    if (!member || seen.has(item.message.id)) continue
+    seen.add(item.message.id)
+    const fields = describeInboundMessage(item.message)
+    const payload = (fields.payload ?? {}) as Record<string, unknown>
+    const choiceId =
+      payload.interactiveType === 'list_reply' || payload.interactiveType === 'button_reply'
+        ? String(payload.id ?? '') || null
+        : null
+    pending.push({
+      name: 'member:message',
+      data: {
+        tenant: tenant.slug,
+        tenantId: tenant.id,
+        channelId: item.channelId,
+        userId: member.userId,
+        waId: item.waId,
+        externalId: item.message.id,
+        text: fields.body,
+        choiceId,
+        locale: member.locale,
+      },
+    })
+  }
+  return inbound.filter((item) => !members.has(item.waId))
 }
 
 function isTemplateField(field: string | undefined) {

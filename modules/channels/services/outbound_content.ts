@@ -52,7 +52,25 @@ export type OutboundContent =
       }>
       header?: string
       footer?: string
+      /**
+       * The rows as cards, where a screen can show more than WhatsApp's
+       * list (web chat): image, title, a few lines and a link, picked by
+       * the row id. Never sent to WhatsApp.
+       */
+      cards?: ListCard[]
     }
+
+/** One list row shown as a card on web chat (see the list's `cards`). */
+export interface ListCard {
+  /** The list row it shows (picking the card picks the row). */
+  id: string
+  title: string
+  /** An https image address, or null. */
+  image?: string | null
+  lines: string[]
+  /** An https address to open, or null. */
+  link?: string | null
+}
 
 /** The Cloud API's documented limits. */
 export const LIMITS = {
@@ -164,6 +182,19 @@ export function checkOutboundContent(content: OutboundContent): FieldProblem[] {
         'sections',
         'Row ids must differ'
       )
+      const https = (address: string | null | undefined) =>
+        !address || /^https:\/\/[^\s]+$/.test(address)
+      ;(content.cards ?? []).forEach((card, c) => {
+        const at = `cards.${c}`
+        need(
+          rows.some((row) => row.id === card.id),
+          `${at}.id`,
+          'A card shows one of the rows'
+        )
+        need(chars(card.title) <= 200, `${at}.title`, 'At most 200 characters')
+        need(card.lines.length <= 10, `${at}.lines`, 'At most 10 lines')
+        need(https(card.image) && https(card.link), at, 'Images and links are https addresses')
+      })
       content.sections.forEach((section, s) => {
         if (content.sections.length > 1) {
           need(

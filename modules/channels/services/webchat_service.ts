@@ -57,6 +57,14 @@ export interface VisitorMessage {
   clientId: string | null
   media: { type: string; link: string; caption: string | null; filename: string | null } | null
   choices: Array<{ id: string; title: string }> | null
+  /** A list's rows as cards (image, title, lines, link), picked like choices; the other rows stay choices. */
+  cards: Array<{
+    id: string
+    title: string
+    image: string | null
+    lines: string[]
+    link: string | null
+  }> | null
   status: MessageStatus
   at: string
 }
@@ -288,11 +296,25 @@ function toVisitorMessage(row: MessageRow): VisitorMessage {
   const content = (row.payload?.content ?? null) as OutboundContent | null
   let media: VisitorMessage['media'] = null
   let choices: VisitorMessage['choices'] = null
+  let cards: VisitorMessage['cards'] = null
   if (row.direction === 'outbound' && content) {
     if (content.type === 'buttons') {
       choices = content.buttons.map(({ id, title }) => ({ id, title }))
     } else if (content.type === 'list') {
-      choices = content.sections.flatMap((s) => s.rows.map(({ id, title }) => ({ id, title })))
+      const https = (address: unknown) =>
+        typeof address === 'string' && /^https:\/\//.test(address) ? address : null
+      cards = (content.cards ?? []).map((card) => ({
+        id: card.id,
+        title: card.title,
+        image: https(card.image),
+        lines: card.lines,
+        link: https(card.link),
+      }))
+      const carded = new Set(cards.map((card) => card.id))
+      choices = content.sections.flatMap((s) =>
+        s.rows.filter((r) => !carded.has(r.id)).map(({ id, title }) => ({ id, title }))
+      )
+      if (!cards.length) cards = null
     } else if ('link' in content && content.link) {
       media = {
         type: content.type,
@@ -311,6 +333,7 @@ function toVisitorMessage(row: MessageRow): VisitorMessage {
     clientId: row.direction === 'inbound' ? (row.payload?.webchat?.clientId ?? null) : null,
     media,
     choices,
+    cards,
     status: row.status,
     at: new Date(row.created_at).toISOString(),
   }

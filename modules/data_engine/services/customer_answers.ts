@@ -1,6 +1,7 @@
 import i18nManager from '@adonisjs/i18n/services/main'
 import { contentTerms, type DataAnswer, type DataQuestion } from '#modules/brain/index'
 import type { TenantContext } from '#modules/tenancy/index'
+import type { ListCard } from '#modules/channels/index'
 import { displayValue, type DatasetColumn } from './column_types.js'
 import { findDataset, findDatasetRow, type Dataset } from './dataset_service.js'
 import { searchDataset } from './dataset_search.js'
@@ -143,26 +144,38 @@ interface Section {
   rows: RowRecord[]
 }
 
-/** The assistant's answer from the tenant's datasets, or null when none matches. */
-export async function answerFromDatasets(question: DataQuestion): Promise<DataAnswer | null> {
+/**
+ * The assistant's answer from the tenant's datasets, or null when none
+ * matches. `internal`: a team member asks (over WhatsApp, from their own
+ * number): every ready dataset is searched, not only those opened to
+ * customers, and one filter or the dataset's name is enough to match.
+ */
+export async function answerFromDatasets(
+  question: DataQuestion,
+  options: { internal?: boolean } = {}
+): Promise<DataAnswer | null> {
+  const internal = options.internal ?? false
+  const usable = (dataset: Dataset | null): dataset is Dataset =>
+    !!dataset && (internal || dataset.answersCustomers) && dataset.status === 'ready'
   const picked = question.choiceId ? ROW_ID.exec(question.choiceId) : null
-  if (picked) return rowDetails(question, picked[1], Number(picked[2]))
+  if (picked) return rowDetails(question, picked[1], Number(picked[2]), usable)
   const more = question.choiceId ? MORE_ID.exec(question.choiceId) : null
   if (more) {
     const dataset = await findDataset(question.tenant, more[1])
-    if (!dataset || !dataset.answersCustomers || dataset.status !== 'ready') return null
+    if (!usable(dataset)) return null
     const asked = Buffer.from(more[3], 'base64url').toString('utf8')
     return listAnswer(question, [dataset], asked, Number(more[2]))
   }
 
-  const open = await customerDatasets(question.tenant)
-  const candidates = open
+  const open = await customerDatasets(question.tenant, internal)
+  const scored = open
     .map((dataset) => {
       const parsed = parseQuery(question.text, dataset.columns)
       return { dataset, score: matchScore(dataset, question.text, parsed.filters) }
     })
-    .filter((c) => c.score >= 2)
     .sort((a, b) => b.score - a.score)
+  let candidates = scored.filter((c) => c.score >= 2)
+  if (!candidates.length && internal) candidates = scored.filter((c) => c.score >= 1)
   if (!candidates.length) return null
   return listAnswer(
     question,
@@ -265,6 +278,11 @@ async function listAnswer(
       }
     }),
   }))
+  // Web chat shows the rows as cards (image, title, the shown values, a link);
+  // WhatsApp never sees them.
+  const cards = kept.flatMap((section) =>
+    section.rows.map((row) => rowAsCard(section.dataset, row))
+  )
   if (moreId) {
     sectionsOut[0].rows.push({
       id: moreId,
@@ -280,14 +298,15 @@ async function listAnswer(
       body,
       button: clip(t(question.language, 'button'), LIST_LIMITS.button),
       sections: sectionsOut,
+      cards,
     },
   }
 }
 
-async function customerDatasets(tenant: TenantContext) {
+async function customerDatasets(tenant: TenantContext, all = false) {
   const result = await tenant.transaction((trx) =>
     trx.rawQuery(
-      `select id from datasets where answers_customers and status = 'ready'
+      `select id from datasets where ${all ? 'true' : 'answers_customers'} and status = 'ready'
         order by updated_at desc limit ${MAX_DATASETS}`
     )
   )
@@ -316,15 +335,52 @@ export function rowCard(dataset: Dataset, row: RowRecord) {
   return { title, lines, text: [`*${title}*`, ...lines].join('\n') }
 }
 
+const HTTPS = /^https:\/\/\S+$/
+
+/** A row as a web chat card: its first image and link (https only), its other shown values as lines. */
+export function rowAsCard(dataset: Dataset, row: RowRecord): ListCard {
+  const title = rowTitle(dataset, row)
+  const valueOf = (column: DatasetColumn) => {
+    const value = row.values[column.name]
+    return value === null || value === undefined ? '' : String(value)
+  }
+  const shown = dataset.columns.filter((c) => c.shown)
+  const image = shown
+    .filter((c) => c.type === 'image_url')
+    .map(valueOf)
+    .find((v) => HTTPS.test(v))
+  const link = shown
+    .filter((c) => c.type === 'url')
+    .map(valueOf)
+    .find((v) => HTTPS.test(v))
+  const lines = shown
+    .filter((c) => c.name !== titleColumn(dataset).name && !['url', 'image_url'].includes(c.type))
+    .map((column) => {
+      const value = row.values[column.name] ?? null
+      if (value === null || value === '') return ''
+      return clip(`${column.name}: ${displayValue(column, value)}`, 120)
+    })
+    .filter(Boolean)
+    .slice(0, 6)
+  return {
+    id: rowChoiceId(dataset.id, row.id),
+    title: clip(title, 120),
+    image: image ?? null,
+    lines,
+    link: link ?? null,
+  }
+}
+
 /** A picked row's details, every shown column on its own line, links last. */
 async function rowDetails(
   question: DataQuestion,
   datasetId: string,
-  rowId: number
+  rowId: number,
+  usable: (dataset: Dataset | null) => dataset is Dataset
 ): Promise<DataAnswer | null> {
   const dataset = await findDataset(question.tenant, datasetId)
   // A row of a dataset since closed to customers (or deleted) is not shown.
-  if (!dataset || !dataset.answersCustomers || dataset.status !== 'ready') return null
+  if (!usable(dataset)) return null
   const row = await findDatasetRow(question.tenant, dataset, rowId)
   if (!row) {
     return {

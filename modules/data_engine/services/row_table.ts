@@ -1,5 +1,5 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import { contentTerms, localEmbedder } from '#modules/brain/index'
+import { contentTerms, isStopWord, lexicalWords } from '#modules/brain/index'
 import {
   NUMERIC_TYPES,
   sqlTypeOf,
@@ -26,18 +26,90 @@ import {
 export const ROW_DIMENSIONS = 128
 
 export async function embedRows(texts: string[]): Promise<number[][]> {
-  const vectors = await localEmbedder.embed(texts)
-  return vectors.map((vector) => {
-    const folded = new Array<number>(ROW_DIMENSIONS).fill(0)
-    vector.forEach((value, i) => (folded[i % ROW_DIMENSIONS] += value))
-    const norm = Math.hypot(...folded)
-    return norm > 0 ? folded.map((value) => value / norm) : folded
-  })
+  return texts.map(embedRow)
+}
+
+/*
+| The local embedder's vector (see LocalEmbedder.embedOne: words, word
+| pairs and 3- to 5-letter pieces, hashed with FNV-1a into 512 signed
+| buckets, log-weighted, normalised), folded to ROW_DIMENSIONS, computed
+| without building a string per feature: each feature's hash runs over its
+| characters in place. An import makes 100,000 of these, a few million
+| features; the strings and their Map were most of its garbage. Features
+| are told apart by their 32-bit hash (two strings sharing one would add
+| their counts; at a row's hundred features, a chance in tens of millions).
+*/
+const FNV_OFFSET = 0x811c9dc5
+const FNV_PRIME = 0x01000193
+const LOCAL_DIMENSIONS = 512
+
+function fnvChar(hash: number, code: number) {
+  return Math.imul(hash ^ code, FNV_PRIME)
+}
+
+function fnvText(hash: number, text: string, from = 0, to = text.length) {
+  for (let i = from; i < to; i++) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME)
+  return hash
+}
+
+const PREFIX_W = fnvText(FNV_OFFSET, 'w:')
+const PREFIX_B = fnvText(FNV_OFFSET, 'b:')
+const PREFIX_C = fnvText(FNV_OFFSET, 'c:')
+const SPACE = 32
+const OPEN = 60 // <
+const CLOSE = 62 // >
+
+export function embedRow(text: string): number[] {
+  const words = lexicalWords(text).filter((word) => !isStopWord(word))
+  const features = new Map<number, number>()
+  const add = (hash: number, weight: number) => {
+    const key = hash >>> 0
+    features.set(key, (features.get(key) ?? 0) + weight)
+  }
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]
+    add(fnvText(PREFIX_W, word), 1)
+    if (i + 1 < words.length) {
+      add(fnvText(fnvChar(fnvText(PREFIX_B, word), SPACE), words[i + 1]), 0.5)
+    }
+    // The pieces of `<word>`, its edges marked; position p of the padded word.
+    const length = word.length + 2
+    const charAt = (p: number) =>
+      p === 0 ? OPEN : p === length - 1 ? CLOSE : word.charCodeAt(p - 1)
+    for (let n = 3; n <= 5; n++) {
+      for (let at = 0; at + n <= length; at++) {
+        let hash = PREFIX_C
+        for (let p = at; p < at + n; p++) hash = fnvChar(hash, charAt(p))
+        add(hash, 0.25)
+      }
+    }
+  }
+  // Straight into the folded buckets: bucket b of 512 lands in b % 128.
+  const folded = new Float64Array(ROW_DIMENSIONS)
+  let norm512 = 0
+  const wide = new Float64Array(LOCAL_DIMENSIONS)
+  for (const [hash, count] of features) {
+    const sign = hash & 0x80000000 ? -1 : 1
+    wide[hash % LOCAL_DIMENSIONS] += sign * (1 + Math.log(1 + count))
+  }
+  for (let i = 0; i < LOCAL_DIMENSIONS; i++) norm512 += wide[i] * wide[i]
+  norm512 = Math.sqrt(norm512)
+  if (!norm512) return Array.from(folded)
+  for (let i = 0; i < LOCAL_DIMENSIONS; i++) folded[i % ROW_DIMENSIONS] += wide[i] / norm512
+  let norm = 0
+  for (let i = 0; i < ROW_DIMENSIONS; i++) norm += folded[i] * folded[i]
+  norm = Math.sqrt(norm)
+  return Array.from(folded, (value) => (norm > 0 ? value / norm : value))
 }
 
 /** A vector as pgvector reads it, short: zeros as 0, four decimals. */
 export function vectorText(vector: number[]) {
-  return `[${vector.map((v) => (v === 0 ? '0' : v.toFixed(4))).join(',')}]`
+  let out = '['
+  for (const [i, v] of vector.entries()) {
+    if (i) out += ','
+    out += v === 0 ? '0' : v.toFixed(4)
+  }
+  return `${out}]`
 }
 
 export interface RowRecord {
@@ -128,6 +200,34 @@ export async function syncIndexes(
       await trx.rawQuery(`drop index if exists ${table}_${slot(column)}`)
     }
   }
+}
+
+/**
+ * A bulk import into an empty table loads faster without its full-text and
+ * filter indexes, built once at the end from the whole table (sorted
+ * builds) instead of growing row by row; the key's unique index stays for
+ * the upserts.
+ */
+export async function dropSecondaryIndexes(
+  trx: TransactionClientContract,
+  table: string,
+  columns: DatasetColumn[]
+) {
+  checkTable(table)
+  await trx.rawQuery(`drop index if exists ${table}_tsv`)
+  for (const column of columns) await trx.rawQuery(`drop index if exists ${table}_${slot(column)}`)
+}
+
+/** The full-text and filter indexes (no-ops when they are there). */
+export async function buildSecondaryIndexes(
+  trx: TransactionClientContract,
+  table: string,
+  columns: DatasetColumn[]
+) {
+  checkTable(table)
+  await trx.rawQuery(`set local maintenance_work_mem = '256MB'`)
+  await trx.rawQuery(`create index if not exists ${table}_tsv on ${table} using gin (tsv)`)
+  await syncIndexes(trx, table, columns)
 }
 
 /**

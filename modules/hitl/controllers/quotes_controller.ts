@@ -16,6 +16,7 @@ import {
 import { findQuoteRun, startQuoteRun } from '../services/quotes/quote_runs.js'
 import { isHtmx } from '#app/http/htmx'
 import { documentBytes } from '../services/quotes/document_files.js'
+import { pageImage } from '../services/quotes/page_images.js'
 import { hitlSettings, updateHitlSettings } from '../services/settings.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -140,11 +141,9 @@ export default class QuotesController {
 
   /** A task's PDF, inline, for a member who may see the task. */
   async document(ctx: HttpContext) {
-    const { access, tenant, params, response, i18n } = ctx
-    if (!can(access, 'tasks.view')) return response.forbidden(i18n.t('tasks.forbidden'))
-    const doc = await findTaskDocument(tenant, params.id)
-    const task = doc?.task_id ? await findTask(tenant, doc.task_id) : null
-    if (!doc || !task || !maySee(task, access)) throw new lucidErrors.E_ROW_NOT_FOUND()
+    const { tenant, response } = ctx
+    const doc = await this.visibleDocument(ctx)
+    if (!doc) return
     const bytes = await documentBytes(tenant, doc)
     if (!bytes) throw new lucidErrors.E_ROW_NOT_FOUND()
     const safeName = doc.filename.replace(/[^\w.\- ]+/g, '_')
@@ -154,5 +153,31 @@ export default class QuotesController {
       .header('X-Content-Type-Options', 'nosniff')
       .header('Cache-Control', 'private, no-store')
       .send(bytes)
+  }
+
+  /** One of the document's first pages as a PNG (the task page shows them inline). */
+  async documentPage(ctx: HttpContext) {
+    const { tenant, params, response } = ctx
+    const doc = await this.visibleDocument(ctx)
+    if (!doc) return
+    const png = await pageImage(tenant, doc, Number(params.page))
+    if (!png) throw new lucidErrors.E_ROW_NOT_FOUND()
+    return response
+      .header('Content-Type', 'image/png')
+      .header('X-Content-Type-Options', 'nosniff')
+      .header('Cache-Control', 'private, max-age=3600')
+      .send(png)
+  }
+
+  /** A task's stored document, for a member who may see that task (else 403 or 404). */
+  private async visibleDocument({ access, tenant, params, response, i18n }: HttpContext) {
+    if (!can(access, 'tasks.view')) {
+      response.forbidden(i18n.t('tasks.forbidden'))
+      return null
+    }
+    const doc = await findTaskDocument(tenant, params.id)
+    const task = doc?.task_id ? await findTask(tenant, doc.task_id) : null
+    if (!doc || !task || !maySee(task, access)) throw new lucidErrors.E_ROW_NOT_FOUND()
+    return doc
   }
 }

@@ -8,6 +8,7 @@ import {
   requestPasswordReset,
   resetPassword,
 } from '../services/password_reset_service.js'
+import { clearSignInLocks } from '../services/sign_in_service.js'
 
 export default class PasswordResetController {
   async create({ view }: HttpContext) {
@@ -32,6 +33,8 @@ export default class PasswordResetController {
     const { password } = await request.validateUsing(resetPasswordValidator)
     const user = await resetPassword(params.token, password)
     if (!user) return response.status(410).send(await view.render('identity::pages/reset_expired'))
+    // They hold the mailbox: earlier failed attempts (theirs or a guesser's) no longer lock them out.
+    await clearSignInLocks(user.email, request.ip())
     session.flash('success', i18n.t('auth.reset.done'))
     return response.redirect('/login')
   }

@@ -18,6 +18,7 @@ import {
 import { actorFromRequest } from '../services/impersonation_service.js'
 import { can, canAssignRole, canManageMember } from '../policies/role_matrix.js'
 import { errors as lucidErrors } from '@adonisjs/lucid'
+import { MemberPhoneError, setMemberPhone } from '../services/member_phones.js'
 
 /**
  * The team page of a workspace: members, pending invitations, and the
@@ -32,6 +33,8 @@ export default class TeamController {
       ...member,
       isSelf: member.userId === access.userId,
       manageable: canManageMember(access, member),
+      phoneEditable: member.userId === access.userId || canManageMember(access, member),
+      phoneField: `phone_${member.id.replace(/-/g, '')}`,
       confirmField: confirmFieldFor(member.id),
     }))
     const roleChoices = ROLES.filter((role) => canAssignRole(access, role)).map((role) => ({
@@ -178,6 +181,27 @@ export default class TeamController {
       session.flash('success', i18n.t('team.flash.removed', { email: member.user.email }))
     } catch (error) {
       session.flash('error', teamErrorMessage(ctx, error))
+    }
+    return response.redirect(teamPath(ctx))
+  }
+  /**
+   * A member's own WhatsApp number: their messages to the business number
+   * search the workspace's data instead of opening a customer conversation.
+   */
+  async phone(ctx: HttpContext) {
+    const { bouncer, request, response, session, access, params, i18n } = ctx
+    const member = await findMembership(access.tenantId, params.id)
+    if (!member) throw new lucidErrors.E_ROW_NOT_FOUND()
+    await bouncer.with('WorkspacePolicy').authorize('setMemberPhone', access, member)
+    // Each row's number has its own field, so the page's ids stay unique.
+    const field = `phone_${member.id.replace(/-/g, '')}`
+    try {
+      const phone = await setMemberPhone(access.tenantId, member.id, request.input(field))
+      session.flash('success', i18n.t(phone ? 'team.flash.phone_set' : 'team.flash.phone_cleared'))
+    } catch (error) {
+      if (!(error instanceof MemberPhoneError)) throw error
+      session.flashExcept(['_csrf'])
+      session.flash('inputErrorsBag', { [field]: [i18n.t(`team.errors.phone_${error.code}`)] })
     }
     return response.redirect(teamPath(ctx))
   }

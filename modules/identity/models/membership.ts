@@ -27,6 +27,10 @@ export default class Membership extends BaseModel {
   @column()
   declare availability: Availability
 
+  /** The member's own WhatsApp number (wa_id digits): their messages to the business are internal. */
+  @column()
+  declare whatsappPhone: string | null
+
   @belongsTo(() => User)
   declare user: BelongsTo<typeof User>
 

@@ -36,6 +36,11 @@ export default class WorkspacePolicy extends BasePolicy {
     return canAssignRole(access, role) && canManageMember(access, member)
   }
 
+  /** Members set their own WhatsApp number; managers set others' (owners' only by owners). */
+  setMemberPhone(_user: User, access: WorkspaceAccess, member: Membership) {
+    return member.userId === access.userId || canManageMember(access, member)
+  }
+
   /** Anyone may leave; managers remove others (owners only by owners). */
   removeMember(_user: User, access: WorkspaceAccess, member: Membership) {
     return member.userId === access.userId || canManageMember(access, member)

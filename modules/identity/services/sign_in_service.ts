@@ -66,6 +66,18 @@ export async function signIn(email: string, password: string, ip: string): Promi
 }
 
 /**
+ * Lifts the sign-in waits on an account after its owner proved they hold
+ * its e-mail (a password reset): the per-account count and the count for
+ * the address the reset came from. Someone who locked the account by
+ * guessing cannot do this without the mailbox.
+ */
+export async function clearSignInLocks(email: string, ip: string) {
+  const account = email.trim().toLowerCase()
+  await accountLimiter().delete(`sign_in_account:${account}`)
+  await signInLimiter().delete(`sign_in:${account}:${ip}`)
+}
+
+/**
  * Session flag set at sign-in: this person had signed in before, so the
  * dashboard says "Welcome back" (a first visit gets a plain welcome).
  */

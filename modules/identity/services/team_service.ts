@@ -28,6 +28,8 @@ export interface TeamMember {
   name: string
   email: string
   role: Role
+  /** Their own WhatsApp number (wa_id digits), for searching the workspace's data by message. */
+  whatsappPhone: string | null
   joinedAt: DateTime
 }
 
@@ -66,6 +68,7 @@ export async function listTeam(tenantId: string) {
       'memberships.user_id',
       'memberships.role',
       'memberships.created_at',
+      'memberships.whatsapp_phone',
       'users.name',
       'users.email'
     )
@@ -87,6 +90,7 @@ export async function listTeam(tenantId: string) {
       name: row.name,
       email: row.email,
       role: row.role,
+      whatsappPhone: row.whatsapp_phone ?? null,
       joinedAt: DateTime.fromJSDate(new Date(row.created_at)),
     })),
     invitations: invitations.map((row): PendingInvitation => {

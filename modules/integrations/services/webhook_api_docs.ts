@@ -269,6 +269,7 @@ const summaries: Record<(typeof WEBHOOK_EVENT_TYPES)[number], string> = {
   'task.resolved': 'An approval task was approved, rejected, expired or cancelled',
   'campaign.started': 'A campaign began sending',
   'campaign.completed': 'A campaign sent to every recipient it could',
+  'sequence.completed': 'A contact reached the end of a sequence (early exits do not count)',
 }
 
 /**
@@ -322,6 +323,7 @@ const eventData: Record<(typeof WEBHOOK_EVENT_TYPES)[number], JsonSchema> = {
   'task.resolved': { $ref: '#/components/schemas/Task' },
   'campaign.started': { $ref: '#/components/schemas/Campaign' },
   'campaign.completed': { $ref: '#/components/schemas/Campaign' },
+  'sequence.completed': { $ref: '#/components/schemas/SequenceEnrollment' },
 }
 
 for (const type of WEBHOOK_EVENT_TYPES) {

@@ -21,6 +21,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'task.resolved',
   'campaign.started',
   'campaign.completed',
+  'sequence.completed',
 ] as const
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]

@@ -162,6 +162,20 @@ const SAMPLE_TASK = {
 }
 
 /** A campaign as the pulse module presents it (GET /api/v1/campaigns/{id}). */
+const SAMPLE_ENROLLMENT = {
+  id: '5b0e3c1a-8d2f-4e7b-9c6a-1f3d5e7a9b20',
+  sequence_id: '0c4f2a9e-6b1d-4f3a-8e5c-7d9b1a3c5e70',
+  sequence_name: 'New client onboarding',
+  contact_id: 'c6a1f0d2-3b4e-4f5a-8b9c-0d1e2f3a4b5c',
+  status: 'completed',
+  source: 'label',
+  current_step: null,
+  waiting_for_reply: false,
+  exit_reason: null,
+  enrolled_at: '2026-01-05T09:00:00.000Z',
+  ended_at: '2026-01-19T09:00:00.000Z',
+}
+
 const SAMPLE_CAMPAIGN = {
   id: '7d2c5e0a-4b1f-4c8e-9a3d-2f6b8e1c0d94',
   name: 'March renewals',
@@ -214,6 +228,8 @@ export function fixedSample(type: WebhookEventType): unknown {
         ...SAMPLE_CAMPAIGN,
         status: type === 'campaign.started' ? 'running' : 'completed',
       }
+    case 'sequence.completed':
+      return SAMPLE_ENROLLMENT
     case 'task.created':
       return SAMPLE_TASK
     case 'task.resolved':
@@ -319,6 +335,7 @@ export async function latestSample(
     case 'task.resolved':
     case 'campaign.started':
     case 'campaign.completed':
+    case 'sequence.completed':
       return null
     case 'knowledge.source_ready':
     case 'knowledge.source_failed': {

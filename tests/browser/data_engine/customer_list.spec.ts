@@ -9,7 +9,6 @@ import { makeTenant } from '#tests/helpers/tenants'
 import { makeMember, TEST_PASSWORD } from '#tests/helpers/users'
 import { importCsvByWorker, listingsCsv, LISTING_SETTINGS } from '#tests/helpers/datasets'
 import { useWorkers, withDefaultQueueWorker } from '#tests/helpers/queue'
-import { waitFor } from '#tests/helpers/whatsapp'
 import {
   useBrowser,
   screenshot,
@@ -112,11 +111,14 @@ test.group('Journey: the assistant answers a customer with a list in the sandbox
         assert.isTrue(await noSidewaysScroll(page), 'the phone fits')
 
         const picked = (await rows.first().locator('span').textContent())!.trim()
-        // A live update of the thread (a delivery tick) redraws it and closes the list: reopen it.
-        await waitFor(async () => {
-          if (!(await rows.first().isVisible())) await list.locator('summary').click()
-          return rows.first().isVisible()
-        })
+        // A live update redraws the chat; the open list stays open.
+        const redrawn = page.waitForResponse(
+          (r) => r.request().method() === 'GET' && r.url().includes('/sandbox')
+        )
+        await page.evaluate('htmx.trigger(document.body, "inbox-changed")')
+        await redrawn
+        await page.waitForTimeout(200)
+        assert.isTrue(await rows.first().isVisible(), 'the list is still open after a live update')
         await rows.first().click()
         await page.locator('.bubble--customer', { hasText: picked }).waitFor()
         // The row's details come back: its price and its photo link.

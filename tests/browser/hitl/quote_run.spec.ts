@@ -20,8 +20,9 @@ import {
 | The quote analyzer's job in Chromium: an owner uploads two quote PDFs for
 | a contact, lands on the run's page (waiting: no worker yet), a worker
 | starts, and the page moves on to the comparison task by itself, where
-| each figure links to its page in the PDF. English and Arabic, 390 and
-| 1280 px, with screenshots; the WhatsApp setting is on the upload page.
+| each figure links to its page in the PDF and each PDF's first page is
+| shown as an image. English and Arabic, 390 and 1280 px, with
+| screenshots; the WhatsApp setting is on the upload page.
 */
 
 const fixtures = quoteFixtures()
@@ -88,6 +89,17 @@ test.group('Journey: quotes read by a job', (group) => {
         await page.waitForLoadState('networkidle')
         const link = page.locator('.task-table a[href*="#page=1"]').first()
         assert.equal(await link.count(), 1)
+        // Each PDF's first page is shown as an image, drawn and served.
+        const pages = page.locator('.task-pages img')
+        assert.equal(await pages.count(), 2)
+        for (const img of await pages.all()) {
+          await img.scrollIntoViewIfNeeded()
+          await img.evaluate((el: any) => el.decode().catch(() => undefined))
+        }
+        const drawn = await pages.evaluateAll((imgs: any[]) =>
+          imgs.map((img) => img.complete && img.naturalWidth)
+        )
+        assert.deepEqual(drawn, [900, 900])
         assert.isTrue(await noWiderThanScreen(page), 'the task fits the screen')
         await screenshot(page, `quote-task-${lang}-${width}`)
         assert.deepEqual(problems, [])

@@ -31,6 +31,8 @@ test.group('Text toolkit', () => {
       QUESTION,
       'أإآٱ ى ة ؤ ئ ـــ ١٢٣ ۴۵۶ يوماً شكراً الوَثِيقَة',
       'Mixed English 250,000 AED and تأمين',
+      // Persian-keyboard keheh, Farsi yeh, ae and heh with yeh.
+      'کم یوم تأمینە الوثيقۀ',
     ]
     for (const sample of samples) {
       const result = await db.rawQuery(`select ${normalizeArabicSql('?::text')} as folded`, [
@@ -38,6 +40,7 @@ test.group('Text toolkit', () => {
       ])
       assert.equal(result.rows[0].folded, normalizeArabic(sample), sample)
     }
+    assert.equal(normalizeArabic('کم یوم'), 'كم يوم')
   })
 
   test('a question and a passage spelled differently match in full text, vectors and the answerer', async ({

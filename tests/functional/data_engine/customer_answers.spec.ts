@@ -211,7 +211,7 @@ test.group('Data engine: the assistant answers customers from datasets over What
     assert.include(details.text.body, 'photo: https://cdn.example/a1.jpg')
   })
 
-  test('on web chat the list comes as choices; picking one brings its details', async ({
+  test('on web chat the rows come as cards (image, title, values); picking one brings its details', async ({
     assert,
     cleanup,
   }) => {
@@ -236,11 +236,22 @@ test.group('Data engine: the assistant answers customers from datasets over What
     await call('POST', '/messages', { text: '2br in JLT under 150k', clientId: randomUUID() })
     const listed = await waitFor(async () => {
       const history = await call('GET', '/messages')
-      return history.data.find((m: any) => m.from === 'assistant' && m.choices?.length)
+      return history.data.find((m: any) => m.from === 'assistant' && m.cards?.length)
     })
-    assert.isAtMost(listed.choices.length, 10)
-    const first = listed.choices[0]
-    assert.match(first.id, /^dsrow:/)
+    // Nine rows as cards; "More results" stays a choice.
+    assert.lengthOf(listed.cards, 9)
+    assert.deepEqual(
+      listed.choices.map((c: any) => c.title),
+      ['More results']
+    )
+    for (const card of listed.cards) {
+      assert.match(card.id, /^dsrow:/)
+      assert.match(card.image, /^https:\/\/cdn\.example\/[ab]\d+\.jpg$/)
+      assert.include(card.lines, 'community: JLT')
+      assert.isTrue(card.lines.some((line: string) => line.startsWith('price: AED')))
+      assert.notInclude(card.title, '…', 'a card has room for the whole title')
+    }
+    const first = listed.cards[0]
     await call('POST', '/messages', {
       text: first.title,
       clientId: randomUUID(),

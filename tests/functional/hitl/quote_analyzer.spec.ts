@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
+import drive from '@adonisjs/drive/services/main'
 import { addSandboxChannel } from '#modules/channels/index'
 import { systemActor, type TenantContext } from '#modules/tenancy/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
@@ -14,6 +15,7 @@ import { quotePdfPages } from '#modules/hitl/services/quotes/quote_text'
 import { withDefaultQueueWorker } from '#tests/helpers/queue'
 import { useFakeOpenAI } from '#tests/helpers/fake_openai_server'
 import { readQuotes } from '#modules/hitl/services/quotes/quote_analyzer'
+import { pageImageKey } from '#modules/hitl/services/quotes/page_images'
 
 /*
 | The quote analyzer (issue 15, point 7): quote PDFs generated here (four
@@ -42,13 +44,17 @@ function multipart(
   return form
 }
 
-async function analyze(token: string, form: FormData) {
+async function analyze(token: string, form: FormData, headers: Record<string, string> = {}) {
   const response = await fetch(`${WebSession.baseUrl()}/api/v1/quotes/analyze`, {
     method: 'POST',
     body: form,
-    headers: { authorization: `Bearer ${token}` },
+    headers: { authorization: `Bearer ${token}`, ...headers },
   })
-  return { status: response.status, json: (await response.json()) as any }
+  return {
+    status: response.status,
+    location: response.headers.get('location'),
+    json: (await response.json()) as any,
+  }
 }
 
 async function uploadQuotes(
@@ -177,10 +183,30 @@ test.group('Quote analyzer: API and upload form', (group) => {
         .toString(),
       '%PDF-'
     )
+    // The first pages are shown as images: drawn when stored, drawn again when missing.
+    assert.deepEqual(documents[0].page_images, [`${documents[0].url}/pages/1`])
+    const cookie = [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+    const pagePath = `${docPath}/pages/1`
+    const drawn = await fetch(`${WebSession.baseUrl()}${pagePath}`, { headers: { cookie } })
+    assert.equal(drawn.status, 200)
+    assert.equal(drawn.headers.get('content-type'), 'image/png')
+    const png = Buffer.from(await drawn.arrayBuffer())
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG')
+    assert.equal(png.readUInt32BE(16), 900, 'rendered 900 px wide')
+    const docId = docPath.split('/').at(-1)!
+    await drive.use().delete(pageImageKey(w.context, docId, 1))
+    const redrawn = await fetch(`${WebSession.baseUrl()}${pagePath}`, { headers: { cookie } })
+    assert.equal(redrawn.status, 200)
+    assert.isTrue(await drive.use().exists(pageImageKey(w.context, docId, 1)))
+    // A page past those shown (the quote has one page) is not found.
+    assert.equal((await agent.get(`${docPath}/pages/2`)).status, 404)
+
     const page = await agent.get(`${w.base}/tasks/${task.id}`)
     assert.equal(page.status, 200)
+    // Our own addresses are shown as paths (they load from whichever host served the page).
+    assert.include(page.body, `<img src="${docPath}/pages/1"`)
     assert.include(page.body, 'class="highlighted"')
-    assert.include(page.body, `href="${documents[0].url}#page=1"`)
+    assert.include(page.body, `href="${docPath}#page=1"`)
     assert.include(page.body, 'Quotes side by side')
     const edited = `${summary.value}\n\nYour broker, Sara`
     const approved = await agent.post(`${w.base}/tasks/${task.id}/approve`, {
@@ -194,6 +220,61 @@ test.group('Quote analyzer: API and upload form', (group) => {
       .where('direction', 'outbound')
       .first()
     assert.equal(sent.body, edited)
+  })
+
+  test('Prefer: respond-async answers 202 with a run whose progress the API tells, then the task', async ({
+    assert,
+    cleanup,
+  }) => {
+    const w = await makeWorkspace(cleanup, 'qasync')
+    const { token } = await makeKey(w.tenant)
+    const started = await analyze(token, multipart(allFiles().slice(0, 2), { language: 'ar' }), {
+      prefer: 'respond-async',
+    })
+    assert.equal(started.status, 202, JSON.stringify(started.json))
+    assert.equal(started.json.run.total, 2)
+    assert.oneOf(started.json.run.status, ['queued', 'running', 'done'])
+    assert.equal(started.location, `/api/v1/quotes/runs/${started.json.run.id}`)
+
+    let polled: any = null
+    const seen = new Set<number>()
+    for (let i = 0; i < 150; i++) {
+      polled = await api('GET', started.location!, { token })
+      assert.equal(polled.status, 200)
+      seen.add(polled.json.run.done)
+      if (polled.json.run.status === 'done' || polled.json.run.status === 'failed') break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    assert.equal(polled.json.run.status, 'done', JSON.stringify(polled.json.run))
+    assert.equal(polled.json.run.done, 2)
+    assert.equal(polled.json.task.id, polled.json.run.task_id)
+    assert.equal(polled.json.task.kind, 'quote_comparison')
+    const documents = polled.json.task.components.filter((c: any) => c.type === 'document')
+    assert.lengthOf(documents, 2)
+    assert.lengthOf(documents[0].page_images, 1)
+
+    // A read-only key reads runs; another workspace's key does not see this one.
+    const { token: reader } = await makeKey(w.tenant, ['tasks:read'])
+    assert.equal((await api('GET', started.location!, { token: reader })).status, 200)
+    const other = await makeWorkspace(cleanup, 'qasynco')
+    const { token: stranger } = await makeKey(other.tenant)
+    assert.equal((await api('GET', started.location!, { token: stranger })).status, 404)
+
+    // A file that is not a PDF fails the run with the reason, after the 202.
+    const bad = await analyze(
+      token,
+      multipart([allFiles()[0], { name: 'notes.pdf', bytes: Buffer.from('hello'), type: 'application/pdf' }]),
+      { prefer: 'respond-async' }
+    )
+    assert.equal(bad.status, 202)
+    for (let i = 0; i < 150; i++) {
+      polled = await api('GET', bad.location!, { token })
+      if (polled.json.run.status === 'failed' || polled.json.run.status === 'done') break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    assert.equal(polled.json.run.status, 'failed')
+    assert.include(polled.json.run.error, 'notes.pdf')
+    assert.isNull(polled.json.task)
   })
 
   test('bad requests: one file, a file that is not a PDF, a read-only key, another workspace’s contact', async ({
@@ -287,6 +368,8 @@ test.group('Quote analyzer: API and upload form', (group) => {
     const foreignDoc = docPath.replace(w.base, other.base)
     assert.equal((await stranger.get(foreignDoc)).status, 404)
     assert.equal((await stranger.get(docPath)).status, 404)
+    assert.equal((await stranger.get(`${docPath}/pages/1`)).status, 404)
+    assert.equal((await stranger.get(`${foreignDoc}/pages/1`)).status, 404)
     const { token } = await makeKey(other.tenant)
     assert.equal((await api('GET', `/api/v1/tasks/${taskId}`, { token })).status, 404)
     // Nor the run.

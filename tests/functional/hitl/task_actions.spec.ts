@@ -211,6 +211,8 @@ test.group('Task expiry', (group) => {
     })
     assert.equal(resolved.status, 200)
     await receiver.waitFor(1)
+    // The job records the delivery after the receiver answered: wait for it before rewriting the row.
+    await callbackSettled(context, task.json.id)
     await db
       .from('hitl_callbacks')
       .withSchema(context.schema)
@@ -219,12 +221,7 @@ test.group('Task expiry', (group) => {
     assert.equal(await requeueStrandedCallbacks(context), 1)
     await receiver.waitFor(2)
     assert.equal(receiver.requests[1].body, receiver.requests[0].body)
-    const row = await db
-      .from('hitl_callbacks')
-      .withSchema(context.schema)
-      .where('task_id', task.json.id)
-      .first()
-    assert.equal(row.status, 'delivered')
+    assert.equal(await callbackSettled(context, task.json.id), 'delivered')
     assert.equal(await requeueStrandedCallbacks(context), 0)
   })
 
@@ -254,3 +251,19 @@ test.group('Task expiry', (group) => {
     assert.lengthOf(events, 1)
   })
 })
+
+/** The task's callback status once its job has settled it (delivered or failed), or after 10 s. */
+async function callbackSettled(context: { schema: string }, taskId: string) {
+  let status = ''
+  for (let i = 0; i < 200; i++) {
+    const row = await db
+      .from('hitl_callbacks')
+      .withSchema(context.schema)
+      .where('task_id', taskId)
+      .first()
+    status = row?.status ?? ''
+    if (status === 'delivered' || status === 'failed') break
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return status
+}

@@ -10,7 +10,7 @@ import { Plan } from '#modules/billing/index'
 import { Channel } from '#modules/channels/index'
 import { Contact, Conversation } from '#modules/inbox/index'
 import { createFileSource } from '#modules/brain/index'
-import { createDataset, writeRows } from '#modules/data_engine/index'
+import { createConnector, createDataset, writeRows } from '#modules/data_engine/index'
 import { addMember, hashLinkToken, User, type Role } from '#modules/identity/index'
 import { createApiKey } from '#modules/integrations/index'
 import { createTask } from '#modules/hitl/index'
@@ -18,6 +18,7 @@ import { systemActor } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
 import { WebSession } from '#tests/helpers/web_session'
+import { quoteFixtures } from '#tests/helpers/quote_fixtures'
 
 /**
  * Walks every back-office route (the console, the account pages and the
@@ -52,6 +53,7 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/team/invitations/:id/revoke': MANAGERS,
   'POST /t/:tenant/team/members/:id/role': MANAGERS,
   'POST /t/:tenant/team/members/:id/remove': MANAGERS,
+  'POST /t/:tenant/team/members/:id/phone': MANAGERS,
   'POST /t/:tenant/availability': EDITORS,
   'GET /t/:tenant/settings/branding': MANAGERS,
   'POST /t/:tenant/settings/branding': MANAGERS,
@@ -107,6 +109,8 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/campaigns/:id/cancel': MANAGERS,
   'POST /t/:tenant/campaigns/:id/retry': MANAGERS,
   'POST /t/:tenant/campaigns/:id/test': MANAGERS,
+  'POST /t/:tenant/sequences/enrollments': MANAGERS,
+  'POST /t/:tenant/sequences/enrollments/remove': MANAGERS,
   'GET /t/:tenant/segments': MEMBERS,
   'GET /t/:tenant/segments/new': EDITORS,
   'POST /t/:tenant/segments/preview': MEMBERS,
@@ -187,17 +191,28 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'GET /t/:tenant/datasets/:id/rows/:rowId': MANAGERS,
   'POST /t/:tenant/datasets/:id/rows/:rowId': MANAGERS,
   'POST /t/:tenant/datasets/:id/delete': MANAGERS,
+  'GET /t/:tenant/connectors': MEMBERS,
+  'GET /t/:tenant/connectors/new': MANAGERS,
+  'POST /t/:tenant/connectors': MANAGERS,
+  'GET /t/:tenant/connectors/:id': MANAGERS,
+  'POST /t/:tenant/connectors/:id': MANAGERS,
+  'POST /t/:tenant/connectors/:id/test': MANAGERS,
+  'POST /t/:tenant/connectors/:id/delete': MANAGERS,
   // The quote analyzer's upload form (agents and up) and a task's stored PDFs (who sees the task).
   'GET /t/:tenant/tasks/quotes/new': EDITORS,
   'POST /t/:tenant/tasks/quotes': EDITORS,
   'GET /t/:tenant/tasks/quotes/runs/:id': EDITORS,
   'POST /t/:tenant/tasks/quotes/settings': MANAGERS,
   'GET /t/:tenant/tasks/documents/:id': MEMBERS,
+  'GET /t/:tenant/tasks/documents/:id/pages/:page': MEMBERS,
   'GET /t/:tenant/assistant': MANAGERS,
   'GET /t/:tenant/assistant/:channelId': MANAGERS,
   'POST /t/:tenant/assistant/:channelId': MANAGERS,
   'POST /t/:tenant/inbox/:id/assistant': EDITORS,
 }
+
+/** A one-page PDF, for the task document routes (its first page is drawn). */
+const matrixPdf = quoteFixtures()[0].pdf
 
 type Outcome = 'allowed' | 'login' | 'forbidden' | 'not_found'
 
@@ -457,7 +472,7 @@ test.group('Role matrix', () => {
         })
         return { messageId }
       }
-      if (path === '/t/:tenant/tasks/documents/:id') {
+      if (path.startsWith('/t/:tenant/tasks/documents/:id')) {
         const { task } = await createTask(
           home.context,
           { kind: 'matrix', title: 'Matrix quotes', components: [{ type: 'text', text: 'Hi' }] },
@@ -469,11 +484,12 @@ test.group('Role matrix', () => {
           .insert({
             task_id: task.id,
             filename: 'matrix.pdf',
-            size: 8,
-            bytes: Buffer.from('%PDF-1.4'),
+            size: matrixPdf.length,
+            pages: 1,
+            bytes: matrixPdf,
           })
           .returning('id')
-        return { id: row.id }
+        return { id: row.id, page: '1' }
       }
       if (path === '/t/:tenant/tasks/quotes/runs/:id') {
         const [row] = await db
@@ -526,6 +542,17 @@ test.group('Role matrix', () => {
         })
         await writeRows(home.context, dataset, [{ name: 'Matrix row' }])
         return { id: dataset.id, rowId: '1' }
+      }
+      if (path.startsWith('/t/:tenant/connectors/:id')) {
+        // A connector whose parameter the empty form lacks: "Try it" answers without a call.
+        const connector = await createConnector(home.context, {
+          name: 'Matrix connector',
+          url_template: 'https://example.com/orders/{{order}}',
+          parameters: [{ name: 'order', type: 'integer', required: true }],
+          mapping: [{ name: 'status', path: '$.status' }],
+          reply_template: '{{status}}',
+        })
+        return { id: connector.id }
       }
       if (path.startsWith('/t/:tenant/settings/webhooks/:id')) {
         return home.context.transaction(async (trx) => {

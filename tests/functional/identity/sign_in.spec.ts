@@ -5,6 +5,7 @@ import { makeTenant } from '#tests/helpers/tenants'
 import { makeMember, makeUser, TEST_PASSWORD } from '#tests/helpers/users'
 import { WebSession } from '#tests/helpers/web_session'
 import { setTrustedProxies } from '#tests/helpers/proxies'
+import { linkIn, waitForMail } from '#tests/helpers/mail'
 
 /** Each browser signs in from its own address so throttling counters never meet. */
 let lastOctet = 10
@@ -319,5 +320,32 @@ test.group('Sign-in: client addresses behind a trusted proxy', (group) => {
     cleanup(removeNeighbour)
     const other = await signInAs('198.18.0.1', neighbour.email, TEST_PASSWORD)
     assert.equal(other.location, '/account/profile')
+  }).timeout(90_000)
+
+  test('a password reset lifts the locks: the owner of the mailbox signs in at once', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { user, cleanup: remove } = await makeUser()
+    cleanup(remove)
+    const home = '203.0.113.70'
+    // A guesser locks the account from twenty addresses; the owner's own typos lock their address.
+    for (let attempt = 0; attempt < 15; attempt++) {
+      await signInAs(`198.19.7.${attempt + 1}`, user.email, 'nope-nope')
+    }
+    await failFiveTimes(user.email, () => home)
+    assert.isTrue((await signInAs(home, user.email, TEST_PASSWORD)).throttled)
+
+    const web = new WebSession({ 'X-Forwarded-For': home })
+    await web.submit('/forgot-password', '/forgot-password', { email: user.email })
+    const link = linkIn(await waitForMail(user.email), '/reset-password/')
+    await web.get(link)
+    const done = await web.post(link, {
+      password: 'a brand new passphrase',
+      password_confirmation: 'a brand new passphrase',
+    })
+    assert.equal(done.location, '/login')
+    const after = await signInAs(home, user.email, 'a brand new passphrase')
+    assert.equal(after.location, '/account/profile', 'no longer locked out')
   }).timeout(90_000)
 })

@@ -4,7 +4,7 @@ import type { SearchHit } from '#modules/brain/services/search'
 import { answerExtractively } from '#modules/brain/services/answers'
 import { rankByRarity } from '#modules/brain/services/answers'
 import { askedFact, questionType } from '#modules/brain/services/answers/answer_type'
-import { contentTerms, termMatch } from '#modules/brain/services/text_toolkit'
+import { contentTerms, foldText, termMatch } from '#modules/brain/services/text_toolkit'
 
 /*
 | How the offline answerer chooses what answers: the sentence (or two
@@ -140,7 +140,158 @@ test.group('Extractive answers | choosing what answers', () => {
   })
 })
 
+const LOCUM = hit(
+  'Your cover follows you when you work as a locum. Locum tenens engagements are covered automatically on the same terms as your regular practice, provided that:\n\n- the work is within your declared specialty and the scope of your licence;\n- the hospital or clinic where you work as a locum is licensed by the competent health authority;\n- the work takes place within the territorial limits.',
+  { sourceId: POLICY, headingPath: ['4. Locum cover'] },
+  1
+)
+const LOCUM_DEFINITION = hit(
+  'A locum tenens engagement is a temporary engagement in which you stand in for another clinician, or fill a vacancy, at a hospital, clinic or practice for a fixed period.',
+  { sourceId: POLICY, headingPath: ['2. Definitions', '2.10 Locum tenens'] },
+  2
+)
+const GROUP_DISCOUNT = hit(
+  'A clinic or practice that insures five or more clinicians with us under one account receives a group discount of 7.5% on each clinician’s premium.',
+  { title: 'Insurance FAQ', headingPath: ['Do you offer a discount for groups of clinicians?'] },
+  2
+)
+const LATE_NOTICE = hit(
+  'If you notify a claim late and the delay increases the amount we must pay, we may reduce our payment by the amount of the increase.',
+  { sourceId: POLICY, headingPath: ['9. How to make a claim', '9.6 Late notification'] },
+  1
+)
+const CARD = hit(
+  'You join at reception with your Emirates ID or passport and a passport-size photo. Your membership card is printed the same day. A replacement card costs AED 50.',
+  { title: 'Club handbook', headingPath: ['Joining and your membership card'] },
+  2
+)
+const PREMIUM_BY_CARD = hit(
+  'We do not offer monthly payments. You can pay the annual premium in one payment by card or bank transfer, or in four quarterly instalments, which carry a 3% instalment charge.',
+  { title: 'Insurance FAQ', headingPath: ['Can I pay by monthly instalments?'] },
+  1
+)
+const GUESTS_AR = hit(
+  'يحق لكل عضو إحضار ضيفين كحد أقصى في الشهر. تبلغ رسوم تصريح الضيف 75 درهماً للزيارة الواحدة.',
+  { title: 'دليل أعضاء نادي الواحة', headingPath: ['الضيوف'] },
+  1
+)
+const FREEZE_AR = hit(
+  'يمكنك تجميد عضويتك لأسباب طبية أو للسفر لمدة تتراوح بين أسبوعين وثلاثة أشهر، مرة واحدة في كل سنة عضوية.',
+  { title: 'دليل أعضاء نادي الواحة', headingPath: ['تجميد العضوية'] },
+  2
+)
+
+test.group('Extractive answers | answer types and conditions', () => {
+  test('a yes/no answer keeps its condition and the list the condition introduces', ({
+    assert,
+  }) => {
+    const answer = answerExtractively('Does my cover follow me if I do locum shifts overseas?', [
+      LOCUM,
+      LOCUM_DEFINITION,
+    ])
+    assert.isFalse(answer.handoff)
+    assert.include(answer.text, 'Your cover follows you when you work as a locum.')
+    assert.include(answer.text, 'provided that:')
+    assert.include(answer.text, 'the work takes place within the territorial limits')
+  })
+
+  test('a list item is quoted with the sentence it continues', ({ assert }) => {
+    const answer = answerExtractively(
+      'Am I covered at a clinic that is not licensed by the health authority?',
+      [LOCUM]
+    )
+    assert.isFalse(answer.handoff)
+    assert.include(answer.text, 'licensed by the competent health authority')
+    assert.include(answer.text, 'covered automatically')
+  })
+
+  test('a definition does not answer a yes/no question when a clause rules on it', ({ assert }) => {
+    const answer = answerExtractively(
+      'Is a locum tenens engagement at another clinic covered automatically?',
+      [LOCUM_DEFINITION, LOCUM]
+    )
+    assert.isFalse(answer.handoff)
+    assert.include(answer.citations[0].quote, 'covered automatically')
+  })
+
+  test('a section’s outline number does not answer a number in the question', ({ assert }) => {
+    const answer = answerExtractively('We’re a clinic of 6 nurses, can we get a cheaper rate?', [
+      LATE_NOTICE,
+      GROUP_DISCOUNT,
+    ])
+    assert.isFalse(answer.handoff)
+    assert.include(answer.text, 'group discount of 7.5%')
+  })
+
+  test('“a new one” is not the number 1, and “what do I pay” asks for an amount', ({ assert }) => {
+    assert.notInclude(contentTerms('what do I pay for a new one?'), '1')
+    assert.include(contentTerms('one payment'), '1')
+    assert.equal(askedFact('My card got damaged, what do I pay for a new one?'), 'amount')
+    const answer = answerExtractively('My card got damaged, what do I pay for a new one?', [
+      PREMIUM_BY_CARD,
+      CARD,
+    ])
+    assert.isFalse(answer.handoff)
+    assert.include(answer.text, 'A replacement card costs AED 50')
+  })
+
+  test('an Arabic duration is a number of days, weeks or months, not a rate per month', ({
+    assert,
+  }) => {
+    const question = 'ابي اوقف اشتراكي مؤقت، كم اقصى مدة؟'
+    assert.equal(askedFact(question), 'duration')
+    const answer = answerExtractively(question, [GUESTS_AR, FREEZE_AR])
+    assert.isFalse(answer.handoff)
+    assert.include(answer.text, 'بين أسبوعين وثلاثة أشهر')
+  })
+
+  test('“which countries” is answered by a passage naming them', ({ assert }) => {
+    const question = 'Which countries does the territory include?'
+    assert.equal(askedFact(question), 'place')
+    const answer = answerExtractively(question, [
+      hit(
+        'We cover healthcare services provided within the territorial limits, and claims brought in the courts of a country within the territorial limits.',
+        { sourceId: POLICY, headingPath: ['7. Territorial and jurisdictional limits'] },
+        1
+      ),
+      hit(
+        'The territorial limits are the United Arab Emirates, the Kingdom of Saudi Arabia, the State of Qatar and the Sultanate of Oman.',
+        { sourceId: POLICY, headingPath: ['2. Definitions', '2.12 Territorial limits'] },
+        2
+      ),
+    ])
+    assert.isFalse(answer.handoff)
+    assert.include(answer.text, 'the State of Qatar')
+  })
+})
+
 test.group('Text toolkit | matching a customer’s words', () => {
+  test('doubled consonants, irregular pasts and e-mail meet their words', ({ assert }) => {
+    assert.deepEqual(contentTerms('stopped tripped planning'), ['stop', 'trip', 'plan'])
+    assert.deepEqual(contentTerms('filled missed'), ['fill', 'miss'])
+    assert.deepEqual(contentTerms('I paid, we sent'), ['pay', 'send'])
+    assert.deepEqual(contentTerms('by e-mail'), contentTerms('by email'))
+    assert.deepEqual(contentTerms('in the news'), ['news'])
+  })
+
+  test('a long word meets its word across two typos, a short one across none', ({ assert }) => {
+    const match = (a: string, b: string) => termMatch(contentTerms(a)[0], new Set(contentTerms(b)))
+    assert.isAtLeast(match('acomodation', 'accommodation'), 0.65)
+    assert.isAtLeast(match('physioterapy', 'physiotherapy'), 0.7)
+    assert.equal(match('insurance', 'assurance'), 0)
+    assert.equal(match('card', 'care'), 0)
+  })
+
+  test('Persian-keyboard letters and Gulf, Levantine and Egyptian question words fold away', ({
+    assert,
+  }) => {
+    assert.equal(foldText('کم یوم'), foldText('كم يوم'))
+    assert.deepEqual(contentTerms('شنو امتى يفتح النادي'), contentTerms('متى يفتح النادي'))
+    assert.equal(askedFact('قديش رسوم الضيف؟'), 'amount')
+    assert.equal(askedFact('بكام تصريح الضيف'), 'amount')
+    assert.equal(askedFact('امتى يفتح النادي بالعيد؟'), 'time')
+  })
+
   test('numbers written as words meet their digits, in English and Arabic', ({ assert }) => {
     assert.includeMembers(contentTerms('park longer than three hours'), ['3'])
     assert.includeMembers(contentTerms('خلال ثلاثين يوماً'), ['30'])

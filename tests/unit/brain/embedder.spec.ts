@@ -13,7 +13,7 @@ test.group('Local embedder', () => {
     assert.lengthOf(a, 512)
     assert.deepEqual(a, b)
     assert.closeTo(Math.sqrt(cosine(a, a)), 1, 1e-9)
-    assert.equal(embedder.model, 'local-lexical-v2')
+    assert.equal(embedder.model, 'local-lexical-v3')
     assert.equal(embedder.kind, 'local')
   })
 
@@ -29,6 +29,26 @@ test.group('Local embedder', () => {
     assert.isAbove(cosine(query, related), cosine(query, unrelated))
     assert.isAbove(cosine(query, inflected), cosine(query, unrelated))
     assert.isAbove(cosine(query, related), 0.5)
+  })
+
+  test("puts a passage using a synonym of the question's word (the lexicon) closer, on both sides alike", async ({
+    assert,
+  }) => {
+    const [question, synonym, other] = await embedder.embed([
+      'can I be reimbursed',
+      'Refunds are paid within a week',
+      'Lockers are cleaned within a week',
+    ])
+    assert.isAbove(cosine(question, synonym), cosine(question, other))
+    assert.isAbove(cosine(question, synonym), 0)
+    // The same pair read the other way round: the feature is the group's, not the question's.
+    const [asked, passage, unrelated] = await embedder.embed([
+      'reimburse me',
+      'Refunds are paid',
+      'Lockers are cleaned',
+    ])
+    assert.isAbove(cosine(passage, asked), 0.1)
+    assert.isAbove(cosine(passage, asked), cosine(passage, unrelated))
   })
 
   test('ignores common words, case and punctuation', async ({ assert }) => {

@@ -9,7 +9,17 @@ import { foldText, tokenize } from '../text_toolkit.js'
  * the answer. Yes/no questions are answered by any statement.
  */
 export type AnswerType =
-  'amount' | 'duration' | 'time' | 'date' | 'count' | 'age' | 'contact' | 'address' | 'yesno' | null
+  | 'amount'
+  | 'duration'
+  | 'time'
+  | 'date'
+  | 'count'
+  | 'age'
+  | 'contact'
+  | 'address'
+  | 'place'
+  | 'yesno'
+  | null
 
 type FactType = Exclude<AnswerType, null | 'yesno'>
 
@@ -24,6 +34,11 @@ const QUESTION_TYPES: Array<[FactType, RegExp]> = [
     'address',
     /\b(street|postal|office|home) address\b|\baddress of\b|\bwhere (is|are) (your|the)\b.*\b(office|offices|branch|clinic|club|building)\b|عنوان/,
   ],
+  // "Which countries …" wants their names, not a clause mentioning a country.
+  [
+    'place',
+    /\b(which|what) (countries|country|cities|city|areas|emirates|regions|places|locations|neighbou?rhoods|communities|districts)\b|(اي|ما هي|ما|وش|ايش|شو) (الدول|دول|المدن|مدن|المناطق|مناطق|البلدان)/,
+  ],
   [
     'age',
     /\b(minimum|maximum|min|max) age\b|\bage (limit|restriction|requirement)s?\b|\bhow old\b|\bage\b|(عمر|سن) /,
@@ -34,11 +49,11 @@ const QUESTION_TYPES: Array<[FactType, RegExp]> = [
   ],
   [
     'amount',
-    /\bhow much\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)/,
+    /\bhow much\b|\bwhat (do|does|did|will|would|should) (i|we|you|they|it|he|she) (have to |need to )?(pay|cost|charge)\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|ceiling|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)|(?<![\u0621-\u064A])(قديش|قديه|بقديش|بكام|بچم)(?![\u0621-\u064A])/,
   ],
   [
     'time',
-    /\bwhat time\b|\bwhen does\b.*\b(open|close|shut)|\b(opening|closing) (time|hours)\b|متي (يفتح|يغلق|يسكر)|مواعيد|الساعه كم/,
+    /\bwhat time\b|\bwhen does\b.*\b(open|close|shut)|\b(opening|closing) (time|hours)\b|(متي|امتي|ايمتي) (يفتح|يغلق|يسكر|يقفل|تفتحون|تسكرون)|مواعيد|الساعه كم/,
   ],
   ['date', /\b(from )?when is\b.*\bavailable\b|\bwhat date\b|من متي/],
   ['count', /\bhow many\b|كم (ضيف|شخص|عدد|مره|موقف)|عدد/],
@@ -67,11 +82,19 @@ export function askedFact(question: string): FactType | null {
 
 const NUMBER =
   /\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|sixty|ninety|hundred)\b|(واحد|اثنين|ضيفين|ثلاث|اربع|خمس|ست|سبع|ثماني|تسع|عشر|ثلاثين|ستين|تسعين)/
-const PASSAGE_TYPES: Record<FactType, RegExp> = {
+/**
+ * An Arabic duration: a number (digits or words) before a unit, or a unit
+ * in the dual (يومين, أسبوعين, شهرين, سنتين) which is its own number. A unit
+ * alone ("في الشهر", per month) is a rate, not a duration.
+ */
+const ARABIC_DURATION =
+  /(\d+|واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثماني|ثمان|تسع|عشر)\S*\s+(يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|سنين|ساع|دقيق)|(يومين|اسبوعين|شهرين|سنتين|ساعتين|دقيقتين)/
+const PASSAGE_TYPES: Record<Exclude<FactType, 'place'>, RegExp> = {
   amount:
     /\b(aed|usd|dhs?|dirhams?|dollars?|free|no charge)\b|\d+\s*(aed|درهم)|درهم|مجان|\(aed\)|\$\d|\d+(\.\d+)?\s*%|\bper ?cent\b|بالمئه|بالمائه/,
-  duration:
-    /\b(\d+|one|two|three|four|five|six|seven|ten|twelve|fourteen|fifteen|twenty|thirty|sixty|ninety)[- ](business |working |calendar |clear )?(days?|weeks?|months?|years?|hours?|minutes?)\b|\bsame day\b|(يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|ساع|دقيق)/,
+  duration: new RegExp(
+    `${/\b(\d+|one|two|three|four|five|six|seven|ten|twelve|fourteen|fifteen|twenty|thirty|sixty|ninety)[- ](business |working |calendar |clear )?(days?|weeks?|months?|years?|hours?|minutes?)\b|\bsame day\b/.source}|${ARABIC_DURATION.source}`
+  ),
   time: /\b\d{1,2}(:\d{2})?\s*(am|pm)\b|\b\d{1,2}:\d{2}\b|صباح|مساء|around the clock|24 hours/,
   date: /\b\d{4}-\d{2}-\d{2}\b|\b(january|february|march|april|may|june|july|august|september|october|november|december)\b|\d{1,2}\/\d{1,2}/,
   count: NUMBER,
@@ -84,7 +107,20 @@ const PASSAGE_TYPES: Record<FactType, RegExp> = {
 /** Whether a passage (with the words framing it) states a fact of the asked kind. */
 export function statesType(type: AnswerType, passage: string) {
   if (type === null || type === 'yesno') return true
+  if (type === 'place') return namesPlaces(passage)
   return PASSAGE_TYPES[type].test(foldText(passage))
+}
+
+/** A capitalised word inside a sentence: a name (Qatar, the Kingdom of Bahrain). */
+const INNER_NAME = /(?<=[\p{L},;]\s+)\p{Lu}\p{Ll}+/gu
+
+/**
+ * Whether a passage names places: two names or more inside its sentences.
+ * Arabic has no capitals, so an Arabic passage is not judged.
+ */
+function namesPlaces(passage: string) {
+  if (/\p{Script=Arabic}/u.test(passage)) return true
+  return (passage.match(INNER_NAME)?.length ?? 0) >= 2
 }
 
 /**
@@ -94,10 +130,11 @@ export function statesType(type: AnswerType, passage: string) {
  */
 const CUES: Record<FactType, string> = {
   duration: 'long soon quickly far advance ahead time deadline مده',
-  amount: 'much cost price fee charge pay extra expensive cheap cap maximum سعر رسوم تكلفه',
+  amount: 'much cost price fee charge pay extra expensive cheap cap ceiling maximum سعر رسوم تكلفه',
   age: 'age old minimum maximum عمر سن',
   contact: 'number call ring phone contact reach email helpline hotline رقم اتصل',
   address: 'address street where located عنوان',
+  place: 'country countries city cities area region place location دول مدن مناطق',
   time: 'time open opening close closing when مواعيد',
   date: 'when date',
   count: 'many number عدد',

@@ -8,7 +8,7 @@ import {
   replyLanguage,
   roundConfidence,
 } from './replies.js'
-import { splitPassages } from './text_analysis.js'
+import { headingText, splitPassages } from './text_analysis.js'
 import { askedFact, questionType, statesType, typeCues } from './answer_type.js'
 import { contradictedRows, rowAnswer } from './row_constraints.js'
 import { acronymsOf, contentTerms, termMatch, tokenize } from '../text_toolkit.js'
@@ -84,6 +84,8 @@ interface Candidate {
   context: string
   index: number
   block: number
+  /** The index of the sentence a list item continues ("provided that:"), if any. */
+  leadIn: number | null
   stems: Set<string>
   contextStems: Set<string>
 }
@@ -102,12 +104,13 @@ interface Frame {
 
 function frameOf(hit: SearchHit): Frame {
   const stems = (text: string) => new Set(tokenize(text).map((t) => t.stem))
+  const headings = hit.headingPath.map(headingText)
   return {
-    near: stems(hit.headingPath.at(-1) ?? ''),
-    nearCredit: /[?\u061F]\s*$/.test(hit.headingPath.at(-1) ?? '')
+    near: stems(headings.at(-1) ?? ''),
+    nearCredit: /[?\u061F]\s*$/.test(headings.at(-1) ?? '')
       ? QUESTION_HEADING_CREDIT
       : HEADING_CREDIT,
-    far: stems([hit.title, ...hit.headingPath.slice(0, -1)].join(' ')),
+    far: stems([hit.title, ...headings.slice(0, -1)].join(' ')),
   }
 }
 
@@ -131,6 +134,7 @@ function gatherEvidence(question: string, hits: SearchHit[]): Evidence {
         context: passage.context,
         index: passage.index,
         block: passage.block,
+        leadIn: passage.leadIn,
         stems: new Set([
           ...tokenize(passage.text).map((t) => t.stem),
           ...acronymsOf(`${passage.context} ${passage.text}`),
@@ -199,7 +203,7 @@ function coverageOf(evidence: Evidence, scores: Map<string, number>[]) {
 }
 
 function candidateContext(candidate: Candidate) {
-  return [candidate.context, candidate.hit.headingPath.at(-1) ?? ''].join(' ')
+  return [candidate.context, headingText(candidate.hit.headingPath.at(-1) ?? '')].join(' ')
 }
 
 /**
@@ -265,7 +269,11 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     // "how long" is answered by a passage stating a duration.
     const scores = termScores(evidence, candidate, states ? cues : none)
     const coverage = coverageOf(evidence, [scores])
-    const fit = fact === null || states ? 1 : type === 'yesno' ? YES_NO_MISMATCH : TYPE_MISMATCH
+    // A definition says what a thing is, not whether it is covered, allowed
+    // or free: a yes/no question prefers the clause that rules on it.
+    const ruling = type === 'yesno' && isDefinition(candidate) ? YES_NO_MISMATCH : 1
+    const fit =
+      (fact === null || states ? 1 : type === 'yesno' ? YES_NO_MISMATCH : TYPE_MISMATCH) * ruling
     return {
       candidate,
       members: [candidate],
@@ -328,7 +336,12 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
           option.candidate.block === member.block &&
           Math.abs(option.candidate.index - member.index) === 1
       )
-    if (adjacent && option.coverage >= best.coverage * NEIGHBOUR_SHARE) chosen.push(option)
+    // A yes/no answer carries its conditions: "covered automatically,
+    // provided that:" beside "Your cover follows you when you work as a locum."
+    const condition =
+      type === 'yesno' && option.coverage > 0 && CONDITION.test(option.candidate.text)
+    if (adjacent && (option.coverage >= best.coverage * NEIGHBOUR_SHARE || condition))
+      chosen.push(option)
   }
 
   // Another passage only for what the quoted ones leave unanswered: the
@@ -375,7 +388,10 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     chosen.map((c) => c.scores)
   )
   const primary = best.candidate.hit
-  const members = chosen.flatMap((unit) => unit.members)
+  const members = withLists(
+    chosen.flatMap((unit) => unit.members),
+    evidence.candidates
+  )
   // Coverage is the evidence; agreement between the retrieval signals and a
   // clear lead of the best hit refine it, they never make up for it.
   const fit = Math.max(...chosen.map((c) => c.fit))
@@ -440,6 +456,49 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   // Cite the strongest hit first.
   quotes.sort((a, b) => (a.hit === primary ? -1 : b.hit === primary ? 1 : 0))
   return { quotes, coverage, confidence }
+}
+
+/** A definitions section's heading, in English or Arabic. */
+const DEFINITIONS_HEADING =
+  /^\s*(\d+(\.\d+)*\.?\s+)?(definitions|glossary|meaning of words|التعريفات|تعريفات|تعاريف)\b/iu
+/** "A locum tenens engagement is …", "Clinician, you and your mean …", "Incident means …". */
+const DEFINING_SENTENCE =
+  /^(an?|the)?\s*[\p{L}' ,-]{2,60}?\s+(is|are|means|mean)\s+(an?|the|any)\b/iu
+
+/** Whether a passage defines a term: it sits in a definitions section or reads as a definition. */
+function isDefinition(candidate: Candidate) {
+  return (
+    candidate.hit.headingPath.some((heading) => DEFINITIONS_HEADING.test(heading)) ||
+    DEFINING_SENTENCE.test(candidate.text)
+  )
+}
+
+/** A sentence stating a condition of what it says: what a yes/no answer must not drop. */
+const CONDITION =
+  /\b(provided (that|you|your|the|there|it|we|they|no)|unless|only if|only when|as long as|so long as|subject to|except|on condition)\b|:\s*$|بشرط|شريطه|الا اذا|ما لم|علي ان/i
+/** List items quoted at most after the sentence introducing them. */
+const MAX_LIST_ITEMS = 5
+
+/**
+ * The quoted passages with what completes them: a sentence ending in a
+ * colon ("covered automatically, provided that:") with the list it
+ * introduces (its items, if few, else those sharing a word with the
+ * question: they are matched already), and a list item with the sentence
+ * it continues.
+ */
+function withLists(members: Candidate[], candidates: Candidate[]) {
+  const all = new Set(members)
+  for (const member of members) {
+    const items = candidates.filter(
+      (c) => c.hit === member.hit && c.leadIn === member.index && c !== member
+    )
+    if (items.length > 0 && items.length <= MAX_LIST_ITEMS) for (const item of items) all.add(item)
+    if (member.leadIn !== null) {
+      const lead = candidates.find((c) => c.hit === member.hit && c.index === member.leadIn)
+      if (lead) all.add(lead)
+    }
+  }
+  return [...all]
 }
 
 /**

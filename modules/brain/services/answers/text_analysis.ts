@@ -18,6 +18,15 @@ export function plainText(markdown: string) {
     .trim()
 }
 
+/**
+ * A heading without its outline number ("9.6 Late notification": Late
+ * notification): a section's number is where it sits, not what it says, and
+ * read as words it would answer "6 nurses" or count as a stated number.
+ */
+export function headingText(heading: string) {
+  return heading.replace(/^\s*\d+(?:\.\d+)*[.)]?\s+(?=\S)/u, '')
+}
+
 export interface Passage {
   /** What is quoted. */
   text: string
@@ -27,7 +36,14 @@ export interface Passage {
   index: number
   /** The line (paragraph, list item, row) it comes from: only its own sentences continue it. */
   block: number
+  /**
+   * For a list item after a sentence ending in a colon ("covered, provided
+   * that:"), that sentence's index: the item is one of its conditions.
+   */
+  leadIn: number | null
 }
+
+const LIST_ITEM = /^\s{0,3}(?:[-*+]|\d+[.)])\s+/
 
 const SENTENCE_END = /(?<=[.!?\u061F])\s+(?=["'\u201C(\p{Lu}\p{Script=Arabic}\d])/u
 const ABBREVIATION = /\b(?:e\.g|i\.e|etc|no|nos|art|sec|fig|approx|dr|mr|mrs|ms|st|vs)\.$/i
@@ -42,8 +58,10 @@ export function splitPassages(chunkText: string): Passage[] {
   const passages: Passage[] = []
   const lines = chunkText.split(/\r?\n/).map((l) => l.trim())
   let tableHeader = ''
+  // The sentence a list continues ("…, provided that:"), while its items follow.
+  let lead: Passage | null = null
 
-  const push = (text: string, line: number, context = '') => {
+  const push = (text: string, line: number, context = '', leadIn: Passage | null = null) => {
     const clean = plainText(text)
     if (clean.length === 0) return
     const last = passages.at(-1)
@@ -53,13 +71,28 @@ export function splitPassages(chunkText: string): Passage[] {
       last.text = `${last.text} ${clean}`
       return
     }
-    const passage = { text: clean, context, index: passages.length, block: line }
+    const passage: Passage = {
+      text: clean,
+      context: leadIn ? leadIn.text : context,
+      index: passages.length,
+      block: line,
+      leadIn: leadIn ? leadIn.index : null,
+    }
     passages.push(passage)
   }
 
   lines.forEach((text, line) => {
-    if (text.length === 0 || /^<!--.*-->$/.test(text) || /^#{1,6}\s/.test(text)) return
+    if (text.length === 0 || /^<!--.*-->$/.test(text)) return
+    if (/^#{1,6}\s/.test(text)) {
+      lead = null
+      return
+    }
+    if (LIST_ITEM.test(text) && lead) {
+      push(text, line, '', lead)
+      return
+    }
     if (text.startsWith('|')) {
+      lead = null
       if (isTableSeparator(text)) return
       const cells = text
         .replace(/^\||\|$/g, '')
@@ -74,6 +107,8 @@ export function splitPassages(chunkText: string): Passage[] {
     }
     tableHeader = ''
     for (const sentence of splitSentences(text)) push(sentence, line)
+    const last = passages.at(-1)
+    lead = last && last.block === line && /:\s*$/.test(last.text) ? last : null
   })
   return passages
 }

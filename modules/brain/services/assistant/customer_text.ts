@@ -16,6 +16,7 @@ export type HandoffReason =
   | 'no_knowledge'
   | 'repeated_failure'
   | 'plan_limit'
+  | 'lookup_failed'
 
 /** The toolkit's folded form (case, Arabic letter forms), punctuation as spaces, single spaces. */
 function fold(text: string) {
@@ -55,7 +56,7 @@ export function customerHandoff(text: string, handoffWords: string[]): HandoffRe
 /** What the customer reads when a person takes over, by why. */
 const HANDOFF_TEXT: Record<
   ReplyLanguage,
-  Record<'request' | 'unsure' | 'failure' | 'handover', string>
+  Record<'request' | 'unsure' | 'failure' | 'handover' | 'lookup', string>
 > = {
   english: {
     request:
@@ -66,6 +67,8 @@ const HANDOFF_TEXT: Record<
       "I'm having trouble answering right now, so I have passed your conversation to a member of our team. They will reply here shortly.",
     // The plan's monthly allowance is the business's affair, not the customer's.
     handover: 'I have passed your message to a member of our team. They will reply here shortly.',
+    lookup:
+      "I couldn't look that up just now, so I have passed your question to a member of our team. They will reply here shortly.",
   },
   arabic: {
     request: 'بالتأكيد. طلبت من أحد أعضاء فريقنا متابعة المحادثة، وسيرد عليك هنا قريباً.',
@@ -74,6 +77,8 @@ const HANDOFF_TEXT: Record<
     failure:
       'أواجه صعوبة في الإجابة الآن، لذا أحلت محادثتك إلى أحد أعضاء فريقنا. سيرد عليك هنا قريباً.',
     handover: 'أحلت رسالتك إلى أحد أعضاء فريقنا. سيرد عليك هنا قريباً.',
+    lookup:
+      'لم أتمكن من الاطلاع على ذلك الآن، لذا أحلت سؤالك إلى أحد أعضاء فريقنا. سيرد عليك هنا قريباً.',
   },
 }
 
@@ -85,7 +90,9 @@ export function handoffText(language: ReplyLanguage, reason: HandoffReason) {
         ? 'failure'
         : reason === 'plan_limit'
           ? 'handover'
-          : 'unsure'
+          : reason === 'lookup_failed'
+            ? 'lookup'
+            : 'unsure'
   return HANDOFF_TEXT[language][kind]
 }
 

@@ -29,6 +29,11 @@ export interface DataAnswer {
   citations: Citation[]
   /** Short name of the answerer, kept with the reply (assistant_replies.mode). */
   mode: string
+  /**
+   * The answerer could not answer (a live lookup failed or timed out): a
+   * person takes the conversation over, the customer told why instead of `content`.
+   */
+  handoff?: 'lookup_failed'
 }
 
 export type DataAnswerer = (question: DataQuestion) => Promise<DataAnswer | null>

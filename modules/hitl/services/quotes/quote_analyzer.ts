@@ -10,6 +10,7 @@ import { extractQuote, type QuoteExtraction } from './quote_extractor.js'
 import { QuotePdfError, quotePdfPages } from './quote_text.js'
 import { extractWithModel } from './model_extractor.js'
 import { putDocumentFile } from './document_files.js'
+import { pageImageCount, storePageImages } from './page_images.js'
 
 /*
 | The quote analyzer (the insurance broker's workflow): two or more insurer
@@ -224,8 +225,10 @@ export async function analyzeQuotes(
   const read = await readQuotes(files)
   const documentIds = read.map(() => randomUUID())
   const keys: string[] = []
-  for (const [i, r] of read.entries())
+  for (const [i, r] of read.entries()) {
     keys.push(await putDocumentFile(tenant, documentIds[i], r.file.bytes))
+    await storePageImages(tenant, documentIds[i], r.file.bytes)
+  }
   const opened = await openQuoteTask(tenant, read, documentIds, options, actor)
   await tenant.transaction((trx) =>
     trx.table('hitl_documents').multiInsert(
@@ -286,12 +289,17 @@ export async function openQuoteTask(
   const quotes = read.map((r) => r.extraction)
   const best = bestValueIndex(quotes)
   const base = (options.baseUrl ?? env.get('APP_URL', 'http://localhost:3333')).replace(/\/+$/, '')
-  const documents = read.map((r, i) => ({
-    id: documentIds[i],
-    filename: documentName(r.file),
-    pages: r.pages.length,
-    url: `${base}/t/${tenant.slug}/tasks/documents/${documentIds[i]}`,
-  }))
+  const documents = read.map((r, i) => {
+    const url = `${base}/t/${tenant.slug}/tasks/documents/${documentIds[i]}`
+    return {
+      id: documentIds[i],
+      filename: documentName(r.file),
+      pages: r.pages.length,
+      url,
+      // The first pages as images, drawn when the document was stored (or on first view).
+      pageImages: Array.from({ length: pageImageCount(r.pages.length) }, (_, p) => `${url}/pages/${p + 1}`),
+    }
+  })
 
   const cell = <T>(f: { value: T | null; page: number | null }, show: (v: T) => string | null) =>
     f.value === null
@@ -337,6 +345,7 @@ export async function openQuoteTask(
       url: doc.url,
       filename: doc.filename,
       pages: doc.pages,
+      page_images: doc.pageImages,
     })),
     {
       type: 'editable_text',
@@ -430,6 +439,7 @@ export async function findTaskDocument(tenant: TenantContext, id: string) {
         task_id: string | null
         filename: string
         content_type: string
+        pages: number | null
         storage_key: string | null
         bytes: Buffer | null
       }

@@ -11,6 +11,7 @@ import { TaskError } from '../task_errors.js'
 import { conversationById } from '#modules/inbox/index'
 import { QuotePdfError } from './quote_text.js'
 import { deleteDocumentFiles, documentBytes, putDocumentFile } from './document_files.js'
+import { storePageImages } from './page_images.js'
 import {
   checkQuoteContact,
   checkQuoteFiles,
@@ -170,6 +171,7 @@ export async function runQuoteAnalysis(
       })
     }
     const read = await readQuotes(files, (done) => updateRun(tenant, runId, { done }))
+    for (const [i, doc] of documents.entries()) await storePageImages(tenant, doc.id, files[i].bytes)
     const conversation = run.conversation_id
       ? await conversationById(tenant, run.conversation_id)
       : null

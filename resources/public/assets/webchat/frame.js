@@ -174,6 +174,65 @@
     }
     if (message.text) fillText(bubble, message.text)
     item.appendChild(bubble)
+    var pickers = []
+    if (message.cards && message.cards.length) {
+      // A list's rows as cards: image, title, lines and a link; "Choose" picks the row.
+      var cards = document.createElement('div')
+      cards.className = 'cards'
+      message.cards.forEach(function (card) {
+        var box = document.createElement('article')
+        box.className = 'card'
+        box.setAttribute('data-card', card.id)
+        if (card.image && /^https:\/\//.test(card.image)) {
+          var picture = document.createElement('img')
+          picture.className = 'card-image'
+          picture.src = card.image
+          picture.alt = ''
+          picture.loading = 'lazy'
+          box.appendChild(picture)
+        }
+        var title = document.createElement('h3')
+        title.className = 'card-title'
+        title.dir = 'auto'
+        title.textContent = card.title
+        box.appendChild(title)
+        if (card.lines && card.lines.length) {
+          var lines = document.createElement('ul')
+          lines.className = 'card-lines'
+          card.lines.forEach(function (line) {
+            var entry = document.createElement('li')
+            entry.dir = 'auto'
+            entry.textContent = line
+            lines.appendChild(entry)
+          })
+          box.appendChild(lines)
+        }
+        var actions = document.createElement('div')
+        actions.className = 'card-actions'
+        if (card.link && /^https:\/\//.test(card.link)) {
+          var open = document.createElement('a')
+          open.href = card.link
+          open.target = '_blank'
+          open.rel = 'noopener noreferrer'
+          open.textContent = strings.open
+          actions.appendChild(open)
+        }
+        var pick = document.createElement('button')
+        pick.type = 'button'
+        pick.textContent = strings.choose
+        pick.addEventListener('click', function () {
+          pickers.forEach(function (b) {
+            b.disabled = true
+          })
+          send(card.title, card.id)
+        })
+        pickers.push(pick)
+        actions.appendChild(pick)
+        box.appendChild(actions)
+        cards.appendChild(box)
+      })
+      item.appendChild(cards)
+    }
     if (message.choices && message.choices.length) {
       var choices = document.createElement('div')
       choices.className = 'choices'
@@ -182,11 +241,12 @@
         button.type = 'button'
         button.textContent = choice.title
         button.addEventListener('click', function () {
-          Array.prototype.forEach.call(choices.querySelectorAll('button'), function (b) {
+          pickers.forEach(function (b) {
             b.disabled = true
           })
           send(choice.title, choice.id)
         })
+        pickers.push(button)
         choices.appendChild(button)
       })
       item.appendChild(choices)

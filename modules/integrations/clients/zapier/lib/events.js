@@ -98,6 +98,13 @@ const EVENTS = [
     'A WhatsApp campaign finished: every recipient was sent to or skipped.',
     fields.campaign,
   ],
+  [
+    'sequence.completed',
+    'Enrollment',
+    'Sequence Completed',
+    'A contact reached the end of a drip sequence (early exits do not count).',
+    fields.enrollment,
+  ],
 ]
 
 /** A delivered (or sample) envelope as the record a trigger gives. */

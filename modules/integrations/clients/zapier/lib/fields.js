@@ -121,4 +121,26 @@ const campaign = [
   f('completed_at', 'Completed at', 'datetime'),
 ]
 
-module.exports = { event, contact, conversation, message, knowledgeSource, handoff, task, campaign }
+const enrollment = [
+  f('id', 'Enrollment ID'),
+  f('sequence_id', 'Sequence ID'),
+  f('sequence_name', 'Sequence'),
+  f('contact_id', 'Contact ID'),
+  f('status', 'Status'),
+  f('source', 'Enrolled by'),
+  f('exit_reason', 'Exit reason'),
+  f('enrolled_at', 'Enrolled at', 'datetime'),
+  f('ended_at', 'Ended at', 'datetime'),
+]
+
+module.exports = {
+  event,
+  contact,
+  conversation,
+  message,
+  knowledgeSource,
+  handoff,
+  task,
+  campaign,
+  enrollment,
+}

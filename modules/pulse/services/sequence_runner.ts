@@ -1,0 +1,665 @@
+import emitter from '@adonisjs/core/services/emitter'
+import db from '@adonisjs/lucid/services/db'
+import { DateTime } from 'luxon'
+import { systemActor, type TenantContext } from '#modules/tenancy/index'
+import {
+  ChannelError,
+  approvedTemplateOf,
+  queueOutboundMessage,
+  type OutboundContent,
+} from '#modules/channels/index'
+import {
+  contactAudienceSql,
+  contactForSend,
+  contactById,
+  conversationForSend,
+  editConversationLabels,
+  updateContact,
+  type Contact,
+  type Conversation,
+} from '#modules/inbox/index'
+import { createTask } from '#modules/hitl/index'
+import Segment from '../models/segment.js'
+import {
+  cancelDue,
+  deferDue,
+  registerDueHandler,
+  scheduleDue,
+  sendGuard,
+  type DueRow,
+} from './scheduler.js'
+import { addLocal, nextLocalTime } from './local_time.js'
+import { quietUntil } from './campaign_schedule.js'
+import { fillVariables } from './campaign_variables.js'
+import {
+  END_STEP,
+  SEGMENT_SWEEP_KIND,
+  STEP_KIND,
+  SequenceError,
+  announceCompleted,
+  completeEnrollment,
+  enrollContact,
+  exitEnrollment,
+  findEnrollment,
+  findSequence,
+  recordEvent,
+  sequenceOf,
+  stepKey,
+  type Enrollment,
+  type Sequence,
+} from './sequence_service.js'
+import { enterBranch, findStep, stepAfter, type Step } from './sequence_steps.js'
+
+/*
+| The sequence engine: each step of an enrollment is one due row of kind
+| `sequence.step` (key `seq:<enrollment>:<step>[:<branch>]`). Its handler
+| runs the step the enrollment stands at (a row for any other step is
+| stale and does nothing), then moves the enrollment on and schedules the
+| next step in one transaction. A row run twice (a worker died before
+| "done") finds the enrollment already moved on, or re-sends nothing
+| because the send is guarded by the row (scheduler.sendGuard).
+*/
+
+/*
+| Under load every row of a sequence reads the same sequence and template:
+| both are kept for a couple of seconds per process. A pause or archive is
+| seen within SHORT_CACHE_MS (an archived sequence's enrollments are ended
+| by conditional writes, which a stale read cannot undo).
+*/
+const SHORT_CACHE_MS = 2_000
+const sequenceCache = new Map<string, { at: number; value: Sequence | null }>()
+const templateCache = new Map<
+  string,
+  { at: number; value: Awaited<ReturnType<typeof approvedTemplateOf>> }
+>()
+
+async function cachedSequence(tenant: TenantContext, id: string) {
+  const key = `${tenant.schema}:${id}`
+  const kept = sequenceCache.get(key)
+  if (kept && Date.now() - kept.at < SHORT_CACHE_MS) return kept.value
+  const value = await findSequence(tenant, id)
+  if (sequenceCache.size > 1000) sequenceCache.clear()
+  sequenceCache.set(key, { at: Date.now(), value })
+  return value
+}
+
+async function cachedTemplate(
+  tenant: TenantContext,
+  channelId: string,
+  name: string,
+  language: string
+) {
+  const key = `${tenant.schema}:${channelId}:${name}:${language}`
+  const kept = templateCache.get(key)
+  if (kept && Date.now() - kept.at < SHORT_CACHE_MS) return kept.value
+  const value = await approvedTemplateOf(tenant, channelId, name, language)
+  if (templateCache.size > 1000) templateCache.clear()
+  templateCache.set(key, { at: Date.now(), value })
+  return value
+}
+
+interface Loaded {
+  contact: Contact
+  conversation: Conversation | null
+}
+
+async function load(
+  tenant: TenantContext,
+  sequence: Sequence,
+  contactId: string
+): Promise<Loaded | null> {
+  if (sequence.channelId) {
+    const { found } = await contactForSend(tenant, { id: contactId }, sequence.channelId)
+    return found ? { contact: found.contact, conversation: found.conversation } : null
+  }
+  const contact = await contactById(tenant, contactId)
+  return contact ? { contact, conversation: null } : null
+}
+
+function labelsOf(loaded: Loaded) {
+  return new Set(
+    [...(loaded.contact.tags ?? []), ...(loaded.conversation?.labels ?? [])].map((l) =>
+      l.toLowerCase()
+    )
+  )
+}
+
+function fieldOf(contact: Contact, key: string): string | null {
+  const builtIn: Record<string, unknown> = {
+    name: contact.name,
+    email: contact.email,
+    phone: contact.phone,
+    language: contact.language,
+    time_zone: contact.timeZone,
+  }
+  const value = key in builtIn ? builtIn[key] : contact.attributes?.[key]
+  return value === null || value === undefined || value === '' ? null : String(value)
+}
+
+export function goalReached(sequence: Sequence, loaded: Loaded) {
+  const goal = sequence.goal
+  if (!goal) return false
+  if (goal.label) return labelsOf(loaded).has(goal.label)
+  if (goal.field) {
+    const value = fieldOf(loaded.contact, goal.field)
+    return goal.value ? value?.toLowerCase() === goal.value.toLowerCase() : value !== null
+  }
+  return false
+}
+
+/** Whether a condition step holds for the contact (and the reply the enrollment last had). */
+export function conditionHolds(step: Step, loaded: Loaded, reply: Enrollment['lastReply']) {
+  let actual: string | null
+  switch (step.on) {
+    case 'label': {
+      const label = (step.value || step.key || '').toLowerCase()
+      const has = labelsOf(loaded).has(label)
+      return step.op === 'neq' || step.op === 'not_exists' ? !has : has
+    }
+    case 'consent':
+      actual = step.key === 'marketing' ? loaded.contact.marketingConsent : loaded.contact.optIn
+      break
+    case 'reply_text':
+      actual = reply?.text ?? null
+      break
+    case 'reply_button':
+      actual = reply && reply.type !== 'text' ? reply.text : null
+      break
+    default:
+      actual = fieldOf(loaded.contact, step.key ?? '')
+  }
+  const expected = (step.value ?? '').toLowerCase()
+  const value = actual?.toLowerCase() ?? null
+  switch (step.op) {
+    case 'exists':
+      return value !== null
+    case 'not_exists':
+      return value === null
+    case 'neq':
+      return value !== expected
+    case 'contains':
+      return value !== null && value.includes(expected)
+    default:
+      return value === expected
+  }
+}
+
+export function renderText(text: string, contact: Contact) {
+  return fillVariables({ '1': text }, contact as any).values[0]
+}
+
+/** When a wait step ends, in the contact's zone (a weekday and time, or an amount of time). */
+export function waitEnds(step: Step, from: DateTime, timeZone: string | null) {
+  if (step.until) return nextLocalTime(from, timeZone, step.until.at, step.until.weekdays)
+  return addLocal(from, timeZone, step.amount ?? 1, step.unit ?? 'days')
+}
+
+/**
+ * Moves the enrollment from `fromId` to `next` (due at `dueAt`) in one
+ * transaction; false when another run moved it first. No next step: the
+ * enrollment completes (now, or after a final wait at `dueAt`).
+ */
+async function advance(
+  tenant: TenantContext,
+  enrollment: Enrollment,
+  fromId: string,
+  next: Step | null,
+  dueAt: DateTime,
+  now: DateTime,
+  rowId: string
+) {
+  if (!next && dueAt <= now) {
+    const done = await tenant.transaction(async (trx) => {
+      const result = await trx.rawQuery(
+        `select 1 from sequence_enrollments where id = ? and current_step = ? and status = 'active' for update`,
+        [enrollment.id, fromId]
+      )
+      if (!result.rows.length) return null
+      return completeEnrollment(tenant, enrollment.id, now, trx, rowId)
+    })
+    if (done) await announceCompleted(tenant, done)
+    return Boolean(done)
+  }
+  const nextId = next ? next.id : END_STEP
+  return tenant.transaction(async (trx) => {
+    const result = await trx.rawQuery(
+      `update sequence_enrollments set current_step = ?, waiting_step = null, updated_at = now()
+        where id = ? and current_step = ? and status = 'active' returning id`,
+      [nextId, enrollment.id, fromId]
+    )
+    if (!result.rows.length) return false
+    await scheduleDue(
+      tenant,
+      {
+        kind: STEP_KIND,
+        dedupeKey: stepKey(enrollment.id, nextId),
+        dueAt,
+        contactId: enrollment.contactId,
+        refId: enrollment.sequenceId,
+        payload: { enrollmentId: enrollment.id, stepId: nextId },
+      },
+      { client: trx }
+    )
+    return true
+  })
+}
+
+type Outcome = Record<string, unknown>
+
+/** The due handler of `sequence.step`. */
+export async function runSequenceStep(
+  tenant: TenantContext,
+  row: DueRow,
+  now: DateTime
+): Promise<unknown> {
+  const { enrollmentId, stepId, branch } = row.payload as {
+    enrollmentId: string
+    stepId: string
+    branch?: 'replied' | 'timeout'
+  }
+  const enrollment = await findEnrollment(tenant, enrollmentId)
+  if (!enrollment || enrollment.status !== 'active' || enrollment.currentStep !== stepId) {
+    return { stale: true }
+  }
+  const sequence = await cachedSequence(tenant, enrollment.sequenceId)
+  if (!sequence || sequence.status === 'archived') {
+    await exitEnrollment(tenant, enrollment.id, 'sequence_archived', now, row.id)
+    return { exited: 'sequence_archived' }
+  }
+  if (sequence.status === 'paused') return deferDue(now.plus({ minutes: 15 }), 'sequence paused')
+  if (stepId === END_STEP) {
+    await advance(tenant, enrollment, END_STEP, null, now, now, row.id)
+    return { completed: true }
+  }
+  const step = findStep(sequence.steps, stepId)
+  if (!step) {
+    await exitEnrollment(tenant, enrollment.id, 'step_removed', now, row.id)
+    return { exited: 'step_removed' }
+  }
+  const loaded = await load(tenant, sequence, enrollment.contactId)
+  if (!loaded) {
+    await exitEnrollment(tenant, enrollment.id, 'contact_deleted', now, row.id)
+    return { exited: 'contact_deleted' }
+  }
+  if (loaded.contact.optIn === 'opted_out') {
+    await exitEnrollment(tenant, enrollment.id, 'opted_out', now, row.id)
+    return { exited: 'opted_out' }
+  }
+  if (goalReached(sequence, loaded)) {
+    await exitEnrollment(tenant, enrollment.id, 'goal', now, row.id)
+    return { exited: 'goal' }
+  }
+  const event = (kind: string, detail: Outcome = {}, suffix = '') =>
+    recordEvent(tenant, {
+      enrollmentId: enrollment.id,
+      contactId: enrollment.contactId,
+      stepId: step.id,
+      kind,
+      detail: { type: step.type, ...detail },
+      at: now,
+      dedupeKey: `${row.dedupeKey}:${kind}${suffix}`,
+    })
+  const next = () => stepAfter(sequence.steps, step.id)
+
+  // A wait_reply's branch row: the reply (or the timeout) chose.
+  if (branch) {
+    if (branch === 'timeout') {
+      const claimed = await db.rawQuery(
+        `update ${tenant.table('sequence_enrollments')} set waiting_step = null, updated_at = now()
+          where id = ? and waiting_step = ? and status = 'active' returning id`,
+        [enrollment.id, step.id]
+      )
+      // A reply got there first: its own row goes on.
+      if (!claimed.rows.length) return { stale: true }
+    }
+    await event('branch', { branch })
+    const to = enterBranch(sequence.steps, step, branch)
+    await advance(tenant, enrollment, step.id, to, now, now, row.id)
+    return { branch }
+  }
+
+  switch (step.type) {
+    case 'send': {
+      const quiet = quietUntil(now, loaded.contact.timeZone, {
+        start: sequence.quietStart,
+        end: sequence.quietEnd,
+      })
+      if (quiet) return deferDue(quiet, 'quiet hours')
+      const outcome = await sendStep(tenant, sequence, step, loaded, row, now)
+      await event(outcome.sent ? 'sent' : 'skipped', outcome)
+      await advance(tenant, enrollment, step.id, next(), now, now, row.id)
+      return outcome
+    }
+    case 'wait': {
+      const until = waitEnds(step, now, loaded.contact.timeZone)
+      await event('waiting', { until: until.toUTC().toISO() })
+      await advance(tenant, enrollment, step.id, next(), until, now, row.id)
+      return { until: until.toISO() }
+    }
+    case 'wait_reply': {
+      const until = waitEnds(step, now, loaded.contact.timeZone)
+      await tenant.transaction(async (trx) => {
+        const result = await trx.rawQuery(
+          `update sequence_enrollments set waiting_step = ?, updated_at = now()
+            where id = ? and current_step = ? and status = 'active' and waiting_step is null returning id`,
+          [step.id, enrollment.id, step.id]
+        )
+        if (!result.rows.length) return
+        await scheduleDue(
+          tenant,
+          {
+            kind: STEP_KIND,
+            dedupeKey: stepKey(enrollment.id, step.id, 'timeout'),
+            dueAt: until,
+            contactId: enrollment.contactId,
+            refId: enrollment.sequenceId,
+            payload: { enrollmentId: enrollment.id, stepId: step.id, branch: 'timeout' },
+          },
+          { client: trx }
+        )
+      })
+      await event('waiting', { for: 'reply', until: until.toUTC().toISO() })
+      return { waiting: until.toISO() }
+    }
+    case 'condition': {
+      const holds = conditionHolds(step, loaded, enrollment.lastReply)
+      await event('branch', { branch: holds ? 'then' : 'else' })
+      await advance(
+        tenant,
+        enrollment,
+        step.id,
+        enterBranch(sequence.steps, step, holds ? 'then' : 'else'),
+        now,
+        now,
+        row.id
+      )
+      return { branch: holds ? 'then' : 'else' }
+    }
+    case 'add_label':
+    case 'remove_label': {
+      const conversation =
+        loaded.conversation ??
+        (sequence.channelId
+          ? (await conversationForSend(tenant, loaded.contact.id, sequence.channelId))?.conversation
+          : null)
+      if (conversation) {
+        await editConversationLabels(
+          tenant,
+          conversation.id,
+          step.type === 'add_label' ? { add: [step.label!] } : { remove: [step.label!] },
+          null
+        )
+        await event('ran', { label: step.label })
+      } else {
+        await event('skipped', { reason: 'no_conversation' })
+      }
+      await advance(tenant, enrollment, step.id, next(), now, now, row.id)
+      return { label: step.label }
+    }
+    case 'set_field': {
+      try {
+        await updateContact(tenant, loaded.contact.id, {
+          optIn: loaded.contact.optIn,
+          attributes: { ...(loaded.contact.attributes ?? {}), [step.key!]: step.value },
+        })
+        await event('ran', { key: step.key, value: step.value })
+      } catch (error) {
+        await event('skipped', { reason: 'invalid_field', message: (error as Error).message })
+      }
+      await advance(tenant, enrollment, step.id, next(), now, now, row.id)
+      return { field: step.key }
+    }
+    case 'create_task': {
+      // A run after a crash finds the entry and does not open a second task.
+      const made = await db.rawQuery(
+        `select 1 from ${tenant.table('sequence_events')} where dedupe_key = ?`,
+        [`${row.dedupeKey}:ran`]
+      )
+      if (!made.rows.length) {
+        const { task } = await createTask(
+          tenant,
+          {
+            kind: 'sequence_task',
+            title: renderText(step.title!, loaded.contact),
+            description: step.note ? renderText(step.note, loaded.contact) : null,
+            contact_id: loaded.contact.id,
+            conversation_id: loaded.conversation?.id ?? null,
+            components: [
+              { type: 'text', text: renderText(step.note || step.title!, loaded.contact) },
+            ],
+            allowed: { edit: false },
+            source: { type: 'pulse', ref: enrollment.id },
+          },
+          systemActor
+        )
+        await event('ran', { task_id: task.id })
+      }
+      await advance(tenant, enrollment, step.id, next(), now, now, row.id)
+      return { task: true }
+    }
+    case 'handoff': {
+      const conversation =
+        loaded.conversation ??
+        (sequence.channelId
+          ? (await conversationForSend(tenant, loaded.contact.id, sequence.channelId))?.conversation
+          : null)
+      await event('ran', { note: step.note ?? null })
+      await exitEnrollment(tenant, enrollment.id, 'handoff', now, row.id)
+      if (conversation) {
+        await emitter.emit('handoff:requested', {
+          tenant: tenant.slug,
+          tenantId: tenant.id,
+          conversationId: conversation.id,
+          reason: 'sequence',
+          requestedBy: 'assistant',
+        })
+      }
+      return { handoff: true }
+    }
+    case 'enroll': {
+      try {
+        const other = await enrollContact(
+          tenant,
+          step.sequence_id!,
+          loaded.contact.id,
+          'sequence',
+          { now }
+        )
+        await event('ran', { enrollment_id: other.id, sequence_id: step.sequence_id })
+      } catch (error) {
+        const reason =
+          error instanceof SequenceError ? (error.code ?? 'refused') : 'sequence_not_found'
+        await event('skipped', { reason, sequence_id: step.sequence_id })
+      }
+      await advance(tenant, enrollment, step.id, next(), now, now, row.id)
+      return { enrolled: step.sequence_id }
+    }
+    case 'end': {
+      await event('ran')
+      await advance(tenant, enrollment, step.id, null, now, now, row.id)
+      return { completed: true }
+    }
+  }
+  return null
+}
+
+/**
+ * A send step: free-form inside the 24-hour window, else its template
+ * fallback, else skipped with the reason. Guarded by the due row: one
+ * message however often the row runs.
+ */
+async function sendStep(
+  tenant: TenantContext,
+  sequence: Sequence,
+  step: Step,
+  loaded: Loaded,
+  row: DueRow,
+  now: DateTime
+): Promise<Outcome> {
+  if (row.messageId) return { sent: true, message_id: row.messageId, mode: 'again' }
+  if (!sequence.channelId) return { sent: false, reason: 'no_channel' }
+  const open = loaded.conversation?.isWindowOpen(now as DateTime<true>) ?? false
+  let content: OutboundContent
+  let mode: 'free_form' | 'template'
+  if (open && step.text) {
+    content = { type: 'text', text: renderText(step.text, loaded.contact) }
+    mode = 'free_form'
+  } else if (step.template) {
+    const template = await cachedTemplate(
+      tenant,
+      sequence.channelId,
+      step.template.name,
+      step.template.language
+    )
+    if (!template) return { sent: false, reason: 'template_not_approved' }
+    if (template.category === 'MARKETING' && loaded.contact.marketingConsent === 'opted_out') {
+      return { sent: false, reason: 'marketing_opted_out' }
+    }
+    content = {
+      type: 'template',
+      name: step.template.name,
+      language: step.template.language,
+      variables: step.template.variables.map((v) => renderText(v, loaded.contact)),
+    } as OutboundContent
+    mode = 'template'
+  } else {
+    return { sent: false, reason: 'window_closed_no_template' }
+  }
+  const conversation =
+    loaded.conversation ??
+    (await conversationForSend(tenant, loaded.contact.id, sequence.channelId))?.conversation
+  if (!conversation) return { sent: false, reason: 'no_conversation' }
+  try {
+    const message = await queueOutboundMessage(tenant, {
+      conversationId: conversation.id,
+      content,
+      authorType: 'system',
+      ...sendGuard(tenant, row),
+    })
+    return { sent: true, mode, message_id: message.id }
+  } catch (error) {
+    if (error instanceof ChannelError) {
+      if (error.code === 'precondition_failed') return { sent: false, reason: 'cancelled' }
+      return { sent: false, reason: error.code ?? 'channel_error', message: error.message }
+    }
+    throw error
+  }
+}
+
+/** A customer's message: the reply branch of a waiting enrollment, or the exit "when they reply". */
+export async function onContactReply(
+  tenant: TenantContext,
+  contactId: string,
+  reply: { text: string | null; type: string },
+  now: DateTime
+) {
+  const result = await db.rawQuery(
+    `select e.*, s.exit_on_reply from ${tenant.table('sequence_enrollments')} e
+       join ${tenant.table('sequences')} s on s.id = e.sequence_id
+      where e.contact_id = ? and e.status = 'active'`,
+    [contactId]
+  )
+  for (const row of result.rows) {
+    if (row.waiting_step) {
+      const stepId = row.waiting_step as string
+      await tenant.transaction(async (trx) => {
+        const claimed = await trx.rawQuery(
+          `update sequence_enrollments set waiting_step = null, last_reply = ?::jsonb, updated_at = now()
+            where id = ? and waiting_step = ? and status = 'active' returning id`,
+          [JSON.stringify({ ...reply, at: now.toISO() }), row.id, stepId]
+        )
+        if (!claimed.rows.length) return
+        await cancelDue(
+          tenant,
+          { dedupePrefix: stepKey(row.id, stepId, 'timeout') },
+          { client: trx, reason: 'replied' }
+        )
+        await scheduleDue(
+          tenant,
+          {
+            kind: STEP_KIND,
+            dedupeKey: stepKey(row.id, stepId, 'replied'),
+            dueAt: now,
+            contactId,
+            refId: row.sequence_id,
+            payload: { enrollmentId: row.id, stepId, branch: 'replied' },
+          },
+          { client: trx }
+        )
+      })
+    } else if (row.exit_on_reply) {
+      await exitEnrollment(tenant, row.id, 'replied', now)
+    } else {
+      await db.rawQuery(
+        `update ${tenant.table('sequence_enrollments')} set last_reply = ?::jsonb where id = ?`,
+        [JSON.stringify({ ...reply, at: now.toISO() }), row.id]
+      )
+    }
+  }
+}
+
+/** Sequences whose triggers a moment matches, among those switched on. */
+export async function activeSequencesWith(
+  tenant: TenantContext,
+  trigger: 'labels' | 'keywords' | 'campaign_ids' | 'segment_ids'
+): Promise<Sequence[]> {
+  const result = await db.rawQuery(
+    `select * from ${tenant.table('sequences')}
+      where status = 'active' and jsonb_array_length(coalesce(triggers->?, '[]'::jsonb)) > 0`,
+    [trigger]
+  )
+  return result.rows.map(sequenceOf)
+}
+
+/** Enrolls unless the rules refuse; the refusal is not an error here (triggers fire often). */
+export async function enrollQuietly(
+  tenant: TenantContext,
+  sequenceId: string,
+  contactId: string,
+  source: Parameters<typeof enrollContact>[3],
+  now?: DateTime
+) {
+  try {
+    return await enrollContact(tenant, sequenceId, contactId, source, { now })
+  } catch (error) {
+    if (error instanceof SequenceError) return null
+    throw error
+  }
+}
+
+/** The `sequence.segment_sweep` handler: contacts now in a trigger segment enter, then again in 5 minutes. */
+async function sweepSegments(tenant: TenantContext, row: DueRow, now: DateTime) {
+  const sequence = await findSequence(tenant, row.payload.sequenceId)
+  if (!sequence || sequence.status !== 'active') return { stopped: true }
+  let enrolled = 0
+  for (const segmentId of sequence.triggers.segment_ids) {
+    const ids = await tenant.transaction(async (trx) => {
+      const segment = await Segment.find(segmentId, { client: trx })
+      if (!segment) return []
+      const audience = await contactAudienceSql(trx, { filter: segment.filter })
+      const result = await trx.rawQuery(
+        `select a.contact_id from (${audience.sql}) a
+          where a.opt_in <> 'opted_out'
+            and not exists (select 1 from sequence_enrollments e
+                             where e.sequence_id = ? and e.contact_id = a.contact_id)
+          limit 500`,
+        [...audience.bindings, sequence.id] as any[]
+      )
+      return result.rows.map((r: any) => r.contact_id as string)
+    })
+    for (const id of ids)
+      if (await enrollQuietly(tenant, sequence.id, id, 'segment', now)) enrolled++
+  }
+  const at = now.plus({ minutes: 5 })
+  await scheduleDue(tenant, {
+    kind: SEGMENT_SWEEP_KIND,
+    dedupeKey: `seqseg:${sequence.id}:${at.toMillis()}`,
+    dueAt: at,
+    refId: sequence.id,
+    payload: { sequenceId: sequence.id },
+  })
+  return { enrolled }
+}
+
+registerDueHandler(STEP_KIND, (tenant, row, { now }) => runSequenceStep(tenant, row, now))
+registerDueHandler(SEGMENT_SWEEP_KIND, (tenant, row, { now }) => sweepSegments(tenant, row, now))

@@ -3,7 +3,7 @@ import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
 import { dispatchTenantJobInBatch, usableTenantContext } from '#modules/tenancy/index'
 import { findTenantChannel, type MessageReceivedEvent } from '#modules/channels/index'
-import { batchedWork } from '#app/queue/work_batch'
+import { batchMemo, batchedWork } from '#app/queue/work_batch'
 import { assignOnReply, markNeedsPerson } from './services/conversation_service.js'
 import { closeLiveStreams, inboxTopic, publishLiveMany } from './services/live_updates.js'
 import AutoAssignJob from './jobs/auto_assign_job.js'
@@ -103,7 +103,14 @@ export function registerInboxListeners() {
     )
   })
   // New conversations on channels with round-robin on go to the next online member.
+  // A channel with it off queues no job (a campaign opens thousands of
+  // conversations a minute); the setting is read once per work batch.
   emitter.on('conversation:created', async (event) => {
+    const autoAssign = await batchMemo(`inbox:auto-assign:${event.channelId}`, async () => {
+      const channel = await findTenantChannel(event.tenantId, event.channelId)
+      return channel?.settings.autoAssign === true
+    })
+    if (!autoAssign) return
     await dispatchTenantJobInBatch(
       AutoAssignJob,
       { slug: event.tenant },

@@ -77,7 +77,12 @@ export {
   type ThreadMessageRef,
 } from './services/extensions.js'
 export { inboxFigures, type InboxFigures } from './services/inbox_service.js'
-export { contactForSend, conversationForSend } from './services/conversation_opening.js'
+export {
+  contactForSend,
+  conversationForSend,
+  conversationsForSendMany,
+  type ContactToSend,
+} from './services/conversation_opening.js'
 export {
   importHistory,
   type HistoryImport,

@@ -1,5 +1,7 @@
 import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
+import db from '@adonisjs/lucid/services/db'
+import { batchedWork } from '#app/queue/work_batch'
 import logger from '@adonisjs/core/services/logger'
 import { usableTenantContext, type TenantContext } from '#modules/tenancy/index'
 import { registerThreadAnnotator, withdrawMarketingConsent } from '#modules/inbox/index'
@@ -89,6 +91,52 @@ export async function applyCampaignStatus(tenant: TenantContext, event: MessageS
   const row = result.rows[0] as { contact_id: string } | undefined
   if (row && event.status === 'failed' && event.errorCode === MARKETING_STOPPED) {
     await withdrawMarketingConsent(tenant, row.contact_id)
+  }
+}
+
+/**
+ * Status events in a work batch (a campaign batch's sends, a webhook batch's
+ * statuses): the plain steps (queued, sent, delivered, read without a
+ * price) one statement per tenant and step; failures and priced ones one by
+ * one, as applyCampaignStatus does them.
+ */
+const statusBatch = batchedWork<MessageStatusEvent>(async (events) => {
+  const groups = new Map<string, { slug: string; status: string; ids: string[] }>()
+  for (const event of events) {
+    const plain = ['queued', 'sent', 'delivered', 'read'].includes(event.status) && !event.pricing
+    if (!plain) {
+      const tenant = await usableTenantContext(event.tenant)
+      if (tenant) await applyCampaignStatus(tenant, event)
+      continue
+    }
+    const key = `${event.tenant}\u0000${event.status}`
+    const group = groups.get(key) ?? { slug: event.tenant, status: event.status, ids: [] }
+    group.ids.push(event.messageId)
+    groups.set(key, group)
+  }
+  for (const { slug, status, ids } of groups.values()) {
+    const tenant = await usableTenantContext(slug)
+    if (!tenant) continue
+    await db.rawQuery(
+      `update ${tenant.table('campaign_recipients')} set ${progressSql(status)}
+        where message_id = any(?::uuid[])`,
+      [ids]
+    )
+  }
+})
+
+function progressSql(status: string) {
+  switch (status) {
+    case 'delivered':
+      return `status = case when ${RANK} < 4 then 'delivered' else status end,
+             sent_at = coalesce(sent_at, now()), delivered_at = coalesce(delivered_at, now())`
+    case 'read':
+      return `status = case when ${RANK} < 5 then 'read' else status end,
+             sent_at = coalesce(sent_at, now()), delivered_at = coalesce(delivered_at, now()),
+             read_at = coalesce(read_at, now())`
+    default:
+      return `status = case when ${RANK} < 3 then 'sent' else status end,
+             sent_at = coalesce(sent_at, now())`
   }
 }
 
@@ -251,12 +299,7 @@ export function registerPulseListeners() {
       await stopDueWorker()
     })
   )
-  emitter.on('message:status', (event) =>
-    safely('campaign status', async () => {
-      const tenant = await usableTenantContext(event.tenant)
-      if (tenant) await applyCampaignStatus(tenant, event)
-    })
-  )
+  emitter.on('message:status', (event) => safely('campaign status', () => statusBatch(event)))
   emitter.on('message:received', (event) =>
     safely('campaign reply', async () => {
       const tenant = await usableTenantContext(event.tenant)

@@ -80,7 +80,11 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 function start(role: 'web' | 'worker', name: string) {
   const log = createWriteStream(`${LOG_DIR}/${name}.log`)
-  const child = spawn(process.execPath, ['bin/server.js'], {
+  // BENCH_CPU_PROF=1: each process writes a V8 CPU profile (tmp/bench-campaign/*.cpuprofile) at exit.
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}`, `--cpu-prof-name=${name}.cpuprofile`]
+    : []
+  const child = spawn(process.execPath, [...profile, 'bin/server.js'], {
     cwd: `${APP_ROOT}build`,
     env: env({
       NODE_ENV: 'production',
@@ -394,6 +398,12 @@ async function main() {
     await db.connect()
     const web = start('web', 'web')
     await waitForHealth(web)
+    // As Meta does: every message Graph takes is reported `sent` to the app's
+    // webhook (batched every 250 ms), echoing the send's biz_opaque_callback_data;
+    // a send in flight at the SIGKILL is settled by it. BENCH_STATUS_WEBHOOKS=0: off.
+    if (process.env.BENCH_STATUS_WEBHOOKS !== '0') {
+      graph.reportStatuses(`http://127.0.0.1:${port}/webhooks/whatsapp`, 'bench-secret', 250)
+    }
     console.log(
       `bench:campaign — ${RECIPIENTS} recipients per rate, 1 worker process (concurrency ${CONCURRENCY}) SIGKILLed halfway, native PostgreSQL, local Graph server`
     )

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import app from '@adonisjs/core/services/app'
 import type { Group } from '@japa/runner/core'
@@ -181,10 +181,12 @@ export class FakeGraphServer {
       if (call.method === 'POST' && match) {
         const invalid = invalidInteractive(body)
         if (invalid) return send(response, 400, graphError(131009, invalid))
+        const wamid = `wamid.${randomBytes(12).toString('base64url')}`
+        this.#reportSent(match[1], wamid, body)
         return send(response, 200, {
           messaging_product: 'whatsapp',
           contacts: [{ input: body?.to, wa_id: String(body?.to ?? '').replace(/\D/g, '') }],
-          messages: [{ id: `wamid.${randomBytes(12).toString('base64url')}` }],
+          messages: [{ id: wamid }],
         })
       }
       send(response, 404, graphError(100, `Unknown path components: ${path}`))
@@ -306,7 +308,78 @@ export class FakeGraphServer {
     })
   }
 
+  #reports: { url: string; appSecret: string; everyMs: number } | null = null
+  #statusQueue = new Map<string, Array<Record<string, unknown>>>()
+  #statusTimer: NodeJS.Timeout | null = null
+  /** Status webhooks posted (each a batch), for tests to wait on. */
+  statusPosts = 0
+
+  /**
+   * As WhatsApp does: every message it takes is reported as `sent` by a
+   * status webhook to `url` (signed with `appSecret`), carrying the send's
+   * recipient and its biz_opaque_callback_data; statuses gathered over
+   * `everyMs` go in one POST, as Meta batches them.
+   */
+  reportStatuses(url: string, appSecret: string, everyMs = 250) {
+    this.#reports = { url, appSecret, everyMs }
+    this.#statusTimer ??= setInterval(() => void this.flushStatuses(), everyMs)
+    this.#statusTimer.unref()
+  }
+
+  #reportSent(phoneNumberId: string, wamid: string, body: any) {
+    if (!this.#reports) return
+    const list = this.#statusQueue.get(phoneNumberId) ?? []
+    list.push({
+      id: wamid,
+      status: 'sent',
+      timestamp: String(Math.floor(Date.now() / 1000)),
+      recipient_id: String(body?.to ?? '').replace(/\D/g, ''),
+      ...(body?.biz_opaque_callback_data
+        ? { biz_opaque_callback_data: body.biz_opaque_callback_data }
+        : {}),
+    })
+    this.#statusQueue.set(phoneNumberId, list)
+  }
+
+  /** Posts the statuses gathered so far (one webhook per number). */
+  async flushStatuses() {
+    if (!this.#reports) return
+    const { url, appSecret } = this.#reports
+    const batches = [...this.#statusQueue]
+    this.#statusQueue.clear()
+    for (const [phoneNumberId, statuses] of batches) {
+      const text = JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: 'fake-waba',
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { display_phone_number: '15550001234', phone_number_id: phoneNumberId },
+                  statuses,
+                },
+              },
+            ],
+          },
+        ],
+      })
+      const signature = `sha256=${createHmac('sha256', appSecret).update(text).digest('hex')}`
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+        body: text,
+      }).catch(() => {})
+      this.statusPosts++
+    }
+  }
+
   async stop() {
+    if (this.#statusTimer) clearInterval(this.#statusTimer)
+    this.#statusTimer = null
+    this.#reports = null
     await new Promise<void>((resolve) =>
       this.#server ? this.#server.close(() => resolve()) : resolve()
     )

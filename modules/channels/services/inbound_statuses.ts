@@ -4,6 +4,8 @@ import { STATUS_RANK, type MessageStatus } from '../models/message.js'
 import type { MessageStatusEvent } from '../events.js'
 import { dateFromUnix, statusFrom, type WaStatus } from './whatsapp_payload.js'
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 const TIMESTAMP_COLUMN: Partial<Record<MessageStatus, string>> = {
   sent: 'sent_at',
   delivered: 'delivered_at',
@@ -33,8 +35,24 @@ export async function applyStatus(
       where external_id = ? and direction = 'outbound' for update`,
     [status.id]
   )
-  const message = found.rows[0] as
+  let message = found.rows[0] as
     { id: string; status: MessageStatus; conversation_id: string } | undefined
+  const ours = status.biz_opaque_callback_data
+  if (!message && typeof ours === 'string' && UUID.test(ours)) {
+    // A message whose send was in flight when its worker died (see
+    // template_batch.ts): WhatsApp took it, and this status names it by the
+    // id we sent along. It gets its WhatsApp id and is no longer in doubt.
+    const adopted = await trx.rawQuery(
+      `update messages set external_id = ?,
+          payload = jsonb_set(payload, '{send}', coalesce(payload->'send', '{}'::jsonb) - 'startedAt'),
+          status = case when status = 'pending' then 'queued' else status end
+        where id = ? and direction = 'outbound' and external_id is null
+          and status in ('pending', 'queued')
+        returning id, status, conversation_id`,
+      [status.id, ours]
+    )
+    message = adopted.rows[0]
+  }
   if (!message) {
     await trx.rawQuery(
       `insert into pending_statuses (external_id, status, provider_timestamp, payload)

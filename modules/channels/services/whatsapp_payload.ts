@@ -85,6 +85,8 @@ export interface WaStatus {
   status: string
   timestamp?: string
   recipient_id?: string
+  /** What the send request gave as biz_opaque_callback_data (our message id), echoed back. */
+  biz_opaque_callback_data?: string
   errors?: WaError[]
   [key: string]: unknown
 }

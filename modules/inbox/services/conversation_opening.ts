@@ -1,9 +1,10 @@
 import emitter from '@adonisjs/core/services/emitter'
 import logger from '@adonisjs/core/services/logger'
 import db from '@adonisjs/lucid/services/db'
+import { inWorkBatch } from '#app/queue/work_batch'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { TenantContext } from '#modules/tenancy/index'
-import { limitGuard } from '#modules/billing/index'
+import { PlanLimitError, limitGuard } from '#modules/billing/index'
 import Contact from '../models/contact.js'
 import Conversation from '../models/conversation.js'
 
@@ -170,4 +171,101 @@ async function findOrOpen(
     if (found) return found
   }
   throw new Error(`could not find or open a conversation for contact ${contactId}`)
+}
+
+export interface ContactToSend {
+  contactId: string
+  phone: string | null
+  waId: string | null
+  optIn: 'unknown' | 'opted_in' | 'opted_out'
+  marketingConsent: 'unknown' | 'opted_in' | 'opted_out'
+  /** The conversation in progress the send goes into; null when none could be opened. */
+  conversationId: string | null
+}
+
+/**
+ * contactForSend and conversationForSend for many contacts of one channel
+ * (a campaign's batch): one statement reads the contacts and their
+ * conversations in progress and opens one for each that has none and may
+ * be written to (not opted out; for `marketing`, not opted out of
+ * marketing). Contacts that no longer exist are absent from the answer.
+ * New conversations are announced like conversationForSend's.
+ *
+ * Under a plan's monthly conversations limit each opening needs billing's
+ * lock and count: those go one by one through conversationForSend (and a
+ * refused one comes back with no conversation).
+ */
+export async function conversationsForSendMany(
+  tenant: TenantContext,
+  contactIds: string[],
+  channelId: string,
+  options: { marketing: boolean }
+): Promise<Map<string, ContactToSend>> {
+  const out = new Map<string, ContactToSend>()
+  if (!contactIds.length) return out
+  const limited = (await limitGuard(tenant.id, 'conversations')).allowed !== null
+  const writable = `c.opt_in <> 'opted_out'${options.marketing ? ` and c.marketing_consent <> 'opted_out'` : ''}`
+  const result = await db.rawQuery(
+    `with c as (
+       select c.id, c.phone, c.wa_id, c.opt_in, c.marketing_consent
+         from ${tenant.table('contacts')} c where c.id = any(?::uuid[])),
+     existing as (
+       select distinct on (v.contact_id) v.contact_id, v.id
+         from ${tenant.table('conversations')} v
+        where v.contact_id in (select id from c) and v.channel_id = ? and v.status <> 'resolved'
+        order by v.contact_id, v.created_at desc),
+     opened as (
+       insert into ${tenant.table('conversations')} (contact_id, channel_id, status)
+       select c.id, ?, 'open' from c
+        where ${limited ? 'false' : writable}
+          and not exists (select 1 from existing e where e.contact_id = c.id)
+       on conflict do nothing
+       returning id, contact_id)
+     select c.*, coalesce(e.id, o.id) as conversation_id, o.id is not null as created
+       from c left join existing e on e.contact_id = c.id left join opened o on o.contact_id = c.id`,
+    [contactIds, channelId, channelId]
+  )
+  const created: string[] = []
+  const missing: string[] = []
+  for (const row of result.rows as any[]) {
+    out.set(row.id, {
+      contactId: row.id,
+      phone: row.phone,
+      waId: row.wa_id,
+      optIn: row.opt_in,
+      marketingConsent: row.marketing_consent,
+      conversationId: row.conversation_id,
+    })
+    if (row.created) created.push(row.conversation_id)
+    const mayWrite =
+      row.opt_in !== 'opted_out' && !(options.marketing && row.marketing_consent === 'opted_out')
+    if (!row.conversation_id && mayWrite) missing.push(row.id)
+  }
+  // Lost a race (another send opened it) or under a plan limit: one by one.
+  for (const contactId of missing) {
+    try {
+      const found = await conversationForSend(tenant, contactId, channelId)
+      out.get(contactId)!.conversationId = found?.conversation.id ?? null
+    } catch (error) {
+      if (!(error instanceof PlanLimitError)) throw error
+    }
+  }
+  const byId = new Map([...out.values()].map((c) => [c.conversationId, c.contactId]))
+  // One work batch: the listeners' queue and Redis work is one round trip.
+  await inWorkBatch(async () => {
+    for (const conversationId of created) {
+      try {
+        await emitter.emit('conversation:created', {
+          tenant: tenant.slug,
+          tenantId: tenant.id,
+          conversationId,
+          contactId: byId.get(conversationId)!,
+          channelId,
+        })
+      } catch (error) {
+        logger.error({ err: error }, 'conversation:created listener failed')
+      }
+    }
+  })
+  return out
 }

@@ -9,20 +9,24 @@ import {
   type TenantContext,
   type TenantJobPayload,
 } from '#modules/tenancy/index'
+import db from '@adonisjs/lucid/services/db'
 import {
   ChannelError,
+  settleInDoubt,
   approvedTemplateOf,
   findTenantChannel,
   messageById,
-  queueOutboundMessage,
+  sendTemplateBatch,
+  takeSendTurns,
   templateRecipientsSince,
   type Channel,
+  type TemplateBatchSend,
 } from '#modules/channels/index'
 import { PlanLimitError } from '#modules/billing/index'
-import { contactForSend, conversationForSend } from '#modules/inbox/index'
+import { conversationsForSendMany, withdrawMarketingConsent } from '#modules/inbox/index'
 import Campaign from '../models/campaign.js'
 import { announce } from '../services/campaign_service.js'
-import { applyCampaignStatus } from '../listeners.js'
+import { MARKETING_CAP, MARKETING_STOPPED, applyCampaignStatus } from '../listeners.js'
 import { quietUntil } from '../services/campaign_schedule.js'
 import {
   awaitLease,
@@ -51,12 +55,28 @@ interface Claimed {
 
 /** How long one job dispatches before handing over to the next (bounded jobs survive restarts). */
 const RUN_MS = 20_000
-/** A slice of a second: each sends its share of the channel's per-second rate. */
-const SLICE_MS = 100
-/** A claim older than this with no message recorded is taken again (its worker died). */
+/** The share of the channel's rate requests are spaced at (the rest is room for clock jitter). */
+const PACE = 0.985
+/** A batch is this many milliseconds of sends at the rate. */
+const BATCH_MS = 250
+/** Batches are claimed while fewer than this many milliseconds of sends are lined up. */
+const AHEAD_MS = 2500
+/** Batches in progress at once (one sending while the next ones are read and written). */
+const MAX_BATCHES = 10
+const TICK_MS = 20
+/** How often the campaign's status is read while sending. */
+const STATE_MS = 250
+/** A claim older than this with no outcome recorded is taken again (its worker died). */
 const STALE_CLAIM_SECONDS = 10
-/** Sends started at once within a slice. */
-const PARALLEL = 8
+/** WhatsApp's "slow down": the person is tried again after this, and the line pauses as long. */
+const SLOW_DOWN = 130429
+const SLOW_DOWN_MS = 2_000
+/**
+ * A message in flight when its worker died that no status webhook named in
+ * this long was not taken by WhatsApp (which reports every message it
+ * takes within seconds): it is sent anew.
+ */
+const doubtMs = () => Number(process.env.CAMPAIGN_DOUBT_MS ?? 60_000)
 
 /**
  * Sends a running campaign: every tenth of a second it claims the next
@@ -119,79 +139,153 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     const rate =
       channel.settings.messagesPerSecond ??
       app.config.get<number>('whatsapp.defaultMessagesPerSecond')
-    // Paced by elapsed time: `rate` recipients a second, never a catch-up burst.
-    let paceFrom = Date.now()
-    let paced = 0
+    // Requests start at least `spacing` apart (a hair under the rate), so no
+    // second at WhatsApp holds more than the rate, and batches are claimed a
+    // little ahead of their turn so the database work never starves the line.
+    // At low rates one request late on the wire is a large share of a
+    // second: two requests a second are kept as room for that.
+    const paced = Math.max(rate * 0.5, Math.min(rate * PACE, rate - 2))
+    const spacing = 1000 / paced
+    let nextSlot = Date.now()
+    // Sends claimed and not yet at their turn: claiming waits while more
+    // than AHEAD_MS of them (at the rate) are lined up.
+    let lined = 0
+    // Set once the campaign is paused, cancelled or relaunched: sends lined
+    // up and not yet made are withdrawn.
+    let stopped = false
+    // When the last `windowLimit` requests started: a request starts only
+    // once the one `windowLimit` before it is a second old, so a late wake
+    // (a busy event loop) never lets a burst exceed the rate in any second.
+    const windowLimit = Math.max(1, Math.floor(paced))
+    const starts: number[] = new Array(windowLimit).fill(0)
+    let startAt = 0
+    const turn = async () => {
+      lined--
+      if (stopped) return false
+      const at = Math.max(Date.now(), nextSlot)
+      nextSlot = at + spacing
+      // In short steps, so that a stop is heard while waiting.
+      for (;;) {
+        if (stopped) return false
+        const now = Date.now()
+        const wait = Math.max(at - now, starts[startAt] + 1000 - now)
+        if (wait <= 0) break
+        await sleep(Math.min(wait, TICK_MS * 2))
+      }
+      starts[startAt] = Date.now()
+      startAt = (startAt + 1) % windowLimit
+      return true
+    }
+    const batchSize = Math.max(1, Math.ceil((rate * BATCH_MS) / 1000))
+    const inFlight = new Set<Promise<void>>()
     const deadline = Date.now() + RUN_MS
     let wakeAt: number | null = null
     let checkedAt = Date.now()
+    let stateAt = Date.now()
     let room = await tierRoom(tenant, channel)
     let started = campaign.status === 'running'
+    let slowUntil = 0
 
-    while (Date.now() < deadline) {
-      const sliceStart = Date.now()
-      if (sliceStart - checkedAt >= 1000) {
-        checkedAt = sliceStart
-        if (!(await holdLease(tenant.slug, campaign.id, chain))) return false
-        if (!(await this.#current(tenant, payload))) {
-          await markRunning(tenant.slug, campaign.id, false)
-          return false
+    // Waiting for the batches still sending keeps the lease alive (another
+    // chain taking it meanwhile would pace the same number twice); losing
+    // it withdraws what is lined up.
+    const settleAll = async () => {
+      while (inFlight.size) {
+        await Promise.race([Promise.all([...inFlight]), sleep(1000)])
+        if (inFlight.size && !(await holdLease(tenant.slug, campaign.id, chain))) stopped = true
+      }
+    }
+    try {
+      while (Date.now() < deadline) {
+        const now = Date.now()
+        if (now - stateAt >= STATE_MS) {
+          // A pause or cancel takes effect within STATE_MS (one statement).
+          stateAt = now
+          if (!(await stillCurrent(tenant, payload))) {
+            stopped = true
+            await markRunning(tenant.slug, campaign.id, false)
+            return false
+          }
         }
-        room = await tierRoom(tenant, channel)
-      }
-      let due = Math.floor((rate * (sliceStart - paceFrom + SLICE_MS)) / 1000) - paced
-      if (due > rate) {
-        // Far behind (a slow spell): start the count again rather than burst.
-        paceFrom = sliceStart
-        paced = 0
-        due = Math.ceil((rate * SLICE_MS) / 1000)
-      }
-      if (due <= 0) {
-        await sleep(SLICE_MS)
-        continue
-      }
-      const want = Math.min(due, room)
-      if (want <= 0) {
-        // The tier is full: try again in a minute.
-        wakeAt = Date.now() + 60_000
-        break
-      }
-      const claimed = await claim(tenant, campaign.id, want)
-      if (!claimed.length) {
-        const left = await remaining(tenant, campaign.id)
-        if (!left.queued && !left.sending && left.accepted) {
-          // Handed to the channel but no status heard (a worker died between
-          // recording it and announcing it): read where those messages are.
-          await reconcileAccepted(tenant, campaign.id)
-          await sleep(1000)
+        if (now - checkedAt >= 1000) {
+          checkedAt = now
+          if (!(await holdLease(tenant.slug, campaign.id, chain))) {
+            stopped = true
+            return false
+          }
+          room = await tierRoom(tenant, channel)
+        }
+        // Enough is claimed while the line holds AHEAD_MS of sends, or
+        // WhatsApp asked to slow down (130429).
+        const ahead = Math.max(lined * spacing, nextSlot - now)
+        if (ahead > AHEAD_MS || inFlight.size >= MAX_BATCHES || now < slowUntil) {
+          await Promise.race([sleep(TICK_MS), ...inFlight])
           continue
         }
-        if (!left.queued && !left.sending) {
-          await complete(tenant, campaign.id, payload.generation)
-          return false
-        }
-        if (left.nextDue && left.nextDue.getTime() > Date.now() + SLICE_MS) {
-          wakeAt = left.nextDue.getTime()
+        const want = Math.min(batchSize, room)
+        if (want <= 0) {
+          // The tier is full: try again in a minute.
+          await settleAll()
+          wakeAt = Date.now() + 60_000
           break
         }
-        await sleep(250)
-        continue
+        const granted = await takeSendTurns(channel.phoneNumberId ?? channel.id, rate, want)
+        if (!granted) {
+          await sleep(TICK_MS)
+          continue
+        }
+        const claimed = await claim(tenant, campaign.id, granted)
+        if (!claimed.length) {
+          if (inFlight.size) {
+            await Promise.race(inFlight)
+            continue
+          }
+          const left = await remaining(tenant, campaign.id)
+          if (!left.queued && !left.sending && left.accepted) {
+            // Handed to the channel but no status heard (a worker died between
+            // recording it and announcing it): read where those messages are.
+            await reconcileAccepted(tenant, campaign.id)
+            await sleep(1000)
+            continue
+          }
+          if (!left.queued && !left.sending) {
+            await complete(tenant, campaign.id, payload.generation)
+            return false
+          }
+          if (left.nextDue && left.nextDue.getTime() > Date.now() + TICK_MS) {
+            wakeAt = Math.min(left.nextDue.getTime(), Date.now() + RUN_MS)
+            break
+          }
+          await sleep(250)
+          continue
+        }
+        if (!started) {
+          started = await markStarted(tenant, campaign.id, payload.generation)
+          if (!started) return false
+        }
+        room -= claimed.length
+        lined += claimed.length
+        let taken = 0
+        const batchTurn = () => {
+          taken++
+          return turn()
+        }
+        const work = sendBatch(tenant, campaign, channel, marketing, claimed, batchTurn)
+          .then((slow) => {
+            if (slow) slowUntil = Date.now() + SLOW_DOWN_MS
+          })
+          .catch((error) =>
+            logger.error({ err: error, tenant: tenant.slug }, 'campaign batch failed')
+          )
+          .finally(() => {
+            inFlight.delete(work)
+            // Whatever of it never reached its turn (skipped, withdrawn) is no longer lined up.
+            lined -= claimed.length - taken
+          })
+        inFlight.add(work)
       }
-      if (!started) {
-        started = await markStarted(tenant, campaign.id, payload.generation)
-        if (!started) return false
-      }
-      room -= claimed.length
-      paced += claimed.length
-      for (let i = 0; i < claimed.length; i += PARALLEL) {
-        await Promise.all(
-          claimed
-            .slice(i, i + PARALLEL)
-            .map((recipient) => sendOne(tenant, campaign, channel, marketing, recipient))
-        )
-      }
-      const rest = sliceStart + SLICE_MS - Date.now()
-      if (rest > 0) await sleep(rest)
+    } finally {
+      await settleAll()
     }
     const delay = wakeAt ? Math.max(0, wakeAt - Date.now()) : 0
     // A successor starting soon keeps the lease; one waiting long takes it again.
@@ -219,6 +313,20 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
   }
 }
 
+/** Whether the campaign is still this dispatcher's to send (one statement naming the schema). */
+async function stillCurrent(tenant: TenantContext, { campaignId, generation }: Payload) {
+  const result = await db.rawQuery(
+    `select status, generation from ${tenant.table('campaigns')} where id = ?`,
+    [campaignId]
+  )
+  const row = result.rows[0] as { status: string; generation: number } | undefined
+  return Boolean(
+    row &&
+      row.generation === generation &&
+      (row.status === 'running' || row.status === 'scheduled')
+  )
+}
+
 /** Unique users the channel may still start conversations with now (its tier minus the last 24 h). */
 async function tierRoom(tenant: TenantContext, channel: Channel) {
   const tier = channel.settings.messagingTier
@@ -227,19 +335,19 @@ async function tierRoom(tenant: TenantContext, channel: Channel) {
   return tier - (await templateRecipientsSince(tenant, channel.id, since))
 }
 
+/** The next recipients due, committed as `sending` (one statement naming the tenant's schema). */
 async function claim(tenant: TenantContext, campaignId: string, limit: number) {
-  const result = await tenant.transaction((trx) =>
-    trx.rawQuery(
-      `update campaign_recipients r set status = 'sending', claimed_at = now()
-        where r.id in (
-          select id from campaign_recipients
-           where campaign_id = ?
-             and ((status = 'queued' and due_at <= now())
-               or (status = 'sending' and claimed_at < now() - make_interval(secs => ?)))
-           order by due_at, id limit ? for update skip locked)
-        returning r.id, r.contact_id, r.time_zone, r.variables, r.attempt`,
-      [campaignId, STALE_CLAIM_SECONDS, limit]
-    )
+  const table = tenant.table('campaign_recipients')
+  const result = await db.rawQuery(
+    `update ${table} r set status = 'sending', claimed_at = now()
+      where r.id in (
+        select id from ${table}
+         where campaign_id = ?
+           and ((status = 'queued' and due_at <= now())
+             or (status = 'sending' and claimed_at < now() - make_interval(secs => ?)))
+         order by due_at, id limit ? for update skip locked)
+      returning r.id, r.contact_id, r.time_zone, r.variables, r.attempt`,
+    [campaignId, STALE_CLAIM_SECONDS, limit]
   )
   return result.rows as Claimed[]
 }
@@ -298,110 +406,252 @@ async function reconcileAccepted(tenant: TenantContext, campaignId: string) {
   }
 }
 
-async function settle(
-  tenant: TenantContext,
-  recipientId: string,
-  change: { status: 'queued' | 'skipped' | 'failed'; reason?: string; title?: string; dueAt?: Date }
-) {
-  await tenant.transaction((trx) =>
-    trx.rawQuery(
-      `update campaign_recipients
-          set status = ?, skip_reason = coalesce(?, skip_reason), error_title = ?,
-              failed_at = case when ? = 'failed' then now() else failed_at end,
-              due_at = coalesce(?, due_at), claimed_at = null
-        where id = ? and status = 'sending'`,
-      [
-        change.status,
-        change.reason ?? null,
-        change.title ?? null,
-        change.status,
-        change.dueAt ?? null,
-        recipientId,
-      ] as any[]
-    )
+type Settlement =
+  | { id: string; status: 'queued'; dueAt: Date; newAttempt?: boolean }
+  | { id: string; status: 'skipped'; reason: string }
+  | {
+      id: string
+      status: 'failed'
+      code: number | null
+      title: string
+      retryable: boolean
+      retryAfter: Date | null
+      messageId: string | null
+    }
+  | { id: string; status: 'sent'; messageId: string }
+  /** In doubt: the message is known, its fate not yet; looked at again after STALE_CLAIM_SECONDS. */
+  | { id: string; status: 'sending'; messageId: string }
+  | { id: string; status: 'accepted'; messageId: string }
+
+/** Every recipient of a batch moved in one statement (only those this claim still holds). */
+async function settleMany(tenant: TenantContext, rows: Settlement[]) {
+  if (!rows.length) return
+  const pick = <T>(f: (row: any) => T) => rows.map((row) => f(row) ?? null)
+  await db.rawQuery(
+    `update ${tenant.table('campaign_recipients')} r
+        set status = case when v.status = 'queued' and c.status = 'cancelled' then 'skipped'
+                          else v.status end,
+            skip_reason = case when v.status = 'queued' and c.status = 'cancelled' then 'cancelled'
+                               else coalesce(v.reason, r.skip_reason) end,
+            error_code = case when v.status = 'failed' then v.code else r.error_code end,
+            error_title = case when v.status = 'failed' then v.title else r.error_title end,
+            retryable = case when v.status = 'failed' then v.retryable else r.retryable end,
+            retry_after = case when v.status = 'failed' then v.retry_after else r.retry_after end,
+            failed_at = case when v.status = 'failed' then now() else r.failed_at end,
+            sent_at = case when v.status = 'sent' then coalesce(r.sent_at, now()) else r.sent_at end,
+            attempt = r.attempt + case when v.new_attempt then 1 else 0 end,
+            message_id = case when v.new_attempt then null else coalesce(v.message_id, r.message_id) end,
+            due_at = coalesce(v.due_at, r.due_at),
+            claimed_at = case when v.status = 'sending' then now() else null end
+       from unnest(?::bigint[], ?::text[], ?::text[], ?::int[], ?::text[], ?::bool[],
+                   ?::timestamptz[], ?::uuid[], ?::timestamptz[], ?::bool[])
+         as v(id, status, reason, code, title, retryable, retry_after, message_id, due_at, new_attempt),
+         ${tenant.table('campaigns')} c
+      where r.id = v.id and r.status = 'sending' and c.id = r.campaign_id`,
+    [
+      pick((r) => r.id),
+      pick((r) => r.status),
+      pick((r) => r.reason),
+      pick((r) => r.code),
+      pick((r) => r.title),
+      pick((r) => r.retryable ?? false),
+      pick((r) => r.retryAfter),
+      pick((r) => r.messageId),
+      pick((r) => r.dueAt),
+      pick((r) => r.newAttempt ?? false),
+    ]
   )
 }
 
-async function sendOne(
+/** What WhatsApp's refusal means for a recipient. */
+function refused(
+  id: string,
+  messageId: string,
+  code: number | null,
+  title: string,
+  retryable: boolean
+): Settlement {
+  if (code === SLOW_DOWN) {
+    // Throughput: the same person again in a few seconds, as a new message.
+    return {
+      id,
+      status: 'queued',
+      dueAt: new Date(Date.now() + SLOW_DOWN_MS),
+      newAttempt: true,
+    }
+  }
+  const capped = code === MARKETING_CAP
+  return {
+    id,
+    status: 'failed',
+    code,
+    title,
+    retryable: capped || retryable,
+    retryAfter: capped ? new Date(Date.now() + 24 * 3600 * 1000) : null,
+    messageId,
+  }
+}
+
+/**
+ * One batch of claimed recipients: quiet hours and consent checked again
+ * now, conversations found or opened in one statement, the messages sent
+ * through the channels module's bulk door, and every outcome recorded in
+ * one statement. True when WhatsApp asked to slow down.
+ */
+async function sendBatch(
   tenant: TenantContext,
   campaign: Campaign,
   channel: Channel,
   marketing: boolean,
-  recipient: Claimed
-) {
-  try {
-    const quiet = quietUntil(DateTime.now(), recipient.time_zone, {
+  claimed: Claimed[],
+  turn: () => Promise<boolean>
+): Promise<boolean> {
+  const settlements: Settlement[] = []
+  const now = DateTime.now()
+  const awake: Claimed[] = []
+  for (const recipient of claimed) {
+    const quiet = quietUntil(now, recipient.time_zone, {
       start: campaign.quietStart,
       end: campaign.quietEnd,
     })
-    if (quiet) {
-      return await settle(tenant, recipient.id, { status: 'queued', dueAt: quiet.toJSDate() })
-    }
-    const { found } = await contactForSend(tenant, { id: recipient.contact_id }, channel.id)
-    if (!found)
-      return await settle(tenant, recipient.id, { status: 'skipped', reason: 'contact_deleted' })
-    const { contact } = found
-    if (contact.optIn === 'opted_out') {
-      return await settle(tenant, recipient.id, { status: 'skipped', reason: 'opted_out' })
-    }
-    if (marketing && contact.marketingConsent === 'opted_out') {
-      return await settle(tenant, recipient.id, {
-        status: 'skipped',
-        reason: 'marketing_opted_out',
-      })
-    }
-    const conversation =
-      found.conversation ??
-      (await conversationForSend(tenant, contact.id, channel.id))!.conversation
-    let plannedId: string | null = null
-    const message = await queueOutboundMessage(tenant, {
-      conversationId: conversation.id,
-      content: {
-        type: 'template',
-        name: campaign.templateName,
-        language: campaign.templateLanguage,
-        variables: recipient.variables,
-      },
-      authorType: 'system',
-      idempotencyKey: `campaign:${campaign.id}:${recipient.id}:${recipient.attempt}`,
-      loaded: { conversation, contact, channel },
-      alongside: (planned) => {
-        plannedId = planned.id
-        return {
-          sql: `update ${tenant.table('campaign_recipients')}
-                   set message_id = ?, status = 'accepted', claimed_at = null
-                 where id = ? and status = 'sending'`,
-          bindings: [planned.id, recipient.id],
-        }
-      },
-    })
-    if (message.id !== plannedId) {
-      // A claim taken again after a crash met the message its first claim queued.
-      await tenant.transaction((trx) =>
-        trx.rawQuery(
-          `update campaign_recipients set message_id = ?, status = 'accepted', claimed_at = null
-            where id = ? and status = 'sending'`,
-          [message.id, recipient.id]
-        )
-      )
-    }
-  } catch (error) {
-    if (error instanceof ChannelError) {
-      return settle(tenant, recipient.id, { status: 'failed', title: error.message })
-    }
-    if (error instanceof PlanLimitError) {
-      return settle(tenant, recipient.id, { status: 'failed', title: error.message })
-    }
-    logger.error(
-      { err: error, tenant: tenant.slug, recipient: recipient.id },
-      'campaign send failed'
-    )
-    // Tried again in a minute.
-    await settle(tenant, recipient.id, {
-      status: 'queued',
-      dueAt: new Date(Date.now() + 60_000),
-    }).catch(() => {})
+    if (quiet) settlements.push({ id: recipient.id, status: 'queued', dueAt: quiet.toJSDate() })
+    else awake.push(recipient)
   }
+  let slow = false
+  try {
+    const contacts = await conversationsForSendMany(
+      tenant,
+      awake.map((r) => r.contact_id),
+      channel.id,
+      { marketing }
+    )
+    const sends: TemplateBatchSend[] = []
+    for (const recipient of awake) {
+      const contact = contacts.get(recipient.contact_id)
+      const to = contact?.phone ?? contact?.waId
+      if (!contact || !to) {
+        settlements.push({ id: recipient.id, status: 'skipped', reason: 'contact_deleted' })
+      } else if (contact.optIn === 'opted_out') {
+        settlements.push({ id: recipient.id, status: 'skipped', reason: 'opted_out' })
+      } else if (marketing && contact.marketingConsent === 'opted_out') {
+        settlements.push({ id: recipient.id, status: 'skipped', reason: 'marketing_opted_out' })
+      } else if (!contact.conversationId) {
+        settlements.push({
+          id: recipient.id,
+          status: 'failed',
+          code: null,
+          title: 'The plan’s conversations this month are used up',
+          retryable: true,
+          retryAfter: null,
+          messageId: null,
+        })
+      } else {
+        sends.push({
+          ref: recipient.id,
+          idempotencyKey: `campaign:${campaign.id}:${recipient.id}:${recipient.attempt}`,
+          conversationId: contact.conversationId,
+          contactId: contact.contactId,
+          to,
+          variables: recipient.variables,
+        })
+      }
+    }
+    const outcomes = await sendTemplateBatch(
+      tenant,
+      channel,
+      { name: campaign.templateName, language: campaign.templateLanguage },
+      sends,
+      { beforeEach: turn }
+    )
+    const doubtful: string[] = []
+    const doubtOf = new Map<string, string>()
+    const withdrawn: string[] = []
+    const contactOf = new Map(sends.map((s) => [s.ref, s.contactId]))
+    for (const outcome of outcomes) {
+      const id = outcome.ref
+      switch (outcome.kind) {
+        case 'accepted':
+          settlements.push({ id, status: 'sent', messageId: outcome.messageId })
+          break
+        case 'failed':
+          if (outcome.code === SLOW_DOWN) slow = true
+          if (outcome.code === MARKETING_STOPPED) withdrawn.push(contactOf.get(id)!)
+          settlements.push(
+            refused(id, outcome.messageId, outcome.code, outcome.title, outcome.retryable)
+          )
+          break
+        case 'unknown':
+          settlements.push({ id, status: 'sending', messageId: outcome.messageId })
+          break
+        case 'withdrawn':
+          // Never sent (the campaign stopped first): waits for a resume.
+          settlements.push({ id, status: 'queued', dueAt: new Date() })
+          break
+        case 'existing':
+          // Claimed again after a crash: the message its first claim wrote.
+          if (outcome.externalId) {
+            settlements.push({ id, status: 'sent', messageId: outcome.messageId })
+          } else if (outcome.status === 'failed') {
+            settlements.push(
+              refused(
+                id,
+                outcome.messageId,
+                outcome.errorCode,
+                outcome.errorTitle ?? 'Failed',
+                false
+              )
+            )
+          } else if (outcome.inFlight) {
+            doubtful.push(outcome.messageId)
+            doubtOf.set(outcome.messageId, id)
+          } else {
+            settlements.push({ id, status: 'accepted', messageId: outcome.messageId })
+          }
+          break
+      }
+    }
+    if (doubtful.length) {
+      // In doubt since a crash: WhatsApp's status webhook names a message it
+      // took (and gives it its id); one it never named after DOUBT_MS it did
+      // not take, and the person gets it as a new attempt. Until then, wait.
+      const settled = await settleInDoubt(tenant, doubtful, doubtMs())
+      const removed = new Set(settled.removed)
+      const abandoned = new Set(settled.abandoned)
+      for (const messageId of doubtful) {
+        const id = doubtOf.get(messageId)!
+        settlements.push(
+          removed.has(messageId)
+            ? // Its request never left: sent now, under the same key.
+              { id, status: 'queued', dueAt: new Date() }
+            : abandoned.has(messageId)
+              ? { id, status: 'queued', dueAt: new Date(), newAttempt: true }
+              : { id, status: 'sending', messageId }
+        )
+      }
+    }
+    await settleMany(tenant, settlements)
+    for (const contactId of withdrawn) await withdrawMarketingConsent(tenant, contactId)
+  } catch (error) {
+    if (!(error instanceof ChannelError) && !(error instanceof PlanLimitError)) {
+      logger.error({ err: error, tenant: tenant.slug }, 'campaign batch failed')
+    }
+    // Whatever this batch had not recorded is tried again in a minute (a
+    // message already written is met again by its key, never sent twice).
+    const done = new Set(settlements.map((s) => s.id))
+    await settleMany(tenant, [
+      ...settlements,
+      ...claimed
+        .filter((r) => !done.has(r.id))
+        .map(
+          (r): Settlement => ({
+            id: r.id,
+            status: 'queued',
+            dueAt: new Date(Date.now() + 60_000),
+          })
+        ),
+    ]).catch(() => {})
+  }
+  return slow
 }
 
 async function markStarted(tenant: TenantContext, campaignId: string, generation: number) {

@@ -1,7 +1,9 @@
 import { test } from '@japa/runner'
+import redis from '@adonisjs/redis/services/main'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DateTime } from 'luxon'
 import { Message } from '#modules/channels/index'
+import { applyStatus } from '#modules/channels/services/inbound_statuses'
 import { Contact } from '#modules/inbox/index'
 import {
   cancelCampaign,
@@ -146,6 +148,89 @@ test.group('Campaigns: sending', (group) => {
       Message.query({ client: trx }).where('direction', 'outbound')
     )
     assert.lengthOf(messages, 3)
+  })
+
+  test('sends in flight when the worker died: reported ones are settled, never-started ones go at once, unreported ones go anew', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel } = await campaignTenant(cleanup)
+    const [reported, silent, unsent] = await Promise.all(
+      [1, 2, 3].map(() => contact(context, { label: 'jlt', channelId: channel.id }))
+    )
+    const campaign = await createCampaign(context, input(channel.id))
+    await launchCampaign(context, campaign.id)
+    await waitForStats(context, campaign.id, (s, row) => row.status === 'completed' && s.sent === 3)
+    const sendsTo = (phone: string | null) =>
+      graph.sends().filter((call) => call.body.to === digits(phone)).length
+    for (const person of [reported, silent, unsent]) assert.equal(sendsTo(person.phone), 1)
+    // The request carried our message id for WhatsApp to echo back.
+    const first = Object.fromEntries(
+      (await recipientsOf(context, campaign.id)).map((row) => [row.contact_id, row])
+    )
+    const sent = graph.sends().find((call) => call.body.to === digits(reported.phone))!
+    assert.equal(sent.body.biz_opaque_callback_data, first[reported.id].message_id)
+
+    // As if the worker died with the three in flight: the messages are
+    // marked as being sent and have no WhatsApp id, the recipients claimed;
+    // the third's request had not left yet (no started mark in Redis).
+    await context.transaction(async (trx) => {
+      await trx.rawQuery(
+        `update messages set external_id = null, status = 'pending',
+            payload = jsonb_set(payload, '{send}', jsonb_build_object('startedAt', (now() - interval '1 hour')::text))
+          where direction = 'outbound'`
+      )
+      await trx.rawQuery(
+        `update campaign_recipients set status = 'sending', sent_at = null,
+            claimed_at = now() - interval '1 hour' where campaign_id = ?`,
+        [campaign.id]
+      )
+      await trx.rawQuery(`update campaigns set status = 'paused' where id = ?`, [campaign.id])
+    })
+    await redis.del(`wa-started:${first[unsent.id].message_id}`)
+    // WhatsApp's status webhook for the one it took names it by that id.
+    const event = await context.transaction((trx) =>
+      applyStatus(trx, context, {
+        id: 'wamid.reported-after-crash',
+        status: 'sent',
+        recipient_id: digits(reported.phone),
+        biz_opaque_callback_data: first[reported.id].message_id,
+      })
+    )
+    assert.equal(event?.status, 'sent')
+    const before = process.env.CAMPAIGN_DOUBT_MS
+    process.env.CAMPAIGN_DOUBT_MS = '1500'
+    try {
+      await resumeCampaign(context, campaign.id)
+      await waitForStats(
+        context,
+        campaign.id,
+        (s, row) => row.status === 'completed' && s.sent === 3,
+        20_000
+      )
+    } finally {
+      if (before === undefined) delete process.env.CAMPAIGN_DOUBT_MS
+      else process.env.CAMPAIGN_DOUBT_MS = before
+    }
+    await sleep(300)
+    assert.equal(sendsTo(reported.phone), 1, 'the reported send is not made again')
+    assert.equal(sendsTo(silent.phone), 2, 'the never-reported send is made anew')
+    assert.equal(sendsTo(unsent.phone), 2, 'the send that never left goes')
+    const messages = await context.transaction((trx) =>
+      Message.query({ client: trx }).where('direction', 'outbound').orderBy('created_at')
+    )
+    const adopted = messages.find((m) => m.id === first[reported.id].message_id)!
+    assert.equal(adopted.externalId, 'wamid.reported-after-crash')
+    const abandoned = messages.find((m) => m.id === first[silent.id].message_id)!
+    assert.equal(abandoned.status, 'failed')
+    assert.equal(abandoned.errorTitle, 'Not sent: WhatsApp never reported it')
+    // The unsent one's message was removed and written again under its key.
+    assert.isUndefined(messages.find((m) => m.id === first[unsent.id].message_id))
+    assert.lengthOf(
+      messages.filter((m) => m.contactId === unsent.id),
+      1
+    )
+    assert.lengthOf(messages, 4)
   })
 
   test('WhatsApp errors: 130429 slows and retries, 131049 waits 24 h, 131050 withdraws consent, 131026 is final', async ({

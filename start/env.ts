@@ -61,6 +61,7 @@ export default await Env.create(appRoot, {
   API_REQUESTS_PER_MINUTE: Env.schema.number.optional(),
 
   ALLOW_PRIVATE_WEBHOOK_TARGETS: Env.schema.boolean.optional(),
+  CAMPAIGN_DOUBT_MS: Env.schema.number.optional(),
   WEBHOOK_TIMEOUT_MS: Env.schema.number.optional(),
   WEBHOOK_RETRY_BASE_MS: Env.schema.number.optional(),
 

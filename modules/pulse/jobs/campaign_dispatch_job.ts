@@ -76,6 +76,7 @@ const SLOW_DOWN_MS = 2_000
  * this long was not taken by WhatsApp (which reports every message it
  * takes within seconds): it is sent anew.
  */
+// Read at each use (start/env.ts validates it at boot), so a test can shorten it.
 const doubtMs = () => Number(process.env.CAMPAIGN_DOUBT_MS ?? 60_000)
 
 /**

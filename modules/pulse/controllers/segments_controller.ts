@@ -33,6 +33,8 @@ export default class SegmentsController {
       ...workspaceLayout(ctx, 'segments'),
       segments: segments.map((segment, i) => ({ segment, count: counts[i] })),
       canManage: can(access, 'segments.manage'),
+      // A segment's contacts as CSV: the contact list's export, for those who may export.
+      canExport: can(access, 'contacts.bulk'),
     })
   }
 

@@ -307,6 +307,17 @@ test.group('Segments: the editor', () => {
     assert.include(shown.body, 'data-preview-count="1"')
     const list = await web.get(w.segments)
     assert.match(list.body, /data-count>1</)
+    // Agents cannot export contacts; an owner gets each segment's contacts as CSV from the list.
+    assert.notInclude(list.body, 'data-export')
+    const owner = await signIn(await w.member('owner'))
+    const owned = await owner.get(w.segments)
+    const href = `/t/${w.tenant.slug}/contacts/export?segment=${segment.id}`
+    assert.include(owned.body, `href="${href}"`)
+    const csv = await owner.get(href)
+    assert.equal(csv.status, 200)
+    assert.include(csv.response.headers.get('content-type') ?? '', 'text/csv')
+    assert.include(csv.body, 'Layla')
+    assert.lengthOf(csv.body.trim().split('\n'), 2, 'the header and the one matching contact')
   })
 
   test('a bad condition or a missing name is refused with the editor shown again (422)', async ({

@@ -64,7 +64,16 @@ export class WorkerPool {
     if (workers.length) {
       await emitter.emit('queue:stopping', { queues: workers.map((worker) => worker.name) })
     }
-    await Promise.all(workers.map((worker) => worker.close()))
+    // A worker started just before (a test group's teardown starts the mail
+    // worker again, then the suite stops it) may still be asking Redis for its
+    // version: closing then rejects that request inside BullMQ, where nothing
+    // handles it. Wait for it to be ready (or to fail) before closing.
+    await Promise.all(
+      workers.map(async (worker) => {
+        await worker.waitUntilReady().catch(() => {})
+        await worker.close()
+      })
+    )
   }
 
   async #instantiate(job: BullJob): Promise<Job> {

@@ -176,11 +176,17 @@ export default class CampaignsController {
   async funnel(ctx: HttpContext) {
     await ctx.bouncer.with('CampaignsPolicy').authorize('view', ctx.access)
     const campaign = await findCampaignOrFail(ctx.tenant, ctx.params.id)
-    return ctx.view.render('pulse::campaigns/_funnel', {
+    const state = {
       ...(await funnelModel(ctx, campaign)),
       campaign,
       base: workspaceLayout(ctx, 'campaigns').base,
-    })
+      canManage: can(ctx.access, 'campaigns.manage'),
+      oob: true,
+    }
+    // The actions follow the status (out of band): a finished or paused campaign's buttons change.
+    const funnel = await ctx.view.render('pulse::campaigns/_funnel', state)
+    const actions = state.canManage ? await ctx.view.render('pulse::campaigns/_actions', state) : ''
+    return funnel + actions
   }
 
   /** Every recipient matching the filters as CSV, written a page at a time. */

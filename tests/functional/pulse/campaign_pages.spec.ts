@@ -112,6 +112,12 @@ test.group('Campaigns: pages', (group) => {
     const fragment = await web.get(`${w.campaigns}/${campaign.id}/funnel`, { 'HX-Request': 'true' })
     assert.include(fragment.body, 'id="campaign-funnel"')
     assert.notInclude(fragment.body, '<html')
+    // The poll also brings the actions for the status now (out of band): a completed campaign
+    // offers neither pause nor cancel.
+    assert.match(fragment.body, /id="campaign-actions" data-actions="completed"\s+hx-swap-oob="true"/)
+    assert.notInclude(fragment.body, 'data-pause')
+    assert.notInclude(fragment.body, 'data-cancel')
+    assert.match(page.body, /id="campaign-actions" data-actions="completed"\s*>/)
 
     const skipped = await web.get(`${w.campaigns}/${campaign.id}?status=skipped`)
     assert.equal((skipped.body.match(/data-recipient="/g) ?? []).length, 1)

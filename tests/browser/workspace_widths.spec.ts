@@ -7,7 +7,7 @@ import { Message, addSandboxChannel } from '#modules/channels/index'
 import { Contact, Conversation } from '#modules/inbox/index'
 import { createCannedResponse } from '#modules/inbox/services/canned_response_service'
 import { createApiKey } from '#modules/integrations/index'
-import { Segment } from '#modules/pulse/index'
+import { Segment, createSequence } from '#modules/pulse/index'
 import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
 import { User } from '#modules/identity/index'
 import { systemActor } from '#modules/tenancy/index'
@@ -208,6 +208,27 @@ async function busyWorkspace(cleanup: Cleanup) {
       })
       .returning('id')
   )
+  const sequence = await createSequence(wa.context, {
+    name: `Onboarding ${LONG_WORD}`,
+    channelId: wa.channel.id,
+    triggers: { labels: [LONG_WORD.slice(0, 60)] },
+    steps: [
+      {
+        type: 'send',
+        text: `Hello {{contact.name|there}}, ${LONG_WORD}`,
+        template: { name: 'renewal_reminder', language: 'en', variables: [LONG_WORD] },
+      },
+      {
+        type: 'condition',
+        on: 'label',
+        key: 'vip',
+        op: 'exists',
+        then: [{ type: 'wait_reply', amount: 2, unit: 'days', replied: [], timeout: [{ type: 'create_task', title: LONG_WORD }] }],
+        else: [{ type: 'add_label', label: 'cold' }],
+      },
+      { type: 'wait', amount: 3, unit: 'days' },
+    ],
+  })
   const connector = await createConnector(wa.context, {
     name: `Order status ${LONG_WORD}`,
     url_template: `https://shop.example/api/orders/{{order}}?ref=${LONG_WORD}`,
@@ -239,6 +260,10 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/campaigns',
     '/campaigns/new',
     `/campaigns/${campaign.id}`,
+    '/sequences',
+    '/sequences/new',
+    `/sequences/${sequence.id}`,
+    `/sequences/${sequence.id}/dry-run?q=${encodeURIComponent(contact.name ?? '')}&contact_id=${contact.id}`,
     '/knowledge',
     '/knowledge/new',
     '/knowledge/search?q=car',

@@ -223,7 +223,15 @@ async function busyWorkspace(cleanup: Cleanup) {
         on: 'label',
         key: 'vip',
         op: 'exists',
-        then: [{ type: 'wait_reply', amount: 2, unit: 'days', replied: [], timeout: [{ type: 'create_task', title: LONG_WORD }] }],
+        then: [
+          {
+            type: 'wait_reply',
+            amount: 2,
+            unit: 'days',
+            replied: [],
+            timeout: [{ type: 'create_task', title: LONG_WORD }],
+          },
+        ],
         else: [{ type: 'add_label', label: 'cold' }],
       },
       { type: 'wait', amount: 3, unit: 'days' },

@@ -1,4 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
+import { DateTime } from 'luxon'
 import { workspaceLayout } from '#modules/tenancy/index'
 import { can } from '#modules/identity/index'
 import { channelsOf } from '#modules/channels/index'
@@ -74,9 +75,18 @@ export default class SequencesController {
     await bouncer.with('CampaignsPolicy').authorize('manage', access)
     const form = formOf(request.all())
     const op = String(request.input('op') ?? '')
-    if (op) return render(ctx, null, { ...form, steps: applyOp(form.steps, op, String(request.input('new_type') ?? '')) }, {})
+    if (op)
+      return render(
+        ctx,
+        null,
+        { ...form, steps: applyOp(form.steps, op, String(request.input('new_type') ?? '')) },
+        {}
+      )
     try {
-      const sequence = await createSequence(tenant, { ...inputOf(form), createdBy: ctx.auth.user?.id ?? null })
+      const sequence = await createSequence(tenant, {
+        ...inputOf(form),
+        createdBy: ctx.auth.user?.id ?? null,
+      })
       if (form.status !== 'draft') await setSequenceStatus(tenant, sequence.id, form.status)
       session.flash('success', i18n.t('pulse.sequences.pages.flash.saved'))
       return response.redirect(`${workspaceLayout(ctx, 'sequences').base}/sequences/${sequence.id}`)
@@ -99,7 +109,13 @@ export default class SequencesController {
     const sequence = await findSequenceOrFail(tenant, params.id)
     const form = formOf(request.all())
     const op = String(request.input('op') ?? '')
-    if (op) return render(ctx, sequence, { ...form, steps: applyOp(form.steps, op, String(request.input('new_type') ?? '')) }, {})
+    if (op)
+      return render(
+        ctx,
+        sequence,
+        { ...form, steps: applyOp(form.steps, op, String(request.input('new_type') ?? '')) },
+        {}
+      )
     try {
       await updateSequence(tenant, sequence.id, inputOf(form))
       if (form.status !== sequence.status) await setSequenceStatus(tenant, sequence.id, form.status)
@@ -117,7 +133,9 @@ export default class SequencesController {
     await bouncer.with('CampaignsPolicy').authorize('view', access)
     const sequence = await findSequenceOrFail(tenant, params.id)
     const layout = workspaceLayout(ctx, 'sequences')
-    const q = String(request.input('q') ?? '').trim().slice(0, 100)
+    const q = String(request.input('q') ?? '')
+      .trim()
+      .slice(0, 100)
     const contactId = String(request.input('contact_id') ?? '')
     const matches = q
       ? (await listContacts(tenant, { q, tag: '', optIn: 'all', page: 1 }, '')).all().slice(0, 10)
@@ -133,7 +151,7 @@ export default class SequencesController {
         entries: result.entries.map((entry) => ({
           ...entry,
           when: entry.at.setZone(zone).toFormat('yyyy-MM-dd HH:mm'),
-          detailText: detailOf(entry.detail),
+          detailText: detailOf(ctx, entry.action, entry.detail, zone),
         })),
       }
     }
@@ -148,11 +166,35 @@ export default class SequencesController {
   }
 }
 
-function detailOf(detail: Record<string, unknown>) {
-  return Object.entries(detail)
-    .filter(([, v]) => v !== null && v !== undefined && v !== '')
-    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`)
-    .join(' · ')
+/** An entry's detail as a person reads it (times in the contact's zone, branch names translated). */
+function detailOf(ctx: HttpContext, action: string, detail: Record<string, any>, zone: string) {
+  const t = (key: string) => ctx.i18n.t(key)
+  switch (action) {
+    case 'send_template': {
+      const vars = (detail.variables ?? []) as string[]
+      return `${detail.template} (${detail.language})${vars.length ? ' · ' + vars.map((v, i) => `#${i + 1} = ${v}`).join(' · ') : ''}`
+    }
+    case 'skip':
+      return t(`pulse.sequences.reasons.${detail.reason}`)
+    case 'wait':
+    case 'wait_reply':
+      return (
+        `→ ${DateTime.fromISO(String(detail.until)).setZone(zone).toFormat('yyyy-MM-dd HH:mm')}` +
+        (action === 'wait_reply' ? ` · ${t('pulse.sequences.pages.branches.timeout')}` : '')
+      )
+    case 'branch':
+      return t(`pulse.sequences.pages.branches.${detail.branch}`)
+    case 'label':
+      return `${detail.add ? '+' : '−'} ${detail.label}`
+    case 'field':
+      return `${detail.key} = ${detail.value}`
+    case 'task':
+      return String(detail.title ?? '')
+    case 'handoff':
+      return String(detail.note ?? '')
+    default:
+      return ''
+  }
 }
 
 function triggerSummary(s: Sequence) {
@@ -204,10 +246,15 @@ function formFrom(s: Sequence): FormState {
   }
 }
 
-const s = (value: unknown, max = 200) => (typeof value === 'string' ? value.trim().slice(0, max) : '')
+const s = (value: unknown, max = 200) =>
+  typeof value === 'string' ? value.trim().slice(0, max) : ''
 
 function formOf(body: Record<string, any>): FormState {
-  const segments = Array.isArray(body.segment_ids) ? body.segment_ids : body.segment_ids ? [body.segment_ids] : []
+  const segments = Array.isArray(body.segment_ids)
+    ? body.segment_ids
+    : body.segment_ids
+      ? [body.segment_ids]
+      : []
   return {
     name: s(body.name, 200),
     status: (SEQUENCE_STATUSES as readonly string[]).includes(body.status) ? body.status : 'draft',

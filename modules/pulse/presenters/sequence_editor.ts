@@ -38,8 +38,21 @@ export function treeFromRows(rows: unknown): Step[] {
     const id = str(row.id, 40)
     const type = str(row.type, 20) as StepType
     const step: Record<string, unknown> = { id, type }
-    for (const key of ['text', 'amount', 'unit', 'on', 'key', 'op', 'value', 'label', 'title', 'note', 'sequence_id']) {
-      if (row[key] !== undefined) step[key] = key === 'amount' ? Number(str(row[key], 10)) : str(row[key])
+    for (const key of [
+      'text',
+      'amount',
+      'unit',
+      'on',
+      'key',
+      'op',
+      'value',
+      'label',
+      'title',
+      'note',
+      'sequence_id',
+    ]) {
+      if (row[key] !== undefined)
+        step[key] = key === 'amount' ? Number(str(row[key], 10)) : str(row[key])
     }
     if (type === 'send') {
       const name = str(row.template_name, 512).trim()
@@ -76,7 +89,9 @@ export function treeFromRows(rows: unknown): Step[] {
 export function applyOp(steps: Step[], op: string, newType: string): Step[] {
   const [verb, a = '', b = '', c = ''] = op.split(':')
   if (verb === 'add') {
-    const type = (STEP_TYPES as readonly string[]).includes(newType) ? (newType as StepType) : 'send'
+    const type = (STEP_TYPES as readonly string[]).includes(newType)
+      ? (newType as StepType)
+      : 'send'
     const step = blankStep(type)
     if (a) {
       const place = walk(steps).find((p) => p.step.id === a)
@@ -87,7 +102,11 @@ export function applyOp(steps: Step[], op: string, newType: string): Step[] {
         index: place.index + 1,
       })
     }
-    return insertStep(steps, step, { parentId: b || null, branch: c || null, index: b ? 0 : undefined })
+    return insertStep(steps, step, {
+      parentId: b || null,
+      branch: c || null,
+      index: b ? 0 : undefined,
+    })
   }
   if (verb === 'remove') return removeStep(steps, a)
   if (verb === 'up' || verb === 'down') return moveStep(steps, a, verb)
@@ -95,9 +114,11 @@ export function applyOp(steps: Step[], op: string, newType: string): Step[] {
 }
 
 function branchOf(parent: Step, childId: string) {
-  return (BRANCHES[parent.type] ?? []).find((branch) =>
-    (parent[branch] ?? []).some((s) => s.id === childId)
-  ) ?? null
+  return (
+    (BRANCHES[parent.type] ?? []).find((branch) =>
+      (parent[branch] ?? []).some((s) => s.id === childId)
+    ) ?? null
+  )
 }
 
 export interface EditorRow {
@@ -116,7 +137,13 @@ export interface EditorRow {
 export function editorRows(steps: Step[]): EditorRow[] {
   const rows: EditorRow[] = []
   let index = 0
-  const visit = (list: Step[], depth: number, parent: Step | null, branch: string, prefix: string) => {
+  const visit = (
+    list: Step[],
+    depth: number,
+    parent: Step | null,
+    branch: string,
+    prefix: string
+  ) => {
     list.forEach((step, i) => {
       const number = `${prefix}${i + 1}`
       rows.push({

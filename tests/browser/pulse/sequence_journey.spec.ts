@@ -65,7 +65,10 @@ test.group('Journey: build a sequence and dry-run it', (group) => {
         // Each editor button posts the whole form and comes back with the step added.
         await page.locator('#seq-new-type').selectOption('send')
         await page.locator('[data-add-end]').click()
-        await page.locator('[data-step-type="send"] textarea').first().fill('Hello {{contact.name|there}}!')
+        await page
+          .locator('[data-step-type="send"] textarea')
+          .first()
+          .fill('Hello {{contact.name|there}}!')
         await page.locator('[data-step-type="send"] input[name$="[template_name]"]').fill('welcome')
         await page.locator('#seq-new-type').selectOption('condition')
         await page.locator('[data-add-end]').click()
@@ -74,7 +77,9 @@ test.group('Journey: build a sequence and dry-run it', (group) => {
         await condition.locator('input[name$="[key]"]').fill('vip')
         await page.locator('#seq-new-type').selectOption('create_task')
         await page.locator('[data-branch$=":else"] button').click()
-        await page.locator('[data-step-type="create_task"] input[name$="[title]"]').fill('Call {{contact.name|them}}')
+        await page
+          .locator('[data-step-type="create_task"] input[name$="[title]"]')
+          .fill('Call {{contact.name|them}}')
         await page.locator('#seq-new-type').selectOption('wait')
         await page.locator('[data-add-end]').click()
         await page.locator('[data-step-type="wait"] input[name$="[amount]"]').fill('2')
@@ -87,9 +92,15 @@ test.group('Journey: build a sequence and dry-run it', (group) => {
         await page.locator('[data-save]').click()
         await page.waitForURL(/\/sequences\/[0-9a-f-]{36}$/)
         const [saved] = await listSequences(made.context)
-        assert.deepEqual(saved.steps.map((s) => s.type), ['send', 'condition', 'wait'])
+        assert.deepEqual(
+          saved.steps.map((s) => s.type),
+          ['send', 'condition', 'wait']
+        )
         assert.equal(saved.steps[1].else![0].title, 'Call {{contact.name|them}}')
-        assert.include(await page.locator('[data-preview]').innerText(), 'Hello {{contact.name|there}}!')
+        assert.include(
+          await page.locator('[data-preview]').innerText(),
+          'Hello {{contact.name|there}}!'
+        )
 
         await page.locator('[data-dry-run-link]').click()
         await page.locator('#dry-q').fill('Samira')

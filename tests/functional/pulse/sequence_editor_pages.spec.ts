@@ -90,15 +90,21 @@ test.group('Sequences: workspace pages', () => {
     assert.include(blank.body, 'data-no-steps')
 
     // The editor's buttons work without JavaScript: add a condition at the end, then a step in its else branch.
-    const added = await web.post(w.base, { ...sequenceForm(w.channel.id), 'op': 'add:::', 'new_type': 'condition' })
+    const added = await web.post(w.base, {
+      ...sequenceForm(w.channel.id),
+      op: 'add:::',
+      new_type: 'condition',
+    })
     assert.equal(added.status, 200)
     assert.equal((added.body.match(/data-step-type="condition"/g) ?? []).length, 2)
-    const newId = [...added.body.matchAll(/data-step="([0-9a-f]+)" data-step-type="condition"/g)][1][1]
+    const newId = [
+      ...added.body.matchAll(/data-step="([0-9a-f]+)" data-step-type="condition"/g),
+    ][1][1]
     assert.include(added.body, `data-branch="${newId}:else"`)
     const intoBranch = await web.post(w.base, {
       ...sequenceForm(w.channel.id),
-      'op': 'add::b2:else',
-      'new_type': 'end',
+      op: 'add::b2:else',
+      new_type: 'end',
     })
     assert.include(intoBranch.body, 'data-step-type="end"')
     const moved = await web.post(w.base, { ...sequenceForm(w.channel.id), op: 'up:e5' })
@@ -158,7 +164,11 @@ test.group('Sequences: workspace pages', () => {
 
     const updated = await web.post(
       `${w.base}/${id}`,
-      sequenceForm(w.channel.id, { 'name': 'Welcome drip v2', 'status': 'active', 'steps[4][amount]': '3' })
+      sequenceForm(w.channel.id, {
+        'name': 'Welcome drip v2',
+        'status': 'active',
+        'steps[4][amount]': '3',
+      })
     )
     assert.equal(updated.status, 302)
     const after = (await findSequence(w.context, id))!
@@ -171,7 +181,10 @@ test.group('Sequences: workspace pages', () => {
     assert.include(list.body, 'label: lead, vip')
 
     // Dry run: search a contact by name, then see what would be sent when, in its zone.
-    const person = await contact(w.context, { name: 'Samira Haddad', timeZone: 'Asia/Dubai' } as any)
+    const person = await contact(w.context, {
+      name: 'Samira Haddad',
+      timeZone: 'Asia/Dubai',
+    } as any)
     const search = await web.get(`${w.base}/${id}/dry-run?q=Samira`)
     assert.equal(search.status, 200)
     assert.include(search.body, `data-dry-contact="${person.id}"`)
@@ -187,7 +200,10 @@ test.group('Sequences: workspace pages', () => {
     assert.include(run.body, 'data-dry-entry="wait"')
   })
 
-  test('everyone views, only admins and owners change; Arabic texts', async ({ assert, cleanup }) => {
+  test('everyone views, only admins and owners change; Arabic texts', async ({
+    assert,
+    cleanup,
+  }) => {
     const w = await workspace(cleanup, 'sqv')
     const admin = await signIn(await w.member('admin'))
     const created = await admin.post(w.base, sequenceForm(w.channel.id))
@@ -204,7 +220,10 @@ test.group('Sequences: workspace pages', () => {
     assert.include(page.body, 'معاينة الرسائل')
     assert.notInclude(page.body, 'data-save')
     assert.equal((await viewer.get(`${w.base}/new`)).status, 403)
-    assert.equal((await viewer.post(`${w.base}/${id}`, sequenceForm(w.channel.id, { name: 'X' }))).status, 403)
+    assert.equal(
+      (await viewer.post(`${w.base}/${id}`, sequenceForm(w.channel.id, { name: 'X' }))).status,
+      403
+    )
     assert.equal((await viewer.post(w.base, sequenceForm(w.channel.id))).status, 403)
     assert.equal((await viewer.get(`${w.base}/${id}/dry-run`)).status, 200)
     assert.equal((await findSequence(w.context, id))!.name, 'Welcome drip')
@@ -226,8 +245,12 @@ test.group('Sequences: workspace pages', () => {
       404
     )
     assert.equal(
-      (await outsider.post(`${other.base}/${id}`, sequenceForm(other.channel.id, { name: 'Hijack' })))
-        .status,
+      (
+        await outsider.post(
+          `${other.base}/${id}`,
+          sequenceForm(other.channel.id, { name: 'Hijack' })
+        )
+      ).status,
       404
     )
     const theirList = await outsider.get(other.base)

@@ -17,7 +17,7 @@ addWorkspaceNavItem({
   path: '/outreach',
   label: 'outreach.nav',
   permission: 'outreach.view',
-  order: 47,
+  order: 48,
 })
 
 addWorkspaceNavItem({
@@ -25,7 +25,7 @@ addWorkspaceNavItem({
   path: '/renewals',
   label: 'outreach.renewals.nav',
   permission: 'renewals.view',
-  order: 48,
+  order: 49,
 })
 
 tenantRoutes(() => {

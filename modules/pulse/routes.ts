@@ -7,6 +7,7 @@ import { addWorkspaceNavItem, tenantRoutes } from '#modules/tenancy/index'
 
 const SegmentsController = () => import('./controllers/segments_controller.js')
 const CampaignsController = () => import('./controllers/campaigns_controller.js')
+const SequencesController = () => import('./controllers/sequences_controller.js')
 const SequenceEnrollmentsController = () =>
   import('./controllers/sequence_enrollments_controller.js')
 
@@ -24,6 +25,37 @@ addWorkspaceNavItem({
   label: 'pulse.campaigns.nav',
   permission: 'campaigns.view',
   order: 46,
+})
+
+addWorkspaceNavItem({
+  key: 'sequences',
+  path: '/sequences',
+  label: 'pulse.sequences.pages.nav',
+  permission: 'campaigns.view',
+  order: 47,
+})
+
+tenantRoutes(() => {
+  router
+    .group(() => {
+      const uuid = router.matchers.uuid()
+      router.get('/sequences', [SequencesController, 'index']).as('sequences')
+      router.get('/sequences/new', [SequencesController, 'create']).as('sequences.create')
+      router.post('/sequences', [SequencesController, 'store']).as('sequences.store')
+      router
+        .get('/sequences/:id', [SequencesController, 'edit'])
+        .as('sequences.edit')
+        .where('id', uuid)
+      router
+        .post('/sequences/:id', [SequencesController, 'update'])
+        .as('sequences.update')
+        .where('id', uuid)
+      router
+        .get('/sequences/:id/dry-run', [SequencesController, 'dryRun'])
+        .as('sequences.dry_run')
+        .where('id', uuid)
+    })
+    .use([middleware.auth(), middleware.workspace()])
 })
 
 tenantRoutes(() => {

@@ -9,6 +9,7 @@ import { createCannedResponse } from '#modules/inbox/services/canned_response_se
 import { createApiKey } from '#modules/integrations/index'
 import {
   Segment,
+  createSequence,
   enrollContact,
   saveCheckinPlan,
   saveDateRule,
@@ -221,6 +222,35 @@ async function busyWorkspace(cleanup: Cleanup) {
       })
       .returning('id')
   )
+  const sequence = await createSequence(wa.context, {
+    name: `Onboarding ${LONG_WORD}`,
+    channelId: wa.channel.id,
+    triggers: { labels: [LONG_WORD.slice(0, 60)] },
+    steps: [
+      {
+        type: 'send',
+        text: `Hello {{contact.name|there}}, ${LONG_WORD}`,
+        template: { name: 'renewal_reminder', language: 'en', variables: [LONG_WORD] },
+      },
+      {
+        type: 'condition',
+        on: 'label',
+        key: 'vip',
+        op: 'exists',
+        then: [
+          {
+            type: 'wait_reply',
+            amount: 2,
+            unit: 'days',
+            replied: [],
+            timeout: [{ type: 'create_task', title: LONG_WORD }],
+          },
+        ],
+        else: [{ type: 'add_label', label: 'cold' }],
+      },
+      { type: 'wait', amount: 3, unit: 'days' },
+    ],
+  })
   const connector = await createConnector(wa.context, {
     name: `Order status ${LONG_WORD}`,
     url_template: `https://shop.example/api/orders/{{order}}?ref=${LONG_WORD}`,
@@ -305,6 +335,10 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/campaigns',
     '/campaigns/new',
     `/campaigns/${campaign.id}`,
+    '/sequences',
+    '/sequences/new',
+    `/sequences/${sequence.id}`,
+    `/sequences/${sequence.id}/dry-run?q=${encodeURIComponent(contact.name ?? '')}&contact_id=${contact.id}`,
     '/knowledge',
     '/knowledge/new',
     '/knowledge/search?q=car',

@@ -14,6 +14,7 @@ import { createConnector, createDataset, writeRows } from '#modules/data_engine/
 import { addMember, hashLinkToken, User, type Role } from '#modules/identity/index'
 import { createApiKey } from '#modules/integrations/index'
 import { createTask } from '#modules/hitl/index'
+import { createSequence } from '#modules/pulse/index'
 import { systemActor } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
@@ -110,6 +111,12 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/campaigns/:id/retry': MANAGERS,
   'POST /t/:tenant/campaigns/:id/test': MANAGERS,
   'POST /t/:tenant/sequences/enrollments': MANAGERS,
+  'GET /t/:tenant/sequences': MEMBERS,
+  'GET /t/:tenant/sequences/new': MANAGERS,
+  'POST /t/:tenant/sequences': MANAGERS,
+  'GET /t/:tenant/sequences/:id': MEMBERS,
+  'POST /t/:tenant/sequences/:id': MANAGERS,
+  'GET /t/:tenant/sequences/:id/dry-run': MEMBERS,
   'POST /t/:tenant/sequences/enrollments/remove': MANAGERS,
   'GET /t/:tenant/segments': MEMBERS,
   'GET /t/:tenant/segments/new': EDITORS,
@@ -256,6 +263,8 @@ const SAVED_ONLY_WHEN_COMPLETE = new Set([
   'POST /t/:tenant/outreach/checkins/:id',
   'POST /t/:tenant/outreach/pulse',
   'POST /t/:tenant/renewals/status',
+  'POST /t/:tenant/sequences',
+  'POST /t/:tenant/sequences/:id',
 ])
 
 /** What each visitor should meet on a route. */
@@ -498,6 +507,10 @@ test.group('Role matrix', () => {
             .returning('id')
         )
         return { id: row.id }
+      }
+      if (path.startsWith('/t/:tenant/sequences/:id')) {
+        const sequence = await createSequence(home.context, { name: 'Matrix sequence' })
+        return { id: sequence.id }
       }
       if (path.startsWith('/t/:tenant/segments/:id')) {
         const [row] = await home.context.transaction((trx) =>

@@ -45,6 +45,7 @@ export class OrderApi {
             this.raw ??
               JSON.stringify({
                 order: { id: decodeURIComponent(id), status: 'Out for delivery', eta: 'today 5pm' },
+                items: [{ name: 'Desk lamp' }, { name: 'Bulbs' }],
               })
           )
         }, this.delayMs)
@@ -68,6 +69,7 @@ export function useOrderApi(group: {
   group.setup(async () => {
     await api.start()
     const previous = app.config.get<boolean>('brain.allowPrivateUrlSources')
+    // The local API is on loopback, which the guard refuses unless allowed (as in tests of URL sources).
     app.config.set('brain.allowPrivateUrlSources', true)
     return async () => {
       app.config.set('brain.allowPrivateUrlSources', previous)

@@ -1,6 +1,4 @@
 import { test } from '@japa/runner'
-import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import app from '@adonisjs/core/services/app'
 import { readAssistantSettings, saveAssistantSettings } from '#modules/brain/index'
 import {
@@ -25,6 +23,7 @@ import {
 } from '#tests/helpers/whatsapp'
 import { makeWorkspace } from '#tests/helpers/tenants'
 import { signIn } from '#tests/functional/workspace/member_browser'
+import { OrderApi, useOrderApi } from '#tests/helpers/order_api'
 
 /*
 | Live API connectors against a local HTTP server (a shop's order API): the
@@ -35,82 +34,6 @@ import { signIn } from '#tests/functional/workspace/member_browser'
 | and hands off when the call fails. The pages: a connector made by form,
 | "Try it" with the secret masked, and another tenant's connector a 404.
 */
-
-interface Seen {
-  method: string
-  url: string
-  headers: IncomingMessage['headers']
-  body: string
-}
-
-class OrderApi {
-  seen: Seen[] = []
-  delayMs = 0
-  status = 200
-  raw: string | null = null
-  #server: Server | null = null
-
-  get base() {
-    return `http://127.0.0.1:${(this.#server!.address() as AddressInfo).port}`
-  }
-
-  async start() {
-    this.#server = createServer((request, response) => {
-      const chunks: Buffer[] = []
-      request.on('data', (chunk) => chunks.push(chunk))
-      request.on('end', () => {
-        this.seen.push({
-          method: request.method!,
-          url: request.url!,
-          headers: request.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        })
-        const id = /\/orders\/([^/?]+)/.exec(request.url!)?.[1] ?? '?'
-        setTimeout(() => {
-          if (response.destroyed) return
-          response.writeHead(this.status, { 'content-type': 'application/json' })
-          response.end(
-            this.raw ??
-              JSON.stringify({
-                order: { id: decodeURIComponent(id), status: 'Out for delivery', eta: 'today 5pm' },
-                items: [{ name: 'Desk lamp' }, { name: 'Bulbs' }],
-              })
-          )
-        }, this.delayMs)
-      })
-    })
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve))
-  }
-
-  async stop() {
-    this.#server?.closeAllConnections()
-    await new Promise<void>((resolve) => this.#server?.close(() => resolve()))
-  }
-}
-
-function useOrderApi(group: {
-  setup: (fn: () => any) => void
-  each: { setup: (fn: () => any) => void }
-}) {
-  const api = new OrderApi()
-  group.setup(async () => {
-    await api.start()
-    const previous = app.config.get<boolean>('brain.allowPrivateUrlSources')
-    // The local API is on loopback, which the guard refuses unless allowed (as in tests of URL sources).
-    app.config.set('brain.allowPrivateUrlSources', true)
-    return async () => {
-      app.config.set('brain.allowPrivateUrlSources', previous)
-      await api.stop()
-    }
-  })
-  group.each.setup(() => {
-    api.seen = []
-    api.delayMs = 0
-    api.status = 200
-    api.raw = null
-  })
-  return api
-}
 
 function orderConnector(api: OrderApi, overrides: Partial<ConnectorInput> = {}): ConnectorInput {
   return {

@@ -22,6 +22,7 @@ export {
   currentEmbedder,
   localEmbedder,
   LOCAL_DIMENSIONS,
+  SYNONYM_WEIGHT,
 } from './services/embedder.js'
 export {
   normalizeArabic,
@@ -29,6 +30,7 @@ export {
   foldText,
   isStopWord,
   tokenize,
+  synonymGroupsOf,
   contentTerms,
   detectLanguage,
   messageLanguage,

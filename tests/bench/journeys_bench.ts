@@ -318,7 +318,7 @@ async function main() {
     const fmt = (s: number) => `${s.toFixed(1)} s`
     console.log(`  steps run: ${last.done} of ${ENROLLMENTS} (failed ${last.failed})`)
     console.log(
-      `  lateness after due: p50 ${fmt(percentile(lateness, 50))}, p99 ${fmt(percentile(lateness, 99))}, max ${fmt(lateness[lateness.length - 1] ?? NaN)}; more than ${LATE_LIMIT_S} s late: ${over}`
+      `  lateness after due: p50 ${fmt(percentile(lateness, 50))}, p99 ${fmt(percentile(lateness, 99))}, max ${fmt(lateness[lateness.length - 1] ?? Number.NaN)}; more than ${LATE_LIMIT_S} s late: ${over}`
     )
     console.log(`  enrollments moved past the step: ${moved.rows[0].n}`)
     console.log(`  steps claimed again after the kill (lease lapsed): ${reclaimed.rows[0].n}`)

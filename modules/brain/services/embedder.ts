@@ -123,7 +123,7 @@ export const LOCAL_DIMENSIONS = 512
  * itself: chosen on the evaluation set's tuning split (0.5 and 1.5 found
  * fewer expected passages in the top 5).
  */
-const SYNONYM_WEIGHT = 1
+export const SYNONYM_WEIGHT = 1
 export const localEmbedder = new LocalEmbedder()
 
 /** 32-bit FNV-1a over UTF-16 code units: fast, stable, well spread. */

@@ -107,14 +107,12 @@ export async function sendTemplateBatch(
   if (!approved || !approved.isApproved) {
     throw new ChannelError('invalid_message', `Template "${template.name}" is not approved`)
   }
-  const contents = sends.map(
-    (send): Extract<OutboundContent, { type: 'template' }> => ({
-      type: 'template',
-      name: template.name,
-      language: template.language,
-      variables: send.variables,
-    })
-  )
+  const contents = sends.map((send): Extract<OutboundContent, { type: 'template' }> => ({
+    type: 'template',
+    name: template.name,
+    language: template.language,
+    variables: send.variables,
+  }))
   const wrong = contents.find((c) => (c.variables ?? []).length !== approved.bodyVariables)
   if (wrong) {
     throw new ChannelError(
@@ -164,9 +162,7 @@ export async function sendTemplateBatch(
          from ${tenant.table('messages')} where idempotency_key = any(?::text[])`,
       [repeats.map((s) => s.idempotencyKey)]
     )
-    const byKey = new Map(
-      (found.rows as any[]).map((row) => [row.idempotency_key as string, row])
-    )
+    const byKey = new Map((found.rows as any[]).map((row) => [row.idempotency_key as string, row]))
     for (const send of repeats) {
       const row = byKey.get(send.idempotencyKey)
       if (!row) continue

@@ -1,5 +1,12 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import { contentTerms, isStopWord, lexicalWords } from '#modules/brain/index'
+import {
+  contentTerms,
+  isStopWord,
+  lexicalWords,
+  synonymGroupsOf,
+  SYNONYM_WEIGHT,
+  tokenize,
+} from '#modules/brain/index'
 import {
   NUMERIC_TYPES,
   sqlTypeOf,
@@ -31,8 +38,8 @@ export async function embedRows(texts: string[]): Promise<number[][]> {
 
 /*
 | The local embedder's vector (see LocalEmbedder.embedOne: words, word
-| pairs and 3- to 5-letter pieces, hashed with FNV-1a into 512 signed
-| buckets, log-weighted, normalised), folded to ROW_DIMENSIONS, computed
+| pairs, 3- to 5-letter pieces and synonym groups, hashed with FNV-1a into
+| 512 signed buckets, log-weighted, normalised), folded to ROW_DIMENSIONS, computed
 | without building a string per feature: each feature's hash runs over its
 | characters in place. An import makes 100,000 of these, a few million
 | features; the strings and their Map were most of its garbage. Features
@@ -55,6 +62,7 @@ function fnvText(hash: number, text: string, from = 0, to = text.length) {
 const PREFIX_W = fnvText(FNV_OFFSET, 'w:')
 const PREFIX_B = fnvText(FNV_OFFSET, 'b:')
 const PREFIX_C = fnvText(FNV_OFFSET, 'c:')
+const PREFIX_G = fnvText(FNV_OFFSET, 'g:')
 const SPACE = 32
 const OPEN = 60 // <
 const CLOSE = 62 // >
@@ -82,6 +90,13 @@ export function embedRow(text: string): number[] {
         for (let p = at; p < at + n; p++) hash = fnvChar(hash, charAt(p))
         add(hash, 0.25)
       }
+    }
+  }
+  // The lexicon's synonym groups, as the local embedder (v3) adds them.
+  for (const token of tokenize(text)) {
+    if (!token.content) continue
+    for (const group of synonymGroupsOf(token.stem)) {
+      add(fnvText(PREFIX_G, String(group)), SYNONYM_WEIGHT)
     }
   }
   // Straight into the folded buckets: bucket b of 512 lands in b % 128.

@@ -203,7 +203,8 @@ export async function conversationsForSendMany(
 ): Promise<Map<string, ContactToSend>> {
   const out = new Map<string, ContactToSend>()
   if (!contactIds.length) return out
-  const limited = (await limitGuard(tenant.id, 'conversations')).allowed !== null
+  const guard = await limitGuard(tenant.id, 'conversations')
+  const limited = guard.allowed !== null
   const writable = `c.opt_in <> 'opted_out'${options.marketing ? ` and c.marketing_consent <> 'opted_out'` : ''}`
   const result = await db.rawQuery(
     `with c as (

@@ -70,7 +70,8 @@ export default class CoachController {
     const plan = await findCheckinPlanOrFail(tenant, params.id)
     const back = `${workspaceLayout(ctx, 'outreach').base}/outreach/checkins/${plan.id}/coach`
     const contactId = String(request.input('contact_id') ?? '')
-    const row = (await coachBoard(tenant, plan.id)).find((r) => r.contactId === contactId)
+    const board = await coachBoard(tenant, plan.id)
+    const row = board.find((r) => r.contactId === contactId)
     if (!row) {
       session.flash('error', i18n.t('outreach.checkins.no_such_contact'))
       return response.redirect(back)

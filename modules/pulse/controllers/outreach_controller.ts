@@ -187,14 +187,16 @@ async function whatsappChannels(ctx: HttpContext) {
 async function save(ctx: HttpContext, kind: Kind, id: string | null) {
   const { request, tenant, session, i18n, response } = ctx
   const body = request.all()
-  const channelIds = (await whatsappChannels(ctx)).map((channel) => channel.id)
+  const channels = await whatsappChannels(ctx)
+  const channelIds = channels.map((channel) => channel.id)
   let saved: { id: string; name: string }
   if (kind === 'nudges') {
     const { input, errors } = nudgeRuleFrom(body)
     if (Object.keys(errors).length) return renderForm(ctx, kind, id, body, errors, 422)
     saved = await saveNudgeRule(tenant, id, input)
   } else if (kind === 'reminders') {
-    const dateFields = (await dateFieldsOf(tenant)).map((field) => field.key)
+    const fields = await dateFieldsOf(tenant)
+    const dateFields = fields.map((field) => field.key)
     const { input, errors } = dateRuleFrom(body, { dateFields, channelIds })
     if (Object.keys(errors).length) return renderForm(ctx, kind, id, body, errors, 422)
     saved = await saveDateRule(tenant, id, input)

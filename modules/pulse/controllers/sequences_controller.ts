@@ -137,9 +137,8 @@ export default class SequencesController {
       .trim()
       .slice(0, 100)
     const contactId = String(request.input('contact_id') ?? '')
-    const matches = q
-      ? (await listContacts(tenant, { q, tag: '', optIn: 'all', page: 1 }, '')).all().slice(0, 10)
-      : []
+    const found = q ? await listContacts(tenant, { q, tag: '', optIn: 'all', page: 1 }, '') : null
+    const matches = found ? found.all().slice(0, 10) : []
     const contact = /^[0-9a-f-]{36}$/i.test(contactId) ? await contactById(tenant, contactId) : null
     let run = null
     if (contact) {
@@ -304,9 +303,11 @@ async function render(
   status = 200
 ) {
   const { tenant, view, response, access } = ctx
-  const channels = (await channelsOf(tenant.id)).filter((c) => c.type === 'whatsapp')
+  const allChannels = await channelsOf(tenant.id)
+  const channels = allChannels.filter((c) => c.type === 'whatsapp')
   const segments = await listSegments(tenant)
-  const others = (await listSequences(tenant)).filter((x) => x.id !== sequence?.id)
+  const sequences = await listSequences(tenant)
+  const others = sequences.filter((x) => x.id !== sequence?.id)
   response.status(status)
   return view.render('pulse::sequences/edit', {
     ...workspaceLayout(ctx, 'sequences'),

@@ -322,9 +322,7 @@ async function stillCurrent(tenant: TenantContext, { campaignId, generation }: P
   )
   const row = result.rows[0] as { status: string; generation: number } | undefined
   return Boolean(
-    row &&
-      row.generation === generation &&
-      (row.status === 'running' || row.status === 'scheduled')
+    row && row.generation === generation && (row.status === 'running' || row.status === 'scheduled')
   )
 }
 
@@ -643,13 +641,11 @@ async function sendBatch(
       ...settlements,
       ...claimed
         .filter((r) => !done.has(r.id))
-        .map(
-          (r): Settlement => ({
-            id: r.id,
-            status: 'queued',
-            dueAt: new Date(Date.now() + 60_000),
-          })
-        ),
+        .map((r): Settlement => ({
+          id: r.id,
+          status: 'queued',
+          dueAt: new Date(Date.now() + 60_000),
+        })),
     ]).catch(() => {})
   }
   return slow

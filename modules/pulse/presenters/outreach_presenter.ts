@@ -4,17 +4,16 @@ import type { RenewalDueEvent } from '../services/date_reminder_service.js'
 
 /** A reminder as its `renewal.due` webhook presents it (inside the tenant transaction). */
 export async function presentRenewalDue(trx: TransactionClientContract, event: RenewalDueEvent) {
-  const reminder = (
-    await trx.rawQuery(
-      `select d.id, d.rule_id, r.name as rule_name, d.offset_days, d.status, d.skip_reason,
-              d.message_id, d.task_id, d.ran_at, s.status as renewal_status
-         from date_reminders d join date_rules r on r.id = d.rule_id
-         left join renewal_statuses s on s.field_key = r.field_key
-               and s.contact_id = d.contact_id and s.field_value = d.field_value
-        where d.id = ?`,
-      [event.reminderId]
-    )
-  ).rows[0]
+  const reminderResult = await trx.rawQuery(
+    `select d.id, d.rule_id, r.name as rule_name, d.offset_days, d.status, d.skip_reason,
+            d.message_id, d.task_id, d.ran_at, s.status as renewal_status
+       from date_reminders d join date_rules r on r.id = d.rule_id
+       left join renewal_statuses s on s.field_key = r.field_key
+             and s.contact_id = d.contact_id and s.field_value = d.field_value
+      where d.id = ?`,
+    [event.reminderId]
+  )
+  const reminder = reminderResult.rows[0]
   if (!reminder) return null
   const contact = await contactIn(trx, event.contactId)
   return {

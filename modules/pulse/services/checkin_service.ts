@@ -209,15 +209,14 @@ export async function runCheckin(tenant: TenantContext, row: DueRow, { now }: { 
     [planId, contactId]
   )
   if (!enrolled.rows.length) return { skipped: 'not_enrolled' }
-  const checkin = (
-    await db.rawQuery(
-      `insert into ${tenant.table('checkins')} (plan_id, contact_id, day, status)
-       values (?, ?, ?, 'sending')
-       on conflict (plan_id, contact_id, day) do update set day = excluded.day
-       returning id, status, message_id`,
-      [planId, contactId, day]
-    )
-  ).rows[0] as { id: string; status: string; message_id: string | null }
+  const checkinResult = await db.rawQuery(
+    `insert into ${tenant.table('checkins')} (plan_id, contact_id, day, status)
+     values (?, ?, ?, 'sending')
+     on conflict (plan_id, contact_id, day) do update set day = excluded.day
+     returning id, status, message_id`,
+    [planId, contactId, day]
+  )
+  const checkin = checkinResult.rows[0] as { id: string; status: string; message_id: string | null }
   const id = String(checkin.id)
   let result: Record<string, unknown> = { checkin: id }
   if (checkin.status === 'sending') {
@@ -269,9 +268,11 @@ export async function runCheckin(tenant: TenantContext, row: DueRow, { now }: { 
 /** The scheduler's handler: one reminder when a check-in is still unanswered. */
 export async function runCheckinNudge(tenant: TenantContext, row: DueRow) {
   const checkinId = String(row.payload.checkinId)
-  const checkin = (
-    await db.rawQuery(`select * from ${tenant.table('checkins')} where id = ?`, [checkinId])
-  ).rows[0]
+  const checkinResult = await db.rawQuery(
+    `select * from ${tenant.table('checkins')} where id = ?`,
+    [checkinId]
+  )
+  const checkin = checkinResult.rows[0]
   if (!checkin || checkin.status !== 'sent') return { skipped: 'answered' }
   const plan = await tenant.transaction((trx) => CheckinPlan.find(checkin.plan_id, { client: trx }))
   if (!plan?.nudgeText?.trim()) return { skipped: 'no_nudge' }
@@ -312,31 +313,30 @@ export async function recordCheckinAnswer(tenant: TenantContext, event: MessageR
   if (!target) {
     const text = event.text?.trim().toLowerCase()
     if (!text || text.length > 40) return null
-    const open = (
-      await db.rawQuery(
-        `select c.id, p.answers from ${tenant.table('checkins')} c
-           join ${tenant.table('checkin_plans')} p on p.id = c.plan_id
-          where c.contact_id = ? and c.status = 'sent' and c.sent_at >= ?
-          order by c.sent_at desc limit 1`,
-        [event.contactId, clock.now().minus({ hours: 24 }).toJSDate()]
-      )
-    ).rows[0] as { id: string; answers: string[] } | undefined
+    const openResult = await db.rawQuery(
+      `select c.id, p.answers from ${tenant.table('checkins')} c
+         join ${tenant.table('checkin_plans')} p on p.id = c.plan_id
+        where c.contact_id = ? and c.status = 'sent' and c.sent_at >= ?
+        order by c.sent_at desc limit 1`,
+      [event.contactId, clock.now().minus({ hours: 24 }).toJSDate()]
+    )
+    const open = openResult.rows[0] as { id: string; answers: string[] } | undefined
     if (!open) return null
     const index = open.answers.findIndex((answer) => answer.trim().toLowerCase() === text)
     if (index < 0) return null
     target = { id: String(open.id), index }
   }
-  const answered = (
-    await db.rawQuery(
-      `update ${tenant.table('checkins')} c
-          set status = 'answered', answer = p.answers ->> ?::int, answer_index = ?,
-              answered_at = ?
-         from ${tenant.table('checkin_plans')} p
-        where c.id = ? and p.id = c.plan_id and c.contact_id = ? and c.status = 'sent'
-        returning c.id, c.plan_id, c.contact_id, c.answer`,
-      [target.index, target.index, clock.now().toJSDate(), target.id, event.contactId]
-    )
-  ).rows[0] as { id: string; plan_id: string; contact_id: string; answer: string } | undefined
+  const answeredResult = await db.rawQuery(
+    `update ${tenant.table('checkins')} c
+        set status = 'answered', answer = p.answers ->> ?::int, answer_index = ?,
+            answered_at = ?
+       from ${tenant.table('checkin_plans')} p
+      where c.id = ? and p.id = c.plan_id and c.contact_id = ? and c.status = 'sent'
+      returning c.id, c.plan_id, c.contact_id, c.answer`,
+    [target.index, target.index, clock.now().toJSDate(), target.id, event.contactId]
+  )
+  const answered = answeredResult.rows[0] as
+    { id: string; plan_id: string; contact_id: string; answer: string } | undefined
   if (!answered) return null
   await cancelDue(tenant, { dedupePrefix: `checkin-nudge:${answered.id}` })
   const plan = await tenant.transaction((trx) =>
@@ -416,25 +416,23 @@ export async function coachBoard(tenant: TenantContext, planId: string): Promise
   const plan = await findCheckinPlanOrFail(tenant, planId)
   const now = clock.now()
   return tenant.transaction(async (trx) => {
-    const enrolled = (
-      await trx.rawQuery(
-        `select e.contact_id from checkin_enrollments e where e.plan_id = ? and e.active
-          order by e.created_at, e.contact_id limit 500`,
-        [plan.id]
-      )
-    ).rows as Array<{ contact_id: string }>
+    const enrolledResult = await trx.rawQuery(
+      `select e.contact_id from checkin_enrollments e where e.plan_id = ? and e.active
+        order by e.created_at, e.contact_id limit 500`,
+      [plan.id]
+    )
+    const enrolled = enrolledResult.rows as Array<{ contact_id: string }>
     const rows: CoachRow[] = []
     for (const { contact_id: contactId } of enrolled) {
       const contact = await contactIn(trx, contactId)
       if (!contact) continue
-      const history = (
-        await trx.rawQuery(
-          `select to_char(day, 'YYYY-MM-DD') as day, status, answer, answer_index, answered_at
-             from checkins where plan_id = ? and contact_id = ?
-            order by day desc limit 60`,
-          [plan.id, contactId]
-        )
-      ).rows as Array<Record<string, any>>
+      const historyResult = await trx.rawQuery(
+        `select to_char(day, 'YYYY-MM-DD') as day, status, answer, answer_index, answered_at
+           from checkins where plan_id = ? and contact_id = ?
+          order by day desc limit 60`,
+        [plan.id, contactId]
+      )
+      const history = historyResult.rows as Array<Record<string, any>>
       const today = localDate(now, contact.timeZone)
       const weekStart = localWeek(now, contact.timeZone)
       const days = history.map((h) => ({
@@ -504,14 +502,13 @@ export async function sendWeeklySummary(
 
 /** A check-in as its webhook presents it. */
 export async function presentCheckin(trx: TransactionClientContract, checkinId: string) {
-  const row = (
-    await trx.rawQuery(
-      `select c.id, c.plan_id, p.name as plan_name, c.contact_id, to_char(c.day, 'YYYY-MM-DD') as day,
-              c.status, c.answer, c.answer_index, c.answered_at, c.sent_at, c.message_id
-         from checkins c join checkin_plans p on p.id = c.plan_id where c.id = ?`,
-      [checkinId]
-    )
-  ).rows[0]
+  const rowResult = await trx.rawQuery(
+    `select c.id, c.plan_id, p.name as plan_name, c.contact_id, to_char(c.day, 'YYYY-MM-DD') as day,
+            c.status, c.answer, c.answer_index, c.answered_at, c.sent_at, c.message_id
+       from checkins c join checkin_plans p on p.id = c.plan_id where c.id = ?`,
+    [checkinId]
+  )
+  const row = rowResult.rows[0]
   if (!row) return null
   const contact = await contactIn(trx, row.contact_id)
   return {

@@ -87,7 +87,8 @@ export async function findDateRuleOrFail(tenant: TenantContext, id: string) {
 
 /** The workspace's date fields (what a rule may watch). */
 export async function dateFieldsOf(tenant: TenantContext) {
-  return (await listContactFields(tenant)).filter((field) => field.type === 'date')
+  const fields = await listContactFields(tenant)
+  return fields.filter((field) => field.type === 'date')
 }
 
 /** Saves a rule and brings every contact's reminders in line with it. */
@@ -192,12 +193,15 @@ export async function syncRuleReminders(tenant: TenantContext, rule: DateRule) {
     const select = await contactAudienceSql(trx, {
       filter: { match: 'all', conditions: [{ field: `attr.${rule.fieldKey}`, op: 'not_empty' }] },
     })
-    return (
-      await trx.rawQuery(
-        `select a.contact_id as id, a.attributes, a.time_zone from (${select.sql}) a`,
-        select.bindings as any[]
-      )
-    ).rows as Array<{ id: string; attributes: Record<string, unknown>; time_zone: string | null }>
+    const found = await trx.rawQuery(
+      `select a.contact_id as id, a.attributes, a.time_zone from (${select.sql}) a`,
+      select.bindings as any[]
+    )
+    return found.rows as Array<{
+      id: string
+      attributes: Record<string, unknown>
+      time_zone: string | null
+    }>
   })
   for (const row of rows) {
     await syncOne(
@@ -265,13 +269,13 @@ export async function runDateReminder(tenant: TenantContext, row: DueRow) {
     await recordReminder(tenant, key, { status: 'cancelled', reason: 'date_changed' })
     return { skipped: 'date_changed' }
   }
-  const earlier = (
-    await db.rawQuery(
-      `select task_id, message_id from ${tenant.table('date_reminders')}
-        where rule_id = ? and contact_id = ? and field_value = ? and offset_days = ?`,
-      [ruleId, contactId, value, offset]
-    )
-  ).rows[0] as { task_id: string | null; message_id: string | null } | undefined
+  const earlierResult = await db.rawQuery(
+    `select task_id, message_id from ${tenant.table('date_reminders')}
+      where rule_id = ? and contact_id = ? and field_value = ? and offset_days = ?`,
+    [ruleId, contactId, value, offset]
+  )
+  const earlier = earlierResult.rows[0] as
+    { task_id: string | null; message_id: string | null } | undefined
 
   let messageId: string | null = row.messageId ?? earlier?.message_id ?? null
   let reason: string | null = null

@@ -198,12 +198,11 @@ export async function runNudgeStep(tenant: TenantContext, row: DueRow, { now }: 
   const since = DateTime.fromISO(String(row.payload.since))
   const rule = await tenant.transaction((trx) => NudgeRule.find(ruleId, { client: trx }))
   if (!rule || !rule.enabled) return { skipped: 'rule_disabled' }
-  const thread = (
-    await db.rawQuery(
-      `select * from ${tenant.table('nudge_threads')} where rule_id = ? and conversation_id = ?`,
-      [ruleId, conversationId]
-    )
-  ).rows[0]
+  const threadResult = await db.rawQuery(
+    `select * from ${tenant.table('nudge_threads')} where rule_id = ? and conversation_id = ?`,
+    [ruleId, conversationId]
+  )
+  const thread = threadResult.rows[0]
   if (
     !thread ||
     thread.status !== 'waiting' ||

@@ -141,8 +141,8 @@ export async function sendOutreach(
     via = 'template'
     if (!conversation || conversation.channelId !== channel.id) {
       try {
-        conversation =
-          (await conversationForSend(tenant, contact.id, channel.id))?.conversation ?? null
+        const opened = await conversationForSend(tenant, contact.id, channel.id)
+        conversation = opened?.conversation ?? null
       } catch (error) {
         if (error instanceof PlanLimitError) return { sent: false, reason: 'plan_limit' }
         throw error

@@ -59,9 +59,10 @@ const DEFAULTS: PulseSettings = {
 }
 
 export async function readPulseSettings(tenant: TenantContext): Promise<PulseSettings> {
-  const row = (
-    await db.rawQuery(`select * from ${tenant.table('relational_pulse_settings')} where id = 1`)
-  ).rows[0]
+  const rowResult = await db.rawQuery(
+    `select * from ${tenant.table('relational_pulse_settings')} where id = 1`
+  )
+  const row = rowResult.rows[0]
   if (!row) return { ...DEFAULTS }
   return {
     enabled: row.enabled,
@@ -114,12 +115,11 @@ export async function scheduleAllPulses(tenant: TenantContext) {
     const select = await contactAudienceSql(trx, {
       filter: { match: 'all', conditions: [{ field: 'tag', op: 'has', value: settings.tag }] },
     })
-    return (
-      await trx.rawQuery(
-        `select a.contact_id, a.time_zone from (${select.sql}) a`,
-        select.bindings as any[]
-      )
-    ).rows as Array<{ contact_id: string; time_zone: string | null }>
+    const found = await trx.rawQuery(
+      `select a.contact_id, a.time_zone from (${select.sql}) a`,
+      select.bindings as any[]
+    )
+    return found.rows as Array<{ contact_id: string; time_zone: string | null }>
   })
   const now = clock.now()
   for (const contact of contacts) {
@@ -182,11 +182,10 @@ export async function draftFor(
   // Read before the transaction: a second connection taken inside it could wait on a full pool.
   const conversation = await lastConversationOfContact(tenant, contact.id)
   const { memory, recent } = await tenant.transaction(async (trx) => {
-    const memory = await loadMemory(trx, contact.id)
-    const recent = conversation
-      ? (await conversationMessagesIn(trx, conversation.id, 10)).filter((m) => m.body && !m.isNote)
-      : []
-    return { memory, recent: recent.reverse() }
+    const remembered = await loadMemory(trx, contact.id)
+    const messages = conversation ? await conversationMessagesIn(trx, conversation.id, 10) : []
+    const said = messages.filter((m) => m.body && !m.isNote)
+    return { memory: remembered, recent: said.reverse() }
   })
   const config = app.config.get<typeof aiConfig>('ai')
   if (config.baseUrl && config.chatModel) {
@@ -241,23 +240,21 @@ export async function runRelationalPulse(
   // Next week's, whatever happens to this one.
   await schedulePulse(tenant, settings, contactId, contact.timeZone, row.dueAt.plus({ days: 1 }))
 
-  let draft = (
-    await db.rawQuery(
-      `select * from ${tenant.table('pulse_drafts')} where contact_id = ? and week = ?`,
-      [contactId, week]
-    )
-  ).rows[0]
+  const draftResult = await db.rawQuery(
+    `select * from ${tenant.table('pulse_drafts')} where contact_id = ? and week = ?`,
+    [contactId, week]
+  )
+  let draft = draftResult.rows[0]
   if (!draft) {
     const { text, source } = await draftFor(tenant, contact, settings.instructions)
-    draft = (
-      await db.rawQuery(
-        `insert into ${tenant.table('pulse_drafts')} (contact_id, week, text, source, status)
-         values (?, ?, ?, ?, 'drafted')
-         on conflict (contact_id, week) do update set updated_at = now()
-         returning *`,
-        [contactId, week, text, source]
-      )
-    ).rows[0]
+    const inserted = await db.rawQuery(
+      `insert into ${tenant.table('pulse_drafts')} (contact_id, week, text, source, status)
+       values (?, ?, ?, ?, 'drafted')
+       on conflict (contact_id, week) do update set updated_at = now()
+       returning *`,
+      [contactId, week, text, source]
+    )
+    draft = inserted.rows[0]
   }
   if (draft.status !== 'drafted') return { draft: draft.id, status: draft.status }
   if (settings.requiresApproval) {
@@ -305,9 +302,11 @@ async function sendDraft(
   guard: Parameters<typeof sendOutreach>[1]['guard'],
   alreadySent: string | null = null
 ) {
-  const draft = (
-    await db.rawQuery(`select * from ${tenant.table('pulse_drafts')} where id = ?`, [draftId])
-  ).rows[0]
+  const draftResult = await db.rawQuery(
+    `select * from ${tenant.table('pulse_drafts')} where id = ?`,
+    [draftId]
+  )
+  const draft = draftResult.rows[0]
   if (!draft) return { skipped: 'draft_deleted' }
   const settings = await readPulseSettings(tenant)
   const outcome = alreadySent
@@ -372,23 +371,22 @@ export interface DraftRow {
 /** The batch page: the latest weeks' drafts, those waiting for approval first. */
 export async function listDrafts(tenant: TenantContext, limit = 200): Promise<DraftRow[]> {
   return tenant.transaction(async (trx) => {
-    const rows = (
-      await trx.rawQuery(
-        `select d.id, d.contact_id, to_char(d.week, 'YYYY-MM-DD') as week, d.text, d.source, d.status,
-                d.skip_reason, d.task_id
-           from pulse_drafts d
-          order by (d.status = 'awaiting_approval') desc, d.week desc, d.created_at, d.id
-          limit ?`,
-        [limit]
-      )
-    ).rows as Array<Record<string, any>>
+    const rowsResult = await trx.rawQuery(
+      `select d.id, d.contact_id, to_char(d.week, 'YYYY-MM-DD') as week, d.text, d.source, d.status,
+              d.skip_reason, d.task_id
+         from pulse_drafts d
+        order by (d.status = 'awaiting_approval') desc, d.week desc, d.created_at, d.id
+        limit ?`,
+      [limit]
+    )
+    const rows = rowsResult.rows as Array<Record<string, any>>
     const select = await contactAudienceSql(trx, { contactIds: rows.map((row) => row.contact_id) })
+    const people = await trx.rawQuery(select.sql, select.bindings as any[])
     const names = new Map(
-      (
-        (await trx.rawQuery(select.sql, select.bindings as any[])).rows as Array<
-          Record<string, any>
-        >
-      ).map((c) => [c.contact_id, c.name || c.profile_name || c.phone])
+      (people.rows as Array<Record<string, any>>).map((c) => [
+        c.contact_id,
+        c.name || c.profile_name || c.phone,
+      ])
     )
     for (const row of rows) row.name = names.get(row.contact_id) ?? null
     return rows.map((row) => ({
@@ -406,10 +404,10 @@ export async function listDrafts(tenant: TenantContext, limit = 200): Promise<Dr
 }
 
 async function pendingDraft(tenant: TenantContext, draftId: string) {
-  const draft = /^[0-9a-f-]{36}$/i.test(draftId)
-    ? (await db.rawQuery(`select * from ${tenant.table('pulse_drafts')} where id = ?`, [draftId]))
-        .rows[0]
+  const found = /^[0-9a-f-]{36}$/i.test(draftId)
+    ? await db.rawQuery(`select * from ${tenant.table('pulse_drafts')} where id = ?`, [draftId])
     : null
+  const draft = found ? found.rows[0] : null
   if (!draft) throw new lucidErrors.E_ROW_NOT_FOUND()
   return draft
 }
@@ -455,11 +453,10 @@ export async function approveAllDrafts(
   actor: AuditActor,
   name: string | null
 ) {
-  const waiting = (
-    await db.rawQuery(
-      `select id from ${tenant.table('pulse_drafts')} where status = 'awaiting_approval' order by created_at, id`
-    )
-  ).rows as Array<{ id: string }>
+  const waitingResult = await db.rawQuery(
+    `select id from ${tenant.table('pulse_drafts')} where status = 'awaiting_approval' order by created_at, id`
+  )
+  const waiting = waitingResult.rows as Array<{ id: string }>
   let approved = 0
   for (const { id } of waiting) {
     try {

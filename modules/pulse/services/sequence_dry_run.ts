@@ -34,9 +34,10 @@ export async function dryRunSequence(
   options: { now?: DateTime } = {}
 ): Promise<{ entries: DryRunEntry[]; exit: string | null }> {
   const sequence = await findSequenceOrFail(tenant, sequenceId)
-  const found = sequence.channelId
-    ? (await contactForSend(tenant, { id: contactId }, sequence.channelId)).found
+  const forSend = sequence.channelId
+    ? await contactForSend(tenant, { id: contactId }, sequence.channelId)
     : null
+  const found = forSend ? forSend.found : null
   const contact = found?.contact ?? (await contactById(tenant, contactId))
   if (!contact) throw new Error('No such contact')
   const loaded = { contact, conversation: found?.conversation ?? null }

@@ -380,7 +380,7 @@ export async function runSequenceStep(
       const conversation =
         loaded.conversation ??
         (sequence.channelId
-          ? (await conversationForSend(tenant, loaded.contact.id, sequence.channelId))?.conversation
+          ? await conversationOn(tenant, loaded.contact.id, sequence.channelId)
           : null)
       if (conversation) {
         await editConversationLabels(
@@ -441,7 +441,7 @@ export async function runSequenceStep(
       const conversation =
         loaded.conversation ??
         (sequence.channelId
-          ? (await conversationForSend(tenant, loaded.contact.id, sequence.channelId))?.conversation
+          ? await conversationOn(tenant, loaded.contact.id, sequence.channelId)
           : null)
       await event('ran', { note: step.note ?? null })
       await exitEnrollment(tenant, enrollment.id, 'handoff', now, row.id)
@@ -526,8 +526,7 @@ async function sendStep(
     return { sent: false, reason: 'window_closed_no_template' }
   }
   const conversation =
-    loaded.conversation ??
-    (await conversationForSend(tenant, loaded.contact.id, sequence.channelId))?.conversation
+    loaded.conversation ?? (await conversationOn(tenant, loaded.contact.id, sequence.channelId))
   if (!conversation) return { sent: false, reason: 'no_conversation' }
   try {
     const message = await queueOutboundMessage(tenant, {
@@ -663,3 +662,9 @@ async function sweepSegments(tenant: TenantContext, row: DueRow, now: DateTime) 
 
 registerDueHandler(STEP_KIND, (tenant, row, { now }) => runSequenceStep(tenant, row, now))
 registerDueHandler(SEGMENT_SWEEP_KIND, (tenant, row, { now }) => sweepSegments(tenant, row, now))
+
+/** The contact's conversation on the channel (opened when there is none), or null. */
+async function conversationOn(tenant: TenantContext, contactId: string, channelId: string) {
+  const opened = await conversationForSend(tenant, contactId, channelId)
+  return opened?.conversation ?? null
+}

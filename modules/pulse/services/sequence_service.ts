@@ -639,7 +639,10 @@ export async function contactTimeline(tenant: TenantContext, contactId: string) 
   })
   for (const row of pending) {
     const id = row.refId!
-    if (!names.has(id)) names.set(id, (await findSequence(tenant, id))?.name ?? '')
+    if (!names.has(id)) {
+      const sequence = await findSequence(tenant, id)
+      names.set(id, sequence?.name ?? '')
+    }
   }
   const stepTypes = new Map<string, string>()
   for (const row of pending) {

@@ -13,7 +13,8 @@ export const annotateSequenceThread: ThreadAnnotator = async (tenant, thread) =>
   const timeline = await contactTimeline(tenant, conversation.contactId)
   const manage = can(thread.viewer, 'campaigns.manage')
   const enrolled = await activeEnrollmentsOf(tenant, conversation.contactId)
-  const active = manage ? (await listSequences(tenant)).filter((s) => s.status === 'active') : []
+  const sequences = manage ? await listSequences(tenant) : []
+  const active = sequences.filter((s) => s.status === 'active')
   const inIds = new Set(enrolled.map((e) => e.sequenceId))
   if (!timeline.upcoming.length && !timeline.past.length && !active.length) return {}
   const show = (entry: (typeof timeline.past)[number]) => ({

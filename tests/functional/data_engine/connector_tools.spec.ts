@@ -95,10 +95,8 @@ test.group('Data engine: the chat model picks a connector by function calling', 
     // Offline, nothing says "order": the model is what finds it.
     assert.isNull(matchConnector([order], text))
     ai.respond((request) => {
-      const order = request.tools.find((tool: any) =>
-        tool.function.description.startsWith('Tells where')
-      )
-      return { toolCalls: [{ name: order.function.name, arguments: { order: 4471 } }] }
+      const tool = request.tools.find((t: any) => t.function.description.startsWith('Tells where'))
+      return { toolCalls: [{ name: tool.function.name, arguments: { order: 4471 } }] }
     })
     const answer = await answerFromConnectors(ask(w.context, text))
     assert.equal(answer?.content.type, 'text')

@@ -263,7 +263,10 @@ test.group('Quote analyzer: API and upload form', (group) => {
     // A file that is not a PDF fails the run with the reason, after the 202.
     const bad = await analyze(
       token,
-      multipart([allFiles()[0], { name: 'notes.pdf', bytes: Buffer.from('hello'), type: 'application/pdf' }]),
+      multipart([
+        allFiles()[0],
+        { name: 'notes.pdf', bytes: Buffer.from('hello'), type: 'application/pdf' },
+      ]),
       { prefer: 'respond-async' }
     )
     assert.equal(bad.status, 202)

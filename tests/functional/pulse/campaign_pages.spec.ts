@@ -114,7 +114,10 @@ test.group('Campaigns: pages', (group) => {
     assert.notInclude(fragment.body, '<html')
     // The poll also brings the actions for the status now (out of band): a completed campaign
     // offers neither pause nor cancel.
-    assert.match(fragment.body, /id="campaign-actions" data-actions="completed"\s+hx-swap-oob="true"/)
+    assert.match(
+      fragment.body,
+      /id="campaign-actions" data-actions="completed"\s+hx-swap-oob="true"/
+    )
     assert.notInclude(fragment.body, 'data-pause')
     assert.notInclude(fragment.body, 'data-cancel')
     assert.match(page.body, /id="campaign-actions" data-actions="completed"\s*>/)

@@ -56,7 +56,9 @@ test.group('Sequences: steps', () => {
     cleanup(() => emitter.off('sequence:completed', listener))
 
     const start = at('2026-03-02T10:00:00+04:00')
-    const enrollment = await enrollInSequence(context, sequence.id, person.id, 'api', { now: start })
+    const enrollment = await enrollInSequence(context, sequence.id, person.id, 'api', {
+      now: start,
+    })
     await runDueNow({ tenant: context, now: start })
     let sent = await outbound(context)
     assert.lengthOf(sent, 1)

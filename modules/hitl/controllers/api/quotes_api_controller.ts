@@ -5,11 +5,7 @@ import { apiActor } from '#modules/integrations/index'
 import { ApiError, sendJson } from '#app/http/api/index'
 import { presentTask } from '../../services/task_presenter.js'
 import { analyzeQuotes, MAX_QUOTES, type QuoteFile } from '../../services/quotes/quote_analyzer.js'
-import {
-  findQuoteRun,
-  startQuoteRun,
-  type QuoteRun,
-} from '../../services/quotes/quote_runs.js'
+import { findQuoteRun, startQuoteRun, type QuoteRun } from '../../services/quotes/quote_runs.js'
 import { findTask } from '../../services/task_service.js'
 import { asApiError } from './tasks_api_controller.js'
 

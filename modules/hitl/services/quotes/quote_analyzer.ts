@@ -297,7 +297,10 @@ export async function openQuoteTask(
       pages: r.pages.length,
       url,
       // The first pages as images, drawn when the document was stored (or on first view).
-      pageImages: Array.from({ length: pageImageCount(r.pages.length) }, (_, p) => `${url}/pages/${p + 1}`),
+      pageImages: Array.from(
+        { length: pageImageCount(r.pages.length) },
+        (_, p) => `${url}/pages/${p + 1}`
+      ),
     }
   })
 

@@ -171,7 +171,8 @@ export async function runQuoteAnalysis(
       })
     }
     const read = await readQuotes(files, (done) => updateRun(tenant, runId, { done }))
-    for (const [i, doc] of documents.entries()) await storePageImages(tenant, doc.id, files[i].bytes)
+    for (const [i, doc] of documents.entries())
+      await storePageImages(tenant, doc.id, files[i].bytes)
     const conversation = run.conversation_id
       ? await conversationById(tenant, run.conversation_id)
       : null

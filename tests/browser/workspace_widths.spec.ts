@@ -459,7 +459,7 @@ test.group('Journey: every workspace and console page fits the screen', (group) 
         }
         assert.deepEqual(wide, [], wide.join('\n'))
         assert.deepEqual(problems, [])
-      }).timeout(120_000)
+      }).timeout(300_000)
     }
   }
 })

@@ -255,8 +255,7 @@ function tierQuery(lexemes: string[][], tier: number): string | null | undefined
       ? [quorum ?? all].filter((query) => query !== null)
       : lexemes.slice(0, term).map(termOperand)
   // The last tier takes every remaining term at once.
-  const own =
-    term === TERM_TIERS ? anyOf(lexemes.slice(term).flat()) : termOperand(lexemes[term])
+  const own = term === TERM_TIERS ? anyOf(lexemes.slice(term).flat()) : termOperand(lexemes[term])
   return [`(${own})`, ...excluded.map((query) => `!(${query})`)].join(' & ')
 }
 
@@ -326,7 +325,11 @@ async function questionTerms(trx: TransactionClientContract, text: string) {
     [[...TEXT_CONFIGS], text]
   )
   const rows = result.rows as Array<{ cfg: string; lexemes: string[]; commonest: number }>
-  const synonyms = await synonymLexemes(trx, text, rows.map((row) => row.cfg))
+  const synonyms = await synonymLexemes(
+    trx,
+    text,
+    rows.map((row) => row.cfg)
+  )
   return {
     terms: rows.map(({ cfg, lexemes }) => ({
       cfg,

@@ -352,7 +352,7 @@ test.group('Answer retrieval | rarity', () => {
 })
 
 test.group('Text toolkit | synonyms for full text, adverbs', () => {
-  test('each question word comes with the lexicon\'s other words for it', ({ assert }) => {
+  test("each question word comes with the lexicon's other words for it", ({ assert }) => {
     const found = new Map(
       synonymWordsByWord('Can I quit my yearly plan?').map((w) => [w.word, w.synonyms])
     )

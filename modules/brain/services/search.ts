@@ -5,7 +5,7 @@ import type { TenantContext } from '#modules/tenancy/index'
 import { currentEmbedder, type Embedder } from './embedder.js'
 import { readBrainSettings, vectorLiteral, vectorType } from './embedding_space.js'
 import { TEXT_CONFIGS } from './chunk_store.js'
-import { normalizeArabicSql } from './text_toolkit.js'
+import { normalizeArabicSql, synonymWordsByWord } from './text_toolkit.js'
 
 export interface SearchFilters {
   sourceIds?: string[]
@@ -188,7 +188,7 @@ async function lexicalCandidates(
   // turn out to be too many.
   const pool = app.config.get<number>('brain.searchRankPool', RANK_POOL)
   if (commonest <= pool) {
-    const anyTerm = terms.map((term) => ({ ...term, match: anyOf(term.lexemes) }))
+    const anyTerm = terms.map((term) => ({ ...term, match: anyOf(term.lexemes.flat()) }))
     const ranked = await rankTier(trx, anyTerm, filters, pool + 1)
     if ((ranked[0]?.pooled ?? 0) <= pool) return ranked.map((row) => row.id)
   }
@@ -212,7 +212,8 @@ async function lexicalCandidates(
 
 interface TierArm {
   cfg: string
-  lexemes: string[]
+  /** The question's terms, each as its own lexeme then its synonyms' lexemes. */
+  lexemes: string[][]
   /** The tsquery that admits a passage to the pool. */
   match: string
 }
@@ -234,13 +235,13 @@ interface RankedChunk {
  * every common word of the question but not its telling one ("locum") is
  * the crowd a large knowledge base is full of.
  */
-function tierQuery(lexemes: string[], tier: number): string | null | undefined {
+function tierQuery(lexemes: string[][], tier: number): string | null | undefined {
   const n = lexemes.length
   const all = n > 1 ? allOf(lexemes) : null
   const [rarest, ...others] = lexemes
   const quorum =
     n >= 3 && n <= QUORUM_MAX_TERMS
-      ? `${tsLiteral(rarest)} & (${others
+      ? `${termOperand(rarest)} & (${others
           .map((_, skip) => `(${allOf(others.filter((__, i) => i !== skip))})`)
           .join(' | ')})`
       : null
@@ -252,16 +253,16 @@ function tierQuery(lexemes: string[], tier: number): string | null | undefined {
   const excluded =
     term === 0
       ? [quorum ?? all].filter((query) => query !== null)
-      : lexemes.slice(0, term).map(tsLiteral)
+      : lexemes.slice(0, term).map(termOperand)
   // The last tier takes every remaining term at once.
-  const own = term === TERM_TIERS ? anyOf(lexemes.slice(term)) : tsLiteral(lexemes[term])
+  const own = term === TERM_TIERS ? anyOf(lexemes.slice(term).flat()) : termOperand(lexemes[term])
   return [`(${own})`, ...excluded.map((query) => `!(${query})`)].join(' & ')
 }
 
 function armsSql(arms: TierArm[], filters: SearchFilters, limit: number, bindings: any[]) {
   return arms
     .map(({ cfg, lexemes, match }) => {
-      bindings.push(anyOf(lexemes), cfg, match)
+      bindings.push(anyOf(lexemes.flat()), cfg, match)
       const where = filterSql(filters, bindings)
       return `(select c.id, c.tsv, ?::tsquery as rank_q,
                       to_char(s.created_at, 'YYYYMMDDHH24MISSUS') || lpad(c.ordinal::text, 8, '0') || c.id as tie
@@ -324,14 +325,57 @@ async function questionTerms(trx: TransactionClientContract, text: string) {
     [[...TEXT_CONFIGS], text]
   )
   const rows = result.rows as Array<{ cfg: string; lexemes: string[]; commonest: number }>
+  const synonyms = await synonymLexemes(
+    trx,
+    text,
+    rows.map((row) => row.cfg)
+  )
   return {
-    terms: rows.map(({ cfg, lexemes }) => ({ cfg, lexemes: lexemes.slice(0, MAX_TERMS) })),
+    terms: rows.map(({ cfg, lexemes }) => ({
+      cfg,
+      lexemes: lexemes.slice(0, MAX_TERMS).map((lexeme) => {
+        const others = synonyms.get(`${cfg}:${lexeme}`)
+        return others ? [lexeme, ...[...others].filter((other) => other !== lexeme)] : [lexeme]
+      }),
+    })),
     commonest: Math.max(0, ...rows.map((row) => Number(row.commonest))),
   }
 }
 
-function allOf(lexemes: string[]) {
-  return lexemes.map(tsLiteral).join(' & ')
+/**
+ * The lexicon's synonyms of the question's words as each configuration
+ * stems them, keyed by configuration and the word's own lexeme: the
+ * full-text side then matches a question's "quit" in a passage saying
+ * "cancel", as the local embedder's synonym features do on the vector side.
+ */
+async function synonymLexemes(trx: TransactionClientContract, text: string, configs: string[]) {
+  const found = new Map<string, Set<string>>()
+  const words = synonymWordsByWord(text)
+  if (words.length === 0 || configs.length === 0) return found
+  const result = await trx.rawQuery(
+    `select cfg, array(select lexeme from unnest(to_tsvector(cfg::regconfig, ${normalizeArabicSql('w.word')}))) as own,
+            array(select lexeme from unnest(to_tsvector(cfg::regconfig, ${normalizeArabicSql('w.synonyms')}))) as synonyms
+       from unnest(?::text[]) as cfg, unnest(?::text[], ?::text[]) as w(word, synonyms)`,
+    [configs, words.map((w) => w.word), words.map((w) => w.synonyms.join(' '))]
+  )
+  for (const row of result.rows as Array<{ cfg: string; own: string[]; synonyms: string[] }>) {
+    for (const lexeme of row.own) {
+      const key = `${row.cfg}:${lexeme}`
+      const known = found.get(key) ?? new Set<string>()
+      for (const synonym of row.synonyms) known.add(synonym)
+      found.set(key, known)
+    }
+  }
+  return found
+}
+
+function allOf(lexemes: string[][]) {
+  return lexemes.map(termOperand).join(' & ')
+}
+
+/** One term of the question: its lexeme, or any of its synonyms' ("cancel" | "quit"). */
+function termOperand(term: string[]) {
+  return term.length === 1 ? tsLiteral(term[0]) : `(${anyOf(term)})`
 }
 
 function anyOf(lexemes: string[]) {

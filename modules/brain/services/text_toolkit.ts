@@ -501,6 +501,8 @@ const SYNONYM_GROUPS = [
 ]
 
 const SYNONYMS = new Map<string, Set<string>>()
+/** Each group's words as the lexicon writes them. */
+const SYNONYM_WORDS = SYNONYM_GROUPS.map((group) => group.split(' '))
 /** Each stem's synonym groups, by their place in SYNONYM_GROUPS. */
 const SYNONYM_GROUP_IDS = new Map<string, number[]>()
 for (const [index, group] of SYNONYM_GROUPS.entries()) {
@@ -527,6 +529,45 @@ export function synonymsOf(stem: string): string[] {
  */
 export function synonymGroupsOf(stem: string): number[] {
   return SYNONYM_GROUP_IDS.get(stem) ?? []
+}
+
+/**
+ * The words of the question, each with the lexicon's other words for it
+ * (as written in the lexicon, so a text-search configuration can stem them
+ * its own way): "quit" gives cancel and terminate. Words the lexicon does
+ * not know, and stop words, are left out. For the full-text side, where a
+ * question's term matches any of its synonyms.
+ */
+export function synonymWordsByWord(text: string): Array<{ word: string; synonyms: string[] }> {
+  const out: Array<{ word: string; synonyms: string[] }> = []
+  const seen = new Set<string>()
+  for (const word of lexicalWords(text)) {
+    if (seen.has(word)) continue
+    seen.add(word)
+    const [token, ...rest] = tokenize(word)
+    if (!token || rest.length > 0 || !token.content) continue
+    const synonyms = new Set<string>()
+    for (const group of synonymGroupsOf(token.stem)) {
+      for (const other of SYNONYM_WORDS[group]) if (other !== word) synonyms.add(other)
+    }
+    if (synonyms.size > 0) out.push({ word, synonyms: [...synonyms] })
+  }
+  return out
+}
+
+/**
+ * Whether an English word is an adverb of manner or time formed with -ly
+ * ("purely", "recently", "actually"): it colours a question, it does not
+ * say what the question is about. Words of the lexicon ("annually"),
+ * how often ("quarterly", "weekly") say what it is about, and short words
+ * ending in -ly ("family", "apply", "early", "only") are not such adverbs.
+ */
+export function isMannerAdverb(stem: string) {
+  return (
+    /^[a-z]{4,}ly$/.test(stem) &&
+    !/(ily|ply|ally|(week|hour|quarter|month|year|night|fortnight)ly)$/.test(stem) &&
+    synonymGroupsOf(stem).length === 0
+  )
 }
 
 /**

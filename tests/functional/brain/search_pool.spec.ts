@@ -55,4 +55,35 @@ test.group('Brain search | a knowledge base larger than the ranking pool', (grou
     assert.equal(all[0].lexicalRank, 1)
     assert.isAtMost(all.filter((hit) => hit.lexicalRank !== null).length, 20)
   })
+
+  test('a question word finds a passage holding only its synonym, through full text', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, cleanup: drop } = await makeTenant('spool')
+    cleanup(drop)
+    await learnText(context, 'Hospital wards', CROWD)
+    const rules = await learnText(
+      context,
+      'Membership rules',
+      'Members may terminate the agreement with thirty days of written notice.'
+    )
+    // "quit" is in no passage; the lexicon's "terminate" is: the full-text
+    // side matches the question's term or any of its synonyms, in the
+    // tiers of a large knowledge base (the pool here is 20) and when every
+    // match is ranked (pool of 1000), before and after ANALYZE.
+    const lexicalRankOf = async () => {
+      const hits = await searchKnowledge(context, 'Can I quit?', { k: 50 })
+      return hits.find((hit) => hit.sourceId === rules.id)?.lexicalRank ?? null
+    }
+    assert.equal(await lexicalRankOf(), 1)
+    await context.transaction((trx) => trx.rawQuery('analyze knowledge_chunks'))
+    assert.equal(await lexicalRankOf(), 1)
+    const previous = app.config.get<Record<string, unknown>>('brain')
+    app.config.set('brain', { ...previous, searchRankPool: 1000 })
+    assert.equal(await lexicalRankOf(), 1)
+    // A word the lexicon does not know matches only itself.
+    const hits = await searchKnowledge(context, 'Can I leave?', { k: 50 })
+    assert.isUndefined(hits.find((hit) => hit.sourceId === rules.id && hit.lexicalRank !== null))
+  })
 })

@@ -4,7 +4,13 @@ import type { SearchHit } from '#modules/brain/services/search'
 import { answerExtractively } from '#modules/brain/services/answers'
 import { rankByRarity } from '#modules/brain/services/answers'
 import { askedFact, questionType } from '#modules/brain/services/answers/answer_type'
-import { contentTerms, foldText, termMatch } from '#modules/brain/services/text_toolkit'
+import {
+  contentTerms,
+  foldText,
+  isMannerAdverb,
+  synonymWordsByWord,
+  termMatch,
+} from '#modules/brain/services/text_toolkit'
 
 /*
 | How the offline answerer chooses what answers: the sentence (or two
@@ -342,5 +348,39 @@ test.group('Answer retrieval | rarity', () => {
       pool
     )
     assert.equal(ranked[0], courts)
+  })
+})
+
+test.group('Text toolkit | synonyms for full text, adverbs', () => {
+  test("each question word comes with the lexicon's other words for it", ({ assert }) => {
+    const found = new Map(
+      synonymWordsByWord('Can I quit my yearly plan?').map((w) => [w.word, w.synonyms])
+    )
+    assert.includeMembers(found.get('quit') ?? [], ['cancel', 'terminate'])
+    assert.include(found.get('yearly') ?? [], 'annual')
+    assert.notInclude(found.get('yearly') ?? [], 'yearly')
+    // Words the lexicon does not know, and stop words, have none.
+    assert.isFalse(found.has('plan'))
+    assert.isFalse(found.has('can'))
+    const arabic = synonymWordsByWord('ابي اكنسل اشتراكي')
+    assert.isTrue(arabic.some((w) => w.synonyms.includes('الغاء')))
+  })
+
+  test('-ly adverbs of manner and time are told from words that say what is asked', ({
+    assert,
+  }) => {
+    for (const word of ['purely', 'recently', 'genuinely', 'strictly'])
+      assert.isTrue(isMannerAdverb(word), word)
+    for (const word of ['quarterly', 'weekly', 'annually', 'family', 'apply', 'only', 'early'])
+      assert.isFalse(isMannerAdverb(word), word)
+  })
+
+  test('an adverb no passage holds does not turn an answer into a handoff', ({ assert }) => {
+    const plain = answerExtractively('Are group classes free?', [CLASSES])
+    const coloured = answerExtractively('Are group classes genuinely free?', [CLASSES])
+    assert.isFalse(plain.handoff)
+    assert.isFalse(coloured.handoff)
+    // Weighed as a word of the question, it would leave the answer at ~0.5.
+    assert.isAtLeast(coloured.confidence, 0.8)
   })
 })

@@ -196,6 +196,7 @@ async function searches(
     searchStatement(context, dataset, data.parseQuery(q, dataset.columns).filters, {
       tsquery: null,
       vector: null,
+      vectorSchema: null,
       k: 10,
     })
   )

@@ -1,4 +1,3 @@
-import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { contentTerms } from '#modules/brain/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import type { Dataset } from './dataset_service.js'
@@ -92,20 +91,25 @@ export async function searchDataset(
   const [vector] = parsed.rest ? await embedRows([parsed.rest]) : [[]]
   const vectorUsable = vector.some((value) => value !== 0)
 
+  const extension = vectorUsable ? await vectorExtension() : null
   const statement = searchStatement(tenant, dataset, filters, {
     tsquery: terms.length ? terms.map((term) => `'${term.replace(/'/g, "''")}'`).join(' | ') : null,
     vector: vectorUsable ? vectorText(vector) : null,
+    vectorSchema: extension?.schema ?? null,
     k,
   })
-  // One statement, one round trip. Only the vector ranking needs a
-  // transaction: its HNSW settings are SET LOCAL, and `vector` resolves on
-  // the tenant's search path.
-  const found = statement.vector
-    ? await tenant.transaction(async (trx) => {
-        await trx.rawQuery(await hnswSettings(trx))
-        return trx.rawQuery(statement.sql, statement.bindings as any[])
-      })
-    : await db.rawQuery(statement.sql, statement.bindings as any[])
+  // One statement, one round trip. Unfiltered vector ranking reads the
+  // HNSW index alone, for its CANDIDATES nearest: its ef_search is SET
+  // LOCAL, so that one takes a transaction (BEGIN, SET, SET, the statement,
+  // COMMIT). Filtered, the index only adds to the exact ranking, at the
+  // server's ef_search.
+  const found =
+    statement.vector && !filters.length
+      ? await tenant.transaction(async (trx) => {
+          await trx.rawQuery(extension!.settings)
+          return trx.rawQuery(statement.sql, statement.bindings as any[])
+        })
+      : await db.rawQuery(statement.sql, statement.bindings as any[])
   // Filter-only rows rank by their order, as a single retriever's would.
   const results: DatasetHit[] = found.rows.map((row: any, i: number) => ({
     row: recordFrom(dataset.columns, row),
@@ -142,7 +146,13 @@ export function searchStatement(
   tenant: TenantContext,
   dataset: Dataset,
   filters: Filter[],
-  options: { tsquery: string | null; vector: string | null; k: number }
+  options: {
+    tsquery: string | null
+    vector: string | null
+    /** The schema pgvector is in, quoted: its type and operator are named with it. */
+    vectorSchema: string | null
+    k: number
+  }
 ) {
   const table = tenant.table(checkTable(dataset.rowTable))
   const slots = dataset.columns.map((c) => `t.${c.slot}`).join(', ')
@@ -155,6 +165,8 @@ export function searchStatement(
     return parts.length ? `${prefix} ${parts.join(' and ')}` : ''
   }
   const { tsquery, vector, k } = options
+  const vectorType = `${options.vectorSchema ?? 'public'}.vector`
+  const distance = `operator(${options.vectorSchema ?? 'public'}.<=>)`
   if (!tsquery && !vector) {
     const sql = `select t.id, t.row_key, ${slots} from ${table} t ${where('where')}
       order by t.id limit ${k}`
@@ -174,7 +186,8 @@ export function searchStatement(
   if (vector) {
     // Filtered: every passing row ranked exactly when at most EXACT_BOUND
     // pass; else the first EXACT_BOUND + 1 ranked exactly, with the passing
-    // rows among the index's nearest ef_search. Both bounded, never a long walk.
+    // rows among the index's nearest ef_search (the server's: 40 unless
+    // set). Both bounded, never a long walk.
     let exact = ''
     let gate = ''
     if (filters.length) {
@@ -183,12 +196,12 @@ export function searchStatement(
          limit ${EXACT_BOUND + 1}),
         passed as materialized (select count(*) as n from filtered)`)
       bindings.push(vector)
-      exact = `select id, embedding <=> ?::vector as distance from filtered union all `
+      exact = `select id, embedding ${distance} ?::${vectorType} as distance from filtered union all `
       gate = `and (select n from passed) > ${EXACT_BOUND}`
     }
     bindings.push(vector)
     const indexed = `select id, distance from (
-          select t.id, t.embedding <=> ?::vector as distance from ${table} t
+          select t.id, t.embedding ${distance} ?::${vectorType} as distance from ${table} t
            where t.embedding is not null ${gate} ${where('and')}
            order by distance limit ${CANDIDATES}) h`
     ctes.push(`nearest as (
@@ -206,24 +219,31 @@ export function searchStatement(
   return { sql, bindings, vector: !!vector }
 }
 
-let settings: string | null = null
+let extensionFound: { schema: string; settings: string } | null = null
 
-/** The HNSW settings for one transaction, as one statement. */
-async function hnswSettings(trx: TransactionClientContract) {
-  if (settings === null) {
-    const result = await trx.rawQuery(
-      `select extversion from pg_extension where extname = 'vector'`
+/**
+ * Where pgvector is installed (our platform migration puts it in
+ * `extensions`; a server that had it before keeps it elsewhere), and the
+ * HNSW settings for an unfiltered search's transaction, as one statement.
+ */
+async function vectorExtension() {
+  if (!extensionFound) {
+    const result = await db.rawQuery(
+      `select n.nspname as schema, e.extversion as version from pg_extension e
+         join pg_namespace n on n.oid = e.extnamespace where e.extname = 'vector'`
     )
-    const [major, minor] = String(result.rows[0]?.extversion ?? '0.0')
-      .split('.')
-      .map(Number)
+    const row = result.rows[0] ?? { schema: 'public', version: '0.0' }
+    const [major, minor] = String(row.version).split('.').map(Number)
     // No iterative scans (pgvector 0.8): a filtered walk that went on until
     // enough rows passed was the slow tail; the exact ranking covers it.
     const iterative = major > 0 || minor >= 8
-    settings = [
-      `set local hnsw.ef_search = ${EF_SEARCH}`,
-      ...(iterative ? [`set local hnsw.iterative_scan = off`] : []),
-    ].join('; ')
+    extensionFound = {
+      schema: `"${String(row.schema).replaceAll('"', '""')}"`,
+      settings: [
+        `set local hnsw.ef_search = ${EF_SEARCH}`,
+        ...(iterative ? [`set local hnsw.iterative_scan = off`] : []),
+      ].join('; '),
+    }
   }
-  return settings
+  return extensionFound
 }

@@ -9,6 +9,12 @@ import { apiScope, apiV1 } from '#app/http/api/routes'
 import { COLUMN_TYPES } from './services/column_types.js'
 import { FILTER_OPS } from './services/row_table.js'
 import { createDatasetBody, searchBody, writeRowsBody } from './validators/dataset_api_validator.js'
+import {
+  createConnectorBody,
+  testConnectorBody,
+  updateConnectorBody,
+} from './validators/connector_api_validator.js'
+import { AUTH_MODES, CONNECTOR_METHODS, PARAMETER_TYPES } from './services/connector_service.js'
 
 const DatasetsApiController = () => import('./controllers/api/datasets_api_controller.js')
 
@@ -245,6 +251,224 @@ documentApi('datasets.search', {
               },
             },
           },
+        },
+      },
+    },
+  },
+  errors: [{ status: 404, code: 'not_found' }],
+})
+
+/*
+| /api/v1/connectors: the live API lookups (list, create, read, change,
+| delete, and a test call with sample inputs), under connectors:read and
+| connectors:write.
+*/
+const ConnectorsApiController = () => import('./controllers/api/connectors_api_controller.js')
+
+apiV1(() => {
+  const uuid = router.matchers.uuid()
+  router
+    .get('/connectors', [ConnectorsApiController, 'index'])
+    .use(apiScope('connectors:read'))
+    .as('connectors.index')
+  router
+    .post('/connectors', [ConnectorsApiController, 'store'])
+    .use(apiScope('connectors:write'))
+    .as('connectors.store')
+  router
+    .get('/connectors/:id', [ConnectorsApiController, 'show'])
+    .where('id', uuid)
+    .use(apiScope('connectors:read'))
+    .as('connectors.show')
+  router
+    .patch('/connectors/:id', [ConnectorsApiController, 'update'])
+    .where('id', uuid)
+    .use(apiScope('connectors:write'))
+    .as('connectors.update')
+  router
+    .delete('/connectors/:id', [ConnectorsApiController, 'destroy'])
+    .where('id', uuid)
+    .use(apiScope('connectors:write'))
+    .as('connectors.destroy')
+  router
+    .post('/connectors/:id/test', [ConnectorsApiController, 'test'])
+    .where('id', uuid)
+    .use(apiScope('connectors:write'))
+    .as('connectors.test')
+})
+
+const connectorId = {
+  id: { type: 'string', format: 'uuid', description: 'The connector', required: true },
+} as const
+
+documentSchema('Connector', {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    name: { type: 'string' },
+    description: { type: 'string', description: 'What it answers; the chat model reads it' },
+    method: { enum: [...CONNECTOR_METHODS] },
+    url_template: {
+      type: 'string',
+      description: 'The address, with {{parameter}} in its path or query',
+    },
+    headers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { name: { type: 'string' }, value: { type: 'string' } },
+      },
+    },
+    body_template: { type: ['string', 'null'], description: 'POST only; {{parameter}} filled' },
+    auth_mode: { enum: [...AUTH_MODES] },
+    auth_name: {
+      type: ['string', 'null'],
+      description: 'The header or query parameter carrying the key',
+    },
+    auth_username: { type: ['string', 'null'], description: 'basic auth only' },
+    has_secret: {
+      type: 'boolean',
+      description: 'Whether a key or password is stored (it is never shown)',
+    },
+    parameters: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          type: { enum: [...PARAMETER_TYPES] },
+          pattern: {
+            type: ['string', 'null'],
+            description: 'A regular expression finding the value in a message',
+          },
+          required: { type: 'boolean' },
+          example: { type: 'string' },
+        },
+      },
+    },
+    mapping: {
+      type: 'array',
+      description: 'Named fields read from the JSON answer by JSONPath',
+      items: {
+        type: 'object',
+        properties: { name: { type: 'string' }, path: { type: 'string' } },
+      },
+    },
+    reply_template: { type: 'string', description: 'The reply, with {{field}} filled' },
+    triggers: { type: 'array', items: { type: 'string' } },
+    timeout_ms: { type: 'integer' },
+    cache_seconds: { type: 'integer' },
+    answers_customers: { type: 'boolean' },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+})
+
+describeApiTag(
+  'Connectors',
+  'Live lookups in your own APIs (an order’s status, a booking), called by the assistant'
+)
+
+const connectorErrors = [
+  {
+    status: 422,
+    code: 'invalid',
+    description:
+      'A field does not fit the others (a {{variable}} that is no parameter, a missing secret, a bad JSONPath)',
+  },
+]
+
+documentApi('connectors.index', {
+  summary: 'List connectors',
+  description: 'Newest first; the workspace has at most 200.',
+  tag: 'Connectors',
+  scope: 'connectors:read',
+  responses: { 200: { description: 'The connectors', schema: 'Connector', page: true } },
+})
+
+documentApi('connectors.store', {
+  summary: 'Create a connector',
+  description:
+    'The call (method, `url_template`, headers, `body_template`), its auth (`auth_mode` ' +
+    AUTH_MODES.join(', ') +
+    '; `auth_secret` is stored encrypted and never shown), the `parameters` it takes, ' +
+    'the `mapping` of its JSON answer to named fields and the `reply_template`.',
+  tag: 'Connectors',
+  scope: 'connectors:write',
+  body: createConnectorBody,
+  responses: { 201: { description: 'The connector', schema: 'Connector' } },
+  errors: connectorErrors,
+})
+
+documentApi('connectors.show', {
+  summary: 'Read a connector',
+  tag: 'Connectors',
+  scope: 'connectors:read',
+  params: connectorId,
+  responses: { 200: { description: 'The connector', schema: 'Connector' } },
+  errors: [{ status: 404, code: 'not_found' }],
+})
+
+documentApi('connectors.update', {
+  summary: 'Change a connector',
+  description:
+    'Only the fields sent change. Leave `auth_secret` out to keep the stored one; ' +
+    '`clear_secret: true` removes it. Cached answers are forgotten.',
+  tag: 'Connectors',
+  scope: 'connectors:write',
+  params: connectorId,
+  body: updateConnectorBody,
+  responses: { 200: { description: 'The connector', schema: 'Connector' } },
+  errors: [{ status: 404, code: 'not_found' }, ...connectorErrors],
+})
+
+documentApi('connectors.destroy', {
+  summary: 'Delete a connector',
+  tag: 'Connectors',
+  scope: 'connectors:write',
+  params: connectorId,
+  responses: { 204: { description: 'Deleted' } },
+  errors: [{ status: 404, code: 'not_found' }],
+})
+
+documentApi('connectors.test', {
+  summary: 'Test a connector',
+  description:
+    'Calls the API now with `inputs` (by parameter name), through the outbound guard and ' +
+    'uncached. A failed call is still 200, with `ok: false` and `error` saying why ' +
+    '(missing_parameter, invalid_parameter, blocked_address, timeout, fetch_failed, ' +
+    'http_error, bad_json, too_large).',
+  tag: 'Connectors',
+  scope: 'connectors:write',
+  params: connectorId,
+  body: testConnectorBody,
+  responses: {
+    200: {
+      description: 'The request as sent (secret masked) and the mapped result',
+      schema: {
+        type: 'object',
+        properties: {
+          ok: { type: 'boolean' },
+          error: {
+            type: ['object', 'null'],
+            properties: { code: { type: 'string' }, message: { type: 'string' } },
+          },
+          request: {
+            type: 'object',
+            properties: {
+              method: { type: 'string' },
+              url: { type: 'string' },
+              headers: { type: 'object', additionalProperties: { type: 'string' } },
+              body: { type: ['string', 'null'] },
+            },
+          },
+          status: { type: ['integer', 'null'], description: 'The API’s HTTP status' },
+          fields: {
+            type: 'object',
+            additionalProperties: { description: 'A mapped value (null: not found)' },
+          },
+          reply: { type: ['string', 'null'] },
+          duration_ms: { type: 'integer' },
         },
       },
     },

@@ -12,6 +12,7 @@ export const API_AREAS = [
   'webhooks',
   'tasks',
   'datasets',
+  'connectors',
   'campaigns',
   'sequences',
 ] as const

@@ -210,8 +210,11 @@ async function listAnswer(
   let moreId: string | null = null
   for (const dataset of datasets.slice(0, LIST_LIMITS.rows)) {
     const paged = datasets.length === 1
+    // With a chat model configured it proposes filters too, merged with the
+    // offline parse (none, or a model that fails: the offline parse alone).
     const found = await searchDataset(question.tenant, dataset, asked, {
       k: paged ? Math.min(offset + LIST_LIMITS.rows + 1, MAX_RESULTS) : LIST_LIMITS.rows,
+      useModel: true,
     })
     let rows = found.results.map((hit) => hit.row).slice(paged ? offset : 0)
     if (paged && rows.length > LIST_LIMITS.rows && offset + LIST_LIMITS.rows - 1 < MAX_RESULTS) {

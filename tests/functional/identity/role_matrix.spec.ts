@@ -794,5 +794,5 @@ test.group('Role matrix', () => {
     console.log(
       `role matrix: ${routes.length} routes x ${ACTORS.length} visitors = ${checks} checks`
     )
-  }).timeout(240_000)
+  }).timeout(600_000)
 })

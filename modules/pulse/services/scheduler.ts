@@ -159,6 +159,8 @@ const BATCH = 200
 const PARALLEL = 24
 const POLL_MS = 1_000
 const TRACE = process.env.DUE_TRACE === '1'
+/** Batches a worker process runs at once. */
+const LOOPS = 2
 
 function toDate(value: DateTime | Date | string) {
   if (value instanceof Date) return value
@@ -375,20 +377,32 @@ export async function claimDue(
   const now = (options.now ?? clock.now()).toJSDate()
   const lapsed = new Date(now.getTime() - (options.leaseMs ?? LEASE_MS))
   const table = tenant.table('due_work')
+  const limit = options.limit ?? BATCH
+  // Two scans of the partial indexes (due pending rows, lapsed claims), not
+  // one OR that reads the whole table: a lapsed claim may make the batch
+  // up to twice `limit`.
   const result = await db.rawQuery(
-    `update ${table} d
+    `with due as (
+       select id from ${table}
+        where status = 'pending' and due_at <= ?
+        order by due_at, id limit ? for update skip locked),
+     lapsed as (
+       select id from ${table}
+        where status = 'claimed' and claimed_at < ?
+        order by claimed_at, id limit ? for update skip locked)
+     update ${table} d
         set status = 'claimed', claimed_at = ?, claimed_by = ?, attempts = d.attempts + 1,
             updated_at = now()
-      where d.id in (
-        select id from ${table}
-         where (status = 'pending' and due_at <= ?)
-            or (status = 'claimed' and claimed_at < ?)
-         order by due_at, id
-         limit ? for update skip locked)
+      where d.id in (select id from due union all select id from lapsed)
       returning d.*`,
-    [now, options.workerId ?? workerIdentity, now, lapsed, options.limit ?? BATCH]
+    [now, limit, lapsed, limit, now, options.workerId ?? workerIdentity]
   )
-  return result.rows.map(dueRowOf)
+  return result.rows
+    .map(dueRowOf)
+    .sort(
+      (a: DueRow, b: DueRow) =>
+        a.dueAt.toMillis() - b.dueAt.toMillis() || Number(a.id) - Number(b.id)
+    )
 }
 
 export interface BatchOutcome {
@@ -599,7 +613,11 @@ let stopping = false
 export function startDueWorker() {
   if (loop) return
   stopping = false
-  loop = (async () => {
+  // LOOPS batches at once: one claims and marks while another's handlers
+  // run, so a batch's slowest row never leaves the process idle.
+  const runner = async (lane: number) => {
+    // The second loop starts half a poll later: the two do not poll in step.
+    if (lane) await sleep((POLL_MS / LOOPS) * lane)
     while (!stopping) {
       let busy = false
       try {
@@ -617,7 +635,8 @@ export function startDueWorker() {
       }
       if (!busy) await sleep(POLL_MS)
     }
-  })()
+  }
+  loop = Promise.all(Array.from({ length: LOOPS }, (_, lane) => runner(lane))).then(() => {})
 }
 
 export async function stopDueWorker() {

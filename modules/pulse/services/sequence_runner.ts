@@ -514,31 +514,35 @@ export async function runSequenceStep(
       return { field: step.key }
     }
     case 'create_task': {
-      // A run after a crash finds the entry and does not open a second task.
-      const made = await db.rawQuery(
-        `select 1 from ${tenant.table('sequence_events')} where dedupe_key = ?`,
-        [`${row.dedupeKey}:ran`]
+      // Keyed by the step's row: a run after a crash (the task made, the
+      // entry or the move not yet) meets the first task instead of opening another.
+      const { task } = await createTask(
+        tenant,
+        {
+          kind: 'sequence_task',
+          title: renderText(step.title!, loaded.contact),
+          description: step.note ? renderText(step.note, loaded.contact) : null,
+          contact_id: loaded.contact.id,
+          conversation_id: loaded.conversation?.id ?? null,
+          components: [
+            { type: 'text', text: renderText(step.note || step.title!, loaded.contact) },
+          ],
+          allowed: { edit: false },
+          source: { type: 'pulse', ref: enrollment.id },
+          idempotency_key: `pulse:${row.dedupeKey}`,
+        },
+        systemActor
       )
-      if (!made.rows.length) {
-        const { task } = await createTask(
-          tenant,
-          {
-            kind: 'sequence_task',
-            title: renderText(step.title!, loaded.contact),
-            description: step.note ? renderText(step.note, loaded.contact) : null,
-            contact_id: loaded.contact.id,
-            conversation_id: loaded.conversation?.id ?? null,
-            components: [
-              { type: 'text', text: renderText(step.note || step.title!, loaded.contact) },
-            ],
-            allowed: { edit: false },
-            source: { type: 'pulse', ref: enrollment.id },
-          },
-          systemActor
-        )
-        await event('ran', { task_id: task.id })
-      }
-      await advance(tenant, enrollment, step.id, next(), now, now, row.id)
+      await advance(
+        tenant,
+        enrollment,
+        step.id,
+        next(),
+        now,
+        now,
+        row.id,
+        entry('ran', { task_id: task.id })
+      )
       return { task: true }
     }
     case 'handoff': {

@@ -65,8 +65,10 @@ import { contextFor, tenantsInStatus, type TenantContext } from '#modules/tenanc
 |   claimDue / finishClaimed: the two halves of one batch (tests simulate a
 |     worker killed between claim and send by claiming and not finishing).
 |
-|   startDueWorker() / stopDueWorker(): the polling loop a worker process
-|     runs (started on `queue:started` outside tests).
+|   startDueWorker() / stopDueWorker(): the polling loops a worker process
+|     runs (started on `queue:started` outside tests): LOOPS batches of up
+|     to BATCH rows at once, each row's handler on one of PARALLEL lanes.
+|     DUE_TRACE=1 prints each batch's claim and run times (bench:journeys).
 |
 |   dueRowsFor(tenant, { contactId?, refId?, kind? }): rows for timelines.
 |

@@ -79,6 +79,7 @@ export {
 export { inboxFigures, type InboxFigures } from './services/inbox_service.js'
 export {
   contactForSend,
+  contactsForSend,
   conversationForSend,
   conversationsForSendMany,
   type ContactToSend,

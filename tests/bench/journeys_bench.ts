@@ -82,6 +82,9 @@ function startWorker(name: string) {
     : spawn(
         process.execPath,
         [
+          ...(process.env.BENCH_CPU_PROF
+            ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+            : []),
           '--import=ts-node-maintained/register/esm',
           '--disable-warning=ExperimentalWarning',
           'bin/server.ts',

@@ -114,6 +114,9 @@ export default class Task extends TenantModel {
   declare sourceRef: string | null
 
   @column()
+  declare idempotencyKey: string | null
+
+  @column()
   declare callbackUrl: string | null
 
   @column({ serializeAs: null })

@@ -49,6 +49,12 @@ export interface NewTask {
   allowed?: { edit?: boolean; reject_reasons?: string[] } | null
   source?: { type?: SourceType; ref?: string | null } | null
   callback_url?: string | null
+  /**
+   * Names the task for a caller that may create it twice (a scheduled step
+   * run again after a crash): a second create with the key returns the
+   * first task (`created: false`) and opens nothing.
+   */
+  idempotency_key?: string | null
 }
 
 /** Who resolved a task: a member, an API key, the resume link or the expiry sweep. */
@@ -106,8 +112,9 @@ export async function createTask(tenant: TenantContext, input: NewTask, audit: A
          (id, kind, title, description, status, priority, due_at, expires_at, on_timeout,
           assignee_user_id, assignee_role, contact_id, conversation_id, components, action,
           allowed, source_type, source_ref, callback_url, callback_secret_encrypted,
-          resume_token_hash)
-       values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?)
+          resume_token_hash, idempotency_key)
+       values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?)
+       on conflict (idempotency_key) where idempotency_key is not null do nothing
        returning *),
      event as (
        insert into ${tenant.table('hitl_task_events')} (task_id, type, actor_user_id, actor_label, data)
@@ -137,11 +144,20 @@ export async function createTask(tenant: TenantContext, input: NewTask, audit: A
       input.callback_url ?? null,
       callbackSecret ? encryption.encrypt(callbackSecret) : null,
       hashToken(resumeToken),
+      input.idempotency_key ?? null,
       audit.userId,
       audit.label,
       JSON.stringify({ source: sourceType }),
     ]
   )
+  if (!inserted.rows[0] && input.idempotency_key) {
+    // Created before under this key: that task, nothing opened or announced.
+    const earlier = await tenant
+      .query(Task)
+      .where('idempotency_key', input.idempotency_key)
+      .firstOrFail()
+    return { task: earlier, callbackSecret: null, resumeToken: null, created: false }
+  }
   const task = Task.$createFromAdapterResult(inserted.rows[0])!
   if (expiresAt) {
     // The sweep reads only the workspaces due (expiry_schedule.ts); should
@@ -151,7 +167,7 @@ export async function createTask(tenant: TenantContext, input: NewTask, audit: A
     )
   }
   await announce(tenant, 'hitl:task_created', task)
-  return { task, callbackSecret, resumeToken }
+  return { task, callbackSecret, resumeToken: resumeToken as string | null, created: true }
 }
 
 function checkAction(input: NewTask, components: Component[]): TaskAction {

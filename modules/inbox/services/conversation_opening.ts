@@ -119,6 +119,50 @@ export async function contactForSend(
   }
 }
 
+/**
+ * contactForSend for many contacts of one channel in one statement (a batch
+ * of scheduled steps): each found contact with its conversation in
+ * progress on the channel, or null; contacts not in the workspace are
+ * missing from the map.
+ */
+export async function contactsForSend(
+  tenant: TenantContext,
+  contactIds: string[],
+  channelId: string
+): Promise<Map<string, { contact: Contact; conversation: Conversation | null }>> {
+  const out = new Map<string, { contact: Contact; conversation: Conversation | null }>()
+  if (!contactIds.length) return out
+  const conversationColumns = [...Conversation.$columnsDefinitions.values()].map(
+    (column) => `v."${column.columnName}" as "${CONVERSATION_PREFIX}${column.columnName}"`
+  )
+  const result = await db.rawQuery(
+    `select c.*, ${conversationColumns.join(', ')}
+       from ${tenant.table('contacts')} c
+       left join ${tenant.table('conversations')} v
+         on v.contact_id = c.id and v.channel_id = ? and v.status <> 'resolved'
+      where c.id = any(?::uuid[])`,
+    [channelId, [...new Set(contactIds)]]
+  )
+  for (const row of result.rows as Array<Record<string, unknown>>) {
+    const contactRow: Record<string, unknown> = {}
+    const conversationRow: Record<string, unknown> = {}
+    for (const [name, value] of Object.entries(row)) {
+      if (name.startsWith(CONVERSATION_PREFIX)) {
+        conversationRow[name.slice(CONVERSATION_PREFIX.length)] = value
+      } else {
+        contactRow[name] = value
+      }
+    }
+    out.set(String(contactRow.id), {
+      contact: Contact.$createFromAdapterResult(contactRow)!,
+      conversation: conversationRow.id
+        ? Conversation.$createFromAdapterResult(conversationRow)!
+        : null,
+    })
+  }
+  return out
+}
+
 async function findOrOpen(
   tenant: TenantContext,
   contactId: string,

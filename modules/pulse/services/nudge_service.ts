@@ -1,5 +1,6 @@
 import { errors as lucidErrors } from '@adonisjs/lucid'
 import db from '@adonisjs/lucid/services/db'
+import { batchMemo } from '#app/queue/work_batch'
 import { DateTime } from 'luxon'
 import { clock } from '#app/clock'
 import {
@@ -100,8 +101,9 @@ function stepKey(ruleId: string, conversationId: string, since: DateTime, n: num
  */
 export async function startNudgeWaits(tenant: TenantContext, event: MessageSentEvent) {
   if (event.isNote) return
-  const rules = await tenant.transaction((trx) =>
-    NudgeRule.query({ client: trx }).where('enabled', true)
+  // Read once per work batch (a batch of scheduled sends), in one round trip.
+  const rules = await batchMemo(`pulse:nudge-rules:${tenant.schema}`, () =>
+    tenant.query(NudgeRule).where('enabled', true)
   )
   if (!rules.length) return
   const own = await db.rawQuery(

@@ -6,6 +6,7 @@ import logger from '@adonisjs/core/services/logger'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { DateTime } from 'luxon'
 import { clock } from '#app/clock'
+import { inWorkBatch } from '#app/queue/work_batch'
 import { contextFor, tenantsInStatus, type TenantContext } from '#modules/tenancy/index'
 
 /*
@@ -19,14 +20,22 @@ import { contextFor, tenantsInStatus, type TenantContext } from '#modules/tenanc
 |
 | API (import from '#modules/pulse/index'):
 |
-|   registerDueHandler(kind, handler, { maxAttempts? })
-|     handler(tenant, row, { now }) runs the step of one row. It must be
+|   registerDueHandler(kind, handler, { maxAttempts?, prepare? })
+|     handler(tenant, row, { now, prepared }) runs the step of one row. It must be
 |     idempotent per row: a row whose worker died after the step but before
 |     "done" is run again. It may return:
 |       - any JSON value: stored as the row's `result`, row -> done;
 |       - deferDue(at, reason): row back to pending, due at `at` (quiet hours);
 |     and may throw: retried with backoff up to maxAttempts (default 5),
 |     then `failed` with last_error.
+|     prepare(tenant, rows, { now }) (optional) reads what a batch's rows of
+|     the kind need in a few statements (their enrollments, contacts) before
+|     the handlers run; its value reaches each handler as `prepared`. A
+|     prepare that fails leaves `prepared` undefined (handlers read alone).
+|
+|   A batch's handlers run inside one work batch (app/queue/work_batch.ts):
+|   the jobs and notices their events hand on are queued together when the
+|   batch's handlers are done, before the rows are marked done.
 |
 |   scheduleDue(tenant, { kind, dedupeKey, dueAt, contactId?, refId?, payload? },
 |               { client?, revive? }) -> { id, status, created, rescheduled }
@@ -56,8 +65,10 @@ import { contextFor, tenantsInStatus, type TenantContext } from '#modules/tenanc
 |   claimDue / finishClaimed: the two halves of one batch (tests simulate a
 |     worker killed between claim and send by claiming and not finishing).
 |
-|   startDueWorker() / stopDueWorker(): the polling loop a worker process
-|     runs (started on `queue:started` outside tests).
+|   startDueWorker() / stopDueWorker(): the polling loops a worker process
+|     runs (started on `queue:started` outside tests): LOOPS batches of up
+|     to BATCH rows at once, each row's handler on one of PARALLEL lanes.
+|     DUE_TRACE=1 prints each batch's claim and run times (bench:journeys).
 |
 |   dueRowsFor(tenant, { contactId?, refId?, kind? }): rows for timelines.
 |
@@ -90,6 +101,8 @@ export interface DueContext {
   /** The instant the batch was claimed at (the fixed clock in tests). */
   now: DateTime
   workerId: string
+  /** What the kind's prepare read for the batch (undefined without one, or when it failed). */
+  prepared?: unknown
 }
 
 export type DueHandler = (
@@ -98,9 +111,16 @@ export type DueHandler = (
   context: DueContext
 ) => Promise<unknown>
 
+export type DuePrepare = (
+  tenant: TenantContext,
+  rows: DueRow[],
+  context: { now: DateTime }
+) => Promise<unknown>
+
 interface Registered {
   handler: DueHandler
   maxAttempts: number
+  prepare?: DuePrepare
 }
 
 const handlers = new Map<string, Registered>()
@@ -109,9 +129,13 @@ const handlers = new Map<string, Registered>()
 export function registerDueHandler(
   kind: string,
   handler: DueHandler,
-  options: { maxAttempts?: number } = {}
+  options: { maxAttempts?: number; prepare?: DuePrepare } = {}
 ) {
-  handlers.set(kind, { handler, maxAttempts: options.maxAttempts ?? 5 })
+  handlers.set(kind, {
+    handler,
+    maxAttempts: options.maxAttempts ?? 5,
+    prepare: options.prepare,
+  })
 }
 
 export function registeredDueKinds() {
@@ -133,9 +157,12 @@ export function deferDue(at: DateTime | Date, reason = 'deferred') {
 /** How long a claim lasts without renewal before another worker may take the row. */
 export const LEASE_MS = 20_000
 const HEARTBEAT_MS = 5_000
-const BATCH = 500
+const BATCH = 200
 const PARALLEL = 24
 const POLL_MS = 1_000
+const TRACE = process.env.DUE_TRACE === '1'
+/** Batches a worker process runs at once. */
+const LOOPS = 2
 
 function toDate(value: DateTime | Date | string) {
   if (value instanceof Date) return value
@@ -181,6 +208,40 @@ export interface ScheduleInput {
 }
 
 /**
+ * scheduleDue's insert as a statement to run as a CTE of the caller's own
+ * (`gate`: the name of a CTE whose rows must exist for it to happen), so a
+ * step's move and its next row cost one round trip. Returns the row's id
+ * when it was inserted or rescheduled.
+ */
+export function scheduleDueSql(
+  tenant: TenantContext,
+  input: ScheduleInput,
+  options: { gate?: string; revive?: boolean } = {}
+) {
+  const revivable = options.revive ? `('pending', 'cancelled')` : `('pending')`
+  return {
+    sql: `insert into ${tenant.table('due_work')} as d
+            (kind, dedupe_key, contact_id, ref_id, due_at, payload, status)
+          select ?::text, ?::text, ?::uuid, ?::text, ?::timestamptz, ?::jsonb, 'pending'
+          ${options.gate ? `where exists (select 1 from ${options.gate})` : ''}
+          on conflict (dedupe_key) do update
+            set due_at = excluded.due_at, payload = excluded.payload, status = 'pending',
+                attempts = case when d.status = 'cancelled' then 0 else d.attempts end,
+                last_error = null, updated_at = now()
+            where d.status in ${revivable}
+          returning id, status, (xmax = 0) as created`,
+    bindings: [
+      input.kind,
+      input.dedupeKey,
+      input.contactId ?? null,
+      input.refId ?? null,
+      toDate(input.dueAt),
+      JSON.stringify(input.payload ?? {}),
+    ] as unknown[],
+  }
+}
+
+/**
  * Inserts a due row by its dedupe key, or reschedules the pending one with
  * that key; a key already claimed, done or failed is left as it is.
  */
@@ -191,25 +252,8 @@ export async function scheduleDue(
 ): Promise<{ id: string; status: DueStatus; created: boolean; rescheduled: boolean }> {
   const client: Client = options.client ?? db
   const table = tenant.table('due_work')
-  const revivable = options.revive ? `('pending', 'cancelled')` : `('pending')`
-  const result = await client.rawQuery(
-    `insert into ${table} as d (kind, dedupe_key, contact_id, ref_id, due_at, payload, status)
-     values (?, ?, ?, ?, ?, ?::jsonb, 'pending')
-     on conflict (dedupe_key) do update
-       set due_at = excluded.due_at, payload = excluded.payload, status = 'pending',
-           attempts = case when d.status = 'cancelled' then 0 else d.attempts end,
-           last_error = null, updated_at = now()
-       where d.status in ${revivable}
-     returning id, status, (xmax = 0) as created`,
-    [
-      input.kind,
-      input.dedupeKey,
-      input.contactId ?? null,
-      input.refId ?? null,
-      toDate(input.dueAt),
-      JSON.stringify(input.payload ?? {}),
-    ]
-  )
+  const statement = scheduleDueSql(tenant, input, { revive: options.revive })
+  const result = await client.rawQuery(statement.sql, statement.bindings as any[])
   const row = result.rows[0]
   if (row) {
     return {
@@ -335,20 +379,32 @@ export async function claimDue(
   const now = (options.now ?? clock.now()).toJSDate()
   const lapsed = new Date(now.getTime() - (options.leaseMs ?? LEASE_MS))
   const table = tenant.table('due_work')
+  const limit = options.limit ?? BATCH
+  // Two scans of the partial indexes (due pending rows, lapsed claims), not
+  // one OR that reads the whole table: a lapsed claim may make the batch
+  // up to twice `limit`.
   const result = await db.rawQuery(
-    `update ${table} d
+    `with due as (
+       select id from ${table}
+        where status = 'pending' and due_at <= ?
+        order by due_at, id limit ? for update skip locked),
+     lapsed as (
+       select id from ${table}
+        where status = 'claimed' and claimed_at < ?
+        order by claimed_at, id limit ? for update skip locked)
+     update ${table} d
         set status = 'claimed', claimed_at = ?, claimed_by = ?, attempts = d.attempts + 1,
             updated_at = now()
-      where d.id in (
-        select id from ${table}
-         where (status = 'pending' and due_at <= ?)
-            or (status = 'claimed' and claimed_at < ?)
-         order by due_at, id
-         limit ? for update skip locked)
+      where d.id in (select id from due union all select id from lapsed)
       returning d.*`,
-    [now, options.workerId ?? workerIdentity, now, lapsed, options.limit ?? BATCH]
+    [now, limit, lapsed, limit, now, options.workerId ?? workerIdentity]
   )
-  return result.rows.map(dueRowOf)
+  return result.rows
+    .map(dueRowOf)
+    .sort(
+      (a: DueRow, b: DueRow) =>
+        a.dueAt.toMillis() - b.dueAt.toMillis() || Number(a.id) - Number(b.id)
+    )
 }
 
 export interface BatchOutcome {
@@ -396,6 +452,22 @@ export async function finishClaimed(
     }
   })()
 
+  // Each kind's prepare reads what its rows need in a few statements.
+  const prepared = new Map<string, unknown>()
+  const byKind = new Map<string, DueRow[]>()
+  for (const row of rows) byKind.set(row.kind, [...(byKind.get(row.kind) ?? []), row])
+  await Promise.all(
+    [...byKind].map(async ([kind, ofKind]) => {
+      const prepare = handlers.get(kind)?.prepare
+      if (!prepare) return
+      try {
+        prepared.set(kind, await prepare(tenant, ofKind, { now }))
+      } catch (error) {
+        logger.warn({ err: error, tenant: tenant.slug, kind }, 'due batch prepare failed')
+      }
+    })
+  )
+
   const runOne = async (row: DueRow) => {
     const registered = handlers.get(row.kind)
     if (!registered) {
@@ -410,7 +482,11 @@ export async function finishClaimed(
       return
     }
     try {
-      const value = await registered.handler(tenant, row, { now, workerId })
+      const value = await registered.handler(tenant, row, {
+        now,
+        workerId,
+        prepared: prepared.get(row.kind),
+      })
       if (value instanceof Deferral) {
         await db.rawQuery(
           `update ${table} set status = 'pending', attempts = greatest(attempts - 1, 0), claimed_at = null,
@@ -450,11 +526,15 @@ export async function finishClaimed(
   }
 
   try {
-    let next = 0
-    const lanes = Array.from({ length: Math.min(PARALLEL, rows.length) }, async () => {
-      while (next < rows.length) await runOne(rows[next++])
+    // One work batch: the events' jobs and notices are queued together when
+    // the handlers are done, and before any row is marked done.
+    await inWorkBatch(async () => {
+      let next = 0
+      const lanes = Array.from({ length: Math.min(PARALLEL, rows.length) }, async () => {
+        while (next < rows.length) await runOne(rows[next++])
+      })
+      await Promise.all(lanes)
     })
-    await Promise.all(lanes)
   } finally {
     renewing = false
   }
@@ -485,9 +565,17 @@ export async function runDueBatch(
   tenant: TenantContext,
   options: { now?: DateTime; limit?: number; workerId?: string } = {}
 ) {
+  const started = performance.now()
   const rows = await claimDue(tenant, options)
   if (!rows.length) return { claimed: 0, done: 0, deferred: 0, retried: 0, failed: 0 }
-  return finishClaimed(tenant, rows, options)
+  const claimedIn = performance.now() - started
+  const outcome = await finishClaimed(tenant, rows, options)
+  if (TRACE) {
+    console.error(
+      `due batch ${rows.length}: claim ${claimedIn.toFixed(0)} ms, run ${(performance.now() - started - claimedIn).toFixed(0)} ms`
+    )
+  }
+  return outcome
 }
 
 let tenantCache: { contexts: TenantContext[]; until: number } | null = null
@@ -527,7 +615,11 @@ let stopping = false
 export function startDueWorker() {
   if (loop) return
   stopping = false
-  loop = (async () => {
+  // LOOPS batches at once: one claims and marks while another's handlers
+  // run, so a batch's slowest row never leaves the process idle.
+  const runner = async (lane: number) => {
+    // The second loop starts half a poll later: the two do not poll in step.
+    if (lane) await sleep((POLL_MS / LOOPS) * lane)
     while (!stopping) {
       let busy = false
       try {
@@ -545,7 +637,8 @@ export function startDueWorker() {
       }
       if (!busy) await sleep(POLL_MS)
     }
-  })()
+  }
+  loop = Promise.all(Array.from({ length: LOOPS }, (_, lane) => runner(lane))).then(() => {})
 }
 
 export async function stopDueWorker() {

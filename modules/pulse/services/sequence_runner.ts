@@ -5,12 +5,15 @@ import { systemActor, type TenantContext } from '#modules/tenancy/index'
 import {
   ChannelError,
   approvedTemplateOf,
+  findTenantChannel,
   queueOutboundMessage,
+  type Channel,
   type OutboundContent,
 } from '#modules/channels/index'
 import {
   contactAudienceSql,
   contactForSend,
+  contactsForSend,
   contactById,
   conversationForSend,
   editConversationLabels,
@@ -25,6 +28,7 @@ import {
   deferDue,
   registerDueHandler,
   scheduleDue,
+  scheduleDueSql,
   sendGuard,
   type DueRow,
 } from './scheduler.js'
@@ -39,9 +43,11 @@ import {
   announceCompleted,
   completeEnrollment,
   enrollContact,
+  enrollmentOf,
   exitEnrollment,
   findEnrollment,
   findSequence,
+  eventSql,
   recordEvent,
   sequenceOf,
   stepKey,
@@ -98,16 +104,79 @@ async function cachedTemplate(
   return value
 }
 
+const channelCache = new Map<string, { at: number; value: Channel | null }>()
+
+/** The sequence's channel (a central row), kept like the sequence. */
+async function cachedChannel(tenant: TenantContext, id: string) {
+  const key = `${tenant.id}:${id}`
+  const kept = channelCache.get(key)
+  if (kept && Date.now() - kept.at < SHORT_CACHE_MS) return kept.value
+  const value = await findTenantChannel(tenant.id, id)
+  if (channelCache.size > 1000) channelCache.clear()
+  channelCache.set(key, { at: Date.now(), value })
+  return value
+}
+
 interface Loaded {
   contact: Contact
   conversation: Conversation | null
 }
 
+/**
+ * What a batch of `sequence.step` rows needs, read in a few statements
+ * (the prepare of the kind): their enrollments, and each contact with its
+ * conversation on the sequence's channel. An enrollment with more than one
+ * row in the batch is left out (its rows read it afresh, as one may move it).
+ */
+export interface PreparedSteps {
+  enrollments: Map<string, Enrollment>
+  /** By `<channel id>:<contact id>`; null: no such contact. */
+  loaded: Map<string, Loaded | null>
+}
+
+export async function prepareSteps(tenant: TenantContext, rows: DueRow[]): Promise<PreparedSteps> {
+  const counts = new Map<string, number>()
+  for (const row of rows) {
+    const id = String(row.payload.enrollmentId ?? '')
+    counts.set(id, (counts.get(id) ?? 0) + 1)
+  }
+  const ids = [...counts].filter(([id, n]) => n === 1 && /^[0-9a-f-]{36}$/i.test(id))
+  const enrollments = new Map<string, Enrollment>()
+  const loaded = new Map<string, Loaded | null>()
+  if (!ids.length) return { enrollments, loaded }
+  const result = await db.rawQuery(
+    `select * from ${tenant.table('sequence_enrollments')} where id = any(?::uuid[])`,
+    [ids.map(([id]) => id)]
+  )
+  const byChannel = new Map<string, string[]>()
+  for (const row of result.rows) {
+    const enrollment = enrollmentOf(row)
+    enrollments.set(enrollment.id, enrollment)
+    if (enrollment.status !== 'active') continue
+    const sequence = await cachedSequence(tenant, enrollment.sequenceId)
+    if (!sequence?.channelId) continue
+    byChannel.set(sequence.channelId, [
+      ...(byChannel.get(sequence.channelId) ?? []),
+      enrollment.contactId,
+    ])
+  }
+  for (const [channelId, contactIds] of byChannel) {
+    const found = await contactsForSend(tenant, contactIds, channelId)
+    for (const contactId of contactIds) {
+      loaded.set(`${channelId}:${contactId}`, found.get(contactId) ?? null)
+    }
+  }
+  return { enrollments, loaded }
+}
+
 async function load(
   tenant: TenantContext,
   sequence: Sequence,
-  contactId: string
+  contactId: string,
+  prepared?: PreparedSteps
 ): Promise<Loaded | null> {
+  const key = `${sequence.channelId}:${contactId}`
+  if (sequence.channelId && prepared?.loaded.has(key)) return prepared.loaded.get(key)!
   if (sequence.channelId) {
     const { found } = await contactForSend(tenant, { id: contactId }, sequence.channelId)
     return found ? { contact: found.contact, conversation: found.conversation } : null
@@ -206,9 +275,11 @@ async function advance(
   next: Step | null,
   dueAt: DateTime,
   now: DateTime,
-  rowId: string
+  rowId: string,
+  entry?: { sql: string; bindings: unknown[] }
 ) {
   if (!next && dueAt <= now) {
+    if (entry) await db.rawQuery(entry.sql, entry.bindings as any[])
     const done = await tenant.transaction(async (trx) => {
       const result = await trx.rawQuery(
         `select 1 from sequence_enrollments where id = ? and current_step = ? and status = 'active' for update`,
@@ -221,27 +292,31 @@ async function advance(
     return Boolean(done)
   }
   const nextId = next ? next.id : END_STEP
-  return tenant.transaction(async (trx) => {
-    const result = await trx.rawQuery(
-      `update sequence_enrollments set current_step = ?, waiting_step = null, updated_at = now()
-        where id = ? and current_step = ? and status = 'active' returning id`,
-      [nextId, enrollment.id, fromId]
-    )
-    if (!result.rows.length) return false
-    await scheduleDue(
-      tenant,
-      {
-        kind: STEP_KIND,
-        dedupeKey: stepKey(enrollment.id, nextId),
-        dueAt,
-        contactId: enrollment.contactId,
-        refId: enrollment.sequenceId,
-        payload: { enrollmentId: enrollment.id, stepId: nextId },
-      },
-      { client: trx }
-    )
-    return true
-  })
+  // The move and the next step's row in one statement (atomic, one round trip).
+  const schedule = scheduleDueSql(
+    tenant,
+    {
+      kind: STEP_KIND,
+      dedupeKey: stepKey(enrollment.id, nextId),
+      dueAt,
+      contactId: enrollment.contactId,
+      refId: enrollment.sequenceId,
+      payload: { enrollmentId: enrollment.id, stepId: nextId },
+    },
+    { gate: 'moved' }
+  )
+  // The step's timeline entry (when given) is written by the same statement.
+  const result = await db.rawQuery(
+    `with ${entry ? `entry as (${entry.sql}),` : ''}
+     moved as (
+       update ${tenant.table('sequence_enrollments')}
+          set current_step = ?, waiting_step = null, updated_at = now()
+        where id = ? and current_step = ? and status = 'active' returning id),
+     scheduled as (${schedule.sql})
+     select count(*)::int as moved from moved`,
+    [...(entry?.bindings ?? []), nextId, enrollment.id, fromId, ...schedule.bindings] as any[]
+  )
+  return Number(result.rows[0]?.moved ?? 0) > 0
 }
 
 type Outcome = Record<string, unknown>
@@ -250,14 +325,16 @@ type Outcome = Record<string, unknown>
 export async function runSequenceStep(
   tenant: TenantContext,
   row: DueRow,
-  now: DateTime
+  now: DateTime,
+  prepared?: PreparedSteps
 ): Promise<unknown> {
   const { enrollmentId, stepId, branch } = row.payload as {
     enrollmentId: string
     stepId: string
     branch?: 'replied' | 'timeout'
   }
-  const enrollment = await findEnrollment(tenant, enrollmentId)
+  const enrollment =
+    prepared?.enrollments.get(enrollmentId) ?? (await findEnrollment(tenant, enrollmentId))
   if (!enrollment || enrollment.status !== 'active' || enrollment.currentStep !== stepId) {
     return { stale: true }
   }
@@ -276,7 +353,7 @@ export async function runSequenceStep(
     await exitEnrollment(tenant, enrollment.id, 'step_removed', now, row.id)
     return { exited: 'step_removed' }
   }
-  const loaded = await load(tenant, sequence, enrollment.contactId)
+  const loaded = await load(tenant, sequence, enrollment.contactId, prepared)
   if (!loaded) {
     await exitEnrollment(tenant, enrollment.id, 'contact_deleted', now, row.id)
     return { exited: 'contact_deleted' }
@@ -300,6 +377,17 @@ export async function runSequenceStep(
       dedupeKey: `${row.dedupeKey}:${kind}${suffix}`,
     })
   const next = () => stepAfter(sequence.steps, step.id)
+  // The same entry as a statement for advance to run with its move.
+  const entry = (kind: string, detail: Outcome = {}) =>
+    eventSql(tenant, {
+      enrollmentId: enrollment.id,
+      contactId: enrollment.contactId,
+      stepId: step.id,
+      kind,
+      detail: { type: step.type, ...detail },
+      at: now,
+      dedupeKey: `${row.dedupeKey}:${kind}`,
+    })
 
   // A wait_reply's branch row: the reply (or the timeout) chose.
   if (branch) {
@@ -326,14 +414,30 @@ export async function runSequenceStep(
       })
       if (quiet) return deferDue(quiet, 'quiet hours')
       const outcome = await sendStep(tenant, sequence, step, loaded, row, now)
-      await event(outcome.sent ? 'sent' : 'skipped', outcome)
-      await advance(tenant, enrollment, step.id, next(), now, now, row.id)
+      await advance(
+        tenant,
+        enrollment,
+        step.id,
+        next(),
+        now,
+        now,
+        row.id,
+        entry(outcome.sent ? 'sent' : 'skipped', outcome)
+      )
       return outcome
     }
     case 'wait': {
       const until = waitEnds(step, now, loaded.contact.timeZone)
-      await event('waiting', { until: until.toUTC().toISO() })
-      await advance(tenant, enrollment, step.id, next(), until, now, row.id)
+      await advance(
+        tenant,
+        enrollment,
+        step.id,
+        next(),
+        until,
+        now,
+        row.id,
+        entry('waiting', { until: until.toUTC().toISO() })
+      )
       return { until: until.toISO() }
     }
     case 'wait_reply': {
@@ -410,31 +514,35 @@ export async function runSequenceStep(
       return { field: step.key }
     }
     case 'create_task': {
-      // A run after a crash finds the entry and does not open a second task.
-      const made = await db.rawQuery(
-        `select 1 from ${tenant.table('sequence_events')} where dedupe_key = ?`,
-        [`${row.dedupeKey}:ran`]
+      // Keyed by the step's row: a run after a crash (the task made, the
+      // entry or the move not yet) meets the first task instead of opening another.
+      const { task } = await createTask(
+        tenant,
+        {
+          kind: 'sequence_task',
+          title: renderText(step.title!, loaded.contact),
+          description: step.note ? renderText(step.note, loaded.contact) : null,
+          contact_id: loaded.contact.id,
+          conversation_id: loaded.conversation?.id ?? null,
+          components: [
+            { type: 'text', text: renderText(step.note || step.title!, loaded.contact) },
+          ],
+          allowed: { edit: false },
+          source: { type: 'pulse', ref: enrollment.id },
+          idempotency_key: `pulse:${row.dedupeKey}`,
+        },
+        systemActor
       )
-      if (!made.rows.length) {
-        const { task } = await createTask(
-          tenant,
-          {
-            kind: 'sequence_task',
-            title: renderText(step.title!, loaded.contact),
-            description: step.note ? renderText(step.note, loaded.contact) : null,
-            contact_id: loaded.contact.id,
-            conversation_id: loaded.conversation?.id ?? null,
-            components: [
-              { type: 'text', text: renderText(step.note || step.title!, loaded.contact) },
-            ],
-            allowed: { edit: false },
-            source: { type: 'pulse', ref: enrollment.id },
-          },
-          systemActor
-        )
-        await event('ran', { task_id: task.id })
-      }
-      await advance(tenant, enrollment, step.id, next(), now, now, row.id)
+      await advance(
+        tenant,
+        enrollment,
+        step.id,
+        next(),
+        now,
+        now,
+        row.id,
+        entry('ran', { task_id: task.id })
+      )
       return { task: true }
     }
     case 'handoff': {
@@ -528,11 +636,16 @@ async function sendStep(
   const conversation =
     loaded.conversation ?? (await conversationOn(tenant, loaded.contact.id, sequence.channelId))
   if (!conversation) return { sent: false, reason: 'no_conversation' }
+  // The rows already read go along: the send does not read them again.
+  const channel = await cachedChannel(tenant, sequence.channelId)
   try {
     const message = await queueOutboundMessage(tenant, {
       conversationId: conversation.id,
       content,
       authorType: 'system',
+      ...(channel && conversation.channelId === channel.id
+        ? { loaded: { conversation, contact: loaded.contact, channel } }
+        : {}),
       ...sendGuard(tenant, row),
     })
     return { sent: true, mode, message_id: message.id }
@@ -660,7 +773,12 @@ async function sweepSegments(tenant: TenantContext, row: DueRow, now: DateTime) 
   return { enrolled }
 }
 
-registerDueHandler(STEP_KIND, (tenant, row, { now }) => runSequenceStep(tenant, row, now))
+registerDueHandler(
+  STEP_KIND,
+  (tenant, row, { now, prepared }) =>
+    runSequenceStep(tenant, row, now, prepared as PreparedSteps | undefined),
+  { prepare: (tenant, rows) => prepareSteps(tenant, rows) }
+)
 registerDueHandler(SEGMENT_SWEEP_KIND, (tenant, row, { now }) => sweepSegments(tenant, row, now))
 
 /** The contact's conversation on the channel (opened when there is none), or null. */

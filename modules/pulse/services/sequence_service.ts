@@ -327,24 +327,24 @@ export async function deleteSequence(tenant: TenantContext, id: string) {
 }
 
 /** A timeline entry; with a dedupe key, written once however often the step runs. */
-export async function recordEvent(
-  tenant: TenantContext,
-  entry: {
-    enrollmentId: string
-    contactId: string
-    stepId?: string | null
-    kind: string
-    detail?: Record<string, unknown>
-    at?: DateTime
-    dedupeKey?: string | null
-  },
-  client?: Client
-) {
-  await (client ?? db).rawQuery(
-    `insert into ${tenant.table('sequence_events')}
-       (enrollment_id, contact_id, step_id, kind, detail, at, dedupe_key)
-     values (?, ?, ?, ?, ?::jsonb, ?, ?) on conflict (dedupe_key) do nothing`,
-    [
+export interface EventEntry {
+  enrollmentId: string
+  contactId: string
+  stepId?: string | null
+  kind: string
+  detail?: Record<string, unknown>
+  at?: DateTime
+  dedupeKey?: string | null
+}
+
+/** recordEvent's insert as a statement (for a CTE of the caller's own). */
+export function eventSql(tenant: TenantContext, entry: EventEntry) {
+  return {
+    sql: `insert into ${tenant.table('sequence_events')}
+            (enrollment_id, contact_id, step_id, kind, detail, at, dedupe_key)
+          values (?::uuid, ?::uuid, ?::text, ?::text, ?::jsonb, ?::timestamptz, ?::text)
+          on conflict (dedupe_key) do nothing`,
+    bindings: [
       entry.enrollmentId,
       entry.contactId,
       entry.stepId ?? null,
@@ -352,8 +352,13 @@ export async function recordEvent(
       JSON.stringify(entry.detail ?? {}),
       (entry.at ?? clock.now()).toJSDate(),
       entry.dedupeKey ?? null,
-    ]
-  )
+    ] as unknown[],
+  }
+}
+
+export async function recordEvent(tenant: TenantContext, entry: EventEntry, client?: Client) {
+  const statement = eventSql(tenant, entry)
+  await (client ?? db).rawQuery(statement.sql, statement.bindings as any[])
 }
 
 export function stepKey(enrollmentId: string, stepId: string, branch?: string) {

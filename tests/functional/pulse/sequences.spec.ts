@@ -399,6 +399,48 @@ test.group('Sequences: steps', () => {
     assert.lengthOf(sentEvents, 1)
   })
 
+  test('create_task run again after a crash (task made, step not moved on) opens no second task', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel } = await campaignTenant(cleanup, {}, 'seq')
+    const person = await contact(context, { label: 'lead', channelId: channel.id, name: 'Omar' })
+    const sequence = await activeSequence(context, channel.id, [
+      { type: 'create_task', title: 'Call {{contact.name}}', note: 'Renewal' },
+      { type: 'wait', amount: 1, unit: 'days' },
+    ])
+    const now = at('2026-03-02T10:00:00Z')
+    const enrollment = await enrollInSequence(context, sequence.id, person.id, 'api', { now })
+    const [row] = await dueRowsFor(context, { refId: sequence.id, statuses: ['pending'] })
+    await runDueNow({ tenant: context, now })
+    assert.lengthOf(await context.transaction((trx) => Task.query({ client: trx })), 1)
+    // The worker died after the task and before its move and "done": the
+    // enrollment still stands at the step, its row is claimed again.
+    await context.transaction(async (trx) => {
+      await trx.rawQuery(`update sequence_enrollments set current_step = ? where id = ?`, [
+        row.payload.stepId,
+        enrollment.id,
+      ])
+      await trx.rawQuery(`delete from due_work where id <> ? and ref_id = ?`, [row.id, sequence.id])
+      await trx.rawQuery(`delete from sequence_events where kind = 'ran'`)
+      await trx.rawQuery(
+        `update due_work set status = 'claimed', claimed_at = ?, claimed_by = 'killed' where id = ?`,
+        [now.toJSDate(), row.id]
+      )
+    })
+    const later = now.plus({ milliseconds: DUE_LEASE_MS + 1 })
+    const rerun = await runDueNow({ tenant: context, now: later })
+    assert.isAtLeast(rerun.done, 1)
+    const tasks = await context.transaction((trx) => Task.query({ client: trx }))
+    assert.lengthOf(tasks, 1)
+    assert.equal(tasks[0].title, 'Call Omar')
+    assert.equal(tasks[0].idempotencyKey, `pulse:${row.dedupeKey}`)
+    const ran = (await eventsOf(context, enrollment.id)).filter((e) => e.kind === 'ran')
+    assert.lengthOf(ran, 1)
+    assert.equal(ran[0].detail.task_id, tasks[0].id)
+    assert.notEqual((await enrollmentRow(context, enrollment.id)).current_step, row.payload.stepId)
+  })
+
   test('a paused sequence holds its steps; archiving ends its enrollments', async ({
     assert,
     cleanup,

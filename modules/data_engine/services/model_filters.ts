@@ -73,6 +73,8 @@ function describeColumns(columns: DatasetColumn[]) {
     .join('\n')
 }
 
+const FILTER_TIMEOUT_MS = 6_000
+
 /** The model's filters for a question, checked; null without a model or when it fails. */
 export async function proposeFilters(
   dataset: Pick<Dataset, 'name' | 'description' | 'columns'>,
@@ -82,7 +84,13 @@ export async function proposeFilters(
   if (!config.baseUrl || !config.chatModel) return null
   let content: string | null = null
   try {
-    const client = openAiClient(config)
+    // The offline parse answers on its own, so a failing model costs one
+    // try, never the client's retries with their back-off, on a customer's reply.
+    const client = openAiClient({
+      ...config,
+      maxRetries: 0,
+      timeoutMs: Math.min(config.timeoutMs, FILTER_TIMEOUT_MS),
+    })
     const completion = await client.chat.completions.create({
       model: config.chatModel,
       temperature: 0,

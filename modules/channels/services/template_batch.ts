@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import db from '@adonisjs/lucid/services/db'
 import redis from '@adonisjs/redis/services/main'
@@ -8,6 +10,7 @@ import type Channel from '../models/channel.js'
 import MessageTemplate from '../models/message_template.js'
 import { ChannelError } from './channel_errors.js'
 import { sendToGraph } from './graph_client.js'
+import { takeSpacedTurn } from './send_pacing.js'
 import { summaryOf, toGraphMessage, type OutboundContent } from './outbound_content.js'
 
 /*
@@ -23,8 +26,10 @@ import { summaryOf, toGraphMessage, type OutboundContent } from './outbound_cont
 | messages' events (`message:sent`, `message:status`) are emitted inside a
 | work batch, so their listeners' queue and Redis work is one round trip.
 |
-| Pacing is the caller's: it takes the turns first (takeSendTurns), then
-| sends at most that many.
+| Spacing is the caller's (beforeEach, awaited before each request); the
+| number's rate is this door's: each request takes its turn in the number's
+| shared sliding window in Redis (takeSpacedTurn) just before it leaves, so
+| no second holds more than the rate whoever else sends on the number.
 |
 | A key already used (a crash between writing and recording, then the same
 | send claimed again) is not sent again: its message comes back as
@@ -179,6 +184,10 @@ export async function sendTemplateBatch(
     }
   }
 
+  const perSecond =
+    channel.settings.messagesPerSecond ??
+    app.config.get<number>('whatsapp.defaultMessagesPerSecond')
+  const paceKey = channel.phoneNumberId ?? channel.id
   // The token is decrypted once for the batch, not per request.
   const credentials = { phoneNumberId: channel.phoneNumberId, accessToken: channel.accessToken }
   // The requests, OPEN_REQUESTS at a time, over the process's kept-alive pool.
@@ -200,6 +209,14 @@ export async function sendTemplateBatch(
       ) {
         answers[n] = { ref: send.ref, kind: 'withdrawn' }
         continue
+      }
+      // The number's turn, per request and as it leaves (the caller's
+      // spacing keeps this from waiting unless another sender shares the
+      // number).
+      for (;;) {
+        const wait = await takeSpacedTurn(paceKey, perSecond)
+        if (!wait) break
+        await sleep(wait)
       }
       const result = await sendToGraph(credentials, {
         ...toGraphMessage(send.to, content),

@@ -83,22 +83,58 @@ export async function takeSendTurn(key: string, perSecond: number): Promise<numb
   return Number(wait)
 }
 
+// The spaced sender's turn and the request's started mark (template_batch.ts)
+// in one step: -1 when the mark is taken already (the send was settled as
+// never sent: it must not leave), 0 when the turn is granted and the mark
+// set, else the milliseconds to wait (nothing taken).
+const GRANT_MARKED = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local keep = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - keep)
+local used = redis.call('ZCOUNT', key, '(' .. (now - window), '+inf')
+if used < limit then
+  local seq = redis.call('INCR', key .. ':seq')
+  redis.call('ZADD', key, now, now .. ':' .. seq)
+  local ttl = math.ceil(keep / 1000) + 1000
+  redis.call('PEXPIRE', key, ttl)
+  redis.call('PEXPIRE', key .. ':seq', ttl)
+  redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])
+  return 0
+end
+local first = redis.call('ZRANGEBYSCORE', key, '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT', used - limit, 1)
+return math.max(1, math.ceil((tonumber(first[2]) + window - now) / 1000))
+`
+
 /**
  * One send's turn for a sender that spaces its requests itself (campaigns:
- * sendTemplateBatch), taken just before its request leaves: 0 when it may
- * go now (and it is counted), else the milliseconds to wait. Taken per
- * request, never ahead for a batch, and limited to pacedRate(rate) in any
- * second, so whatever else sends on the number at once (another campaign,
- * a dispatcher run twice, the inbox) no second holds more than the rate.
+ * sendTemplateBatch), taken just before its request leaves and limited to
+ * pacedRate(rate) in any second: per request, never ahead for a batch, so
+ * whatever else sends on the number at once (another campaign, a
+ * dispatcher run twice, the inbox) no second holds more than the rate.
+ * Once granted, the request's started mark is set in the same step (`mark`:
+ * key, value, seconds). -1 when the mark was there already (nothing taken:
+ * the send must not leave), 0 when granted, else the milliseconds to wait.
  */
-export async function takeSpacedTurn(key: string, rate: number): Promise<number> {
+export async function takeSpacedTurnMarked(
+  key: string,
+  rate: number,
+  mark: { key: string; value: string; seconds: number }
+): Promise<number> {
   const wait = await redis.eval(
-    GRANT,
-    1,
+    GRANT_MARKED,
+    2,
     paceKey(key),
+    mark.key,
     Math.floor(pacedRate(rate)),
     SPACED_WINDOW_MICROS,
-    KEEP_MICROS
+    KEEP_MICROS,
+    mark.value,
+    mark.seconds
   )
   return Number(wait)
 }

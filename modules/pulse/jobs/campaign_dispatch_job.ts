@@ -175,12 +175,12 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
       if (stopped) return false
       const at = Math.max(Date.now(), nextSlot)
       nextSlot = at + spacing
-      // In short steps, so that a stop is heard while waiting.
       for (;;) {
         if (stopped) return false
         const now = Date.now()
         const wait = Math.max(at - now, starts[startAt] + 1000 - now)
         if (wait <= 0) break
+        // In short steps, so that a stop is heard while waiting.
         await sleep(Math.min(wait, TICK_MS * 2))
       }
       starts[startAt] = Date.now()

@@ -2,6 +2,7 @@ import { errors as lucidErrors } from '@adonisjs/lucid'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import { clock } from '#app/clock'
+import { batchMemo } from '#app/queue/work_batch'
 import {
   conversationById,
   editConversationLabels,
@@ -100,8 +101,10 @@ function stepKey(ruleId: string, conversationId: string, since: DateTime, n: num
  */
 export async function startNudgeWaits(tenant: TenantContext, event: MessageSentEvent) {
   if (event.isNote) return
-  const rules = await tenant.transaction((trx) =>
-    NudgeRule.query({ client: trx }).where('enabled', true)
+  // Read once per work batch (a campaign's batch announces hundreds of
+  // messages at once: a transaction each was most of its time).
+  const rules = await batchMemo(`pulse:nudge-rules:${tenant.id}`, () =>
+    tenant.transaction((trx) => NudgeRule.query({ client: trx }).where('enabled', true))
   )
   if (!rules.length) return
   const own = await db.rawQuery(

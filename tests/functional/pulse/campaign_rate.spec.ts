@@ -14,7 +14,9 @@ import { campaignTenant, contact, waitForStats } from './campaign_fixtures.js'
 | while its first run still sends), or two campaigns on one number.
 */
 
-const RATE = 10
+// Campaigns space their requests at 4 a second on a number allowed 6 (two a
+// second kept as room for requests that reach WhatsApp early or late).
+const RATE = 6
 
 function input(channelId: string, label: string) {
   return {
@@ -61,7 +63,7 @@ test.group('Campaigns: the number’s rate under concurrent senders', (group) =>
     const { context, channel, phoneNumberId } = await campaignTenant(cleanup, {
       messagesPerSecond: RATE,
     })
-    await audience(context, channel.id, 'jlt', 40)
+    await audience(context, channel.id, 'jlt', 24)
     const created = await createCampaign(context, input(channel.id, 'jlt'))
     const before = graph.sends().length
     await launchCampaign(context, created.id)
@@ -82,10 +84,10 @@ test.group('Campaigns: the number’s rate under concurrent senders', (group) =>
       generation: campaign.generation,
       chain: holder!.split(':')[0],
     })
-    await waitForStats(context, created.id, (s) => s.sent === 40, 30_000)
+    await waitForStats(context, created.id, (s) => s.sent === 24, 30_000)
     await again
     const { most, count } = busiestSecond(graph, before, phoneNumberId)
-    assert.equal(count, 40)
+    assert.equal(count, 24)
     assert.isAtMost(most, RATE)
   }).timeout(60_000)
 
@@ -93,23 +95,23 @@ test.group('Campaigns: the number’s rate under concurrent senders', (group) =>
     const { context, channel, phoneNumberId } = await campaignTenant(cleanup, {
       messagesPerSecond: RATE,
     })
-    await audience(context, channel.id, 'jlt', 25)
-    await audience(context, channel.id, 'marina', 25)
+    await audience(context, channel.id, 'jlt', 12)
+    await audience(context, channel.id, 'marina', 12)
     const first = await createCampaign(context, input(channel.id, 'jlt'))
     const second = await createCampaign(context, input(channel.id, 'marina'))
     const before = graph.sends().length
     await Promise.all([launchCampaign(context, first.id), launchCampaign(context, second.id)])
-    await waitForStats(context, first.id, (s) => s.sent === 25, 30_000)
-    await waitForStats(context, second.id, (s) => s.sent === 25, 30_000)
+    await waitForStats(context, first.id, (s) => s.sent === 12, 30_000)
+    await waitForStats(context, second.id, (s) => s.sent === 12, 30_000)
     const { most, count } = busiestSecond(graph, before, phoneNumberId)
-    assert.equal(count, 50)
+    assert.equal(count, 24)
     assert.isAtMost(most, RATE)
-    // Together they still use the number well (at least 70% of its rate).
+    // Together they still use the number well (at least half its rate: the pace is two thirds).
     const times = graph
       .sends()
       .slice(before)
       .map((call) => call.at)
       .sort((a, b) => a - b)
-    assert.isAtLeast(49 / ((times[49] - times[0]) / 1000), RATE * 0.7)
+    assert.isAtLeast(23 / ((times[23] - times[0]) / 1000), RATE * 0.5)
   }).timeout(60_000)
 })

@@ -107,10 +107,10 @@ export {
   type TemplatePageFilters,
 } from './services/message_pages.js'
 export { lastOutboundAtSql } from './services/message_times.js'
+export { pacedRate } from './services/send_pacing.js'
 export {
   sendTemplateBatch,
   settleInDoubt,
   type TemplateBatchSend,
   type TemplateBatchOutcome,
 } from './services/template_batch.js'
-export { takeSendTurns } from './services/send_pacing.js'

@@ -8,88 +8,133 @@ import redis from '@adonisjs/redis/services/main'
 | fixed one-second counter allows twice that across its boundary), and
 | every worker process shares the budget. The window is a little longer
 | than a second: requests granted a second apart can reach WhatsApp closer
-| together than that.
+| together than that. A turn is taken per request, just before it leaves
+| (a budget taken ahead for a batch whose requests go out over the next
+| seconds lets two senders together exceed the rate).
 */
 
+/** What a single send's window spans (it has no spacing of its own: the window is all its pacing). */
 const WINDOW_MICROS = 1_100_000
+/** What a spaced sender's window spans (its limit keeps the room: pacedRate). */
+const SPACED_WINDOW_MICROS = 1_000_000
+/** Entries are kept for the longest window any sender counts. */
+const KEEP_MICROS = Math.max(WINDOW_MICROS, SPACED_WINDOW_MICROS)
 
+/**
+ * The sends a second a spaced sender (campaigns) makes on a number whose
+ * rate is `rate`: a little under it, the rest being room for requests that
+ * reach WhatsApp a little early or late (at low rates one request late on
+ * the wire is a large share of a second: two a second are kept as room).
+ * It is also the limit of the spaced senders' shared window in Redis, so
+ * two of them together keep the same room as one.
+ */
+export function pacedRate(rate: number) {
+  return Math.max(rate * 0.5, Math.min(rate * 0.975, rate - 2))
+}
+
+// Every grant is one entry scored by Redis's clock; a caller counts the
+// entries inside its own window (all callers of a number share the set).
 const GRANT = `
 local key = KEYS[1]
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local keep = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-if redis.call('ZCARD', key) < limit then
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - keep)
+local used = redis.call('ZCOUNT', key, '(' .. (now - window), '+inf')
+if used < limit then
   local seq = redis.call('INCR', key .. ':seq')
   redis.call('ZADD', key, now, now .. ':' .. seq)
-  local ttl = math.ceil(window / 1000) + 1000
+  local ttl = math.ceil(keep / 1000) + 1000
   redis.call('PEXPIRE', key, ttl)
   redis.call('PEXPIRE', key .. ':seq', ttl)
   return 0
 end
-local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-return math.max(1, math.ceil((tonumber(oldest[2]) + window - now) / 1000))
+local first = redis.call('ZRANGEBYSCORE', key, '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT', used - limit, 1)
+return math.max(1, math.ceil((tonumber(first[2]) + window - now) / 1000))
 `
 
 const PEEK = `
 local key = KEYS[1]
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local keep = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-if redis.call('ZCARD', key) < limit then return 0 end
-local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-return math.max(1, math.ceil((tonumber(oldest[2]) + window - now) / 1000))
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - keep)
+local used = redis.call('ZCOUNT', key, '(' .. (now - window), '+inf')
+if used < limit then return 0 end
+local first = redis.call('ZRANGEBYSCORE', key, '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT', used - limit, 1)
+return math.max(1, math.ceil((tonumber(first[2]) + window - now) / 1000))
 `
+
+const paceKey = (key: string) => `wa-pace:${key}`
 
 /** Like takeSendTurn without counting a send: 0 when there is room now, else the milliseconds until there may be. */
 export async function peekSendTurn(key: string, perSecond: number): Promise<number> {
-  const wait = await redis.eval(PEEK, 1, `wa-pace:${key}`, perSecond, WINDOW_MICROS)
+  const wait = await redis.eval(PEEK, 1, paceKey(key), perSecond, WINDOW_MICROS, KEEP_MICROS)
   return Number(wait)
 }
 
 /** 0 when a send may go now (and it is counted), else the milliseconds to wait before asking again. */
 export async function takeSendTurn(key: string, perSecond: number): Promise<number> {
-  const wait = await redis.eval(GRANT, 1, `wa-pace:${key}`, perSecond, WINDOW_MICROS)
+  const wait = await redis.eval(GRANT, 1, paceKey(key), perSecond, WINDOW_MICROS, KEEP_MICROS)
   return Number(wait)
 }
 
-const GRANT_MANY = `
+// The spaced sender's turn and the request's started mark (template_batch.ts)
+// in one step: -1 when the mark is taken already (the send was settled as
+// never sent: it must not leave), 0 when the turn is granted and the mark
+// set, else the milliseconds to wait (nothing taken).
+const GRANT_MARKED = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local key = KEYS[1]
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
-local want = tonumber(ARGV[3])
+local keep = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-local room = limit - redis.call('ZCARD', key)
-local granted = math.max(0, math.min(want, room))
-if granted > 0 then
-  local seq = redis.call('INCRBY', key .. ':seq', granted)
-  local args = {}
-  for i = 1, granted do
-    args[#args + 1] = now
-    args[#args + 1] = now .. ':' .. (seq - i)
-  end
-  redis.call('ZADD', key, unpack(args))
-  local ttl = math.ceil(window / 1000) + 1000
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - keep)
+local used = redis.call('ZCOUNT', key, '(' .. (now - window), '+inf')
+if used < limit then
+  local seq = redis.call('INCR', key .. ':seq')
+  redis.call('ZADD', key, now, now .. ':' .. seq)
+  local ttl = math.ceil(keep / 1000) + 1000
   redis.call('PEXPIRE', key, ttl)
   redis.call('PEXPIRE', key .. ':seq', ttl)
+  redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])
+  return 0
 end
-return granted
+local first = redis.call('ZRANGEBYSCORE', key, '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT', used - limit, 1)
+return math.max(1, math.ceil((tonumber(first[2]) + window - now) / 1000))
 `
 
 /**
- * Up to `want` turns at once, for a sender that spaces its requests itself
- * (campaigns: sendTemplateBatch): how many were granted (0 when the window
- * is full). The window is one second: such a sender never starts two
- * requests closer than 1/perSecond apart, so no second at WhatsApp holds
- * more than the rate; the budget here is what it shares with other senders.
+ * One send's turn for a sender that spaces its requests itself (campaigns:
+ * sendTemplateBatch), taken just before its request leaves and limited to
+ * pacedRate(rate) in any second: per request, never ahead for a batch, so
+ * whatever else sends on the number at once (another campaign, a
+ * dispatcher run twice, the inbox) no second holds more than the rate.
+ * Once granted, the request's started mark is set in the same step (`mark`:
+ * key, value, seconds). -1 when the mark was there already (nothing taken:
+ * the send must not leave), 0 when granted, else the milliseconds to wait.
  */
-export async function takeSendTurns(key: string, perSecond: number, want: number) {
-  if (want <= 0) return 0
-  const granted = await redis.eval(GRANT_MANY, 1, `wa-pace:${key}`, perSecond, 1_000_000, want)
-  return Number(granted)
+export async function takeSpacedTurnMarked(
+  key: string,
+  rate: number,
+  mark: { key: string; value: string; seconds: number }
+): Promise<number> {
+  const wait = await redis.eval(
+    GRANT_MARKED,
+    2,
+    paceKey(key),
+    mark.key,
+    Math.floor(pacedRate(rate)),
+    SPACED_WINDOW_MICROS,
+    KEEP_MICROS,
+    mark.value,
+    mark.seconds
+  )
+  return Number(wait)
 }

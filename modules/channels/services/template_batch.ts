@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import db from '@adonisjs/lucid/services/db'
 import redis from '@adonisjs/redis/services/main'
@@ -8,6 +10,7 @@ import type Channel from '../models/channel.js'
 import MessageTemplate from '../models/message_template.js'
 import { ChannelError } from './channel_errors.js'
 import { sendToGraph } from './graph_client.js'
+import { takeSpacedTurnMarked } from './send_pacing.js'
 import { summaryOf, toGraphMessage, type OutboundContent } from './outbound_content.js'
 
 /*
@@ -23,8 +26,10 @@ import { summaryOf, toGraphMessage, type OutboundContent } from './outbound_cont
 | messages' events (`message:sent`, `message:status`) are emitted inside a
 | work batch, so their listeners' queue and Redis work is one round trip.
 |
-| Pacing is the caller's: it takes the turns first (takeSendTurns), then
-| sends at most that many.
+| Spacing is the caller's (beforeEach, awaited before each request); the
+| number's rate is this door's: each request takes its turn in the number's
+| shared sliding window in Redis (takeSpacedTurn) just before it leaves, so
+| no second holds more than the rate whoever else sends on the number.
 |
 | A key already used (a crash between writing and recording, then the same
 | send claimed again) is not sent again: its message comes back as
@@ -179,6 +184,10 @@ export async function sendTemplateBatch(
     }
   }
 
+  const perSecond =
+    channel.settings.messagesPerSecond ??
+    app.config.get<number>('whatsapp.defaultMessagesPerSecond')
+  const paceKey = channel.phoneNumberId ?? channel.id
   // The token is decrypted once for the batch, not per request.
   const credentials = { phoneNumberId: channel.phoneNumberId, accessToken: channel.accessToken }
   // The requests, OPEN_REQUESTS at a time, over the process's kept-alive pool.
@@ -190,14 +199,23 @@ export async function sendTemplateBatch(
     while (next < toSend.length) {
       const n = next++
       const { send, id, content } = toSend[n]
-      // The request is marked as started in Redis, atomically, just before
-      // it leaves: a send found in doubt after a crash whose mark is missing
+      const okTurn = !options.beforeEach || (await options.beforeEach())
+      // The number's turn, per request and as it leaves (the caller's
+      // spacing keeps this from waiting unless another sender shares the
+      // number), and with it, in one Redis step, the request's started
+      // mark: a send found in doubt after a crash whose mark is missing
       // provably never left (settleInDoubt takes the mark first, so this
       // one then withdraws).
-      if (
-        (options.beforeEach && !(await options.beforeEach())) ||
-        !(await redis.set(startedKey(id), 'sent', 'EX', MARK_SECONDS, 'NX'))
-      ) {
+      let wait = okTurn ? 1 : -1
+      while (wait > 0) {
+        wait = await takeSpacedTurnMarked(paceKey, perSecond, {
+          key: startedKey(id),
+          value: 'sent',
+          seconds: MARK_SECONDS,
+        })
+        if (wait > 0) await sleep(wait)
+      }
+      if (wait < 0) {
         answers[n] = { ref: send.ref, kind: 'withdrawn' }
         continue
       }
@@ -235,8 +253,12 @@ export async function sendTemplateBatch(
   // An unanswered one stays in flight (in doubt) with the reason noted.
   const settled = answers.filter((a) => a.kind === 'accepted' || a.kind === 'failed')
   if (settled.length) {
-    await db.rawQuery(
-      `update ${tenant.table('messages')} m
+    // WhatsApp's status webhooks for these very messages may be applied at
+    // the same moment (a transaction taking them one by one): a deadlock
+    // between the two is retried (this statement alone, idempotent).
+    await onDeadlockAgain(() =>
+      db.rawQuery(
+        `update ${tenant.table('messages')} m
           set external_id = coalesce(v.wamid, m.external_id),
               status = case when v.wamid is not null then 'queued' else 'failed' end,
               error_code = v.code, error_title = v.title,
@@ -247,12 +269,13 @@ export async function sendTemplateBatch(
                           else jsonb_build_object('lastError', v.title) end)
          from unnest(?::uuid[], ?::text[], ?::int[], ?::text[]) as v(id, wamid, code, title)
         where m.id = v.id and m.external_id is null`,
-      [
-        settled.map((a) => a.messageId),
-        settled.map((a) => (a.kind === 'accepted' ? a.wamid : null)),
-        settled.map((a) => (a.kind === 'failed' ? a.code : null)),
-        settled.map((a) => (a.kind === 'failed' ? a.title : null)),
-      ]
+        [
+          settled.map((a) => a.messageId),
+          settled.map((a) => (a.kind === 'accepted' ? a.wamid : null)),
+          settled.map((a) => (a.kind === 'failed' ? a.code : null)),
+          settled.map((a) => (a.kind === 'failed' ? a.title : null)),
+        ]
+      )
     )
   }
   const doubtful = answers.filter((a) => a.kind === 'unknown')
@@ -298,6 +321,18 @@ export async function sendTemplateBatch(
     }
   })
   return [...outcomes, ...answers]
+}
+
+/** Runs `statement` again when PostgreSQL ended it as a deadlock's victim (up to 5 times). */
+async function onDeadlockAgain<T>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement()
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error
+      await sleep(20 * attempt)
+    }
+  }
 }
 
 /**

@@ -16,8 +16,8 @@ import {
   approvedTemplateOf,
   findTenantChannel,
   messageById,
+  pacedRate,
   sendTemplateBatch,
-  takeSendTurns,
   templateRecipientsSince,
   type Channel,
   type TemplateBatchSend,
@@ -33,7 +33,9 @@ import {
   holdLease,
   markRunning,
   newChain,
+  newHolder,
   releaseLease,
+  RENEW_MS,
 } from '../services/campaign_lease.js'
 
 interface Payload extends TenantJobPayload {
@@ -42,6 +44,8 @@ interface Payload extends TenantJobPayload {
   generation: number
   /** The dispatch chain (campaign_lease.ts) this job belongs to. */
   chain?: string
+  /** The run of the job before it in the chain, which handed it the lease. */
+  lease?: string
   tick?: number
 }
 
@@ -55,8 +59,6 @@ interface Claimed {
 
 /** How long one job dispatches before handing over to the next (bounded jobs survive restarts). */
 const RUN_MS = 20_000
-/** The share of the channel's rate requests are spaced at (the rest is room for clock jitter). */
-const PACE = 0.985
 /** A batch is this many milliseconds of sends at the rate. */
 const BATCH_MS = 250
 /** Batches are claimed while fewer than this many milliseconds of sends are lined up. */
@@ -111,18 +113,27 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
       await markRunning(tenant.slug, payload.campaignId, false)
       return
     }
-    // Another chain sends this campaign: leave it to it.
-    if (!(await awaitLease(tenant.slug, campaign.id, chain))) return
+    // This run holds the lease, taken free or from the run that queued it.
+    // Another run sends this campaign (another chain, or this very job run
+    // a second time while its first run lives): leave it to it.
+    const holder = newHolder(chain)
+    if (!(await awaitLease(tenant.slug, campaign.id, holder, given.lease ?? ''))) return
     let handedOver = false
     try {
-      handedOver = await this.#dispatch(tenant, payload, campaign, chain)
+      handedOver = await this.#dispatch(tenant, payload, campaign, chain, holder)
     } finally {
-      if (!handedOver) await releaseLease(tenant.slug, campaign.id, chain)
+      if (!handedOver) await releaseLease(tenant.slug, campaign.id, holder)
     }
   }
 
   /** Sends for up to RUN_MS; true when it queued its successor (which keeps the lease). */
-  async #dispatch(tenant: TenantContext, payload: Payload, campaign: Campaign, chain: string) {
+  async #dispatch(
+    tenant: TenantContext,
+    payload: Payload,
+    campaign: Campaign,
+    chain: string,
+    holder: string
+  ) {
     const channel = await findTenantChannel(tenant.id, campaign.channelId)
     const template = channel
       ? await approvedTemplateOf(
@@ -140,12 +151,11 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     const rate =
       channel.settings.messagesPerSecond ??
       app.config.get<number>('whatsapp.defaultMessagesPerSecond')
-    // Requests start at least `spacing` apart (a hair under the rate), so no
+    // Requests start at least `spacing` apart (a hair under the rate: the
+    // same paced rate the number's shared window in Redis grants), so no
     // second at WhatsApp holds more than the rate, and batches are claimed a
     // little ahead of their turn so the database work never starves the line.
-    // At low rates one request late on the wire is a large share of a
-    // second: two requests a second are kept as room for that.
-    const paced = Math.max(rate * 0.5, Math.min(rate * PACE, rate - 2))
+    const paced = pacedRate(rate)
     const spacing = 1000 / paced
     let nextSlot = Date.now()
     // Sends claimed and not yet at their turn: claiming waits while more
@@ -165,12 +175,12 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
       if (stopped) return false
       const at = Math.max(Date.now(), nextSlot)
       nextSlot = at + spacing
-      // In short steps, so that a stop is heard while waiting.
       for (;;) {
         if (stopped) return false
         const now = Date.now()
         const wait = Math.max(at - now, starts[startAt] + 1000 - now)
         if (wait <= 0) break
+        // In short steps, so that a stop is heard while waiting.
         await sleep(Math.min(wait, TICK_MS * 2))
       }
       starts[startAt] = Date.now()
@@ -182,6 +192,7 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     const deadline = Date.now() + RUN_MS
     let wakeAt: number | null = null
     let checkedAt = Date.now()
+    let renewedAt = Date.now()
     let stateAt = Date.now()
     let room = await tierRoom(tenant, channel)
     let started = campaign.status === 'running'
@@ -192,8 +203,8 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     // it withdraws what is lined up.
     const settleAll = async () => {
       while (inFlight.size) {
-        await Promise.race([Promise.all([...inFlight]), sleep(1000)])
-        if (inFlight.size && !(await holdLease(tenant.slug, campaign.id, chain))) stopped = true
+        await Promise.race([Promise.all([...inFlight]), sleep(RENEW_MS)])
+        if (inFlight.size && !(await holdLease(tenant.slug, campaign.id, holder))) stopped = true
       }
     }
     try {
@@ -208,12 +219,15 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
             return false
           }
         }
-        if (now - checkedAt >= 1000) {
-          checkedAt = now
-          if (!(await holdLease(tenant.slug, campaign.id, chain))) {
+        if (now - renewedAt >= RENEW_MS) {
+          renewedAt = now
+          if (!(await holdLease(tenant.slug, campaign.id, holder))) {
             stopped = true
             return false
           }
+        }
+        if (now - checkedAt >= 1000) {
+          checkedAt = now
           room = await tierRoom(tenant, channel)
         }
         // Enough is claimed while the line holds AHEAD_MS of sends, or
@@ -230,12 +244,8 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
           wakeAt = Date.now() + 60_000
           break
         }
-        const granted = await takeSendTurns(channel.phoneNumberId ?? channel.id, rate, want)
-        if (!granted) {
-          await sleep(TICK_MS)
-          continue
-        }
-        const claimed = await claim(tenant, campaign.id, granted)
+        // The number's rate is taken per request as it leaves (sendTemplateBatch).
+        const claimed = await claim(tenant, campaign.id, want)
         if (!claimed.length) {
           if (inFlight.size) {
             await Promise.race(inFlight)
@@ -291,7 +301,7 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     const delay = wakeAt ? Math.max(0, wakeAt - Date.now()) : 0
     // A successor starting soon keeps the lease; one waiting long takes it again.
     const keep = delay < 2_000
-    if (keep) await holdLease(tenant.slug, campaign.id, chain)
+    if (keep) await holdLease(tenant.slug, campaign.id, holder)
     await dispatchTenantJob(
       CampaignDispatchJob,
       tenant,
@@ -299,6 +309,7 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
         campaignId: campaign.id,
         generation: payload.generation,
         chain,
+        lease: keep ? holder : undefined,
         tick: (payload.tick ?? 0) + 1,
       },
       { jobId: `campaign-${tenant.slug}-${campaign.id}-${chain}-${(payload.tick ?? 0) + 1}`, delay }

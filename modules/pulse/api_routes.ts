@@ -103,6 +103,15 @@ documentSchema('Campaign', {
       description: 'When it sends (with local_time: the wall-clock time in each contact’s zone)',
     },
     local_time: { type: 'boolean' },
+    quiet_hours: {
+      type: ['object', 'null'],
+      description: 'No sends between start and end (HH:MM) in each contact’s zone; null: none',
+      properties: {
+        start: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' },
+        end: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' },
+      },
+      required: ['start', 'end'],
+    },
     stats: {
       type: 'object',
       properties: {
@@ -177,6 +186,8 @@ documentApi('campaigns.store', {
     'template.variables': '{"1": "{{contact.name|there}}"}: text with contact placeholders',
     'audience': '{segment_id} | {labels: [..]} | {contact_ids: [..]}',
     'local_time': 'Send at schedule_at’s wall-clock time in each contact’s own zone',
+    'quiet_hours':
+      '{"start": "21:00", "end": "09:00"} (the default when absent), contact-local; null: any hour',
   },
   idempotent: true,
   responses: {

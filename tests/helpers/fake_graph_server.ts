@@ -115,13 +115,16 @@ export class FakeGraphServer {
 
   async start() {
     this.#server = createServer(async (request, response) => {
+      // When the request's head arrived, not when its body was read: the
+      // rate benches count arrivals per second, and reading is our own delay.
+      const arrivedAt = Date.now()
       const raw = await readBody(request)
       const multipart = /^multipart\/form-data/i.test(request.headers['content-type'] ?? '')
       const form = multipart ? await parseMultipart(raw, request.headers['content-type']!) : null
       const body = form ? form.fields : parseBody(raw)
       const path = new URL(request.url ?? '/', 'http://x').pathname
       const call: GraphCall = {
-        at: Date.now(),
+        at: arrivedAt,
         method: request.method ?? 'GET',
         path,
         authorization: request.headers.authorization,

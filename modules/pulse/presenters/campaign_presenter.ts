@@ -1,5 +1,6 @@
 import type Campaign from '../models/campaign.js'
 import type { CampaignStats, RecipientRow } from '../services/campaign_service.js'
+import { clockText } from '../services/campaign_schedule.js'
 
 /** The API's campaign: `status` is one of the six public states (awaiting approval is a draft). */
 export function presentCampaign(campaign: Campaign, stats: CampaignStats) {
@@ -19,6 +20,10 @@ export function presentCampaign(campaign: Campaign, stats: CampaignStats) {
       ? campaign.localAt
       : (campaign.scheduleAt?.toUTC().toISO() ?? null),
     local_time: campaign.localTime,
+    quiet_hours:
+      campaign.quietStart === null || campaign.quietEnd === null
+        ? null
+        : { start: clockText(campaign.quietStart), end: clockText(campaign.quietEnd) },
     stats: {
       targeted: stats.targeted,
       skipped: stats.skipped,

@@ -4,8 +4,15 @@ import { apiBody } from '#app/http/api/index'
 /**
  * POST /campaigns. `template.variables` maps each body variable's number to
  * text with `{{contact.<field>}}` placeholders (`|fallback` optional);
- * `audience` is exactly one of segment_id, labels or contact_ids.
+ * `audience` is exactly one of segment_id, labels or contact_ids;
+ * `quiet_hours` `{start, end}` (HH:MM, contact-local) or null for none.
  */
+const clock = () =>
+  vine
+    .string()
+    .trim()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
+
 export const createCampaignBody = apiBody({
   name: vine.string().trim().minLength(1).maxLength(120),
   channel_id: vine.string().trim(),
@@ -25,4 +32,6 @@ export const createCampaignBody = apiBody({
   }),
   schedule_at: vine.date({ formats: { utc: true } }).optional(),
   local_time: vine.boolean().optional(),
+  // HH:MM in each contact's zone; null sends at any hour; absent: 21:00–09:00.
+  quiet_hours: vine.object({ start: clock(), end: clock() }).nullable().optional(),
 })

@@ -27,6 +27,8 @@ test.group('API campaigns', (group) => {
         variables: { '1': '{{contact.name}}', '2': '{{contact.area|JLT}}' },
       },
       audience: { contact_ids: [...people.map((p) => p.id)] },
+      // Any hour: the default quiet hours (21:00–09:00) would hold a run in the evening.
+      quiet_hours: null,
     }
     const key = `camp-${Date.now()}`
     const created = await api('POST', '/api/v1/campaigns', {
@@ -37,6 +39,7 @@ test.group('API campaigns', (group) => {
     assert.equal(created.status, 201, created.text)
     assert.equal(created.headers.get('location'), `/api/v1/campaigns/${created.json.id}`)
     assert.equal(created.json.status, 'draft')
+    assert.isNull(created.json.quiet_hours)
     assert.deepEqual(created.json.stats, {
       targeted: 0,
       skipped: 0,
@@ -114,6 +117,25 @@ test.group('API campaigns', (group) => {
       body: { ...base, template: { ...base.template, name: 'not_there' } },
     })
     assert.include(Object.keys(unknown.json.error.fields), 'template.name')
+    const badHours = await api('POST', '/api/v1/campaigns', {
+      token,
+      body: { ...base, quiet_hours: { start: '25:00', end: '09:00' } },
+    })
+    assert.equal(badHours.status, 422)
+    assert.include(Object.keys(badHours.json.error.fields), 'quiet_hours.start')
+
+    // Absent: the default quiet hours, said back; given: kept as given.
+    const variables = { '1': '{{contact.name}}', '2': 'JLT' }
+    const ok = { ...base, template: { ...base.template, variables } }
+    const byDefault = await api('POST', '/api/v1/campaigns', { token, body: ok })
+    assert.equal(byDefault.status, 201, byDefault.text)
+    assert.deepEqual(byDefault.json.quiet_hours, { start: '21:00', end: '09:00' })
+    const own = await api('POST', '/api/v1/campaigns', {
+      token,
+      body: { ...ok, quiet_hours: { start: '22:30', end: '07:15' } },
+    })
+    assert.equal(own.status, 201, own.text)
+    assert.deepEqual(own.json.quiet_hours, { start: '22:30', end: '07:15' })
   })
 
   test('scopes: campaigns:read cannot write; another tenant’s campaign is not found', async ({

@@ -22,6 +22,7 @@ import {
 } from '../../services/campaign_service.js'
 import { presentCampaign, presentRecipient } from '../../presenters/campaign_presenter.js'
 import { createCampaignBody } from '../../validators/campaign_api_validator.js'
+import { clockMinutes } from '../../services/campaign_schedule.js'
 
 /**
  * /api/v1/campaigns: one-off WhatsApp broadcasts. Another tenant's campaign
@@ -52,6 +53,15 @@ export default class CampaignsApiController {
           audience,
           scheduleAt: data.schedule_at ? DateTime.fromJSDate(data.schedule_at) : null,
           localTime: data.local_time ?? false,
+          quiet:
+            data.quiet_hours === undefined
+              ? undefined
+              : data.quiet_hours === null
+                ? { start: null, end: null }
+                : {
+                    start: clockMinutes(data.quiet_hours.start),
+                    end: clockMinutes(data.quiet_hours.end),
+                  },
         })
         return {
           status: 201,

@@ -30,6 +30,7 @@ export {
   foldText,
   isStopWord,
   tokenize,
+  type Token,
   synonymGroupsOf,
   contentTerms,
   detectLanguage,

@@ -6,6 +6,7 @@ import {
   synonymGroupsOf,
   SYNONYM_WEIGHT,
   tokenize,
+  type Token,
 } from '#modules/brain/index'
 import {
   NUMERIC_TYPES,
@@ -33,7 +34,7 @@ import {
 export const ROW_DIMENSIONS = 128
 
 export async function embedRows(texts: string[]): Promise<number[][]> {
-  return texts.map(embedRow)
+  return texts.map((text) => embedRow(text))
 }
 
 /*
@@ -67,45 +68,102 @@ const SPACE = 32
 const OPEN = 60 // <
 const CLOSE = 62 // >
 
-export function embedRow(text: string): number[] {
-  const words = lexicalWords(text).filter((word) => !isStopWord(word))
-  const features = new Map<number, number>()
-  const add = (hash: number, weight: number) => {
-    const key = hash >>> 0
-    features.set(key, (features.get(key) ?? 0) + weight)
+/*
+| A row's features and their counts, in an open-addressing table of typed
+| arrays reused from row to row (a Map per row was most of an import's
+| time: a few hundred features a row, 100,000 rows). A cell belongs to the
+| current row when its stamp is the row's; `firstMet` keeps the features in
+| the order first met, so the sums below add up exactly as before.
+*/
+let tableMask = 4095
+let tableKeys = new Uint32Array(tableMask + 1)
+let tableCounts = new Float64Array(tableMask + 1)
+let tableStamps = new Uint32Array(tableMask + 1)
+let firstMet = new Uint32Array(tableMask + 1)
+let stamp = 0
+let featureCount = 0
+
+function slotOf(key: number) {
+  let cell = (Math.imul(key, 0x9e3779b1) >>> 0) & tableMask
+  while (tableStamps[cell] === stamp && tableKeys[cell] !== key) cell = (cell + 1) & tableMask
+  return cell
+}
+
+function growTable() {
+  const keys = Array.from(firstMet.subarray(0, featureCount), (cell) => tableKeys[cell])
+  const counts = Array.from(firstMet.subarray(0, featureCount), (cell) => tableCounts[cell])
+  tableMask = tableMask * 2 + 1
+  tableKeys = new Uint32Array(tableMask + 1)
+  tableCounts = new Float64Array(tableMask + 1)
+  tableStamps = new Uint32Array(tableMask + 1)
+  firstMet = new Uint32Array(tableMask + 1)
+  for (const [n, key] of keys.entries()) {
+    const cell = slotOf(key)
+    tableStamps[cell] = stamp
+    tableKeys[cell] = key
+    tableCounts[cell] = counts[n]
+    firstMet[n] = cell
   }
+}
+
+function addFeature(hash: number, weight: number) {
+  const key = hash >>> 0
+  const cell = slotOf(key)
+  if (tableStamps[cell] === stamp) {
+    tableCounts[cell] += weight
+    return
+  }
+  tableStamps[cell] = stamp
+  tableKeys[cell] = key
+  tableCounts[cell] = weight
+  firstMet[featureCount++] = cell
+  // Kept at most half full, so probes stay short.
+  if (featureCount * 2 > tableMask) growTable()
+}
+
+/**
+ * A row's vector. `tokens` are the text's tokens when the caller has them
+ * already (prepareRows tokenises each row once for its vector and its words).
+ */
+export function embedRow(text: string, tokens: Token[] = tokenize(text)): number[] {
+  const words = lexicalWords(text).filter((word) => !isStopWord(word))
+  stamp = stamp === 0xffffffff ? 1 : stamp + 1
+  if (stamp === 1) tableStamps.fill(0)
+  featureCount = 0
   for (let i = 0; i < words.length; i++) {
     const word = words[i]
-    add(fnvText(PREFIX_W, word), 1)
+    addFeature(fnvText(PREFIX_W, word), 1)
     if (i + 1 < words.length) {
-      add(fnvText(fnvChar(fnvText(PREFIX_B, word), SPACE), words[i + 1]), 0.5)
+      addFeature(fnvText(fnvChar(fnvText(PREFIX_B, word), SPACE), words[i + 1]), 0.5)
     }
     // The pieces of `<word>`, its edges marked; position p of the padded word.
     const length = word.length + 2
-    const charAt = (p: number) =>
-      p === 0 ? OPEN : p === length - 1 ? CLOSE : word.charCodeAt(p - 1)
     for (let n = 3; n <= 5; n++) {
       for (let at = 0; at + n <= length; at++) {
         let hash = PREFIX_C
-        for (let p = at; p < at + n; p++) hash = fnvChar(hash, charAt(p))
-        add(hash, 0.25)
+        for (let p = at; p < at + n; p++) {
+          hash = fnvChar(hash, p === 0 ? OPEN : p === length - 1 ? CLOSE : word.charCodeAt(p - 1))
+        }
+        addFeature(hash, 0.25)
       }
     }
   }
   // The lexicon's synonym groups, as the local embedder (v3) adds them.
-  for (const token of tokenize(text)) {
+  for (const token of tokens) {
     if (!token.content) continue
     for (const group of synonymGroupsOf(token.stem)) {
-      add(fnvText(PREFIX_G, String(group)), SYNONYM_WEIGHT)
+      addFeature(fnvText(PREFIX_G, String(group)), SYNONYM_WEIGHT)
     }
   }
   // Straight into the folded buckets: bucket b of 512 lands in b % 128.
   const folded = new Float64Array(ROW_DIMENSIONS)
   let norm512 = 0
   const wide = new Float64Array(LOCAL_DIMENSIONS)
-  for (const [hash, count] of features) {
+  for (let n = 0; n < featureCount; n++) {
+    const cell = firstMet[n]
+    const hash = tableKeys[cell]
     const sign = hash & 0x80000000 ? -1 : 1
-    wide[hash % LOCAL_DIMENSIONS] += sign * (1 + Math.log(1 + count))
+    wide[hash % LOCAL_DIMENSIONS] += sign * (1 + Math.log(1 + tableCounts[cell]))
   }
   for (let i = 0; i < LOCAL_DIMENSIONS; i++) norm512 += wide[i] * wide[i]
   norm512 = Math.sqrt(norm512)
@@ -115,6 +173,11 @@ export function embedRow(text: string): number[] {
   for (let i = 0; i < ROW_DIMENSIONS; i++) norm += folded[i] * folded[i]
   norm = Math.sqrt(norm)
   return Array.from(folded, (value) => (norm > 0 ? value / norm : value))
+}
+
+/** A row's words for full text: its content stems, each once (contentTerms, from tokens). */
+function searchWords(tokens: Token[]) {
+  return [...new Set(tokens.filter((token) => token.content).map((token) => token.stem))].join(' ')
 }
 
 /** A vector as pgvector reads it, short: zeros as 0, four decimals. */
@@ -305,8 +368,9 @@ export async function prepareRows(
   }
   const unique = [...keyless, ...byKey.values()]
   const texts = unique.map((row) => searchableText(columns, row.values))
-  const vectors = await embedRows(texts)
-  const searchText = texts.map((text) => contentTerms(text).join(' '))
+  const tokenLists = texts.map((text) => tokenize(text))
+  const vectors = texts.map((text, n) => embedRow(text, tokenLists[n]))
+  const searchText = tokenLists.map(searchWords)
   const params: unknown[] = [
     unique.map((row) => row.key),
     ...columns.map((column) => unique.map((row) => row.values[column.name] ?? null)),

@@ -786,10 +786,19 @@ test.group('Inbound processing', (group) => {
     const sent = Array.from({ length: 6 }, (_, i) =>
       messages.text({ from, timestamp: String(base + i) }, `message ${i}`)
     )
-    // Newest first, one webhook each, all at once.
-    await Promise.all(
-      [...sent].reverse().map((m) => postWebhook(webhook(wa, { messages: [m] }), wa.appSecret))
-    )
+    // Newest first, one webhook each, all at once. The queue waits until all
+    // six are accepted: how late a webhook may come is the order window's
+    // business, and a loaded machine can take longer than the window to
+    // accept six posts.
+    const inbound = queue.getOrSet(INBOUND_QUEUE)
+    await inbound.pause()
+    try {
+      await Promise.all(
+        [...sent].reverse().map((m) => postWebhook(webhook(wa, { messages: [m] }), wa.appSecret))
+      )
+    } finally {
+      await inbound.resume()
+    }
     // Two stamped in the same second, in one webhook: WhatsApp's listing order wins.
     const sameSecond = [
       messages.text({ from, timestamp: String(base + 10) }, 'same second A'),

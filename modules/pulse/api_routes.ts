@@ -188,6 +188,11 @@ documentApi('campaigns.store', {
     'local_time': 'Send at schedule_at’s wall-clock time in each contact’s own zone',
     'quiet_hours':
       '{"start": "21:00", "end": "09:00"} (the default when absent), contact-local; null: any hour',
+    'allow_unknown_consent':
+      'Also send marketing to contacts never asked for consent; refused (422) unless the ' +
+      'workspace’s campaign settings allow it',
+    'requires_approval':
+      'An owner approves it before it sends (always, when the workspace says so)',
   },
   idempotent: true,
   responses: {

@@ -40,6 +40,11 @@ export {
   type CampaignStats,
 } from './services/campaign_service.js'
 export {
+  readCampaignSettings,
+  saveCampaignSettings,
+  type CampaignSettings,
+} from './services/campaign_settings.js'
+export {
   registerDueHandler,
   registeredDueKinds,
   scheduleDue,

@@ -65,6 +65,10 @@ tenantRoutes(() => {
       const c = (path: string) => `/campaigns/:id${path}`
       router.get('/campaigns', [CampaignsController, 'index']).as('campaigns')
       router.get('/campaigns/new', [CampaignsController, 'create']).as('campaigns.create')
+      router.get('/campaigns/settings', [CampaignsController, 'settings']).as('campaigns.settings')
+      router
+        .post('/campaigns/settings', [CampaignsController, 'saveSettings'])
+        .as('campaigns.settings.save')
       router.post('/campaigns/form', [CampaignsController, 'form']).as('campaigns.form')
       router.post('/campaigns', [CampaignsController, 'store']).as('campaigns.store')
       router.get(c(''), [CampaignsController, 'show']).as('campaigns.show').where('id', uuid)

@@ -334,6 +334,7 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/tasks/quotes/new',
     '/campaigns',
     '/campaigns/new',
+    '/campaigns/settings',
     `/campaigns/${campaign.id}`,
     '/sequences',
     '/sequences/new',

@@ -32,6 +32,7 @@ import {
 import { listSegments } from '../services/segment_service.js'
 import { clockMinutes, clockText, DEFAULT_QUIET } from '../services/campaign_schedule.js'
 import { sendTestMessage } from '../services/campaign_test_send.js'
+import { readCampaignSettings, saveCampaignSettings } from '../services/campaign_settings.js'
 import { recipientCsvLine, RECIPIENT_CSV_COLUMNS } from '../presenters/campaign_presenter.js'
 
 const RECIPIENTS_PER_PAGE = 50
@@ -99,7 +100,7 @@ export default class CampaignsController {
   async store(ctx: HttpContext) {
     const { bouncer, access, request, response, session, i18n, tenant, auth } = ctx
     await bouncer.with('CampaignsPolicy').authorize('manage', access)
-    const state = stateFrom(request.all())
+    const state = await allowedState(ctx, stateFrom(request.all()))
     try {
       const campaign = await createCampaign(tenant, {
         ...inputFrom(state),
@@ -123,7 +124,7 @@ export default class CampaignsController {
     const { bouncer, access, request, response, session, i18n, tenant, params } = ctx
     await bouncer.with('CampaignsPolicy').authorize('manage', access)
     const campaign = await findCampaignOrFail(tenant, params.id)
-    const state = stateFrom(request.all())
+    const state = await allowedState(ctx, stateFrom(request.all()))
     try {
       await updateCampaign(tenant, campaign.id, inputFrom(state))
       session.flash('success', i18n.t('pulse.campaigns.flash.saved', { name: state.name }))
@@ -132,6 +133,35 @@ export default class CampaignsController {
       if (!(error instanceof CampaignError)) throw error
       return renderForm(ctx, campaign, state, error.fields, error.status)
     }
+  }
+
+  /** The workspace's campaign rules: "not asked" consent allowed, approval for every campaign. */
+  async settings(ctx: HttpContext) {
+    await ctx.bouncer.with('CampaignsPolicy').authorize('manage', ctx.access)
+    const settings = await readCampaignSettings(ctx.tenant)
+    return renderSettings(ctx, settings, {})
+  }
+
+  async saveSettings(ctx: HttpContext) {
+    const { bouncer, access, request, response, session, i18n, tenant } = ctx
+    await bouncer.with('CampaignsPolicy').authorize('manage', access)
+    const body = request.all()
+    const errors: Record<string, string> = {}
+    const flag = (name: string) => {
+      const value = body[name]
+      if (value === undefined || value === null || value === '' || value === '0') return false
+      if (value === '1' || value === 'on' || value === 'true' || value === true) return true
+      errors[name] = i18n.t('pulse.campaigns.settings.invalid_choice')
+      return false
+    }
+    const settings = {
+      allowUnknownConsent: flag('allow_unknown_consent'),
+      requireApproval: flag('require_approval'),
+    }
+    if (Object.keys(errors).length) return renderSettings(ctx, settings, errors, 422)
+    await saveCampaignSettings(tenant, settings)
+    session.flash('success', i18n.t('pulse.campaigns.settings.saved'))
+    return response.redirect(`${workspaceLayout(ctx, 'campaigns').base}/campaigns/settings`)
   }
 
   async show(ctx: HttpContext) {
@@ -257,6 +287,27 @@ export default class CampaignsController {
     }
     return response.redirect(`${workspaceLayout(ctx, 'campaigns').base}/campaigns/${campaign.id}`)
   }
+}
+
+/** A posted form keeps "not asked" only while the workspace allows it. */
+async function allowedState(ctx: HttpContext, state: FormState) {
+  if (!state.allowUnknown) return state
+  const settings = await readCampaignSettings(ctx.tenant)
+  return { ...state, allowUnknown: settings.allowUnknownConsent }
+}
+
+function renderSettings(
+  ctx: HttpContext,
+  settings: { allowUnknownConsent: boolean; requireApproval: boolean },
+  errors: Record<string, string>,
+  status = 200
+) {
+  ctx.response.status(status)
+  return ctx.view.render('pulse::campaigns/settings', {
+    ...workspaceLayout(ctx, 'campaigns'),
+    settings,
+    errors,
+  })
 }
 
 async function act(
@@ -452,6 +503,7 @@ async function formModel(ctx: HttpContext, state: FormState, errors: Record<stri
     segments,
     count,
     errors,
+    settings: await readCampaignSettings(tenant),
   }
 }
 

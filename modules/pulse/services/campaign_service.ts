@@ -11,6 +11,7 @@ import Segment from '../models/segment.js'
 import { compileVariables, unknownFields } from './campaign_variables.js'
 import { DEFAULT_QUIET, dueAtSql } from './campaign_schedule.js'
 import { markRunning, newChain } from './campaign_lease.js'
+import { campaignSettingsIn, readCampaignSettings } from './campaign_settings.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -123,6 +124,13 @@ async function checkInput(tenant: TenantContext, input: CampaignInput) {
   }
   if (input.localTime && !input.scheduleAt) {
     fields.schedule_at = 'A time is needed to send at it in each contact’s zone'
+  }
+  if (input.allowUnknownConsent) {
+    const settings = await readCampaignSettings(tenant)
+    if (!settings.allowUnknownConsent) {
+      fields.allow_unknown_consent =
+        'The workspace sends marketing only to opted-in contacts (see its campaign settings)'
+    }
   }
   if (Object.keys(fields).length) {
     throw new CampaignError('validation_failed', 'The campaign is invalid', fields)
@@ -242,9 +250,12 @@ async function materializeRecipients(
     { scheduleAt: campaign.scheduleAt?.toJSDate() ?? null, localAt: campaign.localAt },
     { start: campaign.quietStart, end: campaign.quietEnd }
   )
-  const consentOk = campaign.allowUnknownConsent
-    ? `a.marketing_consent in ('opted_in', 'unknown')`
-    : `a.marketing_consent = 'opted_in'`
+  // "Not asked" counts only while the workspace allows it, whatever the campaign says.
+  const settings = await campaignSettingsIn(trx)
+  const consentOk =
+    campaign.allowUnknownConsent && settings.allowUnknownConsent
+      ? `a.marketing_consent in ('opted_in', 'unknown')`
+      : `a.marketing_consent = 'opted_in'`
   const skip = `(case
       when a.opt_in = 'opted_out' then 'opted_out'
       when coalesce(a.phone, '') = '' then 'no_phone'
@@ -450,7 +461,9 @@ export async function launchCampaign(
   options: { approved?: boolean } = {}
 ) {
   const current = await findCampaignOrFail(tenant, campaignId)
-  if (current.requiresApproval && !options.approved) {
+  const settings = await readCampaignSettings(tenant)
+  const needsApproval = current.requiresApproval || settings.requireApproval
+  if (needsApproval && !options.approved) {
     if (current.status !== 'draft') {
       throw new CampaignError('invalid_state', `The campaign is ${current.status}`, {}, 409)
     }

@@ -34,4 +34,7 @@ export const createCampaignBody = apiBody({
   local_time: vine.boolean().optional(),
   // HH:MM in each contact's zone; null sends at any hour; absent: 21:00–09:00.
   quiet_hours: vine.object({ start: clock(), end: clock() }).nullable().optional(),
+  // Marketing to "not asked" consent: only where the workspace's settings allow it.
+  allow_unknown_consent: vine.boolean().optional(),
+  requires_approval: vine.boolean().optional(),
 })

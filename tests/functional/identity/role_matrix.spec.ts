@@ -97,6 +97,8 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/settings/contact-fields/:id/delete': MANAGERS,
   'GET /t/:tenant/campaigns': MEMBERS,
   'GET /t/:tenant/campaigns/new': MANAGERS,
+  'GET /t/:tenant/campaigns/settings': MANAGERS,
+  'POST /t/:tenant/campaigns/settings': MANAGERS,
   'POST /t/:tenant/campaigns/form': MANAGERS,
   'POST /t/:tenant/campaigns': MANAGERS,
   'GET /t/:tenant/campaigns/:id': MEMBERS,

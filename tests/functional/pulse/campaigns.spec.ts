@@ -12,6 +12,7 @@ import {
   pauseCampaign,
   resumeCampaign,
   retryFailed,
+  saveCampaignSettings,
   type CampaignInput,
 } from '#modules/pulse/index'
 import { withDefaultQueueWorker } from '#tests/helpers/queue'
@@ -94,6 +95,7 @@ test.group('Campaigns: sending', (group) => {
     const { context, channel } = await campaignTenant(cleanup)
     await contact(context, { label: 'jlt', channelId: channel.id, marketingConsent: 'unknown' })
     await contact(context, { label: 'jlt', channelId: channel.id, marketingConsent: 'opted_out' })
+    await saveCampaignSettings(context, { allowUnknownConsent: true, requireApproval: false })
     const campaign = await createCampaign(context, input(channel.id, { allowUnknownConsent: true }))
     await launchCampaign(context, campaign.id)
     const { stats } = await waitForStats(

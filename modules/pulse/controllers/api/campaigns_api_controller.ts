@@ -62,6 +62,8 @@ export default class CampaignsApiController {
                     start: clockMinutes(data.quiet_hours.start),
                     end: clockMinutes(data.quiet_hours.end),
                   },
+          allowUnknownConsent: data.allow_unknown_consent ?? false,
+          requiresApproval: data.requires_approval ?? false,
         })
         return {
           status: 201,

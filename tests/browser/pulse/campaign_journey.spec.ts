@@ -81,6 +81,9 @@ test.group('Journey: a campaign from form to funnel', (group) => {
         await page.locator('#campaign-var-2').fill('{{contact.area|JLT}}')
         await page.getByLabel(WORDS[lang].labels).check()
         await page.locator('#campaign-labels').fill('jlt')
+        // Any hour: the default quiet hours (21:00–09:00) would hold the sends of an evening run.
+        await page.locator('#campaign-quiet-start').fill('')
+        await page.locator('#campaign-quiet-end').fill('')
         await page.locator('[data-audience-count="4"]').waitFor()
         await page.locator('[data-template-preview]', { hasText: '{{contact.area|JLT}}' }).waitFor()
         await page.waitForLoadState('networkidle')

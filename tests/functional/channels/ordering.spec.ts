@@ -1,6 +1,8 @@
 import { test } from '@japa/runner'
 import type { Assert } from '@japa/assert'
 import app from '@adonisjs/core/services/app'
+import queue from '@rlanz/bull-queue/services/main'
+import { INBOUND_QUEUE } from '#modules/channels/services/inbound_queue'
 import { readAssistantSettings, saveAssistantSettings } from '#modules/brain/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { makeMember } from '#tests/helpers/users'
@@ -236,9 +238,17 @@ test.group('WhatsApp order: the assistant', (group) => {
    * together, as a burst from the customer does.
    */
   async function postTogether(wa: WhatsAppTenant, sent: WaMessage[]) {
-    for (const message of sent) {
-      const response = await postWebhook(webhook(wa, { messages: [message] }), wa.appSecret)
-      assert200(response.status)
+    // The queue waits until every webhook is accepted, as a burst arrives:
+    // on a busy machine accepting them one by one can outlast the order window.
+    const inbound = queue.getOrSet(INBOUND_QUEUE)
+    await inbound.pause()
+    try {
+      for (const message of sent) {
+        const response = await postWebhook(webhook(wa, { messages: [message] }), wa.appSecret)
+        assert200(response.status)
+      }
+    } finally {
+      await inbound.resume()
     }
   }
 

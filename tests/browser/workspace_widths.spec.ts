@@ -61,6 +61,7 @@ const SHOTS = [
   '/team',
   '/outreach',
   '/renewals',
+  '/campaigns/settings',
 ]
 
 type Cleanup = (fn: () => void | Promise<void>) => void

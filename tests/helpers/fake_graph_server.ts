@@ -3,6 +3,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import app from '@adonisjs/core/services/app'
 import type { Group } from '@japa/runner/core'
+import { closeServer, patientServer } from '#tests/helpers/local_http'
 
 export interface GraphCall {
   /** When the request arrived (ms since the epoch). */
@@ -114,86 +115,89 @@ export class FakeGraphServer {
   }
 
   async start() {
-    this.#server = createServer(async (request, response) => {
-      // When the request's head arrived, not when its body was read: the
-      // rate benches count arrivals per second, and reading is our own delay.
-      const arrivedAt = Date.now()
-      const raw = await readBody(request)
-      const multipart = /^multipart\/form-data/i.test(request.headers['content-type'] ?? '')
-      const form = multipart ? await parseMultipart(raw, request.headers['content-type']!) : null
-      const body = form ? form.fields : parseBody(raw)
-      const path = new URL(request.url ?? '/', 'http://x').pathname
-      const call: GraphCall = {
-        at: arrivedAt,
-        method: request.method ?? 'GET',
-        path,
-        authorization: request.headers.authorization,
-        body,
-      }
-      this.calls.push(call)
+    this.#server = patientServer(
+      createServer(async (request, response) => {
+        // When the request's head arrived, not when its body was read: the
+        // rate benches count arrivals per second, and reading is our own delay.
+        const arrivedAt = Date.now()
+        const raw = await readBody(request)
+        const multipart = /^multipart\/form-data/i.test(request.headers['content-type'] ?? '')
+        const form = multipart ? await parseMultipart(raw, request.headers['content-type']!) : null
+        const body = form ? form.fields : parseBody(raw)
+        const path = new URL(request.url ?? '/', 'http://x').pathname
+        const call: GraphCall = {
+          at: arrivedAt,
+          method: request.method ?? 'GET',
+          path,
+          authorization: request.headers.authorization,
+          body,
+        }
+        this.calls.push(call)
 
-      // The Resumable Upload API's second call says "OAuth <token>".
-      const token = call.authorization?.replace(/^(Bearer|OAuth) /, '')
-      if (this.#tokens.size && (!token || !this.#tokens.has(token))) {
-        return send(response, 401, graphError(190, 'Invalid OAuth access token'))
-      }
-      const recipient = String(body?.to ?? '').replace(/\D/g, '')
-      const forRecipient =
-        path.endsWith('/messages') && recipient
-          ? this.#byRecipient.get(recipient)?.shift()
-          : undefined
-      const scripted = forRecipient ?? this.#script.shift()
-      if (scripted && 'drop' in scripted) return request.socket.destroy()
-      if (scripted) return send(response, scripted.status, scripted.body)
+        // The Resumable Upload API's second call says "OAuth <token>".
+        const token = call.authorization?.replace(/^(Bearer|OAuth) /, '')
+        if (this.#tokens.size && (!token || !this.#tokens.has(token))) {
+          return send(response, 401, graphError(190, 'Invalid OAuth access token'))
+        }
+        const recipient = String(body?.to ?? '').replace(/\D/g, '')
+        const forRecipient =
+          path.endsWith('/messages') && recipient
+            ? this.#byRecipient.get(recipient)?.shift()
+            : undefined
+        const scripted = forRecipient ?? this.#script.shift()
+        if (scripted && 'drop' in scripted) return request.socket.destroy()
+        if (scripted) return send(response, scripted.status, scripted.body)
 
-      const file = path.match(/^\/v[\d.]+\/media-files\/(\w+)$/)
-      if (file && call.method === 'GET') {
-        const found = this.media.get(file[1])
-        if (!found) return send(response, 404, graphError(100, 'Media not found'))
-        response.writeHead(200, { 'content-type': found.mimeType }).end(found.bytes)
-        return
-      }
-      const mediaId = path.match(/^\/v[\d.]+\/(\d+)$/)
-      if (mediaId && call.method === 'GET') {
-        const found = this.media.get(mediaId[1])
-        if (!found) return send(response, 400, graphError(100, 'Unsupported get request'))
-        return send(response, 200, {
-          messaging_product: 'whatsapp',
-          url: `${this.url}/media-files/${mediaId[1]}`,
-          mime_type: found.mimeType,
-          sha256: found.sha256 ?? createHash('sha256').update(found.bytes).digest('hex'),
-          file_size: found.bytes.length,
-          id: mediaId[1],
-        })
-      }
+        const file = path.match(/^\/v[\d.]+\/media-files\/(\w+)$/)
+        if (file && call.method === 'GET') {
+          const found = this.media.get(file[1])
+          if (!found) return send(response, 404, graphError(100, 'Media not found'))
+          response.writeHead(200, { 'content-type': found.mimeType }).end(found.bytes)
+          return
+        }
+        const mediaId = path.match(/^\/v[\d.]+\/(\d+)$/)
+        if (mediaId && call.method === 'GET') {
+          const found = this.media.get(mediaId[1])
+          if (!found) return send(response, 400, graphError(100, 'Unsupported get request'))
+          return send(response, 200, {
+            messaging_product: 'whatsapp',
+            url: `${this.url}/media-files/${mediaId[1]}`,
+            mime_type: found.mimeType,
+            sha256: found.sha256 ?? createHash('sha256').update(found.bytes).digest('hex'),
+            file_size: found.bytes.length,
+            id: mediaId[1],
+          })
+        }
 
-      const session = path.match(/^\/v[\d.]+\/(\d+)\/uploads$/)
-      if (session && call.method === 'POST') return this.#openSession(session[1], request, response)
-      const sample = path.match(/^\/v[\d.]+\/(upload:\w+)$/)
-      if (sample && call.method === 'POST') {
-        return this.#uploadSample(sample[1], request, raw, response)
-      }
+        const session = path.match(/^\/v[\d.]+\/(\d+)\/uploads$/)
+        if (session && call.method === 'POST')
+          return this.#openSession(session[1], request, response)
+        const sample = path.match(/^\/v[\d.]+\/(upload:\w+)$/)
+        if (sample && call.method === 'POST') {
+          return this.#uploadSample(sample[1], request, raw, response)
+        }
 
-      const upload = path.match(/^\/v[\d.]+\/(\d+)\/media$/)
-      if (upload && call.method === 'POST') return this.#upload(upload[1], form, response)
+        const upload = path.match(/^\/v[\d.]+\/(\d+)\/media$/)
+        if (upload && call.method === 'POST') return this.#upload(upload[1], form, response)
 
-      const templates = path.match(/^\/v[\d.]+\/(\d+)\/message_templates$/)
-      if (templates) return this.#templates(call, templates[1], request, response)
+        const templates = path.match(/^\/v[\d.]+\/(\d+)\/message_templates$/)
+        if (templates) return this.#templates(call, templates[1], request, response)
 
-      const match = path.match(/^\/v[\d.]+\/(\d+)\/messages$/)
-      if (call.method === 'POST' && match) {
-        const invalid = invalidInteractive(body)
-        if (invalid) return send(response, 400, graphError(131009, invalid))
-        const wamid = `wamid.${randomBytes(12).toString('base64url')}`
-        this.#reportSent(match[1], wamid, body)
-        return send(response, 200, {
-          messaging_product: 'whatsapp',
-          contacts: [{ input: body?.to, wa_id: String(body?.to ?? '').replace(/\D/g, '') }],
-          messages: [{ id: wamid }],
-        })
-      }
-      send(response, 404, graphError(100, `Unknown path components: ${path}`))
-    })
+        const match = path.match(/^\/v[\d.]+\/(\d+)\/messages$/)
+        if (call.method === 'POST' && match) {
+          const invalid = invalidInteractive(body)
+          if (invalid) return send(response, 400, graphError(131009, invalid))
+          const wamid = `wamid.${randomBytes(12).toString('base64url')}`
+          this.#reportSent(match[1], wamid, body)
+          return send(response, 200, {
+            messaging_product: 'whatsapp',
+            contacts: [{ input: body?.to, wa_id: String(body?.to ?? '').replace(/\D/g, '') }],
+            messages: [{ id: wamid }],
+          })
+        }
+        send(response, 404, graphError(100, `Unknown path components: ${path}`))
+      })
+    )
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve))
     return this
   }
@@ -383,9 +387,7 @@ export class FakeGraphServer {
     if (this.#statusTimer) clearInterval(this.#statusTimer)
     this.#statusTimer = null
     this.#reports = null
-    await new Promise<void>((resolve) =>
-      this.#server ? this.#server.close(() => resolve()) : resolve()
-    )
+    await closeServer(this.#server)
   }
 }
 

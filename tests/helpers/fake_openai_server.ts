@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import app from '@adonisjs/core/services/app'
 import type { Group } from '@japa/runner/core'
+import { closeServer, patientServer } from '#tests/helpers/local_http'
 
 export interface OpenAICall {
   at: number
@@ -107,41 +108,43 @@ export class FakeOpenAIServer {
   }
 
   async start() {
-    this.#server = createServer(async (request, response) => {
-      const raw = await readBody(request)
-      let body: any = null
-      try {
-        body = raw.length ? JSON.parse(raw.toString('utf8')) : null
-      } catch {
-        return send(
+    this.#server = patientServer(
+      createServer(async (request, response) => {
+        const raw = await readBody(request)
+        let body: any = null
+        try {
+          body = raw.length ? JSON.parse(raw.toString('utf8')) : null
+        } catch {
+          return send(
+            response,
+            400,
+            openAIError(400, 'invalid_json', 'We could not parse the JSON body')
+          )
+        }
+        const path = new URL(request.url ?? '/', 'http://x').pathname
+        this.calls.push({
+          at: Date.now(),
+          method: request.method ?? 'GET',
+          path,
+          authorization: request.headers.authorization,
+          body,
+        })
+
+        const scripted = this.#script.shift()
+        if (scripted) return send(response, scripted.status, scripted.body, scripted.headers)
+
+        if (request.method === 'POST' && path === '/v1/embeddings')
+          return this.#embeddings(body, response)
+        if (request.method === 'POST' && path === '/v1/chat/completions') {
+          return this.#completion(body, response)
+        }
+        send(
           response,
-          400,
-          openAIError(400, 'invalid_json', 'We could not parse the JSON body')
+          404,
+          openAIError(404, 'unknown_url', `Unknown request URL: ${request.method} ${path}`)
         )
-      }
-      const path = new URL(request.url ?? '/', 'http://x').pathname
-      this.calls.push({
-        at: Date.now(),
-        method: request.method ?? 'GET',
-        path,
-        authorization: request.headers.authorization,
-        body,
       })
-
-      const scripted = this.#script.shift()
-      if (scripted) return send(response, scripted.status, scripted.body, scripted.headers)
-
-      if (request.method === 'POST' && path === '/v1/embeddings')
-        return this.#embeddings(body, response)
-      if (request.method === 'POST' && path === '/v1/chat/completions') {
-        return this.#completion(body, response)
-      }
-      send(
-        response,
-        404,
-        openAIError(404, 'unknown_url', `Unknown request URL: ${request.method} ${path}`)
-      )
-    })
+    )
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve))
     return this
   }
@@ -254,9 +257,7 @@ export class FakeOpenAIServer {
   }
 
   async stop() {
-    await new Promise<void>((resolve) =>
-      this.#server ? this.#server.close(() => resolve()) : resolve()
-    )
+    await closeServer(this.#server)
   }
 }
 

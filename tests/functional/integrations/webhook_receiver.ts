@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { closeServer, patientServer } from '#tests/helpers/local_http'
 
 /*
 | A webhook receiver for tests: a real HTTP server on 127.0.0.1 that records
@@ -27,21 +28,23 @@ export class WebhookReceiver {
   }
 
   async start() {
-    this.#server = createServer((request, response) => {
-      const chunks: Buffer[] = []
-      request.on('data', (chunk) => chunks.push(chunk))
-      request.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8')
-        const status = this.#statuses[Math.min(this.requests.length, this.#statuses.length - 1)]
-        let json: unknown = null
-        try {
-          json = JSON.parse(body)
-        } catch {}
-        this.requests.push({ headers: request.headers, body, json, status })
-        response.writeHead(status, { 'content-type': 'text/plain' })
-        response.end(status < 300 ? 'ok' : `refused with ${status}`)
+    this.#server = patientServer(
+      createServer((request, response) => {
+        const chunks: Buffer[] = []
+        request.on('data', (chunk) => chunks.push(chunk))
+        request.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8')
+          const status = this.#statuses[Math.min(this.requests.length, this.#statuses.length - 1)]
+          let json: unknown = null
+          try {
+            json = JSON.parse(body)
+          } catch {}
+          this.requests.push({ headers: request.headers, body, json, status })
+          response.writeHead(status, { 'content-type': 'text/plain' })
+          response.end(status < 300 ? 'ok' : `refused with ${status}`)
+        })
       })
-    })
+    )
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve))
     return this
   }
@@ -64,7 +67,7 @@ export class WebhookReceiver {
   }
 
   async stop() {
-    await new Promise<void>((resolve) => this.#server?.close(() => resolve()) ?? resolve())
+    await closeServer(this.#server)
   }
 }
 

@@ -231,8 +231,8 @@ test.group('Inbox: the list', () => {
     assert.include(row, 'data-status="pending"')
     assert.include(row, 'data-unread="3"')
     assert.match(row, /<time datetime="[^"]+">[^<]+<\/time>/)
-    // The page is live: the list refreshes itself when the inbox changes.
-    assert.include(page.body, 'hx-trigger="inbox-changed from:body throttle:1s"')
+    // The page is live: the list refreshes itself after the last of a series of inbox changes.
+    assert.include(page.body, 'hx-trigger="inbox-changed from:body delay:500ms"')
     assert.include(page.body, `data-live-events="/t/${w.tenant.slug}/inbox/events"`)
     assert.include(page.body, '/assets/inbox.css')
     assert.include(page.body, '/assets/inbox.js')

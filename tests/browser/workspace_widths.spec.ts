@@ -60,6 +60,7 @@ const SHOTS = [
   '/connectors',
   '/team',
   '/outreach',
+  '/outreach/nudges/new',
   '/renewals',
   '/campaigns/settings',
 ]
@@ -275,6 +276,8 @@ async function busyWorkspace(cleanup: Cleanup) {
     templateVariables: ['{{contact.name|there}}'],
     finalAction: 'label',
     finalLabel: 'cold',
+    quietStart: 21 * 60,
+    quietEnd: 9 * 60,
   })
   const dateRule = await saveDateRule(wa.context, null, {
     name: `Renewals ${LONG_WORD}`,

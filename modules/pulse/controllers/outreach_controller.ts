@@ -21,6 +21,7 @@ import {
   saveCheckinPlan,
 } from '../services/checkin_service.js'
 import { readPulseSettings } from '../services/relational_pulse_service.js'
+import { DEFAULT_QUIET, clockText } from '../services/campaign_schedule.js'
 import {
   checkinPlanFrom,
   dateRuleFrom,
@@ -113,6 +114,8 @@ function defaults(kind: Kind): Record<string, unknown> {
       after_hours: '20',
       max_nudges: '1',
       final_action: 'none',
+      quiet_start: clockText(DEFAULT_QUIET.start),
+      quiet_end: clockText(DEFAULT_QUIET.end),
       template_variables: '{{contact.name|there}}',
     }
   }
@@ -153,6 +156,8 @@ function entryOf(kind: Kind, record: any): Record<string, unknown> {
       message: record.message,
       final_action: record.finalAction,
       final_label: record.finalLabel ?? '',
+      quiet_start: clockText(record.quietStart),
+      quiet_end: clockText(record.quietEnd),
     }
   }
   if (kind === 'reminders') {

@@ -48,6 +48,13 @@ export default class NudgeRule extends TenantModel {
   @column()
   declare finalLabel: string | null
 
+  /** Quiet hours in minutes after midnight, contact-local; both null for none. */
+  @column()
+  declare quietStart: number | null
+
+  @column()
+  declare quietEnd: number | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

@@ -4,6 +4,7 @@ import { batchMemo } from '#app/queue/work_batch'
 import { DateTime } from 'luxon'
 import { clock } from '#app/clock'
 import {
+  contactById,
   conversationById,
   editConversationLabels,
   normalizeLabels,
@@ -12,7 +13,8 @@ import {
 import type { MessageSentEvent } from '#modules/channels/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import NudgeRule, { type NudgeFinalAction } from '../models/nudge_rule.js'
-import { cancelDue, scheduleDue, sendGuard, type DueRow } from './scheduler.js'
+import { cancelDue, deferDue, scheduleDue, sendGuard, type DueRow } from './scheduler.js'
+import { quietUntil } from './campaign_schedule.js'
 import { sendOutreach } from './outreach_send.js'
 
 /*
@@ -43,6 +45,9 @@ export interface NudgeRuleInput {
   templateVariables: string[]
   finalAction: NudgeFinalAction
   finalLabel: string | null
+  /** Minutes after midnight, contact-local; both null for no quiet hours. */
+  quietStart: number | null
+  quietEnd: number | null
 }
 
 export function listNudgeRules(tenant: TenantContext) {
@@ -240,6 +245,24 @@ export async function runNudgeStep(tenant: TenantContext, row: DueRow, { now }: 
       outcome: `final:${rule.finalAction}`,
     })
     return { final: rule.finalAction }
+  }
+
+  // Inside the rule's quiet hours (the contact's own clock) the nudge waits
+  // for them to end; a nudge already sent by an earlier run of this row does not.
+  if (!row.messageId && rule.quietStart !== null) {
+    const contact = await contactById(tenant, conversation.contactId)
+    const until = quietUntil(now, contact?.timeZone ?? null, {
+      start: rule.quietStart,
+      end: rule.quietEnd,
+    })
+    if (until) {
+      await settleThread(tenant, ruleId, conversationId, since, {
+        status: 'waiting',
+        nextAt: until,
+        outcome: 'quiet_hours',
+      })
+      return deferDue(until, 'quiet hours')
+    }
   }
 
   const outcome = row.messageId

@@ -3,6 +3,7 @@ import type { DateRuleInput } from '../services/date_reminder_service.js'
 import type { CheckinPlanInput } from '../services/checkin_service.js'
 import type { PulseSettings } from '../services/relational_pulse_service.js'
 import { isClockText } from '../services/rule_times.js'
+import { clockMinutes } from '../services/campaign_schedule.js'
 
 /*
 | The outreach forms as posted (plain HTML forms, no JavaScript): each
@@ -79,6 +80,21 @@ function clockField(body: Body, errors: FormErrors, name: string, fallback: stri
   return value
 }
 
+/** Quiet hours as HH:MM from and until (both empty: none; one alone is an error). */
+function quietFields(body: Body, errors: FormErrors) {
+  const startText = text(body, 'quiet_start')
+  const endText = text(body, 'quiet_end')
+  if (!startText && !endText) return { start: null, end: null }
+  const start = clockMinutes(startText)
+  const end = clockMinutes(endText)
+  if (start === null)
+    errors.quiet_start = startText ? 'outreach.errors.time' : 'outreach.errors.quiet_both'
+  if (end === null)
+    errors.quiet_end = endText ? 'outreach.errors.time' : 'outreach.errors.quiet_both'
+  if (start !== null && start === end) errors.quiet_end = 'outreach.errors.quiet_same'
+  return { start, end }
+}
+
 export function nudgeRuleFrom(body: Body): { input: NudgeRuleInput; errors: FormErrors } {
   const errors: FormErrors = {}
   const name = text(body, 'name')
@@ -94,6 +110,7 @@ export function nudgeRuleFrom(body: Body): { input: NudgeRuleInput; errors: Form
     errors.final_action = 'outreach.errors.choice'
   const finalLabel = optional(errors, 'final_label', text(body, 'final_label'), 60)
   if (finalAction === 'label' && !finalLabel) errors.final_label = 'outreach.errors.required'
+  const quiet = quietFields(body, errors)
   return {
     input: {
       name,
@@ -105,6 +122,8 @@ export function nudgeRuleFrom(body: Body): { input: NudgeRuleInput; errors: Form
       ...templateFields(body, errors),
       finalAction: finalAction as NudgeRuleInput['finalAction'],
       finalLabel,
+      quietStart: quiet.start,
+      quietEnd: quiet.end,
     },
     errors,
   }

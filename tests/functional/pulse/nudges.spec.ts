@@ -33,6 +33,9 @@ function rule(overrides: Partial<NudgeRuleInput> = {}): NudgeRuleInput {
     templateVariables: ['{{contact.name|there}}'],
     finalAction: 'label',
     finalLabel: 'cold',
+    // None, so the steps below run at whatever hour the suite does.
+    quietStart: null,
+    quietEnd: null,
     ...overrides,
   }
 }
@@ -75,6 +78,56 @@ test.group('Follow-up nudges', () => {
     const [thread] = await rowsOf(context, 'nudge_threads')
     assert.equal(thread.status, 'finished')
     assert.equal(thread.nudges_sent, 2)
+  })
+
+  test('a nudge falling due in the quiet hours (the contact’s own clock) waits until they end', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel } = await campaignTenant(cleanup, {}, 'ndg')
+    const t0 = DateTime.now().startOf('minute')
+    clockAt(cleanup, t0)
+    const { conversationId, contactId } = await customer(context, channel, { hoursAgo: 1 })
+    await context.transaction((trx) =>
+      trx.rawQuery(`update contacts set time_zone = 'Asia/Dubai' where id = ?`, [contactId])
+    )
+    // Quiet from an hour before the nudge falls due (Dubai time) until two hours after it,
+    // whatever the hour the suite runs at.
+    const due = t0.plus({ hours: 4 })
+    const local = due.setZone('Asia/Dubai')
+    const minute = local.hour * 60 + local.minute
+    await saveNudgeRule(
+      context,
+      null,
+      rule({ quietStart: (minute + 1380) % 1440, quietEnd: (minute + 120) % 1440 })
+    )
+    await agentSays(context, conversationId, 'Here is the proposal we discussed.')
+
+    const held = await runAt(context, due)
+    assert.equal(held.deferred, 1)
+    assert.lengthOf(await systemMessages(context, conversationId), 0, 'nothing in the quiet hours')
+    const [waiting] = await dueOf(context, {
+      kind: NUDGE_KIND,
+      refId: conversationId,
+      statuses: ['pending'],
+    })
+    assert.equal(waiting.dueAt.toMillis(), due.plus({ hours: 2 }).toMillis())
+    const [thread] = await rowsOf(context, 'nudge_threads')
+    assert.equal(thread.last_outcome, 'quiet_hours')
+
+    await runAt(context, due.plus({ hours: 1, minutes: 59 }))
+    assert.lengthOf(await systemMessages(context, conversationId), 0)
+    await runAt(context, due.plus({ hours: 2 }))
+    const sent = await systemMessages(context, conversationId)
+    assert.lengthOf(sent, 1, 'sent when the quiet hours end')
+    assert.equal(sent[0].body, 'Any thoughts on the proposal, there?')
+    // The next nudge counts from when this one went.
+    const [next] = await dueOf(context, {
+      kind: NUDGE_KIND,
+      refId: conversationId,
+      statuses: ['pending'],
+    })
+    assert.equal(next.dueAt.toMillis(), due.plus({ hours: 6 }).toMillis())
   })
 
   test('outside the 24-hour window the nudge is the rule’s template; without one it is skipped, saying why', async ({

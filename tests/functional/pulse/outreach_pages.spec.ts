@@ -57,11 +57,21 @@ test.group('Outreach pages', () => {
       message: 'Any news?',
       final_action: 'label',
       final_label: '',
+      quiet_start: '22:30',
+      quiet_end: '',
     })
     assert.equal(bad.status, 422)
     assert.include(bad.body, 'A whole number of hours from 1 to 720.')
+    assert.include(bad.body, 'id="outreach-quiet_end-error"', 'one end of the quiet hours alone')
+    assert.include(bad.body, 'Give both ends of the quiet hours, or leave both empty.')
+    assert.include(bad.body, 'value="22:30"')
     assert.include(bad.body, 'Any news?', 'what was typed is kept')
     assert.include(bad.body, 'id="outreach-final_label-error"')
+
+    // A new rule's form offers the campaigns' quiet hours.
+    const blank = await web.get(`${w.base}/outreach/nudges/new`)
+    assert.include(blank.body, 'name="quiet_start" type="time" value="21:00"')
+    assert.include(blank.body, 'name="quiet_end" type="time" value="09:00"')
 
     const saved = await web.submit(`${w.base}/outreach/nudges/new`, `${w.base}/outreach/nudges`, {
       name: 'Proposal follow-up',
@@ -75,12 +85,22 @@ test.group('Outreach pages', () => {
       template_variables: '{{contact.name|there}}',
       final_action: 'label',
       final_label: 'cold',
+      quiet_start: '20:00',
+      quiet_end: '08:30',
     })
     assert.equal(saved.status, 302)
     const [rule] = await w.context.transaction((trx) => NudgeRule.query({ client: trx }))
-    assert.deepInclude(rule.serialize(), { label: 'proposal', afterHours: 20, maxNudges: 2 })
+    assert.deepInclude(rule.serialize(), {
+      label: 'proposal',
+      afterHours: 20,
+      maxNudges: 2,
+      quietStart: 20 * 60,
+      quietEnd: 8 * 60 + 30,
+    })
     const edit = await web.get(`${w.base}/outreach/nudges/${rule.id}`)
     assert.include(edit.body, 'value="Proposal follow-up"')
+    assert.include(edit.body, 'name="quiet_start" type="time" value="20:00"')
+    assert.include(edit.body, 'name="quiet_end" type="time" value="08:30"')
 
     const reminder = await web.submit(
       `${w.base}/outreach/reminders/new`,

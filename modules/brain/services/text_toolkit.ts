@@ -217,6 +217,7 @@ const IRREGULAR_FORMS = new Map([
   ['flown', 'fly'],
   ['signed', 'sign'],
   ['understood', 'understand'],
+  ['left', 'leave'],
 ] as Array<[string, string]>)
 
 const ARABIC_PREFIXES = ['وال', 'بال', 'كال', 'فال', 'لل', 'ال', 'و', 'ف', 'ب']
@@ -320,6 +321,11 @@ const PHRASES: Array<[RegExp, string]> = [
   [/\bcall(?:s|ed|ing)? off\b/g, 'cancel'],
   [/\bput (?:it |my \w+ )?on hold\b/g, 'freeze'],
   [/\bfill(?:s|ed|ing)? in for\b/g, 'substitute'],
+  // Filling in a form is completing it; "fill" alone would read as a locum filling a vacancy.
+  [/\bfill(?:s|ed|ing)? (?:in|out)\b/g, 'complete'],
+  [/\bwork(?:s|ed|ing)?[- ]?out\b/g, 'exercise'],
+  [/\bfor good\b/g, 'permanently'],
+  [/\b(money|premium|fee|fees|deposit|payment) back\b/g, '$1 refund'],
   [/\bpass(?:es|ed|ing)? away\b/g, 'death'],
   [/\bmove(?:s|d)? in\b/g, 'available'],
 ]
@@ -409,7 +415,7 @@ export function contentTerms(text: string): string[] {
 const SYNONYM_GROUPS = [
   'cost price fee charge pay rent premium rate',
   'cancel quit terminate',
-  'refund reimburse',
+  'refund reimburse repay',
   'join register enrol enroll',
   'open opening',
   'close closes closing shut',
@@ -428,6 +434,13 @@ const SYNONYM_GROUPS = [
   'gym club',
   'bedroom bed',
   'lost missing misplaced',
+  'thing things item items belongings stuff',
+  'night nightly overnight',
+  'whole full entire',
+  'receive arrive',
+  'explain explanation',
+  'form declaration questionnaire',
+  'exercise workout',
   'book booking reserve',
   'free complimentary',
   'protect cover',
@@ -449,6 +462,7 @@ const SYNONYM_GROUPS = [
   'employee employees staff worker workers',
   'hack hacker hackers cyber breach',
   'apologise apologize apology sorry sympathy',
+  'fault liability blame',
   'document documents paperwork papers',
   'proof certificate',
   'country countries territory territorial',
@@ -700,8 +714,18 @@ export function termMatch(term: string, stems: Set<string>): number {
       best = Math.max(best, 0.65)
     }
     if (arabic && sameArabicVerb(term, stem)) best = Math.max(best, 0.8)
+    if (arabic && withoutArabicLam(term) === withoutArabicLam(stem)) best = Math.max(best, 0.8)
   }
   return best
+}
+
+/**
+ * An Arabic word without the preposition ل ("for, to") joined to its front
+ * (لعمر, لدخول: عمر, دخول). The stemmer keeps it, as many words begin with
+ * that letter (ليله, لون); a comparison tries the word both ways.
+ */
+export function withoutArabicLam(stem: string) {
+  return /^ل[\u0621-\u064A]{3,}$/.test(stem) ? stem.slice(1) : stem
 }
 
 /**

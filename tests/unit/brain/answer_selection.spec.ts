@@ -3,7 +3,11 @@ import { randomUUID } from 'node:crypto'
 import type { SearchHit } from '#modules/brain/services/search'
 import { answerExtractively } from '#modules/brain/services/answers'
 import { rankByRarity } from '#modules/brain/services/answers'
-import { askedFact, questionType } from '#modules/brain/services/answers/answer_type'
+import {
+  askedFact,
+  questionFigures,
+  questionType,
+} from '#modules/brain/services/answers/answer_type'
 import {
   contentTerms,
   foldText,
@@ -251,6 +255,47 @@ test.group('Extractive answers | answer types and conditions', () => {
     assert.include(answer.text, 'بين أسبوعين وثلاثة أشهر')
   })
 
+  test('the sentence asking decides the type, after the circumstances or a condition', ({
+    assert,
+  }) => {
+    assert.equal(
+      questionType('It has been 12 days since my documents arrived. Do I get the premium back?'),
+      'yesno'
+    )
+    assert.equal(questionType('If I cancel after two weeks, do I get money back?'), 'yesno')
+    assert.equal(questionType('I lost my card. How much is a new one?'), 'amount')
+    assert.equal(askedFact('Can my 14 year old son use the gym?'), 'age')
+  })
+
+  test('a figure of the customer’s own is answered by a passage stating one of its kind', ({
+    assert,
+  }) => {
+    assert.deepEqual(
+      [...questionFigures('It has been two weeks, my 14 year old son')],
+      [
+        ['14', 'age'],
+        ['year', 'age'],
+        ['old', 'age'],
+        ['2', 'duration'],
+        ['week', 'duration'],
+      ]
+    )
+    assert.equal(questionFigures('a few days ago').size, 0)
+    const answer = answerExtractively(
+      'It has been 12 days since my policy documents arrived and I want to cancel. Do I get the full premium back?',
+      [
+        hit(
+          'You may cancel this policy within 14 days of receiving your documents, and we will refund the premium in full as long as no claim or incident has been notified.',
+          { sourceId: POLICY, headingPath: ['12. Cancellation', '12.1 Your right to cancel'] },
+          1
+        ),
+        CLAIMS,
+      ]
+    )
+    assert.isFalse(answer.handoff)
+    assert.include(answer.text, 'within 14 days')
+  })
+
   test('“which countries” is answered by a passage naming them', ({ assert }) => {
     const question = 'Which countries does the territory include?'
     assert.equal(askedFact(question), 'place')
@@ -323,6 +368,23 @@ test.group('Text toolkit | matching a customer’s words', () => {
     assert.isAtLeast(termMatch(keep, new Set(contentTerms('ونحتفظ بالمفقودات'))), 0.8)
     const [work] = contentTerms('أعمل')
     assert.isAtLeast(termMatch(work, new Set(contentTerms('العمل كطبيب بديل'))), 0.8)
+  })
+})
+
+test.group('Text toolkit | everyday words', () => {
+  test('an Arabic word meets its form with the preposition ل in front', ({ assert }) => {
+    const [age] = contentTerms('لعمر')
+    assert.isAtLeast(termMatch(age, new Set(contentTerms('عمر الضيف'))), 0.8)
+  })
+
+  test('idioms read as the word they mean', ({ assert }) => {
+    assert.include(contentTerms('Does my guest have to fill in a form?'), 'complete')
+    assert.notInclude(contentTerms('Does my guest have to fill in a form?'), 'fill')
+    assert.include(contentTerms('Can I work out alone?'), 'exercise')
+    assert.include(contentTerms('Do I get my money back?'), 'refund')
+    assert.include(contentTerms('I am retiring for good'), 'permanently')
+    const [fault] = contentTerms('fault')
+    assert.isAtLeast(termMatch(fault, new Set(contentTerms('admit liability'))), 0.8)
   })
 })
 

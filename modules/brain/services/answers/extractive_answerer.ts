@@ -9,9 +9,16 @@ import {
   roundConfidence,
 } from './replies.js'
 import { headingText, splitPassages } from './text_analysis.js'
-import { askedFact, questionType, statesType, typeCues } from './answer_type.js'
+import { askedFact, questionFigures, questionType, statesType, typeCues } from './answer_type.js'
 import { contradictedRows, rowAnswer } from './row_constraints.js'
-import { acronymsOf, contentTerms, isMannerAdverb, termMatch, tokenize } from '../text_toolkit.js'
+import {
+  acronymsOf,
+  contentTerms,
+  isMannerAdverb,
+  termMatch,
+  tokenize,
+  withoutArabicLam,
+} from '../text_toolkit.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
 /** Passages quoted at most: an answer, not a document. */
@@ -53,6 +60,11 @@ function calibrated(evidence: number) {
  * chosen on the tuning split (0.15 to 0.5 gave the same answers).
  */
 const ADVERB_WEIGHT = 0.3
+/**
+ * How far a passage stating a fact of the kind of the customer's own figure
+ * answers that figure: less than stating it, as the rule may not be met.
+ */
+const FIGURE_CREDIT = 0.8
 /** What is left of a passage's weight when it states no fact of the kind asked for. */
 const TYPE_MISMATCH = 0.5
 /** The same for a yes/no question about a kind of fact: "no" needs no amount. */
@@ -178,17 +190,23 @@ function gatherEvidence(question: string, hits: SearchHit[]): Evidence {
  * heading mostly, in the document title or a higher heading a little (they
  * say what the document is about, not that this sentence answers).
  */
-function termScores(evidence: Evidence, candidate: Candidate, answered: Set<string>) {
+function termScores(
+  evidence: Evidence,
+  candidate: Candidate,
+  answered: Set<string>,
+  compared: Set<string>
+) {
   const frame = evidence.frames[candidate.hitIndex]
   const scores = new Map<string, number>()
   for (const term of evidence.terms) {
-    if (answered.has(term)) {
+    if (answered.has(term) || answered.has(withoutArabicLam(term))) {
       scores.set(term, 1)
       continue
     }
     scores.set(
       term,
       Math.max(
+        compared.has(term) ? FIGURE_CREDIT : 0,
         termMatch(term, candidate.stems),
         0.9 * termMatch(term, candidate.contextStems),
         frame.nearCredit * termMatch(term, frame.near),
@@ -271,11 +289,17 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   const fact = type === 'yesno' ? askedFact(question) : type
   const cues = typeCues(fact)
   const none = new Set<string>()
+  const figures = questionFigures(question)
   const single = evidence.candidates.map((candidate) => {
-    const states =
-      fact !== null && statesType(fact, `${candidate.text} ${candidateContext(candidate)}`)
+    const said = `${candidate.text} ${candidateContext(candidate)}`
+    const states = fact !== null && statesType(fact, said)
+    // The customer's own figure ("it's been 12 days") is weighed against a
+    // passage stating a fact of its kind ("within 14 days"), not matched as a word.
+    const compared = new Set(
+      [...figures].filter(([, kind]) => statesType(kind, said)).map(([stem]) => stem)
+    )
     // "how long" is answered by a passage stating a duration.
-    const scores = termScores(evidence, candidate, states ? cues : none)
+    const scores = termScores(evidence, candidate, states ? cues : none, compared)
     const coverage = coverageOf(evidence, [scores])
     // A definition says what a thing is, not whether it is covered, allowed
     // or free: a yes/no question prefers the clause that rules on it.

@@ -125,7 +125,8 @@ export const ARABIC_STOP_WORDS = new Set(
     يستطيع أريد اريد نريد تريد أود اود أرجو ارجو من فضلك لو سمحت شكرا مرحبا السلام عليكم هناك هنا
     وهل فهل وما وكيف وكم وماذا عندما حين لما
     شو ايش وش وين ابغى ابغي ابي اقدر نقدر تقدر عشان علشان معي معك ممكن لازم حق
-    شنو ليش ليه امتى ايمتى فين عايز عاوز بدي بدنا شلون اشلون ازاي إزاي كيفك هلا يعني`
+    شنو ليش ليه امتى ايمتى فين عايز عاوز بدي بدنا شلون اشلون ازاي إزاي كيفك هلا يعني
+    يقدر تقدرين يقدرون تقدرون فيها فيه فيهم عليها عليه منها منه عنها عنه`
   ).split(/\s+/)
 )
 
@@ -433,7 +434,7 @@ const SYNONYM_GROUPS = [
   'sue lawsuit',
   'gym club',
   'bedroom bed',
-  'lost missing misplaced',
+  'lost missing misplaced forget',
   'thing things item items belongings stuff',
   'night nightly overnight',
   'whole full entire',
@@ -511,7 +512,8 @@ const SYNONYM_GROUPS = [
   'اصف موقف',
   'فلوس مبلغ',
   'تحت دون',
-  'سنه عام',
+  'سنه عام سنين سنوات',
+  'مفقود مفقودات ضايع ضاعت نسيت',
 ]
 
 const SYNONYMS = new Map<string, Set<string>>()
@@ -570,6 +572,14 @@ export function synonymWordsByWord(text: string): Array<{ word: string; synonyms
 }
 
 /**
+ * Words saying when the customer's circumstance happened ("yesterday
+ * evening", "years ago"): they colour a question as an adverb does.
+ */
+const WHEN_IT_HAPPENED = new Set(
+  tokenize('yesterday today tonight tomorrow ago earlier lately morning evening').map((t) => t.stem)
+)
+
+/**
  * Whether an English word is an adverb of manner or time formed with -ly
  * ("purely", "recently", "actually"): it colours a question, it does not
  * say what the question is about. Words of the lexicon ("annually"),
@@ -577,6 +587,7 @@ export function synonymWordsByWord(text: string): Array<{ word: string; synonyms
  * ending in -ly ("family", "apply", "early", "only") are not such adverbs.
  */
 export function isMannerAdverb(stem: string) {
+  if (WHEN_IT_HAPPENED.has(stem)) return true
   return (
     /^[a-z]{4,}ly$/.test(stem) &&
     !/(ily|ply|ally|(week|hour|quarter|month|year|night|fortnight)ly)$/.test(stem) &&
@@ -603,11 +614,16 @@ export function expandQuery(question: string) {
 
 /**
  * Initials of runs of three or four words (Jumeirah Lake Towers: jlt), so a
- * question using an abbreviation meets the passage spelling it out.
+ * question using an abbreviation meets the passage spelling it out. A
+ * heading is a name, so its two-word runs count too (Personal training:
+ * pt); in running text two initials would match too much by chance.
  */
-export function acronymsOf(text: string): string[] {
+export function acronymsOf(text: string, options: { pairs?: boolean } = {}): string[] {
   const words = lexicalWords(text).filter((word) => !isStopWord(word) && /^\p{L}/u.test(word))
   const found: string[] = []
+  if (options.pairs) {
+    for (let i = 0; i + 2 <= words.length; i++) found.push(words[i][0] + words[i + 1][0])
+  }
   for (let i = 0; i + 3 <= words.length; i++) {
     found.push(
       words

@@ -9,6 +9,7 @@ import {
   questionType,
 } from '#modules/brain/services/answers/answer_type'
 import {
+  acronymsOf,
   contentTerms,
   foldText,
   isMannerAdverb,
@@ -375,6 +376,26 @@ test.group('Text toolkit | everyday words', () => {
   test('an Arabic word meets its form with the preposition ل in front', ({ assert }) => {
     const [age] = contentTerms('لعمر')
     assert.isAtLeast(termMatch(age, new Set(contentTerms('عمر الضيف'))), 0.8)
+  })
+
+  test('Gulf “can” and a preposition with its pronoun are stop words; an age figure in Arabic', ({
+    assert,
+  }) => {
+    assert.deepEqual(contentTerms('يقدر يدخل'), contentTerms('يدخل'))
+    assert.isEmpty(contentTerms('فيها'))
+    assert.equal(askedFact('ولدي عمره 10 سنين، يقدر يدخل الجيم؟'), 'age')
+    assert.equal(questionFigures('ولدي عمره 10 سنين').get('10'), 'age')
+  })
+
+  test('when it happened weighs as little as an adverb; a heading’s initials are its name', ({
+    assert,
+  }) => {
+    const [yesterday] = contentTerms('yesterday')
+    assert.isTrue(isMannerAdverb(yesterday))
+    assert.include(acronymsOf('Personal training', { pairs: true }), 'pt')
+    assert.notInclude(acronymsOf('Personal training'), 'pt')
+    const [forgot] = contentTerms('I forgot my bag')
+    assert.isAtLeast(termMatch(forgot, new Set(contentTerms('lost property'))), 0.8)
   })
 
   test('idioms read as the word they mean', ({ assert }) => {

@@ -41,7 +41,7 @@ const QUESTION_TYPES: Array<[FactType, RegExp]> = [
   ],
   [
     'age',
-    /\b(minimum|maximum|min|max) age\b|\b\d+[- ](years?|yrs?)[- ]old\b|\bage (limit|restriction|requirement)s?\b|\bhow old\b|\bage\b|(عمر|سن) /,
+    /\b(minimum|maximum|min|max) age\b|\b\d+[- ](years?|yrs?)[- ]old\b|\bage (limit|restriction|requirement)s?\b|\bhow old\b|\bage\b|(?<![\u0621-\u064A])(عمر|عمره|عمرها|عمري|سن) /,
   ],
   [
     'duration',
@@ -99,7 +99,10 @@ export function askedFact(question: string): FactType | null {
 
 /** A figure of the customer's own and what kind of fact it is ("12 days", "my 14 year old"). */
 const FIGURES: Array<[FactType, RegExp]> = [
-  ['age', /\b(\d+|[a-z]+)[- ](years?|yrs?)[- ]old\b/g],
+  [
+    'age',
+    /\b(\d+|[a-z]+)[- ](years?|yrs?)[- ]old\b|(?<![\u0621-\u064A])عمر\S{0,2}\s+(\d+)(\s*(سنه|سنين|سنوات|عام|اعوام))?/g,
+  ],
   [
     'duration',
     /\b(\d+|[a-z]+)[- ](business |working |calendar )?(days?|weeks?|months?|years?|hours?)\b|(\d+)\s*(يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|ساعه|ساعات)/g,

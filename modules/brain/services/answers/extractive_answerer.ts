@@ -123,7 +123,10 @@ function frameOf(hit: SearchHit): Frame {
   const stems = (text: string) => new Set(tokenize(text).map((t) => t.stem))
   const headings = hit.headingPath.map(headingText)
   return {
-    near: stems(headings.at(-1) ?? ''),
+    near: new Set([
+      ...stems(headings.at(-1) ?? ''),
+      ...acronymsOf(headings.at(-1) ?? '', { pairs: true }),
+    ]),
     nearCredit: /[?\u061F]\s*$/.test(headings.at(-1) ?? '')
       ? QUESTION_HEADING_CREDIT
       : HEADING_CREDIT,

@@ -5,6 +5,7 @@ import { answerExtractively } from '#modules/brain/services/answers'
 import { rankByRarity } from '#modules/brain/services/answers'
 import {
   askedFact,
+  askedThing,
   questionFigures,
   questionType,
 } from '#modules/brain/services/answers/answer_type'
@@ -295,6 +296,21 @@ test.group('Extractive answers | answer types and conditions', () => {
     )
     assert.isFalse(answer.handoff)
     assert.include(answer.text, 'within 14 days')
+  })
+
+  test('a thing counted that no passage knows (“how many sick days”) is not covered', ({
+    assert,
+  }) => {
+    assert.deepEqual(askedThing('How many sick days a year does the policy pay?'), ['sick', 'day'])
+    assert.deepEqual(askedThing('How many guests can I bring?'), ['guest'])
+    assert.isEmpty(askedThing('How much is it?'))
+    const question = 'How many sick days a year does the policy pay if I cannot work?'
+    const extended = hit(
+      'You can choose an extended reporting period of one year for 100% of the last annual premium, three years for 175%, or five years for 250%. You must apply within 30 days after the policy ends.',
+      { sourceId: POLICY, headingPath: ['10. Extended reporting period'] },
+      1
+    )
+    assert.isTrue(answerExtractively(question, [extended, CLAIMS]).handoff)
   })
 
   test('“which countries” is answered by a passage naming them', ({ assert }) => {

@@ -97,6 +97,28 @@ export function askedFact(question: string): FactType | null {
   return null
 }
 
+/** The words after "how many" or "how much": the thing the question asks about. */
+const ASKED_THING = /\bhow (?:many|much)\s+((?:[a-z0-9'-]+\s*){1,4})/
+
+/**
+ * What "how many sick days a year" counts or "how much notice" measures:
+ * the content words right after the question words, up to the first word
+ * that is not one ("how many guests can I bring": guests; "how much is
+ * it": nothing). English only: an Arabic question runs on from كم into
+ * its verb with no small word to end the phrase.
+ */
+export function askedThing(question: string): string[] {
+  const match = askingSentence(question).match(ASKED_THING)
+  if (!match) return []
+  const stems: string[] = []
+  for (const word of match[1].trim().split(/\s+/)) {
+    const [token] = tokenize(word)
+    if (!token?.content) break
+    stems.push(token.stem)
+  }
+  return stems
+}
+
 /** A figure of the customer's own and what kind of fact it is ("12 days", "my 14 year old"). */
 const FIGURES: Array<[FactType, RegExp]> = [
   [

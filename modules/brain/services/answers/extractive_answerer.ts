@@ -9,7 +9,14 @@ import {
   roundConfidence,
 } from './replies.js'
 import { headingText, splitPassages } from './text_analysis.js'
-import { askedFact, questionFigures, questionType, statesType, typeCues } from './answer_type.js'
+import {
+  askedFact,
+  askedThing,
+  questionFigures,
+  questionType,
+  statesType,
+  typeCues,
+} from './answer_type.js'
 import { contradictedRows, rowAnswer } from './row_constraints.js'
 import {
   acronymsOf,
@@ -464,7 +471,10 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   const focused = 1 - ELSEWHERE_PENALTY * Math.max(0, elsewhere - ELSEWHERE_ALLOWED)
   // A place, brand or day the question names that no passage mentions
   // (Sharjah, Palm Jumeirah, Tuesday) says the knowledge is about others.
-  const unknown = unknownNames(question, hits) ? UNKNOWN_NAME : 1
+  // So does a word of the thing counted or priced ("how many sick days")
+  // that no passage, heading or title holds in any form.
+  const unknown =
+    unknownNames(question, hits) || unknownThing(question, evidence) ? UNKNOWN_NAME : 1
   // An answer sharing only the names of the question ("offices in Abu
   // Dhabi" for "villas for rent in Abu Dhabi") is about the place, not the
   // question.
@@ -553,6 +563,16 @@ export function unknownNames(question: string, hits: SearchHit[]) {
   return names.some((name) =>
     tokenize(name).some((t) => t.content && termMatch(t.stem, stems) < 0.8)
   )
+}
+
+/** Whether a word of what the question counts or prices is in none of the passages or their frames. */
+function unknownThing(question: string, evidence: Evidence) {
+  const known = (stem: string) =>
+    evidence.candidates.some(
+      (c) => termMatch(stem, c.stems) >= 0.7 || termMatch(stem, c.contextStems) >= 0.7
+    ) ||
+    evidence.frames.some((f) => termMatch(stem, f.near) >= 0.7 || termMatch(stem, f.far) >= 0.7)
+  return askedThing(question).some((stem) => !known(stem))
 }
 
 /** A capitalised word after another word of its sentence (not the first word, not "I"). */

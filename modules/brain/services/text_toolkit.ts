@@ -106,7 +106,7 @@ export const ENGLISH_STOP_WORDS = new Set(
   through to too under until up us very via was wasn't we we're were weren't what what's when
   where which while who whom whose why will with won't would wouldn't yes yet you you'd you'll
   you're you've your yours yourself yourselves tell know want wanted wondering hi hello thanks
-  whats wats wat u ur pls plz thx
+  whats wats wat u ur pls plz thx since
   thank kindly dear anyone someone something still really able many way ok okay
   take takes taking took taken make makes making made give gives giving gave given go goes going
   went gone come comes coming came say says said see look find happen happens happened put`.split(
@@ -326,7 +326,8 @@ const PHRASES: Array<[RegExp, string]> = [
   [/\bfill(?:s|ed|ing)? (?:in|out)\b/g, 'complete'],
   [/\bwork(?:s|ed|ing)?[- ]?out\b/g, 'exercise'],
   [/\bfor good\b/g, 'permanently'],
-  [/\b(money|premium|fee|fees|deposit|payment) back\b/g, '$1 refund'],
+  [/\bmoney back\b/g, 'refund'],
+  [/\b(premium|fee|fees|deposit|payment) back\b/g, '$1 refund'],
   [/\bpass(?:es|ed|ing)? away\b/g, 'death'],
   [/\bmove(?:s|d)? in\b/g, 'available'],
 ]
@@ -514,6 +515,7 @@ const SYNONYM_GROUPS = [
   'تحت دون',
   'سنه عام سنين سنوات',
   'مفقود مفقودات ضايع ضاعت نسيت',
+  'ضيف ضيوف صديق صديقي صاحبي',
 ]
 
 const SYNONYMS = new Map<string, Set<string>>()
@@ -730,18 +732,20 @@ export function termMatch(term: string, stems: Set<string>): number {
       best = Math.max(best, 0.65)
     }
     if (arabic && sameArabicVerb(term, stem)) best = Math.max(best, 0.8)
-    if (arabic && withoutArabicLam(term) === withoutArabicLam(stem)) best = Math.max(best, 0.8)
+    if (arabic && withoutArabicPreposition(term) === withoutArabicPreposition(stem))
+      best = Math.max(best, 0.8)
   }
   return best
 }
 
 /**
- * An Arabic word without the preposition ل ("for, to") joined to its front
- * (لعمر, لدخول: عمر, دخول). The stemmer keeps it, as many words begin with
- * that letter (ليله, لون); a comparison tries the word both ways.
+ * An Arabic word without the preposition ل ("for, to") or ك ("as") joined
+ * to its front (لعمر, كضيف: عمر, ضيف). The stemmer keeps them, as many
+ * words begin with those letters (ليله, كتاب); a comparison tries the word
+ * both ways.
  */
-export function withoutArabicLam(stem: string) {
-  return /^ل[\u0621-\u064A]{3,}$/.test(stem) ? stem.slice(1) : stem
+export function withoutArabicPreposition(stem: string) {
+  return /^[لك][\u0621-\u064A]{3,}$/.test(stem) ? stem.slice(1) : stem
 }
 
 /**

@@ -389,9 +389,11 @@ test.group('Text toolkit | matching a customer’s words', () => {
 })
 
 test.group('Text toolkit | everyday words', () => {
-  test('an Arabic word meets its form with the preposition ل in front', ({ assert }) => {
+  test('an Arabic word meets its form with the preposition ل or ك in front', ({ assert }) => {
     const [age] = contentTerms('لعمر')
     assert.isAtLeast(termMatch(age, new Set(contentTerms('عمر الضيف'))), 0.8)
+    const [guest] = contentTerms('كضيف')
+    assert.isAtLeast(termMatch(guest, new Set(contentTerms('رسوم تصريح الضيف'))), 0.8)
   })
 
   test('Gulf “can” and a preposition with its pronoun are stop words; an age figure in Arabic', ({

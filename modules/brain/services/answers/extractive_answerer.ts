@@ -24,7 +24,7 @@ import {
   isMannerAdverb,
   termMatch,
   tokenize,
-  withoutArabicLam,
+  withoutArabicPreposition,
 } from '../text_toolkit.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
@@ -209,7 +209,7 @@ function termScores(
   const frame = evidence.frames[candidate.hitIndex]
   const scores = new Map<string, number>()
   for (const term of evidence.terms) {
-    if (answered.has(term) || answered.has(withoutArabicLam(term))) {
+    if (answered.has(term) || answered.has(withoutArabicPreposition(term))) {
       scores.set(term, 1)
       continue
     }

@@ -267,6 +267,11 @@ test.group('Extractive answers | answer types and conditions', () => {
     assert.equal(questionType('If I cancel after two weeks, do I get money back?'), 'yesno')
     assert.equal(questionType('I lost my card. How much is a new one?'), 'amount')
     assert.equal(askedFact('Can my 14 year old son use the gym?'), 'age')
+    // A deadline is a duration ("within 30 days"); كم ادفع asks for an amount.
+    assert.equal(askedFact('By when must I inform you?'), 'duration')
+    assert.equal(askedFact('What is the time limit for reporting a claim?'), 'duration')
+    assert.equal(askedFact('متى لازم أبلغكم عن مطالبة؟'), 'duration')
+    assert.equal(askedFact('كم ادفع عشان اجيب ضيف معي؟'), 'amount')
   })
 
   test('a figure of the customer’s own is answered by a passage stating one of its kind', ({

@@ -45,11 +45,11 @@ const QUESTION_TYPES: Array<[FactType, RegExp]> = [
   ],
   [
     'duration',
-    /\bhow (long|soon)\b|\bhow many (days|weeks|months|years|hours|minutes)\b|\bnotice\b|\bhow far (in )?(advance|ahead)\b|\bin advance\b|(كم|خلال كم|بعد كم) (يوم|ساعه|شهر|اسبوع|سنه)|مده/,
+    /\bhow (long|soon)\b|\bhow many (days|weeks|months|years|hours|minutes)\b|\bnotice\b|\bby when\b|\btime limit\b|\bdeadline\b|\bwhen (must|should) (i|we)\b|\bwhen do (i|we) have to\b|(متي) (لازم|يجب|علي)|اخر موعد|موعد نهائي|مهله|\bhow far (in )?(advance|ahead)\b|\bin advance\b|(كم|خلال كم|بعد كم) (يوم|ساعه|شهر|اسبوع|سنه)|مده/,
   ],
   [
     'amount',
-    /\bhow much\b|\bwhat (do|does|did|will|would|should) (i|we|you|they|it|he|she) (have to |need to )?(pay|cost|charge)\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|ceiling|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)|(?<![\u0621-\u064A])(قديش|قديه|بقديش|بكام|بچم)(?![\u0621-\u064A])/,
+    /\bhow much\b|(?<![\u0621-\u064A])كم (ادفع|تدفع|يدفع|ندفع|يكلف|تكلف|يكلفني|بيكلف)(?![\u0621-\u064A])|\bwhat (do|does|did|will|would|should) (i|we|you|they|it|he|she) (have to |need to )?(pay|cost|charge)\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|ceiling|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)|(?<![\u0621-\u064A])(قديش|قديه|بقديش|بكام|بچم)(?![\u0621-\u064A])/,
   ],
   [
     'time',
@@ -202,7 +202,7 @@ function namesPlaces(passage: string) {
  * never uses them.
  */
 const CUES: Record<FactType, string> = {
-  duration: 'long soon quickly far advance ahead time deadline مده',
+  duration: 'long soon quickly far advance ahead time deadline مده متى موعد',
   amount:
     'much cost price fee charge pay extra expensive cheap cap ceiling maximum سعر رسوم تكلفه الحد الاقصى',
   age: 'age old year minimum maximum عمر سن الحد الادنى الاقصى',

@@ -59,12 +59,13 @@ let remote: { key: string; embedder: OpenAIEmbedder } | null = null
  * toolkit (folding and stop words shared with the full-text index and the
  * answerers); v2 is v1 with the toolkit's folding and stop words, and v3
  * adds one feature per synonym group of the toolkit's lexicon that a word
- * belongs to ("refund" and "reimburse" share it), so older vectors are
- * re-embedded (`node ace brain:reembed`), not compared.
+ * belongs to ("refund" and "reimburse" share it), and v4 reads with a
+ * larger lexicon and phrase list (its groups and phrases change words'
+ * features), so older vectors are re-embedded (`node ace brain:reembed`), not compared.
  */
 export class LocalEmbedder implements Embedder {
   readonly kind = 'local' as const
-  readonly model = 'local-lexical-v3'
+  readonly model = 'local-lexical-v4'
   readonly dimensions = LOCAL_DIMENSIONS
 
   async embed(texts: string[]) {

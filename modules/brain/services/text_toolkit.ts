@@ -106,7 +106,7 @@ export const ENGLISH_STOP_WORDS = new Set(
   through to too under until up us very via was wasn't we we're were weren't what what's when
   where which while who whom whose why will with won't would wouldn't yes yet you you'd you'll
   you're you've your yours yourself yourselves tell know want wanted wondering hi hello thanks
-  whats wats wat u ur pls plz thx
+  whats wats wat u ur pls plz thx since
   thank kindly dear anyone someone something still really able many way ok okay
   take takes taking took taken make makes making made give gives giving gave given go goes going
   went gone come comes coming came say says said see look find happen happens happened put`.split(
@@ -125,7 +125,8 @@ export const ARABIC_STOP_WORDS = new Set(
     يستطيع أريد اريد نريد تريد أود اود أرجو ارجو من فضلك لو سمحت شكرا مرحبا السلام عليكم هناك هنا
     وهل فهل وما وكيف وكم وماذا عندما حين لما
     شو ايش وش وين ابغى ابغي ابي اقدر نقدر تقدر عشان علشان معي معك ممكن لازم حق
-    شنو ليش ليه امتى ايمتى فين عايز عاوز بدي بدنا شلون اشلون ازاي إزاي كيفك هلا يعني`
+    شنو ليش ليه امتى ايمتى فين عايز عاوز بدي بدنا شلون اشلون ازاي إزاي كيفك هلا يعني
+    يقدر تقدرين يقدرون تقدرون فيها فيه فيهم عليها عليه منها منه عنها عنه`
   ).split(/\s+/)
 )
 
@@ -217,6 +218,7 @@ const IRREGULAR_FORMS = new Map([
   ['flown', 'fly'],
   ['signed', 'sign'],
   ['understood', 'understand'],
+  ['left', 'leave'],
 ] as Array<[string, string]>)
 
 const ARABIC_PREFIXES = ['وال', 'بال', 'كال', 'فال', 'لل', 'ال', 'و', 'ف', 'ب']
@@ -320,6 +322,12 @@ const PHRASES: Array<[RegExp, string]> = [
   [/\bcall(?:s|ed|ing)? off\b/g, 'cancel'],
   [/\bput (?:it |my \w+ )?on hold\b/g, 'freeze'],
   [/\bfill(?:s|ed|ing)? in for\b/g, 'substitute'],
+  // Filling in a form is completing it; "fill" alone would read as a locum filling a vacancy.
+  [/\bfill(?:s|ed|ing)? (?:in|out)\b/g, 'complete'],
+  [/\bwork(?:s|ed|ing)?[- ]?out\b/g, 'exercise'],
+  [/\bfor good\b/g, 'permanently'],
+  [/\bmoney back\b/g, 'refund'],
+  [/\b(premium|fee|fees|deposit|payment) back\b/g, '$1 refund'],
   [/\bpass(?:es|ed|ing)? away\b/g, 'death'],
   [/\bmove(?:s|d)? in\b/g, 'available'],
 ]
@@ -409,7 +417,7 @@ export function contentTerms(text: string): string[] {
 const SYNONYM_GROUPS = [
   'cost price fee charge pay rent premium rate',
   'cancel quit terminate',
-  'refund reimburse',
+  'refund reimburse repay',
   'join register enrol enroll',
   'open opening',
   'close closes closing shut',
@@ -427,7 +435,7 @@ const SYNONYM_GROUPS = [
   'sue lawsuit',
   'gym club',
   'bedroom bed',
-  'lost missing misplaced',
+  'lost missing misplaced forget',
   'book booking reserve',
   'free complimentary',
   'protect cover',
@@ -497,7 +505,20 @@ const SYNONYM_GROUPS = [
   'اصف موقف',
   'فلوس مبلغ',
   'تحت دون',
-  'سنه عام',
+  'سنه عام سنين سنوات',
+  // Added with local-lexical-v4, at the end so that the groups before keep
+  // their places: a group's place is a feature of the vectors, and dataset
+  // rows (data_engine) keep the vectors they were imported with.
+  'thing things item items belongings stuff',
+  'night nightly overnight',
+  'whole full entire',
+  'receive arrive',
+  'explain explanation',
+  'form declaration questionnaire',
+  'exercise workout',
+  'fault liability blame',
+  'مفقود مفقودات ضايع ضاعت نسيت',
+  'ضيف ضيوف صديق صديقي صاحبي',
 ]
 
 const SYNONYMS = new Map<string, Set<string>>()
@@ -556,6 +577,14 @@ export function synonymWordsByWord(text: string): Array<{ word: string; synonyms
 }
 
 /**
+ * Words saying when the customer's circumstance happened ("yesterday
+ * evening", "years ago"): they colour a question as an adverb does.
+ */
+const WHEN_IT_HAPPENED = new Set(
+  tokenize('yesterday today tonight tomorrow ago earlier lately morning evening').map((t) => t.stem)
+)
+
+/**
  * Whether an English word is an adverb of manner or time formed with -ly
  * ("purely", "recently", "actually"): it colours a question, it does not
  * say what the question is about. Words of the lexicon ("annually"),
@@ -563,6 +592,7 @@ export function synonymWordsByWord(text: string): Array<{ word: string; synonyms
  * ending in -ly ("family", "apply", "early", "only") are not such adverbs.
  */
 export function isMannerAdverb(stem: string) {
+  if (WHEN_IT_HAPPENED.has(stem)) return true
   return (
     /^[a-z]{4,}ly$/.test(stem) &&
     !/(ily|ply|ally|(week|hour|quarter|month|year|night|fortnight)ly)$/.test(stem) &&
@@ -589,11 +619,16 @@ export function expandQuery(question: string) {
 
 /**
  * Initials of runs of three or four words (Jumeirah Lake Towers: jlt), so a
- * question using an abbreviation meets the passage spelling it out.
+ * question using an abbreviation meets the passage spelling it out. A
+ * heading is a name, so its two-word runs count too (Personal training:
+ * pt); in running text two initials would match too much by chance.
  */
-export function acronymsOf(text: string): string[] {
+export function acronymsOf(text: string, options: { pairs?: boolean } = {}): string[] {
   const words = lexicalWords(text).filter((word) => !isStopWord(word) && /^\p{L}/u.test(word))
   const found: string[] = []
+  if (options.pairs) {
+    for (let i = 0; i + 2 <= words.length; i++) found.push(words[i][0] + words[i + 1][0])
+  }
   for (let i = 0; i + 3 <= words.length; i++) {
     found.push(
       words
@@ -700,8 +735,20 @@ export function termMatch(term: string, stems: Set<string>): number {
       best = Math.max(best, 0.65)
     }
     if (arabic && sameArabicVerb(term, stem)) best = Math.max(best, 0.8)
+    if (arabic && withoutArabicPreposition(term) === withoutArabicPreposition(stem))
+      best = Math.max(best, 0.8)
   }
   return best
+}
+
+/**
+ * An Arabic word without the preposition ل ("for, to") or ك ("as") joined
+ * to its front (لعمر, كضيف: عمر, ضيف). The stemmer keeps them, as many
+ * words begin with those letters (ليله, كتاب); a comparison tries the word
+ * both ways.
+ */
+export function withoutArabicPreposition(stem: string) {
+  return /^[لك][\u0621-\u064A]{3,}$/.test(stem) ? stem.slice(1) : stem
 }
 
 /**

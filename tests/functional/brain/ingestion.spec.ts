@@ -64,7 +64,7 @@ test.group('Brain ingestion', () => {
 
     // The tenant's first ingestion adopted the local embedder.
     const settings = await context.transaction((trx) => readBrainSettings(trx))
-    assert.equal(settings.embedModel, 'local-lexical-v3')
+    assert.equal(settings.embedModel, 'local-lexical-v4')
     assert.equal(settings.embedDimensions, 512)
   })
 

@@ -68,7 +68,7 @@ test.group('Embedding model change and brain:reembed', (group) => {
     assert.deepInclude(result, {
       model: 'fake-embed',
       dimensions: 64,
-      previousModel: 'local-lexical-v3',
+      previousModel: 'local-lexical-v4',
       previousDimensions: 512,
     })
     assert.equal(result.chunks, hours.chunkCount + parking.chunkCount)

@@ -3,8 +3,14 @@ import { randomUUID } from 'node:crypto'
 import type { SearchHit } from '#modules/brain/services/search'
 import { answerExtractively } from '#modules/brain/services/answers'
 import { rankByRarity } from '#modules/brain/services/answers'
-import { askedFact, questionType } from '#modules/brain/services/answers/answer_type'
 import {
+  askedFact,
+  askedThing,
+  questionFigures,
+  questionType,
+} from '#modules/brain/services/answers/answer_type'
+import {
+  acronymsOf,
   contentTerms,
   foldText,
   isMannerAdverb,
@@ -251,6 +257,67 @@ test.group('Extractive answers | answer types and conditions', () => {
     assert.include(answer.text, 'بين أسبوعين وثلاثة أشهر')
   })
 
+  test('the sentence asking decides the type, after the circumstances or a condition', ({
+    assert,
+  }) => {
+    assert.equal(
+      questionType('It has been 12 days since my documents arrived. Do I get the premium back?'),
+      'yesno'
+    )
+    assert.equal(questionType('If I cancel after two weeks, do I get money back?'), 'yesno')
+    assert.equal(questionType('I lost my card. How much is a new one?'), 'amount')
+    assert.equal(askedFact('Can my 14 year old son use the gym?'), 'age')
+    // A deadline is a duration ("within 30 days"); كم ادفع asks for an amount.
+    assert.equal(askedFact('By when must I inform you?'), 'duration')
+    assert.equal(askedFact('What is the time limit for reporting a claim?'), 'duration')
+    assert.equal(askedFact('متى لازم أبلغكم عن مطالبة؟'), 'duration')
+    assert.equal(askedFact('كم ادفع عشان اجيب ضيف معي؟'), 'amount')
+  })
+
+  test('a figure of the customer’s own is answered by a passage stating one of its kind', ({
+    assert,
+  }) => {
+    assert.deepEqual(
+      [...questionFigures('It has been two weeks, my 14 year old son')],
+      [
+        ['14', 'age'],
+        ['year', 'age'],
+        ['old', 'age'],
+        ['2', 'duration'],
+        ['week', 'duration'],
+      ]
+    )
+    assert.equal(questionFigures('a few days ago').size, 0)
+    const answer = answerExtractively(
+      'It has been 12 days since my policy documents arrived and I want to cancel. Do I get the full premium back?',
+      [
+        hit(
+          'You may cancel this policy within 14 days of receiving your documents, and we will refund the premium in full as long as no claim or incident has been notified.',
+          { sourceId: POLICY, headingPath: ['12. Cancellation', '12.1 Your right to cancel'] },
+          1
+        ),
+        CLAIMS,
+      ]
+    )
+    assert.isFalse(answer.handoff)
+    assert.include(answer.text, 'within 14 days')
+  })
+
+  test('a thing counted that no passage knows (“how many sick days”) is not covered', ({
+    assert,
+  }) => {
+    assert.deepEqual(askedThing('How many sick days a year does the policy pay?'), ['sick', 'day'])
+    assert.deepEqual(askedThing('How many guests can I bring?'), ['guest'])
+    assert.isEmpty(askedThing('How much is it?'))
+    const question = 'How many sick days a year does the policy pay if I cannot work?'
+    const extended = hit(
+      'You can choose an extended reporting period of one year for 100% of the last annual premium, three years for 175%, or five years for 250%. You must apply within 30 days after the policy ends.',
+      { sourceId: POLICY, headingPath: ['10. Extended reporting period'] },
+      1
+    )
+    assert.isTrue(answerExtractively(question, [extended, CLAIMS]).handoff)
+  })
+
   test('“which countries” is answered by a passage naming them', ({ assert }) => {
     const question = 'Which countries does the territory include?'
     assert.equal(askedFact(question), 'place')
@@ -323,6 +390,45 @@ test.group('Text toolkit | matching a customer’s words', () => {
     assert.isAtLeast(termMatch(keep, new Set(contentTerms('ونحتفظ بالمفقودات'))), 0.8)
     const [work] = contentTerms('أعمل')
     assert.isAtLeast(termMatch(work, new Set(contentTerms('العمل كطبيب بديل'))), 0.8)
+  })
+})
+
+test.group('Text toolkit | everyday words', () => {
+  test('an Arabic word meets its form with the preposition ل or ك in front', ({ assert }) => {
+    const [age] = contentTerms('لعمر')
+    assert.isAtLeast(termMatch(age, new Set(contentTerms('عمر الضيف'))), 0.8)
+    const [guest] = contentTerms('كضيف')
+    assert.isAtLeast(termMatch(guest, new Set(contentTerms('رسوم تصريح الضيف'))), 0.8)
+  })
+
+  test('Gulf “can” and a preposition with its pronoun are stop words; an age figure in Arabic', ({
+    assert,
+  }) => {
+    assert.deepEqual(contentTerms('يقدر يدخل'), contentTerms('يدخل'))
+    assert.isEmpty(contentTerms('فيها'))
+    assert.equal(askedFact('ولدي عمره 10 سنين، يقدر يدخل الجيم؟'), 'age')
+    assert.equal(questionFigures('ولدي عمره 10 سنين').get('10'), 'age')
+  })
+
+  test('when it happened weighs as little as an adverb; a heading’s initials are its name', ({
+    assert,
+  }) => {
+    const [yesterday] = contentTerms('yesterday')
+    assert.isTrue(isMannerAdverb(yesterday))
+    assert.include(acronymsOf('Personal training', { pairs: true }), 'pt')
+    assert.notInclude(acronymsOf('Personal training'), 'pt')
+    const [forgot] = contentTerms('I forgot my bag')
+    assert.isAtLeast(termMatch(forgot, new Set(contentTerms('lost property'))), 0.8)
+  })
+
+  test('idioms read as the word they mean', ({ assert }) => {
+    assert.include(contentTerms('Does my guest have to fill in a form?'), 'complete')
+    assert.notInclude(contentTerms('Does my guest have to fill in a form?'), 'fill')
+    assert.include(contentTerms('Can I work out alone?'), 'exercise')
+    assert.include(contentTerms('Do I get my money back?'), 'refund')
+    assert.include(contentTerms('I am retiring for good'), 'permanently')
+    const [fault] = contentTerms('fault')
+    assert.isAtLeast(termMatch(fault, new Set(contentTerms('admit liability'))), 0.8)
   })
 })
 

@@ -13,7 +13,7 @@ test.group('Local embedder', () => {
     assert.lengthOf(a, 512)
     assert.deepEqual(a, b)
     assert.closeTo(Math.sqrt(cosine(a, a)), 1, 1e-9)
-    assert.equal(embedder.model, 'local-lexical-v3')
+    assert.equal(embedder.model, 'local-lexical-v4')
     assert.equal(embedder.kind, 'local')
   })
 

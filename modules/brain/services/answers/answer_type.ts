@@ -41,15 +41,15 @@ const QUESTION_TYPES: Array<[FactType, RegExp]> = [
   ],
   [
     'age',
-    /\b(minimum|maximum|min|max) age\b|\bage (limit|restriction|requirement)s?\b|\bhow old\b|\bage\b|(عمر|سن) /,
+    /\b(minimum|maximum|min|max) age\b|\b\d+[- ](years?|yrs?)[- ]old\b|\bage (limit|restriction|requirement)s?\b|\bhow old\b|\bage\b|(?<![\u0621-\u064A])(عمر|عمره|عمرها|عمري|سن) /,
   ],
   [
     'duration',
-    /\bhow (long|soon)\b|\bhow many (days|weeks|months|years|hours|minutes)\b|\bnotice\b|\bhow far (in )?(advance|ahead)\b|\bin advance\b|(كم|خلال كم|بعد كم) (يوم|ساعه|شهر|اسبوع|سنه)|مده/,
+    /\bhow (long|soon)\b|\bhow many (days|weeks|months|years|hours|minutes)\b|\bnotice\b|\bby when\b|\btime limit\b|\bdeadline\b|\bwhen (must|should) (i|we)\b|\bwhen do (i|we) have to\b|(متي) (لازم|يجب|علي)|اخر موعد|موعد نهائي|مهله|\bhow far (in )?(advance|ahead)\b|\bin advance\b|(كم|خلال كم|بعد كم) (يوم|ساعه|شهر|اسبوع|سنه)|مده/,
   ],
   [
     'amount',
-    /\bhow much\b|\bwhat (do|does|did|will|would|should) (i|we|you|they|it|he|she) (have to |need to )?(pay|cost|charge)\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|ceiling|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)|(?<![\u0621-\u064A])(قديش|قديه|بقديش|بكام|بچم)(?![\u0621-\u064A])/,
+    /\bhow much\b|(?<![\u0621-\u064A])كم (ادفع|تدفع|يدفع|ندفع|يكلف|تكلف|يكلفني|بيكلف)(?![\u0621-\u064A])|\bwhat (do|does|did|will|would|should) (i|we|you|they|it|he|she) (have to |need to )?(pay|cost|charge)\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|ceiling|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)|(?<![\u0621-\u064A])(قديش|قديه|بقديش|بكام|بچم)(?![\u0621-\u064A])/,
   ],
   [
     'time',
@@ -59,7 +59,25 @@ const QUESTION_TYPES: Array<[FactType, RegExp]> = [
   ['count', /\bhow many\b|كم (ضيف|شخص|عدد|مره|موقف)|عدد/],
 ]
 
-const YES_NO = /^(is|are|can|could|do|does|did|will|would|am|may|should|shall|have|has)\b|^هل\s/
+const AUXILIARY = '(is|are|can|could|do|does|did|will|would|am|may|should|shall|have|has)'
+/**
+ * A yes/no question opens with its auxiliary, or with a condition first:
+ * "If I cancel after two weeks, do I get money back?"
+ */
+const YES_NO = new RegExp(
+  `^${AUXILIARY}\\b|^(if|when|once|after|before|while)\\b[^,?]*,\\s*${AUXILIARY}\\b|^هل\\s`
+)
+
+/**
+ * The sentence that asks, when a message says its circumstances first
+ * ("It's been 12 days since my documents arrived. Do I get the premium
+ * back?"): the one ending in a question mark. Without one, the whole text.
+ */
+function askingSentence(question: string) {
+  const folded = foldText(question).trim()
+  const sentences = folded.split(/(?<=[.!?\u061F])\s+/)
+  return sentences.find((sentence) => /[?\u061F]$/.test(sentence)) ?? folded
+}
 
 /**
  * The kind of fact a question asks for. A yes/no question is 'yesno'
@@ -68,16 +86,71 @@ const YES_NO = /^(is|are|can|could|do|does|did|will|would|am|may|should|shall|ha
  * fact a yes/no question is about, if any.
  */
 export function questionType(question: string): AnswerType {
-  const folded = foldText(question).trim()
-  if (YES_NO.test(folded)) return 'yesno'
+  if (YES_NO.test(askingSentence(question))) return 'yesno'
   return askedFact(question)
 }
 
 /** The kind of fact a question mentions ("Do I pay extra for classes?": an amount), yes/no or not. */
 export function askedFact(question: string): FactType | null {
-  const folded = foldText(question).trim()
-  for (const [type, pattern] of QUESTION_TYPES) if (pattern.test(folded)) return type
+  const asking = askingSentence(question)
+  for (const [type, pattern] of QUESTION_TYPES) if (pattern.test(asking)) return type
   return null
+}
+
+/** The words after "how many" or "how much": the thing the question asks about. */
+const ASKED_THING = /\bhow (?:many|much)\s+((?:[a-z0-9'-]+\s*){1,4})/
+
+/**
+ * What "how many sick days a year" counts or "how much notice" measures:
+ * the content words right after the question words, up to the first word
+ * that is not one ("how many guests can I bring": guests; "how much is
+ * it": nothing). English only: an Arabic question runs on from كم into
+ * its verb with no small word to end the phrase.
+ */
+export function askedThing(question: string): string[] {
+  const match = askingSentence(question).match(ASKED_THING)
+  if (!match) return []
+  const stems: string[] = []
+  for (const word of match[1].trim().split(/\s+/)) {
+    const [token] = tokenize(word)
+    if (!token?.content) break
+    stems.push(token.stem)
+  }
+  return stems
+}
+
+/** A figure of the customer's own and what kind of fact it is ("12 days", "my 14 year old"). */
+const FIGURES: Array<[FactType, RegExp]> = [
+  [
+    'age',
+    /\b(\d+|[a-z]+)[- ](years?|yrs?)[- ]old\b|(?<![\u0621-\u064A])عمر\S{0,2}\s+(\d+)(\s*(سنه|سنين|سنوات|عام|اعوام))?/g,
+  ],
+  [
+    'duration',
+    /\b(\d+|[a-z]+)[- ](business |working |calendar )?(days?|weeks?|months?|years?|hours?)\b|(\d+)\s*(يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|ساعه|ساعات)/g,
+  ],
+  ['amount', /\b(aed|dhs?|dirhams?)\s*(\d+)|(\d+)\s*(aed|dhs?|dirhams?|درهم)/g],
+]
+
+/**
+ * The words of the figures a question states (its number and unit: "12
+ * days", "two weeks") with their kind: a customer compares their own case
+ * with the rule ("it's been 12 days" against "within 14 days"), so a
+ * passage stating a fact of that kind answers the figure without repeating
+ * it. The first kind found wins ("14 year old" is an age). A figure needs
+ * a number: "a few days" is none.
+ */
+export function questionFigures(question: string): Map<string, FactType> {
+  const figures = new Map<string, FactType>()
+  const folded = foldText(question)
+  for (const [type, pattern] of FIGURES) {
+    for (const match of folded.matchAll(pattern)) {
+      const tokens = tokenize(match[0]).filter((t) => t.content)
+      if (!tokens.some((t) => /^\d/.test(t.stem))) continue
+      for (const { stem } of tokens) if (!figures.has(stem)) figures.set(stem, type)
+    }
+  }
+  return figures
 }
 
 const NUMBER =
@@ -91,7 +164,7 @@ const ARABIC_DURATION =
   /(\d+|واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثماني|ثمان|تسع|عشر)\S*\s+(يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|سنين|ساع|دقيق)|(يومين|اسبوعين|شهرين|سنتين|ساعتين|دقيقتين)/
 const PASSAGE_TYPES: Record<Exclude<FactType, 'place'>, RegExp> = {
   amount:
-    /\b(aed|usd|dhs?|dirhams?|dollars?|free|no charge)\b|\d+\s*(aed|درهم)|درهم|مجان|\(aed\)|\$\d|\d+(\.\d+)?\s*%|\bper ?cent\b|بالمئه|بالمائه/,
+    /\b(aed|usd|dhs?|dirhams?|dollars?|free|no charge|in full|full refund)\b|كامل المبلغ|المبلغ كامل|\d+\s*(aed|درهم)|درهم|مجان|\(aed\)|\$\d|\d+(\.\d+)?\s*%|\bper ?cent\b|بالمئه|بالمائه/,
   duration: new RegExp(
     `${/\b(\d+|one|two|three|four|five|six|seven|ten|twelve|fourteen|fifteen|twenty|thirty|sixty|ninety)[- ](business |working |calendar |clear )?(days?|weeks?|months?|years?|hours?|minutes?)\b|\bsame day\b/.source}|${ARABIC_DURATION.source}`
   ),
@@ -129,9 +202,10 @@ function namesPlaces(passage: string) {
  * never uses them.
  */
 const CUES: Record<FactType, string> = {
-  duration: 'long soon quickly far advance ahead time deadline مده',
-  amount: 'much cost price fee charge pay extra expensive cheap cap ceiling maximum سعر رسوم تكلفه',
-  age: 'age old minimum maximum عمر سن',
+  duration: 'long soon quickly far advance ahead time deadline مده متى موعد',
+  amount:
+    'much cost price fee charge pay extra expensive cheap cap ceiling maximum سعر رسوم تكلفه الحد الاقصى',
+  age: 'age old year minimum maximum عمر سن الحد الادنى الاقصى',
   contact: 'number call ring phone contact reach email helpline hotline رقم اتصل',
   address: 'address street where located عنوان',
   place: 'country countries city cities area region place location دول مدن مناطق',

@@ -9,9 +9,23 @@ import {
   roundConfidence,
 } from './replies.js'
 import { headingText, splitPassages } from './text_analysis.js'
-import { askedFact, questionType, statesType, typeCues } from './answer_type.js'
+import {
+  askedFact,
+  askedThing,
+  questionFigures,
+  questionType,
+  statesType,
+  typeCues,
+} from './answer_type.js'
 import { contradictedRows, rowAnswer } from './row_constraints.js'
-import { acronymsOf, contentTerms, isMannerAdverb, termMatch, tokenize } from '../text_toolkit.js'
+import {
+  acronymsOf,
+  contentTerms,
+  isMannerAdverb,
+  termMatch,
+  tokenize,
+  withoutArabicPreposition,
+} from '../text_toolkit.js'
 import { DEFAULT_CONFIDENCE_THRESHOLD, type Answer, type Citation } from './types.js'
 
 /** Passages quoted at most: an answer, not a document. */
@@ -53,6 +67,11 @@ function calibrated(evidence: number) {
  * chosen on the tuning split (0.15 to 0.5 gave the same answers).
  */
 const ADVERB_WEIGHT = 0.3
+/**
+ * How far a passage stating a fact of the kind of the customer's own figure
+ * answers that figure: less than stating it, as the rule may not be met.
+ */
+const FIGURE_CREDIT = 0.8
 /** What is left of a passage's weight when it states no fact of the kind asked for. */
 const TYPE_MISMATCH = 0.5
 /** The same for a yes/no question about a kind of fact: "no" needs no amount. */
@@ -111,7 +130,10 @@ function frameOf(hit: SearchHit): Frame {
   const stems = (text: string) => new Set(tokenize(text).map((t) => t.stem))
   const headings = hit.headingPath.map(headingText)
   return {
-    near: stems(headings.at(-1) ?? ''),
+    near: new Set([
+      ...stems(headings.at(-1) ?? ''),
+      ...acronymsOf(headings.at(-1) ?? '', { pairs: true }),
+    ]),
     nearCredit: /[?\u061F]\s*$/.test(headings.at(-1) ?? '')
       ? QUESTION_HEADING_CREDIT
       : HEADING_CREDIT,
@@ -178,17 +200,23 @@ function gatherEvidence(question: string, hits: SearchHit[]): Evidence {
  * heading mostly, in the document title or a higher heading a little (they
  * say what the document is about, not that this sentence answers).
  */
-function termScores(evidence: Evidence, candidate: Candidate, answered: Set<string>) {
+function termScores(
+  evidence: Evidence,
+  candidate: Candidate,
+  answered: Set<string>,
+  compared: Set<string>
+) {
   const frame = evidence.frames[candidate.hitIndex]
   const scores = new Map<string, number>()
   for (const term of evidence.terms) {
-    if (answered.has(term)) {
+    if (answered.has(term) || answered.has(withoutArabicPreposition(term))) {
       scores.set(term, 1)
       continue
     }
     scores.set(
       term,
       Math.max(
+        compared.has(term) ? FIGURE_CREDIT : 0,
         termMatch(term, candidate.stems),
         0.9 * termMatch(term, candidate.contextStems),
         frame.nearCredit * termMatch(term, frame.near),
@@ -271,11 +299,17 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   const fact = type === 'yesno' ? askedFact(question) : type
   const cues = typeCues(fact)
   const none = new Set<string>()
+  const figures = questionFigures(question)
   const single = evidence.candidates.map((candidate) => {
-    const states =
-      fact !== null && statesType(fact, `${candidate.text} ${candidateContext(candidate)}`)
+    const said = `${candidate.text} ${candidateContext(candidate)}`
+    const states = fact !== null && statesType(fact, said)
+    // The customer's own figure ("it's been 12 days") is weighed against a
+    // passage stating a fact of its kind ("within 14 days"), not matched as a word.
+    const compared = new Set(
+      [...figures].filter(([, kind]) => statesType(kind, said)).map(([stem]) => stem)
+    )
     // "how long" is answered by a passage stating a duration.
-    const scores = termScores(evidence, candidate, states ? cues : none)
+    const scores = termScores(evidence, candidate, states ? cues : none, compared)
     const coverage = coverageOf(evidence, [scores])
     // A definition says what a thing is, not whether it is covered, allowed
     // or free: a yes/no question prefers the clause that rules on it.
@@ -437,7 +471,10 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   const focused = 1 - ELSEWHERE_PENALTY * Math.max(0, elsewhere - ELSEWHERE_ALLOWED)
   // A place, brand or day the question names that no passage mentions
   // (Sharjah, Palm Jumeirah, Tuesday) says the knowledge is about others.
-  const unknown = unknownNames(question, hits) ? UNKNOWN_NAME : 1
+  // So does a word of the thing counted or priced ("how many sick days")
+  // that no passage, heading or title holds in any form.
+  const unknown =
+    unknownNames(question, hits) || unknownThing(question, evidence) ? UNKNOWN_NAME : 1
   // An answer sharing only the names of the question ("offices in Abu
   // Dhabi" for "villas for rent in Abu Dhabi") is about the place, not the
   // question.
@@ -526,6 +563,16 @@ export function unknownNames(question: string, hits: SearchHit[]) {
   return names.some((name) =>
     tokenize(name).some((t) => t.content && termMatch(t.stem, stems) < 0.8)
   )
+}
+
+/** Whether a word of what the question counts or prices is in none of the passages or their frames. */
+function unknownThing(question: string, evidence: Evidence) {
+  const known = (stem: string) =>
+    evidence.candidates.some(
+      (c) => termMatch(stem, c.stems) >= 0.7 || termMatch(stem, c.contextStems) >= 0.7
+    ) ||
+    evidence.frames.some((f) => termMatch(stem, f.near) >= 0.7 || termMatch(stem, f.far) >= 0.7)
+  return askedThing(question).some((stem) => !known(stem))
 }
 
 /** A capitalised word after another word of its sentence (not the first word, not "I"). */

@@ -265,7 +265,10 @@ test.group('WhatsApp order: the assistant', (group) => {
     ai.respond(() => ANSWER)
     const sent = threeMessages()
     await postTogether(wa, [sent[0], sent[2], sent[1]])
+    // The turn is claimed (three reply rows) before its answer is written:
+    // wait for both, or a loaded machine reads the claim without the answer.
     await waitFor(async () => (await replies(wa)).length === 3)
+    await waitFor(async () => (await assistantMessages(wa)).length > 0)
     const answered = await replies(wa)
     assert.deepEqual(
       answered.map((row) => [row.external_id, row.outcome]),
@@ -318,6 +321,7 @@ test.group('WhatsApp order: the assistant', (group) => {
     const sent = threeMessages()
     await postTogether(wa, [sent[0], sent[2]])
     await waitFor(async () => (await replies(wa)).length === 2)
+    await waitFor(async () => (await assistantMessages(wa)).length > 0)
     await deliver(wa, sent[1])
     const late = await waitFor(async () =>
       (await replies(wa)).find((row) => row.external_id === sent[1].id)

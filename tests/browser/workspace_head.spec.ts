@@ -40,6 +40,12 @@ test.group('Journey: arriving in a workspace', (group) => {
     )
     assert.include(stylesheets as string[], `${landed}/branding.css`)
 
+    // Alpine starts on the swapped-in page (a change before it has would go unheard).
+    await page.waitForFunction(
+      `Boolean(document.querySelector('#workspace-switch')?._x_dataStack)`,
+      null,
+      { timeout: 15_000 }
+    )
     await page.getByLabel('Switch workspace').selectOption(other.slug)
     await page.waitForURL(serverUrl(`/t/${other.slug}`), { timeout: 15_000 })
     assert.deepEqual(problems, [])

@@ -4,7 +4,11 @@
 import { registerIdentityListeners } from '#modules/identity/index'
 import { registerChannelsListeners, registerWebchatListeners } from '#modules/channels/index'
 import { registerInboxListeners } from '#modules/inbox/index'
-import { registerAssistantListeners, registerMemoryListeners } from '#modules/brain/index'
+import {
+  registerAssistantListeners,
+  registerEmbedderListeners,
+  registerMemoryListeners,
+} from '#modules/brain/index'
 import { registerWebhookListeners } from '#modules/integrations/index'
 import { registerBillingListeners } from '#modules/billing/index'
 import { registerHitlListeners } from '#modules/hitl/index'
@@ -17,6 +21,7 @@ registerInboxListeners()
 registerWebchatListeners()
 registerAssistantListeners()
 registerMemoryListeners()
+registerEmbedderListeners()
 registerWebhookListeners()
 registerBillingListeners()
 registerHitlListeners()

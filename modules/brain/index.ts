@@ -134,6 +134,8 @@ export {
   MEMORY_QUIET_MS,
 } from './jobs/update_memory_job.js'
 export { registerMemoryListeners } from './memory_listeners.js'
+export { registerEmbedderListeners } from './embedder_listeners.js'
+export { upgradeLocalEmbeddings } from './services/local_embedder_upgrade.js'
 
 export const brainPolicies = {
   KnowledgePolicy: () => import('./policies/knowledge_policy.js'),

@@ -6,6 +6,7 @@ import {
   ingestSource,
   readBrainSettings,
   searchKnowledge,
+  upgradeLocalEmbeddings,
 } from '#modules/brain/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
@@ -127,6 +128,45 @@ test.group('Embedding model change and brain:reembed', (group) => {
     assert.equal(failed.errorCode, 'embedding_failed')
     assert.include((failed.errorDetail as any).message, 'fake-embed')
   })
+
+  test('after a local embedder upgrade, workers re-embed what the earlier version embedded; a remote model is left alone', async ({
+    assert,
+    cleanup,
+  }) => {
+    const old = await makeTenant('reembed')
+    cleanup(old.cleanup)
+    const remote = await makeTenant('reembed')
+    cleanup(remote.cleanup)
+    await learnText(old.context, 'Opening hours', 'The clinic opens at nine and closes at five.')
+    await learnText(remote.context, 'Parking', 'Parking is free after six.')
+    const current = (await old.context.transaction((trx) => readBrainSettings(trx))).embedModel!
+    assert.match(current, /^local-lexical-v\d+$/)
+    // As an earlier version left them: its vectors are not comparable, search is full text only.
+    await old.context.transaction((trx) =>
+      trx.rawQuery(`update brain_settings set embed_model = 'local-lexical-v1' where id`)
+    )
+    await remote.context.transaction((trx) =>
+      trx.rawQuery(`update brain_settings set embed_model = 'text-embedding-3-small' where id`)
+    )
+    assert.isNull((await searchKnowledge(old.context, 'when does the clinic open'))[0].vectorRank)
+
+    const upgraded = (await upgradeLocalEmbeddings()).filter((u) =>
+      [old.tenant.slug, remote.tenant.slug].includes(u.tenant)
+    )
+    assert.deepEqual(upgraded, [
+      { tenant: old.tenant.slug, previousModel: 'local-lexical-v1', model: current, chunks: 1 },
+    ])
+    const settings = await old.context.transaction((trx) => readBrainSettings(trx))
+    assert.equal(settings.embedModel, current)
+    assert.isNotNull(
+      (await searchKnowledge(old.context, 'when does the clinic open'))[0].vectorRank
+    )
+    const untouched = await remote.context.transaction((trx) => readBrainSettings(trx))
+    assert.equal(untouched.embedModel, 'text-embedding-3-small')
+    // A second run finds nothing to do.
+    const again = (await upgradeLocalEmbeddings()).filter((u) => u.tenant === old.tenant.slug)
+    assert.deepEqual(again, [])
+  }).timeout(120_000)
 
   test('an unknown tenant is refused', async ({ assert }) => {
     const run = await runAce(['brain:reembed', '--tenant', 'no-such-tenant-here'])

@@ -355,6 +355,13 @@ async function run(db: pg.Client, graph: FakeGraphServer, rate: number) {
   console.log(
     `  achieved   ${achieved.toFixed(1)}/s over ${seconds.toFixed(1)} s = ${((achieved / rate) * 100).toFixed(1)}% of ${rate}/s (the crash's gap included: ${gap.toFixed(1)} s)`
   )
+  // Sends Graph saw in each 5 s span from the first, where a stall or a slow tail shows.
+  const spans: number[] = []
+  for (const t of times) {
+    const span = Math.floor((t - times[0]) / 5000)
+    spans[span] = (spans[span] ?? 0) + 1
+  }
+  console.log(`  per 5 s    ${Array.from(spans, (n) => n ?? 0).join(' ')}`)
   console.log(`  busiest    ${busiestSecond(times)} sends in any one second (limit ${rate})`)
   console.log(`  sent       ${times.length} requests to ${perNumber.size} numbers of ${RECIPIENTS}`)
   console.log(`  duplicates ${duplicates}`)

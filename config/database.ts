@@ -51,6 +51,8 @@ export const embeddedDatabase = {
     EMBEDDED_DB_DIR: env.get('EMBEDDED_DB_DIR'),
     NODE_ENV: env.get('NODE_ENV'),
   }),
+  // The test suite's database is kept in memory unless EMBEDDED_DB_MEMORY=false.
+  inMemory: env.get('EMBEDDED_DB_MEMORY') ?? env.get('NODE_ENV') === 'test',
 }
 
 export default dbConfig

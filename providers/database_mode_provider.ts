@@ -22,7 +22,9 @@ export default class DatabaseModeProvider {
       return
     }
 
-    this.#embedded = new EmbeddedPostgres(this.app.makePath(embeddedDatabase.dataDir))
+    this.#embedded = new EmbeddedPostgres(this.app.makePath(embeddedDatabase.dataDir), {
+      inMemory: embeddedDatabase.inMemory,
+    })
     const endpoint = await this.#embedded.start()
     this.app.config.set('database.connections.main.connection', {
       host: endpoint.host,

@@ -28,6 +28,7 @@ export default await Env.create(appRoot, {
 
   DATABASE_URL: Env.schema.string.optional(),
   EMBEDDED_DB_DIR: Env.schema.string.optional(),
+  EMBEDDED_DB_MEMORY: Env.schema.boolean.optional(),
   DB_POOL_MIN: Env.schema.number.optional(),
   DB_POOL_MAX: Env.schema.number.optional(),
 

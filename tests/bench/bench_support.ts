@@ -4,6 +4,7 @@
 | port, percentiles, and a scratch database and queue prefix of their own.
 */
 import { spawn } from 'node:child_process'
+import { randomInt } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -112,4 +113,62 @@ export async function flushQueuePrefix(redis: Redis, prefix: string) {
     if (keys.length) removed += await redis.del(...keys)
   } while (cursor !== '0')
   return removed
+}
+
+/**
+ * A bench tenant off any plan with a WhatsApp number on the local Graph
+ * server (`graph`: a FakeGraphServer) sending at `messagesPerSecond`, and
+ * one approved template known both to Graph (workers sync templates when
+ * they start) and to the tenant. Returns the tenant's slug and schema, the
+ * channel's id and its phone number id.
+ */
+export async function benchWhatsAppTenant(
+  db: pg.Client,
+  graph: { templates: Map<string, unknown[]> },
+  env: NodeJS.ProcessEnv,
+  options: {
+    slug: string
+    name: string
+    messagesPerSecond: number
+    template: { name: string; category: 'MARKETING' | 'UTILITY'; body: string; variables: number }
+  }
+) {
+  const { slug, template } = options
+  const tenant = await aceJson(['tenants:create', '--slug', slug, '--name', options.name], env)
+  const schema = String(tenant.schema)
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unexpected schema "${schema}"`)
+  await db.query(`update tenants set plan_id = null where slug = $1`, [slug])
+  const phoneNumberId = `1${randomInt(1e9, 9e9)}${options.messagesPerSecond}`
+  const wabaId = `2${randomInt(1e9, 9e9)}`
+  const components = [{ type: 'BODY', text: template.body }]
+  graph.templates.set(wabaId, [
+    {
+      id: '9001',
+      name: template.name,
+      language: 'en',
+      status: 'APPROVED',
+      category: template.category,
+      components,
+    },
+  ])
+  const channel = await aceJson(
+    [
+      'channels:add-whatsapp',
+      ...['--tenant', slug, '--phone-number-id', phoneNumberId, '--waba-id', wabaId],
+      ...['--display-number', '+15550001234', '--access-token', 'bench-token'],
+      ...['--app-secret', 'bench-secret', '--verify-token', 'bench-verify'],
+    ],
+    env
+  )
+  await db.query(`update channels set settings = settings || $1::jsonb where id = $2`, [
+    JSON.stringify({ messagesPerSecond: options.messagesPerSecond }),
+    channel.id,
+  ])
+  await db.query(
+    `insert into ${schema}.message_templates
+       (channel_id, provider_id, name, language, category, status, body_variables, components)
+     values ($1, '9001', $2, 'en', $3, 'APPROVED', $4, $5::jsonb)`,
+    [channel.id, template.name, template.category, template.variables, JSON.stringify(components)]
+  )
+  return { slug, schema, channelId: String(channel.id), phoneNumberId }
 }

@@ -25,7 +25,6 @@
 |     server, paced at the same rate by a bare token bucket, and the ratio.
 */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomInt } from 'node:crypto'
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
@@ -36,6 +35,7 @@ import {
   ace,
   aceJson,
   appKey,
+  benchWhatsAppTenant,
   flushQueuePrefix,
   freePort,
   positive,
@@ -142,51 +142,17 @@ async function api(token: string, method: string, path: string, body?: unknown) 
 
 /** A tenant off any plan, with a WhatsApp number at `rate`, its contacts, a segment and a template. */
 async function prepare(db: pg.Client, graph: FakeGraphServer, rate: number) {
-  const slug = `campaign-bench-${rate}`
-  const tenant = await aceJson(
-    ['tenants:create', '--slug', slug, '--name', `Campaign ${rate}`],
-    env()
-  )
-  const schema = String(tenant.schema)
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unexpected schema "${schema}"`)
-  await db.query(`update tenants set plan_id = null where slug = $1`, [slug])
-  const phoneNumberId = `1${randomInt(1e9, 9e9)}${rate}`
-  const wabaId = `2${randomInt(1e9, 9e9)}`
-  // The workers sync templates from Graph when they start: Graph has it approved.
-  graph.templates.set(wabaId, [
-    {
-      id: '9001',
+  const { slug, schema, channelId, phoneNumberId } = await benchWhatsAppTenant(db, graph, env(), {
+    slug: `campaign-bench-${rate}`,
+    name: `Campaign ${rate}`,
+    messagesPerSecond: rate,
+    template: {
       name: 'tower_launch',
-      language: 'en',
-      status: 'APPROVED',
       category: 'MARKETING',
-      components: [{ type: 'BODY', text: 'Hello {{1}}, new towers in {{2}}!' }],
+      body: 'Hello {{1}}, new towers in {{2}}!',
+      variables: 2,
     },
-  ])
-  const channel = await aceJson(
-    [
-      'channels:add-whatsapp',
-      '--tenant',
-      slug,
-      '--phone-number-id',
-      phoneNumberId,
-      '--waba-id',
-      wabaId,
-      '--display-number',
-      '+15550001234',
-      '--access-token',
-      'bench-token',
-      '--app-secret',
-      'bench-secret',
-      '--verify-token',
-      'bench-verify',
-    ],
-    env()
-  )
-  await db.query(`update channels set settings = settings || $1::jsonb where id = $2`, [
-    JSON.stringify({ messagesPerSecond: rate }),
-    channel.id,
-  ])
+  })
   await db.query(
     `insert into ${schema}.contacts (phone, name, tags, marketing_consent, opt_in, attributes)
      select '+97150' || lpad(n::text, 7, '0'), 'Client ' || n, array['bench'],
@@ -197,12 +163,6 @@ async function prepare(db: pg.Client, graph: FakeGraphServer, rate: number) {
   await db.query(
     `insert into ${schema}.contact_fields (key, label, type) values ('area', 'Area', 'text')`
   )
-  await db.query(
-    `insert into ${schema}.message_templates
-       (channel_id, provider_id, name, language, category, status, body_variables, components)
-     values ($1, '9001', 'tower_launch', 'en', 'MARKETING', 'APPROVED', 2, $2::jsonb)`,
-    [channel.id, JSON.stringify([{ type: 'BODY', text: 'Hello {{1}}, new towers in {{2}}!' }])]
-  )
   const segment = await db.query(
     `insert into ${schema}.segments (name, filter) values ('Everyone tagged bench', $1::jsonb) returning id`,
     [JSON.stringify({ match: 'all', conditions: [{ field: 'tag', op: 'has', value: 'bench' }] })]
@@ -211,7 +171,7 @@ async function prepare(db: pg.Client, graph: FakeGraphServer, rate: number) {
   return {
     slug,
     schema,
-    channelId: channel.id as string,
+    channelId,
     phoneNumberId,
     segmentId: segment.rows[0].id,
     token,

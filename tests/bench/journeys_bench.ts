@@ -23,7 +23,6 @@
 | (`update ... set status = 'done'`) over the same rows from this process.
 */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomInt } from 'node:crypto'
 import { createWriteStream, mkdirSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
@@ -32,8 +31,8 @@ import { FakeGraphServer } from '#tests/helpers/fake_graph_server'
 import {
   APP_ROOT,
   ace,
-  aceJson,
   appKey,
+  benchWhatsAppTenant,
   flushQueuePrefix,
   percentile,
   positive,
@@ -103,57 +102,18 @@ function startWorker(name: string) {
 }
 
 async function prepare(db: pg.Client, graph: FakeGraphServer) {
-  const slug = 'journeys-bench'
-  const tenant = await aceJson(['tenants:create', '--slug', slug, '--name', 'Journeys'], env())
-  const schema = String(tenant.schema)
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unexpected schema "${schema}"`)
-  await db.query(`update tenants set plan_id = null where slug = $1`, [slug])
-  const phoneNumberId = `1${randomInt(1e9, 9e9)}`
-  const wabaId = `2${randomInt(1e9, 9e9)}`
-  graph.templates.set(wabaId, [
-    {
-      id: '9001',
-      name: 'lesson',
-      language: 'en',
-      status: 'APPROVED',
-      category: 'UTILITY',
-      components: [{ type: 'BODY', text: 'Hello {{1}}, here is this week’s lesson.' }],
-    },
-  ])
-  const channel = await aceJson(
-    [
-      'channels:add-whatsapp',
-      '--tenant',
-      slug,
-      '--phone-number-id',
-      phoneNumberId,
-      '--waba-id',
-      wabaId,
-      '--display-number',
-      '+15550001234',
-      '--access-token',
-      'bench-token',
-      '--app-secret',
-      'bench-secret',
-      '--verify-token',
-      'bench-verify',
-    ],
-    env()
-  )
   // A rate the Graph server takes: the send path, not WhatsApp's pacing, is measured.
-  await db.query(`update channels set settings = settings || $1::jsonb where id = $2`, [
-    JSON.stringify({ messagesPerSecond: 5000 }),
-    channel.id,
-  ])
-  await db.query(
-    `insert into ${schema}.message_templates
-       (channel_id, provider_id, name, language, category, status, body_variables, components)
-     values ($1, '9001', 'lesson', 'en', 'UTILITY', 'APPROVED', 1, $2::jsonb)`,
-    [
-      channel.id,
-      JSON.stringify([{ type: 'BODY', text: 'Hello {{1}}, here is this week’s lesson.' }]),
-    ]
-  )
+  const { slug, schema, channelId } = await benchWhatsAppTenant(db, graph, env(), {
+    slug: 'journeys-bench',
+    name: 'Journeys',
+    messagesPerSecond: 5000,
+    template: {
+      name: 'lesson',
+      category: 'UTILITY',
+      body: 'Hello {{1}}, here is this week’s lesson.',
+      variables: 1,
+    },
+  })
   await db.query(
     `insert into ${schema}.contacts (phone, name, opt_in, marketing_consent, attributes, time_zone)
      select '+97150' || lpad(n::text, 7, '0'), 'Client ' || n, 'opted_in', 'opted_in', '{}', 'Asia/Dubai'
@@ -163,7 +123,7 @@ async function prepare(db: pg.Client, graph: FakeGraphServer) {
   await db.query(
     `insert into ${schema}.conversations (contact_id, channel_id, status)
      select id, $1, 'open' from ${schema}.contacts`,
-    [channel.id]
+    [channelId]
   )
   const first =
     STEP === 'send'
@@ -178,7 +138,7 @@ async function prepare(db: pg.Client, graph: FakeGraphServer) {
   const sequence = await db.query(
     `insert into ${schema}.sequences (name, status, channel_id, steps, quiet_start, quiet_end)
      values ('Weekly lesson', 'active', $1, $2::jsonb, null, null) returning id`,
-    [channel.id, JSON.stringify(steps)]
+    [channelId, JSON.stringify(steps)]
   )
   return { slug, schema, sequenceId: sequence.rows[0].id as string }
 }

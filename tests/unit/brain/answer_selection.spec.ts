@@ -8,6 +8,7 @@ import {
   askedThing,
   questionFigures,
   questionType,
+  statesType,
 } from '#modules/brain/services/answers/answer_type'
 import {
   acronymsOf,
@@ -131,6 +132,126 @@ test.group('Extractive answers | choosing what answers', () => {
     const covered = answerExtractively('Do you have any villas for rent in Mirdif?', hits)
     assert.isFalse(covered.handoff)
     assert.include(covered.text, 'GV-109')
+  })
+
+  test('a price asked about one document’s words is not answered from another’s fee', ({
+    assert,
+  }) => {
+    // "How much is insurance for a psychiatrist?": the club's medical freeze
+    // mentions a doctor and a fee, but insurance is what the other document
+    // (the broker's FAQ) is about, and it names no psychiatrist.
+    const ARABIC_FAQ = randomUUID()
+    const ARABIC_CLUB = randomUUID()
+    const hits = [
+      hit(
+        'يمكن لأي طبيب أو طبيب أسنان أو ممرض أو صيدلي أو أخصائي في المهن الصحية المساندة يحمل ترخيصاً سارياً من هيئة صحية في دول الخليج أن يتقدم بطلب التأمين.',
+        {
+          sourceId: ARABIC_FAQ,
+          title: 'الأسئلة الشائعة عن تأمين الأخطاء الطبية',
+          headingPath: [
+            'هاربورلاين للوساطة: أسئلة وأجوبة عن تأمين الأخطاء الطبية',
+            'من يحق له شراء وثيقة تأمين الأخطاء الطبية؟',
+          ],
+        },
+        2
+      ),
+      hit(
+        'نعم، العمل كطبيب بديل مغطى تلقائياً بنفس الشروط، بشرط أن يكون ضمن تخصصك المعلن وفي منشأة مرخصة داخل النطاق الجغرافي. إذا تجاوز عملك البديل تسعين يوماً في السنة يجب إبلاغنا قبل ذلك.',
+        {
+          sourceId: ARABIC_FAQ,
+          title: 'الأسئلة الشائعة عن تأمين الأخطاء الطبية',
+          headingPath: [
+            'هاربورلاين للوساطة: أسئلة وأجوبة عن تأمين الأخطاء الطبية',
+            'هل تغطي الوثيقة العمل كطبيب بديل في مستشفى آخر؟',
+          ],
+        },
+        3
+      ),
+      hit(
+        'مبلغ التحمل هو الجزء من كل مطالبة الذي تدفعه بنفسك قبل أن تدفع شركة التأمين، ويختلف حسب الخطة والتخصص كما هو مبين في قائمة الأسعار.',
+        {
+          sourceId: ARABIC_FAQ,
+          title: 'الأسئلة الشائعة عن تأمين الأخطاء الطبية',
+          headingPath: [
+            'هاربورلاين للوساطة: أسئلة وأجوبة عن تأمين الأخطاء الطبية',
+            'ما هو مبلغ التحمل؟',
+          ],
+        },
+        1
+      ),
+      hit(
+        'يمكنك تجميد عضويتك لأسباب طبية أو للسفر لمدة تتراوح بين أسبوعين وثلاثة أشهر، مرة واحدة في كل سنة عضوية. التجميد الطبي مجاني مع تقرير من الطبيب، أما تجميد السفر فرسومه 100 درهم.',
+        {
+          sourceId: ARABIC_CLUB,
+          title: 'دليل أعضاء نادي الواحة',
+          headingPath: ['نادي الواحة للياقة البدنية: دليل الأعضاء', 'تجميد العضوية'],
+        },
+        8
+      ),
+      hit(
+        'نعم، يمكنك دفع القسط السنوي دفعة واحدة أو على أربعة أقساط ربع سنوية مع رسوم تقسيط بنسبة ثلاثة بالمئة. لا نقدم الدفع الشهري.',
+        {
+          sourceId: ARABIC_FAQ,
+          title: 'الأسئلة الشائعة عن تأمين الأخطاء الطبية',
+          headingPath: [
+            'هاربورلاين للوساطة: أسئلة وأجوبة عن تأمين الأخطاء الطبية',
+            'هل يمكنني دفع القسط على أقساط؟',
+          ],
+        },
+        6
+      ),
+      hit(
+        'يمكن إلغاء العضوية الشهرية بإشعار كتابي قبل ثلاثين يوماً. أما العضوية السنوية فلا يمكن إلغاؤها إلا خلال أول 14 يوماً مع استرداد كامل المبلغ، أو بعد ذلك لسبب طبي مع تقرير من الطبيب، وفي هذه الحالة نعيد قيمة الأشهر غير المستخدمة بعد خصم رسوم قدرها 250 درهماً.',
+        {
+          sourceId: ARABIC_CLUB,
+          title: 'دليل أعضاء نادي الواحة',
+          headingPath: ['نادي الواحة للياقة البدنية: دليل الأعضاء', 'إلغاء العضوية'],
+        },
+        9
+      ),
+      hit(
+        'يمكنك الإلغاء خلال أربعة عشر يوماً من استلام المستندات واسترداد القسط كاملاً ما لم يتم الإبلاغ عن أي مطالبة. بعد ذلك يُرد الجزء غير المستخدم من القسط بعد خصم رسوم إدارية قدرها ثلاثمئة وخمسون درهماً.',
+        {
+          sourceId: ARABIC_FAQ,
+          title: 'الأسئلة الشائعة عن تأمين الأخطاء الطبية',
+          headingPath: [
+            'هاربورلاين للوساطة: أسئلة وأجوبة عن تأمين الأخطاء الطبية',
+            'هل يمكنني إلغاء الوثيقة واسترداد المبلغ؟',
+          ],
+        },
+        5
+      ),
+      hit(
+        'يجب إبلاغ شركة التأمين كتابياً خلال ثلاثين يوماً من علمك بالمطالبة، عبر البريد الإلكتروني أو خط الاستشارات الطبية القانونية المتاح على مدار الساعة. لا تعترف بالمسؤولية ولا تعرض أي تسوية قبل الحصول على موافقة الشركة.',
+        {
+          sourceId: ARABIC_FAQ,
+          title: 'الأسئلة الشائعة عن تأمين الأخطاء الطبية',
+          headingPath: [
+            'هاربورلاين للوساطة: أسئلة وأجوبة عن تأمين الأخطاء الطبية',
+            'كيف أبلغ عن مطالبة؟',
+          ],
+        },
+        4
+      ),
+    ]
+    const answer = answerExtractively('كم سعر التأمين لطبيب نفسي؟', hits)
+    assert.isTrue(answer.handoff)
+    // The freeze's own question is answered from the same passages.
+    const covered = answerExtractively('كم رسوم تجميد العضوية للسفر؟', hits)
+    assert.isFalse(covered.handoff)
+    assert.include(covered.text, '100 درهم')
+  })
+
+  test('“how many” sessions is not answered by how many hours ahead they are booked', ({
+    assert,
+  }) => {
+    assert.isFalse(statesType('count', 'Sessions are booked at least 24 hours ahead.'))
+    assert.isFalse(statesType('count', 'A guest pass costs AED 75 per visit.'))
+    assert.isFalse(statesType('count', 'The club opens at 5:30 am.'))
+    assert.isFalse(statesType('count', 'يجب الإبلاغ خلال ثلاثين يوماً'))
+    assert.isTrue(statesType('count', 'Packages of 10 sessions are valid for 90 days.'))
+    assert.isTrue(statesType('count', 'Each member may bring up to two guests a month.'))
+    assert.isTrue(statesType('count', 'يحق لكل عضو إحضار ضيفين كحد أقصى في الشهر.'))
   })
 
   test('many passages matching alike (no row names the specialty) is not an answer', ({

@@ -177,10 +177,35 @@ const PASSAGE_TYPES: Record<Exclude<FactType, 'place'>, RegExp> = {
     /\b(street|road|avenue|boulevard|building|tower|floor|suite|p\.? ?o\.? box)\b|\b\d+\s+[a-z]+\s+(street|road|st)\b|شارع|مبني|الطابق|ص\.ب/,
 }
 
+/** What follows a number that measures time or money rather than counting things. */
+const MEASURE_AFTER =
+  /^\S*\s*((business|working|calendar|clear) )?(days?|weeks?|months?|years?|hours?|minutes?|am|pm|%|per ?cent|aed|dhs?|dirhams?)\b|^\S*\s*(يوم|ايام|اسبوع|اسابيع|شهر|اشهر|سنه|سنوات|سنين|ساع|دقيق|درهم|صباح|مساء|بالمئه|بالمائه)|^\S*:\d/
+const MEASURE_BEFORE = /\b(aed|dhs?|usd)\s*$|\$$/
+
+/**
+ * Whether a passage counts something: a number that is not a duration, a
+ * time, an amount or a share ("up to two guests", "three booked classes";
+ * not "24 hours ahead" or "AED 75"). "How many sessions" is not answered by
+ * how many hours ahead they are booked.
+ */
+function statesCount(folded: string) {
+  const number = new RegExp(NUMBER.source, 'g')
+  for (const match of folded.matchAll(number)) {
+    const at = match.index ?? 0
+    const before = folded.slice(0, at)
+    // The middle of a number already looked at ("24": its "4").
+    if (/[\d.,]$/.test(before)) continue
+    const after = folded.slice(at)
+    if (!MEASURE_AFTER.test(after) && !MEASURE_BEFORE.test(before)) return true
+  }
+  return false
+}
+
 /** Whether a passage (with the words framing it) states a fact of the asked kind. */
 export function statesType(type: AnswerType, passage: string) {
   if (type === null || type === 'yesno') return true
   if (type === 'place') return namesPlaces(passage)
+  if (type === 'count') return statesCount(foldText(passage))
   return PASSAGE_TYPES[type].test(foldText(passage))
 }
 

@@ -105,12 +105,16 @@ export class EmbeddedPostgres {
 
   async #serve(): Promise<EmbeddedEndpoint> {
     try {
-      const [{ PGlite }, { vector }] = await Promise.all([
+      const [{ PGlite }, { vector }, { btree_gist: btreeGist }] = await Promise.all([
         import('@electric-sql/pglite'),
         import('@electric-sql/pglite-pgvector'),
+        import('@electric-sql/pglite/contrib/btree_gist'),
       ])
       mkdirSync(this.dataDir, { recursive: true })
-      this.#db = await PGlite.create({ dataDir: this.dataDir, extensions: { vector } })
+      this.#db = await PGlite.create({
+        dataDir: this.dataDir,
+        extensions: { vector, btree_gist: btreeGist },
+      })
       this.#server = new PgliteWireServer(this.#db)
       const port = await this.#server.listen(HOST)
       this.#writeLock({ pid: process.pid, port, startedAt: new Date().toISOString() })

@@ -1,0 +1,41 @@
+/*
+| Flows owns guided conversations: the flow builder and runtime, and the
+| session booker (services, members' hours, slots, holds, bookings, their
+| reminders and ICS feeds).
+*/
+
+// ---- session booker ----
+import './booking_events.js'
+import './booking_permissions.js'
+export { bookingPermissions } from './booking_permissions.js'
+export type { BookingCreatedEvent, BookingCancelledEvent } from './booking_events.js'
+export {
+  BookingError,
+  HOLD_MINUTES,
+  listBookingServices,
+  findBookingService,
+  createBookingService,
+  updateBookingService,
+  memberHours,
+  saveMemberHours,
+  findSlots,
+  holdSlot,
+  purgeExpiredHolds,
+  bookSlot,
+  findBooking,
+  cancelBooking,
+  listBookings,
+  upcomingBookingsOf,
+  regenerateFeedToken,
+  memberOfFeedToken,
+  feedBookings,
+  type Booking,
+  type BookingServiceRecord,
+  type Hold,
+  type MemberHours,
+} from './services/booking_service.js'
+export { computeSlots, type Slot, type WeeklyHours } from './services/booking_slots.js'
+export const bookingPolicies = {
+  BookingPolicy: () => import('./policies/booking_policy.js'),
+}
+// ---- end session booker ----

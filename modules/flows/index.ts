@@ -34,7 +34,13 @@ export {
   type Hold,
   type MemberHours,
 } from './services/booking_service.js'
-export { computeSlots, type Slot, type WeeklyHours } from './services/booking_slots.js'
+export {
+  computeSlots,
+  type Slot,
+  type WeeklyHours,
+  type MemberAvailability,
+  type SlotRequest,
+} from './services/booking_slots.js'
 export const bookingPolicies = {
   BookingPolicy: () => import('./policies/booking_policy.js'),
 }

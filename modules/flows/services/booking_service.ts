@@ -587,7 +587,7 @@ export async function cancelBooking(
         status: 'cancelled',
         cancelled_by: by,
         cancelled_at: new Date(clock.millis()),
-        revision: trx.raw('revision + 1'),
+        revision: trx.knexRawQuery('revision + 1'),
         updated_at: new Date(),
       })
       .returning('*')

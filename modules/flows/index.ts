@@ -33,7 +33,10 @@ export {
   type BookingServiceRecord,
   type Hold,
   type MemberHours,
+  type ServiceInput,
 } from './services/booking_service.js'
+export { buildIcs, bookingUid, type IcsEvent } from './services/booking_ics.js'
+export { bookingIcsPath, memberFeed } from './services/booking_calendar.js'
 export {
   computeSlots,
   type Slot,

@@ -128,6 +128,9 @@ export default class BookingsController {
       .map((d) => d.trim())
       .filter(Boolean)
     const timeZone = String(ctx.request.input('time_zone') ?? '')
+    if (!timeZone || !DateTime.now().setZone(timeZone).isValid) {
+      errors.time_zone = ctx.i18n.t('bookings.hours.bad_zone')
+    }
     try {
       if (Object.keys(errors).length) throw new BookingError('invalid', 'bad hours')
       await saveMemberHours(ctx.tenant, member.userId, { timeZone, weekly, daysOff })

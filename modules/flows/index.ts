@@ -47,4 +47,6 @@ export {
 export const bookingPolicies = {
   BookingPolicy: () => import('./policies/booking_policy.js'),
 }
+export { registerBookingListeners } from './booking_listeners.js'
+export { presentBooking } from './services/booking_presenter.js'
 // ---- end session booker ----

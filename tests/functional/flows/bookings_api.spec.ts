@@ -1,4 +1,7 @@
 import { test } from '@japa/runner'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
+import WebhookDelivery from '#modules/integrations/models/webhook_delivery'
 import { fixClock } from '#app/clock'
 import { bookSlot } from '#modules/flows/index'
 import { api, makeKey } from '#tests/functional/integrations/api_client'
@@ -209,5 +212,42 @@ test.group('API bookings', () => {
       },
     })
     assert.equal(withTheirContact.status, 404)
+  })
+
+  test('booking and cancelling send booking.created and booking.cancelled webhooks', async ({
+    assert,
+    cleanup,
+  }) => {
+    cleanup(fixClock(NOW))
+    const ws = await bookerWorkspace(cleanup)
+    const { token } = await makeKey(ws.tenant)
+    const person = await customer(ws.context)
+    const subscription = await createSubscription(ws.context, {
+      url: 'https://hooks.example.com/flomastr',
+      events: ['booking.created', 'booking.cancelled'],
+    })
+    const made = await api('POST', '/api/v1/bookings', {
+      token,
+      body: { service_id: ws.service.id, contact_id: person.id, start: MONDAY_9 },
+    })
+    assert.equal(made.status, 201)
+    await api('POST', `/api/v1/bookings/${made.json.id}/cancel`, { token })
+    let deliveries: WebhookDelivery[] = []
+    for (let i = 0; i < 100 && deliveries.length < 2; i++) {
+      deliveries = await ws.context.transaction((trx) =>
+        WebhookDelivery.query({ client: trx })
+          .where('subscription_id', subscription.id)
+          .orderBy('created_at')
+      )
+      if (deliveries.length < 2) await sleep(50)
+    }
+    assert.deepEqual(deliveries.map((d) => d.eventType).sort(), [
+      'booking.cancelled',
+      'booking.created',
+    ])
+    const cancelled = JSON.parse(deliveries.find((d) => d.eventType === 'booking.cancelled')!.body)
+    assert.equal(cancelled.data.id, made.json.id)
+    assert.equal(cancelled.data.status, 'cancelled')
+    assert.equal(cancelled.data.cancelled_by, 'api')
   })
 })

@@ -20,10 +20,13 @@ export {
   saveMemberHours,
   findSlots,
   holdSlot,
+  holdOfferedSlots,
+  offeredHolds,
   purgeExpiredHolds,
   bookSlot,
   findBooking,
   cancelBooking,
+  rescheduleBooking,
   listBookings,
   upcomingBookingsOf,
   regenerateFeedToken,
@@ -49,4 +52,15 @@ export const bookingPolicies = {
 }
 export { registerBookingListeners } from './booking_listeners.js'
 export { presentBooking } from './services/booking_presenter.js'
+export {
+  BOOKING_MESSAGE_KIND,
+  REMINDER_OFFSETS,
+  bookingMessageText,
+  customerTime,
+} from './services/booking_reminders.js'
+export {
+  handleBookingReply,
+  SLOT_ROW_PREFIX,
+  type BookingReply,
+} from './services/booking_replies.js'
 // ---- end session booker ----

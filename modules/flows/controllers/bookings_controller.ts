@@ -287,6 +287,8 @@ function serviceInput(ctx: HttpContext): ServiceInput {
     priceText: String(ctx.request.input('price_text') ?? ''),
     active: ctx.request.input('active') === 'on' || ctx.request.input('active') === 'true',
     memberIds: (Array.isArray(members) ? members : members ? [members] : []).map(String),
+    templateName: String(ctx.request.input('template_name') ?? ''),
+    templateLanguage: String(ctx.request.input('template_language') ?? ''),
   }
 }
 
@@ -310,6 +312,8 @@ async function renderServiceForm(
     priceText: service?.priceText ?? '',
     active: service?.active ?? true,
     memberIds: service?.memberIds ?? [],
+    templateName: service?.templateName ?? '',
+    templateLanguage: service?.templateLanguage ?? '',
   }
   ctx.response.status(status)
   return ctx.view.render('flows::bookings/service_form', {

@@ -5,6 +5,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { clock } from '#app/clock'
 import type { TenantContext } from '#modules/tenancy/index'
 import { findContact } from '#modules/inbox/index'
+import { cancelBookingMessages, scheduleBookingMessages } from './booking_reminders.js'
 import {
   cleanWeekly,
   computeSlots,
@@ -50,6 +51,8 @@ export interface BookingServiceRecord {
   priceText: string
   active: boolean
   memberIds: string[]
+  templateName: string | null
+  templateLanguage: string | null
   createdAt: Date
   updatedAt: Date
 }
@@ -82,6 +85,9 @@ export interface ServiceInput {
   priceText: string
   active: boolean
   memberIds: string[]
+  /** The approved template used outside the 24-hour window (its one variable gets the text). */
+  templateName?: string | null
+  templateLanguage?: string | null
 }
 
 function serviceFrom(row: any, memberIds: string[]): BookingServiceRecord {
@@ -93,6 +99,8 @@ function serviceFrom(row: any, memberIds: string[]): BookingServiceRecord {
     priceText: row.price_text,
     active: row.active,
     memberIds,
+    templateName: row.template_name,
+    templateLanguage: row.template_language,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }
@@ -202,6 +210,8 @@ export async function createBookingService(
         buffer_minutes: input.bufferMinutes,
         price_text: input.priceText.trim(),
         active: input.active,
+        template_name: input.templateName?.trim() || null,
+        template_language: input.templateLanguage?.trim() || null,
       })
       .returning('id')
     await writeMembers(trx, row.id, input.memberIds)
@@ -219,14 +229,19 @@ export async function updateBookingService(
   validate(input)
   checkMembers(input.memberIds, allowedMemberIds)
   const found = await tenant.transaction(async (trx) => {
-    const updated = await trx.from('booking_services').where('id', id).update({
-      name: input.name.trim(),
-      duration_minutes: input.durationMinutes,
-      buffer_minutes: input.bufferMinutes,
-      price_text: input.priceText.trim(),
-      active: input.active,
-      updated_at: new Date(),
-    })
+    const updated = await trx
+      .from('booking_services')
+      .where('id', id)
+      .update({
+        name: input.name.trim(),
+        duration_minutes: input.durationMinutes,
+        buffer_minutes: input.bufferMinutes,
+        price_text: input.priceText.trim(),
+        active: input.active,
+        template_name: input.templateName?.trim() || null,
+        template_language: input.templateLanguage?.trim() || null,
+        updated_at: new Date(),
+      })
     if (!Number(updated)) return false
     await writeMembers(trx, id, input.memberIds)
     return true
@@ -311,6 +326,8 @@ export interface SlotQuery {
   memberId?: string | null
   /** Offered slots whether or not booked or held (to tell taken from never offered). */
   ignoreBusy?: boolean
+  /** A booking whose own time does not count as busy (the one being moved). */
+  ignoreBookingId?: string | null
 }
 
 async function slotsIn(
@@ -333,6 +350,7 @@ async function slotsIn(
         .from('bookings')
         .whereIn('member_id', memberIds)
         .whereNot('status', 'cancelled')
+        .if(query.ignoreBookingId, (q) => q.whereNot('id', query.ignoreBookingId!))
         .where('starts_at', '<', windowTo)
         .where('blocks_until', '>', windowFrom)
         .select('member_id', 'starts_at', 'blocks_until')
@@ -461,6 +479,53 @@ export async function holdSlot(
   })
 }
 
+/**
+ * Holds every slot offered to the contact at once (a list of times), for
+ * HOLD_MINUTES, replacing what was held for them before.
+ */
+export async function holdOfferedSlots(
+  tenant: TenantContext,
+  input: { serviceId: string; memberId: string; contactId: string; starts: Date[] }
+) {
+  const service = await findBookingService(tenant, input.serviceId)
+  if (!service) throw new BookingError('not_found', 'No such service')
+  const block = (service.durationMinutes + service.bufferMinutes) * 60_000
+  const expiresAt = new Date(clock.millis() + HOLD_MINUTES * 60_000)
+  await tenant.transaction(async (trx) => {
+    await trx.from('booking_holds').where('contact_id', input.contactId).delete()
+    if (!input.starts.length) return
+    await trx.table('booking_holds').insert(
+      input.starts.map((start) => ({
+        service_id: service.id,
+        member_id: input.memberId,
+        contact_id: input.contactId,
+        starts_at: start,
+        blocks_until: new Date(start.getTime() + block),
+        expires_at: expiresAt,
+      }))
+    )
+  })
+}
+
+/** The contact's unexpired holds, soonest first. */
+export async function offeredHolds(tenant: TenantContext, contactId: string): Promise<Hold[]> {
+  const rows = await tenant.transaction((trx) =>
+    trx
+      .from('booking_holds')
+      .where('contact_id', contactId)
+      .where('expires_at', '>', new Date(clock.millis()))
+      .orderBy('starts_at')
+  )
+  return rows.map((row: any) => ({
+    id: row.id,
+    serviceId: row.service_id,
+    memberId: row.member_id,
+    contactId: row.contact_id,
+    startsAt: new Date(row.starts_at),
+    expiresAt: new Date(row.expires_at),
+  }))
+}
+
 /** Removes expired holds (they already stop counting when expired; this keeps the table small). */
 export async function purgeExpiredHolds(tenant: TenantContext) {
   return tenant.transaction((trx) =>
@@ -537,7 +602,9 @@ export async function bookSlot(tenant: TenantContext, input: BookInput): Promise
           })
           .returning('*')
         await trx.from('booking_holds').where('contact_id', input.contactId).delete()
-        return bookingFrom(row)
+        const made = bookingFrom(row)
+        await scheduleBookingMessages(tenant, made, trx, { confirm: true })
+        return made
       })
       await emitter.emit('booking:created', {
         tenant: tenant.slug,
@@ -556,6 +623,62 @@ export async function bookSlot(tenant: TenantContext, input: BookInput): Promise
 
 function slotTaken() {
   return new BookingError('slot_taken', 'That slot was just taken; choose another time')
+}
+
+/**
+ * Moves a live booking to `start` (a slot the service offers then, with the
+ * same member): its reminders move with it. The database refuses the move
+ * if it overlaps another booking of the member (`slot_taken`).
+ */
+export async function rescheduleBooking(
+  tenant: TenantContext,
+  id: string,
+  start: Date
+): Promise<Booking> {
+  const booking = await findBooking(tenant, id)
+  if (!booking || booking.status !== 'confirmed')
+    throw new BookingError('not_found', 'No such booking')
+  const service = await findBookingService(tenant, booking.serviceId)
+  if (!service) throw new BookingError('not_found', 'No such service')
+  const end = new Date(start.getTime() + service.durationMinutes * 60_000)
+  try {
+    return await tenant.transaction(async (trx) => {
+      // The booking's own time does not count against its move.
+      const free = await slotsIn(trx, tenant, service, {
+        serviceId: service.id,
+        from: start,
+        to: new Date(start.getTime() + 60_000),
+        timeZone: 'UTC',
+        contactId: booking.contactId,
+        memberId: booking.memberId,
+        ignoreBookingId: booking.id,
+      })
+      if (!free.some((slot) => slot.start.getTime() === start.getTime())) {
+        throw new BookingError('slot_unavailable', 'That time is not available')
+      }
+      const rows = await trx
+        .from('bookings')
+        .where('id', id)
+        .where('status', 'confirmed')
+        .update({
+          starts_at: start,
+          ends_at: end,
+          blocks_until: new Date(end.getTime() + service.bufferMinutes * 60_000),
+          revision: trx.knexRawQuery('revision + 1'),
+          updated_at: new Date(),
+        })
+        .returning('*')
+      if (!rows.length) throw new BookingError('not_found', 'No such booking')
+      const moved = bookingFrom(rows[0])
+      await cancelBookingMessages(tenant, id, trx)
+      await trx.from('booking_holds').where('contact_id', booking.contactId).delete()
+      await scheduleBookingMessages(tenant, moved, trx, { confirm: true })
+      return moved
+    })
+  } catch (error) {
+    if (isOverlap(error)) throw slotTaken()
+    throw error
+  }
 }
 
 export async function findBooking(
@@ -591,7 +714,10 @@ export async function cancelBooking(
         updated_at: new Date(),
       })
       .returning('*')
-    if (rows.length) return { booking: bookingFrom(rows[0]), changed: true }
+    if (rows.length) {
+      await cancelBookingMessages(tenant, id, trx)
+      return { booking: bookingFrom(rows[0]), changed: true }
+    }
     const existing = await findBooking(tenant, id, trx)
     return existing ? { booking: existing, changed: false } : null
   })

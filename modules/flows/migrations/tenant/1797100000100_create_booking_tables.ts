@@ -19,6 +19,10 @@ export default class extends BaseSchema {
       table.integer('buffer_minutes').notNullable().defaultTo(0).checkBetween([0, 240])
       table.string('price_text', 60).notNullable().defaultTo('')
       table.boolean('active').notNullable().defaultTo(true)
+      // The approved template confirmations and reminders use outside WhatsApp's
+      // 24-hour window: its one body variable receives the message's text.
+      table.string('template_name', 512).nullable()
+      table.string('template_language', 15).nullable()
       table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(this.now())
       table.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(this.now())
     })

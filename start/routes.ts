@@ -27,4 +27,8 @@ import '#modules/hitl/api_routes'
 import '#modules/hitl/routes'
 import '#modules/data_engine/routes'
 import '#modules/data_engine/api_routes'
+// ---- session booker ----
+import '#modules/flows/booking_routes'
+import '#modules/flows/booking_api_routes'
+// ---- end session booker ----
 import '#modules/integrations/openapi_routes'

@@ -115,15 +115,17 @@ export class EmbeddedPostgres {
 
   async #serve(): Promise<EmbeddedEndpoint> {
     try {
-      const [{ PGlite }, { vector }] = await Promise.all([
+      const [{ PGlite }, { vector }, { btree_gist: btreeGist }] = await Promise.all([
         import('@electric-sql/pglite'),
         import('@electric-sql/pglite-pgvector'),
+        import('@electric-sql/pglite/contrib/btree_gist'),
       ])
+      const extensions = { vector, btree_gist: btreeGist }
       if (this.inMemory) {
-        this.#db = await PGlite.create({ extensions: { vector } })
+        this.#db = await PGlite.create({ extensions })
       } else {
         mkdirSync(this.dataDir, { recursive: true })
-        this.#db = await PGlite.create({ dataDir: this.dataDir, extensions: { vector } })
+        this.#db = await PGlite.create({ dataDir: this.dataDir, extensions })
       }
       this.#server = new PgliteWireServer(this.#db)
       const port = await this.#server.listen(HOST)

@@ -44,6 +44,7 @@ export {
   saveCampaignSettings,
   type CampaignSettings,
 } from './services/campaign_settings.js'
+export { sendOutreach, type OutreachMessage, type SendOutcome } from './services/outreach_send.js'
 export {
   registerDueHandler,
   registeredDueKinds,

@@ -32,6 +32,7 @@ import {
 } from '#tests/helpers/browser'
 import { createTask } from '#modules/hitl/index'
 import { createConnector } from '#modules/data_engine/index'
+import { bookSlot, createBookingService, saveMemberHours } from '#modules/flows/index'
 
 /*
 | Every workspace and console page, on a phone (390 x 844) and a desktop
@@ -63,6 +64,9 @@ const SHOTS = [
   '/outreach/nudges/new',
   '/renewals',
   '/campaigns/settings',
+  '/bookings',
+  '/bookings/hours',
+  '/bookings/services/new',
 ]
 
 type Cleanup = (fn: () => void | Promise<void>) => void
@@ -319,6 +323,36 @@ async function busyWorkspace(cleanup: Cleanup) {
       status: 'awaiting_approval',
     })
   )
+  // The session booker: the owner works every hour, so a booking lands in this week.
+  await saveMemberHours(wa.context, owner.id, {
+    timeZone: 'UTC',
+    weekly: Object.fromEntries(
+      (['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const).map((d) => [
+        d,
+        [['00:00', '23:00']],
+      ])
+    ),
+    daysOff: ['2030-01-01'],
+  })
+  const bookable = await createBookingService(
+    wa.context,
+    {
+      name: `Consultation ${LONG_WORD}`,
+      durationMinutes: 60,
+      bufferMinutes: 0,
+      priceText: `AED 300 ${LONG_WORD}`.slice(0, 60),
+      active: true,
+      memberIds: [owner.id],
+    },
+    [owner.id]
+  )
+  // Two hours ahead, or three when that is the 23:00 hour the working day ends at.
+  const slotStart = now.toUTC().startOf('hour').plus({ hours: 2 })
+  const booking = await bookSlot(wa.context, {
+    serviceId: bookable.id,
+    contactId: contact.id,
+    start: (slotStart.hour === 23 ? slotStart.plus({ hours: 1 }) : slotStart).toJSDate(),
+  })
   const plan = await db.from('plans').select('id').first()
   const workspace = `/t/${wa.tenant.slug}`
   const pages = [
@@ -383,6 +417,12 @@ async function busyWorkspace(cleanup: Cleanup) {
     `/outreach/checkins/${checkinPlan.id}/coach`,
     '/outreach/pulse',
     '/renewals',
+    '/bookings',
+    '/bookings/services',
+    '/bookings/services/new',
+    `/bookings/services/${bookable.id}`,
+    '/bookings/hours',
+    `/bookings/${booking.id}`,
     '#site-menu',
   ].map((path) => `${workspace}${path}`)
   const consolePages = [

@@ -272,6 +272,8 @@ const summaries: Record<(typeof WEBHOOK_EVENT_TYPES)[number], string> = {
   'sequence.completed': 'A contact reached the end of a sequence (early exits do not count)',
   'checkin.answered': 'A contact answered a daily check-in (a reply button or its title)',
   'renewal.due': 'A date reminder ran for a contact (e.g. 30 days before a policy ends)',
+  'booking.created': 'A customer booked a session (by WhatsApp, a flow, the API or the team)',
+  'booking.cancelled': 'A booking was cancelled (by the customer, the team or the API)',
 }
 
 /**
@@ -337,6 +339,8 @@ const eventData: Record<(typeof WEBHOOK_EVENT_TYPES)[number], JsonSchema> = {
   'campaign.started': { $ref: '#/components/schemas/Campaign' },
   'campaign.completed': { $ref: '#/components/schemas/Campaign' },
   'sequence.completed': { $ref: '#/components/schemas/SequenceEnrollment' },
+  'booking.created': { $ref: '#/components/schemas/Booking' },
+  'booking.cancelled': { $ref: '#/components/schemas/Booking' },
   'checkin.answered': {
     type: 'object',
     properties: {

@@ -24,6 +24,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'sequence.completed',
   'checkin.answered',
   'renewal.due',
+  'booking.created',
+  'booking.cancelled',
 ] as const
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]

@@ -162,6 +162,23 @@ const SAMPLE_TASK = {
 }
 
 /** A campaign as the pulse module presents it (GET /api/v1/campaigns/{id}). */
+// The flows module presents bookings; this fixed sample stands in for samples.
+const SAMPLE_BOOKING = {
+  id: '8e2b4c6d-1a3f-4b5c-9d7e-2f4a6b8c0d13',
+  service_id: '3a5c7e9b-2d4f-4a6c-8e0b-1c3d5e7f9a24',
+  member_id: '3f0c2a9e-5b1d-4c8e-9a77-2d6b1e0f4a55',
+  contact_id: 'c6a1f0d2-3b4e-4f5a-8b9c-0d1e2f3a4b5c',
+  start: '2026-01-19T09:00:00.000Z',
+  end: '2026-01-19T09:50:00.000Z',
+  time_zone: 'Asia/Dubai',
+  local_start: '2026-01-19T13:00:00+04:00',
+  status: 'confirmed',
+  cancelled_by: null,
+  cancelled_at: null,
+  created_at: '2026-01-15T09:30:00.000Z',
+  updated_at: '2026-01-15T09:30:00.000Z',
+}
+
 const SAMPLE_ENROLLMENT = {
   id: '5b0e3c1a-8d2f-4e7b-9c6a-1f3d5e7a9b20',
   sequence_id: '0c4f2a9e-6b1d-4f3a-8e5c-7d9b1a3c5e70',
@@ -274,6 +291,10 @@ export function fixedSample(type: WebhookEventType): unknown {
       }
     case 'sequence.completed':
       return SAMPLE_ENROLLMENT
+    case 'booking.created':
+      return SAMPLE_BOOKING
+    case 'booking.cancelled':
+      return { ...SAMPLE_BOOKING, status: 'cancelled', cancelled_by: 'customer', cancelled_at: at }
     case 'checkin.answered':
       return SAMPLE_CHECKIN
     case 'renewal.due':
@@ -386,6 +407,8 @@ export async function latestSample(
     case 'sequence.completed':
     case 'checkin.answered':
     case 'renewal.due':
+    case 'booking.created':
+    case 'booking.cancelled':
       return null
     case 'knowledge.source_ready':
     case 'knowledge.source_failed': {

@@ -15,6 +15,7 @@ import { addMember, hashLinkToken, User, type Role } from '#modules/identity/ind
 import { createApiKey } from '#modules/integrations/index'
 import { createTask } from '#modules/hitl/index'
 import { createSequence } from '#modules/pulse/index'
+import { createBookingService } from '#modules/flows/index'
 import { systemActor } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
@@ -207,6 +208,21 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/connectors/:id': MANAGERS,
   'POST /t/:tenant/connectors/:id/test': MANAGERS,
   'POST /t/:tenant/connectors/:id/delete': MANAGERS,
+  // The session booker: everyone sees the week, services and hours and makes their own
+  // ICS feed; managers change services and hours and cancel. Calendar files need no sign-in.
+  'GET /t/:tenant/bookings': MEMBERS,
+  'GET /t/:tenant/bookings/services': MEMBERS,
+  'GET /t/:tenant/bookings/services/new': MANAGERS,
+  'POST /t/:tenant/bookings/services': MANAGERS,
+  'GET /t/:tenant/bookings/services/:id': MANAGERS,
+  'POST /t/:tenant/bookings/services/:id': MANAGERS,
+  'GET /t/:tenant/bookings/hours': MEMBERS,
+  'POST /t/:tenant/bookings/hours/:memberId': MANAGERS,
+  'POST /t/:tenant/bookings/feed': MEMBERS,
+  'GET /t/:tenant/bookings/:id': MEMBERS,
+  'POST /t/:tenant/bookings/:id/cancel': MANAGERS,
+  'GET /t/:tenant/bookings/feed/:file': 'public',
+  'GET /t/:tenant/bookings/:id/invite.ics': 'public',
   // The quote analyzer's upload form (agents and up) and a task's stored PDFs (who sees the task).
   'GET /t/:tenant/tasks/quotes/new': EDITORS,
   'POST /t/:tenant/tasks/quotes': EDITORS,
@@ -648,6 +664,52 @@ test.group('Role matrix', () => {
         })
         return { id: connector.id }
       }
+      if (path.startsWith('/t/:tenant/bookings/services/:id')) {
+        const service = await createBookingService(
+          home.context,
+          {
+            name: 'Matrix service',
+            durationMinutes: 30,
+            bufferMinutes: 0,
+            priceText: '',
+            active: true,
+            memberIds: [],
+          },
+          []
+        )
+        return { id: service.id }
+      }
+      if (path === '/t/:tenant/bookings/hours/:memberId') {
+        const owner = await User.findByOrFail('email', people.owner!.email)
+        return { memberId: owner.id }
+      }
+      if (path === '/t/:tenant/bookings/feed/:file') return { file: 'matrix.ics' }
+      if (path.startsWith('/t/:tenant/bookings/:id')) {
+        // A booking written straight to the table: the routes only need one to exist.
+        const id = await home.context.transaction(async (trx) => {
+          const contact = await Contact.create(
+            { phone: `+1555${randomBytes(4).readUInt32BE(0)}` },
+            { client: trx }
+          )
+          const [service] = await trx
+            .table('booking_services')
+            .insert({ name: 'Matrix service', duration_minutes: 30 })
+            .returning('id')
+          const [booking] = await trx
+            .table('bookings')
+            .insert({
+              service_id: service.id,
+              member_id: randomUUID(),
+              contact_id: contact.id,
+              starts_at: '2026-12-07T05:00:00Z',
+              ends_at: '2026-12-07T05:30:00Z',
+              blocks_until: '2026-12-07T05:30:00Z',
+            })
+            .returning('id')
+          return booking.id as string
+        })
+        return { id }
+      }
       if (path.startsWith('/t/:tenant/settings/webhooks/:id')) {
         return home.context.transaction(async (trx) => {
           const [hook] = await trx
@@ -699,6 +761,10 @@ test.group('Role matrix', () => {
         return { url: 'https://example.com/matrix', events: 'contact.created' }
       }
       if (path === '/t/:tenant/availability') return { availability: 'online' }
+      if (path === '/t/:tenant/bookings/services' || path === '/t/:tenant/bookings/services/:id') {
+        return { name: 'Matrix service', duration_minutes: '30', buffer_minutes: '0' }
+      }
+      if (path === '/t/:tenant/bookings/hours/:memberId') return { time_zone: 'UTC' }
       // The segment editor answers a form it cannot save with 422 and the editor again.
       if (path === '/t/:tenant/segments' || path === '/t/:tenant/segments/:id') {
         return { name: 'Matrix segment', match: 'all' }

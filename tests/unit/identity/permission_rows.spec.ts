@@ -40,6 +40,8 @@ const EXPECTED: Record<string, { module: string; roles: string[] }> = {
   'tasks.manage': { module: 'hitl', roles: MANAGERS },
   'datasets.view': { module: 'data_engine', roles: EVERYONE },
   'datasets.manage': { module: 'data_engine', roles: MANAGERS },
+  'bookings.view': { module: 'flows', roles: EVERYONE },
+  'bookings.manage': { module: 'flows', roles: MANAGERS },
   'segments.view': { module: 'pulse', roles: EVERYONE },
   'segments.manage': { module: 'pulse', roles: REPLIERS },
   'campaigns.view': { module: 'pulse', roles: EVERYONE },

@@ -119,6 +119,20 @@ const EVENTS = [
     'A date reminder ran for a contact (e.g. 30 days before a policy ends).',
     fields.renewal,
   ],
+  [
+    'booking.created',
+    'Booking',
+    'Session Booked',
+    'A customer booked a session (by WhatsApp, a flow, the API or the team).',
+    fields.booking,
+  ],
+  [
+    'booking.cancelled',
+    'Booking',
+    'Booking Cancelled',
+    'A booking was cancelled by the customer, the team or the API.',
+    fields.booking,
+  ],
 ]
 
 /** A delivered (or sample) envelope as the record a trigger gives. */

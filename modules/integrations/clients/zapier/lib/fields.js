@@ -160,7 +160,22 @@ const renewal = [
   f('ran_at', 'Ran at', 'datetime'),
 ]
 
+const booking = [
+  f('id', 'Booking ID'),
+  f('service_id', 'Service ID'),
+  f('member_id', 'Team member ID'),
+  f('contact_id', 'Contact ID'),
+  f('start', 'Starts at', 'datetime'),
+  f('end', 'Ends at', 'datetime'),
+  f('time_zone', 'Customer time zone'),
+  f('local_start', 'Start in the customer’s zone'),
+  f('status', 'Status'),
+  f('cancelled_by', 'Cancelled by'),
+  f('cancelled_at', 'Cancelled at', 'datetime'),
+]
+
 module.exports = {
+  booking,
   event,
   contact,
   conversation,

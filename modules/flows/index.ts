@@ -1,0 +1,66 @@
+/*
+| Flows owns guided conversations: the flow builder and runtime, and the
+| session booker (services, members' hours, slots, holds, bookings, their
+| reminders and ICS feeds).
+*/
+
+// ---- session booker ----
+import './booking_events.js'
+import './booking_permissions.js'
+export { bookingPermissions } from './booking_permissions.js'
+export type { BookingCreatedEvent, BookingCancelledEvent } from './booking_events.js'
+export {
+  BookingError,
+  HOLD_MINUTES,
+  listBookingServices,
+  findBookingService,
+  createBookingService,
+  updateBookingService,
+  memberHours,
+  saveMemberHours,
+  findSlots,
+  holdSlot,
+  holdOfferedSlots,
+  offeredHolds,
+  purgeExpiredHolds,
+  bookSlot,
+  findBooking,
+  cancelBooking,
+  rescheduleBooking,
+  listBookings,
+  upcomingBookingsOf,
+  regenerateFeedToken,
+  memberOfFeedToken,
+  feedBookings,
+  type Booking,
+  type BookingServiceRecord,
+  type Hold,
+  type MemberHours,
+  type ServiceInput,
+} from './services/booking_service.js'
+export { buildIcs, bookingUid, type IcsEvent } from './services/booking_ics.js'
+export { bookingIcsPath, memberFeed } from './services/booking_calendar.js'
+export {
+  computeSlots,
+  type Slot,
+  type WeeklyHours,
+  type MemberAvailability,
+  type SlotRequest,
+} from './services/booking_slots.js'
+export const bookingPolicies = {
+  BookingPolicy: () => import('./policies/booking_policy.js'),
+}
+export { registerBookingListeners } from './booking_listeners.js'
+export { presentBooking } from './services/booking_presenter.js'
+export {
+  BOOKING_MESSAGE_KIND,
+  REMINDER_OFFSETS,
+  bookingMessageText,
+  customerTime,
+} from './services/booking_reminders.js'
+export {
+  handleBookingReply,
+  SLOT_ROW_PREFIX,
+  type BookingReply,
+} from './services/booking_replies.js'
+// ---- end session booker ----

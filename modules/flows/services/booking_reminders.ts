@@ -1,0 +1,131 @@
+import { DateTime } from 'luxon'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import env from '#start/env'
+import { clock } from '#app/clock'
+import type { TenantContext } from '#modules/tenancy/index'
+import {
+  cancelDue,
+  registerDueHandler,
+  scheduleDue,
+  sendGuard,
+  sendOutreach,
+  type DueRow,
+} from '#modules/pulse/index'
+import { findBooking, findBookingService, type Booking } from './booking_service.js'
+import { bookingIcsPath } from './booking_calendar.js'
+
+/*
+| What the booker says to the customer, each message a row of the pulse
+| scheduler's due_work (so it is sent exactly once, across crashes): the
+| confirmation right away, reminders 24 hours and 1 hour before. Rows are
+| keyed by the booking and its revision, so a reschedule cancels the old
+| time's rows and schedules the new time's, and a cancel cancels them all.
+| Inside the 24-hour window the text goes as it is; outside it, the
+| service's approved template, its one body variable given the text.
+| The confirmation carries a signed link to the booking's .ics file.
+*/
+
+export const BOOKING_MESSAGE_KIND = 'booking_message'
+export const REMINDER_OFFSETS = [
+  { key: '24h', hours: 24 },
+  { key: '1h', hours: 1 },
+] as const
+type MessageKey = 'confirmation' | (typeof REMINDER_OFFSETS)[number]['key']
+
+function keyOf(booking: Booking, which: MessageKey) {
+  return `booking:${booking.id}:${booking.revision}:${which}`
+}
+
+/** Schedules the confirmation and the reminders still ahead, inside the booking's transaction. */
+export async function scheduleBookingMessages(
+  tenant: TenantContext,
+  booking: Booking,
+  trx: TransactionClientContract,
+  options: { confirm: boolean }
+) {
+  const now = clock.millis()
+  const rows: Array<{ which: MessageKey; at: Date }> = []
+  if (options.confirm) rows.push({ which: 'confirmation', at: new Date(now) })
+  for (const offset of REMINDER_OFFSETS) {
+    const at = new Date(booking.startsAt.getTime() - offset.hours * 3_600_000)
+    if (at.getTime() > now) rows.push({ which: offset.key, at })
+  }
+  for (const row of rows) {
+    await scheduleDue(
+      tenant,
+      {
+        kind: BOOKING_MESSAGE_KIND,
+        dedupeKey: keyOf(booking, row.which),
+        dueAt: row.at,
+        contactId: booking.contactId,
+        refId: booking.id,
+        payload: { which: row.which, revision: booking.revision },
+      },
+      { client: trx }
+    )
+  }
+}
+
+/** Cancels every message still to send about the booking (its reminders, an unsent confirmation). */
+export async function cancelBookingMessages(
+  tenant: TenantContext,
+  bookingId: string,
+  trx: TransactionClientContract
+) {
+  return cancelDue(
+    tenant,
+    { kind: BOOKING_MESSAGE_KIND, refId: bookingId },
+    { client: trx, reason: 'booking changed' }
+  )
+}
+
+const WORDS = {
+  'confirmation':
+    'Your {service} is booked for {time}. Add it to your calendar: {ics}\nReply "reschedule" to change it or "cancel" to cancel.',
+  '24h':
+    'Reminder: your {service} is tomorrow, {time}. Reply "reschedule" to change it or "cancel" to cancel.',
+  '1h': 'Reminder: your {service} starts in an hour, at {time}.',
+} as const
+
+/** A booking's time as the customer reads it: their zone, with the zone named. */
+export function customerTime(booking: Booking, locale = 'en') {
+  const local = DateTime.fromJSDate(booking.startsAt, { zone: booking.timeZone }).setLocale(locale)
+  return `${local.toFormat('cccc d LLLL yyyy, HH:mm')} (${booking.timeZone})`
+}
+
+export function bookingMessageText(
+  booking: Booking,
+  serviceName: string,
+  which: MessageKey,
+  tenant: TenantContext
+) {
+  const ics = `${env.get('APP_URL', 'http://localhost:3333')}${bookingIcsPath(tenant, booking.id)}`
+  return WORDS[which]
+    .replace('{service}', serviceName)
+    .replace('{time}', customerTime(booking))
+    .replace('{ics}', ics)
+}
+
+async function runBookingMessage(tenant: TenantContext, row: DueRow) {
+  const booking = await findBooking(tenant, row.refId ?? '')
+  if (!booking || booking.status !== 'confirmed') return { skipped: 'cancelled' }
+  if (booking.revision !== row.payload.revision) return { skipped: 'rescheduled' }
+  const service = await findBookingService(tenant, booking.serviceId)
+  const which = row.payload.which as MessageKey
+  const outcome = await sendOutreach(tenant, {
+    contactId: booking.contactId,
+    text: bookingMessageText(booking, service?.name ?? 'session', which, tenant),
+    template:
+      service?.templateName && service.templateLanguage
+        ? {
+            name: service.templateName,
+            language: service.templateLanguage,
+            variables: ['{{text}}'],
+          }
+        : null,
+    guard: sendGuard(tenant, row),
+  })
+  return outcome
+}
+
+registerDueHandler(BOOKING_MESSAGE_KIND, (tenant, row) => runBookingMessage(tenant, row))

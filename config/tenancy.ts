@@ -18,6 +18,7 @@ const tenancyConfig = {
     'modules/data_engine/migrations/tenant',
     'modules/inbox/migrations/tenant',
     'modules/pulse/migrations/tenant',
+    'modules/flows/migrations/tenant',
   ],
 
   /**

@@ -14,6 +14,7 @@ import { registerBillingListeners } from '#modules/billing/index'
 import { registerHitlListeners } from '#modules/hitl/index'
 import { registerDataEngineListeners } from '#modules/data_engine/index'
 import { registerOutreachListeners, registerPulseListeners } from '#modules/pulse/index'
+import { registerFlowsListeners } from '#modules/flows/index'
 
 registerIdentityListeners()
 registerChannelsListeners()
@@ -28,3 +29,4 @@ registerHitlListeners()
 registerDataEngineListeners()
 registerPulseListeners()
 registerOutreachListeners()
+registerFlowsListeners()

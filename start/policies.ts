@@ -14,6 +14,7 @@ import { brainPolicies } from '#modules/brain/index'
 import { hitlPolicies } from '#modules/hitl/index'
 import { dataEnginePolicies } from '#modules/data_engine/index'
 import { pulsePolicies } from '#modules/pulse/index'
+import { flowsPolicies } from '#modules/flows/index'
 
 export const policies = {
   ...identityPolicies,
@@ -24,4 +25,5 @@ export const policies = {
   ...hitlPolicies,
   ...dataEnginePolicies,
   ...pulsePolicies,
+  ...flowsPolicies,
 }

@@ -19,6 +19,7 @@ const modulesWithViews = [
   'hitl',
   'data_engine',
   'pulse',
+  'flows',
 ]
 
 for (const name of modulesWithViews) {

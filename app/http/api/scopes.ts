@@ -15,6 +15,7 @@ export const API_AREAS = [
   'connectors',
   'campaigns',
   'sequences',
+  'flows',
 ] as const
 
 export type ApiArea = (typeof API_AREAS)[number]

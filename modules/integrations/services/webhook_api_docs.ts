@@ -272,6 +272,7 @@ const summaries: Record<(typeof WEBHOOK_EVENT_TYPES)[number], string> = {
   'sequence.completed': 'A contact reached the end of a sequence (early exits do not count)',
   'checkin.answered': 'A contact answered a daily check-in (a reply button or its title)',
   'renewal.due': 'A date reminder ran for a contact (e.g. 30 days before a policy ends)',
+  'flow.completed': 'A contact reached the end of a guided flow, with their answers',
 }
 
 /**
@@ -337,6 +338,7 @@ const eventData: Record<(typeof WEBHOOK_EVENT_TYPES)[number], JsonSchema> = {
   'campaign.started': { $ref: '#/components/schemas/Campaign' },
   'campaign.completed': { $ref: '#/components/schemas/Campaign' },
   'sequence.completed': { $ref: '#/components/schemas/SequenceEnrollment' },
+  'flow.completed': { $ref: '#/components/schemas/FlowSession' },
   'checkin.answered': {
     type: 'object',
     properties: {

@@ -24,6 +24,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'sequence.completed',
   'checkin.answered',
   'renewal.due',
+  'flow.completed',
 ] as const
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]

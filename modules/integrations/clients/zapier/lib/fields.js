@@ -160,6 +160,18 @@ const renewal = [
   f('ran_at', 'Ran at', 'datetime'),
 ]
 
+const flowSession = [
+  f('id', 'Session ID'),
+  f('flow_id', 'Flow ID'),
+  f('flow_name', 'Flow'),
+  f('contact_id', 'Contact ID'),
+  f('conversation_id', 'Conversation ID'),
+  f('status', 'Status'),
+  f('source', 'Started by'),
+  f('started_at', 'Started at', 'datetime'),
+  f('ended_at', 'Ended at', 'datetime'),
+]
+
 module.exports = {
   event,
   contact,
@@ -172,4 +184,5 @@ module.exports = {
   enrollment,
   checkin,
   renewal,
+  flowSession,
 }

@@ -144,7 +144,7 @@ export interface GraphProblem {
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/
-const chars = (text: string) => [...text].length
+const chars = (value: string) => [...value].length
 
 export function emptyGraph(): FlowGraph {
   return { nodes: [], edges: [] }

@@ -961,7 +961,8 @@ async function startByTrigger(
   now: DateTime
 ): Promise<InboundOutcome> {
   if (!READABLE.includes(event.type)) return { kind: 'ignored' }
-  const flows = (await publishedFlows(tenant)).filter(
+  const published = await publishedFlows(tenant)
+  const flows = published.filter(
     (f) => !f.triggers.channel_ids.length || f.triggers.channel_ids.includes(event.channelId)
   )
   if (!flows.length) return { kind: 'ignored' }

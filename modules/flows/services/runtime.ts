@@ -1022,12 +1022,11 @@ export async function flowHolds(tenant: TenantContext, conversationId: string, m
   const result = await db.rawQuery(
     `select exists (select 1 from ${tenant.table('flow_sessions')}
                      where conversation_id = ? and status = 'active') as active,
-            (select s.end_reason from ${tenant.table('flow_steps')} f
-               join ${tenant.table('flow_sessions')} s on s.id = f.session_id
-              where f.inbound_message_id = ?) as read_by`,
+            (select coalesce(f.detail->>'reason', f.event) from ${tenant.table('flow_steps')} f
+              where f.inbound_message_id = ?) as read_as`,
     [conversationId, messageId]
   )
   const row = result.rows[0] ?? {}
-  if (row.read_by === undefined || row.read_by === null) return Boolean(row.active)
-  return row.read_by !== 'fallback_assistant'
+  if (row.read_as === undefined || row.read_as === null) return Boolean(row.active)
+  return row.read_as !== 'fallback_assistant'
 }

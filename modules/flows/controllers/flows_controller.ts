@@ -155,7 +155,8 @@ export default class FlowsController {
     const flow = await findFlowOrFail(ctx.tenant, ctx.params.id)
     let graph = flow.graph
     if (ctx.request.input('version') === 'published' && flow.publishedVersionId) {
-      graph = (await findVersion(ctx.tenant, flow.publishedVersionId))?.graph ?? graph
+      const version = await findVersion(ctx.tenant, flow.publishedVersionId)
+      graph = version?.graph ?? graph
     }
     const name = flow.name.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '') || 'flow'
     ctx.response.header('Content-Type', 'application/json; charset=utf-8')

@@ -839,14 +839,13 @@ export async function handleInbound(
   now: DateTime = clock.now()
 ): Promise<InboundOutcome> {
   const session = await activeSessionOn(tenant, event.conversationId)
+  if (!session) return startByTrigger(tenant, event, now)
   if (await isStopWord(tenant, event.channelId, event.text)) {
-    if (!session) return { kind: 'ignored' }
     await endSession(tenant, session.id, 'stopped', 'stop_word', now, {
       inboundMessageId: event.messageId,
     })
     return { kind: 'stopped', sessionId: session.id }
   }
-  if (!session) return startByTrigger(tenant, event, now)
   if (!READABLE.includes(event.type) || !session.awaiting) {
     return { kind: 'held', sessionId: session.id }
   }
@@ -966,6 +965,8 @@ async function startByTrigger(
     (f) => !f.triggers.channel_ids.length || f.triggers.channel_ids.includes(event.channelId)
   )
   if (!flows.length) return { kind: 'ignored' }
+  // A stop word starts nothing (and never a flow keyed on it).
+  if (await isStopWord(tenant, event.channelId, event.text)) return { kind: 'ignored' }
   const said = event.text ? normalizeKeyword(event.text) : ''
   let chosen: { flow: Flow; source: SessionSource } | null = null
   const message = await messageById(tenant, event.messageId)

@@ -9,13 +9,15 @@ import {
   saveAssistantSettings,
   assistantStateOf,
 } from '#modules/brain/index'
-import { importGraph, publishFlow } from '#modules/flows/index'
+import { findFlow, importGraph, publishFlow, startSession } from '#modules/flows/index'
+import { assignConversation } from '#modules/inbox/index'
+import { makeMember } from '#tests/helpers/users'
 import { runFlowStep } from '#modules/flows/services/runtime'
 import { claimDue } from '#modules/pulse/index'
 import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
 import WebhookDelivery from '#modules/integrations/models/webhook_delivery'
 import type { TenantContext } from '#modules/tenancy/index'
-import { startInboundWorkers, waId } from '#tests/helpers/whatsapp'
+import { customer, startInboundWorkers, waId } from '#tests/helpers/whatsapp'
 import { campaignTenant } from '#tests/functional/pulse/campaign_fixtures'
 import {
   flowMessages,
@@ -391,5 +393,76 @@ test.group('Flow runtime', () => {
     const [session] = await sessionsOf(context, flow.id)
     assert.equal(session.step_no, 1)
     assert.isTrue(session.awaiting)
+  })
+
+  test('a person taking the conversation ends the flow as handed off; nothing more is sent', async ({
+    assert,
+    cleanup,
+  }) => {
+    const made = await flowTenant(cleanup)
+    const { context } = made
+    const flow = await publishedFlow(context)
+    const t0 = start()
+    const from = waId()
+    await say(made, typed(from, 'insurance'), t0)
+    await runAt(context, t0)
+    const { id: conversationId } = await conversationOf(context, from)
+    const owner = await makeMember(made.tenant.id, 'agent')
+    cleanup(() => owner.delete())
+    await assignConversation(context, conversationId, owner.id, null)
+    const [session] = await sessionsOf(context, flow.id)
+    assert.equal(session.status, 'handed_off')
+    assert.equal(session.end_reason, 'person_took_over')
+    await say(made, tapped(from, 'car', 'Car'), t0.plus({ minutes: 1 }))
+    await runAt(context, t0.plus({ minutes: 1 }))
+    assert.lengthOf(await flowMessages(context, conversationId), 1)
+  })
+
+  test('wait and jump nodes: the next step is due after the wait, in the scheduler', async ({
+    assert,
+    cleanup,
+  }) => {
+    const made = await flowTenant(cleanup)
+    const { context, channel } = made
+    const flow = await publishedFlow(context, {
+      nodes: [
+        {
+          id: 'hello',
+          type: 'message',
+          position: { x: 0, y: 0 },
+          data: { text: 'Hello {{plan}}' },
+        },
+        { id: 'pause', type: 'wait', position: { x: 0, y: 1 }, data: { minutes: 30 } },
+        { id: 'again', type: 'jump', position: { x: 0, y: 2 }, data: { to: 'bye' } },
+        { id: 'bye', type: 'end', position: { x: 0, y: 3 }, data: { text: 'Bye' } },
+      ],
+      edges: [
+        { from: 'hello', port: 'next', to: 'pause' },
+        { from: 'pause', port: 'next', to: 'again' },
+      ],
+    })
+    const person = await customer(context, channel)
+    const t0 = start()
+    await startSession(context, (await findFlow(context, flow.id))!, {
+      conversationId: person.conversationId,
+      contactId: person.contactId,
+      source: 'api',
+      variables: { plan: 'Gold' },
+      now: t0,
+    })
+    await runAt(context, t0)
+    assert.deepEqual(
+      (await flowMessages(context, person.conversationId)).map((m) => m.body),
+      ['Hello Gold']
+    )
+    await runAt(context, t0.plus({ minutes: 29 }))
+    assert.lengthOf(await flowMessages(context, person.conversationId), 1)
+    await runAt(context, t0.plus({ minutes: 30 }))
+    assert.deepEqual(
+      (await flowMessages(context, person.conversationId)).map((m) => m.body),
+      ['Hello Gold', 'Bye']
+    )
+    const [session] = await sessionsOf(context, flow.id)
+    assert.equal(session.status, 'completed')
   })
 })

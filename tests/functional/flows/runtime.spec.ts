@@ -9,7 +9,7 @@ import {
   saveAssistantSettings,
   assistantStateOf,
 } from '#modules/brain/index'
-import { findFlow, importGraph, publishFlow, startSession } from '#modules/flows/index'
+import { endSession, findFlow, importGraph, publishFlow, startSession } from '#modules/flows/index'
 import { assignConversation } from '#modules/inbox/index'
 import { makeMember } from '#tests/helpers/users'
 import { runFlowStep } from '#modules/flows/services/runtime'
@@ -17,7 +17,7 @@ import { claimDue } from '#modules/pulse/index'
 import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
 import WebhookDelivery from '#modules/integrations/models/webhook_delivery'
 import type { TenantContext } from '#modules/tenancy/index'
-import { customer, startInboundWorkers, waId } from '#tests/helpers/whatsapp'
+import { customer, startInboundWorkers, unix, waId, wamid } from '#tests/helpers/whatsapp'
 import { campaignTenant } from '#tests/functional/pulse/campaign_fixtures'
 import {
   flowMessages,
@@ -464,5 +464,45 @@ test.group('Flow runtime', () => {
     )
     const [session] = await sessionsOf(context, flow.id)
     assert.equal(session.status, 'completed')
+  })
+
+  test('triggers: a template button’s payload, and a customer’s first message', async ({
+    assert,
+    cleanup,
+  }) => {
+    const made = await flowTenant(cleanup)
+    const { context } = made
+    const byPayload = await publishedFlow(context, intakeGraph(), {
+      name: 'By payload',
+      triggers: { payloads: ['START_INTAKE'] },
+    })
+    const t0 = start()
+    const from = waId()
+    await say(
+      made,
+      {
+        from,
+        id: wamid(),
+        timestamp: unix(),
+        type: 'button',
+        button: { text: 'Get a quote', payload: 'START_INTAKE' },
+      },
+      t0
+    )
+    const [started] = await sessionsOf(context, byPayload.id)
+    assert.equal(started.source, 'payload')
+
+    const welcome = await publishedFlow(context, intakeGraph('Welcome, new friend!'), {
+      name: 'First contact',
+      triggers: { first_message: true },
+    })
+    const newcomer = waId()
+    await say(made, typed(newcomer, 'hello there'), t0)
+    const [first] = await sessionsOf(context, welcome.id)
+    assert.equal(first.source, 'first_message')
+    // Someone who wrote before does not start it.
+    await endSession(context, first.id, 'stopped', 'test', t0)
+    await say(made, typed(newcomer, 'hello again'), t0.plus({ minutes: 1 }))
+    assert.lengthOf(await sessionsOf(context, welcome.id), 1)
   })
 })

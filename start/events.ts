@@ -14,7 +14,7 @@ import { registerBillingListeners } from '#modules/billing/index'
 import { registerHitlListeners } from '#modules/hitl/index'
 import { registerDataEngineListeners } from '#modules/data_engine/index'
 import { registerOutreachListeners, registerPulseListeners } from '#modules/pulse/index'
-import { registerBookingListeners } from '#modules/flows/index'
+import { registerBookingListeners, registerFlowsListeners } from '#modules/flows/index'
 
 registerIdentityListeners()
 registerChannelsListeners()
@@ -30,3 +30,4 @@ registerDataEngineListeners()
 registerPulseListeners()
 registerOutreachListeners()
 registerBookingListeners()
+registerFlowsListeners()

@@ -14,7 +14,7 @@ import { brainPolicies } from '#modules/brain/index'
 import { hitlPolicies } from '#modules/hitl/index'
 import { dataEnginePolicies } from '#modules/data_engine/index'
 import { pulsePolicies } from '#modules/pulse/index'
-import { bookingPolicies } from '#modules/flows/index'
+import { bookingPolicies, flowsPolicies } from '#modules/flows/index'
 
 export const policies = {
   ...identityPolicies,
@@ -26,4 +26,5 @@ export const policies = {
   ...dataEnginePolicies,
   ...pulsePolicies,
   ...bookingPolicies,
+  ...flowsPolicies,
 }

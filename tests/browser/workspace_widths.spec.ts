@@ -16,6 +16,7 @@ import {
   saveNudgeRule,
 } from '#modules/pulse/index'
 import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
+import { createFlow, importGraph } from '#modules/flows/index'
 import { User } from '#modules/identity/index'
 import { systemActor } from '#modules/tenancy/index'
 import { learnText } from '#tests/helpers/brain'
@@ -228,6 +229,24 @@ async function busyWorkspace(cleanup: Cleanup) {
       })
       .returning('id')
   )
+  const flow = await createFlow(wa.context, { name: `Intake ${LONG_WORD}` }, null)
+  await importGraph(wa.context, flow.id, {
+    nodes: [
+      {
+        id: 'welcome',
+        type: 'message',
+        position: { x: 0, y: 0 },
+        data: { text: `Hello ${LONG_WORD}`, buttons: [{ id: 'a', title: 'Car' }] },
+      },
+      {
+        id: LONG_WORD.slice(0, 60).replace(/[^A-Za-z0-9_-]/g, '_') || 'done',
+        type: 'end',
+        position: { x: 0, y: 100 },
+        data: {},
+      },
+    ],
+    edges: [],
+  })
   const sequence = await createSequence(wa.context, {
     name: `Onboarding ${LONG_WORD}`,
     channelId: wa.channel.id,
@@ -377,6 +396,8 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/sequences',
     '/sequences/new',
     `/sequences/${sequence.id}`,
+    '/flows',
+    `/flows/${flow.id}`,
     `/sequences/${sequence.id}/dry-run?q=${encodeURIComponent(contact.name ?? '')}&contact_id=${contact.id}`,
     '/knowledge',
     '/knowledge/new',

@@ -16,6 +16,7 @@ export const API_AREAS = [
   'campaigns',
   'sequences',
   'bookings',
+  'flows',
 ] as const
 
 export type ApiArea = (typeof API_AREAS)[number]

@@ -62,7 +62,13 @@ export type AssistantOutcome =
        * run of their latest message answers them together (or already
        * did, if this one came late).
        */
-      why: 'not_readable' | 'inactive' | 'person_owns' | 'already_done' | 'answered_with_later'
+      why:
+        | 'not_readable'
+        | 'inactive'
+        | 'person_owns'
+        | 'already_done'
+        | 'answered_with_later'
+        | 'held'
     }
 
 interface InboundRow {
@@ -211,6 +217,9 @@ export async function replyToInboundMessage(
   const settings = await readAssistantSettings(tenant, message.channelId)
   if (!assistantActive(settings)) return { kind: 'skipped', why: 'inactive' }
   if (personOwns(conversation)) return { kind: 'skipped', why: 'person_owns' }
+  if (await heldElsewhere(tenant, message.conversationId, message.id)) {
+    return { kind: 'skipped', why: 'held' }
+  }
 
   // The conversation as it stands: the customer's unanswered messages,
   // answered once, by the run of the latest (see customerTurn). A message
@@ -223,6 +232,28 @@ export async function replyToInboundMessage(
     const outcome = await answerTurn(tenant, message, settings, turn, attempt >= MAX_TURN_ATTEMPTS)
     if (outcome !== 'turn_changed') return outcome
   }
+}
+
+/**
+ * Another module that talks with the customer for now (a guided flow) holds
+ * the conversation: the assistant stays silent on a message it holds. The
+ * holder registers at boot (brain does not import it).
+ */
+export type AssistantHold = (
+  tenant: TenantContext,
+  conversationId: string,
+  inboundMessageId: string
+) => Promise<boolean>
+
+const holds: AssistantHold[] = []
+
+export function registerAssistantHold(hold: AssistantHold) {
+  if (!holds.includes(hold)) holds.push(hold)
+}
+
+async function heldElsewhere(tenant: TenantContext, conversationId: string, messageId: string) {
+  for (const hold of holds) if (await hold(tenant, conversationId, messageId)) return true
+  return false
 }
 
 /** The id of what the customer picked: a WhatsApp list or button reply, or a web chat choice. */
@@ -712,6 +743,32 @@ async function handOff(
   })
   await autoAssignConversation(tenant, message.conversationId)
   return { kind: 'handoff', reason, messageId }
+}
+
+/**
+ * A guided flow hands the conversation to a person (its handoff node, or
+ * its fallback when the customer is not understood): as a rejected draft
+ * does, without a message from the assistant (the flow sends its own).
+ * False when a person had it already.
+ */
+export async function handOffFromFlow(tenant: TenantContext, conversationId: string) {
+  const taken = await tenant.transaction(async (trx) => {
+    const ownership = await lockOwnership(trx, conversationId)
+    if (!ownership || ownership.state !== 'assistant') return false
+    await setState(trx, conversationId, { state: 'human', handoff_reason: 'flow', failures: 0 })
+    return true
+  })
+  if (!taken) return false
+  await withdrawDrafts(tenant, conversationId, 'handedOff')
+  await emitter.emit('handoff:requested', {
+    tenant: tenant.slug,
+    tenantId: tenant.id,
+    conversationId,
+    reason: 'flow',
+    requestedBy: 'assistant',
+  })
+  await autoAssignConversation(tenant, conversationId)
+  return true
 }
 
 /**

@@ -274,6 +274,7 @@ const summaries: Record<(typeof WEBHOOK_EVENT_TYPES)[number], string> = {
   'renewal.due': 'A date reminder ran for a contact (e.g. 30 days before a policy ends)',
   'booking.created': 'A customer booked a session (by WhatsApp, a flow, the API or the team)',
   'booking.cancelled': 'A booking was cancelled (by the customer, the team or the API)',
+  'flow.completed': 'A contact reached the end of a guided flow, with their answers',
 }
 
 /**
@@ -341,6 +342,7 @@ const eventData: Record<(typeof WEBHOOK_EVENT_TYPES)[number], JsonSchema> = {
   'sequence.completed': { $ref: '#/components/schemas/SequenceEnrollment' },
   'booking.created': { $ref: '#/components/schemas/Booking' },
   'booking.cancelled': { $ref: '#/components/schemas/Booking' },
+  'flow.completed': { $ref: '#/components/schemas/FlowSession' },
   'checkin.answered': {
     type: 'object',
     properties: {

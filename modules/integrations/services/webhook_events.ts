@@ -26,6 +26,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'renewal.due',
   'booking.created',
   'booking.cancelled',
+  'flow.completed',
 ] as const
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]

@@ -193,6 +193,27 @@ const SAMPLE_ENROLLMENT = {
   ended_at: '2026-01-19T09:00:00.000Z',
 }
 
+const SAMPLE_FLOW_SESSION = {
+  id: '8a4d2c1e-5f3b-4a7c-9e1d-2b6f0c8a4e31',
+  flow_id: '1e7c3a5d-9b2f-4c6e-8a0d-3f5b7c9e1a42',
+  flow_name: 'New client intake',
+  version_id: '6c2e8a4f-0d1b-4e3c-9a5f-7b1d3e5c7a93',
+  conversation_id: '2f8b6d4a-1c3e-4a5f-8b7d-9e0c2a4f6b18',
+  contact_id: 'c6a1f0d2-3b4e-4f5a-8b9c-0d1e2f3a4b5c',
+  status: 'completed',
+  source: 'keyword',
+  current_node: 'done',
+  variables: {},
+  answers: {
+    cover: 'Car',
+    age: 34,
+  },
+  end_reason: 'completed',
+  started_at: '2026-01-05T09:00:00.000Z',
+  ended_at: '2026-01-05T09:04:12.000Z',
+  expires_at: '2026-01-06T09:03:40.000Z',
+}
+
 const SAMPLE_CAMPAIGN = {
   id: '7d2c5e0a-4b1f-4c8e-9a3d-2f6b8e1c0d94',
   name: 'March renewals',
@@ -295,6 +316,8 @@ export function fixedSample(type: WebhookEventType): unknown {
       return SAMPLE_BOOKING
     case 'booking.cancelled':
       return { ...SAMPLE_BOOKING, status: 'cancelled', cancelled_by: 'customer', cancelled_at: at }
+    case 'flow.completed':
+      return SAMPLE_FLOW_SESSION
     case 'checkin.answered':
       return SAMPLE_CHECKIN
     case 'renewal.due':
@@ -405,6 +428,7 @@ export async function latestSample(
     case 'campaign.started':
     case 'campaign.completed':
     case 'sequence.completed':
+    case 'flow.completed':
     case 'checkin.answered':
     case 'renewal.due':
     case 'booking.created':

@@ -15,7 +15,7 @@ import { addMember, hashLinkToken, User, type Role } from '#modules/identity/ind
 import { createApiKey } from '#modules/integrations/index'
 import { createTask } from '#modules/hitl/index'
 import { createSequence } from '#modules/pulse/index'
-import { createBookingService } from '#modules/flows/index'
+import { createBookingService, createFlow } from '#modules/flows/index'
 import { systemActor } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeUser, TEST_PASSWORD } from '#tests/helpers/users'
@@ -121,6 +121,13 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/sequences/:id': MANAGERS,
   'GET /t/:tenant/sequences/:id/dry-run': MEMBERS,
   'POST /t/:tenant/sequences/enrollments/remove': MANAGERS,
+  'GET /t/:tenant/flows': MEMBERS,
+  'POST /t/:tenant/flows': MANAGERS,
+  'GET /t/:tenant/flows/:id': MEMBERS,
+  'POST /t/:tenant/flows/:id': MANAGERS,
+  'POST /t/:tenant/flows/:id/import': MANAGERS,
+  'POST /t/:tenant/flows/:id/publish': MANAGERS,
+  'GET /t/:tenant/flows/:id/export': MEMBERS,
   'GET /t/:tenant/segments': MEMBERS,
   'GET /t/:tenant/segments/new': EDITORS,
   'POST /t/:tenant/segments/preview': MEMBERS,
@@ -283,6 +290,10 @@ const SAVED_ONLY_WHEN_COMPLETE = new Set([
   'POST /t/:tenant/renewals/status',
   'POST /t/:tenant/sequences',
   'POST /t/:tenant/sequences/:id',
+  'POST /t/:tenant/flows',
+  'POST /t/:tenant/flows/:id',
+  'POST /t/:tenant/flows/:id/import',
+  'POST /t/:tenant/flows/:id/publish',
 ])
 
 /** What each visitor should meet on a route. */
@@ -525,6 +536,10 @@ test.group('Role matrix', () => {
             .returning('id')
         )
         return { id: row.id }
+      }
+      if (path.startsWith('/t/:tenant/flows/:id')) {
+        const flow = await createFlow(home.context, { name: 'Matrix flow' }, null)
+        return { id: flow.id }
       }
       if (path.startsWith('/t/:tenant/sequences/:id')) {
         const sequence = await createSequence(home.context, { name: 'Matrix sequence' })

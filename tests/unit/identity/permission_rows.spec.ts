@@ -51,6 +51,8 @@ const EXPECTED: Record<string, { module: string; roles: string[] }> = {
   'outreach.coach': { module: 'pulse', roles: REPLIERS },
   'renewals.view': { module: 'pulse', roles: EVERYONE },
   'renewals.update': { module: 'pulse', roles: REPLIERS },
+  'flows.view': { module: 'flows', roles: EVERYONE },
+  'flows.manage': { module: 'flows', roles: MANAGERS },
 }
 
 function member(role: Role): WorkspaceAccess {

@@ -106,6 +106,13 @@ const EVENTS = [
     fields.enrollment,
   ],
   [
+    'flow.completed',
+    'Flow Session',
+    'Flow Completed',
+    'A contact reached the end of a guided WhatsApp flow; the answers come with it.',
+    fields.flowSession,
+  ],
+  [
     'checkin.answered',
     'Check-in',
     'Check-in Answered',

@@ -174,6 +174,18 @@ const booking = [
   f('cancelled_at', 'Cancelled at', 'datetime'),
 ]
 
+const flowSession = [
+  f('id', 'Session ID'),
+  f('flow_id', 'Flow ID'),
+  f('flow_name', 'Flow'),
+  f('contact_id', 'Contact ID'),
+  f('conversation_id', 'Conversation ID'),
+  f('status', 'Status'),
+  f('source', 'Started by'),
+  f('started_at', 'Started at', 'datetime'),
+  f('ended_at', 'Ended at', 'datetime'),
+]
+
 module.exports = {
   booking,
   event,
@@ -187,4 +199,5 @@ module.exports = {
   enrollment,
   checkin,
   renewal,
+  flowSession,
 }

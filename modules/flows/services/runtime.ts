@@ -1,0 +1,1033 @@
+import emitter from '@adonisjs/core/services/emitter'
+import db from '@adonisjs/lucid/services/db'
+import logger from '@adonisjs/core/services/logger'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import { DateTime } from 'luxon'
+import { clock } from '#app/clock'
+import type { TenantContext } from '#modules/tenancy/index'
+import {
+  ChannelError,
+  DEFAULT_OPT_OUT_WORDS,
+  contactMessagesSince,
+  findTenantChannel,
+  messageById,
+  normalizeKeyword,
+  queueOutboundMessage,
+  type MessageReceivedEvent,
+  type OutboundContent,
+} from '#modules/channels/index'
+import {
+  contactById,
+  conversationById,
+  editConversationLabels,
+  updateContact,
+  type Contact,
+  type Conversation,
+} from '#modules/inbox/index'
+import { handOffFromFlow } from '#modules/brain/index'
+import {
+  cancelDue,
+  deferDue,
+  registerDueHandler,
+  scheduleDue,
+  sendGuard,
+  type DueRow,
+} from '#modules/pulse/index'
+import {
+  choicesOf,
+  fillText,
+  nodeById,
+  targetOf,
+  waitsForAnswer,
+  type ConditionData,
+  type ConditionRule,
+  type FlowGraph,
+  type FlowNode,
+  type MessageData,
+  type QuestionData,
+  type SetData,
+} from './graph.js'
+import { matchChoice, readAnswer } from './answers.js'
+import { findFlow, findVersion, publishedFlows, type Flow } from './flow_service.js'
+
+/*
+| The runtime. A session stands at one node of its version's graph. Each
+| move to a node schedules one due row of kind `flow.step` (key
+| `flow:<session>:<step_no>`) in the same transaction as the move; its
+| handler runs the node (a send guarded by the row: one message however
+| often the row runs) and makes the next move, conditional on the session
+| still standing where the row found it. A row run twice (its worker died
+| before "done") finds the session moved on, or meets its first message by
+| the idempotency key. A node that asks waits (`awaiting`) for the
+| customer's message, read by the `message:received` listener; each
+| inbound message is read once (its id is unique in the step log). Expiry
+| is a `flow.expire` row, pushed back on every answer.
+*/
+
+export const STEP_KIND = 'flow.step'
+export const EXPIRE_KIND = 'flow.expire'
+
+export type SessionStatus = 'active' | 'completed' | 'expired' | 'stopped' | 'handed_off'
+export type SessionSource =
+  'keyword' | 'first_message' | 'payload' | 'referral' | 'campaign_reply' | 'webchat_start' | 'api'
+
+export interface FlowSession {
+  id: string
+  flowId: string
+  versionId: string
+  conversationId: string
+  contactId: string
+  status: SessionStatus
+  source: SessionSource
+  currentNode: string | null
+  awaiting: boolean
+  stepNo: number
+  variables: Record<string, unknown>
+  answers: Record<string, unknown>
+  retries: number
+  endReason: string | null
+  expiresAt: DateTime
+  startedAt: DateTime
+  endedAt: DateTime | null
+}
+
+export interface FlowCompletedEvent {
+  tenant: string
+  tenantId: string
+  flowId: string
+  sessionId: string
+  contactId: string
+}
+
+declare module '@adonisjs/core/types' {
+  interface EventsList {
+    'flow:completed': FlowCompletedEvent
+  }
+}
+
+export class FlowSessionError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 422
+  ) {
+    super(message)
+  }
+}
+
+function json<T>(value: unknown, fallback: T): T {
+  if (value === null || value === undefined) return fallback
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T
+}
+
+function dt(value: unknown) {
+  return DateTime.fromJSDate(value instanceof Date ? value : new Date(value as string))
+}
+
+export function sessionOf(row: any): FlowSession {
+  return {
+    id: row.id,
+    flowId: row.flow_id,
+    versionId: row.version_id,
+    conversationId: row.conversation_id,
+    contactId: row.contact_id,
+    status: row.status,
+    source: row.source,
+    currentNode: row.current_node ?? null,
+    awaiting: Boolean(row.awaiting),
+    stepNo: Number(row.step_no),
+    variables: json(row.variables, {}),
+    answers: json(row.answers, {}),
+    retries: Number(row.retries ?? 0),
+    endReason: row.end_reason ?? null,
+    expiresAt: dt(row.expires_at),
+    startedAt: dt(row.started_at),
+    endedAt: row.ended_at ? dt(row.ended_at) : null,
+  }
+}
+
+export async function findSession(tenant: TenantContext, id: string) {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null
+  const result = await db.rawQuery(`select * from ${tenant.table('flow_sessions')} where id = ?`, [
+    id,
+  ])
+  return result.rows[0] ? sessionOf(result.rows[0]) : null
+}
+
+export async function activeSessionOn(tenant: TenantContext, conversationId: string) {
+  const result = await db.rawQuery(
+    `select * from ${tenant.table('flow_sessions')} where conversation_id = ? and status = 'active'`,
+    [conversationId]
+  )
+  return result.rows[0] ? sessionOf(result.rows[0]) : null
+}
+
+export async function sessionsOfFlow(tenant: TenantContext, flowId: string, limit = 50) {
+  const result = await db.rawQuery(
+    `select * from ${tenant.table('flow_sessions')} where flow_id = ?
+      order by started_at desc, id limit ?`,
+    [flowId, limit]
+  )
+  return result.rows.map(sessionOf)
+}
+
+const stepKey = (sessionId: string, stepNo: number) => `flow:${sessionId}:${stepNo}`
+const expireKey = (sessionId: string) => `flowexp:${sessionId}`
+
+function logStep(
+  trx: TransactionClientContract,
+  session: { id: string; flowId: string },
+  nodeId: string | null,
+  event: string,
+  at: DateTime,
+  detail: Record<string, unknown> | null = null,
+  inboundMessageId: string | null = null
+) {
+  return trx.rawQuery(
+    `insert into flow_steps (session_id, flow_id, node_id, event, inbound_message_id, detail, at)
+     values (?, ?, ?, ?, ?, ?::jsonb, ?)
+     on conflict (inbound_message_id) where inbound_message_id is not null do nothing
+     returning id`,
+    [
+      session.id,
+      session.flowId,
+      nodeId,
+      event,
+      inboundMessageId,
+      detail ? JSON.stringify(detail) : null,
+      at.toJSDate(),
+    ] as any[]
+  )
+}
+
+/* ------------------------------------------------------------------ start */
+
+export interface StartInput {
+  conversationId: string
+  contactId: string
+  source: SessionSource
+  variables?: Record<string, unknown>
+  /** The customer message that started it (read once: a redelivery starts nothing). */
+  inboundMessageId?: string | null
+  now?: DateTime
+}
+
+/**
+ * Starts a session of the flow's published version on the conversation.
+ * Refused (FlowSessionError) when the flow is not published or the
+ * conversation already has an active session; null when the starting
+ * message was already read.
+ */
+export async function startSession(
+  tenant: TenantContext,
+  flow: Flow,
+  input: StartInput
+): Promise<FlowSession | null> {
+  if (flow.status !== 'published' || !flow.publishedVersionId) {
+    throw new FlowSessionError('not_published', 'This flow has no published version', 409)
+  }
+  const version = await findVersion(tenant, flow.publishedVersionId)
+  const start = version?.graph.nodes[0]
+  if (!version || !start) {
+    throw new FlowSessionError('not_published', 'This flow has no published version', 409)
+  }
+  const now = input.now ?? clock.now()
+  const expiresAt = now.plus({ hours: flow.expiryHours })
+  const id = await tenant.transaction(async (trx) => {
+    const inserted = await trx.rawQuery(
+      `insert into flow_sessions
+         (flow_id, version_id, conversation_id, contact_id, status, source, current_node,
+          step_no, variables, expires_at, started_at)
+       values (?, ?, ?, ?, 'active', ?, ?, 1, ?::jsonb, ?, ?)
+       on conflict (conversation_id) where status = 'active' do nothing
+       returning id`,
+      [
+        flow.id,
+        version.id,
+        input.conversationId,
+        input.contactId,
+        input.source,
+        start.id,
+        JSON.stringify(input.variables ?? {}),
+        expiresAt.toJSDate(),
+        now.toJSDate(),
+      ] as any[]
+    )
+    const sessionId = inserted.rows[0]?.id as string | undefined
+    if (!sessionId) return 'busy' as const
+    const session = { id: sessionId, flowId: flow.id }
+    const logged = await logStep(
+      trx,
+      session,
+      null,
+      'started',
+      now,
+      { source: input.source },
+      input.inboundMessageId ?? null
+    )
+    if (!logged.rows.length) {
+      // The starting message was read before: undo this start.
+      await trx.rawQuery(`delete from flow_sessions where id = ?`, [sessionId])
+      return null
+    }
+    await logStep(trx, session, start.id, 'entered', now)
+    await scheduleDue(
+      tenant,
+      {
+        kind: STEP_KIND,
+        dedupeKey: stepKey(sessionId, 1),
+        dueAt: now,
+        contactId: input.contactId,
+        refId: flow.id,
+        payload: { sessionId, nodeId: start.id, stepNo: 1 },
+      },
+      { client: trx }
+    )
+    await scheduleDue(
+      tenant,
+      {
+        kind: EXPIRE_KIND,
+        dedupeKey: expireKey(sessionId),
+        dueAt: expiresAt,
+        contactId: input.contactId,
+        refId: flow.id,
+        payload: { sessionId },
+      },
+      { client: trx }
+    )
+    return sessionId
+  })
+  if (id === 'busy') {
+    throw new FlowSessionError(
+      'session_active',
+      'This conversation is already in a flow; it must end first',
+      409
+    )
+  }
+  return id ? findSession(tenant, id) : null
+}
+
+/* ------------------------------------------------------------------ moves */
+
+interface Move {
+  /** The node to go to; null ends the session completed. */
+  to: string | null
+  dueAt?: DateTime
+  variables?: Record<string, unknown>
+  answers?: Record<string, unknown>
+  /** Run the same node again (a retry prompt) instead of moving on. */
+  reprompt?: boolean
+  retries?: number
+}
+
+/**
+ * Moves the session from step `fromStep` as `move` says, in one
+ * transaction with the next step's due row; false when something else
+ * moved it first (a second run, a stop, an expiry).
+ */
+async function moveSession(
+  tenant: TenantContext,
+  session: FlowSession,
+  fromStep: number,
+  move: Move,
+  now: DateTime
+): Promise<boolean> {
+  if (move.to === null) return completeSession(tenant, session, fromStep, move, now)
+  const nextStep = fromStep + 1
+  return tenant.transaction(async (trx) => {
+    const moved = await trx.rawQuery(
+      `update flow_sessions
+          set current_node = ?, step_no = ?, awaiting = false, retries = ?,
+              variables = variables || ?::jsonb, answers = answers || ?::jsonb, updated_at = now()
+        where id = ? and step_no = ? and status = 'active' returning id`,
+      [
+        move.to,
+        nextStep,
+        move.retries ?? 0,
+        JSON.stringify(move.variables ?? {}),
+        JSON.stringify(move.answers ?? {}),
+        session.id,
+        fromStep,
+      ] as any[]
+    )
+    if (!moved.rows.length) return false
+    await logStep(trx, session, move.to, move.reprompt ? 'retried' : 'entered', now)
+    await scheduleDue(
+      tenant,
+      {
+        kind: STEP_KIND,
+        dedupeKey: stepKey(session.id, nextStep),
+        dueAt: move.dueAt ?? now,
+        contactId: session.contactId,
+        refId: session.flowId,
+        payload: {
+          sessionId: session.id,
+          nodeId: move.to,
+          stepNo: nextStep,
+          ...(move.reprompt ? { reprompt: true } : {}),
+        },
+      },
+      { client: trx }
+    )
+    return true
+  })
+}
+
+async function completeSession(
+  tenant: TenantContext,
+  session: FlowSession,
+  fromStep: number,
+  move: Move,
+  now: DateTime
+) {
+  const done = await tenant.transaction(async (trx) => {
+    const ended = await trx.rawQuery(
+      `update flow_sessions
+          set status = 'completed', awaiting = false, ended_at = ?, end_reason = 'completed',
+              variables = variables || ?::jsonb, answers = answers || ?::jsonb, updated_at = now()
+        where id = ? and step_no = ? and status = 'active' returning id`,
+      [
+        now.toJSDate(),
+        JSON.stringify(move.variables ?? {}),
+        JSON.stringify(move.answers ?? {}),
+        session.id,
+        fromStep,
+      ]
+    )
+    if (!ended.rows.length) return false
+    await logStep(trx, session, session.currentNode, 'completed', now)
+    await cancelDue(
+      tenant,
+      { dedupePrefix: expireKey(session.id) },
+      { client: trx, reason: 'completed' }
+    )
+    return true
+  })
+  if (done) {
+    await emitter.emit('flow:completed', {
+      tenant: tenant.slug,
+      tenantId: tenant.id,
+      flowId: session.flowId,
+      sessionId: session.id,
+      contactId: session.contactId,
+    })
+  }
+  return done
+}
+
+/**
+ * Ends an active session (stopped, expired, handed off) wherever it
+ * stands, cancelling its pending rows. `onlyStep`: only if it is still at
+ * that step. False when it had ended already.
+ */
+export async function endSession(
+  tenant: TenantContext,
+  sessionId: string,
+  status: Exclude<SessionStatus, 'active' | 'completed'>,
+  reason: string,
+  now: DateTime,
+  options: { onlyStep?: number; inboundMessageId?: string | null } = {}
+) {
+  return tenant.transaction(async (trx) => {
+    const ended = await trx.rawQuery(
+      `update flow_sessions
+          set status = ?, awaiting = false, ended_at = ?, end_reason = ?, updated_at = now()
+        where id = ? and status = 'active' ${options.onlyStep ? 'and step_no = ?' : ''}
+        returning id, flow_id, current_node`,
+      [status, now.toJSDate(), reason, sessionId, ...(options.onlyStep ? [options.onlyStep] : [])]
+    )
+    const row = ended.rows[0]
+    if (!row) return false
+    await logStep(
+      trx,
+      { id: sessionId, flowId: row.flow_id },
+      row.current_node,
+      status,
+      now,
+      { reason },
+      options.inboundMessageId ?? null
+    )
+    await cancelDue(tenant, { dedupePrefix: `flow:${sessionId}:` }, { client: trx, reason })
+    if (status !== 'expired') {
+      await cancelDue(tenant, { dedupePrefix: expireKey(sessionId) }, { client: trx, reason })
+    }
+    return true
+  })
+}
+
+/* ------------------------------------------------------------------ steps */
+
+interface Loaded {
+  flow: Flow
+  graph: FlowGraph
+  contact: Contact
+  conversation: Conversation
+}
+
+async function load(tenant: TenantContext, session: FlowSession): Promise<Loaded | null> {
+  const [flow, version, contact, conversation] = await Promise.all([
+    findFlow(tenant, session.flowId),
+    findVersion(tenant, session.versionId),
+    contactById(tenant, session.contactId),
+    conversationById(tenant, session.conversationId),
+  ])
+  if (!flow || !version || !contact || !conversation) return null
+  return { flow, graph: version.graph, contact, conversation }
+}
+
+function contactValues(contact: Contact): Record<string, unknown> {
+  return {
+    ...(contact.attributes ?? {}),
+    name: contact.name ?? contact.profileName,
+    phone: contact.phone,
+    email: contact.email,
+    language: contact.language,
+    time_zone: contact.timeZone,
+  }
+}
+
+function fill(text: string, session: FlowSession, contact: Contact) {
+  return fillText(text, { ...session.variables, ...session.answers }, contactValues(contact))
+}
+
+/** What a message or question node sends (a retry prompt when `reprompt`). */
+export function contentOf(
+  node: FlowNode,
+  session: FlowSession,
+  contact: Contact,
+  reprompt: boolean
+): OutboundContent | null {
+  const data = node.data
+  const retry = reprompt && typeof data.retry_text === 'string' && data.retry_text.trim()
+  const body = fill(retry ? data.retry_text : String(data.text ?? ''), session, contact)
+  if (node.type === 'message') {
+    const message = data as MessageData
+    if (message.buttons?.length) {
+      return {
+        type: 'buttons',
+        body,
+        buttons: message.buttons.map((b) => ({ id: b.id, title: fill(b.title, session, contact) })),
+      }
+    }
+    if (message.list?.rows?.length) {
+      return {
+        type: 'list',
+        body,
+        button: message.list.button,
+        sections: [
+          {
+            rows: message.list.rows.map((r) => ({
+              id: r.id,
+              title: fill(r.title, session, contact),
+              ...(r.description ? { description: fill(r.description, session, contact) } : {}),
+            })),
+          },
+        ],
+      }
+    }
+    // The Cloud API's URL button (cta_url) is not among the channel's
+    // outbound kinds yet: the link goes under the text, with a preview.
+    if (message.url) {
+      return {
+        type: 'text',
+        text: `${body}\n\n${message.url.title}: ${message.url.url}`,
+        previewUrl: true,
+      }
+    }
+  }
+  if (node.type === 'question' && (data as QuestionData).kind === 'choice') {
+    const choices = (data as QuestionData).choices ?? []
+    return { type: 'text', text: `${body}\n${choices.map((c, i) => `${i + 1}. ${c}`).join('\n')}` }
+  }
+  return body.trim() ? { type: 'text', text: body } : null
+}
+
+async function send(
+  tenant: TenantContext,
+  row: DueRow,
+  loaded: Loaded,
+  content: OutboundContent
+): Promise<{ sent: boolean; reason?: string; messageId?: string }> {
+  if (row.messageId) return { sent: true, messageId: row.messageId }
+  try {
+    const message = await queueOutboundMessage(tenant, {
+      conversationId: loaded.conversation.id,
+      content,
+      authorType: 'system',
+      ...sendGuard(tenant, row),
+    })
+    return { sent: true, messageId: message.id }
+  } catch (error) {
+    if (error instanceof ChannelError) {
+      return { sent: false, reason: error.code ?? 'channel_error' }
+    }
+    throw error
+  }
+}
+
+function labelsOf(loaded: Loaded) {
+  return new Set(
+    [...(loaded.contact.tags ?? []), ...(loaded.conversation.labels ?? [])].map((l) =>
+      l.toLowerCase()
+    )
+  )
+}
+
+export function ruleHolds(
+  rule: ConditionRule,
+  values: {
+    variables: Record<string, unknown>
+    contact: Record<string, unknown>
+    labels: Set<string>
+    consent: Record<string, string>
+  }
+) {
+  if (rule.on === 'label') {
+    const has = values.labels.has(String(rule.value || rule.key || '').toLowerCase())
+    return rule.op === 'neq' || rule.op === 'not_exists' ? !has : has
+  }
+  const source =
+    rule.on === 'variable'
+      ? values.variables
+      : rule.on === 'consent'
+        ? values.consent
+        : values.contact
+  const raw = source[rule.key]
+  const actual = raw === null || raw === undefined || raw === '' ? null : String(raw).toLowerCase()
+  const expected = String(rule.value ?? '').toLowerCase()
+  switch (rule.op) {
+    case 'exists':
+      return actual !== null
+    case 'not_exists':
+      return actual === null
+    case 'neq':
+      return actual !== expected
+    case 'contains':
+      return actual !== null && actual.includes(expected)
+    case 'gt':
+    case 'lt': {
+      const a = Number(actual)
+      const b = Number(expected)
+      if (actual === null || !Number.isFinite(a) || !Number.isFinite(b)) return false
+      return rule.op === 'gt' ? a > b : a < b
+    }
+    default:
+      return actual === expected
+  }
+}
+
+function conditionHolds(data: ConditionData, session: FlowSession, loaded: Loaded) {
+  const values = {
+    variables: { ...session.variables, ...session.answers },
+    contact: contactValues(loaded.contact),
+    labels: labelsOf(loaded),
+    consent: {
+      service: loaded.contact.optIn,
+      marketing: loaded.contact.marketingConsent,
+    } as Record<string, string>,
+  }
+  const results = (data.rules ?? []).map((rule) => ruleHolds(rule, values))
+  return data.match === 'any' ? results.some(Boolean) : results.every(Boolean)
+}
+
+const BUILT_IN_FIELDS = new Set(['name', 'email'])
+
+/** Writes a value to a contact field (name, email or a custom field). */
+async function saveContactField(
+  tenant: TenantContext,
+  contact: Contact,
+  key: string,
+  value: unknown
+) {
+  try {
+    if (BUILT_IN_FIELDS.has(key)) {
+      await updateContact(tenant, contact.id, { optIn: contact.optIn, [key]: String(value) })
+    } else {
+      await updateContact(tenant, contact.id, {
+        optIn: contact.optIn,
+        attributes: { [key]: value },
+      })
+    }
+    return null
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
+/** The due handler of `flow.step`: runs the node the session stands at. */
+export async function runFlowStep(tenant: TenantContext, row: DueRow, now: DateTime) {
+  const { sessionId, nodeId, stepNo, reprompt } = row.payload as {
+    sessionId: string
+    nodeId: string
+    stepNo: number
+    reprompt?: boolean
+  }
+  const session = await findSession(tenant, sessionId)
+  if (!session || session.status !== 'active' || session.stepNo !== stepNo) return { stale: true }
+  if (session.currentNode !== nodeId) return { stale: true }
+  const loaded = await load(tenant, session)
+  if (!loaded) {
+    await endSession(tenant, session.id, 'stopped', 'missing', now)
+    return { ended: 'missing' }
+  }
+  const node = nodeById(loaded.graph, nodeId)
+  if (!node) {
+    await endSession(tenant, session.id, 'stopped', 'missing_node', now)
+    return { ended: 'missing_node' }
+  }
+  const next = (port: string) => targetOf(loaded.graph, node, port)
+
+  switch (node.type) {
+    case 'message':
+    case 'question': {
+      const content = contentOf(node, session, loaded.contact, Boolean(reprompt))
+      if (content) {
+        const sent = await send(tenant, row, loaded, content)
+        if (!sent.sent) {
+          await endSession(tenant, session.id, 'stopped', sent.reason ?? 'not_sent', now, {
+            onlyStep: stepNo,
+          })
+          return { ended: sent.reason }
+        }
+      }
+      if (waitsForAnswer(node)) {
+        await db.rawQuery(
+          `update ${tenant.table('flow_sessions')} set awaiting = true, updated_at = now()
+            where id = ? and step_no = ? and status = 'active'`,
+          [session.id, stepNo]
+        )
+        return { waiting: node.id }
+      }
+      await moveSession(tenant, session, stepNo, { to: next('next') }, now)
+      return { sent: true }
+    }
+    case 'condition': {
+      const holds = conditionHolds(node.data as ConditionData, session, loaded)
+      await moveSession(tenant, session, stepNo, { to: next(holds ? 'true' : 'false') }, now)
+      return { condition: holds }
+    }
+    case 'set': {
+      const data = node.data as SetData
+      const value =
+        data.value === undefined ? '' : fill(String(data.value), session, loaded.contact)
+      let problem: string | null = null
+      if (data.target === 'field')
+        problem = await saveContactField(tenant, loaded.contact, data.key, value)
+      if (data.target === 'label_add' || data.target === 'label_remove') {
+        await editConversationLabels(
+          tenant,
+          loaded.conversation.id,
+          data.target === 'label_add' ? { add: [data.key] } : { remove: [data.key] },
+          null
+        )
+      }
+      await moveSession(
+        tenant,
+        session,
+        stepNo,
+        { to: next('next'), variables: data.target === 'variable' ? { [data.key]: value } : {} },
+        now
+      )
+      return problem ? { set: data.key, problem } : { set: data.key }
+    }
+    case 'wait': {
+      const minutes = Number(node.data.minutes ?? 1)
+      await moveSession(
+        tenant,
+        session,
+        stepNo,
+        { to: next('next'), dueAt: now.plus({ minutes }) },
+        now
+      )
+      return { waited: minutes }
+    }
+    case 'jump':
+      await moveSession(tenant, session, stepNo, { to: String(node.data.to) }, now)
+      return { jumped: node.data.to }
+    case 'handoff': {
+      if (typeof node.data.text === 'string' && node.data.text.trim()) {
+        await send(tenant, row, loaded, {
+          type: 'text',
+          text: fill(node.data.text, session, loaded.contact),
+        })
+      }
+      await endSession(tenant, session.id, 'handed_off', 'handoff_node', now, { onlyStep: stepNo })
+      await handOffFromFlow(tenant, session.conversationId)
+      return { handedOff: true }
+    }
+    case 'end': {
+      if (typeof node.data.text === 'string' && node.data.text.trim()) {
+        const sent = await send(tenant, row, loaded, {
+          type: 'text',
+          text: fill(node.data.text, session, loaded.contact),
+        })
+        if (!sent.sent)
+          logger.info({ reason: sent.reason }, 'flows: the closing message was not sent')
+      }
+      await completeSession(tenant, session, stepNo, { to: null }, now)
+      return { completed: true }
+    }
+    default:
+      await endSession(tenant, session.id, 'stopped', `unsupported_${node.type}`, now, {
+        onlyStep: stepNo,
+      })
+      return { ended: 'unsupported', type: node.type }
+  }
+}
+
+/** The due handler of `flow.expire`: ends a session left unanswered, with the flow's message. */
+export async function runFlowExpiry(tenant: TenantContext, row: DueRow, now: DateTime) {
+  const session = await findSession(tenant, String(row.payload.sessionId))
+  if (!session || session.status !== 'active') return { stale: true }
+  if (session.expiresAt > now) return deferDue(session.expiresAt, 'extended')
+  const ended = await endSession(tenant, session.id, 'expired', 'expired', now)
+  if (!ended) return { stale: true }
+  const loaded = await load(tenant, session)
+  if (loaded?.flow.expiryMessage?.trim()) {
+    const sent = await send(tenant, row, loaded, {
+      type: 'text',
+      text: fill(loaded.flow.expiryMessage, session, loaded.contact),
+    })
+    return { expired: true, message: sent.sent }
+  }
+  return { expired: true }
+}
+
+registerDueHandler(STEP_KIND, (tenant, row, { now }) => runFlowStep(tenant, row, now))
+registerDueHandler(EXPIRE_KIND, (tenant, row, { now }) => runFlowExpiry(tenant, row, now))
+
+/* ---------------------------------------------------------------- inbound */
+
+const READABLE = ['text', 'button', 'interactive']
+
+function choiceIdOf(payload: Record<string, any> | null | undefined) {
+  if (!payload) return null
+  if (payload.interactiveType === 'list_reply' || payload.interactiveType === 'button_reply') {
+    return typeof payload.id === 'string' ? payload.id : null
+  }
+  if (typeof payload.payload === 'string') return payload.payload
+  const webchat = payload.webchat as Record<string, unknown> | undefined
+  return typeof webchat?.choiceId === 'string' ? webchat.choiceId : null
+}
+
+async function isStopWord(tenant: TenantContext, channelId: string, text: string | null) {
+  if (!text) return false
+  const said = normalizeKeyword(text)
+  if (!said || said.length > 60) return false
+  const channel = await findTenantChannel(tenant.id, channelId)
+  const words = [...(channel?.settings.optOutWords ?? DEFAULT_OPT_OUT_WORDS), 'stop']
+  return words.map(normalizeKeyword).includes(said)
+}
+
+export type InboundOutcome =
+  | { kind: 'ignored' }
+  | { kind: 'stopped'; sessionId: string }
+  | { kind: 'started'; sessionId: string }
+  | { kind: 'answered'; sessionId: string; port: string }
+  | { kind: 'retry'; sessionId: string }
+  | { kind: 'fallback'; sessionId: string; to: 'node' | 'handoff' | 'assistant' }
+  | { kind: 'held'; sessionId: string }
+
+/**
+ * A customer's message: "stop" (or an opt-out word) ends the session; an
+ * answer to the step that waits moves the session on; without a session,
+ * a trigger may start one. Read once per message.
+ */
+export async function handleInbound(
+  tenant: TenantContext,
+  event: MessageReceivedEvent,
+  now: DateTime = clock.now()
+): Promise<InboundOutcome> {
+  const session = await activeSessionOn(tenant, event.conversationId)
+  if (!session) return startByTrigger(tenant, event, now)
+  if (await isStopWord(tenant, event.channelId, event.text)) {
+    await endSession(tenant, session.id, 'stopped', 'stop_word', now, {
+      inboundMessageId: event.messageId,
+    })
+    return { kind: 'stopped', sessionId: session.id }
+  }
+  if (!READABLE.includes(event.type) || !session.awaiting) {
+    return { kind: 'held', sessionId: session.id }
+  }
+  const loaded = await load(tenant, session)
+  const node = loaded ? nodeById(loaded.graph, session.currentNode) : null
+  if (!loaded || !node) return { kind: 'held', sessionId: session.id }
+
+  const message = await messageById(tenant, event.messageId)
+  const choiceId = choiceIdOf(message?.payload as Record<string, any> | undefined)
+  let port: string | null = null
+  let value: unknown = null
+  let variable: string | null = null
+  if (node.type === 'question') {
+    const data = node.data as QuestionData
+    variable = data.variable
+    const read = readAnswer(data, event.text)
+    if (read !== null) {
+      port = 'next'
+      value = read
+    }
+  } else {
+    const picked = matchChoice({ text: event.text, choiceId }, choicesOf(node))
+    variable =
+      typeof node.data.variable === 'string' && node.data.variable ? node.data.variable : node.id
+    if (picked) {
+      port = picked.id
+      value = picked.title
+    }
+  }
+
+  const maxRetries =
+    node.type === 'question' && Number.isInteger(node.data.max_retries)
+      ? Number(node.data.max_retries)
+      : 1
+  let outcome: InboundOutcome
+  let move: Move
+  if (port) {
+    move = { to: targetOf(loaded.graph, node, port), answers: { [variable!]: value } }
+    outcome = { kind: 'answered', sessionId: session.id, port }
+  } else if (session.retries < maxRetries) {
+    move = { to: node.id, reprompt: true, retries: session.retries + 1 }
+    outcome = { kind: 'retry', sessionId: session.id }
+  } else {
+    const target = targetOf(loaded.graph, node, 'fallback')
+    if (target) {
+      move = { to: target }
+      outcome = { kind: 'fallback', sessionId: session.id, to: 'node' }
+    } else {
+      const handoff = loaded.flow.fallback === 'handoff'
+      const ended = await endSession(
+        tenant,
+        session.id,
+        handoff ? 'handed_off' : 'stopped',
+        handoff ? 'fallback_handoff' : 'fallback_assistant',
+        now,
+        { onlyStep: session.stepNo, inboundMessageId: event.messageId }
+      )
+      if (!ended) return { kind: 'ignored' }
+      if (handoff) await handOffFromFlow(tenant, session.conversationId)
+      return { kind: 'fallback', sessionId: session.id, to: handoff ? 'handoff' : 'assistant' }
+    }
+  }
+
+  // Read once: the message's step-log row is written with the move.
+  const read = await tenant
+    .transaction(async (trx) => {
+      const claimed = await trx.rawQuery(
+        `update flow_sessions set awaiting = false, expires_at = ?
+        where id = ? and step_no = ? and awaiting and status = 'active' returning id`,
+        [now.plus({ hours: loaded.flow.expiryHours }).toJSDate(), session.id, session.stepNo]
+      )
+      if (!claimed.rows.length) return false
+      const logged = await logStep(
+        trx,
+        session,
+        node.id,
+        port ? 'answered' : 'unmatched',
+        now,
+        { text: event.text?.slice(0, 500) ?? null, port },
+        event.messageId
+      )
+      if (!logged.rows.length) throw new AlreadyRead()
+      return true
+    })
+    .catch((error) => {
+      if (error instanceof AlreadyRead) return false
+      throw error
+    })
+  if (!read) return { kind: 'ignored' }
+  await scheduleDue(tenant, {
+    kind: EXPIRE_KIND,
+    dedupeKey: expireKey(session.id),
+    dueAt: now.plus({ hours: loaded.flow.expiryHours }),
+    contactId: session.contactId,
+    refId: session.flowId,
+    payload: { sessionId: session.id },
+  })
+  if (port && node.type === 'question') {
+    const field = (node.data as QuestionData).contact_field
+    if (field) await saveContactField(tenant, loaded.contact, field, value)
+  }
+  await moveSession(tenant, session, session.stepNo, move, now)
+  return outcome
+}
+
+class AlreadyRead extends Error {}
+
+/** Which published flow a message starts, if any (payload, keyword, first message). */
+async function startByTrigger(
+  tenant: TenantContext,
+  event: MessageReceivedEvent,
+  now: DateTime
+): Promise<InboundOutcome> {
+  if (!READABLE.includes(event.type)) return { kind: 'ignored' }
+  const published = await publishedFlows(tenant)
+  const flows = published.filter(
+    (f) => !f.triggers.channel_ids.length || f.triggers.channel_ids.includes(event.channelId)
+  )
+  if (!flows.length) return { kind: 'ignored' }
+  // A stop word starts nothing (and never a flow keyed on it).
+  if (await isStopWord(tenant, event.channelId, event.text)) return { kind: 'ignored' }
+  const said = event.text ? normalizeKeyword(event.text) : ''
+  let chosen: { flow: Flow; source: SessionSource } | null = null
+  const message = await messageById(tenant, event.messageId)
+  const payloadId = choiceIdOf(message?.payload as Record<string, any> | undefined)
+  if (payloadId) {
+    const flow = flows.find((f) => f.triggers.payloads.includes(payloadId))
+    if (flow) chosen = { flow, source: 'payload' }
+  }
+  if (!chosen && said) {
+    const flow = flows.find((f) => f.triggers.keywords.includes(said))
+    if (flow) chosen = { flow, source: 'keyword' }
+  }
+  if (!chosen) {
+    const firsts = flows.filter((f) => f.triggers.first_message || f.triggers.webchat_start)
+    if (firsts.length && (await isFirstMessage(tenant, event))) {
+      const channel = await findTenantChannel(tenant.id, event.channelId)
+      const webchat = channel?.type === 'webchat'
+      const flow = firsts.find((f) =>
+        webchat ? f.triggers.webchat_start : f.triggers.first_message
+      )
+      if (flow) chosen = { flow, source: webchat ? 'webchat_start' : 'first_message' }
+    }
+  }
+  if (!chosen) return { kind: 'ignored' }
+  try {
+    const session = await startSession(tenant, chosen.flow, {
+      conversationId: event.conversationId,
+      contactId: event.contactId,
+      source: chosen.source,
+      inboundMessageId: event.messageId,
+      now,
+    })
+    return session ? { kind: 'started', sessionId: session.id } : { kind: 'ignored' }
+  } catch (error) {
+    if (error instanceof FlowSessionError) return { kind: 'ignored' }
+    throw error
+  }
+}
+
+/** The contact's first message: none other of theirs (inbound) was stored before it. */
+async function isFirstMessage(tenant: TenantContext, event: MessageReceivedEvent) {
+  const messages = await tenant.transaction((trx) =>
+    contactMessagesSince(trx, event.contactId, 0, 20)
+  )
+  return !messages.some((m) => m.direction === 'inbound' && m.id !== event.messageId)
+}
+
+/**
+ * For the assistant: whether a flow holds the conversation (an active
+ * session) or read this message (a flow's answer, or the message that
+ * started it). A message a flow gave up on to the assistant is not held.
+ */
+export async function flowHolds(tenant: TenantContext, conversationId: string, messageId: string) {
+  const result = await db.rawQuery(
+    `select exists (select 1 from ${tenant.table('flow_sessions')}
+                     where conversation_id = ? and status = 'active') as active,
+            (select coalesce(f.detail->>'reason', f.event) from ${tenant.table('flow_steps')} f
+              where f.inbound_message_id = ?) as read_as`,
+    [conversationId, messageId]
+  )
+  const row = result.rows[0] ?? {}
+  if (row.read_as === undefined || row.read_as === null) return Boolean(row.active)
+  return row.read_as !== 'fallback_assistant'
+}

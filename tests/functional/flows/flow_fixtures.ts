@@ -1,0 +1,171 @@
+import db from '@adonisjs/lucid/services/db'
+import { DateTime } from 'luxon'
+import { fixClock } from '#app/clock'
+import { runDueNow } from '#modules/pulse/index'
+import {
+  createFlow,
+  importGraph,
+  publishFlow,
+  type FlowGraph,
+  type FlowInput,
+} from '#modules/flows/index'
+import type { TenantContext } from '#modules/tenancy/index'
+import { postWebhook, unix, waitFor, wamid, webhook } from '#tests/helpers/whatsapp'
+
+/**
+ * The intake of the tests: buttons, a validated question with a retry,
+ * a condition, a contact field set from an answer, and two ends.
+ */
+export function intakeGraph(greeting = 'Hi {{contact.name}}! What cover do you need?'): FlowGraph {
+  return {
+    nodes: [
+      {
+        id: 'welcome',
+        type: 'message',
+        position: { x: 0, y: 0 },
+        data: {
+          text: greeting,
+          variable: 'cover',
+          buttons: [
+            { id: 'car', title: 'Car' },
+            { id: 'home', title: 'Home' },
+            { id: 'health', title: 'Health' },
+          ],
+        },
+      },
+      {
+        id: 'age',
+        type: 'question',
+        position: { x: 0, y: 120 },
+        data: {
+          text: 'How old are you, {{contact.name}}?',
+          kind: 'number',
+          min: 18,
+          max: 99,
+          variable: 'age',
+          retry_text: 'Please send your age as a number, e.g. 34.',
+          max_retries: 1,
+        },
+      },
+      {
+        id: 'check',
+        type: 'condition',
+        position: { x: 0, y: 240 },
+        data: { match: 'all', rules: [{ on: 'variable', key: 'age', op: 'gt', value: '25' }] },
+      },
+      {
+        id: 'save',
+        type: 'set',
+        position: { x: 0, y: 360 },
+        data: { target: 'field', key: 'area', value: '{{cover}}' },
+      },
+      {
+        id: 'done',
+        type: 'end',
+        position: { x: 0, y: 480 },
+        data: { text: 'Thanks! Your {{cover}} quote is on its way.' },
+      },
+      {
+        id: 'young',
+        type: 'end',
+        position: { x: 200, y: 360 },
+        data: { text: 'A colleague will call you about our youth plans.' },
+      },
+    ],
+    edges: [
+      { from: 'welcome', port: 'next', to: 'age' },
+      { from: 'age', port: 'next', to: 'check' },
+      { from: 'check', port: 'true', to: 'save' },
+      { from: 'check', port: 'false', to: 'young' },
+      { from: 'save', port: 'next', to: 'done' },
+    ],
+  }
+}
+
+/** A flow with the graph, published. */
+export async function publishedFlow(
+  context: TenantContext,
+  graph: FlowGraph = intakeGraph(),
+  input: Partial<FlowInput> = {}
+) {
+  const flow = await createFlow(
+    context,
+    { name: 'Intake', triggers: { keywords: ['insurance'] }, ...input },
+    null
+  )
+  await importGraph(context, flow.id, graph)
+  return publishFlow(context, flow.id, null)
+}
+
+/** Runs every due step at `at` (the clock moved there for the run, as a worker would see it). */
+export async function runAt(context: TenantContext, at: DateTime) {
+  const release = fixClock(at.toISO()!)
+  try {
+    return await runDueNow({ tenant: context, now: at })
+  } finally {
+    release()
+  }
+}
+
+export function typed(from: string, body: string) {
+  return { from, id: wamid(), timestamp: unix(), type: 'text', text: { body } }
+}
+
+export function tapped(from: string, id: string, title: string) {
+  return {
+    from,
+    id: wamid(),
+    timestamp: unix(),
+    type: 'interactive',
+    interactive: { type: 'button_reply', button_reply: { id, title } },
+  }
+}
+
+/**
+ * The customer's message through a real webhook, at `at` on the app clock;
+ * resolves once it was handed on (its listeners, the flow's among them,
+ * have run). Returns the stored message's id.
+ */
+export async function say(
+  made: { context: TenantContext; phoneNumberId: string; wabaId: string; appSecret: string },
+  message: { from: string; id: string } & Record<string, unknown>,
+  at: DateTime,
+  profile = 'Layla'
+) {
+  const release = fixClock(at.toISO()!)
+  try {
+    const response = await postWebhook(
+      webhook(made, { messages: [message as any], profiles: { [message.from]: profile } }),
+      made.appSecret
+    )
+    if (response.status !== 200) throw new Error(`webhook answered ${response.status}`)
+    return await waitFor(async () => {
+      const result = await db.rawQuery(
+        `select id from ${made.context.table('messages')} where external_id = ? and processed_at is not null`,
+        [message.id]
+      )
+      return result.rows[0]?.id as string | undefined
+    })
+  } finally {
+    release()
+  }
+}
+
+export async function sessionsOf(context: TenantContext, flowId: string) {
+  const result = await db.rawQuery(
+    `select * from ${context.table('flow_sessions')} where flow_id = ? order by started_at, id`,
+    [flowId]
+  )
+  return result.rows as Array<Record<string, any>>
+}
+
+/** What the flow sent (system messages), oldest first. */
+export async function flowMessages(context: TenantContext, conversationId: string) {
+  const result = await db.rawQuery(
+    `select id, type, body, payload, idempotency_key from ${context.table('messages')}
+      where conversation_id = ? and author_type = 'system' and direction = 'outbound'
+      order by created_at, seq`,
+    [conversationId]
+  )
+  return result.rows as Array<Record<string, any>>
+}

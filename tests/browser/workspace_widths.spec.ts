@@ -68,6 +68,8 @@ const SHOTS = [
   '/bookings',
   '/bookings/hours',
   '/bookings/services/new',
+  '/flows',
+  '/flows/:flow',
 ]
 
 type Cleanup = (fn: () => void | Promise<void>) => void
@@ -456,7 +458,7 @@ async function busyWorkspace(cleanup: Cleanup) {
     '/admin/plans/create',
     ...(plan ? [`/admin/plans/${plan.id}/edit`] : []),
   ]
-  return { owner, conversation, pages: [...pages, ...consolePages], workspace }
+  return { owner, conversation, flow, pages: [...pages, ...consolePages], workspace }
 }
 
 /** What sticks out past the window's edge, or [] when nothing scrolls sideways. */
@@ -511,7 +513,8 @@ test.group('Journey: every workspace and console page fits the screen', (group) 
           const out = await sideways(page)
           if (out.length) wide.push(`${path}: ${out.join(', ')}`)
           const shot = SHOTS.map(
-            (p) => `${ws.workspace}${p.replace(':conversation', ws.conversation.id)}`
+            (p) =>
+              `${ws.workspace}${p.replace(':conversation', ws.conversation.id).replace(':flow', ws.flow.id)}`
           ).indexOf(path)
           if (shot >= 0) {
             await screenshot(page, `widths-${size.width}-${lang}-${shot}`)

@@ -112,7 +112,9 @@ export {
 } from './services/booking_reminders.js'
 export {
   handleBookingReply,
+  isBookingReply,
   SLOT_ROW_PREFIX,
   type BookingReply,
 } from './services/booking_replies.js'
+export { answerBookingMessage } from './services/booking_inbound.js'
 // ---- end session booker ----

@@ -165,6 +165,22 @@ export async function handleBookingReply(
   return null
 }
 
+/**
+ * Whether handleBookingReply would take `input` as a reply about the
+ * contact's next booking, without doing anything: what the assistant's
+ * hold asks before the booker has answered.
+ */
+export async function isBookingReply(
+  tenant: TenantContext,
+  input: { contactId: string; text?: string | null; payload?: string | null }
+): Promise<boolean> {
+  const [booking] = await upcomingBookingsOf(tenant, input.contactId)
+  if (!booking) return false
+  const said = normal(input.text ?? '')
+  if (CANCEL_WORDS.includes(said) || RESCHEDULE_WORDS.includes(said)) return true
+  return (await chosenSlot(tenant, input.contactId, said, input.payload ?? null)) !== null
+}
+
 /** The slot a reply picks among those held for the contact: a row id, or its number typed. */
 async function chosenSlot(
   tenant: TenantContext,

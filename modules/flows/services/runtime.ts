@@ -800,7 +800,7 @@ registerDueHandler(EXPIRE_KIND, (tenant, row, { now }) => runFlowExpiry(tenant, 
 
 const READABLE = ['text', 'button', 'interactive']
 
-function choiceIdOf(payload: Record<string, any> | null | undefined) {
+export function choiceIdOf(payload: Record<string, any> | null | undefined) {
   if (!payload) return null
   if (payload.interactiveType === 'list_reply' || payload.interactiveType === 'button_reply') {
     return typeof payload.id === 'string' ? payload.id : null

@@ -1,0 +1,133 @@
+import { test } from '@japa/runner'
+import db from '@adonisjs/lucid/services/db'
+import { DateTime } from 'luxon'
+import { fixClock } from '#app/clock'
+import {
+  readAssistantSettings,
+  replyToInboundMessage,
+  saveAssistantSettings,
+} from '#modules/brain/index'
+import { bookSlot, createBookingService, findBooking, saveMemberHours } from '#modules/flows/index'
+import type { TenantContext } from '#modules/tenancy/index'
+import { makeMember } from '#tests/helpers/users'
+import { startInboundWorkers, waId, waitFor } from '#tests/helpers/whatsapp'
+import { campaignTenant } from '#tests/functional/pulse/campaign_fixtures'
+import { say, typed } from './flow_fixtures.js'
+
+/*
+| A customer's own words about their booking, through real WhatsApp
+| webhooks with the assistant on: "cancel" cancels the next booking and
+| the booker answers, once, while the assistant stays silent on it; other
+| messages stay the assistant's.
+*/
+
+// Sunday 6 December 2026, 10:00 in Dubai; the booking is Tuesday 09:00 there.
+const NOW = '2026-12-06T10:00:00+04:00'
+const TUESDAY_9 = new Date('2026-12-08T05:00:00Z')
+
+type Cleanup = (fn: () => void | Promise<void>) => void
+
+async function bookerTenant(cleanup: Cleanup) {
+  const made = await campaignTenant(cleanup as any, {}, 'bkin')
+  const workers = await startInboundWorkers()
+  cleanup(() => workers.stop())
+  const current = await readAssistantSettings(made.context, made.channel.id)
+  await saveAssistantSettings(made.context, made.channel.id, { ...current, enabled: true }, null)
+  const coach = await makeMember(made.tenant.id, 'agent')
+  cleanup(() => coach.delete())
+  await saveMemberHours(made.context, coach.id, {
+    timeZone: 'Asia/Dubai',
+    weekly: Object.fromEntries(
+      (['mon', 'tue', 'wed', 'thu', 'fri'] as const).map((d) => [d, [['09:00', '17:00']]])
+    ),
+    daysOff: [],
+  })
+  const service = await createBookingService(
+    made.context,
+    {
+      name: 'Coaching session',
+      durationMinutes: 50,
+      bufferMinutes: 10,
+      priceText: '',
+      active: true,
+      memberIds: [coach.id],
+      templateName: null,
+      templateLanguage: null,
+    },
+    [coach.id]
+  )
+  return { ...made, service }
+}
+
+async function contactOf(context: TenantContext, from: string) {
+  const result = await db.rawQuery(
+    `select c.id as conversation_id, c.contact_id from ${context.table('conversations')} c
+       join ${context.table('contacts')} p on p.id = c.contact_id where p.wa_id = ?`,
+    [from]
+  )
+  return result.rows[0] as { conversation_id: string; contact_id: string }
+}
+
+async function bookerReplies(context: TenantContext, conversationId: string) {
+  const result = await db.rawQuery(
+    `select body, idempotency_key from ${context.table('messages')}
+      where conversation_id = ? and direction = 'outbound' and idempotency_key like 'booking-reply:%'`,
+    [conversationId]
+  )
+  return result.rows as Array<{ body: string; idempotency_key: string }>
+}
+
+test.group('Session booker: customer replies', () => {
+  test('"cancel" from a customer with a booking cancels it and the booker answers once, the assistant silent; other words stay the assistant’s', async ({
+    assert,
+    cleanup,
+  }) => {
+    cleanup(fixClock(NOW))
+    const made = await bookerTenant(cleanup)
+    const { context, service } = made
+    const from = waId()
+    const t0 = DateTime.fromISO(NOW)
+
+    const hello = await say(made, typed(from, 'Hello, what time do you open?'), t0)
+    const { conversation_id: conversationId, contact_id: contactId } = await contactOf(
+      context,
+      from
+    )
+    const booking = await bookSlot(context, { serviceId: service.id, contactId, start: TUESDAY_9 })
+
+    // A message about something else is not the booker's, even with a booking.
+    const question = await say(made, typed(from, 'Do you have parking?'), t0.plus({ minutes: 1 }))
+    const cancel = await say(made, typed(from, 'Cancel'), t0.plus({ minutes: 2 }))
+
+    const replies = await waitFor(async () => {
+      const rows = await bookerReplies(context, conversationId)
+      return rows.length ? rows : undefined
+    })
+    assert.lengthOf(replies, 1)
+    assert.equal(replies[0].idempotency_key, `booking-reply:${cancel}`)
+    assert.include(replies[0].body, 'Your Coaching session on')
+    assert.include(replies[0].body, 'is cancelled')
+    const after = await findBooking(context, booking.id)
+    assert.equal(after?.status, 'cancelled')
+
+    // The assistant is silent on the booker's message, and answers the others.
+    assert.deepEqual(await replyToInboundMessage(context, cancel), {
+      kind: 'skipped',
+      why: 'held',
+    } as any)
+    for (const id of [hello, question]) {
+      assert.notDeepEqual(await replyToInboundMessage(context, id), {
+        kind: 'skipped',
+        why: 'held',
+      } as any)
+    }
+
+    // "Cancel" again: no booking left, so it is the assistant's, and nothing more from the booker.
+    const again = await say(made, typed(from, 'cancel'), t0.plus({ minutes: 3 }))
+    assert.notDeepEqual(await replyToInboundMessage(context, again), {
+      kind: 'skipped',
+      why: 'held',
+    } as any)
+    assert.lengthOf(await bookerReplies(context, conversationId), 1)
+  })
+})

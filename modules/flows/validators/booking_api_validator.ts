@@ -1,4 +1,6 @@
 import vine from '@vinejs/vine'
+import type { FieldContext } from '@vinejs/vine/types'
+import { DateTime } from 'luxon'
 import { apiBody, apiQuery } from '#app/http/api/index'
 
 /*
@@ -6,11 +8,20 @@ import { apiBody, apiQuery } from '#app/http/api/index'
 | offset (or Z); the customer's zone is an IANA name.
 */
 
+/** An instant the calendar has: 30 February or 25:61 has the right shape and is refused. */
+const realInstant = vine.createRule((value: unknown, _options: undefined, field: FieldContext) => {
+  if (typeof value !== 'string' || !field.isValid) return
+  if (!DateTime.fromISO(value, { setZone: true }).isValid) {
+    field.report('Give a real date and time, e.g. 2026-01-31T09:00:00Z', 'instant', field)
+  }
+})
+
 const instant = () =>
   vine
     .string()
     .trim()
     .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$/)
+    .use(realInstant())
 
 export const createBookingBody = apiBody({
   service_id: vine.string().uuid(),

@@ -117,6 +117,10 @@ test.group('API bookings', () => {
     })
     assert.equal(bad.status, 422)
     assert.property(bad.json.error.fields, 'start')
+    // The right shape is not enough: a date the calendar does not have is 422, not a 500.
+    const impossible = await api('GET', '/api/v1/bookings?from=2026-02-30T25:61:00Z', { token })
+    assert.equal(impossible.status, 422)
+    assert.property(impossible.json.error.fields, 'from')
     const outside = await api('POST', '/api/v1/bookings', {
       token,
       body: { service_id: ws.service.id, contact_id: person.id, start: '2026-12-07T02:00:00Z' },

@@ -3,6 +3,7 @@ import { createContact } from '#modules/inbox/index'
 import { createBookingService, saveMemberHours, type WeeklyHours } from '#modules/flows/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
+import { makeMember } from '#tests/helpers/users'
 
 type Cleanup = (fn: () => void | Promise<void>) => void
 
@@ -14,28 +15,44 @@ const WEEKDAYS_9_TO_5: WeeklyHours = {
   fri: [['09:00', '17:00']],
 }
 
-/** A workspace with one coach (Dubai, 9–17 on weekdays) giving a 50 + 10 minute session. */
-export async function bookerWorkspace(cleanup: Cleanup, prefix = 'bk') {
-  const workspace = await makeWorkspace(cleanup, prefix)
-  const coach = await workspace.member('agent')
-  await saveMemberHours(workspace.context, coach.id, {
+/**
+ * One coach (an agent: Dubai, 9–17 on weekdays) giving a 50 + 10 minute
+ * "Coaching session" in the tenant, with the service's price text and the
+ * template its messages use outside the 24-hour window when given.
+ */
+export async function coachGiving(
+  cleanup: Cleanup,
+  made: { tenant: { id: string }; context: TenantContext },
+  service: { priceText?: string; templateName?: string; templateLanguage?: string } = {}
+) {
+  const coach = await makeMember(made.tenant.id, 'agent')
+  cleanup(() => coach.delete())
+  await saveMemberHours(made.context, coach.id, {
     timeZone: 'Asia/Dubai',
     weekly: WEEKDAYS_9_TO_5,
     daysOff: [],
   })
-  const service = await createBookingService(
-    workspace.context,
+  const created = await createBookingService(
+    made.context,
     {
       name: 'Coaching session',
       durationMinutes: 50,
       bufferMinutes: 10,
-      priceText: 'AED 300',
+      priceText: service.priceText ?? '',
       active: true,
       memberIds: [coach.id],
+      templateName: service.templateName ?? null,
+      templateLanguage: service.templateLanguage ?? null,
     },
     [coach.id]
   )
-  return { ...workspace, coach, service }
+  return { coach, service: created }
+}
+
+/** A workspace with one coach (Dubai, 9–17 on weekdays) giving a 50 + 10 minute session. */
+export async function bookerWorkspace(cleanup: Cleanup, prefix = 'bk') {
+  const workspace = await makeWorkspace(cleanup, prefix)
+  return { ...workspace, ...(await coachGiving(cleanup, workspace, { priceText: 'AED 300' })) }
 }
 
 export async function customer(tenant: TenantContext, timeZone: string | null = 'Europe/London') {

@@ -7,11 +7,11 @@ import {
   replyToInboundMessage,
   saveAssistantSettings,
 } from '#modules/brain/index'
-import { bookSlot, createBookingService, findBooking, saveMemberHours } from '#modules/flows/index'
+import { bookSlot, findBooking } from '#modules/flows/index'
 import type { TenantContext } from '#modules/tenancy/index'
-import { makeMember } from '#tests/helpers/users'
 import { startInboundWorkers, waId, waitFor } from '#tests/helpers/whatsapp'
 import { campaignTenant } from '#tests/functional/pulse/campaign_fixtures'
+import { coachGiving } from './booking_fixtures.js'
 import { say, typed } from './flow_fixtures.js'
 
 /*
@@ -33,29 +33,7 @@ async function bookerTenant(cleanup: Cleanup) {
   cleanup(() => workers.stop())
   const current = await readAssistantSettings(made.context, made.channel.id)
   await saveAssistantSettings(made.context, made.channel.id, { ...current, enabled: true }, null)
-  const coach = await makeMember(made.tenant.id, 'agent')
-  cleanup(() => coach.delete())
-  await saveMemberHours(made.context, coach.id, {
-    timeZone: 'Asia/Dubai',
-    weekly: Object.fromEntries(
-      (['mon', 'tue', 'wed', 'thu', 'fri'] as const).map((d) => [d, [['09:00', '17:00']]])
-    ),
-    daysOff: [],
-  })
-  const service = await createBookingService(
-    made.context,
-    {
-      name: 'Coaching session',
-      durationMinutes: 50,
-      bufferMinutes: 10,
-      priceText: '',
-      active: true,
-      memberIds: [coach.id],
-      templateName: null,
-      templateLanguage: null,
-    },
-    [coach.id]
-  )
+  const { service } = await coachGiving(cleanup, made)
   return { ...made, service }
 }
 

@@ -6,16 +6,14 @@ import {
   BOOKING_MESSAGE_KIND,
   bookSlot,
   cancelBooking,
-  createBookingService,
   findBooking,
   findSlots,
   handleBookingReply,
-  saveMemberHours,
 } from '#modules/flows/index'
 import type { TenantContext } from '#modules/tenancy/index'
-import { makeMember } from '#tests/helpers/users'
 import { customer } from '#tests/helpers/whatsapp'
 import { campaignTenant } from '#tests/functional/pulse/campaign_fixtures'
+import { coachGiving } from './booking_fixtures.js'
 import { dueOf, runAt, systemMessages } from '#tests/functional/pulse/outreach_fixtures'
 
 /*
@@ -34,30 +32,11 @@ const TUESDAY_10 = new Date('2026-12-08T06:00:00Z')
 
 async function bookerChannelTenant(cleanup: any) {
   const made = await campaignTenant(cleanup, {}, 'bkr')
-  const coach = await makeMember(made.tenant.id, 'agent')
-  cleanup(() => coach.delete())
-  await saveMemberHours(made.context, coach.id, {
-    timeZone: 'Asia/Dubai',
-    weekly: Object.fromEntries(
-      (['mon', 'tue', 'wed', 'thu', 'fri'] as const).map((d) => [d, [['09:00', '17:00']]])
-    ),
-    daysOff: [],
+  const given = await coachGiving(cleanup, made, {
+    templateName: 'policy_notice',
+    templateLanguage: 'en',
   })
-  const service = await createBookingService(
-    made.context,
-    {
-      name: 'Coaching session',
-      durationMinutes: 50,
-      bufferMinutes: 10,
-      priceText: '',
-      active: true,
-      memberIds: [coach.id],
-      templateName: 'policy_notice',
-      templateLanguage: 'en',
-    },
-    [coach.id]
-  )
-  return { ...made, coach, service }
+  return { ...made, ...given }
 }
 
 async function inZone(context: TenantContext, contactId: string, zone: string) {

@@ -202,18 +202,7 @@ export async function createBookingService(
   validate(input)
   checkMembers(input.memberIds, allowedMemberIds)
   const id = await tenant.transaction(async (trx) => {
-    const [row] = await trx
-      .table('booking_services')
-      .insert({
-        name: input.name.trim(),
-        duration_minutes: input.durationMinutes,
-        buffer_minutes: input.bufferMinutes,
-        price_text: input.priceText.trim(),
-        active: input.active,
-        template_name: input.templateName?.trim() || null,
-        template_language: input.templateLanguage?.trim() || null,
-      })
-      .returning('id')
+    const [row] = await trx.table('booking_services').insert(serviceColumns(input)).returning('id')
     await writeMembers(trx, row.id, input.memberIds)
     return row.id as string
   })
@@ -232,22 +221,26 @@ export async function updateBookingService(
     const updated = await trx
       .from('booking_services')
       .where('id', id)
-      .update({
-        name: input.name.trim(),
-        duration_minutes: input.durationMinutes,
-        buffer_minutes: input.bufferMinutes,
-        price_text: input.priceText.trim(),
-        active: input.active,
-        template_name: input.templateName?.trim() || null,
-        template_language: input.templateLanguage?.trim() || null,
-        updated_at: new Date(),
-      })
+      .update({ ...serviceColumns(input), updated_at: new Date() })
     if (!Number(updated)) return false
     await writeMembers(trx, id, input.memberIds)
     return true
   })
   if (!found) throw new BookingError('not_found', 'No such service')
   return (await findBookingService(tenant, id))!
+}
+
+/** A service's row as the form or the API gives it (trimmed; blank template fields are none). */
+function serviceColumns(input: ServiceInput) {
+  return {
+    name: input.name.trim(),
+    duration_minutes: input.durationMinutes,
+    buffer_minutes: input.bufferMinutes,
+    price_text: input.priceText.trim(),
+    active: input.active,
+    template_name: input.templateName?.trim() || null,
+    template_language: input.templateLanguage?.trim() || null,
+  }
 }
 
 function checkMembers(memberIds: string[], allowed: string[]) {

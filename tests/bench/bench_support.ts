@@ -170,5 +170,5 @@ export async function benchWhatsAppTenant(
      values ($1, '9001', $2, 'en', $3, 'APPROVED', $4, $5::jsonb)`,
     [channel.id, template.name, template.category, template.variables, JSON.stringify(components)]
   )
-  return { slug, schema, channelId: String(channel.id), phoneNumberId }
+  return { slug, schema, channelId: String(channel.id), phoneNumberId, wabaId }
 }

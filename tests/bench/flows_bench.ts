@@ -499,6 +499,8 @@ async function main() {
     failed = true
   } finally {
     for (const child of children) child.kill('SIGTERM')
+    // Let them exit (and write their CPU profiles) before this process does.
+    for (let i = 0; i < 100 && children.size; i++) await sleep(100)
     await db?.end()
     await graph.stop()
     await flushQueuePrefix(redis, QUEUE_PREFIX).catch(() => {})

@@ -255,6 +255,11 @@ export async function scheduleDue(
   const statement = scheduleDueSql(tenant, input, { revive: options.revive })
   const result = await client.rawQuery(statement.sql, statement.bindings as any[])
   const row = result.rows[0]
+  if (row && toDate(input.dueAt).getTime() <= Date.now() + POLL_MS) {
+    // Due now: this process's loop looks at once (after the commit that makes the row visible).
+    if (options.client) options.client.after('commit', wakeDueWorker)
+    else wakeDueWorker()
+  }
   if (row) {
     return {
       id: String(row.id),
@@ -610,6 +615,35 @@ export async function runDueNow(
 
 let loop: Promise<void> | null = null
 let stopping = false
+/** Set by wakeDueWorker; a loop that finds it set looks again instead of sleeping. */
+let wakePending = false
+const sleepers = new Set<() => void>()
+
+/**
+ * Tells this process's loop that a row is due now, so a step scheduled by
+ * the step before it (or by a customer's message) runs without waiting for
+ * the next poll. No-op in a process without the loop; rows are found by
+ * the poll anyway, this only shortens the wait.
+ */
+export function wakeDueWorker() {
+  if (!loop) return
+  wakePending = true
+  for (const wake of sleepers) wake()
+}
+
+/** Sleeps `ms`, or less when woken. */
+function nap(ms: number) {
+  if (wakePending) return Promise.resolve()
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      sleepers.delete(done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    sleepers.add(done)
+  })
+}
 
 /** Starts this process's polling loop over every tenant (idempotent). */
 export function startDueWorker() {
@@ -622,6 +656,7 @@ export function startDueWorker() {
     if (lane) await sleep((POLL_MS / LOOPS) * lane)
     while (!stopping) {
       let busy = false
+      wakePending = false
       try {
         for (const tenant of await schedulingTenants()) {
           if (stopping) break
@@ -635,7 +670,7 @@ export function startDueWorker() {
       } catch (error) {
         logger.error({ err: error }, 'due work loop failed')
       }
-      if (!busy) await sleep(POLL_MS)
+      if (!busy) await nap(POLL_MS)
     }
   }
   loop = Promise.all(Array.from({ length: LOOPS }, (_, lane) => runner(lane))).then(() => {})
@@ -643,6 +678,7 @@ export function startDueWorker() {
 
 export async function stopDueWorker() {
   stopping = true
+  for (const wake of sleepers) wake()
   const running = loop
   loop = null
   await running

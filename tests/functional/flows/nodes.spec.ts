@@ -733,28 +733,59 @@ test.group('Flow nodes: isolation', () => {
       columns: [{ name: 'name', type: 'text' }],
     })
     const { service } = await coachGiving(cleanup, theirs)
+    const connector = await createConnector(theirs.context, {
+      name: 'Their orders',
+      method: 'GET',
+      url_template: 'https://api.example.com/orders/{{order}}',
+      auth_mode: 'none',
+      parameters: [{ name: 'order', type: 'text', pattern: '', required: true, example: '1' }],
+      mapping: [{ name: 'status', path: '$.status' }],
+      reply_template: '{{status}}',
+      timeout_ms: 2000,
+      cache_seconds: 0,
+    })
     const ownDataset = await createDataset(mine.context, {
       name: 'Our listings',
       columns: [{ name: 'name', type: 'text' }],
     })
-    const graph = (datasetId: string, serviceId: string): FlowGraph => ({
+    const graph = (datasetId: string, serviceId: string, connectorId?: string): FlowGraph => ({
       nodes: [
         node('look', 'lookup', { source: 'dataset', source_id: datasetId, variable: 'home' }),
+        ...(connectorId
+          ? [
+              node('order', 'lookup', {
+                source: 'connector',
+                source_id: connectorId,
+                params: { order: '{{order_no}}' },
+                variable: 'order',
+              }),
+            ]
+          : []),
         node('book', 'booking', { service_id: serviceId }),
         node('journey', 'enroll', { sequence_id: '7a1f0d2e-8c1b-4d6e-9f00-0123456789ab' }),
         node('done', 'end', {}),
       ],
       edges: [
-        { from: 'look', port: 'next', to: 'book' },
+        { from: 'look', port: 'next', to: connectorId ? 'order' : 'book' },
+        ...(connectorId ? [{ from: 'order', port: 'next', to: 'book' }] : []),
         { from: 'book', port: 'next', to: 'journey' },
         { from: 'journey', port: 'next', to: 'done' },
       ],
     })
     const flow = await createFlow(mine.context, { name: 'Borrowed' }, null)
-    const imported = await importGraph(mine.context, flow.id, graph(dataset.id, service.id))
+    const imported = await importGraph(
+      mine.context,
+      flow.id,
+      graph(dataset.id, service.id, connector.id)
+    )
     assert.sameMembers(
       imported.problems.map((p) => `${p.node}:${p.code}`),
-      ['look:dataset_not_found', 'book:service_not_found', 'journey:sequence_not_found']
+      [
+        'look:dataset_not_found',
+        'order:connector_not_found',
+        'book:service_not_found',
+        'journey:sequence_not_found',
+      ]
     )
     try {
       await publishFlow(mine.context, flow.id, null)

@@ -582,7 +582,9 @@ export async function runTaskTimeout(tenant: TenantContext, row: DueRow, now: Da
     taskId: string
   }
   const session = await findSession(tenant, sessionId)
-  if (!session || session.status !== 'active' || session.stepNo !== stepNo) return { stale: true }
+  const waiting = session?.status === 'active' && session.stepNo === stepNo
+  // Pending still at its timeout, the task is cancelled: also when the
+  // session ended meanwhile (stopped, handed off), no one waits for it.
   const task = await findTask(tenant, taskId)
   if (task?.status === 'pending') {
     try {
@@ -590,13 +592,16 @@ export async function runTaskTimeout(tenant: TenantContext, row: DueRow, now: Da
         tenant,
         taskId,
         { by: TIMEOUT_RESOLVER, audit: systemActor },
-        'The flow stopped waiting: the task timed out'
+        waiting
+          ? 'The flow stopped waiting: the task timed out'
+          : 'The flow this task was for has ended'
       )
     } catch (error) {
       // Resolved by a person at this very moment: their decision stands.
       if (!(error instanceof TaskError)) throw error
     }
   }
+  if (!waiting) return { stale: true }
   return resumeFromTask(tenant, sessionId, taskId, now)
 }
 

@@ -13,6 +13,7 @@ import {
   bookSlot,
   createBookingService,
   createFlow,
+  endSession,
   findFlow,
   importGraph,
   publishFlow,
@@ -469,6 +470,15 @@ test.group('Flow nodes: task', () => {
     session = await sessionOn(context, flow.id, refused.conversationId)
     assert.equal(session.current_node, 'no')
     assert.equal(session.status, 'completed')
+
+    // A session ended while it waits (a stop word): its task is withdrawn at the timeout.
+    const stopped = await startFor(made, flow.id, t0)
+    await endSession(context, stopped.sessionId, 'stopped', 'stop_word', t0.plus({ minutes: 5 }))
+    await runAt(context, t0.plus({ minutes: 60 }))
+    const orphan = await taskOf(context, stopped.sessionId)
+    assert.equal(orphan.status, 'cancelled')
+    assert.equal(orphan.response!.comment, 'The flow this task was for has ended')
+    assert.equal((await sessionOn(context, flow.id, stopped.conversationId)).status, 'stopped')
   })
 })
 
@@ -826,5 +836,26 @@ test.group('Flow nodes: isolation', () => {
     await importGraph(mine.context, flow.id, fixed)
     const published = await publishFlow(mine.context, flow.id, null)
     assert.equal(published.version, 1)
+
+    // Its own connector, called without the parameter it needs (and one it does not have).
+    const ownConnector = await createConnector(mine.context, {
+      name: 'Our orders',
+      method: 'GET',
+      url_template: 'https://api.example.com/orders/{{order}}',
+      auth_mode: 'none',
+      parameters: [{ name: 'order', type: 'text', pattern: '', required: true, example: '1' }],
+      mapping: [{ name: 'status', path: '$.status' }],
+      reply_template: '{{status}}',
+      timeout_ms: 2000,
+      cache_seconds: 0,
+    })
+    const unfilled = graph(ownDataset.id, ownService.id, ownConnector.id)
+    unfilled.nodes[1].data.params = { ticket: '{{order_no}}' }
+    unfilled.nodes[3].data.sequence_id = ownSequence.id
+    const { problems } = await importGraph(mine.context, flow.id, unfilled)
+    assert.sameMembers(
+      problems.map((p) => `${p.node}:${p.code}`),
+      ['order:connector_param_missing', 'order:connector_param_unknown']
+    )
   })
 })

@@ -817,6 +817,14 @@ async function bookPicked(
       const taken = Number(session.state.taken ?? 0) + 1
       const log = { event: 'slot_taken', detail: { start: slot.start, taken, code: error.code } }
       if (error.code === 'not_found' || taken >= TAKEN_LIMIT) {
+        // The times still held for the customer go back to everyone.
+        if (error.code !== 'not_found') {
+          await holdSlots(tenant, {
+            serviceId: service.id,
+            contactId: session.contactId,
+            slots: [],
+          })
+        }
         return fallBack(tenant, session, loaded, node, now, log)
       }
       // Offered again: the times free now, with a word on the one lost.

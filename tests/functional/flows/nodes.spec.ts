@@ -668,25 +668,27 @@ test.group('Flow nodes: booking', () => {
     await runAt(context, t0)
     const rival = await customer(context, made.channel)
 
-    // Each round: the hold lapses, someone else books the first time offered, the customer picks it.
+    // Each round: the hold lapses, someone else books the last time offered, the customer picks it.
     for (const [round, minutes] of [
       [1, 11],
       [2, 23],
     ]) {
       const session = await sessionOn(context, flow.id, conversationId)
-      const first = session.state.offer.slots[0].start
+      const offered = session.state.offer.slots as Array<{ start: string }>
+      // The last one: the furthest ahead, still to come whatever the hour of the run.
+      const last = offered.at(-1)!.start
       const t = t0.plus({ minutes })
       const release = fixClock(t.toISO()!)
       try {
         await bookSlot(context, {
           serviceId: service.id,
           contactId: rival.contactId,
-          start: new Date(first),
+          start: new Date(last),
         })
       } finally {
         release()
       }
-      await say(made, typed(from, '1'), t)
+      await say(made, typed(from, String(offered.length)), t)
       await runAt(context, t)
       await runAt(context, t)
       const sent = await flowMessages(context, conversationId)
@@ -696,7 +698,10 @@ test.group('Flow nodes: booking', () => {
           'Sorry, that time was just taken. Here are the times free now for your Coaching session (UTC):'
         )
         const again = await sessionOn(context, flow.id, conversationId)
-        assert.notEqual(again.state.offer.slots[0].start, first)
+        assert.notInclude(
+          again.state.offer.slots.map((slot: { start: string }) => slot.start),
+          last
+        )
       } else {
         assert.equal(sent.at(-1)!.body, 'A person will help you book.')
       }
@@ -706,6 +711,12 @@ test.group('Flow nodes: booking', () => {
       steps.filter((s) => s.event === 'slot_taken'),
       2
     )
+    const { contact_id: contactId } = await conversationOf(context, from)
+    const held = await db.rawQuery(
+      `select 1 from ${context.table('booking_holds')} where contact_id = ?`,
+      [contactId]
+    )
+    assert.lengthOf(held.rows, 0, 'nothing stays held once the node gave up')
 
     // A service nobody has hours for: no slot, the fallback at once.
     const empty = await createBookingService(

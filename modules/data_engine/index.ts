@@ -63,7 +63,13 @@ export {
   type DatasetHit,
 } from './services/dataset_search.js'
 export { proposeFilters, filterSchema } from './services/model_filters.js'
-export { answerFromDatasets, rowChoiceId, LIST_LIMITS } from './services/customer_answers.js'
+export {
+  answerFromDatasets,
+  rowChoiceId,
+  rowCard,
+  clip,
+  LIST_LIMITS,
+} from './services/customer_answers.js'
 export {
   AUTH_MODES,
   PARAMETER_TYPES,
@@ -74,6 +80,7 @@ export {
   updateConnector,
   deleteConnector,
   callConnector,
+  fillReply,
   type Connector,
   type ConnectorCall,
   type ConnectorInput,

@@ -13,6 +13,7 @@ import {
   handleInbound,
 } from './services/runtime.js'
 import { presentSession } from './presenters/flow_presenter.js'
+import { registerFlowNodeListeners } from './services/runtime_nodes.js'
 
 /**
  * The flows module's listeners: a customer's message goes to the flow
@@ -26,6 +27,7 @@ export function registerFlowsListeners() {
     work().catch((error) => logger.error({ err: error }, `flows: ${what} failed`))
 
   registerAssistantHold(flowHolds)
+  registerFlowNodeListeners()
 
   emitter.on('message:received', (event) =>
     safely('inbound message', async () => {

@@ -273,7 +273,7 @@ documentSchema('SequenceEnrollment', {
     status: { type: 'string', enum: ['active', 'completed', 'exited'] },
     source: {
       type: 'string',
-      enum: ['label', 'segment', 'keyword', 'campaign_reply', 'api', 'manual', 'sequence'],
+      enum: ['label', 'segment', 'keyword', 'campaign_reply', 'api', 'manual', 'sequence', 'flow'],
     },
     current_step: { ...nullableString, description: 'The step the contact is at (while active)' },
     waiting_for_reply: { type: 'boolean' },

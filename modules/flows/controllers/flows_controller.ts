@@ -15,7 +15,8 @@ import {
   type Flow,
   type FlowInput,
 } from '../services/flow_service.js'
-import { validateGraph, type GraphProblem } from '../services/graph.js'
+import type { GraphProblem } from '../services/graph.js'
+import { graphProblems } from '../services/graph_references.js'
 
 interface SettingsForm {
   name: string
@@ -252,7 +253,7 @@ async function renderFlow(
     reached: perNode.get(node.id)?.reached ?? 0,
     dropped: perNode.get(node.id)?.dropped ?? 0,
   }))
-  const problems = options.problems ?? validateGraph(flow.graph)
+  const problems = options.problems ?? (await graphProblems(tenant, flow.graph))
   response.status(options.status ?? 200)
   return view.render('flows::flows/show', {
     ...workspaceLayout(ctx, 'flows'),

@@ -93,13 +93,18 @@ export function customerTime(booking: Booking, locale = 'en') {
   return `${local.toFormat('cccc d LLLL yyyy, HH:mm')} (${booking.timeZone})`
 }
 
+/** The signed link to a booking's .ics file, as the customer opens it. */
+export function bookingIcsUrl(tenant: TenantContext, bookingId: string) {
+  return `${env.get('APP_URL', 'http://localhost:3333')}${bookingIcsPath(tenant, bookingId)}`
+}
+
 export function bookingMessageText(
   booking: Booking,
   serviceName: string,
   which: MessageKey,
   tenant: TenantContext
 ) {
-  const ics = `${env.get('APP_URL', 'http://localhost:3333')}${bookingIcsPath(tenant, booking.id)}`
+  const ics = bookingIcsUrl(tenant, booking.id)
   return WORDS[which]
     .replace('{service}', serviceName)
     .replace('{time}', customerTime(booking))

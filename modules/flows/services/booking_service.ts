@@ -480,20 +480,32 @@ export async function holdOfferedSlots(
   tenant: TenantContext,
   input: { serviceId: string; memberId: string; contactId: string; starts: Date[] }
 ) {
+  return holdSlots(tenant, {
+    serviceId: input.serviceId,
+    contactId: input.contactId,
+    slots: input.starts.map((start) => ({ start, memberId: input.memberId })),
+  })
+}
+
+/** As holdOfferedSlots, each slot with the member it is held with. */
+export async function holdSlots(
+  tenant: TenantContext,
+  input: { serviceId: string; contactId: string; slots: Array<{ start: Date; memberId: string }> }
+) {
   const service = await findBookingService(tenant, input.serviceId)
   if (!service) throw new BookingError('not_found', 'No such service')
   const block = (service.durationMinutes + service.bufferMinutes) * 60_000
   const expiresAt = new Date(clock.millis() + HOLD_MINUTES * 60_000)
   await tenant.transaction(async (trx) => {
     await trx.from('booking_holds').where('contact_id', input.contactId).delete()
-    if (!input.starts.length) return
+    if (!input.slots.length) return
     await trx.table('booking_holds').insert(
-      input.starts.map((start) => ({
+      input.slots.map((slot) => ({
         service_id: service.id,
-        member_id: input.memberId,
+        member_id: slot.memberId,
         contact_id: input.contactId,
-        starts_at: start,
-        blocks_until: new Date(start.getTime() + block),
+        starts_at: slot.start,
+        blocks_until: new Date(slot.start.getTime() + block),
         expires_at: expiresAt,
       }))
     )
@@ -533,6 +545,8 @@ export interface BookInput {
   memberId?: string | null
   /** Who booked: shown nowhere yet, kept for events. */
   source?: 'api' | 'web' | 'flow' | 'reply'
+  /** Schedule the booker's confirmation (default); false when the caller confirms itself (a flow). */
+  confirm?: boolean
 }
 
 function isOverlap(error: unknown) {
@@ -596,7 +610,7 @@ export async function bookSlot(tenant: TenantContext, input: BookInput): Promise
           .returning('*')
         await trx.from('booking_holds').where('contact_id', input.contactId).delete()
         const made = bookingFrom(row)
-        await scheduleBookingMessages(tenant, made, trx, { confirm: true })
+        await scheduleBookingMessages(tenant, made, trx, { confirm: input.confirm ?? true })
         return made
       })
       await emitter.emit('booking:created', {

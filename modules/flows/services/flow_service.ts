@@ -4,13 +4,8 @@ import { DateTime } from 'luxon'
 import { clock } from '#app/clock'
 import type { TenantContext } from '#modules/tenancy/index'
 import { normalizeKeyword } from '#modules/channels/index'
-import {
-  parseGraph,
-  validateGraph,
-  emptyGraph,
-  type FlowGraph,
-  type GraphProblem,
-} from './graph.js'
+import { graphProblems } from './graph_references.js'
+import { parseGraph, emptyGraph, type FlowGraph, type GraphProblem } from './graph.js'
 
 /*
 | Flows and their versions: a flow keeps a draft graph; publishing
@@ -232,7 +227,7 @@ export async function importGraph(tenant: TenantContext, id: string, input: unkn
     `update ${tenant.table('flows')} set graph = ?::jsonb, updated_at = now() where id = ?`,
     [JSON.stringify(graph), id]
   )
-  return { flow: await findFlowOrFail(tenant, id), problems: validateGraph(graph) }
+  return { flow: await findFlowOrFail(tenant, id), problems: await graphProblems(tenant, graph) }
 }
 
 /**
@@ -241,7 +236,7 @@ export async function importGraph(tenant: TenantContext, id: string, input: unkn
  */
 export async function publishFlow(tenant: TenantContext, id: string, userId: string | null) {
   const flow = await findFlowOrFail(tenant, id)
-  const problems = validateGraph(flow.graph)
+  const problems = await graphProblems(tenant, flow.graph)
   if (problems.length) {
     throw new FlowError('invalid_graph', 'Fix these problems before publishing', 422, problems)
   }

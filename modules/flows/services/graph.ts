@@ -30,9 +30,39 @@
 |   wait       `next`. data: { minutes }
 |   jump       no ports. data: { to } (a node id)
 |   end        no ports. data: { text? }
-|   lookup, task, enroll  `next` (`fallback` too for lookup and task); their
-|              data is defined here but this version's runtime does not run
-|              them: the validator reports them (see UNSUPPORTED_AT_RUNTIME).
+|   lookup     `next` (found; with `list`, the customer picked a row),
+|              `fallback` (nothing found, the connector failed, or the pick
+|              was not understood twice).
+|              data: { source: dataset|connector, source_id,
+|                      query?: text with {{variables}} (a dataset search),
+|                      params?: { name: template } (connector parameters),
+|                      variable, limit?: 1–10 (default 5),
+|                      list?: { text, button, title: template over a row
+|                               ("{{name}}"), description?: template } }
+|              After it `{{variable}}` is the first (or picked) row's
+|              summary, `{{variable.column}}` one of its columns,
+|              `{{variable.count}}` how many were found, and the rows are
+|              kept as `variable.rows` ([{ summary, ...columns }]).
+|   task       `next` (approved), `fallback` (rejected, cancelled, timed out).
+|              data: { title, details?, timeout_minutes? (default 1440),
+|                      variable? (gets the outcome the person wrote, else
+|                      their comment), text? (sent to the customer while
+|                      the flow waits) }
+|   enroll     `next`. data: { sequence_id } (the step log says whether the
+|              contact was enrolled, or why not: consent, cooldown...)
+|   booking    `next` (booked), `fallback` (no free slot, the slot was taken
+|              meanwhile twice, or the pick was not understood twice).
+|              data: { service_id, member_id?, days? (1–31, default 7),
+|                      text? (the offer's intro), variable? (default
+|                      'booking'), taken_text? (re-offer after a taken
+|                      slot), confirm_text? (instead of the booker's
+|                      confirmation; may use {{booking.*}}) }
+|              After it `{{booking}}` (service and time), `{{booking.start}}`
+|              (in the customer's zone), `{{booking.service}}`,
+|              `{{booking.time_zone}}`, `{{booking.ics}}`, `{{booking.id}}`,
+|              `{{booking.start_iso}}`, `{{booking.end_iso}}`.
+|   Ids of datasets, connectors, sequences, services and members must be
+|   the workspace's own: see graph_references.ts (checked at publish).
 |
 | Every text may use {{variable}} and {{contact.field}} (name, phone, email,
 | language or a custom field's key); see fillText.
@@ -47,6 +77,7 @@ export const NODE_TYPES = [
   'task',
   'handoff',
   'enroll',
+  'booking',
   'wait',
   'jump',
   'end',
@@ -103,6 +134,42 @@ export interface SetData {
   value?: string
 }
 
+export interface LookupData {
+  source: 'dataset' | 'connector'
+  source_id: string
+  query?: string
+  params?: Record<string, string>
+  variable: string
+  limit?: number
+  list?: { text: string; button: string; title: string; description?: string }
+}
+
+export interface TaskData {
+  title: string
+  details?: string
+  timeout_minutes?: number
+  variable?: string
+  text?: string
+}
+
+export interface EnrollData {
+  sequence_id: string
+}
+
+export interface BookingData {
+  service_id: string
+  member_id?: string
+  days?: number
+  text?: string
+  variable?: string
+  taken_text?: string
+  confirm_text?: string
+}
+
+export const LOOKUP_LIMIT = { default: 5, max: 10 }
+export const TASK_TIMEOUT = { default: 1440, max: 60 * 24 * 30 }
+export const BOOKING_DAYS = { default: 7, max: 31 }
+
 export interface FlowNode {
   id: string
   type: NodeType
@@ -133,8 +200,8 @@ export const WA_LIMITS = {
   text: 4096,
 }
 
-/** Node types whose runtime is not built yet: a graph using them cannot be published. */
-export const UNSUPPORTED_AT_RUNTIME: NodeType[] = ['lookup', 'task', 'enroll']
+/** Node types whose runtime is not built yet: a graph using them cannot be published (none now). */
+export const UNSUPPORTED_AT_RUNTIME: NodeType[] = []
 
 export interface GraphProblem {
   /** The node the problem is on, or null for the graph as a whole. */
@@ -144,6 +211,7 @@ export interface GraphProblem {
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/
+const VARIABLE = /^[a-z][a-z0-9_]{0,39}$/i
 const chars = (value: string) => [...value].length
 
 export function emptyGraph(): FlowGraph {
@@ -240,6 +308,7 @@ export function portsOf(node: FlowNode): string[] {
       return ['true', 'false']
     case 'lookup':
     case 'task':
+    case 'booking':
       return ['next', 'fallback']
     case 'set':
     case 'enroll':
@@ -260,6 +329,7 @@ function requiredPorts(node: FlowNode): string[] {
     case 'enroll':
     case 'lookup':
     case 'task':
+    case 'booking':
     case 'question':
       return ['next']
     default:
@@ -476,7 +546,7 @@ function checkData(
         problem('text_too_long', 'The question is too long')
       if (!QUESTION_KINDS.includes(data.kind))
         problem('kind_invalid', 'Choose what kind of answer to expect')
-      if (!/^[a-z][a-z0-9_]{0,39}$/i.test(text(data.variable))) {
+      if (!VARIABLE.test(text(data.variable))) {
         problem('variable_invalid', 'Name the variable the answer goes in (letters, digits, _)')
       }
       if (data.kind === 'choice' && (!Array.isArray(data.choices) || !data.choices.length)) {
@@ -532,12 +602,122 @@ function checkData(
         problem('jump_target_missing', 'Choose a node to jump to')
       else if (data.to === node.id) problem('jump_to_itself', 'A jump cannot lead to itself')
       break
+    case 'lookup':
+      checkLookup(data as LookupData, problem)
+      break
+    case 'task': {
+      const title = text(data.title)
+      if (!title.trim()) problem('title_missing', 'Give the task a title')
+      else if (chars(title) > 200)
+        problem('title_too_long', 'A task title is at most 200 characters')
+      if (data.details !== undefined && chars(text(data.details)) > 4000) {
+        problem('details_too_long', 'The details are at most 4,000 characters')
+      }
+      if (
+        data.timeout_minutes !== undefined &&
+        !wholeBetween(data.timeout_minutes, 1, TASK_TIMEOUT.max)
+      ) {
+        problem('timeout_invalid', 'The timeout is a whole number of minutes, 1 to 30 days')
+      }
+      if (
+        data.variable !== undefined &&
+        data.variable !== '' &&
+        !VARIABLE.test(text(data.variable))
+      ) {
+        problem('variable_invalid', 'Name the variable (letters, digits, _)')
+      }
+      if (data.text !== undefined && chars(text(data.text)) > WA_LIMITS.text) {
+        problem('text_too_long', 'The message is too long')
+      }
+      break
+    }
+    case 'enroll':
+      if (!text(data.sequence_id).trim()) problem('sequence_id_missing', 'Choose a sequence')
+      break
+    case 'booking': {
+      if (!text(data.service_id).trim()) problem('service_id_missing', 'Choose a service')
+      if (data.days !== undefined && !wholeBetween(data.days, 1, BOOKING_DAYS.max)) {
+        problem('days_invalid', `Offer times 1 to ${BOOKING_DAYS.max} days ahead`)
+      }
+      if (
+        data.variable !== undefined &&
+        data.variable !== '' &&
+        !VARIABLE.test(text(data.variable))
+      ) {
+        problem('variable_invalid', 'Name the variable (letters, digits, _)')
+      }
+      for (const key of ['text', 'taken_text'] as const) {
+        if (data[key] !== undefined && chars(text(data[key])) > WA_LIMITS.interactiveBody) {
+          problem(
+            'text_too_long',
+            `The message is at most ${WA_LIMITS.interactiveBody} characters with a list`
+          )
+        }
+      }
+      if (data.confirm_text !== undefined && chars(text(data.confirm_text)) > WA_LIMITS.text) {
+        problem('text_too_long', 'The message is too long')
+      }
+      break
+    }
     case 'handoff':
     case 'end':
       if (data.text !== undefined && chars(text(data.text)) > WA_LIMITS.text) {
         problem('text_too_long', 'The message is too long')
       }
       break
+  }
+}
+
+function wholeBetween(value: unknown, min: number, max: number) {
+  return Number.isInteger(value) && (value as number) >= min && (value as number) <= max
+}
+
+function checkLookup(data: LookupData, problem: (code: string, message: string) => void) {
+  if (data.source !== 'dataset' && data.source !== 'connector') {
+    problem('source_invalid', 'Look up in a dataset or an API connector')
+  }
+  if (!text(data.source_id).trim()) {
+    problem('source_id_missing', 'Choose the dataset or connector to look up in')
+  }
+  if (!VARIABLE.test(text(data.variable))) {
+    problem('variable_invalid', 'Name the variable the results go in (letters, digits, _)')
+  }
+  if (data.limit !== undefined && !wholeBetween(data.limit, 1, LOOKUP_LIMIT.max)) {
+    problem('limit_invalid', `Keep 1 to ${LOOKUP_LIMIT.max} results`)
+  }
+  if (data.query !== undefined && (typeof data.query !== 'string' || chars(data.query) > 500)) {
+    problem('query_invalid', 'The search is a text of at most 500 characters')
+  }
+  if (
+    data.params !== undefined &&
+    (!data.params ||
+      typeof data.params !== 'object' ||
+      Array.isArray(data.params) ||
+      Object.values(data.params).some((v) => typeof v !== 'string'))
+  ) {
+    problem('params_invalid', 'Each connector parameter is a text (it may use {{variables}})')
+  }
+  if (data.list !== undefined) {
+    const list = (data.list ?? {}) as NonNullable<LookupData['list']>
+    const body = text(list.text)
+    if (!body.trim()) problem('text_missing', 'Write the text above the list')
+    else if (chars(body) > WA_LIMITS.interactiveBody) {
+      problem(
+        'text_too_long',
+        `The message is at most ${WA_LIMITS.interactiveBody} characters with a list`
+      )
+    }
+    if (!text(list.button).trim())
+      problem('list_button_missing', 'Name the button that opens the list')
+    else if (chars(text(list.button)) > WA_LIMITS.listButton) {
+      problem(
+        'list_button_too_long',
+        `The list button's name is at most ${WA_LIMITS.listButton} characters`
+      )
+    }
+    if (!text(list.title).trim()) {
+      problem('row_title_missing', 'Say what each row shows as its title, e.g. {{name}}')
+    }
   }
 }
 
@@ -569,6 +749,17 @@ export function fillText(
 ) {
   return template.replace(/\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g, (_, name: string) => {
     const value = name.startsWith('contact.') ? contact[name.slice(8)] : variables[name]
-    return value === null || value === undefined ? '' : String(value)
+    return shown(value)
   })
+}
+
+/** A value as a text shows it: a list by its items (a row by its summary), an object as JSON. */
+function shown(value: unknown): string {
+  if (value === null || value === undefined) return ''
+  if (Array.isArray(value)) return value.map(shown).filter(Boolean).join(', ')
+  if (typeof value === 'object') {
+    const summary = (value as Record<string, unknown>).summary
+    return typeof summary === 'string' ? summary : JSON.stringify(value)
+  }
+  return String(value)
 }

@@ -49,6 +49,14 @@ import {
 } from './graph.js'
 import { matchChoice, readAnswer } from './answers.js'
 import { findFlow, findVersion, publishedFlows, type Flow } from './flow_service.js'
+import {
+  movePicked,
+  offeredChoices,
+  runBooking,
+  runEnroll,
+  runLookup,
+  runTask,
+} from './runtime_nodes.js'
 
 /*
 | The runtime. A session stands at one node of its version's graph. Each
@@ -85,6 +93,8 @@ export interface FlowSession {
   variables: Record<string, unknown>
   answers: Record<string, unknown>
   retries: number
+  /** What the current node keeps between its runs (see runtime_nodes.ts). */
+  state: Record<string, any>
   endReason: string | null
   expiresAt: DateTime
   startedAt: DateTime
@@ -139,6 +149,7 @@ export function sessionOf(row: any): FlowSession {
     variables: json(row.variables, {}),
     answers: json(row.answers, {}),
     retries: Number(row.retries ?? 0),
+    state: json(row.state, {}),
     endReason: row.end_reason ?? null,
     expiresAt: dt(row.expires_at),
     startedAt: dt(row.started_at),
@@ -174,7 +185,7 @@ export async function sessionsOfFlow(tenant: TenantContext, flowId: string, limi
 const stepKey = (sessionId: string, stepNo: number) => `flow:${sessionId}:${stepNo}`
 const expireKey = (sessionId: string) => `flowexp:${sessionId}`
 
-function logStep(
+export function logStep(
   trx: TransactionClientContract,
   session: { id: string; flowId: string },
   nodeId: string | null,
@@ -309,7 +320,7 @@ export async function startSession(
 
 /* ------------------------------------------------------------------ moves */
 
-interface Move {
+export interface Move {
   /** The node to go to; null ends the session completed. */
   to: string | null
   dueAt?: DateTime
@@ -318,6 +329,10 @@ interface Move {
   /** Run the same node again (a retry prompt) instead of moving on. */
   reprompt?: boolean
   retries?: number
+  /** The next node's state (see FlowSession.state); empty when not given. */
+  state?: Record<string, unknown>
+  /** Logged for the node left, before the move (what it did). */
+  log?: { event: string; detail: Record<string, unknown> }
 }
 
 /**
@@ -325,7 +340,7 @@ interface Move {
  * transaction with the next step's due row; false when something else
  * moved it first (a second run, a stop, an expiry).
  */
-async function moveSession(
+export async function moveSession(
   tenant: TenantContext,
   session: FlowSession,
   fromStep: number,
@@ -337,13 +352,14 @@ async function moveSession(
   return tenant.transaction(async (trx) => {
     const moved = await trx.rawQuery(
       `update flow_sessions
-          set current_node = ?, step_no = ?, awaiting = false, retries = ?,
+          set current_node = ?, step_no = ?, awaiting = false, retries = ?, state = ?::jsonb,
               variables = variables || ?::jsonb, answers = answers || ?::jsonb, updated_at = now()
         where id = ? and step_no = ? and status = 'active' returning id`,
       [
         move.to,
         nextStep,
         move.retries ?? 0,
+        JSON.stringify(move.state ?? {}),
         JSON.stringify(move.variables ?? {}),
         JSON.stringify(move.answers ?? {}),
         session.id,
@@ -351,6 +367,8 @@ async function moveSession(
       ] as any[]
     )
     if (!moved.rows.length) return false
+    if (move.log)
+      await logStep(trx, session, session.currentNode, move.log.event, now, move.log.detail)
     await logStep(trx, session, move.to, move.reprompt ? 'retried' : 'entered', now)
     await scheduleDue(
       tenant,
@@ -395,6 +413,8 @@ async function completeSession(
       ]
     )
     if (!ended.rows.length) return false
+    if (move.log)
+      await logStep(trx, session, session.currentNode, move.log.event, now, move.log.detail)
     await logStep(trx, session, session.currentNode, 'completed', now)
     await cancelDue(
       tenant,
@@ -457,14 +477,14 @@ export async function endSession(
 
 /* ------------------------------------------------------------------ steps */
 
-interface Loaded {
+export interface Loaded {
   flow: Flow
   graph: FlowGraph
   contact: Contact
   conversation: Conversation
 }
 
-async function load(tenant: TenantContext, session: FlowSession): Promise<Loaded | null> {
+export async function load(tenant: TenantContext, session: FlowSession): Promise<Loaded | null> {
   const [flow, version, contact, conversation] = await Promise.all([
     findFlow(tenant, session.flowId),
     findVersion(tenant, session.versionId),
@@ -475,7 +495,7 @@ async function load(tenant: TenantContext, session: FlowSession): Promise<Loaded
   return { flow, graph: version.graph, contact, conversation }
 }
 
-function contactValues(contact: Contact): Record<string, unknown> {
+export function contactValues(contact: Contact): Record<string, unknown> {
   return {
     ...(contact.attributes ?? {}),
     name: contact.name ?? contact.profileName,
@@ -486,7 +506,7 @@ function contactValues(contact: Contact): Record<string, unknown> {
   }
 }
 
-function fill(text: string, session: FlowSession, contact: Contact) {
+export function fill(text: string, session: FlowSession, contact: Contact) {
   return fillText(text, { ...session.variables, ...session.answers }, contactValues(contact))
 }
 
@@ -542,7 +562,7 @@ export function contentOf(
   return body.trim() ? { type: 'text', text: body } : null
 }
 
-async function send(
+export async function send(
   tenant: TenantContext,
   row: DueRow,
   loaded: Loaded,
@@ -767,6 +787,14 @@ export async function runFlowStep(tenant: TenantContext, row: DueRow, now: DateT
       await completeSession(tenant, session, stepNo, { to: null }, now)
       return { completed: true }
     }
+    case 'lookup':
+      return runLookup(tenant, row, session, loaded, node, now, Boolean(reprompt))
+    case 'task':
+      return runTask(tenant, row, session, loaded, node, now)
+    case 'enroll':
+      return runEnroll(tenant, row, session, loaded, node, now)
+    case 'booking':
+      return runBooking(tenant, row, session, loaded, node, now, Boolean(reprompt))
     default:
       await endSession(tenant, session.id, 'stopped', `unsupported_${node.type}`, now, {
         onlyStep: stepNo,
@@ -858,7 +886,14 @@ export async function handleInbound(
   let port: string | null = null
   let value: unknown = null
   let variable: string | null = null
-  if (node.type === 'question') {
+  let pickMove: Move | null = null
+  if (node.type === 'lookup' || node.type === 'booking') {
+    const picked = matchChoice({ text: event.text, choiceId }, offeredChoices(session))
+    if (picked) {
+      port = 'next'
+      pickMove = movePicked(loaded.graph, node, session, picked)
+    }
+  } else if (node.type === 'question') {
     const data = node.data as QuestionData
     variable = data.variable
     const read = readAnswer(data, event.text)
@@ -883,10 +918,10 @@ export async function handleInbound(
   let outcome: InboundOutcome
   let move: Move
   if (port) {
-    move = { to: targetOf(loaded.graph, node, port), answers: { [variable!]: value } }
+    move = pickMove ?? { to: targetOf(loaded.graph, node, port), answers: { [variable!]: value } }
     outcome = { kind: 'answered', sessionId: session.id, port }
   } else if (session.retries < maxRetries) {
-    move = { to: node.id, reprompt: true, retries: session.retries + 1 }
+    move = { to: node.id, reprompt: true, retries: session.retries + 1, state: session.state }
     outcome = { kind: 'retry', sessionId: session.id }
   } else {
     const target = targetOf(loaded.graph, node, 'fallback')

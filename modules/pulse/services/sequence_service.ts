@@ -25,6 +25,7 @@ export const ENROLL_SOURCES = [
   'api',
   'manual',
   'sequence',
+  'flow',
 ] as const
 export type EnrollSource = (typeof ENROLL_SOURCES)[number]
 /** The step id of "finished waiting at the end": completes the enrollment. */

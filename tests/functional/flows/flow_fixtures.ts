@@ -9,8 +9,39 @@ import {
   type FlowGraph,
   type FlowInput,
 } from '#modules/flows/index'
+import { readAssistantSettings, saveAssistantSettings } from '#modules/brain/index'
 import type { TenantContext } from '#modules/tenancy/index'
-import { postWebhook, unix, waitFor, wamid, webhook } from '#tests/helpers/whatsapp'
+import { campaignTenant } from '#tests/functional/pulse/campaign_fixtures'
+import {
+  postWebhook,
+  startInboundWorkers,
+  unix,
+  waitFor,
+  wamid,
+  webhook,
+} from '#tests/helpers/whatsapp'
+
+type Cleanup = (fn: () => void | Promise<void>) => void
+
+/** A WhatsApp workspace whose inbound pipeline runs, with the assistant on (a flow keeps it silent). */
+export async function flowTenant(cleanup: Cleanup, prefix = 'flw') {
+  const made = await campaignTenant(cleanup as any, {}, prefix)
+  const workers = await startInboundWorkers()
+  cleanup(() => workers.stop())
+  const current = await readAssistantSettings(made.context, made.channel.id)
+  await saveAssistantSettings(made.context, made.channel.id, { ...current, enabled: true }, null)
+  return made
+}
+
+/** The conversation (and contact) of the customer writing from `from`. */
+export async function conversationOf(context: TenantContext, from: string) {
+  const result = await db.rawQuery(
+    `select c.id, c.contact_id from ${context.table('conversations')} c
+       join ${context.table('contacts')} p on p.id = c.contact_id where p.wa_id = ?`,
+    [from]
+  )
+  return result.rows[0] as { id: string; contact_id: string }
+}
 
 /**
  * The intake of the tests: buttons, a validated question with a retry,
@@ -118,6 +149,17 @@ export function tapped(from: string, id: string, title: string) {
     timestamp: unix(),
     type: 'interactive',
     interactive: { type: 'button_reply', button_reply: { id, title } },
+  }
+}
+
+/** A row picked from a list message. */
+export function picked(from: string, id: string, title: string) {
+  return {
+    from,
+    id: wamid(),
+    timestamp: unix(),
+    type: 'interactive',
+    interactive: { type: 'list_reply', list_reply: { id, title } },
   }
 }
 

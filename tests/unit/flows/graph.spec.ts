@@ -114,12 +114,127 @@ test.group('Flow graph validator', () => {
     assert.deepEqual(codes(graph), [])
   })
 
-  test('nodes the runtime cannot run yet cannot be published', ({ assert }) => {
+  test('lookup, task, enroll and booking nodes are publishable with their data, each checked', ({
+    assert,
+  }) => {
+    const ID = '7a1f0d2e-8c1b-4d6e-9f00-0123456789ab'
     const graph = intake()
-    graph.nodes.push({ id: 'look', type: 'lookup', position: { x: 0, y: 0 }, data: {} })
-    graph.edges.push({ from: 'age', port: 'fallback', to: 'look' })
-    graph.edges.push({ from: 'look', port: 'next', to: 'done' })
-    assert.include(codes(graph), 'look:unsupported')
+    graph.nodes.push(
+      {
+        id: 'look',
+        type: 'lookup',
+        position: { x: 0, y: 0 },
+        data: {
+          source: 'dataset',
+          source_id: ID,
+          query: '{{bedrooms}} bedrooms in {{area}}',
+          variable: 'listing',
+          limit: 10,
+          list: {
+            text: 'Pick one',
+            button: 'Listings',
+            title: '{{name}}',
+            description: '{{price}}',
+          },
+        },
+      },
+      {
+        id: 'approve',
+        type: 'task',
+        position: { x: 0, y: 0 },
+        data: { title: 'Approve {{contact.name}}', timeout_minutes: 60, variable: 'decision' },
+      },
+      { id: 'journey', type: 'enroll', position: { x: 0, y: 0 }, data: { sequence_id: ID } },
+      {
+        id: 'book',
+        type: 'booking',
+        position: { x: 0, y: 0 },
+        data: { service_id: ID, days: 14, variable: 'session' },
+      }
+    )
+    graph.edges = [
+      { from: 'welcome', port: 'next', to: 'age' },
+      { from: 'age', port: 'next', to: 'look' },
+      { from: 'look', port: 'next', to: 'approve' },
+      { from: 'look', port: 'fallback', to: 'done' },
+      { from: 'approve', port: 'next', to: 'journey' },
+      { from: 'approve', port: 'fallback', to: 'done' },
+      { from: 'journey', port: 'next', to: 'book' },
+      { from: 'book', port: 'next', to: 'done' },
+      { from: 'book', port: 'fallback', to: 'done' },
+    ]
+    assert.deepEqual(validateGraph(graph), [])
+
+    // Each node's data is checked, and its ports must lead somewhere.
+    const bad = structuredClone(graph)
+    const data = (id: string) => bad.nodes.find((n) => n.id === id)!.data
+    Object.assign(data('look'), {
+      source: 'spreadsheet',
+      variable: '1st',
+      limit: 11,
+      params: { order: 12 },
+      list: { text: '', button: 'A list button that is too long', title: '' },
+    })
+    Object.assign(data('approve'), { title: ' ', timeout_minutes: 0, variable: 'a b' })
+    data('journey').sequence_id = ''
+    Object.assign(data('book'), { service_id: '', days: 32, text: 'x'.repeat(1025) })
+    bad.edges = bad.edges.filter((e) => !(e.from === 'journey' && e.port === 'next'))
+    assert.sameMembers(codes(bad), [
+      'look:source_invalid',
+      'look:variable_invalid',
+      'look:limit_invalid',
+      'look:params_invalid',
+      'look:text_missing',
+      'look:list_button_too_long',
+      'look:row_title_missing',
+      'approve:title_missing',
+      'approve:timeout_invalid',
+      'approve:variable_invalid',
+      'journey:port_without_target',
+      'journey:sequence_id_missing',
+      'book:service_id_missing',
+      'book:days_invalid',
+      'book:text_too_long',
+      'book:unreachable',
+    ])
+    // Without an id to look in, a lookup says so; a task's outcome variable is optional.
+    const bare = structuredClone(graph)
+    bare.nodes.find((n) => n.id === 'look')!.data = { source: 'connector', variable: 'order' }
+    delete bare.nodes.find((n) => n.id === 'approve')!.data.variable
+    assert.deepEqual(codes(bare), ['look:source_id_missing'])
+  })
+
+  test('the new nodes’ ports: lookup, task and booking leave by next or fallback, enroll by next', ({
+    assert,
+  }) => {
+    const graph = intake()
+    graph.nodes.push({
+      id: 'journey',
+      type: 'enroll',
+      position: { x: 0, y: 0 },
+      data: { sequence_id: 'x' },
+    })
+    graph.edges = [
+      { from: 'welcome', port: 'next', to: 'age' },
+      { from: 'age', port: 'next', to: 'journey' },
+      { from: 'journey', port: 'fallback', to: 'done' },
+      { from: 'journey', port: 'next', to: 'done' },
+    ]
+    assert.deepEqual(codes(graph), ['journey:unknown_port'])
+  })
+
+  test('fillText shows a list of rows by their summaries', ({ assert }) => {
+    assert.equal(
+      fillText(
+        '{{listing.rows}} ({{listing.count}})',
+        {
+          'listing.rows': [{ summary: 'Villa A · 2 bedrooms' }, { summary: 'Flat B' }],
+          'listing.count': 2,
+        },
+        {}
+      ),
+      'Villa A · 2 bedrooms, Flat B (2)'
+    )
   })
 
   test('parseGraph refuses what is not a graph, with the reason per node', ({ assert }) => {

@@ -69,7 +69,9 @@ import {
 | the idempotency key. A node that asks waits (`awaiting`) for the
 | customer's message, read by the `message:received` listener; each
 | inbound message is read once (its id is unique in the step log). Expiry
-| is a `flow.expire` row, pushed back on every answer.
+| is a `flow.expire` row, pushed back on every answer. The lookup, task,
+| enroll and booking nodes run in runtime_nodes.ts, with the same rows; what
+| they keep between runs is the session's `state`.
 */
 
 export const STEP_KIND = 'flow.step'

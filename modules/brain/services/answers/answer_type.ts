@@ -1,4 +1,4 @@
-import { foldText, tokenize } from '../text_toolkit.js'
+import { foldText, termMatch, tokenize, withoutArabicPreposition } from '../text_toolkit.js'
 
 /**
  * What kind of fact a question asks for, and whether a passage states one:
@@ -49,7 +49,7 @@ const QUESTION_TYPES: Array<[FactType, RegExp]> = [
   ],
   [
     'amount',
-    /\bhow much\b|(?<![\u0621-\u064A])كم (ادفع|تدفع|يدفع|ندفع|يكلف|تكلف|يكلفني|بيكلف)(?![\u0621-\u064A])|\bwhat (do|does|did|will|would|should) (i|we|you|they|it|he|she) (have to |need to )?(pay|cost|charge)\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|ceiling|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)|(?<![\u0621-\u064A])(قديش|قديه|بقديش|بكام|بچم)(?![\u0621-\u064A])/,
+    /\bhow much\b|(?<![\u0621-\u064A])كم (ادفع|تدفع|يدفع|ندفع|يكلف|تكلف|يكلفني|بيكلف)(?![\u0621-\u064A])|\bwhat (do|does|did|will|would|should) (i|we|you|they|it|he|she) (have to |need to )?(pay|cost|charge)\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|ceiling|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار|قسط)|(سعر|رسوم|تكلفه)|(?<![\u0621-\u064A])(قديش|قديه|بقديش|بكام|بچم|بكم)(?![\u0621-\u064A])/,
   ],
   [
     'time',
@@ -245,4 +245,123 @@ const CUE_STEMS = new Map(
 /** The question's words a passage stating the asked kind of fact has answered. */
 export function typeCues(type: AnswerType): Set<string> {
   return (type && CUE_STEMS.get(type)) || new Set()
+}
+
+/**
+ * Nouns naming a price ("fee", "premium", سعر): a question says what it
+ * wants the price of around them ("the annual membership fee", "the
+ * premium for a psychiatrist", رسوم تصريح الضيف).
+ */
+const PRICE_NOUNS = new Set(
+  tokenize('fee fees price cost charge rent premium excess rate سعر رسوم تكلفه ثمن قسط ايجار').map(
+    (t) => t.stem
+  )
+)
+/** Words that follow a price noun to say what it is of: "fee for", "premium of". */
+const OF_WORDS = new Set(['of', 'for', 'to'])
+/** "How much is the …", "how much does a …": the words before the thing asked about. */
+const HOW_MUCH_LEAD = new Set(
+  tokenize('is are does do did will would should for to the a an my your our their').map(
+    (t) => t.stem
+  )
+)
+/**
+ * Words that say how many or which one, not what: "a single session", "a
+ * new one", "each visit". They are no part of what a price is of.
+ */
+const NOT_THE_THING = new Set(
+  tokenize('1 single new each extra additional total').map((t) => t.stem)
+)
+/** Words that end the thing as a small word would: "بسبب السفر" says why, not what. */
+const THING_ENDS = new Set(tokenize('بسبب لسبب').map((t) => t.stem))
+/** Words of the thing taken at most on either side of a price noun. */
+const THING_WORDS = 3
+
+/**
+ * What a question asks the amount or count of, as stems: "How much is
+ * the annual membership fee?" (annual, membership), "What is the premium
+ * for a psychiatrist?" (psychiatrist), "How much does a one-week pass
+ * cost?" (week, pass), "كم سعر الاشتراك السنوي" (اشتراك, سنوي), "How many
+ * free personal training sessions" (free, personal, training, session).
+ * The price nouns themselves are not part of it: a passage stating an
+ * amount has answered them. Empty when the question does not say ("how
+ * much is it?").
+ */
+export function factSubject(question: string, type: AnswerType): string[] {
+  // What is counted is its last word ("free personal training sessions":
+  // sessions); "how many times" asks how often, which "once" answers.
+  if (type === 'count')
+    return askedThing(question)
+      .slice(-1)
+      .filter((stem) => stem !== 'time')
+  if (type !== 'amount') return []
+  const tokens = tokenize(askingSentence(question))
+  const thing = new Set<string>()
+  const take = (from: number, step: 1 | -1) => {
+    for (let i = from, n = 0; i >= 0 && i < tokens.length && n < THING_WORDS; i += step, n++) {
+      const token = tokens[i]
+      if (!token.content || PRICE_NOUNS.has(token.stem) || THING_ENDS.has(token.stem)) break
+      if (!NOT_THE_THING.has(token.stem)) thing.add(withoutArabicPreposition(token.stem))
+    }
+  }
+  tokens.forEach((token, i) => {
+    if (PRICE_NOUNS.has(token.stem)) {
+      // Arabic puts the thing after its price noun (رسوم إدارية), what comes before is a verb.
+      const arabic = /[\u0621-\u064A]/.test(token.stem)
+      if (!arabic) take(i - 1, -1)
+      let after = i + 1
+      if (tokens[after] && OF_WORDS.has(tokens[after].stem)) {
+        after++
+        while (tokens[after] && !tokens[after].content && HOW_MUCH_LEAD.has(tokens[after].stem))
+          after++
+      }
+      // Arabic runs on from the price noun (سعر الاشتراك السنوي); English needs "of" or "for".
+      if (after > i + 1 || arabic) take(after, 1)
+    }
+    // "How much is the annual membership fee", بكم تجميد العضوية.
+    const howMuch = (token.stem === 'much' && tokens[i - 1]?.stem === 'how') || token.stem === 'بكم'
+    if (howMuch) {
+      let after = i + 1
+      while (tokens[after] && !tokens[after].content && HOW_MUCH_LEAD.has(tokens[after].stem))
+        after++
+      take(after, 1)
+    }
+  })
+  return [...thing]
+}
+
+/** An amount a thing can cost: not "a full refund" or "charged in full", which say how much of it. */
+const PRICE =
+  /\b(aed|usd|dhs?|dirhams?|dollars?|free|no charge)\b|\d+\s*(aed|درهم)|درهم|مجان|\(aed\)|\$\d|\d+(\.\d+)?\s*%|\bper ?cent\b|بالمئه|بالمائه/
+/** A table row as the converter writes it: "Field: value; Field: value". */
+const RECORD = /^[^:;]{1,40}: [^;]*; [^:;]{1,40}: /
+/** Where a sentence's clauses part: an amount belongs to the clause it is stated in. */
+const CLAUSE_BREAK = /[,;:\u060C\u061B]\s+|\s[-\u2013\u2014]\s/
+
+/**
+ * Whether a passage states a fact of the asked kind about the thing asked
+ * about: in one of its clauses, whose words with the words framing the
+ * passage (its table header or lead-in, its headings and document title) hold every word
+ * of the thing. "Annual memberships can only be cancelled in the first 14
+ * days, with a full refund, or …, in which case we refund the unused months
+ * less a fee of AED 250" states no annual membership fee: its fee is in a
+ * clause about a refund.
+ */
+export function statesFactOf(
+  type: AnswerType,
+  passage: { text: string; context: string; frame: string },
+  thing: string[]
+): boolean {
+  const { text, context, frame } = passage
+  if (thing.length === 0) return statesType(type, `${text} ${context} ${frame}`)
+  const framing = tokenize(`${context} ${frame}`).map((t) => t.stem)
+  // A table row ("Plan: Premier; Specialty: Neurosurgery; …") is one record, not clauses.
+  const clauses = RECORD.test(text) ? [text] : text.split(CLAUSE_BREAK)
+  return clauses.some((clause) => {
+    const said = `${clause} ${context}`
+    const stated = type === 'amount' ? PRICE.test(foldText(said)) : statesType(type, said)
+    if (!stated) return false
+    const stems = new Set([...tokenize(clause).map((t) => t.stem), ...framing])
+    return thing.every((stem) => termMatch(stem, stems) >= 0.7)
+  })
 }

@@ -12,8 +12,10 @@ import { headingText, splitPassages } from './text_analysis.js'
 import {
   askedFact,
   askedThing,
+  factSubject,
   questionFigures,
   questionType,
+  statesFactOf,
   statesType,
   typeCues,
 } from './answer_type.js'
@@ -245,6 +247,11 @@ function coverageOf(evidence: Evidence, scores: Map<string, number>[]) {
   return total === 0 ? 0 : matched / total
 }
 
+/** The words framing a hit's passages: its document title and headings. */
+function frameText(hit: SearchHit) {
+  return [hit.title, ...hit.headingPath.map(headingText)].join(' ')
+}
+
 function candidateContext(candidate: Candidate) {
   return [candidate.context, headingText(candidate.hit.headingPath.at(-1) ?? '')].join(' ')
 }
@@ -307,9 +314,18 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   const cues = typeCues(fact)
   const none = new Set<string>()
   const figures = questionFigures(question)
+  // What the asked amount or count is of ("the annual membership fee"):
+  // a passage states the fact only if the clause stating it is about that.
+  const subject = type === 'yesno' ? [] : factSubject(question, type)
   const single = evidence.candidates.map((candidate) => {
     const said = `${candidate.text} ${candidateContext(candidate)}`
-    const states = fact !== null && statesType(fact, said)
+    const states =
+      fact !== null &&
+      statesFactOf(
+        fact,
+        { text: candidate.text, context: candidate.context, frame: frameText(candidate.hit) },
+        subject
+      )
     // The customer's own figure ("it's been 12 days") is weighed against a
     // passage stating a fact of its kind ("within 14 days"), not matched as a word.
     const compared = new Set(
@@ -325,6 +341,7 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
       (fact === null || states ? 1 : type === 'yesno' ? YES_NO_MISMATCH : TYPE_MISMATCH) * ruling
     return {
       candidate,
+      states,
       members: [candidate],
       scores,
       coverage,
@@ -353,6 +370,7 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     const sameBlock = a.candidate.block === b.candidate.block
     pairs.push({
       candidate: better.candidate,
+      states: a.states || b.states,
       members: [a.candidate, b.candidate],
       scores,
       coverage,
@@ -480,8 +498,11 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   // (Sharjah, Palm Jumeirah, Tuesday) says the knowledge is about others.
   // So does a word of the thing counted or priced ("how many sick days")
   // that no passage, heading or title holds in any form.
+  // And so does an amount or count of a thing no passage states one of
+  // ("the annual membership fee", when the only fees are for cancelling).
+  const unstated = subject.length > 0 && !single.some((o) => o.states)
   const unknown =
-    unknownNames(question, hits) || unknownThing(question, evidence) ? UNKNOWN_NAME : 1
+    unknownNames(question, hits) || unknownThing(question, evidence) || unstated ? UNKNOWN_NAME : 1
   // An answer sharing only the names of the question ("offices in Abu
   // Dhabi" for "villas for rent in Abu Dhabi") is about the place, not the
   // question.

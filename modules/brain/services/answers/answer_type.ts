@@ -86,9 +86,14 @@ function askingSentence(question: string) {
  * fact a yes/no question is about, if any.
  */
 export function questionType(question: string): AnswerType {
-  if (YES_NO.test(askingSentence(question))) return 'yesno'
+  const asking = askingSentence(question)
+  // "Is there a joining fee, and how much is it?" asks the amount.
+  if (YES_NO.test(asking) && !THEN_HOW_MUCH.test(asking)) return 'yesno'
   return askedFact(question)
 }
+
+/** A yes/no question going on to ask for a fact: ", and how much is it?" */
+const THEN_HOW_MUCH = /,\s*(and|but)\s+(how (much|many|long)|what does it cost)\b/
 
 /** The kind of fact a question mentions ("Do I pay extra for classes?": an amount), yes/no or not. */
 export function askedFact(question: string): FactType | null {
@@ -287,22 +292,35 @@ const THING_WORDS = 3
  * amount has answered them. Empty when the question does not say ("how
  * much is it?").
  */
-export function factSubject(question: string, type: AnswerType): string[] {
+export function factSubject(question: string, type: AnswerType): FactSubject | null {
   // What is counted is its last word ("free personal training sessions":
   // sessions); "how many times" asks how often, which "once" answers.
-  if (type === 'count')
-    return askedThing(question)
-      .slice(-1)
-      .filter((stem) => stem !== 'time')
-  if (type !== 'amount') return []
+  if (type === 'count') {
+    const head = askedThing(question).at(-1)
+    return head && head !== 'time' ? { head, words: [head] } : null
+  }
+  if (type !== 'amount') return null
   const tokens = tokenize(askingSentence(question))
   const thing = new Set<string>()
+  // The noun a phrase is about: the last word of an English one ("annual
+  // membership"), the first of an Arabic one (الاشتراك السنوي).
+  let head: string | null = null
   const take = (from: number, step: 1 | -1) => {
+    const taken: string[] = []
     for (let i = from, n = 0; i >= 0 && i < tokens.length && n < THING_WORDS; i += step, n++) {
       const token = tokens[i]
       if (!token.content || PRICE_NOUNS.has(token.stem) || THING_ENDS.has(token.stem)) break
-      if (!NOT_THE_THING.has(token.stem)) thing.add(withoutArabicPreposition(token.stem))
+      if (NOT_THE_THING.has(token.stem)) continue
+      const stem = withoutArabicPreposition(token.stem)
+      thing.add(stem)
+      taken.push(stem)
     }
+    if (taken.length === 0) return
+    const arabic = /[\u0621-\u064A]/.test(taken[0])
+    // Taken backwards, the phrase's last word comes first.
+    const phraseHead = step === -1 || arabic ? taken[0] : taken.at(-1)!
+    // What follows "of" or "for" is what a price is of ("the annual premium for a psychiatrist").
+    if (step === 1 || head === null) head = phraseHead
   }
   tokens.forEach((token, i) => {
     if (PRICE_NOUNS.has(token.stem)) {
@@ -327,7 +345,13 @@ export function factSubject(question: string, type: AnswerType): string[] {
       take(after, 1)
     }
   })
-  return [...thing]
+  return head ? { head, words: [...thing] } : null
+}
+
+/** What an amount or count is asked of: the noun it is about, and every word of its phrase. */
+export interface FactSubject {
+  head: string
+  words: string[]
 }
 
 /** An amount a thing can cost: not "a full refund" or "charged in full", which say how much of it. */
@@ -342,7 +366,7 @@ const CLAUSE_BREAK = /[,;:\u060C\u061B]\s+|\s[-\u2013\u2014]\s/
  * Whether a passage states a fact of the asked kind about the thing asked
  * about: in one of its clauses, whose words with the words framing the
  * passage (its table header or lead-in, its headings and document title) hold every word
- * of the thing. "Annual memberships can only be cancelled in the first 14
+ * of the thing, the noun it is about in the clause itself. "Annual memberships can only be cancelled in the first 14
  * days, with a full refund, or …, in which case we refund the unused months
  * less a fee of AED 250" states no annual membership fee: its fee is in a
  * clause about a refund.
@@ -350,18 +374,23 @@ const CLAUSE_BREAK = /[,;:\u060C\u061B]\s+|\s[-\u2013\u2014]\s/
 export function statesFactOf(
   type: AnswerType,
   passage: { text: string; context: string; frame: string },
-  thing: string[]
+  subject: FactSubject | null
 ): boolean {
   const { text, context, frame } = passage
-  if (thing.length === 0) return statesType(type, `${text} ${context} ${frame}`)
+  if (!subject) return statesType(type, `${text} ${context} ${frame}`)
   const framing = tokenize(`${context} ${frame}`).map((t) => t.stem)
+  const own = tokenize(context).map((t) => t.stem)
   // A table row ("Plan: Premier; Specialty: Neurosurgery; …") is one record, not clauses.
   const clauses = RECORD.test(text) ? [text] : text.split(CLAUSE_BREAK)
   return clauses.some((clause) => {
     const said = `${clause} ${context}`
     const stated = type === 'amount' ? PRICE.test(foldText(said)) : statesType(type, said)
     if (!stated) return false
-    const stems = new Set([...tokenize(clause).map((t) => t.stem), ...framing])
-    return thing.every((stem) => termMatch(stem, stems) >= 0.7)
+    // The noun the fact is about in the clause itself (or its table header),
+    // its other words there or in the headings and title over it.
+    const words = tokenize(clause).map((t) => t.stem)
+    if (termMatch(subject.head, new Set([...words, ...own])) < 0.7) return false
+    const stems = new Set([...words, ...framing])
+    return subject.words.every((stem) => termMatch(stem, stems) >= 0.7)
   })
 }

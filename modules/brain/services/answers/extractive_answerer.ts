@@ -316,7 +316,7 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   const figures = questionFigures(question)
   // What the asked amount or count is of ("the annual membership fee"):
   // a passage states the fact only if the clause stating it is about that.
-  const subject = type === 'yesno' ? [] : factSubject(question, type)
+  const subject = type === 'yesno' ? null : factSubject(question, type)
   const single = evidence.candidates.map((candidate) => {
     const said = `${candidate.text} ${candidateContext(candidate)}`
     const states =
@@ -500,7 +500,7 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   // that no passage, heading or title holds in any form.
   // And so does an amount or count of a thing no passage states one of
   // ("the annual membership fee", when the only fees are for cancelling).
-  const unstated = subject.length > 0 && !single.some((o) => o.states)
+  const unstated = subject !== null && !single.some((o) => o.states)
   const unknown =
     unknownNames(question, hits) || unknownThing(question, evidence) || unstated ? UNKNOWN_NAME : 1
   // An answer sharing only the names of the question ("offices in Abu

@@ -394,3 +394,54 @@ export function statesFactOf(
     return subject.words.every((stem) => termMatch(stem, stems) >= 0.7)
   })
 }
+
+/** Words between a yes/no question's auxiliary and the noun it is about. */
+const DETERMINERS = new Set(
+  tokenize('my the a an your our their his her this that these those any some').map((t) => t.stem)
+)
+/** Verbs after which a yes/no question names what it asks exists: "do you have a sauna". */
+const HAVING = new Set(tokenize('have has offer sell run provide').map((t) => t.stem))
+/** Words of an age, not of what is aged. */
+const AGE_WORDS = new Set(tokenize('year years old aged').map((t) => t.stem))
+/** Words of a noun phrase taken at most. */
+const PHRASE_WORDS = 4
+
+/**
+ * What an English yes/no question is about: its subject, of which a word
+ * must be known ("Does my guest need …": guest; "Can my 14 year old son
+ * work out …": son, work), and what it asks
+ * exists ("Do your lockers have electronic code locks?": electronic, code,
+ * lock; "Is there a sauna?"). A pronoun ("Can I …", "Do you …") is no
+ * subject. Arabic is not read this way: it has no auxiliary to find them by.
+ */
+export function yesNoThings(question: string): { subject: string[]; object: string[] } {
+  // From the auxiliary on: "If the patient sues, will that claim be covered?"
+  const asking = askingSentence(question).replace(
+    /^(if|when|once|after|before|while)\b[^,?]*,\s*/,
+    ''
+  )
+  if (!new RegExp(`^${AUXILIARY}\\b`).test(asking)) return { subject: [], object: [] }
+  const tokens = tokenize(asking)
+  const phrase = (from: number) => {
+    let i = from
+    while (tokens[i] && DETERMINERS.has(tokens[i].stem)) i++
+    const words: string[] = []
+    for (; tokens[i] && words.length < PHRASE_WORDS; i++) {
+      if (!tokens[i].content || HAVING.has(tokens[i].stem)) break
+      // A number says how many or how old, not what ("my 14 year old son").
+      if (!/^\d/.test(tokens[i].stem) && !AGE_WORDS.has(tokens[i].stem)) words.push(tokens[i].stem)
+    }
+    return { words, end: i }
+  }
+  // Its first two words: the verb may follow ("Does the policy respond?",
+  // "Can young children use …"), and there is no telling it from a noun.
+  const subject = phrase(1).words.slice(0, 2)
+  let object: string[] = []
+  // "Is there a …", "Are there any …"
+  if (tokens[1]?.stem === 'there') object = phrase(2).words
+  else {
+    const verb = tokens.findIndex((t, i) => i > 0 && HAVING.has(t.stem))
+    if (verb > 0) object = phrase(verb + 1).words
+  }
+  return { subject, object }
+}

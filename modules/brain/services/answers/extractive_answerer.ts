@@ -18,6 +18,7 @@ import {
   statesFactOf,
   statesType,
   typeCues,
+  yesNoThings,
 } from './answer_type.js'
 import { contradictedRows, rowAnswer } from './row_constraints.js'
 import {
@@ -411,6 +412,9 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
       chosen.push(option)
   }
 
+  // The answer proper (before passages for other parts of the question):
+  // a yes/no question's subject and what it asks exists must be in it.
+  const answerProper = chosen.flatMap((unit) => unit.members)
   // Another passage only for what the quoted ones leave unanswered: the
   // second half of a two-part question. It must bring one of the question's
   // specific words (weighed at least average), in its own text, and add
@@ -512,12 +516,14 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     nameStems.size > 0 && others.length > 0 && !others.some((t) => covered(t) >= 0.8)
       ? ONLY_NAMES
       : 1
+  const offTopic = type === 'yesno' && !aboutAsked(question, answerProper, evidence) ? OFF_TOPIC : 1
   const confidence = calibrated(
     Math.min(1, coverage * fit) *
       distinct *
       focused *
       unknown *
       onlyNames *
+      offTopic *
       (0.75 + 0.15 * agreement(primary) + 0.1 * scoreGap(hits))
   )
 
@@ -619,6 +625,30 @@ function namesIn(question: string) {
   )
 }
 
+/**
+ * Whether the passages answering a yes/no question are about what it asks:
+ * its subject ("Does my guest need to show an ID?" is not answered by "You
+ * join at reception with your Emirates ID") in their words, the words framing them or the
+ * headings over them, and what it asks exists ("Do your lockers have
+ * electronic code locks?") all there.
+ */
+function aboutAsked(question: string, passages: Candidate[], evidence: Evidence) {
+  const { subject, object } = yesNoThings(question)
+  if (subject.length === 0 && object.length === 0) return true
+  const stems = new Set<string>()
+  for (const passage of passages) {
+    const frame = evidence.frames[passage.hitIndex]
+    for (const set of [passage.stems, passage.contextStems, frame.near, frame.far])
+      for (const stem of set) stems.add(stem)
+  }
+  // A word asking for a kind of fact ("Is there a ceiling …") is the type's to answer.
+  const cues = typeCues(askedFact(question))
+  const known = (stem: string) => cues.has(stem) || termMatch(stem, stems) >= 0.7
+  return (subject.length === 0 || subject.some(known)) && object.every(known)
+}
+
+/** How an answer to a yes/no question about something else scales the confidence. */
+const OFF_TOPIC = 0.6
 /** How a known-nothing name scales the confidence. */
 const UNKNOWN_NAME = 0.6
 /** How an answer matching nothing of the question but its names scales it. */

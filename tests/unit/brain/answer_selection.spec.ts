@@ -666,11 +666,11 @@ test.group('Extractive answers | what a fact is about', () => {
   })
 
   test('an amount states a price of the thing only in a clause about it', ({ assert }) => {
-    const annual = factSubject('How much is the annual membership fee?', 'amount')
+    const annual = factSubject('How much is the annual membership fee?', 'amount')!
     const frame = `${CLUB} Cancelling your membership`
     // The fee is in a clause about refunding unused months, the refund is no price.
     assert.isFalse(statesFactOf('amount', { text: CANCELLING.text, context: '', frame }, annual))
-    const card = factSubject('How much is a replacement card?', 'amount')
+    const card = factSubject('How much is a replacement card?', 'amount')!
     assert.isTrue(
       statesFactOf(
         'amount',
@@ -679,7 +679,7 @@ test.group('Extractive answers | what a fact is about', () => {
       )
     )
     // The noun must be in the clause, not only in the heading over it.
-    const joining = factSubject('How much is the joining fee?', 'amount')
+    const joining = factSubject('How much is the joining fee?', 'amount')!
     assert.isFalse(
       statesFactOf(
         'amount',
@@ -688,7 +688,7 @@ test.group('Extractive answers | what a fact is about', () => {
       )
     )
     // A table row is one record, its header naming what its figures are.
-    const psychiatrist = factSubject('What is the annual premium for a neurosurgeon?', 'amount')
+    const neurosurgeon = factSubject('What is the annual premium for a neurosurgeon?', 'amount')!
     assert.isTrue(
       statesFactOf(
         'amount',
@@ -697,7 +697,7 @@ test.group('Extractive answers | what a fact is about', () => {
           context: '',
           frame: 'Price list 2025',
         },
-        psychiatrist
+        neurosurgeon
       )
     )
   })

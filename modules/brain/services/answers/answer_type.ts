@@ -374,10 +374,9 @@ const CLAUSE_BREAK = /[,;:\u060C\u061B]\s+|\s[-\u2013\u2014]\s/
 export function statesFactOf(
   type: AnswerType,
   passage: { text: string; context: string; frame: string },
-  subject: FactSubject | null
+  subject: FactSubject
 ): boolean {
   const { text, context, frame } = passage
-  if (!subject) return statesType(type, `${text} ${context} ${frame}`)
   const framing = tokenize(`${context} ${frame}`).map((t) => t.stem)
   const own = tokenize(context).map((t) => t.stem)
   // A table row ("Plan: Premier; Specialty: Neurosurgery; …") is one record, not clauses.
@@ -401,6 +400,8 @@ const DETERMINERS = new Set(
 )
 /** Verbs after which a yes/no question names what it asks exists: "do you have a sauna". */
 const HAVING = new Set(tokenize('have has offer sell run provide').map((t) => t.stem))
+/** Everyday verbs, never a noun of a subject: "Can my guest use the pool …" is about the guest. */
+const PHRASE_ENDS = new Set(tokenize('use get pay bring enter stay swim work').map((t) => t.stem))
 /** Words of an age, not of what is aged. */
 const AGE_WORDS = new Set(tokenize('year years old aged').map((t) => t.stem))
 /** Words of a noun phrase taken at most. */
@@ -427,7 +428,7 @@ export function yesNoThings(question: string): { subject: string[]; object: stri
     while (tokens[i] && DETERMINERS.has(tokens[i].stem)) i++
     const words: string[] = []
     for (; tokens[i] && words.length < PHRASE_WORDS; i++) {
-      if (!tokens[i].content || HAVING.has(tokens[i].stem)) break
+      if (!tokens[i].content || HAVING.has(tokens[i].stem) || PHRASE_ENDS.has(tokens[i].stem)) break
       // A number says how many or how old, not what ("my 14 year old son").
       if (!/^\d/.test(tokens[i].stem) && !AGE_WORDS.has(tokens[i].stem)) words.push(tokens[i].stem)
     }

@@ -322,11 +322,13 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
     const said = `${candidate.text} ${candidateContext(candidate)}`
     const states =
       fact !== null &&
-      statesFactOf(
-        fact,
-        { text: candidate.text, context: candidate.context, frame: frameText(candidate.hit) },
-        subject
-      )
+      (subject
+        ? statesFactOf(
+            fact,
+            { text: candidate.text, context: candidate.context, frame: frameText(candidate.hit) },
+            subject
+          )
+        : statesType(fact, said))
     // The customer's own figure ("it's been 12 days") is weighed against a
     // passage stating a fact of its kind ("within 14 days"), not matched as a word.
     const compared = new Set(

@@ -283,14 +283,14 @@ const THING_ENDS = new Set(tokenize('بسبب لسبب').map((t) => t.stem))
 const THING_WORDS = 3
 
 /**
- * What a question asks the amount or count of, as stems: "How much is
- * the annual membership fee?" (annual, membership), "What is the premium
- * for a psychiatrist?" (psychiatrist), "How much does a one-week pass
- * cost?" (week, pass), "كم سعر الاشتراك السنوي" (اشتراك, سنوي), "How many
- * free personal training sessions" (free, personal, training, session).
- * The price nouns themselves are not part of it: a passage stating an
- * amount has answered them. Empty when the question does not say ("how
- * much is it?").
+ * What a question asks the amount or count of, as stems, and the noun it
+ * is about: "How much is the annual membership fee?" (annual, membership:
+ * membership), "What is the annual premium for a psychiatrist?" (annual,
+ * psychiatrist: psychiatrist), "How much does a one-week pass cost?"
+ * (week, pass: pass), "كم سعر الاشتراك السنوي" (اشتراك, سنوي: اشتراك),
+ * "How many free personal training sessions" (sessions). The price nouns
+ * themselves are not part of it: a passage stating an amount has answered
+ * them. Null when the question does not say ("how much is it?").
  */
 export function factSubject(question: string, type: AnswerType): FactSubject | null {
   // What is counted is its last word ("free personal training sessions":
@@ -364,12 +364,14 @@ const CLAUSE_BREAK = /[,;:\u060C\u061B]\s+|\s[-\u2013\u2014]\s/
 
 /**
  * Whether a passage states a fact of the asked kind about the thing asked
- * about: in one of its clauses, whose words with the words framing the
- * passage (its table header or lead-in, its headings and document title) hold every word
- * of the thing, the noun it is about in the clause itself. "Annual memberships can only be cancelled in the first 14
- * days, with a full refund, or …, in which case we refund the unused months
- * less a fee of AED 250" states no annual membership fee: its fee is in a
- * clause about a refund.
+ * about: in one of its clauses, which holds the noun the thing is about,
+ * and whose words with those framing the passage (its table header or
+ * lead-in, its headings and document title) hold every word of the thing.
+ * "Annual memberships can only be cancelled in the first 14 days, with a
+ * full refund, or …, in which case we refund the unused months less a fee
+ * of AED 250" states no annual membership fee: its fee is in a clause
+ * about a refund. "A replacement card costs AED 50" under "Joining and
+ * your membership card" states no joining fee.
  */
 export function statesFactOf(
   type: AnswerType,
@@ -408,12 +410,12 @@ const AGE_WORDS = new Set(tokenize('year years old aged').map((t) => t.stem))
 const PHRASE_WORDS = 4
 
 /**
- * What an English yes/no question is about: its subject, of which a word
- * must be known ("Does my guest need …": guest; "Can my 14 year old son
- * work out …": son, work), and what it asks
- * exists ("Do your lockers have electronic code locks?": electronic, code,
- * lock; "Is there a sauna?"). A pronoun ("Can I …", "Do you …") is no
- * subject. Arabic is not read this way: it has no auxiliary to find them by.
+ * What an English yes/no question is about: the first words of its
+ * subject ("Does my guest need …": guest; "Can my 14 year old son work
+ * out …": son, exercise), and what it asks exists ("Do your lockers have
+ * electronic code locks?": electronic, code, lock; "Is there a sauna?").
+ * A pronoun ("Can I …", "Do you …") is no subject. Arabic is not read this
+ * way: it has no auxiliary to find them by.
  */
 export function yesNoThings(question: string): { subject: string[]; object: string[] } {
   // From the auxiliary on: "If the patient sues, will that claim be covered?"
@@ -432,17 +434,17 @@ export function yesNoThings(question: string): { subject: string[]; object: stri
       // A number says how many or how old, not what ("my 14 year old son").
       if (!/^\d/.test(tokens[i].stem) && !AGE_WORDS.has(tokens[i].stem)) words.push(tokens[i].stem)
     }
-    return { words, end: i }
+    return words
   }
   // Its first two words: the verb may follow ("Does the policy respond?",
   // "Can young children use …"), and there is no telling it from a noun.
-  const subject = phrase(1).words.slice(0, 2)
+  const subject = phrase(1).slice(0, 2)
   let object: string[] = []
   // "Is there a …", "Are there any …"
-  if (tokens[1]?.stem === 'there') object = phrase(2).words
+  if (tokens[1]?.stem === 'there') object = phrase(2)
   else {
     const verb = tokens.findIndex((t, i) => i > 0 && HAVING.has(t.stem))
-    if (verb > 0) object = phrase(verb + 1).words
+    if (verb > 0) object = phrase(verb + 1)
   }
   return { subject, object }
 }

@@ -503,9 +503,9 @@ export function selectPassages(question: string, hits: SearchHit[]): ExtractiveS
   // A place, brand or day the question names that no passage mentions
   // (Sharjah, Palm Jumeirah, Tuesday) says the knowledge is about others.
   // So does a word of the thing counted or priced ("how many sick days")
-  // that no passage, heading or title holds in any form.
-  // And so does an amount or count of a thing no passage states one of
-  // ("the annual membership fee", when the only fees are for cancelling).
+  // that no passage, heading or title holds in any form, and an amount or
+  // count of a thing no passage states one of ("the annual membership fee",
+  // when the only fee is for cancelling).
   const unstated = subject !== null && !single.some((o) => o.states)
   const unknown =
     unknownNames(question, hits) || unknownThing(question, evidence) || unstated ? UNKNOWN_NAME : 1
@@ -629,10 +629,11 @@ function namesIn(question: string) {
 
 /**
  * Whether the passages answering a yes/no question are about what it asks:
- * its subject ("Does my guest need to show an ID?" is not answered by "You
- * join at reception with your Emirates ID") in their words, the words framing them or the
- * headings over them, and what it asks exists ("Do your lockers have
- * electronic code locks?") all there.
+ * a word of its subject in their words, the words framing them or the
+ * headings and title over them ("Does my guest need to show an ID?" is not
+ * answered by "You join at reception with your Emirates ID"), and every
+ * word of what it asks exists ("Do your lockers have electronic code
+ * locks?").
  */
 function aboutAsked(question: string, passages: Candidate[], evidence: Evidence) {
   const { subject, object } = yesNoThings(question)

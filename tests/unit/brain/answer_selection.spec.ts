@@ -744,6 +744,9 @@ test.group('Extractive answers | what a fact is about', () => {
       'claim',
     ])
     assert.deepEqual(yesNoThings('Can I bring a guest?'), { subject: [], object: [] })
+    // The business named is "you": its documents say "we".
+    assert.isEmpty(yesNoThings('If a patient takes me to court, will the insurer pay?').subject)
+    assert.deepEqual(yesNoThings('Does the club have a sauna?'), { subject: [], object: ['sauna'] })
 
     const hits = [JOINING, GUESTS]
     const guestId = answerExtractively('Does my guest need to show an ID card at reception?', hits)

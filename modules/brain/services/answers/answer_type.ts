@@ -404,6 +404,13 @@ const DETERMINERS = new Set(
 const HAVING = new Set(tokenize('have has offer sell run provide').map((t) => t.stem))
 /** Everyday verbs, never a noun of a subject: "Can my guest use the pool …" is about the guest. */
 const PHRASE_ENDS = new Set(tokenize('use get pay bring enter stay swim work').map((t) => t.stem))
+/**
+ * The business a customer asks, named: "will the insurer pay?", "does the
+ * club have …" are "will you …", and its documents say "we".
+ */
+const THE_BUSINESS = new Set(
+  tokenize('insurer insurance company club gym agency broker business').map((t) => t.stem)
+)
 /** Words of an age, not of what is aged. */
 const AGE_WORDS = new Set(tokenize('year years old aged').map((t) => t.stem))
 /** Words of a noun phrase taken at most. */
@@ -438,7 +445,9 @@ export function yesNoThings(question: string): { subject: string[]; object: stri
   }
   // Its first two words: the verb may follow ("Does the policy respond?",
   // "Can young children use …"), and there is no telling it from a noun.
-  const subject = phrase(1).slice(0, 2)
+  const subject = phrase(1)
+    .slice(0, 2)
+    .filter((stem) => !THE_BUSINESS.has(stem))
   let object: string[] = []
   // "Is there a …", "Are there any …"
   if (tokens[1]?.stem === 'there') object = phrase(2)

@@ -6,9 +6,12 @@ import { rankByRarity } from '#modules/brain/services/answers'
 import {
   askedFact,
   askedThing,
+  factSubject,
   questionFigures,
   questionType,
+  statesFactOf,
   statesType,
+  yesNoThings,
 } from '#modules/brain/services/answers/answer_type'
 import {
   acronymsOf,
@@ -609,5 +612,155 @@ test.group('Text toolkit | synonyms for full text, adverbs', () => {
     assert.isFalse(coloured.handoff)
     // Weighed as a word of the question, it would leave the answer at ~0.5.
     assert.isAtLeast(coloured.confidence, 0.8)
+  })
+})
+
+test.group('Extractive answers | what a fact is about', () => {
+  const CLUB = 'Oasis Fitness Club handbook'
+  const clubHit = (text: string, heading: string, rank = 1) =>
+    hit(text, { title: CLUB, headingPath: [CLUB, heading] }, rank)
+  const CANCELLING = clubHit(
+    "Annual memberships can only be cancelled in the first 14 days, with a full refund, or after that for a medical reason with a doctor's note, in which case we refund the unused months less a fee of AED 250.",
+    'Cancelling your membership'
+  )
+  const JOINING = clubHit(
+    'You join at reception with your Emirates ID or passport and a passport-size photo. Your membership card is printed the same day. A replacement card costs AED 50.',
+    'Joining and your membership card',
+    2
+  )
+  const GUESTS = clubHit(
+    'Each member may bring up to two guests a month. A guest pass costs AED 75 per visit, and guests must sign the health declaration at reception.',
+    'Guests',
+    3
+  )
+
+  test('what a price or count is asked of: its words, and the noun it is about', ({ assert }) => {
+    const of = (question: string) => factSubject(question, questionType(question))
+    assert.deepEqual(of('How much is the annual membership fee?'), {
+      head: 'membership',
+      words: ['annual', 'membership'],
+    })
+    // What follows "for" is what the premium is of; Arabic puts it after the price noun.
+    assert.equal(of('What is the annual premium for a psychiatrist?')?.head, 'psychiatrist')
+    assert.equal(of('كم سعر الاشتراك السنوي في النادي؟')?.head, 'اشتراك')
+    // "single", "one", "new" say which, not what.
+    assert.deepEqual(of('How much does a single personal training session cost?')?.words, [
+      'personal',
+      'train',
+      'session',
+    ])
+    assert.isNull(of('I lost my membership card, how much for a new one?'))
+    assert.isNull(of('How much is it?'))
+    // What is counted is the last word; "how many times" asks how often.
+    assert.deepEqual(of('How many free personal training sessions come with a membership?'), {
+      head: 'session',
+      words: ['session'],
+    })
+    assert.isNull(of('How many times can my limit be reinstated?'))
+    // ", and how much is it?" after a yes/no question asks the amount.
+    assert.equal(
+      questionType('Is there a joining fee when I sign up, and how much is it?'),
+      'amount'
+    )
+    assert.equal(questionType('Is there a joining fee when I sign up?'), 'yesno')
+  })
+
+  test('an amount states a price of the thing only in a clause about it', ({ assert }) => {
+    const annual = factSubject('How much is the annual membership fee?', 'amount')!
+    const frame = `${CLUB} Cancelling your membership`
+    // The fee is in a clause about refunding unused months, the refund is no price.
+    assert.isFalse(statesFactOf('amount', { text: CANCELLING.text, context: '', frame }, annual))
+    const card = factSubject('How much is a replacement card?', 'amount')!
+    assert.isTrue(
+      statesFactOf(
+        'amount',
+        { text: 'A replacement card costs AED 50.', context: '', frame: `${CLUB} Joining` },
+        card
+      )
+    )
+    // The noun must be in the clause, not only in the heading over it.
+    const joining = factSubject('How much is the joining fee?', 'amount')!
+    assert.isFalse(
+      statesFactOf(
+        'amount',
+        { text: 'A replacement card costs AED 50.', context: '', frame: `${CLUB} Joining` },
+        joining
+      )
+    )
+    // A table row is one record, its header naming what its figures are.
+    const neurosurgeon = factSubject('What is the annual premium for a neurosurgeon?', 'amount')!
+    assert.isTrue(
+      statesFactOf(
+        'amount',
+        {
+          text: 'Plan: Premier; Specialty: Neurosurgery; Limit of indemnity (AED): 5000000; Annual premium (AED): 54300',
+          context: '',
+          frame: 'Price list 2025',
+        },
+        neurosurgeon
+      )
+    )
+  })
+
+  test('a price of something no passage prices is refused, one it prices is answered', ({
+    assert,
+  }) => {
+    const hits = [CANCELLING, JOINING, GUESTS]
+    assert.isTrue(answerExtractively('How much is the annual membership fee?', hits).handoff)
+    assert.isTrue(
+      answerExtractively('Is there a joining fee when I sign up, and how much is it?', hits).handoff
+    )
+    const card = answerExtractively('How much is a replacement membership card?', hits)
+    assert.isFalse(card.handoff)
+    assert.include(card.text, 'AED 50')
+    const guest = answerExtractively('How much is a guest pass?', hits)
+    assert.isFalse(guest.handoff)
+    assert.include(guest.text, 'AED 75')
+    const cancelFee = answerExtractively(
+      'What fee do you keep if I cancel my annual membership for a medical reason?',
+      hits
+    )
+    assert.isFalse(cancelFee.handoff)
+    assert.include(cancelFee.text, 'AED 250')
+  })
+
+  test('a yes/no answer must be about the question’s subject and what it asks exists', ({
+    assert,
+  }) => {
+    assert.deepEqual(yesNoThings('Does my guest need to show an ID card at reception?'), {
+      subject: ['guest'],
+      object: [],
+    })
+    assert.deepEqual(yesNoThings('Do your lockers have electronic code locks?').object, [
+      'electronic',
+      'code',
+      'lock',
+    ])
+    assert.deepEqual(yesNoThings('Can my 14 year old son work out in the gym alone?').subject, [
+      'son',
+      'exercise',
+    ])
+    assert.deepEqual(yesNoThings('If the patient sues, will that claim be covered?').subject, [
+      'claim',
+    ])
+    assert.deepEqual(yesNoThings('Can I bring a guest?'), { subject: [], object: [] })
+    // The business named is "you": its documents say "we".
+    assert.isEmpty(yesNoThings('If a patient takes me to court, will the insurer pay?').subject)
+    assert.deepEqual(yesNoThings('Does the club have a sauna?'), { subject: [], object: ['sauna'] })
+
+    const hits = [JOINING, GUESTS]
+    const guestId = answerExtractively('Does my guest need to show an ID card at reception?', hits)
+    const memberId = answerExtractively('Do I need to show an ID card to join?', hits)
+    assert.isTrue(guestId.handoff)
+    assert.isFalse(memberId.handoff)
+    assert.include(memberId.text, 'Emirates ID')
+    const lockers = clubHit(
+      'Towels are provided free of charge. Day lockers are free; you bring your own padlock.',
+      'Towels, lockers and lost property'
+    )
+    assert.isTrue(
+      answerExtractively('Do your lockers have electronic code locks?', [lockers]).handoff
+    )
+    assert.isFalse(answerExtractively('Do I need my own lock for the lockers?', [lockers]).handoff)
   })
 })

@@ -1,4 +1,4 @@
-import { foldText, tokenize } from '../text_toolkit.js'
+import { foldText, termMatch, tokenize, withoutArabicPreposition } from '../text_toolkit.js'
 
 /**
  * What kind of fact a question asks for, and whether a passage states one:
@@ -49,7 +49,7 @@ const QUESTION_TYPES: Array<[FactType, RegExp]> = [
   ],
   [
     'amount',
-    /\bhow much\b|(?<![\u0621-\u064A])كم (ادفع|تدفع|يدفع|ندفع|يكلف|تكلف|يكلفني|بيكلف)(?![\u0621-\u064A])|\bwhat (do|does|did|will|would|should) (i|we|you|they|it|he|she) (have to |need to )?(pay|cost|charge)\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|ceiling|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار)|(سعر|رسوم|تكلفه)|(?<![\u0621-\u064A])(قديش|قديه|بقديش|بكام|بچم)(?![\u0621-\u064A])/,
+    /\bhow much\b|(?<![\u0621-\u064A])كم (ادفع|تدفع|يدفع|ندفع|يكلف|تكلف|يكلفني|بيكلف)(?![\u0621-\u064A])|\bwhat (do|does|did|will|would|should) (i|we|you|they|it|he|she) (have to |need to )?(pay|cost|charge)\b|\b(cost|costs|price|prices|fee|fees|charge|charged|rent|premium|excess|cap|ceiling|maximum)\b|\bpay extra\b|(كم|بكم) (سعر|رسوم|تكلفه|ثمن|الايجار|قسط)|(سعر|رسوم|تكلفه)|(?<![\u0621-\u064A])(قديش|قديه|بقديش|بكام|بچم|بكم)(?![\u0621-\u064A])/,
   ],
   [
     'time',
@@ -86,9 +86,14 @@ function askingSentence(question: string) {
  * fact a yes/no question is about, if any.
  */
 export function questionType(question: string): AnswerType {
-  if (YES_NO.test(askingSentence(question))) return 'yesno'
+  const asking = askingSentence(question)
+  // "Is there a joining fee, and how much is it?" asks the amount.
+  if (YES_NO.test(asking) && !THEN_HOW_MUCH.test(asking)) return 'yesno'
   return askedFact(question)
 }
+
+/** A yes/no question going on to ask for a fact: ", and how much is it?" */
+const THEN_HOW_MUCH = /,\s*(and|but)\s+(how (much|many|long)|what does it cost)\b/
 
 /** The kind of fact a question mentions ("Do I pay extra for classes?": an amount), yes/no or not. */
 export function askedFact(question: string): FactType | null {
@@ -245,4 +250,210 @@ const CUE_STEMS = new Map(
 /** The question's words a passage stating the asked kind of fact has answered. */
 export function typeCues(type: AnswerType): Set<string> {
   return (type && CUE_STEMS.get(type)) || new Set()
+}
+
+/**
+ * Nouns naming a price ("fee", "premium", سعر): a question says what it
+ * wants the price of around them ("the annual membership fee", "the
+ * premium for a psychiatrist", رسوم تصريح الضيف).
+ */
+const PRICE_NOUNS = new Set(
+  tokenize('fee fees price cost charge rent premium excess rate سعر رسوم تكلفه ثمن قسط ايجار').map(
+    (t) => t.stem
+  )
+)
+/** Words that follow a price noun to say what it is of: "fee for", "premium of". */
+const OF_WORDS = new Set(['of', 'for', 'to'])
+/** "How much is the …", "how much does a …": the words before the thing asked about. */
+const HOW_MUCH_LEAD = new Set(
+  tokenize('is are does do did will would should for to the a an my your our their').map(
+    (t) => t.stem
+  )
+)
+/**
+ * Words that say how many or which one, not what: "a single session", "a
+ * new one", "each visit". They are no part of what a price is of.
+ */
+const NOT_THE_THING = new Set(
+  tokenize('1 single new each extra additional total').map((t) => t.stem)
+)
+/** Words that end the thing as a small word would: "بسبب السفر" says why, not what. */
+const THING_ENDS = new Set(tokenize('بسبب لسبب').map((t) => t.stem))
+/** Words of the thing taken at most on either side of a price noun. */
+const THING_WORDS = 3
+
+/**
+ * What a question asks the amount or count of, as stems, and the noun it
+ * is about: "How much is the annual membership fee?" (annual, membership:
+ * membership), "What is the annual premium for a psychiatrist?" (annual,
+ * psychiatrist: psychiatrist), "How much does a one-week pass cost?"
+ * (week, pass: pass), "كم سعر الاشتراك السنوي" (اشتراك, سنوي: اشتراك),
+ * "How many free personal training sessions" (sessions). The price nouns
+ * themselves are not part of it: a passage stating an amount has answered
+ * them. Null when the question does not say ("how much is it?").
+ */
+export function factSubject(question: string, type: AnswerType): FactSubject | null {
+  // What is counted is its last word ("free personal training sessions":
+  // sessions); "how many times" asks how often, which "once" answers.
+  if (type === 'count') {
+    const head = askedThing(question).at(-1)
+    return head && head !== 'time' ? { head, words: [head] } : null
+  }
+  if (type !== 'amount') return null
+  const tokens = tokenize(askingSentence(question))
+  const thing = new Set<string>()
+  // The noun a phrase is about: the last word of an English one ("annual
+  // membership"), the first of an Arabic one (الاشتراك السنوي).
+  let head: string | null = null
+  const take = (from: number, step: 1 | -1) => {
+    const taken: string[] = []
+    for (let i = from, n = 0; i >= 0 && i < tokens.length && n < THING_WORDS; i += step, n++) {
+      const token = tokens[i]
+      if (!token.content || PRICE_NOUNS.has(token.stem) || THING_ENDS.has(token.stem)) break
+      if (NOT_THE_THING.has(token.stem)) continue
+      const stem = withoutArabicPreposition(token.stem)
+      thing.add(stem)
+      taken.push(stem)
+    }
+    if (taken.length === 0) return
+    const arabic = /[\u0621-\u064A]/.test(taken[0])
+    // Taken backwards, the phrase's last word comes first.
+    const phraseHead = step === -1 || arabic ? taken[0] : taken.at(-1)!
+    // What follows "of" or "for" is what a price is of ("the annual premium for a psychiatrist").
+    if (step === 1 || head === null) head = phraseHead
+  }
+  tokens.forEach((token, i) => {
+    if (PRICE_NOUNS.has(token.stem)) {
+      // Arabic puts the thing after its price noun (رسوم إدارية), what comes before is a verb.
+      const arabic = /[\u0621-\u064A]/.test(token.stem)
+      if (!arabic) take(i - 1, -1)
+      let after = i + 1
+      if (tokens[after] && OF_WORDS.has(tokens[after].stem)) {
+        after++
+        while (tokens[after] && !tokens[after].content && HOW_MUCH_LEAD.has(tokens[after].stem))
+          after++
+      }
+      // Arabic runs on from the price noun (سعر الاشتراك السنوي); English needs "of" or "for".
+      if (after > i + 1 || arabic) take(after, 1)
+    }
+    // "How much is the annual membership fee", بكم تجميد العضوية.
+    const howMuch = (token.stem === 'much' && tokens[i - 1]?.stem === 'how') || token.stem === 'بكم'
+    if (howMuch) {
+      let after = i + 1
+      while (tokens[after] && !tokens[after].content && HOW_MUCH_LEAD.has(tokens[after].stem))
+        after++
+      take(after, 1)
+    }
+  })
+  return head ? { head, words: [...thing] } : null
+}
+
+/** What an amount or count is asked of: the noun it is about, and every word of its phrase. */
+export interface FactSubject {
+  head: string
+  words: string[]
+}
+
+/** An amount a thing can cost: not "a full refund" or "charged in full", which say how much of it. */
+const PRICE =
+  /\b(aed|usd|dhs?|dirhams?|dollars?|free|no charge)\b|\d+\s*(aed|درهم)|درهم|مجان|\(aed\)|\$\d|\d+(\.\d+)?\s*%|\bper ?cent\b|بالمئه|بالمائه/
+/** A table row as the converter writes it: "Field: value; Field: value". */
+const RECORD = /^[^:;]{1,40}: [^;]*; [^:;]{1,40}: /
+/** Where a sentence's clauses part: an amount belongs to the clause it is stated in. */
+const CLAUSE_BREAK = /[,;:\u060C\u061B]\s+|\s[-\u2013\u2014]\s/
+
+/**
+ * Whether a passage states a fact of the asked kind about the thing asked
+ * about: in one of its clauses, which holds the noun the thing is about,
+ * and whose words with those framing the passage (its table header or
+ * lead-in, its headings and document title) hold every word of the thing.
+ * "Annual memberships can only be cancelled in the first 14 days, with a
+ * full refund, or …, in which case we refund the unused months less a fee
+ * of AED 250" states no annual membership fee: its fee is in a clause
+ * about a refund. "A replacement card costs AED 50" under "Joining and
+ * your membership card" states no joining fee.
+ */
+export function statesFactOf(
+  type: AnswerType,
+  passage: { text: string; context: string; frame: string },
+  subject: FactSubject
+): boolean {
+  const { text, context, frame } = passage
+  const framing = tokenize(`${context} ${frame}`).map((t) => t.stem)
+  const own = tokenize(context).map((t) => t.stem)
+  // A table row ("Plan: Premier; Specialty: Neurosurgery; …") is one record, not clauses.
+  const clauses = RECORD.test(text) ? [text] : text.split(CLAUSE_BREAK)
+  return clauses.some((clause) => {
+    const said = `${clause} ${context}`
+    const stated = type === 'amount' ? PRICE.test(foldText(said)) : statesType(type, said)
+    if (!stated) return false
+    // The noun the fact is about in the clause itself (or its table header),
+    // its other words there or in the headings and title over it.
+    const words = tokenize(clause).map((t) => t.stem)
+    if (termMatch(subject.head, new Set([...words, ...own])) < 0.7) return false
+    const stems = new Set([...words, ...framing])
+    return subject.words.every((stem) => termMatch(stem, stems) >= 0.7)
+  })
+}
+
+/** Words between a yes/no question's auxiliary and the noun it is about. */
+const DETERMINERS = new Set(
+  tokenize('my the a an your our their his her this that these those any some').map((t) => t.stem)
+)
+/** Verbs after which a yes/no question names what it asks exists: "do you have a sauna". */
+const HAVING = new Set(tokenize('have has offer sell run provide').map((t) => t.stem))
+/** Everyday verbs, never a noun of a subject: "Can my guest use the pool …" is about the guest. */
+const PHRASE_ENDS = new Set(tokenize('use get pay bring enter stay swim work').map((t) => t.stem))
+/**
+ * The business a customer asks, named: "will the insurer pay?", "does the
+ * club have …" are "will you …", and its documents say "we".
+ */
+const THE_BUSINESS = new Set(
+  tokenize('insurer insurance company club gym agency broker business').map((t) => t.stem)
+)
+/** Words of an age, not of what is aged. */
+const AGE_WORDS = new Set(tokenize('year years old aged').map((t) => t.stem))
+/** Words of a noun phrase taken at most. */
+const PHRASE_WORDS = 4
+
+/**
+ * What an English yes/no question is about: the first words of its
+ * subject ("Does my guest need …": guest; "Can my 14 year old son work
+ * out …": son, exercise), and what it asks exists ("Do your lockers have
+ * electronic code locks?": electronic, code, lock; "Is there a sauna?").
+ * A pronoun ("Can I …", "Do you …") is no subject. Arabic is not read this
+ * way: it has no auxiliary to find them by.
+ */
+export function yesNoThings(question: string): { subject: string[]; object: string[] } {
+  // From the auxiliary on: "If the patient sues, will that claim be covered?"
+  const asking = askingSentence(question).replace(
+    /^(if|when|once|after|before|while)\b[^,?]*,\s*/,
+    ''
+  )
+  if (!new RegExp(`^${AUXILIARY}\\b`).test(asking)) return { subject: [], object: [] }
+  const tokens = tokenize(asking)
+  const phrase = (from: number) => {
+    let i = from
+    while (tokens[i] && DETERMINERS.has(tokens[i].stem)) i++
+    const words: string[] = []
+    for (; tokens[i] && words.length < PHRASE_WORDS; i++) {
+      if (!tokens[i].content || HAVING.has(tokens[i].stem) || PHRASE_ENDS.has(tokens[i].stem)) break
+      // A number says how many or how old, not what ("my 14 year old son").
+      if (!/^\d/.test(tokens[i].stem) && !AGE_WORDS.has(tokens[i].stem)) words.push(tokens[i].stem)
+    }
+    return words
+  }
+  // Its first two words: the verb may follow ("Does the policy respond?",
+  // "Can young children use …"), and there is no telling it from a noun.
+  const subject = phrase(1)
+    .slice(0, 2)
+    .filter((stem) => !THE_BUSINESS.has(stem))
+  let object: string[] = []
+  // "Is there a …", "Are there any …"
+  if (tokens[1]?.stem === 'there') object = phrase(2)
+  else {
+    const verb = tokens.findIndex((t, i) => i > 0 && HAVING.has(t.stem))
+    if (verb > 0) object = phrase(verb + 1)
+  }
+  return { subject, object }
 }

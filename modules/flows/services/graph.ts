@@ -30,9 +30,14 @@
 |   wait       `next`. data: { minutes }
 |   jump       no ports. data: { to } (a node id)
 |   end        no ports. data: { text? }
-|   lookup, task, enroll  `next` (`fallback` too for lookup and task); their
-|              data is defined here but this version's runtime does not run
-|              them: the validator reports them (see UNSUPPORTED_AT_RUNTIME).
+|   lookup     `next`, `fallback`. data: { source: dataset|connector, source_id,
+|              query?, params?, variable, limit?, list?: { text, button, title,
+|              description? } }
+|   task       `next`, `fallback`. data: { title, details?, timeout_minutes?, variable? }
+|   enroll     `next`. data: { sequence_id }
+|   booking    `next`, `fallback`. data: { service_id, member_id?, days?, text?, variable? }
+|   Node types in UNSUPPORTED_AT_RUNTIME are reported by the validator
+|   (this version's runtime does not run them).
 |
 | Every text may use {{variable}} and {{contact.field}} (name, phone, email,
 | language or a custom field's key); see fillText.
@@ -47,6 +52,7 @@ export const NODE_TYPES = [
   'task',
   'handoff',
   'enroll',
+  'booking',
   'wait',
   'jump',
   'end',
@@ -134,7 +140,7 @@ export const WA_LIMITS = {
 }
 
 /** Node types whose runtime is not built yet: a graph using them cannot be published. */
-export const UNSUPPORTED_AT_RUNTIME: NodeType[] = ['lookup', 'task', 'enroll']
+export const UNSUPPORTED_AT_RUNTIME: NodeType[] = ['lookup', 'task', 'enroll', 'booking']
 
 export interface GraphProblem {
   /** The node the problem is on, or null for the graph as a whole. */
@@ -240,6 +246,7 @@ export function portsOf(node: FlowNode): string[] {
       return ['true', 'false']
     case 'lookup':
     case 'task':
+    case 'booking':
       return ['next', 'fallback']
     case 'set':
     case 'enroll':
@@ -260,6 +267,7 @@ function requiredPorts(node: FlowNode): string[] {
     case 'enroll':
     case 'lookup':
     case 'task':
+    case 'booking':
     case 'question':
       return ['next']
     default:
@@ -531,6 +539,25 @@ function checkData(
       if (typeof data.to !== 'string' || !ids.has(data.to))
         problem('jump_target_missing', 'Choose a node to jump to')
       else if (data.to === node.id) problem('jump_to_itself', 'A jump cannot lead to itself')
+      break
+    // Ids of the workspace's own things: a gallery flow leaves them empty to pick.
+    case 'lookup':
+      if (data.source !== 'dataset' && data.source !== 'connector') {
+        problem('source_invalid', 'Look up in a dataset or a connector')
+      }
+      if (!text(data.source_id).trim()) problem('source_missing', 'Choose what to look up in')
+      if (!/^[a-z][a-z0-9_]{0,39}$/i.test(text(data.variable))) {
+        problem('variable_invalid', 'Name the variable the answer goes in (letters, digits, _)')
+      }
+      break
+    case 'task':
+      if (!text(data.title).trim()) problem('title_missing', 'Give the task a title')
+      break
+    case 'enroll':
+      if (!text(data.sequence_id).trim()) problem('sequence_missing', 'Choose a sequence')
+      break
+    case 'booking':
+      if (!text(data.service_id).trim()) problem('service_missing', 'Choose a service')
       break
     case 'handoff':
     case 'end':

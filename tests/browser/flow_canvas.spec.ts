@@ -89,7 +89,7 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
       cleanup(keepRunningDue(made.context))
 
       const context = await browser.newContext({
-        viewport: { width: 1280, height: 900 },
+        viewport: { width: 1280, height: 1400 },
         locale: lang === 'ar' ? 'ar' : 'en-US',
       })
       cleanup(() => context.close())
@@ -111,6 +111,17 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
         return page.locator('.fnode.is-selected').getAttribute('data-node-id') as Promise<string>
       }
       const field = (label: string) => panel.getByLabel(label, { exact: true })
+      const card = (id: string) => page.locator(`.fnode[data-node-id="${id}"]`)
+      // Each new node is moved with the mouse to its place: two columns, three rows.
+      const place = async (id: string, x: number, y: number) => {
+        const view = (await page.locator('[data-canvas]').boundingBox())!
+        const box = (await card(id).locator('.fnode-head').boundingBox())!
+        await page.mouse.move(box.x + 10, box.y + 5)
+        await page.mouse.down()
+        await page.mouse.move(view.x + x + 10, view.y + y + 5, { steps: 6 })
+        await page.mouse.up()
+      }
+      await page.locator('[data-canvas]').scrollIntoViewIfNeeded()
 
       // 1. The message with two reply buttons (typed into the focused text field).
       const message = await add('message')
@@ -119,42 +130,29 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
       await panel.locator('[data-button-title="0"]').fill(words.car)
       await panel.locator('[data-add-button]').click()
       await panel.locator('[data-button-title="1"]').fill(words.home)
+      await place(message, 30, 20)
       // 2. The question.
       const question = await add('question')
       await page.keyboard.type(words.question)
       await field(C.variable).fill('name')
+      await place(question, 300, 20)
       // 3. The condition: the name is set.
       const condition = await add('condition')
       await panel.locator('[data-rule-key="0"]').fill('name')
       await field(C.rule_op).selectOption('exists')
+      await place(condition, 30, 190)
       // 4. The set: a label.
       const set = await add('set')
       await field(C.set_target).selectOption('label_add')
       await panel.locator('[data-field="key"]').fill('intake')
+      await place(set, 30, 360)
       // 5. The handoff and 6. the end.
       const handoff = await add('handoff')
       await page.keyboard.type(words.person)
+      await place(handoff, 300, 190)
       const end = await add('end')
       await page.keyboard.type(words.end)
-
-      // Lay them out with the mouse: two rows of three.
-      const card = (id: string) => page.locator(`.fnode[data-node-id="${id}"]`)
-      const view = (await page.locator('[data-canvas]').boundingBox())!
-      const spots: Array<[string, number, number]> = [
-        [message, 30, 20],
-        [question, 270, 20],
-        [condition, 510, 20],
-        [handoff, 30, 300],
-        [set, 270, 300],
-        [end, 510, 300],
-      ]
-      for (const [id, x, y] of spots) {
-        const box = (await card(id).locator('.fnode-head').boundingBox())!
-        await page.mouse.move(box.x + 10, box.y + 5)
-        await page.mouse.down()
-        await page.mouse.move(view.x + x + 10, view.y + y + 5, { steps: 6 })
-        await page.mouse.up()
-      }
+      await place(end, 300, 360)
 
       // Connect with the mouse: drag a port onto a node.
       const dragPort = async (from: string, port: string, to: string) => {
@@ -201,10 +199,10 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
       assert.equal(await page.locator('.fnode.has-problem').count(), 0)
       const saved = (await findFlow(made.context, flow.id))!.graph
       assert.lengthOf(saved.nodes, 6)
-      assert.lengthOf(saved.edges, 8)
+      assert.lengthOf(saved.edges, 7)
       const placed = saved.nodes.find((n) => n.id === condition)!.position
-      assert.closeTo(placed.x, 510, 12)
-      assert.closeTo(placed.y, 20, 12)
+      assert.closeTo(placed.x, 30, 12)
+      assert.closeTo(placed.y, 190, 12)
       assert.deepEqual(
         saved.nodes.find((n) => n.id === message)!.data.buttons.map((b: any) => b.title),
         [words.car, words.home]

@@ -395,8 +395,6 @@ async function renderFlow(
     canManage,
     outline: outlineOf(flow, problems),
     canvasJson: canManage ? scriptJson(await canvasData(ctx, flow, problems)) : null,
-    stylesheets: ['/assets/flows.css'],
-    scripts: canManage ? ['/assets/flow_canvas.js'] : [],
   })
 }
 

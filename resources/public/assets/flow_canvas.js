@@ -98,6 +98,8 @@
     // The canvas lists the problems live; a refusal's message stays.
     var staleProblems = document.querySelector('[data-problems]:not([data-refused])')
     if (staleProblems) staleProblems.hidden = true
+    var staleCount = document.querySelector('[data-draft-count]')
+    if (staleCount) staleCount.hidden = true
 
     // ---------------------------------------------------------------- layout
     var status = el('p', { className: 'canvas-status', role: 'status', 'aria-live': 'polite' })

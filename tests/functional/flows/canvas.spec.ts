@@ -44,7 +44,7 @@ test.group('Flow canvas', () => {
     const page = await web.get(`${ws.base}/flows/${flow.id}`)
     assert.include(page.body, 'x-data="flowCanvas"')
     assert.include(page.body, 'data-canvas-data')
-    assert.include(page.body, '/assets/flow_canvas.js')
+    assert.include(page.body, '/assets/flows.css')
 
     const graph = intakeGraph()
     graph.nodes[1].position = { x: 340, y: 95 }

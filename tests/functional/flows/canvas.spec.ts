@@ -1,7 +1,13 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
-import { createFlow, findFlow, flowStats, type FlowGraph } from '#modules/flows/index'
+import {
+  createBookingService,
+  createFlow,
+  findFlow,
+  flowStats,
+  type FlowGraph,
+} from '#modules/flows/index'
 import { galleryFlow } from '#modules/flows/services/gallery'
 import { makeWorkspace } from '#tests/helpers/tenants'
 import { signIn } from '#tests/functional/workspace/member_browser'
@@ -112,7 +118,25 @@ test.group('Flow canvas', () => {
     })
     assert.equal(denied.status, 403)
 
+    // The canvas's pickers list the workspace's own things only.
+    const service = (name: string) => ({
+      name,
+      durationMinutes: 30,
+      bufferMinutes: 0,
+      priceText: '',
+      active: true,
+      memberIds: [],
+    })
+    await createBookingService(mine.context, service('Our coaching hour'), [])
+    await createBookingService(theirs.context, service('Their secret service'), [])
+    const ownFlow = await createFlow(theirs.context, { name: 'Theirs' }, null)
     const { web: intruder } = await signedIn(theirs, 'owner')
+    const ownPage = await intruder.get(`${theirs.base}/flows/${ownFlow.id}`)
+    assert.include(ownPage.body, 'Their secret service')
+    assert.notInclude(ownPage.body, 'Our coaching hour')
+    const minePage = await admin.get(`${mine.base}/flows/${flow.id}`)
+    assert.include(minePage.body, 'Our coaching hour')
+    assert.notInclude(minePage.body, 'Their secret service')
     await intruder.get(`${theirs.base}/flows`)
     assert.equal((await intruder.get(`${theirs.base}/flows/${flow.id}`)).status, 404)
     const api = await intruder.postJson(`${theirs.base}/flows/${flow.id}/graph`, {

@@ -50,6 +50,11 @@ export {
   type MediaStoredEvent,
   type MemberMessageEvent,
 } from './events.js'
+export {
+  sandboxChannelOf,
+  sandboxConversationOf,
+  defaultCustomer as defaultSandboxCustomer,
+} from './services/sandbox_service.js'
 export { sendDirectWhatsApp } from './services/direct_send.js'
 export { storedMediaOf, inboundPdfsOf, type StoredMedia } from './services/media_service.js'
 export { applyPendingStatuses } from './services/inbound_statuses.js'

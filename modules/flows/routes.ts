@@ -1,6 +1,7 @@
 /*
-| The flows module's pages: the list and a flow's page (settings, figures,
-| JSON import/export, publishing).
+| The flows module's pages: the list with the gallery of ready flows, and a
+| flow's page (settings, figures, the canvas, JSON import/export, "Try it",
+| publishing).
 */
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
@@ -32,6 +33,15 @@ tenantRoutes(() => {
         .post('/flows/:id/publish', [FlowsController, 'publish'])
         .as('flows.publish')
         .where('id', uuid)
+      router
+        .post('/flows/:id/graph', [FlowsController, 'saveGraph'])
+        .as('flows.graph')
+        .where('id', uuid)
+      router.post('/flows/:id/try', [FlowsController, 'try']).as('flows.try').where('id', uuid)
+      router
+        .post('/flows/gallery/:key', [FlowsController, 'install'])
+        .as('flows.install')
+        .where('key', /^[a-z_]{1,40}$/)
       router
         .get('/flows/:id/export', [FlowsController, 'export'])
         .as('flows.export')

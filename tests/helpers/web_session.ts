@@ -71,6 +71,21 @@ export class WebSession {
     return { status: response.status, location: response.headers.get('location'), body, response }
   }
 
+  /** Posts JSON as a page's script does (fetch with the page's CSRF token in X-CSRF-TOKEN). */
+  async postJson(action: string, json: unknown) {
+    const response = await this.#fetch(action, {
+      method: 'POST',
+      body: JSON.stringify(json),
+      headers: {
+        'content-type': 'application/json',
+        'accept': 'application/json',
+        'x-csrf-token': this.#csrf ?? '',
+      },
+    })
+    const body = await response.text()
+    return { status: response.status, body, json: body.startsWith('{') ? JSON.parse(body) : null }
+  }
+
   async #fetch(path: string, init: RequestInit) {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
     const response = await fetch(`${WebSession.baseUrl()}${path}`, {

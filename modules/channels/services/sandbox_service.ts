@@ -1,4 +1,6 @@
 import {
+  activeConversationsFor,
+  contactsOfSenders,
   channelHasConversations,
   contactIn,
   contactByWaIdIn,
@@ -9,6 +11,7 @@ import {
 } from '#modules/inbox/index'
 import { createHash, randomBytes } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
+import emitter from '@adonisjs/core/services/emitter'
 import type { TenantContext } from '#modules/tenancy/index'
 import Channel from '../models/channel.js'
 import Message from '../models/message.js'
@@ -75,6 +78,32 @@ export function defaultCustomer(user: { id: string }, tenantId: string, name: st
   const digits = createHash('sha256').update(`${tenantId}:${user.id}`).digest().readUInt32BE(0)
   const phone = `+1555${String(digits % 10_000_000).padStart(7, '0')}`
   return customerFrom(name, phone)!
+}
+
+/**
+ * The sandbox customer's contact and open conversation on the sandbox
+ * channel, made as their first message would make them (and announced the
+ * same way): "Try it" starts a flow there before the customer wrote.
+ */
+export async function sandboxConversationOf(
+  tenant: TenantContext,
+  channel: Channel,
+  customer: SandboxCustomer
+) {
+  await assertSandboxNumber(tenant, channel.id, customer)
+  const found = await tenant.transaction(async (trx) => {
+    const senders = await contactsOfSenders(trx, tenant, [
+      { waId: customer.waId, phone: customer.phone, profileName: customer.name || null },
+    ])
+    const contactId = senders.contacts.get(customer.waId)!
+    const conversations = await activeConversationsFor(trx, tenant, [
+      { contactId, channelId: channel.id },
+    ])
+    return { contactId, conversationId: conversations.ids[0], senders, conversations }
+  })
+  for (const data of found.senders.created) await emitter.emit('contact:created', data)
+  for (const data of found.conversations.created) await emitter.emit('conversation:created', data)
+  return { contactId: found.contactId, conversationId: found.conversationId }
 }
 
 /**

@@ -1,6 +1,15 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { workspaceLayout } from '#modules/tenancy/index'
-import { can } from '#modules/identity/index'
+import { actorFromRequest, can } from '#modules/identity/index'
+import {
+  ChannelError,
+  addSandboxChannel,
+  defaultSandboxCustomer,
+  sandboxChannelOf,
+  sandboxConversationOf,
+} from '#modules/channels/index'
+import { listConnectors, listDatasets } from '#modules/data_engine/index'
+import { listSequences } from '#modules/pulse/index'
 import {
   FlowError,
   createFlow,
@@ -11,12 +20,35 @@ import {
   listFlows,
   nodeStats,
   publishFlow,
+  snapshotDraft,
   updateFlow,
   type Flow,
   type FlowInput,
 } from '../services/flow_service.js'
-import type { GraphProblem } from '../services/graph.js'
+import { NODE_TYPES, QUESTION_KINDS, type GraphProblem } from '../services/graph.js'
 import { graphProblems } from '../services/graph_references.js'
+import { galleryFlow, galleryFlows } from '../services/gallery.js'
+import { listBookingServices } from '../services/booking_service.js'
+import { FlowSessionError, activeSessionOn, endSession, startSession } from '../services/runtime.js'
+import { clock } from '#app/clock'
+
+/** The canvas's texts (flows.canvas.*), handed to its script. */
+const CANVAS_LABELS = `
+  add add_button add_row add_rule added as_list branches button_title buttons_legend canvas
+  choices choices_hint choose connect_cancelled connect_hint connect_port connected contact_field
+  days delete_edge_hint delete_node deleted edge edge_deleted fit has_problems id_taken jump_to
+  kind label_add label_remove limit list_button list_description list_text list_title
+  list_title_field match match_all match_any max_retries minutes no_problems node_id node_id_hint
+  nowhere on_consent on_field on_label on_variable op_contains op_exists op_not_exists palette
+  panel panel_empty port_fallback port_false port_next port_true problems_title query question
+  refused remove replies replies_buttons replies_list replies_none retry_text row_description
+  row_title rows_legend rule_key rule_on rule_op rule_value rules_legend save save_failed saved
+  saved_with_problems saving sequence service set_key set_target set_value source
+  source_connector source_dataset task_details task_title text text_optional timeout_minutes
+  unsaved url url_title variable variable_hint yes zoom_in zoom_out
+`
+  .trim()
+  .split(/\s+/)
 
 interface SettingsForm {
   name: string
@@ -150,6 +182,90 @@ export default class FlowsController {
     }
   }
 
+  /**
+   * The canvas saves the draft: JSON `{graph}` in, `{problems}` out (200,
+   * saved; the problems are what stops publishing, per node) or 422
+   * `{code: 'invalid_graph', problems}` when it is no graph at all.
+   */
+  async saveGraph(ctx: HttpContext) {
+    const { bouncer, access, tenant, request, response, params } = ctx
+    await bouncer.with('FlowsPolicy').authorize('manage', access)
+    const flow = await findFlowOrFail(tenant, params.id)
+    try {
+      const { problems } = await importGraph(tenant, flow.id, request.input('graph'))
+      return response.ok({ saved: true, problems: explained(ctx, problems) })
+    } catch (error) {
+      if (!(error instanceof FlowError)) throw error
+      return response.unprocessableEntity({
+        code: error.code,
+        problems: explained(ctx, error.problems),
+      })
+    }
+  }
+
+  /** Installs a gallery flow (in the language asked) as a new draft flow. */
+  async install(ctx: HttpContext) {
+    const { bouncer, access, tenant, request, response, session, i18n, params } = ctx
+    await bouncer.with('FlowsPolicy').authorize('manage', access)
+    const language = String(request.input('language') ?? i18n.locale)
+    const ready = galleryFlow(params.key, language)
+    if (!ready) return response.notFound(i18n.t('flows.errors.no_gallery_flow'))
+    const flow = await createFlow(
+      tenant,
+      { name: ready.name, graph: ready.graph },
+      ctx.auth.user?.id ?? null
+    )
+    session.flash('success', i18n.t('flows.flash.installed'))
+    return response.redirect(`${workspaceLayout(ctx, 'flows').base}/flows/${flow.id}`)
+  }
+
+  /**
+   * "Try it": the draft as it is now runs for the member's own sandbox
+   * customer (a session on a draft snapshot, see snapshotDraft), and the
+   * sandbox phone opens on it. A trial already running there is stopped.
+   */
+  async try(ctx: HttpContext) {
+    const { bouncer, access, tenant, response, session, i18n, params } = ctx
+    await bouncer.with('FlowsPolicy').authorize('manage', access)
+    const flow = await findFlowOrFail(tenant, params.id)
+    const base = workspaceLayout(ctx, 'flows').base
+    const channel =
+      (await sandboxChannelOf(tenant.id)) ??
+      (can(access, 'channels.manage')
+        ? await addSandboxChannel(
+            { id: ctx.tenantRecord.id, slug: ctx.tenantRecord.slug },
+            actorFromRequest(ctx),
+            i18n.t('channels.sandbox.default_name')
+          )
+        : null)
+    if (!channel) {
+      session.flash('error', i18n.t('flows.errors.no_sandbox'))
+      return response.redirect(`${base}/flows/${flow.id}`)
+    }
+    const customer = defaultSandboxCustomer(
+      ctx.auth.user!,
+      tenant.id,
+      i18n.t('sandbox.customer.default_name')
+    )
+    try {
+      const { versionId } = await snapshotDraft(tenant, flow.id, ctx.auth.user?.id ?? null)
+      const { contactId, conversationId } = await sandboxConversationOf(tenant, channel, customer)
+      const running = await activeSessionOn(tenant, conversationId)
+      if (running) await endSession(tenant, running.id, 'stopped', 'tried_again', clock.now())
+      await startSession(tenant, flow, { conversationId, contactId, source: 'try', versionId })
+    } catch (error) {
+      const known =
+        error instanceof FlowError ||
+        error instanceof FlowSessionError ||
+        error instanceof ChannelError
+      if (!known) throw error
+      session.flash('error', i18n.t('flows.errors.try_failed'))
+      return response.redirect(`${base}/flows/${flow.id}`)
+    }
+    const query = new URLSearchParams({ phone: customer.phone, name: customer.name })
+    return response.redirect(`${workspaceLayout(ctx, 'sandbox').base}/sandbox?${query}`)
+  }
+
   /** The graph as JSON: the draft, or `?version=published`. */
   async export(ctx: HttpContext) {
     await ctx.bouncer.with('FlowsPolicy').authorize('view', ctx.access)
@@ -184,6 +300,13 @@ async function renderIndex(
   return ctx.view.render('flows::flows/index', {
     ...workspaceLayout(ctx, 'flows'),
     flows: flows.map((flow) => ({ ...flow, stats: stats.get(flow.id)! })),
+    gallery: galleryFlows(ctx.i18n.locale).map((ready) => ({
+      key: ready.key,
+      name: ready.name,
+      description: ready.description,
+      nodes: ready.graph.nodes.length,
+    })),
+    locale: ctx.i18n.locale === 'ar' ? 'ar' : 'en',
     form,
     errors,
     canManage: can(ctx.access, 'flows.manage'),
@@ -253,7 +376,8 @@ async function renderFlow(
     reached: perNode.get(node.id)?.reached ?? 0,
     dropped: perNode.get(node.id)?.dropped ?? 0,
   }))
-  const problems = options.problems ?? (await graphProblems(tenant, flow.graph))
+  const problems = explained(ctx, options.problems ?? (await graphProblems(tenant, flow.graph)))
+  const canManage = can(access, 'flows.manage')
   response.status(options.status ?? 200)
   return view.render('flows::flows/show', {
     ...workspaceLayout(ctx, 'flows'),
@@ -269,6 +393,71 @@ async function renderFlow(
     importText: options.importText ?? '',
     importFailed: options.importFailed ?? false,
     publishFailed: options.publishFailed ?? false,
-    canManage: can(access, 'flows.manage'),
+    canManage,
+    outline: outlineOf(flow, problems),
+    canvasJson: canManage ? scriptJson(await canvasData(ctx, flow, problems)) : null,
   })
+}
+
+/** Problems with their text in the member's language (`text`; `message` stays English). */
+function explained(ctx: HttpContext, problems: GraphProblem[]) {
+  return problems.map((problem) => ({
+    ...problem,
+    text: ctx.i18n.t(`flows.problems.${problem.code}`, {}, problem.message),
+  }))
+}
+
+/**
+ * The draft as a list (what the page shows without JavaScript, and beside
+ * the canvas on a narrow screen): each node with its short text, its
+ * branches and its problems.
+ */
+function outlineOf(flow: Flow, problems: GraphProblem[]) {
+  return flow.graph.nodes.map((node, index) => ({
+    id: node.id,
+    type: node.type,
+    start: index === 0,
+    text: String(node.data?.text ?? node.data?.title ?? '').slice(0, 160),
+    branches: flow.graph.edges
+      .filter((edge) => edge.from === node.id)
+      .map((edge) => ({ port: edge.port, to: edge.to })),
+    problems: problems.filter((p) => p.node === node.id),
+  }))
+}
+
+/** JSON to put in a <script type="application/json">: nothing in it can close the element. */
+function scriptJson(value: unknown) {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')
+}
+
+/** What the canvas starts from: the draft, its problems, and the workspace's own pickers. */
+async function canvasData(ctx: HttpContext, flow: Flow, problems: GraphProblem[]) {
+  const { tenant, i18n } = ctx
+  const [datasets, connectors, sequences, services] = await Promise.all([
+    listDatasets(tenant, { limit: 200 }),
+    listConnectors(tenant),
+    listSequences(tenant),
+    listBookingServices(tenant),
+  ])
+  const pick = (rows: Array<{ id: string; name: string }>) =>
+    rows.map((row) => ({ id: row.id, name: row.name }))
+  return {
+    graph: flow.graph,
+    problems,
+    saveUrl: `${workspaceLayout(ctx, 'flows').base}/flows/${flow.id}/graph`,
+    types: NODE_TYPES.map((type) => ({ type, label: i18n.t(`flows.node_types.${type}`) })),
+    kinds: QUESTION_KINDS.map((kind) => ({ kind, label: i18n.t(`flows.kinds.${kind}`) })),
+    pickers: {
+      dataset: pick(datasets.data),
+      connector: pick(connectors),
+      sequence: pick(sequences),
+      service: pick(services),
+    },
+    labels: Object.fromEntries(CANVAS_LABELS.map((key) => [key, i18n.t(`flows.canvas.${key}`)])),
+  }
 }

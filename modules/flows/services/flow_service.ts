@@ -54,6 +54,8 @@ export interface FlowVersion {
   version: number
   graph: FlowGraph
   publishedAt: DateTime
+  /** A snapshot of the draft for "Try it", never published. */
+  draft: boolean
 }
 
 export class FlowError extends Error {
@@ -118,6 +120,7 @@ export function versionOf(row: any): FlowVersion {
     version: Number(row.version),
     graph: json<FlowGraph>(row.graph, emptyGraph()),
     publishedAt: dt(row.published_at),
+    draft: row.draft === true,
   }
 }
 
@@ -231,6 +234,27 @@ export async function importGraph(tenant: TenantContext, id: string, input: unkn
 }
 
 /**
+ * Freezes the draft as a version row marked `draft` (version 0) for "Try
+ * it": a trial session runs it like a published version, and keeps it
+ * whatever the draft becomes. Refused when the draft has no node.
+ */
+export async function snapshotDraft(tenant: TenantContext, id: string, userId: string | null) {
+  const flow = await findFlowOrFail(tenant, id)
+  if (!flow.graph.nodes.length) {
+    throw new FlowError('invalid_graph', 'A flow needs at least one node', 422, [
+      { node: null, code: 'empty', message: 'A flow needs at least one node' },
+    ])
+  }
+  const inserted = await db.rawQuery(
+    `insert into ${tenant.table('flow_versions')}
+       (flow_id, version, graph, published_at, published_by, draft)
+     values (?, 0, ?::jsonb, ?, ?, true) returning id`,
+    [id, JSON.stringify(flow.graph), clock.now().toJSDate(), userId]
+  )
+  return { flow, versionId: inserted.rows[0].id as string }
+}
+
+/**
  * Freezes the draft as the next version and makes it the one new sessions
  * start on. Refused with the validator's problems when there are any.
  */
@@ -243,7 +267,7 @@ export async function publishFlow(tenant: TenantContext, id: string, userId: str
   await tenant.transaction(async (trx) => {
     await trx.rawQuery(`select id from flows where id = ? for update`, [id])
     const next = await trx.rawQuery(
-      `select coalesce(max(version), 0) + 1 as version from flow_versions where flow_id = ?`,
+      `select coalesce(max(version), 0) + 1 as version from flow_versions where flow_id = ? and not draft`,
       [id]
     )
     const inserted = await trx.rawQuery(
@@ -289,7 +313,8 @@ export async function flowStats(tenant: TenantContext, flowIds: string[]) {
     `select flow_id, count(*)::int as starts,
             count(*) filter (where status = 'completed')::int as completions,
             count(*) filter (where status = 'active')::int as active
-       from ${tenant.table('flow_sessions')} where flow_id = any(?::uuid[]) group by flow_id`,
+       from ${tenant.table('flow_sessions')}
+      where flow_id = any(?::uuid[]) and source <> 'try' group by flow_id`,
     [flowIds]
   )
   for (const row of totals.rows) {
@@ -302,22 +327,25 @@ export async function flowStats(tenant: TenantContext, flowIds: string[]) {
   return stats
 }
 
-/** Reached and dropped per node of one flow (all its versions together, by node id). */
+/** Reached and dropped per node of one flow (all its versions together, by node id; trials left out). */
 export async function nodeStats(tenant: TenantContext, flowId: string) {
   const result = await db.rawQuery(
     `with reached as (
         select node_id, count(distinct session_id)::int as reached
           from ${tenant.table('flow_steps')}
-         where flow_id = ? and event = 'entered' and node_id is not null group by node_id),
+         where flow_id = ? and event = 'entered' and node_id is not null
+           and session_id not in (select id from ${tenant.table('flow_sessions')}
+                                   where flow_id = ? and source = 'try')
+         group by node_id),
       dropped as (
         select current_node as node_id, count(*)::int as dropped
           from ${tenant.table('flow_sessions')}
-         where flow_id = ? and status in ('expired', 'stopped', 'handed_off')
+         where flow_id = ? and status in ('expired', 'stopped', 'handed_off') and source <> 'try'
          group by current_node)
       select coalesce(r.node_id, d.node_id) as node_id, coalesce(r.reached, 0) as reached,
              coalesce(d.dropped, 0) as dropped
         from reached r full join dropped d on d.node_id = r.node_id`,
-    [flowId, flowId]
+    [flowId, flowId, flowId]
   )
   return new Map<string, { reached: number; dropped: number }>(
     result.rows.map((r: any) => [r.node_id, { reached: r.reached, dropped: r.dropped }])

@@ -79,7 +79,15 @@ export const EXPIRE_KIND = 'flow.expire'
 
 export type SessionStatus = 'active' | 'completed' | 'expired' | 'stopped' | 'handed_off'
 export type SessionSource =
-  'keyword' | 'first_message' | 'payload' | 'referral' | 'campaign_reply' | 'webchat_start' | 'api'
+  | 'keyword'
+  | 'first_message'
+  | 'payload'
+  | 'referral'
+  | 'campaign_reply'
+  | 'webchat_start'
+  | 'api'
+  /** A member trying the draft in the sandbox ("Try it"); left out of the figures. */
+  | 'try'
 
 export interface FlowSession {
   id: string
@@ -223,6 +231,8 @@ export interface StartInput {
   /** The customer message that started it (read once: a redelivery starts nothing). */
   inboundMessageId?: string | null
   now?: DateTime
+  /** Run this version of the flow instead of the published one (Try it's draft snapshot). */
+  versionId?: string
 }
 
 /**
@@ -236,12 +246,11 @@ export async function startSession(
   flow: Flow,
   input: StartInput
 ): Promise<FlowSession | null> {
-  if (flow.status !== 'published' || !flow.publishedVersionId) {
-    throw new FlowSessionError('not_published', 'This flow has no published version', 409)
-  }
-  const version = await findVersion(tenant, flow.publishedVersionId)
+  const versionId =
+    input.versionId ?? (flow.status === 'published' ? flow.publishedVersionId : null)
+  const version = versionId ? await findVersion(tenant, versionId) : null
   const start = version?.graph.nodes[0]
-  if (!version || !start) {
+  if (!version || version.flowId !== flow.id || !start) {
     throw new FlowSessionError('not_published', 'This flow has no published version', 409)
   }
   const now = input.now ?? clock.now()

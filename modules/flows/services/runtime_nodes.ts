@@ -409,7 +409,8 @@ export async function runLookup(
     body: rowText(fillText(data.list.text, values, contact), LIST_LIMITS.body, '…'),
     button: rowText(data.list.button, LIST_LIMITS.button, '…'),
     choices: offered.map((result, i) => {
-      const own = { ...values, ...result.values }
+      // A row's own columns, and `summary`: its title and lines as the dataset's card shows them.
+      const own = { ...values, summary: result.summary, ...result.values }
       const description = data.list!.description
         ? clip(fillText(data.list!.description, own, contact), LIST_LIMITS.rowDescription)
         : ''

@@ -127,6 +127,9 @@ const WORKSPACE: Record<string, Role[] | 'public'> = {
   'POST /t/:tenant/flows/:id': MANAGERS,
   'POST /t/:tenant/flows/:id/import': MANAGERS,
   'POST /t/:tenant/flows/:id/publish': MANAGERS,
+  'POST /t/:tenant/flows/:id/graph': MANAGERS,
+  'POST /t/:tenant/flows/:id/try': MANAGERS,
+  'POST /t/:tenant/flows/gallery/:key': MANAGERS,
   'GET /t/:tenant/flows/:id/export': MEMBERS,
   'GET /t/:tenant/segments': MEMBERS,
   'GET /t/:tenant/segments/new': EDITORS,
@@ -294,6 +297,8 @@ const SAVED_ONLY_WHEN_COMPLETE = new Set([
   'POST /t/:tenant/flows/:id',
   'POST /t/:tenant/flows/:id/import',
   'POST /t/:tenant/flows/:id/publish',
+  // An empty body is no graph: 422 with the problems, after authorization.
+  'POST /t/:tenant/flows/:id/graph',
 ])
 
 /** What each visitor should meet on a route. */
@@ -537,6 +542,7 @@ test.group('Role matrix', () => {
         )
         return { id: row.id }
       }
+      if (path === '/t/:tenant/flows/gallery/:key') return { key: 'insurance_intake' }
       if (path.startsWith('/t/:tenant/flows/:id')) {
         const flow = await createFlow(home.context, { name: 'Matrix flow' }, null)
         return { id: flow.id }

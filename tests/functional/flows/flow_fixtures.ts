@@ -10,7 +10,39 @@ import {
   type FlowInput,
 } from '#modules/flows/index'
 import type { TenantContext } from '#modules/tenancy/index'
-import { postWebhook, unix, waitFor, wamid, webhook } from '#tests/helpers/whatsapp'
+import { readAssistantSettings, saveAssistantSettings } from '#modules/brain/index'
+import {
+  postWebhook,
+  startInboundWorkers,
+  unix,
+  waitFor,
+  wamid,
+  webhook,
+} from '#tests/helpers/whatsapp'
+import { campaignTenant } from '#tests/functional/pulse/campaign_fixtures'
+
+type Cleanup = (fn: () => void | Promise<void>) => void
+
+/** A tenant with a WhatsApp number, its inbound workers running and the assistant on. */
+export async function flowTenant(cleanup: Cleanup, prefix = 'flw') {
+  const made = await campaignTenant(cleanup as any, {}, prefix)
+  const workers = await startInboundWorkers()
+  cleanup(() => workers.stop())
+  // The assistant is on: the flow must keep it silent.
+  const current = await readAssistantSettings(made.context, made.channel.id)
+  await saveAssistantSettings(made.context, made.channel.id, { ...current, enabled: true }, null)
+  return made
+}
+
+/** The conversation (and contact) of the customer writing from `from`. */
+export async function conversationOf(context: TenantContext, from: string) {
+  const result = await db.rawQuery(
+    `select c.id, c.contact_id from ${context.table('conversations')} c
+       join ${context.table('contacts')} p on p.id = c.contact_id where p.wa_id = ?`,
+    [from]
+  )
+  return result.rows[0] as { id: string; contact_id: string }
+}
 
 /**
  * The intake of the tests: buttons, a validated question with a retry,

@@ -3,24 +3,18 @@ import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fixClock } from '#app/clock'
-import {
-  readAssistantSettings,
-  replyToInboundMessage,
-  saveAssistantSettings,
-  assistantStateOf,
-} from '#modules/brain/index'
+import { replyToInboundMessage, assistantStateOf } from '#modules/brain/index'
 import { endSession, findFlow, importGraph, publishFlow, startSession } from '#modules/flows/index'
-import { assignConversation } from '#modules/inbox/index'
-import { makeMember } from '#tests/helpers/users'
 import { runFlowStep } from '#modules/flows/services/runtime'
 import { claimDue } from '#modules/pulse/index'
 import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
 import WebhookDelivery from '#modules/integrations/models/webhook_delivery'
 import type { TenantContext } from '#modules/tenancy/index'
-import { customer, startInboundWorkers, unix, waId, wamid } from '#tests/helpers/whatsapp'
-import { campaignTenant } from '#tests/functional/pulse/campaign_fixtures'
+import { customer, unix, waId, wamid } from '#tests/helpers/whatsapp'
 import {
+  conversationOf,
   flowMessages,
+  flowTenant,
   intakeGraph,
   publishedFlow,
   runAt,
@@ -30,32 +24,11 @@ import {
   typed,
 } from './flow_fixtures.js'
 
-type Cleanup = (fn: () => void | Promise<void>) => void
-
 /*
 | The runtime end to end: customers write through real WhatsApp webhooks,
 | the inbound pipeline hands their messages on, the flow reads them, and
 | its steps run through pulse's scheduler on a fixed clock.
 */
-
-async function flowTenant(cleanup: Cleanup, prefix = 'flw') {
-  const made = await campaignTenant(cleanup as any, {}, prefix)
-  const workers = await startInboundWorkers()
-  cleanup(() => workers.stop())
-  // The assistant is on: the flow must keep it silent.
-  const current = await readAssistantSettings(made.context, made.channel.id)
-  await saveAssistantSettings(made.context, made.channel.id, { ...current, enabled: true }, null)
-  return made
-}
-
-async function conversationOf(context: TenantContext, from: string) {
-  const result = await db.rawQuery(
-    `select c.id, c.contact_id from ${context.table('conversations')} c
-       join ${context.table('contacts')} p on p.id = c.contact_id where p.wa_id = ?`,
-    [from]
-  )
-  return result.rows[0] as { id: string; contact_id: string }
-}
 
 async function contactRow(context: TenantContext, id: string) {
   const result = await db.rawQuery(`select * from ${context.table('contacts')} where id = ?`, [id])
@@ -393,29 +366,6 @@ test.group('Flow runtime', () => {
     const [session] = await sessionsOf(context, flow.id)
     assert.equal(session.step_no, 1)
     assert.isTrue(session.awaiting)
-  })
-
-  test('a person taking the conversation ends the flow as handed off; nothing more is sent', async ({
-    assert,
-    cleanup,
-  }) => {
-    const made = await flowTenant(cleanup)
-    const { context } = made
-    const flow = await publishedFlow(context)
-    const t0 = start()
-    const from = waId()
-    await say(made, typed(from, 'insurance'), t0)
-    await runAt(context, t0)
-    const { id: conversationId } = await conversationOf(context, from)
-    const owner = await makeMember(made.tenant.id, 'agent')
-    cleanup(() => owner.delete())
-    await assignConversation(context, conversationId, owner.id, null)
-    const [session] = await sessionsOf(context, flow.id)
-    assert.equal(session.status, 'handed_off')
-    assert.equal(session.end_reason, 'person_took_over')
-    await say(made, tapped(from, 'car', 'Car'), t0.plus({ minutes: 1 }))
-    await runAt(context, t0.plus({ minutes: 1 }))
-    assert.lengthOf(await flowMessages(context, conversationId), 1)
   })
 
   test('wait and jump nodes: the next step is due after the wait, in the scheduler', async ({

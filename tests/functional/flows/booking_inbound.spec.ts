@@ -108,4 +108,59 @@ test.group('Session booker: customer replies', () => {
     } as any)
     assert.lengthOf(await bookerReplies(context, conversationId), 1)
   })
+
+  test('the booker answers in the contact’s language: Arabic to an Arabic “cancel”, and to a contact whose language is Arabic', async ({
+    assert,
+    cleanup,
+  }) => {
+    cleanup(fixClock(NOW))
+    const made = await bookerTenant(cleanup)
+    const { context, service } = made
+    const t0 = DateTime.fromISO(NOW)
+
+    // Written in Arabic, no language on the contact: answered in Arabic.
+    const layla = waId()
+    await say(made, typed(layla, 'مرحبا'), t0)
+    const first = await contactOf(context, layla)
+    await bookSlot(context, {
+      serviceId: service.id,
+      contactId: first.contact_id,
+      start: TUESDAY_9,
+    })
+    await say(made, typed(layla, 'إلغاء'), t0.plus({ minutes: 1 }))
+    const [cancelled] = await waitFor(async () => {
+      const rows = await bookerReplies(context, first.conversation_id)
+      return rows.length ? rows : undefined
+    })
+    assert.include(cancelled.body, 'أُلغي موعد Coaching session')
+    assert.notInclude(cancelled.body, 'cancelled')
+
+    // The contact's language is Arabic: "reschedule" typed in English gets the Arabic list.
+    const omar = waId()
+    await say(made, typed(omar, 'Hello'), t0)
+    const second = await contactOf(context, omar)
+    await db.rawQuery(`update ${context.table('contacts')} set language = 'ar' where id = ?`, [
+      second.contact_id,
+    ])
+    await bookSlot(context, {
+      serviceId: service.id,
+      contactId: second.contact_id,
+      start: TUESDAY_9,
+    })
+    await say(made, typed(omar, 'reschedule'), t0.plus({ minutes: 1 }))
+    await waitFor(async () => {
+      const rows = await bookerReplies(context, second.conversation_id)
+      return rows.length ? rows : undefined
+    })
+    const offered = await db.rawQuery(
+      `select payload from ${context.table('messages')}
+        where conversation_id = ? and idempotency_key like 'booking-reply:%'`,
+      [second.conversation_id]
+    )
+    const content = offered.rows[0].payload.content
+    assert.equal(content.type, 'list')
+    assert.include(content.body, 'اختر وقتاً جديداً لـCoaching session')
+    assert.equal(content.button, 'اختر وقتاً')
+    assert.notMatch(content.sections[0].rows[0].title, /[A-Za-z]/)
+  })
 })

@@ -1105,7 +1105,8 @@ class AlreadyRead extends Error {}
  * the most specific to the least, the first that matches wins:
  *   1. payload        a tapped button's payload or list row's id
  *   2. referral       the click-to-WhatsApp ad or post it came from (its
- *                     source_id named, before a flow on any ad, "*")
+ *                     source_id named, before a flow on any ad, "*";
+ *                     a post only by its id)
  *   3. campaign_reply the first reply to a campaign message sent in the
  *                     72 hours before (that campaign named, before "*")
  *   4. keyword        the whole message is one of the flow's keywords
@@ -1136,7 +1137,15 @@ async function startByTrigger(
   }
   if (!chosen) {
     const referral = message?.payload?.referral as Record<string, string> | undefined
-    const flow = referral && specificOrAny(flows, (f) => f.triggers.referrals, referral.source_id)
+    // "*" is any ad; a post is started only by a flow naming it.
+    const flow =
+      referral &&
+      specificOrAny(
+        flows,
+        (f) => f.triggers.referrals,
+        referral.source_id,
+        referral.source_type !== 'post'
+      )
     if (flow) chosen = { flow, source: 'referral' }
   }
   if (!chosen && flows.some((f) => f.triggers.campaign_ids.length)) {
@@ -1180,11 +1189,16 @@ async function startByTrigger(
   }
 }
 
-/** The flow naming `id` among `listed(flow)`, else one listing "*" (any). */
-function specificOrAny(flows: Flow[], listed: (flow: Flow) => string[], id: string | undefined) {
+/** The flow naming `id` among `listed(flow)`, else (when `any` allows) one listing "*". */
+function specificOrAny(
+  flows: Flow[],
+  listed: (flow: Flow) => string[],
+  id: string | undefined,
+  any = true
+) {
   return (
     (id ? flows.find((f) => listed(f).includes(id)) : undefined) ??
-    flows.find((f) => listed(f).includes('*'))
+    (any ? flows.find((f) => listed(f).includes('*')) : undefined)
   )
 }
 

@@ -30,7 +30,7 @@ import {
 
 type Made = Awaited<ReturnType<typeof flowTenant>>
 
-function fromAd(from: string, body: string, sourceId: string) {
+function fromAd(from: string, body: string, sourceId: string, sourceType = 'ad') {
   return {
     from,
     id: wamid(),
@@ -40,7 +40,7 @@ function fromAd(from: string, body: string, sourceId: string) {
     referral: {
       source_url: `https://fb.me/${sourceId}`,
       source_id: sourceId,
-      source_type: 'ad',
+      source_type: sourceType,
       headline: 'Cover for your new car',
       body: 'Quotes in five minutes',
       ctwa_clid: `clid-${sourceId}`,
@@ -115,6 +115,10 @@ test.group('Flow triggers: ads, campaign replies; URL buttons', (group) => {
     await say(made, fromAd(omar, 'Hello', '777001'), now)
     assert.equal((await sessionOn(context, anyAd.id, omar))?.source, 'referral')
     assert.isUndefined(await sessionOn(context, carAd.id, omar))
+    // A post is no ad: "any ad" does not take it.
+    const rami = waId()
+    await say(made, fromAd(rami, 'Hello', '555002', 'post'), now)
+    assert.isUndefined(await sessionOn(context, anyAd.id, rami))
 
     // Without a referral: the keyword flow, and nothing for a plain hello.
     const sara = waId()

@@ -58,7 +58,11 @@ documentSchema('FlowSession', {
     version_id: { type: 'string', format: 'uuid' },
     conversation_id: { type: 'string', format: 'uuid' },
     contact_id: { type: 'string', format: 'uuid' },
-    status: { type: 'string', enum: ['active', 'completed', 'expired', 'stopped', 'handed_off'] },
+    status: {
+      type: 'string',
+      enum: ['active', 'paused', 'completed', 'expired', 'stopped', 'handed_off'],
+      description: 'paused: a person has the conversation; it resumes when handed back',
+    },
     source: {
       type: 'string',
       enum: [
@@ -77,6 +81,7 @@ documentSchema('FlowSession', {
     end_reason: nullableString,
     started_at: { type: 'string', format: 'date-time' },
     ended_at: nullableTime,
+    paused_at: nullableTime,
     expires_at: { type: 'string', format: 'date-time' },
   },
   required: ['id', 'flow_id', 'contact_id', 'status', 'answers', 'started_at'],

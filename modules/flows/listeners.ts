@@ -5,12 +5,15 @@ import { usableTenantContext } from '#modules/tenancy/index'
 import { registerAssistantHold } from '#modules/brain/index'
 import { publishEvent } from '#modules/integrations/index'
 import { findFlow } from './services/flow_service.js'
+import { conversationById } from '#modules/inbox/index'
 import {
-  activeSessionOn,
-  endSession,
   findSession,
   flowHolds,
   handleInbound,
+  liveSessionOn,
+  pauseSession,
+  personHas,
+  resumeSession,
 } from './services/runtime.js'
 import { presentSession } from './presenters/flow_presenter.js'
 import { registerFlowNodeListeners } from './services/runtime_nodes.js'
@@ -19,8 +22,9 @@ import { registerFlowNodeListeners } from './services/runtime_nodes.js'
  * The flows module's listeners: a customer's message goes to the flow
  * running on its conversation (or may start one), and the assistant stays
  * silent on what a flow holds; a person taking the conversation (assigned,
- * or an agent writing) ends the flow as handed off; completion is
- * published as the `flow.completed` webhook event.
+ * or an agent writing) pauses its flow, and handing it back (unassigned,
+ * or back to the assistant) resumes it; completion is published as the
+ * `flow.completed` webhook event.
  */
 export function registerFlowsListeners() {
   const safely = (what: string, work: () => Promise<unknown>) =>
@@ -38,13 +42,32 @@ export function registerFlowsListeners() {
   const personTakes = async (slug: string, conversationId: string, reason: string) => {
     const tenant = await usableTenantContext(slug)
     if (!tenant) return
-    const session = await activeSessionOn(tenant, conversationId)
-    if (session) await endSession(tenant, session.id, 'handed_off', reason, clock.now())
+    const session = await liveSessionOn(tenant, conversationId)
+    if (session?.status === 'active') await pauseSession(tenant, session.id, reason, clock.now())
+  }
+  // Handed back: nobody assigned and the assistant's again (inbox's
+  // unassign, or its "hand back to the assistant", which announces 'owner').
+  const handedBack = async (slug: string, conversationId: string) => {
+    const tenant = await usableTenantContext(slug)
+    if (!tenant) return
+    const session = await liveSessionOn(tenant, conversationId)
+    if (session?.status !== 'paused') return
+    const conversation = await conversationById(tenant, conversationId)
+    if (!conversation || (await personHas(tenant, conversation))) return
+    await resumeSession(tenant, session.id, clock.now())
   }
   emitter.on('conversation:assigned', (event) =>
     safely('assignment', async () => {
-      if (event.assigneeId)
+      if (event.assigneeId) {
         await personTakes(event.tenant, event.conversationId, 'person_took_over')
+      } else if (event.previousAssigneeId) {
+        await handedBack(event.tenant, event.conversationId)
+      }
+    })
+  )
+  emitter.on('conversation:updated', (event) =>
+    safely('hand back', async () => {
+      if (event.changes.includes('owner')) await handedBack(event.tenant, event.conversationId)
     })
   )
   emitter.on('message:sent', (event) =>

@@ -51,11 +51,12 @@ export interface ConversationResolvedEvent extends TenantEvent, ActorFields {
 
 /**
  * Anything else about a conversation a viewer sees changed: status (reopen,
- * pending, snooze and wake-up), labels, priority, read state.
+ * pending, snooze and wake-up), labels, priority, read state, and its
+ * owner (handed back from a person to the assistant).
  */
 export interface ConversationUpdatedEvent extends TenantEvent, ActorFields {
   conversationId: string
-  changes: Array<'status' | 'labels' | 'priority' | 'read' | 'snooze'>
+  changes: Array<'status' | 'labels' | 'priority' | 'read' | 'snooze' | 'owner'>
 }
 
 export interface ContactUpdatedEvent extends TenantEvent, ActorFields {

@@ -36,6 +36,7 @@ export {
   retryFailed,
   campaignStats,
   audienceCount,
+  latestCampaignMessageTo,
   type CampaignInput,
   type CampaignStats,
 } from './services/campaign_service.js'

@@ -458,18 +458,30 @@ export function useFakeGraph(group: Group, options: { token?: string } = {}) {
  * most 1024 characters; a list's button of 1 to 20, 1 to 10 sections with
  * 10 rows in all, section titles of at most 24 (required with several
  * sections), row ids unique and at most 200, row titles 1 to 24 and
- * descriptions at most 72; 1 to 3 reply buttons of at most 20. Null when
- * the message is fine or not interactive.
+ * descriptions at most 72; 1 to 3 reply buttons of at most 20; a CTA URL
+ * button (cta_url) named 1 to 20 characters with its url. Null when the
+ * message is fine or not interactive.
  */
 export function invalidInteractive(body: any): string | null {
   if (body?.type !== 'interactive') return null
   const interactive = body.interactive
   const length = (value: unknown) => [...String(value ?? '')].length
   if (!interactive || typeof interactive !== 'object') return 'interactive is required'
-  if (!['list', 'button'].includes(interactive.type)) return null
+  if (!['list', 'button', 'cta_url'].includes(interactive.type)) return null
   const text = interactive.body?.text
   if (!length(text) || length(text) > 1024) return 'body.text must have 1 to 1024 characters'
   const action = interactive.action ?? {}
+  if (interactive.type === 'cta_url') {
+    if (action.name !== 'cta_url') return 'action.name must be cta_url'
+    const label = action.parameters?.display_text
+    if (!length(label) || length(label) > 20) {
+      return 'action.parameters.display_text must have 1 to 20 characters'
+    }
+    if (!/^https?:\/\/\S+$/.test(String(action.parameters?.url ?? ''))) {
+      return 'action.parameters.url must be a URL'
+    }
+    return null
+  }
   if (interactive.type === 'button') {
     const buttons = Array.isArray(action.buttons) ? action.buttons : []
     if (buttons.length < 1 || buttons.length > 3) return 'action.buttons must have 1 to 3 items'

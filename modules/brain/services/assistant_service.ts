@@ -860,7 +860,7 @@ export async function handBackToAssistant(
       tenantId: tenant.id,
       conversationId,
       byUserId,
-      changes: ['status'],
+      changes: ['status', 'owner'],
     })
   }
   return changed

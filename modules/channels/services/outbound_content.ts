@@ -59,6 +59,17 @@ export type OutboundContent =
        */
       cards?: ListCard[]
     }
+  | {
+      /** A message with one button that opens a web address (WhatsApp's CTA URL button). */
+      type: 'cta_url'
+      body: string
+      /** The button's label. */
+      displayText: string
+      /** An https address. */
+      url: string
+      header?: string
+      footer?: string
+    }
 
 /** One list row shown as a card on web chat (see the list's `cards`). */
 export interface ListCard {
@@ -157,6 +168,16 @@ export function checkOutboundContent(content: OutboundContent): FieldProblem[] {
         'buttons',
         'Button titles must differ'
       )
+      break
+    case 'cta_url':
+      checkInteractiveText(content, need, chars)
+      need(chars(content.displayText.trim()) > 0, 'displayText', 'Name the button')
+      need(
+        chars(content.displayText) <= LIMITS.buttonTitle,
+        'displayText',
+        `At most ${LIMITS.buttonTitle} characters`
+      )
+      need(isHttpsUrl(content.url), 'url', 'A public https:// link')
       break
     case 'list': {
       checkInteractiveText(content, need, chars)
@@ -291,7 +312,9 @@ export function isFreeForm(content: OutboundContent) {
 
 /** The stored message type: the interactive kinds are WhatsApp's `interactive`. */
 export function storedType(content: OutboundContent) {
-  return content.type === 'buttons' || content.type === 'list' ? 'interactive' : content.type
+  return content.type === 'buttons' || content.type === 'list' || content.type === 'cta_url'
+    ? 'interactive'
+    : content.type
 }
 
 /**
@@ -321,6 +344,7 @@ export function summaryOf(content: OutboundContent): string | null {
       return `${content.name} (${content.language})${content.variables?.length ? ': ' + content.variables.join(' · ') : ''}`
     case 'buttons':
     case 'list':
+    case 'cta_url':
       return content.body
     default:
       return content.caption ?? content.filename ?? null
@@ -383,6 +407,21 @@ export function toGraphMessage(to: string, content: OutboundContent): Record<str
               type: 'reply',
               reply: { id: b.id, title: b.title },
             })),
+          },
+        },
+      }
+    case 'cta_url':
+      return {
+        ...base,
+        type: 'interactive',
+        interactive: {
+          type: 'cta_url',
+          header: content.header ? { type: 'text', text: content.header } : undefined,
+          body: { text: content.body },
+          footer: optionalText(content.footer),
+          action: {
+            name: 'cta_url',
+            parameters: { display_text: content.displayText, url: content.url },
           },
         },
       }

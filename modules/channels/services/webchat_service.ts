@@ -65,6 +65,8 @@ export interface VisitorMessage {
     lines: string[]
     link: string | null
   }> | null
+  /** A button that opens a web address (WhatsApp's CTA URL button). */
+  link: { title: string; url: string } | null
   status: MessageStatus
   at: string
 }
@@ -297,8 +299,11 @@ function toVisitorMessage(row: MessageRow): VisitorMessage {
   let media: VisitorMessage['media'] = null
   let choices: VisitorMessage['choices'] = null
   let cards: VisitorMessage['cards'] = null
+  let link: VisitorMessage['link'] = null
   if (row.direction === 'outbound' && content) {
-    if (content.type === 'buttons') {
+    if (content.type === 'cta_url') {
+      if (/^https:\/\//.test(content.url)) link = { title: content.displayText, url: content.url }
+    } else if (content.type === 'buttons') {
       choices = content.buttons.map(({ id, title }) => ({ id, title }))
     } else if (content.type === 'list') {
       const https = (address: unknown) =>
@@ -334,6 +339,7 @@ function toVisitorMessage(row: MessageRow): VisitorMessage {
     media,
     choices,
     cards,
+    link,
     status: row.status,
     at: new Date(row.created_at).toISOString(),
   }

@@ -76,8 +76,51 @@ export interface WaMessage {
   }
   button?: { text?: string; payload?: string }
   reaction?: { message_id?: string; emoji?: string }
+  /** A click-to-WhatsApp ad or post the customer came from (on their first message after it). */
+  referral?: WaReferral
   errors?: WaError[]
   [key: string]: unknown
+}
+
+export interface WaReferral {
+  source_url?: string
+  source_id?: string
+  /** 'ad' or 'post'. */
+  source_type?: string
+  headline?: string
+  body?: string
+  media_type?: string
+  image_url?: string
+  video_url?: string
+  thumbnail_url?: string
+  /** The click id, for attributing the conversation to the ad. */
+  ctwa_clid?: string
+  [key: string]: unknown
+}
+
+const REFERRAL_FIELDS = [
+  'source_url',
+  'source_id',
+  'source_type',
+  'headline',
+  'body',
+  'media_type',
+  'image_url',
+  'video_url',
+  'thumbnail_url',
+  'ctwa_clid',
+] as const
+
+/** The referral's documented text fields (anything else, or not text, is left out). */
+export function referralOf(value: unknown): Record<string, string> | null {
+  if (!isObject(value)) return null
+  const kept: Record<string, string> = {}
+  for (const field of REFERRAL_FIELDS) {
+    const item = value[field]
+    if (typeof item === 'string' || typeof item === 'number')
+      kept[field] = String(item).slice(0, 2048)
+  }
+  return Object.keys(kept).length ? kept : null
 }
 
 export interface WaStatus {
@@ -222,6 +265,8 @@ export function describeInboundMessage(message: WaMessage): InboundMessageFields
   if (message.context?.forwarded) base.forwarded = true
   if (message.context?.frequently_forwarded) base.frequentlyForwarded = true
   if (message.context?.id) base.context = message.context
+  const referral = referralOf(message.referral)
+  if (referral) base.referral = referral
 
   const fields = (
     type: string,
@@ -293,7 +338,7 @@ export function describeInboundMessage(message: WaMessage): InboundMessageFields
     })
   }
   const original: Record<string, unknown> = { ...message }
-  for (const key of ['id', 'from', 'timestamp', 'context']) delete original[key]
+  for (const key of ['id', 'from', 'timestamp', 'context', 'referral']) delete original[key]
   return fields('unsupported', null, {
     originalType: kind,
     errors: message.errors ?? [],

@@ -9,7 +9,7 @@ import {
   sandboxConversationOf,
 } from '#modules/channels/index'
 import { listConnectors, listDatasets } from '#modules/data_engine/index'
-import { listSequences } from '#modules/pulse/index'
+import { listCampaigns, listSequences } from '#modules/pulse/index'
 import {
   FlowError,
   createFlow,
@@ -56,6 +56,10 @@ interface SettingsForm {
   firstMessage: boolean
   webchatStart: boolean
   payloads: string
+  /** Ad or post ids (a referral's source_id), "*" any. */
+  referrals: string
+  /** '' (none), '*' (any campaign) or a campaign's id. */
+  campaign: string
   expiryHours: string
   expiryMessage: string
   fallback: string
@@ -110,9 +114,19 @@ export default class FlowsController {
       firstMessage: request.input('first_message') === 'on',
       webchatStart: request.input('webchat_start') === 'on',
       payloads: String(request.input('payloads') ?? ''),
+      referrals: String(request.input('referrals') ?? ''),
+      campaign: String(request.input('campaign') ?? '').trim(),
       expiryHours: String(request.input('expiry_hours') ?? '24').trim(),
       expiryMessage: String(request.input('expiry_message') ?? ''),
       fallback: String(request.input('fallback') ?? 'handoff'),
+    }
+    const campaigns = await listCampaigns(tenant)
+    if (form.campaign && form.campaign !== '*' && !campaigns.some((c) => c.id === form.campaign)) {
+      return renderFlow(ctx, flow, {
+        form,
+        errors: { campaign: i18n.t('flows.errors.campaign') },
+        status: 422,
+      })
     }
     try {
       await updateFlow(tenant, flow.id, inputOf(form, flow))
@@ -320,6 +334,8 @@ function formOf(flow: Flow): SettingsForm {
     firstMessage: flow.triggers.first_message,
     webchatStart: flow.triggers.webchat_start,
     payloads: flow.triggers.payloads.join(', '),
+    referrals: flow.triggers.referrals.join(', '),
+    campaign: flow.triggers.campaign_ids[0] ?? '',
     expiryHours: String(flow.expiryHours),
     expiryMessage: flow.expiryMessage ?? '',
     fallback: flow.fallback,
@@ -340,6 +356,8 @@ function inputOf(form: SettingsForm, flow: Flow): FlowInput {
       ...flow.triggers,
       keywords: listOf(form.keywords),
       payloads: listOf(form.payloads),
+      referrals: listOf(form.referrals),
+      campaign_ids: form.campaign ? [form.campaign] : [],
       first_message: form.firstMessage,
       webchat_start: form.webchatStart,
     },
@@ -364,10 +382,11 @@ async function renderFlow(
   }
 ) {
   const { tenant, view, response, access } = ctx
-  const [stats, perNode, version] = await Promise.all([
+  const [stats, perNode, version, campaigns] = await Promise.all([
     flowStats(tenant, [flow.id]),
     nodeStats(tenant, flow.id),
     flow.publishedVersionId ? findVersion(tenant, flow.publishedVersionId) : null,
+    listCampaigns(tenant),
   ])
   const graph = version?.graph ?? flow.graph
   const nodes = graph.nodes.map((node) => ({
@@ -386,6 +405,7 @@ async function renderFlow(
     stats: stats.get(flow.id)!,
     nodes,
     draftNodes: flow.graph.nodes.length,
+    campaigns: campaigns.map((c) => ({ id: c.id, name: c.name })),
     problems,
     form: options.form,
     errors: options.errors ?? {},

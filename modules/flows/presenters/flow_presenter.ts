@@ -37,6 +37,7 @@ export function presentSession(
     end_reason: session.endReason,
     started_at: session.startedAt.toISO(),
     ended_at: session.endedAt?.toISO() ?? null,
+    paused_at: session.pausedAt?.toISO() ?? null,
     expires_at: session.expiresAt.toISO(),
   }
 }

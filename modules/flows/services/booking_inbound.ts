@@ -8,13 +8,14 @@ import {
 } from '#modules/channels/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { handleBookingReply, isBookingReply, type BookingReply } from './booking_replies.js'
-import { activeSessionOn, choiceIdOf } from './runtime.js'
+import { choiceIdOf, flowHolds } from './runtime.js'
 
 /*
 | A customer's WhatsApp or web chat message about their next booking is
 | answered by the booker, and only by it: "cancel", "reschedule", a time
 | picked from the offered list (or its number typed). A conversation a
-| guided flow is running belongs to the flow. The message is claimed in
+| guided flow is running belongs to the flow (not while it stands in a
+| wait node: then the booker answers as it would without it). The message is claimed in
 | `booking_replies` before the booking is touched, so a redelivered
 | message is answered once; the assistant's hold (bookingHold) stays silent
 | on a claimed message, and on one the booker is about to claim.
@@ -36,7 +37,7 @@ export async function answerBookingMessage(
   event: Pick<MessageReceivedEvent, 'messageId' | 'conversationId' | 'contactId' | 'type'>
 ): Promise<BookingReply | null> {
   if (!READABLE.includes(event.type)) return null
-  if (await activeSessionOn(tenant, event.conversationId)) return null
+  if (await flowHolds(tenant, event.conversationId, event.messageId)) return null
   const message = await messageById(tenant, event.messageId)
   if (!message || message.direction !== 'inbound') return null
   const input = replyInput(event.contactId, message)
@@ -100,7 +101,7 @@ export async function bookingHold(
     if (!message || message.direction !== 'inbound' || !READABLE.includes(message.type)) {
       return false
     }
-    if (await activeSessionOn(tenant, conversationId)) return false
+    if (await flowHolds(tenant, conversationId, messageId)) return false
     return await isBookingReply(tenant, replyInput(message.contactId, message))
   } catch (error) {
     logger.warn({ err: error, tenant: tenant.slug }, 'bookings: assistant hold check failed')

@@ -1,6 +1,9 @@
 import { DateTime } from 'luxon'
+import i18nManager from '@adonisjs/i18n/services/main'
 import { clock } from '#app/clock'
 import type { OutboundContent } from '#modules/channels/index'
+import { contactById } from '#modules/inbox/index'
+import { messageLanguage } from '#modules/brain/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import {
   BookingError,
@@ -22,7 +25,9 @@ import { customerTime } from './booking_reminders.js'
 | typed) moves the booking there. The answer comes back as content for the
 | caller to send (the flows runtime, or an inbound hook): this service
 | never sends by itself. Anything else is not handled (null), so the
-| message goes on to whoever else answers.
+| message goes on to whoever else answers. The answer is in the contact's
+| language (English or Arabic: their language field, else the language
+| they wrote in), from the bookings.replies lang strings.
 */
 
 const CANCEL_WORDS = [
@@ -61,9 +66,26 @@ function normal(text: string) {
     .replace(/\s+/g, ' ')
 }
 
-function rowTitle(start: Date, zone: string) {
+function rowTitle(start: Date, zone: string, locale: ReplyLocale) {
   // WhatsApp list row titles are at most 24 characters.
-  return DateTime.fromJSDate(start, { zone }).toFormat('ccc d LLL, HH:mm').slice(0, 24)
+  return [...DateTime.fromJSDate(start, { zone }).setLocale(locale).toFormat('ccc d LLL, HH:mm')]
+    .slice(0, 24)
+    .join('')
+}
+
+type ReplyLocale = 'en' | 'ar'
+
+/** The contact's language when it is one we answer in, else the language of what they wrote. */
+async function replyLocale(
+  tenant: TenantContext,
+  contactId: string,
+  text: string | null | undefined
+): Promise<ReplyLocale> {
+  const contact = await contactById(tenant, contactId)
+  const given = contact?.language?.trim().toLowerCase() ?? ''
+  if (given.startsWith('ar')) return 'ar'
+  if (given.startsWith('en')) return 'en'
+  return text && messageLanguage(text) === 'arabic' ? 'ar' : 'en'
 }
 
 /**
@@ -77,8 +99,11 @@ export async function handleBookingReply(
   const [booking] = await upcomingBookingsOf(tenant, input.contactId)
   if (!booking) return null
   const said = normal(input.text ?? '')
+  const locale = await replyLocale(tenant, input.contactId, input.text)
+  const i18n = i18nManager.locale(locale)
+  const t = (key: string, data?: Record<string, unknown>) => i18n.t(`bookings.replies.${key}`, data)
   const service = await findBookingService(tenant, booking.serviceId)
-  const serviceName = service?.name ?? 'session'
+  const serviceName = service?.name ?? t('default_service')
 
   const chosen = await chosenSlot(tenant, input.contactId, said, input.payload ?? null)
   if (chosen) {
@@ -87,17 +112,17 @@ export async function handleBookingReply(
       return {
         action: 'rescheduled',
         bookingId: moved.id,
-        reply: { type: 'text', text: `Done: your ${serviceName} is now ${customerTime(moved)}.` },
+        reply: {
+          type: 'text',
+          text: t('rescheduled', { service: serviceName, time: customerTime(moved, locale) }),
+        },
       }
     } catch (error) {
       if (!(error instanceof BookingError) || error.code === 'not_found') throw error
       return {
         action: 'slot_taken',
         bookingId: booking.id,
-        reply: {
-          type: 'text',
-          text: 'Sorry, that time was just taken. Reply "reschedule" to see the times free now.',
-        },
+        reply: { type: 'text', text: t('slot_taken') },
       }
     }
   }
@@ -109,7 +134,7 @@ export async function handleBookingReply(
       bookingId: booking.id,
       reply: {
         type: 'text',
-        text: `Your ${serviceName} on ${customerTime(booking)} is cancelled.`,
+        text: t('cancelled', { service: serviceName, time: customerTime(booking, locale) }),
       },
     }
   }
@@ -133,7 +158,7 @@ export async function handleBookingReply(
         bookingId: booking.id,
         reply: {
           type: 'text',
-          text: `There is no free time for your ${serviceName} in the next two weeks; a person will help you.`,
+          text: t('no_slots', { service: serviceName }),
         },
       }
     }
@@ -148,13 +173,13 @@ export async function handleBookingReply(
       bookingId: booking.id,
       reply: {
         type: 'list',
-        body: `Choose a new time for your ${serviceName} (${booking.timeZone}). These times are kept for you for ${HOLD_MINUTES} minutes.`,
-        button: 'Choose a time',
+        body: t('offer', { service: serviceName, zone: booking.timeZone, minutes: HOLD_MINUTES }),
+        button: t('offer_button'),
         sections: [
           {
             rows: slots.map((slot, index) => ({
               id: `${SLOT_ROW_PREFIX}${slot.start.toISOString()}`,
-              title: rowTitle(slot.start, booking.timeZone),
+              title: rowTitle(slot.start, booking.timeZone, locale),
               description: `${index + 1}`,
             })),
           },

@@ -23,9 +23,9 @@ export interface FlowTriggers {
   first_message: boolean
   /** A tapped button's payload or a list row's id. */
   payloads: string[]
-  /** Click-to-WhatsApp ad ids (a referral's source_id); "*" any ad. */
+  /** Click-to-WhatsApp ad or post ids (a referral's source_id); "*" any. */
   referrals: string[]
-  /** A reply to one of these campaigns. */
+  /** The first reply to one of these campaigns (within 72 hours of it); "*" any campaign. */
   campaign_ids: string[]
   /** A web chat visitor's first message. */
   webchat_start: boolean
@@ -301,18 +301,23 @@ export interface FlowStats {
   starts: number
   completions: number
   active: number
+  /** Sessions paused while a person has the conversation. */
+  paused: number
   /** Per node: sessions that reached it, and sessions that stopped there without completing. */
   nodes: Array<{ nodeId: string; reached: number; dropped: number }>
 }
 
 export async function flowStats(tenant: TenantContext, flowIds: string[]) {
   const stats = new Map<string, FlowStats>()
-  for (const id of flowIds) stats.set(id, { starts: 0, completions: 0, active: 0, nodes: [] })
+  for (const id of flowIds) {
+    stats.set(id, { starts: 0, completions: 0, active: 0, paused: 0, nodes: [] })
+  }
   if (!flowIds.length) return stats
   const totals = await db.rawQuery(
     `select flow_id, count(*)::int as starts,
             count(*) filter (where status = 'completed')::int as completions,
-            count(*) filter (where status = 'active')::int as active
+            count(*) filter (where status = 'active')::int as active,
+            count(*) filter (where status = 'paused')::int as paused
        from ${tenant.table('flow_sessions')}
       where flow_id = any(?::uuid[]) and source <> 'try' group by flow_id`,
     [flowIds]
@@ -322,6 +327,7 @@ export async function flowStats(tenant: TenantContext, flowIds: string[]) {
       starts: row.starts,
       completions: row.completions,
       active: row.active,
+      paused: row.paused,
     })
   }
   return stats

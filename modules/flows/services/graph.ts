@@ -15,7 +15,8 @@
 |              data: { text, buttons?: [{id, title}] (≤ 3, titles ≤ 20),
 |                      list?: { button, rows: [{id, title, description?}] }
 |                      (≤ 10 rows, titles ≤ 24, descriptions ≤ 72),
-|                      url?: { title, url } }  buttons OR list, not both.
+|                      url?: { title, url } }  buttons OR list, not both;
+|              a url (title ≤ 20, https) goes as WhatsApp's cta_url button.
 |   question   `next`, `fallback` (max retries spent).
 |              data: { text, kind: text|number|email|phone|date|choice,
 |                      choices?: string[] (kind choice), variable,
@@ -27,7 +28,8 @@
 |                      key, op: eq|neq|contains|exists|not_exists|gt|lt, value? }] }
 |   set        `next`. data: { target: variable|field|label_add|label_remove, key, value? }
 |   handoff    no ports. data: { text? } (to a person; the session ends handed_off)
-|   wait       `next`. data: { minutes }
+|   wait       `next`. data: { minutes } (meanwhile the flow holds nothing:
+|              the assistant or the team answers the customer)
 |   jump       no ports. data: { to } (a node id)
 |   end        no ports. data: { text? }
 |   lookup     `next` (found; with `list`, the customer picked a row),

@@ -24,10 +24,11 @@ import {
   type Contact,
   type Conversation,
 } from '#modules/inbox/index'
-import { handOffFromFlow } from '#modules/brain/index'
+import { assistantStateOf, handOffFromFlow } from '#modules/brain/index'
 import {
   cancelDue,
   deferDue,
+  latestCampaignMessageTo,
   registerDueHandler,
   scheduleDue,
   sendGuard,
@@ -77,7 +78,7 @@ import {
 export const STEP_KIND = 'flow.step'
 export const EXPIRE_KIND = 'flow.expire'
 
-export type SessionStatus = 'active' | 'completed' | 'expired' | 'stopped' | 'handed_off'
+export type SessionStatus = 'active' | 'paused' | 'completed' | 'expired' | 'stopped' | 'handed_off'
 export type SessionSource =
   | 'keyword'
   | 'first_message'
@@ -109,6 +110,10 @@ export interface FlowSession {
   expiresAt: DateTime
   startedAt: DateTime
   endedAt: DateTime | null
+  /** Since when a person has the conversation (status paused). */
+  pausedAt: DateTime | null
+  /** Until when the session stands in a wait node (the flow does not hold the conversation). */
+  waitingUntil: DateTime | null
 }
 
 export interface FlowCompletedEvent {
@@ -164,6 +169,8 @@ export function sessionOf(row: any): FlowSession {
     expiresAt: dt(row.expires_at),
     startedAt: dt(row.started_at),
     endedAt: row.ended_at ? dt(row.ended_at) : null,
+    pausedAt: row.paused_at ? dt(row.paused_at) : null,
+    waitingUntil: row.waiting_until ? dt(row.waiting_until) : null,
   }
 }
 
@@ -178,6 +185,16 @@ export async function findSession(tenant: TenantContext, id: string) {
 export async function activeSessionOn(tenant: TenantContext, conversationId: string) {
   const result = await db.rawQuery(
     `select * from ${tenant.table('flow_sessions')} where conversation_id = ? and status = 'active'`,
+    [conversationId]
+  )
+  return result.rows[0] ? sessionOf(result.rows[0]) : null
+}
+
+/** The session that has not ended on the conversation: active, or paused while a person has it. */
+export async function liveSessionOn(tenant: TenantContext, conversationId: string) {
+  const result = await db.rawQuery(
+    `select * from ${tenant.table('flow_sessions')}
+      where conversation_id = ? and status in ('active', 'paused')`,
     [conversationId]
   )
   return result.rows[0] ? sessionOf(result.rows[0]) : null
@@ -261,7 +278,7 @@ export async function startSession(
          (flow_id, version_id, conversation_id, contact_id, status, source, current_node,
           step_no, variables, expires_at, started_at)
        values (?, ?, ?, ?, 'active', ?, ?, 1, ?::jsonb, ?, ?)
-       on conflict (conversation_id) where status = 'active' do nothing
+       on conflict (conversation_id) where status in ('active', 'paused') do nothing
        returning id`,
       [
         flow.id,
@@ -344,6 +361,8 @@ export interface Move {
   state?: Record<string, unknown>
   /** Logged for the node left, before the move (what it did). */
   log?: { event: string; detail: Record<string, unknown> }
+  /** Leaving a wait node: the flow does not hold the conversation until `dueAt`. */
+  waits?: boolean
 }
 
 /**
@@ -364,6 +383,7 @@ export async function moveSession(
     const moved = await trx.rawQuery(
       `update flow_sessions
           set current_node = ?, step_no = ?, awaiting = false, retries = ?, state = ?::jsonb,
+              waiting_until = ?,
               variables = variables || ?::jsonb, answers = answers || ?::jsonb, updated_at = now()
         where id = ? and step_no = ? and status = 'active' returning id`,
       [
@@ -371,6 +391,7 @@ export async function moveSession(
         nextStep,
         move.retries ?? 0,
         JSON.stringify(move.state ?? {}),
+        move.waits && move.dueAt ? move.dueAt.toJSDate() : null,
         JSON.stringify(move.variables ?? {}),
         JSON.stringify(move.answers ?? {}),
         session.id,
@@ -394,6 +415,7 @@ export async function moveSession(
           nodeId: move.to,
           stepNo: nextStep,
           ...(move.reprompt ? { reprompt: true } : {}),
+          ...(move.waits ? { afterWait: true } : {}),
         },
       },
       { client: trx }
@@ -447,14 +469,14 @@ async function completeSession(
 }
 
 /**
- * Ends an active session (stopped, expired, handed off) wherever it
+ * Ends an active or paused session (stopped, expired, handed off) wherever it
  * stands, cancelling its pending rows. `onlyStep`: only if it is still at
  * that step. False when it had ended already.
  */
 export async function endSession(
   tenant: TenantContext,
   sessionId: string,
-  status: Exclude<SessionStatus, 'active' | 'completed'>,
+  status: Exclude<SessionStatus, 'active' | 'paused' | 'completed'>,
   reason: string,
   now: DateTime,
   options: { onlyStep?: number; inboundMessageId?: string | null } = {}
@@ -463,7 +485,8 @@ export async function endSession(
     const ended = await trx.rawQuery(
       `update flow_sessions
           set status = ?, awaiting = false, ended_at = ?, end_reason = ?, updated_at = now()
-        where id = ? and status = 'active' ${options.onlyStep ? 'and step_no = ?' : ''}
+        where id = ? and status in ('active', 'paused')
+          ${options.onlyStep ? 'and step_no = ?' : ''}
         returning id, flow_id, current_node`,
       [status, now.toJSDate(), reason, sessionId, ...(options.onlyStep ? [options.onlyStep] : [])]
     )
@@ -484,6 +507,93 @@ export async function endSession(
     }
     return true
   })
+}
+
+/* ------------------------------------------------------------ pause, resume */
+
+/*
+| A person taking the conversation (assigned, or an agent writing to the
+| customer) pauses its session: it keeps its place, sends nothing (its
+| pending step rows are cancelled) and holds nothing (the person has the
+| conversation, so the assistant is silent too). Handed back (nobody
+| assigned, the assistant's again), it resumes at the node it stood at,
+| asking a pending question once more. Expiry goes on while paused: a
+| session the person kept past it ends expired, without the flow's
+| message (the person spoke last), and is never resumed.
+*/
+
+/** Pauses the conversation's session (active or in a wait); false when there is none to pause. */
+export async function pauseSession(
+  tenant: TenantContext,
+  sessionId: string,
+  reason: string,
+  now: DateTime
+) {
+  return tenant.transaction(async (trx) => {
+    const paused = await trx.rawQuery(
+      `update flow_sessions set status = 'paused', paused_at = ?, awaiting = false, updated_at = now()
+        where id = ? and status = 'active' returning id, flow_id, current_node`,
+      [now.toJSDate(), sessionId]
+    )
+    const row = paused.rows[0]
+    if (!row) return false
+    await logStep(trx, { id: sessionId, flowId: row.flow_id }, row.current_node, 'paused', now, {
+      reason,
+    })
+    await cancelDue(tenant, { dedupePrefix: `flow:${sessionId}:` }, { client: trx, reason })
+    return true
+  })
+}
+
+/**
+ * Resumes a paused session where it stood: its node runs again (a
+ * question is asked again), at the end of a wait it was in, or now. False
+ * when it is not paused (resumed already, ended, expired meanwhile).
+ */
+export async function resumeSession(tenant: TenantContext, sessionId: string, now: DateTime) {
+  return tenant.transaction(async (trx) => {
+    const resumed = await trx.rawQuery(
+      `update flow_sessions
+          set status = 'active', paused_at = null, awaiting = false, retries = 0,
+              step_no = step_no + 1, updated_at = now()
+        where id = ? and status = 'paused' and expires_at > ?
+        returning id, flow_id, contact_id, current_node, step_no, waiting_until`,
+      [sessionId, now.toJSDate()]
+    )
+    const row = resumed.rows[0]
+    if (!row?.current_node) return false
+    const session = { id: sessionId, flowId: row.flow_id as string }
+    await logStep(trx, session, row.current_node, 'resumed', now)
+    const waitingUntil = row.waiting_until ? dt(row.waiting_until) : null
+    await scheduleDue(
+      tenant,
+      {
+        kind: STEP_KIND,
+        dedupeKey: stepKey(sessionId, Number(row.step_no)),
+        dueAt: waitingUntil && waitingUntil > now ? waitingUntil : now,
+        contactId: row.contact_id,
+        refId: row.flow_id,
+        payload: {
+          sessionId,
+          nodeId: row.current_node,
+          stepNo: Number(row.step_no),
+          ...(waitingUntil ? { afterWait: true } : {}),
+        },
+      },
+      { client: trx }
+    )
+    return true
+  })
+}
+
+/**
+ * Whether a person has the conversation: someone is assigned, the
+ * assistant handed it to a person (or an agent wrote), or it is resolved.
+ */
+export async function personHas(tenant: TenantContext, conversation: Conversation) {
+  if (conversation.assigneeId || conversation.status === 'resolved') return true
+  const owner = await assistantStateOf(tenant, conversation.id)
+  return owner.state === 'human'
 }
 
 /* ------------------------------------------------------------------ steps */
@@ -556,13 +666,12 @@ export function contentOf(
         ],
       }
     }
-    // The Cloud API's URL button (cta_url) is not among the channel's
-    // outbound kinds yet: the link goes under the text, with a preview.
     if (message.url) {
       return {
-        type: 'text',
-        text: `${body}\n\n${message.url.title}: ${message.url.url}`,
-        previewUrl: true,
+        type: 'cta_url',
+        body,
+        displayText: fill(message.url.title, session, contact),
+        url: message.url.url,
       }
     }
   }
@@ -687,11 +796,12 @@ async function saveContactField(
 
 /** The due handler of `flow.step`: runs the node the session stands at. */
 export async function runFlowStep(tenant: TenantContext, row: DueRow, now: DateTime) {
-  const { sessionId, nodeId, stepNo, reprompt } = row.payload as {
+  const { sessionId, nodeId, stepNo, reprompt, afterWait } = row.payload as {
     sessionId: string
     nodeId: string
     stepNo: number
     reprompt?: boolean
+    afterWait?: boolean
   }
   const session = await findSession(tenant, sessionId)
   if (!session || session.status !== 'active' || session.stepNo !== stepNo) return { stale: true }
@@ -707,6 +817,12 @@ export async function runFlowStep(tenant: TenantContext, row: DueRow, now: DateT
     return { ended: 'missing_node' }
   }
   const next = (port: string) => targetOf(loaded.graph, node, port)
+  // During a wait the flow held nothing: the assistant may have handed the
+  // customer to a person meanwhile, who keeps them (handed back, it goes on).
+  if (afterWait && (await personHas(tenant, loaded.conversation))) {
+    await pauseSession(tenant, session.id, 'person_has_it', now)
+    return { paused: 'person_has_it' }
+  }
 
   switch (node.type) {
     case 'message':
@@ -767,7 +883,7 @@ export async function runFlowStep(tenant: TenantContext, row: DueRow, now: DateT
         tenant,
         session,
         stepNo,
-        { to: next('next'), dueAt: now.plus({ minutes }) },
+        { to: next('next'), dueAt: now.plus({ minutes }), waits: true },
         now
       )
       return { waited: minutes }
@@ -817,10 +933,21 @@ export async function runFlowStep(tenant: TenantContext, row: DueRow, now: DateT
 /** The due handler of `flow.expire`: ends a session left unanswered, with the flow's message. */
 export async function runFlowExpiry(tenant: TenantContext, row: DueRow, now: DateTime) {
   const session = await findSession(tenant, String(row.payload.sessionId))
-  if (!session || session.status !== 'active') return { stale: true }
+  if (!session || (session.status !== 'active' && session.status !== 'paused')) {
+    return { stale: true }
+  }
   if (session.expiresAt > now) return deferDue(session.expiresAt, 'extended')
-  const ended = await endSession(tenant, session.id, 'expired', 'expired', now)
+  const paused = session.status === 'paused'
+  const ended = await endSession(
+    tenant,
+    session.id,
+    'expired',
+    paused ? 'expired_paused' : 'expired',
+    now
+  )
   if (!ended) return { stale: true }
+  // A person had the conversation: the flow's goodbye is not theirs to send.
+  if (paused) return { expired: true, paused: true }
   const loaded = await load(tenant, session)
   if (loaded?.flow.expiryMessage?.trim()) {
     const sent = await send(tenant, row, loaded, {
@@ -866,24 +993,45 @@ export type InboundOutcome =
   | { kind: 'retry'; sessionId: string }
   | { kind: 'fallback'; sessionId: string; to: 'node' | 'handoff' | 'assistant' }
   | { kind: 'held'; sessionId: string }
+  | { kind: 'paused'; sessionId: string }
+  | { kind: 'passed'; sessionId: string }
 
 /**
  * A customer's message: "stop" (or an opt-out word) ends the session; an
  * answer to the step that waits moves the session on; without a session,
- * a trigger may start one. Read once per message.
+ * a trigger may start one. Read once per message. A paused session (a
+ * person has the conversation) reads nothing; one in a wait node passes
+ * the message on (the assistant or the team answers it) and goes on when
+ * the wait ends.
  */
 export async function handleInbound(
   tenant: TenantContext,
   event: MessageReceivedEvent,
   now: DateTime = clock.now()
 ): Promise<InboundOutcome> {
-  const session = await activeSessionOn(tenant, event.conversationId)
+  const session = await liveSessionOn(tenant, event.conversationId)
   if (!session) return startByTrigger(tenant, event, now)
   if (await isStopWord(tenant, event.channelId, event.text)) {
     await endSession(tenant, session.id, 'stopped', 'stop_word', now, {
       inboundMessageId: event.messageId,
     })
     return { kind: 'stopped', sessionId: session.id }
+  }
+  if (session.status === 'paused') return { kind: 'paused', sessionId: session.id }
+  if (session.waitingUntil && session.waitingUntil > now) {
+    // Logged as read by the wait, so the assistant's hold knows it is not the flow's.
+    await tenant.transaction((trx) =>
+      logStep(
+        trx,
+        session,
+        session.currentNode,
+        'passed',
+        now,
+        { reason: 'waiting' },
+        event.messageId
+      )
+    )
+    return { kind: 'passed', sessionId: session.id }
   }
   if (!READABLE.includes(event.type) || !session.awaiting) {
     return { kind: 'held', sessionId: session.id }
@@ -999,7 +1147,20 @@ export async function handleInbound(
 
 class AlreadyRead extends Error {}
 
-/** Which published flow a message starts, if any (payload, keyword, first message). */
+/**
+ * Which published flow a message starts, if any. Triggers are tried from
+ * the most specific to the least, the first that matches wins:
+ *   1. payload        a tapped button's payload or list row's id
+ *   2. referral       the click-to-WhatsApp ad or post it came from (its
+ *                     source_id named, before a flow on any ad, "*";
+ *                     a post only by its id)
+ *   3. campaign_reply the first reply to a campaign message sent in the
+ *                     72 hours before (that campaign named, before "*")
+ *   4. keyword        the whole message is one of the flow's keywords
+ *   5. first_message  the contact's first message on a channel (web chat:
+ *                     webchat_start)
+ * Among flows of one kind, the most recently changed wins.
+ */
 async function startByTrigger(
   tenant: TenantContext,
   event: MessageReceivedEvent,
@@ -1020,6 +1181,29 @@ async function startByTrigger(
   if (payloadId) {
     const flow = flows.find((f) => f.triggers.payloads.includes(payloadId))
     if (flow) chosen = { flow, source: 'payload' }
+  }
+  if (!chosen) {
+    const referral = message?.payload?.referral as Record<string, string> | undefined
+    // "*" is any ad; a post is started only by a flow naming it.
+    const flow =
+      referral &&
+      specificOrAny(
+        flows,
+        (f) => f.triggers.referrals,
+        referral.source_id,
+        referral.source_type !== 'post'
+      )
+    if (flow) chosen = { flow, source: 'referral' }
+  }
+  if (!chosen && flows.some((f) => f.triggers.campaign_ids.length)) {
+    const campaignId = await campaignAnswered(
+      tenant,
+      event,
+      message ? Number(message.seq) : null,
+      now
+    )
+    const flow = campaignId && specificOrAny(flows, (f) => f.triggers.campaign_ids, campaignId)
+    if (flow) chosen = { flow, source: 'campaign_reply' }
   }
   if (!chosen && said) {
     const flow = flows.find((f) => f.triggers.keywords.includes(said))
@@ -1052,6 +1236,43 @@ async function startByTrigger(
   }
 }
 
+/** The flow naming `id` among `listed(flow)`, else (when `any` allows) one listing "*". */
+function specificOrAny(
+  flows: Flow[],
+  listed: (flow: Flow) => string[],
+  id: string | undefined,
+  any = true
+) {
+  return (
+    (id ? flows.find((f) => listed(f).includes(id)) : undefined) ??
+    (any ? flows.find((f) => listed(f).includes('*')) : undefined)
+  )
+}
+
+/**
+ * The campaign a message answers: the latest campaign message that reached
+ * the contact in the 72 hours before, when this is their first message
+ * since it (a later message in the same exchange starts nothing).
+ */
+async function campaignAnswered(
+  tenant: TenantContext,
+  event: MessageReceivedEvent,
+  seq: number | null,
+  now: DateTime
+) {
+  const latest = await latestCampaignMessageTo(tenant, event.contactId, now)
+  if (!latest || seq === null) return null
+  const sent = await messageById(tenant, latest.messageId)
+  if (!sent || Number(sent.seq) >= Number(seq)) return null
+  const since = await tenant.transaction((trx) =>
+    contactMessagesSince(trx, event.contactId, Number(sent.seq), 20)
+  )
+  const earlier = since.some(
+    (m) => m.direction === 'inbound' && m.id !== event.messageId && Number(m.seq) < Number(seq)
+  )
+  return earlier ? null : latest.campaignId
+}
+
 /** The contact's first message: none other of theirs (inbound) was stored before it. */
 async function isFirstMessage(tenant: TenantContext, event: MessageReceivedEvent) {
   const messages = await tenant.transaction((trx) =>
@@ -1060,20 +1281,26 @@ async function isFirstMessage(tenant: TenantContext, event: MessageReceivedEvent
   return !messages.some((m) => m.direction === 'inbound' && m.id !== event.messageId)
 }
 
+/** Messages a flow read but left to the assistant: one it gave up on, one sent during a wait. */
+const NOT_HELD = ['fallback_assistant', 'waiting']
+
 /**
  * For the assistant: whether a flow holds the conversation (an active
- * session) or read this message (a flow's answer, or the message that
- * started it). A message a flow gave up on to the assistant is not held.
+ * session, not standing in a wait) or read this message (a flow's answer,
+ * or the message that started it). A message a flow gave up on to the
+ * assistant, or one that came during a wait, is not held; nor is a paused
+ * session's conversation (a person has it: the assistant is silent anyway).
  */
 export async function flowHolds(tenant: TenantContext, conversationId: string, messageId: string) {
   const result = await db.rawQuery(
     `select exists (select 1 from ${tenant.table('flow_sessions')}
-                     where conversation_id = ? and status = 'active') as active,
+                     where conversation_id = ? and status = 'active'
+                       and (waiting_until is null or waiting_until <= ?)) as active,
             (select coalesce(f.detail->>'reason', f.event) from ${tenant.table('flow_steps')} f
               where f.inbound_message_id = ?) as read_as`,
-    [conversationId, messageId]
+    [conversationId, clock.now().toJSDate(), messageId]
   )
   const row = result.rows[0] ?? {}
   if (row.read_as === undefined || row.read_as === null) return Boolean(row.active)
-  return row.read_as !== 'fallback_assistant'
+  return !NOT_HELD.includes(row.read_as)
 }

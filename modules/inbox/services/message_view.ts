@@ -50,6 +50,8 @@ export interface MessageView {
     buttons: string[]
     listButton: string | null
     rows: string[]
+    /** A button that opens a web address (WhatsApp's CTA URL button). */
+    link: { title: string; url: string } | null
   } | null
   unsupported: { originalType: string; reason: string | null } | null
   replyTo: string | null
@@ -322,6 +324,10 @@ export function presentMessage(message: Message, context: MessageViewContext): M
               .map((row: any) => str(row?.title))
               .filter(Boolean)
           ),
+          link:
+            content.type === 'cta_url' && str(content.displayText) && str(content.url)
+              ? { title: str(content.displayText)!, url: str(content.url)! }
+              : null,
         }
         return view
       }

@@ -575,3 +575,27 @@ export async function announce(
     campaignId: campaign.id,
   })
 }
+
+/**
+ * The campaign message a contact may be answering at `at`: the latest one
+ * that reached them (accepted by WhatsApp or further) in the 72 hours
+ * before, as campaigns count replies. Null when none did.
+ */
+export async function latestCampaignMessageTo(
+  tenant: TenantContext,
+  contactId: string,
+  at: DateTime
+): Promise<{ campaignId: string; messageId: string } | null> {
+  const result = await tenant.transaction((trx) =>
+    trx.rawQuery(
+      `select campaign_id, message_id from campaign_recipients
+        where contact_id = ? and message_id is not null
+          and status in ('accepted', 'sent', 'delivered', 'read')
+          and coalesce(sent_at, claimed_at, due_at) between ? and ?
+        order by coalesce(sent_at, claimed_at, due_at) desc, id desc limit 1`,
+      [contactId, at.minus({ hours: 72 }).toJSDate(), at.toJSDate()]
+    )
+  )
+  const row = result.rows[0]
+  return row ? { campaignId: row.campaign_id, messageId: row.message_id } : null
+}

@@ -786,7 +786,7 @@ test.group('Web chat: the widget', (group) => {
     assert.equal(stranger.status, 401)
   })
 
-  test('buttons reach the widget as choices; templates and WhatsApp uploads are refused on web chat', async ({
+  test('buttons reach the widget as choices, a URL button as a link; templates and WhatsApp uploads are refused on web chat', async ({
     assert,
     cleanup,
   }) => {
@@ -810,8 +810,26 @@ test.group('Web chat: the widget', (group) => {
       content: { type: 'image', link: 'https://cdn.example.com/flat.jpg', caption: 'Living room' },
       authorType: 'agent',
     })
+    await queueOutboundMessage(context, {
+      conversationId,
+      content: {
+        type: 'cta_url',
+        body: 'The floor plan is online.',
+        displayText: 'See the plan',
+        url: 'https://example.com/plans/elm-street',
+      },
+      authorType: 'system',
+    })
     const history = await call('GET', `${api}/messages`, { token })
-    const [, buttons, image] = history.json.data
+    const [, buttons, image, link] = history.json.data
+    // A URL button is a link button, not a choice.
+    assert.equal(link.text, 'The floor plan is online.')
+    assert.deepEqual(link.link, {
+      title: 'See the plan',
+      url: 'https://example.com/plans/elm-street',
+    })
+    assert.isNull(link.choices)
+    assert.isNull(buttons.link)
     assert.equal(buttons.text, 'Which day suits you?')
     assert.deepEqual(buttons.choices, [
       { id: 'sat', title: 'Saturday' },

@@ -28,6 +28,7 @@ export async function flowTenant(cleanup: Cleanup, prefix = 'flw') {
   const made = await campaignTenant(cleanup as any, {}, prefix)
   const workers = await startInboundWorkers()
   cleanup(() => workers.stop())
+  // The assistant is on: the flow must keep it silent.
   const current = await readAssistantSettings(made.context, made.channel.id)
   await saveAssistantSettings(made.context, made.channel.id, { ...current, enabled: true }, null)
   return made

@@ -1,8 +1,24 @@
 import { test } from '@japa/runner'
-import { createFlow, findFlow, type FlowGraph } from '#modules/flows/index'
+import { createFlow, findFlow, startSession, type FlowGraph } from '#modules/flows/index'
+import { pauseSession } from '#modules/flows/services/runtime'
+import { createCampaign, type CampaignInput } from '#modules/pulse/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
+import { makeMember } from '#tests/helpers/users'
+import { customer } from '#tests/helpers/whatsapp'
 import { signIn } from '#tests/functional/workspace/member_browser'
+import { campaignTenant } from '#tests/functional/pulse/campaign_fixtures'
 import { intakeGraph, publishedFlow } from './flow_fixtures.js'
+
+async function campaignOf(made: Awaited<ReturnType<typeof campaignTenant>>, name: string) {
+  const input: CampaignInput = {
+    name,
+    channelId: made.channel.id,
+    template: { name: 'policy_notice', language: 'en', variables: { '1': 'friend' } },
+    audience: { labels: ['renewal'] },
+    quiet: { start: null, end: null },
+  }
+  return createCampaign(made.context, input)
+}
 
 async function signedIn(
   ws: Awaited<ReturnType<typeof makeWorkspace>>,
@@ -102,6 +118,68 @@ test.group('Flow pages', () => {
     assert.notInclude(page.body, 'data-publish-form')
     const denied = await viewer.post(`${ws.base}/flows/${flow.id}/publish`, {})
     assert.equal(denied.status, 403)
+  })
+
+  test('the page counts paused sessions and sets the campaign-reply and ad triggers; another workspace’s campaign is refused', async ({
+    assert,
+    cleanup,
+  }) => {
+    const mine = await campaignTenant(cleanup as any, {}, 'flt')
+    const theirs = await campaignTenant(cleanup as any, {}, 'flu')
+    const renewals = await campaignOf(mine, 'Spring renewals')
+    const foreign = await campaignOf(theirs, 'Their offer')
+    const flow = await publishedFlow(mine.context)
+    const person = await customer(mine.context, mine.channel)
+    const session = await startSession(mine.context, (await findFlow(mine.context, flow.id))!, {
+      conversationId: person.conversationId,
+      contactId: person.contactId,
+      source: 'api',
+    })
+    await pauseSession(mine.context, session!.id, 'person_took_over', session!.startedAt)
+    const user = await makeMember(mine.tenant.id, 'admin')
+    cleanup(() => user.delete())
+    user.locale = 'ar'
+    await user.save()
+    const admin = await signIn(user)
+    const path = `/t/${mine.tenant.slug}/flows/${flow.id}`
+
+    const page = await admin.get(path)
+    assert.match(page.body, /data-paused>(1|١)</)
+    assert.include(page.body, 'متوقف مؤقتاً')
+    assert.include(page.body, 'Spring renewals')
+    assert.notInclude(page.body, 'Their offer')
+
+    const form = {
+      name: 'Intake',
+      keywords: 'insurance',
+      payloads: '',
+      expiry_hours: '24',
+      expiry_message: '',
+      fallback: 'handoff',
+    }
+    const refused = await admin.submit(path, path, {
+      ...form,
+      campaign: foreign.id,
+      referrals: '120208',
+    })
+    assert.equal(refused.status, 422)
+    assert.include(refused.body, 'data-error="campaign"')
+    assert.deepEqual((await findFlow(mine.context, flow.id))!.triggers.campaign_ids, [])
+
+    const saved = await admin.submit(path, path, {
+      ...form,
+      campaign: renewals.id,
+      referrals: '120208, *',
+    })
+    assert.equal(saved.status, 302)
+    let triggers = (await findFlow(mine.context, flow.id))!.triggers
+    assert.deepEqual(triggers.campaign_ids, [renewals.id])
+    assert.deepEqual(triggers.referrals, ['120208', '*'])
+    const any = await admin.submit(path, path, { ...form, campaign: '*', referrals: '' })
+    assert.equal(any.status, 302)
+    triggers = (await findFlow(mine.context, flow.id))!.triggers
+    assert.deepEqual(triggers.campaign_ids, ['*'])
+    assert.deepEqual(triggers.referrals, [])
   })
 
   test('another workspace cannot see or change a flow: 404', async ({ assert, cleanup }) => {

@@ -5,8 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fixClock } from '#app/clock'
 import { replyToInboundMessage, assistantStateOf } from '#modules/brain/index'
 import { endSession, findFlow, importGraph, publishFlow, startSession } from '#modules/flows/index'
-import { assignConversation } from '#modules/inbox/index'
-import { makeMember } from '#tests/helpers/users'
 import { runFlowStep } from '#modules/flows/services/runtime'
 import { claimDue } from '#modules/pulse/index'
 import { createSubscription } from '#modules/integrations/services/webhook_subscription_service'
@@ -368,29 +366,6 @@ test.group('Flow runtime', () => {
     const [session] = await sessionsOf(context, flow.id)
     assert.equal(session.step_no, 1)
     assert.isTrue(session.awaiting)
-  })
-
-  test('a person taking the conversation ends the flow as handed off; nothing more is sent', async ({
-    assert,
-    cleanup,
-  }) => {
-    const made = await flowTenant(cleanup)
-    const { context } = made
-    const flow = await publishedFlow(context)
-    const t0 = start()
-    const from = waId()
-    await say(made, typed(from, 'insurance'), t0)
-    await runAt(context, t0)
-    const { id: conversationId } = await conversationOf(context, from)
-    const owner = await makeMember(made.tenant.id, 'agent')
-    cleanup(() => owner.delete())
-    await assignConversation(context, conversationId, owner.id, null)
-    const [session] = await sessionsOf(context, flow.id)
-    assert.equal(session.status, 'handed_off')
-    assert.equal(session.end_reason, 'person_took_over')
-    await say(made, tapped(from, 'car', 'Car'), t0.plus({ minutes: 1 }))
-    await runAt(context, t0.plus({ minutes: 1 }))
-    assert.lengthOf(await flowMessages(context, conversationId), 1)
   })
 
   test('wait and jump nodes: the next step is due after the wait, in the scheduler', async ({

@@ -686,6 +686,20 @@ test.group('Inbox: the conversation', (group) => {
             },
           },
         }),
+        outbound('sent', {
+          type: 'interactive',
+          body: 'Our plans are online.',
+          payload: {
+            content: {
+              type: 'cta_url',
+              body: 'Our plans are online.',
+              displayText: 'See the plans',
+              url: 'https://example.com/plans',
+            },
+          },
+          authorType: 'system',
+          authorId: null,
+        }),
       ],
     })
     const page = await (await signIn(agent)).get(`${w.inbox}/${conversation.id}`)
@@ -723,6 +737,10 @@ test.group('Inbox: the conversation', (group) => {
     assert.include(linked, 'Photo sent from a link:')
     assert.include(linked, 'href="https://cdn.example.com/card.png"')
     assert.notInclude(linked, '<img')
+    const urlButton = article(page.body, made[11].id)
+    assert.include(urlButton, 'Message with a link button')
+    assert.include(urlButton, 'Our plans are online.')
+    assert.match(urlButton, /<a href="https:\/\/example.com\/plans"[^>]*>See the plans<\/a>/)
   })
 
   test('a long thread opens on its latest 50 messages and loads earlier pages back to the start', async ({

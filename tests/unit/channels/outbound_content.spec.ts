@@ -80,6 +80,39 @@ test.group('Outbound content rules', () => {
     )
   })
 
+  test('a URL button (cta_url): a body, a label of at most 20 characters, an https address; sent as WhatsApp’s cta_url', ({
+    assert,
+  }) => {
+    const good: OutboundContent = {
+      type: 'cta_url',
+      body: 'The floor plan is online.',
+      displayText: 'See the plan',
+      url: 'https://example.com/plan',
+    }
+    assert.deepEqual(fields(good), [])
+    assert.deepEqual(
+      fields({ ...good, body: ' ', displayText: 'A label far over twenty', url: 'http://x.test' }),
+      ['body', 'displayText', 'url']
+    )
+    assert.deepEqual(fields({ ...good, displayText: '' }), ['displayText'])
+    assert.deepEqual(toGraphMessage('+971501234567', good), {
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to: '971501234567',
+      type: 'interactive',
+      interactive: {
+        type: 'cta_url',
+        header: undefined,
+        body: { text: 'The floor plan is online.' },
+        footer: undefined,
+        action: {
+          name: 'cta_url',
+          parameters: { display_text: 'See the plan', url: 'https://example.com/plan' },
+        },
+      },
+    })
+  })
+
   test('media needs a public https link or an uploaded id; audio has no caption', ({ assert }) => {
     assert.deepEqual(
       fields({ type: 'image', link: 'https://cdn.example/a.png', caption: 'Hi' }),

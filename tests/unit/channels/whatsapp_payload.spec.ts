@@ -1,5 +1,9 @@
 import { test } from '@japa/runner'
-import { dateFromUnix, orderingOf } from '#modules/channels/services/whatsapp_payload'
+import {
+  dateFromUnix,
+  describeInboundMessage,
+  orderingOf,
+} from '#modules/channels/services/whatsapp_payload'
 
 test.group('WhatsApp payload', () => {
   test('a timestamp is a date only when it is one', ({ assert }) => {
@@ -39,5 +43,57 @@ test.group('WhatsApp payload', () => {
       senders: [],
       earliestMessageAt: null,
     })
+  })
+
+  test('a click-to-WhatsApp referral is kept on the message (its documented fields, as text)', ({
+    assert,
+  }) => {
+    const fields = describeInboundMessage({
+      id: 'wamid.REF',
+      from: '971501234567',
+      timestamp: '1700000000',
+      type: 'text',
+      text: { body: 'Hi, I saw your ad' },
+      referral: {
+        source_url: 'https://fb.me/3cr4Wqqkv',
+        source_id: '120208',
+        source_type: 'ad',
+        headline: 'Cover for your new car',
+        body: 'Quotes in 5 minutes',
+        media_type: 'image',
+        image_url: 'https://scontent.example/ad.jpg',
+        ctwa_clid: 'ARAkLkA8rmlFeiCktEJQ',
+        tracking: { nested: true },
+      },
+    })
+    assert.equal(fields.type, 'text')
+    assert.equal(fields.body, 'Hi, I saw your ad')
+    assert.deepEqual(fields.payload.referral, {
+      source_url: 'https://fb.me/3cr4Wqqkv',
+      source_id: '120208',
+      source_type: 'ad',
+      headline: 'Cover for your new car',
+      body: 'Quotes in 5 minutes',
+      media_type: 'image',
+      image_url: 'https://scontent.example/ad.jpg',
+      ctwa_clid: 'ARAkLkA8rmlFeiCktEJQ',
+    })
+    const plain = describeInboundMessage({
+      id: 'wamid.PLAIN',
+      from: '971501234567',
+      timestamp: '1700000000',
+      type: 'text',
+      text: { body: 'Hello' },
+    })
+    assert.notProperty(plain.payload, 'referral')
+    const junk = describeInboundMessage({
+      id: 'wamid.JUNK',
+      from: '971501234567',
+      timestamp: '1700000000',
+      type: 'text',
+      text: { body: 'Hello' },
+      referral: 'not an object' as any,
+    })
+    assert.notProperty(junk.payload, 'referral')
   })
 })

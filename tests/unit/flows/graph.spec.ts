@@ -105,6 +105,26 @@ test.group('Flow graph validator', () => {
     assert.deepEqual(codes(graph), [])
   })
 
+  test('a URL button: a name of at most 20 characters and an https address, on a message without choices', ({
+    assert,
+  }) => {
+    const graph = intake()
+    graph.nodes[0].data = {
+      text: 'Our plans',
+      url: { title: 'See the plans', url: 'https://example.com/p' },
+    }
+    graph.edges = graph.edges.filter((e) => e.from !== 'welcome')
+    graph.edges.push({ from: 'welcome', port: 'next', to: 'age' })
+    assert.deepEqual(codes(graph), [])
+    graph.nodes[0].data.url = { title: 'See every one of our plans', url: 'http://example.com/p' }
+    assert.includeMembers(codes(graph), ['welcome:url_title_too_long', 'welcome:url_invalid'])
+    graph.nodes[0].data.url = { title: '', url: 'https://example.com/p' }
+    assert.include(codes(graph), 'welcome:url_title_missing')
+    // Exactly 20 characters (not bytes) is fine.
+    graph.nodes[0].data.url = { title: 'خ'.repeat(20), url: 'https://example.com/p' }
+    assert.deepEqual(codes(graph), [])
+  })
+
   test('a choice with no edge of its own needs a "next" to fall through to', ({ assert }) => {
     const graph = intake()
     graph.edges = graph.edges.filter((e) => e.from !== 'welcome')

@@ -251,6 +251,20 @@
       })
       item.appendChild(choices)
     }
+    if (message.link && /^https:\/\//.test(message.link.url)) {
+      // WhatsApp's URL button: one button that opens the address.
+      var links = document.createElement('div')
+      links.className = 'choices'
+      var go = document.createElement('a')
+      go.className = 'link-button'
+      go.href = message.link.url
+      go.target = '_blank'
+      go.rel = 'noopener noreferrer'
+      go.dir = 'auto'
+      go.textContent = message.link.title
+      links.appendChild(go)
+      item.appendChild(links)
+    }
     var meta = document.createElement('p')
     meta.className = 'meta'
     // Isolated runs, so an English name beside an Arabic time keeps its order.

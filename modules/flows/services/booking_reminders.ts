@@ -1,8 +1,10 @@
 import { DateTime } from 'luxon'
+import i18nManager from '@adonisjs/i18n/services/main'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import env from '#start/env'
 import { clock } from '#app/clock'
 import type { TenantContext } from '#modules/tenancy/index'
+import { contactById } from '#modules/inbox/index'
 import {
   cancelDue,
   registerDueHandler,
@@ -13,6 +15,7 @@ import {
 } from '#modules/pulse/index'
 import { findBooking, findBookingService, type Booking } from './booking_service.js'
 import { bookingIcsPath } from './booking_calendar.js'
+import { bookingLocaleOf, type BookingLocale } from './booking_locale.js'
 
 /*
 | What the booker says to the customer, each message a row of the pulse
@@ -79,14 +82,6 @@ export async function cancelBookingMessages(
   )
 }
 
-const WORDS = {
-  'confirmation':
-    'Your {service} is booked for {time}. Add it to your calendar: {ics}\nReply "reschedule" to change it or "cancel" to cancel.',
-  '24h':
-    'Reminder: your {service} is tomorrow, {time}. Reply "reschedule" to change it or "cancel" to cancel.',
-  '1h': 'Reminder: your {service} starts in an hour, at {time}.',
-} as const
-
 /** A booking's time as the customer reads it: their zone, with the zone named. */
 export function customerTime(booking: Booking, locale = 'en') {
   const local = DateTime.fromJSDate(booking.startsAt, { zone: booking.timeZone }).setLocale(locale)
@@ -98,17 +93,19 @@ export function bookingIcsUrl(tenant: TenantContext, bookingId: string) {
   return `${env.get('APP_URL', 'http://localhost:3333')}${bookingIcsPath(tenant, bookingId)}`
 }
 
+/** What the booker says (the confirmation, a reminder), in the customer's language. */
 export function bookingMessageText(
   booking: Booking,
   serviceName: string,
   which: MessageKey,
-  tenant: TenantContext
+  tenant: TenantContext,
+  locale: BookingLocale = 'en'
 ) {
-  const ics = bookingIcsUrl(tenant, booking.id)
-  return WORDS[which]
-    .replace('{service}', serviceName)
-    .replace('{time}', customerTime(booking))
-    .replace('{ics}', ics)
+  return i18nManager.locale(locale).t(`bookings.messages.${which}`, {
+    service: serviceName,
+    time: customerTime(booking, locale),
+    ics: bookingIcsUrl(tenant, booking.id),
+  })
 }
 
 async function runBookingMessage(tenant: TenantContext, row: DueRow) {
@@ -117,9 +114,11 @@ async function runBookingMessage(tenant: TenantContext, row: DueRow) {
   if (booking.revision !== row.payload.revision) return { skipped: 'rescheduled' }
   const service = await findBookingService(tenant, booking.serviceId)
   const which = row.payload.which as MessageKey
+  const locale = bookingLocaleOf(await contactById(tenant, booking.contactId))
+  const defaultName = i18nManager.locale(locale).t('bookings.replies.default_service')
   const outcome = await sendOutreach(tenant, {
     contactId: booking.contactId,
-    text: bookingMessageText(booking, service?.name ?? 'session', which, tenant),
+    text: bookingMessageText(booking, service?.name ?? defaultName, which, tenant, locale),
     template:
       service?.templateName && service.templateLanguage
         ? {

@@ -1,9 +1,7 @@
-import { DateTime } from 'luxon'
 import i18nManager from '@adonisjs/i18n/services/main'
 import { clock } from '#app/clock'
 import type { OutboundContent } from '#modules/channels/index'
 import { contactById } from '#modules/inbox/index'
-import { messageLanguage } from '#modules/brain/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import {
   BookingError,
@@ -17,6 +15,7 @@ import {
   upcomingBookingsOf,
 } from './booking_service.js'
 import { customerTime } from './booking_reminders.js'
+import { bookingLocaleOf, slotRowTitle, type BookingLocale } from './booking_locale.js'
 
 /*
 | A customer's reply about their next booking: "cancel" cancels it,
@@ -66,26 +65,13 @@ function normal(text: string) {
     .replace(/\s+/g, ' ')
 }
 
-function rowTitle(start: Date, zone: string, locale: ReplyLocale) {
-  // WhatsApp list row titles are at most 24 characters.
-  return [...DateTime.fromJSDate(start, { zone }).setLocale(locale).toFormat('ccc d LLL, HH:mm')]
-    .slice(0, 24)
-    .join('')
-}
-
-type ReplyLocale = 'en' | 'ar'
-
 /** The contact's language when it is one we answer in, else the language of what they wrote. */
 async function replyLocale(
   tenant: TenantContext,
   contactId: string,
   text: string | null | undefined
-): Promise<ReplyLocale> {
-  const contact = await contactById(tenant, contactId)
-  const given = contact?.language?.trim().toLowerCase() ?? ''
-  if (given.startsWith('ar')) return 'ar'
-  if (given.startsWith('en')) return 'en'
-  return text && messageLanguage(text) === 'arabic' ? 'ar' : 'en'
+): Promise<BookingLocale> {
+  return bookingLocaleOf(await contactById(tenant, contactId), text)
 }
 
 /**
@@ -179,7 +165,7 @@ export async function handleBookingReply(
           {
             rows: slots.map((slot, index) => ({
               id: `${SLOT_ROW_PREFIX}${slot.start.toISOString()}`,
-              title: rowTitle(slot.start, booking.timeZone, locale),
+              title: slotRowTitle(slot.start, booking.timeZone, locale),
               description: `${index + 1}`,
             })),
           },

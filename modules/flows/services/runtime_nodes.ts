@@ -71,6 +71,7 @@ import {
   type BookingServiceRecord,
 } from './booking_service.js'
 import { bookingIcsUrl, bookingMessageText, customerTime } from './booking_reminders.js'
+import { bookingLocaleOf, slotRowTitle, type BookingLocale } from './booking_locale.js'
 import { validZone } from './booking_slots.js'
 
 /*
@@ -673,20 +674,14 @@ export async function runEnroll(
 
 /* ------------------------------------------------------------- booking */
 
-function slotTitle(start: Date, zone: string) {
-  return DateTime.fromJSDate(start, { zone })
-    .setLocale('en')
-    .toFormat('ccc d LLL, HH:mm')
-    .slice(0, LIST_LIMITS.rowTitle)
-}
-
 function bookingVariables(
   tenant: TenantContext,
   variable: string,
   booking: Booking,
-  service: BookingServiceRecord
+  service: BookingServiceRecord,
+  locale: BookingLocale
 ) {
-  const start = customerTime(booking)
+  const start = customerTime(booking, locale)
   return {
     [variable]: `${service.name}, ${start}`,
     [`${variable}.id`]: booking.id,
@@ -768,7 +763,7 @@ async function offerSlots(
     button: rowText(say(loaded, 'booking_button'), LIST_LIMITS.button, '…'),
     choices: slots.map((slot, i) => ({
       id: `slot${session.stepNo}_${i + 1}`,
-      title: slotTitle(slot.start, zone),
+      title: slotRowTitle(slot.start, zone, bookingLocaleOf(loaded.contact)),
       description: clip(`${service.name} · ${zone}`, LIST_LIMITS.rowDescription),
     })),
     slots: slots.map((slot) => ({ start: slot.start.toISOString(), memberId: slot.memberIds[0] })),
@@ -839,10 +834,22 @@ async function bookPicked(
       return { taken }
     }
   }
-  const variables = bookingVariables(tenant, variable, booking, service)
+  const variables = bookingVariables(
+    tenant,
+    variable,
+    booking,
+    service,
+    bookingLocaleOf(loaded.contact)
+  )
   const text = data.confirm_text?.trim()
     ? fillText(data.confirm_text, valuesOf(session, variables), contactValues(loaded.contact))
-    : bookingMessageText(booking, service.name, 'confirmation', tenant)
+    : bookingMessageText(
+        booking,
+        service.name,
+        'confirmation',
+        tenant,
+        bookingLocaleOf(loaded.contact)
+      )
   const sent = await send(tenant, row, loaded, { type: 'text', text })
   if (!sent.sent)
     logger.info({ reason: sent.reason }, 'flows: the booking confirmation was not sent')

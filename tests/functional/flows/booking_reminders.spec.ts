@@ -105,6 +105,34 @@ test.group('Session booker messages', () => {
     )
   })
 
+  test('a contact whose language is Arabic is confirmed and reminded in Arabic, the time in Arabic', async ({
+    assert,
+    cleanup,
+  }) => {
+    cleanup(fixClock(NOW))
+    const { context, channel, service } = await bookerChannelTenant(cleanup)
+    const person = await customer(context, channel, { hoursAgo: 1 })
+    await inZone(context, person.contactId, 'Asia/Dubai')
+    await db.rawQuery(`update ${context.table('contacts')} set language = 'ar' where id = ?`, [
+      person.contactId,
+    ])
+    await bookSlot(context, { serviceId: service.id, contactId: person.contactId, start: TUESDAY_9 })
+
+    await runAt(context, at(NOW))
+    const [confirmation] = await systemMessages(context, person.conversationId)
+    assert.include(confirmation.body!, 'تم حجز Coaching session في')
+    assert.include(confirmation.body!, 'الثلاثاء', 'the weekday in Arabic')
+    assert.include(confirmation.body!, '(Asia/Dubai)')
+    assert.include(confirmation.body!, '"إلغاء"', 'the reply word the booker understands')
+    assert.match(confirmation.body!, /\/bookings\/[0-9a-f-]{36}\/invite\.ics\?sig=[\w-]+/)
+    assert.notInclude(confirmation.body!, 'booked')
+
+    await runAt(context, at('2026-12-08T04:00:00Z'))
+    const messages = await systemMessages(context, person.conversationId)
+    assert.lengthOf(messages, 3, 'the confirmation and both reminders')
+    assert.include(messages[2].body!, 'تذكير: يبدأ Coaching session بعد ساعة')
+  })
+
   test('"reschedule" offers held slots, a number moves the booking and its reminders, "cancel" cancels', async ({
     assert,
     cleanup,

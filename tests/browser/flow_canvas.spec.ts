@@ -1,11 +1,7 @@
 import { test } from '@japa/runner'
-import { readFileSync } from 'node:fs'
-import app from '@adonisjs/core/services/app'
 import type { Locator, Page } from 'playwright-core'
 import { User } from '#modules/identity/index'
 import { findFlow, listFlows } from '#modules/flows/index'
-import { runDueNow } from '#modules/pulse/index'
-import type { TenantContext } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeMember, TEST_PASSWORD } from '#tests/helpers/users'
 import { useWorkers, withDefaultQueueWorker } from '#tests/helpers/queue'
@@ -16,6 +12,7 @@ import {
   signInThroughForm,
   watchProblems,
 } from '#tests/helpers/browser'
+import { flowLabels, keepRunningDue } from './flow_support.js'
 
 /*
 | The builder in Chromium: a member builds a 6-node intake on the canvas
@@ -48,27 +45,6 @@ const TEXT = {
   },
 } as const
 
-function labels(lang: 'en' | 'ar') {
-  const all = JSON.parse(readFileSync(app.makePath(`resources/lang/${lang}/flows.json`), 'utf8'))
-  return all as { canvas: Record<string, string>; [key: string]: any }
-}
-
-/** Runs the due flow steps while the journey goes on, as the scheduler's worker would. */
-function keepRunningDue(context: TenantContext) {
-  let busy = false
-  const runner = { paused: false, stop: () => clearInterval(timer) }
-  const timer = setInterval(async () => {
-    if (busy || runner.paused) return
-    busy = true
-    try {
-      await runDueNow({ tenant: context })
-    } finally {
-      busy = false
-    }
-  }, 250)
-  return runner
-}
-
 test.group('Journey: building a flow on the canvas and trying it', (group) => {
   const browser = useBrowser(group)
   useWorkers(group, ['inbound'])
@@ -80,7 +56,7 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
       cleanup,
     }) => {
       const words = TEXT[lang]
-      const L = labels(lang)
+      const L = flowLabels(lang)
       const C = L.canvas
       const made = await makeTenant('fcb')
       cleanup(made.cleanup)

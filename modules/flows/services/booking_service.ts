@@ -144,6 +144,17 @@ function validate(input: ServiceInput) {
   if (input.priceText.length > 60) fields.price_text = ['The price is up to 60 characters']
   if (input.memberIds.some((id) => !UUID.test(id)))
     fields.member_ids = ['Choose members of this workspace']
+  // WhatsApp's template names and language codes (en, en_US, pt_BR); both or neither.
+  const templateName = input.templateName?.trim() ?? ''
+  const templateLanguage = input.templateLanguage?.trim() ?? ''
+  if (templateName && !/^[a-z0-9_]{1,512}$/.test(templateName))
+    fields.template_name = ['A template name is lower-case letters, digits and _']
+  if (templateLanguage && !/^[a-z]{2,3}(_[A-Z]{2})?$/.test(templateLanguage))
+    fields.template_language = ['A language code such as en, ar or en_US']
+  if (Boolean(templateName) !== Boolean(templateLanguage) && !fields.template_name)
+    fields[templateName ? 'template_language' : 'template_name'] = [
+      'Give the template and its language together',
+    ]
   if (Object.keys(fields).length)
     throw new BookingError('invalid', 'The service is invalid', fields)
 }

@@ -20,7 +20,7 @@ export interface GalleryFlow {
 type Texts = Record<string, string>
 
 function node(id: string, type: FlowNode['type'], col: number, row: number, data: object) {
-  return { id, type, position: { x: 40 + col * 260, y: 40 + row * 150 }, data } as FlowNode
+  return { id, type, position: { x: 40 + col * 300, y: 40 + row * 240 }, data } as FlowNode
 }
 
 function edge(from: string, port: string, to: string): FlowEdge {

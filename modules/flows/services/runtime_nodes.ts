@@ -131,9 +131,20 @@ function valuesOf(session: FlowSession, extra: Record<string, unknown> = {}) {
   return { ...session.variables, ...session.answers, ...extra }
 }
 
-function say(loaded: Loaded, key: string, data: Record<string, unknown> = {}) {
-  const arabic = String(loaded.contact.language ?? '').startsWith('ar')
-  return i18nManager.locale(arabic ? 'ar' : 'en').t(`flows.runtime.${key}`, data)
+/**
+ * The language the runtime's own words go in: the contact's, else the
+ * language the flow's node (or the flow) is written in, else English.
+ */
+function localeOf(loaded: Loaded, node: FlowNode): BookingLocale {
+  const data = node.data as Record<string, unknown>
+  const written = [data.text, data.taken_text, data.confirm_text, loaded.flow.name]
+    .filter((value) => typeof value === 'string' && value.trim())
+    .join(' ')
+  return bookingLocaleOf(loaded.contact, written)
+}
+
+function say(locale: BookingLocale, key: string, data: Record<string, unknown> = {}) {
+  return i18nManager.locale(locale).t(`flows.runtime.${key}`, data)
 }
 
 /** Keeps `state` (and `variables`) on the session if it still stands at `stepNo`. */
@@ -754,16 +765,17 @@ async function offerSlots(
   })
   const intro = taken ? data.taken_text : data.text
   const words = { service: service.name, zone, minutes: HOLD_MINUTES }
+  const locale = localeOf(loaded, node)
   const body = intro?.trim()
     ? fill(intro, session, loaded.contact)
-    : say(loaded, taken ? 'booking_taken' : 'booking_offer', words)
+    : say(locale, taken ? 'booking_taken' : 'booking_offer', words)
   const offer: Offer = {
     step: session.stepNo,
     body: rowText(body, LIST_LIMITS.body, '…'),
-    button: rowText(say(loaded, 'booking_button'), LIST_LIMITS.button, '…'),
+    button: rowText(say(locale, 'booking_button'), LIST_LIMITS.button, '…'),
     choices: slots.map((slot, i) => ({
       id: `slot${session.stepNo}_${i + 1}`,
-      title: slotRowTitle(slot.start, zone, bookingLocaleOf(loaded.contact)),
+      title: slotRowTitle(slot.start, zone, locale),
       description: clip(`${service.name} · ${zone}`, LIST_LIMITS.rowDescription),
     })),
     slots: slots.map((slot) => ({ start: slot.start.toISOString(), memberId: slot.memberIds[0] })),
@@ -834,22 +846,10 @@ async function bookPicked(
       return { taken }
     }
   }
-  const variables = bookingVariables(
-    tenant,
-    variable,
-    booking,
-    service,
-    bookingLocaleOf(loaded.contact)
-  )
+  const variables = bookingVariables(tenant, variable, booking, service, localeOf(loaded, node))
   const text = data.confirm_text?.trim()
     ? fillText(data.confirm_text, valuesOf(session, variables), contactValues(loaded.contact))
-    : bookingMessageText(
-        booking,
-        service.name,
-        'confirmation',
-        tenant,
-        bookingLocaleOf(loaded.contact)
-      )
+    : bookingMessageText(booking, service.name, 'confirmation', tenant, localeOf(loaded, node))
   const sent = await send(tenant, row, loaded, { type: 'text', text })
   if (!sent.sent)
     logger.info({ reason: sent.reason }, 'flows: the booking confirmation was not sent')

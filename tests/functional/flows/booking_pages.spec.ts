@@ -38,6 +38,24 @@ test.group('Session booker pages', () => {
     assert.include(bad.body, 'from 5 to 720')
     assert.include(bad.body, 'value="Free"')
 
+    // A template language longer than its column, or a name WhatsApp would refuse: 422, not a 500.
+    const badTemplate = await web.submit(
+      `${ws.base}/bookings/services/new`,
+      `${ws.base}/bookings/services`,
+      [
+        ['name', 'Viewing'],
+        ['duration_minutes', '30'],
+        ['buffer_minutes', '0'],
+        ['price_text', ''],
+        ['template_name', 'Viewing Reminder!'],
+        ['template_language', 'english-united-kingdom'],
+      ]
+    )
+    assert.equal(badTemplate.status, 422)
+    assert.include(badTemplate.body, 'A template name is lower-case letters, digits and _,')
+    assert.include(badTemplate.body, 'A language code such as en, ar or en_US,')
+    assert.include(badTemplate.body, 'value="english-united-kingdom"')
+
     const made = await web.submit(
       `${ws.base}/bookings/services/new`,
       `${ws.base}/bookings/services`,

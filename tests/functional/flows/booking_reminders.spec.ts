@@ -116,7 +116,11 @@ test.group('Session booker messages', () => {
     await db.rawQuery(`update ${context.table('contacts')} set language = 'ar' where id = ?`, [
       person.contactId,
     ])
-    await bookSlot(context, { serviceId: service.id, contactId: person.contactId, start: TUESDAY_9 })
+    await bookSlot(context, {
+      serviceId: service.id,
+      contactId: person.contactId,
+      start: TUESDAY_9,
+    })
 
     await runAt(context, at(NOW))
     const [confirmation] = await systemMessages(context, person.conversationId)

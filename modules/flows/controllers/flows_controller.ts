@@ -38,6 +38,7 @@ const CANVAS_LABELS = `
   choices choices_hint choose connect_cancelled connect_hint connect_port connected contact_field
   days delete_edge_hint delete_node deleted edge edge_deleted fit has_problems id_taken jump_to
   kind label_add label_remove limit list_button list_description list_text list_title
+  media_document media_filename media_image media_link media_none media_type media_video
   list_title_field match match_all match_any max_retries minutes no_problems node_id node_id_hint
   nowhere on_consent on_field on_label on_variable op_contains op_exists op_not_exists palette
   panel panel_empty port_fallback port_false port_next port_true problems_title query question

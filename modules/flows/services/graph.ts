@@ -15,14 +15,22 @@
 |              data: { text, buttons?: [{id, title}] (≤ 3, titles ≤ 20),
 |                      list?: { button, rows: [{id, title, description?}] }
 |                      (≤ 10 rows, titles ≤ 24, descriptions ≤ 72),
-|                      url?: { title, url } }  buttons OR list, not both;
+|                      url?: { title, url },
+|                      media?: { type: image|video|document, link (https),
+|                                filename? } (the text is its caption; not
+|                                with buttons, a list or a link button) }
+|              buttons OR list, not both;
 |              a url (title ≤ 20, https) goes as WhatsApp's cta_url button.
 |   question   `next`, `fallback` (max retries spent).
-|              data: { text, kind: text|number|email|phone|date|choice,
+|              data: { text, kind: text|number|email|phone|date|choice|file,
 |                      choices?: string[] (kind choice), variable,
 |                      contact_field?: string (where the answer is also saved),
 |                      retry_text?, max_retries? (default 1),
 |                      min?, max? (number), pattern? (text) }
+|              A file question takes a picture, video, audio or document the
+|              customer sends; the variable gets its file name (or type) and
+|              `answers.<variable>_file` keeps { message_id, type, filename?,
+|              caption? }.
 |   condition  `true`, `false`.
 |              data: { match: all|any, rules: [{ on: variable|field|label|consent,
 |                      key, op: eq|neq|contains|exists|not_exists|gt|lt, value? }] }
@@ -86,7 +94,15 @@ export const NODE_TYPES = [
 ] as const
 export type NodeType = (typeof NODE_TYPES)[number]
 
-export const QUESTION_KINDS = ['text', 'number', 'email', 'phone', 'date', 'choice'] as const
+export const QUESTION_KINDS = [
+  'text',
+  'number',
+  'email',
+  'phone',
+  'date',
+  'choice',
+  'file',
+] as const
 export type QuestionKind = (typeof QUESTION_KINDS)[number]
 
 export const CONDITION_OPS = ['eq', 'neq', 'contains', 'exists', 'not_exists', 'gt', 'lt'] as const
@@ -98,8 +114,12 @@ export interface Choice {
   description?: string
 }
 
+export const MEDIA_TYPES = ['image', 'video', 'document'] as const
+
 export interface MessageData {
   text: string
+  /** A picture, video or file sent with the text as its caption (no buttons, list or link then). */
+  media?: { type: (typeof MEDIA_TYPES)[number]; link: string; filename?: string }
   buttons?: Choice[]
   list?: { button: string; rows: Choice[] }
   url?: { title: string; url: string }
@@ -488,7 +508,20 @@ function checkData(
         )
       }
       const interactive = buttons.length > 0 || rows.length > 0 || !!data.url
-      const limit = interactive ? WA_LIMITS.interactiveBody : WA_LIMITS.text
+      if (data.media) {
+        if (!MEDIA_TYPES.includes(data.media.type))
+          problem('media_type_invalid', 'Send a picture, a video or a file')
+        if (!/^https:\/\/\S+$/.test(text(data.media.link)))
+          problem('media_link_invalid', 'The file’s link must start with https://')
+        if (data.media.filename !== undefined && chars(text(data.media.filename)) > 240)
+          problem('media_filename_too_long', 'The file name is at most 240 characters')
+        if (interactive)
+          problem(
+            'media_and_choices',
+            'A picture or file goes on a message without reply buttons, a list or a link button'
+          )
+      }
+      const limit = interactive || data.media ? WA_LIMITS.interactiveBody : WA_LIMITS.text
       if (chars(body) > limit) {
         problem(
           'text_too_long',

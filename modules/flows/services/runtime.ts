@@ -666,6 +666,16 @@ export function contentOf(
         ],
       }
     }
+    if (message.media?.link) {
+      return {
+        type: message.media.type,
+        link: message.media.link,
+        ...(body.trim() ? { caption: body } : {}),
+        ...(message.media.type === 'document' && message.media.filename
+          ? { filename: message.media.filename }
+          : {}),
+      }
+    }
     if (message.url) {
       return {
         type: 'cta_url',
@@ -965,6 +975,8 @@ registerDueHandler(EXPIRE_KIND, (tenant, row, { now }) => runFlowExpiry(tenant, 
 /* ---------------------------------------------------------------- inbound */
 
 const READABLE = ['text', 'button', 'interactive']
+/** What a file question takes. */
+const FILES = ['image', 'document', 'video', 'audio']
 
 export function choiceIdOf(payload: Record<string, any> | null | undefined) {
   if (!payload) return null
@@ -1033,7 +1045,8 @@ export async function handleInbound(
     )
     return { kind: 'passed', sessionId: session.id }
   }
-  if (!READABLE.includes(event.type) || !session.awaiting) {
+  const isFile = FILES.includes(event.type)
+  if (!(READABLE.includes(event.type) || isFile) || !session.awaiting) {
     return { kind: 'held', sessionId: session.id }
   }
   const loaded = await load(tenant, session)
@@ -1046,7 +1059,10 @@ export async function handleInbound(
   let value: unknown = null
   let variable: string | null = null
   let pickMove: Move | null = null
-  if (node.type === 'lookup' || node.type === 'booking') {
+  let fileAnswer: Record<string, unknown> | null = null
+  if (isFile && node.type !== 'question') {
+    // A picture where a pick was asked for: not understood (asked again, then the fallback).
+  } else if (node.type === 'lookup' || node.type === 'booking') {
     const picked = matchChoice({ text: event.text, choiceId }, offeredChoices(session))
     if (picked) {
       port = 'next'
@@ -1055,10 +1071,23 @@ export async function handleInbound(
   } else if (node.type === 'question') {
     const data = node.data as QuestionData
     variable = data.variable
-    const read = readAnswer(data, event.text)
-    if (read !== null) {
-      port = 'next'
-      value = read
+    if (data.kind === 'file') {
+      if (isFile && message) {
+        port = 'next'
+        fileAnswer = {
+          message_id: message.id,
+          type: message.type,
+          ...(message.media?.filename ? { filename: message.media.filename } : {}),
+          ...(message.media?.caption ? { caption: message.media.caption } : {}),
+        }
+        value = message.media?.filename || message.type
+      }
+    } else if (!isFile) {
+      const read = readAnswer(data, event.text)
+      if (read !== null) {
+        port = 'next'
+        value = read
+      }
     }
   } else {
     const picked = matchChoice({ text: event.text, choiceId }, choicesOf(node))
@@ -1077,7 +1106,10 @@ export async function handleInbound(
   let outcome: InboundOutcome
   let move: Move
   if (port) {
-    move = pickMove ?? { to: targetOf(loaded.graph, node, port), answers: { [variable!]: value } }
+    move = pickMove ?? {
+      to: targetOf(loaded.graph, node, port),
+      answers: { [variable!]: value, ...(fileAnswer ? { [`${variable}_file`]: fileAnswer } : {}) },
+    }
     outcome = { kind: 'answered', sessionId: session.id, port }
   } else if (session.retries < maxRetries) {
     move = { to: node.id, reprompt: true, retries: session.retries + 1, state: session.state }

@@ -698,6 +698,31 @@
         }
         box.appendChild(field(L.url_title, textInput(url.title, function (v) { url.title = v; setUrl() }, { maxlength: 20 })))
         box.appendChild(field(L.url, textInput(url.url, function (v) { url.url = v; setUrl() }, { type: 'url', dir: 'ltr' })))
+        // A picture, video or file with the text as its caption.
+        var media = d.media ? { type: d.media.type, link: d.media.link, filename: d.media.filename } : { type: '', link: '' }
+        var setMedia = function () {
+          if (media.type) {
+            d.media = { type: media.type, link: media.link || '' }
+            if (media.type === 'document' && media.filename) d.media.filename = media.filename
+          } else delete d.media
+          changed()
+        }
+        box.appendChild(
+          field(
+            L.media_type,
+            selectInput(
+              [['', L.media_none], ['image', L.media_image], ['video', L.media_video], ['document', L.media_document]],
+              media.type,
+              function (v) { media.type = v; setMedia(); renderPanel() }
+            )
+          )
+        )
+        if (media.type) {
+          box.appendChild(field(L.media_link, textInput(media.link, function (v) { media.link = v; setMedia() }, { type: 'url', dir: 'ltr', 'data-field': 'media_link' })))
+          if (media.type === 'document') {
+            box.appendChild(field(L.media_filename, textInput(media.filename || '', function (v) { media.filename = v.trim(); setMedia() }, { dir: 'ltr', maxlength: 240 })))
+          }
+        }
       }
     }
 

@@ -125,6 +125,31 @@ test.group('Flow graph validator', () => {
     assert.deepEqual(codes(graph), [])
   })
 
+  test('a picture or file on a message: an https link of a known type, without choices; a file question', ({
+    assert,
+  }) => {
+    const graph = intake()
+    graph.nodes[2].data = { text: 'Thanks!' }
+    graph.nodes.push({
+      id: 'card',
+      type: 'message',
+      position: { x: 0, y: 300 },
+      data: { text: 'Our card', media: { type: 'image', link: 'https://x.example/card.png' } },
+    })
+    graph.edges.push({ from: 'done', port: 'next', to: 'card' })
+    graph.nodes[2].type = 'message'
+    graph.nodes[1].data = { text: 'Send your ID', kind: 'file', variable: 'id' }
+    assert.deepEqual(codes(graph), [])
+    graph.nodes[3].data.media = { type: 'sticker', link: 'http://x.example/card.png' }
+    assert.deepEqual(codes(graph), ['card:media_type_invalid', 'card:media_link_invalid'])
+    graph.nodes[3].data = {
+      text: 'Pick',
+      media: { type: 'document', link: 'https://x.example/a.pdf', filename: 'a.pdf' },
+      buttons: [{ id: 'yes', title: 'Yes' }],
+    }
+    assert.include(codes(graph), 'card:media_and_choices')
+  })
+
   test('a choice with no edge of its own needs a "next" to fall through to', ({ assert }) => {
     const graph = intake()
     graph.edges = graph.edges.filter((e) => e.from !== 'welcome')

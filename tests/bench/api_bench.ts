@@ -53,6 +53,7 @@ import {
   percentile,
   positive,
   recreateDatabase,
+  waitForHealth,
 } from './bench_support.js'
 import { RawConnection, rawRequest } from './raw_http.js'
 
@@ -157,19 +158,6 @@ async function startFloor() {
     child.once('exit', () => reject(new Error(`the floor server exited; see ${LOG_DIR}/floor.log`)))
   })
   return child
-}
-
-async function waitForHealth(child: ChildProcess, ms = 90_000) {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error('the web process exited during start')
-    const ok = await fetch(`http://127.0.0.1:${port}/health`)
-      .then((response) => response.ok)
-      .catch(() => false)
-    if (ok) return
-    await sleep(250)
-  }
-  throw new Error(`GET /health not 200 within ${ms} ms`)
 }
 
 /**
@@ -402,7 +390,7 @@ async function main() {
     const contacts = await seed(db, schema, added.id)
 
     const web = startProcess('web')
-    await waitForHealth(web)
+    await waitForHealth(web, port)
 
     console.log(
       `\nbench:api — 1 web + 1 worker process (NODE_ENV=production, LOG_LEVEL=warn) beside the floor (tests/bench/api_floor.ts), native PostgreSQL, pool ${POOL_MAX} each, ${CONVERSATIONS} conversations, ${CONCURRENCY} requests in flight, ${REQUESTS} requests per call and server in ${ROUNDS} alternating rounds; load average ${loadavg()

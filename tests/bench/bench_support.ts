@@ -3,9 +3,10 @@
 | numbers from the environment, the app key, `node ace` as a child, a free
 | port, percentiles, and a scratch database and queue prefix of their own.
 */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
@@ -171,4 +172,18 @@ export async function benchWhatsAppTenant(
     [channel.id, template.name, template.category, template.variables, JSON.stringify(components)]
   )
   return { slug, schema, channelId: String(channel.id), phoneNumberId, wabaId }
+}
+
+/** Waits until the web process at `port` answers GET /health (it must not exit meanwhile). */
+export async function waitForHealth(child: ChildProcess, port: number, ms = 90_000) {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error('the web process exited during start')
+    const ok = await fetch(`http://127.0.0.1:${port}/health`)
+      .then((response) => response.ok)
+      .catch(() => false)
+    if (ok) return
+    await sleep(250)
+  }
+  throw new Error(`GET /health not 200 within ${ms} ms`)
 }

@@ -40,6 +40,7 @@ import {
   freePort,
   positive,
   recreateDatabase,
+  waitForHealth,
 } from './bench_support.js'
 
 const LOG_DIR = `${APP_ROOT}tmp/bench-campaign`
@@ -100,19 +101,6 @@ function start(role: 'web' | 'worker', name: string) {
   children.add(child)
   child.on('exit', () => children.delete(child))
   return child
-}
-
-async function waitForHealth(child: ChildProcess, ms = 90_000) {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error('the web process exited during start')
-    const ok = await fetch(`http://127.0.0.1:${port}/health`)
-      .then((response) => response.ok)
-      .catch(() => false)
-    if (ok) return
-    await sleep(250)
-  }
-  throw new Error(`GET /health not 200 within ${ms} ms`)
 }
 
 /** Resident memory of a process in MB (Linux /proc), or null once it is gone. */
@@ -370,7 +358,7 @@ async function main() {
     db = new pg.Client({ connectionString: DATABASE_URL })
     await db.connect()
     const web = start('web', 'web')
-    await waitForHealth(web)
+    await waitForHealth(web, port)
     // As Meta does: every message Graph takes is reported `sent` to the app's
     // webhook (batched every 250 ms), echoing the send's biz_opaque_callback_data;
     // a send in flight at the SIGKILL is settled by it. BENCH_STATUS_WEBHOOKS=0: off.

@@ -51,6 +51,7 @@ import {
   percentile,
   positive,
   recreateDatabase,
+  waitForHealth,
 } from './bench_support.js'
 
 const LOG_DIR = `${APP_ROOT}tmp/bench-flows`
@@ -107,19 +108,6 @@ function start(role: 'web' | 'worker', name: string) {
   children.add(child)
   child.on('exit', () => children.delete(child))
   return child
-}
-
-async function waitForHealth(child: ChildProcess, ms = 90_000) {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error('the web process exited during start')
-    const ok = await fetch(`http://127.0.0.1:${port}/health`)
-      .then((response) => response.ok)
-      .catch(() => false)
-    if (ok) return
-    await sleep(250)
-  }
-  throw new Error(`GET /health not 200 within ${ms} ms`)
 }
 
 /** The flow every customer runs: join -> name? -> thanks + 3 buttons -> closing text. */
@@ -439,7 +427,7 @@ async function main() {
     await db.connect()
     const tenant = await prepare(db, graph)
     const web = start('web', 'web')
-    await waitForHealth(web)
+    await waitForHealth(web, port)
     for (let i = 1; i <= WORKERS; i++) start('worker', `worker-${i}`)
     // Workers are ready when they have synced the channel's templates from Graph.
     await sleep(8000)

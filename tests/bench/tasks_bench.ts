@@ -31,7 +31,6 @@ import { createWriteStream, mkdirSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { loadavg } from 'node:os'
-import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { Redis } from 'ioredis'
 import {
@@ -44,6 +43,7 @@ import {
   percentile,
   positive,
   recreateDatabase,
+  waitForHealth,
 } from './bench_support.js'
 import { RawConnection, rawRequest } from './raw_http.js'
 
@@ -99,19 +99,6 @@ function startWeb() {
   children.add(child)
   child.on('exit', () => children.delete(child))
   return child
-}
-
-async function waitForHealth(child: ChildProcess, ms = 90_000) {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error('the web process exited during start')
-    const ok = await fetch(`http://127.0.0.1:${port}/health`)
-      .then((response) => response.ok)
-      .catch(() => false)
-    if (ok) return
-    await sleep(250)
-  }
-  throw new Error(`GET /health not 200 within ${ms} ms`)
 }
 
 /** Signs the owner in through the form; returns the Cookie header of the session. */
@@ -306,7 +293,7 @@ async function main() {
     await seed(db, schema)
 
     const web = startWeb()
-    await waitForHealth(web)
+    await waitForHealth(web, port)
     const cookie = await signIn()
     floor = await startFloor(schema)
 

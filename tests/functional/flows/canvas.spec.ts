@@ -188,7 +188,10 @@ test.group('Flow gallery', () => {
         assert.include(page.body, 'data-problem="source_id_missing" data-problem-node="listings"')
       }
       if (key === 'coaching_booking') {
-        assert.include(page.body, 'data-problem="service_id_missing" data-problem-node="book_session"')
+        assert.include(
+          page.body,
+          'data-problem="service_id_missing" data-problem-node="book_session"'
+        )
       }
     }
     const unknown = await web.submit(`${ws.base}/flows`, `${ws.base}/flows/gallery/nothing`, {})

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import type { Locator, Page } from 'playwright-core'
 import { User } from '#modules/identity/index'
-import { findFlow, listFlows } from '#modules/flows/index'
+import { createFlow, findFlow, importGraph, listFlows } from '#modules/flows/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeMember, TEST_PASSWORD } from '#tests/helpers/users'
 import { useWorkers, withDefaultQueueWorker } from '#tests/helpers/queue'
@@ -233,5 +233,55 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
       await screenshot(small, `flow-canvas-${lang}-390`)
       assert.deepEqual(smallProblems, [])
     }).timeout(120_000)
+
+    test(`a message's picture or file is chosen in the panel and saved (${lang})`, async ({
+      assert,
+      cleanup,
+    }) => {
+      const C = flowLabels(lang).canvas
+      const made = await makeTenant('fcm')
+      cleanup(made.cleanup)
+      const owner = await makeMember(made.tenant.id, 'owner')
+      cleanup(() => owner.delete())
+      await User.query().where('id', owner.id).update({ locale: lang })
+      const flow = await createFlow(made.context, { name: 'Brochure' }, null)
+      await importGraph(made.context, flow.id, {
+        nodes: [
+          {
+            id: 'hello',
+            type: 'message',
+            position: { x: 40, y: 40 },
+            data: { text: 'Our brochure' },
+          },
+        ],
+        edges: [],
+      })
+      const context = await browser.newContext({
+        viewport: { width: 1280, height: 1100 },
+        locale: lang === 'ar' ? 'ar' : 'en-US',
+      })
+      cleanup(() => context.close())
+      const page: Page = await context.newPage()
+      await signInThroughForm(page, owner.email, TEST_PASSWORD)
+      const problems = watchProblems(page)
+      await page.goto(serverUrl(`/t/${made.tenant.slug}/flows/${flow.id}`))
+      await page.locator('.fnode[data-node-id="hello"] .fnode-head').click()
+      const panel = page.locator('[data-panel]')
+      await panel.getByLabel(C.media_type, { exact: true }).selectOption('document')
+      await panel
+        .locator('[data-field="media_link"]')
+        .fill('https://files.example.com/brochure.pdf')
+      await panel.getByLabel(C.media_filename, { exact: true }).fill('Brochure.pdf')
+      await page.locator('[data-save-graph]').click()
+      await page.locator('.canvas-ok').waitFor()
+      await screenshot(page, `flow-canvas-${lang}-media`)
+      const saved = (await findFlow(made.context, flow.id))!.graph.nodes[0].data
+      assert.deepEqual(saved.media, {
+        type: 'document',
+        link: 'https://files.example.com/brochure.pdf',
+        filename: 'Brochure.pdf',
+      })
+      assert.deepEqual(problems, [])
+    }).timeout(60_000)
   }
 })

@@ -617,13 +617,15 @@
               delete d.list
               if (v === 'buttons') d.buttons = [{ id: 'yes', title: L.yes }]
               if (v === 'list') d.list = { button: L.choose, rows: [{ id: 'row_1', title: '' }] }
-              if (v !== 'none') delete d.url
+              if (v !== 'none') {
+                delete d.url
+                delete d.media
+              }
               pruneEdges(node)
               changed()
               renderPanel()
             }
-          ),
-          {}
+          )
         )
       )
       if (mode === 'buttons') {

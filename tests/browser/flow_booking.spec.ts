@@ -99,7 +99,8 @@ test.group('Journey: booking a session through a guided flow', (group) => {
       const rows = list.locator('.bubble-row')
       assert.isAtLeast(await rows.count(), 2, 'free times are offered')
       assert.isAtMost(await rows.count(), 10, 'at most ten rows, as WhatsApp allows')
-      const picked = (await rows.first().locator('span').innerText()).trim()
+      // textContent, not innerText: a live refresh of the chat may close the list meanwhile.
+      const picked = ((await rows.first().locator('span').textContent()) ?? '').trim()
       await screenshot(page, `flow-booking-${lang}-times`)
       await rows.first().click()
       await bubble(data('booked').text).waitFor({ timeout: 15_000 })

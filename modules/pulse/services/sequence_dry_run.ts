@@ -5,7 +5,8 @@ import { contactForSend, contactById, CUSTOMER_WINDOW_HOURS } from '#modules/inb
 import { quietUntil } from './campaign_schedule.js'
 import { findSequenceOrFail } from './sequence_service.js'
 import { enterBranch, stepAfter, type Step } from './sequence_steps.js'
-import { conditionHolds, goalReached, renderText, waitEnds } from './sequence_runner.js'
+import { conditionHolds, goalReached, waitEnds } from './sequence_runner.js'
+import { renderText } from './sequence_sends.js'
 
 /*
 | A dry run: what a sequence would do for one contact, and when, without

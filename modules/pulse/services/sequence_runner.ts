@@ -2,14 +2,7 @@ import emitter from '@adonisjs/core/services/emitter'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import { systemActor, type TenantContext } from '#modules/tenancy/index'
-import {
-  ChannelError,
-  approvedTemplateOf,
-  findTenantChannel,
-  queueOutboundMessage,
-  type Channel,
-  type OutboundContent,
-} from '#modules/channels/index'
+import { ChannelError, queueOutboundMessage, type OutboundContent } from '#modules/channels/index'
 import {
   contactAudienceSql,
   contactForSend,
@@ -19,7 +12,6 @@ import {
   editConversationLabels,
   updateContact,
   type Contact,
-  type Conversation,
 } from '#modules/inbox/index'
 import { createTask } from '#modules/hitl/index'
 import Segment from '../models/segment.js'
@@ -34,7 +26,16 @@ import {
 } from './scheduler.js'
 import { addLocal, nextLocalTime } from './local_time.js'
 import { quietUntil } from './campaign_schedule.js'
-import { fillVariables } from './campaign_variables.js'
+import {
+  cachedChannel,
+  cachedSequence,
+  renderText,
+  sendInBulk,
+  sendPlan,
+  type BulkOutcome,
+  type BulkSend,
+  type Loaded,
+} from './sequence_sends.js'
 import {
   END_STEP,
   SEGMENT_SWEEP_KIND,
@@ -66,75 +67,27 @@ import { enterBranch, findStep, stepAfter, type Step } from './sequence_steps.js
 | because the send is guarded by the row (scheduler.sendGuard).
 */
 
-/*
-| Under load every row of a sequence reads the same sequence and template:
-| both are kept for a couple of seconds per process. A pause or archive is
-| seen within SHORT_CACHE_MS (an archived sequence's enrollments are ended
-| by conditional writes, which a stale read cannot undo).
-*/
-const SHORT_CACHE_MS = 2_000
-const sequenceCache = new Map<string, { at: number; value: Sequence | null }>()
-const templateCache = new Map<
-  string,
-  { at: number; value: Awaited<ReturnType<typeof approvedTemplateOf>> }
->()
-
-async function cachedSequence(tenant: TenantContext, id: string) {
-  const key = `${tenant.schema}:${id}`
-  const kept = sequenceCache.get(key)
-  if (kept && Date.now() - kept.at < SHORT_CACHE_MS) return kept.value
-  const value = await findSequence(tenant, id)
-  if (sequenceCache.size > 1000) sequenceCache.clear()
-  sequenceCache.set(key, { at: Date.now(), value })
-  return value
-}
-
-async function cachedTemplate(
-  tenant: TenantContext,
-  channelId: string,
-  name: string,
-  language: string
-) {
-  const key = `${tenant.schema}:${channelId}:${name}:${language}`
-  const kept = templateCache.get(key)
-  if (kept && Date.now() - kept.at < SHORT_CACHE_MS) return kept.value
-  const value = await approvedTemplateOf(tenant, channelId, name, language)
-  if (templateCache.size > 1000) templateCache.clear()
-  templateCache.set(key, { at: Date.now(), value })
-  return value
-}
-
-const channelCache = new Map<string, { at: number; value: Channel | null }>()
-
-/** The sequence's channel (a central row), kept like the sequence. */
-async function cachedChannel(tenant: TenantContext, id: string) {
-  const key = `${tenant.id}:${id}`
-  const kept = channelCache.get(key)
-  if (kept && Date.now() - kept.at < SHORT_CACHE_MS) return kept.value
-  const value = await findTenantChannel(tenant.id, id)
-  if (channelCache.size > 1000) channelCache.clear()
-  channelCache.set(key, { at: Date.now(), value })
-  return value
-}
-
-interface Loaded {
-  contact: Contact
-  conversation: Conversation | null
-}
-
 /**
  * What a batch of `sequence.step` rows needs, read in a few statements
  * (the prepare of the kind): their enrollments, and each contact with its
  * conversation on the sequence's channel. An enrollment with more than one
  * row in the batch is left out (its rows read it afresh, as one may move it).
+ * The batch's template sends are then made in bulk (sequence_sends.ts): a
+ * row's handler finds its outcome in `bulk` and only moves its enrollment on.
  */
 export interface PreparedSteps {
   enrollments: Map<string, Enrollment>
   /** By `<channel id>:<contact id>`; null: no such contact. */
   loaded: Map<string, Loaded | null>
+  /** By due row id: what the bulk send did for the row's send step. */
+  bulk: Map<string, BulkOutcome>
 }
 
-export async function prepareSteps(tenant: TenantContext, rows: DueRow[]): Promise<PreparedSteps> {
+export async function prepareSteps(
+  tenant: TenantContext,
+  rows: DueRow[],
+  now: DateTime
+): Promise<PreparedSteps> {
   const counts = new Map<string, number>()
   for (const row of rows) {
     const id = String(row.payload.enrollmentId ?? '')
@@ -143,7 +96,8 @@ export async function prepareSteps(tenant: TenantContext, rows: DueRow[]): Promi
   const ids = [...counts].filter(([id, n]) => n === 1 && /^[0-9a-f-]{36}$/i.test(id))
   const enrollments = new Map<string, Enrollment>()
   const loaded = new Map<string, Loaded | null>()
-  if (!ids.length) return { enrollments, loaded }
+  const prepared: PreparedSteps = { enrollments, loaded, bulk: new Map() }
+  if (!ids.length) return prepared
   const result = await db.rawQuery(
     `select * from ${tenant.table('sequence_enrollments')} where id = any(?::uuid[])`,
     [ids.map(([id]) => id)]
@@ -166,7 +120,57 @@ export async function prepareSteps(tenant: TenantContext, rows: DueRow[]): Promi
       loaded.set(`${channelId}:${contactId}`, found.get(contactId) ?? null)
     }
   }
-  return { enrollments, loaded }
+  const sends: BulkSend[] = []
+  for (const row of rows) {
+    const send = await bulkSendOf(tenant, row, prepared, now)
+    if (send) sends.push(send)
+  }
+  prepared.bulk = await sendInBulk(tenant, sends)
+  return prepared
+}
+
+/**
+ * The row's template message when the handler would send one now (every
+ * check runSequenceStep makes before a send, in the same order), else null:
+ * the handler then runs the row one at a time, as any other step.
+ */
+async function bulkSendOf(
+  tenant: TenantContext,
+  row: DueRow,
+  prepared: PreparedSteps,
+  now: DateTime
+): Promise<BulkSend | null> {
+  const { enrollmentId, stepId, branch } = row.payload as Record<string, string | undefined>
+  const enrollment = prepared.enrollments.get(enrollmentId ?? '')
+  if (branch || row.messageId || !enrollment || stepId === END_STEP) return null
+  if (enrollment.status !== 'active' || enrollment.currentStep !== stepId) return null
+  const sequence = await cachedSequence(tenant, enrollment.sequenceId)
+  if (!sequence?.channelId || sequence.status !== 'active') return null
+  const step = findStep(sequence.steps, stepId)
+  if (step?.type !== 'send') return null
+  const loaded = prepared.loaded.get(`${sequence.channelId}:${enrollment.contactId}`)
+  if (!loaded?.conversation || loaded.contact.optIn === 'opted_out') return null
+  if (goalReached(sequence, loaded)) return null
+  const quiet = quietUntil(now, loaded.contact.timeZone, {
+    start: sequence.quietStart,
+    end: sequence.quietEnd,
+  })
+  if (quiet) return null
+  const plan = await sendPlan(tenant, sequence, step, loaded, now)
+  if (!('mode' in plan) || plan.mode !== 'template') return null
+  const channel = await cachedChannel(tenant, sequence.channelId)
+  const to = loaded.contact.phone ?? loaded.contact.waId
+  if (channel?.type !== 'whatsapp' || channel.status !== 'active' || !to) return null
+  if (loaded.conversation.channelId !== channel.id) return null
+  return {
+    row,
+    channel,
+    conversationId: loaded.conversation.id,
+    contact: loaded.contact,
+    name: plan.name,
+    language: plan.language,
+    variables: plan.variables,
+  }
 }
 
 async function load(
@@ -251,10 +255,6 @@ export function conditionHolds(step: Step, loaded: Loaded, reply: Enrollment['la
     default:
       return value === expected
   }
-}
-
-export function renderText(text: string, contact: Contact) {
-  return fillVariables({ '1': text }, contact as any).values[0]
 }
 
 /** When a wait step ends, in the contact's zone (a weekday and time, or an amount of time). */
@@ -408,12 +408,15 @@ export async function runSequenceStep(
 
   switch (step.type) {
     case 'send': {
+      // Sent with the batch (prepareSteps), or one at a time here.
+      const bulk = prepared?.bulk.get(row.id)
+      if (bulk && 'retry' in bulk) throw new Error(`WhatsApp send failed: ${bulk.retry}`)
       const quiet = quietUntil(now, loaded.contact.timeZone, {
         start: sequence.quietStart,
         end: sequence.quietEnd,
       })
-      if (quiet) return deferDue(quiet, 'quiet hours')
-      const outcome = await sendStep(tenant, sequence, step, loaded, row, now)
+      if (quiet && !bulk) return deferDue(quiet, 'quiet hours')
+      const outcome: Outcome = bulk ?? (await sendStep(tenant, sequence, step, loaded, row, now))
       await advance(
         tenant,
         enrollment,
@@ -605,39 +608,22 @@ async function sendStep(
   now: DateTime
 ): Promise<Outcome> {
   if (row.messageId) return { sent: true, message_id: row.messageId, mode: 'again' }
-  if (!sequence.channelId) return { sent: false, reason: 'no_channel' }
-  const open = loaded.conversation?.isWindowOpen(now as DateTime<true>) ?? false
-  let content: OutboundContent
-  let mode: 'free_form' | 'template'
-  if (open && step.text) {
-    content = { type: 'text', text: renderText(step.text, loaded.contact) }
-    mode = 'free_form'
-  } else if (step.template) {
-    const template = await cachedTemplate(
-      tenant,
-      sequence.channelId,
-      step.template.name,
-      step.template.language
-    )
-    if (!template) return { sent: false, reason: 'template_not_approved' }
-    if (template.category === 'MARKETING' && loaded.contact.marketingConsent === 'opted_out') {
-      return { sent: false, reason: 'marketing_opted_out' }
-    }
-    content = {
-      type: 'template',
-      name: step.template.name,
-      language: step.template.language,
-      variables: step.template.variables.map((v) => renderText(v, loaded.contact)),
-    } as OutboundContent
-    mode = 'template'
-  } else {
-    return { sent: false, reason: 'window_closed_no_template' }
-  }
+  const plan = await sendPlan(tenant, sequence, step, loaded, now)
+  if ('skip' in plan) return { sent: false, reason: plan.skip }
+  const content: OutboundContent =
+    plan.mode === 'free_form'
+      ? { type: 'text', text: plan.text }
+      : ({
+          type: 'template',
+          name: plan.name,
+          language: plan.language,
+          variables: plan.variables,
+        } as OutboundContent)
   const conversation =
-    loaded.conversation ?? (await conversationOn(tenant, loaded.contact.id, sequence.channelId))
+    loaded.conversation ?? (await conversationOn(tenant, loaded.contact.id, sequence.channelId!))
   if (!conversation) return { sent: false, reason: 'no_conversation' }
   // The rows already read go along: the send does not read them again.
-  const channel = await cachedChannel(tenant, sequence.channelId)
+  const channel = await cachedChannel(tenant, sequence.channelId!)
   try {
     const message = await queueOutboundMessage(tenant, {
       conversationId: conversation.id,
@@ -648,7 +634,7 @@ async function sendStep(
         : {}),
       ...sendGuard(tenant, row),
     })
-    return { sent: true, mode, message_id: message.id }
+    return { sent: true, mode: plan.mode, message_id: message.id }
   } catch (error) {
     if (error instanceof ChannelError) {
       if (error.code === 'precondition_failed') return { sent: false, reason: 'cancelled' }
@@ -777,7 +763,7 @@ registerDueHandler(
   STEP_KIND,
   (tenant, row, { now, prepared }) =>
     runSequenceStep(tenant, row, now, prepared as PreparedSteps | undefined),
-  { prepare: (tenant, rows) => prepareSteps(tenant, rows) }
+  { prepare: (tenant, rows, { now }) => prepareSteps(tenant, rows, now) }
 )
 registerDueHandler(SEGMENT_SWEEP_KIND, (tenant, row, { now }) => sweepSegments(tenant, row, now))
 

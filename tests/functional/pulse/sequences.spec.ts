@@ -18,6 +18,8 @@ import {
   type SequenceCompletedEvent,
 } from '#modules/pulse/index'
 import { Task } from '#modules/hitl/index'
+import { prepareSteps } from '#modules/pulse/services/sequence_runner'
+import { useFakeGraph } from '#tests/helpers/fake_graph_server'
 import { campaignTenant, contact } from './campaign_fixtures.js'
 import {
   activeSequence,
@@ -31,7 +33,9 @@ import {
 
 const policyNotice = { name: 'policy_notice', language: 'en', variables: ['{{contact.name}}'] }
 
-test.group('Sequences: steps', () => {
+test.group('Sequences: steps', (group) => {
+  // Template steps go to WhatsApp in bulk, as they run.
+  const graph = useFakeGraph(group)
   test('send uses the template outside the window, free-form inside it, and a wait keeps local time', async ({
     assert,
     cleanup,
@@ -372,6 +376,73 @@ test.group('Sequences: steps', () => {
       trx.rawQuery(`select needs_person_at from conversations where id = ?`, [conv.rows[0].id])
     )
     assert.isNotNull(needs.rows[0].needs_person_at)
+  })
+
+  test('a batch of template steps goes to WhatsApp in bulk: each contact once, "slow down" tried again, a worker killed after sending sends nothing more', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel } = await campaignTenant(cleanup, {}, 'seq')
+    const people: Array<Awaited<ReturnType<typeof contact>>> = []
+    for (let i = 0; i < 5; i++) {
+      people.push(await contact(context, { label: 'lead', channelId: channel.id, name: `P${i}` }))
+    }
+    const digits = (phone: string | null) => (phone ?? '').replace(/\D/g, '')
+    const sendsTo = (phone: string | null) =>
+      graph.sends().filter((call) => digits(call.body?.to) === digits(phone))
+    const sequence = await activeSequence(context, channel.id, [
+      { type: 'send', text: 'Hello', template: policyNotice },
+      { type: 'end' },
+    ])
+    const now = at('2026-03-02T10:00:00Z')
+    const enrollments: Array<Awaited<ReturnType<typeof enrollInSequence>>> = []
+    for (const person of people) {
+      enrollments.push(await enrollInSequence(context, sequence.id, person.id, 'api', { now }))
+    }
+    // WhatsApp asks to slow down for the third contact, once.
+    graph.failTo(digits(people[2].phone), 429, 130429, 'Rate limit hit')
+
+    const first = await runDueNow({ tenant: context, now })
+    assert.equal(first.retried, 1)
+    for (const [i, person] of people.entries()) {
+      const status = (await enrollmentRow(context, enrollments[i].id)).status
+      assert.equal(status, i === 2 ? 'active' : 'completed', `contact ${i}`)
+      assert.lengthOf(sendsTo(person.phone), 1, `contact ${i} asked once`)
+    }
+    const [slowed] = await dueRowsFor(context, { contactId: people[2].id })
+    assert.equal(slowed.status, 'pending')
+    assert.include(slowed.lastError ?? '', 'Rate limit hit')
+
+    // Its retry, after the back-off: sent, and the step goes on.
+    await runDueNow({ tenant: context, now: now.plus({ minutes: 1 }) })
+    assert.equal((await enrollmentRow(context, enrollments[2].id)).status, 'completed')
+    assert.lengthOf(sendsTo(people[2].phone), 2)
+    const theirs = (await outbound(context)).filter((m) => m.contactId === people[2].id)
+    assert.deepEqual(theirs.map((m) => m.status).sort(), ['failed', 'queued'])
+    const sent = (await eventsOf(context, enrollments[2].id)).filter((e) => e.kind === 'sent')
+    assert.lengthOf(sent, 1)
+
+    // A worker that made the batch's sends and died before recording the step.
+    const late = await contact(context, { label: 'lead', channelId: channel.id, name: 'Late' })
+    const lateEnrollment = await enrollInSequence(context, sequence.id, late.id, 'api', { now })
+    const claimed = await claimDue(context, { now, workerId: 'killed' })
+    assert.lengthOf(claimed, 1)
+    const prepared = await prepareSteps(context, claimed, now)
+    assert.lengthOf([...prepared.bulk.keys()], 1)
+    assert.lengthOf(sendsTo(late.phone), 1)
+    const later = now.plus({ milliseconds: DUE_LEASE_MS + 1 })
+    await runDueNow({ tenant: context, now: later })
+    await runDueNow({ tenant: context, now: later.plus({ seconds: 1 }) })
+    assert.lengthOf(sendsTo(late.phone), 1, 'not asked again')
+    assert.equal((await enrollmentRow(context, lateEnrollment.id)).status, 'completed')
+    const lateSent = (await eventsOf(context, lateEnrollment.id)).filter((e) => e.kind === 'sent')
+    assert.lengthOf(lateSent, 1)
+    assert.equal(lateSent[0].detail.mode, 'again')
+    assert.lengthOf(
+      (await outbound(context)).filter((m) => m.contactId === late.id),
+      1,
+      'one message stored'
+    )
   })
 
   test('a worker killed between claim and send: the step runs once, after the lease, with one message', async ({

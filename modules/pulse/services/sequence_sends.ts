@@ -5,6 +5,7 @@ import {
   approvedTemplateOf,
   findTenantChannel,
   sendTemplateBatch,
+  settleInDoubt,
   type Channel,
   type TemplateBatchSend,
 } from '#modules/channels/index'
@@ -26,8 +27,10 @@ import type { DueRow } from './scheduler.js'
 | row is run again after its worker died, its message is met, not sent
 | twice. A definite, retryable refusal (WhatsApp's "slow down", a 5xx) is
 | tried again with the row's retry (its next attempt has its own key,
-| `due:<row id>:<attempt>`); a message in doubt (no answer) is never sent
-| again: WhatsApp's status webhook settles it.
+| `due:<row id>:<attempt>`). A message its dead worker wrote and never
+| requested (no started mark in Redis: settleInDoubt) is removed and sent
+| anew; one whose request left without an answer is never sent again:
+| WhatsApp's status webhook settles it (at most once, not a duplicate).
 */
 
 /*
@@ -159,11 +162,23 @@ export async function sendInBulk(
       Array.from({ length: send.row.attempts - 1 }, (_, i) => keyOf(send.row, i + 1))
     )
     const found = await db.rawQuery(
-      `select id, idempotency_key, status, error_code, error_title
+      `select id, idempotency_key, status, external_id
          from ${tenant.table('messages')} where idempotency_key = any(?::text[])`,
       [keys]
     )
-    for (const row of found.rows as Array<Record<string, any>>) {
+    const rows = found.rows as Array<Record<string, any>>
+    // Written by a worker that died before its answer was recorded: one
+    // whose request never left is removed (and sent now); one that left is
+    // the step's message, settled by WhatsApp's status webhook.
+    const doubtful = rows.filter((row) => row.status === 'pending' && !row.external_id)
+    const { removed } = await settleInDoubt(
+      tenant,
+      doubtful.map((row) => row.id),
+      Number.MAX_SAFE_INTEGER
+    )
+    const gone = new Set(removed)
+    for (const row of rows) {
+      if (gone.has(row.id)) continue
       const rowId = String(row.idempotency_key).split(':')[1]
       earlier.set(rowId, [...(earlier.get(rowId) ?? []), row])
     }
@@ -173,7 +188,13 @@ export async function sendInBulk(
     const before = earlier.get(send.row.id) ?? []
     const kept = before.find((message) => message.status !== 'failed')
     if (kept) {
-      out.set(send.row.id, { sent: true, mode: 'again', message_id: kept.id })
+      const inDoubt = kept.status === 'pending' && !kept.external_id
+      out.set(send.row.id, {
+        sent: true,
+        mode: 'again',
+        message_id: kept.id,
+        ...(inDoubt ? { in_doubt: true as const } : {}),
+      })
       continue
     }
     const group = `${send.channel.id}\u0000${send.name}\u0000${send.language}`

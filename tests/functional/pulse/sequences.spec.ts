@@ -378,7 +378,7 @@ test.group('Sequences: steps', (group) => {
     assert.isNotNull(needs.rows[0].needs_person_at)
   })
 
-  test('a batch of template steps goes to WhatsApp in bulk: each contact once, "slow down" tried again, a worker killed after sending sends nothing more', async ({
+  test('a batch of template steps goes to WhatsApp in bulk: each contact once, "slow down" tried again, a worker killed after sending sends nothing more, one killed before sending sends once', async ({
     assert,
     cleanup,
   }) => {
@@ -442,6 +442,34 @@ test.group('Sequences: steps', (group) => {
       (await outbound(context)).filter((m) => m.contactId === late.id),
       1,
       'one message stored'
+    )
+
+    // A worker that wrote the message and died before its request left (no
+    // started mark): the message is removed and sent anew, once.
+    const cut = await contact(context, { label: 'lead', channelId: channel.id, name: 'Cut' })
+    const cutEnrollment = await enrollInSequence(context, sequence.id, cut.id, 'api', { now })
+    const [cutRow] = await claimDue(context, { now, workerId: 'killed' })
+    await context.transaction((trx) =>
+      trx.rawQuery(
+        `insert into messages (conversation_id, contact_id, channel_id, direction, idempotency_key,
+                               type, body, payload, status, author_type)
+         select id, contact_id, channel_id, 'outbound', ?, 'template', 'Hello Cut', ?::jsonb, 'pending', 'system'
+           from conversations where contact_id = ?`,
+        [
+          `due:${cutRow.id}`,
+          JSON.stringify({ send: { startedAt: new Date().toISOString() } }),
+          cut.id,
+        ]
+      )
+    )
+    await runDueNow({ tenant: context, now: later })
+    await runDueNow({ tenant: context, now: later.plus({ seconds: 1 }) })
+    assert.lengthOf(sendsTo(cut.phone), 1)
+    assert.equal((await enrollmentRow(context, cutEnrollment.id)).status, 'completed')
+    const cutMessages = (await outbound(context)).filter((m) => m.contactId === cut.id)
+    assert.deepEqual(
+      cutMessages.map((m) => m.status),
+      ['queued']
     )
   })
 

@@ -83,11 +83,11 @@ test.group('Journey: booking a session through a guided flow', (group) => {
       await screenshot(page, `flow-booking-${lang}-flow`)
 
       // Try it: the customer's side on the sandbox phone.
-      due.paused = true
+      // Right away: the phone shows the flow's first message even when it was
+      // sent before the phone's live stream opened.
       await page.locator('[data-try]').click()
       await page.waitForURL(/\/sandbox\?/)
-      await page.locator('html[data-live="on"]').waitFor()
-      due.paused = false
+      const sandboxUrl = page.url()
       const bubble = (text: string) =>
         page.locator('.bubble--business').filter({ hasText: text }).first()
       const bookButton = data('hello').buttons[0].title as string
@@ -123,7 +123,35 @@ test.group('Journey: booking a session through a guided flow', (group) => {
       await page.locator(`[data-booking="${bookings[0].id}"]`).waitFor()
       await screenshot(page, `flow-booking-${lang}-calendar`)
       assert.deepEqual(problems, [])
-      void flow
+
+      // On a phone (390 px): the flow, the sandbox chat, the calendar and the
+      // booking, none scrolling sideways.
+      const phone = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        locale: lang === 'ar' ? 'ar' : 'en-US',
+      })
+      cleanup(() => phone.close())
+      const small = await phone.newPage()
+      await signInThroughForm(small, owner.email, TEST_PASSWORD)
+      const smallProblems = watchProblems(small)
+      const pages = [
+        ['flow', `/t/${made.tenant.slug}/flows/${flow.id}`, '[data-canvas]'],
+        ['sandbox', new URL(sandboxUrl).pathname + new URL(sandboxUrl).search, '.bubble--business'],
+        [
+          'calendar',
+          `/t/${made.tenant.slug}/bookings?week=${week}`,
+          `[data-booking="${bookings[0].id}"]`,
+        ],
+        ['booking', `/t/${made.tenant.slug}/bookings/${bookings[0].id}`, '#booking-heading'],
+      ] as const
+      for (const [name, path, drawn] of pages) {
+        await small.goto(serverUrl(path))
+        await small.locator(drawn).first().waitFor()
+        const sideways = await small.evaluate('document.documentElement.scrollWidth > innerWidth')
+        await screenshot(small, `flow-booking-${lang}-${name}-390`)
+        assert.isFalse(sideways, `${name} does not scroll sideways at 390 px`)
+      }
+      assert.deepEqual(smallProblems, [])
     }).timeout(120_000)
   }
 })

@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import type { Locator, Page } from 'playwright-core'
 import { User } from '#modules/identity/index'
 import { createFlow, findFlow, importGraph, listFlows } from '#modules/flows/index'
+import { createConnector } from '#modules/data_engine/index'
 import { makeTenant } from '#tests/helpers/tenants'
 import { makeMember, TEST_PASSWORD } from '#tests/helpers/users'
 import { useWorkers, withDefaultQueueWorker } from '#tests/helpers/queue'
@@ -12,7 +13,7 @@ import {
   signInThroughForm,
   watchProblems,
 } from '#tests/helpers/browser'
-import { flowLabels, keepRunningDue } from './flow_support.js'
+import { flowLabels, holdLiveStream, keepRunningDue, waitForOutbound } from './flow_support.js'
 
 /*
 | The builder in Chromium: a member builds a 6-node intake on the canvas
@@ -190,13 +191,20 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
       // Publish, then try it on the sandbox phone.
       await page.locator('[data-publish-form] button').click()
       await page.locator('[data-version="1"]').waitFor()
-      // The phone hears of the draft's first message once its live stream is
-      // open (a notice sent before that is not replayed): steps wait till then.
+      // The draft's first message goes out before the phone's live stream is
+      // open (held back here, as on a slow network): nobody hears of it, and
+      // the phone still shows it once its stream opens.
+      // The step is held only till the phone is drawn, so that it is sent
+      // in between, the case a live notice cannot cover.
+      const stream = await holdLiveStream(page)
       due.paused = true
       await page.locator('[data-try]').click()
       await page.waitForURL(/\/sandbox\?/)
-      await page.locator('html[data-live="on"]').waitFor()
       due.paused = false
+      await waitForOutbound(made.context, words.welcome)
+      assert.equal(await page.locator('.bubble--business').count(), 0)
+      assert.isAbove(stream.held(), 0)
+      stream.release()
       const bubble = (text: string) =>
         page.locator('.bubble--business').filter({ hasText: text }).first()
       await bubble(words.welcome).waitFor({ timeout: 15_000 })
@@ -283,5 +291,165 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
       })
       assert.deepEqual(problems, [])
     }).timeout(60_000)
+
+    test(`a lookup's connector parameters and a message's variable are edited in the panel, checked per field, saved and kept (${lang})`, async ({
+      assert,
+      cleanup,
+    }) => {
+      const C = flowLabels(lang).canvas
+      const made = await makeTenant('fcp')
+      cleanup(made.cleanup)
+      const owner = await makeMember(made.tenant.id, 'owner')
+      cleanup(() => owner.delete())
+      await User.query().where('id', owner.id).update({ locale: lang })
+      const connector = await createConnector(made.context, {
+        name: 'Orders',
+        url_template: 'https://shop.example.com/orders/{{order}}?email={{email}}',
+        parameters: [
+          { name: 'order', type: 'text', required: true },
+          { name: 'email', type: 'text', required: false },
+        ],
+        mapping: [{ name: 'status', path: '$.status' }],
+        reply_template: '{{status}}',
+      })
+      const ask =
+        lang === 'ar'
+          ? 'مرحبًا {{contact.name}}، هل تتابع طلبًا؟'
+          : 'Hi {{contact.name}}, track an order?'
+      const flow = await createFlow(made.context, { name: 'Orders' }, null)
+      await importGraph(made.context, flow.id, {
+        nodes: [
+          {
+            id: 'ask',
+            type: 'message',
+            position: { x: 40, y: 40 },
+            data: { text: ask, buttons: [{ id: 'yes', title: lang === 'ar' ? 'نعم' : 'Yes' }] },
+          },
+          {
+            id: 'track',
+            type: 'lookup',
+            position: { x: 300, y: 40 },
+            data: { source: 'connector', source_id: '', variable: 'order_info' },
+          },
+          {
+            id: 'done',
+            type: 'end',
+            position: { x: 300, y: 260 },
+            data: {
+              text: lang === 'ar' ? 'حالة طلبك: {{order_info}}' : 'Your order: {{order_info}}',
+            },
+          },
+        ],
+        edges: [
+          { from: 'ask', port: 'next', to: 'track' },
+          { from: 'track', port: 'next', to: 'done' },
+          { from: 'track', port: 'fallback', to: 'done' },
+        ],
+      })
+      const context = await browser.newContext({
+        viewport: { width: 1280, height: 1100 },
+        locale: lang === 'ar' ? 'ar' : 'en-US',
+      })
+      cleanup(() => context.close())
+      const page: Page = await context.newPage()
+      await signInThroughForm(page, owner.email, TEST_PASSWORD)
+      const problems = watchProblems(page)
+      const flowUrl = serverUrl(`/t/${made.tenant.slug}/flows/${flow.id}`)
+      await page.goto(flowUrl)
+      const panel = page.locator('[data-panel]')
+      const open = (id: string) => page.locator(`.fnode[data-node-id="${id}"] .fnode-head`).click()
+      const save = async () => {
+        const saved = page.waitForResponse((r) => r.url().endsWith(`/flows/${flow.id}/graph`))
+        await page.locator('[data-save-graph]').click()
+        await saved
+      }
+
+      // The lookup: choosing the connector offers its required parameter as a row.
+      await open('track')
+      await panel.getByLabel(C.source_connector, { exact: true }).selectOption(connector.id)
+      await panel.locator('[data-param-name="0"]').waitFor()
+      assert.equal(await panel.locator('[data-param-name="0"]').inputValue(), 'order')
+      assert.include(await panel.locator('[data-params-declared]').innerText(), 'email')
+      // Saved with the value empty: the server's problem shows at the parameters.
+      await save()
+      await panel.locator('[data-field-error="params"]').waitFor()
+      await panel.locator('[data-param-value="0"]').fill('{{order_no}}')
+      // A second row; a third with the same name is flagged at once, then removed.
+      await panel.locator('[data-add-param]').click()
+      await page.keyboard.type('email')
+      await panel.locator('[data-param-value="1"]').fill('{{contact.email}}')
+      await panel.locator('[data-add-param]').click()
+      await panel.locator('[data-param-name="2"]').fill('order')
+      await panel.locator('[data-param-value="2"]').fill('x')
+      assert.equal(await panel.locator('[data-param-error="2"]').innerText(), C.param_duplicate)
+      assert.equal(
+        await panel.locator('[data-param-name="2"]').getAttribute('aria-invalid'),
+        'true'
+      )
+      await panel.locator('[data-remove-param="2"]').click()
+      assert.equal(await panel.locator('[data-param-row]').count(), 2)
+
+      // The message: the variable its picked button is kept under, checked at its field.
+      await open('ask')
+      await panel.getByLabel(C.choice_variable, { exact: true }).fill('2 wants')
+      await save()
+      await panel.locator('[data-field-error="variable"]').waitFor()
+      assert.equal(
+        await panel.getByLabel(C.choice_variable, { exact: true }).getAttribute('aria-invalid'),
+        'true'
+      )
+      await panel.getByLabel(C.choice_variable, { exact: true }).fill('wants')
+      await save()
+      await page.locator('.canvas-ok').waitFor()
+      assert.equal(await panel.locator('[data-field-error]').count(), 0)
+      await open('track')
+      await screenshot(page, `flow-canvas-${lang}-params`)
+
+      const saved = (await findFlow(made.context, flow.id))!.graph
+      const data = (id: string) => saved.nodes.find((n) => n.id === id)!.data
+      assert.deepEqual(data('track').params, { order: '{{order_no}}', email: '{{contact.email}}' })
+      assert.equal(data('track').source_id, connector.id)
+      assert.equal(data('ask').variable, 'wants')
+
+      // After a reload the panel shows what was saved.
+      await page.goto(flowUrl)
+      await open('track')
+      // (jsonb keeps an object's keys in its own order: compared as a map)
+      const shown: Record<string, string> = {}
+      for (const i of [0, 1]) {
+        shown[await panel.locator(`[data-param-name="${i}"]`).inputValue()] = await panel
+          .locator(`[data-param-value="${i}"]`)
+          .inputValue()
+      }
+      assert.deepEqual(shown, { order: '{{order_no}}', email: '{{contact.email}}' })
+      await open('ask')
+      assert.equal(await panel.getByLabel(C.choice_variable, { exact: true }).inputValue(), 'wants')
+      // A placeholder on a card is isolated left to right, in Arabic too.
+      const placeholder = page.locator('.fnode[data-node-id="ask"] .fnode-text bdi[dir="ltr"]')
+      assert.equal(await placeholder.innerText(), '{{contact.name}}')
+      assert.equal(
+        await page.locator('.fnode[data-node-id="ask"] .fnode-text').getAttribute('dir'),
+        lang === 'ar' ? 'rtl' : 'ltr'
+      )
+      await screenshot(page, `flow-canvas-${lang}-message-variable`)
+      assert.deepEqual(problems, [])
+
+      // A phone: the same panel, one column.
+      const phone = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        locale: lang === 'ar' ? 'ar' : 'en-US',
+      })
+      cleanup(() => phone.close())
+      const small = await phone.newPage()
+      await signInThroughForm(small, owner.email, TEST_PASSWORD)
+      const smallProblems = watchProblems(small)
+      await small.goto(flowUrl)
+      await small.locator('[data-node-list] [data-select="track"]').click()
+      await small.locator('[data-panel] [data-param-name="1"]').waitFor()
+      const sideways = await small.evaluate('document.documentElement.scrollWidth > innerWidth')
+      assert.isFalse(sideways, 'the page does not scroll sideways at 390 px')
+      await screenshot(small, `flow-canvas-${lang}-params-390`)
+      assert.deepEqual(smallProblems, [])
+    }).timeout(90_000)
   }
 })

@@ -47,6 +47,9 @@ const CANVAS_LABELS = `
   saved_with_problems saving sequence service set_key set_target set_value source
   source_connector source_dataset task_details task_title text text_optional timeout_minutes
   unsaved url url_title variable variable_hint yes zoom_in zoom_out
+  add_param choice_variable choice_variable_hint param_duplicate param_name param_name_missing
+  param_required param_value params_declared params_hint params_legend query_hint
+  results_variable results_variable_hint
 `
   .trim()
   .split(/\s+/)
@@ -207,7 +210,7 @@ export default class FlowsController {
     await bouncer.with('FlowsPolicy').authorize('manage', access)
     const flow = await findFlowOrFail(tenant, params.id)
     try {
-      const { problems } = await importGraph(tenant, flow.id, request.input('graph'))
+      const { problems } = await importGraph(tenant, flow.id, sentGraph(request))
       return response.ok({ saved: true, problems: explained(ctx, problems) })
     } catch (error) {
       if (!(error instanceof FlowError)) throw error
@@ -456,6 +459,24 @@ function scriptJson(value: unknown) {
     .replace(/\u2029/g, '\\u2029')
 }
 
+/**
+ * The graph of a JSON save as it was sent. The body parser turns every ""
+ * into null, and a graph's empty texts (a connector parameter not filled
+ * yet, a rule's value) must stay texts.
+ */
+function sentGraph(request: HttpContext['request']) {
+  const raw = request.raw()
+  if (raw && request.is(['json'])) {
+    try {
+      const body = JSON.parse(raw)
+      if (body && typeof body === 'object' && 'graph' in body) return body.graph
+    } catch {
+      // Not JSON after all: what the parser made of it.
+    }
+  }
+  return request.input('graph')
+}
+
 /** What the canvas starts from: the draft, its problems, and the workspace's own pickers. */
 async function canvasData(ctx: HttpContext, flow: Flow, problems: GraphProblem[]) {
   const { tenant, i18n } = ctx
@@ -475,7 +496,12 @@ async function canvasData(ctx: HttpContext, flow: Flow, problems: GraphProblem[]
     kinds: QUESTION_KINDS.map((kind) => ({ kind, label: i18n.t(`flows.kinds.${kind}`) })),
     pickers: {
       dataset: pick(datasets.data),
-      connector: pick(connectors),
+      // With their parameters: the lookup's panel offers their names.
+      connector: connectors.map((row) => ({
+        id: row.id,
+        name: row.name,
+        parameters: row.parameters.map((p) => ({ name: p.name, required: p.required })),
+      })),
       sequence: pick(sequences),
       service: pick(services),
     },

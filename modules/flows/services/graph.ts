@@ -18,7 +18,9 @@
 |                      url?: { title, url },
 |                      media?: { type: image|video|document, link (https),
 |                                filename? } (the text is its caption; not
-|                                with buttons, a list or a link button) }
+|                                with buttons, a list or a link button),
+|                      variable?: the name the picked button's or row's
+|                                 title is kept under (default: the node id) }
 |              buttons OR list, not both;
 |              a url (title ≤ 20, https) goes as WhatsApp's cta_url button.
 |   question   `next`, `fallback` (max retries spent).
@@ -123,6 +125,8 @@ export interface MessageData {
   buttons?: Choice[]
   list?: { button: string; rows: Choice[] }
   url?: { title: string; url: string }
+  /** Where the picked button's or row's title is kept (default: the node's id). */
+  variable?: string
 }
 
 export interface QuestionData {
@@ -527,6 +531,13 @@ function checkData(
           'text_too_long',
           `The message is at most ${limit} characters${interactive ? ' with buttons or a list' : ''}`
         )
+      }
+      if (
+        data.variable !== undefined &&
+        data.variable !== '' &&
+        !VARIABLE.test(text(data.variable))
+      ) {
+        problem('variable_invalid', 'Name the variable (letters, digits, _)')
       }
       const choiceIds = new Set<string>()
       for (const button of buttons) {

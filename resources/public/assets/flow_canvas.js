@@ -44,6 +44,49 @@
     return node
   }
 
+  /*
+   * Placeholders ({{contact.name}}) are Latin inside what may be Arabic: a
+   * text's direction is that of its first letter outside them (else the
+   * page's), and on a card each placeholder is isolated left-to-right, so
+   * its braces are never mirrored nor the sentence turned around.
+   */
+  var PLACEHOLDER = /(\{\{\s*[A-Za-z0-9_.]+\s*\}\})/
+  var RTL_LETTER = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/
+  var LTR_LETTER = /[A-Za-z\u00C0-\u02B8\u0370-\u052F]/
+
+  function pageDir() {
+    return document.documentElement.getAttribute('dir') === 'rtl' ? 'rtl' : 'ltr'
+  }
+
+  function dirOf(text) {
+    var plain = String(text || '').split(PLACEHOLDER).filter(function (part, i) {
+      return i % 2 === 0
+    }).join(' ')
+    for (var i = 0; i < plain.length; i++) {
+      if (RTL_LETTER.test(plain[i])) return 'rtl'
+      if (LTR_LETTER.test(plain[i])) return 'ltr'
+    }
+    return pageDir()
+  }
+
+  /** A paragraph of `text` with its placeholders isolated as <bdi dir="ltr">. */
+  function bidiText(tag, attrs, text) {
+    var node = el(tag, Object.assign({ dir: dirOf(text) }, attrs))
+    String(text || '').split(PLACEHOLDER).forEach(function (part, i) {
+      if (!part) return
+      node.appendChild(i % 2 ? el('bdi', { dir: 'ltr', text: part }) : document.createTextNode(part))
+    })
+    return node
+  }
+
+  /** Inputs that hold texts with placeholders: their direction follows their words. */
+  function followDir(input) {
+    input.setAttribute('dir', dirOf(input.value))
+    input.addEventListener('input', function () {
+      input.setAttribute('dir', dirOf(input.value))
+    })
+  }
+
   /** The ports a node leaves by: the same rule as the server's portsOf (graph.ts). */
   function portsOf(node) {
     switch (node.type) {
@@ -333,6 +376,16 @@
       }
     }
 
+    /** At most `max` characters, never cutting a placeholder in two. */
+    function shorten(text, max) {
+      text = String(text || '')
+      if (text.length <= max) return text
+      var cut = text.slice(0, max)
+      var open = cut.lastIndexOf('{{')
+      if (open >= 0 && cut.indexOf('}}', open) < 0) cut = cut.slice(0, open)
+      return cut + '…'
+    }
+
     function nameOf(kind, id) {
       var found = (config.pickers[kind] || []).find(function (p) {
         return p.id === id
@@ -372,7 +425,7 @@
               el('span', { className: 'fnode-type', text: typeLabel(node.type) }),
               el('code', { className: 'fnode-id', text: node.id }),
             ]),
-            el('p', { className: 'fnode-text', dir: 'auto', text: summary(node).slice(0, 90) }),
+            bidiText('p', { className: 'fnode-text' }, shorten(summary(node), 90)),
             own.length
               ? el('p', {
                   className: 'fnode-problem',
@@ -465,7 +518,8 @@
               'data-select': node.id,
               text: typeLabel(node.type) + ' · ' + node.id,
             }),
-            el('span', { dir: 'auto', text: ' ' + summary(node).slice(0, 80) }),
+            document.createTextNode(' '),
+            bidiText('span', null, shorten(summary(node), 80)),
             branches.length ? el('ul', null, branches) : null,
           ])
         )
@@ -507,19 +561,93 @@
     }
 
     // ----------------------------------------------------------------- panel
-    function field(label, input, hint) {
+    /*
+     * Which panel field a problem of the server's (its code) belongs to, per
+     * node type: the panel shows it under that field, as a form would.
+     */
+    var FIELD_OF = {
+      '*': {
+        text_missing: 'text', text_too_long: 'text', variable_invalid: 'variable',
+        title_missing: 'title', title_too_long: 'title', details_too_long: 'details',
+        timeout_invalid: 'timeout_minutes', sequence_id_missing: 'sequence_id',
+        sequence_not_found: 'sequence_id', service_id_missing: 'service_id',
+        service_not_found: 'service_id', days_invalid: 'days', minutes_invalid: 'minutes',
+        jump_target_missing: 'to', jump_to_itself: 'to', target_invalid: 'target', key_missing: 'key',
+        rules_missing: 'rules', rule_invalid: 'rules', match_invalid: 'match', kind_invalid: 'kind',
+        choices_missing: 'choices', max_retries_invalid: 'max_retries',
+      },
+      message: {
+        buttons_and_list: 'replies', too_many_buttons: 'replies', button_title_missing: 'replies',
+        button_title_too_long: 'replies', choice_id_invalid: 'replies', duplicate_choice_id: 'replies',
+        duplicate_title: 'replies', list_empty: 'replies', too_many_rows: 'replies',
+        row_title_missing: 'replies', row_title_too_long: 'replies', row_description_too_long: 'replies',
+        list_button_missing: 'list_button', list_button_too_long: 'list_button',
+        url_invalid: 'url', url_and_choices: 'url', url_title_missing: 'url_title', url_title_too_long: 'url_title',
+        media_type_invalid: 'media_type', media_and_choices: 'media_type', media_link_invalid: 'media_link',
+        media_filename_too_long: 'media_filename',
+      },
+      lookup: {
+        source_invalid: 'source', source_id_missing: 'source_id', dataset_not_found: 'source_id',
+        connector_not_found: 'source_id', limit_invalid: 'limit', query_invalid: 'query',
+        params_invalid: 'params', connector_param_missing: 'params', connector_param_unknown: 'params',
+        text_missing: 'list_text', text_too_long: 'list_text', list_button_missing: 'list_button',
+        list_button_too_long: 'list_button', row_title_missing: 'list_title',
+      },
+    }
+    // The problems of the node in the panel, by field (set by renderPanel).
+    var panelProblems = {}
+
+    function problemsByField(node) {
+      var byField = {}
+      problemsOf(node.id).forEach(function (p) {
+        var own = FIELD_OF[node.type] || {}
+        var key = own[p.code] || FIELD_OF['*'][p.code]
+        if (!key) return
+        ;(byField[key] = byField[key] || []).push(p.text || p.message)
+      })
+      return byField
+    }
+
+    /** The messages under a field or row list, tied to its input for screen readers. */
+    function errorsFor(key, input) {
+      var messages = (key && panelProblems[key]) || []
+      if (!messages.length) return null
+      var id = 'ce-' + Math.random().toString(36).slice(2, 9)
+      if (input) {
+        input.setAttribute('aria-invalid', 'true')
+        input.setAttribute('aria-describedby', id)
+      }
+      return el(
+        'div',
+        { id: id },
+        messages.map(function (text) {
+          return el('p', { className: 'field-error', 'data-field-error': key, text: text })
+        })
+      )
+    }
+
+    function field(label, input, hint, key) {
       var id = 'cf-' + Math.random().toString(36).slice(2, 9)
       input.id = id
-      return el('div', { className: 'field' }, [
+      var hintNode = null
+      if (hint) {
+        hintNode = bidiText('p', { className: 'hint', id: id + '-hint' }, hint)
+        input.setAttribute('aria-describedby', id + '-hint')
+      }
+      var errors = errorsFor(key, input)
+      if (errors && hintNode) input.setAttribute('aria-describedby', errors.id + ' ' + id + '-hint')
+      return el('div', { className: 'field' + (errors ? ' has-error' : ''), 'data-panel-field': key || null }, [
         el('label', { for: id, text: label }),
-        hint ? el('p', { className: 'hint', text: hint }) : null,
+        hintNode,
         input,
+        errors,
       ])
     }
 
     function textInput(value, onInput, attrs) {
       var input = el('input', Object.assign({ type: 'text', dir: 'auto' }, attrs || {}))
       input.value = value === undefined || value === null ? '' : String(value)
+      if (input.getAttribute('dir') === 'auto') followDir(input)
       input.addEventListener('input', function () {
         onInput(input.value)
       })
@@ -527,8 +655,9 @@
     }
 
     function textArea(value, onInput) {
-      var input = el('textarea', { rows: 3, dir: 'auto' })
+      var input = el('textarea', { rows: 3 })
       input.value = value || ''
+      followDir(input)
       input.addEventListener('input', function () {
         onInput(input.value)
       })
@@ -600,7 +729,7 @@
 
     function messageForm(node, box) {
       var d = node.data
-      box.appendChild(field(L.text, textArea(d.text, function (v) { setData(node, 'text', v) })))
+      box.appendChild(field(L.text, textArea(d.text, function (v) { setData(node, 'text', v) }), null, 'text'))
       var mode = Array.isArray(d.buttons) && d.buttons.length ? 'buttons' : d.list ? 'list' : 'none'
       box.appendChild(
         field(
@@ -615,6 +744,7 @@
             function (v) {
               delete d.buttons
               delete d.list
+              if (v === 'none') delete d.variable
               if (v === 'buttons') d.buttons = [{ id: 'yes', title: L.yes }]
               if (v === 'list') d.list = { button: L.choose, rows: [{ id: 'row_1', title: '' }] }
               if (v !== 'none') {
@@ -625,9 +755,22 @@
               changed()
               renderPanel()
             }
-          )
+          ),
+          null,
+          'replies'
         )
       )
+      if (mode !== 'none') {
+        // The picked button's or row's title is kept under this name (the node's id when empty).
+        box.appendChild(
+          field(
+            L.choice_variable,
+            textInput(d.variable, function (v) { setData(node, 'variable', v.trim()) }, { dir: 'ltr', placeholder: node.id, 'data-field': 'variable' }),
+            L.choice_variable_hint,
+            'variable'
+          )
+        )
+      }
       if (mode === 'buttons') {
         var list = el('fieldset', { className: 'canvas-rows' }, [el('legend', { text: L.buttons_legend })])
         d.buttons.forEach(function (button, i) {
@@ -661,7 +804,7 @@
         }
         box.appendChild(list)
       } else if (mode === 'list') {
-        box.appendChild(field(L.list_button, textInput(d.list.button, function (v) { d.list.button = v; changed() }, { maxlength: 20 })))
+        box.appendChild(field(L.list_button, textInput(d.list.button, function (v) { d.list.button = v; changed() }, { maxlength: 20 }), null, 'list_button'))
         var rows = el('fieldset', { className: 'canvas-rows' }, [el('legend', { text: L.rows_legend })])
         d.list.rows.forEach(function (row, i) {
           rows.appendChild(
@@ -698,8 +841,8 @@
           else delete d.url
           changed()
         }
-        box.appendChild(field(L.url_title, textInput(url.title, function (v) { url.title = v; setUrl() }, { maxlength: 20 })))
-        box.appendChild(field(L.url, textInput(url.url, function (v) { url.url = v; setUrl() }, { type: 'url', dir: 'ltr' })))
+        box.appendChild(field(L.url_title, textInput(url.title, function (v) { url.title = v; setUrl() }, { maxlength: 20 }), null, 'url_title'))
+        box.appendChild(field(L.url, textInput(url.url, function (v) { url.url = v; setUrl() }, { type: 'url', dir: 'ltr' }), null, 'url'))
         // A picture, video or file with the text as its caption.
         var media = d.media ? { type: d.media.type, link: d.media.link, filename: d.media.filename } : { type: '', link: '' }
         var setMedia = function () {
@@ -716,13 +859,15 @@
               [['', L.media_none], ['image', L.media_image], ['video', L.media_video], ['document', L.media_document]],
               media.type,
               function (v) { media.type = v; setMedia(); renderPanel() }
-            )
+            ),
+            null,
+            'media_type'
           )
         )
         if (media.type) {
-          box.appendChild(field(L.media_link, textInput(media.link, function (v) { media.link = v; setMedia() }, { type: 'url', dir: 'ltr', 'data-field': 'media_link' })))
+          box.appendChild(field(L.media_link, textInput(media.link, function (v) { media.link = v; setMedia() }, { type: 'url', dir: 'ltr', 'data-field': 'media_link' }), null, 'media_link'))
           if (media.type === 'document') {
-            box.appendChild(field(L.media_filename, textInput(media.filename || '', function (v) { media.filename = v.trim(); setMedia() }, { dir: 'ltr', maxlength: 240 })))
+            box.appendChild(field(L.media_filename, textInput(media.filename || '', function (v) { media.filename = v.trim(); setMedia() }, { dir: 'ltr', maxlength: 240 }), null, 'media_filename'))
           }
         }
       }
@@ -730,7 +875,7 @@
 
     function questionForm(node, box) {
       var d = node.data
-      box.appendChild(field(L.question, textArea(d.text, function (v) { setData(node, 'text', v) })))
+      box.appendChild(field(L.question, textArea(d.text, function (v) { setData(node, 'text', v) }), null, 'text'))
       box.appendChild(
         field(
           L.kind,
@@ -742,27 +887,29 @@
             function (v) {
               setData(node, 'kind', v, true)
             }
-          )
+          ),
+          null,
+          'kind'
         )
       )
       if (d.kind === 'choice') {
         box.appendChild(
           field(L.choices, textInput((d.choices || []).join(', '), function (v) {
             setData(node, 'choices', v.split(',').map(function (s) { return s.trim() }).filter(Boolean))
-          }), L.choices_hint)
+          }), L.choices_hint, 'choices')
         )
       }
-      box.appendChild(field(L.variable, textInput(d.variable, function (v) { setData(node, 'variable', v.trim()) }, { dir: 'ltr', 'data-field': 'variable' }), L.variable_hint))
+      box.appendChild(field(L.variable, textInput(d.variable, function (v) { setData(node, 'variable', v.trim()) }, { dir: 'ltr', 'data-field': 'variable' }), L.variable_hint, 'variable'))
       box.appendChild(field(L.contact_field, textInput(d.contact_field, function (v) { setData(node, 'contact_field', v.trim()) }, { dir: 'ltr' })))
       box.appendChild(field(L.retry_text, textInput(d.retry_text, function (v) { setData(node, 'retry_text', v) })))
-      box.appendChild(field(L.max_retries, numberInput(d.max_retries, function (v) { setData(node, 'max_retries', v) }, { min: 0, max: 5 })))
+      box.appendChild(field(L.max_retries, numberInput(d.max_retries, function (v) { setData(node, 'max_retries', v) }, { min: 0, max: 5 }), null, 'max_retries'))
     }
 
     function conditionForm(node, box) {
       var d = node.data
       if (!Array.isArray(d.rules)) d.rules = []
-      box.appendChild(field(L.match, selectInput([['all', L.match_all], ['any', L.match_any]], d.match || 'all', function (v) { setData(node, 'match', v) })))
-      var rules = el('fieldset', { className: 'canvas-rows' }, [el('legend', { text: L.rules_legend })])
+      box.appendChild(field(L.match, selectInput([['all', L.match_all], ['any', L.match_any]], d.match || 'all', function (v) { setData(node, 'match', v) }), null, 'match'))
+      var rules = el('fieldset', { className: 'canvas-rows' }, [el('legend', { text: L.rules_legend }), errorsFor('rules')])
       d.rules.forEach(function (rule, i) {
         rules.appendChild(
           el('div', { className: 'canvas-row' }, [
@@ -782,16 +929,203 @@
       box.appendChild(rules)
     }
 
+    // The rows of a lookup's connector parameters being edited, per node's
+    // data: a row with no name yet, or a name given twice, lives only here.
+    var paramDrafts = new WeakMap()
+
+    function paramsObject(rows) {
+      var params = {}
+      rows.forEach(function (row) {
+        var name = row.name.trim()
+        if (name && !Object.prototype.hasOwnProperty.call(params, name)) params[name] = row.value
+      })
+      return params
+    }
+
+    function paramRowsOf(d) {
+      var params = d.params && typeof d.params === 'object' && !Array.isArray(d.params) ? d.params : {}
+      var draft = paramDrafts.get(d)
+      if (draft && JSON.stringify(paramsObject(draft)) === JSON.stringify(params)) return draft
+      var rows = Object.keys(params).map(function (name) {
+        return { name: name, value: typeof params[name] === 'string' ? params[name] : String(params[name]) }
+      })
+      paramDrafts.set(d, rows)
+      return rows
+    }
+
+    /** What is wrong with a row before the server sees it: no name, or a name twice. */
+    function paramRowProblem(rows, row) {
+      var name = row.name.trim()
+      if (!name) return row.value ? L.param_name_missing : ''
+      var first = rows.find(function (r) {
+        return r.name.trim() === name
+      })
+      return first !== row ? L.param_duplicate : ''
+    }
+
+    function paramsForm(node, box) {
+      var d = node.data
+      var connector = (config.pickers.connector || []).find(function (c) {
+        return c.id === d.source_id
+      })
+      var declared = (connector && connector.parameters) || []
+      var rows = paramRowsOf(d)
+      var write = function () {
+        var params = paramsObject(rows)
+        if (Object.keys(params).length) d.params = params
+        else delete d.params
+        changed()
+      }
+      var check = function () {
+        rows.forEach(function (row, i) {
+          var message = set.querySelector('[data-param-error="' + i + '"]')
+          var input = set.querySelector('[data-param-name="' + i + '"]')
+          if (!message || !input) return
+          var problem = paramRowProblem(rows, row)
+          message.textContent = problem
+          message.hidden = !problem
+          if (problem) input.setAttribute('aria-invalid', 'true')
+          else input.removeAttribute('aria-invalid')
+        })
+      }
+      var listId = 'cp-' + Math.random().toString(36).slice(2, 9)
+      var set = el('fieldset', { className: 'canvas-rows', 'data-params': true }, [
+        el('legend', { text: L.params_legend }),
+        bidiText('p', { className: 'hint' }, L.params_hint),
+        declared.length
+          ? el('p', {
+              className: 'hint',
+              'data-params-declared': true,
+              text:
+                L.params_declared +
+                ' ' +
+                declared
+                  .map(function (p) {
+                    return p.name + (p.required ? ' (' + L.param_required + ')' : '')
+                  })
+                  .join(pageDir() === 'rtl' ? '، ' : ', '),
+            })
+          : null,
+        errorsFor('params'),
+        el(
+          'datalist',
+          { id: listId },
+          declared.map(function (p) {
+            return el('option', { value: p.name })
+          })
+        ),
+      ])
+      rows.forEach(function (row, i) {
+        var errorId = 'cpe-' + Math.random().toString(36).slice(2, 9)
+        var nameInput = textInput(row.name, function (v) {
+          row.name = v
+          write()
+          check()
+        }, { dir: 'ltr', list: listId, autocomplete: 'off', 'data-param-name': i, 'aria-describedby': errorId })
+        var valueInput = textInput(row.value, function (v) {
+          row.value = v
+          write()
+          check()
+        }, { 'data-param-value': i })
+        set.appendChild(
+          el('div', { className: 'canvas-row canvas-param', 'data-param-row': i }, [
+            field(L.param_name + ' ' + (i + 1), nameInput),
+            field(L.param_value, valueInput),
+            el('p', { className: 'field-error', id: errorId, 'data-param-error': i, hidden: true }),
+            smallButton(L.remove, function () {
+              rows.splice(i, 1)
+              write()
+              renderPanel()
+            }, { 'data-remove-param': i, 'aria-label': L.remove + ': ' + L.param_name + ' ' + (i + 1) }),
+          ])
+        )
+      })
+      check()
+      set.appendChild(
+        smallButton(L.add_param, function () {
+          rows.push({ name: '', value: '' })
+          renderPanel()
+          var inputs = panel.querySelectorAll('[data-param-name]')
+          if (inputs.length) inputs[inputs.length - 1].focus()
+        }, { 'data-add-param': true })
+      )
+      box.appendChild(set)
+    }
+
+    function lookupForm(node, box, line, number) {
+      var d = node.data
+      box.appendChild(field(L.source, selectInput([['dataset', L.source_dataset], ['connector', L.source_connector]], d.source, function (v) {
+        d.source = v
+        d.source_id = ''
+        // A dataset is searched with a query, a connector called with parameters.
+        if (v === 'connector') delete d.query
+        else delete d.params
+        changed()
+        renderPanel()
+      }), null, 'source'))
+      var connector = d.source === 'connector'
+      box.appendChild(
+        field(
+          connector ? L.source_connector : L.source_dataset,
+          picker(connector ? 'connector' : 'dataset', d.source_id, function (v) {
+            d.source_id = v
+            if (connector) {
+              // The chosen connector's required parameters are offered as rows to fill.
+              var chosen = (config.pickers.connector || []).find(function (c) {
+                return c.id === v
+              })
+              var rows = paramRowsOf(d)
+              ;((chosen && chosen.parameters) || []).forEach(function (p) {
+                var given = rows.some(function (r) {
+                  return r.name.trim() === p.name
+                })
+                if (p.required && !given) rows.push({ name: p.name, value: '' })
+              })
+              var params = paramsObject(rows)
+              if (Object.keys(params).length) d.params = params
+            }
+            changed()
+            if (connector) renderPanel()
+          }),
+          null,
+          'source_id'
+        )
+      )
+      if (connector) paramsForm(node, box)
+      else line('query', L.query, { 'data-field': 'query' }, L.query_hint)
+      line('variable', L.results_variable, { dir: 'ltr', 'data-field': 'variable' }, L.results_variable_hint)
+      number('limit', L.limit, { min: 1, max: 10 })
+      var list = d.list || null
+      var toggle = el('input', { type: 'checkbox', 'data-field': 'as_list' })
+      toggle.checked = !!list
+      toggle.addEventListener('change', function () {
+        if (toggle.checked) d.list = { text: '', button: '', title: '{{summary}}' }
+        else delete d.list
+        changed()
+        renderPanel()
+      })
+      box.appendChild(el('div', { className: 'field checkbox' }, [el('label', null, [toggle, document.createTextNode(' ' + L.as_list)])]))
+      if (list) {
+        ;[['text', L.list_text, 'list_text'], ['button', L.list_button, 'list_button'], ['title', L.list_title_field, 'list_title'], ['description', L.list_description, null]].forEach(function (item) {
+          box.appendChild(field(item[1], textInput(list[item[0]], function (v) {
+            if (v || item[0] !== 'description') list[item[0]] = v
+            else delete list.description
+            changed()
+          }), null, item[2]))
+        })
+      }
+    }
+
     function nodeForm(node, box) {
       var d = node.data
       var text = function (key, label) {
-        box.appendChild(field(label, textArea(d[key], function (v) { setData(node, key, v) })))
+        box.appendChild(field(label, textArea(d[key], function (v) { setData(node, key, v) }), null, key))
       }
-      var line = function (key, label, attrs) {
-        box.appendChild(field(label, textInput(d[key], function (v) { setData(node, key, v) }, attrs)))
+      var line = function (key, label, attrs, hint) {
+        box.appendChild(field(label, textInput(d[key], function (v) { setData(node, key, v) }, attrs), hint, key))
       }
       var number = function (key, label, attrs) {
-        box.appendChild(field(label, numberInput(d[key], function (v) { setData(node, key, v) }, attrs)))
+        box.appendChild(field(label, numberInput(d[key], function (v) { setData(node, key, v) }, attrs), null, key))
       }
       switch (node.type) {
         case 'message':
@@ -801,49 +1135,20 @@
         case 'condition':
           return conditionForm(node, box)
         case 'set':
-          box.appendChild(field(L.set_target, selectInput([['variable', L.on_variable], ['field', L.on_field], ['label_add', L.label_add], ['label_remove', L.label_remove]], d.target, function (v) { setData(node, 'target', v) })))
+          box.appendChild(field(L.set_target, selectInput([['variable', L.on_variable], ['field', L.on_field], ['label_add', L.label_add], ['label_remove', L.label_remove]], d.target, function (v) { setData(node, 'target', v) }), null, 'target'))
           line('key', L.set_key, { dir: 'ltr', 'data-field': 'key' })
           line('value', L.set_value, { 'data-field': 'value' })
           return
         case 'wait':
           return number('minutes', L.minutes, { min: 1, max: 43200 })
         case 'jump':
-          box.appendChild(field(L.jump_to, selectInput([['', L.choose]].concat(graph.nodes.filter(function (n) { return n.id !== node.id }).map(function (n) { return [n.id, n.id] })), d.to, function (v) { setData(node, 'to', v) })))
+          box.appendChild(field(L.jump_to, selectInput([['', L.choose]].concat(graph.nodes.filter(function (n) { return n.id !== node.id }).map(function (n) { return [n.id, n.id] })), d.to, function (v) { setData(node, 'to', v) }), null, 'to'))
           return
         case 'handoff':
         case 'end':
           return text('text', L.text_optional)
         case 'lookup':
-          box.appendChild(field(L.source, selectInput([['dataset', L.source_dataset], ['connector', L.source_connector]], d.source, function (v) {
-            node.data.source = v
-            node.data.source_id = ''
-            changed()
-            renderPanel()
-          })))
-          box.appendChild(field(d.source === 'connector' ? L.source_connector : L.source_dataset, picker(d.source === 'connector' ? 'connector' : 'dataset', d.source_id, function (v) { node.data.source_id = v; changed() })))
-          line('query', L.query)
-          line('variable', L.variable, { dir: 'ltr' })
-          number('limit', L.limit, { min: 1, max: 10 })
-          var list = d.list || null
-          var toggle = el('input', { type: 'checkbox' })
-          toggle.checked = !!list
-          toggle.addEventListener('change', function () {
-            if (toggle.checked) d.list = { text: '', button: '', title: 'title' }
-            else delete d.list
-            changed()
-            renderPanel()
-          })
-          box.appendChild(el('div', { className: 'field checkbox' }, [el('label', null, [toggle, document.createTextNode(' ' + L.as_list)])]))
-          if (list) {
-            ;[['text', L.list_text], ['button', L.list_button], ['title', L.list_title_field], ['description', L.list_description]].forEach(function (pair) {
-              box.appendChild(field(pair[1], textInput(list[pair[0]], function (v) {
-                if (v || pair[0] !== 'description') list[pair[0]] = v
-                else delete list.description
-                changed()
-              })))
-            })
-          }
-          return
+          return lookupForm(node, box, line, number)
         case 'task':
           line('title', L.task_title)
           text('details', L.task_details)
@@ -851,10 +1156,10 @@
           line('variable', L.variable, { dir: 'ltr' })
           return
         case 'enroll':
-          box.appendChild(field(L.sequence, picker('sequence', d.sequence_id, function (v) { node.data.sequence_id = v; changed() })))
+          box.appendChild(field(L.sequence, picker('sequence', d.sequence_id, function (v) { node.data.sequence_id = v; changed() }), null, 'sequence_id'))
           return
         case 'booking':
-          box.appendChild(field(L.service, picker('service', d.service_id, function (v) { node.data.service_id = v; changed() })))
+          box.appendChild(field(L.service, picker('service', d.service_id, function (v) { node.data.service_id = v; changed() }), null, 'service_id'))
           number('days', L.days, { min: 1, max: 60 })
           text('text', L.text_optional)
           line('variable', L.variable, { dir: 'ltr' })
@@ -886,7 +1191,42 @@
       box.appendChild(set)
     }
 
+    /** Where the focus was in the panel, to put it back after a redraw (an autosave redraws it). */
+    function panelFocus() {
+      var active = document.activeElement
+      if (!active || !panel.contains(active)) return null
+      var all = Array.prototype.slice.call(panel.querySelectorAll('input, textarea, select, button'))
+      var at = { index: all.indexOf(active), tag: active.tagName }
+      try {
+        at.start = active.selectionStart
+        at.end = active.selectionEnd
+      } catch (e) {
+        // Not every input has a selection (number, checkbox).
+      }
+      return at
+    }
+
+    function restorePanelFocus(at) {
+      if (!at || at.index < 0) return
+      var again = panel.querySelectorAll('input, textarea, select, button')[at.index]
+      if (!again || again.tagName !== at.tag) return
+      again.focus()
+      if (typeof at.start === 'number') {
+        try {
+          again.setSelectionRange(at.start, at.end)
+        } catch (e) {
+          // Not every input has a selection (number, checkbox).
+        }
+      }
+    }
+
     function renderPanel() {
+      var focusAt = panelFocus()
+      renderPanelContent()
+      restorePanelFocus(focusAt)
+    }
+
+    function renderPanelContent() {
       while (panel.firstChild) panel.removeChild(panel.firstChild)
       var node = find(state.selected)
       if (!node) {
@@ -894,6 +1234,7 @@
         return
       }
       if (!node.data || typeof node.data !== 'object') node.data = {}
+      panelProblems = problemsByField(node)
       panel.appendChild(el('h3', { text: typeLabel(node.type) }))
       var own = problemsOf(node.id)
       if (own.length) {

@@ -8,6 +8,8 @@
  *   contact-<uuid>           that contact changed
  *   tasks-changed            a task was created, resolved or reassigned
  *   task-<uuid>              that task changed
+ *   live-ready               the stream is open (again): what changed since
+ *                            the page was drawn was not announced to it
  *
  * e.g. hx-trigger="conversation-{{ id }} from:body". After a reconnect an
  * inbox-changed and a tasks-changed are sent, since notices missed
@@ -92,6 +94,11 @@
         dispatch('inbox-changed', { kind: 'reconnect' })
         dispatch('tasks-changed', { kind: 'reconnect' })
       }
+      // Open (first time or again): what changed between the page's render
+      // and now was never announced to it. A view that must not miss that
+      // (the sandbox phone, whose first flow message may be sent meanwhile)
+      // listens for live-ready and fetches itself once.
+      dispatch('live-ready', { kind: opened ? 'reconnect' : 'open' })
       opened = true
     })
     source.addEventListener('inbox', function (event) {

@@ -150,6 +150,16 @@ test.group('Flow graph validator', () => {
     assert.include(codes(graph), 'card:media_and_choices')
   })
 
+  test('a message with choices may name the variable its pick is kept under', ({ assert }) => {
+    const graph = intake()
+    graph.nodes[0].data.variable = 'cover'
+    assert.deepEqual(codes(graph), [])
+    graph.nodes[0].data.variable = ''
+    assert.deepEqual(codes(graph), [])
+    graph.nodes[0].data.variable = '2 covers'
+    assert.deepEqual(codes(graph), ['welcome:variable_invalid'])
+  })
+
   test('a choice with no edge of its own needs a "next" to fall through to', ({ assert }) => {
     const graph = intake()
     graph.edges = graph.edges.filter((e) => e.from !== 'welcome')

@@ -81,7 +81,9 @@ export function batchMemo<T>(key: string, load: () => Promise<T>): Promise<T> {
   if (!scope || scope.closed) return load()
   let kept = scope.memo.get(key) as Promise<T> | undefined
   if (!kept) {
-    kept = load()
+    // A real promise, settled once: a lazy thenable (a Lucid query
+    // builder) would run its query again at every await.
+    kept = Promise.resolve(load())
     scope.memo.set(key, kept)
   }
   return kept

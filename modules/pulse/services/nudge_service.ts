@@ -107,8 +107,8 @@ function stepKey(ruleId: string, conversationId: string, since: DateTime, n: num
 export async function startNudgeWaits(tenant: TenantContext, event: MessageSentEvent) {
   if (event.isNote) return
   // Read once per work batch (a batch of scheduled sends), in one round trip.
-  const rules = await batchMemo(`pulse:nudge-rules:${tenant.schema}`, () =>
-    tenant.query(NudgeRule).where('enabled', true)
+  const rules = await batchMemo(`pulse:nudge-rules:${tenant.schema}`, async () =>
+    tenant.query(NudgeRule).where('enabled', true).exec()
   )
   if (!rules.length) return
   const own = await db.rawQuery(

@@ -81,6 +81,8 @@ export interface PreparedSteps {
   loaded: Map<string, Loaded | null>
   /** By due row id: what the bulk send did for the row's send step. */
   bulk: Map<string, BulkOutcome>
+  /** Due rows whose enrollment the batch already moved on after its bulk send. */
+  advanced: Set<string>
 }
 
 export async function prepareSteps(
@@ -96,7 +98,7 @@ export async function prepareSteps(
   const ids = [...counts].filter(([id, n]) => n === 1 && /^[0-9a-f-]{36}$/i.test(id))
   const enrollments = new Map<string, Enrollment>()
   const loaded = new Map<string, Loaded | null>()
-  const prepared: PreparedSteps = { enrollments, loaded, bulk: new Map() }
+  const prepared: PreparedSteps = { enrollments, loaded, bulk: new Map(), advanced: new Set() }
   if (!ids.length) return prepared
   const result = await db.rawQuery(
     `select * from ${tenant.table('sequence_enrollments')} where id = any(?::uuid[])`,
@@ -126,7 +128,85 @@ export async function prepareSteps(
     if (send) sends.push(send)
   }
   prepared.bulk = await sendInBulk(tenant, sends)
+  prepared.advanced = await advanceAfterBulk(tenant, sends, prepared, now)
   return prepared
+}
+
+/**
+ * The bulk-sent rows' moves to their next step, as advance() makes them
+ * (the step's timeline entry, the conditional move, the next row due now)
+ * but in one statement for the batch. A send step that ends the sequence
+ * is left to its handler (completion emits its event). Returns the rows
+ * whose enrollment moved.
+ */
+async function advanceAfterBulk(
+  tenant: TenantContext,
+  sends: BulkSend[],
+  prepared: PreparedSteps,
+  now: DateTime
+): Promise<Set<string>> {
+  const moves: Array<{ row: DueRow; enrollment: Enrollment; from: Step; next: Step }> = []
+  for (const { row } of sends) {
+    const outcome = prepared.bulk.get(row.id)
+    if (!outcome || 'retry' in outcome) continue
+    const enrollment = prepared.enrollments.get(String(row.payload.enrollmentId))!
+    const sequence = await cachedSequence(tenant, enrollment.sequenceId)
+    const from = sequence && findStep(sequence.steps, enrollment.currentStep ?? '')
+    const next = sequence && from ? stepAfter(sequence.steps, from.id) : null
+    if (from && next) moves.push({ row, enrollment, from, next })
+  }
+  if (!moves.length) return new Set()
+  const at = now.toJSDate()
+  const result = await db.rawQuery(
+    `with v as (
+       select * from unnest(?::bigint[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::text[],
+                            ?::text[], ?::jsonb[], ?::text[], ?::text[], ?::jsonb[])
+         as v(row_id, enrollment_id, contact_id, sequence_id, from_step, next_step,
+              next_key, next_payload, event_kind, event_key, event_detail)),
+     entries as (
+       insert into ${tenant.table('sequence_events')}
+         (enrollment_id, contact_id, step_id, kind, detail, at, dedupe_key)
+       select enrollment_id, contact_id, from_step, event_kind, event_detail, ?::timestamptz,
+              event_key
+         from v
+       on conflict (dedupe_key) do nothing),
+     moved as (
+       update ${tenant.table('sequence_enrollments')} e
+          set current_step = v.next_step, waiting_step = null, updated_at = now()
+         from v where e.id = v.enrollment_id and e.current_step = v.from_step and e.status = 'active'
+       returning e.id),
+     scheduled as (
+       insert into ${tenant.table('due_work')} as d
+         (kind, dedupe_key, contact_id, ref_id, due_at, payload, status)
+       select ?::text, v.next_key, v.contact_id, v.sequence_id::text, ?::timestamptz, v.next_payload, 'pending'
+         from v join moved on moved.id = v.enrollment_id
+       on conflict (dedupe_key) do update
+         set due_at = excluded.due_at, payload = excluded.payload, status = 'pending',
+             last_error = null, updated_at = now()
+         where d.status = 'pending')
+     select v.row_id from v join moved on moved.id = v.enrollment_id`,
+    [
+      moves.map((m) => m.row.id),
+      moves.map((m) => m.enrollment.id),
+      moves.map((m) => m.enrollment.contactId),
+      moves.map((m) => m.enrollment.sequenceId),
+      moves.map((m) => m.from.id),
+      moves.map((m) => m.next.id),
+      moves.map((m) => stepKey(m.enrollment.id, m.next.id)),
+      moves.map((m) => JSON.stringify({ enrollmentId: m.enrollment.id, stepId: m.next.id })),
+      moves.map((m) => outcomeKind(prepared.bulk.get(m.row.id)!)),
+      moves.map((m) => `${m.row.dedupeKey}:${outcomeKind(prepared.bulk.get(m.row.id)!)}`),
+      moves.map((m) => JSON.stringify({ type: m.from.type, ...prepared.bulk.get(m.row.id) })),
+      at,
+      STEP_KIND,
+      at,
+    ]
+  )
+  return new Set((result.rows as Array<{ row_id: string }>).map((r) => String(r.row_id)))
+}
+
+function outcomeKind(outcome: BulkOutcome) {
+  return 'sent' in outcome && outcome.sent ? 'sent' : 'skipped'
 }
 
 /**
@@ -411,6 +491,8 @@ export async function runSequenceStep(
       // Sent with the batch (prepareSteps), or one at a time here.
       const bulk = prepared?.bulk.get(row.id)
       if (bulk && 'retry' in bulk) throw new Error(`WhatsApp send failed: ${bulk.retry}`)
+      // Moved on with its batch (advanceAfterBulk).
+      if (bulk && prepared?.advanced.has(row.id)) return bulk
       const quiet = quietUntil(now, loaded.contact.timeZone, {
         start: sequence.quietStart,
         end: sequence.quietEnd,

@@ -47,6 +47,7 @@ import {
   type TaskData,
 } from './graph.js'
 import {
+  awaitAnswer,
   contactValues,
   endSession,
   fill,
@@ -234,11 +235,7 @@ async function sendOffer(
     })
     return { ended: sent.reason }
   }
-  await db.rawQuery(
-    `update ${tenant.table('flow_sessions')} set awaiting = true, updated_at = now()
-      where id = ? and step_no = ? and status = 'active'`,
-    [session.id, session.stepNo]
-  )
+  await awaitAnswer(tenant, row, session, sent.messageId ?? null, now)
   return { waiting: node.id, offered: offer.choices.length }
 }
 

@@ -51,6 +51,7 @@ import {
 import { matchChoice, readAnswer } from './answers.js'
 import { findFlow, findVersion, publishedFlows, type Flow } from './flow_service.js'
 import {
+  acknowledgeTaskWait,
   movePicked,
   offeredChoices,
   runBooking,
@@ -1065,6 +1066,8 @@ export type InboundOutcome =
   | { kind: 'retry'; sessionId: string }
   | { kind: 'fallback'; sessionId: string; to: 'node' | 'handoff' | 'assistant' }
   | { kind: 'held'; sessionId: string }
+  /** Read while the session waits for a person's task: acknowledged once per wait. */
+  | { kind: 'acknowledged'; sessionId: string; sent: boolean }
   | { kind: 'paused'; sessionId: string }
   | { kind: 'passed'; sessionId: string }
 
@@ -1104,6 +1107,12 @@ export async function handleInbound(
       )
     )
     return { kind: 'passed', sessionId: session.id }
+  }
+  if (!session.awaiting && session.state?.task_id) {
+    const acknowledged = await acknowledgeTaskWait(tenant, session, event, now)
+    return acknowledged
+      ? { kind: 'acknowledged', sessionId: session.id, ...acknowledged }
+      : { kind: 'ignored' }
   }
   const isFile = FILES.includes(event.type)
   if (!(READABLE.includes(event.type) || isFile) || !session.awaiting) {

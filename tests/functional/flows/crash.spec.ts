@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { setTimeout as sleep } from 'node:timers/promises'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import { fixClock } from '#app/clock'
@@ -7,6 +8,8 @@ import { contentOf, findSession, load, runFlowStep, send } from '#modules/flows/
 import { claimDue, dueRowsFor, DUE_LEASE_MS } from '#modules/pulse/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { customer, waId } from '#tests/helpers/whatsapp'
+import { FakeGraphServer } from '#tests/helpers/fake_graph_server'
+import { freePort, startServerProcess, type ServerProcess } from '#tests/helpers/server_process'
 import {
   conversationOf,
   flowMessages,
@@ -309,4 +312,164 @@ test.group('Flow runtime: a worker killed between steps', () => {
     assert.equal(session.status, 'completed')
     assert.deepEqual(session.answers, { city: 'Cairo' })
   })
+})
+
+/** Four messages in a row and an end: every step a send, none waiting for the customer. */
+function fourStepGraph(): FlowGraph {
+  const steps = ['one', 'two', 'three']
+  return {
+    nodes: [
+      ...steps.map((id, i) => ({
+        id,
+        type: 'message' as const,
+        position: { x: 0, y: i * 100 },
+        data: { text: `Step ${i + 1} of 4` },
+      })),
+      { id: 'four', type: 'end', position: { x: 0, y: 300 }, data: { text: 'Step 4 of 4' } },
+    ],
+    edges: [
+      { from: 'one', port: 'next', to: 'two' },
+      { from: 'two', port: 'next', to: 'three' },
+      { from: 'three', port: 'next', to: 'four' },
+    ],
+  }
+}
+
+const SESSIONS = 50
+
+async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, everyMs = 100) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await probe()) return true
+    await sleep(everyMs)
+  }
+  return false
+}
+
+test.group('Flow runtime: a real worker process SIGKILLed mid-flow', () => {
+  test('50 sessions mid-flow when their worker is SIGKILLed: a second worker finishes them: each message stored once, none sent twice', async ({
+    assert,
+    cleanup,
+  }) => {
+    const made = await flowTenant(cleanup, 'fkl')
+    const { context } = made
+    const graph = new FakeGraphServer()
+    await graph.start()
+    cleanup(() => graph.stop())
+    const flow = await publishedFlow(context, fourStepGraph(), { triggers: {} })
+    const found = (await findFlow(context, flow.id))!
+    const conversations: string[] = []
+    const now = DateTime.now()
+    for (let i = 0; i < SESSIONS; i++) {
+      const person = await customer(context, made.channel)
+      await startSession(context, found, {
+        conversationId: person.conversationId,
+        contactId: person.contactId,
+        source: 'api',
+        now,
+      })
+      conversations.push(person.conversationId)
+    }
+    const sentCount = async () => {
+      const result = await db.rawQuery(
+        `select count(*)::int as n from ${context.table('messages')}
+          where direction = 'outbound' and author_type = 'system'`
+      )
+      return Number(result.rows[0].n)
+    }
+    const workers: ServerProcess[] = []
+    const startWorker = async () => {
+      const worker = startServerProcess({
+        APP_ROLE: 'worker',
+        // Not 'test': a test process runs no scheduler loop (pulse's listeners).
+        NODE_ENV: 'production',
+        PORT: String(await freePort()),
+        WHATSAPP_GRAPH_URL: graph.url,
+        LOG_LEVEL: 'warn',
+      })
+      workers.push(worker)
+      cleanup(async () => {
+        await worker.stop()
+      })
+      return worker
+    }
+
+    // Two workers start together (their boots overlap); once a quarter of
+    // the messages are out, the one holding claimed steps is SIGKILLed.
+    const pair = [await startWorker(), await startWorker()]
+    const holder = async () => {
+      const result = await db.rawQuery(
+        `select distinct claimed_by from ${context.table('due_work')}
+          where kind = 'flow.step' and status = 'claimed'`
+      )
+      const pids = result.rows.map((r: { claimed_by: string }) => r.claimed_by.split(':')[1])
+      return pair.find((w) => pids.includes(String(w.child.pid))) ?? null
+    }
+    let victim: ServerProcess | null = null
+    const started = await waitUntil(
+      async () => (await sentCount()) >= SESSIONS && (victim = await holder()) !== null,
+      60_000,
+      20
+    )
+    assert.isTrue(started, pair.map((w) => w.output()).join('\n'))
+    const dead = victim!
+    dead.child.kill('SIGKILL')
+    await dead.exited
+    const survivor = pair.find((w) => w !== dead)!
+    const atKill = await sentCount()
+    const left = await db.rawQuery(
+      `select count(*)::int as n from ${context.table('due_work')}
+        where kind = 'flow.step' and status = 'claimed' and claimed_by like ?`,
+      [`%:${dead.child.pid}:%`]
+    )
+    assert.isBelow(atKill, SESSIONS * 4, 'killed mid-flow')
+
+    // The survivor takes the dead worker's steps once their lease lapses.
+    const finished = await waitUntil(
+      async () => {
+        const result = await db.rawQuery(
+          `select count(*)::int as n from ${context.table('flow_sessions')}
+          where flow_id = ? and status = 'completed'`,
+          [flow.id]
+        )
+        return Number(result.rows[0].n) === SESSIONS
+      },
+      45_000,
+      250
+    )
+    assert.isTrue(finished, survivor.output())
+
+    // Stored: each conversation has the four steps, once each, in order.
+    const stored = await db.rawQuery(
+      `select conversation_id, body from ${context.table('messages')}
+        where direction = 'outbound' and author_type = 'system' order by seq`
+    )
+    const byConversation = new Map<string, string[]>()
+    for (const row of stored.rows) {
+      byConversation.set(row.conversation_id, [
+        ...(byConversation.get(row.conversation_id) ?? []),
+        row.body,
+      ])
+    }
+    const expected = ['Step 1 of 4', 'Step 2 of 4', 'Step 3 of 4', 'Step 4 of 4']
+    for (const id of conversations) assert.deepEqual(byConversation.get(id), expected)
+    assert.lengthOf(stored.rows, SESSIONS * 4)
+
+    // Sent: the Graph API never got a message twice. (A delivery job the
+    // dead worker held is BullMQ's to take back after its stall check, 30 s
+    // in production: not waited for here.)
+    const sends = graph.calls
+      .filter((c) => c.method === 'POST' && c.path.endsWith('/messages'))
+      .map((c) => `${c.body?.to}|${c.body?.text?.body}`)
+    assert.equal(new Set(sends).size, sends.length, 'none sent twice')
+    const storedTexts = new Set(stored.rows.map((r: { body: string }) => r.body))
+    assert.isTrue(sends.every((line) => storedTexts.has(line.split('|')[1])))
+    console.log(
+      `  killed with ${atKill}/${SESSIONS * 4} messages stored, ${left.rows[0].n} steps held by the dead worker, ${sends.length} at the Graph API`
+    )
+  })
+    .timeout(120_000)
+    // On the embedded database the run hung once a worker was killed (not
+    // understood yet, see the closing note); PostgreSQL runs it.
+    .skip(!process.env.DATABASE_URL, 'needs PostgreSQL (DATABASE_URL)')
 })

@@ -22,6 +22,7 @@ import {
   type FlowNode,
 } from '#modules/flows/index'
 import { runFlowStep } from '#modules/flows/services/runtime'
+import { replyToInboundMessage } from '#modules/brain/index'
 import { findTask, resolveTask } from '#modules/hitl/index'
 import { assignConversation } from '#modules/inbox/index'
 import { claimDue, createSequence } from '#modules/pulse/index'
@@ -414,6 +415,89 @@ test.group('Flow nodes: task', () => {
         ['task_resolved', 'approved'],
       ]
     )
+  })
+
+  test('while it waits for the task, the customer’s messages show in the inbox beside the task and get one acknowledgement per wait, in their language; the assistant stays silent', async ({
+    assert,
+    cleanup,
+  }) => {
+    const made = await flowTenant(cleanup, 'fla')
+    const { context } = made
+    const flow = await publishedFlow(context, taskGraph())
+    const t0 = start()
+    const ack = 'Thanks — a person is checking this and will reply here shortly.'
+    const startOn = async (person: { conversationId: string; contactId: string }) => {
+      const session = await startSession(context, (await findFlow(context, flow.id))!, {
+        conversationId: person.conversationId,
+        contactId: person.contactId,
+        source: 'api',
+        now: t0,
+      })
+      return session!
+    }
+    const english = await customer(context, made.channel)
+    const session = await startOn(english)
+    await runAt(context, t0)
+    const from = english.phone.slice(1)
+    const first = await say(made, typed(from, 'Any news?'), t0.plus({ minutes: 1 }))
+    const second = await say(made, typed(from, 'Hello??'), t0.plus({ minutes: 2 }))
+    await runAt(context, t0.plus({ minutes: 2 }))
+    const sent = await flowMessages(context, english.conversationId)
+    assert.deepEqual(
+      sent.map((m) => m.body),
+      ['A colleague is checking, one moment.', ack],
+      'one acknowledgement for two messages'
+    )
+    for (const messageId of [first, second]) {
+      assert.deepEqual(await replyToInboundMessage(context, messageId), {
+        kind: 'skipped',
+        why: 'held',
+      } as any)
+    }
+    const steps = await stepsOf(context, session.id)
+    assert.deepEqual(
+      steps.filter((s) => s.event === 'held').map((s) => s.detail.reason),
+      ['task_wait', 'task_wait']
+    )
+    let [row] = await sessionsOf(context, flow.id)
+    assert.equal(row.current_node, 'ask')
+    assert.equal(row.status, 'active')
+
+    // The team sees the messages and, beside them, the task the flow waits on.
+    const member = await makeMember(made.tenant.id, 'agent')
+    cleanup(() => member.delete())
+    const agent = await signIn(member)
+    const inbox = await agent.get(`/t/${made.tenant.slug}/inbox/${english.conversationId}`)
+    assert.equal(inbox.status, 200)
+    assert.include(inbox.body, 'Any news?')
+    assert.include(inbox.body, 'Hello??')
+    assert.include(inbox.body, 'data-flow-waits')
+    assert.include(inbox.body, 'The customer’s flow waits for this task')
+    assert.include(inbox.body, `/tasks/${(await taskOf(context, session.id)).id}`)
+
+    // Resolved, the flow answers; a later wait would acknowledge again (one per wait).
+    const task = await taskOf(context, session.id)
+    await resolveTask(
+      context,
+      task.id,
+      { decision: 'approve', values: { outcome: 'yes' } },
+      { by: { type: 'user', id: null, name: 'Agent' }, audit: systemActor }
+    )
+    await runAt(context, t0.plus({ minutes: 3 }))
+    ;[row] = await sessionsOf(context, flow.id)
+    assert.equal(row.status, 'completed')
+
+    // Someone writing Arabic is acknowledged in Arabic.
+    const arabic = await customer(context, made.channel)
+    await startOn(arabic)
+    await runAt(context, t0)
+    await say(made, typed(arabic.phone.slice(1), 'هل من جديد؟'), t0.plus({ minutes: 1 }))
+    const arabicSent = await flowMessages(context, arabic.conversationId)
+    assert.equal(
+      arabicSent.at(-1)!.body,
+      'شكرًا لك — يراجع أحد فريقنا طلبك الآن وسيرد عليك هنا قريبًا.'
+    )
+    assert.lengthOf(arabicSent, 2)
   })
 
   test('not resolved in time: the task is cancelled and the flow follows the fallback, once; a rejection falls back too', async ({

@@ -43,6 +43,8 @@ import {
   runAt,
   say,
   sessionsOf,
+  start,
+  startByApi,
   typed,
 } from './flow_fixtures.js'
 
@@ -60,10 +62,6 @@ function node(id: string, type: FlowNode['type'], data: Record<string, any>): Fl
   return { id, type, position: at(0), data }
 }
 
-function start() {
-  return DateTime.now().startOf('second')
-}
-
 async function stepsOf(context: TenantContext, sessionId: string) {
   const result = await db.rawQuery(
     `select node_id, event, detail from ${context.table('flow_steps')} where session_id = ? order by id`,
@@ -74,29 +72,6 @@ async function stepsOf(context: TenantContext, sessionId: string) {
 
 async function sessionOn(context: TenantContext, flowId: string, conversationId: string) {
   return (await sessionsOf(context, flowId)).find((s) => s.conversation_id === conversationId)!
-}
-
-/** Starts the flow for a new customer of the channel (the API's start), runs its first step at t. */
-async function startFor(
-  made: Awaited<ReturnType<typeof flowTenant>>,
-  flowId: string,
-  t: DateTime,
-  options: { timeZone?: string; optedOut?: boolean; variables?: Record<string, unknown> } = {}
-) {
-  const person = await customer(made.context, made.channel, { optedOut: options.optedOut })
-  await db.rawQuery(
-    `update ${made.context.table('contacts')} set name = ?, time_zone = ? where id = ?`,
-    ['Layla', options.timeZone ?? null, person.contactId]
-  )
-  const session = await startSession(made.context, (await findFlow(made.context, flowId))!, {
-    conversationId: person.conversationId,
-    contactId: person.contactId,
-    source: 'api',
-    variables: options.variables,
-    now: t,
-  })
-  await runAt(made.context, t)
-  return { ...person, sessionId: session!.id }
 }
 
 function listingsGraph(datasetId: string): FlowGraph {
@@ -297,7 +272,7 @@ test.group('Flow nodes: lookup through an API connector', (group) => {
       ],
     })
     const t0 = start()
-    const first = await startFor(made, flow.id, t0, { variables: { order_no: '4471' } })
+    const first = await startByApi(made, flow.id, t0, { variables: { order_no: '4471' } })
     await runAt(context, t0)
     assert.equal(api.seen[0].url, '/orders/4471')
     let sent = await flowMessages(context, first.conversationId)
@@ -307,7 +282,7 @@ test.group('Flow nodes: lookup through an API connector', (group) => {
     )
 
     api.status = 500
-    const second = await startFor(made, flow.id, t0, { variables: { order_no: '12' } })
+    const second = await startByApi(made, flow.id, t0, { variables: { order_no: '12' } })
     await runAt(context, t0)
     sent = await flowMessages(context, second.conversationId)
     assert.equal(sent.at(-1)!.body, 'We cannot see order 12 now.')
@@ -426,19 +401,8 @@ test.group('Flow nodes: task', () => {
     const flow = await publishedFlow(context, taskGraph())
     const t0 = start()
     const ack = 'Thanks — a person is checking this and will reply here shortly.'
-    const startOn = async (person: { conversationId: string; contactId: string }) => {
-      const session = await startSession(context, (await findFlow(context, flow.id))!, {
-        conversationId: person.conversationId,
-        contactId: person.contactId,
-        source: 'api',
-        now: t0,
-      })
-      return session!
-    }
-    const english = await customer(context, made.channel)
-    const session = await startOn(english)
-    await runAt(context, t0)
-    const from = english.phone.slice(1)
+    const english = await startByApi(made, flow.id, t0)
+    const from = english.from
     const first = await say(made, typed(from, 'Any news?'), t0.plus({ minutes: 1 }))
     const second = await say(made, typed(from, 'Hello??'), t0.plus({ minutes: 2 }))
     await runAt(context, t0.plus({ minutes: 2 }))
@@ -454,7 +418,7 @@ test.group('Flow nodes: task', () => {
         why: 'held',
       } as any)
     }
-    const steps = await stepsOf(context, session.id)
+    const steps = await stepsOf(context, english.sessionId)
     assert.deepEqual(
       steps.filter((s) => s.event === 'held').map((s) => s.detail.reason),
       ['task_wait', 'task_wait']
@@ -473,10 +437,10 @@ test.group('Flow nodes: task', () => {
     assert.include(inbox.body, 'Hello??')
     assert.include(inbox.body, 'data-flow-waits')
     assert.include(inbox.body, 'The customer’s flow waits for this task')
-    assert.include(inbox.body, `/tasks/${(await taskOf(context, session.id)).id}`)
+    assert.include(inbox.body, `/tasks/${(await taskOf(context, english.sessionId)).id}`)
 
     // Resolved, the flow answers; a later wait would acknowledge again (one per wait).
-    const task = await taskOf(context, session.id)
+    const task = await taskOf(context, english.sessionId)
     await resolveTask(
       context,
       task.id,
@@ -488,10 +452,8 @@ test.group('Flow nodes: task', () => {
     assert.equal(row.status, 'completed')
 
     // Someone writing Arabic is acknowledged in Arabic.
-    const arabic = await customer(context, made.channel)
-    await startOn(arabic)
-    await runAt(context, t0)
-    await say(made, typed(arabic.phone.slice(1), 'هل من جديد؟'), t0.plus({ minutes: 1 }))
+    const arabic = await startByApi(made, flow.id, t0)
+    await say(made, typed(arabic.from, 'هل من جديد؟'), t0.plus({ minutes: 1 }))
     const arabicSent = await flowMessages(context, arabic.conversationId)
     assert.equal(
       arabicSent.at(-1)!.body,
@@ -508,7 +470,7 @@ test.group('Flow nodes: task', () => {
     const { context } = made
     const flow = await publishedFlow(context, taskGraph())
     const t0 = start()
-    const late = await startFor(made, flow.id, t0)
+    const late = await startByApi(made, flow.id, t0)
     await runAt(context, t0.plus({ minutes: 59 }))
     let session = await sessionOn(context, flow.id, late.conversationId)
     assert.equal(session.current_node, 'ask')
@@ -542,7 +504,7 @@ test.group('Flow nodes: task', () => {
       )
     )
 
-    const refused = await startFor(made, flow.id, t0)
+    const refused = await startByApi(made, flow.id, t0)
     const other = await taskOf(context, refused.sessionId)
     await resolveTask(
       context,
@@ -556,7 +518,7 @@ test.group('Flow nodes: task', () => {
     assert.equal(session.status, 'completed')
 
     // A session ended while it waits (a stop word): its task is withdrawn at the timeout.
-    const stopped = await startFor(made, flow.id, t0)
+    const stopped = await startByApi(made, flow.id, t0)
     await endSession(context, stopped.sessionId, 'stopped', 'stop_word', t0.plus({ minutes: 5 }))
     await runAt(context, t0.plus({ minutes: 60 }))
     const orphan = await taskOf(context, stopped.sessionId)
@@ -593,7 +555,7 @@ test.group('Flow nodes: enroll', () => {
         )
       ).rows
 
-    const joined = await startFor(made, flow.id, t0)
+    const joined = await startByApi(made, flow.id, t0)
     await runAt(context, t0)
     const [enrollment] = await enrollments(joined.contactId)
     assert.equal(enrollment.status, 'active')
@@ -627,7 +589,7 @@ test.group('Flow nodes: enroll', () => {
     })
     assert.equal((await sessionOn(context, flow.id, joined.conversationId)).status, 'completed')
 
-    const optedOut = await startFor(made, flow.id, t0, { optedOut: true })
+    const optedOut = await startByApi(made, flow.id, t0, { optedOut: true })
     await runAt(context, t0)
     assert.lengthOf(await enrollments(optedOut.contactId), 0)
     steps = await stepsOf(context, optedOut.sessionId)
@@ -817,7 +779,7 @@ test.group('Flow nodes: booking', () => {
     )
     await db.rawQuery(`update ${context.table('booking_member_hours')} set weekly = '{}'::jsonb`)
     const none = await publishedFlow(context, bookingGraph(empty.id), { name: 'Night' })
-    const lonely = await startFor(made, none.id, t0)
+    const lonely = await startByApi(made, none.id, t0)
     const sent = await flowMessages(context, lonely.conversationId)
     assert.deepEqual(
       sent.map((m) => m.body),

@@ -456,7 +456,12 @@ test.group('Flow runtime: a real worker process SIGKILLed mid-flow', () => {
     )
   })
     .timeout(120_000)
-    // On the embedded database the run hung once a worker was killed (not
-    // understood yet, see the closing note); PostgreSQL runs it.
-    .skip(!process.env.DATABASE_URL, 'needs PostgreSQL (DATABASE_URL)')
+    // On the embedded database an earlier form of this test (the second
+    // worker started only after the kill) hung the whole run once; this form
+    // passed there once (46 s). Until that is understood it runs on
+    // PostgreSQL, or on the embedded database with FLOWS_CRASH_EMBEDDED=1.
+    .skip(
+      !process.env.DATABASE_URL && !process.env.FLOWS_CRASH_EMBEDDED,
+      'needs PostgreSQL (DATABASE_URL), or FLOWS_CRASH_EMBEDDED=1'
+    )
 })

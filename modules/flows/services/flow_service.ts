@@ -233,10 +233,21 @@ export async function importGraph(tenant: TenantContext, id: string, input: unkn
   return { flow: await findFlowOrFail(tenant, id), problems: await graphProblems(tenant, graph) }
 }
 
+/** How long a fresh draft snapshot is kept for the trial about to start on it. */
+const SNAPSHOT_GRACE_MS = 60_000
+
 /**
  * Freezes the draft as a version row marked `draft` (version 0) for "Try
  * it": a trial session runs it like a published version, and keeps it
  * whatever the draft becomes. Refused when the draft has no node.
+ *
+ * Trying again without a change reuses the latest snapshot of the same
+ * graph (a version is immutable, so sessions may share it as they share a
+ * published one); its time is renewed so no other trial prunes it. Older
+ * snapshots no session runs on are deleted (sessions cascade with their
+ * version, so a referenced one, like every published version, stays), once
+ * older than a minute: a trial that has just made one has that long to
+ * start its session on it.
  */
 export async function snapshotDraft(tenant: TenantContext, id: string, userId: string | null) {
   const flow = await findFlowOrFail(tenant, id)
@@ -245,13 +256,35 @@ export async function snapshotDraft(tenant: TenantContext, id: string, userId: s
       { node: null, code: 'empty', message: 'A flow needs at least one node' },
     ])
   }
-  const inserted = await db.rawQuery(
-    `insert into ${tenant.table('flow_versions')}
-       (flow_id, version, graph, published_at, published_by, draft)
-     values (?, 0, ?::jsonb, ?, ?, true) returning id`,
-    [id, JSON.stringify(flow.graph), clock.now().toJSDate(), userId]
-  )
-  return { flow, versionId: inserted.rows[0].id as string }
+  const now = clock.now().toJSDate()
+  const graph = JSON.stringify(flow.graph)
+  const versionId = await tenant.transaction(async (trx) => {
+    const reused = await trx.rawQuery(
+      `update flow_versions set published_at = ?, published_by = coalesce(?, published_by)
+        where id = (select id from flow_versions
+                     where flow_id = ? and draft and graph = ?::jsonb
+                     order by published_at desc, id desc limit 1)
+        returning id`,
+      [now, userId, id, graph] as any[]
+    )
+    let kept = reused.rows[0]?.id as string | undefined
+    if (!kept) {
+      const inserted = await trx.rawQuery(
+        `insert into flow_versions (flow_id, version, graph, published_at, published_by, draft)
+         values (?, 0, ?::jsonb, ?, ?, true) returning id`,
+        [id, graph, now, userId] as any[]
+      )
+      kept = inserted.rows[0].id as string
+    }
+    await trx.rawQuery(
+      `delete from flow_versions v
+        where v.flow_id = ? and v.draft and v.id <> ? and v.published_at < ?
+          and not exists (select 1 from flow_sessions s where s.version_id = v.id)`,
+      [id, kept, new Date(now.getTime() - SNAPSHOT_GRACE_MS)]
+    )
+    return kept
+  })
+  return { flow, versionId }
 }
 
 /**

@@ -51,6 +51,7 @@ import {
 import { matchChoice, readAnswer } from './answers.js'
 import { findFlow, findVersion, publishedFlows, type Flow } from './flow_service.js'
 import {
+  acknowledgeTaskWait,
   movePicked,
   offeredChoices,
   runBooking,
@@ -804,8 +805,71 @@ async function saveContactField(
   }
 }
 
+/** A step whose send took longer than this before it waited may have missed an answer. */
+const SLOW_WAIT_MS = 1_000
+
+/**
+ * The step's message is out: the session waits for the answer. A message
+ * the customer sent before the session waited was held by handleInbound
+ * (not awaiting); when that can have happened (the row runs again after
+ * its worker died between the send and this, or the step was slow), the
+ * first unread message after the step's own is read now, once (read-once
+ * by its id, as the listener reads it).
+ */
+export async function awaitAnswer(
+  tenant: TenantContext,
+  row: DueRow,
+  session: FlowSession,
+  sentMessageId: string | null,
+  now: DateTime,
+  startedAt = performance.now()
+) {
+  const waited = await db.rawQuery(
+    `update ${tenant.table('flow_sessions')} set awaiting = true, updated_at = now()
+      where id = ? and step_no = ? and status = 'active' returning id`,
+    [session.id, session.stepNo]
+  )
+  if (!waited.rows.length || !sentMessageId) return
+  if (row.attempts <= 1 && performance.now() - startedAt < SLOW_WAIT_MS) return
+  const sent = await messageById(tenant, sentMessageId)
+  if (!sent) return
+  const since = await tenant.transaction((trx) =>
+    contactMessagesSince(trx, session.contactId, Number(sent.seq), 20)
+  )
+  const inbound = since.filter(
+    (m) => m.direction === 'inbound' && m.conversationId === session.conversationId
+  )
+  if (!inbound.length) return
+  const read = await db.rawQuery(
+    `select inbound_message_id as id from ${tenant.table('flow_steps')}
+      where inbound_message_id = any(?::uuid[])`,
+    [inbound.map((m) => m.id)]
+  )
+  const readIds = new Set(read.rows.map((r: { id: string }) => r.id))
+  const unread = inbound.find((m) => !readIds.has(m.id))
+  const message = unread ? await messageById(tenant, unread.id) : null
+  if (!message) return
+  await handleInbound(
+    tenant,
+    {
+      tenant: tenant.slug,
+      tenantId: tenant.id,
+      messageId: message.id,
+      externalId: message.externalId,
+      conversationId: message.conversationId,
+      contactId: message.contactId,
+      channelId: message.channelId,
+      type: message.type,
+      text: message.body,
+      providerTimestamp: message.providerTimestamp?.toISO() ?? null,
+    },
+    now
+  )
+}
+
 /** The due handler of `flow.step`: runs the node the session stands at. */
 export async function runFlowStep(tenant: TenantContext, row: DueRow, now: DateTime) {
+  const startedAt = performance.now()
   const { sessionId, nodeId, stepNo, reprompt, afterWait } = row.payload as {
     sessionId: string
     nodeId: string
@@ -838,8 +902,9 @@ export async function runFlowStep(tenant: TenantContext, row: DueRow, now: DateT
     case 'message':
     case 'question': {
       const content = contentOf(node, session, loaded.contact, Boolean(reprompt))
+      let sent: Awaited<ReturnType<typeof send>> | null = null
       if (content) {
-        const sent = await send(tenant, row, loaded, content)
+        sent = await send(tenant, row, loaded, content)
         if (!sent.sent) {
           await endSession(tenant, session.id, 'stopped', sent.reason ?? 'not_sent', now, {
             onlyStep: stepNo,
@@ -848,11 +913,7 @@ export async function runFlowStep(tenant: TenantContext, row: DueRow, now: DateT
         }
       }
       if (waitsForAnswer(node)) {
-        await db.rawQuery(
-          `update ${tenant.table('flow_sessions')} set awaiting = true, updated_at = now()
-            where id = ? and step_no = ? and status = 'active'`,
-          [session.id, stepNo]
-        )
+        await awaitAnswer(tenant, row, session, sent?.messageId ?? null, now, startedAt)
         return { waiting: node.id }
       }
       await moveSession(tenant, session, stepNo, { to: next('next') }, now)
@@ -1005,6 +1066,8 @@ export type InboundOutcome =
   | { kind: 'retry'; sessionId: string }
   | { kind: 'fallback'; sessionId: string; to: 'node' | 'handoff' | 'assistant' }
   | { kind: 'held'; sessionId: string }
+  /** Read while the session waits for a person's task: acknowledged once per wait. */
+  | { kind: 'acknowledged'; sessionId: string; sent: boolean }
   | { kind: 'paused'; sessionId: string }
   | { kind: 'passed'; sessionId: string }
 
@@ -1044,6 +1107,12 @@ export async function handleInbound(
       )
     )
     return { kind: 'passed', sessionId: session.id }
+  }
+  if (!session.awaiting && session.state?.task_id) {
+    const acknowledged = await acknowledgeTaskWait(tenant, session, event, now)
+    return acknowledged
+      ? { kind: 'acknowledged', sessionId: session.id, ...acknowledged }
+      : { kind: 'ignored' }
   }
   const isFile = FILES.includes(event.type)
   if (!(READABLE.includes(event.type) || isFile) || !session.awaiting) {

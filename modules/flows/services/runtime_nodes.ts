@@ -5,7 +5,12 @@ import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import { clock } from '#app/clock'
 import { systemActor, usableTenantContext, type TenantContext } from '#modules/tenancy/index'
-import type { OutboundContent } from '#modules/channels/index'
+import {
+  ChannelError,
+  queueOutboundMessage,
+  type MessageReceivedEvent,
+  type OutboundContent,
+} from '#modules/channels/index'
 import { handOffFromFlow } from '#modules/brain/index'
 import {
   callConnector,
@@ -47,6 +52,7 @@ import {
   type TaskData,
 } from './graph.js'
 import {
+  awaitAnswer,
   contactValues,
   endSession,
   fill,
@@ -234,11 +240,7 @@ async function sendOffer(
     })
     return { ended: sent.reason }
   }
-  await db.rawQuery(
-    `update ${tenant.table('flow_sessions')} set awaiting = true, updated_at = now()
-      where id = ? and step_no = ? and status = 'active'`,
-    [session.id, session.stepNo]
-  )
+  await awaitAnswer(tenant, row, session, sent.messageId ?? null, now)
   return { waiting: node.id, offered: offer.choices.length }
 }
 
@@ -533,6 +535,54 @@ export async function runTask(
   // Resolved already (a run again after a crash, after a quick person): go on now.
   if (task.status !== 'pending') return resumeFromTask(tenant, session.id, task.id, now)
   return { waiting: node.id, task: task.id }
+}
+
+/**
+ * A customer's message while the session waits at a task node for a
+ * person: read by the flow (logged once by its id, so the assistant stays
+ * silent as on the flow's own answers; the inbox shows it as any message,
+ * and the task beside it), and answered by one acknowledgement per wait in
+ * the customer's language: the next messages wait quietly for the person.
+ * Null when the message was read before.
+ */
+export async function acknowledgeTaskWait(
+  tenant: TenantContext,
+  session: FlowSession,
+  event: MessageReceivedEvent,
+  now: DateTime
+): Promise<{ sent: boolean } | null> {
+  const logged = await tenant.transaction((trx) =>
+    logStep(
+      trx,
+      session,
+      session.currentNode,
+      'held',
+      now,
+      { reason: 'task_wait', task_id: session.state.task_id },
+      event.messageId
+    )
+  )
+  if (!logged.rows.length) return null
+  const loaded = await load(tenant, session)
+  const node = loaded ? nodeById(loaded.graph, session.currentNode) : null
+  if (!loaded || node?.type !== 'task') return { sent: false }
+  // The customer's own words first (they wrote in Arabic: the answer is Arabic).
+  const written = bookingLocaleOf(loaded.contact, event.text)
+  const locale = written === 'ar' ? written : localeOf(loaded, node)
+  try {
+    // One per wait, however many messages and however often this runs: the key.
+    await queueOutboundMessage(tenant, {
+      conversationId: session.conversationId,
+      content: { type: 'text', text: say(locale, 'task_ack') },
+      authorType: 'system',
+      idempotencyKey: `flowack:${session.id}:${session.stepNo}`,
+    })
+    return { sent: true }
+  } catch (error) {
+    if (!(error instanceof ChannelError)) throw error
+    logger.info({ reason: error.code }, 'flows: the task wait was not acknowledged')
+    return { sent: false }
+  }
 }
 
 /**

@@ -32,6 +32,8 @@ export const annotateThreadTasks: ThreadAnnotator = async (tenant, thread) => {
             kind: task.kind,
             title: task.title,
             draft: task.kind === ASSISTANT_DRAFT_KIND,
+            // A guided flow stands waiting on it: the customer was told a person is checking.
+            forFlow: task.sourceType === 'flow',
             textName: text?.name ?? null,
             textLabel: text?.label ?? null,
             text: text ? String(text.value ?? '') : null,

@@ -1,14 +1,17 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
+import { fixClock } from '#app/clock'
 import {
   createBookingService,
   createFlow,
   findFlow,
   flowStats,
+  importGraph,
   type FlowGraph,
 } from '#modules/flows/index'
 import { galleryFlow } from '#modules/flows/services/gallery'
+import { snapshotDraft } from '#modules/flows/services/flow_service'
 import { makeWorkspace } from '#tests/helpers/tenants'
 import { signIn } from '#tests/functional/workspace/member_browser'
 import { flowMessages, intakeGraph, runAt, sessionsOf } from './flow_fixtures.js'
@@ -276,5 +279,78 @@ test.group('Flow "Try it"', () => {
     // A second publish still numbers after the published versions, not the draft snapshots.
     assert.equal((await web.submit(path, `${path}/publish`, {})).status, 302)
     assert.equal((await findFlow(ws.context, flow.id))!.version, 2)
+  })
+})
+
+test.group('Flow "Try it": draft snapshots', () => {
+  test('trying an unchanged draft again reuses its snapshot; older snapshots no session runs on are deleted, never one a session runs on or a published version', async ({
+    assert,
+    cleanup,
+  }) => {
+    const ws = await makeWorkspace(cleanup, 'fsn')
+    const { web } = await signedIn(ws, 'owner')
+    const flow = await createFlow(ws.context, { name: 'Intake' }, null)
+    const path = `${ws.base}/flows/${flow.id}`
+    await web.postJson(path + '/graph', { graph: intakeGraph('Version one') })
+    assert.equal((await web.submit(path, `${path}/publish`, {})).status, 302)
+    const published = (await findFlow(ws.context, flow.id))!.publishedVersionId!
+    const versions = async () =>
+      (
+        await db.rawQuery(
+          `select id, draft, graph->'nodes'->0->'data'->>'text' as text
+             from ${ws.context.table('flow_versions')} where flow_id = ? order by published_at, id`,
+          [flow.id]
+        )
+      ).rows as Array<{ id: string; draft: boolean; text: string }>
+
+    // Three tries of one draft: one snapshot, both trials on it.
+    await web.postJson(path + '/graph', { graph: intakeGraph('Draft two') })
+    for (let i = 0; i < 3; i++)
+      assert.equal((await web.submit(path, `${path}/try`, {})).status, 302)
+    let rows = await versions()
+    assert.deepEqual(
+      rows.map((r) => [r.draft, r.text]),
+      [
+        [false, 'Version one'],
+        [true, 'Draft two'],
+      ]
+    )
+    const trials = await sessionsOf(ws.context, flow.id)
+    assert.lengthOf(trials, 3)
+    assert.isTrue(trials.every((s) => s.version_id === rows[1].id))
+
+    // Snapshots nobody ran (a trial that never started) go once a minute old.
+    const t0 = DateTime.now()
+    const snapshotAt = async (at: DateTime, text: string) => {
+      await importGraph(ws.context, flow.id, intakeGraph(text))
+      const release = fixClock(at.toISO()!)
+      try {
+        return (await snapshotDraft(ws.context, flow.id, null)).versionId
+      } finally {
+        release()
+      }
+    }
+    const three = await snapshotAt(t0.plus({ minutes: 5 }), 'Draft three')
+    const four = await snapshotAt(t0.plus({ minutes: 5, seconds: 10 }), 'Draft four')
+    rows = await versions()
+    assert.includeMembers(
+      rows.map((r) => r.id),
+      [three, four],
+      'a snapshot seconds old is kept (its trial may be starting)'
+    )
+    const five = await snapshotAt(t0.plus({ minutes: 7 }), 'Draft five')
+    rows = await versions()
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      [published, trials[0].version_id, five],
+      'the unused snapshots went; the one the trials ran on and the published version stay'
+    )
+    // The same graph as an earlier snapshot reuses it.
+    assert.equal(await snapshotAt(t0.plus({ minutes: 8 }), 'Draft five'), five)
+    assert.lengthOf(await versions(), 3)
+    // Published versions still number on.
+    assert.equal((await web.submit(path, `${path}/publish`, {})).status, 302)
+    assert.equal((await findFlow(ws.context, flow.id))!.version, 2)
+    assert.lengthOf(await sessionsOf(ws.context, flow.id), 3, 'no session was deleted')
   })
 })

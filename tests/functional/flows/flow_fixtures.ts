@@ -4,8 +4,10 @@ import { fixClock } from '#app/clock'
 import { runDueNow } from '#modules/pulse/index'
 import {
   createFlow,
+  findFlow,
   importGraph,
   publishFlow,
+  startSession,
   type FlowGraph,
   type FlowInput,
 } from '#modules/flows/index'
@@ -13,10 +15,12 @@ import { readAssistantSettings, saveAssistantSettings } from '#modules/brain/ind
 import type { TenantContext } from '#modules/tenancy/index'
 import { campaignTenant } from '#tests/functional/pulse/campaign_fixtures'
 import {
+  customer,
   postWebhook,
   startInboundWorkers,
   unix,
   waitFor,
+  waId,
   wamid,
   webhook,
 } from '#tests/helpers/whatsapp'
@@ -211,4 +215,58 @@ export async function flowMessages(context: TenantContext, conversationId: strin
     [conversationId]
   )
   return result.rows as Array<Record<string, any>>
+}
+
+/** The fixed clock's start of a test: now, to the second. */
+export function start() {
+  return DateTime.now().startOf('second')
+}
+
+/**
+ * The preamble of most runtime tests: a new customer writes the flow's
+ * keyword at `t0` through a real webhook and its first step runs at `t0`.
+ * Returns who wrote, their conversation and contact, and what the flow sent.
+ */
+export async function startByKeyword(
+  made: { context: TenantContext; phoneNumberId: string; wabaId: string; appSecret: string },
+  t0: DateTime,
+  keyword = 'insurance'
+) {
+  const from = waId()
+  const messageId = await say(made, typed(from, keyword), t0)
+  await runAt(made.context, t0)
+  const { id: conversationId, contact_id: contactId } = await conversationOf(made.context, from)
+  const sent = await flowMessages(made.context, conversationId)
+  return { from, messageId, conversationId, contactId, sent }
+}
+
+/**
+ * Starts the flow for a new customer of the channel (the API's start),
+ * named Layla, and runs its first step at `t` (unless `run: false`).
+ */
+export async function startByApi(
+  made: { context: TenantContext; channel: { id: string } },
+  flowId: string,
+  t: DateTime,
+  options: {
+    timeZone?: string
+    optedOut?: boolean
+    variables?: Record<string, unknown>
+    run?: boolean
+  } = {}
+) {
+  const person = await customer(made.context, made.channel, { optedOut: options.optedOut })
+  await db.rawQuery(
+    `update ${made.context.table('contacts')} set name = ?, time_zone = ? where id = ?`,
+    ['Layla', options.timeZone ?? null, person.contactId]
+  )
+  const session = await startSession(made.context, (await findFlow(made.context, flowId))!, {
+    conversationId: person.conversationId,
+    contactId: person.contactId,
+    source: 'api',
+    variables: options.variables,
+    now: t,
+  })
+  if (options.run !== false) await runAt(made.context, t)
+  return { ...person, from: person.phone.slice(1), sessionId: session!.id }
 }

@@ -22,6 +22,7 @@ import {
   type FlowNode,
 } from '#modules/flows/index'
 import { runFlowStep } from '#modules/flows/services/runtime'
+import { replyToInboundMessage } from '#modules/brain/index'
 import { findTask, resolveTask } from '#modules/hitl/index'
 import { assignConversation } from '#modules/inbox/index'
 import { claimDue, createSequence } from '#modules/pulse/index'
@@ -42,6 +43,8 @@ import {
   runAt,
   say,
   sessionsOf,
+  start,
+  startByApi,
   typed,
 } from './flow_fixtures.js'
 
@@ -59,10 +62,6 @@ function node(id: string, type: FlowNode['type'], data: Record<string, any>): Fl
   return { id, type, position: at(0), data }
 }
 
-function start() {
-  return DateTime.now().startOf('second')
-}
-
 async function stepsOf(context: TenantContext, sessionId: string) {
   const result = await db.rawQuery(
     `select node_id, event, detail from ${context.table('flow_steps')} where session_id = ? order by id`,
@@ -73,29 +72,6 @@ async function stepsOf(context: TenantContext, sessionId: string) {
 
 async function sessionOn(context: TenantContext, flowId: string, conversationId: string) {
   return (await sessionsOf(context, flowId)).find((s) => s.conversation_id === conversationId)!
-}
-
-/** Starts the flow for a new customer of the channel (the API's start), runs its first step at t. */
-async function startFor(
-  made: Awaited<ReturnType<typeof flowTenant>>,
-  flowId: string,
-  t: DateTime,
-  options: { timeZone?: string; optedOut?: boolean; variables?: Record<string, unknown> } = {}
-) {
-  const person = await customer(made.context, made.channel, { optedOut: options.optedOut })
-  await db.rawQuery(
-    `update ${made.context.table('contacts')} set name = ?, time_zone = ? where id = ?`,
-    ['Layla', options.timeZone ?? null, person.contactId]
-  )
-  const session = await startSession(made.context, (await findFlow(made.context, flowId))!, {
-    conversationId: person.conversationId,
-    contactId: person.contactId,
-    source: 'api',
-    variables: options.variables,
-    now: t,
-  })
-  await runAt(made.context, t)
-  return { ...person, sessionId: session!.id }
 }
 
 function listingsGraph(datasetId: string): FlowGraph {
@@ -296,7 +272,7 @@ test.group('Flow nodes: lookup through an API connector', (group) => {
       ],
     })
     const t0 = start()
-    const first = await startFor(made, flow.id, t0, { variables: { order_no: '4471' } })
+    const first = await startByApi(made, flow.id, t0, { variables: { order_no: '4471' } })
     await runAt(context, t0)
     assert.equal(api.seen[0].url, '/orders/4471')
     let sent = await flowMessages(context, first.conversationId)
@@ -306,7 +282,7 @@ test.group('Flow nodes: lookup through an API connector', (group) => {
     )
 
     api.status = 500
-    const second = await startFor(made, flow.id, t0, { variables: { order_no: '12' } })
+    const second = await startByApi(made, flow.id, t0, { variables: { order_no: '12' } })
     await runAt(context, t0)
     sent = await flowMessages(context, second.conversationId)
     assert.equal(sent.at(-1)!.body, 'We cannot see order 12 now.')
@@ -416,6 +392,76 @@ test.group('Flow nodes: task', () => {
     )
   })
 
+  test('while it waits for the task, the customer’s messages show in the inbox beside the task and get one acknowledgement per wait, in their language; the assistant stays silent', async ({
+    assert,
+    cleanup,
+  }) => {
+    const made = await flowTenant(cleanup, 'fla')
+    const { context } = made
+    const flow = await publishedFlow(context, taskGraph())
+    const t0 = start()
+    const ack = 'Thanks — a person is checking this and will reply here shortly.'
+    const english = await startByApi(made, flow.id, t0)
+    const from = english.from
+    const first = await say(made, typed(from, 'Any news?'), t0.plus({ minutes: 1 }))
+    const second = await say(made, typed(from, 'Hello??'), t0.plus({ minutes: 2 }))
+    await runAt(context, t0.plus({ minutes: 2 }))
+    const sent = await flowMessages(context, english.conversationId)
+    assert.deepEqual(
+      sent.map((m) => m.body),
+      ['A colleague is checking, one moment.', ack],
+      'one acknowledgement for two messages'
+    )
+    for (const messageId of [first, second]) {
+      assert.deepEqual(await replyToInboundMessage(context, messageId), {
+        kind: 'skipped',
+        why: 'held',
+      } as any)
+    }
+    const steps = await stepsOf(context, english.sessionId)
+    assert.deepEqual(
+      steps.filter((s) => s.event === 'held').map((s) => s.detail.reason),
+      ['task_wait', 'task_wait']
+    )
+    let [row] = await sessionsOf(context, flow.id)
+    assert.equal(row.current_node, 'ask')
+    assert.equal(row.status, 'active')
+
+    // The team sees the messages and, beside them, the task the flow waits on.
+    const member = await makeMember(made.tenant.id, 'agent')
+    cleanup(() => member.delete())
+    const agent = await signIn(member)
+    const inbox = await agent.get(`/t/${made.tenant.slug}/inbox/${english.conversationId}`)
+    assert.equal(inbox.status, 200)
+    assert.include(inbox.body, 'Any news?')
+    assert.include(inbox.body, 'Hello??')
+    assert.include(inbox.body, 'data-flow-waits')
+    assert.include(inbox.body, 'The customer’s flow waits for this task')
+    assert.include(inbox.body, `/tasks/${(await taskOf(context, english.sessionId)).id}`)
+
+    // Resolved, the flow answers; a later wait would acknowledge again (one per wait).
+    const task = await taskOf(context, english.sessionId)
+    await resolveTask(
+      context,
+      task.id,
+      { decision: 'approve', values: { outcome: 'yes' } },
+      { by: { type: 'user', id: null, name: 'Agent' }, audit: systemActor }
+    )
+    await runAt(context, t0.plus({ minutes: 3 }))
+    ;[row] = await sessionsOf(context, flow.id)
+    assert.equal(row.status, 'completed')
+
+    // Someone writing Arabic is acknowledged in Arabic.
+    const arabic = await startByApi(made, flow.id, t0)
+    await say(made, typed(arabic.from, 'هل من جديد؟'), t0.plus({ minutes: 1 }))
+    const arabicSent = await flowMessages(context, arabic.conversationId)
+    assert.equal(
+      arabicSent.at(-1)!.body,
+      'شكرًا لك — يراجع أحد فريقنا طلبك الآن وسيرد عليك هنا قريبًا.'
+    )
+    assert.lengthOf(arabicSent, 2)
+  })
+
   test('not resolved in time: the task is cancelled and the flow follows the fallback, once; a rejection falls back too', async ({
     assert,
     cleanup,
@@ -424,7 +470,7 @@ test.group('Flow nodes: task', () => {
     const { context } = made
     const flow = await publishedFlow(context, taskGraph())
     const t0 = start()
-    const late = await startFor(made, flow.id, t0)
+    const late = await startByApi(made, flow.id, t0)
     await runAt(context, t0.plus({ minutes: 59 }))
     let session = await sessionOn(context, flow.id, late.conversationId)
     assert.equal(session.current_node, 'ask')
@@ -458,7 +504,7 @@ test.group('Flow nodes: task', () => {
       )
     )
 
-    const refused = await startFor(made, flow.id, t0)
+    const refused = await startByApi(made, flow.id, t0)
     const other = await taskOf(context, refused.sessionId)
     await resolveTask(
       context,
@@ -472,7 +518,7 @@ test.group('Flow nodes: task', () => {
     assert.equal(session.status, 'completed')
 
     // A session ended while it waits (a stop word): its task is withdrawn at the timeout.
-    const stopped = await startFor(made, flow.id, t0)
+    const stopped = await startByApi(made, flow.id, t0)
     await endSession(context, stopped.sessionId, 'stopped', 'stop_word', t0.plus({ minutes: 5 }))
     await runAt(context, t0.plus({ minutes: 60 }))
     const orphan = await taskOf(context, stopped.sessionId)
@@ -509,7 +555,7 @@ test.group('Flow nodes: enroll', () => {
         )
       ).rows
 
-    const joined = await startFor(made, flow.id, t0)
+    const joined = await startByApi(made, flow.id, t0)
     await runAt(context, t0)
     const [enrollment] = await enrollments(joined.contactId)
     assert.equal(enrollment.status, 'active')
@@ -543,7 +589,7 @@ test.group('Flow nodes: enroll', () => {
     })
     assert.equal((await sessionOn(context, flow.id, joined.conversationId)).status, 'completed')
 
-    const optedOut = await startFor(made, flow.id, t0, { optedOut: true })
+    const optedOut = await startByApi(made, flow.id, t0, { optedOut: true })
     await runAt(context, t0)
     assert.lengthOf(await enrollments(optedOut.contactId), 0)
     steps = await stepsOf(context, optedOut.sessionId)
@@ -733,7 +779,7 @@ test.group('Flow nodes: booking', () => {
     )
     await db.rawQuery(`update ${context.table('booking_member_hours')} set weekly = '{}'::jsonb`)
     const none = await publishedFlow(context, bookingGraph(empty.id), { name: 'Night' })
-    const lonely = await startFor(made, none.id, t0)
+    const lonely = await startByApi(made, none.id, t0)
     const sent = await flowMessages(context, lonely.conversationId)
     assert.deepEqual(
       sent.map((m) => m.body),

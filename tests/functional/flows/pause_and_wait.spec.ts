@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import { assistantStateOf, handBackToAssistant, replyToInboundMessage } from '#modules/brain/index'
 import { queueOutboundMessage } from '#modules/channels/index'
 import { findSession, flowStats, type FlowGraph } from '#modules/flows/index'
@@ -17,6 +16,8 @@ import {
   runAt,
   say,
   sessionsOf,
+  start,
+  startByKeyword,
   tapped,
   typed,
 } from './flow_fixtures.js'
@@ -29,10 +30,6 @@ import {
 | assistant's (or the team's), and the flow goes on when the wait ends.
 */
 
-function start() {
-  return DateTime.now().startOf('second')
-}
-
 const held = { kind: 'skipped', why: 'held' } as any
 
 test.group('Flow runtime: a person takes over, a wait', () => {
@@ -44,10 +41,7 @@ test.group('Flow runtime: a person takes over, a wait', () => {
     const { context } = made
     const flow = await publishedFlow(context)
     const t0 = start()
-    const from = waId()
-    await say(made, typed(from, 'insurance'), t0)
-    await runAt(context, t0)
-    const { id: conversationId } = await conversationOf(context, from)
+    const { from, conversationId } = await startByKeyword(made, t0)
     const owner = await makeMember(made.tenant.id, 'agent')
     cleanup(() => owner.delete())
 
@@ -104,12 +98,9 @@ test.group('Flow runtime: a person takes over, a wait', () => {
     const { context } = made
     const flow = await publishedFlow(context)
     const t0 = start()
-    const from = waId()
-    await say(made, typed(from, 'insurance'), t0)
-    await runAt(context, t0)
+    const { from, conversationId } = await startByKeyword(made, t0)
     await say(made, tapped(from, 'car', 'Car'), t0.plus({ minutes: 1 }))
     await runAt(context, t0.plus({ minutes: 1 }))
-    const { id: conversationId } = await conversationOf(context, from)
     const agent = await makeMember(made.tenant.id, 'agent')
     cleanup(() => agent.delete())
 
@@ -157,10 +148,7 @@ test.group('Flow runtime: a person takes over, a wait', () => {
       expiryMessage: 'We closed this for now.',
     })
     const t0 = start()
-    const from = waId()
-    await say(made, typed(from, 'insurance'), t0)
-    await runAt(context, t0)
-    const { id: conversationId } = await conversationOf(context, from)
+    const { conversationId } = await startByKeyword(made, t0)
     const owner = await makeMember(made.tenant.id, 'agent')
     cleanup(() => owner.delete())
     await assignConversation(context, conversationId, owner.id, null)

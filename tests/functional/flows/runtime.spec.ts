@@ -1,6 +1,5 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
-import { DateTime } from 'luxon'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fixClock } from '#app/clock'
 import { replyToInboundMessage, assistantStateOf } from '#modules/brain/index'
@@ -20,6 +19,8 @@ import {
   runAt,
   say,
   sessionsOf,
+  start,
+  startByKeyword,
   tapped,
   typed,
 } from './flow_fixtures.js'
@@ -33,10 +34,6 @@ import {
 async function contactRow(context: TenantContext, id: string) {
   const result = await db.rawQuery(`select * from ${context.table('contacts')} where id = ?`, [id])
   return result.rows[0]
-}
-
-function start() {
-  return DateTime.now().startOf('second')
 }
 
 test.group('Flow runtime', () => {
@@ -200,9 +197,7 @@ test.group('Flow runtime', () => {
     const { context } = made
     const flow = await publishedFlow(context, intakeGraph(), { fallback: 'assistant' })
     const t0 = start()
-    const from = waId()
-    await say(made, typed(from, 'insurance'), t0)
-    await runAt(context, t0)
+    const { from } = await startByKeyword(made, t0)
     const first = await say(made, typed(from, 'what is this?'), t0.plus({ minutes: 1 }))
     await runAt(context, t0.plus({ minutes: 1 }))
     const second = await say(made, typed(from, 'do you cover boats?'), t0.plus({ minutes: 2 }))
@@ -227,12 +222,9 @@ test.group('Flow runtime', () => {
     const { context } = made
     const flow = await publishedFlow(context)
     const t0 = start()
-    const from = waId()
-    await say(made, typed(from, 'insurance'), t0)
-    await runAt(context, t0)
+    const { from, conversationId } = await startByKeyword(made, t0)
     await say(made, tapped(from, 'home', 'Home'), t0.plus({ minutes: 1 }))
     await runAt(context, t0.plus({ minutes: 1 }))
-    const { id: conversationId } = await conversationOf(context, from)
     const fromFlow = async () =>
       (await flowMessages(context, conversationId)).filter((m) =>
         String(m.idempotency_key).startsWith('due:')
@@ -274,10 +266,7 @@ test.group('Flow runtime', () => {
       expiryMessage: 'We closed this for now, {{contact.name}}. Write "insurance" to start again.',
     })
     const t0 = start()
-    const from = waId()
-    await say(made, typed(from, 'insurance'), t0)
-    await runAt(context, t0)
-    const { id: conversationId } = await conversationOf(context, from)
+    const { from, conversationId } = await startByKeyword(made, t0)
     // An answer pushes expiry back: 2 hours from the last answer.
     await say(made, tapped(from, 'car', 'Car'), t0.plus({ hours: 1 }))
     await runAt(context, t0.plus({ hours: 1 }))
@@ -311,10 +300,7 @@ test.group('Flow runtime', () => {
     const { context } = made
     const flow = await publishedFlow(context)
     const t0 = start()
-    const from = waId()
-    await say(made, typed(from, 'insurance'), t0)
-    await runAt(context, t0)
-    const { id: conversationId } = await conversationOf(context, from)
+    const { from, conversationId } = await startByKeyword(made, t0)
 
     const changed = intakeGraph('Welcome back! Which cover?')
     changed.nodes[1].data.text = 'Your age, please?'

@@ -451,5 +451,94 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
       await screenshot(small, `flow-canvas-${lang}-params-390`)
       assert.deepEqual(smallProblems, [])
     }).timeout(90_000)
+
+    test(`a question's limits and pattern, a task's waiting message and a booking's own texts are edited in the panel and kept (${lang})`, async ({
+      assert,
+      cleanup,
+    }) => {
+      const C = flowLabels(lang).canvas
+      const made = await makeTenant('fcf')
+      cleanup(made.cleanup)
+      const owner = await makeMember(made.tenant.id, 'owner')
+      cleanup(() => owner.delete())
+      await User.query().where('id', owner.id).update({ locale: lang })
+      const flow = await createFlow(made.context, { name: 'Intake' }, null)
+      await importGraph(made.context, flow.id, {
+        nodes: [
+          {
+            id: 'age',
+            type: 'question',
+            position: { x: 40, y: 40 },
+            data: { text: 'Age?', kind: 'number', variable: 'age' },
+          },
+          {
+            id: 'code',
+            type: 'question',
+            position: { x: 40, y: 240 },
+            data: { text: 'Policy number?', kind: 'text', variable: 'code' },
+          },
+          { id: 'approve', type: 'task', position: { x: 300, y: 40 }, data: { title: 'Check' } },
+          { id: 'book', type: 'booking', position: { x: 300, y: 240 }, data: { service_id: '' } },
+        ],
+        edges: [
+          { from: 'age', port: 'next', to: 'code' },
+          { from: 'code', port: 'next', to: 'approve' },
+          { from: 'approve', port: 'next', to: 'book' },
+        ],
+      })
+      const context = await browser.newContext({
+        viewport: { width: 1280, height: 1100 },
+        locale: lang === 'ar' ? 'ar' : 'en-US',
+      })
+      cleanup(() => context.close())
+      const page: Page = await context.newPage()
+      await signInThroughForm(page, owner.email, TEST_PASSWORD)
+      const problems = watchProblems(page)
+      const flowUrl = serverUrl(`/t/${made.tenant.slug}/flows/${flow.id}`)
+      await page.goto(flowUrl)
+      const panel = page.locator('[data-panel]')
+      const open = (id: string) => page.locator(`.fnode[data-node-id="${id}"] .fnode-head`).click()
+      const confirm = lang === 'ar' ? 'تم الحجز: {{booking.start}}' : 'Booked: {{booking.start}}'
+      // The labels as shown: ICU's quoted braces ('{{'x'}}') read as braces.
+      const shown = (label: string) => label.replace(/'([{}]+)'/g, '$1')
+      const values: Array<[string, string, string]> = [
+        ['age', C.number_min, '18'],
+        ['age', C.number_max, '99'],
+        ['code', C.pattern, '^[A-Z]{2}[0-9]{6}$'],
+        [
+          'approve',
+          C.task_wait_text,
+          lang === 'ar' ? 'نراجع طلبك الآن.' : 'We are checking this now.',
+        ],
+        [
+          'book',
+          C.taken_text,
+          lang === 'ar' ? 'حُجز هذا الموعد، اختر غيره.' : 'That time went, pick another.',
+        ],
+        ['book', C.confirm_text, confirm],
+      ]
+      for (const [node, label, value] of values) {
+        await open(node)
+        await panel.getByLabel(shown(label), { exact: true }).fill(value)
+      }
+      await open('book')
+      await screenshot(page, `flow-canvas-${lang}-booking-panel`)
+      const saved = page.waitForResponse((r) => r.url().endsWith(`/flows/${flow.id}/graph`))
+      await page.locator('[data-save-graph]').click()
+      await saved
+
+      await page.reload()
+      for (const [node, label, value] of values) {
+        await open(node)
+        const input = panel.getByLabel(shown(label), { exact: true })
+        assert.equal(await input.inputValue(), value, label)
+      }
+      const stored = (await findFlow(made.context, flow.id))!
+      const data = (id: string) => stored.graph.nodes.find((n: any) => n.id === id)!.data as any
+      assert.equal(data('age').min, 18)
+      assert.equal(data('age').max, 99)
+      assert.equal(data('book').confirm_text, confirm)
+      assert.deepEqual(problems, [])
+    }).timeout(60_000)
   }
 })

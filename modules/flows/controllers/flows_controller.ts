@@ -50,6 +50,7 @@ const CANVAS_LABELS = `
   add_param choice_variable choice_variable_hint param_duplicate param_name param_name_missing
   param_required param_value params_declared params_hint params_legend query_hint
   results_variable results_variable_hint
+  number_min number_max pattern pattern_hint task_wait_text taken_text confirm_text
 `
   .trim()
   .split(/\s+/)

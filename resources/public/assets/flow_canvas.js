@@ -899,6 +899,14 @@
           }), L.choices_hint, 'choices')
         )
       }
+      if (d.kind === 'number') {
+        ;['min', 'max'].forEach(function (key) {
+          box.appendChild(field(L['number_' + key], numberInput(d[key], function (v) { setData(node, key, v) }), null, key))
+        })
+      }
+      if (d.kind === 'text') {
+        box.appendChild(field(L.pattern, textInput(d.pattern, function (v) { setData(node, 'pattern', v) }, { dir: 'ltr', 'data-field': 'pattern' }), L.pattern_hint, 'pattern'))
+      }
       box.appendChild(field(L.variable, textInput(d.variable, function (v) { setData(node, 'variable', v.trim()) }, { dir: 'ltr', 'data-field': 'variable' }), L.variable_hint, 'variable'))
       box.appendChild(field(L.contact_field, textInput(d.contact_field, function (v) { setData(node, 'contact_field', v.trim()) }, { dir: 'ltr' })))
       box.appendChild(field(L.retry_text, textInput(d.retry_text, function (v) { setData(node, 'retry_text', v) })))
@@ -1154,15 +1162,18 @@
           text('details', L.task_details)
           number('timeout_minutes', L.timeout_minutes, { min: 1 })
           line('variable', L.variable, { dir: 'ltr' })
+          text('text', L.task_wait_text)
           return
         case 'enroll':
           box.appendChild(field(L.sequence, picker('sequence', d.sequence_id, function (v) { node.data.sequence_id = v; changed() }), null, 'sequence_id'))
           return
         case 'booking':
           box.appendChild(field(L.service, picker('service', d.service_id, function (v) { node.data.service_id = v; changed() }), null, 'service_id'))
-          number('days', L.days, { min: 1, max: 60 })
+          number('days', L.days, { min: 1, max: 31 })
           text('text', L.text_optional)
           line('variable', L.variable, { dir: 'ltr' })
+          text('taken_text', L.taken_text)
+          text('confirm_text', L.confirm_text)
           return
       }
     }

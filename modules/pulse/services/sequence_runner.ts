@@ -81,8 +81,8 @@ export interface PreparedSteps {
   loaded: Map<string, Loaded | null>
   /** By due row id: what the bulk send did for the row's send step. */
   bulk: Map<string, BulkOutcome>
-  /** Due rows whose enrollment the batch already moved on after its bulk send. */
-  advanced: Set<string>
+  /** By due row id: rows the batch already moved on (advanceInSet), with their result. */
+  advanced: Map<string, unknown>
 }
 
 export async function prepareSteps(
@@ -98,7 +98,7 @@ export async function prepareSteps(
   const ids = [...counts].filter(([id, n]) => n === 1 && /^[0-9a-f-]{36}$/i.test(id))
   const enrollments = new Map<string, Enrollment>()
   const loaded = new Map<string, Loaded | null>()
-  const prepared: PreparedSteps = { enrollments, loaded, bulk: new Map(), advanced: new Set() }
+  const prepared: PreparedSteps = { enrollments, loaded, bulk: new Map(), advanced: new Map() }
   if (!ids.length) return prepared
   const result = await db.rawQuery(
     `select * from ${tenant.table('sequence_enrollments')} where id = any(?::uuid[])`,
@@ -122,115 +122,95 @@ export async function prepareSteps(
       loaded.set(`${channelId}:${contactId}`, found.get(contactId) ?? null)
     }
   }
+  // Rows whose step runs as their handler would run it are done here, in
+  // sets: the batch's template sends in bulk, then every plain move on
+  // (after a send, at the end of a wait) in one statement.
   const sends: BulkSend[] = []
+  const moves: Move[] = []
   for (const row of rows) {
-    const send = await bulkSendOf(tenant, row, prepared, now)
-    if (send) sends.push(send)
+    const plain = await plainStep(tenant, row, prepared)
+    if (plain?.step.type === 'send') {
+      const send = await bulkSendOf(tenant, row, plain, now)
+      if (send) sends.push(send)
+    } else if (plain?.step.type === 'wait') {
+      const { enrollment, sequence, step } = plain
+      const until = waitEnds(step, now, plain.loaded.contact.timeZone)
+      const next = stepAfter(sequence.steps, step.id)
+      // As advance(): no step after a wait already over completes (its handler).
+      if (!next && until <= now) continue
+      moves.push({
+        row,
+        enrollment,
+        from: step,
+        nextId: next ? next.id : END_STEP,
+        dueAt: until,
+        kind: 'waiting',
+        detail: { type: step.type, until: until.toUTC().toISO() },
+        result: { until: until.toISO() },
+      })
+    }
   }
   prepared.bulk = await sendInBulk(tenant, sends)
-  prepared.advanced = await advanceAfterBulk(tenant, sends, prepared, now)
+  for (const { row } of sends) {
+    const outcome = prepared.bulk.get(row.id)
+    const plain = outcome && !('retry' in outcome) && (await plainStep(tenant, row, prepared))
+    const next = plain ? stepAfter(plain.sequence.steps, plain.step.id) : null
+    // A send that ends the sequence completes through its handler.
+    if (!plain || !next || !outcome) continue
+    const kind = 'sent' in outcome && outcome.sent ? 'sent' : 'skipped'
+    moves.push({
+      row,
+      enrollment: plain.enrollment,
+      from: plain.step,
+      nextId: next.id,
+      dueAt: now,
+      kind,
+      detail: { type: plain.step.type, ...outcome },
+      result: outcome,
+    })
+  }
+  prepared.advanced = await advanceInSet(tenant, moves, now)
   return prepared
 }
 
-/**
- * The bulk-sent rows' moves to their next step, as advance() makes them
- * (the step's timeline entry, the conditional move, the next row due now)
- * but in one statement for the batch. A send step that ends the sequence
- * is left to its handler (completion emits its event). Returns the rows
- * whose enrollment moved.
- */
-async function advanceAfterBulk(
-  tenant: TenantContext,
-  sends: BulkSend[],
-  prepared: PreparedSteps,
-  now: DateTime
-): Promise<Set<string>> {
-  const moves: Array<{ row: DueRow; enrollment: Enrollment; from: Step; next: Step }> = []
-  for (const { row } of sends) {
-    const outcome = prepared.bulk.get(row.id)
-    if (!outcome || 'retry' in outcome) continue
-    const enrollment = prepared.enrollments.get(String(row.payload.enrollmentId))!
-    const sequence = await cachedSequence(tenant, enrollment.sequenceId)
-    const from = sequence && findStep(sequence.steps, enrollment.currentStep ?? '')
-    const next = sequence && from ? stepAfter(sequence.steps, from.id) : null
-    if (from && next) moves.push({ row, enrollment, from, next })
-  }
-  if (!moves.length) return new Set()
-  const at = now.toJSDate()
-  const result = await db.rawQuery(
-    `with v as (
-       select * from unnest(?::bigint[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::text[],
-                            ?::text[], ?::jsonb[], ?::text[], ?::text[], ?::jsonb[])
-         as v(row_id, enrollment_id, contact_id, sequence_id, from_step, next_step,
-              next_key, next_payload, event_kind, event_key, event_detail)),
-     entries as (
-       insert into ${tenant.table('sequence_events')}
-         (enrollment_id, contact_id, step_id, kind, detail, at, dedupe_key)
-       select enrollment_id, contact_id, from_step, event_kind, event_detail, ?::timestamptz,
-              event_key
-         from v
-       on conflict (dedupe_key) do nothing),
-     moved as (
-       update ${tenant.table('sequence_enrollments')} e
-          set current_step = v.next_step, waiting_step = null, updated_at = now()
-         from v where e.id = v.enrollment_id and e.current_step = v.from_step and e.status = 'active'
-       returning e.id),
-     scheduled as (
-       insert into ${tenant.table('due_work')} as d
-         (kind, dedupe_key, contact_id, ref_id, due_at, payload, status)
-       select ?::text, v.next_key, v.contact_id, v.sequence_id::text, ?::timestamptz, v.next_payload, 'pending'
-         from v join moved on moved.id = v.enrollment_id
-       on conflict (dedupe_key) do update
-         set due_at = excluded.due_at, payload = excluded.payload, status = 'pending',
-             last_error = null, updated_at = now()
-         where d.status = 'pending')
-     select v.row_id from v join moved on moved.id = v.enrollment_id`,
-    [
-      moves.map((m) => m.row.id),
-      moves.map((m) => m.enrollment.id),
-      moves.map((m) => m.enrollment.contactId),
-      moves.map((m) => m.enrollment.sequenceId),
-      moves.map((m) => m.from.id),
-      moves.map((m) => m.next.id),
-      moves.map((m) => stepKey(m.enrollment.id, m.next.id)),
-      moves.map((m) => JSON.stringify({ enrollmentId: m.enrollment.id, stepId: m.next.id })),
-      moves.map((m) => outcomeKind(prepared.bulk.get(m.row.id)!)),
-      moves.map((m) => `${m.row.dedupeKey}:${outcomeKind(prepared.bulk.get(m.row.id)!)}`),
-      moves.map((m) => JSON.stringify({ type: m.from.type, ...prepared.bulk.get(m.row.id) })),
-      at,
-      STEP_KIND,
-      at,
-    ]
-  )
-  return new Set((result.rows as Array<{ row_id: string }>).map((r) => String(r.row_id)))
-}
-
-function outcomeKind(outcome: BulkOutcome) {
-  return 'sent' in outcome && outcome.sent ? 'sent' : 'skipped'
+interface Plain {
+  enrollment: Enrollment
+  sequence: Sequence
+  step: Step
+  loaded: Loaded
 }
 
 /**
- * The row's template message when the handler would send one now (every
- * check runSequenceStep makes before a send, in the same order), else null:
- * the handler then runs the row one at a time, as any other step.
+ * The row's enrollment, sequence, step and contact when its handler would
+ * run the step itself (every check runSequenceStep makes before it, in the
+ * same order, passes), else null: the handler then runs the row alone.
  */
-async function bulkSendOf(
+async function plainStep(
   tenant: TenantContext,
   row: DueRow,
-  prepared: PreparedSteps,
-  now: DateTime
-): Promise<BulkSend | null> {
+  prepared: PreparedSteps
+): Promise<Plain | null> {
   const { enrollmentId, stepId, branch } = row.payload as Record<string, string | undefined>
   const enrollment = prepared.enrollments.get(enrollmentId ?? '')
-  if (branch || row.messageId || !enrollment || stepId === END_STEP) return null
+  if (branch || !enrollment || !stepId || stepId === END_STEP) return null
   if (enrollment.status !== 'active' || enrollment.currentStep !== stepId) return null
   const sequence = await cachedSequence(tenant, enrollment.sequenceId)
   if (!sequence?.channelId || sequence.status !== 'active') return null
   const step = findStep(sequence.steps, stepId)
-  if (step?.type !== 'send') return null
+  if (!step) return null
   const loaded = prepared.loaded.get(`${sequence.channelId}:${enrollment.contactId}`)
-  if (!loaded?.conversation || loaded.contact.optIn === 'opted_out') return null
-  if (goalReached(sequence, loaded)) return null
+  if (!loaded || loaded.contact.optIn === 'opted_out' || goalReached(sequence, loaded)) return null
+  return { enrollment, sequence, step, loaded }
+}
+
+/** The row's template message when its send step would send one now, else null. */
+async function bulkSendOf(
+  tenant: TenantContext,
+  row: DueRow,
+  { sequence, step, loaded }: Plain,
+  now: DateTime
+): Promise<BulkSend | null> {
+  if (row.messageId || !loaded.conversation || !sequence.channelId) return null
   const quiet = quietUntil(now, loaded.contact.timeZone, {
     start: sequence.quietStart,
     end: sequence.quietEnd,
@@ -251,6 +231,88 @@ async function bulkSendOf(
     language: plan.language,
     variables: plan.variables,
   }
+}
+
+/** An enrollment's move on from a step, as advance() makes it. */
+interface Move {
+  row: DueRow
+  enrollment: Enrollment
+  from: Step
+  nextId: string
+  dueAt: DateTime
+  /** The step's timeline entry. */
+  kind: string
+  detail: Record<string, unknown>
+  /** What the row's handler returns. */
+  result: unknown
+}
+
+/**
+ * The batch's moves as advance() makes each (the step's timeline entry,
+ * the conditional move, the next step's row), in one statement. Returns
+ * each moved row's result; a row whose enrollment did not move (another
+ * run got there first) is left to its handler.
+ */
+async function advanceInSet(
+  tenant: TenantContext,
+  moves: Move[],
+  now: DateTime
+): Promise<Map<string, unknown>> {
+  if (!moves.length) return new Map()
+  const result = await db.rawQuery(
+    `with v as (
+       select * from unnest(?::bigint[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::text[],
+                            ?::timestamptz[], ?::text[], ?::jsonb[], ?::text[], ?::text[],
+                            ?::jsonb[])
+         as v(row_id, enrollment_id, contact_id, sequence_id, from_step, next_step,
+              next_due, next_key, next_payload, event_kind, event_key, event_detail)),
+     entries as (
+       insert into ${tenant.table('sequence_events')}
+         (enrollment_id, contact_id, step_id, kind, detail, at, dedupe_key)
+       select enrollment_id, contact_id, from_step, event_kind, event_detail, ?::timestamptz,
+              event_key
+         from v
+       on conflict (dedupe_key) do nothing),
+     moved as (
+       update ${tenant.table('sequence_enrollments')} e
+          set current_step = v.next_step, waiting_step = null, updated_at = now()
+         from v where e.id = v.enrollment_id and e.current_step = v.from_step and e.status = 'active'
+       returning e.id),
+     scheduled as (
+       insert into ${tenant.table('due_work')} as d
+         (kind, dedupe_key, contact_id, ref_id, due_at, payload, status)
+       select ?::text, v.next_key, v.contact_id, v.sequence_id::text, v.next_due, v.next_payload,
+              'pending'
+         from v join moved on moved.id = v.enrollment_id
+       on conflict (dedupe_key) do update
+         set due_at = excluded.due_at, payload = excluded.payload, status = 'pending',
+             last_error = null, updated_at = now()
+         where d.status = 'pending')
+     select v.row_id from v join moved on moved.id = v.enrollment_id`,
+    [
+      moves.map((m) => m.row.id),
+      moves.map((m) => m.enrollment.id),
+      moves.map((m) => m.enrollment.contactId),
+      moves.map((m) => m.enrollment.sequenceId),
+      moves.map((m) => m.from.id),
+      moves.map((m) => m.nextId),
+      moves.map((m) => m.dueAt.toJSDate()),
+      moves.map((m) => stepKey(m.enrollment.id, m.nextId)),
+      moves.map((m) => JSON.stringify({ enrollmentId: m.enrollment.id, stepId: m.nextId })),
+      moves.map((m) => m.kind),
+      moves.map((m) => `${m.row.dedupeKey}:${m.kind}`),
+      moves.map((m) => JSON.stringify(m.detail)),
+      now.toJSDate(),
+      STEP_KIND,
+    ]
+  )
+  const byRow = new Map(moves.map((m) => [m.row.id, m.result]))
+  return new Map(
+    (result.rows as Array<{ row_id: string }>).map((r) => [
+      String(r.row_id),
+      byRow.get(String(r.row_id)),
+    ])
+  )
 }
 
 async function load(
@@ -408,6 +470,8 @@ export async function runSequenceStep(
   now: DateTime,
   prepared?: PreparedSteps
 ): Promise<unknown> {
+  // Run with its batch (prepareSteps): sent in bulk and moved on.
+  if (prepared?.advanced.has(row.id)) return prepared.advanced.get(row.id)
   const { enrollmentId, stepId, branch } = row.payload as {
     enrollmentId: string
     stepId: string
@@ -491,8 +555,6 @@ export async function runSequenceStep(
       // Sent with the batch (prepareSteps), or one at a time here.
       const bulk = prepared?.bulk.get(row.id)
       if (bulk && 'retry' in bulk) throw new Error(`WhatsApp send failed: ${bulk.retry}`)
-      // Moved on with its batch (advanceAfterBulk).
-      if (bulk && prepared?.advanced.has(row.id)) return bulk
       const quiet = quietUntil(now, loaded.contact.timeZone, {
         start: sequence.quietStart,
         end: sequence.quietEnd,

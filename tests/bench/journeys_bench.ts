@@ -241,6 +241,7 @@ async function main() {
     let duplicates = 0
     let unsent = 0
     let graphDuplicates = 0
+    let graphMisses = 0
     if (STEP === 'send') {
       const perContact = await db.query(
         `select count(*) filter (where n > 1)::int as dup_contacts, coalesce(sum(n - 1) filter (where n > 1), 0)::int as extra
@@ -254,6 +255,8 @@ async function main() {
       const seen = new Map<string, number>()
       for (const send of graph.sends()) seen.set(send.body?.to, (seen.get(send.body?.to) ?? 0) + 1)
       for (const n of seen.values()) if (n > 1) graphDuplicates += n - 1
+      // A stored message whose request never reached Graph is a miss too.
+      graphMisses = ENROLLMENTS - seen.size
     }
 
     // The floor: one bare UPDATE per row over the same rows, from this process.
@@ -290,7 +293,7 @@ async function main() {
         `  duplicates: ${duplicates} extra messages stored, ${graphDuplicates} extra sends at Graph`
       )
       console.log(
-        `  misses: ${notDone} steps not run, ${unsent} contacts never sent to; Graph saw ${graph.sends().length} sends`
+        `  misses: ${notDone} steps not run, ${unsent} contacts with no message stored, ${graphMisses} contacts Graph never got; Graph saw ${graph.sends().length} sends`
       )
     } else {
       console.log(`  misses: ${notDone} steps not run`)
@@ -304,6 +307,7 @@ async function main() {
       duplicates === 0 &&
       graphDuplicates === 0 &&
       unsent === 0 &&
+      graphMisses === 0 &&
       killedAt !== null
     console.log(
       `  ${ok ? 'PASS' : 'FAIL'}: all run within ${LATE_LIMIT_S} s of due, 0 duplicates, 0 misses, a worker killed halfway`

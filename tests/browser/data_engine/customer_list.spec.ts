@@ -66,6 +66,10 @@ test.group('Journey: the assistant answers a customer with a list in the sandbox
         })
         cleanup(() => context.close())
         const page: Page = await context.newPage()
+        // When the live stream opens (live-ready), the sandbox chat fetches itself once.
+        await page.addInitScript(
+          'document.addEventListener("live-ready", () => { window.liveReady = true }, true)'
+        )
         const problems = watchProblems(page)
         await signInThroughForm(page, owner.email, TEST_PASSWORD)
 
@@ -111,7 +115,12 @@ test.group('Journey: the assistant answers a customer with a list in the sandbox
         assert.isTrue(await noSidewaysScroll(page), 'the phone fits')
 
         const picked = (await rows.first().locator('span').textContent())!.trim()
-        // A live update redraws the chat; the open list stays open.
+        // A live update redraws the chat; the open list stays open. The
+        // stream's own first refresh lands first: a notice that came while it
+        // replaced the chat would be dropped with the old chat's delayed trigger.
+        await page.waitForFunction(
+          'window.liveReady === true && !document.querySelector(".htmx-request")'
+        )
         const redrawn = page.waitForResponse(
           (r) => r.request().method() === 'GET' && r.url().includes('/sandbox')
         )

@@ -346,23 +346,13 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
           { from: 'track', port: 'fallback', to: 'done' },
         ],
       })
-      const context = await browser.newContext({
-        viewport: { width: 1280, height: 1100 },
-        locale: lang === 'ar' ? 'ar' : 'en-US',
-      })
-      cleanup(() => context.close())
-      const page: Page = await context.newPage()
-      await signInThroughForm(page, owner.email, TEST_PASSWORD)
-      const problems = watchProblems(page)
-      const flowUrl = serverUrl(`/t/${made.tenant.slug}/flows/${flow.id}`)
-      await page.goto(flowUrl)
-      const panel = page.locator('[data-panel]')
-      const open = (id: string) => page.locator(`.fnode[data-node-id="${id}"] .fnode-head`).click()
-      const save = async () => {
-        const saved = page.waitForResponse((r) => r.url().endsWith(`/flows/${flow.id}/graph`))
-        await page.locator('[data-save-graph]').click()
-        await saved
-      }
+      const { page, problems, flowUrl, panel, open, save } = await openCanvas(
+        browser,
+        lang,
+        owner.email,
+        `/t/${made.tenant.slug}/flows/${flow.id}`,
+        cleanup
+      )
 
       // The lookup: choosing the connector offers its required parameter as a row.
       await open('track')
@@ -486,18 +476,13 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
           { from: 'approve', port: 'next', to: 'book' },
         ],
       })
-      const context = await browser.newContext({
-        viewport: { width: 1280, height: 1100 },
-        locale: lang === 'ar' ? 'ar' : 'en-US',
-      })
-      cleanup(() => context.close())
-      const page: Page = await context.newPage()
-      await signInThroughForm(page, owner.email, TEST_PASSWORD)
-      const problems = watchProblems(page)
-      const flowUrl = serverUrl(`/t/${made.tenant.slug}/flows/${flow.id}`)
-      await page.goto(flowUrl)
-      const panel = page.locator('[data-panel]')
-      const open = (id: string) => page.locator(`.fnode[data-node-id="${id}"] .fnode-head`).click()
+      const { page, problems, panel, open, save } = await openCanvas(
+        browser,
+        lang,
+        owner.email,
+        `/t/${made.tenant.slug}/flows/${flow.id}`,
+        cleanup
+      )
       const confirm = lang === 'ar' ? 'تم الحجز: {{booking.start}}' : 'Booked: {{booking.start}}'
       // The labels as shown: ICU's quoted braces ('{{'x'}}') read as braces.
       const shown = (label: string) => label.replace(/'([{}]+)'/g, '$1')
@@ -523,9 +508,7 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
       }
       await open('book')
       await screenshot(page, `flow-canvas-${lang}-booking-panel`)
-      const saved = page.waitForResponse((r) => r.url().endsWith(`/flows/${flow.id}/graph`))
-      await page.locator('[data-save-graph]').click()
-      await saved
+      await save()
 
       await page.reload()
       for (const [node, label, value] of values) {
@@ -542,3 +525,30 @@ test.group('Journey: building a flow on the canvas and trying it', (group) => {
     }).timeout(60_000)
   }
 })
+
+/** A member's canvas at 1280 px in `lang`: the page, its panel, and opening a node and saving. */
+async function openCanvas(
+  browser: ReturnType<typeof useBrowser>,
+  lang: 'en' | 'ar',
+  email: string,
+  path: string,
+  cleanup: (fn: () => Promise<void>) => void
+) {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 1100 },
+    locale: lang === 'ar' ? 'ar' : 'en-US',
+  })
+  cleanup(() => context.close())
+  const page: Page = await context.newPage()
+  await signInThroughForm(page, email, TEST_PASSWORD)
+  const problems = watchProblems(page)
+  const flowUrl = serverUrl(path)
+  await page.goto(flowUrl)
+  const open = (id: string) => page.locator(`.fnode[data-node-id="${id}"] .fnode-head`).click()
+  const save = async () => {
+    const saved = page.waitForResponse((r) => r.url().endsWith(`${path}/graph`))
+    await page.locator('[data-save-graph]').click()
+    await saved
+  }
+  return { page, problems, flowUrl, panel: page.locator('[data-panel]'), open, save }
+}

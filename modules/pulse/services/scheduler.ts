@@ -218,18 +218,13 @@ export function scheduleDueSql(
   input: ScheduleInput,
   options: { gate?: string; revive?: boolean } = {}
 ) {
-  const revivable = options.revive ? `('pending', 'cancelled')` : `('pending')`
   return {
-    sql: `insert into ${tenant.table('due_work')} as d
-            (kind, dedupe_key, contact_id, ref_id, due_at, payload, status)
-          select ?::text, ?::text, ?::uuid, ?::text, ?::timestamptz, ?::jsonb, 'pending'
-          ${options.gate ? `where exists (select 1 from ${options.gate})` : ''}
-          on conflict (dedupe_key) do update
-            set due_at = excluded.due_at, payload = excluded.payload, status = 'pending',
-                attempts = case when d.status = 'cancelled' then 0 else d.attempts end,
-                last_error = null, updated_at = now()
-            where d.status in ${revivable}
-          returning id, status, (xmax = 0) as created`,
+    sql: scheduleDueSelectSql(
+      tenant,
+      `select ?::text, ?::text, ?::uuid, ?::text, ?::timestamptz, ?::jsonb
+       ${options.gate ? `where exists (select 1 from ${options.gate})` : ''}`,
+      options
+    ),
     bindings: [
       input.kind,
       input.dedupeKey,
@@ -239,6 +234,30 @@ export function scheduleDueSql(
       JSON.stringify(input.payload ?? {}),
     ] as unknown[],
   }
+}
+
+/**
+ * scheduleDueSql for the rows of a select (as a CTE of the caller's own):
+ * `select` yields kind, dedupe_key, contact_id, ref_id, due_at, payload in
+ * that order, one row per key. The same rule per key as one row's: a
+ * pending row (or a cancelled one, with `revive`) is rescheduled, any
+ * other is left as it is.
+ */
+export function scheduleDueSelectSql(
+  tenant: TenantContext,
+  select: string,
+  options: { revive?: boolean } = {}
+) {
+  const revivable = options.revive ? `('pending', 'cancelled')` : `('pending')`
+  return `insert into ${tenant.table('due_work')} as d
+            (kind, dedupe_key, contact_id, ref_id, due_at, payload, status)
+          select s.*, 'pending' from (${select}) s
+          on conflict (dedupe_key) do update
+            set due_at = excluded.due_at, payload = excluded.payload, status = 'pending',
+                attempts = case when d.status = 'cancelled' then 0 else d.attempts end,
+                last_error = null, updated_at = now()
+            where d.status in ${revivable}
+          returning id, status, (xmax = 0) as created`
 }
 
 /**

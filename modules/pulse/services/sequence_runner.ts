@@ -21,6 +21,7 @@ import {
   registerDueHandler,
   scheduleDue,
   scheduleDueSql,
+  scheduleDueSelectSql,
   sendGuard,
   type DueRow,
 } from './scheduler.js'
@@ -278,16 +279,11 @@ async function advanceInSet(
           set current_step = v.next_step, waiting_step = null, updated_at = now()
          from v where e.id = v.enrollment_id and e.current_step = v.from_step and e.status = 'active'
        returning e.id),
-     scheduled as (
-       insert into ${tenant.table('due_work')} as d
-         (kind, dedupe_key, contact_id, ref_id, due_at, payload, status)
-       select ?::text, v.next_key, v.contact_id, v.sequence_id::text, v.next_due, v.next_payload,
-              'pending'
-         from v join moved on moved.id = v.enrollment_id
-       on conflict (dedupe_key) do update
-         set due_at = excluded.due_at, payload = excluded.payload, status = 'pending',
-             last_error = null, updated_at = now()
-         where d.status = 'pending')
+     scheduled as (${scheduleDueSelectSql(
+       tenant,
+       `select ?::text, v.next_key, v.contact_id, v.sequence_id::text, v.next_due, v.next_payload
+          from v join moved on moved.id = v.enrollment_id`
+     )})
      select v.row_id from v join moved on moved.id = v.enrollment_id`,
     [
       moves.map((m) => m.row.id),

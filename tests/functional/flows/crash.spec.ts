@@ -145,20 +145,7 @@ test.group('Flow runtime: a worker killed between steps', () => {
     assert,
     cleanup,
   }) => {
-    const made = await flowTenant(cleanup, 'fcr')
-    const { context } = made
-    const flow = await publishedFlow(context, twoStepGraph(), { triggers: {} })
-    const t0 = start()
-    const person = await startByApi(made, flow.id, t0, { run: false })
-
-    const [held] = await deadClaim(context, t0)
-    // The first half of the message step, as the handler runs it: the send.
-    const first = await asOf(t0, async () => {
-      const session = (await findSession(context, person.sessionId))!
-      const loaded = (await load(context, session))!
-      const node = loaded.graph.nodes[0]
-      return send(context, held, loaded, contentOf(node, session, loaded.contact, false)!)
-    })
+    const { context, flow, t0, person, first } = await diedAfterSend(cleanup)
     assert.isTrue(first.sent)
     let [session] = await sessionsOf(context, flow.id)
     assert.equal(session.step_no, 1, 'it died before the move')
@@ -185,22 +172,7 @@ test.group('Flow runtime: a worker killed between steps', () => {
     assert,
     cleanup,
   }) => {
-    const made = await flowTenant(cleanup, 'fcr')
-    const { context } = made
-    const flow = await publishedFlow(context, twoStepGraph(), { triggers: {} })
-    const t0 = start()
-    const person = await startByApi(made, flow.id, t0, { run: false })
-    const [held] = await deadClaim(context, t0)
-    const first = await asOf(t0, async () => {
-      const session = (await findSession(context, person.sessionId))!
-      const loaded = (await load(context, session))!
-      return send(
-        context,
-        held,
-        loaded,
-        contentOf(loaded.graph.nodes[0], session, loaded.contact, false)!
-      )
-    })
+    const { context, t0, person, held, first } = await diedAfterSend(cleanup)
     // A re-run that does not see message_id on the row (the worst case).
     await db.rawQuery(`update ${context.table('due_work')} set message_id = null where id = ?`, [
       held.id,
@@ -465,3 +437,23 @@ test.group('Flow runtime: a real worker process SIGKILLed mid-flow', () => {
       'needs PostgreSQL (DATABASE_URL), or FLOWS_CRASH_EMBEDDED=1'
     )
 })
+
+/**
+ * A two-step flow started at t0 whose first step a worker claimed, sent
+ * (the first half of the handler) and died with: nothing moved, nothing done.
+ */
+async function diedAfterSend(cleanup: (fn: () => void | Promise<void>) => void) {
+  const made = await flowTenant(cleanup, 'fcr')
+  const { context } = made
+  const flow = await publishedFlow(context, twoStepGraph(), { triggers: {} })
+  const t0 = start()
+  const person = await startByApi(made, flow.id, t0, { run: false })
+  const [held] = await deadClaim(context, t0)
+  const first = await asOf(t0, async () => {
+    const session = (await findSession(context, person.sessionId))!
+    const loaded = (await load(context, session))!
+    const node = loaded.graph.nodes[0]
+    return send(context, held, loaded, contentOf(node, session, loaded.contact, false)!)
+  })
+  return { context, flow, t0, person, held, first }
+}

@@ -6,20 +6,25 @@
 | flomastr_campaign_bench, recreated for the run) and Redis at REDIS_URL
 | under BENCH_QUEUE_PREFIX (default flomastr-bench-campaign, flushed at start
 | and end), against the local Graph API server (tests/helpers/
-| fake_graph_server.ts) in this process.
+| fake_graph_server.ts) on a thread of this process.
 |
 | The app runs as production runs it (`node ace build`; BENCH_SKIP_BUILD=1
-| reuses build/): one APP_ROLE=web process for the API and one APP_ROLE=worker
-| process (QUEUE_CONCURRENCY = BENCH_CONCURRENCY, default 32). For each rate
+| reuses build/): one APP_ROLE=web process for the API and BENCH_WORKERS
+| (default 2, as production runs more than one) APP_ROLE=worker processes
+| (QUEUE_CONCURRENCY = BENCH_CONCURRENCY, default 32). For each rate
 | in BENCH_RATES (default "1000,80" messages per second, set on the channel)
 | a fresh tenant gets BENCH_RECIPIENTS (default 100000) opted-in contacts in
 | a segment and an approved marketing template; a campaign to the segment is
 | created and launched through the API. When half the messages have reached
-| Graph the worker is SIGKILLed and a new one started. It prints:
+| Graph the worker sending the campaign (its lease names the process) is
+| SIGKILLed and a new one started. It prints:
 |
 |   - the achieved send rate (first to last send at Graph) against the rate
 |   - the most sends Graph saw in any one-second window (sliding)
-|   - the worker's resident memory over the run (sampled every second)
+|   - each worker's resident memory over the run (sampled every second)
+|   - how late this process's event loop ran (Graph runs on a thread of its
+|     own, tests/bench/graph_thread.ts, so that lateness does not bunch the
+|     arrival times it stamps)
 |   - duplicates (a number sent to twice) and misses (a recipient never sent to)
 |   - the floor: this process sending the same count to the same Graph
 |     server, paced at the same rate by a bare token bucket, and the ratio.
@@ -27,9 +32,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import pg from 'pg'
 import { Redis } from 'ioredis'
-import { FakeGraphServer } from '#tests/helpers/fake_graph_server'
 import {
   APP_ROOT,
   ace,
@@ -42,6 +47,7 @@ import {
   recreateDatabase,
   waitForHealth,
 } from './bench_support.js'
+import { GraphThread } from './graph_thread.js'
 
 const LOG_DIR = `${APP_ROOT}tmp/bench-campaign`
 const DATABASE_URL =
@@ -50,6 +56,7 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const QUEUE_PREFIX = process.env.BENCH_QUEUE_PREFIX ?? 'flomastr-bench-campaign'
 const RECIPIENTS = positive('BENCH_RECIPIENTS', 100_000)
 const CONCURRENCY = positive('BENCH_CONCURRENCY', 32)
+const WORKERS = positive('BENCH_WORKERS', 2)
 const RATES = (process.env.BENCH_RATES ?? '1000,80').split(',').map((rate) => {
   const value = Number(rate)
   if (!Number.isInteger(value) || value <= 0) throw new Error('BENCH_RATES: whole numbers')
@@ -129,7 +136,7 @@ async function api(token: string, method: string, path: string, body?: unknown) 
 }
 
 /** A tenant off any plan, with a WhatsApp number at `rate`, its contacts, a segment and a template. */
-async function prepare(db: pg.Client, graph: FakeGraphServer, rate: number) {
+async function prepare(db: pg.Client, graph: GraphThread, rate: number) {
   const { slug, schema, channelId, phoneNumberId } = await benchWhatsAppTenant(db, graph, env(), {
     slug: `campaign-bench-${rate}`,
     name: `Campaign ${rate}`,
@@ -166,19 +173,24 @@ async function prepare(db: pg.Client, graph: FakeGraphServer, rate: number) {
   }
 }
 
-/** The most of `times` (ms, sorted) in any window of one second. */
+/** The most of `times` (ms, sorted) in any window of one second, and when that window starts. */
 function busiestSecond(times: number[]) {
   let most = 0
+  let from = times[0] ?? 0
   for (let i = 0, j = 0; i < times.length; i++) {
     while (times[i] - times[j] >= 1000) j++
-    most = Math.max(most, i - j + 1)
+    if (i - j + 1 > most) {
+      most = i - j + 1
+      from = times[j]
+    }
   }
-  return most
+  return { most, from }
 }
 
 /** The floor: this process sending `count` to the same Graph server at `rate`, by a bare token bucket. */
-async function floor(graph: FakeGraphServer, phoneNumberId: string, rate: number, count: number) {
-  const before = graph.sends().length
+async function floor(graph: GraphThread, phoneNumberId: string, rate: number, count: number) {
+  const path = `/v21.0/${phoneNumberId}/messages`
+  await graph.drain(path)
   const started = Date.now()
   let sent = 0
   const agent = async () => {
@@ -197,24 +209,33 @@ async function floor(graph: FakeGraphServer, phoneNumberId: string, rate: number
     }
   }
   await Promise.all(Array.from({ length: 16 }, agent))
-  const times = graph
-    .sends()
-    .slice(before)
-    .map((call) => call.at)
-    .sort((a, b) => a - b)
+  const times = (await graph.drain(path)).at.sort((a, b) => a - b)
   return (times.length - 1) / ((times[times.length - 1] - times[0]) / 1000)
 }
 
-async function run(db: pg.Client, graph: FakeGraphServer, rate: number) {
+async function run(db: pg.Client, redis: Redis, graph: GraphThread, rate: number) {
   const setup = await prepare(db, graph, rate)
   const pathOf = `/v21.0/${setup.phoneNumberId}/messages`
-  const mine = () => graph.calls.filter((call) => call.method === 'POST' && call.path === pathOf)
-  let worker = start('worker', `worker-${rate}-1`)
+  // The sends Graph got (on its own thread), collected as they come.
+  const got = { at: [] as number[], to: [] as string[] }
+  const drain = async () => {
+    const drained = await graph.drain(pathOf)
+    got.at.push(...drained.at)
+    got.to.push(...drained.to)
+    return got.at.length
+  }
+  // How late this process's event loop ran (Graph's thread has its own).
+  const lag = monitorEventLoopDelay({ resolution: 10 })
+  lag.enable()
+  // WORKERS processes, numbered from 1; the one killed is replaced by the next number.
+  const workers = new Map<number, ChildProcess>()
+  for (let n = 1; n <= WORKERS; n++) workers.set(n, start('worker', `worker-${rate}-${n}`))
   const memory: Array<{ at: number; worker: number; mb: number }> = []
-  let workerNo = 1
   const sampler = setInterval(() => {
-    const mb = rssMb(worker.pid!)
-    if (mb !== null) memory.push({ at: Date.now(), worker: workerNo, mb })
+    for (const [n, child] of workers) {
+      const mb = rssMb(child.pid!)
+      if (mb !== null) memory.push({ at: Date.now(), worker: n, mb })
+    }
   }, 1000)
   await sleep(3000)
 
@@ -247,13 +268,23 @@ async function run(db: pg.Client, graph: FakeGraphServer, rate: number) {
   let lastReport = Date.now()
   for (;;) {
     await sleep(250)
-    const count = mine().length
+    const count = await drain()
     if (killedAt === null && count >= RECIPIENTS / 2) {
-      worker.kill('SIGKILL')
+      // The process sending the campaign: its lease names it (`…@host:pid`).
+      // (Keys carry the queue prefix and the database's id.)
+      const [key] = await redis.keys(`${QUEUE_PREFIX}*:campaign-lease:${setup.slug}:${created.id}`)
+      const lease = key ? await redis.get(key) : null
+      const pid = Number(lease?.split(':').pop())
+      const sender = [...workers].find(([, child]) => child.pid === pid)
+      const [n, victim] = sender ?? [...workers][0]
+      victim.kill('SIGKILL')
+      workers.delete(n)
       killedAt = Date.now()
-      console.log(`  worker SIGKILLed at ${count} sends; a new one starts`)
-      workerNo = 2
-      worker = start('worker', `worker-${rate}-2`)
+      const next = WORKERS + 1
+      console.log(
+        `  worker ${n} (${sender ? 'the campaign’s sender' : 'no lease found: the first'}) SIGKILLed at ${count} sends; worker ${next} starts`
+      )
+      workers.set(next, start('worker', `worker-${rate}-${next}`))
     }
     const left = await db.query(
       `select count(*) filter (where status in ('queued', 'sending', 'accepted'))::int as waiting
@@ -276,12 +307,13 @@ async function run(db: pg.Client, graph: FakeGraphServer, rate: number) {
     }
   }
   clearInterval(sampler)
-  worker.kill('SIGTERM')
+  lag.disable()
+  for (const child of workers.values()) child.kill('SIGTERM')
 
-  const calls = mine()
-  const times = calls.map((call) => call.at).sort((a, b) => a - b)
+  await drain()
+  const times = [...got.at].sort((a, b) => a - b)
   const perNumber = new Map<string, number>()
-  for (const call of calls) perNumber.set(call.body.to, (perNumber.get(call.body.to) ?? 0) + 1)
+  for (const to of got.to) perNumber.set(to, (perNumber.get(to) ?? 0) + 1)
   const duplicates = [...perNumber.values()].reduce((sum, n) => sum + (n > 1 ? n - 1 : 0), 0)
   const misses = RECIPIENTS - perNumber.size
   const seconds = (times[times.length - 1] - times[0]) / 1000
@@ -310,7 +342,13 @@ async function run(db: pg.Client, graph: FakeGraphServer, rate: number) {
     spans[span] = (spans[span] ?? 0) + 1
   }
   console.log(`  per 5 s    ${Array.from(spans, (n) => n ?? 0).join(' ')}`)
-  console.log(`  busiest    ${busiestSecond(times)} sends in any one second (limit ${rate})`)
+  const busiest = busiestSecond(times)
+  console.log(
+    `  busiest    ${busiest.most} sends in any one second (limit ${rate}), from ${((busiest.from - times[0]) / 1000).toFixed(1)} s${killedAt ? ` (the SIGKILL at ${((killedAt - times[0]) / 1000).toFixed(1)} s)` : ''}`
+  )
+  console.log(
+    `  bench loop lag p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, max ${(lag.max / 1e6).toFixed(0)} ms (Graph stamps arrivals on its own thread)`
+  )
   console.log(`  sent       ${times.length} requests to ${perNumber.size} numbers of ${RECIPIENTS}`)
   console.log(`  duplicates ${duplicates}`)
   console.log(`  misses     ${misses}`)
@@ -319,13 +357,13 @@ async function run(db: pg.Client, graph: FakeGraphServer, rate: number) {
       `  recipients not sent: ${unsettled.rows.map((r) => `${r.status} "${r.title}": ${r.n}`).join('; ')}`
     )
   }
-  const byWorker = [1, 2].map((n) => memory.filter((m) => m.worker === n).map((m) => m.mb))
-  for (const [i, series] of byWorker.entries()) {
+  for (let n = 1; n <= WORKERS + 1; n++) {
+    const series = memory.filter((m) => m.worker === n).map((m) => m.mb)
     if (!series.length) continue
     const step = Math.max(1, Math.floor(series.length / 12))
     const shown = series.filter((_, k) => k % step === 0).map((mb) => mb.toFixed(0))
     console.log(
-      `  worker ${i + 1} RSS MB: first ${series[0].toFixed(0)}, max ${Math.max(...series).toFixed(0)}, last ${series[series.length - 1].toFixed(0)}  [${shown.join(' ')}]`
+      `  worker ${n} RSS MB: first ${series[0].toFixed(0)}, max ${Math.max(...series).toFixed(0)}, last ${series[series.length - 1].toFixed(0)}  [${shown.join(' ')}]`
     )
   }
   const floorCount = Math.min(RECIPIENTS, rate * 20)
@@ -333,13 +371,13 @@ async function run(db: pg.Client, graph: FakeGraphServer, rate: number) {
   console.log(
     `  floor      ${floorRate.toFixed(1)}/s (${floorCount} bare paced requests from this process); ratio ${(achieved / floorRate).toFixed(2)}`
   )
-  return { ok: duplicates === 0 && misses === 0 && busiestSecond(times) <= rate }
+  return { ok: duplicates === 0 && misses === 0 && busiest.most <= rate }
 }
 
 async function main() {
   mkdirSync(LOG_DIR, { recursive: true })
   port = await freePort()
-  const graph = await new FakeGraphServer().start()
+  const graph = await new GraphThread().start()
   graphUrl = graph.url
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true })
   await redis.connect()
@@ -363,13 +401,13 @@ async function main() {
     // webhook (batched every 250 ms), echoing the send's biz_opaque_callback_data;
     // a send in flight at the SIGKILL is settled by it. BENCH_STATUS_WEBHOOKS=0: off.
     if (process.env.BENCH_STATUS_WEBHOOKS !== '0') {
-      graph.reportStatuses(`http://127.0.0.1:${port}/webhooks/whatsapp`, 'bench-secret', 250)
+      await graph.reportStatuses(`http://127.0.0.1:${port}/webhooks/whatsapp`, 'bench-secret', 250)
     }
     console.log(
-      `bench:campaign — ${RECIPIENTS} recipients per rate, 1 worker process (concurrency ${CONCURRENCY}) SIGKILLed halfway, native PostgreSQL, local Graph server`
+      `bench:campaign — ${RECIPIENTS} recipients per rate, ${WORKERS} worker process(es) (concurrency ${CONCURRENCY}), the campaign's sender SIGKILLed halfway, native PostgreSQL, local Graph server`
     )
     for (const rate of RATES) {
-      const result = await run(db, graph, rate)
+      const result = await run(db, redis, graph, rate)
       if (!result.ok) failed = true
     }
   } catch (error) {

@@ -1,3 +1,5 @@
+import http from 'node:http'
+import https from 'node:https'
 import app from '@adonisjs/core/services/app'
 import type Channel from '../models/channel.js'
 
@@ -40,24 +42,76 @@ export function isRetryable(status: number | null, code: number | null) {
   return status === 429 || (status !== null && status >= 500)
 }
 
+/*
+| Messages go over node:http(s) with a kept-alive agent of the process, not
+| fetch: campaigns send up to 1,000 a second from one worker, and fetch's
+| streams, headers and abort signals cost about three times the CPU per
+| request of a plain request (bench:campaign's worker profile).
+*/
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 256 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 256 }),
+}
+
+type PostOutcome =
+  { ok: true; status: number; text: string } | { ok: false; error: Error & { code?: string } }
+
+/** POSTs a JSON text; settles with the answer, or with the error that kept one from coming. */
+function postJson(url: string, token: string, text: string, timeoutMs: number) {
+  return new Promise<PostOutcome>((resolve) => {
+    const target = new URL(url)
+    const transport = target.protocol === 'https:' ? https : http
+    const request = transport.request(target, {
+      method: 'POST',
+      agent: agents[target.protocol as 'http:' | 'https:'],
+      headers: {
+        'authorization': `Bearer ${token}`,
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+      },
+    })
+    const timer = setTimeout(() => {
+      const error = new Error(`No answer in ${timeoutMs} ms`)
+      error.name = 'TimeoutError'
+      request.destroy(error)
+    }, timeoutMs)
+    request.on('response', (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('end', () => {
+        clearTimeout(timer)
+        resolve({
+          ok: true,
+          status: response.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString(),
+        })
+      })
+      response.on('error', (error) => {
+        clearTimeout(timer)
+        resolve({ ok: false, error })
+      })
+    })
+    request.on('error', (error) => {
+      clearTimeout(timer)
+      resolve({ ok: false, error })
+    })
+    request.end(text)
+  })
+}
+
 export async function sendToGraph(
   channel: Pick<Channel, 'phoneNumberId' | 'accessToken'>,
   body: Record<string, unknown>,
   timeoutMs = 15_000
 ): Promise<SendResult> {
-  let response: Response
-  try {
-    response = await fetch(`${graphBaseUrl()}/${channel.phoneNumberId}/messages`, {
-      method: 'POST',
-      headers: {
-        'authorization': `Bearer ${channel.accessToken}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    })
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code
+  const answer = await postJson(
+    `${graphBaseUrl()}/${channel.phoneNumberId}/messages`,
+    channel.accessToken ?? '',
+    JSON.stringify(body),
+    timeoutMs
+  )
+  if (!answer.ok) {
+    const cause = answer.error.code
     const neverConnected =
       cause === 'ECONNREFUSED' || cause === 'ENOTFOUND' || cause === 'EAI_AGAIN'
     return {
@@ -68,13 +122,16 @@ export async function sendToGraph(
       code: null,
       title: neverConnected
         ? `WhatsApp could not be reached (${cause})`
-        : `No answer from WhatsApp (${(error as Error).name})`,
+        : `No answer from WhatsApp (${answer.error.name})`,
     }
   }
-
-  const payload = (await response.json().catch(() => null)) as any
+  let payload: any = null
+  try {
+    payload = JSON.parse(answer.text)
+  } catch {}
+  const ok = answer.status >= 200 && answer.status < 300
   const wamid = payload?.messages?.[0]?.id
-  if (response.ok && typeof wamid === 'string') {
+  if (ok && typeof wamid === 'string') {
     return { ok: true, wamid, waId: payload?.contacts?.[0]?.wa_id ?? null }
   }
   const code = typeof payload?.error?.code === 'number' ? payload.error.code : null
@@ -82,11 +139,11 @@ export async function sendToGraph(
     ok: false,
     // An answer without a message id means WhatsApp did not accept it.
     definite: true,
-    retryable: isRetryable(response.status, code),
-    status: response.status,
+    retryable: isRetryable(answer.status, code),
+    status: answer.status,
     code,
     title: String(
-      payload?.error?.error_data?.details ?? payload?.error?.message ?? `HTTP ${response.status}`
+      payload?.error?.error_data?.details ?? payload?.error?.message ?? `HTTP ${answer.status}`
     ),
   }
 }

@@ -83,12 +83,9 @@ export async function takeSendTurn(key: string, perSecond: number): Promise<numb
   return Number(wait)
 }
 
-// The spaced sender's turn and the request's started mark (template_batch.ts)
-// in one step: -1 when the mark is taken already (the send was settled as
-// never sent: it must not leave), 0 when the turn is granted and the mark
-// set, else the milliseconds to wait (nothing taken).
-const GRANT_MARKED = `
-if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+// The spaced sender's turn: 0 when granted (the reply carries the entry, to
+// hand it back), else the milliseconds to wait (nothing taken).
+const GRANT_SPACED = `
 local key = KEYS[1]
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -103,62 +100,73 @@ if used < limit then
   local ttl = math.ceil(keep / 1000) + 1000
   redis.call('PEXPIRE', key, ttl)
   redis.call('PEXPIRE', key .. ':seq', ttl)
-  redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])
   return {0, now .. ':' .. seq}
 end
 local first = redis.call('ZRANGEBYSCORE', key, '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT', used - limit, 1)
 return {math.max(1, math.ceil((tonumber(first[2]) + window - now) / 1000))}
 `
 
-// A turn handed back unused, with its started mark (nothing left).
-const GIVE_BACK = `
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[2])
-return 0
-`
+/**
+ * A granted turn counts from Redis's clock; a reply that reaches us much
+ * later than asked (a stalled process) would send a request whose turn is
+ * old, bunching up with newer ones at WhatsApp beyond the rate when another
+ * process sends on the number too. Such a turn is handed back and asked for
+ * again. Only a real stall: a merely busy event loop answers within tens of
+ * milliseconds, and handing those back fed a storm (each hand-back and new
+ * ask made the loop busier: at 1,000/s, 9 of 10 turns were handed back).
+ * This process's own sends are held to the rate at the moment they leave
+ * (takeLocalSend), however late their turn came.
+ */
+const STALE_TURN_MS = 250
+
+/** The last send moments of this process per number (a ring of `limit`). */
+const localSends = new Map<string, { at: number[]; next: number }>()
 
 /**
- * A granted turn counts from Redis's clock; a reply that reaches us later
- * than this (a busy event loop, a stalled process) would send a request
- * whose turn is old, and old turns sent late bunch up on WhatsApp's side
- * beyond the rate. Such a turn is handed back and asked for again. The
- * room pacedRate keeps is about this long (two sends at 80/s, 25 ms at 1,000/s).
+ * This process's own window at the moment a request leaves: 0 when fewer
+ * than `limit` of its requests on `key` left in the second before (and this
+ * one is counted), else the milliseconds until one did a second ago. The
+ * shared window in Redis grants a turn earlier, and a busy event loop can
+ * delay the request after it: this keeps such late requests from bunching
+ * with the next ones into a second above the rate.
  */
-const STALE_TURN_MS = 20
+export function takeLocalSend(key: string, limit: number): number {
+  let ring = localSends.get(key)
+  if (!ring || ring.at.length !== limit) {
+    ring = { at: new Array(limit).fill(0), next: 0 }
+    localSends.set(key, ring)
+  }
+  const now = performance.now()
+  const wait = ring.at[ring.next] + 1000 - now
+  if (wait > 0) return Math.ceil(wait)
+  ring.at[ring.next] = now
+  ring.next = (ring.next + 1) % limit
+  return 0
+}
 
 /**
- * One send's turn for a sender that spaces its requests itself (campaigns:
- * sendTemplateBatch), taken just before its request leaves and limited to
- * pacedRate(rate) in any second: per request, never ahead for a batch, so
- * whatever else sends on the number at once (another campaign, a
- * dispatcher run twice, the inbox) no second holds more than the rate.
- * Once granted, the request's started mark is set in the same step (`mark`:
- * key, value, seconds). -1 when the mark was there already (nothing taken:
- * the send must not leave), 0 when granted, else the milliseconds to wait
- * (a turn whose answer came back later than STALE_TURN_MS is handed back,
- * mark and all, and the caller asks again in a millisecond).
+ * One send's turn for a sender that spaces its requests itself (campaigns,
+ * sequences: sendTemplateBatch), taken just before its request leaves and
+ * limited to pacedRate(rate) in any second: per request, never ahead for a
+ * batch, so whatever else sends on the number at once (another campaign, a
+ * dispatcher run twice, the inbox) no second holds more than the rate. 0
+ * when granted, else the milliseconds to wait (a turn whose answer came back
+ * later than STALE_TURN_MS is handed back, and the caller asks again in a
+ * millisecond). The caller then takes the moment of leaving in this
+ * process's own window (takeLocalSend).
  */
-export async function takeSpacedTurnMarked(
-  key: string,
-  rate: number,
-  mark: { key: string; value: string; seconds: number }
-): Promise<number> {
+export async function takeSpacedTurn(key: string, rate: number): Promise<number> {
   const asked = performance.now()
-  const reply = (await redis.eval(
-    GRANT_MARKED,
-    2,
+  const [code, turn] = (await redis.eval(
+    GRANT_SPACED,
+    1,
     paceKey(key),
-    mark.key,
     Math.floor(pacedRate(rate)),
     SPACED_WINDOW_MICROS,
-    KEEP_MICROS,
-    mark.value,
-    mark.seconds
-  )) as number | [number, string?]
-  if (!Array.isArray(reply)) return Number(reply)
-  const [code, turn] = reply
+    KEEP_MICROS
+  )) as [number, string?]
   if (Number(code) === 0 && turn && performance.now() - asked > STALE_TURN_MS) {
-    await redis.eval(GIVE_BACK, 2, paceKey(key), mark.key, turn)
+    await redis.zrem(paceKey(key), turn)
     return 1
   }
   return Number(code)

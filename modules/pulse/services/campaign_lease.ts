@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import redis from '@adonisjs/redis/services/main'
 
@@ -30,9 +31,12 @@ export function newChain() {
   return randomUUID()
 }
 
-/** The lease holder for one run of a job of `chain` (`chain:run`). */
+/**
+ * The lease holder for one run of a job of `chain` (`chain:run@host:pid`:
+ * which process sends a campaign can be read off its lease).
+ */
 export function newHolder(chain: string) {
-  return `${chain}:${randomUUID()}`
+  return `${chain}:${randomUUID()}@${hostname()}:${process.pid}`
 }
 
 const TAKE = `
@@ -65,7 +69,7 @@ export async function awaitLease(tenant: string, campaignId: string, holder: str
   return false
 }
 
-/** Who holds a campaign's lease now (`chain:run`), or null. */
+/** Who holds a campaign's lease now (`chain:run@host:pid`), or null. */
 export async function leaseHolder(tenant: string, campaignId: string) {
   return redis.get(leaseKey(tenant, campaignId))
 }

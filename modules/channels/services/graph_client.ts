@@ -56,9 +56,28 @@ const agents = {
 type PostOutcome =
   { ok: true; status: number; text: string } | { ok: false; error: Error & { code?: string } }
 
-/** POSTs a JSON text; settles with the answer, or with the error that kept one from coming. */
-function postJson(url: string, token: string, text: string, timeoutMs: number) {
+/**
+ * POSTs a JSON text; settles with the answer, or with the error that kept
+ * one from coming. `beforeWrite` is awaited once the request has a
+ * connected socket and before a byte of it is written: what it counts (a
+ * sender's window) is then the moment the request leaves, not a moment
+ * before a new connection was opened for it.
+ */
+function postJson(
+  url: string,
+  token: string,
+  text: string,
+  timeoutMs: number,
+  beforeWrite?: () => Promise<void>
+) {
   return new Promise<PostOutcome>((resolve) => {
+    let settled = false
+    const done = (outcome: PostOutcome) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resolve(outcome)
+    }
     const target = new URL(url)
     const transport = target.protocol === 'https:' ? https : http
     const request = transport.request(target, {
@@ -78,37 +97,45 @@ function postJson(url: string, token: string, text: string, timeoutMs: number) {
     request.on('response', (response) => {
       const chunks: Buffer[] = []
       response.on('data', (chunk: Buffer) => chunks.push(chunk))
-      response.on('end', () => {
-        clearTimeout(timer)
-        resolve({
-          ok: true,
-          status: response.statusCode ?? 0,
-          text: Buffer.concat(chunks).toString(),
-        })
-      })
-      response.on('error', (error) => {
-        clearTimeout(timer)
-        resolve({ ok: false, error })
-      })
+      response.on('end', () =>
+        done({ ok: true, status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() })
+      )
+      response.on('error', (error) => done({ ok: false, error }))
     })
-    request.on('error', (error) => {
-      clearTimeout(timer)
-      resolve({ ok: false, error })
+    request.on('error', (error) => done({ ok: false, error }))
+    if (!beforeWrite) {
+      request.end(text)
+      return
+    }
+    request.once('socket', (socket) => {
+      const write = () => {
+        if (settled) return
+        beforeWrite().then(
+          () => request.end(text),
+          (error) => request.destroy(error)
+        )
+      }
+      if (socket.connecting) socket.once('connect', write)
+      else write()
     })
-    request.end(text)
   })
 }
 
 export async function sendToGraph(
   channel: Pick<Channel, 'phoneNumberId' | 'accessToken'>,
   body: Record<string, unknown>,
-  timeoutMs = 15_000
+  options: {
+    timeoutMs?: number
+    /** Awaited with the connection open, just before the request is written (see postJson). */
+    beforeWrite?: () => Promise<void>
+  } = {}
 ): Promise<SendResult> {
   const answer = await postJson(
     `${graphBaseUrl()}/${channel.phoneNumberId}/messages`,
     channel.accessToken ?? '',
     JSON.stringify(body),
-    timeoutMs
+    options.timeoutMs ?? 15_000,
+    options.beforeWrite
   )
   if (!answer.ok) {
     const cause = answer.error.code

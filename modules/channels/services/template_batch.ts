@@ -100,8 +100,10 @@ const OVERTAKEN_BY_MS = 10_000
  * How many requests of a batch are open to WhatsApp at once: each waits its
  * turn, then for Redis and WhatsApp, which a busy worker answers in 100 ms
  * or more, so at 1,000 a second some hundreds must be under way together.
+ * A quarter second of the number's rate (at least 8, at most 256): more
+ * than the rate lets through would only wait, each asking Redis again.
  */
-const OPEN_REQUESTS = 256
+const openRequests = (perSecond: number) => Math.min(256, Math.max(8, Math.ceil(perSecond / 4)))
 
 export async function sendTemplateBatch(
   tenant: TenantContext,
@@ -208,9 +210,15 @@ export async function sendTemplateBatch(
     app.config.get<number>('whatsapp.defaultMessagesPerSecond')
   const paceKey = channel.phoneNumberId ?? channel.id
   const localLimit = Math.max(1, Math.floor(pacedRate(perSecond)))
+  const leaveInWindow = async () => {
+    for (let wait = takeLocalSend(paceKey, localLimit); wait > 0;) {
+      await sleep(wait)
+      wait = takeLocalSend(paceKey, localLimit)
+    }
+  }
   // The token is decrypted once for the batch, not per request.
   const credentials = { phoneNumberId: channel.phoneNumberId, accessToken: channel.accessToken }
-  // The requests, OPEN_REQUESTS at a time, over the process's kept-alive pool.
+  // The requests, openRequests() at a time, over the process's kept-alive pool.
   const todo = sends.map((send, i) => ({ send, id: ids[i], content: contents[i] }))
   const toSend = todo.filter((t) => fresh.has(t.id))
   const answers: TemplateBatchOutcome[] = new Array(toSend.length)
@@ -222,18 +230,13 @@ export async function sendTemplateBatch(
       const okTurn = !options.beforeEach || (await options.beforeEach())
       // The number's turn, per request and as it leaves (the caller's
       // spacing keeps this from waiting unless another sender shares the
-      // number), then this process's own window at the moment of leaving.
+      // number).
       let wait = okTurn ? 1 : -1
       while (wait > 0) {
         wait = await takeSpacedTurn(paceKey, perSecond)
         if (wait > 0) await sleep(wait)
       }
-      while (wait === 0) {
-        const local = takeLocalSend(paceKey, localLimit)
-        if (!local) break
-        await sleep(local)
-      }
-      // Last, the request's started mark: a send found in doubt after a
+      // Then the request's started mark: a send found in doubt after a
       // crash whose mark is missing provably never left (settleInDoubt
       // takes the mark first, so this one then withdraws). Set as late as
       // can be, so that few requests are marked and not yet gone when a
@@ -245,10 +248,15 @@ export async function sendTemplateBatch(
         answers[n] = { ref: send.ref, kind: 'withdrawn' }
         continue
       }
-      const result = await sendToGraph(credentials, {
-        ...toGraphMessage(send.to, content),
-        biz_opaque_callback_data: id,
-      })
+      // Last, with its connection open and nothing between it and the
+      // write, this process's own window at the moment of leaving: however
+      // late a busy event loop made the steps before (or a new connection
+      // the request itself), no second holds more of its requests than the rate.
+      const result = await sendToGraph(
+        credentials,
+        { ...toGraphMessage(send.to, content), biz_opaque_callback_data: id },
+        { beforeWrite: leaveInWindow }
+      )
       answers[n] = result.ok
         ? { ref: send.ref, kind: 'accepted', messageId: id, wamid: result.wamid }
         : result.definite
@@ -263,7 +271,7 @@ export async function sendTemplateBatch(
           : { ref: send.ref, kind: 'unknown', messageId: id, title: result.title }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(OPEN_REQUESTS, toSend.length) }, lane))
+  await Promise.all(Array.from({ length: Math.min(openRequests(perSecond), toSend.length) }, lane))
 
   const withdrawn = toSend.filter((_, n) => answers[n].kind === 'withdrawn')
   if (withdrawn.length) {

@@ -66,8 +66,8 @@ const AHEAD_MS = 2500
 /** Batches in progress at once (one sending while the next ones are read and written). */
 const MAX_BATCHES = 10
 const TICK_MS = 20
-/** Slots a busy moment made the line miss that are still made up for. */
-const CATCH_UP_MS = 50
+/** How far back slots a busy moment made the line miss are still made up for (one window). */
+const CATCH_UP_MS = 1000
 /** How often the campaign's status is read while sending. */
 const STATE_MS = 250
 /** A claim older than this with no outcome recorded is taken again (its worker died). */
@@ -166,10 +166,11 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     // Set once the campaign is paused, cancelled or relaunched: sends lined
     // up and not yet made are withdrawn.
     let stopped = false
-    // No request starts before its slot; the number's window (Redis, and
-    // this process's at the moment of leaving) is sendTemplateBatch's, so
-    // slots missed while the event loop was busy are caught up (up to
-    // CATCH_UP_MS of them) as fast as that window allows.
+    // No request starts before its slot. Slots a busy moment made the line
+    // miss (up to CATCH_UP_MS of them) are made up for at once: the
+    // number's window (Redis's, then this process's at the moment each
+    // request leaves: sendTemplateBatch) lets through only what keeps every
+    // second at the rate, so a stall costs no throughput the window allows.
     const turn = async () => {
       lined--
       if (stopped) return false

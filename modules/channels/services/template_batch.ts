@@ -84,19 +84,6 @@ const MARK_SECONDS = 24 * 3600
 const startedKey = (messageId: string) => `wa-started:${messageId}`
 
 /**
- * A message in doubt is overtaken, and settled as not taken before its
- * doubt window is over, once it is OVERTAKEN_AGE_MS old and WhatsApp's
- * status webhooks have named a message of the same number written
- * OVERTAKEN_BY_MS or more after it started: the webhooks are flowing, and
- * though Meta does not promise their order, statuses of one number are not
- * ten seconds apart out of order. So a worker killed halfway through a
- * campaign leaves its few in-flight sends waiting seconds, not the whole
- * window (bench:campaign: 8 of 20,000 held the run's end 40 s).
- */
-const OVERTAKEN_AGE_MS = 15_000
-const OVERTAKEN_BY_MS = 10_000
-
-/**
  * How many requests of a batch are open to WhatsApp at once: each waits its
  * turn, then for Redis and WhatsApp, which a busy worker answers in 100 ms
  * or more, so at 1,000 a second some hundreds must be under way together.
@@ -378,9 +365,7 @@ async function onDeadlockAgain<T>(statement: () => Promise<T>): Promise<T> {
  *   removed unsent: `removed`, to be sent anew at once;
  * - one whose request left and that no status webhook named within
  *   `olderThanMs` (WhatsApp reports every message it takes within seconds)
- *   fails as not sent: `abandoned`, to be sent anew; so does one overtaken
- *   (see OVERTAKEN_BY_MS): WhatsApp has reported a message of the number
- *   sent well after it, and not it;
+ *   fails as not sent: `abandoned`, to be sent anew;
  * - the rest wait for their status webhook (inbound_statuses.ts adopts a
  *   message by its biz_opaque_callback_data).
  */
@@ -405,25 +390,14 @@ export async function settleInDoubt(
   const started = messageIds.filter((id) => !never.includes(id))
   const abandoned = started.length
     ? await db.rawQuery(
-        `with doubtful as (
-           select id, channel_id, (payload->'send'->>'startedAt')::timestamptz as started_at
-             from ${tenant.table('messages')}
-            where id = any(?::uuid[]) and external_id is null and status = 'pending')
-         update ${tenant.table('messages')} m
+        `update ${tenant.table('messages')}
             set status = 'failed', failed_at = now(),
                 error_title = 'Not sent: WhatsApp never reported it',
-                payload = jsonb_set(m.payload, '{send}', (m.payload->'send') - 'startedAt')
-           from doubtful d
-          where m.id = d.id
-            and (d.started_at < now() - make_interval(secs => ?)
-              or (d.started_at < now() - make_interval(secs => ?)
-                  and exists (select 1 from ${tenant.table('messages')} later
-                               where later.channel_id = d.channel_id
-                                 and later.direction = 'outbound'
-                                 and later.created_at > d.started_at + make_interval(secs => ?)
-                                 and later.status in ('sent', 'delivered', 'read'))))
-          returning m.id`,
-        [started, olderThanMs / 1000, OVERTAKEN_AGE_MS / 1000, OVERTAKEN_BY_MS / 1000]
+                payload = jsonb_set(payload, '{send}', (payload->'send') - 'startedAt')
+          where id = any(?::uuid[]) and external_id is null and status = 'pending'
+            and (payload->'send'->>'startedAt')::timestamptz < now() - make_interval(secs => ?)
+          returning id`,
+        [started, olderThanMs / 1000]
       )
     : { rows: [] }
   return {

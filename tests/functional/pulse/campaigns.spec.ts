@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import redis from '@adonisjs/redis/services/main'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DateTime } from 'luxon'
-import { Message, settleInDoubt } from '#modules/channels/index'
+import { Message } from '#modules/channels/index'
 import { applyStatus } from '#modules/channels/services/inbound_statuses'
 import { Contact } from '#modules/inbox/index'
 import {
@@ -233,57 +233,6 @@ test.group('Campaigns: sending', (group) => {
       1
     )
     assert.lengthOf(messages, 4)
-  })
-
-  test('a send in doubt that WhatsApp overtook (a later message of the number reported) is settled before its window; without that it waits', async ({
-    assert,
-    cleanup,
-  }) => {
-    const { context, channel } = await campaignTenant(cleanup)
-    await Promise.all(
-      [1, 2, 3].map(() => contact(context, { label: 'jlt', channelId: channel.id }))
-    )
-    const campaign = await createCampaign(context, input(channel.id))
-    await launchCampaign(context, campaign.id)
-    await waitForStats(context, campaign.id, (s, row) => row.status === 'completed' && s.sent === 3)
-    const [early, later, other] = (
-      await context.transaction((trx) =>
-        Message.query({ client: trx }).where('direction', 'outbound').orderBy('id')
-      )
-    ).map((m) => m.id)
-    // `early` was in flight 20 s ago (its request left: marked) and never
-    // reported; `other` too, 12 s ago. `later` was written 8 s ago and
-    // WhatsApp reported it sent: it overtook `early` by 12 s, `other` by 4 s.
-    await context.transaction(async (trx) => {
-      for (const [id, ago] of [
-        [early, 20],
-        [other, 12],
-      ] as const) {
-        await trx.rawQuery(
-          `update messages set external_id = null, status = 'pending',
-              payload = jsonb_set(payload, '{send}', jsonb_build_object('startedAt', (now() - make_interval(secs => ?))::text))
-            where id = ?`,
-          [ago, id]
-        )
-        await redis.set(`wa-started:${id}`, 'sent', 'EX', 600)
-      }
-      await trx.rawQuery(
-        `update messages set status = 'queued', created_at = now() - interval '8 seconds' where id = ?`,
-        [later]
-      )
-    })
-    // Only queued (WhatsApp's answer, no webhook yet): nothing is overtaken.
-    let settled = await settleInDoubt(context, [early, other], 60_000)
-    assert.deepEqual(settled, { removed: [], abandoned: [] })
-    await context.transaction((trx) =>
-      trx.rawQuery(`update messages set status = 'sent' where id = ?`, [later])
-    )
-    settled = await settleInDoubt(context, [early, other], 60_000)
-    assert.deepEqual(settled, { removed: [], abandoned: [early] })
-    const stillInDoubt = await context.transaction((trx) =>
-      Message.findOrFail(other, { client: trx })
-    )
-    assert.equal(stillInDoubt.status, 'pending')
   })
 
   test('WhatsApp errors: 130429 slows and retries, 131049 waits 24 h, 131050 withdraws consent, 131026 is final', async ({

@@ -188,11 +188,7 @@ test.group('Flow runtime: a worker killed between steps', () => {
     assert,
     cleanup,
   }) => {
-    const made = await flowTenant(cleanup, 'fcr')
-    const { context } = made
-    const flow = await publishedFlow(context, twoStepGraph(), { triggers: {} })
-    const t0 = start()
-    const person = await startByApi(made, flow.id, t0, { run: false })
+    const { made, context, flow, t0, person } = await twoStepStarted(cleanup)
 
     // The dead worker ran step 1 whole (sent, moved) but never marked it
     // done, then claimed step 2 and died before its send.
@@ -237,11 +233,7 @@ test.group('Flow runtime: a worker killed between steps', () => {
     assert,
     cleanup,
   }) => {
-    const made = await flowTenant(cleanup, 'fcr')
-    const { context } = made
-    const flow = await publishedFlow(context, twoStepGraph(), { triggers: {} })
-    const t0 = start()
-    const person = await startByApi(made, flow.id, t0, { run: false })
+    const { made, context, flow, t0, person } = await twoStepStarted(cleanup)
     // Step 1 runs whole (the dead worker, its row left claimed); the dead
     // worker claims step 2 (the question), sends it and dies before it waits.
     const [one] = await deadClaim(context, t0)
@@ -438,16 +430,22 @@ test.group('Flow runtime: a real worker process SIGKILLed mid-flow', () => {
     )
 })
 
-/**
- * A two-step flow started at t0 whose first step a worker claimed, sent
- * (the first half of the handler) and died with: nothing moved, nothing done.
- */
-async function diedAfterSend(cleanup: (fn: () => void | Promise<void>) => void) {
+/** A two-step flow, published, and a person started on it by the API at t0 (not yet run). */
+async function twoStepStarted(cleanup: (fn: () => void | Promise<void>) => void) {
   const made = await flowTenant(cleanup, 'fcr')
   const { context } = made
   const flow = await publishedFlow(context, twoStepGraph(), { triggers: {} })
   const t0 = start()
   const person = await startByApi(made, flow.id, t0, { run: false })
+  return { made, context, flow, t0, person }
+}
+
+/**
+ * A two-step flow started at t0 whose first step a worker claimed, sent
+ * (the first half of the handler) and died with: nothing moved, nothing done.
+ */
+async function diedAfterSend(cleanup: (fn: () => void | Promise<void>) => void) {
+  const { context, flow, t0, person } = await twoStepStarted(cleanup)
   const [held] = await deadClaim(context, t0)
   const first = await asOf(t0, async () => {
     const session = (await findSession(context, person.sessionId))!

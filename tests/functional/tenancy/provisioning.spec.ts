@@ -1,15 +1,43 @@
 import { test } from '@japa/runner'
+import { pathToFileURL } from 'node:url'
 import db from '@adonisjs/lucid/services/db'
 import { Membership, User } from '#modules/identity/index'
 import {
   AuditLog,
   Tenant,
+  contextFor,
   provisionTenant,
   schemaNameFor,
   systemActor,
   tenantMigrator,
 } from '#modules/tenancy/index'
 import { destroyTenant, uniqueSlug } from '#tests/helpers/tenants'
+
+/**
+ * What a schema is made of, with its own name taken out: every column, every
+ * constraint and every index, as PostgreSQL describes them.
+ */
+async function schemaShape(schema: string) {
+  const columns = await db.rawQuery(
+    `select table_name, column_name, data_type, udt_name, is_nullable, column_default,
+            character_maximum_length, is_generated, generation_expression, is_identity
+       from information_schema.columns where table_schema = ?
+      order by table_name, column_name`,
+    [schema]
+  )
+  const constraints = await db.rawQuery(
+    `select c.conrelid::regclass::text as on_table, c.conname, pg_get_constraintdef(c.oid) as def
+       from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+      where n.nspname = ? order by 1, 2`,
+    [schema]
+  )
+  const indexes = await db.rawQuery(
+    `select tablename, indexname, indexdef from pg_indexes where schemaname = ? order by 1, 2`,
+    [schema]
+  )
+  const text = JSON.stringify([columns.rows, constraints.rows, indexes.rows])
+  return JSON.parse(text.replaceAll(`"${schema}".`, '').replaceAll(`${schema}.`, ''))
+}
 
 async function schemaExists(schema: string) {
   const result = await db.rawQuery('select 1 from pg_namespace where nspname = ?', [schema])
@@ -51,6 +79,41 @@ test.group('Tenant provisioning', () => {
     const audit = await AuditLog.query().where({ tenantId: tenant.id, action: 'tenant.created' })
     assert.lengthOf(audit, 1)
     assert.equal(audit[0].actorLabel, 'system')
+  })
+
+  test('a new tenant made in one script has the schema the migrations make file by file', async ({
+    assert,
+    cleanup,
+  }) => {
+    const fresh = uniqueSlug('script')
+    cleanup(() => destroyTenant(fresh))
+    const made = await provisionTenant({ slug: fresh, name: 'Script' }, systemActor)
+
+    // A schema whose first migration is already applied takes the others
+    // one file at a time, as an existing tenant does after a deploy.
+    const slug = uniqueSlug('byfile')
+    cleanup(() => destroyTenant(slug))
+    const schemaName = schemaNameFor(slug)
+    const stepwise = await Tenant.create({ slug, name: 'By file', schemaName, status: 'active' })
+    const [first] = await tenantMigrator.files()
+    await db.rawQuery(`create schema "${schemaName}"`)
+    await db.rawQuery(
+      `create table "${schemaName}".schema_migrations (name varchar(255) primary key,
+         migrated_at timestamptz not null default now())`
+    )
+    const { default: Migration } = await import(pathToFileURL(first.absolutePath).href)
+    await contextFor(stepwise).transaction(async (trx) => {
+      await new Migration(trx, first.name, false).execUp()
+      await trx.table('schema_migrations').insert({ name: first.name })
+    })
+    const applied = await tenantMigrator.migrate(stepwise)
+    assert.lengthOf(applied, (await tenantMigrator.files()).length - 1)
+
+    const expected = await schemaShape(schemaName)
+    assert.isAbove(expected[0].length, 100)
+    assert.deepEqual(await schemaShape(made.schemaName), expected)
+    const settings = await db.from(`${made.schemaName}.brain_settings`).count('* as n')
+    assert.equal(Number(settings[0].n), 1)
   })
 
   test('re-running after a crash halfway finishes the same tenant', async ({ assert, cleanup }) => {

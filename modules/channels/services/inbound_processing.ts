@@ -15,7 +15,7 @@ import {
 import { membersByWhatsApp } from '#modules/identity/index'
 import type { MemberMessageEvent, MessageStatusEvent } from '../events.js'
 import type { MessageMedia } from '../models/message.js'
-import { applyStatus } from './inbound_statuses.js'
+import { applyStatuses } from './inbound_statuses.js'
 import { applyTemplateWebhook, TEMPLATE_WEBHOOK_FIELDS } from './template_service.js'
 import {
   dateFromUnix,
@@ -97,9 +97,8 @@ async function storeEvents(
     }
     if (inserted) result.insertedMessages++
   })
-  for (const status of statuses) {
-    const changed = await applyStatus(trx, tenant, status)
-    if (changed) pending.push({ name: 'message:status', data: changed })
+  for (const changed of await applyStatuses(trx, tenant, statuses)) {
+    pending.push({ name: 'message:status', data: changed })
   }
 }
 

@@ -409,6 +409,69 @@ test.group('Inbound processing', (group) => {
     )
   })
 
+  test("one webhook's many statuses are applied as if one after the other", async ({
+    assert,
+    cleanup,
+  }) => {
+    const wa = await makeWhatsAppTenant('in-sts')
+    cleanup(wa.cleanup)
+    const [first, second, third, unseen] = [wamid(), wamid(), wamid(), wamid()]
+    for (const id of [first, second, third]) await outboundMessage(wa, id)
+    const statuses: MessageStatusEvent[] = []
+    const onStatus = (e: MessageStatusEvent) => e.tenant === wa.tenant.slug && statuses.push(e)
+    emitter.on('message:status', onStatus)
+    cleanup(() => emitter.off('message:status', onStatus))
+
+    const t0 = Math.floor(Date.now() / 1000)
+    await postWebhook(
+      webhook(wa, {
+        statuses: [
+          status(first, 'read', { timestamp: String(t0 + 5) }),
+          status(second, 'delivered', { timestamp: String(t0 + 1) }),
+          status(first, 'delivered', { timestamp: String(t0 + 2) }),
+          status(second, 'failed', {
+            timestamp: String(t0 + 3),
+            error: { code: 131049, title: 'Not delivered to keep engagement healthy' },
+          }),
+          status(unseen, 'delivered'),
+          status(second, 'read', { timestamp: String(t0 + 4) }),
+          status(third, 'sent'),
+          status(first, 'read', { timestamp: String(t0 + 9) }),
+        ],
+      }),
+      wa.appSecret
+    )
+    await waitFor(async () => (await messageByWamid(wa, second)).status === 'failed')
+    const one = await messageByWamid(wa, first)
+    assert.equal(one.status, 'read')
+    assert.equal(new Date(one.read_at).getTime(), (t0 + 5) * 1000)
+    assert.equal(new Date(one.delivered_at).getTime(), (t0 + 2) * 1000)
+    const two = await messageByWamid(wa, second)
+    assert.equal(two.error_code, 131049)
+    assert.equal(two.error_title, 'Not delivered to keep engagement healthy')
+    assert.equal(new Date(two.delivered_at).getTime(), (t0 + 1) * 1000)
+    assert.equal(new Date(two.failed_at).getTime(), (t0 + 3) * 1000)
+    assert.equal(new Date(two.read_at).getTime(), (t0 + 4) * 1000)
+    assert.equal((await messageByWamid(wa, third)).status, 'sent')
+    const parked = await rows(
+      wa.context,
+      `select status from pending_statuses where external_id = ?`,
+      [unseen]
+    )
+    assert.deepEqual(
+      parked.map((r) => r.status),
+      ['delivered']
+    )
+    assert.deepEqual(
+      statuses.map((s) => [s.externalId, s.previousStatus, s.status, s.errorCode]),
+      [
+        [first, 'sent', 'read', null],
+        [second, 'sent', 'delivered', null],
+        [second, 'delivered', 'failed', 131049],
+      ]
+    )
+  })
+
   test('a status for a wamid not stored yet is kept and applied when the message appears', async ({
     assert,
     cleanup,

@@ -84,7 +84,10 @@ export async function takeSendTurn(key: string, perSecond: number): Promise<numb
 }
 
 // The spaced sender's turn: 0 when granted (the reply carries the entry, to
-// hand it back), else the milliseconds to wait (nothing taken).
+// hand it back), else the milliseconds to wait (nothing taken). With a mark
+// key (KEYS[2]), the grant also sets the request's started mark; a mark
+// already there (the send was settled as never sent) refuses the turn: -1,
+// nothing taken.
 const GRANT_SPACED = `
 local key = KEYS[1]
 local limit = tonumber(ARGV[1])
@@ -95,6 +98,9 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - keep)
 local used = redis.call('ZCOUNT', key, '(' .. (now - window), '+inf')
 if used < limit then
+  if KEYS[2] and not redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5], 'NX') then
+    return {-1}
+  end
   local seq = redis.call('INCR', key .. ':seq')
   redis.call('ZADD', key, now, now .. ':' .. seq)
   local ttl = math.ceil(keep / 1000) + 1000
@@ -154,20 +160,40 @@ export function takeLocalSend(key: string, limit: number): number {
  * later than STALE_TURN_MS is handed back, and the caller asks again in a
  * millisecond). The caller then takes the moment of leaving in this
  * process's own window (takeLocalSend).
+ *
+ * With `mark`, the same round trip sets the request's started mark with the
+ * grant (SET NX for `mark.seconds`): `marked` says it was set (also when the
+ * turn was then handed back: ask again without it). A mark already there
+ * (the send was settled as never sent: it must not leave) answers -1, and no
+ * turn is taken.
  */
-export async function takeSpacedTurn(key: string, rate: number): Promise<number> {
+export async function takeSpacedTurn(
+  key: string,
+  rate: number,
+  mark?: { key: string; value: string; seconds: number }
+): Promise<{ wait: number; marked: boolean }> {
   const asked = performance.now()
-  const [code, turn] = (await redis.eval(
-    GRANT_SPACED,
-    1,
-    paceKey(key),
-    Math.floor(pacedRate(rate)),
-    SPACED_WINDOW_MICROS,
-    KEEP_MICROS
-  )) as [number, string?]
-  if (Number(code) === 0 && turn && performance.now() - asked > STALE_TURN_MS) {
+  const limit = Math.floor(pacedRate(rate))
+  const [code, turn] = (await (mark
+    ? redis.eval(
+        GRANT_SPACED,
+        2,
+        paceKey(key),
+        mark.key,
+        limit,
+        SPACED_WINDOW_MICROS,
+        KEEP_MICROS,
+        mark.value,
+        mark.seconds
+      )
+    : redis.eval(GRANT_SPACED, 1, paceKey(key), limit, SPACED_WINDOW_MICROS, KEEP_MICROS))) as [
+    number,
+    string?,
+  ]
+  const granted = Number(code) === 0
+  if (granted && turn && performance.now() - asked > STALE_TURN_MS) {
     await redis.zrem(paceKey(key), turn)
-    return 1
+    return { wait: 1, marked: Boolean(mark) }
   }
-  return Number(code)
+  return { wait: Number(code), marked: granted && Boolean(mark) }
 }

@@ -218,18 +218,23 @@ export async function sendTemplateBatch(
       // The number's turn, per request and as it leaves (the caller's
       // spacing keeps this from waiting unless another sender shares the
       // number).
+      // With it, in the same round trip, the request's started mark: a
+      // send found in doubt after a crash whose mark is missing provably
+      // never left (settleInDoubt takes the mark first, so this one then
+      // withdraws, and takes no turn). Set as late as can be, so that few
+      // requests are marked and not yet gone when a worker dies; once set it
+      // stays (a turn handed back is asked for again, the mark kept).
+      let mark: { key: string; value: string; seconds: number } | undefined = {
+        key: startedKey(id),
+        value: 'sent',
+        seconds: MARK_SECONDS,
+      }
       let wait = okTurn ? 1 : -1
       while (wait > 0) {
-        wait = await takeSpacedTurn(paceKey, perSecond)
+        const turn = await takeSpacedTurn(paceKey, perSecond, mark)
+        if (turn.marked) mark = undefined
+        wait = turn.wait
         if (wait > 0) await sleep(wait)
-      }
-      // Then the request's started mark: a send found in doubt after a
-      // crash whose mark is missing provably never left (settleInDoubt
-      // takes the mark first, so this one then withdraws). Set as late as
-      // can be, so that few requests are marked and not yet gone when a
-      // worker dies.
-      if (wait === 0 && !(await redis.set(startedKey(id), 'sent', 'EX', MARK_SECONDS, 'NX'))) {
-        wait = -1
       }
       if (wait < 0) {
         answers[n] = { ref: send.ref, kind: 'withdrawn' }

@@ -9,6 +9,7 @@ import {
   signInThroughForm,
   useBrowser,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 /*
@@ -24,7 +25,7 @@ async function backToDashboard(page: Page) {
   // swap (and address change) would close the menu just opened.
   // (A function, not a string: the CSP refuses eval.)
   await page.waitForFunction(() => !(globalThis as any).document.querySelector('.htmx-request'))
-  await page.waitForLoadState('networkidle')
+  await settled(page)
   await page.locator('.menu-toggle').click()
   await page.locator('#site-menu nav').waitFor({ state: 'visible' })
   await page.locator('#site-menu nav a').first().click()
@@ -67,7 +68,7 @@ test.group('Journey: getting started', (group) => {
     // 1. The sandbox phone: a customer's message arrives through the pipeline.
     await page.locator('[data-step="sandbox"] [data-step-action]').click()
     await page.waitForURL((url) => url.pathname.endsWith('/sandbox'))
-    await page.waitForLoadState('networkidle')
+    await settled(page)
     await page.locator('#sandbox-text').fill('Hello, do you insure boats?')
     await page.locator('#sandbox-text').press('Enter')
     await page
@@ -138,7 +139,7 @@ test.group('Journey: getting started', (group) => {
     cleanup(() => page.close())
     await signInThroughForm(page, owner.email, TEST_PASSWORD)
     await page.goto(serverUrl(`/t/${made.tenant.slug}/sandbox`))
-    await page.waitForLoadState('networkidle')
+    await settled(page)
 
     await page.locator('#sandbox-phone-number').fill('not a number')
     await page.locator('.sandbox-customer-form button[type="submit"]').click()

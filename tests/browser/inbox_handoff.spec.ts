@@ -13,6 +13,7 @@ import {
   signInThroughForm,
   useBrowser,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 /*
@@ -50,7 +51,7 @@ test.group('Journey: a live handoff', (group) => {
       await signInThroughForm(inbox, agent.email, TEST_PASSWORD)
       const phone: Page = await context.newPage()
       await phone.goto(serverUrl(`${base}/sandbox`))
-      await phone.waitForLoadState('networkidle')
+      await settled(phone)
       const say = async (text: string) => {
         await phone.locator('#sandbox-text').fill(text)
         await phone.locator('#sandbox-text').press('Enter')

@@ -10,6 +10,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 /*
@@ -47,10 +48,10 @@ test.group('Journey: the live inbox', (group) => {
       await signInThroughForm(inbox, owner.email, TEST_PASSWORD)
       const phone: Page = await context.newPage()
       await phone.goto(serverUrl(`${base}/sandbox`))
-      await phone.waitForLoadState('networkidle')
+      await settled(phone)
 
       await inbox.goto(serverUrl(`${base}/inbox`))
-      await inbox.waitForLoadState('networkidle')
+      await settled(inbox)
       const inboxProblems = watchProblems(inbox)
       const phoneProblems = watchProblems(phone)
       // The page is subscribed before the customer writes.

@@ -11,6 +11,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 /*
@@ -77,13 +78,13 @@ test.group('Journey: the Knowledge section', (group) => {
       await signInThroughForm(page, owner.email, TEST_PASSWORD)
 
       await page.goto(serverUrl(base))
-      await page.waitForLoadState('networkidle')
+      await settled(page)
       assert.equal(await page.locator('html').getAttribute('dir'), lang === 'ar' ? 'rtl' : 'ltr')
       await screenshot(page, `knowledge-empty-${lang}`)
 
       // The FAQ form: five rows without JavaScript; Alpine adds a sixth.
       await page.goto(serverUrl(`${base}/new?kind=faq`))
-      await page.waitForLoadState('networkidle')
+      await settled(page)
       const rows = page.locator('[data-faq-row]')
       assert.equal(await rows.count(), 5)
       await page.getByRole('button', { name: words.addRow }).click()
@@ -124,13 +125,13 @@ test.group('Journey: the Knowledge section', (group) => {
       await screenshot(page, `knowledge-source-ready-${lang}`)
 
       await page.goto(serverUrl(base))
-      await page.waitForLoadState('networkidle')
+      await settled(page)
       assert.equal(await page.locator('[data-status="ready"][data-source]').count(), 1)
       await screenshot(page, `knowledge-list-${lang}`)
 
       // Search: passages with their ranks, swapped in by htmx.
       await page.goto(serverUrl(`${base}/search`))
-      await page.waitForLoadState('networkidle')
+      await settled(page)
       await page.locator('#knowledge-query').fill(words.search)
       await page.getByRole('button', { name: words.searchButton }).click()
       await page.locator('#knowledge-results [data-hit]').first().waitFor()

@@ -6,6 +6,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 test.group('Journey: language', (group) => {
@@ -27,7 +28,7 @@ test.group('Journey: language', (group) => {
 
     await page.getByLabel('Language').selectOption('ar')
     await page.getByRole('button', { name: 'Save' }).first().click()
-    await page.waitForLoadState('networkidle')
+    await settled(page)
 
     assert.equal(await page.evaluate('document.documentElement.dir'), 'rtl')
     assert.equal(await page.evaluate('document.documentElement.lang'), 'ar')
@@ -58,7 +59,7 @@ test.group('Journey: language', (group) => {
 
     await page.goto(serverUrl('/login'))
     await page.getByRole('link', { name: 'العربية' }).click()
-    await page.waitForLoadState('networkidle')
+    await settled(page)
     assert.equal(await page.evaluate('document.documentElement.dir'), 'rtl')
 
     await signInThroughForm(page, user.email, TEST_PASSWORD, { reload: false })

@@ -12,6 +12,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 /*
@@ -45,7 +46,7 @@ test.group('Journey: the sandbox phone and the template editor', (group) => {
       const page: Page = await context.newPage()
       await signInThroughForm(page, owner.email, TEST_PASSWORD)
       await page.goto(serverUrl(`/t/${made.tenant.slug}/sandbox`))
-      await page.waitForLoadState('networkidle')
+      await settled(page)
       const problems = watchProblems(page)
       assert.equal(await page.locator('html').getAttribute('dir'), lang === 'ar' ? 'rtl' : 'ltr')
 
@@ -121,7 +122,7 @@ test.group('Journey: the sandbox phone and the template editor', (group) => {
       const page: Page = await context.newPage()
       await signInThroughForm(page, owner.email, TEST_PASSWORD)
       await page.goto(serverUrl(`/t/${made.tenant.slug}/templates/new`))
-      await page.waitForLoadState('networkidle')
+      await settled(page)
       const problems = watchProblems(page)
 
       await page.locator('#field-name').fill('renewal_reminder')

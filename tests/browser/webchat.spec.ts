@@ -14,6 +14,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 /*
@@ -235,7 +236,7 @@ test.group('Journey: web chat on a customer website', (group) => {
     await form.getByLabel('Allowed websites').fill('https://www.marina-homes.example')
     await form.getByRole('button', { name: 'Add web chat' }).click()
     await page.waitForURL(/\/channels\/[0-9a-f-]{36}$/)
-    await page.waitForLoadState('networkidle')
+    await settled(page)
     const snippet = await page.locator('#embed-snippet').inputValue()
     assert.match(
       snippet,
@@ -245,7 +246,7 @@ test.group('Journey: web chat on a customer website', (group) => {
 
     await owner.merge({ locale: 'ar' }).save()
     await page.reload()
-    await page.waitForLoadState('networkidle')
+    await settled(page)
     assert.equal(await page.locator('html').getAttribute('dir'), 'rtl')
     await page.getByText('ضع الدردشة في موقعك').waitFor()
     await screenshot(page, 'webchat-channel-ar')

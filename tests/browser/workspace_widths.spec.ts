@@ -30,6 +30,7 @@ import {
   signInThroughForm,
   useBrowser,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 import { createTask } from '#modules/hitl/index'
 import { createConnector } from '#modules/data_engine/index'
@@ -508,7 +509,7 @@ test.group('Journey: every workspace and console page fits the screen', (group) 
           const response = await page.goto(serverUrl(path))
           // A #target on the page already open (the menu, the drawer) loads nothing.
           if (response) assert.equal(response.status(), 200, path)
-          await page.waitForLoadState('networkidle')
+          await settled(page)
           assert.equal(await page.getAttribute('html', 'dir'), lang === 'ar' ? 'rtl' : 'ltr')
           const out = await sideways(page)
           if (out.length) wide.push(`${path}: ${out.join(', ')}`)

@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs'
 import app from '@adonisjs/core/services/app'
 import type { Group } from '@japa/runner/core'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Page,
+  type Request,
+} from 'playwright-core'
 
 /**
  * Debian's Chromium, headless, driven by playwright-core (which downloads
@@ -38,9 +45,56 @@ export function useBrowser(group: Group) {
     return browser
   }
   return {
-    newPage: (...args: Parameters<Browser['newPage']>) => current().newPage(...args),
-    newContext: (...args: Parameters<Browser['newContext']>) => current().newContext(...args),
+    newPage: async (...args: Parameters<Browser['newPage']>) =>
+      trackRequests(await current().newPage(...args)),
+    newContext: async (...args: Parameters<Browser['newContext']>) =>
+      trackPages(await current().newContext(...args)),
   }
+}
+
+/** Requests of each followed page still waiting for their answer. */
+const openRequests = new WeakMap<Page, Set<Request>>()
+
+/** Long-lived by design: a live stream never ends, so it never counts as waited for. */
+const STREAMS = new Set(['eventsource', 'websocket'])
+
+/** Follows the requests of a page from now on (settled() reads them). */
+export function trackRequests(page: Page) {
+  if (openRequests.has(page)) return page
+  const open = new Set<Request>()
+  openRequests.set(page, open)
+  page.on('request', (request) => {
+    if (!STREAMS.has(request.resourceType())) open.add(request)
+  })
+  page.on('requestfinished', (request) => open.delete(request))
+  page.on('requestfailed', (request) => open.delete(request))
+  return page
+}
+
+/** Follows every page a context opens (settled() reads them). */
+function trackPages(context: BrowserContext) {
+  context.on('page', (page) => trackRequests(page))
+  return context
+}
+
+/**
+ * The page loaded and quiet: none of its requests (live streams aside) open
+ * for `quietMs`. Playwright's "networkidle" waits a fixed half second of
+ * quiet on every call; a page followed from its start (useBrowser's pages
+ * are) is known quiet as soon as it is. An unfollowed page gets networkidle.
+ */
+export async function settled(page: Page, quietMs = 100) {
+  const open = openRequests.get(page)
+  if (!open) return page.waitForLoadState('networkidle')
+  await page.waitForLoadState('load')
+  const deadline = Date.now() + 30_000
+  let quietSince = Date.now()
+  while (Date.now() < deadline) {
+    if (open.size) quietSince = Date.now()
+    else if (Date.now() - quietSince >= quietMs) return
+    await sleep(20)
+  }
+  throw new Error(`still waiting for ${[...open].map((r) => r.url()).join(', ')}`)
 }
 
 export function serverUrl(path = '') {
@@ -94,7 +148,7 @@ export async function signInThroughForm(
   await page.getByLabel(/^password$|^كلمة المرور$/i).fill(password)
   await page.getByRole('button', { name: /sign in|دخول/i }).click()
   // The form is boosted (htmx): the click returns before the request ends, and
-  // the page reached "networkidle" long ago, so wait for the address to change.
+  // the page was quiet long ago, so wait for the address to change.
   await page.waitForURL((url) => url.pathname !== '/login')
-  await page.waitForLoadState('networkidle')
+  await settled(page)
 }

@@ -13,6 +13,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 /*
@@ -57,7 +58,7 @@ test.group('Journey: insert a dataset row into a reply', (group) => {
         await signInThroughForm(page, agent.email, TEST_PASSWORD)
         const problems = watchProblems(page)
         await page.goto(serverUrl(`/t/${made.tenant.slug}/inbox/${conversationId}`))
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         assert.isTrue(await noSidewaysScroll(page), 'the conversation fits')
         await page.getByRole('link', { name: TEXT[lang].link }).click()
         await page.locator('#insert-q').fill('2br in JLT')

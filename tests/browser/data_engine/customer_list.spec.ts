@@ -15,6 +15,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 /*
@@ -83,12 +84,12 @@ test.group('Journey: the assistant answers a customer with a list in the sandbox
         })
         assert.isTrue(await noSidewaysScroll(page), 'the dataset page fits')
         await page.getByRole('button', { name: TEXT[lang].save }).click()
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         assert.isTrue(await page.locator('input[name="answers_customers"]').isChecked())
 
         // The sandbox phone (its first visit sets it up), with the assistant on.
         await page.goto(serverUrl(`/t/${made.tenant.slug}/sandbox`))
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         const channel = await Channel.query()
           .where('tenant_id', made.tenant.id)
           .where('type', 'sandbox')

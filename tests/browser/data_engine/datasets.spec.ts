@@ -12,6 +12,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 /*
@@ -75,7 +76,7 @@ test.group('Journey: datasets', (group) => {
       await signInThroughForm(page, owner.email, TEST_PASSWORD)
 
       await page.goto(serverUrl(base))
-      await page.waitForLoadState('networkidle')
+      await settled(page)
       assert.equal(await page.locator('html').getAttribute('dir'), lang === 'ar' ? 'rtl' : 'ltr')
       await screenshot(page, `datasets-empty-${lang}`)
 
@@ -130,13 +131,13 @@ test.group('Journey: datasets', (group) => {
 
       await page.locator('[data-remove-chip]').first().click()
       await page.waitForURL(/without=0/)
-      await page.waitForLoadState('networkidle')
+      await settled(page)
       assert.equal(await page.locator('[data-chip]').count(), words.chips.length - 1)
       await screenshot(page, `datasets-search-chip-removed-${lang}`)
 
       await page.setViewportSize({ width: 390, height: 844 })
       await page.reload()
-      await page.waitForLoadState('networkidle')
+      await settled(page)
       assert.isTrue(await noSidewaysScroll(page), 'no sideways scroll at 390 px')
       await screenshot(page, `datasets-search-390-${lang}`)
       await page.screenshot({

@@ -18,6 +18,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 /*
@@ -85,7 +86,7 @@ test.group('Journey: draft replies in the conversation', (group) => {
         const inbox = `/t/${made.tenant.slug}/inbox`
 
         await page.goto(serverUrl(`${inbox}/${first.conversationId}`))
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         assert.equal(await page.locator('html').getAttribute('dir'), lang === 'ar' ? 'rtl' : 'ltr')
         const draft = page.locator('[data-draft-approve] textarea')
         await draft.scrollIntoViewIfNeeded()
@@ -95,16 +96,16 @@ test.group('Journey: draft replies in the conversation', (group) => {
         await draft.fill(edited)
         await page.getByRole('button', { name: WORDS[lang].approve }).click()
         await page.waitForURL((url) => url.pathname === `${inbox}/${first.conversationId}`)
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         assert.equal(await page.locator('[data-draft-approve]').count(), 0)
         await screenshot(page, `draft-approved-${lang}-${width}`)
 
         await page.goto(serverUrl(`${inbox}/${second.conversationId}`))
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         await page.locator('.thread-task-reject summary').click()
         await page.getByRole('button', { name: WORDS[lang].reject }).click()
         await page.waitForURL((url) => url.pathname === `${inbox}/${second.conversationId}`)
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         assert.isTrue(await noWiderThanScreen(page), 'the rejected conversation fits the screen')
         await screenshot(page, `draft-rejected-${lang}-${width}`)
 

@@ -15,6 +15,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 import { publishedFlow, runAt } from '#tests/functional/flows/flow_fixtures'
 
@@ -97,7 +98,7 @@ test.group('Journey: a flow waits on a task, in the inbox', (group) => {
         const problems = watchProblems(page)
         await signInThroughForm(page, agent.email, TEST_PASSWORD)
         await page.goto(serverUrl(`/t/${made.tenant.slug}/inbox/${first.conversationId}`))
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         assert.equal(await page.locator('html').getAttribute('dir'), lang === 'ar' ? 'rtl' : 'ltr')
         const note = page.locator('[data-flow-waits]')
         await note.scrollIntoViewIfNeeded()

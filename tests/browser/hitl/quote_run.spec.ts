@@ -14,6 +14,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 /*
@@ -59,7 +60,7 @@ test.group('Journey: quotes read by a job', (group) => {
         await signInThroughForm(page, owner.email, TEST_PASSWORD)
 
         await page.goto(serverUrl(`${base}/quotes/new?contact_id=${asked.contactId}`))
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         assert.equal(await page.locator('form[data-quotes-settings]').count(), 1)
         assert.isTrue(await noWiderThanScreen(page), 'the upload page fits the screen')
         await screenshot(page, `quotes-new-${lang}-${width}`)
@@ -86,7 +87,7 @@ test.group('Journey: quotes read by a job', (group) => {
         await page.waitForURL((url) => /\/tasks\/[0-9a-f-]{36}$/.test(url.pathname), {
           timeout: 20_000,
         })
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         const link = page.locator('.task-table a[href*="#page=1"]').first()
         assert.equal(await link.count(), 1)
         // Each PDF's first page is shown as an image, drawn and served.

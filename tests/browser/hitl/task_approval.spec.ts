@@ -12,6 +12,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 
 /*
@@ -138,7 +139,7 @@ test.group('Journey: approving tasks', (group) => {
         await signInThroughForm(page, owner.email, TEST_PASSWORD)
 
         await page.goto(serverUrl(base))
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         assert.equal(await page.locator('html').getAttribute('dir'), lang === 'ar' ? 'rtl' : 'ltr')
         assert.equal(await page.locator('.task-row.overdue').count(), 2)
         assert.isTrue(await noWiderThanScreen(page), 'the list fits the screen')
@@ -146,7 +147,7 @@ test.group('Journey: approving tasks', (group) => {
 
         // Approve with an edit: the draft is changed in the textarea, then approved.
         await page.goto(serverUrl(`${base}/${first.id}`))
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         assert.isTrue(await noWiderThanScreen(page), 'the task page fits the screen')
         await screenshot(page, `task-pending-${lang}-${width}`)
         const reply = page.locator('#value-reply')
@@ -156,16 +157,16 @@ test.group('Journey: approving tasks', (group) => {
         assert.equal(await page.locator('[data-preview-of="reply"]').innerText(), words.edit)
         await page.getByRole('button', { name: words.approve }).click()
         await page.waitForURL((url) => url.pathname === base)
-        await page.waitForLoadState('networkidle')
+        await settled(page)
 
         // Reject with a reason (the form is folded under its summary).
         await page.goto(serverUrl(`${base}/${second.id}`))
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         await page.locator('.task-reject summary').click()
         await page.locator('#reject-form select[name="reason"]').selectOption(words.reason)
         await page.locator('#reject-form').getByRole('button', { name: words.reject }).click()
         await page.waitForURL((url) => url.pathname === base)
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         await screenshot(page, `tasks-after-${lang}-${width}`)
 
         // Live: a task opened now appears in the open list without a reload.
@@ -180,7 +181,7 @@ test.group('Journey: approving tasks', (group) => {
 
         // The approved task shows the AI draft beside the approved text.
         await page.goto(serverUrl(`${base}/${first.id}`))
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         assert.equal(await page.locator('.task-diff del').innerText(), words.draft)
         assert.equal(await page.locator('.task-diff ins').innerText(), words.edit)
         assert.isTrue(await noWiderThanScreen(page), 'the resolved page fits the screen')

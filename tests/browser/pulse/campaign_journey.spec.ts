@@ -11,6 +11,7 @@ import {
   serverUrl,
   signInThroughForm,
   watchProblems,
+  settled,
 } from '#tests/helpers/browser'
 import { campaignTenant, contact } from '#tests/functional/pulse/campaign_fixtures'
 
@@ -72,7 +73,7 @@ test.group('Journey: a campaign from form to funnel', (group) => {
         const base = `/t/${made.tenant.slug}/campaigns`
 
         await page.goto(serverUrl(`${base}/new`))
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         assert.equal(await page.locator('html').getAttribute('dir'), lang === 'ar' ? 'rtl' : 'ltr')
         await page.locator('#campaign-name').fill('JLT tower')
         await page.locator('#campaign-template').selectOption('spring_offer::en')
@@ -86,13 +87,13 @@ test.group('Journey: a campaign from form to funnel', (group) => {
         await page.locator('#campaign-quiet-end').fill('')
         await page.locator('[data-audience-count="4"]').waitFor()
         await page.locator('[data-template-preview]', { hasText: '{{contact.area|JLT}}' }).waitFor()
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         assert.isTrue(await noWiderThanScreen(page), 'the form fits the screen')
         await screenshot(page, `campaign-form-${lang}-${width}`)
 
         await page.getByRole('button', { name: WORDS[lang].save }).click()
         await page.waitForURL((url) => /\/campaigns\/[0-9a-f-]{36}$/.test(url.pathname))
-        await page.waitForLoadState('networkidle')
+        await settled(page)
         await page.getByRole('button', { name: WORDS[lang].launch }).click()
         await page.waitForURL((url) => /\/campaigns\/[0-9a-f-]{36}$/.test(url.pathname))
         // The funnel fills in as the messages go (htmx polls while it runs).

@@ -20,7 +20,7 @@ import { Tenant, systemActor, type TenantContext } from '#modules/tenancy/index'
 import { makeWorkspace } from '#tests/helpers/tenants'
 import { assistantReplyTo, customerSays, learnText } from '#tests/helpers/brain'
 import { mailCount, waitForMail } from '#tests/helpers/mail'
-import { runAce } from '#tests/helpers/ace'
+import { runCommand } from '#tests/helpers/ace'
 import { useWorkers } from '#tests/helpers/queue'
 import { waitFor } from '#tests/helpers/whatsapp'
 import { signIn } from '#tests/functional/workspace/member_browser'
@@ -189,7 +189,7 @@ test.group('Plan limits: seats, channels, knowledge', () => {
     await onPlan(cleanup, { maxChannels: 1 }, [w.tenant.id])
     await addWhatsAppChannel(w.tenant, whatsAppInput(), systemActor)
     const input = whatsAppInput()
-    const result = await runAce([
+    const result = await runCommand([
       'channels:add-whatsapp',
       `--tenant=${w.tenant.slug}`,
       `--phone-number-id=${input.phoneNumberId}`,

@@ -10,7 +10,7 @@ import {
 } from '#modules/brain/index'
 import type { TenantContext } from '#modules/tenancy/index'
 import { makeTenant } from '#tests/helpers/tenants'
-import { runAce } from '#tests/helpers/ace'
+import { runAce, runCommand } from '#tests/helpers/ace'
 import { useFakeOpenAI } from '#tests/helpers/fake_openai_server'
 import { chunksOf, learnText } from '#tests/helpers/brain'
 
@@ -169,7 +169,7 @@ test.group('Embedding model change and brain:reembed', (group) => {
   }).timeout(120_000)
 
   test('an unknown tenant is refused', async ({ assert }) => {
-    const run = await runAce(['brain:reembed', '--tenant', 'no-such-tenant-here'])
+    const run = await runCommand(['brain:reembed', '--tenant', 'no-such-tenant-here'])
     assert.equal(run.code, 1)
     assert.include(run.stderr + run.stdout, 'no-such-tenant-here')
   }).timeout(60_000)

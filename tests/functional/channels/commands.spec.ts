@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import { Channel } from '#modules/channels/index'
-import { runAce } from '#tests/helpers/ace'
+import { runCommand } from '#tests/helpers/ace'
 import { makeTenant, uniqueSlug } from '#tests/helpers/tenants'
 
 function freshPhoneNumberId() {
@@ -10,7 +10,7 @@ function freshPhoneNumberId() {
 }
 
 function addWhatsApp(tenant: string, phoneNumberId: string, secrets = secretPair()) {
-  return runAce([
+  return runCommand([
     'channels:add-whatsapp',
     '--tenant',
     tenant,
@@ -104,7 +104,7 @@ test.group('Channel commands', () => {
     const refused = await addWhatsApp(slug, freshPhoneNumberId())
     assert.notEqual(refused.code, 0)
     assert.equal(printed(refused)?.error?.code, 'tenant_not_found')
-    const sandbox = await runAce(['channels:add-sandbox', '--tenant', slug, '--json'])
+    const sandbox = await runCommand(['channels:add-sandbox', '--tenant', slug, '--json'])
     assert.notEqual(sandbox.code, 0)
     assert.equal(printed(sandbox)?.error?.code, 'tenant_not_found')
   }).timeout(120_000)
@@ -112,9 +112,9 @@ test.group('Channel commands', () => {
   test('channels:add-sandbox twice returns the same id', async ({ assert, cleanup }) => {
     const { tenant, cleanup: remove } = await makeTenant('cli-sandbox')
     cleanup(remove)
-    const first = await runAce(['channels:add-sandbox', '--tenant', tenant.slug, '--json'])
+    const first = await runCommand(['channels:add-sandbox', '--tenant', tenant.slug, '--json'])
     assert.equal(first.code, 0, first.stderr + first.stdout)
-    const second = await runAce(['channels:add-sandbox', '--tenant', tenant.slug, '--json'])
+    const second = await runCommand(['channels:add-sandbox', '--tenant', tenant.slug, '--json'])
     assert.equal(second.code, 0, second.stderr + second.stdout)
     const { id } = JSON.parse(first.stdout.trim())
     assert.deepEqual(JSON.parse(second.stdout.trim()), { id })

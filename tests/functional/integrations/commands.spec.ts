@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import { ApiKey } from '#modules/integrations/index'
 import { API_AREAS } from '#app/http/api/index'
-import { runAce } from '#tests/helpers/ace'
+import { runAce, runCommand } from '#tests/helpers/ace'
 import { makeTenant, uniqueSlug } from '#tests/helpers/tenants'
 import { api } from './api_client.js'
 
@@ -74,7 +74,7 @@ test.group('apikeys:create', () => {
     assert.isString(me.json.api_key.expires_at)
     assert.equal((await api('POST', '/api/v1/contacts', { token, body: {} })).status, 403)
 
-    const badScope = await runAce([
+    const badScope = await runCommand([
       'apikeys:create',
       '--tenant',
       tenant.slug,
@@ -87,7 +87,7 @@ test.group('apikeys:create', () => {
     assert.equal(badScope.code, 1)
     assert.equal(JSON.parse(badScope.stdout.trim()).error.code, 'invalid_scopes')
 
-    const noTenant = await runAce([
+    const noTenant = await runCommand([
       'apikeys:create',
       '--tenant',
       uniqueSlug('none'),

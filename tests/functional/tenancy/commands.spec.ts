@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url'
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import { AuditLog, Tenant, tenantMigrator } from '#modules/tenancy/index'
-import { runAce } from '#tests/helpers/ace'
+import { runAce, runCommand } from '#tests/helpers/ace'
 import { destroyTenant, makeTenant, uniqueSlug } from '#tests/helpers/tenants'
 
 test.group('Tenancy commands', () => {
@@ -36,7 +36,7 @@ test.group('Tenancy commands', () => {
   }) => {
     const { tenant, cleanup: remove } = await makeTenant('dup')
     cleanup(remove)
-    const duplicate = await runAce([
+    const duplicate = await runCommand([
       'tenants:create',
       '--slug',
       tenant.slug,
@@ -47,7 +47,7 @@ test.group('Tenancy commands', () => {
     assert.equal(duplicate.code, 1)
     assert.equal(JSON.parse(duplicate.stdout.trim()).error.code, 'slug_taken')
 
-    const invalid = await runAce(['tenants:create', '--slug', 'Bad Slug', '--name', 'x'])
+    const invalid = await runCommand(['tenants:create', '--slug', 'Bad Slug', '--name', 'x'])
     assert.equal(invalid.code, 1)
     assert.include(invalid.stderr + invalid.stdout, 'lowercase letters')
   })
@@ -91,24 +91,30 @@ test.group('Tenancy commands', () => {
 
   test('lifecycle commands change status, and destroy needs a prior delete', async ({ assert }) => {
     const { tenant } = await makeTenant('cmdlife')
-    const suspend = await runAce(['tenants:suspend', tenant.slug, '--json', '--reason', 'audit'])
+    const suspend = await runCommand([
+      'tenants:suspend',
+      tenant.slug,
+      '--json',
+      '--reason',
+      'audit',
+    ])
     assert.equal(suspend.code, 0, suspend.stderr)
     assert.deepEqual(JSON.parse(suspend.stdout.trim()), { slug: tenant.slug, status: 'suspended' })
 
-    const early = await runAce(['tenants:destroy', tenant.slug, '--force', '--json'])
+    const early = await runCommand(['tenants:destroy', tenant.slug, '--force', '--json'])
     assert.equal(early.code, 1)
     assert.equal(JSON.parse(early.stdout.trim()).error.code, 'invalid_tenant_status')
 
-    assert.equal((await runAce(['tenants:delete', tenant.slug])).code, 0)
-    assert.equal((await runAce(['tenants:restore', tenant.slug])).code, 0)
+    assert.equal((await runCommand(['tenants:delete', tenant.slug])).code, 0)
+    assert.equal((await runCommand(['tenants:restore', tenant.slug])).code, 0)
     assert.equal((await Tenant.findByOrFail('slug', tenant.slug)).status, 'suspended')
-    assert.equal((await runAce(['tenants:reactivate', tenant.slug])).code, 0)
-    assert.equal((await runAce(['tenants:delete', tenant.slug])).code, 0)
-    const destroy = await runAce(['tenants:destroy', tenant.slug, '--force'])
+    assert.equal((await runCommand(['tenants:reactivate', tenant.slug])).code, 0)
+    assert.equal((await runCommand(['tenants:delete', tenant.slug])).code, 0)
+    const destroy = await runCommand(['tenants:destroy', tenant.slug, '--force'])
     assert.equal(destroy.code, 0, destroy.stderr)
     assert.isNull(await Tenant.findBy('slug', tenant.slug))
 
-    const missing = await runAce(['tenants:suspend', 'no-such-tenant', '--json'])
+    const missing = await runCommand(['tenants:suspend', 'no-such-tenant', '--json'])
     assert.equal(missing.code, 1)
     assert.equal(JSON.parse(missing.stdout.trim()).error.code, 'tenant_not_found')
   }).timeout(180_000)

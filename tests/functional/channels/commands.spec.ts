@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import { Channel } from '#modules/channels/index'
-import { runCommand } from '#tests/helpers/ace'
+import { runAce, runCommand } from '#tests/helpers/ace'
 import { makeTenant, uniqueSlug } from '#tests/helpers/tenants'
 
 function freshPhoneNumberId() {
@@ -112,7 +112,7 @@ test.group('Channel commands', () => {
   test('channels:add-sandbox twice returns the same id', async ({ assert, cleanup }) => {
     const { tenant, cleanup: remove } = await makeTenant('cli-sandbox')
     cleanup(remove)
-    const first = await runCommand(['channels:add-sandbox', '--tenant', tenant.slug, '--json'])
+    const first = await runAce(['channels:add-sandbox', '--tenant', tenant.slug, '--json'])
     assert.equal(first.code, 0, first.stderr + first.stdout)
     const second = await runCommand(['channels:add-sandbox', '--tenant', tenant.slug, '--json'])
     assert.equal(second.code, 0, second.stderr + second.stdout)

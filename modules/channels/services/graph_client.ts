@@ -69,7 +69,7 @@ function postJson(
   token: string,
   text: string,
   timeoutMs: number,
-  beforeWrite?: () => Promise<void>
+  beforeWrite?: () => Promise<boolean>
 ) {
   return new Promise<PostOutcome>((resolve) => {
     let settled = false
@@ -112,7 +112,12 @@ function postJson(
       const write = () => {
         if (settled) return
         beforeWrite().then(
-          () => request.end(text),
+          (go) => {
+            if (go) return request.end(text)
+            const error: Error & { code?: string } = new Error('Not written: the sender stopped')
+            error.code = 'ENOTWRITTEN'
+            request.destroy(error)
+          },
           (error) => request.destroy(error)
         )
       }
@@ -127,8 +132,11 @@ export async function sendToGraph(
   body: Record<string, unknown>,
   options: {
     timeoutMs?: number
-    /** Awaited with the connection open, just before the request is written (see postJson). */
-    beforeWrite?: () => Promise<void>
+    /**
+     * Awaited with the connection open, just before the request is written
+     * (see postJson); false and it is not written (a definite failure).
+     */
+    beforeWrite?: () => Promise<boolean>
   } = {}
 ): Promise<SendResult> {
   const answer = await postJson(
@@ -141,7 +149,10 @@ export async function sendToGraph(
   if (!answer.ok) {
     const cause = answer.error.code
     const neverConnected =
-      cause === 'ECONNREFUSED' || cause === 'ENOTFOUND' || cause === 'EAI_AGAIN'
+      cause === 'ECONNREFUSED' ||
+      cause === 'ENOTFOUND' ||
+      cause === 'EAI_AGAIN' ||
+      cause === 'ENOTWRITTEN'
     return {
       ok: false,
       definite: neverConnected,

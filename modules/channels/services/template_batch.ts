@@ -104,6 +104,18 @@ export async function sendTemplateBatch(
      * message is removed unsent and comes back as `withdrawn`.
      */
     beforeEach?: () => Promise<boolean>
+    /**
+     * Asked at the moment each request would be written: false keeps it
+     * from being written (the caller lost the right to send: its lease),
+     * and it comes back as `withdrawn`.
+     */
+    mayWrite?: () => boolean
+    /**
+     * Who sends (a lease holder): named in each request's started mark
+     * until its answer, so that one who takes over can tell what another
+     * sender left in doubt from its own unanswered requests (settleInDoubt).
+     */
+    sender?: string
   } = {}
 ): Promise<TemplateBatchOutcome[]> {
   if (!sends.length) return []
@@ -226,7 +238,7 @@ export async function sendTemplateBatch(
       // stays (a turn handed back is asked for again, the mark kept).
       let mark: { key: string; value: string; seconds: number } | undefined = {
         key: startedKey(id),
-        value: 'sent',
+        value: options.sender ? `sent:${options.sender}` : 'sent',
         seconds: MARK_SECONDS,
       }
       let wait = okTurn ? 1 : -1
@@ -244,11 +256,28 @@ export async function sendTemplateBatch(
       // write, this process's own window at the moment of leaving: however
       // late a busy event loop made the steps before (or a new connection
       // the request itself), no second holds more of its requests than the rate.
+      let fenced = false
       const result = await sendToGraph(
         credentials,
         { ...toGraphMessage(send.to, content), biz_opaque_callback_data: id },
-        { beforeWrite: leaveInWindow }
+        {
+          beforeWrite: async () => {
+            await leaveInWindow()
+            fenced = Boolean(options.mayWrite && !options.mayWrite())
+            return !fenced
+          },
+        }
       )
+      if (fenced) {
+        // Provably never written: its mark says so, for whoever settles it.
+        await redis.set(startedKey(id), 'void', 'EX', MARK_SECONDS)
+        answers[n] = { ref: send.ref, kind: 'withdrawn' }
+        continue
+      }
+      if (!result.ok && !result.definite) {
+        // Written and unanswered: in doubt as any sender's own (the slow rule).
+        await redis.set(startedKey(id), 'sent', 'EX', MARK_SECONDS)
+      }
       answers[n] = result.ok
         ? { ref: send.ref, kind: 'accepted', messageId: id, wamid: result.wamid }
         : result.definite
@@ -365,24 +394,38 @@ async function onDeadlockAgain<T>(statement: () => Promise<T>): Promise<T> {
  * Settles messages in doubt (written by a batch whose worker died, or whose
  * request got no answer):
  *
- * - one whose request never left (no started mark; the mark is taken here
- *   so that a request still waiting for its turn never leaves either) is
- *   removed unsent: `removed`, to be sent anew at once;
- * - one whose request left and that no status webhook named within
- *   `olderThanMs` (WhatsApp reports every message it takes within seconds)
- *   fails as not sent: `abandoned`, to be sent anew;
+ * - one whose request never left (no started mark, or one saying it was
+ *   never written; the mark is taken here so that a request still waiting
+ *   for its turn never leaves either) is removed unsent: `removed`, to be
+ *   sent anew at once;
+ * - one whose request may have left and that no status webhook named
+ *   within `olderThanMs` (WhatsApp reports every message it takes within
+ *   seconds) fails as not sent: `abandoned`, to be sent anew;
+ * - with `fast`, one marked by another sender (which can no longer write:
+ *   the caller holds the lease it lost) fails as not sent as soon as
+ *   WhatsApp has reported a message of `fast.channelId` sent at or after
+ *   `fast.reportedSince` (statuses come about in order: had WhatsApp taken
+ *   it, it would have reported it before those): `abandoned` too;
  * - the rest wait for their status webhook (inbound_statuses.ts adopts a
  *   message by its biz_opaque_callback_data).
  */
 export async function settleInDoubt(
   tenant: TenantContext,
   messageIds: string[],
-  olderThanMs: number
+  olderThanMs: number,
+  fast?: { sender: string; channelId: string; reportedSince: Date }
 ): Promise<{ removed: string[]; abandoned: string[] }> {
   if (!messageIds.length) return { removed: [], abandoned: [] }
   const never: string[] = []
+  const others: string[] = []
   for (const id of messageIds) {
-    if (await redis.set(startedKey(id), 'void', 'EX', MARK_SECONDS, 'NX')) never.push(id)
+    if (await redis.set(startedKey(id), 'void', 'EX', MARK_SECONDS, 'NX')) {
+      never.push(id)
+      continue
+    }
+    const mark = await redis.get(startedKey(id))
+    if (mark === 'void') never.push(id)
+    else if (fast && mark?.startsWith('sent:') && mark !== `sent:${fast.sender}`) others.push(id)
   }
   const removed = never.length
     ? await db.rawQuery(
@@ -392,6 +435,10 @@ export async function settleInDoubt(
         [never]
       )
     : { rows: [] }
+  const overtaken =
+    fast && others.length && (await reportedSince(tenant, fast.channelId, fast.reportedSince))
+      ? others
+      : []
   const started = messageIds.filter((id) => !never.includes(id))
   const abandoned = started.length
     ? await db.rawQuery(
@@ -400,13 +447,24 @@ export async function settleInDoubt(
                 error_title = 'Not sent: WhatsApp never reported it',
                 payload = jsonb_set(payload, '{send}', (payload->'send') - 'startedAt')
           where id = any(?::uuid[]) and external_id is null and status = 'pending'
-            and (payload->'send'->>'startedAt')::timestamptz < now() - make_interval(secs => ?)
+            and ((payload->'send'->>'startedAt')::timestamptz < now() - make_interval(secs => ?)
+                 or id = any(?::uuid[]))
           returning id`,
-        [started, olderThanMs / 1000]
+        [started, olderThanMs / 1000, overtaken]
       )
     : { rows: [] }
   return {
     removed: (removed.rows as Array<{ id: string }>).map((r) => r.id),
     abandoned: (abandoned.rows as Array<{ id: string }>).map((r) => r.id),
   }
+}
+
+/** Whether WhatsApp has reported a message of the channel sent at or after `since`. */
+async function reportedSince(tenant: TenantContext, channelId: string, since: Date) {
+  const found = await db.rawQuery(
+    `select 1 from ${tenant.table('messages')}
+      where channel_id = ? and direction = 'outbound' and sent_at >= ? limit 1`,
+    [channelId, since]
+  )
+  return found.rows.length > 0
 }

@@ -31,6 +31,7 @@ import { quietUntil } from '../services/campaign_schedule.js'
 import {
   awaitLease,
   holdLease,
+  LEASE_MS,
   markRunning,
   newChain,
   newHolder,
@@ -70,6 +71,28 @@ const TICK_MS = 20
 const CATCH_UP_MS = 1000
 /** How often the campaign's status is read while sending. */
 const STATE_MS = 250
+/**
+ * A run writes its requests only until FENCE_MS before its lease could
+ * lapse (LEASE_MS after the ask that last renewed it).
+ */
+const FENCE_MS = 300
+/**
+ * Requests another run (one that lost its lease: it writes nothing more)
+ * left in doubt were not taken by WhatsApp once WhatsApp has reported
+ * messages sent this long after this run took the lease (statuses come in
+ * order give or take a few seconds, and one that took them would have
+ * reported them before those).
+ */
+const REPORTED_AFTER_MS = 5_000
+
+/** The lease this run holds: who it is, until when it may write, when it took it. */
+interface HeldLease {
+  holder: string
+  /** performance.now() before which the lease surely holds. */
+  until: number
+  takenAt: Date
+}
+
 /** A claim older than this with no outcome recorded is taken again (its worker died). */
 const STALE_CLAIM_SECONDS = 10
 /** WhatsApp's "slow down": the person is tried again after this, and the line pauses as long. */
@@ -119,10 +142,12 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     // Another run sends this campaign (another chain, or this very job run
     // a second time while its first run lives): leave it to it.
     const holder = newHolder(chain)
-    if (!(await awaitLease(tenant.slug, campaign.id, holder, given.lease ?? ''))) return
+    const askedAt = await awaitLease(tenant.slug, campaign.id, holder, given.lease ?? '')
+    if (askedAt === null) return
+    const lease = { holder, until: askedAt + LEASE_MS - FENCE_MS, takenAt: new Date() }
     let handedOver = false
     try {
-      handedOver = await this.#dispatch(tenant, payload, campaign, chain, holder)
+      handedOver = await this.#dispatch(tenant, payload, campaign, chain, lease)
     } finally {
       if (!handedOver) await releaseLease(tenant.slug, campaign.id, holder)
     }
@@ -134,8 +159,16 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     payload: Payload,
     campaign: Campaign,
     chain: string,
-    holder: string
+    lease: HeldLease
   ) {
+    const holder = lease.holder
+    // Renews the lease; while it holds, this run's requests may be written.
+    const renew = async () => {
+      const askedAt = performance.now()
+      const held = await holdLease(tenant.slug, campaign.id, holder)
+      if (held) lease.until = askedAt + LEASE_MS - FENCE_MS
+      return held
+    }
     const channel = await findTenantChannel(tenant.id, campaign.channelId)
     const template = channel
       ? await approvedTemplateOf(
@@ -201,7 +234,7 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     const settleAll = async () => {
       while (inFlight.size) {
         await Promise.race([Promise.all([...inFlight]), sleep(RENEW_MS)])
-        if (inFlight.size && !(await holdLease(tenant.slug, campaign.id, holder))) stopped = true
+        if (inFlight.size && !(await renew())) stopped = true
       }
     }
     try {
@@ -218,7 +251,7 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
         }
         if (now - renewedAt >= RENEW_MS) {
           renewedAt = now
-          if (!(await holdLease(tenant.slug, campaign.id, holder))) {
+          if (!(await renew())) {
             stopped = true
             return false
           }
@@ -278,7 +311,7 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
           taken++
           return turn()
         }
-        const work = sendBatch(tenant, campaign, channel, marketing, claimed, batchTurn)
+        const work = sendBatch(tenant, campaign, channel, marketing, claimed, batchTurn, lease)
           .then((slow) => {
             if (slow) slowUntil = Date.now() + SLOW_DOWN_MS
           })
@@ -298,7 +331,7 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     const delay = wakeAt ? Math.max(0, wakeAt - Date.now()) : 0
     // A successor starting soon keeps the lease; one waiting long takes it again.
     const keep = delay < 2_000
-    if (keep) await holdLease(tenant.slug, campaign.id, holder)
+    if (keep) await renew()
     await dispatchTenantJob(
       CampaignDispatchJob,
       tenant,
@@ -511,7 +544,8 @@ async function sendBatch(
   channel: Channel,
   marketing: boolean,
   claimed: Claimed[],
-  turn: () => Promise<boolean>
+  turn: () => Promise<boolean>,
+  lease: HeldLease
 ): Promise<boolean> {
   const settlements: Settlement[] = []
   const now = DateTime.now()
@@ -568,7 +602,14 @@ async function sendBatch(
       channel,
       { name: campaign.templateName, language: campaign.templateLanguage },
       sends,
-      { beforeEach: turn }
+      {
+        beforeEach: turn,
+        // Written only while this run surely holds the lease: a run that
+        // lost it (stalled past LEASE_MS) writes nothing more, so the run
+        // that takes over knows what it left in doubt can no longer leave.
+        mayWrite: () => performance.now() < lease.until,
+        sender: lease.holder,
+      }
     )
     const doubtful: string[] = []
     const doubtOf = new Map<string, string>()
@@ -621,7 +662,11 @@ async function sendBatch(
       // In doubt since a crash: WhatsApp's status webhook names a message it
       // took (and gives it its id); one it never named after DOUBT_MS it did
       // not take, and the person gets it as a new attempt. Until then, wait.
-      const settled = await settleInDoubt(tenant, doubtful, doubtMs())
+      const settled = await settleInDoubt(tenant, doubtful, doubtMs(), {
+        sender: lease.holder,
+        channelId: channel.id,
+        reportedSince: new Date(lease.takenAt.getTime() + REPORTED_AFTER_MS),
+      })
       const removed = new Set(settled.removed)
       const abandoned = new Set(settled.abandoned)
       for (const messageId of doubtful) {

@@ -57,16 +57,19 @@ export async function holdLease(tenant: string, campaignId: string, holder: stri
 }
 
 /**
- * Waits for the lease: true once held, false when another holder keeps it
- * alive (it renews within LEASE_MS, so waiting a little longer than that settles it).
+ * Waits for the lease: once held, the moment (performance.now()) the ask
+ * that took it was sent, which the lease outlives by LEASE_MS at least;
+ * null when another holder keeps it alive (it renews within LEASE_MS, so
+ * waiting a little longer than that settles it).
  */
 export async function awaitLease(tenant: string, campaignId: string, holder: string, from = '') {
   const deadline = Date.now() + LEASE_MS + 1_500
   while (Date.now() < deadline) {
-    if (await holdLease(tenant, campaignId, holder, from)) return true
+    const askedAt = performance.now()
+    if (await holdLease(tenant, campaignId, holder, from)) return askedAt
     await sleep(250)
   }
-  return false
+  return null
 }
 
 /** Who holds a campaign's lease now (`chain:run@host:pid`), or null. */

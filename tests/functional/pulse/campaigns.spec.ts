@@ -2,9 +2,9 @@ import { test } from '@japa/runner'
 import redis from '@adonisjs/redis/services/main'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DateTime } from 'luxon'
-import { Message } from '#modules/channels/index'
+import { Message, sendTemplateBatch } from '#modules/channels/index'
 import { applyStatus } from '#modules/channels/services/inbound_statuses'
-import { Contact } from '#modules/inbox/index'
+import { Contact, conversationsForSendMany } from '#modules/inbox/index'
 import {
   cancelCampaign,
   createCampaign,
@@ -233,6 +233,110 @@ test.group('Campaigns: sending', (group) => {
       1
     )
     assert.lengthOf(messages, 4)
+  })
+
+  test('a send another sender left in doubt goes anew once WhatsApp reports later sends, before the doubt window', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel } = await campaignTenant(cleanup)
+    const [silent, other] = await Promise.all(
+      [1, 2].map(() => contact(context, { label: 'jlt', channelId: channel.id }))
+    )
+    const campaign = await createCampaign(context, input(channel.id))
+    await launchCampaign(context, campaign.id)
+    await waitForStats(context, campaign.id, (s, row) => row.status === 'completed' && s.sent === 2)
+    const sendsTo = (phone: string | null) =>
+      graph.sends().filter((call) => call.body.to === digits(phone)).length
+    const rows = Object.fromEntries(
+      (await recipientsOf(context, campaign.id)).map((row) => [row.contact_id, row])
+    )
+    const silentMessage = rows[silent.id].message_id
+
+    // As if a sender died (or lost its lease) a moment ago with its request
+    // under way: just started, so the 60-second doubt window is far off.
+    await context.transaction(async (trx) => {
+      await trx.rawQuery(
+        `update messages set external_id = null, status = 'pending', sent_at = null,
+            payload = jsonb_set(payload, '{send}', jsonb_build_object('startedAt', now()::text))
+          where id = ?`,
+        [silentMessage]
+      )
+      await trx.rawQuery(
+        `update campaign_recipients set status = 'sending', sent_at = null,
+            claimed_at = now() - interval '1 hour' where id = ?`,
+        [rows[silent.id].id]
+      )
+      await trx.rawQuery(`update campaigns set status = 'paused' where id = ?`, [campaign.id])
+      await trx.rawQuery(`update messages set sent_at = null where direction = 'outbound'`)
+    })
+    await redis.set(`wa-started:${silentMessage}`, 'sent:a-sender-that-died', 'EX', 600)
+    await resumeCampaign(context, campaign.id)
+
+    // Nothing reported since the takeover: it waits.
+    await sleep(2000)
+    assert.equal(sendsTo(silent.phone), 1)
+    assert.equal(
+      (await recipientsOf(context, campaign.id)).find((r) => r.contact_id === silent.id)?.status,
+      'sending'
+    )
+
+    // WhatsApp reports a message sent well after the takeover: had it taken
+    // the silent one, it would have reported it before.
+    await context.transaction((trx) =>
+      trx.rawQuery(`update messages set sent_at = now() + interval '1 minute' where id = ?`, [
+        rows[other.id].message_id,
+      ])
+    )
+    await waitForStats(
+      context,
+      campaign.id,
+      (s, row) => row.status === 'completed' && s.sent === 2,
+      30_000
+    )
+    await sleep(300)
+    assert.equal(sendsTo(silent.phone), 2, 'sent anew')
+    assert.equal(sendsTo(other.phone), 1)
+    const abandoned = await context.transaction((trx) =>
+      Message.query({ client: trx }).where('id', silentMessage).firstOrFail()
+    )
+    assert.equal(abandoned.status, 'failed')
+    assert.equal(abandoned.errorTitle, 'Not sent: WhatsApp never reported it')
+  }).timeout(60_000)
+
+  test('a sender that may have lost its lease writes nothing: the send is withdrawn, marked never sent', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { context, channel } = await campaignTenant(cleanup)
+    const person = await contact(context, { channelId: channel.id })
+    const conversations = await conversationsForSendMany(context, [person.id], channel.id, {
+      marketing: true,
+    })
+    const before = graph.sends().length
+    const [outcome] = await sendTemplateBatch(
+      context,
+      channel,
+      { name: 'spring_offer', language: 'en' },
+      [
+        {
+          ref: 'r1',
+          idempotencyKey: `fence-${person.id}`,
+          conversationId: conversations.get(person.id)!.conversationId!,
+          contactId: person.id,
+          to: person.phone!,
+          variables: ['Layla', 'JLT'],
+        },
+      ],
+      { mayWrite: () => false, sender: 'a-stalled-sender' }
+    )
+    assert.equal(outcome.kind, 'withdrawn')
+    await sleep(200)
+    assert.equal(graph.sends().length, before)
+    const left = await context.transaction((trx) =>
+      Message.query({ client: trx }).where('idempotency_key', `fence-${person.id}`)
+    )
+    assert.lengthOf(left, 0)
   })
 
   test('WhatsApp errors: 130429 slows and retries, 131049 waits 24 h, 131050 withdraws consent, 131026 is final', async ({

@@ -30,7 +30,7 @@
 |     server, paced at the same rate by a bare token bucket, and the ratio.
 */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import pg from 'pg'
@@ -227,6 +227,7 @@ async function run(db: pg.Client, redis: Redis, graph: GraphThread, rate: number
   // How late this process's event loop ran (Graph's thread has its own).
   const lag = monitorEventLoopDelay({ resolution: 10 })
   lag.enable()
+  await graph.loopLag()
   // WORKERS processes, numbered from 1; the one killed is replaced by the next number.
   const workers = new Map<number, ChildProcess>()
   for (let n = 1; n <= WORKERS; n++) workers.set(n, start('worker', `worker-${rate}-${n}`))
@@ -342,12 +343,19 @@ async function run(db: pg.Client, redis: Redis, graph: GraphThread, rate: number
     spans[span] = (spans[span] ?? 0) + 1
   }
   console.log(`  per 5 s    ${Array.from(spans, (n) => n ?? 0).join(' ')}`)
+  // BENCH_DUMP_TIMES=<file>: every arrival time (ms, sorted) as JSON, to look at the shape.
+  if (process.env.BENCH_DUMP_TIMES)
+    writeFileSync(process.env.BENCH_DUMP_TIMES, JSON.stringify(times))
   const busiest = busiestSecond(times)
   console.log(
     `  busiest    ${busiest.most} sends in any one second (limit ${rate}), from ${((busiest.from - times[0]) / 1000).toFixed(1)} s${killedAt ? ` (the SIGKILL at ${((killedAt - times[0]) / 1000).toFixed(1)} s)` : ''}`
   )
   console.log(
     `  bench loop lag p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, max ${(lag.max / 1e6).toFixed(0)} ms (Graph stamps arrivals on its own thread)`
+  )
+  const graphLag = await graph.loopLag()
+  console.log(
+    `  Graph loop lag p99 ${graphLag.p99.toFixed(0)} ms, max ${graphLag.max.toFixed(0)} ms (a late loop stamps arrivals late)`
   )
   console.log(`  sent       ${times.length} requests to ${perNumber.size} numbers of ${RECIPIENTS}`)
   console.log(`  duplicates ${duplicates}`)
@@ -404,7 +412,7 @@ async function main() {
       await graph.reportStatuses(`http://127.0.0.1:${port}/webhooks/whatsapp`, 'bench-secret', 250)
     }
     console.log(
-      `bench:campaign — ${RECIPIENTS} recipients per rate, ${WORKERS} worker process(es) (concurrency ${CONCURRENCY}), the campaign's sender SIGKILLed halfway, native PostgreSQL, local Graph server`
+      `bench:campaign — ${RECIPIENTS} recipients per rate, ${WORKERS} worker process(es) (concurrency ${CONCURRENCY}), the campaign's sender SIGKILLed halfway, native PostgreSQL, local Graph server (${graph.raised ? 'on a thread at nice -10' : 'priority not raised: not permitted here'})`
     )
     for (const rate of RATES) {
       const result = await run(db, redis, graph, rate)

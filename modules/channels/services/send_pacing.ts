@@ -125,28 +125,45 @@ return {math.max(1, math.ceil((tonumber(first[2]) + window - now) / 1000))}
  */
 const STALE_TURN_MS = 250
 
-/** The last send moments of this process per number (a ring of `limit`). */
-const localSends = new Map<string, { at: number[]; next: number }>()
+/** The last send moments of this process per number: a ring per window it keeps. */
+const localSends = new Map<string, Array<{ span: number; at: number[]; next: number }>>()
+
+/**
+ * A tenth of a second may hold a quarter more than its share of the rate:
+ * room for a busy loop's late requests to catch up, never a burst of a
+ * whole second's sends at once (a burst arrives spread out by the receiver's
+ * own queue, and bunches with the next second's sends there).
+ */
+const BURST_SPAN_MS = 100
+const burstLimit = (limit: number) => Math.max(1, Math.ceil((limit * BURST_SPAN_MS * 1.25) / 1000))
 
 /**
  * This process's own window at the moment a request leaves: 0 when fewer
- * than `limit` of its requests on `key` left in the second before (and this
- * one is counted), else the milliseconds until one did a second ago. The
- * shared window in Redis grants a turn earlier, and a busy event loop can
- * delay the request after it: this keeps such late requests from bunching
- * with the next ones into a second above the rate.
+ * than `limit` of its requests on `key` left in the second before, and
+ * fewer than burstLimit(limit) in the tenth of a second before (and this one
+ * is counted), else the milliseconds until there is room. The shared window
+ * in Redis grants a turn earlier, and a busy event loop can delay the
+ * request after it: this keeps such late requests from bunching with the
+ * next ones into a second above the rate.
  */
 export function takeLocalSend(key: string, limit: number): number {
-  let ring = localSends.get(key)
-  if (!ring || ring.at.length !== limit) {
-    ring = { at: new Array(limit).fill(0), next: 0 }
-    localSends.set(key, ring)
+  let rings = localSends.get(key)
+  if (!rings || rings[0].at.length !== limit) {
+    const burst = burstLimit(limit)
+    rings = [
+      { span: 1000, at: new Array(limit).fill(-Infinity), next: 0 },
+      { span: BURST_SPAN_MS, at: new Array(burst).fill(-Infinity), next: 0 },
+    ]
+    localSends.set(key, rings)
   }
   const now = performance.now()
-  const wait = ring.at[ring.next] + 1000 - now
+  let wait = 0
+  for (const ring of rings) wait = Math.max(wait, ring.at[ring.next] + ring.span - now)
   if (wait > 0) return Math.ceil(wait)
-  ring.at[ring.next] = now
-  ring.next = (ring.next + 1) % limit
+  for (const ring of rings) {
+    ring.at[ring.next] = now
+    ring.next = (ring.next + 1) % ring.at.length
+  }
   return 0
 }
 

@@ -95,6 +95,11 @@ interface HeldLease {
 
 /** A claim older than this with no outcome recorded is taken again (its worker died). */
 const STALE_CLAIM_SECONDS = 10
+/**
+ * A send found in doubt is looked at again this soon (its settling waits for
+ * a status webhook: REPORTED_AFTER_MS, or the doubt window).
+ */
+const RECHECK_SECONDS = 2
 /** WhatsApp's "slow down": the person is tried again after this, and the line pauses as long. */
 const SLOW_DOWN = 130429
 const SLOW_DOWN_MS = 2_000
@@ -204,11 +209,17 @@ export default class CampaignDispatchJob extends TenantJob<Payload> {
     // number's window (Redis's, then this process's at the moment each
     // request leaves: sendTemplateBatch) lets through only what keeps every
     // second at the rate, so a stall costs no throughput the window allows.
+    // Slots are made up a quarter faster than the rate, not all at once: a
+    // burst reaches WhatsApp spread out by its own queue and bunches with
+    // the next second's sends (send_pacing.ts keeps the same bound).
+    let released = 0
     const turn = async () => {
       lined--
       if (stopped) return false
-      const at = Math.max(Date.now() - CATCH_UP_MS, nextSlot)
-      nextSlot = at + spacing
+      const slot = Math.max(Date.now() - CATCH_UP_MS, nextSlot)
+      nextSlot = slot + spacing
+      const at = Math.max(slot, released + spacing / 1.25)
+      released = at
       for (;;) {
         if (stopped) return false
         const wait = at - Date.now()
@@ -459,8 +470,11 @@ type Settlement =
       messageId: string | null
     }
   | { id: string; status: 'sent'; messageId: string }
-  /** In doubt: the message is known, its fate not yet; looked at again after STALE_CLAIM_SECONDS. */
-  | { id: string; status: 'sending'; messageId: string }
+  /**
+   * In doubt: the message is known, its fate not yet; looked at again after
+   * STALE_CLAIM_SECONDS, or RECHECK_SECONDS with `recheck`.
+   */
+  | { id: string; status: 'sending'; messageId: string; recheck?: boolean }
   | { id: string; status: 'accepted'; messageId: string }
 
 /** Every recipient of a batch moved in one statement (only those this claim still holds). */
@@ -482,13 +496,17 @@ async function settleMany(tenant: TenantContext, rows: Settlement[]) {
             attempt = r.attempt + case when v.new_attempt then 1 else 0 end,
             message_id = case when v.new_attempt then null else coalesce(v.message_id, r.message_id) end,
             due_at = coalesce(v.due_at, r.due_at),
-            claimed_at = case when v.status = 'sending' then now() else null end
+            claimed_at = case when v.status <> 'sending' then null
+                              when v.recheck then now() - make_interval(secs => ?)
+                              else now() end
        from unnest(?::bigint[], ?::text[], ?::text[], ?::int[], ?::text[], ?::bool[],
-                   ?::timestamptz[], ?::uuid[], ?::timestamptz[], ?::bool[])
-         as v(id, status, reason, code, title, retryable, retry_after, message_id, due_at, new_attempt),
+                   ?::timestamptz[], ?::uuid[], ?::timestamptz[], ?::bool[], ?::bool[])
+         as v(id, status, reason, code, title, retryable, retry_after, message_id, due_at,
+              new_attempt, recheck),
          ${tenant.table('campaigns')} c
       where r.id = v.id and r.status = 'sending' and c.id = r.campaign_id`,
     [
+      STALE_CLAIM_SECONDS - RECHECK_SECONDS,
       pick((r) => r.id),
       pick((r) => r.status),
       pick((r) => r.reason),
@@ -499,6 +517,7 @@ async function settleMany(tenant: TenantContext, rows: Settlement[]) {
       pick((r) => r.messageId),
       pick((r) => r.dueAt),
       pick((r) => r.newAttempt ?? false),
+      pick((r) => r.recheck ?? false),
     ]
   )
 }
@@ -677,7 +696,7 @@ async function sendBatch(
               { id, status: 'queued', dueAt: new Date() }
             : abandoned.has(messageId)
               ? { id, status: 'queued', dueAt: new Date(), newAttempt: true }
-              : { id, status: 'sending', messageId }
+              : { id, status: 'sending', messageId, recheck: true }
         )
       }
     }

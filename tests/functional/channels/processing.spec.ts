@@ -108,6 +108,15 @@ function listen(tenant: string) {
   return { received, stop: () => emitter.off('message:received', handler) }
 }
 
+/** The message:status events of the tenant from now on (until the test ends). */
+function statusEvents(wa: WhatsAppTenant, cleanup: (fn: () => void) => void) {
+  const statuses: MessageStatusEvent[] = []
+  const onStatus = (e: MessageStatusEvent) => e.tenant === wa.tenant.slug && statuses.push(e)
+  emitter.on('message:status', onStatus)
+  cleanup(() => emitter.off('message:status', onStatus))
+  return statuses
+}
+
 async function outboundMessage(wa: WhatsAppTenant, externalId: string) {
   const customer = waId()
   await postWebhook(webhook(wa, { messages: [messages.text({ from: customer })] }), wa.appSecret)
@@ -359,10 +368,7 @@ test.group('Inbound processing', (group) => {
     const failing = wamid()
     await outboundMessage(wa, readFirst)
     await outboundMessage(wa, failing)
-    const statuses: MessageStatusEvent[] = []
-    const onStatus = (e: MessageStatusEvent) => e.tenant === wa.tenant.slug && statuses.push(e)
-    emitter.on('message:status', onStatus)
-    cleanup(() => emitter.off('message:status', onStatus))
+    const statuses = statusEvents(wa, cleanup)
 
     const t0 = Math.floor(Date.now() / 1000)
     await postWebhook(
@@ -417,10 +423,7 @@ test.group('Inbound processing', (group) => {
     cleanup(wa.cleanup)
     const [first, second, third, unseen] = [wamid(), wamid(), wamid(), wamid()]
     for (const id of [first, second, third]) await outboundMessage(wa, id)
-    const statuses: MessageStatusEvent[] = []
-    const onStatus = (e: MessageStatusEvent) => e.tenant === wa.tenant.slug && statuses.push(e)
-    emitter.on('message:status', onStatus)
-    cleanup(() => emitter.off('message:status', onStatus))
+    const statuses = statusEvents(wa, cleanup)
 
     const t0 = Math.floor(Date.now() / 1000)
     await postWebhook(
